@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Installs everything strikewatch needs on a fresh Debian machine, idempotently:
+#   - Debian packages: Java 17 (Kafka), Go (Prism), Maven, Prometheus (promtool, tests)
+#   - .venv with the project and its pinned dependencies (pip)
+#   - .stack/jars: the Kafka broker jars from Maven Central (deploy/jars/pom.xml)
+#   - .stack/bin/prism: Beam's Prism runner, `go install`ed at the Beam version
+# Usage: scripts/setup.sh [--offline DIR]   (DIR made by scripts/stage_offline.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BEAM_VERSION=2.77.0
+STACK=${STRIKEWATCH_STACK_DIR:-$ROOT/.stack}
+OFFLINE=""
+if [ "${1:-}" = "--offline" ]; then OFFLINE=$(cd "$2" && pwd); fi
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+# --- Debian packages -------------------------------------------------------------
+need=()
+command -v java >/dev/null || need+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || need+=(maven)
+command -v go >/dev/null || need+=(golang-go)
+command -v promtool >/dev/null || need+=(prometheus)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ -n "$OFFLINE" ]; then
+    say "missing ${need[*]}: install them from $OFFLINE/debs"; dpkg -i "$OFFLINE"/debs/*.deb
+  elif [ "$(id -u)" = 0 ]; then
+    say "apt-get install ${need[*]}"
+    apt-get update -qq >/dev/null
+    # policy-rc.d: the prometheus package must not start a system service here.
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    rm -f /usr/sbin/policy-rc.d
+  else
+    say "missing ${need[*]}; run as root or: sudo apt-get install ${need[*]}"; exit 1
+  fi
+fi
+
+# --- Python ------------------------------------------------------------------------
+# The virtualenv lives outside the clone (like ~/.m2 and the Go module cache) and is
+# shared by every clone on the machine: its dependencies are ~6 GB (torch pulls the
+# CUDA wheels from PyPI) and this registry sends nothing pip can cache, so a fresh
+# venv per clone would re-download them each time. It is rebuilt when the
+# dependency list in pyproject.toml changes; .venv in the clone links to it, and the
+# project itself is (re)installed editable from this clone on every run.
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+want=$(sed -n '/^dependencies = \[/,/^\]/p;/^dev = /p' pyproject.toml | sha256sum | cut -c1-16)
+VENV=${STRIKEWATCH_VENV:-$HOME/.cache/strikewatch/venv-$want}
+if [ -d .venv ] && [ ! -L .venv ]; then rm -rf .venv; fi
+if [ ! -f "$VENV/.deps-installed" ]; then
+  say "creating $VENV and installing dependencies (pip)"
+  rm -rf "$VENV"; mkdir -p "$(dirname "$VENV")"
+  "$PY" -m venv "$VENV"
+  if [ -n "$OFFLINE" ]; then
+    "$VENV/bin/python" -m pip install -q --no-index --find-links "$OFFLINE/wheels" -e ".[dev]"
+  else
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q -e ".[dev]"
+  fi
+  touch "$VENV/.deps-installed"
+fi
+ln -sfn "$VENV" .venv
+# Editable install of this clone (no dependency resolution: seconds).
+"$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e . ${OFFLINE:+--no-index}
+
+# --- Kafka jars ----------------------------------------------------------------------
+mkdir -p "$STACK/jars" "$STACK/bin"
+jstamp="$STACK/jars/.pom-sha"
+jwant=$(sha256sum deploy/jars/pom.xml | cut -c1-16)
+if [ "$(cat "$jstamp" 2>/dev/null)" != "$jwant" ]; then
+  if [ -n "$OFFLINE" ]; then
+    cp "$OFFLINE"/jars/*.jar "$STACK/jars/"
+  else
+    say "mvn dependency:copy-dependencies (Kafka broker jars)"
+    rm -f "$STACK"/jars/*.jar
+    mvn -q -B -f deploy/jars/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$STACK/jars"
+  fi
+  echo "$jwant" > "$jstamp"
+fi
+
+# --- Prism ---------------------------------------------------------------------------
+if [ ! -x "$STACK/bin/prism" ]; then
+  if [ -n "$OFFLINE" ]; then
+    cp "$OFFLINE/bin/prism" "$STACK/bin/prism"
+  else
+    say "go install prism@v$BEAM_VERSION"
+    GOBIN="$STACK/bin" GOFLAGS=-mod=mod go install "github.com/apache/beam/sdks/v2/go/cmd/prism@v$BEAM_VERSION"
+  fi
+fi
+say "ready: .venv, $STACK/jars, $STACK/bin/prism"

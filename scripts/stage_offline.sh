@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Air-gapped install, step 1 (on a machine with registry access): pre-stage every
+# wheel, jar, binary and Debian package strikewatch needs into DIR. Copy DIR to the
+# air-gapped machine and run `scripts/setup.sh --offline DIR` there: nothing is
+# downloaded, and the stack then starts with no network at all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=$(mkdir -p "${1:?usage: stage_offline.sh DIR}" && cd "$1" && pwd)
+mkdir -p "$OUT/wheels" "$OUT/jars" "$OUT/bin" "$OUT/debs"
+python3 -m pip download -q -d "$OUT/wheels" -e ".[dev]" pip setuptools wheel
+mvn -q -B -f deploy/jars/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$OUT/jars"
+GOBIN="$OUT/bin" go install github.com/apache/beam/sdks/v2/go/cmd/prism@v2.77.0
+(cd "$OUT/debs" && apt-get download openjdk-17-jre-headless maven golang-go prometheus 2>/dev/null || echo "apt-get download failed: stage Debian packages by hand" >&2)
+echo "staged into $OUT"

@@ -1,0 +1,88 @@
+"""The ``strikewatch`` command.
+
+    strikewatch up | down | status        local stack: Kafka (KRaft) + topics + Prism
+    strikewatch run [--demo]              the main job: stack + pipeline + connectors + API + delivery
+    strikewatch pipeline [beam flags]     the Beam job (Prism by default)
+    strikewatch connectors [--once]       poll the feed list into Kafka
+    strikewatch replay PATH               backfill JSONL/directories of articles into Kafka
+    strikewatch extract FILE              events of one article as JSON
+    strikewatch eval --data FILE.jsonl    score extraction on ACLED-shaped records
+    strikewatch api | subscriptions | deliver | backtest | lag
+
+Each subcommand is a ``main(argv)`` function of its own module, imported only when used
+so ``strikewatch status`` does not load spaCy or Beam.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "up": ("strikewatch.cli", "up_main"),
+    "down": ("strikewatch.cli", "down_main"),
+    "status": ("strikewatch.cli", "status_main"),
+    "run": ("strikewatch.run", "main"),
+    "pipeline": ("pipeline.main", "main"),
+    "connectors": ("connectors.main", "main"),
+    "replay": ("connectors.main", "replay_main"),
+    "extract": ("pipeline.extraction.commands", "extract_main"),
+    "eval": ("pipeline.extraction.evaluate", "main"),
+    "api": ("strikewatch.api", "api_main"),
+    "subscriptions": ("strikewatch.api", "subscriptions_main"),
+    "deliver": ("strikewatch.delivery", "deliver_main"),
+    "backtest": ("pipeline.escalation", "backtest_main"),
+    "lag": ("strikewatch.lag", "lag_main"),
+}
+
+
+def up_main(argv: list[str] | None = None) -> int:
+    """Start the local stack (idempotent) and print what it did as JSON."""
+    from . import stack
+
+    print(json.dumps(stack.up()))
+    return 0
+
+
+def down_main(argv: list[str] | None = None) -> int:
+    from . import stack
+    from .settings import StackSettings
+
+    print(json.dumps({"kafka_stopped": stack.stop_kafka(StackSettings())}))
+    return 0
+
+
+def status_main(argv: list[str] | None = None) -> int:
+    from . import stack
+
+    st = stack.status()
+    print(json.dumps(st, indent=2))
+    return 0 if st["healthy"] else 1
+
+
+def usage() -> str:
+    return __doc__ or ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name not in SUBCOMMANDS:
+        print(f"strikewatch: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    module, func = SUBCOMMANDS[name]
+    try:
+        fn = getattr(importlib.import_module(module), func)
+    except (ImportError, AttributeError) as e:
+        print(f"strikewatch {name}: not available in this build ({e})", file=sys.stderr)
+        return 2
+    code = fn(rest)
+    return int(code or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,69 @@
+"""Wire models: stable ids, JSON round trips, schema export, dead letters keep payloads."""
+
+import base64
+import json
+from datetime import datetime, timezone
+
+import pytest
+from pydantic import ValidationError
+
+from strikewatch import models
+
+
+def test_article_id_is_stable_across_tracking_params_and_case():
+    a = models.article_id_for("https://www.Example.com/world/story/?utm_source=rss&id=7#top")
+    b = models.article_id_for("https://example.com/world/story?id=7")
+    c = models.article_id_for("https://example.com/world/story?id=8")
+    assert a == b
+    assert a != c
+
+
+def test_canonical_url_normalises():
+    assert models.canonical_url("HTTPS://WWW.Example.COM:443/a/b/?b=2&a=1&fbclid=x") == "https://example.com/a/b?a=1&b=2"
+
+
+def test_article_round_trips_as_json():
+    art = models.Article.new("https://example.com/x", title="T", body="B", published_at=datetime(2021, 6, 28, tzinfo=timezone.utc), source="test")
+    again = models.Article.from_bytes(art.to_bytes())
+    assert again == art
+    assert again.text == "T\n\nB"
+    assert json.loads(art.to_bytes())["schema_version"] == models.SCHEMA_VERSION
+
+
+def test_models_are_frozen_and_strict():
+    art = models.Article.new("https://example.com/x", title="T")
+    with pytest.raises(ValidationError):
+        art.title = "changed"
+    with pytest.raises(ValidationError):
+        models.Article.model_validate({**art.model_dump(), "unexpected": 1})
+
+
+def test_event_id_depends_only_on_content():
+    a = models.Event.make_id("a_1", "air_strike", 10, 50)
+    assert a == models.Event.make_id("a_1", "air_strike", 10, 50)
+    assert a != models.Event.make_id("a_1", "air_strike", 11, 50)
+
+
+def test_dead_letter_keeps_binary_payload_as_base64():
+    dl = models.DeadLetter.of("pipeline.decode", "not_utf8", ValueError("bad"), b"\xff\xfe\x00")
+    assert dl.payload_encoding == "base64"
+    assert base64.b64decode(dl.payload) == b"\xff\xfe\x00"
+    assert dl.error == "ValueError: bad"
+    text = models.DeadLetter.of("s", "r", "e", b"plain")
+    assert (text.payload, text.payload_encoding) == ("plain", "utf-8")
+
+
+def test_schema_export_writes_every_wire_model(tmp_path):
+    written = models.export_schemas(tmp_path)
+    assert {p.name.split(".")[0] for p in written} == {n.lower() for n in models.WIRE_MODELS}
+    for p in written:
+        schema = json.loads(p.read_text())
+        assert schema["type"] == "object" and "schema_version" in schema["properties"]
+
+
+def test_committed_schemas_are_current(repo_root, tmp_path):
+    """deploy/schemas must match the models (regenerate with python -m strikewatch.models)."""
+    for p in models.export_schemas(tmp_path):
+        committed = repo_root / "deploy" / "schemas" / p.name
+        assert committed.exists(), f"{committed} missing"
+        assert json.loads(committed.read_text()) == json.loads(p.read_text()), f"{p.name} is stale"

@@ -1,0 +1,58 @@
+"""The local stack on the real Kafka broker: idempotent start, topics from the
+catalogue, clean stop, health check."""
+
+import socket
+
+from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType
+
+from strikewatch import stack, topics
+from strikewatch.settings import StackSettings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_catalogue_topics_exist_with_their_partitions_and_policies(kafka_bootstrap):
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    try:
+        described = {d["name"]: d for d in admin.describe_topics([t.name for t in topics.CATALOGUE])}
+        for t in topics.CATALOGUE:
+            assert len(described[t.name]["partitions"]) == t.partitions, t.name
+        cfg = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topics.SUBSCRIPTIONS.name)])
+        assert cfg["topic"][topics.SUBSCRIPTIONS.name]["cleanup.policy"]["value"] == "compact"
+    finally:
+        admin.close()
+
+
+def test_up_is_idempotent_and_status_is_healthy(stack_settings, kafka_bootstrap):
+    again = stack.up(stack_settings)
+    assert again["kafka_started"] is False
+    assert again["topics_created"] == []
+    st = stack.status(stack_settings)
+    assert st["healthy"], st
+
+
+def test_a_second_stack_starts_formats_and_stops_cleanly(tmp_path, stack_settings):
+    """A broker in its own directory and ports: formatted on first start, reused when
+    already up, stopped with SIGTERM and reported down afterwards."""
+    root = tmp_path / "stack"
+    root.mkdir()
+    (root / "jars").symlink_to(stack_settings.stack_dir / "jars")
+    (root / "bin").symlink_to(stack_settings.stack_dir / "bin")
+    kp, cp = _free_port(), _free_port()
+    s = StackSettings(stack_dir=root, kafka_port=kp, controller_port=cp, bootstrap_servers=f"127.0.0.1:{kp}", kafka_heap="256m")
+    try:
+        first = stack.up(s)
+        assert first["kafka_started"] is True
+        assert set(first["topics_created"]) == {t.name for t in topics.CATALOGUE}
+        assert (root / "kafka" / "data" / "meta.properties").exists()
+        assert stack.up(s)["kafka_started"] is False
+        assert stack.status(s)["healthy"]
+    finally:
+        assert stack.stop_kafka(s) is True
+    assert not stack.port_open("127.0.0.1", kp)
+    assert stack.status(s)["kafka"] is False
