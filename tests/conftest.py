@@ -39,8 +39,10 @@ def stack_settings():
 def kafka_bootstrap(stack_settings) -> str:
     from strikewatch import stack
 
-    stack.up(stack_settings)
-    return stack_settings.bootstrap_servers
+    started = stack.up(stack_settings)["kafka_started"]
+    yield stack_settings.bootstrap_servers
+    if started:  # leave a broker the developer started running
+        stack.stop_kafka(stack_settings)
 
 
 @pytest.fixture

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The two commands of the README:
+#   scripts/dev.sh run    install everything, start the local stack and run the main job
+#   scripts/dev.sh test   install everything and run the whole test suite
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+case "${1:-}" in
+  run)
+    shift
+    replay=()
+    [ -d ../shared/data/articles ] && replay=(--replay ../shared/data/articles)
+    exec .venv/bin/strikewatch run "${replay[@]}" "$@"
+    ;;
+  test)
+    shift
+    exec .venv/bin/python -m pytest -q "$@"
+    ;;
+  *) echo "usage: scripts/dev.sh run|test [args]" >&2; exit 2 ;;
+esac
