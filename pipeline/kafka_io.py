@@ -94,13 +94,16 @@ class ConsumerConfig:
     # Where a partition without a committed offset starts: "earliest" so a fresh
     # deployment processes what the connectors already produced.
     auto_offset_reset: str = "earliest"
+    # False for state topics read whole on every start (the compacted subscriptions
+    # topic): no group offsets are used or committed.
+    commit_offsets: bool = True
 
     def consumer(self):
         from kafka import KafkaConsumer
 
         return KafkaConsumer(
             bootstrap_servers=self.bootstrap_servers,
-            group_id=self.group_id,
+            group_id=self.group_id if self.commit_offsets else None,
             enable_auto_commit=False,
             auto_offset_reset=self.auto_offset_reset,
             max_poll_records=MAX_POLL_RECORDS,
@@ -176,7 +179,7 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
         consumer = self._config.consumer()
         try:
             consumer.assign([tp])
-            committed = consumer.committed(tp)
+            committed = consumer.committed(tp) if self._config.commit_offsets else None
             if committed is None:
                 if self._config.auto_offset_reset == "latest":
                     start = consumer.end_offsets([tp])[tp]
@@ -258,14 +261,15 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
             if batch:
                 self._last_record_wall[(topic, partition)] = time.time()
         if claimed_upto is not None:
-            next_offset = claimed_upto + 1
-            METRICS.position.labels(topic).set(next_offset)
-            finalizer.register(lambda t=topic, p=partition, o=next_offset: self._commit(t, p, o))
+            METRICS.position.labels(topic).set(claimed_upto + 1)
+        if claimed_upto is not None and self._config.commit_offsets:
+            finalizer.register(lambda t=topic, p=partition, o=claimed_upto + 1: self._commit(t, p, o))
         else:
             # Prism asks every bundle of a stage that uses finalization to finalize;
             # a bundle that registered nothing answers with an error, so register a
             # no-op to keep the worker's log clean.
             finalizer.register(_no_op)
+        if claimed_upto is None:
             idle_since = self._last_record_wall.get((topic, partition), 0.0)
             if time.time() - idle_since > IDLE_WATERMARK_LAG_S:
                 wall = Timestamp.of(time.time() - IDLE_WATERMARK_LAG_S)
@@ -286,9 +290,9 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
 class ReadFromKafka(beam.PTransform):
     """Unbounded read of ``topics`` as ``KafkaRecord`` elements timestamped by Kafka."""
 
-    def __init__(self, bootstrap_servers: str, topics: list[str], group_id: str, auto_offset_reset: str = "earliest"):
+    def __init__(self, bootstrap_servers: str, topics: list[str], group_id: str, auto_offset_reset: str = "earliest", commit_offsets: bool = True):
         super().__init__()
-        self._config = ConsumerConfig(bootstrap_servers, group_id, auto_offset_reset)
+        self._config = ConsumerConfig(bootstrap_servers, group_id, auto_offset_reset, commit_offsets)
         self._topics = list(topics)
 
     def expand(self, pbegin):

