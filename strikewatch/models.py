@@ -44,7 +44,10 @@ def canonical_url(url: str) -> str:
     host = (parts.hostname or "").lower()
     if host.startswith("www."):
         host = host[4:]
-    port = parts.port
+    try:
+        port = parts.port
+    except ValueError:  # "host:notaport": keep the netloc as written
+        port = None
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
     query = [
         (k, v)

