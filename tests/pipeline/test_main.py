@@ -1,0 +1,106 @@
+"""End to end through the real broker: ``strikewatch pipeline`` on Prism, as a separate
+process, turns an Article on the articles topic into events on the events topic; junk
+bytes on the articles topic land on the dead-letter topic with the reason and the
+stream keeps going; SIGTERM stops the job cleanly."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from strikewatch import topics
+from strikewatch.models import Article, DeadLetter, Event
+
+pytestmark = pytest.mark.integration
+
+# Seconds for the job to start (Prism + spaCy load) and process the first article.
+FIRST_OUTPUT_TIMEOUT_S = 240
+
+STRIKE_TEXT = (
+    "U.S. fighter jets carried out airstrikes early Monday on a weapons depot used by "
+    "Kataib Hezbollah near Al-Qaim in Iraq, the Pentagon said. There were no immediate "
+    "reports of casualties."
+)
+
+
+def _end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
+    c = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        parts = [TopicPartition(topic, p) for p in c.partitions_for_topic(topic)]
+        return c.end_offsets(parts)
+    finally:
+        c.close()
+
+
+def _consumer_from(bootstrap: str, topic: str, offsets: dict[TopicPartition, int]) -> KafkaConsumer:
+    c = KafkaConsumer(bootstrap_servers=bootstrap, consumer_timeout_ms=500, enable_auto_commit=False)
+    c.assign(list(offsets))
+    for tp, off in offsets.items():
+        c.seek(tp, off)
+    return c
+
+
+@pytest.fixture
+def pipeline_process(kafka_bootstrap, repo_root, tmp_path):
+    env = {**os.environ, "STRIKEWATCH_CONSUMER_GROUP": "test-e2e-" + uuid.uuid4().hex[:8], "STRIKEWATCH_BOOTSTRAP_SERVERS": kafka_bootstrap}
+    log = open(tmp_path / "pipeline.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "pipeline"], cwd=repo_root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    log.close()
+
+
+def test_article_to_events_and_junk_to_dead_letters(kafka_bootstrap, pipeline_process, tmp_path):
+    events_from = _end_offsets(kafka_bootstrap, topics.EVENTS.name)
+    dead_from = _end_offsets(kafka_bootstrap, topics.DEAD_LETTERS.name)
+    run_id = uuid.uuid4().hex[:8]
+    first = Article.new(f"https://example.com/{run_id}/1", title="US strikes militia in Iraq", body=STRIKE_TEXT,
+                        published_at=datetime(2021, 6, 28, 12, tzinfo=timezone.utc), source="e2e")
+    second = Article.new(f"https://example.com/{run_id}/2", title="Second report", body=STRIKE_TEXT.replace("Al-Qaim", "Albu Kamal in Syria"),
+                         published_at=datetime(2021, 6, 28, 13, tzinfo=timezone.utc), source="e2e")
+    junk = b"\xff\xfe junk " + run_id.encode()
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    producer.send(topics.ARTICLES.name, key=first.id.encode(), value=first.to_bytes())
+    producer.send(topics.ARTICLES.name, key=b"junk", value=junk)
+    producer.send(topics.ARTICLES.name, key=second.id.encode(), value=second.to_bytes())
+    producer.flush()
+
+    events = _consumer_from(kafka_bootstrap, topics.EVENTS.name, events_from)
+    dead = _consumer_from(kafka_bootstrap, topics.DEAD_LETTERS.name, dead_from)
+    seen_articles: dict[str, list[Event]] = {}
+    dead_letters: list[DeadLetter] = []
+    deadline = time.monotonic() + FIRST_OUTPUT_TIMEOUT_S
+    while time.monotonic() < deadline and not (len(seen_articles) == 2 and dead_letters):
+        assert pipeline_process.poll() is None, (tmp_path / "pipeline.log").read_text()[-3000:]
+        for msg in events:
+            ev = Event.from_bytes(msg.value)
+            if ev.article_id in (first.id, second.id):
+                seen_articles.setdefault(ev.article_id, []).append(ev)
+                assert msg.key == ev.id.encode()
+        for msg in dead:
+            dl = DeadLetter.from_bytes(msg.value)
+            raw = base64.b64decode(dl.payload) if dl.payload_encoding == "base64" else dl.payload.encode()
+            if raw == junk:  # the raw payload is kept byte for byte
+                dead_letters.append(dl)
+    assert set(seen_articles) == {first.id, second.id}, (tmp_path / "pipeline.log").read_text()[-3000:]
+    strikes = [e for e in seen_articles[first.id] if e.event_type == "air_strike" and e.modality == "asserted"]
+    assert strikes, [e.model_dump() for e in seen_articles[first.id]]
+    assert strikes[0].time.date.isoformat() == "2021-06-28"
+    assert any(p.country == "Iraq" for p in strikes[0].places)
+    assert [(d.stage, d.reason) for d in dead_letters] == [("pipeline.decode", "not_utf8")]
+
+    pipeline_process.send_signal(signal.SIGTERM)
+    assert pipeline_process.wait(timeout=60) == 0
+    events.close()
+    dead.close()
