@@ -1,0 +1,70 @@
+"""Detection, classification and modality on short sentences of our own."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from pipeline.extraction import extract_events
+from strikewatch.models import Article, EventType, Modality
+
+DATE = datetime(2021, 6, 28, 12, tzinfo=timezone.utc)
+
+
+def run(nlp, text: str):
+    [evs] = extract_events(nlp, [Article.new("https://example.com/" + str(abs(hash(text))), body=text, published_at=DATE)])
+    return evs
+
+
+@pytest.mark.parametrize(
+    ("text", "etype"),
+    [
+        ("Israeli warplanes struck a weapons depot near Damascus on Sunday.", EventType.AIR_STRIKE),
+        ("A US MQ-9 Reaper drone strike killed two militants in Somalia on Sunday.", EventType.DRONE_STRIKE),
+        ("Houthi forces fired ballistic missiles at Marib on Sunday.", EventType.MISSILE_ATTACK),
+        ("Turkish forces shelled villages near Tal Tamer in al-Hasakeh on Sunday.", EventType.SHELLING),
+    ],
+)
+def test_each_strike_type(nlp, text, etype):
+    evs = [e for e in run(nlp, text) if e.modality == Modality.ASSERTED]
+    assert [e.event_type for e in evs] == [etype]
+    assert evs[0].time.date.isoformat() == "2021-06-27"
+
+
+def test_other_violence_is_not_a_strike(nlp):
+    evs = run(nlp, "Gunmen opened fire on a checkpoint, and clashes with soldiers followed, killing three.")
+    assert [e.event_type for e in evs] == [EventType.OTHER_VIOLENCE]
+
+
+def test_exchange_of_artillery_is_a_clash_not_shelling(nlp):
+    evs = run(nlp, "Government forces and rebels exchanged artillery fire in both directions near the frontline.")
+    assert all(e.event_type not in (EventType.SHELLING, EventType.MISSILE_ATTACK) for e in evs)
+
+
+def test_negation_threat_and_hypothetical_are_marked(nlp):
+    neg = run(nlp, "The army did not carry out airstrikes in the province on Sunday.")
+    assert [e.modality for e in neg if e.event_type == EventType.AIR_STRIKE] == [Modality.NEGATED]
+    threat = run(nlp, "The group threatened drone attacks on oil facilities.")
+    assert all(e.modality != Modality.ASSERTED for e in threat if e.event_type == EventType.DRONE_STRIKE)
+    hypo = run(nlp, "If talks fail, the air force would launch airstrikes against the rebels.")
+    assert all(e.modality == Modality.HYPOTHETICAL for e in hypo if e.event_type == EventType.AIR_STRIKE)
+
+
+def test_denial_is_marked(nlp):
+    evs = run(nlp, "Russia denied that its warplanes bombed the market in Idlib on Sunday.")
+    assert [e.modality for e in evs if e.event_type == EventType.AIR_STRIKE] == [Modality.DENIED]
+
+
+def test_casualties(nlp):
+    [ev] = run(nlp, "On Sunday, an airstrike killed 12 fighters and wounded 7 others in Marib.")
+    assert (ev.casualties.killed, ev.casualties.injured, ev.casualties.statement) == (12, 7, "reported")
+    [none] = run(nlp, "On Sunday, Saudi-led coalition airstrikes hit Sadah. No casualties were reported.")
+    assert (none.casualties.killed, none.casualties.statement) == (0, "none")
+
+
+def test_sentences_about_one_strike_merge(nlp):
+    text = ("Israeli jets struck targets in Gaza early Monday. The strikes hit a Hamas weapons factory, "
+            "the army said. The jets dropped 2,000-pound bombs.")
+    evs = [e for e in run(nlp, text) if e.event_type == EventType.AIR_STRIKE]
+    assert len(evs) == 1
+    assert len(evs[0].evidence) >= 2
+    assert any(m.payload_lb == 2000 for m in evs[0].munitions)
