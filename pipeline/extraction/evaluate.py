@@ -90,11 +90,30 @@ def _gold_location_keys(location: str) -> set[str]:
     return {k for k in keys if k}
 
 
+# Shortest predicted name (letters) accepted as a qualifier-free part of the gold name.
+MIN_PART_NAME_LEN = 5
+
+
+def _is_name_part(pred: str, gold: str) -> bool:
+    """``pred`` is a whole-word run of ``gold`` once qualifiers are ignored: ACLED names a
+    district's seat or a site after its district ("Sirwah" ~ "Suq Sirwah", "Baqim" ~
+    "Baqim as Suq", "Shakhta" ~ "Shakhta imeni Gagarina")."""
+    p, g = geo.norm_place(pred).split(), geo.norm_place(gold).split()
+    if not p or len("".join(p)) < MIN_PART_NAME_LEN or len(p) >= len(g):
+        return False
+    return any(g[i:i + len(p)] == p for i in range(len(g) - len(p) + 1))
+
+
 def location_matches(event: Event, rec: dict) -> bool:
+    """First place of the event vs the gold location: same ``location_key``, a whole-word
+    part of the gold name, or within ``LOCATION_MATCH_KM`` (not for country precision)."""
     if not event.places:
         return False
     p = event.places[0]
-    if location_key(p.name) and location_key(p.name) in _gold_location_keys(rec.get("location") or ""):
+    gold_name = rec.get("location") or ""
+    if location_key(p.name) and location_key(p.name) in _gold_location_keys(gold_name):
+        return True
+    if p.precision != "country" and any(_is_name_part(p.name, part) for part in {gold_name, *gold_name.split("-")}):
         return True
     if p.lat is None or p.lon is None or rec.get("lat") is None or rec.get("lon") is None or p.precision == "country":
         return False

@@ -288,8 +288,9 @@ def _city_place(c: dict, mention: Span | None) -> Place:
                  precision="city", geonameid=c["geonameid"], mention=mention)
 
 
-def _lookup(name: str, isos: Sequence[str], mention: Span | None) -> Place | None:
-    """One name, no admin tail: country, curated alias, GeoNames city."""
+def _lookup(name: str, isos: Sequence[str], mention: Span | None, prefer_admin: bool = False) -> Place | None:
+    """One name, no admin tail: country, curated alias, GeoNames city. ``prefer_admin``:
+    read a name that is both a division and a city as the division (ACLED tails)."""
     g = gazetteer()
     key = norm(name)
     if not key:
@@ -303,7 +304,7 @@ def _lookup(name: str, isos: Sequence[str], mention: Span | None) -> Place | Non
         # A curated division beats a same-named city unless the text's countries say otherwise
         # ("Kharkiv" the oblast vs the city: the city is the more precise reading when it is in context).
         alias_ok = not isos or alias["iso"] in isos or alias["iso"] is None
-        if city is not None and (alias["kind"] in ("admin1", "admin2") and city["countrycode"] == alias["iso"]):
+        if not prefer_admin and city is not None and (alias["kind"] in ("admin1", "admin2") and city["countrycode"] == alias["iso"]):
             return _city_place(city, mention).model_copy(update={"admin1": alias["admin1"]})
         if alias_ok or city is None:
             return _place_from_alias(alias["canonical"], alias, mention)
@@ -343,7 +344,7 @@ def geocode(name: str, *, context_countries: Sequence[str] = (), mention: Span |
         admins = [a.strip() for a in m.group("admin").split(",") if a.strip()]
         parent = None
         for a in reversed(admins):  # the last part is the largest unit
-            parent = _lookup(a, isos, None)
+            parent = _lookup(a, isos, None, prefer_admin=True)
             if parent is not None:
                 break
         pisos = [parent.country_code] + isos if parent is not None and parent.country_code else isos
@@ -362,28 +363,180 @@ def fallback(name: str, parent: Place, mention: Span | None = None) -> Place:
     """A place GeoNames does not know, located by its known parent (admin unit or
     country): keeps ``name`` as written, the parent's country/admin1/coordinates, and the
     parent's (coarser) precision."""
-    return parent.model_copy(update={"name": name, "mention": mention, "geonameid": None,
+    precision = parent.precision if parent.precision in ("admin1", "region", "country", "border_region") else "region"
+    return parent.model_copy(update={"name": name, "mention": mention, "geonameid": None, "precision": precision,
                                      "admin1": parent.admin1 or (parent.name if parent.precision == "admin1" else None)})
 
 
-def resolve_in_context(name: str, text: str, *, mention: Span | None = None) -> Place | None:
-    """Geocode ``name`` using ``text`` for context: countries it mentions and, when the
-    name itself is unknown, an admin unit written right after it ("X, Luhansk",
-    "X (District, Province)") or, failing that, the first country the text names."""
-    ctx = countries_in(text)
+# Capitalised word runs (1-4 words, with inner "al-", "de", "wa" etc.) that may name a place.
+_CAND = re.compile(r"\b[A-Z][\w'\u2019-]+(?:\s+(?:(?:al|el|ad|as|ar|an|ash|wa|de|du|la|le|bin|ibn|of|i)[\s-]+)?[A-Z0-9][\w'\u2019-]*){0,3}")
+# A GeoNames city found in running text counts as evidence of its country only above this
+# population (people): smaller towns' names collide with ordinary capitalised words too
+# often ("Salim", "Mizan"). Alternate (non-primary) names count only for big cities with
+# long names. Both set by inspecting false country evidence on ACLED-style notes.
+TEXT_CITY_MIN_POPULATION = 100_000
+TEXT_CITY_ALTNAME_MIN_POPULATION = 500_000
+TEXT_CITY_ALTNAME_MIN_LEN = 8
+# "Saudi-led", "Iran-backed", "US-based": a country word that qualifies an actor, not a location.
+_ACTOR_QUALIFIER = re.compile(r"^\s*(?:-|\s)(?:led|backed|based|sponsored|supported|allied|aligned)\b", re.I)
+
+
+# First words of compound Arabic/Persian/English place names ("Jabal al-Zawiya", "Mazar
+# Dara"): a known name inside such a compound is part of another place, not a mention.
+_COMPOUND_HEADS = frozenset(
+    "jabal jebel wadi tal tell tall ras bir ain khan deir dayr kafr abu umm beit bayt mount lake camp mazar qasr bab "
+    "bani suq souq hay shaykh sheikh jisr marj saint st port new old upper lower greater little mina qal qala qalat".split())
+_CONNECTOR = re.compile(r"^(?:al|el|ad|as|ar|an|ash|wa|de|du|la|le|bin|ibn|of|i)$", re.I)
+
+
+def places_in(text: str) -> list[tuple[Span, Place]]:
+    """Known places (curated divisions/regions, GeoNames cities of at least
+    ``TEXT_CITY_MIN_POPULATION`` people) named in ``text``, longest match first, in order.
+    Country names and demonyms are not included (see ``countries_in``). A known name that
+    is only part of a longer compound ("Dara i Sufi", "Jabal al-Zawiya") is not a mention."""
+    g = gazetteer()
+    out: list[tuple[Span, Place]] = []
+    for m in _CAND.finditer(text):
+        words = m.group(0).split()
+        has_connector = any(_CONNECTOR.match(w) or re.match(r"(?i)^(?:al|el|ad|as|ar|an)-", w) for w in words[1:])
+        i = 0
+        while i < len(words):
+            hit = None
+            if i > 0 and norm(words[i - 1]) in _COMPOUND_HEADS:
+                i += 1
+                continue
+            for j in range(len(words), i, -1):  # longest sub-run starting at word i
+                if has_connector and (i, j) != (0, len(words)):
+                    continue  # a compound with connectors only counts as a whole
+                phrase = " ".join(words[i:j])
+                key = norm(phrase)
+                if len(key) < 4 or key in g.country_key or key in g.demonym_key:
+                    continue
+                e = g.admin.get(key)
+                if e is not None:
+                    hit = (phrase, _place_from_alias(e["canonical"], e, None))
+                else:
+                    cities = [c for c in g.cities.get(key, ()) if c["population"] >= TEXT_CITY_MIN_POPULATION and (
+                        norm(c["name"]) == key or (len(key) >= TEXT_CITY_ALTNAME_MIN_LEN and c["population"] >= TEXT_CITY_ALTNAME_MIN_POPULATION))]
+                    if cities:
+                        hit = (phrase, _city_place(max(cities, key=lambda c: c["population"]), None))
+                if hit:
+                    start = text.find(phrase, m.start())
+                    span = Span(text=phrase, start=start, end=start + len(phrase))
+                    out.append((span, hit[1].model_copy(update={"mention": span})))
+                    i = j
+                    break
+            else:
+                i += 1
+    return out
+
+
+# Weight of one mention as evidence that the text is located in a country (unitless).
+# Divisions/regions from the curated table are the strongest evidence, country names next;
+# big-city homonyms and demonyms are weak; "Saudi-led"-style qualifiers are nearly none.
+# Set by comparing rankings against ACLED country codes on the dev notes.
+EVIDENCE_WEIGHTS = {"division": 3.0, "country_name": 2.0, "city": 1.0, "demonym": 1.0, "qualifier": 0.25}
+# Factor applied to the evidence for countries the caller names as the attacker's: a
+# strike's attacker is often foreign ("French jets struck ... in Burkina Faso").
+ATTACKER_EVIDENCE_FACTOR = 0.5
+
+
+def context_countries(text: str, *, attacker_countries: Sequence[str] = ()) -> list[str]:
+    """The countries a text is *located* in, most likely first. Each mention adds
+    ``EVIDENCE_WEIGHTS`` to its country (divisions/regions it names, country names, big
+    cities, demonyms; "Saudi-led", "Iran-backed" barely count); countries in
+    ``attacker_countries`` (names or ISO2) count ``ATTACKER_EVIDENCE_FACTOR`` as much.
+    Ties go to the earlier mention."""
+    g = gazetteer()
+    score: dict[str, float] = {}
+    first: dict[str, int] = {}
+    demote = {c for c in (normalize_country(a) for a in attacker_countries) if c}
+    demote_names = {c[0] for c in demote}
+
+    def add(country: str | None, kind: str, pos: int) -> None:
+        if not country:
+            return
+        w = EVIDENCE_WEIGHTS[kind] * (ATTACKER_EVIDENCE_FACTOR if country in demote_names else 1.0)
+        score[country] = score.get(country, 0.0) + w
+        first.setdefault(country, pos)
+        first[country] = min(first[country], pos)
+
+    for span, p in places_in(text):
+        add(p.country, "division" if p.geonameid is None else "city", span.start)
+    folded = _fold_keep_length(text)
+    for m in g.country_re.finditer(folded):
+        w = m.group(1)
+        if w in ("us", "u s") and text[m.start():m.start() + 2] not in ("US", "U."):
+            continue
+        hit = normalize_country(w)
+        if hit is None:
+            continue
+        if _ACTOR_QUALIFIER.match(text[m.end():m.end() + 12]):
+            kind = "qualifier"
+        else:
+            kind = "country_name" if norm(w) in g.country_key else "demonym"
+        add(hit[0], kind, m.start())
+    return sorted(score, key=lambda c: (-score[c], first[c]))
+
+
+def resolve_in_context(name: str, text: str, *, mention: Span | None = None, context: Sequence[str] | None = None) -> Place | None:
+    """Geocode ``name`` as it occurs in ``text``: the text's ``context_countries`` break
+    ties; an admin tail written right after the name ("X, Luhansk", "X (District,
+    Province)") locates an unknown village; failing both, the unknown name is kept with
+    the text's most likely country (precision "country"). ``context`` overrides the
+    computed countries (pass it when resolving many names of one text)."""
+    ctx = list(context) if context is not None else context_countries(text)
+    start = mention.start if mention is not None else text.find(name)
+    if start >= 0:
+        tail = text[start + len(name):start + len(name) + 80]
+        m = re.match(r"\s*(\([^()]{2,60}\)|,\s*[A-Z][\w'\u2019 -]{2,30}?(?=\s*(?:[.;)]|,|$|\s+(?:province|oblast|region|governorate|district))))", tail)
+        if m:
+            full = name + " " + m.group(1) if m.group(1).startswith("(") else name + m.group(1)
+            p = geocode(full, context_countries=ctx, mention=mention)
+            if p is not None and (p.precision not in ("country",) or p.name == name):
+                return p.model_copy(update={"name": p.name if p.geonameid else name}) if p.precision != "city" else p
     p = geocode(name, context_countries=ctx, mention=mention)
     if p is not None:
-        return p
-    pos = text.find(name)
-    if pos >= 0:
-        tail = text[pos + len(name):pos + len(name) + 80]
-        m = re.match(r"\s*(\([^()]{2,60}\)|,\s*[A-Z][\w'\- ]{2,30}(?=[.,;)]|\s+(?:province|oblast|region|governorate)|$))", tail)
-        if m:
-            p = geocode(name + " " + m.group(1).strip() if m.group(1).startswith("(") else name + m.group(1), context_countries=ctx, mention=mention)
-            if p is not None:
-                return p
+        if p.precision == "city" and ctx and p.country not in ctx and normalize_country(name) is None:
+            p = None  # a foreign homonym of a local village: the text's own country wins
+        else:
+            return p
     if ctx:
         hit = normalize_country(ctx[0])
         if hit:
+            # Unknown village: locate it by the nearest division/city of that country the text
+            # names ("shelled X in al-Hasakeh", "X village of Y district, Kunar").
+            pos = start if start >= 0 else 0
+            near = [(abs(sp.start - pos) + (0 if sp.start >= pos else 40), pl) for sp, pl in places_in(text)
+                    if pl.country_code == hit[1] and pl.precision in ("admin1", "region", "city") and norm(pl.mention.text) != norm(name)]
+            if near:
+                return fallback(name, min(near, key=lambda t: t[0])[1], mention)
             return _country_place(name, hit[1], mention)
     return None
+
+
+# "Name (District, Province)" / "Name (Province)": ACLED's and many wires' way of locating
+# a small place. The name is a capitalised run right before the parenthesis.
+_BRACKETED = re.compile(r"(?P<name>[A-Z][\w'\u2019-]*(?:\s+(?:(?:al|el|ad|as|ar|an|ash|wa|de|i)[\s-]+)?[A-Z0-9][\w'\u2019-]*){0,3})\s*\((?P<admin>[A-Z][^()]{1,60})\)")
+
+
+_SENTENCE_WORDS = frozenset("also the in on near and but from to by of for with a then while after before".split())
+
+
+def bracketed_places(text: str) -> list[Place]:
+    """Places written "Name (Admin[, Admin])" whose admin part is a known division or
+    city, resolved with ``geocode`` (village kept by name, located by its admin unit)."""
+    out: list[Place] = []
+    for m in _BRACKETED.finditer(text):
+        admins = [a.strip() for a in m.group("admin").split(",")]
+        if not any(_lookup(a, (), None, prefer_admin=True) for a in admins):
+            continue
+        name, start = m.group("name"), m.start("name")
+        while " " in name and name.split(" ", 1)[0].lower() in _SENTENCE_WORDS:  # "Also Goenega (...)"
+            head = name.split(" ", 1)[0]
+            name, start = name[len(head):].lstrip(), start + len(name) - len(name[len(head):].lstrip())
+        span = Span(text=name, start=start, end=start + len(name))
+        p = geocode(f"{name} ({m.group('admin')})", mention=span)
+        if p is not None:
+            out.append(p)
+    return out
