@@ -75,7 +75,7 @@ SPONSOR_ISO = {"iran": "IR", "iranian": "IR", "turkish": "TR", "turkey": "TR", "
 DIRECTIONS = r"(?:eastern|western|northern|southern|central|north|south|east|west|north-?eastern|north-?western|south-?eastern|south-?western)"
 PLACE_PHRASE_RE = re.compile(
     r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|inside|into|over|and|shelled|bombed|struck|targeted|pounded|hit|attacked)\s+(?:the\s+)?(?:(?:\w+\s+)?(?:village|town|city|area|areas|district|outskirts|vicinity|countryside|region|province|governorate|neighbou?rhood|camp|mountain|frontline)s?\s+of\s+)?"
-    r"(?P<name>(?:" + DIRECTIONS + r"\s+)?(?:(?:al|el|ad|ar|as|an|at|ash|az)[- ])?[A-Z][\w'’]+(?:[- –](?:(?:al|el|ad|ar|as|an|at|ash|az|de|du|la|le)[- ])?[A-Z][\w'’]+){0,3}(?:\s+border(?:\s+(?:region|area))?)?)"
+    r"(?P<name>(?:" + DIRECTIONS + r"\s+)?(?:(?:al|el|ad|ar|as|an|at|ash|az)[- ])?[A-Z][\w'’]+(?:[- –](?:(?:al|el|ad|ar|as|an|at|ash|az|de|du|la|le|imeni|bin|ibn)[- ])?[A-Z][\w'’]+){0,3}(?:[- ]\d+(?:/\d+)?)?(?:\s+border(?:\s+(?:region|area))?)?)"
 )
 LOC_PREP_RE = re.compile(r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|inside|into|over|against|from|of the|border|and)\s+(?:the\s+)?(?:\w+\s+){0,2}$", re.I)
 BRACKET_PLACE_RE = re.compile(r"\[(?P<name>[A-Z][^\[\]]{2,40})\]")
@@ -327,10 +327,12 @@ def find_places(doc_sent, text: str, base: int, context: list[str]) -> list[Plac
             iso = context[0] if context else None
             p = geocode.unresolved(name, iso, mention)
         places.append(p)
-    rank = {"point": 0, "city": 1, "unknown": 2, "admin1": 3, "border_region": 4, "region": 5, "country": 6}
-    # Unresolved names (villages) come before admin areas: ACLED's location is the village.
+    # Most specific first; unresolved names (villages GeoNames lacks) rank with
+    # towns, before admin areas: ACLED's location is the village. ACLED's own
+    # bracketed name ("[Aqabat Thirah]") wins.
+    rank = {"point": 0, "city": 1, "unknown": 1, "admin1": 3, "border_region": 4, "region": 5, "country": 6}
     bracketed = {geocode.norm(m.group("name")) for m in BRACKET_PLACE_RE.finditer(text)}
-    return sorted(places, key=lambda p: (0 if geocode.norm(p.name) in bracketed else 1, rank.get(p.precision, 9) if not (p.precision == "country" and p.geonameid is None and p.name not in (p.country,)) else 2, p.mention.start if p.mention else 0))
+    return sorted(places, key=lambda p: (0 if geocode.norm(p.name) in bracketed else 1, rank.get(p.precision, 9), p.mention.start if p.mention else 0))
 
 
 def target_kinds(text: str) -> list[str]:
@@ -597,7 +599,7 @@ def _to_event(article: Article, group: list[Mention], ref: date | None) -> Event
     if state_targets and any(p.country_code not in state_targets for p in places):
         # "drone strikes against US personnel in Iraq": the target state is not the place.
         places = [p for p in places if not (p.country_code in state_targets and p.precision == "country")]
-    rank = {"point": 0, "city": 1, "unknown": 2, "admin1": 3, "border_region": 4, "region": 5, "country": 6}
+    rank = {"point": 0, "city": 1, "unknown": 1, "admin1": 3, "border_region": 4, "region": 5, "country": 6}
     places.sort(key=lambda p: rank.get(p.precision, 9))
     time = _best_time([m.time for m in group if m.time])
     plats: dict[str, Weapon] = {}
@@ -661,16 +663,24 @@ def events_from_doc(doc, article: Article) -> list[Event]:
     ref = article.published_at.date() if article.published_at else None
     text = doc.text
     # Country context: countries named anywhere, in order, for geocoding villages.
-    context: list[str] = []
+    # Country context for geocoding villages, strongest first: admin areas named in
+    # the text, then places (GPE/LOC), then where the named armed groups fight, then
+    # demonyms ("Turkish forces" strike in Syria as often as in Turkey).
+    gpe: list[str] = []
+    norp: list[str] = []
     for ent in doc.ents:
         if ent.label_ in ("GPE", "NORP", "LOC"):
             hit = geocode.country_of(ent.text)
-            if hit and hit[1] not in context:
-                context.append(hit[1])
-    for pos, actor in find_actors(text, 0):
-        if actor.country and actor.country not in context and actor.type != "unknown" or actor.name == "OSCE SMM":
-            if actor.country and actor.country not in context:
-                context.append(actor.country)
+            bucket = gpe if ent.label_ != "NORP" else norp
+            if hit and hit[1] not in bucket:
+                bucket.append(hit[1])
+    theatres: list[str] = []
+    for _pos, actor in find_actors(text, 0):
+        iso = lexicon.THEATRE.get(actor.name) or (actor.country if actor.type in ("rebel", "militia_proxy", "terrorist") else None)
+        if iso and iso not in theatres:
+            theatres.append(iso)
+    context = [c for c in gpe + theatres + norp]
+    context = list(dict.fromkeys(context))
     # Admin areas named in the text pin the country more reliably than demonyms.
     admin_ctx = []
     for m in PLACE_PHRASE_RE.finditer(text):

@@ -161,7 +161,8 @@ def geocode(name: str, *, context: Sequence[str] = (), mention: Span | None = No
                      lat=alias["lat"] if alias["lat"] is not None else idx.countries.get(iso, {}).get("lat"),
                      lon=alias["lon"] if alias["lon"] is not None else idx.countries.get(iso, {}).get("lon"),
                      precision="country", mention=mention)
-    cities = idx.cities.get(key, [])
+    # Acronyms ("JWS", "OPS") are alternate names of random cities in GeoNames.
+    cities = [] if (name.isupper() and len(name) <= 5) else idx.cities.get(key, [])
     if isos:
         in_ctx = [c for c in cities if c["countrycode"] in isos]
         if in_ctx:
@@ -190,4 +191,4 @@ def unresolved(name: str, iso2: str | None, mention: Span | None = None) -> Plac
         info = index().countries.get(iso2, {})
         lat, lon = info.get("lat"), info.get("lon")
     return Place(name=name, country=country_name(iso2), country_code=iso2, lat=lat, lon=lon,
-                 precision="country" if iso2 else "unknown", mention=mention)
+                 precision="unknown", mention=mention)

@@ -55,6 +55,11 @@ ACTORS: list[tuple[tuple[str, ...], str, str, str | None, str | None]] = [
     (("AMISOM",), "AMISOM", "state_military", "SO", None),
 ]
 
+# Where an actor fights, when that is not its home country: pins the country of a
+# village the gazetteer does not know ("Saudi-led coalition airstrikes targeted X").
+THEATRE = {"Saudi-led coalition": "YE", "Houthis": "YE", "Pro-Hadi forces": "YE", "NAF": "UA", "OSCE SMM": "UA", "LNA": "LY", "GNA": "LY",
+           "Syrian National Army": "SY", "HTS": "SY", "SDF": "SY", "Taliban": "AF", "JNIM": "BF", "Al Shabaab": "SO", "Boko Haram": "NG", "Hamas": "PS"}
+
 # Demonym or country + a military noun = that state's military ("Israeli warplanes",
 # "Turkish forces", "Russian jets"). The forces word list is used in the ruler pattern.
 FORCE_NOUNS = (
@@ -127,7 +132,7 @@ TRIGGERS: dict[str, list[str]] = {
     ],
     "air_strike": [
         r"\bair ?strikes?\b", r"\bair-strikes?\b", r"\bair raids?\b", r"\baerial (?:bombardment|bombing|attacks?|strikes?)\b",
-        r"\b(?:warplanes?|jets?|fighter(?:-bomber)?s?|aircraft|helicopters?|gunships?|planes|bombers?|F-\d+\w*|Su-\d+|MiG)\b[^.;]{0,60}?\b(?:struck|strike|bombed|bomb|hit|targeted|raided|pounded|attacked|dropped|carried out|conducted|fired)\b",
+        r"\b(?:warplanes?|jets?|fighter jets?|fighter-bombers?|aircraft|helicopters?|gunships?|planes|bombers?|F-\d+\w*|Su-\d+|MiG)\b[^.;]{0,60}?\b(?:struck|strike|bombed|bomb|hit|targeted|raided|pounded|attacked|dropped|carried out|conducted|fired)\b",
         r"\b(?:struck|bombed|hit|targeted) by (?:\w+ )?(?:warplanes?|jets?|aircraft|helicopters?)\b",
         r"\bbombing (?:raids?|runs?)\b", r"\bbombed\b", r"\b(?:precision|retaliatory|defensive) strikes?\b",
         r"\bstrikes? (?:on|against) (?:the )?(?:three |two |several )?(?:targets?|sites?|facilities|positions|militia)\b",
