@@ -231,6 +231,8 @@ def actor_matches(event: Event, actor1: str | None) -> bool:
             return True
     pred = {_akey(att.name)} | {_akey(s.text) for s in att.mentions}
     pred.discard("")
+    if gold.iso and any((geo.normalize_country(k) or ("", ""))[1] == gold.iso for k in pred):
+        return True  # "Ukrainian forces"
     return bool(pred & gold.names)
 
 

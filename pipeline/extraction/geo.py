@@ -299,7 +299,9 @@ def _lookup(name: str, isos: Sequence[str], mention: Span | None, prefer_admin: 
     if iso:
         return _country_place(country_name(iso) or name, iso, mention)
     alias = g.admin.get(key) or g.admin.get(norm_place(name))
-    city = _best_city(key, isos) or (_best_city(norm_place(name), isos) if norm_place(name) != key else None)
+    city = _best_city(key, isos)
+    if city is None and g.admin.get(key) is None and norm_place(name) != key:  # "Kabul city", not "Luhansk Oblast"
+        city = _best_city(norm_place(name), isos)
     if alias and (alias["kind"] != "city" or city is None):
         # A curated division beats a same-named city unless the text's countries say otherwise
         # ("Kharkiv" the oblast vs the city: the city is the more precise reading when it is in context).
