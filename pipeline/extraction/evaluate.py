@@ -151,6 +151,9 @@ ACLED_ACTOR_ALIASES: dict[str, tuple[str, ...]] = {
     "g5 sahel force": ("g5s", "g5 sahel", "g5 sahel force"),
     "islamic state": ("islamic state", "is", "isis", "isil", "daesh", "iswap", "isgs", "iskp"),
 }
+# Coalitions/operations ACLED names after the operation, with the state that leads them:
+# that state's forces are an acceptable reading of the actor.
+ACLED_OPERATION_LEADERS = {"operation restoring hope": "SA", "operation peace spring": "TR", "operation barkhane": "FR"}
 _STATE = re.compile(r"^(?:Military|Police|Naval|Air) Forces? of (?:the )?(?P<country>.+?)\s*\((?P<years>\d{4}-?\d{0,4})\)\s*(?P<faction>.*)$")
 _ACRONYM = re.compile(r"^(?P<acr>[A-Z][A-Za-z0-9]{1,7}):\s*(?P<full>.+)$")
 _UNIDENTIFIED = re.compile(r"^Unidentified\b.*?(?:\((?P<country>[^()]+)\))?$")
@@ -196,6 +199,10 @@ def parse_gold_actor(actor1: str | None) -> GoldActor:
                 g.iso = c[1]
                 g.names.update({_akey(c[0])})
             continue
+        if geo.norm(alt) in ACLED_OPERATION_LEADERS:
+            g.iso = ACLED_OPERATION_LEADERS[geo.norm(alt)]
+        if " - " in alt:  # "Boko Haram - Jamatu Ahli is-Sunnah lid-Dawatai wal-Jihad"
+            g.names.add(_akey(alt.split(" - ", 1)[0]))
         m = _ACRONYM.match(alt)
         if m:
             g.names.update({_akey(m.group("acr")), _akey(m.group("full"))})
