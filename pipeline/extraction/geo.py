@@ -193,6 +193,16 @@ def normalize_country(name_or_demonym: str | None) -> tuple[str, str] | None:
     return g.country_names.get(iso, raw), iso
 
 
+country_of = normalize_country  # older name used by pipeline.extraction.geocode callers
+
+
+def unresolved(name: str, iso2: str | None, mention: Span | None = None) -> Place:
+    """A place nothing is known of but its country (precision "country"; "unknown" without one)."""
+    if iso2 and iso2 in gazetteer().country_names:
+        return _country_place(name, iso2, mention)
+    return Place(name=name, precision="unknown", mention=mention)
+
+
 def countries_in(text: str) -> list[str]:
     """ACLED country names of the countries and demonyms mentioned in ``text``, in order
     of first mention, without repeats."""
@@ -330,7 +340,8 @@ def _lookup(name: str, isos: Sequence[str], mention: Span | None, prefer_admin: 
     return None
 
 
-def geocode(name: str, *, context_countries: Sequence[str] = (), mention: Span | None = None) -> Place | None:
+def geocode(name: str, *, context_countries: Sequence[str] = (), mention: Span | None = None,
+            context: Sequence[str] = ()) -> Place | None:
     """Resolve a place name to a ``Place`` (or None when nothing is known of it).
 
     ``context_countries``: countries (names, demonyms or ISO2) the text mentions, most
@@ -340,7 +351,7 @@ def geocode(name: str, *, context_countries: Sequence[str] = (), mention: Span |
     to the district/province given (precision admin1/region) and keep the village name."""
     if not name or not name.strip():
         return None
-    isos = _context_isos(context_countries)
+    isos = _context_isos([*context_countries, *context])  # ``context``: same, older keyword
     m = _PAREN.match(name) or _COMMA.match(name)
     if m:
         admins = [a.strip() for a in m.group("admin").split(",") if a.strip()]
