@@ -42,6 +42,11 @@ MIN_CITY_POPULATION = 15000
 # usually a homonym of the village the text meant. Set by looking at ACLED village names
 # that collide with foreign towns (most such towns are < 200k).
 FOREIGN_CITY_MIN_POPULATION = 1_000_000
+# GeoNames alternate names are indexed only when they look like a spelling of the primary
+# name (character-bigram Dice similarity at least this): historical or unrelated names
+# ("Novooleksandrivka" listed for Melitopol) otherwise capture the many villages that share
+# them. 0.4 keeps "Abu Kamal"/"Albu Kamal", "Kiev"/"Kyiv", "Dnepropetrovsk"/"Dnipro".
+ALTNAME_MIN_SIMILARITY = 0.4
 # Shortest normalised name indexed from GeoNames alternate names (characters): shorter
 # alternates are mostly codes and abbreviations that collide with ordinary words.
 MIN_ALTNAME_LEN = 4
@@ -95,6 +100,15 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(a)))
 
 
+def _bigrams(s: str) -> set[str]:
+    s = s.replace(" ", "")
+    return {s[i:i + 2] for i in range(len(s) - 1)}
+
+
+def _dice(a: set[str], b: set[str]) -> float:
+    return 2 * len(a & b) / (len(a) + len(b)) if a or b else 0.0
+
+
 class _Gazetteer:
     """All lookup tables, built once (see ``gazetteer()``)."""
 
@@ -115,12 +129,14 @@ class _Gazetteer:
             self.country_key[norm(name)] = iso
         self.cities: dict[str, list[dict]] = {}
         for c in gc.get_cities().values():
-            self._add_city(norm(c["name"]), c)
+            primary = norm(c["name"])
+            self._add_city(primary, c)
+            pgrams = _bigrams(primary)
             for alt in c.get("alternatenames") or ():
                 # Proper-name alternates only: GeoNames also lists lower-case romanisations.
                 if alt[:1].isupper() and alt.isascii():
                     k = norm(alt)
-                    if len(k) >= MIN_ALTNAME_LEN:
+                    if len(k) >= MIN_ALTNAME_LEN and k != primary and _dice(_bigrams(k), pgrams) >= ALTNAME_MIN_SIMILARITY:
                         self._add_city(k, c)
         for st in gc.get_us_states().values():
             self.admin.setdefault(norm(st["name"]), {"kind": "admin1", "iso": "US", "admin1": st["name"], "lat": None, "lon": None,
