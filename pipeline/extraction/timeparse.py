@@ -41,6 +41,13 @@ PART_HOURS = {
     "early": (0, 6), "morning": (6, 12), "afternoon": (12, 18), "evening": (18, 22), "night": (20, 24),
     "late": (18, 24), "overnight": (-4, 6), "dawn": (4, 7), "midday": (11, 14), "noon": (11, 14),
 }
+# "early"/"late" narrowing a named part of the day (local hours). News "early Monday
+# morning" is the small hours after midnight, like "early Monday".
+QUALIFIED_PART_HOURS = {
+    ("early", "morning"): (0, 6), ("late", "morning"): (9, 12), ("early", "afternoon"): (12, 15),
+    ("late", "afternoon"): (15, 18), ("early", "evening"): (18, 20), ("late", "evening"): (21, 24),
+    ("early", "night"): (20, 22), ("late", "night"): (22, 24),
+}
 # Windows of vague relative expressions, as (days back from the article date to the
 # start, precision). "In recent weeks" ~ the last six weeks; "earlier this month" from
 # day 1; "last week" = the previous calendar week (handled in code).
@@ -120,8 +127,8 @@ def _days(d0: date, d1: date, span: Span) -> EventTime:
     return EventTime(date=d0, start=_utc(d0), end=_utc(d1 + timedelta(days=1)), precision="day", expression=span)
 
 
-def _part(d: date, part: str, span: Span) -> EventTime:
-    h0, h1 = PART_HOURS[part]
+def _part(d: date, part: str, span: Span, qualifier: str | None = None) -> EventTime:
+    h0, h1 = QUALIFIED_PART_HOURS.get((qualifier or "", part)) or PART_HOURS[part]
     return EventTime(date=d, start=_utc(d, h0), end=_utc(d, h1), precision="part_of_day", expression=span)
 
 
@@ -174,8 +181,9 @@ def resolve(kind: str, m: re.Match, ref: date | None, span: Span, text_year: int
             if q in ("last", "this past", "past") and back == 0:
                 back = 7
             day = ref - timedelta(days=back)
-            part = (g.get("part") or "").lower() or (q if q in ("early", "late") else None)
-            return _part(day, part, span) if part else _days(day, day, span)
+            named = (g.get("part") or "").lower() or None
+            part = named or (q if q in ("early", "late") else None)
+            return _part(day, part, span, q if named and q in ("early", "late") else None) if part else _days(day, day, span)
         if kind == "relday":
             if ref is None:
                 return None

@@ -121,3 +121,10 @@ def test_offsets_are_relative_to_the_text_and_ordered():
     found = find_times(text, MONDAY)
     assert [s.text for s, _ in found] == ["Sunday", "9 May 2020", "late February"]
     assert all(text[s.start:s.end] == s.text for s, _ in found)
+
+
+def test_early_monday_morning_is_the_small_hours_not_the_whole_morning():
+    _, et = only("Jets struck early Monday morning.")
+    assert et.date == MONDAY and (et.start, et.end) == (utc(2021, 6, 28, 0), utc(2021, 6, 28, 6))
+    _, et = only("Rockets landed late Sunday night.")
+    assert et.date == date(2021, 6, 27) and (et.start, et.end) == (utc(2021, 6, 27, 22), utc(2021, 6, 28, 0))
