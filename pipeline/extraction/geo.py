@@ -447,7 +447,9 @@ def places_in(text: str) -> list[tuple[Span, Place]]:
                 else:
                     cities = [c for c in g.cities.get(key, ()) if c["population"] >= TEXT_CITY_MIN_POPULATION and (
                         norm(c["name"]) == key or (len(key) >= TEXT_CITY_ALTNAME_MIN_LEN and c["population"] >= TEXT_CITY_ALTNAME_MIN_POPULATION))]
-                    if cities:
+                    # A city name ending a longer capitalised run is usually a surname or part of
+                    # an organisation ("Lloyd Austin", "Defense Secretary ... Austin"): skip it.
+                    if cities and i == 0:
                         hit = (phrase, _city_place(max(cities, key=lambda c: c["population"]), None))
                 if hit:
                     start = text.find(phrase, m.start())

@@ -127,3 +127,8 @@ def test_norm_and_distance():
     assert geo.norm_place("Nad Ali district") == "nad ali"
     assert geo.distance_km(0, 0, 0, 1) == pytest.approx(111.19, abs=0.1)
     assert geo.geocode("   ") is None
+
+
+def test_places_in_ignores_a_city_name_used_as_a_surname():
+    found = [s.text for s, _ in geo.places_in("Defense Secretary Lloyd Austin said; jets flew from Austin to Tehran.")]
+    assert found == ["Austin", "Tehran"]
