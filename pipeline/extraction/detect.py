@@ -135,8 +135,13 @@ class Gazetteer:
                 self.actor_info[a.lower()] = (canonical, typ, country, sponsor)
                 alts.append(a)
         alts.sort(key=len, reverse=True)
-        # Short all-caps acronyms (IS, KH, SNA) must match case-sensitively.
-        self.actor_re = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(a) for a in alts) + r")(?![\w-])")
+        # Short all-caps acronyms (IS, KH, SNA) must match case-sensitively; names
+        # match in any case ("Al shabaab").
+        acr = [a for a in alts if a.isupper() and len(a) <= 5]
+        names = [a for a in alts if a not in acr]
+        self.actor_re = re.compile(
+            r"(?<![\w-])(?:(?:" + "|".join(re.escape(a) for a in acr) + r")|(?i:" + "|".join(re.escape(a) for a in names) + r"))(?![\w-])"
+        )
         demonyms = sorted({n for n, e in geocode.index().aliases.items() if e["kind"] == "demonym"}, key=len, reverse=True)
         self.demonym_iso = {n: geocode.index().aliases[n]["iso"] for n in demonyms}
         nouns = sorted(lexicon.FORCE_NOUNS, key=len, reverse=True)
@@ -460,8 +465,13 @@ def _sentence_mentions(doc, sent, article_text: str, ref: date | None, context: 
         attacker = None
         targets: list[Actor] = []
         # Drone attacks in a sentence about an air strike are the other side's.
+        # The attacker is the nearest armed actor before the trigger ("8 Taliban
+        # militants were killed by Afghan military airstrikes": Afghanistan).
+        before = [(pos, a) for pos, a in actors if pos < trig_s and a.type != "unknown"
+                  and not re.search(r"\b(?:against|on|targeting|at)\s+(?:\w+\s+){0,4}$", text[:pos], re.I)]
+        if before:
+            attacker = before[-1][1]
         for pos, actor in actors:
-            rel = text[pos:trig_s] if pos < trig_s else text[trig_e:pos]
             is_target = pos > trig_s and re.search(r"\b(?:on|against|targeting|at|targeted|hit(?:ting)?|struck|striking)\b", text[trig_s:pos], re.I) is not None
             if pos < trig_s and re.search(r"\b(?:against|on|targeting|at)\s+(?:\w+\s+){0,4}$", text[:pos], re.I):
                 is_target = True
