@@ -554,10 +554,37 @@ _BRACKETED = re.compile(r"(?P<name>[A-Z][\w'\u2019-]*(?:\s+(?:(?:al|el|ad|as|ar|
 _SENTENCE_WORDS = frozenset("also the in on near and but from to by of for with a then while after before".split())
 
 
+_COMMA_TAILED = re.compile(r"(?P<name>[A-Z][\w'\u2019-]*(?:\s+(?:(?:al|el|ad|as|ar|an|ash|wa|de|i)[\s-]+)?[A-Z0-9][\w'\u2019-]*){0,3})"
+                           r"(?:\s+(?:city|town|village|district|area))?,\s*(?P<admin>[A-Z][\w'\u2019 -]{2,30}?)(?=\s*(?:[.;)]|$|\s+(?:province|oblast|region|governorate)))")
+
+
 def bracketed_places(text: str) -> list[Place]:
-    """Places written "Name (Admin[, Admin])" whose admin part is a known division or
-    city, resolved with ``geocode`` (village kept by name, located by its admin unit)."""
-    out: list[Place] = []
+    """Places written "Name (Admin[, Admin])" or "Name [city|district], Province" whose
+    admin part is a known division, resolved with ``geocode`` (village kept by name,
+    located by its admin unit), in text order."""
+    out: list[tuple[int, Place]] = []
+    inside = [(b.start(), b.end()) for b in re.finditer(r"\([^()]*\)", text)]
+    for m in _COMMA_TAILED.finditer(text):
+        if any(a < m.start() < b for a, b in inside):
+            continue  # the "(District, Province)" tail itself
+        admin = _lookup(m.group("admin"), (), None, prefer_admin=True)
+        if admin is None or admin.precision not in ("admin1", "region"):
+            continue
+        name, start = m.group("name"), m.start("name")
+        while " " in name and name.split(" ", 1)[0].lower() in _SENTENCE_WORDS:
+            head = name.split(" ", 1)[0]
+            name, start = name[len(head):].lstrip(), start + len(name) - len(name[len(head):].lstrip())
+        if normalize_country(name) or norm(name) == norm(m.group("admin")):
+            continue
+        span = Span(text=name, start=start, end=start + len(name))
+        p = geocode(f"{name}, {m.group('admin')}", mention=span)
+        if p is not None:
+            out.append((start, p))
+    return [p for _s, p in sorted(out, key=lambda t: t[0])] if not _BRACKETED.search(text) else _bracketed(text, out)
+
+
+def _bracketed(text: str, out: list[tuple[int, Place]]) -> list[Place]:
+    out = list(out)
     for m in _BRACKETED.finditer(text):
         admins = [a.strip() for a in m.group("admin").split(",")]
         if not any(_lookup(a, (), None, prefer_admin=True) for a in admins):
@@ -569,5 +596,5 @@ def bracketed_places(text: str) -> list[Place]:
         span = Span(text=name, start=start, end=start + len(name))
         p = geocode(f"{name} ({m.group('admin')})", mention=span)
         if p is not None:
-            out.append(p)
-    return out
+            out.append((start, p))
+    return [p for _s, p in sorted(out, key=lambda t: t[0])]

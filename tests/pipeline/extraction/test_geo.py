@@ -132,3 +132,8 @@ def test_norm_and_distance():
 def test_places_in_ignores_a_city_name_used_as_a_surname():
     found = [s.text for s, _ in geo.places_in("Defense Secretary Lloyd Austin said; jets flew from Austin to Tehran.")]
     assert found == ["Austin", "Tehran"]
+
+
+def test_comma_tailed_places_are_located_by_their_province():
+    got = [(p.name, p.country_code, p.admin1) for p in geo.bracketed_places("Rockets hit Zxqabad district, Helmand. Then Gardez city, Paktia.")]
+    assert got == [("Zxqabad", "AF", "Hilmand"), ("Gardez", "AF", "Paktya")]
