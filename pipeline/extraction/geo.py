@@ -598,3 +598,35 @@ def _bracketed(text: str, out: list[tuple[int, Place]]) -> list[Place]:
         if p is not None:
             out.append((start, p))
     return [p for _s, p in sorted(out, key=lambda t: t[0])]
+
+
+def locate_event(text: str, candidates: Sequence[Span], *, attacker_countries: Sequence[str] = (),
+                 fallback_countries: Sequence[str] = ()) -> list[Place]:
+    """Places for one event: each candidate mention (spans into ``text``, best first, as
+    the extractor ranks them) resolved with ``resolve_in_context`` against the text's
+    ``context_countries`` (attacker's country demoted); a candidate that is just a country
+    other than the text's most likely one (an attacker's "French", "Turkish") yields to
+    that one. With no usable candidate: the first "Name (District, Province)" /
+    "Name, Province" place, else the most likely country. ``fallback_countries``: what
+    the caller knows beyond the text (e.g. the theatre an actor such as the OSCE SMM
+    implies), used after the text's own evidence. Duplicates dropped."""
+    ctx = context_countries(text, attacker_countries=attacker_countries)
+    for c in fallback_countries:
+        hit = normalize_country(c)
+        if hit and hit[0] not in ctx:
+            ctx.append(hit[0])
+    top = normalize_country(ctx[0]) if ctx else None
+    out: list[Place] = []
+    for span in candidates:
+        p = resolve_in_context(span.text, text, mention=span, context=ctx)
+        if p is None:
+            continue
+        if p.precision == "country" and top and p.country_code != top[1] and normalize_country(span.text):
+            p = _country_place(top[0], top[1], None)
+        if all((q.name, q.country_code) != (p.name, p.country_code) for q in out):
+            out.append(p)
+    if not out:
+        out = bracketed_places(text)[:1]
+    if not out and top:
+        out = [_country_place(top[0], top[1], None)]
+    return out

@@ -137,3 +137,22 @@ def test_places_in_ignores_a_city_name_used_as_a_surname():
 def test_comma_tailed_places_are_located_by_their_province():
     got = [(p.name, p.country_code, p.admin1) for p in geo.bracketed_places("Rockets hit Zxqabad district, Helmand. Then Gardez city, Paktia.")]
     assert got == [("Zxqabad", "AF", "Hilmand"), ("Gardez", "AF", "Paktya")]
+
+
+def _span(text, name):
+    i = text.index(name)
+    return Span(text=name, start=i, end=i + len(name))
+
+
+def test_locate_event_resolves_candidates_and_falls_back():
+    text = "Turkish forces shelled Zxqabad in Raqqa countryside, said Turkish officials."
+    places = geo.locate_event(text, [_span(text, "Turkish"), _span(text, "Zxqabad")], attacker_countries=["TR"])
+    assert [(p.name, p.country_code) for p in places] == [("Syria", "SY"), ("Zxqabad", "SY")]
+    # No candidate: the first "Name (District, Province)" place.
+    text = "Aircraft struck positions in Zxqgou (Djibo, Soum)."
+    assert [(p.name, p.country_code) for p in geo.locate_event(text, [])] == [("Zxqgou", "BF")]
+    # Nothing in the text: the caller's fallback country.
+    text = "Observers counted nine explosions near Zxqivka."
+    assert [(p.name, p.country_code, p.precision) for p in geo.locate_event(text, [_span(text, "Zxqivka")], fallback_countries=["UA"])] == [
+        ("Zxqivka", "UA", "country")]
+    assert geo.locate_event(text, [_span(text, "Zxqivka")]) == []
