@@ -74,7 +74,7 @@ GENERIC_MILITIA_RE = re.compile(r"\b(?:(?P<sponsor>Iran(?:ian)?|Turk(?:ish|ey)|R
 SPONSOR_ISO = {"iran": "IR", "iranian": "IR", "turkish": "TR", "turkey": "TR", "russia": "RU", "russian": "RU", "saudi": "SA", "us": "US", "u.s.": "US", "american": "US", "emirati": "AE", "uae": "AE"}
 DIRECTIONS = r"(?:eastern|western|northern|southern|central|north|south|east|west|north-?eastern|north-?western|south-?eastern|south-?western)"
 PLACE_PHRASE_RE = re.compile(
-    r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|inside|into|over|and|shelled|bombed|struck|targeted|pounded|hit|attacked)\s+(?:the\s+)?(?:(?:\w+\s+)?(?:village|town|city|area|areas|district|outskirts|vicinity|countryside|region|province|governorate|neighbou?rhood|camp|mountain|frontline)s?\s+of\s+)?"
+    r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|inside|into|over|and|shelled|bombed|struck|targeted|pounded|hit|attacked|(?:north|south|east|west|north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+of)\s+(?:the\s+)?(?:(?:\w+\s+)?(?:village|town|city|area|areas|district|outskirts|vicinity|countryside|region|province|governorate|neighbou?rhood|camp|mountain|frontline|forest|valley|hill|road|limits)s?\s+of\s+)?"
     r"(?P<name>(?:" + DIRECTIONS + r"\s+)?(?:(?:al|el|ad|ar|as|an|at|ash|az)[- ])?[A-Z][\w'’]+(?:[- –](?:(?:al|el|ad|ar|as|an|at|ash|az|de|du|la|le|imeni|bin|ibn)[- ])?[A-Z][\w'’]+){0,3}(?:[- ]\d+(?:/\d+)?)?(?:\s+border(?:\s+(?:region|area))?)?)"
 )
 LOC_PREP_RE = re.compile(r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|inside|into|over|against|from|of the|border|and)\s+(?:the\s+)?(?:\w+\s+){0,2}$", re.I)
@@ -318,6 +318,8 @@ def find_places(doc_sent, text: str, base: int, context: list[str]) -> list[Plac
             continue
         if g.actor_re.fullmatch(name) or name.lower() in g.actor_info:
             continue
+        if name.isupper() and len(name) <= 5 and geocode.geocode(name) is None:
+            continue  # an unknown acronym ("STC-controlled") is a group, not a place
         seen.add(key)
         mention = Span(text=name, start=base + pos, end=base + pos + len(name))
         p = geocode.geocode(name, context=context, mention=mention)
@@ -579,7 +581,7 @@ def _merge_actor_lists(lists: list[list[Actor]]) -> list[Actor]:
     return list(out.values())
 
 
-def _to_event(article: Article, group: list[Mention], ref: date | None) -> Event:
+def _to_event(article: Article, group: list[Mention], ref: date | None, context: list[str] = ()) -> Event:
     first = group[0]
     attackers = [m.attacker for m in group if m.attacker]
     # Most frequent attacker; named over generic.
@@ -611,6 +613,12 @@ def _to_event(article: Article, group: list[Mention], ref: date | None) -> Event
         places = [p for p in places if not (p.country_code in state_targets and p.precision == "country")]
     rank = {"point": 0, "city": 1, "unknown": 1, "admin1": 3, "border_region": 4, "region": 5, "country": 6}
     places.sort(key=lambda p: rank.get(p.precision, 9))
+    if not any(p.country for p in places) and context:
+        # No place named: the country the text is about, at country precision.
+        iso = context[0]
+        places.append(Place(name=geocode.country_name(iso) or iso, country=geocode.country_name(iso), country_code=iso,
+                            lat=geocode.index().countries.get(iso, {}).get("lat"), lon=geocode.index().countries.get(iso, {}).get("lon"),
+                            precision="country"))
     time = _best_time([m.time for m in group if m.time])
     plats: dict[str, Weapon] = {}
     muns: dict[str, Weapon] = {}
@@ -689,7 +697,8 @@ def events_from_doc(doc, article: Article) -> list[Event]:
         iso = lexicon.THEATRE.get(actor.name) or (actor.country if actor.type in ("rebel", "militia_proxy", "terrorist") else None)
         if iso and iso not in theatres:
             theatres.append(iso)
-    context = [c for c in gpe + theatres + norp]
+    homes = [a.country for _p, a in find_actors(text, 0) if a.country and a.type == "state_military"]
+    context = [c for c in gpe + theatres + norp + homes]
     context = list(dict.fromkeys(context))
     # Admin areas named in the text pin the country more reliably than demonyms.
     admin_ctx = []
@@ -747,7 +756,7 @@ def events_from_doc(doc, article: Article) -> list[Event]:
         asserted = [m for m in g if m.modality == Modality.ASSERTED]
         if asserted:
             g = asserted + [m for m in g if m.modality != Modality.ASSERTED and m.modality == Modality.HISTORICAL and False]
-        events.append(_to_event(article, g, ref))
+        events.append(_to_event(article, g, ref, context))
     return _link_provocations(events)
 
 
