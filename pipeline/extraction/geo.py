@@ -466,18 +466,19 @@ def places_in(text: str) -> list[tuple[Span, Place]]:
 # Divisions/regions from the curated table are the strongest evidence, country names next;
 # big-city homonyms and demonyms are weak; "Saudi-led"-style qualifiers are nearly none.
 # Set by comparing rankings against ACLED country codes on the dev notes.
-EVIDENCE_WEIGHTS = {"division": 3.0, "country_name": 2.0, "city": 1.0, "demonym": 1.0, "qualifier": 0.25}
+EVIDENCE_WEIGHTS = {"division": 3.0, "country_name": 2.0, "prior": 1.5, "city": 1.0, "demonym": 1.0, "qualifier": 0.25}
 # Factor applied to the evidence for countries the caller names as the attacker's: a
 # strike's attacker is often foreign ("French jets struck ... in Burkina Faso").
 ATTACKER_EVIDENCE_FACTOR = 0.5
 
 
-def context_countries(text: str, *, attacker_countries: Sequence[str] = ()) -> list[str]:
+def context_countries(text: str, *, attacker_countries: Sequence[str] = (), prior_countries: Sequence[str] = ()) -> list[str]:
     """The countries a text is *located* in, most likely first. Each mention adds
     ``EVIDENCE_WEIGHTS`` to its country (divisions/regions it names, country names, big
     cities, demonyms; "Saudi-led", "Iran-backed" barely count); countries in
-    ``attacker_countries`` (names or ISO2) count ``ATTACKER_EVIDENCE_FACTOR`` as much.
-    Ties go to the earlier mention."""
+    ``attacker_countries`` (names or ISO2) count ``ATTACKER_EVIDENCE_FACTOR`` as much;
+    ``prior_countries`` (what the caller knows beyond the text, e.g. an actor's theatre)
+    each add ``EVIDENCE_WEIGHTS["prior"]``. Ties go to the earlier mention."""
     g = gazetteer()
     score: dict[str, float] = {}
     first: dict[str, int] = {}
@@ -507,6 +508,10 @@ def context_countries(text: str, *, attacker_countries: Sequence[str] = ()) -> l
         else:
             kind = "country_name" if norm(w) in g.country_key else "demonym"
         add(hit[0], kind, m.start())
+    for c in prior_countries:
+        hit = normalize_country(c)
+        if hit:
+            add(hit[0], "prior", len(text))
     return sorted(score, key=lambda c: (-score[c], first[c]))
 
 
@@ -608,13 +613,10 @@ def locate_event(text: str, candidates: Sequence[Span], *, attacker_countries: S
     other than the text's most likely one (an attacker's "French", "Turkish") yields to
     that one. With no usable candidate: the first "Name (District, Province)" /
     "Name, Province" place, else the most likely country. ``fallback_countries``: what
-    the caller knows beyond the text (e.g. the theatre an actor such as the OSCE SMM
-    implies), used after the text's own evidence. Duplicates dropped."""
-    ctx = context_countries(text, attacker_countries=attacker_countries)
-    for c in fallback_countries:
-        hit = normalize_country(c)
-        if hit and hit[0] not in ctx:
-            ctx.append(hit[0])
+    the caller knows beyond the text (e.g. the theatre an actor such as the OSCE SMM or
+    Operation Barkhane implies), weighed as prior evidence (``EVIDENCE_WEIGHTS["prior"]``,
+    below a named division or country). Duplicates dropped."""
+    ctx = context_countries(text, attacker_countries=attacker_countries, prior_countries=list(dict.fromkeys(fallback_countries)))
     top = normalize_country(ctx[0]) if ctx else None
     out: list[Place] = []
     for span in candidates:

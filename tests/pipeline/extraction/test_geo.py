@@ -156,3 +156,10 @@ def test_locate_event_resolves_candidates_and_falls_back():
     assert [(p.name, p.country_code, p.precision) for p in geo.locate_event(text, [_span(text, "Zxqivka")], fallback_countries=["UA"])] == [
         ("Zxqivka", "UA", "country")]
     assert geo.locate_event(text, [_span(text, "Zxqivka")]) == []
+
+
+def test_prior_countries_outweigh_an_attacker_demonym_but_not_a_named_division():
+    text = "French forces struck a camp near Zxqbougou."
+    assert geo.context_countries(text)[0] == "France"
+    assert geo.context_countries(text, prior_countries=["ML"])[0] == "Mali"
+    assert geo.context_countries("Jets struck Zxqville in Helmand.", prior_countries=["PK"])[0] == "Afghanistan"
