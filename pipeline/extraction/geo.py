@@ -631,4 +631,6 @@ def locate_event(text: str, candidates: Sequence[Span], *, attacker_countries: S
         out = bracketed_places(text)[:1]
     if not out and top:
         out = [_country_place(top[0], top[1], None)]
+    if not out and candidates:  # nothing known but the name: keep it as written
+        out = [unresolved(candidates[0].text, None, candidates[0])]
     return out

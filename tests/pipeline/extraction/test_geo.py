@@ -155,7 +155,7 @@ def test_locate_event_resolves_candidates_and_falls_back():
     text = "Observers counted nine explosions near Zxqivka."
     assert [(p.name, p.country_code, p.precision) for p in geo.locate_event(text, [_span(text, "Zxqivka")], fallback_countries=["UA"])] == [
         ("Zxqivka", "UA", "country")]
-    assert geo.locate_event(text, [_span(text, "Zxqivka")]) == []
+    assert [(p.name, p.country, p.precision) for p in geo.locate_event(text, [_span(text, "Zxqivka")])] == [("Zxqivka", None, "unknown")]
 
 
 def test_prior_countries_outweigh_an_attacker_demonym_but_not_a_named_division():
