@@ -3,8 +3,8 @@
 * Entity declarations are refused before any parser sees the document: a DTD that
   declares entities is how billion-laughs (``xml_bomb``) and external-entity reads
   (``xxe``) work, and no news feed needs one. Nothing is ever expanded.
-* Encoding is sniffed like a browser would: BOM, then the XML declaration, then the
-  HTTP charset, then UTF-8, then Windows-1252 (a superset of Latin-1 in practice).
+* Encoding is sniffed: BOM, then the XML declaration, then strict UTF-8, then the
+  HTTP charset, then Windows-1252 (a superset of Latin-1 in practice).
   gb2312 is decoded as gb18030, its superset, so stray extended characters survive.
 """
 
@@ -61,8 +61,9 @@ def decode(body: bytes, http_charset: str | None = None) -> tuple[str, str]:
     m = _DECL_RE.match(body)
     if m:
         candidates.append(_norm(m.group(1).decode("ascii", "ignore")))
-    candidates.append(_norm(http_charset))
-    candidates += ["utf-8"]
+    # Valid UTF-8 with non-ASCII bytes is almost never anything else, while HTTP
+    # charsets are often wrong (servers default to ISO-8859-1): UTF-8 before them.
+    candidates += ["utf-8", _norm(http_charset)]
     for enc in candidates:
         if not enc:
             continue

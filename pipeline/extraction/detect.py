@@ -12,7 +12,7 @@ How an article becomes events:
 3. **Attributes** from the sentence: attacker (actor before the trigger, or the
    demonym of the striking force), targets (actors after "on/against/targeting"),
    target kinds, places (spaCy GPE/LOC/FAC entities, "in/near X" phrases, geocoded),
-   time (``timex``), platforms, munitions with payload, counts, casualties,
+   time (``timeparse``), platforms, munitions with payload, counts, casualties,
    attribution ("..., the Pentagon said"), de-escalation wording.
 4. **Merge.** Mentions of one type and modality whose times and places are compatible
    are one real-world strike: their attributes are unioned, evidence spans kept.
@@ -30,7 +30,7 @@ from strikewatch.models import (
     Actor, Article, Attribution, Casualties, Event, EventTime, EventType, Modality, Place, Span, Weapon,
 )
 
-from . import geocode, lexicon, timex
+from . import geocode, lexicon, timeparse
 
 # A mention whose time ends this many days before the article date is background,
 # not news. 30 days: "in recent weeks"/"since April" reports (ongoing campaigns the
@@ -433,7 +433,9 @@ def _sentence_mentions(doc, sent, article_text: str, ref: date | None, context: 
     if EventType.MISSILE_ATTACK in types and EventType.SHELLING in types:
         # "fired artillery and rockets" / "missile and artillery": ACLED codes one event.
         kinds = [k for k in kinds if k[0] != EventType.MISSILE_ATTACK]
-    found_times = timex.find_times(text, ref, base)
+    found_times = [(Span(text=sp.text, start=sp.start + base, end=sp.end + base),
+                    t.model_copy(update={"expression": Span(text=sp.text, start=sp.start + base, end=sp.end + base)}))
+                   for sp, t in timeparse.find_times(text, ref)]
     trig_pos = [m.start() for _, m in kinds]
 
     def _nearest_owner(pos: int) -> int:
@@ -554,7 +556,9 @@ def _compatible(a: Mention, b: Mention) -> bool:
         return False
     if (a.modality == Modality.HISTORICAL) != (b.modality == Modality.HISTORICAL):
         return False
-    if a.time and b.time and a.time.date and b.time.date and abs((a.time.date - b.time.date).days) > MERGE_MAX_DAYS:
+    fine = ("hour", "part_of_day", "day")
+    if (a.time and b.time and a.time.date and b.time.date and a.time.precision in fine and b.time.precision in fine
+            and abs((a.time.date - b.time.date).days) > MERGE_MAX_DAYS):
         return False
     if a.attacker and b.attacker and a.attacker.name != b.attacker.name and a.attacker.type == b.attacker.type == "state_military":
         return False
