@@ -13,7 +13,7 @@ import apache_beam as beam
 from pydantic import ValidationError
 
 from strikewatch.metrics import REGISTRY, CollectorRegistry, Counter, SimpleNamespace
-from strikewatch.models import Article, DeadLetter
+from strikewatch.models import Article, DeadLetter, Subscription
 
 STAGE = "pipeline.decode"
 DEAD = "dead_letters"
@@ -76,3 +76,25 @@ class DecodeArticles(beam.PTransform):
 
     def expand(self, records):
         return records | "Decode" >> beam.ParDo(_DecodeFn(self._max_chars)).with_outputs(DEAD, main="articles")
+
+
+class _DecodeSubscriptionFn(beam.DoFn):
+    def process(self, record):
+        key = (record.key or b"").decode("utf-8", errors="replace")
+        if record.value is None:  # tombstone: the subscription was deleted
+            yield (key, None)
+            return
+        try:
+            sub = Subscription.from_bytes(record.value)
+        except (ValidationError, ValueError) as e:
+            METRICS.dead.labels("pipeline.subscriptions", "schema_mismatch").inc()
+            yield beam.pvalue.TaggedOutput(DEAD, DeadLetter.of("pipeline.subscriptions", "schema_mismatch", str(e)[:500], record.value, source=record.topic))
+            return
+        yield (sub.id, sub)
+
+
+class DecodeSubscriptions(beam.PTransform):
+    """Compacted-topic records -> (id, Subscription | None for a deletion)."""
+
+    def expand(self, records):
+        return records | "DecodeSubscription" >> beam.ParDo(_DecodeSubscriptionFn()).with_outputs(DEAD, main="subscriptions")

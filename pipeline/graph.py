@@ -1,8 +1,10 @@
 """The strikewatch graph, independent of where records come from or go to.
 
     raw article records --Decode--> Article --ExtractEvents--> Event --> events topic
-                             \\                  \\
-                              +-----------------+-----> DeadLetter --> dead-letters topic
+        --ClusterIncidents--> Incident --> incidents topic
+        --ScoreEscalation--> EscalationScore --> escalation topic
+        (Incident, index) + subscriptions --MatchSubscriptions--> Alert --> alerts topic
+    every stage's failures --> DeadLetter --> dead-letters topic
 
 ``build_graph`` takes a PCollection (KafkaRecord from ``kafka_io.ReadFromKafka`` in
 production, ``Create``/``TestStream`` of bytes in tests) and returns the labelled
@@ -19,8 +21,11 @@ import apache_beam as beam
 from strikewatch import topics
 from strikewatch.models import Record
 
-from .decode import DecodeArticles
+from .alerts import MatchSubscriptions
+from .decode import DecodeArticles, DecodeSubscriptions
+from .escalation import ScoreEscalation
 from .extract import ExtractEvents
+from .incidents import ClusterIncidents
 
 
 @dataclass(frozen=True)
@@ -30,10 +35,13 @@ class GraphConfig:
     # Articles per nlp.pipe call: 32 measured best on 2 cores (larger batches gain
     # <3 % and hold a bundle's output back longer).
     extract_batch_size: int = 32
+    similarity: str = "embeddings"  # "jaccard" for tests of the wiring only
 
 
 def _key_of(record: Record) -> bytes | None:
-    for attr in ("id", "stage", "key"):
+    if hasattr(record, "scope") and hasattr(record, "key"):
+        return f"{record.scope}:{record.key}".encode("utf-8")
+    for attr in ("subscription_id", "id", "stage"):
         value = getattr(record, attr, None)
         if isinstance(value, str):
             return value.encode("utf-8")
@@ -52,20 +60,29 @@ class ToKafkaRecords(beam.PTransform):
         return records | "Encode" >> beam.Map(lambda r: (topic, _key_of(r), r.to_bytes()))
 
 
-def build_graph(raw, config: GraphConfig = GraphConfig()) -> dict[str, beam.PCollection]:
-    """Wire every stage; returns {"articles", "events", "dead_letters"}."""
+def build_graph(raw, config: GraphConfig = GraphConfig(), raw_subscriptions=None) -> dict[str, beam.PCollection]:
+    """Wire every stage; returns {"articles", "events", "incidents", "escalation",
+    "alerts", "dead_letters"} (no alerts without a subscriptions input)."""
     decoded = raw | "DecodeArticles" >> DecodeArticles(config.max_article_chars)
     extracted = decoded.articles | "ExtractEvents" >> ExtractEvents(
         model_name=config.spacy_model, batch_size=config.extract_batch_size, max_chars=config.max_article_chars
     )
-    dead = (decoded.dead_letters, extracted.dead_letters) | "AllDeadLetters" >> beam.Flatten()
-    return {"articles": decoded.articles, "events": extracted.events, "dead_letters": dead}
+    incidents = extracted.events | "ClusterIncidents" >> ClusterIncidents(config.similarity)
+    scored = incidents | "ScoreEscalation" >> ScoreEscalation()
+    dead = [decoded.dead_letters, extracted.dead_letters]
+    out = {"articles": decoded.articles, "events": extracted.events, "incidents": incidents, "escalation": scored.scores}
+    if raw_subscriptions is not None:
+        subs = raw_subscriptions | "DecodeSubscriptions" >> DecodeSubscriptions()
+        dead.append(subs.dead_letters)
+        out["alerts"] = scored.scored | "MatchSubscriptions" >> MatchSubscriptions(subs.subscriptions)
+    out["dead_letters"] = dead | "AllDeadLetters" >> beam.Flatten()
+    return out
 
 
 class WriteOutputs(beam.PTransform):
     """Graph outputs -> (topic, key, value) tuples, one Flatten for the writer."""
 
-    ROUTES = {"events": topics.EVENTS, "dead_letters": topics.DEAD_LETTERS}
+    ROUTES = {"events": topics.EVENTS, "incidents": topics.INCIDENTS, "escalation": topics.ESCALATION, "alerts": topics.ALERTS, "dead_letters": topics.DEAD_LETTERS}
 
     def expand(self, outputs: dict):
         encoded = [outputs[name] | f"ToKafka[{name}]" >> ToKafkaRecords(topic) for name, topic in self.ROUTES.items() if name in outputs]

@@ -37,7 +37,10 @@ CANCEL_WAIT_S = 30.0
 
 def build_pipeline(p: beam.Pipeline, settings: PipelineSettings) -> None:
     raw = p | "ReadArticles" >> ReadFromKafka(settings.bootstrap_servers, [topics.ARTICLES.name], settings.consumer_group, settings.start_from)
-    outputs = build_graph(raw, GraphConfig(spacy_model=settings.spacy_model, max_article_chars=settings.max_article_chars))
+    # The compacted subscriptions topic is read whole on every start (no group offsets).
+    subs = p | "ReadSubscriptions" >> ReadFromKafka(settings.bootstrap_servers, [topics.SUBSCRIPTIONS.name], settings.consumer_group + "-subs",
+                                                    "earliest", commit_offsets=False)
+    outputs = build_graph(raw, GraphConfig(spacy_model=settings.spacy_model, max_article_chars=settings.max_article_chars), subs)
     outputs | "Outputs" >> WriteOutputs() | "WriteKafka" >> WriteToKafka(settings.bootstrap_servers)
 
 

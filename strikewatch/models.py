@@ -348,6 +348,10 @@ class Alert(Record):
     summary: str
     incident: Incident
     created_at: AwareDatetime
+    # Where to deliver: copied from the subscription when the alert is made, so the
+    # deliverer needs no lookup and an alert is delivered as it was subscribed.
+    webhook_url: str | None = None
+    webhook_format: Literal["cloudevents", "slack", "alertmanager"] = "cloudevents"
 
 
 # --------------------------------------------------------------------------- Dead letters
