@@ -25,6 +25,11 @@ from strikewatch.metrics import REGISTRY, CollectorRegistry, Counter, SimpleName
 from strikewatch.models import Alert, Incident, Subscription
 
 JOIN_KEY = "all"
+# Latest revision of the most recent incidents, kept so that a subscription that
+# arrives after them (a new subscriber, or a restart reading the topic while articles
+# are already flowing) still gets alerts about what is going on. 500 incidents is
+# days of activity at news rates; each is a few kB.
+RECENT_INCIDENTS = 500
 
 
 def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
@@ -82,16 +87,29 @@ class Matcher:
     def __init__(self):
         self.subs: dict[str, Subscription] = {}
         self.sent: dict[tuple[str, str], tuple] = {}
+        self.recent: dict[str, tuple[Incident, float | None]] = {}
 
-    def subscription(self, sub_id: str, sub: Subscription | None) -> None:
+    def subscription(self, sub_id: str, sub: Subscription | None) -> list[Alert]:
+        """Add/replace/delete a subscription; returns alerts for recent incidents it matches."""
         if sub is None:
             self.subs.pop(sub_id, None)
-        else:
-            self.subs[sub_id] = sub
+            return []
+        self.subs[sub_id] = sub
+        out = []
+        for inc, esc in list(self.recent.values()):
+            out += self._match([sub], inc, esc)
+        return out
 
     def incident(self, inc: Incident, escalation: float | None) -> list[Alert]:
+        self.recent.pop(inc.id, None)
+        self.recent[inc.id] = (inc, escalation)
+        while len(self.recent) > RECENT_INCIDENTS:
+            self.recent.pop(next(iter(self.recent)))
+        return self._match(list(self.subs.values()), inc, escalation)
+
+    def _match(self, subs: list[Subscription], inc: Incident, escalation: float | None) -> list[Alert]:
         out = []
-        for sub in self.subs.values():
+        for sub in subs:
             if not matches(sub, inc, escalation):
                 continue
             key = (sub.id, inc.id)
@@ -120,7 +138,7 @@ class _MatchFn(beam.DoFn):
         alerts = []
         if tag == "sub":
             sub_id, sub = payload
-            matcher.subscription(sub_id, sub)
+            alerts = matcher.subscription(sub_id, sub)
         else:
             inc, escalation = payload
             alerts = matcher.incident(inc, escalation)
