@@ -57,9 +57,22 @@ class ConnectorSettings(_Base):
 
 
 class ApiSettings(_Base):
-    """``strikewatch api``: the subscription API."""
+    """``strikewatch api`` and ``strikewatch subscriptions``: the subscription API."""
 
     host: str = "127.0.0.1"
     port: int = 8088
-    api_keys: SecretStr = SecretStr("")  # "key1=owner1,key2=owner2"
+    # "key1=owner1,key2=owner2". The local default has one demo key so the embedded
+    # stack works out of the box; set real keys in any deployment.
+    api_keys: SecretStr = SecretStr("dev-key=demo")
+    api_url: str = "http://127.0.0.1:8088"
+    api_key: SecretStr = SecretStr("dev-key")  # the CLI's own key
+
+
+class DeliverySettings(_Base):
+    """``strikewatch deliver``: alerts to webhooks."""
+
+    consumer_group: str = "strikewatch-delivery"
     webhook_hmac_secret: SecretStr = SecretStr("dev-only-secret")
+    # Webhook hosts/networks allowed although private (comma-separated), e.g. an
+    # in-cluster Alertmanager; everything else must be a public address (SSRF guard).
+    allow_private_hosts: str = "127.0.0.1/32"

@@ -38,7 +38,10 @@ ALERTS = Topic("strikewatch.alerts", 3, "subscription id", models.Alert, config=
 SUBSCRIPTIONS = Topic("strikewatch.subscriptions", 1, "subscription id", models.Subscription, cleanup_policy="compact")
 # Dedup state of the connectors: key = canonical-URL id or content hash, value = article id.
 SEEN = Topic("strikewatch.connector-seen", 3, "dedup key", models.Article, cleanup_policy="compact")
+# Alerts the deliverer has delivered (key = alert id): read back on start so a restart
+# re-sends nothing already delivered.
+DELIVERED = Topic("strikewatch.delivered", 1, "alert id", models.Alert, cleanup_policy="compact")
 DEAD_LETTERS = Topic("strikewatch.dead-letters", 1, "stage", models.DeadLetter, config={"retention.ms": "2592000000"})
 
-CATALOGUE: tuple[Topic, ...] = (ARTICLES, EVENTS, INCIDENTS, ESCALATION, ALERTS, SUBSCRIPTIONS, SEEN, DEAD_LETTERS)
+CATALOGUE: tuple[Topic, ...] = (ARTICLES, EVENTS, INCIDENTS, ESCALATION, ALERTS, SUBSCRIPTIONS, SEEN, DELIVERED, DEAD_LETTERS)
 BY_NAME = {t.name: t for t in CATALOGUE}

@@ -1,0 +1,200 @@
+"""``strikewatch deliver``: alerts from Kafka to subscribers' webhooks.
+
+Each alert is POSTed to its subscription's webhook as CloudEvents 1.0 (structured
+JSON), a Slack-compatible ``{"text", "blocks"}`` message, or an Alertmanager-compatible
+list of alerts, signed with ``X-Strikewatch-Signature: sha256=<HMAC of the body>``.
+
+Delivery guarantees:
+
+* retries with exponential backoff (``RETRY_DELAYS_S``: over two minutes in all, so a
+  webhook down for a minute loses nothing); after the last try the alert becomes a
+  dead letter (reason ``webhook_failed``) with its payload;
+* the consumer offset is committed only after the alert was delivered or
+  dead-lettered, so a crash loses nothing;
+* delivered alert ids go to the compacted ``strikewatch.delivered`` topic before the
+  commit and are read back on start, so a restart re-sends nothing that was
+  delivered (the one window left is a crash between the webhook's 2xx and that
+  write; receivers can also deduplicate on the CloudEvents ``id``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+from . import topics
+from .metrics import LATENCY_BUCKETS_S, REGISTRY, CollectorRegistry, Counter, Histogram, SimpleNamespace, serve
+from .models import Alert, DeadLetter
+from .settings import DeliverySettings
+
+log = logging.getLogger(__name__)
+
+# Seconds to wait before each retry: 1+2+4+8+16+32+60 = 123 s of retrying.
+RETRY_DELAYS_S = (1, 2, 4, 8, 16, 32, 60)
+WEBHOOK_TIMEOUT_S = 10.0
+
+
+def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
+    return SimpleNamespace(
+        deliveries=Counter("strikewatch_deliveries_total", "Webhook deliveries by outcome", ["format", "outcome"], registry=registry),
+        latency=Histogram("strikewatch_delivery_seconds", "Alert created -> delivered", buckets=LATENCY_BUCKETS_S, registry=registry),
+        published_to_delivered=Histogram("strikewatch_publish_to_alert_seconds", "Article published -> alert delivered (end to end)",
+                                         buckets=LATENCY_BUCKETS_S + (600.0, 3600.0), registry=registry),
+    )
+
+
+METRICS = make_metrics()
+
+
+def payload(alert: Alert) -> dict | list:
+    data = json.loads(alert.model_dump_json())
+    if alert.webhook_format == "slack":
+        return {"text": f"[{alert.kind}] {alert.title}", "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{alert.title}*\n{alert.summary}\nseverity {alert.severity:.2f}"}}]}
+    if alert.webhook_format == "alertmanager":
+        inc = alert.incident
+        return [{"labels": {"alertname": "StrikewatchIncident", "severity": "critical" if alert.severity >= 0.7 else "warning",
+                            "event_type": str(inc.event_type), "theatre": inc.theatre or "unknown", "incident": inc.id},
+                 "annotations": {"summary": alert.title, "description": alert.summary},
+                 "startsAt": (inc.first_seen_at or alert.created_at).isoformat()}]
+    return {"specversion": "1.0", "id": alert.id, "source": "strikewatch", "type": f"io.strikewatch.alert.{alert.kind}",
+            "subject": alert.incident_id, "time": alert.created_at.isoformat(), "datacontenttype": "application/json", "data": data}
+
+
+def sign(secret: bytes, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+@dataclass
+class Deliverer:
+    bootstrap: str
+    secret: bytes
+    group: str = "strikewatch-delivery"
+    alerts_topic: str = topics.ALERTS.name
+    delivered_topic: str = topics.DELIVERED.name
+    dead_topic: str = topics.DEAD_LETTERS.name
+    retry_delays_s: tuple = RETRY_DELAYS_S
+    allow_private: str = "127.0.0.1/32"
+    metrics: SimpleNamespace = field(default_factory=lambda: METRICS)
+
+    def __post_init__(self):
+        from kafka import KafkaConsumer, KafkaProducer
+
+        from connectors.fetch import Fetcher  # the SSRF guard: webhook URLs are user input
+
+        self._guard = Fetcher("strikewatch-delivery", self.allow_private)
+        self._http = httpx.Client(timeout=WEBHOOK_TIMEOUT_S, follow_redirects=False, trust_env=False)
+        self._producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True)
+        self._delivered = self._load_delivered()
+        self._consumer = KafkaConsumer(self.alerts_topic, bootstrap_servers=self.bootstrap, group_id=self.group,
+                                       enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=50,
+                                       max_poll_interval_ms=600_000)  # one alert may retry for 2 minutes
+        self._stop = threading.Event()
+
+    def _load_delivered(self) -> set[str]:
+        from connectors.producer import read_compacted
+
+        return {k.decode() for k, v in read_compacted(self.bootstrap, self.delivered_topic).items() if v is not None}
+
+    def post(self, alert: Alert) -> None:
+        """One attempt; raises on failure."""
+        if not alert.webhook_url:
+            return
+        self._guard.check_url(alert.webhook_url)
+        body = json.dumps(payload(alert)).encode()
+        headers = {"Content-Type": "application/cloudevents+json" if alert.webhook_format == "cloudevents" else "application/json",
+                   "X-Strikewatch-Signature": sign(self.secret, body), "X-Strikewatch-Alert-Id": alert.id}
+        r = self._http.post(alert.webhook_url, content=body, headers=headers)
+        if r.status_code >= 300:
+            raise RuntimeError(f"webhook answered HTTP {r.status_code}")
+
+    def handle(self, alert: Alert) -> str:
+        if alert.id in self._delivered:
+            return "duplicate_skipped"
+        last = None
+        for attempt in range(len(self.retry_delays_s) + 1):
+            if attempt and self._stop.wait(self.retry_delays_s[attempt - 1]):
+                raise InterruptedError("stopping")  # leave it uncommitted: the next run retries it
+            try:
+                self.post(alert)
+                break
+            except Exception as e:  # noqa: BLE001 - any failure is retried, then dead-lettered
+                last = e
+                self.metrics.deliveries.labels(alert.webhook_format, "retry").inc()
+                log.warning("alert %s to %s failed (attempt %d): %s", alert.id, alert.webhook_url, attempt + 1, e)
+        else:
+            self._producer.send(self.dead_topic, key=b"delivery", value=DeadLetter.of("delivery.webhook", "webhook_failed", last, alert.to_bytes()).to_bytes())
+            self._producer.flush()
+            self.metrics.deliveries.labels(alert.webhook_format, "dead_letter").inc()
+            return "dead_letter"
+        self._producer.send(self.delivered_topic, key=alert.id.encode(), value=b"1")
+        self._producer.flush()
+        self._delivered.add(alert.id)
+        self.metrics.deliveries.labels(alert.webhook_format, "delivered").inc()
+        now = time.time()
+        self.metrics.latency.observe(max(0.0, now - alert.created_at.timestamp()))
+        pubs = [s.published_at for s in alert.incident.sources if s.published_at]
+        if pubs:
+            self.metrics.published_to_delivered.observe(max(0.0, now - min(pubs).timestamp()))
+        return "delivered"
+
+    def run(self, max_idle_s: float | None = None) -> None:
+        from kafka import OffsetAndMetadata, TopicPartition
+
+        idle_since = time.monotonic()
+        while not self._stop.is_set():
+            batch = self._consumer.poll(timeout_ms=500)
+            if not batch:
+                if max_idle_s is not None and time.monotonic() - idle_since > max_idle_s:
+                    return
+                continue
+            idle_since = time.monotonic()
+            for tp, records in batch.items():
+                for r in records:
+                    try:
+                        alert = Alert.from_bytes(r.value)
+                    except ValueError as e:
+                        self._producer.send(self.dead_topic, key=b"delivery", value=DeadLetter.of("delivery.decode", "schema_mismatch", e, r.value, self.alerts_topic).to_bytes())
+                        self._producer.flush()
+                    else:
+                        try:
+                            self.handle(alert)
+                        except InterruptedError:
+                            return
+                    self._consumer.commit({TopicPartition(tp.topic, tp.partition): OffsetAndMetadata(r.offset + 1, "", -1)})
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self._consumer.close()
+        self._producer.flush()
+        self._producer.close()
+        self._http.close()
+
+
+def deliver_main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="strikewatch deliver", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.parse_args(argv)
+    s = DeliverySettings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    server = serve(s.metrics_port) if s.metrics_port else None
+    d = Deliverer(s.bootstrap_servers, s.webhook_hmac_secret.get_secret_value().encode(), s.consumer_group, allow_private=s.allow_private_hosts)
+    signal.signal(signal.SIGTERM, lambda *_: d.stop())
+    signal.signal(signal.SIGINT, lambda *_: d.stop())
+    try:
+        d.run()
+    finally:
+        d.close()
+        if server is not None:
+            server.shutdown()
+    return 0

@@ -1,0 +1,118 @@
+"""Webhook delivery end to end on the real broker and a real webhook server on
+127.0.0.1: signed payloads, every alert delivered once, a webhook outage loses
+nothing, a restart re-sends nothing, and a dead webhook ends in a dead letter."""
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from strikewatch.delivery import Deliverer, make_metrics, payload
+from strikewatch.metrics import CollectorRegistry
+from strikewatch.models import Actor, Alert, DeadLetter, EventType, Incident, IncidentSource
+
+pytestmark = pytest.mark.integration
+SECRET = b"test-secret"
+
+
+class Hook:
+    def __init__(self):
+        self.received: list[tuple[dict, str]] = []
+        self.down_until = 0.0
+        hook = self
+
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if time.monotonic() < hook.down_until:
+                    self.send_response(503)
+                else:
+                    hook.received.append((json.loads(body), self.headers["X-Strikewatch-Signature"], body))
+                    self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.srv.server_address[1]}/hook"
+
+
+def alert(i, url, fmt="cloudevents"):
+    inc = Incident(id=f"i{i}", event_type=EventType.AIR_STRIKE, attacker=Actor(name="United States", type="state_military"), severity=0.6,
+                   sources=[IncidentSource(event_id="e", article_id="a", source="s", published_at=datetime(2021, 6, 28, tzinfo=timezone.utc))], theatre="Syria")
+    return Alert(id=f"al{i}", subscription_id="s1", owner="o", incident_id=inc.id, incident_revision=0, kind="new_incident", severity=0.6,
+                 title=f"strike {i}", summary="x", incident=inc, created_at=datetime.now(timezone.utc), webhook_url=url, webhook_format=fmt)
+
+
+def deliverer(bootstrap, names, registry, delays=(0.5, 0.5, 1, 1, 2, 2)):
+    return Deliverer(bootstrap, SECRET, group="g-" + names["alerts"], alerts_topic=names["alerts"], delivered_topic=names["delivered"],
+                     dead_topic=names["dead"], retry_delays_s=delays, metrics=make_metrics(registry))
+
+
+@pytest.fixture
+def names(new_topic):
+    return {"alerts": new_topic("alerts"), "delivered": new_topic("delivered", compact=True), "dead": new_topic("dead")}
+
+
+def test_outage_loses_nothing_and_restart_resends_nothing(kafka_bootstrap, names):
+    hook = Hook()
+    prod = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+    for i in range(5):
+        prod.send(names["alerts"], key=b"s1", value=alert(i, hook.url).to_bytes())
+    prod.flush()
+    hook.down_until = time.monotonic() + 4  # the webhook is down for the first seconds
+    reg = CollectorRegistry()
+    d = deliverer(kafka_bootstrap, names, reg)
+    d.run(max_idle_s=3)
+    d.close()
+    ids = [b["id"] for b, _sig, _raw in hook.received]
+    assert sorted(ids) == [f"al{i}" for i in range(5)]
+    for body, sig, raw in hook.received:
+        assert sig == "sha256=" + hmac.new(SECRET, raw, hashlib.sha256).hexdigest()
+        assert body["specversion"] == "1.0" and body["type"] == "io.strikewatch.alert.new_incident"
+    assert reg.get_sample_value("strikewatch_deliveries_total", {"format": "cloudevents", "outcome": "retry"}) >= 1
+
+    # Restart with a new consumer group: offsets would replay everything, the
+    # delivered-ids topic prevents any second delivery.
+    prod.send(names["alerts"], key=b"s1", value=alert(5, hook.url).to_bytes())
+    prod.flush()
+    d2 = Deliverer(kafka_bootstrap, SECRET, group="other-" + names["alerts"], alerts_topic=names["alerts"], delivered_topic=names["delivered"],
+                   dead_topic=names["dead"], retry_delays_s=(0.5,), metrics=make_metrics(CollectorRegistry()))
+    d2.run(max_idle_s=3)
+    d2.close()
+    assert sorted(b["id"] for b, _s, _r in hook.received) == [f"al{i}" for i in range(6)]
+
+
+def test_dead_webhook_ends_in_a_dead_letter(kafka_bootstrap, names):
+    hook = Hook()
+    hook.down_until = time.monotonic() + 3600
+    prod = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+    prod.send(names["alerts"], value=alert(9, hook.url).to_bytes())
+    prod.send(names["alerts"], value=b"junk")
+    prod.flush()
+    d = deliverer(kafka_bootstrap, names, CollectorRegistry(), delays=(0.2, 0.2))
+    d.run(max_idle_s=2)
+    d.close()
+    c = KafkaConsumer(bootstrap_servers=kafka_bootstrap, consumer_timeout_ms=1500)
+    tp = TopicPartition(names["dead"], 0)
+    c.assign([tp])
+    c.seek_to_beginning(tp)
+    dls = [DeadLetter.from_bytes(m.value) for m in c]
+    assert sorted((d.stage, d.reason) for d in dls) == [("delivery.decode", "schema_mismatch"), ("delivery.webhook", "webhook_failed")]
+    assert Alert.from_bytes([d for d in dls if d.reason == "webhook_failed"][0].payload).id == "al9"
+
+
+def test_slack_and_alertmanager_payloads():
+    s = payload(alert(1, "http://x", "slack"))
+    assert s["text"].startswith("[new_incident]") and s["blocks"][0]["type"] == "section"
+    [am] = payload(alert(1, "http://x", "alertmanager"))
+    assert am["labels"]["alertname"] == "StrikewatchIncident" and am["labels"]["theatre"] == "Syria" and "summary" in am["annotations"]
