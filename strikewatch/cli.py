@@ -1,6 +1,7 @@
 """The ``strikewatch`` command.
 
     strikewatch up | down | status        local stack: Kafka (KRaft) + topics + Prism
+    strikewatch topics                    create the topic catalogue on a remote broker
     strikewatch run [--demo]              the main job: stack + pipeline + connectors + API + delivery
     strikewatch pipeline [beam flags]     the Beam job (Prism by default)
     strikewatch connectors [--once]       poll the feed list into Kafka
@@ -23,6 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "up": ("strikewatch.cli", "up_main"),
     "down": ("strikewatch.cli", "down_main"),
     "status": ("strikewatch.cli", "status_main"),
+    "topics": ("strikewatch.cli", "topics_main"),
     "run": ("strikewatch.run", "main"),
     "pipeline": ("pipeline.main", "main"),
     "connectors": ("connectors.main", "main"),
@@ -42,6 +44,16 @@ def up_main(argv: list[str] | None = None) -> int:
     from . import stack
 
     print(json.dumps(stack.up()))
+    return 0
+
+
+def topics_main(argv: list[str] | None = None) -> int:
+    """Create the catalogue's topics on the configured broker (deployments: the
+    compose ``topics`` job); idempotent."""
+    from . import stack
+    from .settings import StackSettings
+
+    print(json.dumps({"topics_created": stack.create_topics(StackSettings().bootstrap_servers)}))
     return 0
 
 
