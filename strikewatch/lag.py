@@ -1,6 +1,6 @@
 """``strikewatch lag``: consumer lag of strikewatch's consumer groups as Prometheus gauges.
 
-    strikewatch lag --port 9108 [--interval 15]
+    strikewatch lag --port 9108 [--host 127.0.0.1] [--interval 15]
 
 Exports ``strikewatch_kafka_consumer_lag{group, topic}`` (end offsets minus committed
 offsets, summed over partitions) for every consumer group that has offsets on a
@@ -54,11 +54,12 @@ def measure(bootstrap: str, groups: list[str] | None = None) -> dict[tuple[str, 
 def lag_main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="strikewatch lag", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--port", type=int, default=9108)
-    ap.add_argument("--interval", type=float, default=INTERVAL_S)
+    ap.add_argument("--host", default="127.0.0.1", help="metrics listen address (0.0.0.0 in a container)")
+    ap.add_argument("--interval", type=float, default=INTERVAL_S, help="seconds between measurements")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     s = StackSettings()
-    server = serve(args.port)
+    server = serve(args.port, addr=args.host)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
