@@ -61,15 +61,15 @@ def _query(port, expr):
 def _read_articles_on_prism(bootstrap, topic, stack_settings):
     """The pipeline's Kafka reader on Prism (LOOPBACK: its DoFns run in this process, so
     their counters land in this process's registry) until it has consumed a record."""
-    from apache_beam.options.pipeline_options import PipelineOptions
-
     import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from prometheus_client import REGISTRY
+
     from pipeline import kafka_io
     from strikewatch.stack import prism_path
 
     def consumed():
-        return sum(m.samples[0].value for m in [kafka_io.METRICS.consumed.labels(topic)._metric_init() or kafka_io.METRICS.consumed.labels(topic)] if False) if False else \
-            kafka_io.METRICS.consumed.labels(topic)._value.get()
+        return REGISTRY.get_sample_value("strikewatch_pipeline_kafka_records_consumed_total", {"topic": topic}) or 0
 
     opts = PipelineOptions(["--runner=PrismRunner", f"--prism_location={prism_path(stack_settings)}", "--environment_type=LOOPBACK", "--streaming"])
     p = beam.Pipeline(options=opts)
@@ -128,7 +128,7 @@ def _exercise(kafka_bootstrap, new_topic, tmp_path, stack_settings):
     poller = Poller(feeds, Fetcher("t", "127.0.0.1/32", host_interval_s=0), pub, SeenStore())
     for f in feeds:
         poller.poll(f)
-    pub.flush() if hasattr(pub, "flush") else None
+    pub.flush()
     _read_articles_on_prism(kafka_bootstrap, names.articles, stack_settings)
 
     pub.flush()
@@ -173,44 +173,92 @@ def _exercise(kafka_bootstrap, new_topic, tmp_path, stack_settings):
     assert alerts and hits, "the exercise must have produced an alert and a delivery"
 
 
-def test_real_prometheus_answers_every_dashboard_query(kafka_bootstrap, new_topic, tmp_path, stack_settings):
+def _panel_queries():
+    return [(d.name, p["title"], t["expr"]) for d in sorted(GRAFANA.glob("*.json")) for p in json.loads(d.read_text())["panels"] for t in p["targets"]]
+
+
+def _recording_rules():
+    import yaml
+
+    groups = yaml.safe_load((PROM / "rules" / "strikewatch.yml").read_text())["groups"]
+    return sorted({r["record"] for g in groups for r in g["rules"] if "record" in r})
+
+
+@pytest.fixture(scope="module")
+def prometheus(tmp_path_factory):
+    """A real Prometheus (Debian package binary) scraping this test process every second,
+    with the deployment's rule file loaded. Yields its port."""
     from prometheus_client import start_http_server
 
+    tmp = tmp_path_factory.mktemp("prometheus")
     exporter_port, prom_port = _free_port(), _free_port()
     server, _t = start_http_server(exporter_port, addr="127.0.0.1")
-    (tmp_path / "prometheus.yml").write_text(
+    (tmp / "prometheus.yml").write_text(
         "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
         f"rule_files: ['{PROM / 'rules' / 'strikewatch.yml'}']\n"
         f"scrape_configs:\n  - job_name: pipeline\n    static_configs: [{{targets: ['127.0.0.1:{exporter_port}']}}]\n"
     )
-    prom = subprocess.Popen([_tool("prometheus"), f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'data'}",
+    prom = subprocess.Popen([_tool("prometheus"), f"--config.file={tmp / 'prometheus.yml'}", f"--storage.tsdb.path={tmp / 'data'}",
                              f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        scraped = False
+        while not scraped and time.monotonic() < deadline and prom.poll() is None:
             try:
-                if _query(prom_port, 'up{job="pipeline"}'):
-                    break
+                scraped = any(r["value"][1] == "1" for r in _query(prom_port, 'up{job="pipeline"}'))
             except OSError:
                 pass
-            time.sleep(0.5)
-        _exercise(kafka_bootstrap, new_topic, tmp_path, stack_settings)
-        exprs = [(d.name, p["title"], t["expr"]) for d in sorted(GRAFANA.glob("*.json")) for p in json.loads(d.read_text())["panels"] for t in p["targets"]]
-        assert len(exprs) >= 10
-        missing = []
-        deadline = time.monotonic() + 90
-        pending = list(exprs)
-        while pending and time.monotonic() < deadline:
-            time.sleep(2)
-            still = []
-            for name, title, expr in pending:
-                res = _query(prom_port, expr)
-                if not res or all(r["value"][1] in ("NaN",) for r in res):
-                    still.append((name, title, expr))
-            pending = still
-        missing = pending
-        assert not missing, f"panels without data: {missing}"
+            if not scraped:
+                time.sleep(0.5)
+        assert scraped, "Prometheus never scraped the test exporter"
+        yield prom_port
     finally:
         prom.terminate()
         prom.wait(30)
         server.shutdown()
+
+
+def test_every_dashboard_query_parses(prometheus):
+    """promtool asks the running server each panel query: a PromQL syntax error fails."""
+    bad = []
+    for name, title, expr in _panel_queries():
+        out = subprocess.run([_tool("promtool"), "query", "instant", f"http://127.0.0.1:{prometheus}", expr], capture_output=True, text=True)
+        if out.returncode != 0:
+            bad.append((name, title, expr, out.stderr.strip()))
+    assert not bad, bad
+
+
+def test_dashboards_are_provisionable():
+    import yaml
+
+    ds = yaml.safe_load((GRAFANA.parent / "provisioning" / "datasources" / "prometheus.yml").read_text())["datasources"][0]
+    titles = set()
+    for path in sorted(GRAFANA.glob("*.json")):
+        d = json.loads(path.read_text())
+        titles.add(d["title"])
+        ids = [p["id"] for p in d["panels"]]
+        assert len(ids) == len(set(ids)), path
+        for p in d["panels"]:
+            assert p["targets"] and p["datasource"]["uid"] == ds["uid"], (path.name, p["title"])
+    assert titles == {"strikewatch operations", "strikewatch situation"}
+
+
+def _wait_for_data(port, exprs, budget_s=90):
+    """Bounded poll: the exprs that still return no (non-NaN) sample when the budget ends."""
+    deadline = time.monotonic() + budget_s
+    pending = list(exprs)
+    while pending and time.monotonic() < deadline:
+        time.sleep(1)
+        pending = [e for e in pending if not any(r["value"][1] != "NaN" for r in _query(port, e[-1]))]
+    return pending
+
+
+def test_real_prometheus_answers_every_dashboard_query(prometheus, kafka_bootstrap, new_topic, tmp_path, stack_settings):
+    _exercise(kafka_bootstrap, new_topic, tmp_path, stack_settings)
+    exprs = _panel_queries()
+    assert len(exprs) >= 15
+    missing = _wait_for_data(prometheus, exprs)
+    assert not missing, f"panels without data: {missing}"
+    # The recording rules run on the same samples (rule evaluation every 1 s here).
+    missing = _wait_for_data(prometheus, [(r,) for r in _recording_rules()])
+    assert not missing, f"recording rules without data: {missing}"
