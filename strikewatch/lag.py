@@ -56,6 +56,7 @@ def lag_main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=9108)
     ap.add_argument("--host", default="127.0.0.1", help="metrics listen address (0.0.0.0 in a container)")
     ap.add_argument("--interval", type=float, default=INTERVAL_S, help="seconds between measurements")
+    ap.add_argument("--group", action="append", help="consumer group to watch (repeatable; default: every group on a catalogue topic)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     s = StackSettings()
@@ -63,10 +64,16 @@ def lag_main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    shown: set[tuple[str, str]] = set()
     while not stop.is_set():
         try:
-            for (group, topic), lag in measure(s.bootstrap_servers).items():
+            lags = measure(s.bootstrap_servers, args.group)
+            for (group, topic), lag in lags.items():
                 METRICS.lag.labels(group, topic).set(lag)
+            # A group that went away (deleted, offsets expired) stops being exported.
+            for gone in shown - set(lags):
+                METRICS.lag.remove(*gone)
+            shown = set(lags)
         except Exception as e:  # noqa: BLE001 - a broker hiccup must not kill the exporter
             logging.getLogger(__name__).warning("lag measurement failed: %s", e)
         stop.wait(args.interval)
