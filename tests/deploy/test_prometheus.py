@@ -149,7 +149,16 @@ def _exercise(kafka_bootstrap, new_topic, tmp_path, stack_settings):
     for raw in alerts:
         d.handle(Alert.from_bytes(raw))
     d.close()
-    for (group, topic), value in lag.measure(kafka_bootstrap, ["promtest", "promtest-" + names.articles]).items():
+    # A consumer group that read nothing of the articles topic yet (committed offset 0).
+    from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
+
+    lag_group = "promtest-lag-" + names.articles
+    c = KafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=lag_group, enable_auto_commit=False)
+    c.commit({TopicPartition(names.articles, 0): OffsetAndMetadata(0, "", -1)})
+    c.close()
+    measured = lag.measure(kafka_bootstrap, [lag_group])
+    assert measured[(lag_group, names.articles)] > 0, measured
+    for (group, topic), value in measured.items():
         lag.METRICS.lag.labels(group, topic).set(value)
     pub.close()
     srv.shutdown()
