@@ -68,3 +68,24 @@ def test_flink_manifests_parse_and_submit_to_the_job_server():
     assert "--runner=FlinkRunner" in args and "--job_endpoint=beam-job-server:8099" in args and "--environment_type=EXTERNAL" in args
     tm = next(d for d in docs if d["metadata"]["name"] == "flink-taskmanager")
     assert [c["name"] for c in tm["spec"]["template"]["spec"]["containers"]] == ["taskmanager", "beam-worker-pool"]
+
+
+def test_pipeline_submit_flags_are_all_understood_by_beam(caplog):
+    """Every flag of the compose and Kubernetes submit commands reaches Beam's options
+    (a flag Beam discards, e.g. a Java-only one, would silently do nothing)."""
+    import logging
+
+    import apache_beam.runners.portability.flink_runner  # noqa: F401 - registers FlinkRunnerOptions
+
+    from pipeline.main import beam_options
+    from strikewatch.settings import PipelineSettings
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["pipeline"]["command"][1:]
+    k8s = next(d for d in yaml.safe_load_all((ROOT / "deploy" / "flink" / "flink-beam.yaml").read_text()) if d and d["kind"] == "Job")
+    k8s = k8s["spec"]["template"]["spec"]["containers"][0]["args"][1:]
+    for cmd in (compose, k8s):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            opts = beam_options("FlinkRunner", [a for a in cmd if not a.startswith("--runner")], PipelineSettings()).get_all_options()
+        assert "unparseable" not in caplog.text, caplog.text
+        assert opts["environment_type"] == "EXTERNAL" and opts["job_endpoint"] == "beam-job-server:8099" and opts["streaming"]
