@@ -44,6 +44,13 @@ def test_promtool_checks_the_deployment_config(tmp_path):
     (tmp_path / "prometheus.yml").write_text(cfg)
     out = subprocess.run([_tool("promtool"), "check", "config", str(tmp_path / "prometheus.yml")], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+    assert "SUCCESS: 1 rule files found" in out.stdout + out.stderr
+
+
+def test_promtool_checks_the_local_stack_config():
+    out = subprocess.run([_tool("promtool"), "check", "config", str(PROM / "local.yml")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "SUCCESS: 1 rule files found" in out.stdout + out.stderr
 
 
 def _free_port():
