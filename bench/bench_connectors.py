@@ -53,6 +53,8 @@ def main(argv=None) -> int:
             n = int(self.path.strip("/").split("/")[0])
             # Distinct article URLs per feed: prefix every link with the feed number.
             body = re.sub(rb"(<link>|<link[^>]*href=\")(https?://)", lambda m: m.group(1) + m.group(2) + b"f%d." % n, bodies[n % len(bodies)])
+            # ...and distinct titles, or the content-hash dedup (rightly) drops the copies.
+            body = re.sub(rb"<title>(<!\[CDATA\[)?", lambda m: m.group(0) + b"f%d " % n, body)
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
