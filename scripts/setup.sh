@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything strikewatch needs on a fresh Debian machine, idempotently:
-#   - Debian packages: Java 17 (Kafka), Go (Prism), Maven, Prometheus (promtool, tests)
+#   - Debian packages: Java 17 (Kafka), Go (Prism), Maven, Prometheus (promtool, tests),
+#     docker-compose (validates docker-compose.yml in tests; no Docker engine needed)
 #   - .venv with the project and its pinned dependencies (pip)
 #   - .stack/jars: the Kafka broker jars from Maven Central (deploy/jars/pom.xml)
 #   - .stack/bin/prism: Beam's Prism runner, `go install`ed at the Beam version
@@ -20,6 +21,7 @@ command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need+=(maven)
 command -v go >/dev/null || need+=(golang-go)
 command -v promtool >/dev/null || need+=(prometheus)
+command -v docker-compose >/dev/null || need+=(docker-compose)  # compose-file validator for tests (no engine needed)
 if [ ${#need[@]} -gt 0 ]; then
   if [ -n "$OFFLINE" ]; then
     say "missing ${need[*]}: install them from $OFFLINE/debs"; dpkg -i "$OFFLINE"/debs/*.deb
