@@ -137,6 +137,10 @@ def _exercise(kafka_bootstrap, new_topic, tmp_path, stack_settings):
         poller.poll(f)
     pub.flush()
     _read_articles_on_prism(kafka_bootstrap, names.articles, stack_settings)
+    # A second poll seconds (several 1 s scrapes) after the first, so rate() over the
+    # fetch-latency histogram sees an increase.
+    poller.poll(feeds[0])
+    pub.flush()
 
     published = datetime.now(timezone.utc)
     arts = [Article.new(f"https://n.example/g{i}", body="Israeli jets struck a weapons depot near Damascus in Syria on Sunday, killing 3.", published_at=published).to_bytes()
