@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     s = ConnectorSettings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = serve(s.metrics_port) if s.metrics_port else None
+    server = serve(s.metrics_port, addr=s.metrics_host) if s.metrics_port else None
     feeds = load_feeds(args.feeds or s.feeds_file)
     names = TopicNames()
     publisher = Publisher(s.bootstrap_servers, names)

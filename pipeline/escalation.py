@@ -173,7 +173,11 @@ class EscalationTracker:
 
 
 def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
-    return SimpleNamespace(index=Gauge("strikewatch_escalation_index", "Escalation index (0..1) per theatre", ["theatre"], registry=registry))
+    # "mostrecent": several SDK worker processes (Flink) export one series, the latest.
+    return SimpleNamespace(
+        index=Gauge("strikewatch_escalation_index", "Escalation index (0..1) per theatre", ["theatre"], registry=registry, multiprocess_mode="mostrecent"),
+        dyad=Gauge("strikewatch_escalation_dyad_index", "Escalation index (0..1) per dyad of parties", ["dyad", "theatre"], registry=registry, multiprocess_mode="mostrecent"),
+    )
 
 
 METRICS = make_metrics()
@@ -193,6 +197,9 @@ class _ScoreFn(beam.DoFn):
         scores = tracker.observe(inc, at, cues=getattr(inc, "de_escalation_cue_count", 0))
         state.write(tracker)
         METRICS.index.labels(theatre_of(inc)).set(scores[0].value)
+        for sc in scores[1:]:
+            # Dyads are few (parties that fight each other); "A~B", names sorted.
+            METRICS.dyad.labels("~".join(sorted(sc.key.split(" vs "))), theatre_of(inc)).set(sc.value)
         for s in scores:
             yield s
         yield beam.pvalue.TaggedOutput("scored", (inc, scores[0].value))

@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = PipelineSettings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     port = settings.metrics_port if args.metrics_port is None else args.metrics_port
-    server = serve(port) if port else None
+    server = serve(port, addr=settings.metrics_host) if port else None
     runner = args.runner or settings.runner
     p = beam.Pipeline(options=beam_options(runner, extra, settings))
     build_pipeline(p, settings)

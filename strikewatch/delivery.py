@@ -187,7 +187,7 @@ def deliver_main(argv: list[str] | None = None) -> int:
     ap.parse_args(argv)
     s = DeliverySettings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = serve(s.metrics_port) if s.metrics_port else None
+    server = serve(s.metrics_port, addr=s.metrics_host) if s.metrics_port else None
     d = Deliverer(s.bootstrap_servers, s.webhook_hmac_secret.get_secret_value().encode(), s.consumer_group, allow_private=s.allow_private_hosts)
     signal.signal(signal.SIGTERM, lambda *_: d.stop())
     signal.signal(signal.SIGINT, lambda *_: d.stop())

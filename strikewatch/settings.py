@@ -25,6 +25,7 @@ class _Base(BaseSettings):
     stack_dir: Path = DEFAULT_STACK_DIR
     kafka_sasl_password: SecretStr | None = None
     metrics_port: int = 0  # 0: no metrics HTTP server
+    metrics_host: str = "127.0.0.1"  # 0.0.0.0 in containers, so Prometheus can scrape
 
 
 class StackSettings(_Base):
