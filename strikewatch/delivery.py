@@ -84,6 +84,7 @@ class Deliverer:
     dead_topic: str = topics.DEAD_LETTERS.name
     retry_delays_s: tuple = RETRY_DELAYS_S
     allow_private: str = "127.0.0.1/32"
+    auto_offset_reset: str = "earliest"  # where a new group starts; "latest" skips the backlog
     metrics: SimpleNamespace = field(default_factory=lambda: METRICS)
 
     def __post_init__(self):
@@ -96,7 +97,7 @@ class Deliverer:
         self._producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True)
         self._delivered = self._load_delivered()
         self._consumer = KafkaConsumer(self.alerts_topic, bootstrap_servers=self.bootstrap, group_id=self.group,
-                                       enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=50,
+                                       enable_auto_commit=False, auto_offset_reset=self.auto_offset_reset, max_poll_records=50,
                                        max_poll_interval_ms=600_000)  # one alert may retry for 2 minutes
         self._stop = threading.Event()
 

@@ -53,6 +53,10 @@ def test_burst_of_reports_one_incident_one_alert_per_subscription(kafka_bootstra
     hook = f"http://127.0.0.1:{srv.server_address[1]}/hook"
     run = uuid.uuid4().hex[:8]
     store = SubscriptionStore(kafka_bootstrap)
+    # Hygiene on a shared dev broker: subscriptions left by an interrupted earlier run
+    # would send alerts to webhooks that no longer exist.
+    for stale in [s for s in store._subs.values() if s.owner.startswith("o-")]:
+        store.delete(stale.id)
     syria = Subscription(id=f"sub-syria-{run}", owner=f"o-{run}", countries=["Syria"], event_types=["air_strike"], notify_on=["new_incident"], webhook_url=hook)
     israel = Subscription(id=f"sub-israel-{run}", owner=f"o-{run}", actors=["Israel"], notify_on=["new_incident"], webhook_url=hook)
     yemen = Subscription(id=f"sub-yemen-{run}", owner=f"o-{run}", countries=["Yemen"], webhook_url=hook)
@@ -63,9 +67,14 @@ def test_burst_of_reports_one_incident_one_alert_per_subscription(kafka_bootstra
     env = {**os.environ, "STRIKEWATCH_CONSUMER_GROUP": "e2e-alerts-" + run, "STRIKEWATCH_START_FROM": "latest"}
     log = open(tmp_path / "pipeline.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "pipeline"], cwd=repo_root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    d = Deliverer(kafka_bootstrap, b"s", group="e2e-deliver-" + run, metrics=make_metrics(CollectorRegistry()))
+    # A fresh group from the end of the alerts topic: only this run's alerts (older
+    # runs' alerts point at webhooks that no longer exist and would sit in retries).
+    d = Deliverer(kafka_bootstrap, b"s", group="e2e-deliver-" + run, auto_offset_reset="latest", metrics=make_metrics(CollectorRegistry()))
     t = threading.Thread(target=d.run, daemon=True)
     t.start()
+    deadline = time.monotonic() + 60
+    while not d._consumer.assignment() and time.monotonic() < deadline:
+        time.sleep(0.2)
     try:
         producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
         published = datetime(2021, 6, 28, 9, tzinfo=timezone.utc)
@@ -93,6 +102,10 @@ def test_burst_of_reports_one_incident_one_alert_per_subscription(kafka_bootstra
         # One incident for the whole burst, and it holds several outlets.
         assert len({a["incident_id"] for items in by_sub.values() for a in items}) == 1
     finally:
+        cleanup = SubscriptionStore(kafka_bootstrap)
+        for s in (syria, israel, yemen):
+            cleanup.delete(s.id)  # later runs must not alert this run's dead webhook
+        cleanup.close()
         d.stop()
         t.join(30)
         d.close()
