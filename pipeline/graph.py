@@ -80,10 +80,20 @@ def build_graph(raw, config: GraphConfig = GraphConfig(), raw_subscriptions=None
 
 
 class WriteOutputs(beam.PTransform):
-    """Graph outputs -> (topic, key, value) tuples, one Flatten for the writer."""
+    """Every graph output to its topic. One writer per output, not a Flatten into one:
+    a Flatten joins the extraction stage to the stateful stages after it, and events
+    would wait for their bundles."""
 
     ROUTES = {"events": topics.EVENTS, "incidents": topics.INCIDENTS, "escalation": topics.ESCALATION, "alerts": topics.ALERTS, "dead_letters": topics.DEAD_LETTERS}
 
+    def __init__(self, bootstrap_servers: str):
+        super().__init__()
+        self._bootstrap = bootstrap_servers
+
     def expand(self, outputs: dict):
-        encoded = [outputs[name] | f"ToKafka[{name}]" >> ToKafkaRecords(topic) for name, topic in self.ROUTES.items() if name in outputs]
-        return encoded | "FlattenForKafka" >> beam.Flatten()
+        from .kafka_io import WriteToKafka
+
+        for name, topic in self.ROUTES.items():
+            if name in outputs:
+                outputs[name] | f"ToKafka[{name}]" >> ToKafkaRecords(topic) | f"Write[{name}]" >> WriteToKafka(self._bootstrap)
+        return beam.pvalue.PDone(next(iter(outputs.values())).pipeline)

@@ -27,7 +27,7 @@ from strikewatch.metrics import serve
 from strikewatch.settings import PipelineSettings, StackSettings
 
 from .graph import GraphConfig, WriteOutputs, build_graph
-from .kafka_io import ReadFromKafka, WriteToKafka
+from .kafka_io import ReadFromKafka
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def build_pipeline(p: beam.Pipeline, settings: PipelineSettings) -> None:
     subs = p | "ReadSubscriptions" >> ReadFromKafka(settings.bootstrap_servers, [topics.SUBSCRIPTIONS.name], settings.consumer_group + "-subs",
                                                     "earliest", commit_offsets=False)
     outputs = build_graph(raw, GraphConfig(spacy_model=settings.spacy_model, max_article_chars=settings.max_article_chars), subs)
-    outputs | "Outputs" >> WriteOutputs() | "WriteKafka" >> WriteToKafka(settings.bootstrap_servers)
+    outputs | "WriteOutputs" >> WriteOutputs(settings.bootstrap_servers)
 
 
 def beam_options(runner: str, extra: list[str], settings: PipelineSettings) -> PipelineOptions:
