@@ -142,11 +142,11 @@ class Gazetteer:
         self.actor_re = re.compile(
             r"(?<![\w-])(?:(?:" + "|".join(re.escape(a) for a in acr) + r")|(?i:" + "|".join(re.escape(a) for a in names) + r"))(?![\w-])"
         )
-        demonyms = sorted({n for n, e in geocode.index().aliases.items() if e["kind"] == "demonym"}, key=len, reverse=True)
-        self.demonym_iso = {n: geocode.index().aliases[n]["iso"] for n in demonyms}
+        demonyms = sorted(set(geocode.index().demonym_names), key=len, reverse=True)
+        self.demonym_iso = {geocode.norm(n): geocode.index().aliases[geocode.norm(n)]["iso"] for n in demonyms}
         nouns = sorted(lexicon.FORCE_NOUNS, key=len, reverse=True)
         self.force_re = re.compile(
-            r"(?<![\w-])(?P<dem>" + "|".join(re.escape(d) for d in demonyms) + r")(?:[- ]led)?\s+(?:(?:military|government|regime|armed|air|security|coalition|special|rebel|fighter|war)\s+)?(?P<noun>" + "|".join(re.escape(n) for n in nouns) + r")\b",
+            r"(?<![\w-])(?P<dem>" + "|".join(re.escape(d) for d in demonyms) + r")(?![\w])(?:[- ]led)?\s+(?:(?:military|government|regime|armed|air|security|coalition|special|rebel|fighter|war)\s+)?(?P<noun>" + "|".join(re.escape(n) for n in nouns) + r")\b",
             re.I,
         )
         plats = []
@@ -479,7 +479,8 @@ def _sentence_mentions(doc, sent, article_text: str, ref: date | None, context: 
             is_target = pos > trig_s and re.search(r"\b(?:on|against|targeting|at|targeted|hit(?:ting)?|struck|striking)\b", text[trig_s:pos], re.I) is not None
             if pos < trig_s and re.search(r"\b(?:against|on|targeting|at)\s+(?:\w+\s+){0,4}$", text[:pos], re.I):
                 is_target = True
-            if re.search(r"\b(?:by|from)\s+(?:\w+\s+){0,4}$", text[:pos], re.I) and pos > trig_s:
+            if (pos > trig_s and pos - trig_e < 60 and re.search(r"\b(?:by|from)\s+(?:\w+\s+){0,4}$", text[:pos], re.I)
+                    and not re.search(r"\b(?:used|owned|operated|controlled|run|held|backed|supported|claimed|reported|built|made)\s+(?:\w+\s+)?by\s+(?:\w+\s+){0,4}$", text[:pos], re.I)):
                 is_target = False
                 attacker = attacker or actor
                 continue

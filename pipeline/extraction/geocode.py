@@ -94,6 +94,7 @@ class _Index:
             info["lat"], info["lon"] = (cap[0]["latitude"], cap[0]["longitude"]) if cap else (None, None)
         # Curated aliases: name, kind (country/demonym/admin1/region/place), iso2, lat, lon, canonical.
         self.aliases: dict[str, dict] = {}
+        self.demonym_names: list[str] = []  # as written ("U.S."), for regexes over raw text
         with (DATA / "places.tsv").open(encoding="utf-8") as f:
             for row in csv.DictReader((line for line in f if not line.startswith("#")), delimiter="\t"):
                 entry = {
@@ -104,6 +105,8 @@ class _Index:
                     "canonical": row["canonical"] or row["name"],
                 }
                 self.aliases[norm(row["name"])] = entry
+                if row["kind"] == "demonym":
+                    self.demonym_names.append(row["name"])
         for iso, info in self.countries.items():
             for key in (norm(info["name"]),):
                 self.aliases.setdefault(key, {"kind": "country", "iso": iso, "lat": info["lat"], "lon": info["lon"], "canonical": info["name"]})

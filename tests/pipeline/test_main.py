@@ -97,6 +97,7 @@ def test_article_to_events_and_junk_to_dead_letters(kafka_bootstrap, pipeline_pr
     strikes = [e for e in seen_articles[first.id] if e.event_type == "air_strike" and e.modality == "asserted"]
     assert strikes, [e.model_dump() for e in seen_articles[first.id]]
     assert strikes[0].time.date.isoformat() == "2021-06-28"
+    assert strikes[0].attacker.name == "United States"
     assert any(p.country == "Iraq" for p in strikes[0].places)
     assert [(d.stage, d.reason) for d in dead_letters] == [("pipeline.decode", "not_utf8")]
 

@@ -68,3 +68,10 @@ def test_sentences_about_one_strike_merge(nlp):
     assert len(evs) == 1
     assert len(evs[0].evidence) >= 2
     assert any(m.payload_lb == 2000 for m in evs[0].munitions)
+
+
+def test_attacker_is_the_striking_force_not_who_used_the_target(nlp):
+    [ev] = run(nlp, "U.S. fighter jets carried out airstrikes on Sunday on a weapons depot used by Kataib Hezbollah near Al-Qaim in Iraq.")
+    assert ev.attacker.name == "United States"
+    assert [t.name for t in ev.targets] == ["Kataib Hezbollah"]
+    assert any(p.country == "Iraq" for p in ev.places)
