@@ -149,22 +149,19 @@ class Gazetteer:
             r"(?<![\w-])(?P<dem>" + "|".join(re.escape(d) for d in demonyms) + r")(?![\w])(?:[- ]led)?\s+(?:(?:military|government|regime|armed|air|security|coalition|special|rebel|fighter|war)\s+)?(?P<noun>" + "|".join(re.escape(n) for n in nouns) + r")\b",
             re.I,
         )
-        plats = []
-        self.platform_info: dict[str, tuple[str, str]] = {}
-        for aliases, canonical, category in lexicon.PLATFORMS:
-            for a in aliases:
-                self.platform_info[a.lower()] = (canonical, category)
-                plats.append(a)
-        plats.sort(key=len, reverse=True)
-        self.platform_re = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(p) for p in plats) + r")(?![\w-])", re.I)
-        muns = []
-        self.munition_info: dict[str, tuple[str, str]] = {}
-        for aliases, canonical, category in lexicon.MUNITION_NAMES:
-            for a in aliases:
-                self.munition_info[a.lower()] = (canonical, category)
-                muns.append(a)
-        muns.sort(key=len, reverse=True)
-        self.munition_re = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(m) for m in muns) + r")(?![\w-])", re.I)
+        self.platform_info, self.platform_re = _alias_table(lexicon.PLATFORMS)
+        self.munition_info, self.munition_re = _alias_table(lexicon.MUNITION_NAMES)
+
+
+def _alias_table(rows) -> tuple[dict[str, tuple[str, str]], re.Pattern]:
+    """(alias lower-cased -> (canonical, category), one case-insensitive regex of all
+    aliases, longest first) from lexicon rows of (aliases, canonical, category)."""
+    info: dict[str, tuple[str, str]] = {}
+    for aliases, canonical, category in rows:
+        for a in aliases:
+            info[a.lower()] = (canonical, category)
+    alts = sorted({a for aliases, _c, _k in rows for a in aliases}, key=len, reverse=True)
+    return info, re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(a) for a in alts) + r")(?![\w-])", re.I)
 
 
 _GAZ: Gazetteer | None = None
