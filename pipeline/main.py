@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
 import signal
 import threading
 import time
@@ -102,7 +104,15 @@ def main(argv: list[str] | None = None) -> int:
     state = str(result.state)
     log.info("pipeline stopped: %s", state)
     stopped_on_request = stop.is_set() or bool(deadline)
-    return 0 if state in ("DONE", "DRAINED") or (stopped_on_request and state in ("CANCELLED", "CANCELLING")) else 1
+    code = 0 if state in ("DONE", "DRAINED") or (stopped_on_request and state in ("CANCELLED", "CANCELLING")) else 1
+    # The job is stopped and every bundle's Kafka writes were flushed in
+    # finish_bundle. Exit without interpreter teardown: the LOOPBACK worker's gRPC
+    # threads and torch's native threads can crash (SIGSEGV) while modules unload,
+    # which would turn a clean stop into a failure exit code.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
