@@ -78,6 +78,10 @@ PLACE_PHRASE_RE = re.compile(
     r"(?P<name>(?:" + DIRECTIONS + r"\s+)?(?:(?:al|el|ad|ar|as|an|at|ash|az)[- ])?[A-Z][\w'’]+(?:[- –](?:(?:al|el|ad|ar|as|an|at|ash|az|de|du|la|le|imeni|bin|ibn)[- ])?[A-Z][\w'’]+){0,3}(?:[- ]\d+(?:/\d+)?)?(?:\s+border(?:\s+(?:region|area))?)?)"
 )
 LOC_PREP_RE = re.compile(r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|inside|into|over|against|from|of the|border|and)\s+(?:the\s+)?(?:\w+\s+){0,2}$", re.I)
+# A lone nationality adjective ("Iranian", "Iraqi", "Lebanese"): PLACE_PHRASE_RE's
+# Arabic-article prefix also matches English "an"/"as"/"at" before one.
+DEMONYM_ADJ_RE = re.compile(r"[A-Z][a-z]+(?:an|i|ese|ish|ch)")
+ARABIC_ARTICLE_RE = re.compile(r"^(?:al|el|ad|ar|as|an|at|ash|az)[- ]", re.I)
 BRACKET_PLACE_RE = re.compile(r"\[(?P<name>[A-Z][^\[\]]{2,40})\]")
 NOT_PLACES = {
     "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "May", "June", "July",
@@ -315,6 +319,8 @@ def find_places(doc_sent, text: str, base: int, context: list[str]) -> list[Plac
             continue
         if g.actor_re.fullmatch(name) or name.lower() in g.actor_info:
             continue
+        if DEMONYM_ADJ_RE.fullmatch(ARABIC_ARTICLE_RE.sub("", name)) and key in g.demonym_iso:
+            continue  # "struck an Iranian weapons depot": an adjective, not where it happened
         if name.isupper() and len(name) <= 5 and geocode.geocode(name) is None:
             continue  # an unknown acronym ("STC-controlled") is a group, not a place
         seen.add(key)

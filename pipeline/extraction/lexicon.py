@@ -61,11 +61,14 @@ THEATRE = {"Saudi-led coalition": "YE", "Houthis": "YE", "Pro-Hadi forces": "YE"
            "Syrian National Army": "SY", "HTS": "SY", "SDF": "SY", "Taliban": "AF", "JNIM": "BF", "Al Shabaab": "SO", "Boko Haram": "NG", "Hamas": "PS"}
 
 # Demonym or country + a military noun = that state's military ("Israeli warplanes",
-# "Turkish forces", "Russian jets"). The forces word list is used in the ruler pattern.
+# "Turkish forces", "Russian jets", "Israeli air strikes"). The forces word list is used in the ruler pattern.
 FORCE_NOUNS = (
     "forces", "force", "military", "army", "troops", "soldiers", "air force", "airforce", "navy", "warplanes", "warplane", "jets", "jet",
     "aircraft", "drones", "drone", "fighter jets", "fighter-bombers", "helicopters", "artillery", "military forces", "security forces",
     "government forces", "defence forces", "defense forces", "gunboats", "planes",
+    # The strike itself: "Israeli air strikes hit ...", "Russian airstrikes on Idlib",
+    # "Turkish shelling of ...": the adjective names the state that struck.
+    "strikes", "strike", "airstrikes", "airstrike", "raids", "raid", "shelling", "bombardment", "bombing", "bombings",
 )
 COALITION = {"coalition", "Saudi-led coalition"}
 

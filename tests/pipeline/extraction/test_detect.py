@@ -75,3 +75,22 @@ def test_attacker_is_the_striking_force_not_who_used_the_target(nlp):
     assert ev.attacker.name == "United States"
     assert [t.name for t in ev.targets] == ["Kataib Hezbollah"]
     assert any(p.country == "Iraq" for p in ev.places)
+
+
+@pytest.mark.parametrize(
+    ("text", "attacker"),
+    [
+        ("Israeli air strikes hit a weapons warehouse near the Syrian town of Albu Kamal early on Monday.", "Israel"),
+        ("Russian airstrikes pounded the outskirts of Idlib on Monday, monitors said.", "Russia"),
+        ("Turkish shelling of villages near Tal Tamer killed two civilians on Monday.", "Turkey"),
+    ],
+)
+def test_nationality_adjective_on_the_strike_names_the_attacker(nlp, text, attacker):
+    [ev] = [e for e in run(nlp, text) if e.modality == Modality.ASSERTED]
+    assert ev.attacker is not None and ev.attacker.name == attacker
+
+
+def test_nationality_adjective_on_the_target_is_not_a_place(nlp):
+    [ev] = run(nlp, "Israeli warplanes struck an Iranian weapons depot near Albu Kamal in eastern Syria early Monday.")
+    assert "Iran" not in [p.name for p in ev.places]
+    assert {p.country for p in ev.places} == {"Syria"}
