@@ -1,6 +1,7 @@
 """The Kafka edges on Beam's Prism runner against the real broker: every record of a
 multi-partition topic comes through, live records keep flowing, offsets are committed
-after bundle finalization, and a restarted job resumes without re-reading."""
+from bundle finalization once they are ``commit_lag_s`` old (not before), and a
+restarted job resumes without re-reading."""
 
 import time
 import uuid
@@ -17,6 +18,9 @@ pytestmark = pytest.mark.integration
 
 # Seconds to wait for records to come out of a running Prism job (start-up ~3 s here).
 WAIT_S = 120
+# The reader's commit lag in this test (production: COMMIT_LAG_S): long enough that
+# "not committed right after the output" is certain, short enough to wait for.
+LAG_S = 15
 
 
 def _start(bootstrap, tin, tout, group, stack_settings):
@@ -26,7 +30,7 @@ def _start(bootstrap, tin, tout, group, stack_settings):
     p = beam.Pipeline(options=opts)
     (
         p
-        | ReadFromKafka(bootstrap, [tin], group)
+        | ReadFromKafka(bootstrap, [tin], group, commit_lag_s=LAG_S)
         | beam.Map(lambda r: (tout, r.key, r.value.upper() + b"|%d" % r.partition))
         | WriteToKafka(bootstrap)
     )
@@ -84,8 +88,11 @@ def test_read_write_commit_and_resume_on_prism(kafka_bootstrap, new_topic, stack
         producer.flush()
         live = _collect(out, 5, time.monotonic() + WAIT_S)
         assert sorted(v.split(b"|")[0] for v in live) == sorted(b"V%d" % i for i in range(30, 35))
-        # Offsets are committed from bundle finalization, shortly after the output.
-        deadline = time.monotonic() + 30
+        # Not yet committed right after the output: the live records are younger
+        # than the commit lag, so a crash now would re-read them, not lose them.
+        assert sum(c or 0 for c in _committed(kafka_bootstrap, group, tin, 3)) < 35
+        # Committed from bundle finalization once the lag has passed.
+        deadline = time.monotonic() + LAG_S + 30
         while time.monotonic() < deadline and sum(c or 0 for c in _committed(kafka_bootstrap, group, tin, 3)) < 35:
             time.sleep(0.5)
         assert sum(c or 0 for c in _committed(kafka_bootstrap, group, tin, 3)) == 35
