@@ -14,7 +14,12 @@ Delivery guarantees:
 * delivered alert ids go to the compacted ``strikewatch.delivered`` topic before the
   commit and are read back on start, so a restart re-sends nothing that was
   delivered (the one window left is a crash between the webhook's 2xx and that
-  write; receivers can also deduplicate on the CloudEvents ``id``).
+  write; receivers can also deduplicate on the CloudEvents ``id``);
+* with each id goes the subscription, the incident and the event ids of its reports:
+  a ``new_incident`` alert whose reports were already delivered to that subscription
+  under another incident id is skipped. That happens when the pipeline restarted on a
+  runner without durable state (Prism): it re-reads its last articles and clusters
+  them into an incident afresh, whose id is new.
 """
 
 from __future__ import annotations
@@ -104,7 +109,35 @@ class Deliverer:
     def _load_delivered(self) -> set[str]:
         from connectors.producer import read_compacted
 
-        return {k.decode() for k, v in read_compacted(self.bootstrap, self.delivered_topic).items() if v is not None}
+        self._reported: dict[tuple[str, str], str] = {}  # (subscription id, event id) -> incident id delivered
+        delivered = set()
+        for k, v in read_compacted(self.bootstrap, self.delivered_topic).items():
+            if v is None:
+                continue
+            delivered.add(k.decode())
+            if v.startswith(b"{"):
+                rec = json.loads(v)
+                self._remember(rec["subscription_id"], rec["incident_id"], rec["events"])
+        return delivered
+
+    def _remember(self, subscription_id: str, incident_id: str, events: list[str]) -> None:
+        for ev in events:
+            self._reported[(subscription_id, ev)] = incident_id
+
+    def _already_reported(self, alert: Alert) -> bool:
+        """A new incident made of reports this subscription was alerted to under another id."""
+        if alert.kind != "new_incident":
+            return False
+        known = {self._reported.get((alert.subscription_id, s.event_id)) for s in alert.incident.sources}
+        return bool(known - {None, alert.incident_id})
+
+    def _mark_delivered(self, alert: Alert) -> None:
+        events = [s.event_id for s in alert.incident.sources]
+        value = json.dumps({"subscription_id": alert.subscription_id, "incident_id": alert.incident_id, "events": events}).encode()
+        self._producer.send(self.delivered_topic, key=alert.id.encode(), value=value)
+        self._producer.flush()
+        self._delivered.add(alert.id)
+        self._remember(alert.subscription_id, alert.incident_id, events)
 
     def post(self, alert: Alert) -> None:
         """One attempt; raises on failure."""
@@ -121,6 +154,11 @@ class Deliverer:
     def handle(self, alert: Alert) -> str:
         if alert.id in self._delivered:
             return "duplicate_skipped"
+        if self._already_reported(alert):
+            self._mark_delivered(alert)  # its later replays are plain duplicates
+            self.metrics.deliveries.labels(alert.webhook_format, "duplicate_incident").inc()
+            log.info("alert %s skipped: incident %s repeats reports already delivered to %s", alert.id, alert.incident_id, alert.subscription_id)
+            return "duplicate_incident_skipped"
         last = None
         for attempt in range(len(self.retry_delays_s) + 1):
             if attempt and self._stop.wait(self.retry_delays_s[attempt - 1]):
@@ -137,9 +175,7 @@ class Deliverer:
             self._producer.flush()
             self.metrics.deliveries.labels(alert.webhook_format, "dead_letter").inc()
             return "dead_letter"
-        self._producer.send(self.delivered_topic, key=alert.id.encode(), value=b"1")
-        self._producer.flush()
-        self._delivered.add(alert.id)
+        self._mark_delivered(alert)
         self.metrics.deliveries.labels(alert.webhook_format, "delivered").inc()
         now = time.time()
         self.metrics.latency.observe(max(0.0, now - alert.created_at.timestamp()))

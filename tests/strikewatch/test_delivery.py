@@ -46,9 +46,11 @@ class Hook:
         self.url = f"http://127.0.0.1:{self.srv.server_address[1]}/hook"
 
 
-def alert(i, url, fmt="cloudevents"):
-    inc = Incident(id=f"i{i}", event_type=EventType.AIR_STRIKE, attacker=Actor(name="United States", type="state_military"), severity=0.6,
-                   sources=[IncidentSource(event_id="e", article_id="a", source="s", published_at=datetime(2021, 6, 28, tzinfo=timezone.utc))], theatre="Syria")
+def alert(i, url, fmt="cloudevents", events=None, incident=None):
+    """Alert ``al{i}`` about incident ``i{i}`` made of one report, event ``e{i}``."""
+    sources = [IncidentSource(event_id=e, article_id="a" + e, source="s", published_at=datetime(2021, 6, 28, tzinfo=timezone.utc)) for e in (events or [f"e{i}"])]
+    inc = Incident(id=incident or f"i{i}", event_type=EventType.AIR_STRIKE, attacker=Actor(name="United States", type="state_military"), severity=0.6,
+                   sources=sources, theatre="Syria")
     return Alert(id=f"al{i}", subscription_id="s1", owner="o", incident_id=inc.id, incident_revision=0, kind="new_incident", severity=0.6,
                  title=f"strike {i}", summary="x", incident=inc, created_at=datetime.now(timezone.utc), webhook_url=url, webhook_format=fmt)
 
@@ -90,6 +92,29 @@ def test_outage_loses_nothing_and_restart_resends_nothing(kafka_bootstrap, names
     d2.run(max_idle_s=3)
     d2.close()
     assert sorted(b["id"] for b, _s, _r in hook.received) == [f"al{i}" for i in range(6)]
+
+
+def test_a_new_incident_repeating_delivered_reports_is_not_alerted_again(kafka_bootstrap, names):
+    """A pipeline restarted without its clustering state re-reads its last articles and
+    makes a new incident (new id) of reports the subscriber was already alerted to."""
+    hook = Hook()
+    prod = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+    prod.send(names["alerts"], value=alert(1, hook.url, events=["eA", "eB"], incident="iX").to_bytes())
+    prod.flush()
+    reg = CollectorRegistry()
+    d = deliverer(kafka_bootstrap, names, reg)
+    d.run(max_idle_s=2)
+    d.close()
+    # The restarted deliverer reads the delivered reports back from the compacted topic.
+    prod.send(names["alerts"], value=alert(2, hook.url, events=["eB"], incident="iY").to_bytes())  # eB again, new incident id
+    prod.send(names["alerts"], value=alert(3, hook.url, events=["eC"], incident="iZ").to_bytes())  # a different strike
+    prod.flush()
+    reg2 = CollectorRegistry()
+    d2 = deliverer(kafka_bootstrap, names, reg2)
+    d2.run(max_idle_s=2)
+    d2.close()
+    assert [b["data"]["incident_id"] for b, _s, _r in hook.received] == ["iX", "iZ"]
+    assert reg2.get_sample_value("strikewatch_deliveries_total", {"format": "cloudevents", "outcome": "duplicate_incident"}) == 1
 
 
 def test_dead_webhook_ends_in_a_dead_letter(kafka_bootstrap, names):
