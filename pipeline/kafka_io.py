@@ -160,20 +160,33 @@ class _ListPartitions(beam.DoFn):
         self._config, self._topics = config, topics
 
     def process(self, _impulse) -> Iterable[tuple[str, int]]:
-        consumer = self._config.consumer()
-        try:
-            for topic in self._topics:
-                deadline = time.monotonic() + 30
-                parts = consumer.partitions_for_topic(topic)
-                while not parts and time.monotonic() < deadline:
-                    time.sleep(0.5)
+        for topic in self._topics:
+            for p in sorted(self._partitions(topic)):
+                yield (topic, p)
+
+    def _partitions(self, topic: str) -> set[int]:
+        from kafka.errors import KafkaError
+
+        give_up = time.monotonic() + BROKER_WAIT_S
+        while True:
+            try:
+                consumer = self._config.consumer()
+                try:
                     parts = consumer.partitions_for_topic(topic)
-                if not parts:
-                    raise KafkaIOError(f"topic {topic!r} has no partitions on {self._config.bootstrap_servers} (run `strikewatch up`)")
-                for p in sorted(parts):
-                    yield (topic, p)
-        finally:
-            consumer.close()
+                finally:
+                    consumer.close()
+            except KafkaError as e:  # broker not reachable (yet): wait for it, bounded
+                parts, error = None, e
+            else:
+                error = None
+            if parts:
+                return parts
+            if time.monotonic() > give_up:
+                raise KafkaIOError(f"topic {topic!r} has no partitions on {self._config.bootstrap_servers} after {BROKER_WAIT_S:.0f} s "
+                                   f"(run `strikewatch up`){f': {error}' if error else ''}")
+            METRICS.errors.labels(topic, "partitions").inc()
+            log.warning("no partitions of %s on %s yet, retrying in %.0f s: %s", topic, self._config.bootstrap_servers, BROKER_RETRY_S, error or "topic not found")
+            time.sleep(BROKER_RETRY_S)
 
 
 class _ReadPartition(beam.DoFn, RestrictionProvider):

@@ -1,0 +1,228 @@
+"""Faults across the whole running system, each process real and separate:
+
+    feed server (127.0.0.1) -> strikewatch connectors -> Kafka -> strikewatch pipeline (Prism)
+        -> alerts -> strikewatch deliver -> webhook server (127.0.0.1)
+
+on a broker of its own (own directory and ports, so killing it disturbs no other
+test). New strike reports appear on the feed in four rounds; before each of the last
+three, one part is killed with SIGKILL (its whole process group, as a crashed host or
+container would be) and started again:
+
+1. nothing is killed (the baseline round);
+2. the connector, while idle between polls: on restart it re-emits nothing it had
+   emitted (dedup state read back from the compacted topic) and picks up the new items;
+3. the broker, as soon as the round's articles are on it, while the pipeline reads and
+   writes them: producers and consumers of every process ride out the outage and carry
+   on when it is back on the same data directory;
+4. the pipeline, as soon as the round's articles are on the topic: on restart it
+   resumes from the group's committed offsets, which trail what it read by the
+   commit lag, so it re-reads rather than loses.
+
+Then: every article is on the articles topic exactly once, every report became an
+alert delivered to the webhook, and no alert was delivered twice (a replayed article
+yields the same event, incident and alert ids, and the deliverer skips ids it has
+delivered). Bounded: each round waits at most ``ROUND_TIMEOUT_S``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from xml.sax.saxutils import escape
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+
+from strikewatch import stack, topics
+from strikewatch.api import SubscriptionStore
+from strikewatch.models import Subscription, article_id_for
+from strikewatch.settings import StackSettings
+
+pytestmark = pytest.mark.integration
+
+REPORTS_PER_ROUND = 4
+# Seconds a round may take: Prism start + spaCy/MiniLM load (~30 s here) after a
+# pipeline restart, plus the clients' reconnect backoff after a broker restart.
+ROUND_TIMEOUT_S = 300
+POLL_INTERVAL_S = 1
+PLACES = [("Al-Qaim", "Iraq"), ("Albu Kamal", "Syria"), ("Mosul", "Iraq"), ("Deir ez-Zor", "Syria"), ("Erbil", "Iraq"), ("Baghdad", "Iraq")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _report(n: int, run: str, base_url: str) -> dict:
+    # One strike a week, on a Monday, so no two reports can be one incident.
+    published = datetime(2021, 6, 28, 12, tzinfo=timezone.utc) + timedelta(days=7 * n)
+    place, country = PLACES[n % len(PLACES)]
+    text = (f"U.S. fighter jets carried out airstrikes early Monday on a weapons depot used by Kataib Hezbollah "
+            f"near {place} in {country}, the Pentagon said in statement {run}-{n}. There were no immediate reports of casualties.")
+    return {"link": f"{base_url}/news/{run}/{n}", "title": f"US strikes militia near {place}", "text": text, "published": published}
+
+
+def _rss(items: list[dict]) -> bytes:
+    body = "".join(
+        f"<item><title>{escape(i['title'])}</title><link>{escape(i['link'])}</link>"
+        f"<description>{escape(i['text'])}</description><pubDate>{format_datetime(i['published'])}</pubDate></item>"
+        for i in reversed(items)
+    )
+    return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>faults</title><link>http://127.0.0.1/</link>{body}</channel></rss>'.encode()
+
+
+class Proc:
+    """A strikewatch subcommand in its own process group, logging to a file."""
+
+    def __init__(self, name: str, argv: list[str], env: dict, cwd, logdir):
+        self.name, self.argv, self.env, self.cwd = name, argv, env, cwd
+        self.logpath = logdir / f"{name}.log"
+        self.p: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = open(self.logpath, "ab")
+        self.p = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", *self.argv], cwd=self.cwd, env=self.env,
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+
+    def kill(self) -> None:
+        os.killpg(self.p.pid, signal.SIGKILL)
+        self.p.wait(30)
+
+    def stop(self) -> None:
+        if self.p is not None and self.p.poll() is None:
+            os.killpg(self.p.pid, signal.SIGTERM)
+            try:
+                self.p.wait(60)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def tail(self) -> str:
+        return f"--- {self.name} ---\n" + self.logpath.read_text(errors="replace")[-2500:]
+
+
+def _article_counts(bootstrap: str) -> Counter:
+    c = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=2000)
+    try:
+        parts = [TopicPartition(topics.ARTICLES.name, p) for p in c.partitions_for_topic(topics.ARTICLES.name)]
+        c.assign(parts)
+        c.seek_to_beginning(*parts)
+        return Counter(m.key.decode() for m in c)
+    finally:
+        c.close()
+
+
+def test_connector_pipeline_and_broker_killed_mid_stream_lose_nothing_and_duplicate_no_alert(stack_settings, http_server, route, repo_root, tmp_path):
+    root = tmp_path / "stack"
+    root.mkdir()
+    (root / "jars").symlink_to(stack_settings.stack_dir / "jars")
+    (root / "bin").symlink_to(stack_settings.stack_dir / "bin")
+    kp, cp = _free_port(), _free_port()
+    s = StackSettings(stack_dir=root, kafka_port=kp, controller_port=cp, bootstrap_servers=f"127.0.0.1:{kp}", kafka_heap="256m")
+    stack.up(s)
+    run = uuid.uuid4().hex[:8]
+    feed = http_server.routes["/feed.xml"] = route(body=_rss([]), headers={"Content-Type": "application/rss+xml"})
+    hook = http_server.routes["/hook"] = route(status=204)
+    feeds_toml = tmp_path / "feeds.toml"
+    feeds_toml.write_text(f'[[feed]]\nname = "faults"\nurl = "{http_server.url("/feed.xml")}"\ninterval_s = {POLL_INTERVAL_S}\n')
+    store = SubscriptionStore(s.bootstrap_servers)
+    store.put(Subscription(id=f"sub-{run}", owner=f"o-{run}", countries=["Iraq", "Syria"], event_types=["air_strike"],
+                           notify_on=["new_incident"], webhook_url=http_server.url("/hook")))
+    store.close()
+
+    env = {**os.environ, "STRIKEWATCH_BOOTSTRAP_SERVERS": s.bootstrap_servers, "STRIKEWATCH_STACK_DIR": str(root),
+           "STRIKEWATCH_ALLOW_PRIVATE_HOSTS": "127.0.0.1/32", "STRIKEWATCH_WEBHOOK_HMAC_SECRET": "faults"}
+    procs = {
+        "connectors": Proc("connectors", ["connectors", "--feeds", str(feeds_toml)], env, repo_root, tmp_path),
+        "pipeline": Proc("pipeline", ["pipeline"], env, repo_root, tmp_path),
+        "deliver": Proc("deliver", ["deliver"], env, repo_root, tmp_path),
+    }
+    logs = lambda: "\n".join(p.tail() for p in procs.values()) + "\n--- broker ---\n" + (root / "kafka" / "broker.log").read_text(errors="replace")[-1500:]  # noqa: E731
+    items: list[dict] = []
+
+    def delivered() -> list[dict]:
+        return [json.loads(body)["data"] for _, body in list(hook.posts)]
+
+    def covered() -> set[str]:
+        return {src["article_id"] for a in delivered() for src in a["incident"]["sources"]}
+
+    def publish_round() -> set[str]:
+        new = [_report(len(items) + i, run, "https://news.example") for i in range(REPORTS_PER_ROUND)]
+        items.extend(new)
+        feed.body = _rss(items)
+        feed.etag = f'"{len(items)}"'
+        return {article_id_for(i["link"]) for i in new}
+
+    def wait_for(what: str, cond) -> None:
+        deadline = time.monotonic() + ROUND_TIMEOUT_S
+        while not cond():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}\n{logs()}"
+            for p in procs.values():
+                assert p.p.poll() is None, f"{p.name} exited with {p.p.returncode}\n{logs()}"
+            time.sleep(0.5)
+
+    def on_topic(ids: set[str]) -> bool:
+        return ids <= set(_article_counts(s.bootstrap_servers))
+
+    try:
+        for p in procs.values():
+            p.start()
+        expected: set[str] = set()
+
+        # 1. baseline
+        ids = publish_round()
+        expected |= ids
+        wait_for("round 1 alerts", lambda: expected <= covered())
+
+        # 2. connector killed while idle, new items appear, connector restarted
+        procs["connectors"].kill()
+        ids = publish_round()
+        expected |= ids
+        procs["connectors"].start()
+        wait_for("round 2 alerts", lambda: expected <= covered())
+
+        # 3. broker killed as soon as the round's articles are on it (the pipeline is
+        #    reading and writing them), restarted on the same data directory
+        ids = publish_round()
+        expected |= ids
+        wait_for("round 3 articles on the topic", lambda: on_topic(ids))
+        os.kill(int(stack.StackPaths(root).pidfile.read_text()), signal.SIGKILL)
+        time.sleep(5)
+        assert not stack.port_open("127.0.0.1", kp)
+        assert stack.start_kafka(s) is True
+        wait_for("round 3 alerts", lambda: expected <= covered())
+
+        # 4. pipeline killed as soon as the round's articles are on the topic
+        ids = publish_round()
+        expected |= ids
+        wait_for("round 4 articles on the topic", lambda: on_topic(ids))
+        procs["pipeline"].kill()
+        procs["pipeline"].start()
+        wait_for("round 4 alerts", lambda: expected <= covered())
+
+        time.sleep(10)  # a duplicate delivery would arrive by now
+        counts = _article_counts(s.bootstrap_servers)
+        mine = {k: n for k, n in counts.items() if k in expected}
+        assert set(mine) == expected
+        assert all(n == 1 for n in mine.values()), {k: n for k, n in mine.items() if n != 1}
+        alerts = delivered()
+        alert_ids = [a["id"] for a in alerts]
+        assert len(alert_ids) == len(set(alert_ids)), Counter(alert_ids).most_common(3)
+        assert all(a["kind"] == "new_incident" for a in alerts)
+        # One strike a week: each report is its own incident, alerted once.
+        assert len({a["incident_id"] for a in alerts}) == len(alerts) == len(expected)
+        assert covered() == expected
+    finally:
+        for p in procs.values():
+            p.stop()
+        stack.stop_kafka(s)
