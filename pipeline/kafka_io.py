@@ -84,6 +84,14 @@ WRITE_BACKOFF_S = 2.0
 WRITE_RETRY_S = 600.0
 
 
+# Offsets claimed and not yet committed, per (group, topic, partition): (monotonic time
+# claimed, next offset), oldest first. Process-wide, not per DoFn instance: a worker
+# runs concurrent bundles in separate DoFn instances, so the bundle that finalizes a
+# partition's later read is often not the one that claimed its records.
+_CLAIMS: dict[tuple[str, str, int], deque] = {}
+_CLAIMS_LOCK = threading.Lock()
+
+
 class KafkaIOError(PipelineError):
     """A Kafka edge of the pipeline failed (connection, topic missing)."""
 
@@ -202,10 +210,6 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
         # One consumer per partition this worker reads, reused across bundles.
         self._consumers: dict[tuple[str, int], object] = {}
         self._last_record_wall: dict[tuple[str, int], float] = {}
-        # Per partition: (monotonic time claimed, next offset), oldest first; the
-        # finalizer commits the newest entry older than COMMIT_LAG_S.
-        self._claims: dict[tuple[str, int], deque] = {}
-        self._claims_lock = threading.Lock()
 
     def initial_restriction(self, element: tuple[str, int]) -> OffsetRange:
         from kafka.errors import KafkaError
@@ -265,10 +269,12 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
     def _commit_matured(self, topic: str, partition: int) -> None:
         """Bundle-finalization callback: commit the newest offset claimed at least
         ``commit_lag_s`` ago."""
+        if (topic, partition) not in self._consumers:
+            return  # this instance cannot commit (yet); the claims wait for one that can
         cutoff = time.monotonic() - self._config.commit_lag_s
         matured = None
-        with self._claims_lock:
-            claims = self._claims.get((topic, partition))
+        with _CLAIMS_LOCK:
+            claims = _CLAIMS.get((self._config.group_id, topic, partition))
             while claims and claims[0][0] <= cutoff:
                 matured = claims.popleft()[1]
         if matured is not None:
@@ -300,7 +306,6 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
         from kafka.errors import KafkaError
 
         topic, partition = element
-        key = (topic, partition)
         # Every bundle registers a finalizer: Prism asks each bundle of a stage that
         # uses finalization to finalize, and one that registered nothing answers
         # with an error. Committing matured claims from idle bundles too means an
@@ -337,8 +342,8 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
         if claimed_upto is not None:
             METRICS.position.labels(topic).set(claimed_upto + 1)
             if self._config.commit_offsets:
-                with self._claims_lock:
-                    self._claims.setdefault(key, deque()).append((time.monotonic(), claimed_upto + 1))
+                with _CLAIMS_LOCK:
+                    _CLAIMS.setdefault((self._config.group_id, topic, partition), deque()).append((time.monotonic(), claimed_upto + 1))
         if claimed_upto is None:
             idle_since = self._last_record_wall.get((topic, partition), 0.0)
             if time.time() - idle_since > IDLE_WATERMARK_LAG_S:

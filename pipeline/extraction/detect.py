@@ -78,6 +78,12 @@ PLACE_PHRASE_RE = re.compile(
     r"(?P<name>(?:" + DIRECTIONS + r"\s+)?(?:(?:al|el|ad|ar|as|an|at|ash|az)[- ])?[A-Z][\w'’]+(?:[- –](?:(?:al|el|ad|ar|as|an|at|ash|az|de|du|la|le|imeni|bin|ibn)[- ])?[A-Z][\w'’]+){0,3}(?:[- ]\d+(?:/\d+)?)?(?:\s+border(?:\s+(?:region|area))?)?)"
 )
 LOC_PREP_RE = re.compile(r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|inside|into|over|against|from|of the|border|and)\s+(?:the\s+)?(?:\w+\s+){0,2}$", re.I)
+# A country name followed by one of these is whose forces/people/things they are,
+# not where the event happened ("US personnel in Iraq", "Iranian-backed militias").
+OWNER_NOUN_RE = re.compile(
+    r"\s*(?:personnel|troops|forces|military|bases?|diplomats|officials|soldiers|Air Force|warplanes|jets|drones?|-backed|-led|"
+    r"special (?:operations|forces)|units?|service ?members|servicemen|Navy|Army|Marines|embassy|citizens|commanders|aircraft|warships?|"
+    r"-made|-trained|-supplied)\b")
 # A lone nationality adjective ("Iranian", "Iraqi", "Lebanese"): PLACE_PHRASE_RE's
 # Arabic-article prefix also matches English "an"/"as"/"at" before one.
 DEMONYM_ADJ_RE = re.compile(r"[A-Z][a-z]+(?:an|i|ese|ish|ch)")
@@ -195,10 +201,11 @@ def find_actors(text: str, base: int) -> list[tuple[int, Actor]]:
         iso = SPONSOR_ISO.get(m.group("sponsor").lower())
         out.append((m.start(), m.end(), Actor(name=f"{geocode.country_name(iso) or m.group('sponsor')}-backed militias", type="militia_proxy", sponsor=iso,
                                              mentions=[_span(text, m.start(), m.end(), base)])))
+    named = [(s, e) for s, e, _a in out]
     for m in g.force_re.finditer(text):
         iso = g.demonym_iso.get(geocode.norm(m.group("dem")))
-        if not iso:
-            continue
+        if not iso or any(s < m.end() and m.start() < e for s, e in named):
+            continue  # a named actor wins: "Saudi-led coalition airstrikes" is the coalition
         name = geocode.country_name(iso) or m.group("dem")
         if re.search(r"-led", m.group(0), re.I) and "coalition" in m.group(0).lower():
             name = f"{name}-led coalition"
@@ -212,6 +219,13 @@ def find_actors(text: str, base: int) -> list[tuple[int, Actor]]:
             kept.append((s, a))
             last_end = e
     return kept
+
+
+def _munition_count(word: str | None) -> int | None:
+    """"seven 500-pound bombs" -> 7; "several"/"multiple" say no number, so None
+    (casualty counts map "several" to ACLED's convention; a munition count does not)."""
+    word = (word or "").strip()
+    return None if not word or word.lower() in ("several", "multiple") else _num(word)
 
 
 def find_weapons(text: str, base: int) -> tuple[list[Weapon], list[Weapon]]:
@@ -229,7 +243,7 @@ def find_weapons(text: str, base: int) -> tuple[list[Weapon], list[Weapon]]:
         noun = m.group("noun").lower().rstrip("s")
         name = f"{lb:,}-pound {desc + ' ' if desc else ''}{noun}".replace("  ", " ")
         munitions.setdefault(name, Weapon(name=name, kind="munition", category="bomb" if noun in ("bomb", "jdam") else noun, payload_lb=lb,
-                                          guidance=(guidance + "-guided") if guidance else None, count=_num((m.group("count") or "").strip() or None),
+                                          guidance=(guidance + "-guided") if guidance else None, count=_munition_count(m.group("count")),
                                           mention=_span(text, m.start(), m.end(), base)))
         covered.append(m.span())
     for m in g.munition_re.finditer(text):
@@ -295,15 +309,17 @@ def find_attributions(text: str, base: int, sent: Span, doc_sent=None) -> list[A
     return out
 
 
-def find_places(doc_sent, text: str, base: int, context: list[str]) -> list[Place]:
-    """Places of a sentence, most specific first."""
+def find_places(doc_sent, text: str, base: int, context: list[str], dedupe: bool = True) -> list[Place]:
+    """Places named in one sentence, most specific first. ``dedupe=False`` keeps every
+    mention of a name, so that with two attacks in one sentence each can take the
+    mention nearest its own trigger ("airstrikes in Iraq and Syria against militias
+    that carried out drone strikes against US personnel in Iraq")."""
     names: list[tuple[int, str]] = []
     for ent in doc_sent.ents:
         if ent.label_ in ("GPE", "LOC", "FAC"):
             pos = ent.start_char - doc_sent.start_char
-            # "The United States carried out", "Democrat of Virginia": not where it happened.
-            if re.match(r"\s*(?:personnel|troops|forces|military|bases?|diplomats|officials|soldiers|Air Force|warplanes|jets|drones?|-backed|-led)\b", text[ent.end_char - doc_sent.start_char:]):
-                continue
+            # Only after a preposition: "The United States carried out", "Democrat of
+            # Virginia" are not where it happened.
             if LOC_PREP_RE.search(text[max(0, pos - 40):pos]) and not re.search(r"\b(?:Democrat|Republican|Senator|Governor) of\s+$", text[max(0, pos - 30):pos]):
                 names.append((pos, ent.text))
     for r in (BRACKET_PLACE_RE, PLACE_PHRASE_RE):
@@ -311,19 +327,24 @@ def find_places(doc_sent, text: str, base: int, context: list[str]) -> list[Plac
             names.append((m.start("name"), m.group("name")))
     seen: set[str] = set()
     places: list[Place] = []
+    weak: list[Place] = []
     g = gazetteer()
     for pos, name in sorted(names):
-        name = re.sub(r"^(?:the)\s+", "", name.strip(), flags=re.I).rstrip(".,;")
+        owner_noun = OWNER_NOUN_RE.match(text, pos + len(name))
+        raw, name = name, re.sub(r"^(?:the)\s+", "", name.strip(), flags=re.I).rstrip(".,;")
+        pos += max(0, raw.find(name))  # the mention's offsets are those of the name itself
         key = geocode.norm(name)
+        demonym = bool(DEMONYM_ADJ_RE.fullmatch(ARABIC_ARTICLE_RE.sub("", name))) and key in g.demonym_iso
+        if owner_noun and not demonym:
+            continue  # "US personnel in Iraq", "US special operations units": whose, not where
         if not key or key in seen or name in NOT_PLACES or name.split()[0] in NOT_PLACES:
             continue
         if g.actor_re.fullmatch(name) or name.lower() in g.actor_info:
             continue
-        if DEMONYM_ADJ_RE.fullmatch(ARABIC_ARTICLE_RE.sub("", name)) and key in g.demonym_iso:
-            continue  # "struck an Iranian weapons depot": an adjective, not where it happened
         if name.isupper() and len(name) <= 5 and geocode.geocode(name) is None:
             continue  # an unknown acronym ("STC-controlled") is a group, not a place
-        seen.add(key)
+        if dedupe:
+            seen.add(key)
         mention = Span(text=name, start=base + pos, end=base + pos + len(name))
         p = geocode.geocode(name, context=context, mention=mention)
         if p is None and re.match(DIRECTIONS + r"\s+", name, re.I):
@@ -336,13 +357,28 @@ def find_places(doc_sent, text: str, base: int, context: list[str]) -> list[Plac
             # An unknown capitalised name after "in/near": likely a village or district.
             iso = context[0] if context else None
             p = geocode.unresolved(name, iso, mention)
-        places.append(p)
+        (weak if demonym else places).append(p)
+    # A nationality adjective locates only when nothing else does: "attacks on Iraqi
+    # bases" happened in Iraq, but "struck an Iranian weapons depot near Albu Kamal"
+    # happened in Syria.
+    places = places or weak
     # Most specific first; unresolved names (villages GeoNames lacks) rank with
     # towns, before admin areas: ACLED's location is the village. ACLED's own
     # bracketed name ("[Aqabat Thirah]") wins.
     rank = {"point": 0, "city": 1, "unknown": 1, "admin1": 3, "border_region": 4, "region": 5, "country": 6}
     bracketed = {geocode.norm(m.group("name")) for m in BRACKET_PLACE_RE.finditer(text)}
     return sorted(places, key=lambda p: (0 if geocode.norm(p.name) in bracketed else 1, rank.get(p.precision, 9), p.mention.start if p.mention else 0))
+
+
+def _unique_places(places) -> list[Place]:
+    """First mention of each place name, order kept."""
+    seen: set[str] = set()
+    out = []
+    for p in places:
+        if geocode.norm(p.name) not in seen:
+            seen.add(geocode.norm(p.name))
+            out.append(p)
+    return out
 
 
 def target_kinds(text: str) -> list[str]:
@@ -403,7 +439,8 @@ def _best_time(times: list[EventTime]) -> EventTime | None:
 # --------------------------------------------------------------------------- mentions -> events
 
 
-def _sentence_mentions(doc, sent, article_text: str, ref: date | None, context: list[str], carry: dict, last_type: EventType | None) -> list[Mention]:
+def _sentence_mentions(doc, sent, article_text: str, ref: date | None, context: list[str], carry: dict, last_type: EventType | None,
+                       reported: frozenset = frozenset()) -> list[Mention]:
     base = sent.start_char
     text = sent.text
     kinds: list[tuple[EventType, re.Match]] = []
@@ -448,7 +485,7 @@ def _sentence_mentions(doc, sent, article_text: str, ref: date | None, context: 
     attrs = find_attributions(text, base, Span(text=text, start=base, end=base + len(text)), sent)
     cues = [_span(text, m.start(), m.end(), base) for m in lexicon.DE_ESCALATION_RE.finditer(text)]
     actors = find_actors(text, base)
-    places = find_places(sent, text, base, context)
+    places = find_places(sent, text, base, context, dedupe=len(kinds) == 1)
     tc = max((_num(m.group("n")) or 0 for m in TARGET_COUNT_RE.finditer(text)), default=0) or None
     sc = None
     for m in STRIKE_COUNT_RE.finditer(text):
@@ -463,12 +500,12 @@ def _sentence_mentions(doc, sent, article_text: str, ref: date | None, context: 
         # nearest its own trigger.
         my_times = [t for sp, t in found_times if _nearest_owner(sp.start - base) == k_i]
         t_best = _best_time(my_times)
-        my_places = [p for p in places if p.mention is None or _nearest_owner(p.mention.start - base) == k_i] if len(kinds) > 1 else places
+        my_places = _unique_places(p for p in places if p.mention is None or _nearest_owner(p.mention.start - base) == k_i) if len(kinds) > 1 else places
         kinds_t = target_kinds(re.sub(r"civilian casualties", "", text[trig_s:], flags=re.I))
         mod = modality_of(sent, text, trig_s, trig_e, t_best, ref)
-        # "these airstrikes", "the latest strikes" with no time of their own refer
-        # back to a strike already reported.
-        is_weak = weak or (last_type == et and not my_times and re.search(r"\b(?:these|those|the|this|latest|recent|set of)\s+(?:\w+\s+)?$", text[:trig_s], re.I) is not None)
+        # "these airstrikes", "the latest strikes", "the drone attacks" with no time
+        # of their own refer back to a strike of that kind already reported.
+        is_weak = weak or ((last_type == et or et in reported) and not my_times and re.search(r"\b(?:these|those|the|this|latest|recent|set of)\s+(?:\w+\s+)?$", text[:trig_s], re.I) is not None)
         attacker = None
         targets: list[Actor] = []
         # Drone attacks in a sentence about an air strike are the other side's.
@@ -621,9 +658,14 @@ def _to_event(article: Article, group: list[Mention], ref: date | None, context:
         places = [p for p in places if not (p.country_code in state_targets and p.precision == "country")]
     rank = {"point": 0, "city": 1, "unknown": 1, "admin1": 3, "border_region": 4, "region": 5, "country": 6}
     places.sort(key=lambda p: rank.get(p.precision, 9))
-    if not any(p.country for p in places) and context:
-        # No place named: the country the text is about, at country precision.
-        iso = context[0]
+    about = [iso for iso in context if iso not in state_targets and not (attacker and iso == attacker.country)] or context
+    if not any(p.country for p in places) and about:
+        # No place named: the country the text is about, at country precision;
+        # preferably not the striking or the targeted state's own ("drone attacks on
+        # US personnel" in an article datelined Washington happened elsewhere), unless
+        # the text is about no other country (a civil war: "LNA air force targeted GNA
+        # positions").
+        iso = about[0]
         places.append(Place(name=geocode.country_name(iso) or iso, country=geocode.country_name(iso), country_code=iso,
                             lat=geocode.index().countries.get(iso, {}).get("lat"), lon=geocode.index().countries.get(iso, {}).get("lon"),
                             precision="country"))
@@ -727,10 +769,13 @@ def events_from_doc(doc, article: Article) -> list[Event]:
     mentions: list[Mention] = []
     carry: dict[EventType, EventTime] = {}
     last_type: EventType | None = None
+    reported: set[EventType] = set()  # kinds of attack already reported as news
     last_idx = -10
     for i, sent in enumerate(doc.sents):
-        ms = _sentence_mentions(doc, sent, text, ref, context, carry, last_type)
+        ms = _sentence_mentions(doc, sent, text, ref, context, carry, last_type, frozenset(reported))
         for m in ms:
+            if m.modality == Modality.ASSERTED:
+                reported.add(m.type)
             if m.time is not None and m.modality == Modality.ASSERTED:
                 carry[m.type] = m.time
             if m.modality == Modality.ASSERTED and m.type in (EventType.AIR_STRIKE, EventType.MISSILE_ATTACK, EventType.DRONE_STRIKE):

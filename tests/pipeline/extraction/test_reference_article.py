@@ -71,6 +71,15 @@ def test_platforms_and_munitions(june):
     payloads = {m.payload_lb: m for m in june.munitions}
     assert set(payloads) >= {500, 2000}
     assert payloads[2000].guidance == "satellite-guided"
+    assert payloads[500].count is None  # "several 500-pound bombs": no number given
+
+
+def test_three_events_no_more(events):
+    """The June strikes, the drone attacks they answer, the February strikes; later
+    mentions ("Iran designed the drone attacks ...") refer back to these."""
+    _, evs = events
+    assert sorted((e.event_type.value, e.modality.value) for e in evs) == [
+        ("air_strike", "asserted"), ("air_strike", "historical"), ("drone_strike", "asserted")]
 
 
 def test_casualty_statement_and_who_says_so(june, events):
@@ -90,6 +99,8 @@ def test_the_drone_attacks_it_answers_are_events_linked_as_provocation(june, dro
     assert drones.attacker.type == "militia_proxy" and drones.attacker.sponsor == "IR"
     assert any(t.name == "United States" for t in drones.targets)
     assert any(p.country == "Iraq" for p in drones.places)
+    # "drone strikes against US personnel in Iraq": the target's country is not the place.
+    assert all(p.country != "United States" for p in drones.places)
     assert drones.strike_count == 5  # "at least five times since April"
     assert drones.time.start.date() < date(2021, 6, 28)
     assert june.provoked_by == [drones.id]
