@@ -39,8 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     seen = SeenStore.load(s.bootstrap_servers, names.seen)
     fetcher = Fetcher(s.user_agent, s.allow_private_hosts)
     poller = Poller(feeds, fetcher, publisher, seen)
-    signal.signal(signal.SIGTERM, lambda *_: poller.stop())
-    signal.signal(signal.SIGINT, lambda *_: poller.stop())
+    def _stop(*_):
+        poller.stop()
+        publisher.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     logging.getLogger(__name__).info("polling %d feeds; %d articles already seen", len(feeds), len(seen))
     try:
         poller.run(once=args.once)

@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 
 # Seconds to wait before each retry: 1+2+4+8+16+32+60 = 123 s of retrying.
 RETRY_DELAYS_S = (1, 2, 4, 8, 16, 32, 60)
+# Seconds between tries while Kafka itself cannot be reached (a broker restart takes
+# ~4 s here): the deliverer waits for it rather than exiting.
+KAFKA_RETRY_S = 2.0
 WEBHOOK_TIMEOUT_S = 10.0
 
 
@@ -134,10 +137,24 @@ class Deliverer:
     def _mark_delivered(self, alert: Alert) -> None:
         events = [s.event_id for s in alert.incident.sources]
         value = json.dumps({"subscription_id": alert.subscription_id, "incident_id": alert.incident_id, "events": events}).encode()
-        self._producer.send(self.delivered_topic, key=alert.id.encode(), value=value)
-        self._producer.flush()
+        self._produce(self.delivered_topic, alert.id.encode(), value)
         self._delivered.add(alert.id)
         self._remember(alert.subscription_id, alert.incident_id, events)
+
+    def _produce(self, topic: str, key: bytes, value: bytes) -> None:
+        """Send and wait for the broker's acknowledgement, re-sending while it is away:
+        the offset is committed only after this, so nothing is lost meanwhile."""
+        from kafka.errors import KafkaError
+
+        while True:
+            try:
+                self._producer.send(topic, key=key, value=value).get(timeout=WEBHOOK_TIMEOUT_S * 6)
+                return
+            except KafkaError as e:
+                if self._stop.is_set():
+                    raise InterruptedError("stopping") from e  # uncommitted: the next run redoes it
+                log.warning("Kafka write to %s failed, retrying in %.0f s: %s", topic, KAFKA_RETRY_S, e)
+                self._stop.wait(KAFKA_RETRY_S)
 
     def post(self, alert: Alert) -> None:
         """One attempt; raises on failure."""
@@ -171,8 +188,7 @@ class Deliverer:
                 self.metrics.deliveries.labels(alert.webhook_format, "retry").inc()
                 log.warning("alert %s to %s failed (attempt %d): %s", alert.id, alert.webhook_url, attempt + 1, e)
         else:
-            self._producer.send(self.dead_topic, key=b"delivery", value=DeadLetter.of("delivery.webhook", "webhook_failed", last, alert.to_bytes()).to_bytes())
-            self._producer.flush()
+            self._produce(self.dead_topic, b"delivery", DeadLetter.of("delivery.webhook", "webhook_failed", last, alert.to_bytes()).to_bytes())
             self.metrics.deliveries.labels(alert.webhook_format, "dead_letter").inc()
             return "dead_letter"
         self._mark_delivered(alert)
@@ -186,10 +202,16 @@ class Deliverer:
 
     def run(self, max_idle_s: float | None = None) -> None:
         from kafka import OffsetAndMetadata, TopicPartition
+        from kafka.errors import KafkaError
 
         idle_since = time.monotonic()
         while not self._stop.is_set():
-            batch = self._consumer.poll(timeout_ms=500)
+            try:
+                batch = self._consumer.poll(timeout_ms=500)
+            except KafkaError as e:  # broker away: wait for it, the committed offset holds our place
+                log.warning("Kafka poll failed, retrying in %.0f s: %s", KAFKA_RETRY_S, e)
+                self._stop.wait(KAFKA_RETRY_S)
+                continue
             if not batch:
                 if max_idle_s is not None and time.monotonic() - idle_since > max_idle_s:
                     return
@@ -197,17 +219,22 @@ class Deliverer:
             idle_since = time.monotonic()
             for tp, records in batch.items():
                 for r in records:
+                    alert, error = None, None
                     try:
                         alert = Alert.from_bytes(r.value)
                     except ValueError as e:
-                        self._producer.send(self.dead_topic, key=b"delivery", value=DeadLetter.of("delivery.decode", "schema_mismatch", e, r.value, self.alerts_topic).to_bytes())
-                        self._producer.flush()
-                    else:
-                        try:
+                        error = e
+                    try:
+                        if alert is None:
+                            self._produce(self.dead_topic, b"delivery", DeadLetter.of("delivery.decode", "schema_mismatch", error, r.value, self.alerts_topic).to_bytes())
+                        else:
                             self.handle(alert)
-                        except InterruptedError:
-                            return
-                    self._consumer.commit({TopicPartition(tp.topic, tp.partition): OffsetAndMetadata(r.offset + 1, "", -1)})
+                    except InterruptedError:
+                        return
+                    try:
+                        self._consumer.commit({TopicPartition(tp.topic, tp.partition): OffsetAndMetadata(r.offset + 1, "", -1)})
+                    except KafkaError as e:  # re-read after a restart, then skipped as delivered
+                        log.warning("offset commit failed at %s[%d] %d: %s", tp.topic, tp.partition, r.offset + 1, e)
 
     def stop(self) -> None:
         self._stop.set()
