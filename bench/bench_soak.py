@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -69,12 +68,6 @@ def records(n: int) -> list[dict]:
 
 
 QUIET_S = 30  # output quiet this long after the load: the pipeline has drained
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -124,11 +117,7 @@ def main(argv=None) -> int:
               if any(w in r["text"].lower() for w in ("airstrike", "air strike", "shell", "drone", "mortar", "rocket", "missile"))]
 
     tmp = Path(tempfile.mkdtemp(prefix="strikewatch-soak-"))
-    base = StackSettings()
-    (tmp / "jars").symlink_to(base.stack_dir / "jars")
-    (tmp / "bin").symlink_to(base.stack_dir / "bin")
-    kp = free_port()
-    s = StackSettings(stack_dir=tmp, kafka_port=kp, controller_port=free_port(), bootstrap_servers=f"127.0.0.1:{kp}")
+    s = stack.isolated(tmp, kafka_heap=StackSettings().kafka_heap)
     stack.up(s)
     hook = Webhook()
     run = uuid.uuid4().hex[:8]

@@ -25,17 +25,16 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Sequence
+from datetime import datetime, timezone
+from typing import Callable
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
-from apache_beam.utils.timestamp import Timestamp
 
 from strikewatch.metrics import REGISTRY, CollectorRegistry, Counter, SimpleNamespace
-from strikewatch.models import STRIKE_TYPES, Casualties, Event, EventType, Incident, IncidentSource, Modality
+from strikewatch.models import STRIKE_TYPES, Event, EventType, Incident, IncidentSource, Modality
 
 from .escalation import severity, theatre_of
 

@@ -224,6 +224,26 @@ def stop_kafka(s: StackSettings) -> bool:
     return True
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def isolated(root: Path, base: StackSettings | None = None, kafka_heap: str = "256m") -> StackSettings:
+    """Settings for a second stack under ``root`` on free ports, sharing ``base``'s jars
+    and Prism binary: a broker that tests and benchmarks can kill and restart without
+    touching the main one."""
+    base = base or StackSettings()
+    root.mkdir(parents=True, exist_ok=True)
+    for name in ("jars", "bin"):
+        if not (root / name).exists():
+            (root / name).symlink_to(base.stack_dir / name)
+    kp = free_port()
+    return StackSettings(stack_dir=root, kafka_port=kp, controller_port=free_port(), bootstrap_servers=f"127.0.0.1:{kp}", kafka_heap=kafka_heap)
+
+
 def prism_path(s: StackSettings) -> Path:
     p = StackPaths(s.stack_dir).prism
     if not p.exists():

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 from strikewatch.models import (
     Actor, Article, Attribution, Casualties, Event, EventTime, EventType, Modality, Place, Span, Weapon,

@@ -1,19 +1,10 @@
 """The local stack on the real Kafka broker: idempotent start, topics from the
 catalogue, clean stop, health check."""
 
-import socket
-
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType
 
 from strikewatch import stack, topics
-from strikewatch.settings import StackSettings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_catalogue_topics_exist_with_their_partitions_and_policies(kafka_bootstrap):
@@ -40,11 +31,8 @@ def test_a_second_stack_starts_formats_and_stops_cleanly(tmp_path, stack_setting
     """A broker in its own directory and ports: formatted on first start, reused when
     already up, stopped with SIGTERM and reported down afterwards."""
     root = tmp_path / "stack"
-    root.mkdir()
-    (root / "jars").symlink_to(stack_settings.stack_dir / "jars")
-    (root / "bin").symlink_to(stack_settings.stack_dir / "bin")
-    kp, cp = _free_port(), _free_port()
-    s = StackSettings(stack_dir=root, kafka_port=kp, controller_port=cp, bootstrap_servers=f"127.0.0.1:{kp}", kafka_heap="256m")
+    s = stack.isolated(root, stack_settings)
+    kp = s.kafka_port
     try:
         first = stack.up(s)
         assert first["kafka_started"] is True

@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -45,7 +44,6 @@ from kafka import KafkaConsumer, TopicPartition
 from strikewatch import stack, topics
 from strikewatch.api import SubscriptionStore
 from strikewatch.models import Subscription, article_id_for
-from strikewatch.settings import StackSettings
 
 pytestmark = pytest.mark.integration
 
@@ -55,12 +53,6 @@ REPORTS_PER_ROUND = 4
 ROUND_TIMEOUT_S = 300
 POLL_INTERVAL_S = 1
 PLACES = [("Al-Qaim", "Iraq"), ("Albu Kamal", "Syria"), ("Mosul", "Iraq"), ("Deir ez-Zor", "Syria"), ("Erbil", "Iraq"), ("Baghdad", "Iraq")]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _report(n: int, run: str, base_url: str) -> dict:
@@ -124,11 +116,8 @@ def _article_counts(bootstrap: str) -> Counter:
 
 def test_connector_pipeline_and_broker_killed_mid_stream_lose_nothing_and_duplicate_no_alert(stack_settings, http_server, route, repo_root, tmp_path):
     root = tmp_path / "stack"
-    root.mkdir()
-    (root / "jars").symlink_to(stack_settings.stack_dir / "jars")
-    (root / "bin").symlink_to(stack_settings.stack_dir / "bin")
-    kp, cp = _free_port(), _free_port()
-    s = StackSettings(stack_dir=root, kafka_port=kp, controller_port=cp, bootstrap_servers=f"127.0.0.1:{kp}", kafka_heap="256m")
+    s = stack.isolated(root, stack_settings)
+    kp = s.kafka_port
     stack.up(s)
     run = uuid.uuid4().hex[:8]
     feed = http_server.routes["/feed.xml"] = route(body=_rss([]), headers={"Content-Type": "application/rss+xml"})
