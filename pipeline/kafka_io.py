@@ -396,8 +396,9 @@ class _WriteDoFn(beam.DoFn):
         self._pending: list = []
 
     def _client(self):
-        # Created lazily: a DoFn instance can outlive a failed bundle whose teardown
-        # closed the producer.
+        # Created lazily, not in setup(): a worker may set up a new DoFn instance
+        # while the broker is away, and the constructor then fails to bootstrap; and
+        # an instance can outlive a failed bundle whose teardown closed the producer.
         if self._producer is None:
             from kafka import KafkaProducer
 
@@ -421,9 +422,6 @@ class _WriteDoFn(beam.DoFn):
             log.warning("Kafka send to %s failed, will retry: %s", topic, e)
             return None
 
-    def setup(self) -> None:
-        self._client()
-
     def start_bundle(self) -> None:
         self._pending = []
 
@@ -432,10 +430,16 @@ class _WriteDoFn(beam.DoFn):
         self._pending.append((topic, key, value, self._send(topic, key, value)))
 
     def finish_bundle(self) -> None:
+        from kafka.errors import KafkaError
+
         pending, self._pending = self._pending, []
         give_up = time.monotonic() + WRITE_RETRY_S
         while pending:
-            self._client().flush()
+            try:
+                self._client().flush()
+            except KafkaError as e:  # no producer yet: the broker is away (bootstrap timed out)
+                log.warning("Kafka producer unavailable: %s", e)
+                pending = [(t, k, v, None) for t, k, v, _f in pending]
             failed = []
             for topic, key, value, fut in pending:
                 if fut is None or fut.failed():

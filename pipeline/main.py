@@ -14,6 +14,7 @@ committed, so a restart resumes without loss (at-least-once; ids are stable).
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
 import sys
@@ -108,7 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     # The job is stopped and every bundle's Kafka writes were flushed in
     # finish_bundle. Exit without interpreter teardown: the LOOPBACK worker's gRPC
     # threads and torch's native threads can crash (SIGSEGV) while modules unload,
-    # which would turn a clean stop into a failure exit code.
+    # which would turn a clean stop into a failure exit code. The exit handlers still
+    # run first: Beam's stop the Prism job server, which os._exit alone would leave
+    # running as an orphan (one more after every restart).
+    try:
+        atexit._run_exitfuncs()
+    except Exception:  # noqa: BLE001 - best effort: exiting either way
+        log.exception("exit handlers failed")
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

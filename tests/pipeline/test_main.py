@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -39,6 +40,25 @@ def _end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
         return c.end_offsets(parts)
     finally:
         c.close()
+
+
+def _children_named(pid: int, name: str) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                if Path(f"/proc/{child}/comm").read_text().strip() == name:
+                    out.append(int(child))
+            except FileNotFoundError:
+                continue
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def _consumer_from(bootstrap: str, topic: str, offsets: dict[TopicPartition, int]) -> KafkaConsumer:
@@ -101,7 +121,14 @@ def test_article_to_events_and_junk_to_dead_letters(kafka_bootstrap, pipeline_pr
     assert any(p.country == "Iraq" for p in strikes[0].places)
     assert [(d.stage, d.reason) for d in dead_letters] == [("pipeline.decode", "not_utf8")]
 
+    prism = _children_named(pipeline_process.pid, "prism")
+    assert prism, "the job runs on a Prism job server started by the pipeline process"
     pipeline_process.send_signal(signal.SIGTERM)
     assert pipeline_process.wait(timeout=60) == 0
+    # The Prism job server goes with it (no orphan left after each restart).
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in prism) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in prism)
     events.close()
     dead.close()
