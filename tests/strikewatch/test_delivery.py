@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from strikewatch.delivery import Deliverer, make_metrics, payload
+from strikewatch.delivery import RETRY_DELAYS_S, Deliverer, make_metrics, payload
 from strikewatch.metrics import CollectorRegistry
 from strikewatch.models import Actor, Alert, DeadLetter, EventType, Incident, IncidentSource
 
@@ -92,6 +92,25 @@ def test_outage_loses_nothing_and_restart_resends_nothing(kafka_bootstrap, names
     d2.run(max_idle_s=3)
     d2.close()
     assert sorted(b["id"] for b, _s, _r in hook.received) == [f"al{i}" for i in range(6)]
+
+
+def test_webhook_down_for_a_minute_loses_nothing_with_the_default_retries(kafka_bootstrap, names):
+    """The production retry schedule (RETRY_DELAYS_S, 123 s in all) outlasts a webhook
+    that answers 503 for a whole minute: every alert arrives once, none is dead-lettered."""
+    hook = Hook()
+    prod = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+    for i in range(3):
+        prod.send(names["alerts"], key=b"s1", value=alert(i, hook.url).to_bytes())
+    prod.flush()
+    hook.down_until = time.monotonic() + 60
+    reg = CollectorRegistry()
+    d = deliverer(kafka_bootstrap, names, reg, delays=RETRY_DELAYS_S)
+    d.run(max_idle_s=3)
+    d.close()
+    assert sorted(b["id"] for b, _s, _r in hook.received) == ["al0", "al1", "al2"]
+    assert time.monotonic() >= hook.down_until  # delivered after the outage, not during it
+    assert reg.get_sample_value("strikewatch_deliveries_total", {"format": "cloudevents", "outcome": "dead_letter"}) is None
+    assert reg.get_sample_value("strikewatch_deliveries_total", {"format": "cloudevents", "outcome": "retry"}) >= 5
 
 
 def test_a_new_incident_repeating_delivered_reports_is_not_alerted_again(kafka_bootstrap, names):
