@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 
 from strikewatch import topics
 from strikewatch.api import SubscriptionStore
@@ -33,6 +33,16 @@ REPORTS = [
     "Israeli jets bombed a weapons depot used by Iran-backed militias near Albu Kamal, Syria, on Monday, monitors said.",
     "Israeli air strikes hit a weapons warehouse near the Syrian town of Albu Kamal early on Monday, a war monitor reported.",
 ]
+
+
+def _start_group_at_end(bootstrap: str, group: str, topic: str) -> None:
+    c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    try:
+        parts = [TopicPartition(topic, p) for p in c.partitions_for_topic(topic)]
+        c.assign(parts)
+        c.commit({tp: OffsetAndMetadata(end, "", -1) for tp, end in c.end_offsets(parts).items()})
+    finally:
+        c.close()
 
 
 def test_burst_of_reports_one_incident_one_alert_per_subscription(kafka_bootstrap, repo_root, tmp_path):
@@ -64,17 +74,19 @@ def test_burst_of_reports_one_incident_one_alert_per_subscription(kafka_bootstra
         store.put(s)
     store.close()
 
+    # A fresh delivery group that starts at the alerts topic's end as of now: only this
+    # run's alerts (older runs' alerts point at webhooks that no longer exist and would
+    # sit in retries). Committed before anything can produce an alert; a group left to
+    # reset to "latest" by itself could land after this run's one new_incident alert
+    # and wait forever on revisions that are not alerted.
+    group = "e2e-deliver-" + run
+    _start_group_at_end(kafka_bootstrap, group, topics.ALERTS.name)
     env = {**os.environ, "STRIKEWATCH_CONSUMER_GROUP": "e2e-alerts-" + run, "STRIKEWATCH_START_FROM": "latest"}
     log = open(tmp_path / "pipeline.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "pipeline"], cwd=repo_root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    # A fresh group from the end of the alerts topic: only this run's alerts (older
-    # runs' alerts point at webhooks that no longer exist and would sit in retries).
-    d = Deliverer(kafka_bootstrap, b"s", group="e2e-deliver-" + run, auto_offset_reset="latest", metrics=make_metrics(CollectorRegistry()))
+    d = Deliverer(kafka_bootstrap, b"s", group=group, metrics=make_metrics(CollectorRegistry()))
     t = threading.Thread(target=d.run, daemon=True)
     t.start()
-    deadline = time.monotonic() + 60
-    while not d._consumer.assignment() and time.monotonic() < deadline:
-        time.sleep(0.2)
     try:
         producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
         published = datetime(2021, 6, 28, 9, tzinfo=timezone.utc)
