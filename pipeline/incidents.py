@@ -70,11 +70,6 @@ def _km(a, b) -> float:
     return 6371 * 2 * math.asin(math.sqrt(h))
 
 
-def compatible(ev: Event, inc: Incident, sim: float) -> bool:
-    need = required_similarity(ev, inc)
-    return need is not None and sim >= need
-
-
 def required_similarity(ev: Event, inc: Incident) -> float | None:
     """The text similarity a report needs to join an incident, or None when type,
     time, place or attacker already rule it out (then no embedding is computed)."""

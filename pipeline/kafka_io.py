@@ -92,6 +92,12 @@ _CLAIMS: dict[tuple[str, str, int], deque] = {}
 _CLAIMS_LOCK = threading.Lock()
 
 
+def _kafka_error(topic: str, op: str, e: object, retry_s: float = BROKER_RETRY_S) -> None:
+    """Count and log a Kafka call that failed and will be retried."""
+    METRICS.errors.labels(topic, op).inc()
+    log.warning("Kafka %s on %s failed, retrying in %.0f s: %s", op, topic, retry_s, e)
+
+
 class KafkaIOError(PipelineError):
     """A Kafka edge of the pipeline failed (connection, topic missing)."""
 
@@ -192,8 +198,7 @@ class _ListPartitions(beam.DoFn):
             if time.monotonic() > give_up:
                 raise KafkaIOError(f"topic {topic!r} has no partitions on {self._config.bootstrap_servers} after {BROKER_WAIT_S:.0f} s "
                                    f"(run `strikewatch up`){f': {error}' if error else ''}")
-            METRICS.errors.labels(topic, "partitions").inc()
-            log.warning("no partitions of %s on %s yet, retrying in %.0f s: %s", topic, self._config.bootstrap_servers, BROKER_RETRY_S, error or "topic not found")
+            _kafka_error(topic, "partitions", error or f"topic not found on {self._config.bootstrap_servers}")
             time.sleep(BROKER_RETRY_S)
 
 
@@ -221,7 +226,7 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
             except KafkaError as e:  # broker restarting while the job starts
                 if time.monotonic() > give_up:
                     raise KafkaIOError(f"no start offset for {element} from {self._config.bootstrap_servers} within {BROKER_WAIT_S:.0f} s: {e}") from e
-                self._broker_error(element[0], "start_offset", e)
+                _kafka_error(element[0], "start_offset", e)
                 time.sleep(BROKER_RETRY_S)
 
     def _start_offset(self, topic: str, partition: int) -> int:
@@ -315,7 +320,7 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
         try:
             consumer, tp = self._consumer_at(topic, partition, start)
         except KafkaError as e:  # broker away: keep the restriction, try again soon
-            self._broker_error(topic, "position", e)
+            _kafka_error(topic, "position", e)
             tracker.defer_remainder(Duration.of(BROKER_RETRY_S))
             return
         deadline = time.monotonic() + POLL_SECONDS
@@ -324,7 +329,7 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
             try:
                 batch = consumer.poll(timeout_ms=POLL_TIMEOUT_MS).get(tp, [])
             except KafkaError as e:
-                self._broker_error(topic, "poll", e)
+                _kafka_error(topic, "poll", e)
                 break
             for rec in batch:
                 if not tracker.try_claim(rec.offset):
@@ -352,10 +357,6 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
                 if current is None or wall > current:
                     watermark.set_watermark(wall)
         tracker.defer_remainder(Duration.of(IDLE_RESUME_S if claimed_upto is None else 0))
-
-    def _broker_error(self, topic: str, op: str, e: Exception) -> None:
-        METRICS.errors.labels(topic, op).inc()
-        log.warning("Kafka %s on %s failed, retrying in %.0f s: %s", op, topic, BROKER_RETRY_S, e)
 
     def teardown(self) -> None:
         for consumer in self._consumers.values():
@@ -418,8 +419,7 @@ class _WriteDoFn(beam.DoFn):
         try:
             return self._client().send(topic, key=key, value=value)
         except KafkaError as e:  # metadata or buffer space unavailable for max_block_ms
-            METRICS.errors.labels(topic, "send").inc()
-            log.warning("Kafka send to %s failed, will retry: %s", topic, e)
+            _kafka_error(topic, "send", e, WRITE_BACKOFF_S)
             return None
 
     def start_bundle(self) -> None:

@@ -375,8 +375,9 @@ def _unique_places(places) -> list[Place]:
     seen: set[str] = set()
     out = []
     for p in places:
-        if geocode.norm(p.name) not in seen:
-            seen.add(geocode.norm(p.name))
+        key = geocode.norm(p.name)
+        if key not in seen:
+            seen.add(key)
             out.append(p)
     return out
 
@@ -776,8 +777,8 @@ def events_from_doc(doc, article: Article) -> list[Event]:
         for m in ms:
             if m.modality == Modality.ASSERTED:
                 reported.add(m.type)
-            if m.time is not None and m.modality == Modality.ASSERTED:
-                carry[m.type] = m.time
+                if m.time is not None:
+                    carry[m.type] = m.time
             if m.modality == Modality.ASSERTED and m.type in (EventType.AIR_STRIKE, EventType.MISSILE_ATTACK, EventType.DRONE_STRIKE):
                 last_type = m.type if m.type != EventType.DRONE_STRIKE or last_type is None else last_type
         if ms:
