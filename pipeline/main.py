@@ -14,7 +14,6 @@ committed, so a restart resumes without loss (at-least-once; ids are stable).
 from __future__ import annotations
 
 import argparse
-import atexit
 import logging
 import os
 import sys
@@ -36,6 +35,9 @@ log = logging.getLogger(__name__)
 
 # Seconds to wait for the runner to confirm cancellation after SIGTERM.
 CANCEL_WAIT_S = 30.0
+# Seconds the Prism job server gets to exit after SIGTERM before SIGKILL (it takes
+# well under one here).
+CHILD_STOP_S = 5.0
 
 
 def build_pipeline(p: beam.Pipeline, settings: PipelineSettings) -> None:
@@ -59,6 +61,36 @@ def beam_options(runner: str, extra: list[str], settings: PipelineSettings) -> P
     if runner == "FlinkRunner" and not any(a.startswith("--flink_master") for a in extra):
         args.append(f"--flink_master={settings.flink_master}")
     return PipelineOptions(args)
+
+
+def _stop_children(name: str) -> None:
+    """SIGTERM this process's child processes called ``name`` and wait for them (bounded)."""
+    from pathlib import Path
+
+    pids = []
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for pid in children:
+            try:
+                if Path(f"/proc/{pid}/comm").read_text().strip() == name:
+                    pids.append(int(pid))
+            except OSError:
+                continue
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+            give_up = time.monotonic() + CHILD_STOP_S
+            while os.waitpid(pid, os.WNOHANG) == (0, 0):  # Prism exits at once on SIGTERM
+                if time.monotonic() > give_up:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    break
+                time.sleep(0.05)
+        except (ProcessLookupError, ChildProcessError):
+            pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,13 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     # The job is stopped and every bundle's Kafka writes were flushed in
     # finish_bundle. Exit without interpreter teardown: the LOOPBACK worker's gRPC
     # threads and torch's native threads can crash (SIGSEGV) while modules unload,
-    # which would turn a clean stop into a failure exit code. The exit handlers still
-    # run first: Beam's stop the Prism job server, which os._exit alone would leave
+    # which would turn a clean stop into a failure exit code. Beam's own exit handler
+    # would stop the Prism job server, but running the exit handlers crashes the same
+    # way (SIGSEGV seen in CI); so stop our Prism child here, or os._exit leaves it
     # running as an orphan (one more after every restart).
-    try:
-        atexit._run_exitfuncs()
-    except Exception:  # noqa: BLE001 - best effort: exiting either way
-        log.exception("exit handlers failed")
+    _stop_children("prism")
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
