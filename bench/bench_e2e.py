@@ -1,9 +1,11 @@
 """End-to-end benchmark: Kafka in -> events (and alerts) out, on the local stack.
 
     .venv/bin/python bench/bench_e2e.py [--rate 20] [--seconds 60] [--out-topic events]
+    .venv/bin/python bench/bench_e2e.py --runner FlinkRunner [-- extra pipeline flags]
 
 1. Measures bare ``nlp.pipe`` throughput (words/s) on the benchmark texts.
-2. Starts ``strikewatch pipeline`` (Prism) as a child process with a fresh consumer group.
+2. Starts ``strikewatch pipeline`` (Prism, or the local Flink of ``strikewatch up --flink``
+   with two SDK worker processes) as a child process with a fresh consumer group.
 3. Offers ``--rate`` articles/s for ``--seconds`` to the articles topic (texts: ACLED
    notes read in place from ../shared, each wrapped as a fresh Article), and measures
    the latency from the produce time to the first output record of each article on the
@@ -11,7 +13,8 @@
 4. Then a saturation run: a burst of articles as fast as the producer can, to measure
    the pipeline's maximum throughput (all words offered / time to the last output),
    reported as a ratio to bare spaCy.
-5. Prints peak RSS of this process and the pipeline process (VmHWM).
+5. Prints peak RSS (VmHWM) of this process and the pipeline's processes (on Flink: the
+   job server JVM and each SDK worker; the submitting process only waits).
 
 Nothing here is asserted: numbers are printed for the issue notes.
 """
@@ -56,6 +59,19 @@ def peak_rss_mb(pid: int | str = "self") -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def flink_rss_mb(s) -> dict:
+    """Peak RSS of the local Flink's job server and of each SDK worker (children of the pool)."""
+    from strikewatch.flink import FlinkPaths
+
+    paths = FlinkPaths(s.stack_dir)
+    out = {"flink_job_server": round(peak_rss_mb(paths.pidfile("job-server").read_text().strip()), 1)}
+    pool = paths.pidfile("worker-pool").read_text().strip()
+    children = [c for task in Path(f"/proc/{pool}/task").iterdir() for c in (task / "children").read_text().split()]
+    for i, child in enumerate(sorted(set(children), key=int)):
+        out[f"sdk_worker_{i + 1}"] = round(peak_rss_mb(child), 1)
+    return out
 
 
 def bare_spacy(sample: list[str]) -> float:
@@ -167,6 +183,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--burst", type=int, default=2000, help="articles in the saturation run (0: skip)")
     ap.add_argument("--out-topic", default=topics.EVENTS.name)
+    ap.add_argument("--runner", default="PrismRunner", choices=["PrismRunner", "FlinkRunner"])
+    ap.add_argument("pipeline_args", nargs="*", help="extra flags for strikewatch pipeline (after --)")
     args = ap.parse_args(argv)
     # Strike notes only, so every article produces an event and has a latency.
     sample = [t for t in texts(24000) if any(w in t.lower() for w in ("airstrike", "air strike", "shell", "drone", "mortar", "rocket", "missile"))]
@@ -178,9 +196,14 @@ def main(argv=None) -> int:
 
     s = StackSettings()
     stack.up(s)
+    if args.runner == "FlinkRunner":
+        from strikewatch import flink
+
+        flink.stop(s)  # a fresh job server and pool: peak RSS is this run's
+        flink.start(s)
     # A fresh group that starts at the end of the topic: only the bench's own articles.
     env = {**os.environ, "STRIKEWATCH_CONSUMER_GROUP": "bench-" + uuid.uuid4().hex[:8], "STRIKEWATCH_START_FROM": "latest"}
-    proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "pipeline"], cwd=REPO, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "pipeline", f"--runner={args.runner}", *args.pipeline_args], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         # Warm-up until one article comes through, so start-up (Prism, spaCy load, the
@@ -197,10 +220,15 @@ def main(argv=None) -> int:
             burst = run_load(s.bootstrap_servers, (sample * 10)[: args.burst], 0, 0, args.out_topic)
             burst["ratio_to_bare_spacy"] = round(burst["input_words_per_s"] / bare, 3) if burst["input_words_per_s"] else None
             print(json.dumps({"saturation": burst}))
-        print(json.dumps({"peak_rss_mb": {"bench": round(peak_rss_mb(), 1), "pipeline": round(peak_rss_mb(proc.pid), 1)}}))
+        rss = {"bench": round(peak_rss_mb(), 1), "pipeline": round(peak_rss_mb(proc.pid), 1)}
+        if args.runner == "FlinkRunner":
+            rss.update(flink_rss_mb(s))
+        print(json.dumps({"peak_rss_mb": rss}))
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
+        if args.runner == "FlinkRunner":
+            flink.stop(s)
     return 0
 
 

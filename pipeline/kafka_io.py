@@ -381,6 +381,10 @@ class ReadFromKafka(beam.PTransform):
             pbegin
             | "Impulse" >> beam.Impulse()
             | "ListPartitions" >> beam.ParDo(_ListPartitions(self._config, self._topics))
+            # Impulse runs in one task, and a runner fuses ListPartitions with the read
+            # after it: without a shuffle, every partition would be read by the one
+            # worker that got the impulse (seen on Flink with two SDK workers).
+            | "SpreadPartitions" >> beam.Reshuffle()
             | "ReadPartitions" >> beam.ParDo(_ReadPartition(self._config))
         )
 

@@ -1,7 +1,8 @@
 """``strikewatch pipeline``: run the streaming Beam job against Kafka.
 
     strikewatch pipeline                      # Prism (local stack), reads strikewatch.articles
-    strikewatch pipeline --runner FlinkRunner --flink_master host:8081 --environment_type EXTERNAL ...
+    strikewatch pipeline --runner FlinkRunner  # the local Flink of `strikewatch up --flink` (strikewatch/flink.py)
+    strikewatch pipeline --runner FlinkRunner --flink_master host:8081 --job_endpoint host:8099 --environment_type EXTERNAL ...
     strikewatch pipeline --runner DataflowRunner --project P --region R ...   (see docs/dataflow.md)
 
 Unknown flags are passed to Beam's PipelineOptions. The default runner is Prism with
@@ -58,9 +59,19 @@ def beam_options(runner: str, extra: list[str], settings: PipelineSettings) -> P
             args.append(f"--prism_location={prism_path(StackSettings())}")
         if not any(a.startswith("--environment_type") for a in extra):
             args.append("--environment_type=LOOPBACK")
-    if runner == "FlinkRunner" and not any(a.startswith("--flink_master") for a in extra):
-        args.append(f"--flink_master={settings.flink_master}")
+    if runner == "FlinkRunner" and not any(a.startswith(("--flink_master", "--job_endpoint")) for a in extra):
+        if settings.flink_master:
+            args.append(f"--flink_master={settings.flink_master}")
+        else:  # the local Flink of `strikewatch up --flink`
+            from strikewatch import flink
+
+            given = {a.split("=", 1)[0] for a in extra}
+            args += [a for a in flink.submit_args(StackSettings()) if a.split("=", 1)[0] not in given]
     return PipelineOptions(args)
+
+
+def _local_flink(runner: str, extra: list[str], settings: PipelineSettings) -> bool:
+    return runner == "FlinkRunner" and not settings.flink_master and not any(a.startswith(("--flink_master", "--job_endpoint")) for a in extra)
 
 
 def _stop_children(name: str) -> None:
@@ -102,8 +113,15 @@ def main(argv: list[str] | None = None) -> int:
     settings = PipelineSettings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     port = settings.metrics_port if args.metrics_port is None else args.metrics_port
-    server = serve(port, addr=settings.metrics_host) if port else None
     runner = args.runner or settings.runner
+    multiproc_dir = None
+    if _local_flink(runner, extra, settings):
+        from strikewatch.flink import FlinkPaths
+
+        # The DoFns run in the local worker pool's SDK processes, which write their
+        # metrics there (client_python multiprocess mode); this endpoint sums them.
+        multiproc_dir = str(FlinkPaths(StackSettings().stack_dir).metrics)
+    server = serve(port, addr=settings.metrics_host, multiproc_dir=multiproc_dir) if port else None
     p = beam.Pipeline(options=beam_options(runner, extra, settings))
     build_pipeline(p, settings)
     result = p.run()

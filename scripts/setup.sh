@@ -4,6 +4,7 @@
 #     docker-compose (validates docker-compose.yml in tests; no Docker engine needed)
 #   - .venv with the project and its pinned dependencies (pip)
 #   - .stack/jars: the Kafka broker jars from Maven Central (deploy/jars/pom.xml)
+#   - .stack/flink-jars: Beam's Flink job server classpath (deploy/jars/flink-job-server.pom.xml)
 #   - .stack/bin/prism: Beam's Prism runner, `go install`ed at the Beam version
 # Usage: scripts/setup.sh [--offline DIR]   (DIR made by scripts/stage_offline.sh)
 set -euo pipefail
@@ -80,6 +81,21 @@ if [ "$(cat "$jstamp" 2>/dev/null)" != "$jwant" ]; then
   echo "$jwant" > "$jstamp"
 fi
 
+# --- Flink job server (local Flink, strikewatch/flink.py) ---------------------------------
+fstamp="$STACK/flink-jars/.pom-sha"
+fwant=$(sha256sum deploy/jars/flink-job-server.pom.xml | cut -c1-16)
+if [ "$(cat "$fstamp" 2>/dev/null)" != "$fwant" ]; then
+  mkdir -p "$STACK/flink-jars"
+  if [ -n "$OFFLINE" ]; then
+    cp "$OFFLINE"/flink-jars/*.jar "$STACK/flink-jars/"
+  else
+    say "mvn dependency:copy-dependencies (Beam's Flink job server)"
+    rm -f "$STACK"/flink-jars/*.jar
+    mvn -q -B -f deploy/jars/flink-job-server.pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$STACK/flink-jars"
+  fi
+  echo "$fwant" > "$fstamp"
+fi
+
 # --- Prism ---------------------------------------------------------------------------
 if [ ! -x "$STACK/bin/prism" ]; then
   if [ -n "$OFFLINE" ]; then
@@ -89,4 +105,4 @@ if [ ! -x "$STACK/bin/prism" ]; then
     GOBIN="$STACK/bin" GOFLAGS=-mod=mod go install "github.com/apache/beam/sdks/v2/go/cmd/prism@v$BEAM_VERSION"
   fi
 fi
-say "ready: .venv, $STACK/jars, $STACK/bin/prism"
+say "ready: .venv, $STACK/jars, $STACK/flink-jars, $STACK/bin/prism"

@@ -6,9 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=$(mkdir -p "${1:?usage: stage_offline.sh DIR}" && cd "$1" && pwd)
-mkdir -p "$OUT/wheels" "$OUT/jars" "$OUT/bin" "$OUT/debs"
+mkdir -p "$OUT/wheels" "$OUT/jars" "$OUT/flink-jars" "$OUT/bin" "$OUT/debs"
 python3 -m pip download -q -d "$OUT/wheels" -e ".[dev]" pip setuptools wheel
 mvn -q -B -f deploy/jars/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$OUT/jars"
+mvn -q -B -f deploy/jars/flink-job-server.pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$OUT/flink-jars"
 GOBIN="$OUT/bin" go install github.com/apache/beam/sdks/v2/go/cmd/prism@v2.77.0
 (cd "$OUT/debs" && apt-get download openjdk-17-jre-headless maven golang-go prometheus docker-compose 2>/dev/null || echo "apt-get download failed: stage Debian packages by hand" >&2)
 echo "staged into $OUT"

@@ -1,6 +1,6 @@
 """The ``strikewatch`` command.
 
-    strikewatch up | down | status        local stack: Kafka (KRaft) + topics + Prism
+    strikewatch up [--flink] | down | status   local stack: Kafka (KRaft) + topics + Prism (+ local Flink)
     strikewatch topics                    create the topic catalogue on a remote broker
     strikewatch run [--demo]              the main job: stack + pipeline + connectors + API + delivery
     strikewatch pipeline [beam flags]     the Beam job (Prism by default)
@@ -40,10 +40,22 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 
 def up_main(argv: list[str] | None = None) -> int:
-    """Start the local stack (idempotent) and print what it did as JSON."""
+    """Start the local stack (idempotent) and print what it did as JSON; ``--flink``
+    also starts the local Flink job server and SDK worker pool (strikewatch/flink.py)."""
+    import argparse
+
     from . import stack
 
-    print(json.dumps(stack.up()))
+    parser = argparse.ArgumentParser(prog="strikewatch up", description=up_main.__doc__)
+    parser.add_argument("--flink", action="store_true", help="also start the local Flink job server and worker pool")
+    args = parser.parse_args(argv)
+    out = stack.up()
+    if args.flink:
+        from . import flink
+        from .settings import StackSettings
+
+        out["flink_started"] = flink.start(StackSettings())
+    print(json.dumps(out))
     return 0
 
 
@@ -61,7 +73,10 @@ def down_main(argv: list[str] | None = None) -> int:
     from . import stack
     from .settings import StackSettings
 
-    print(json.dumps({"kafka_stopped": stack.stop_kafka(StackSettings())}))
+    from . import flink
+
+    flink_stopped = flink.stop(StackSettings())  # before Kafka: its readers poll the broker
+    print(json.dumps({"flink_stopped": flink_stopped, "kafka_stopped": stack.stop_kafka(StackSettings())}))
     return 0
 
 

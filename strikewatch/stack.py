@@ -237,11 +237,12 @@ def isolated(root: Path, base: StackSettings | None = None, kafka_heap: str = "2
     touching the main one."""
     base = base or StackSettings()
     root.mkdir(parents=True, exist_ok=True)
-    for name in ("jars", "bin"):
-        if not (root / name).exists():
+    for name in ("jars", "bin", "flink-jars"):
+        if not (root / name).exists() and (base.stack_dir / name).exists():
             (root / name).symlink_to(base.stack_dir / name)
     kp = free_port()
-    return StackSettings(stack_dir=root, kafka_port=kp, controller_port=free_port(), bootstrap_servers=f"127.0.0.1:{kp}", kafka_heap=kafka_heap)
+    return StackSettings(stack_dir=root, kafka_port=kp, controller_port=free_port(), bootstrap_servers=f"127.0.0.1:{kp}", kafka_heap=kafka_heap,
+                         flink_job_port=free_port(), flink_worker_pool_port=free_port())
 
 
 def prism_path(s: StackSettings) -> Path:

@@ -1,0 +1,157 @@
+"""The pipeline on Beam's FlinkRunner: the local Flink (``strikewatch.flink``: Beam's
+Flink job server with an embedded Flink cluster, and an SDK worker pool whose workers
+are separate processes) runs ``strikewatch pipeline --runner FlinkRunner`` against the
+real broker. Articles on all six partitions of the articles topic become events; the
+reading is spread over both SDK worker processes; Flink's checkpoints finalize the
+bundles, which commits the consumer group's offsets; SIGTERM cancels the job and the
+stack stops without leaving a process behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from strikewatch import flink, topics
+from strikewatch.models import Article, Event
+from strikewatch.settings import StackSettings
+from strikewatch.stack import free_port
+
+pytestmark = pytest.mark.integration
+
+# Seconds for the job to start (job server, two SDK workers loading spaCy and MiniLM)
+# and to turn every article into events; measured ~60 s here when idle.
+EVENTS_TIMEOUT_S = 300
+# Seconds until the committed offsets reach the end: a checkpoint every 10 s
+# finalizes bundles, and claims are committed once 30 s old (kafka_io.COMMIT_LAG_S).
+COMMIT_TIMEOUT_S = 180
+
+STRIKE = ("Israeli warplanes carried out airstrikes on {day} on a weapons depot near {town} in Syria, "
+          "the Syrian Observatory for Human Rights said. Report {n} of run {run}.")
+TOWNS = ["Albu Kamal", "Deir ez-Zor", "Homs", "Hama", "Aleppo", "Latakia"]
+
+
+@pytest.fixture(scope="module")
+def local_flink(tmp_path_factory, stack_settings):
+    """A local Flink on free ports in a directory of its own, sharing the jars."""
+    root = tmp_path_factory.mktemp("flink-stack")
+    (root / "flink-jars").symlink_to(stack_settings.stack_dir / "flink-jars")
+    s = StackSettings(stack_dir=root, flink_job_port=free_port(), flink_worker_pool_port=free_port())
+    assert flink.start(s) == {"job_server": True, "worker_pool": True}
+    assert flink.start(s) == {"job_server": False, "worker_pool": False}, "start is idempotent"
+    yield s
+    assert flink.stop(s) is True
+    assert flink.status(s) == {"job_server": False, "worker_pool": False}
+
+
+def _commit_at_end(bootstrap: str, group: str, topic: str) -> dict[TopicPartition, int]:
+    c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic))]
+        ends = c.end_offsets(tps)
+        c.commit({tp: OffsetAndMetadata(off, "", -1) for tp, off in ends.items()})
+        return ends
+    finally:
+        c.close()
+
+
+def _committed(bootstrap: str, group: str, tps) -> dict[TopicPartition, int | None]:
+    c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    try:
+        return {tp: c.committed(tp) for tp in tps}
+    finally:
+        c.close()
+
+
+def _consumed_per_process(metrics_dir: Path) -> dict[str, float]:
+    """Articles read, per SDK worker process (one metrics file per pid)."""
+    out = {}
+    for f in metrics_dir.glob("counter_*.db"):
+        total = sum(s.value for m in MultiProcessCollector.merge([str(f)]) for s in m.samples
+                    if s.name == "strikewatch_pipeline_kafka_records_consumed_total" and s.labels.get("topic") == topics.ARTICLES.name)
+        if total:
+            out[f.stem.split("_")[-1]] = total
+    return out
+
+
+def test_pipeline_on_flink_reads_every_partition_on_two_workers_and_commits(kafka_bootstrap, local_flink, repo_root, tmp_path):
+    s = local_flink
+    group = "test-flink-" + uuid.uuid4().hex[:8]
+    starts = _commit_at_end(kafka_bootstrap, group, topics.ARTICLES.name)
+    events_from = _commit_at_end(kafka_bootstrap, "unused-" + group, topics.EVENTS.name)
+    metrics_port = free_port()
+    env = {**os.environ, "STRIKEWATCH_STACK_DIR": str(s.stack_dir), "STRIKEWATCH_FLINK_JOB_PORT": str(s.flink_job_port),
+           "STRIKEWATCH_FLINK_WORKER_POOL_PORT": str(s.flink_worker_pool_port), "STRIKEWATCH_CONSUMER_GROUP": group,
+           "STRIKEWATCH_BOOTSTRAP_SERVERS": kafka_bootstrap}
+    log = open(tmp_path / "pipeline.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "pipeline", "--runner", "FlinkRunner", "--metrics-port", str(metrics_port)],
+                            cwd=repo_root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        run = uuid.uuid4().hex[:8]
+        producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+        sent: dict[str, int] = {}
+        for n in range(12):
+            partition = n % len(starts)
+            art = Article.new(f"https://example.com/flink/{run}/{n}", title="", source="flink-test",
+                              body=STRIKE.format(day="Monday", town=TOWNS[partition], n=n, run=run),
+                              published_at=datetime(2024, 3, 4, 12, tzinfo=timezone.utc))
+            producer.send(topics.ARTICLES.name, key=art.id.encode(), value=art.to_bytes(), partition=partition)
+            sent[art.id] = partition
+        producer.flush()
+        producer.close()
+
+        events = KafkaConsumer(bootstrap_servers=kafka_bootstrap, consumer_timeout_ms=500, enable_auto_commit=False)
+        events.assign(list(events_from))
+        for tp, off in events_from.items():
+            events.seek(tp, off)
+        got: dict[str, Event] = {}
+        deadline = time.monotonic() + EVENTS_TIMEOUT_S
+        while set(got) != set(sent) and time.monotonic() < deadline:
+            assert proc.poll() is None, (tmp_path / "pipeline.log").read_text()[-3000:]
+            for msg in events:
+                ev = Event.from_bytes(msg.value)
+                if ev.article_id in sent:
+                    got[ev.article_id] = ev
+        events.close()
+        assert set(got) == set(sent), f"{len(got)}/{len(sent)} articles: " + (tmp_path / "pipeline.log").read_text()[-3000:]
+        for aid, ev in got.items():
+            assert ev.event_type == "air_strike" and ev.attacker.name == "Israel"
+            assert any(p.country == "Syria" for p in ev.places)
+
+        # Both SDK worker processes read articles: the partitions' reads are spread
+        # over the workers, not pinned to the one that listed the partitions.
+        per_process = _consumed_per_process(flink.FlinkPaths(s.stack_dir).metrics)
+        assert len(per_process) >= 2, per_process
+        assert sum(per_process.values()) >= len(sent)
+        # The pipeline's /metrics sums the workers' files.
+        body = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
+        line = next(ln for ln in body.splitlines() if ln.startswith("strikewatch_pipeline_kafka_records_consumed_total")
+                    and topics.ARTICLES.name in ln)
+        assert float(line.split()[-1]) == sum(per_process.values())
+
+        # Checkpoints finalize the bundles; the offsets of every partition are committed.
+        want = {tp: off + sum(1 for p in sent.values() if p == tp.partition) for tp, off in starts.items()}
+        deadline = time.monotonic() + COMMIT_TIMEOUT_S
+        while (committed := _committed(kafka_bootstrap, group, want)) != want and time.monotonic() < deadline:
+            time.sleep(2)
+        assert committed == want
+
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=90) == 0, (tmp_path / "pipeline.log").read_text()[-3000:]
+        # The job was cancelled: the job server has no running job left.
+        assert flink.running_jobs(s) == [], flink.running_jobs(s)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
