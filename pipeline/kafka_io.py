@@ -14,9 +14,12 @@ So the reader is Python; it keeps the cross-language reader's semantics that mat
 * offsets are claimed through an ``OffsetRestrictionTracker``, so a runner (Prism,
   Flink, Dataflow) can checkpoint and split the read;
 * the consumer group's offsets are committed only from a bundle-finalization callback,
-  i.e. after the runner has durably committed everything the bundle produced, so a
-  restarted job resumes where it stopped and loses nothing (at-least-once; record ids
-  are content-derived, so a replay produces the same keys);
+  i.e. after the runner has durably committed everything the bundle produced (on
+  Flink: when a checkpoint completes), and only for offsets claimed ``COMMIT_LAG_S``
+  ago, so a restarted job resumes where it stopped and loses nothing (at-least-once;
+  record ids are content-derived, so a replay produces the same keys);
+* the partitions are reshuffled before they are read, so a runner with several
+  workers spreads the reads over them;
 * the watermark follows record timestamps, and advances with wall time while a
   partition is idle so event-time windows downstream still fire.
 
@@ -291,8 +294,16 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
         consumer = self._consumers.get((topic, partition))
         if consumer is None:
             return
+        tp = TopicPartition(topic, partition)
         try:
-            consumer.commit({TopicPartition(topic, partition): OffsetAndMetadata(next_offset, "", -1)})
+            # Several SDK worker processes may read one partition in turns (Flink with
+            # --load_balance_bundles), each committing its own matured claims: never
+            # move the group's offset back to an older claim of another process.
+            committed = consumer.committed(tp)
+            if committed is not None and committed >= next_offset:
+                METRICS.commits.labels(topic, "behind").inc()
+                return
+            consumer.commit({tp: OffsetAndMetadata(next_offset, "", -1)})
             METRICS.commits.labels(topic, "ok").inc()
         except Exception as e:  # a failed commit only means a re-read after restart
             log.warning("offset commit failed for %s[%d] at %d: %s", topic, partition, next_offset, e)

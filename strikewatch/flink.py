@@ -90,6 +90,12 @@ class FlinkPaths:
         return self.home / f"{name}.log"
 
 
+# Pipeline flags only a job server knows (it describes its options to the Python
+# runner at submission, which then accepts them); offline, Beam calls them unparseable.
+# tests/strikewatch/test_flink.py submits with them and sees their effect.
+JOB_SERVER_FLAGS = ("--checkpointing_interval", "--load_balance_bundles")
+
+
 def job_endpoint(s: StackSettings) -> str:
     return f"127.0.0.1:{s.flink_job_port}"
 
