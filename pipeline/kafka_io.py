@@ -296,8 +296,8 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
             return
         tp = TopicPartition(topic, partition)
         try:
-            # Several SDK worker processes may read one partition in turns (Flink with
-            # --load_balance_bundles), each committing its own matured claims: never
+            # Several SDK worker processes may read one partition in turns (a restored
+            # or rescaled Flink job), each committing its own matured claims: never
             # move the group's offset back to an older claim of another process.
             committed = consumer.committed(tp)
             if committed is not None and committed >= next_offset:

@@ -93,7 +93,7 @@ class FlinkPaths:
 # Pipeline flags only a job server knows (it describes its options to the Python
 # runner at submission, which then accepts them); offline, Beam calls them unparseable.
 # tests/strikewatch/test_flink.py submits with them and sees their effect.
-JOB_SERVER_FLAGS = ("--checkpointing_interval", "--load_balance_bundles")
+JOB_SERVER_FLAGS = ("--checkpointing_interval",)
 
 
 def job_endpoint(s: StackSettings) -> str:
@@ -113,12 +113,12 @@ def submit_args(s: StackSettings) -> list[str]:
         f"--environment_config={worker_pool_endpoint(s)}",
         f"--parallelism={s.flink_workers}",
         f"--sdk_worker_parallelism={s.flink_workers}",
-        # Bundles go to whichever SDK worker is free. Without it Flink pins each
-        # stage instance to a worker round-robin in opening order, which often put
-        # both readers of the stage on one worker (measured: one worker read every
-        # partition). Needs the workers' state cache off; the pool below starts
-        # them with state_cache_size=0, so state is always read from Flink.
-        "--load_balance_bundles",
+        # Not --load_balance_bundles: it lets bundles go to whichever SDK worker is
+        # free, but a task waiting for a free worker blocks its mailbox while its
+        # own open bundle holds the other one; measured: the job hung in 1 of 3
+        # runs (a Flink thread parked in DefaultJobBundleFactory's semaphore, both
+        # SDK workers idle). Without it each stage instance stays on one worker,
+        # given round-robin in the order the operators open.
         # Flink finalizes bundles, and so the Kafka reader commits offsets, only when
         # a checkpoint completes. The job server's flink-conf.yaml interval is not
         # applied to a job Beam configures itself (measured: no checkpoint in 180 s).
@@ -269,8 +269,7 @@ def worker_pool_main(argv: list[str] | None = None) -> int:
                          options=[("grpc.http2.max_pings_without_data", 0), ("grpc.http2.max_ping_strikes", 0)])
     if not server.add_insecure_port(f"127.0.0.1:{args.port}"):
         raise StackError(f"worker pool cannot listen on 127.0.0.1:{args.port}")
-    # state_cache_size=0: required by --load_balance_bundles (see submit_args).
-    beam_fn_api_pb2_grpc.add_BeamFnExternalWorkerPoolServicer_to_server(BeamFnExternalWorkerPoolServicer(use_process=True, state_cache_size=0), server)
+    beam_fn_api_pb2_grpc.add_BeamFnExternalWorkerPoolServicer_to_server(BeamFnExternalWorkerPoolServicer(use_process=True), server)
     server.start()
     log.info("SDK worker pool listening on 127.0.0.1:%d", args.port)
     stop = threading.Event()
