@@ -4,8 +4,8 @@
     .venv/bin/python bench/bench_e2e.py --runner FlinkRunner [-- extra pipeline flags]
 
 1. Measures bare ``nlp.pipe`` throughput (words/s) on the benchmark texts.
-2. Starts ``strikewatch pipeline`` (Prism, or the local Flink of ``strikewatch up --flink``
-   with two SDK worker processes) as a child process with a fresh consumer group.
+2. Starts ``strikewatch pipeline`` (Prism, or ``--runner FlinkRunner``: the local Flink it
+   starts itself, with two SDK worker processes) as a child process with a fresh consumer group.
 3. Offers ``--rate`` articles/s for ``--seconds`` to the articles topic (texts: ACLED
    notes read in place from ../shared, each wrapped as a fresh Article), and measures
    the latency from the produce time to the first output record of each article on the
@@ -199,8 +199,7 @@ def main(argv=None) -> int:
     if args.runner == "FlinkRunner":
         from strikewatch import flink
 
-        flink.stop(s)  # a fresh job server and pool: peak RSS is this run's
-        flink.start(s)
+        flink.stop(s)  # the pipeline starts a fresh one: peak RSS is this run's
     # A fresh group that starts at the end of the topic: only the bench's own articles.
     env = {**os.environ, "STRIKEWATCH_CONSUMER_GROUP": "bench-" + uuid.uuid4().hex[:8], "STRIKEWATCH_START_FROM": "latest"}
     proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "pipeline", f"--runner={args.runner}", *args.pipeline_args], cwd=REPO, env=env,
@@ -228,7 +227,7 @@ def main(argv=None) -> int:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
         if args.runner == "FlinkRunner":
-            flink.stop(s)
+            flink.stop(s)  # in case the pipeline did not get to it
     return 0
 
 

@@ -3,7 +3,8 @@
 The logic is in ``pipeline.extraction`` (pure functions over spaCy docs); this DoFn
 loads the model once per worker in ``setup()`` and runs it batched: articles of a bundle
 are buffered and sent through ``nlp.pipe`` together, flushed when the buffer reaches
-``batch_size`` and at the end of the bundle (so a bundle never holds articles back).
+``batch_size``, when its oldest article has waited ``MAX_BATCH_WAIT_S``, and at the end
+of the bundle.
 
 Outputs: ``events`` (one Event per element) and ``dead_letters`` (stage
 ``pipeline.extract``: ``too_large`` or ``extract_error`` with the article JSON kept).
@@ -23,6 +24,12 @@ from strikewatch.models import Article, DeadLetter
 log = logging.getLogger(__name__)
 
 STAGE = "pipeline.extract"
+# Longest an article waits in the batch buffer for more articles (seconds), checked
+# when the next one arrives. Flink keeps a reading bundle open for up to a second and
+# more, so without it a batch of 32 filled at 20 articles/s: measured with
+# bench/bench_e2e.py --runner FlinkRunner, publish -> extraction p50 2.1 s, of which
+# ~1.6 s was this wait. A batch of a few articles costs spaCy little more per word.
+MAX_BATCH_WAIT_S = 0.2
 DEAD = "dead_letters"
 
 
@@ -50,14 +57,17 @@ class _ExtractFn(beam.DoFn):
 
     def start_bundle(self) -> None:
         self._buffer: list[tuple[Article, object, object]] = []
+        self._oldest = 0.0  # monotonic time the buffer's first article arrived
 
     def process(self, article: Article, timestamp=beam.DoFn.TimestampParam, window=beam.DoFn.WindowParam):
         if len(article.text) > self._max_chars:
             METRICS.dead.labels("too_large").inc()
             yield beam.pvalue.TaggedOutput(DEAD, DeadLetter.of(STAGE, "too_large", f"{len(article.text)} chars > {self._max_chars}", article.to_bytes(), article.source))
             return
+        if not self._buffer:
+            self._oldest = time.monotonic()
         self._buffer.append((article, timestamp, window))
-        if len(self._buffer) >= self._batch_size:
+        if len(self._buffer) >= self._batch_size or time.monotonic() - self._oldest >= MAX_BATCH_WAIT_S:
             yield from self._flush()
 
     def finish_bundle(self):

@@ -63,8 +63,11 @@ MAX_POLL_RECORDS = 200
 # minus this, so windows close even when no article arrives. 5 s: longer than a
 # broker round trip plus producer linger, short against the minutes-scale windows.
 IDLE_WATERMARK_LAG_S = 5.0
-# Delay before the runner resumes a partition that had no records (seconds).
-IDLE_RESUME_S = 0.5
+# Delay before the runner resumes a partition that had no records (seconds). At 20
+# articles/s over 6 partitions most polls of a partition find nothing, and a record
+# arriving during this pause waits for it. Measured on the local Flink, publish ->
+# extraction at 20 articles/s (100-200 articles): p50 0.94 s at 0.5 s, 0.74 s at 0.1 s.
+IDLE_RESUME_S = 0.1
 # Delay before a partition is read again after the broker could not be reached
 # (seconds): the broker restarts in ~4 s here, so 2 s retries find it soon after.
 BROKER_RETRY_S = 2.0

@@ -1,7 +1,7 @@
 """``strikewatch pipeline``: run the streaming Beam job against Kafka.
 
     strikewatch pipeline                      # Prism (local stack), reads strikewatch.articles
-    strikewatch pipeline --runner FlinkRunner  # the local Flink of `strikewatch up --flink` (strikewatch/flink.py)
+    strikewatch pipeline --runner FlinkRunner  # on a local Flink it starts and stops itself (strikewatch/flink.py)
     strikewatch pipeline --runner FlinkRunner --flink_master host:8081 --job_endpoint host:8099 --environment_type EXTERNAL ...
     strikewatch pipeline --runner DataflowRunner --project P --region R ...   (see docs/dataflow.md)
 
@@ -62,7 +62,7 @@ def beam_options(runner: str, extra: list[str], settings: PipelineSettings) -> P
     if runner == "FlinkRunner" and not any(a.startswith(("--flink_master", "--job_endpoint")) for a in extra):
         if settings.flink_master:
             args.append(f"--flink_master={settings.flink_master}")
-        else:  # the local Flink of `strikewatch up --flink`
+        else:  # the local Flink this process starts (strikewatch/flink.py)
             from strikewatch import flink
 
             given = {a.split("=", 1)[0] for a in extra}
@@ -115,16 +115,27 @@ def main(argv: list[str] | None = None) -> int:
     port = settings.metrics_port if args.metrics_port is None else args.metrics_port
     runner = args.runner or settings.runner
     multiproc_dir = None
-    if _local_flink(runner, extra, settings):
-        from strikewatch.flink import FlinkPaths
+    local_flink = _local_flink(runner, extra, settings)
+    if local_flink:
+        from strikewatch import flink
 
-        # The DoFns run in the local worker pool's SDK processes, which write their
-        # metrics there (client_python multiprocess mode); this endpoint sums them.
-        multiproc_dir = str(FlinkPaths(StackSettings().stack_dir).metrics)
+        # This process owns its local Flink, as it owns its Prism: Beam's job server
+        # marks a job on its embedded cluster cancelled but leaves it running
+        # (measured: it kept reading and extracting after the pipeline stopped), so
+        # the job server goes when the pipeline does.
+        flink.start(StackSettings())
+        # The DoFns run in the worker pool's SDK processes, which write their metrics
+        # there (client_python multiprocess mode); this endpoint sums them.
+        multiproc_dir = str(flink.FlinkPaths(StackSettings().stack_dir).metrics)
     server = serve(port, addr=settings.metrics_host, multiproc_dir=multiproc_dir) if port else None
     p = beam.Pipeline(options=beam_options(runner, extra, settings))
     build_pipeline(p, settings)
-    result = p.run()
+    try:
+        result = p.run()
+    except BaseException:
+        if local_flink:
+            flink.stop(StackSettings())
+        raise
     log.info("pipeline running on %s, reading %s", runner, topics.ARTICLES.name)
     stop = threading.Event()
 
@@ -152,7 +163,11 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(0.2)
         if server is not None:
             server.shutdown()
-    state = str(result.state)
+        try:
+            state = str(result.state)
+        finally:
+            if local_flink:
+                flink.stop(StackSettings())
     log.info("pipeline stopped: %s", state)
     stopped_on_request = stop.is_set() or bool(deadline)
     code = 0 if state in ("DONE", "DRAINED") or (stopped_on_request and state in ("CANCELLED", "CANCELLING")) else 1

@@ -1,6 +1,6 @@
 """The ``strikewatch`` command.
 
-    strikewatch up [--flink] | down | status   local stack: Kafka (KRaft) + topics + Prism (+ local Flink)
+    strikewatch up | down | status        local stack: Kafka (KRaft) + topics + Prism
     strikewatch topics                    create the topic catalogue on a remote broker
     strikewatch run [--demo]              the main job: stack + pipeline + connectors + API + delivery
     strikewatch pipeline [beam flags]     the Beam job (Prism by default)
@@ -40,22 +40,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 
 def up_main(argv: list[str] | None = None) -> int:
-    """Start the local stack (idempotent) and print what it did as JSON; ``--flink``
-    also starts the local Flink job server and SDK worker pool (strikewatch/flink.py)."""
-    import argparse
-
+    """Start the local stack (idempotent) and print what it did as JSON."""
     from . import stack
 
-    parser = argparse.ArgumentParser(prog="strikewatch up", description=up_main.__doc__)
-    parser.add_argument("--flink", action="store_true", help="also start the local Flink job server and worker pool")
-    args = parser.parse_args(argv)
-    out = stack.up()
-    if args.flink:
-        from . import flink
-        from .settings import StackSettings
-
-        out["flink_started"] = flink.start(StackSettings())
-    print(json.dumps(out))
+    print(json.dumps(stack.up()))
     return 0
 
 
@@ -75,7 +63,8 @@ def down_main(argv: list[str] | None = None) -> int:
 
     from . import flink
 
-    flink_stopped = flink.stop(StackSettings())  # before Kafka: its readers poll the broker
+    # A local Flink left by a pipeline that was killed (it stops its own otherwise).
+    flink_stopped = flink.stop(StackSettings())
     print(json.dumps({"flink_stopped": flink_stopped, "kafka_stopped": stack.stop_kafka(StackSettings())}))
     return 0
 

