@@ -115,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     port = settings.metrics_port if args.metrics_port is None else args.metrics_port
     runner = args.runner or settings.runner
     multiproc_dir = None
+    stack_settings = StackSettings()
     local_flink = _local_flink(runner, extra, settings)
     if local_flink:
         from strikewatch import flink
@@ -123,10 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         # marks a job on its embedded cluster cancelled but leaves it running
         # (measured: it kept reading and extracting after the pipeline stopped), so
         # the job server goes when the pipeline does.
-        flink.start(StackSettings())
+        flink.start(stack_settings)
         # The DoFns run in the worker pool's SDK processes, which write their metrics
         # there (client_python multiprocess mode); this endpoint sums them.
-        multiproc_dir = str(flink.FlinkPaths(StackSettings().stack_dir).metrics)
+        multiproc_dir = str(flink.FlinkPaths(stack_settings.stack_dir).metrics)
     server = serve(port, addr=settings.metrics_host, multiproc_dir=multiproc_dir) if port else None
     p = beam.Pipeline(options=beam_options(runner, extra, settings))
     build_pipeline(p, settings)
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         result = p.run()
     except BaseException:
         if local_flink:
-            flink.stop(StackSettings())
+            flink.stop(stack_settings)
         raise
     log.info("pipeline running on %s, reading %s", runner, topics.ARTICLES.name)
     stop = threading.Event()
@@ -167,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             state = str(result.state)
         finally:
             if local_flink:
-                flink.stop(StackSettings())
+                flink.stop(stack_settings)
     log.info("pipeline stopped: %s", state)
     stopped_on_request = stop.is_set() or bool(deadline)
     code = 0 if state in ("DONE", "DRAINED") or (stopped_on_request and state in ("CANCELLED", "CANCELLING")) else 1

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from .errors import StackError
 from .settings import StackSettings
-from .stack import port_open
+from .stack import _java, port_open
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def submit_args(s: StackSettings) -> list[str]:
     ]
 
 
-def _conf(s: StackSettings, paths: FlinkPaths) -> str:
+def _conf(paths: FlinkPaths) -> str:
     return "\n".join([
         f"execution.checkpointing.interval: {CHECKPOINT_INTERVAL_MS}ms",
         "execution.checkpointing.mode: EXACTLY_ONCE",
@@ -166,12 +166,10 @@ def start(s: StackSettings) -> dict:
         raise StackError(f"Flink job server jars missing in {paths.jars}: run scripts/setup.sh")
     paths.conf.mkdir(parents=True, exist_ok=True)
     paths.metrics.mkdir(parents=True, exist_ok=True)
-    (paths.conf / "flink-conf.yaml").write_text(_conf(s, paths))
+    (paths.conf / "flink-conf.yaml").write_text(_conf(paths))
     started = {"job_server": False, "worker_pool": False}
     procs = []
     if not port_open("127.0.0.1", s.flink_job_port):
-        from .stack import _java
-
         cmd = [_java(), f"-Xmx{s.flink_heap}", *JAVA_OPENS, "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", str(paths.jars / "*"),
                "org.apache.beam.runners.flink.FlinkJobServerDriver", "--flink-master=[local]",
                f"--flink-conf-dir={paths.conf}", "--job-host=127.0.0.1", f"--job-port={s.flink_job_port}",
