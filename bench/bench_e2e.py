@@ -64,12 +64,12 @@ def peak_rss_mb(pid: int | str = "self") -> float:
 def flink_rss_mb(s) -> dict:
     """Peak RSS of the local Flink's job server and of each SDK worker (children of the pool)."""
     from strikewatch.flink import FlinkPaths
+    from strikewatch.stack import child_pids
 
     paths = FlinkPaths(s.stack_dir)
     out = {"flink_job_server": round(peak_rss_mb(paths.pidfile("job-server").read_text().strip()), 1)}
     pool = paths.pidfile("worker-pool").read_text().strip()
-    children = [c for task in Path(f"/proc/{pool}/task").iterdir() for c in (task / "children").read_text().split()]
-    for i, child in enumerate(sorted(set(children), key=int)):
+    for i, child in enumerate(child_pids(pool)):
         out[f"sdk_worker_{i + 1}"] = round(peak_rss_mb(child), 1)
     return out
 

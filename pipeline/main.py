@@ -59,14 +59,13 @@ def beam_options(runner: str, extra: list[str], settings: PipelineSettings) -> P
             args.append(f"--prism_location={prism_path(StackSettings())}")
         if not any(a.startswith("--environment_type") for a in extra):
             args.append("--environment_type=LOOPBACK")
-    if runner == "FlinkRunner" and not any(a.startswith(("--flink_master", "--job_endpoint")) for a in extra):
-        if settings.flink_master:
-            args.append(f"--flink_master={settings.flink_master}")
-        else:  # the local Flink this process starts (strikewatch/flink.py)
-            from strikewatch import flink
+    if _local_flink(runner, extra, settings):  # the local Flink this process starts (strikewatch/flink.py)
+        from strikewatch import flink
 
-            given = {a.split("=", 1)[0] for a in extra}
-            args += [a for a in flink.submit_args(StackSettings()) if a.split("=", 1)[0] not in given]
+        given = {a.split("=", 1)[0] for a in extra}
+        args += [a for a in flink.submit_args(StackSettings()) if a.split("=", 1)[0] not in given]
+    elif runner == "FlinkRunner" and settings.flink_master and not any(a.startswith(("--flink_master", "--job_endpoint")) for a in extra):
+        args.append(f"--flink_master={settings.flink_master}")
     return PipelineOptions(args)
 
 
@@ -78,18 +77,15 @@ def _stop_children(name: str) -> None:
     """SIGTERM this process's child processes called ``name`` and wait for them (bounded)."""
     from pathlib import Path
 
+    from strikewatch.stack import child_pids
+
     pids = []
-    for task in Path("/proc/self/task").iterdir():
+    for pid in child_pids():
         try:
-            children = (task / "children").read_text().split()
+            if Path(f"/proc/{pid}/comm").read_text().strip() == name:
+                pids.append(pid)
         except OSError:
             continue
-        for pid in children:
-            try:
-                if Path(f"/proc/{pid}/comm").read_text().strip() == name:
-                    pids.append(int(pid))
-            except OSError:
-                continue
     for pid in pids:
         try:
             os.kill(pid, signal.SIGTERM)

@@ -224,6 +224,25 @@ def stop_kafka(s: StackSettings) -> bool:
     return True
 
 
+def child_pids(pid: int | str = "self") -> list[int]:
+    """Live (not zombie) child processes of ``pid``, from /proc. Every thread's list:
+    a child started from another thread is listed only under that thread."""
+    kids: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            kids.update(int(c) for c in (task / "children").read_text().split())
+        except OSError:  # the thread ended meanwhile
+            continue
+    return sorted(k for k in kids if pid_alive(k))
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:

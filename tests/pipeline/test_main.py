@@ -19,6 +19,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from strikewatch import topics
+from strikewatch.stack import child_pids, pid_alive
 from strikewatch.models import Article, DeadLetter, Event
 
 pytestmark = pytest.mark.integration
@@ -43,22 +44,7 @@ def _end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
 
 
 def _children_named(pid: int, name: str) -> list[int]:
-    out = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            try:
-                if Path(f"/proc/{child}/comm").read_text().strip() == name:
-                    out.append(int(child))
-            except FileNotFoundError:
-                continue
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
+    return [c for c in child_pids(pid) if Path(f"/proc/{c}/comm").read_text().strip() == name]
 
 
 def _consumer_from(bootstrap: str, topic: str, offsets: dict[TopicPartition, int]) -> KafkaConsumer:
@@ -127,8 +113,8 @@ def test_article_to_events_and_junk_to_dead_letters(kafka_bootstrap, pipeline_pr
     assert pipeline_process.wait(timeout=60) == 0
     # The Prism job server goes with it (no orphan left after each restart).
     deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in prism) and time.monotonic() < deadline:
+    while any(pid_alive(pid) for pid in prism) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not any(_alive(pid) for pid in prism)
+    assert not any(pid_alive(pid) for pid in prism)
     events.close()
     dead.close()

@@ -25,7 +25,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from strikewatch import flink, topics
 from strikewatch.models import Article, Event
 from strikewatch.settings import StackSettings
-from strikewatch.stack import free_port
+from strikewatch.stack import child_pids, free_port, pid_alive
 
 pytestmark = pytest.mark.integration
 
@@ -70,12 +70,6 @@ def _committed(bootstrap: str, group: str, tps) -> dict[TopicPartition, int | No
         return {tp: c.committed(tp) for tp in tps}
     finally:
         c.close()
-
-
-def _pool_children(s: StackSettings) -> list[int]:
-    pool = int(flink.FlinkPaths(s.stack_dir).pidfile("worker-pool").read_text())
-    kids = {int(c) for task in Path(f"/proc/{pool}/task").iterdir() for c in (task / "children").read_text().split()}
-    return sorted(k for k in kids if Path(f"/proc/{k}/stat").read_text().split()[2] != "Z")
 
 
 def _consumed_per_process(metrics_dir: Path) -> dict[str, float]:
@@ -137,7 +131,7 @@ def test_pipeline_on_flink_with_two_sdk_workers_reads_every_partition_and_commit
         # and every article was read once across them. Which worker runs which
         # stage instance is Flink's round-robin in operator-opening order, so the
         # two read subtasks may share a worker: that split is reported, not asserted.
-        workers = _pool_children(s)
+        workers = child_pids(flink.FlinkPaths(s.stack_dir).pidfile("worker-pool").read_text())
         assert len(workers) == s.flink_workers == 2, workers
         per_process = _consumed_per_process(flink.FlinkPaths(s.stack_dir).metrics)
         assert set(per_process) <= {str(w) for w in workers}, (per_process, workers)
@@ -162,7 +156,7 @@ def test_pipeline_on_flink_with_two_sdk_workers_reads_every_partition_and_commit
         # The job stopped with it: no job server, pool or SDK worker is left (Beam's
         # job server cannot cancel a job on its embedded cluster, so it goes too).
         assert flink.status(s) == {"job_server": False, "worker_pool": False}
-        assert not [p for p in pids if Path(f"/proc/{p}").exists() and Path(f"/proc/{p}/stat").read_text().split()[2] != "Z"]
+        assert not [p for p in pids if pid_alive(p)]
     finally:
         if proc.poll() is None:
             proc.kill()
