@@ -40,6 +40,11 @@ class StackSettings(_Base):
     flink_worker_pool_port: int = 18050
     flink_workers: int = 2  # SDK worker processes = job parallelism: one per core here
     flink_heap: str = "1g"  # job server + embedded cluster JVM
+    # Checkpoint interval of the local Flink's jobs, in ms. The Kafka reader commits
+    # offsets when Flink finalizes bundles, which it does when a checkpoint completes;
+    # 10 s keeps the committed position close behind the reader on a dev box
+    # (deployments: 60 s, in their submit flags).
+    flink_checkpoint_interval_ms: int = 10_000
 
 
 class PipelineSettings(_Base):

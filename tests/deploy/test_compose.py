@@ -95,6 +95,9 @@ def test_pipeline_submit_flags_are_all_understood_by_beam(caplog):
         assert opts["environment_type"] == "EXTERNAL" and opts["job_endpoint"] == "beam-job-server:8099" and opts["streaming"]
         # Without checkpoints Flink never finalizes bundles, and no offset is committed.
         assert "--checkpointing_interval=60000" in cmd
+        # Or a checkpoint during the partition listing's bundle strands its output
+        # (strikewatch.flink.FINISH_BUNDLE_BEFORE_CHECKPOINTING).
+        assert "--finish_bundle_before_checkpointing" in cmd
 
 
 def test_dockerfiles_copy_what_exists_and_pin_the_spacy_model():

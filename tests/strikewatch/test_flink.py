@@ -32,8 +32,12 @@ pytestmark = pytest.mark.integration
 # Seconds for the job to start (job server, two SDK workers loading spaCy and MiniLM)
 # and to turn every article into events; measured ~60 s here when idle.
 EVENTS_TIMEOUT_S = 300
-# Seconds until the committed offsets reach the end: a checkpoint every 10 s
-# finalizes bundles, and claims are committed once 30 s old (kafka_io.COMMIT_LAG_S).
+# Checkpoints every 2 s: the first ones fall while the SDK workers load their models,
+# and so into the first bundles. Without --finish_bundle_before_checkpointing that
+# stranded the partition listing's output in every run at 2 s (strikewatch/flink.py).
+CHECKPOINT_INTERVAL_MS = 2_000
+# Seconds until the committed offsets reach the end: a checkpoint finalizes bundles,
+# and claims are committed once 30 s old (kafka_io.COMMIT_LAG_S).
 COMMIT_TIMEOUT_S = 180
 
 STRIKE = ("Israeli warplanes carried out airstrikes on {day} on a weapons depot near {town} in Syria, "
@@ -48,7 +52,8 @@ def local_flink(tmp_path, stack_settings):
     root = tmp_path / "stack"
     root.mkdir()
     (root / "flink-jars").symlink_to(stack_settings.stack_dir / "flink-jars")
-    s = StackSettings(stack_dir=root, flink_job_port=free_port(), flink_worker_pool_port=free_port())
+    s = StackSettings(stack_dir=root, flink_job_port=free_port(), flink_worker_pool_port=free_port(),
+                      flink_checkpoint_interval_ms=CHECKPOINT_INTERVAL_MS)
     yield s
     flink.stop(s)
 
@@ -72,6 +77,18 @@ def _committed(bootstrap: str, group: str, tps) -> dict[TopicPartition, int | No
         c.close()
 
 
+def _logs(tmp_path: Path, s: StackSettings, chars: int = 3000) -> str:
+    """The tails of the pipeline's, the job server's and the worker pool's logs, for a
+    failure message: a job that never produces says why only in the latter two."""
+    paths = flink.FlinkPaths(s.stack_dir)
+    out = []
+    for name, f in (("pipeline", tmp_path / "pipeline.log"), ("job server", paths.logfile("job-server")),
+                    ("worker pool", paths.logfile("worker-pool"))):
+        text = f.read_text(errors="replace") if f.exists() else "(no log)"
+        out.append(f"--- {name} ({f}) ---\n{text[-chars:]}")
+    return "\n".join(out)
+
+
 def _consumed_per_process(metrics_dir: Path) -> dict[str, float]:
     """Articles read, per SDK worker process (one metrics file per pid)."""
     out = {}
@@ -90,7 +107,8 @@ def test_pipeline_on_flink_with_two_sdk_workers_reads_every_partition_and_commit
     events_from = _commit_at_end(kafka_bootstrap, "unused-" + group, topics.EVENTS.name)
     metrics_port = free_port()
     env = {**os.environ, "STRIKEWATCH_STACK_DIR": str(s.stack_dir), "STRIKEWATCH_FLINK_JOB_PORT": str(s.flink_job_port),
-           "STRIKEWATCH_FLINK_WORKER_POOL_PORT": str(s.flink_worker_pool_port), "STRIKEWATCH_CONSUMER_GROUP": group,
+           "STRIKEWATCH_FLINK_WORKER_POOL_PORT": str(s.flink_worker_pool_port),
+           "STRIKEWATCH_FLINK_CHECKPOINT_INTERVAL_MS": str(s.flink_checkpoint_interval_ms), "STRIKEWATCH_CONSUMER_GROUP": group,
            "STRIKEWATCH_BOOTSTRAP_SERVERS": kafka_bootstrap}
     log = open(tmp_path / "pipeline.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "pipeline", "--runner", "FlinkRunner", "--metrics-port", str(metrics_port)],
@@ -116,13 +134,13 @@ def test_pipeline_on_flink_with_two_sdk_workers_reads_every_partition_and_commit
         got: dict[str, Event] = {}
         deadline = time.monotonic() + EVENTS_TIMEOUT_S
         while set(got) != set(sent) and time.monotonic() < deadline:
-            assert proc.poll() is None, (tmp_path / "pipeline.log").read_text()[-3000:]
+            assert proc.poll() is None, _logs(tmp_path, s)
             for msg in events:
                 ev = Event.from_bytes(msg.value)
                 if ev.article_id in sent:
                     got[ev.article_id] = ev
         events.close()
-        assert set(got) == set(sent), f"{len(got)}/{len(sent)} articles: " + (tmp_path / "pipeline.log").read_text()[-3000:]
+        assert set(got) == set(sent), f"{len(got)}/{len(sent)} articles:\n" + _logs(tmp_path, s)
         for aid, ev in got.items():
             assert ev.event_type == "air_strike" and ev.attacker.name == "Israel"
             assert any(p.country == "Syria" for p in ev.places)
@@ -147,12 +165,12 @@ def test_pipeline_on_flink_with_two_sdk_workers_reads_every_partition_and_commit
         deadline = time.monotonic() + COMMIT_TIMEOUT_S
         while (committed := _committed(kafka_bootstrap, group, want)) != want and time.monotonic() < deadline:
             time.sleep(2)
-        assert committed == want
+        assert committed == want, _logs(tmp_path, s)
 
         paths = flink.FlinkPaths(s.stack_dir)
         pids = [int(paths.pidfile(n).read_text()) for n in ("job-server", "worker-pool")] + workers
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=90) == 0, (tmp_path / "pipeline.log").read_text()[-3000:]
+        assert proc.wait(timeout=90) == 0, _logs(tmp_path, s)
         # The job stopped with it: no job server, pool or SDK worker is left (Beam's
         # job server cannot cancel a job on its embedded cluster, so it goes too).
         assert flink.status(s) == {"job_server": False, "worker_pool": False}
