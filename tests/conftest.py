@@ -56,6 +56,17 @@ def kafka_bootstrap(stack_settings) -> str:
 
 
 @pytest.fixture
+def producer(kafka_bootstrap):
+    """A KafkaProducer on the test broker, closed afterwards (an open one keeps asking
+    for the metadata of topics the test deleted, for the rest of the session)."""
+    from kafka import KafkaProducer
+
+    p = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+    yield p
+    p.close()
+
+
+@pytest.fixture
 def new_topic(kafka_bootstrap):
     """Factory: create a uniquely named topic (``partitions``, ``compact``) and return its name."""
     from kafka import KafkaAdminClient

@@ -16,12 +16,23 @@ def topic(new_topic):
     return new_topic("subs", compact=True)
 
 
-def client(bootstrap, topic):
-    s = ApiSettings(api_keys="ka=alice,kb=bob", bootstrap_servers=bootstrap)
-    return TestClient(create_app(s, SubscriptionStore(bootstrap, topic)))
+@pytest.fixture
+def client():
+    """Factory: a test client on a new store (a new API process); the stores' producers
+    are closed afterwards, or their threads go on asking for the deleted topic."""
+    stores: list[SubscriptionStore] = []
+
+    def make(bootstrap, topic):
+        stores.append(SubscriptionStore(bootstrap, topic))
+        s = ApiSettings(api_keys="ka=alice,kb=bob", bootstrap_servers=bootstrap)
+        return TestClient(create_app(s, stores[-1]))
+
+    yield make
+    for store in stores:
+        store.close()
 
 
-def test_crud_and_isolation(kafka_bootstrap, topic):
+def test_crud_and_isolation(kafka_bootstrap, topic, client):
     c = client(kafka_bootstrap, topic)
     assert c.get("/subscriptions").status_code == 401
     assert c.get("/subscriptions", headers={"X-API-Key": "nope"}).status_code == 401

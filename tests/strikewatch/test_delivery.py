@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 
 from strikewatch.delivery import RETRY_DELAYS_S, Deliverer, make_metrics, payload
 from strikewatch.metrics import CollectorRegistry
@@ -65,12 +65,11 @@ def names(new_topic):
     return {"alerts": new_topic("alerts"), "delivered": new_topic("delivered", compact=True), "dead": new_topic("dead")}
 
 
-def test_outage_loses_nothing_and_restart_resends_nothing(kafka_bootstrap, names):
+def test_outage_loses_nothing_and_restart_resends_nothing(kafka_bootstrap, names, producer):
     hook = Hook()
-    prod = KafkaProducer(bootstrap_servers=kafka_bootstrap)
     for i in range(5):
-        prod.send(names["alerts"], key=b"s1", value=alert(i, hook.url).to_bytes())
-    prod.flush()
+        producer.send(names["alerts"], key=b"s1", value=alert(i, hook.url).to_bytes())
+    producer.flush()
     hook.down_until = time.monotonic() + 4  # the webhook is down for the first seconds
     reg = CollectorRegistry()
     d = deliverer(kafka_bootstrap, names, reg)
@@ -85,8 +84,8 @@ def test_outage_loses_nothing_and_restart_resends_nothing(kafka_bootstrap, names
 
     # Restart with a new consumer group: offsets would replay everything, the
     # delivered-ids topic prevents any second delivery.
-    prod.send(names["alerts"], key=b"s1", value=alert(5, hook.url).to_bytes())
-    prod.flush()
+    producer.send(names["alerts"], key=b"s1", value=alert(5, hook.url).to_bytes())
+    producer.flush()
     d2 = Deliverer(kafka_bootstrap, SECRET, group="other-" + names["alerts"], alerts_topic=names["alerts"], delivered_topic=names["delivered"],
                    dead_topic=names["dead"], retry_delays_s=(0.5,), metrics=make_metrics(CollectorRegistry()))
     d2.run(max_idle_s=3)
@@ -94,14 +93,13 @@ def test_outage_loses_nothing_and_restart_resends_nothing(kafka_bootstrap, names
     assert sorted(b["id"] for b, _s, _r in hook.received) == [f"al{i}" for i in range(6)]
 
 
-def test_webhook_down_for_a_minute_loses_nothing_with_the_default_retries(kafka_bootstrap, names):
+def test_webhook_down_for_a_minute_loses_nothing_with_the_default_retries(kafka_bootstrap, names, producer):
     """The production retry schedule (RETRY_DELAYS_S, 123 s in all) outlasts a webhook
     that answers 503 for a whole minute: every alert arrives once, none is dead-lettered."""
     hook = Hook()
-    prod = KafkaProducer(bootstrap_servers=kafka_bootstrap)
     for i in range(3):
-        prod.send(names["alerts"], key=b"s1", value=alert(i, hook.url).to_bytes())
-    prod.flush()
+        producer.send(names["alerts"], key=b"s1", value=alert(i, hook.url).to_bytes())
+    producer.flush()
     hook.down_until = time.monotonic() + 60
     reg = CollectorRegistry()
     d = deliverer(kafka_bootstrap, names, reg, delays=RETRY_DELAYS_S)
@@ -113,21 +111,20 @@ def test_webhook_down_for_a_minute_loses_nothing_with_the_default_retries(kafka_
     assert reg.get_sample_value("strikewatch_deliveries_total", {"format": "cloudevents", "outcome": "retry"}) >= 5
 
 
-def test_a_new_incident_repeating_delivered_reports_is_not_alerted_again(kafka_bootstrap, names):
+def test_a_new_incident_repeating_delivered_reports_is_not_alerted_again(kafka_bootstrap, names, producer):
     """A pipeline restarted without its clustering state re-reads its last articles and
     makes a new incident (new id) of reports the subscriber was already alerted to."""
     hook = Hook()
-    prod = KafkaProducer(bootstrap_servers=kafka_bootstrap)
-    prod.send(names["alerts"], value=alert(1, hook.url, events=["eA", "eB"], incident="iX").to_bytes())
-    prod.flush()
+    producer.send(names["alerts"], value=alert(1, hook.url, events=["eA", "eB"], incident="iX").to_bytes())
+    producer.flush()
     reg = CollectorRegistry()
     d = deliverer(kafka_bootstrap, names, reg)
     d.run(max_idle_s=2)
     d.close()
     # The restarted deliverer reads the delivered reports back from the compacted topic.
-    prod.send(names["alerts"], value=alert(2, hook.url, events=["eB"], incident="iY").to_bytes())  # eB again, new incident id
-    prod.send(names["alerts"], value=alert(3, hook.url, events=["eC"], incident="iZ").to_bytes())  # a different strike
-    prod.flush()
+    producer.send(names["alerts"], value=alert(2, hook.url, events=["eB"], incident="iY").to_bytes())  # eB again, new incident id
+    producer.send(names["alerts"], value=alert(3, hook.url, events=["eC"], incident="iZ").to_bytes())  # a different strike
+    producer.flush()
     reg2 = CollectorRegistry()
     d2 = deliverer(kafka_bootstrap, names, reg2)
     d2.run(max_idle_s=2)
@@ -136,13 +133,12 @@ def test_a_new_incident_repeating_delivered_reports_is_not_alerted_again(kafka_b
     assert reg2.get_sample_value("strikewatch_deliveries_total", {"format": "cloudevents", "outcome": "duplicate_incident"}) == 1
 
 
-def test_dead_webhook_ends_in_a_dead_letter(kafka_bootstrap, names):
+def test_dead_webhook_ends_in_a_dead_letter(kafka_bootstrap, names, producer):
     hook = Hook()
     hook.down_until = time.monotonic() + 3600
-    prod = KafkaProducer(bootstrap_servers=kafka_bootstrap)
-    prod.send(names["alerts"], value=alert(9, hook.url).to_bytes())
-    prod.send(names["alerts"], value=b"junk")
-    prod.flush()
+    producer.send(names["alerts"], value=alert(9, hook.url).to_bytes())
+    producer.send(names["alerts"], value=b"junk")
+    producer.flush()
     d = deliverer(kafka_bootstrap, names, CollectorRegistry(), delays=(0.2, 0.2))
     d.run(max_idle_s=2)
     d.close()

@@ -3,19 +3,18 @@
 import uuid
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
+from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 
 from strikewatch.lag import measure
 
 pytestmark = pytest.mark.integration
 
 
-def test_lag_is_end_minus_committed(kafka_bootstrap, new_topic):
+def test_lag_is_end_minus_committed(kafka_bootstrap, new_topic, producer):
     topic = new_topic("lag", partitions=2)
-    p = KafkaProducer(bootstrap_servers=kafka_bootstrap)
     for i in range(10):
-        p.send(topic, key=str(i).encode(), value=b"x", partition=i % 2)
-    p.flush()
+        producer.send(topic, key=str(i).encode(), value=b"x", partition=i % 2)
+    producer.flush()
     group = "lag-" + uuid.uuid4().hex[:6]
     c = KafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False)
     c.commit({TopicPartition(topic, 0): OffsetAndMetadata(2, "", -1), TopicPartition(topic, 1): OffsetAndMetadata(5, "", -1)})
@@ -31,7 +30,7 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def test_lag_process_exports_the_gauge_and_stops_on_sigterm(kafka_bootstrap, new_topic):
+def test_lag_process_exports_the_gauge_and_stops_on_sigterm(kafka_bootstrap, new_topic, producer):
     """``strikewatch lag`` as a process: its /metrics shows the group's lag; SIGTERM ends it with 0."""
     import os
     import signal
@@ -41,10 +40,9 @@ def test_lag_process_exports_the_gauge_and_stops_on_sigterm(kafka_bootstrap, new
     import urllib.request
 
     topic = new_topic("lagproc")
-    p = KafkaProducer(bootstrap_servers=kafka_bootstrap)
     for i in range(7):
-        p.send(topic, value=b"x")
-    p.flush()
+        producer.send(topic, value=b"x")
+    producer.flush()
     group = "lagproc-" + uuid.uuid4().hex[:6]
     c = KafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False)
     c.commit({TopicPartition(topic, 0): OffsetAndMetadata(3, "", -1)})
