@@ -144,6 +144,8 @@ def run_load(bootstrap: str, sample: list[str], rate: float, seconds: float, out
             idle_deadline = time.perf_counter() + idle_s
     t_end = max(latencies.values()) if latencies else time.perf_counter()
     lat = sorted(latencies[a] - sent[a] for a in latencies)
+    # (seconds after the first send, latency) per article, for --latencies.
+    series = sorted((round(sent[a] - t_start, 3), round(latencies[a] - sent[a], 3)) for a in latencies)
     producer.close()
     consumer.close()
 
@@ -168,6 +170,7 @@ def run_load(bootstrap: str, sample: list[str], rate: float, seconds: float, out
         "output_articles_per_s": round(len(latencies) / span, 2) if span else None,
         "output_words_per_s": round(out_words / span, 1) if span else None,
         "input_words_per_s": round(in_words / span, 1) if span else None,
+        "series": series,
     }
 
 
@@ -184,6 +187,7 @@ def main(argv=None) -> int:
     ap.add_argument("--burst", type=int, default=2000, help="articles in the saturation run (0: skip)")
     ap.add_argument("--out-topic", default=topics.EVENTS.name)
     ap.add_argument("--runner", default="PrismRunner", choices=["PrismRunner", "FlinkRunner"])
+    ap.add_argument("--latencies", type=Path, help="write the steady run's (send time, latency) pairs here as JSON")
     ap.add_argument("pipeline_args", nargs="*", help="extra flags for strikewatch pipeline (after --)")
     args = ap.parse_args(argv)
     # Strike notes only, so every article produces an event and has a latency.
@@ -214,9 +218,13 @@ def main(argv=None) -> int:
                 break
         print(json.dumps({"startup_to_first_event_s": round(time.perf_counter() - t0, 1)}))
         steady = run_load(s.bootstrap_servers, sample, args.rate, args.seconds, args.out_topic)
+        series = steady.pop("series")
+        if args.latencies:
+            args.latencies.write_text(json.dumps(series))
         print(json.dumps({"steady": steady}))
         if args.burst:
             burst = run_load(s.bootstrap_servers, (sample * 10)[: args.burst], 0, 0, args.out_topic)
+            burst.pop("series")
             burst["ratio_to_bare_spacy"] = round(burst["input_words_per_s"] / bare, 3) if burst["input_words_per_s"] else None
             print(json.dumps({"saturation": burst}))
         rss = {"bench": round(peak_rss_mb(), 1), "pipeline": round(peak_rss_mb(proc.pid), 1)}
