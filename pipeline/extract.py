@@ -1,7 +1,8 @@
 """Stage 2: Articles -> strike and drone-attack Events (the thin Beam wrapper).
 
 The logic is in ``pipeline.extraction`` (pure functions over spaCy docs); this DoFn
-loads the model once per worker in ``setup()`` and runs it batched: articles of a bundle
+gets the model in ``setup()``, loaded once per worker process (``pipeline.worker_cache``),
+and runs it batched: articles of a bundle
 are buffered and sent through ``nlp.pipe`` together, flushed when the buffer reaches
 ``batch_size``, when its oldest article has waited ``MAX_BATCH_WAIT_S``, and at the end
 of the bundle.
@@ -13,6 +14,7 @@ Outputs: ``events`` (one Event per element) and ``dead_letters`` (stage
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 import apache_beam as beam
@@ -20,6 +22,8 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from strikewatch.metrics import LATENCY_BUCKETS_S, REGISTRY, CollectorRegistry, Counter, Histogram, SimpleNamespace
 from strikewatch.models import Article, DeadLetter
+
+from .worker_cache import per_process
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +57,10 @@ class _ExtractFn(beam.DoFn):
     def setup(self) -> None:
         from pipeline.extraction import load_nlp
 
-        self._nlp = load_nlp(self._model_name)
+        # One pipeline per worker process, used by one batch at a time: concurrent
+        # bundles would only take turns on the GIL inside spaCy, each finishing later,
+        # and a Language object is not documented as safe to share between threads.
+        self._nlp, self._nlp_lock = per_process(("spacy", self._model_name), lambda: (load_nlp(self._model_name), threading.Lock()))
 
     def start_bundle(self) -> None:
         self._buffer: list[tuple[Article, object, object]] = []
@@ -74,24 +81,11 @@ class _ExtractFn(beam.DoFn):
         yield from self._flush()
 
     def _flush(self):
-        from pipeline.extraction import extract_events
-
         batch, self._buffer = self._buffer, []
         if not batch:
             return
-        t0 = time.perf_counter()
-        try:
-            results = extract_events(self._nlp, [a for a, _, _ in batch], batch_size=self._batch_size)
-        except Exception:  # one bad article must not sink the batch: retry one by one
-            log.exception("batch extraction failed; retrying %d articles one by one", len(batch))
-            results = []
-            for article, _, _ in batch:
-                try:
-                    results.append(extract_events(self._nlp, [article], batch_size=1)[0])
-                except Exception as e:  # noqa: BLE001 - dead-letter whatever the extractor raised
-                    METRICS.dead.labels("extract_error").inc()
-                    results.append(DeadLetter.of(STAGE, "extract_error", e, article.to_bytes(), article.source))
-        METRICS.seconds.observe(time.perf_counter() - t0)
+        with self._nlp_lock:
+            results = self._extract([a for a, _, _ in batch])
         now = time.time()
         for (article, ts, window), events in zip(batch, results):
             if isinstance(events, DeadLetter):
@@ -103,6 +97,25 @@ class _ExtractFn(beam.DoFn):
                 if article.published_at is not None:
                     METRICS.lag.observe(max(0.0, now - article.published_at.timestamp()))
                 yield WindowedValue(ev, ts, [window])
+
+    def _extract(self, articles: list[Article]) -> list:
+        """Events of each article, or a DeadLetter where extraction raised."""
+        from pipeline.extraction import extract_events
+
+        t0 = time.perf_counter()
+        try:
+            results = extract_events(self._nlp, articles, batch_size=self._batch_size)
+        except Exception:  # one bad article must not sink the batch: retry one by one
+            log.exception("batch extraction failed; retrying %d articles one by one", len(articles))
+            results = []
+            for article in articles:
+                try:
+                    results.append(extract_events(self._nlp, [article], batch_size=1)[0])
+                except Exception as e:  # noqa: BLE001 - dead-letter whatever the extractor raised
+                    METRICS.dead.labels("extract_error").inc()
+                    results.append(DeadLetter.of(STAGE, "extract_error", e, article.to_bytes(), article.source))
+        METRICS.seconds.observe(time.perf_counter() - t0)
+        return results
 
 
 class ExtractEvents(beam.PTransform):

@@ -213,7 +213,10 @@ class _ClusterFn(beam.DoFn):
         self._similarity_kind = similarity
 
     def setup(self):
-        self._sim = load_embedder() if self._similarity_kind == "embeddings" else token_jaccard
+        from .worker_cache import per_process
+
+        # One model per worker process (pipeline/worker_cache.py says why).
+        self._sim = per_process(("embedder",), load_embedder) if self._similarity_kind == "embeddings" else token_jaccard
         self._clusterer = Clusterer(self._sim)
 
     def process(self, kv, timestamp=beam.DoFn.TimestampParam, open_state=beam.DoFn.StateParam(OPEN), expire=beam.DoFn.TimerParam(EXPIRE)):
