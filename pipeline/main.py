@@ -75,17 +75,9 @@ def _local_flink(runner: str, extra: list[str], settings: PipelineSettings) -> b
 
 def _stop_children(name: str) -> None:
     """SIGTERM this process's child processes called ``name`` and wait for them (bounded)."""
-    from pathlib import Path
-
     from strikewatch.stack import child_pids
 
-    pids = []
-    for pid in child_pids():
-        try:
-            if Path(f"/proc/{pid}/comm").read_text().strip() == name:
-                pids.append(pid)
-        except OSError:
-            continue
+    pids = child_pids(name=name)
     for pid in pids:
         try:
             os.kill(pid, signal.SIGTERM)

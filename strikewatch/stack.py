@@ -224,16 +224,24 @@ def stop_kafka(s: StackSettings) -> bool:
     return True
 
 
-def child_pids(pid: int | str = "self") -> list[int]:
-    """Live (not zombie) child processes of ``pid``, from /proc. Every thread's list:
-    a child started from another thread is listed only under that thread."""
+def child_pids(pid: int | str = "self", name: str | None = None) -> list[int]:
+    """Live (not zombie) child processes of ``pid``, from /proc, only those whose command
+    is ``name`` if given. Every thread's list: a child started from another thread is
+    listed only under that thread."""
     kids: set[int] = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             kids.update(int(c) for c in (task / "children").read_text().split())
         except OSError:  # the thread ended meanwhile
             continue
-    return sorted(k for k in kids if pid_alive(k))
+    return sorted(k for k in kids if pid_alive(k) and (name is None or _comm(k) == name))
+
+
+def _comm(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:  # exited meanwhile
+        return None
 
 
 def pid_alive(pid: int) -> bool:

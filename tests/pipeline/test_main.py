@@ -13,7 +13,6 @@ import sys
 import time
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -41,10 +40,6 @@ def _end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
         return c.end_offsets(parts)
     finally:
         c.close()
-
-
-def _children_named(pid: int, name: str) -> list[int]:
-    return [c for c in child_pids(pid) if Path(f"/proc/{c}/comm").read_text().strip() == name]
 
 
 def _consumer_from(bootstrap: str, topic: str, offsets: dict[TopicPartition, int]) -> KafkaConsumer:
@@ -107,7 +102,7 @@ def test_article_to_events_and_junk_to_dead_letters(kafka_bootstrap, pipeline_pr
     assert any(p.country == "Iraq" for p in strikes[0].places)
     assert [(d.stage, d.reason) for d in dead_letters] == [("pipeline.decode", "not_utf8")]
 
-    prism = _children_named(pipeline_process.pid, "prism")
+    prism = child_pids(pipeline_process.pid, name="prism")
     assert prism, "the job runs on a Prism job server started by the pipeline process"
     pipeline_process.send_signal(signal.SIGTERM)
     assert pipeline_process.wait(timeout=60) == 0
