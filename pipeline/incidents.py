@@ -97,13 +97,19 @@ def _incident_id(ev: Event) -> str:
     return "i_" + hashlib.blake2b(ev.id.encode(), digest_size=12).hexdigest()
 
 
+def source_of(ev: Event, seen_at: datetime) -> IncidentSource:
+    """The incident's record of one report, with the link to its article."""
+    return IncidentSource(event_id=ev.id, article_id=ev.article_id, source=ev.source, published_at=ev.article_published_at, seen_at=seen_at,
+                          url=ev.article_url, title=ev.article_title, outlet=ev.outlet)
+
+
 def new_incident(ev: Event, seen_at: datetime) -> Incident:
     sev, _ = severity(ev)
     pub = ev.article_published_at
     return Incident(
         id=_incident_id(ev), revision=0, event_type=ev.event_type, attacker=ev.attacker, targets=ev.targets, places=ev.places,
         time=ev.time, platforms=[p.name for p in ev.platforms], munitions=[m.name for m in ev.munitions], casualties=ev.casualties,
-        sources=[IncidentSource(event_id=ev.id, article_id=ev.article_id, source=ev.source, published_at=pub, seen_at=seen_at)],
+        sources=[source_of(ev, seen_at)],
         source_count=1, first_seen_at=seen_at, first_seen_latency_s=(seen_at - pub).total_seconds() if pub else None,
         changes=["new"], severity=sev, theatre=theatre_of(ev),
     )
@@ -114,7 +120,7 @@ def merge(inc: Incident, ev: Event, seen_at: datetime) -> Incident:
     changes = []
     sources = list(inc.sources)
     if all(s.article_id != ev.article_id for s in sources):
-        sources.append(IncidentSource(event_id=ev.id, article_id=ev.article_id, source=ev.source, published_at=ev.article_published_at, seen_at=seen_at))
+        sources.append(source_of(ev, seen_at))
         changes.append("source_added")
     cas = inc.casualties
     if ev.casualties.statement == "reported" and (ev.casualties.killed or 0, ev.casualties.injured or 0) != (cas.killed or 0, cas.injured or 0):

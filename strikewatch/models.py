@@ -25,7 +25,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, SecretStr  # noqa: F401
 
-SCHEMA_VERSION = 1
+# 2: Event gains ``extractor_version`` and the article's ``article_url``/``article_title``/
+# ``outlet``; IncidentSource gains ``url``/``title``/``outlet`` (links to the reporting
+# articles). Every added field is optional, so version-1 records still read.
+SCHEMA_VERSION = 2
 
 # Query parameters that only track the reader; dropping them makes two links to
 # one story canonicalise to one id. The list is the union of the common analytics
@@ -71,6 +74,15 @@ def _digest(*parts: str, size: int = 16) -> str:
 def article_id_for(url: str) -> str:
     """Stable article id: a hash of the canonical URL."""
     return "a_" + _digest(canonical_url(url))
+
+
+def outlet_of(url: str | None) -> str | None:
+    """The outlet an article came from, as its host without ``www.`` ("reuters.com")."""
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https"):
+        return None  # file://, replayed texts: no outlet
+    host = (parts.hostname or "").lower()
+    return (host[4:] if host.startswith("www.") else host) or None
 
 
 def content_hash(title: str, body: str) -> str:
@@ -249,6 +261,13 @@ class Event(Record):
     confidence: float = Field(ge=0.0, le=1.0, default=0.5)
     article_published_at: AwareDatetime | None = None
     extracted_at: AwareDatetime | None = None
+    # The reporting article, so an incident and its alerts can link to it (schema 2).
+    article_url: str | None = None
+    article_title: str | None = None
+    outlet: str | None = None
+    # Which extractor made this event ("<package version>+<model version>"): a
+    # re-extraction of the same article can be told from the first (schema 2).
+    extractor_version: str | None = None
 
     @staticmethod
     def make_id(article_id: str, event_type: str, anchor_start: int, anchor_end: int) -> str:
@@ -265,6 +284,10 @@ class IncidentSource(BaseModel):
     source: str
     published_at: AwareDatetime | None = None
     seen_at: AwareDatetime | None = None
+    # The article behind the report (schema 2; None in version-1 records).
+    url: str | None = None
+    title: str | None = None
+    outlet: str | None = None
 
 
 class Incident(Record):

@@ -17,7 +17,10 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from strikewatch.models import Article, Event, EventType, Modality
+from strikewatch.models import Article, Event, EventType, Modality, outlet_of
+
+# Bumped whenever extraction output can change for the same text; stored on every Event.
+EXTRACTOR_VERSION = "rules-1"
 
 # Pipes the extractor never reads: the lemmatizer (rules use surface forms).
 # Measured: excluding it is ~8 % faster with identical output.
@@ -69,8 +72,14 @@ def extract_events(nlp, articles: Sequence[Article], batch_size: int = 32) -> li
         if not events:
             other = _other_violence_event(article, doc)
             events = [other] if other else []
-        out.append(events)
+        out.append([with_article_links(ev, article) for ev in events])
     return out
+
+
+def with_article_links(ev: Event, article: Article) -> Event:
+    """The event with its article's link, title and outlet, and the extractor version."""
+    return ev.model_copy(update={"article_url": article.url, "article_title": article.title or None,
+                                 "outlet": outlet_of(article.canonical_url), "extractor_version": EXTRACTOR_VERSION})
 
 
 def article_from_text(text: str, url: str = "file://article", source: str = "file") -> Article:

@@ -5,7 +5,7 @@
 
 The file is plain text; a first line ``date YYYY-MM-DD`` gives the article's date,
 against which relative times ("early Monday") are resolved. Output: one JSON array of
-Event objects (schema ``deploy/schemas/event.v1.schema.json``), character offsets
+Event objects (schema ``deploy/schemas/event.v2.schema.json``), character offsets
 relative to the body after the date line.
 """
 

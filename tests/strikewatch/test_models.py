@@ -67,3 +67,25 @@ def test_committed_schemas_are_current(repo_root, tmp_path):
         committed = repo_root / "deploy" / "schemas" / p.name
         assert committed.exists(), f"{committed} missing"
         assert json.loads(committed.read_text()) == json.loads(p.read_text()), f"{p.name} is stale"
+
+
+def test_version_1_records_still_read():
+    """Schema 2 only added optional fields: a version-1 Event and Incident read, with the links unset."""
+    now = datetime(2021, 6, 28, tzinfo=timezone.utc)
+    ev = models.Event(id="e_1", article_id="a_1", event_type="air_strike", schema_version=1)
+    old = json.loads(ev.to_bytes())
+    for k in ("article_url", "article_title", "outlet", "extractor_version"):
+        old.pop(k)
+    back = models.Event.from_bytes(json.dumps(old))
+    assert back.schema_version == 1 and back.article_url is None and back.extractor_version is None
+    src = models.IncidentSource(event_id="e_1", article_id="a_1", source="s", seen_at=now)
+    inc = json.loads(models.Incident(id="i_1", event_type="air_strike", sources=[src], schema_version=1).to_bytes())
+    for s in inc["sources"]:
+        for k in ("url", "title", "outlet"):
+            s.pop(k)
+    assert models.Incident.from_bytes(json.dumps(inc)).sources[0].url is None
+
+
+def test_outlet_is_the_host_without_www():
+    assert models.outlet_of("https://www.reuters.com/world/x?utm=1") == "reuters.com"
+    assert models.outlet_of("file://article") is None
