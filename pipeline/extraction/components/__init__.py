@@ -1,0 +1,19 @@
+"""strikewatch's spaCy components, registered with ``@Language.factory`` on import.
+
+``PIPES`` is their order after the statistical pipes (``load_nlp`` adds them). Each
+writes one ``doc.spans`` group (``base.Keys``) and can run alone on ``nlp.make_doc``:
+
+    nlp = spacy.blank("en"); finder = nlp.add_pipe("strike_weapons")
+    doc = finder(nlp.make_doc("F-16s dropped 2,000-pound bombs"))
+    [s._.sw_weapon.name for s in doc.spans["sw_weapons"]]   # ['F-16', '2,000-pound bomb']
+"""
+
+from . import actors, attributions, casualties, cues, places, times, triggers, weapons  # noqa: F401  (registers the factories)
+from .base import Keys
+
+# Actors before places (places read the actors for the country context); triggers
+# before modality (which tags them).
+PIPES = ("strike_triggers", "strike_actors", "strike_weapons", "strike_places", "strike_times", "strike_casualties",
+         "strike_attributions", "strike_cues", "strike_modality")
+
+__all__ = ["Keys", "PIPES"]

@@ -1,0 +1,176 @@
+"""``strike_places``: where things happened -> ``doc.spans["sw_places"]``, and the
+countries the text is about -> ``doc._.sw_context``.
+
+Country context, strongest first: admin areas named in the text, then GPE/LOC entities,
+then where the named armed groups fight, then demonyms, then the home states of named
+state forces. It picks among same-named villages.
+
+Places, per sentence: spaCy GPE/LOC/FAC entities after a preposition, "in/near/outside
+(the town of) X" phrases and ACLED's bracketed names, geocoded in context. Skipped:
+whose-not-where ("US personnel in Iraq"), actor names, unknown acronyms, weekdays.
+A nationality adjective ("Iranian") locates only when nothing else in the sentence
+does (``span._.sw_demonym``). Label = precision; ``span._.sw_place`` is the ``Place``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from strikewatch.models import Place, Span as TextSpan
+
+from .. import lexicon
+from . import _geo
+from .actors import table as actor_table
+from .base import Keys, SpanIndex, char_span, sentences, set_group
+
+DIRECTIONS = r"(?:eastern|western|northern|southern|central|north|south|east|west|north-?eastern|north-?western|south-?eastern|south-?western)"
+_ARTICLES = r"(?:al|el|ad|ar|as|an|at|ash|az)"
+PLACE_PHRASE_RE = re.compile(
+    r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|inside|into|over|and|shelled|bombed|struck|targeted|"
+    r"pounded|hit|attacked|(?:north|south|east|west|north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+of)\s+(?:the\s+)?"
+    r"(?:(?:\w+\s+)?(?:village|town|city|area|areas|district|outskirts|vicinity|countryside|region|province|governorate|neighbou?rhood|camp|"
+    r"mountain|frontline|forest|valley|hill|road|limits)s?\s+of\s+)?"
+    r"(?P<name>(?:" + DIRECTIONS + r"\s+)?(?:" + _ARTICLES + r"[- ])?[A-Z][\w'’]+(?:[- –](?:(?:" + _ARTICLES
+    + r"|de|du|la|le|imeni|bin|ibn)[- ])?[A-Z][\w'’]+){0,3}(?:[- ]\d+(?:/\d+)?)?(?:\s+border(?:\s+(?:region|area))?)?)"
+)
+LOC_PREP_RE = re.compile(r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|inside|into|over|against|from|of the|"
+                         r"border|and)\s+(?:the\s+)?(?:\w+\s+){0,2}$", re.I)
+# A country name followed by one of these is whose forces/people/things they are,
+# not where the event happened ("US personnel in Iraq", "Iranian-backed militias").
+OWNER_NOUN_RE = re.compile(
+    r"\s*(?:personnel|troops|forces|military|bases?|diplomats|officials|soldiers|Air Force|warplanes|jets|drones?|-backed|-led|"
+    r"special (?:operations|forces)|units?|service ?members|servicemen|Navy|Army|Marines|embassy|citizens|commanders|aircraft|warships?|"
+    r"-made|-trained|-supplied)\b")
+DEMONYM_ADJ_RE = re.compile(r"[A-Z][a-z]+(?:an|i|ese|ish|ch)")
+ARABIC_ARTICLE_RE = re.compile(r"^" + _ARTICLES + r"[- ]", re.I)
+BRACKET_PLACE_RE = re.compile(r"\[(?P<name>[A-Z][^\[\]]{2,40})\]")
+CAPITALISED_RUN_RE = re.compile(r"[A-Z][\w'’-]+(?: (?:al-|el-)?[A-Z][\w'’-]+)*")
+PARENTHESES_RE = re.compile(r"\(([^()]{3,60})\)")
+NOT_PLACES = frozenset({
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "May", "June", "July",
+    "August", "September", "October", "November", "December", "The", "A", "An", "On", "In", "It", "This", "That", "These", "Mr", "Ms",
+    "OSCE", "SMM", "NAF", "GNA", "LNA", "Pentagon", "Congress", "Senate", "President", "Defense", "State", "Secretary", "General", "Air Force",
+})
+# Most specific first; unresolved names (villages GeoNames lacks) rank with towns,
+# before admin areas: ACLED's location is the village.
+PRECISION_RANK = {"point": 0, "city": 1, "unknown": 1, "admin1": 3, "border_region": 4, "region": 5, "country": 6}
+
+
+def country_context(doc: Doc) -> list[str]:
+    """ISO2 codes of the countries the text is about, strongest evidence first."""
+    text = doc.text
+    gpe: list[str] = []
+    norp: list[str] = []
+    for ent in doc.ents:
+        if ent.label_ in ("GPE", "NORP", "LOC"):
+            hit = _geo.country_of(ent.text)
+            bucket = gpe if ent.label_ != "NORP" else norp
+            if hit and hit[1] not in bucket:
+                bucket.append(hit[1])
+    actors = [s._.sw_actor for s in doc.spans.get(Keys.ACTORS, [])]
+    theatres = [lexicon.THEATRE.get(a.name) or (a.country if a.type in ("rebel", "militia_proxy", "terrorist") else None) for a in actors]
+    homes = [a.country for a in actors if a.country and a.type == "state_military"]
+    context = list(dict.fromkeys(c for c in gpe + theatres + norp + homes if c))
+    admin: list[str] = []
+
+    def add_admin(name: str, kinds: tuple[str, ...]) -> None:
+        a = _geo.alias(name)
+        if a and a["kind"] in kinds and a["iso"] and a["iso"] not in admin:
+            admin.append(a["iso"])
+
+    for m in PLACE_PHRASE_RE.finditer(text):
+        add_admin(m.group("name"), ("admin1", "place", "region"))
+    for m in CAPITALISED_RUN_RE.finditer(text):
+        add_admin(m.group(0), ("admin1", "region"))
+    for m in PARENTHESES_RE.finditer(text):
+        for part in m.group(1).split(","):
+            add_admin(part, ("admin1", "place", "region"))
+    return admin + [c for c in context if c not in admin]
+
+
+def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list[str]) -> list[tuple[Place, bool]]:
+    """(Place, is_demonym) of every place mention in one sentence, in text order.
+    ``ents``: the sentence's GPE/LOC/FAC entities as (start relative to it, text)."""
+    names: list[tuple[int, str]] = []
+    for pos, ent_text in ents:
+        # Only after a preposition: "The United States carried out", "Democrat of
+        # Virginia" are not where it happened.
+        if LOC_PREP_RE.search(text[max(0, pos - 40):pos]) and not re.search(r"\b(?:Democrat|Republican|Senator|Governor) of\s+$", text[max(0, pos - 30):pos]):
+            names.append((pos, ent_text))
+    for r in (BRACKET_PLACE_RE, PLACE_PHRASE_RE):
+        for m in r.finditer(text):
+            names.append((m.start("name"), m.group("name")))
+    g = actor_table()
+    out: list[tuple[Place, bool]] = []
+    seen_at: set[tuple[int, str]] = set()
+    for pos, name in sorted(names):
+        owner_noun = OWNER_NOUN_RE.match(text, pos + len(name))
+        raw, name = name, re.sub(r"^(?:the)\s+", "", name.strip(), flags=re.I).rstrip(".,;")
+        pos += max(0, raw.find(name))  # the mention's offsets are those of the name itself
+        key = _geo.norm(name)
+        demonym = bool(DEMONYM_ADJ_RE.fullmatch(ARABIC_ARTICLE_RE.sub("", name))) and _geo.demonym_iso(name) is not None
+        if owner_noun and not demonym:
+            continue  # "US personnel in Iraq", "US special operations units": whose, not where
+        if not key or (pos, key) in seen_at or name in NOT_PLACES or name.split()[0] in NOT_PLACES:
+            continue
+        if g.is_actor_name(name):
+            continue
+        if name.isupper() and len(name) <= 5 and _geo.geocode(name) is None:
+            continue  # an unknown acronym ("STC-controlled") is a group, not a place
+        seen_at.add((pos, key))
+        mention = TextSpan(text=name, start=base + pos, end=base + pos + len(name))
+        p = _geo.geocode(name, context=context, mention=mention)
+        if p is None and re.match(DIRECTIONS + r"\s+", name, re.I):
+            inner = _geo.geocode(re.sub("^" + DIRECTIONS + r"\s+", "", name, flags=re.I), context=context, mention=mention)
+            if inner is not None:
+                p = inner.model_copy(update={"name": name, "precision": "region" if inner.precision == "country" else inner.precision})
+        if p is None and all(_geo.country_of(w) for w in re.split(r"[-–\s]+", re.sub(r"\s+border.*$", "", name)) if w):
+            continue  # "Iraqi-Syrian" alone: demonyms, not a place
+        if p is None:
+            # An unknown capitalised name after "in/near": likely a village or district.
+            p = _geo.unresolved(name, context[0] if context else None, mention)
+        out.append((p, demonym))
+    # A nationality adjective locates only when nothing else does: "attacks on Iraqi
+    # bases" happened in Iraq, but "struck an Iranian weapons depot near Albu Kamal"
+    # happened in Syria.
+    if any(not d for _p, d in out):
+        out = [(p, d) for p, d in out if not d]
+    return out
+
+
+def rank_places(places: list[Place], sentence_text: str) -> list[Place]:
+    """Most specific first; ACLED's own bracketed name ("[Aqabat Thirah]") first of all."""
+    bracketed = {_geo.norm(m.group("name")) for m in BRACKET_PLACE_RE.finditer(sentence_text)}
+    return sorted(places, key=lambda p: (0 if _geo.norm(p.name) in bracketed else 1, PRECISION_RANK.get(p.precision, 9),
+                                         p.mention.start if p.mention else 0))
+
+
+class PlaceFinder:
+    def __init__(self, nlp: Language, name: str):
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        context = country_context(doc)
+        doc._.sw_context = context
+        ents = SpanIndex([e for e in doc.ents if e.label_ in ("GPE", "LOC", "FAC")])
+        spans = []
+        for sent in sentences(doc):
+            base = sent.start_char
+            sent_ents = [(e.start_char - base, e.text) for e in ents.within(base, sent.end_char) if e.end_char <= sent.end_char]
+            for place, demonym in find_places(sent.text, base, sent_ents, context):
+                m = place.mention
+                span = char_span(doc, m.start, m.end, label=place.precision) if m else None
+                if span is not None:
+                    span._.sw_place = place
+                    span._.sw_demonym = demonym
+                    spans.append(span)
+        set_group(doc, Keys.PLACES, spans)
+        return doc
+
+
+@Language.factory("strike_places", assigns=["doc.spans"], requires=["doc.spans"])
+def make_place_finder(nlp: Language, name: str) -> PlaceFinder:
+    return PlaceFinder(nlp, name)

@@ -1,0 +1,141 @@
+"""``strike_triggers`` and ``strike_modality``: the words that report a strike ->
+``doc.spans["sw_triggers"]``, and how each is asserted -> ``span._.sw_modality``.
+
+Triggers, per sentence: at most one per strike type (``patterns/triggers.jsonl``: air
+strike, drone strike, missile/rocket attack, shelling), label = the event type. Rules
+that make a strike word not a strike drop it: an exchange of fire is a clash, shelling
+words inside an IED or grenade report, "bombard" with an air strike is the air strike,
+missile with artillery is one shelling event. Sentences with no trigger but a reference
+to strikes already reported ("the strikes", "Monday's strike") get a trigger labelled
+``reference``; the assembly attaches it to the last strike of the article, if any.
+
+Modality (needs the parse): denied, negated (``neg`` on the trigger's verb),
+hypothetical (modal auxiliary, if-clause, plans), threatened, historical by wording
+("previous strikes"); else asserted. Historical by date is decided in the assembly,
+which knows the event's time.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from strikewatch.models import EventType, Modality
+
+from .. import lexicon
+from .base import Keys, char_span, sentences, set_group
+
+STRIKE_PRIORITY = (EventType.DRONE_STRIKE, EventType.AIR_STRIKE, EventType.MISSILE_ATTACK, EventType.SHELLING)
+REFERENCE = "reference"
+_GROUND = (EventType.SHELLING, EventType.MISSILE_ATTACK)
+_SHELL_WORDS = re.compile(r"\b(?:shell(?:ed|ing)|mortars?|artillery|rockets?)\b", re.I)
+_MODAL_AUX = frozenset({"will", "would", "could", "might", "may", "should", "shall"})
+_IF_CLAUSE = re.compile(r"\b(?:if|unless|whether)\b[^.;]*$", re.I)
+_PLANS = re.compile(r"\b(?:options?|plans? for|planning|planners|ordered the use of force|approved the strike)\b", re.I)
+_CARRIED_OUT = re.compile(r"\b(?:carried out|conducted|launched|struck|dropped)\b", re.I)
+_PAST_WORDING = re.compile(r"\b(?:previous|earlier) (?:strikes?|airstrikes?|attacks?)\b|\bThese previous\b|\b(?:had taken place|had been carried out)\b",
+                           re.I)
+
+
+def filter_kinds(kinds: Sequence[tuple[EventType, re.Match]], text: str, doc_text: str) -> list[tuple[EventType, re.Match]]:
+    """The triggers of one sentence that are strikes, by ACLED's distinctions."""
+    kinds = list(kinds)
+    if not kinds:
+        return []
+    ground = all(k in _GROUND for k, _ in kinds)
+    if ground and (lexicon.CLASH_RE.search(doc_text) or lexicon.TEAR_GAS_RE.search(text)):
+        return []
+    if ground and lexicon.IED_RE.search(text) and not _SHELL_WORDS.search(text):
+        return []  # shelling words inside an IED report are not a strike
+    if lexicon.GRENADE_RE.search(text) and all(k == EventType.MISSILE_ATTACK for k, _ in kinds):
+        return []
+    types = {k for k, _ in kinds}
+    if EventType.AIR_STRIKE in types and EventType.SHELLING in types and re.search(r"\bbombard", text, re.I):
+        kinds = [k for k in kinds if k[0] != EventType.SHELLING]
+    if EventType.MISSILE_ATTACK in types and EventType.SHELLING in types:
+        # "fired artillery and rockets" / "missile and artillery": ACLED codes one event.
+        kinds = [k for k in kinds if k[0] != EventType.MISSILE_ATTACK]
+    return kinds
+
+
+def strike_words(text: str) -> list[tuple[EventType, re.Match]]:
+    """The first match of each strike type's patterns in one sentence, strongest type first."""
+    kinds = []
+    for et in STRIKE_PRIORITY:
+        for r in lexicon.TRIGGER_RES[et.value]:
+            m = r.search(text)
+            if m:
+                kinds.append((et, m))
+                break
+    return kinds
+
+
+def linguistic_modality(sent: Span, trig_start: int, trig_end: int) -> Modality:
+    """Modality of the trigger at [trig_start, trig_end) (relative to the sentence)."""
+    text = sent.text
+    before = text[:trig_start]
+    if lexicon.DENIAL_RE.search(text[max(0, trig_start - 80): trig_end + 40]):
+        return Modality.DENIED
+    tok = next((tk for tk in sent if tk.idx - sent.start_char >= trig_start), None)
+    if tok is not None and tok.doc.has_annotation("DEP"):
+        head = tok
+        for _ in range(3):
+            if head.pos_ in ("VERB", "AUX") or head.head is head:
+                break
+            head = head.head
+        if any(c.dep_ == "neg" for c in head.children):
+            return Modality.NEGATED
+        if any(c.dep_ == "aux" and c.lower_ in _MODAL_AUX for c in head.children):
+            return Modality.HYPOTHETICAL
+    if _IF_CLAUSE.search(before) or re.match(r"\s*If\b", text):
+        return Modality.HYPOTHETICAL
+    if lexicon.THREAT_RE.search(text[max(0, trig_start - 60):trig_start]):
+        return Modality.THREATENED
+    if _PLANS.search(before) and not _CARRIED_OUT.search(text):
+        return Modality.HYPOTHETICAL
+    if _PAST_WORDING.search(text):
+        return Modality.HISTORICAL
+    return Modality.ASSERTED
+
+
+class TriggerFinder:
+    def __init__(self, nlp: Language, name: str):
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = []
+        for sent in sentences(doc):
+            base = sent.start_char
+            words = strike_words(sent.text)
+            for et, m in filter_kinds(words, sent.text, doc.text):
+                spans.append(char_span(doc, base + m.start(), base + m.end(), label=et.value))
+            if not words:
+                m = lexicon.WEAK_STRIKE_RE.search(sent.text)
+                if m:
+                    spans.append(char_span(doc, base + m.start(), base + m.end(), label=REFERENCE))
+        set_group(doc, Keys.TRIGGERS, spans)
+        return doc
+
+
+class ModalityTagger:
+    def __init__(self, nlp: Language, name: str):
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        for span in doc.spans.get(Keys.TRIGGERS, []):
+            sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
+            span._.sw_modality = linguistic_modality(sent, span.start_char - sent.start_char, span.end_char - sent.start_char)
+        return doc
+
+
+@Language.factory("strike_triggers", assigns=["doc.spans"])
+def make_trigger_finder(nlp: Language, name: str) -> TriggerFinder:
+    return TriggerFinder(nlp, name)
+
+
+@Language.factory("strike_modality", assigns=["span._.sw_modality"], requires=["doc.spans"])
+def make_modality_tagger(nlp: Language, name: str) -> ModalityTagger:
+    return ModalityTagger(nlp, name)

@@ -1,0 +1,207 @@
+"""Scoring on news text: full documents with event annotations, and general news.
+
+Used by ``strikewatch eval`` (``pipeline.extraction.evaluate``), which picks the scorer by
+the records' shape (``record_kind``):
+
+* **news documents** (``news_dev.jsonl``: ``text``, ``events``, ``has_strike``,
+  ``has_strike_uncertain``). Detection is per document: predicted positive = at least one
+  asserted strike event. It is scored twice: without the uncertain documents
+  (``detection``), and with them counted as negatives (``detection_uncertain_as_negative``).
+  Argument recall is over the gold strike events (types air_strike, drone_strike, missile,
+  shelling; WikiEvents' ``historical`` ones excluded) of the gold-positive documents, a
+  missed document counting as a miss: a role is recalled when some asserted strike event
+  of the document names one of the gold fillers (``filler_matches``). Fatalities accuracy
+  is over gold strike events with a number, in documents the system detected: some event
+  of the document reports that many killed (none = 0).
+* **general news** (``general_news.jsonl``: ``title``, ``text``, no labels, all
+  negatives): ``false_strike_events_per_1000`` = asserted strike events per 1,000
+  articles, and ``articles_with_strike_per_1000``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import datetime, timezone
+from typing import Iterable, Sequence
+
+from strikewatch.models import STRIKE_TYPES, Article, Event, Modality
+
+GOLD_STRIKE_TYPES = ("air_strike", "drone_strike", "missile", "shelling")
+ROLES = ("attacker", "target", "place", "weapon")
+# Words that carry no identity in a filler: determiners, generic military nouns. A
+# filler whose every word is one of these ("the forces") is matched whole.
+_GENERIC = frozenset(
+    "the a an of and or in on at to his her its their our this that these those some "
+    "force troop unit member people group men man".split()
+)
+_NORM = re.compile(r"[^\w]+")
+
+
+def record_kind(rec: dict) -> str:
+    """``news_doc``, ``general_news`` or ``acled`` from a record's fields."""
+    if "events" in rec and "has_strike" in rec:
+        return "news_doc"
+    if "sub_event_type" in rec:
+        return "acled"
+    if "text" in rec and "title" in rec:
+        return "general_news"
+    raise ValueError(f"unknown record shape: fields {sorted(rec)[:8]}")
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in _NORM.sub(" ", text.lower().replace("’", "'").replace("'s", "")).split() if t]
+
+
+def filler_matches(gold: str, predicted: Iterable[str]) -> bool:
+    """A gold filler is named by a predicted string when, once case, punctuation, plurals
+    and possessives are folded, every content word of the shorter is among the longer's
+    ("NATIONAL GUARD UNITS" ~ "the National Guard", "MORTAR" ~ "mortars"). Generic words
+    ("forces", "units") count only when a filler has nothing else."""
+    g = [_singular(t) for t in _tokens(gold)]
+    gc = [t for t in g if t not in _GENERIC] or g
+    if not gc:
+        return False
+    for p in predicted:
+        q = [_singular(t) for t in _tokens(p)]
+        qc = [t for t in q if t not in _GENERIC] or q
+        if not qc:
+            continue
+        short, long_ = (gc, qc) if len(gc) <= len(qc) else (qc, gc)
+        if set(short) <= set(long_):
+            return True
+    return False
+
+
+def _singular(t: str) -> str:
+    if len(t) > 4 and t.endswith("ies"):
+        return t[:-3] + "y"
+    if len(t) > 3 and t.endswith("s") and not t.endswith("ss"):
+        return t[:-1]
+    return t
+
+
+def predicted_fillers(events: Sequence[Event]) -> dict[str, list[str]]:
+    """Every string the events give for each role: canonical names and mention texts."""
+    out: dict[str, list[str]] = {r: [] for r in ROLES}
+    for ev in events:
+        if ev.attacker:
+            out["attacker"] += [ev.attacker.name, *(m.text for m in ev.attacker.mentions)]
+        for t in ev.targets:
+            out["target"] += [t.name, *(m.text for m in t.mentions)]
+        for p in ev.places:
+            out["place"] += [x for x in (p.name, p.country, p.admin1, p.mention.text if p.mention else None) if x]
+        for w in [*ev.platforms, *ev.munitions]:
+            out["weapon"] += [x for x in (w.name, w.category, w.mention.text if w.mention else None) if x]
+    return out
+
+
+def asserted_strikes(events: Iterable[Event]) -> list[Event]:
+    return [e for e in events if e.event_type in STRIKE_TYPES and e.modality == Modality.ASSERTED]
+
+
+def gold_strike_events(rec: dict) -> list[dict]:
+    return [e for e in rec.get("events") or [] if e.get("type") in GOLD_STRIKE_TYPES and e.get("modality") != "historical"]
+
+
+def news_article(rec: dict) -> Article:
+    published = None
+    if rec.get("article_date"):
+        published = datetime.fromisoformat(rec["article_date"]).replace(tzinfo=timezone.utc)
+    return Article.new(f"https://news.invalid/{rec['id']}", title=rec.get("title") or "", body=rec.get("text") or "",
+                       published_at=published, source=source_of(rec))
+
+
+def general_article(rec: dict) -> Article:
+    published = datetime.fromisoformat(rec["published_at"]) if rec.get("published_at") else None
+    if published is not None and published.tzinfo is None:
+        published = published.replace(tzinfo=timezone.utc)  # a publisher date without offset: read as UTC
+    return Article.new(f"https://general.invalid/{rec['id']}", title=rec.get("title") or "", body=rec.get("text") or "",
+                       published_at=published, source=source_of(rec))
+
+
+def source_of(rec: dict) -> str:
+    """A short per-source name: the dataset part of the id ("muc4", "wikievents", "bbc", "fundus")."""
+    return str(rec.get("id", "?")).split(":", 1)[0]
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r) if p + r else 0.0, 4),
+            "tp": tp, "fp": fp, "fn": fn}
+
+
+def score_news_docs(records: Sequence[dict], predictions: Sequence[Sequence[Event]]) -> tuple[dict, dict[str, dict]]:
+    """Summary over all documents, and the same per source."""
+    groups: dict[str, list[tuple[dict, Sequence[Event]]]] = defaultdict(list)
+    for rec, evs in zip(records, predictions, strict=True):
+        groups["all"].append((rec, evs))
+        groups[source_of(rec)].append((rec, evs))
+    out = {k: _score_docs(v) for k, v in groups.items()}
+    return out.pop("all"), out
+
+
+def _score_docs(pairs: Sequence[tuple[dict, Sequence[Event]]]) -> dict:
+    c = defaultdict(int)
+    role_hit, role_n = defaultdict(int), defaultdict(int)
+    fat_ok = fat_n = 0
+    for rec, evs in pairs:
+        strikes = asserted_strikes(evs)
+        pred = bool(strikes)
+        gold = bool(rec.get("has_strike"))
+        uncertain = bool(rec.get("has_strike_uncertain")) and not gold
+        outcome = ("tp" if pred else "fn") if gold else ("fp" if pred else "tn")
+        c[("u_" if uncertain else "") + outcome] += 1
+        if not gold:
+            continue
+        fillers = predicted_fillers(strikes)
+        for ge in gold_strike_events(rec):
+            for role in ROLES:
+                golds = ge.get("instrument" if role == "weapon" else role) or []
+                if golds:
+                    role_n[role] += 1
+                    role_hit[role] += int(any(filler_matches(g, fillers[role]) for g in golds))
+            if pred and ge.get("fatalities") is not None:
+                fat_n += 1
+                fat_ok += int(any((e.casualties.killed or 0) == int(ge["fatalities"]) for e in strikes))
+    summary = {
+        "n": len(pairs), "n_uncertain": c["u_fp"] + c["u_tn"],
+        "detection": _prf(c["tp"], c["fp"], c["fn"]),
+        "detection_uncertain_as_negative": _prf(c["tp"], c["fp"] + c["u_fp"], c["fn"]),
+    }
+    for role in ROLES:
+        summary[f"{role}_recall"] = round(role_hit[role] / role_n[role], 4) if role_n[role] else None
+        summary[f"{role}_n"] = role_n[role]
+    summary["fatalities_accuracy"] = round(fat_ok / fat_n, 4) if fat_n else None
+    summary["fatalities_n"] = fat_n
+    return summary
+
+
+def score_general(records: Sequence[dict], predictions: Sequence[Sequence[Event]]) -> tuple[dict, dict[str, dict]]:
+    groups: dict[str, list[Sequence[Event]]] = defaultdict(list)
+    for rec, evs in zip(records, predictions, strict=True):
+        groups["all"].append(evs)
+        groups[source_of(rec)].append(evs)
+
+    def one(preds: list[Sequence[Event]]) -> dict:
+        n = len(preds)
+        events = sum(len(asserted_strikes(e)) for e in preds)
+        articles = sum(1 for e in preds if asserted_strikes(e))
+        return {"n": n, "false_strike_events_per_1000": round(1000 * events / n, 2) if n else 0.0,
+                "articles_with_strike_per_1000": round(1000 * articles / n, 2) if n else 0.0,
+                "false_strike_events": events, "articles_with_strike": articles}
+
+    out = {k: one(v) for k, v in groups.items()}
+    return out.pop("all"), out
+
+
+def false_positives(records: Sequence[dict], predictions: Sequence[Sequence[Event]]) -> list[tuple[str, list[str]]]:
+    """(record id, evidence texts) of every record with an asserted strike event that is not
+    a gold positive: for reading errors (``--errors``)."""
+    out = []
+    for rec, evs in zip(records, predictions):
+        strikes = asserted_strikes(evs)
+        if strikes and not rec.get("has_strike"):
+            out.append((rec["id"], [s.text[:200] for e in strikes for s in e.evidence[:1]]))
+    return out

@@ -1,0 +1,570 @@
+"""Spans -> Events: the assembly, as short pure functions over a processed doc.
+
+The components (``pipeline.extraction.components``) have written ``doc.spans``:
+triggers (with modality), actors, weapons, places, times, casualties, attributions,
+de-escalation cues and attacker/target roles. Here:
+
+1. **Mentions.** Each trigger of a sentence becomes a ``Mention`` with the sentence's
+   attributes: the attacker and targets (syntactic roles of the trigger when the parse
+   gives them, else position and prepositions around it), the places and times nearest
+   it, weapons, counts, casualties, attributions.
+2. **Continuation.** A sentence right after a strike sentence that has no trigger of
+   its own adds its weapons, counts, casualties and cues to that strike ("The
+   fighter-bombers dropped 500-pound bombs ...").
+3. **Merge.** Mentions of one type and modality whose times and places are compatible
+   are one real-world strike; references back ("the strikes") join the last one.
+4. **Provocation.** A state strike on an actor that the article also reports as
+   attacking (drone/missile/rocket) the striking state gets ``provoked_by`` links.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
+
+from spacy.tokens import Doc, Span as DocSpan
+
+from strikewatch.models import (
+    Actor, Article, Attribution, Casualties, Event, EventTime, EventType, Modality, Place, Span, Weapon,
+)
+
+from . import lexicon
+from .components import _geo
+from .components.base import Keys, SpanIndex, sentences, text_span
+from .components.places import PRECISION_RANK, rank_places
+from .components.triggers import REFERENCE, filter_kinds
+
+# A mention whose time ends this many days before the article date is background,
+# not news. 30 days: "in recent weeks"/"since April" reports (ongoing campaigns the
+# article is about) stay events; "in late February" in a June article is history.
+HISTORICAL_AFTER_DAYS = 30
+# Two mentions merge only if their dates are at most this many days apart (a strike
+# reported as "early Monday" and "on Sunday night" US time is one strike).
+MERGE_MAX_DAYS = 1
+# Sentences after a strike sentence that can still add its weapons and casualties
+# ("The fighter-bombers dropped ...", "There were no immediate reports of casualties"):
+# 3 covers a lead paragraph split by the quote of who said so.
+CONTINUATION_SENTENCES = 3
+
+ACLED_SUBTYPE = {
+    EventType.AIR_STRIKE: "Air/drone strike", EventType.DRONE_STRIKE: "Air/drone strike",
+    EventType.MISSILE_ATTACK: "Shelling/artillery/missile attack", EventType.SHELLING: "Shelling/artillery/missile attack",
+    EventType.OTHER_VIOLENCE: "Armed clash",
+}
+# CAMEO: 195 employ aerial weapons; 194 fight with artillery and tanks; 190 other force.
+CAMEO = {EventType.AIR_STRIKE: "195", EventType.DRONE_STRIKE: "195", EventType.MISSILE_ATTACK: "194", EventType.SHELLING: "194",
+         EventType.OTHER_VIOLENCE: "190"}
+
+TARGET_KIND_RES = [
+    ("facility", re.compile(r"\b(?:facilit(?:y|ies)|sites?|depots?|warehouses?|storage|structures?|buildings?|headquarters|compound|ammunition|"
+                            r"weapons? (?:store|cache)s?|launch(?:ing)? (?:site|pad)s?|factory|plant)\b", re.I)),
+    ("base", re.compile(r"\b(?:bases?|air ?base|airport|airfield|garrison|military post|checkpoint|outpost)\b", re.I)),
+    ("convoy", re.compile(r"\bconvoys?\b", re.I)),
+    ("vehicle", re.compile(r"\b(?:vehicles?|trucks?|tanks?|motorbikes?|pick-?ups?|tricycles?|boats?)\b", re.I)),
+    ("personnel", re.compile(r"\b(?:personnel|troops|soldiers|fighters|militants|positions|members|gunmen|diplomats)\b", re.I)),
+    ("civilian", re.compile(r"\b(?:civilians?|residential|village(?:s|rs)?|homes?|houses?|market|school|hospital)\b", re.I)),
+    ("infrastructure", re.compile(r"\b(?:power (?:plant|station)|bridge|port|oil (?:field|facility)|pipeline|grid)\b", re.I)),
+]
+TARGET_COUNT_RE = re.compile(r"\b(?P<n>\d+|two|three|four|five|six|seven|eight|nine|ten)\s+(?:\w+\s+)?"
+                             r"(?:targets|sites|facilities|structures|locations|positions|buildings)\b", re.I)
+STRIKE_COUNT_RE = re.compile(r"\b(?P<n>\d+|two|three|four|five|six|seven|eight|nine|ten|a series of)\s+(?:\w+\s+)?"
+                             r"(?:air ?strikes|airstrikes|raids|strikes|drone strikes|sorties)\b", re.I)
+TIMES_RE = re.compile(r"\b(?:at least\s+)?(?P<n>\d+|two|three|four|five|six|seven|eight|nine|ten)\s+times\b", re.I)
+_TARGET_PREP_BEFORE = re.compile(r"\b(?:against|on|targeting|at)\s+(?:\w+\s+){0,4}$", re.I)
+_TARGET_PREP_BETWEEN = re.compile(r"\b(?:on|against|targeting|at|targeted|hit(?:ting)?|struck|striking)\b", re.I)
+_BY_BEFORE = re.compile(r"\b(?:by|from)\s+(?:\w+\s+){0,4}$", re.I)
+_USED_BY_BEFORE = re.compile(r"\b(?:used|owned|operated|controlled|run|held|backed|supported|claimed|reported|built|made)\s+(?:\w+\s+)?by\s+"
+                             r"(?:\w+\s+){0,4}$", re.I)
+_BACK_REFERENCE = re.compile(r"\b(?:these|those|the|this|latest|recent|set of)\s+(?:\w+\s+)?$", re.I)
+_US_PERSONNEL = re.compile(r"\b(?:US|U\.S\.|American)\s+(?:personnel|troops|forces|bases?|diplomats)\b")
+_US = re.compile(r"\bUnited States\b|\bU\.?S\.?\b")
+GENERIC_WARPLANES = ("warplane", "fighter jet", "fighter-bomber")
+TIME_ORDER = {"hour": 0, "part_of_day": 1, "day": 2, "week": 3, "month": 4, "year": 5, "unknown": 6}
+
+
+@dataclass
+class Mention:
+    type: EventType
+    sent: Span
+    trigger: Span
+    modality: Modality
+    attacker: Actor | None = None
+    targets: list[Actor] = field(default_factory=list)
+    target_kinds: list[str] = field(default_factory=list)
+    places: list[Place] = field(default_factory=list)
+    time: EventTime | None = None
+    platforms: list[Weapon] = field(default_factory=list)
+    munitions: list[Weapon] = field(default_factory=list)
+    strike_count: int | None = None
+    target_count: int | None = None
+    casualties: Casualties | None = None
+    attributions: list[Attribution] = field(default_factory=list)
+    cues: list[Span] = field(default_factory=list)
+    extra_evidence: list[Span] = field(default_factory=list)
+    weak: bool = False  # "the strikes": a reference to a strike already reported
+    p_event: float | None = None  # the relevance model's probability that this reports a strike
+
+
+@dataclass
+class SentenceView:
+    """Everything the components found in one sentence."""
+
+    sent: DocSpan
+    triggers: list[DocSpan]
+    actors: list[tuple[int, Actor]]  # (start relative to the sentence, actor)
+    places: list[Place]
+    times: list[EventTime]
+    platforms: list[Weapon]
+    munitions: list[Weapon]
+    casualties: Casualties | None
+    attributions: list[Attribution]
+    cues: list[Span]
+    roles: dict[int, dict[str, list[Actor]]]  # trigger start char -> {"attacker": [...], "target": [...]}
+
+    @property
+    def text(self) -> str:
+        return self.sent.text
+
+    @property
+    def base(self) -> int:
+        return self.sent.start_char
+
+    @property
+    def span(self) -> Span:
+        return text_span(self.sent.text, 0, len(self.sent.text), self.sent.start_char)
+
+
+class DocView:
+    """Span lookups per sentence over a processed doc."""
+
+    def __init__(self, doc: Doc):
+        self.doc = doc
+        self._idx = {k: SpanIndex(doc.spans[k]) if k in doc.spans else SpanIndex([]) for k in
+                     (Keys.TRIGGERS, Keys.ACTORS, Keys.WEAPONS, Keys.PLACES, Keys.TIMES, Keys.CASUALTIES, Keys.ATTRIBUTIONS, Keys.CUES,
+                      Keys.ROLES)}
+
+    def sentence(self, sent: DocSpan) -> SentenceView:
+        s, e, base = sent.start_char, sent.end_char, sent.start_char
+
+        def within(key):
+            return [x for x in self._idx[key].within(s, e) if x.end_char <= e]
+
+        weapons = [x._.sw_weapon for x in within(Keys.WEAPONS)]
+        cas = [x._.sw_casualties for x in within(Keys.CASUALTIES)]
+        roles: dict[int, dict[str, list[Actor]]] = {}
+        for r in within(Keys.ROLES):
+            roles.setdefault(r._.sw_trigger_start, {"attacker": [], "target": []})[r.label_].append(r._.sw_actor)
+        return SentenceView(
+            sent=sent, triggers=within(Keys.TRIGGERS),
+            actors=[(x._.sw_actor.mentions[0].start - base, x._.sw_actor) for x in within(Keys.ACTORS)],
+            places=[x._.sw_place for x in within(Keys.PLACES)],
+            times=[x._.sw_time for x in within(Keys.TIMES)],
+            platforms=[w for w in weapons if w.kind == "platform"], munitions=[w for w in weapons if w.kind == "munition"],
+            casualties=cas[0] if cas else None, attributions=[x._.sw_attribution for x in within(Keys.ATTRIBUTIONS)],
+            cues=[text_span(self.doc.text, x.start_char, x.end_char) for x in within(Keys.CUES)], roles=roles,
+        )
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def target_kinds(text: str) -> list[str]:
+    return [k for k, r in TARGET_KIND_RES if r.search(text)]
+
+
+def _count(regex: re.Pattern, text: str) -> int | None:
+    return max((lexicon.number(m.group("n")) or 0 for m in regex.finditer(text)), default=0) or None
+
+
+def strike_count(text: str) -> int | None:
+    sc = None
+    for m in STRIKE_COUNT_RE.finditer(text):
+        sc = lexicon.number(m.group("n")) if m.group("n") != "a series of" else None
+    tm = TIMES_RE.search(text)
+    if sc is None and tm:
+        sc = lexicon.number(tm.group("n"))
+    return sc
+
+
+def unique_places(places) -> list[Place]:
+    """First mention of each place name, order kept."""
+    seen: set[str] = set()
+    out = []
+    for p in places:
+        key = _geo.norm(p.name)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def best_time(times: list[EventTime]) -> EventTime | None:
+    """The most precise time; a bare clock time takes its day from the dated expression next to it."""
+    if not times:
+        return None
+    dated = [t for t in times if t.date is not None]
+    best = min(times, key=lambda t: TIME_ORDER[t.precision])
+    if best.precision == "hour" and dated:
+        day = min(dated, key=lambda t: TIME_ORDER[t.precision])
+        if day.date != best.date and best.start is not None:
+            shift = datetime.combine(day.date, datetime.min.time(), tzinfo=timezone.utc) - datetime.combine(best.date, datetime.min.time(), tzinfo=timezone.utc)
+            best = best.model_copy(update={"date": day.date, "start": best.start + shift, "end": best.end + shift if best.end else None})
+    return best
+
+
+def dated_modality(mod: Modality, t: EventTime | None, ref: date | None) -> Modality:
+    """An asserted mention whose time ended over ``HISTORICAL_AFTER_DAYS`` before the article is history."""
+    if mod != Modality.ASSERTED or t is None or ref is None:
+        return mod
+    end = t.end.date() if t.end else t.date
+    return Modality.HISTORICAL if end is not None and (ref - end).days > HISTORICAL_AFTER_DAYS else mod
+
+
+def _weapons_for(et: EventType, platforms: list[Weapon], munitions: list[Weapon]) -> tuple[list[Weapon], list[Weapon]]:
+    """Drones belong to drone strikes, aircraft to air strikes; drone strikes drop no bombs."""
+    drone = et == EventType.DRONE_STRIKE
+    plats = [p for p in platforms if (p.category == "uav") == drone or not drone and p.category != "uav"]
+    return plats, (munitions if not drone else [])
+
+
+# --------------------------------------------------------------------------- attacker and targets
+
+
+def positional_roles(sv: SentenceView, trig_s: int, trig_e: int) -> tuple[Actor | None, list[Actor]]:
+    """Attacker and targets by position and prepositions: the nearest armed actor before
+    the trigger attacks ("8 Taliban militants were killed by Afghan military airstrikes":
+    Afghanistan); actors after "on/against/targeting" are targets; "by X" after the
+    trigger is the attacker unless X only used or owned the target."""
+    text = sv.text
+    attacker = None
+    targets: list[Actor] = []
+    before = [(pos, a) for pos, a in sv.actors if pos < trig_s and a.type != "unknown" and not _TARGET_PREP_BEFORE.search(text[:pos])]
+    if before:
+        attacker = before[-1][1]
+    for pos, actor in sv.actors:
+        is_target = pos > trig_s and _TARGET_PREP_BETWEEN.search(text[trig_s:pos]) is not None
+        if pos < trig_s and _TARGET_PREP_BEFORE.search(text[:pos]):
+            is_target = True
+        if pos > trig_s and pos - trig_e < 60 and _BY_BEFORE.search(text[:pos]) and not _USED_BY_BEFORE.search(text[:pos]):
+            attacker = attacker or actor
+            continue
+        if is_target:
+            targets.append(actor)
+        elif attacker is None and pos < trig_s + 40 and actor.type != "unknown":
+            attacker = actor
+    return attacker, targets
+
+
+def sentence_roles(sv: SentenceView, et: EventType, trig: DocSpan, kinds: list[tuple[EventType, DocSpan]]) -> tuple[Actor | None, list[Actor]]:
+    base = sv.base
+    trig_s, trig_e = trig.start_char - base, trig.end_char - base
+    attacker, targets = positional_roles(sv, trig_s, trig_e)
+    syn = sv.roles.get(trig.start_char)
+    if syn:
+        # The parse's agent and patient of the strike verb win where they name someone.
+        if syn["attacker"]:
+            attacker = syn["attacker"][0]
+        known = {t.name for t in targets}
+        targets = targets + [t for t in syn["target"] if t.name not in known and (attacker is None or t.name != attacker.name)]
+    text = sv.text
+    if et == EventType.DRONE_STRIKE and any(k == EventType.AIR_STRIKE for k, _ in kinds):
+        # "airstrikes against militias that carried out drone strikes against US personnel"
+        mil = [a for a in targets if a.type in ("militia_proxy", "rebel", "terrorist")]
+        if mil:
+            attacker = mil[0]
+            targets = [a for _, a in sv.actors if a.type == "state_military" and a is not attacker and a.name != "United States"]
+            us = _US_PERSONNEL.search(text[trig_s:])
+            if us:
+                targets = [Actor(name="United States", type="state_military", country="US",
+                                 mentions=[text_span(text, trig_s + us.start(), trig_s + us.end(), base)])]
+    if et == EventType.AIR_STRIKE and attacker is None:
+        us = _US.search(text[:trig_s])
+        if us:
+            attacker = Actor(name="United States", type="state_military", country="US", mentions=[text_span(text, us.start(), us.end(), base)])
+    if attacker is not None:
+        targets = [a for a in targets if a.name != attacker.name]
+    return attacker, targets
+
+
+# --------------------------------------------------------------------------- mentions
+
+
+def sentence_mentions(view: DocView, sv: SentenceView, ref: date | None, carry: dict, last_type: EventType | None,
+                      reported: frozenset) -> list[Mention]:
+    text, base = sv.text, sv.base
+    kinds = [(EventType(t.label_), t) for t in sv.triggers if t.label_ != REFERENCE]
+    weak = False
+    if not kinds and last_type is not None:
+        refs = [t for t in sv.triggers if t.label_ == REFERENCE]
+        if refs:
+            kinds = filter_kinds([(last_type, refs[0])], text, view.doc.text)
+            weak = True
+    if not kinds:
+        return []
+    trig_pos = [t.start_char - base for _, t in kinds]
+
+    def owner(pos: int) -> int:
+        return min(range(len(trig_pos)), key=lambda i: abs(trig_pos[i] - pos))
+
+    places_all = sv.places if len(kinds) > 1 else unique_places(sv.places)
+    tc, sc = _count(TARGET_COUNT_RE, text), strike_count(text)
+    out = []
+    for k_i, (et, trig) in enumerate(kinds):
+        trig_s, trig_e = trig.start_char - base, trig.end_char - base
+        # With two kinds of attack in one sentence, each takes the times and places nearest its own trigger.
+        my_times = [t for t in sv.times if owner(t.expression.start - base) == k_i]
+        t_best = best_time(my_times)
+        my_places = rank_places(unique_places(p for p in places_all if p.mention is None or owner(p.mention.start - base) == k_i)
+                                if len(kinds) > 1 else places_all, text)
+        kinds_t = target_kinds(re.sub(r"civilian casualties", "", text[trig_s:], flags=re.I))
+        mod = dated_modality(trig._.sw_modality or Modality.ASSERTED, t_best, ref)
+        # "these airstrikes", "the latest strikes" with no time of their own refer back to a strike already reported.
+        is_weak = weak or ((last_type == et or et in reported) and not my_times and _BACK_REFERENCE.search(text[:trig_s]) is not None)
+        attacker, targets = sentence_roles(sv, et, trig, kinds)
+        plats, muns = _weapons_for(et, sv.platforms, sv.munitions)
+        out.append(Mention(
+            type=et, sent=sv.span, trigger=text_span(text, trig_s, trig_e, base), modality=mod, attacker=attacker, targets=targets,
+            target_kinds=kinds_t, places=my_places, time=t_best or (carry.get(et) if mod == Modality.ASSERTED else None), weak=is_weak,
+            platforms=plats, munitions=muns, strike_count=sc, target_count=tc, casualties=sv.casualties, attributions=sv.attributions,
+            cues=sv.cues, p_event=trig._.sw_p_event,
+        ))
+    return out
+
+
+def continue_mention(m: Mention, sv: SentenceView) -> None:
+    """A sentence right after a strike sentence with no trigger of its own adds its
+    weapons, counts, casualties and cues to that strike."""
+    added = False
+    drone = m.type == EventType.DRONE_STRIKE
+    for p in sv.platforms:
+        if (p.category == "uav") == drone and all(p.name != q.name for q in m.platforms):
+            m.platforms.append(p)
+            added = True
+    if not drone:
+        for w in sv.munitions:
+            if all(w.name != q.name for q in m.munitions):
+                m.munitions.append(w)
+                added = True
+    tc = _count(TARGET_COUNT_RE, sv.text)
+    if tc and (m.target_count or 0) < tc:
+        m.target_count = tc
+        added = True
+    if m.modality == Modality.HISTORICAL and m.extra_evidence:
+        return  # background: only the one sentence right after it belongs to it
+    if not drone:
+        for _pos, actor in sv.actors:
+            if (actor.type in ("militia_proxy", "rebel", "terrorist") and all(actor.name != t.name for t in m.targets)
+                    and (m.attacker is None or actor.name != m.attacker.name)):
+                m.targets.append(actor)
+                added = True
+    if sv.casualties is not None and m.casualties is None and m.modality == Modality.ASSERTED:
+        m.casualties = sv.casualties
+        added = True
+    if sv.cues:
+        m.cues.extend(sv.cues)
+        added = True
+    if added:
+        m.attributions.extend(sv.attributions)
+        m.extra_evidence.append(sv.span)
+
+
+# --------------------------------------------------------------------------- mentions -> events
+
+
+def compatible(a: Mention, b: Mention) -> bool:
+    """Could two mentions report one real-world strike?"""
+    if a.type != b.type or (a.modality == Modality.HISTORICAL) != (b.modality == Modality.HISTORICAL):
+        return False
+    fine = ("hour", "part_of_day", "day")
+    if (a.time and b.time and a.time.date and b.time.date and a.time.precision in fine and b.time.precision in fine
+            and abs((a.time.date - b.time.date).days) > MERGE_MAX_DAYS):
+        return False
+    if a.attacker and b.attacker and a.attacker.name != b.attacker.name and a.attacker.type == b.attacker.type == "state_military":
+        return False
+    ca = {p.country_code for p in a.places if p.country_code}
+    cb = {p.country_code for p in b.places if p.country_code}
+    return not (ca and cb and not ca & cb)
+
+
+def merge_actor_lists(lists: list[list[Actor]]) -> list[Actor]:
+    out: dict[str, Actor] = {}
+    for lst in lists:
+        for a in lst:
+            if a.name in out:
+                prev = out[a.name]
+                out[a.name] = prev.model_copy(update={"mentions": prev.mentions + a.mentions, "sponsor": prev.sponsor or a.sponsor})
+            else:
+                out[a.name] = a
+    # A generic "X-backed militias" is dropped when named militias are there.
+    if any(a.type == "militia_proxy" for a in out.values() if not a.name.endswith("-backed militias")):
+        out = {k: v for k, v in out.items() if not k.endswith("-backed militias")}
+    return list(out.values())
+
+
+def group_attacker(group: list[Mention]) -> Actor | None:
+    """Most frequent attacker of the group, state forces counted double (named over generic)."""
+    attackers = [m.attacker for m in group if m.attacker]
+    if not attackers:
+        return None
+    counts: dict[str, int] = {}
+    for a in attackers:
+        counts[a.name] = counts.get(a.name, 0) + (2 if a.type == "state_military" else 1)
+    best = max(counts, key=counts.get)
+    return merge_actor_lists([[a for a in attackers if a.name == best]])[0]
+
+
+def group_places(group: list[Mention], attacker: Actor | None, targets: list[Actor], context: list[str]) -> list[Place]:
+    places: list[Place] = []
+    seen = set()
+    for m in group:
+        for p in m.places:
+            if (p.name, p.country_code) not in seen:
+                seen.add((p.name, p.country_code))
+                places.append(p)
+    if attacker is not None and attacker.country and [p for p in places if p.country_code != attacker.country]:
+        # The striking state's own country is rarely where its strike lands.
+        places = [p for p in places if not (p.country_code == attacker.country and p.precision == "country")]
+    state_targets = {a.country for a in targets if a.type == "state_military" and a.country}
+    if state_targets and any(p.country_code not in state_targets for p in places):
+        # "drone strikes against US personnel in Iraq": the target state is not the place.
+        places = [p for p in places if not (p.country_code in state_targets and p.precision == "country")]
+    places.sort(key=lambda p: PRECISION_RANK.get(p.precision, 9))
+    about = [iso for iso in context if iso not in state_targets and not (attacker and iso == attacker.country)] or context
+    if not any(p.country for p in places) and about:
+        # No place named: the country the text is about, at country precision; preferably
+        # not the striking or targeted state's own, unless the text is about no other.
+        places.append(_geo.country_place(about[0]))
+    return places
+
+
+def group_weapons(group: list[Mention]) -> tuple[list[Weapon], list[Weapon]]:
+    plats: dict[str, Weapon] = {}
+    muns: dict[str, Weapon] = {}
+    for m in group:
+        for p in m.platforms:
+            plats.setdefault(p.name, p)
+        for w in m.munitions:
+            muns.setdefault(w.name, w)
+    if any(n not in GENERIC_WARPLANES for n in plats):
+        plats = {k: v for k, v in plats.items() if k not in ("warplane", "fighter jet")}
+    if any(w.payload_lb for w in muns.values()):
+        muns = {k: v for k, v in muns.items() if v.payload_lb or k not in ("bomb", "missile")}
+    return list(plats.values()), list(muns.values())
+
+
+def to_event(article: Article, group: list[Mention], context: list[str]) -> Event:
+    first = group[0]
+    attacker = group_attacker(group)
+    targets = [a for a in merge_actor_lists([m.targets for m in group]) if not attacker or a.name != attacker.name]
+    places = group_places(group, attacker, targets, context)
+    time = best_time([m.time for m in group if m.time])
+    plats, muns = group_weapons(group)
+    cas = [m.casualties for m in group if m.casualties]
+    order = {"reported": 0, "no_immediate_reports": 1, "none": 2, "unknown": 3}
+    casualties = min(cas, key=lambda c: order[c.statement]) if cas else Casualties()
+    attributions: dict[tuple[str, int], Attribution] = {}
+    for m in group:
+        for a in m.attributions:
+            attributions.setdefault((a.source, a.quote.start), a)
+    kinds = sorted({k for m in group for k in m.target_kinds}, key=[k for k, _ in TARGET_KIND_RES].index)
+    if first.type == EventType.DRONE_STRIKE:
+        kinds = [k for k in kinds if k != "facility"] or kinds
+    evidence = sorted({s.start: s for m in group for s in [m.sent, *m.extra_evidence]}.values(), key=lambda s: s.start)
+    cues = sorted({c.start: c for m in group for c in m.cues}.values(), key=lambda s: s.start)
+    tc = max((m.target_count for m in group if m.target_count), default=None)
+    sc = max((m.strike_count for m in group if m.strike_count), default=None)
+    conf = confidence(group, attacker, places, time, attributions)
+    return Event(
+        id=Event.make_id(article.id, first.type.value, first.trigger.start, first.trigger.end),
+        article_id=article.id, source=article.source, event_type=first.type, modality=first.modality,
+        acled_sub_event_type=ACLED_SUBTYPE[first.type], cameo_code=CAMEO[first.type], attacker=attacker, targets=targets,
+        target_kinds=kinds, places=places, time=time or EventTime(), platforms=plats, munitions=muns,
+        strike_count=sc, target_count=tc, casualties=casualties, attributions=list(attributions.values()), de_escalation_cues=cues,
+        evidence=evidence, confidence=conf, article_published_at=article.published_at, extracted_at=datetime.now(timezone.utc),
+    )
+
+
+def confidence(group: list[Mention], attacker, places, time, attributions) -> float:
+    """The relevance model's probability when it scored the group, else trigger
+    strength plus corroborating attributes; capped at 0.95."""
+    scored = [m.p_event for m in group if m.p_event is not None]
+    if scored:
+        return round(min(max(scored), 0.95), 2)
+    conf = (0.5 + 0.1 * bool(attacker) + 0.1 * bool(places) + 0.1 * bool(time and time.date) + 0.05 * bool(attributions)
+            + 0.05 * min(len(group) - 1, 2))
+    return round(min(conf, 0.95), 2)
+
+
+def link_provocations(events: list[Event]) -> list[Event]:
+    out = []
+    for ev in events:
+        if ev.modality == Modality.ASSERTED and ev.attacker and ev.attacker.type == "state_military":
+            target_names = {t.name for t in ev.targets}
+            target_sponsors = {t.sponsor for t in ev.targets if t.sponsor}
+            links = [
+                o.id for o in events
+                if o is not ev and o.event_type in (EventType.DRONE_STRIKE, EventType.MISSILE_ATTACK) and o.attacker
+                and (o.attacker.name in target_names or (o.attacker.type == "militia_proxy" and o.attacker.sponsor in target_sponsors))
+                and any(t.country == ev.attacker.country or t.name == ev.attacker.name for t in o.targets)
+            ]
+            if links:
+                ev = ev.model_copy(update={"provoked_by": links})
+        out.append(ev)
+    return out
+
+
+def doc_mentions(doc: Doc, ref: date | None) -> list[Mention]:
+    view = DocView(doc)
+    mentions: list[Mention] = []
+    carry: dict[EventType, EventTime] = {}
+    last_type: EventType | None = None
+    reported: set[EventType] = set()  # kinds of attack already reported as news
+    last_idx = -10
+    for i, sent in enumerate(sentences(doc)):
+        sv = view.sentence(sent)
+        ms = sentence_mentions(view, sv, ref, carry, last_type, frozenset(reported))
+        for m in ms:
+            if m.modality == Modality.ASSERTED:
+                reported.add(m.type)
+                if m.time is not None:
+                    carry[m.type] = m.time
+                if m.type in (EventType.AIR_STRIKE, EventType.MISSILE_ATTACK) or m.type == EventType.DRONE_STRIKE and last_type is None:
+                    last_type = m.type
+        if ms:
+            mentions.extend(ms)
+            last_idx = i
+        elif mentions and i - last_idx <= CONTINUATION_SENTENCES:
+            continue_mention(mentions[-1], sv)
+    return mentions
+
+
+def group_mentions(mentions: list[Mention]) -> list[list[Mention]]:
+    groups: list[list[Mention]] = []
+    for m in mentions:
+        if not m.weak and m.modality in (Modality.HYPOTHETICAL, Modality.THREATENED, Modality.NEGATED) and m.time is None:
+            # A conditional/future remark about strikes the article already reported.
+            m.weak = any(g[0].type == m.type and g[0].modality == Modality.ASSERTED for g in groups)
+        if m.weak:
+            home = next((g for g in reversed(groups) if g[0].type == m.type and g[0].modality == Modality.ASSERTED), None)
+            if home is not None:
+                # A back-reference adds what it says about the strike (weapons,
+                # casualties, sources, cues), not new places or times.
+                home.append(replace(m, modality=Modality.ASSERTED, places=[], time=None, attacker=None, targets=[]))
+            continue
+        for g in groups:
+            if all(compatible(m, other) for other in g):
+                g.append(m)
+                break
+        else:
+            groups.append([m])
+    # A group's modality is its strongest claim: one asserted mention makes it news.
+    return [[m for m in g if m.modality == Modality.ASSERTED] or g for g in groups]
+
+
+def events_from_doc(doc: Doc, article: Article) -> list[Event]:
+    """All strike events of one article (``doc``: the article text through ``load_nlp()``)."""
+    ref = article.published_at.date() if article.published_at else None
+    context = doc._.sw_context or []
+    groups = group_mentions(doc_mentions(doc, ref))
+    return link_provocations([to_event(article, g, context) for g in groups])

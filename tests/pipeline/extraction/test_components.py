@@ -1,0 +1,119 @@
+"""Each strikewatch spaCy component alone, on ``nlp.make_doc`` of a blank English pipeline
+(no parser, no entities): what it writes to ``doc.spans`` and the payload on each span."""
+
+from datetime import date
+
+import pytest
+import spacy
+
+from pipeline.extraction import casing
+from pipeline.extraction.components import Keys
+from strikewatch.models import EventType, Modality
+
+
+@pytest.fixture(scope="module")
+def blank():
+    return spacy.blank("en")
+
+
+def run(blank, factory: str, text: str, **doc_attrs):
+    component = blank.create_pipe(factory)
+    doc = blank.make_doc(text)
+    for k, v in doc_attrs.items():
+        setattr(doc._, k, v)
+    return component(doc)
+
+
+def test_triggers_one_per_type_and_reference(blank):
+    doc = run(blank, "strike_triggers", "Israeli warplanes struck a depot and drones hit a convoy.")
+    assert sorted(s.label_ for s in doc.spans[Keys.TRIGGERS]) == ["air_strike", "drone_strike"]
+    ref = run(blank, "strike_triggers", "The strikes were defensive, officials said.")
+    assert [s.label_ for s in ref.spans[Keys.TRIGGERS]] == ["reference"]
+
+
+def test_triggers_drop_an_exchange_of_fire(blank):
+    doc = run(blank, "strike_triggers", "The two sides exchanged artillery fire near the border.")
+    assert list(doc.spans[Keys.TRIGGERS]) == []
+
+
+def test_modality_without_a_parse(blank):
+    doc = run(blank, "strike_triggers", "If talks fail, the rebels threatened drone attacks on the airport.")
+    doc = blank.create_pipe("strike_modality")(doc)
+    [trig] = doc.spans[Keys.TRIGGERS]
+    assert trig._.sw_modality == Modality.HYPOTHETICAL
+    doc = blank.create_pipe("strike_modality")(run(blank, "strike_triggers", "Russia denied its jets bombed the market."))
+    assert doc.spans[Keys.TRIGGERS][0]._.sw_modality == Modality.DENIED
+
+
+def test_actors_gazetteer_sponsor_and_demonym_forces(blank):
+    doc = run(blank, "strike_actors", "Iran-backed Kataib Hezbollah fighters were hit by Israeli warplanes; IS claimed it.")
+    actors = {s._.sw_actor.name: s._.sw_actor for s in doc.spans[Keys.ACTORS]}
+    assert actors["Kataib Hezbollah"].sponsor == "IR" and actors["Kataib Hezbollah"].type == "militia_proxy"
+    assert actors["Israel"].type == "state_military" and actors["Israel"].country == "IL"
+    assert "Islamic State" in actors  # a case-sensitive acronym
+    assert "Islamic State" not in {s._.sw_actor.name for s in run(blank, "strike_actors", "It is what it is.").spans[Keys.ACTORS]}
+
+
+def test_weapons_platforms_and_payloads(blank):
+    doc = run(blank, "strike_weapons", "F-15E jets dropped seven 500-pound bombs and a 2,000-pound satellite-guided munition.")
+    weapons = {s._.sw_weapon.name: s._.sw_weapon for s in doc.spans[Keys.WEAPONS]}
+    assert "F-15E" in weapons and "warplane" not in weapons  # the generic word yields to the specific one
+    assert weapons["500-pound bomb"].count == 7 and weapons["500-pound bomb"].payload_lb == 500
+    assert weapons["2,000-pound satellite-guided munition"].guidance == "satellite-guided"
+
+
+def test_casualties_statements(blank):
+    doc = run(blank, "strike_casualties", "The strike killed 12 fighters and wounded 7 others.")
+    [s] = doc.spans[Keys.CASUALTIES]
+    assert (s._.sw_casualties.killed, s._.sw_casualties.injured, s.label_) == (12, 7, "reported")
+    doc = run(blank, "strike_casualties", "There were no immediate reports of casualties.")
+    assert doc.spans[Keys.CASUALTIES][0]._.sw_casualties.statement == "no_immediate_reports"
+
+
+def test_casualty_pattern_is_linear_on_a_long_word_run(blank):
+    """The old pattern split one long word in every way: 340 characters took 135 s."""
+    import time
+
+    text = "5 " + "a" * 2000 + " b"
+    t0 = time.perf_counter()
+    run(blank, "strike_casualties", text)
+    assert time.perf_counter() - t0 < 5.0
+
+
+def test_times_resolve_against_the_doc_date(blank):
+    doc = run(blank, "strike_times", "Jets struck early Monday.", sw_ref_date=date(2021, 6, 28))
+    [s] = doc.spans[Keys.TIMES]
+    assert s._.sw_time.date == date(2021, 6, 28) and s.label_ == "part_of_day"
+    assert s._.sw_time.expression.text == "early Monday"
+
+
+def test_places_from_phrases_and_context(blank):
+    doc = blank.create_pipe("strike_actors")(blank.make_doc("Israeli warplanes struck a depot near Albu Kamal in eastern Syria."))
+    doc = blank.create_pipe("strike_places")(doc)
+    names = {s._.sw_place.name: s._.sw_place for s in doc.spans[Keys.PLACES]}
+    assert names["eastern Syria"].country == "Syria"
+    assert "SY" in doc._.sw_context
+
+
+def test_places_skip_whose_not_where(blank):
+    doc = blank.create_pipe("strike_places")(blank.make_doc("Drones attacked US personnel in Iraq."))
+    assert {s._.sw_place.name for s in doc.spans[Keys.PLACES]} == {"Iraq"}
+
+
+def test_attributions(blank):
+    doc = run(blank, "strike_attributions", "The strikes were defensive, the Pentagon said.")
+    [s] = doc.spans[Keys.ATTRIBUTIONS]
+    assert s._.sw_attribution.source == "Pentagon" and s.label_ == "reported"
+
+
+def test_cues(blank):
+    doc = run(blank, "strike_cues", "The strikes were meant to limit the risk of escalation.")
+    assert [s.text for s in doc.spans[Keys.CUES]] == ["limit the risk of escalation"]
+
+
+def test_truecase_keeps_length_and_known_names():
+    text = "TERRORISTS ATTACKED A POST IN SAN SALVADOR WITH MORTARS. THE FMLN DENIED IT."
+    out = casing.truecase(text)
+    assert len(out) == len(text) and out.lower() == text.lower()
+    assert out.startswith("Terrorists attacked a post in San Salvador with mortars. The FMLN denied it.")
+    assert casing.truecase("Normal prose stays as it is.") == "Normal prose stays as it is."
