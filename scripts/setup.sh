@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything strikewatch needs on a fresh Debian machine, idempotently:
 #   - Debian packages: Java 17 (Kafka), Go (Prism), Maven, Prometheus (promtool, tests),
-#     docker-compose (validates docker-compose.yml in tests; no Docker engine needed)
+#     docker-compose (validates docker-compose.yml in tests; no Docker engine needed),
+#     PostgreSQL (the incident store), Chromium (web app tests), wrk (API benchmark)
 #   - .venv with the project and its pinned dependencies (pip)
 #   - .stack/jars: the Kafka broker jars from Maven Central (deploy/jars/pom.xml)
 #   - .stack/flink-jars: Beam's Flink job server classpath (deploy/jars/flink-job-server.pom.xml)
@@ -23,13 +24,16 @@ command -v mvn >/dev/null || need+=(maven)
 command -v go >/dev/null || need+=(golang-go)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v docker-compose >/dev/null || need+=(docker-compose)  # compose-file validator for tests (no engine needed)
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)  # the incident store (strikewatch up runs it)
+[ -x /usr/bin/chromium ] || need+=(chromium)  # the web app's browser tests (headless)
+command -v wrk >/dev/null || need+=(wrk)  # bench/bench_api.py's load generator
 if [ ${#need[@]} -gt 0 ]; then
   if [ -n "$OFFLINE" ]; then
     say "missing ${need[*]}: install them from $OFFLINE/debs"; dpkg -i "$OFFLINE"/debs/*.deb
   elif [ "$(id -u)" = 0 ]; then
     say "apt-get install ${need[*]}"
     apt-get update -qq >/dev/null
-    # policy-rc.d: the prometheus package must not start a system service here.
+    # policy-rc.d: the prometheus and postgresql packages must not start system services here.
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
     rm -f /usr/sbin/policy-rc.d

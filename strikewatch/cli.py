@@ -1,6 +1,6 @@
 """The ``strikewatch`` command.
 
-    strikewatch up | down | status        local stack: Kafka (KRaft) + topics + Prism
+    strikewatch up | down | status        local stack: Kafka (KRaft) + topics + Prism + PostgreSQL
     strikewatch topics                    create the topic catalogue on a remote broker
     strikewatch run [--demo]              the main job: stack + pipeline + connectors + API + delivery
     strikewatch pipeline [beam flags]     the Beam job (Prism by default)
@@ -8,6 +8,7 @@
     strikewatch replay PATH               backfill JSONL/directories of articles into Kafka
     strikewatch extract FILE              events of one article as JSON
     strikewatch eval --data FILE.jsonl    score extraction on ACLED-shaped records
+    strikewatch store                     events, incidents, escalation, alerts into PostgreSQL
     strikewatch api | subscriptions | deliver | backtest | lag
 
 Each subcommand is a ``main(argv)`` function of its own module, imported only when used
@@ -34,6 +35,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "api": ("strikewatch.api", "api_main"),
     "subscriptions": ("strikewatch.api", "subscriptions_main"),
     "deliver": ("strikewatch.delivery", "deliver_main"),
+    "store": ("strikewatch.store.consumer", "store_main"),
     "backtest": ("pipeline.escalation", "backtest_main"),
     "lag": ("strikewatch.lag", "lag_main"),
 }
@@ -65,7 +67,10 @@ def down_main(argv: list[str] | None = None) -> int:
 
     # A local Flink left by a pipeline that was killed (it stops its own otherwise).
     flink_stopped = flink.stop(StackSettings())
-    print(json.dumps({"flink_stopped": flink_stopped, "kafka_stopped": stack.stop_kafka(StackSettings())}))
+    from .store.server import stop_postgres
+
+    print(json.dumps({"flink_stopped": flink_stopped, "kafka_stopped": stack.stop_kafka(StackSettings()),
+                      "postgres_stopped": stop_postgres(StackSettings())}))
     return 0
 
 

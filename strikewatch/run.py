@@ -1,11 +1,11 @@
 """``strikewatch run``: the main job on the local stack, with embedded defaults.
 
-    strikewatch run                         # stack + pipeline + connectors + API + delivery
+    strikewatch run                         # stack + pipeline + connectors + store + API (and web app) + delivery
     strikewatch run --replay PATH           # also backfill articles from PATH (JSONL, dir, .txt)
     strikewatch run --duration 120          # stop by itself after 120 s
 
 Starts the local stack (``strikewatch up``), then runs each service as a child process
-(``strikewatch pipeline``, ``connectors``, ``api``, ``deliver``), prints every event and
+(``strikewatch pipeline``, ``connectors``, ``store``, ``api``, ``deliver``), prints every event and
 alert as one line while they arrive, and on SIGTERM/SIGINT stops the children with
 SIGTERM (each flushes its producer) before exiting. A child that dies is restarted
 with a back-off, so one crashing service does not stop the others.
@@ -34,7 +34,7 @@ RESTART_BACKOFF_MAX_S = 60.0
 # Seconds a child gets to flush and exit after SIGTERM before it is killed.
 CHILD_STOP_TIMEOUT_S = 20.0
 
-SERVICES = ("pipeline", "connectors", "api", "deliver")
+SERVICES = ("pipeline", "connectors", "store", "api", "deliver")
 
 
 class Child:

@@ -26,6 +26,21 @@ class _Base(BaseSettings):
     kafka_sasl_password: SecretStr | None = None
     metrics_port: int = 0  # 0: no metrics HTTP server
     metrics_host: str = "127.0.0.1"  # 0.0.0.0 in containers, so Prometheus can scrape
+    # PostgreSQL of the incident store (strikewatch/store): the local stack runs one from
+    # Debian's binaries on this port (`strikewatch up`); deployments point these at theirs.
+    postgres_host: str = "127.0.0.1"
+    postgres_port: int = 15432
+    postgres_db: str = "strikewatch"
+    postgres_user: str = "strikewatch"
+    postgres_password: SecretStr = SecretStr("dev-only-password")
+
+    def postgres_dsn(self, db: str | None = None) -> str:
+        """libpq connection string (holds the password: never log it)."""
+        from psycopg.conninfo import make_conninfo
+
+        return make_conninfo(host=self.postgres_host, port=self.postgres_port, dbname=db or self.postgres_db,
+                             user=self.postgres_user, password=self.postgres_password.get_secret_value(),
+                             application_name="strikewatch")
 
 
 class StackSettings(_Base):
@@ -45,6 +60,9 @@ class StackSettings(_Base):
     # 10 s keeps the committed position close behind the reader on a dev box
     # (deployments: 60 s, in their submit flags).
     flink_checkpoint_interval_ms: int = 10_000
+    # The local PostgreSQL (port and credentials in _Base). 128 MB of shared buffers holds the
+    # 100k-incident bench store's hot indexes (~60 MB) with room; PostgreSQL's default.
+    postgres_shared_buffers: str = "128MB"
 
 
 class PipelineSettings(_Base):
@@ -89,3 +107,10 @@ class DeliverySettings(_Base):
     # Webhook hosts/networks allowed although private (comma-separated), e.g. an
     # in-cluster Alertmanager; everything else must be a public address (SSRF guard).
     allow_private_hosts: str = "127.0.0.1/32"
+
+
+class StoreSettings(_Base):
+    """``strikewatch store``: events, incidents, escalation and alerts into PostgreSQL."""
+
+    consumer_group: str = "strikewatch-store"
+    start_from: Literal["earliest", "latest"] = "earliest"

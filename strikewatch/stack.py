@@ -284,7 +284,11 @@ def up(s: StackSettings | None = None) -> dict:
     t0 = time.monotonic()
     started = start_kafka(s)
     created = create_topics(s.bootstrap_servers)
-    return {"kafka_started": started, "topics_created": created, "prism": str(prism_path(s)), "seconds": round(time.monotonic() - t0, 2)}
+    from .store.server import start_postgres  # the incident store's database (strikewatch/store)
+
+    pg_started = start_postgres(s)
+    return {"kafka_started": started, "topics_created": created, "postgres_started": pg_started, "prism": str(prism_path(s)),
+            "seconds": round(time.monotonic() - t0, 2)}
 
 
 def status(s: StackSettings | None = None) -> dict:
@@ -300,5 +304,6 @@ def status(s: StackSettings | None = None) -> dict:
         finally:
             admin.close()
         out["topics"] = {t.name: t.name in existing for t in topics.CATALOGUE}
-    out["healthy"] = bool(out["kafka"] and out["prism"] and all(out["topics"].values()))
+    out["postgres"] = port_open(s.postgres_host, s.postgres_port)
+    out["healthy"] = bool(out["kafka"] and out["prism"] and all(out["topics"].values()) and out["postgres"])
     return out

@@ -182,3 +182,33 @@ def http_server():
 def route():
     """The Route class, for tests to program the server."""
     return Route
+
+
+# --- the real PostgreSQL of the incident store -----------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres(stack_settings):
+    """The local PostgreSQL (``strikewatch.store.server``: Debian's binaries, data under
+    .stack/postgres), started once per session unless one already answers on the port."""
+    from strikewatch.store.server import start_postgres, stop_postgres
+
+    started = start_postgres(stack_settings)
+    yield stack_settings
+    if started:
+        stop_postgres(stack_settings)
+
+
+@pytest.fixture
+def pg_dsn(postgres):
+    """A fresh, empty database on the test server (dropped afterwards): its DSN."""
+    import psycopg
+    from psycopg import sql
+
+    from strikewatch.store.server import ensure_database
+
+    name = f"test_{uuid.uuid4().hex[:10]}"
+    ensure_database(postgres, name)
+    yield postgres.postgres_dsn(name)
+    with psycopg.connect(postgres.postgres_dsn("postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -1,0 +1,180 @@
+"""The store against the real broker and the real PostgreSQL: replaying the topics twice
+gives the same rows; a store SIGKILLed mid-stream loses nothing and doubles nothing; bad
+records are dead letters and the stream goes on."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from strikewatch.metrics import CollectorRegistry
+from strikewatch.models import Alert, DeadLetter, EscalationScore, Event, Incident
+from strikewatch.store import db
+from strikewatch.store.consumer import Store, make_metrics
+
+from strikewatch.store import synthetic as R
+
+pytestmark = pytest.mark.integration
+
+TABLES = {  # table -> its key columns (every other column but stored_at is compared too)
+    "incidents": "id", "incident_revisions": "incident_id, revision", "incident_events": "incident_id, event_id", "events": "id",
+    "escalation": "scope, key, at", "alerts": "id",
+}
+
+
+@pytest.fixture
+def names(new_topic):
+    return {k: new_topic(f"store-{k}", partitions=2 if k in ("events", "incidents") else 1) for k in ("events", "incidents", "escalation", "alerts", "dead")}
+
+
+def topic_models(names):
+    return {names["events"]: Event, names["incidents"]: Incident, names["escalation"]: EscalationScore, names["alerts"]: Alert}
+
+
+def produce(producer, names, n: int) -> dict:
+    """n incidents (0-2 revisions each, the newest sent first for every third one), their
+    events, and some scores and alerts. Returns what a complete store must hold."""
+    want = {"incidents": {}, "revisions": set(), "events": set(), "alerts": set()}
+    for i in range(n):
+        revs = list(range(i % 3 + 1))
+        if i % 3 == 2:
+            revs.reverse()  # out of order: the row must still end at the newest
+        for r in revs:
+            inc = R.incident(i, r)
+            producer.send(names["incidents"], key=inc.id.encode(), value=inc.to_bytes())
+            want["revisions"].add((inc.id, r))
+        want["incidents"][f"i_{i:06d}"] = max(revs)
+        ev = R.event(i)
+        producer.send(names["events"], key=ev.id.encode(), value=ev.to_bytes())
+        want["events"].add(ev.id)
+        if i % 10 == 0:
+            producer.send(names["escalation"], value=R.escalation(i).to_bytes())
+            producer.send(names["alerts"], value=R.alert(i).to_bytes())
+            want["alerts"].add(f"al_{i:06d}")
+    producer.flush()
+    return want
+
+
+def snapshot(dsn: str) -> dict:
+    out = {}
+    with psycopg.connect(dsn) as conn:
+        for table, key in TABLES.items():
+            cols = [r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s", (table,))
+                    if r[0] != "stored_at"]
+            out[table] = conn.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {key}").fetchall()
+    return out
+
+
+def check_complete(dsn: str, want: dict) -> None:
+    with psycopg.connect(dsn) as conn:
+        got = dict(conn.execute("SELECT id, revision FROM incidents").fetchall())
+        assert got == want["incidents"]  # every incident once, at its newest revision
+        assert set(conn.execute("SELECT incident_id, revision FROM incident_revisions").fetchall()) == want["revisions"]
+        assert conn.execute("SELECT count(*) FROM incident_revisions").fetchone()[0] == len(want["revisions"])
+        assert {r[0] for r in conn.execute("SELECT id FROM events")} == want["events"]
+        assert {r[0] for r in conn.execute("SELECT id FROM alerts")} == want["alerts"]
+        # The incidents row carries the newest revision's record, not the last one sent.
+        for inc_id, rev, rec in conn.execute("SELECT id, revision, record FROM incidents"):
+            assert rec["revision"] == rev and rec["source_count"] == rev + 1
+
+
+def test_migrations_apply_once(pg_dsn):
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        assert db.migrate(conn) == [v for v, _ in db.migrations()]
+        assert db.migrate(conn) == []
+        versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+    assert versions == sorted(v for v, _ in db.migrations()) and versions[0].startswith("0001_")
+
+
+def test_replay_twice_gives_the_same_rows(kafka_bootstrap, pg_dsn, names, producer):
+    want = produce(producer, names, 300)
+    # Hostile records: not JSON, a wrong shape, and U+0000 (PostgreSQL's jsonb rejects it).
+    producer.send(names["events"], value=b"\xff not json")
+    producer.send(names["incidents"], value=json.dumps({"id": "i_bad"}).encode())
+    nul = R.event(999_999).model_copy(update={"id": "e_nul", "article_title": "bad\x00title"})
+    producer.send(names["events"], value=nul.to_bytes())
+    producer.flush()
+    metrics = make_metrics(CollectorRegistry())
+    for group in ("first", "second"):  # two groups: the second replays the topics from the start
+        store = Store(kafka_bootstrap, pg_dsn, f"store-{group}-{names['events']}", topic_models(names), names["dead"], metrics=metrics)
+        try:
+            store.run(max_idle_s=3)
+        finally:
+            store.close()
+        if group == "first":
+            first = snapshot(pg_dsn)
+            check_complete(pg_dsn, want)
+    assert snapshot(pg_dsn) == first
+    # Each replay dead-letters the three bad records with their reason, and writes the rest.
+    from kafka import KafkaConsumer
+
+    c = KafkaConsumer(names["dead"], bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=3000)
+    dead = [DeadLetter.from_bytes(m.value) for m in c]
+    c.close()
+    reasons = sorted((d.stage, d.reason) for d in dead)
+    assert reasons == sorted([("store.decode", "schema_mismatch")] * 4 + [("store.write", "store_rejected")] * 2)
+    assert all(d.error for d in dead)
+    assert metrics.records.labels("Event", "dead_letter")._value.get() == 4
+    assert metrics.records.labels("Incident", "written")._value.get() == 2 * len(want["revisions"])
+    # First stored incidents are counted once, with a bounded ISO label (SS: South Sudan).
+    assert metrics.incidents.labels("air_strike", "South Sudan", "SS")._value.get() > 0
+
+
+STORE_CHILD = """
+import sys
+from strikewatch.models import Alert, EscalationScore, Event, Incident
+from strikewatch.store.consumer import Store
+bootstrap, dsn, group, ev, inc, esc, al, dead = sys.argv[1:]
+s = Store(bootstrap, dsn, group, {ev: Event, inc: Incident, esc: EscalationScore, al: Alert}, dead)
+s.run(max_idle_s=float(__import__("os").environ.get("IDLE_S", "1e9")))
+s.close()
+"""
+
+
+def test_store_killed_mid_stream_loses_nothing_and_doubles_nothing(kafka_bootstrap, pg_dsn, names, producer):
+    want = produce(producer, names, 2000)
+    total = len(want["revisions"]) + len(want["events"]) + 2 * len(want["alerts"])
+    group = f"store-kill-{names['events']}"
+    args = [sys.executable, "-c", STORE_CHILD, kafka_bootstrap, pg_dsn, group, names["events"], names["incidents"], names["escalation"],
+            names["alerts"], names["dead"]]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
+    kills = 0
+    for _ in range(2):  # SIGKILL it twice while it is writing
+        child = subprocess.Popen(args, env=env)
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                with psycopg.connect(pg_dsn) as conn:
+                    try:
+                        n = conn.execute("SELECT (SELECT count(*) FROM incident_revisions) + (SELECT count(*) FROM events)").fetchone()[0]
+                    except psycopg.errors.UndefinedTable:
+                        n = 0
+                if n > (kills + 1) * total // 4:
+                    break
+                time.sleep(0.05)
+            assert n < total, "the store finished before it could be killed mid-stream"
+            child.send_signal(signal.SIGKILL)
+            kills += 1
+        finally:
+            child.wait(30)
+    child = subprocess.run(args, env={**env, "IDLE_S": "4"}, timeout=300)
+    assert child.returncode == 0
+    check_complete(pg_dsn, want)
+    # And the group's committed offsets reached the end of every topic.
+    from kafka import KafkaAdminClient, KafkaConsumer
+
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    committed = admin.list_group_offsets({group: None})[group]
+    admin.close()
+    c = KafkaConsumer(bootstrap_servers=kafka_bootstrap)
+    ends = c.end_offsets(list(committed))
+    c.close()
+    assert {tp: om.offset for tp, om in committed.items()} == ends
