@@ -170,6 +170,9 @@ def create_app(settings: ApiSettings, store: SubscriptionStore):
         METRICS.requests.labels("delete", "204").inc()
         return Response(status_code=204)
 
+    from .web import mount  # the read API (/v1), its OpenAPI key scheme and the web app at /
+
+    mount(app, settings, owner_of)
     return app
 
 
@@ -183,7 +186,9 @@ def api_main(argv: list[str] | None = None) -> int:
     store = SubscriptionStore(s.bootstrap_servers)
     try:
         # uvicorn handles SIGTERM: it stops accepting, finishes requests, then returns.
-        uvicorn.run(create_app(s, store), host=s.host, port=args.port or s.port, log_level="info")
+        # timeout_graceful_shutdown: /v1/stream responses never end by themselves; 5 s lets
+        # other requests finish, then they are closed (clients reconnect).
+        uvicorn.run(create_app(s, store), host=s.host, port=args.port or s.port, log_level="info", timeout_graceful_shutdown=5)
     finally:
         store.close()
     return 0
