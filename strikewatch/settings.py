@@ -112,5 +112,7 @@ class DeliverySettings(_Base):
 class StoreSettings(_Base):
     """``strikewatch store``: events, incidents, escalation and alerts into PostgreSQL."""
 
-    consumer_group: str = "strikewatch-store"
-    start_from: Literal["earliest", "latest"] = "earliest"
+    # Its own name (STRIKEWATCH_STORE_CONSUMER_GROUP): `strikewatch run` starts the store beside
+    # the pipeline, whose group STRIKEWATCH_CONSUMER_GROUP names.
+    store_consumer_group: str = "strikewatch-store"
+    store_start_from: Literal["earliest", "latest"] = "earliest"

@@ -227,7 +227,7 @@ def store_main(argv: list[str] | None = None) -> int:
     s = StoreSettings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = serve(s.metrics_port, addr=s.metrics_host) if s.metrics_port else None
-    store = Store(s.bootstrap_servers, s.postgres_dsn(), s.consumer_group, start_from=s.start_from)
+    store = Store(s.bootstrap_servers, s.postgres_dsn(), s.store_consumer_group, start_from=s.store_start_from)
     signal.signal(signal.SIGTERM, lambda *_: store.stop())
     signal.signal(signal.SIGINT, lambda *_: store.stop())
     log.info("store consuming %s into %s:%d/%s", ", ".join(store.topic_models), s.postgres_host, s.postgres_port, s.postgres_db)
