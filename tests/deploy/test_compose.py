@@ -16,7 +16,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 # Required variables of the compose file (secrets have no defaults there).
-ENV = {"STRIKEWATCH_WEBHOOK_HMAC_SECRET": "s", "STRIKEWATCH_API_KEYS": "k=o", "GRAFANA_ADMIN_PASSWORD": "p"}
+ENV = {"STRIKEWATCH_WEBHOOK_HMAC_SECRET": "s", "STRIKEWATCH_API_KEYS": "k=o", "GRAFANA_ADMIN_PASSWORD": "p", "STRIKEWATCH_POSTGRES_PASSWORD": "p"}
 
 
 def _compose_config(env_extra: dict[str, str]) -> subprocess.CompletedProcess:
@@ -32,8 +32,11 @@ def test_compose_file_validates_and_has_every_service():
     assert out.returncode == 0, out.stderr
     services = yaml.safe_load(out.stdout)["services"]
     want = {"kafka", "topics", "connectors", "flink-jobmanager", "flink-taskmanager", "beam-job-server", "beam-worker-pool",
-            "pipeline", "delivery", "api", "lag", "prometheus", "grafana"}
+            "pipeline", "delivery", "api", "lag", "prometheus", "grafana", "postgres", "store"}
     assert want <= set(services)
+    assert services["postgres"]["image"].startswith("postgres:")  # the official image
+    assert services["store"]["command"] == ["store"] and services["store"]["environment"]["STRIKEWATCH_POSTGRES_HOST"] == "postgres"
+    assert services["api"]["environment"]["STRIKEWATCH_POSTGRES_HOST"] == "postgres"
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert services["beam-job-server"]["image"].startswith("apache/beam_flink1.19_job_server:")
@@ -46,7 +49,7 @@ def test_compose_file_validates_and_has_every_service():
 def test_compose_refuses_to_start_without_secrets():
     out = _compose_config({})
     assert out.returncode != 0
-    assert "set a webhook secret" in out.stderr or "set key=owner pairs" in out.stderr or "Grafana admin password" in out.stderr
+    assert any(m in out.stderr for m in ("set a webhook secret", "set key=owner pairs", "Grafana admin password", "set a PostgreSQL password"))
 
 
 def test_every_compose_command_is_a_cli_command():

@@ -74,7 +74,12 @@ function route() {
   if ((m = h.match(/^#\/incident\/(.+)$/))) { show("view-incident"); incidentPage(decodeURIComponent(m[1])); }
   else if (h === "#/escalation") { show("view-escalation"); escalationPage(); }
   else if (h === "#/subscriptions") { show("view-subscriptions"); subscriptionsPage(); }
-  else { show("view-map"); if (!map) initMap(); else map.invalidateSize(); }
+  else {
+    show("view-map");
+    const q = h.match(/^#\/\?(.*)$/);  // drill-down links (Grafana): #/?country=IQ&event_type=...
+    if (q) for (const [k, v] of new URLSearchParams(q[1])) { const input = $("#filters").elements[k]; if (input) input.value = v; }
+    if (!map) initMap(); else { map.invalidateSize(); if (q) loadIncidents(true); }
+  }
   if (!stream) startStream();
 }
 
