@@ -63,19 +63,64 @@ def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
 METRICS = make_metrics()
 
 
-def payload(alert: Alert) -> dict | list:
+def _slack_escape(text: str) -> str:
+    # Slack mrkdwn: &, < and > are control characters; | ends a link's URL.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def source_links(alert: Alert) -> list[dict]:
+    """The reporting articles of the alert's incident: url, title, outlet (schema 2; None in
+    version-1 records), in the order they were reported."""
+    return [{"url": s.url, "title": s.title, "outlet": s.outlet, "published_at": s.published_at.isoformat() if s.published_at else None}
+            for s in alert.incident.sources]
+
+
+def incident_url(alert: Alert, web_url: str | None) -> str | None:
+    """The incident's page in the web app, when its base URL is known."""
+    return f"{web_url.rstrip('/')}/#/incident/{alert.incident_id}" if web_url else None
+
+
+def payload(alert: Alert, web_url: str | None = None) -> dict | list:
+    """The webhook body: every format links the incident's source articles (and, with
+    ``web_url``, its page in the web app)."""
     data = json.loads(alert.model_dump_json())
+    page = incident_url(alert, web_url)
+    links = source_links(alert)
     if alert.webhook_format == "slack":
-        return {"text": f"[{alert.kind}] {alert.title}", "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{alert.title}*\n{alert.summary}\nseverity {alert.severity:.2f}"}}]}
+        lines = []
+        for n, src in enumerate(links, 1):
+            if not (src["url"] or src["title"]):
+                continue  # a version-1 source: nothing to link
+            label = _slack_escape(" — ".join(x for x in (src["title"], src["outlet"]) if x) or f"source {n}")
+            url = src["url"] or ""
+            lines.append(f"• <{url.replace('|', '%7C')}|{label}>" if url.startswith(("http://", "https://")) else f"• {label} {_slack_escape(url)}")
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{_slack_escape(alert.title)}*\n{_slack_escape(alert.summary)}\n"
+                                                                            f"severity {alert.severity:.2f}"}}]
+        if lines:
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Sources*\n" + "\n".join(lines)[:2900]}})
+        if page:
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{page}|Open in strikewatch>"}]})
+        return {"text": f"[{alert.kind}] {alert.title}", "blocks": blocks}
     if alert.webhook_format == "alertmanager":
         inc = alert.incident
+        annotations = {"summary": alert.title, "description": alert.summary,
+                       "sources": "\n".join(x["url"] for x in links if x["url"])}
+        if page:
+            annotations["incident_url"] = page
         return [{"labels": {"alertname": "StrikewatchIncident", "severity": "critical" if alert.severity >= 0.7 else "warning",
                             "event_type": str(inc.event_type), "theatre": inc.theatre or "unknown", "incident": inc.id},
-                 "annotations": {"summary": alert.title, "description": alert.summary},
+                 "annotations": annotations, "generatorURL": page or "",
                  "startsAt": (inc.first_seen_at or alert.created_at).isoformat()}]
-    return {"specversion": "1.0", "id": alert.id, "source": "strikewatch", "type": f"io.strikewatch.alert.{alert.kind}",
-            "subject": alert.incident_id, "time": alert.created_at.isoformat(), "datacontenttype": "application/json", "data": data}
+    # CloudEvents: data is the Alert (its incident's sources carry url, title, outlet);
+    # extension attributes (lower-case alphanumerics, strings) give a receiver the links flat.
+    event = {"specversion": "1.0", "id": alert.id, "source": "strikewatch", "type": f"io.strikewatch.alert.{alert.kind}",
+             "subject": alert.incident_id, "time": alert.created_at.isoformat(), "datacontenttype": "application/json", "data": data}
+    urls = [x["url"] for x in links if x["url"]]
+    if urls:
+        event["sourceurls"] = " ".join(urls)
+    if page:
+        event["incidenturl"] = page
+    return event
 
 
 def sign(secret: bytes, body: bytes) -> str:
@@ -93,6 +138,7 @@ class Deliverer:
     retry_delays_s: tuple = RETRY_DELAYS_S
     allow_private: str = "127.0.0.1/32"
     auto_offset_reset: str = "earliest"  # where a new group starts; "latest" skips the backlog
+    web_url: str | None = None  # the web app, for "open in strikewatch" links in payloads
     metrics: SimpleNamespace = field(default_factory=lambda: METRICS)
 
     def __post_init__(self):
@@ -161,7 +207,7 @@ class Deliverer:
         if not alert.webhook_url:
             return
         self._guard.check_url(alert.webhook_url)
-        body = json.dumps(payload(alert)).encode()
+        body = json.dumps(payload(alert, self.web_url)).encode()
         headers = {"Content-Type": "application/cloudevents+json" if alert.webhook_format == "cloudevents" else "application/json",
                    "X-Strikewatch-Signature": sign(self.secret, body), "X-Strikewatch-Alert-Id": alert.id}
         r = self._http.post(alert.webhook_url, content=body, headers=headers)
@@ -252,7 +298,8 @@ def deliver_main(argv: list[str] | None = None) -> int:
     s = DeliverySettings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = serve(s.metrics_port, addr=s.metrics_host) if s.metrics_port else None
-    d = Deliverer(s.bootstrap_servers, s.webhook_hmac_secret.get_secret_value().encode(), s.consumer_group, allow_private=s.allow_private_hosts)
+    d = Deliverer(s.bootstrap_servers, s.webhook_hmac_secret.get_secret_value().encode(), s.consumer_group, allow_private=s.allow_private_hosts,
+                  web_url=s.web_url or None)
     signal.signal(signal.SIGTERM, lambda *_: d.stop())
     signal.signal(signal.SIGINT, lambda *_: d.stop())
     try:

@@ -107,6 +107,8 @@ class DeliverySettings(_Base):
     # Webhook hosts/networks allowed although private (comma-separated), e.g. an
     # in-cluster Alertmanager; everything else must be a public address (SSRF guard).
     allow_private_hosts: str = "127.0.0.1/32"
+    # The web app's public base URL, linked from alerts ("Open in strikewatch"); empty: no link.
+    web_url: str = "http://127.0.0.1:8088"
 
 
 class StoreSettings(_Base):
