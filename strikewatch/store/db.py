@@ -110,7 +110,7 @@ def event_row(ev: Event) -> dict:
 
 
 def _insert(table: str, cols: list[str], conflict: str, update: str) -> str:
-    placeholders = ", ".join(f"%({c})s::jsonb" if c == "record" else f"%({c})s" for c in cols)
+    placeholders = ", ".join(f"%({c})s::json" if c == "record" else f"%({c})s" for c in cols)
     return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({placeholders}) ON CONFLICT {conflict} {update}"
 
 
@@ -127,11 +127,11 @@ def _set_all(cols: list[str], skip: tuple[str, ...] = ("id",)) -> str:
 
 UPSERT_INCIDENT = _insert("incidents", _INC_COLS, "(id)", f"DO UPDATE SET {_set_all(_INC_COLS)} WHERE incidents.revision < EXCLUDED.revision"
                           ) + " RETURNING (xmax = 0) AS inserted"
-INSERT_REVISION = ("INSERT INTO incident_revisions (incident_id, revision, record) VALUES (%s, %s, %s::jsonb) "
+INSERT_REVISION = ("INSERT INTO incident_revisions (incident_id, revision, record) VALUES (%s, %s, %s::json) "
                    "ON CONFLICT (incident_id, revision) DO NOTHING")
 LINK_EVENT = "INSERT INTO incident_events (incident_id, event_id) VALUES (%s, %s) ON CONFLICT DO NOTHING"
 # An event re-extracted under the same id (same article, type and anchor) replaces the old one.
-UPSERT_EVENT = _insert("events", _EV_COLS, "(id)", f"DO UPDATE SET {_set_all(_EV_COLS)} WHERE events.record IS DISTINCT FROM EXCLUDED.record")
+UPSERT_EVENT = _insert("events", _EV_COLS, "(id)", f"DO UPDATE SET {_set_all(_EV_COLS)} WHERE events.record::text IS DISTINCT FROM EXCLUDED.record::text")
 UPSERT_ESCALATION = ("INSERT INTO escalation (scope, key, at, value, chain, record) VALUES (%s, %s, %s, %s, %s, %s::jsonb) "
                      "ON CONFLICT (scope, key, at) DO UPDATE SET value = EXCLUDED.value, chain = EXCLUDED.chain, record = EXCLUDED.record, "
                      "stored_at = now() WHERE escalation.record IS DISTINCT FROM EXCLUDED.record")

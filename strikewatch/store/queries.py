@@ -97,7 +97,11 @@ async def page(conn: AsyncConnection, table: str, f: Filters, limit: int, cursor
     """One page of ``incidents`` or ``events`` (the latest record of each), newest first."""
     assert table in ("incidents", "events")
     where, params = _where(f, table, cursor)
-    q = sql.SQL("SELECT event_at, id, record::text FROM {}{} ORDER BY event_at DESC, id DESC LIMIT %s").format(sql.Identifier(table), where)
+    # The page's keys first, the records after: selecting the record in the filtering scan
+    # serialises it for every matching row before the sort keeps 50 (a bbox matching 4.5k of
+    # 100k incidents: 140 ms that way, 3 ms this way; bench/bench_api.py).
+    q = sql.SQL("SELECT p.event_at, p.id, t.record::text FROM (SELECT event_at, id FROM {t}{w} ORDER BY event_at DESC, id DESC LIMIT %s) AS p "
+                "JOIN {t} AS t ON t.id = p.id ORDER BY p.event_at DESC, p.id DESC").format(t=sql.Identifier(table), w=where)
     cur = await conn.execute(q, [*params, limit + 1])
     rows = await cur.fetchall()
     out = Page(rows=rows[:limit])

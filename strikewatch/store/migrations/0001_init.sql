@@ -21,7 +21,7 @@ CREATE TABLE incidents (
     theatre       text,
     first_seen_at timestamptz,
     stored_at     timestamptz NOT NULL DEFAULT now(),
-    record        jsonb NOT NULL
+    record        json NOT NULL
 );
 -- Keyset pagination, newest first: (event_at, id) < cursor ORDER BY event_at DESC, id DESC.
 CREATE INDEX incidents_page ON incidents (event_at DESC, id DESC);
@@ -35,7 +35,7 @@ CREATE TABLE incident_revisions (
     incident_id text NOT NULL,
     revision    integer NOT NULL,
     stored_at   timestamptz NOT NULL DEFAULT now(),
-    record      jsonb NOT NULL,
+    record      json NOT NULL,
     PRIMARY KEY (incident_id, revision)
 );
 
@@ -65,7 +65,7 @@ CREATE TABLE events (
     confidence    real,
     article_url   text,
     stored_at     timestamptz NOT NULL DEFAULT now(),
-    record        jsonb NOT NULL
+    record        json NOT NULL
 );
 CREATE INDEX events_page ON events (event_at DESC, id DESC);
 CREATE INDEX events_countries ON events USING gin (countries);

@@ -96,10 +96,10 @@ def test_migrations_apply_once(pg_dsn):
 
 def test_replay_twice_gives_the_same_rows(kafka_bootstrap, pg_dsn, names, producer):
     want = produce(producer, names, 300)
-    # Hostile records: not JSON, a wrong shape, and U+0000 (PostgreSQL's jsonb rejects it).
+    # Hostile records: not JSON, a wrong shape, and U+0000 in a name (PostgreSQL text cannot hold it).
     producer.send(names["events"], value=b"\xff not json")
     producer.send(names["incidents"], value=json.dumps({"id": "i_bad"}).encode())
-    nul = R.event(999_999).model_copy(update={"id": "e_nul", "article_title": "bad\x00title"})
+    nul = R.event(999_999).model_copy(update={"id": "e_nul", "attacker": R.ATTACKERS[0].model_copy(update={"name": "bad\x00actor"})})
     producer.send(names["events"], value=nul.to_bytes())
     producer.flush()
     metrics = make_metrics(CollectorRegistry())
