@@ -19,6 +19,13 @@ from psycopg import AsyncConnection, sql
 from ..errors import StrikewatchError
 
 
+# Boxes up to this many square degrees (10x10) use the GiST index; larger ones the column
+# statistics. PostgreSQL estimates any `point <@ box` at 0.5 % of rows, so for a large box it
+# sorts every match: 20x20 over the Middle East, 3.8k of 100k incidents: GiST 18 ms, BETWEEN
+# 5.8 ms; 2x2 at the Iraqi-Syrian border: GiST 0.15 ms, BETWEEN 140 ms (a sequential scan).
+BBOX_GIST_MAX_DEG2 = 100.0
+
+
 class BadCursor(StrikewatchError, ValueError):
     """A cursor this API did not hand out (or from an older shape)."""
 
@@ -78,7 +85,10 @@ def _where(f: Filters, table: str, cursor: str | None) -> tuple[sql.Composable, 
         add("event_type = ANY(%s::text[])", list(f.event_types))
     if f.bbox:
         x0, y0, x1, y1 = f.bbox
-        add("lat IS NOT NULL AND point(lon, lat) <@ box(point(%s, %s), point(%s, %s))", x0, y0, x1, y1)
+        if (x1 - x0) * (y1 - y0) <= BBOX_GIST_MAX_DEG2:
+            add("lat IS NOT NULL AND point(lon, lat) <@ box(point(%s, %s), point(%s, %s))", x0, y0, x1, y1)
+        else:
+            add("lon BETWEEN %s AND %s AND lat BETWEEN %s AND %s", x0, x1, y0, y1)
     if table == "incidents":
         if f.min_severity is not None:
             add("severity >= %s", f.min_severity)

@@ -28,8 +28,11 @@ CREATE INDEX incidents_page ON incidents (event_at DESC, id DESC);
 CREATE INDEX incidents_type_page ON incidents (event_type, event_at DESC, id DESC);
 CREATE INDEX incidents_countries ON incidents USING gin (countries);
 CREATE INDEX incidents_actors ON incidents USING gin (actors);
--- bbox: point(lon, lat) <@ box(...) uses this GiST index (no PostGIS needed).
+-- bbox (strikewatch/store/queries.py picks by the box's area): a small box asks point(lon, lat) <@ box,
+-- answered by the GiST index (no PostGIS needed); a large one asks lon/lat BETWEEN, which the planner
+-- estimates from column statistics and answers by walking incidents_page, or by the lat index.
 CREATE INDEX incidents_geo ON incidents USING gist (point(lon, lat)) WHERE lat IS NOT NULL;
+CREATE INDEX incidents_lat ON incidents (lat);
 
 CREATE TABLE incident_revisions (
     incident_id text NOT NULL,
@@ -71,6 +74,7 @@ CREATE INDEX events_page ON events (event_at DESC, id DESC);
 CREATE INDEX events_countries ON events USING gin (countries);
 CREATE INDEX events_actors ON events USING gin (actors);
 CREATE INDEX events_geo ON events USING gist (point(lon, lat)) WHERE lat IS NOT NULL;
+CREATE INDEX events_lat ON events (lat);
 
 CREATE TABLE escalation (
     scope     text NOT NULL,

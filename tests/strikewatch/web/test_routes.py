@@ -117,7 +117,8 @@ def test_pagination_newest_first(client):
      lambda r: datetime(2024, 1, 10, tzinfo=timezone.utc) <= r["event_at"] < datetime(2024, 1, 20, tzinfo=timezone.utc)),
     ({"country": "Iraq"}, lambda r: "iraq" in r["countries"]),
     ({"country": "SS,ye"}, lambda r: {"ss", "yemen"} & set(r["countries"])),
-    ({"bbox": "40,30,45,36"}, lambda r: 40 <= r["lon"] <= 45 and 30 <= r["lat"] <= 36),
+    ({"bbox": "40,30,45,36"}, lambda r: 40 <= r["lon"] <= 45 and 30 <= r["lat"] <= 36),  # small: the GiST index
+    ({"bbox": "25,0,60,40"}, lambda r: 25 <= r["lon"] <= 60 and 0 <= r["lat"] <= 40),  # large: column statistics
     ({"event_type": "drone_strike"}, lambda r: r["event_type"] == "drone_strike"),
     ({"actor": "kataib hezbollah"}, lambda r: "kataib hezbollah" in r["actors"]),
     ({"min_severity": 0.6}, lambda r: r["severity"] >= 0.6),

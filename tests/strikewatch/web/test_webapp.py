@@ -114,3 +114,31 @@ def test_reference_article_on_the_map_in_the_list_and_on_its_page(local_stack, r
     assert requests and all(u.startswith(local_stack + "/") or u.startswith("data:") for u in requests), \
         sorted({u for u in requests if not u.startswith(local_stack)})
     assert (artifacts / "webapp_map.png").stat().st_size > 10_000 and (artifacts / "webapp_incident.png").stat().st_size > 10_000
+
+
+def test_local_defaults_serve_the_app_and_the_api_with_dev_key():
+    """`strikewatch run` serves the app on http://127.0.0.1:8088/ and the API under /v1 with the
+    local key dev-key (settings defaults, no environment), and starts the store and the API."""
+    from fastapi.testclient import TestClient
+
+    from strikewatch import run
+    from strikewatch.api import create_app, parse_keys
+    from strikewatch.settings import ApiSettings
+
+    defaults = ApiSettings.model_construct()  # the declared defaults, whatever this shell's environment says
+    assert (defaults.host, defaults.port, defaults.api_url) == ("127.0.0.1", 8088, "http://127.0.0.1:8088")
+    assert "dev-key" in parse_keys(defaults.api_keys.get_secret_value())
+    assert {"pipeline", "store", "api"} <= set(run.SERVICES)
+
+    class NoSubscriptions:
+        def list(self, owner):
+            return []
+
+    app = create_app(ApiSettings(api_keys=defaults.api_keys), NoSubscriptions())  # no lifespan: no database needed
+    c = TestClient(app)
+    index = c.get("/")
+    assert index.status_code == 200 and "<title>strikewatch</title>" in index.text and "vendor/leaflet.js" in index.text
+    assert c.get("/vendor/countries-50m.json").json()["type"] == "Topology"
+    assert c.get("/app.js").status_code == 200 and c.get("/vendor/leaflet.css").status_code == 200
+    assert c.get("/v1/incidents").status_code == 401  # the API under /v1, behind the key
+    assert {"/v1/incidents", "/v1/incidents/{incident_id}", "/v1/events", "/v1/escalation", "/v1/stream"} <= set(app.openapi()["paths"])
