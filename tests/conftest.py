@@ -44,9 +44,13 @@ def stack_settings():
 def kafka_bootstrap(stack_settings) -> str:
     from strikewatch import stack
 
-    started = stack.up(stack_settings)["kafka_started"]
+    info = stack.up(stack_settings)
     yield stack_settings.bootstrap_servers
-    if started:  # leave a broker the developer started running
+    if info["postgres_started"]:  # the incident store's server, started by up() with the broker
+        from strikewatch.store.server import stop_postgres
+
+        stop_postgres(stack_settings)
+    if info["kafka_started"]:  # leave a broker the developer started running
         import logging
 
         # Clients of finished tests (Prism workers' consumers) may still be polling;

@@ -90,6 +90,19 @@ def _own(path: Path) -> None:
         os.chown(path, pw.pw_uid, pw.pw_gid)
 
 
+def _ensure_traversable(path: Path) -> None:
+    """As root, the server runs as ``postgres``, which must be able to reach the data directory:
+    give search permission (``o+x``, not read) to any ancestor that lacks it (a clone under a
+    ``mktemp -d`` folder is 0700)."""
+    if _user() is None:
+        return
+    for d in [path, *path.parents]:
+        mode = d.stat().st_mode
+        if not mode & 0o001:
+            log.warning("giving %s search permission (o+x) so the postgres user reaches %s", d, path)
+            d.chmod(mode | 0o001)
+
+
 def _conf(s: StackSettings) -> str:
     return "\n".join([
         f"port = {s.postgres_port}",
@@ -105,6 +118,7 @@ def _conf(s: StackSettings) -> str:
 
 def _initdb(s: StackSettings, paths: PgPaths) -> None:
     paths.dir.mkdir(parents=True, exist_ok=True)
+    _ensure_traversable(paths.dir.parent)
     _own(paths.dir)
     pwfile = paths.dir / ".pwfile"
     pwfile.write_text(s.postgres_password.get_secret_value() + "\n")

@@ -42,5 +42,8 @@ def test_a_second_stack_starts_formats_and_stops_cleanly(tmp_path, stack_setting
         assert stack.status(s)["healthy"]
     finally:
         assert stack.stop_kafka(s) is True
+        from strikewatch.store.server import stop_postgres
+
+        stop_postgres(s)  # only if up() had to start one in this directory (none was on the port)
     assert not stack.port_open("127.0.0.1", kp)
     assert stack.status(s)["kafka"] is False

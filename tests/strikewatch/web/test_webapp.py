@@ -66,6 +66,9 @@ def local_stack(tmp_path, postgres, pg_dsn, repo_root, shared_data):
             proc.kill()
         log.close()
         stack.stop_kafka(iso)
+        from strikewatch.store.server import stop_postgres
+
+        stop_postgres(iso)  # a no-op: `run` found the test server on its port
 
 
 def test_reference_article_on_the_map_in_the_list_and_on_its_page(local_stack, repo_root):
