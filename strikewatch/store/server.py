@@ -76,9 +76,11 @@ def _user() -> str | None:
 
 def _run(argv: list[str], **kw) -> subprocess.CompletedProcess:
     user = _user()
+    # Drop root's groups too: with gid 0 kept, the server could not read its own 0600 files in a
+    # clone under /tmp (initdb: "could not open file .pwfile: Permission denied").
+    ids = {"user": user, "group": user, "extra_groups": []} if user else {}
     try:
-        return subprocess.run(argv, check=True, capture_output=True, text=True, user=user, stdin=subprocess.DEVNULL,
-                              cwd="/", **kw)
+        return subprocess.run(argv, check=True, capture_output=True, text=True, stdin=subprocess.DEVNULL, cwd="/", **ids, **kw)
     except subprocess.CalledProcessError as e:
         raise StackError(f"{Path(argv[0]).name} failed ({e.returncode}): {(e.stderr or e.stdout).strip()[-2000:]}") from e
 
