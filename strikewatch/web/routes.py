@@ -287,11 +287,12 @@ def make_router(dsn: str, owner_of: Callable[..., str], metrics: SimpleNamespace
     @router.get("/stream", summary="New and revised incidents, live (Server-Sent Events)",
                 response_class=StreamingResponse, responses={200: {"content": {"text/event-stream": {}}}})
     async def stream(request: Request, f: Annotated[queries.Filters, Depends(filters)],
-                     min_severity: Annotated[float | None, Query(ge=0, le=1)] = None):
+                     min_severity: Annotated[float | None, Query(ge=0, le=1)] = None,
+                     min_sources: Annotated[int | None, Query(ge=1)] = None):
         """``event: incident`` with the incident's latest record as ``data`` each time the store
         writes a new incident or revision (after it is committed); the same filters as the
         list. A comment line every 15 s keeps the connection open."""
-        f = queries.Filters(**{**f.__dict__, "min_severity": min_severity})
+        f = queries.Filters(**{**f.__dict__, "min_severity": min_severity, "min_sources": min_sources})
         q = store.subscribe()
 
         async def events():
@@ -337,6 +338,8 @@ def matches(f: queries.Filters, rec: dict) -> bool:
     if f.event_types and row["event_type"] not in f.event_types:
         return False
     if f.min_severity is not None and (row["severity"] or 0) < f.min_severity:
+        return False
+    if f.min_sources is not None and row["source_count"] < f.min_sources:
         return False
     if f.bbox:
         x0, y0, x1, y1 = f.bbox

@@ -56,6 +56,7 @@ function takeKeyFromFragment() {
 function signOut(message) {
   key = ""; sessionStorage.removeItem("strikewatch-key");
   if (stream) stream.abort();
+  stream = null;
   $("#login-error").textContent = message || "";
   route();
 }
@@ -147,7 +148,8 @@ async function startStream() {
   const live = $("#live");
   while (stream === ctl && key) {
     try {
-      const r = await fetch("/v1/stream", { headers: { "X-API-Key": key, Accept: "text/event-stream" }, signal: ctl.signal });
+      // The list's filters apply to the stream too (the server filters before sending).
+      const r = await fetch(`/v1/stream?${filterParams()}`, { headers: { "X-API-Key": key, Accept: "text/event-stream" }, signal: ctl.signal });
       if (r.status === 401) { signOut("That API key was not accepted."); return; }
       live.className = "live on"; live.textContent = "live";
       const reader = r.body.getReader(), dec = new TextDecoder();
@@ -301,7 +303,8 @@ $("#login-form").addEventListener("submit", async (ev) => {
   sessionStorage.setItem("strikewatch-key", key); $("#login-error").textContent = ""; route();
 });
 $("#logout").addEventListener("click", () => signOut(""));
-$("#filters").addEventListener("submit", (ev) => { ev.preventDefault(); loadIncidents(true); });
+function restartStream() { if (stream) stream.abort(); stream = null; startStream(); }
+$("#filters").addEventListener("submit", (ev) => { ev.preventDefault(); loadIncidents(true); restartStream(); });
 $("#more").addEventListener("click", () => loadIncidents(false));
 $("#sub-form").addEventListener("submit", createSubscription);
 window.addEventListener("hashchange", () => { takeKeyFromFragment(); route(); });
