@@ -29,6 +29,16 @@ def mount(app, settings, owner_of: Callable[..., str]) -> None:
     _document_security(app)
 
 
+# Descriptions of the subscription routes (strikewatch/api.py), used where a route has none.
+DESCRIPTIONS = {
+    ("/subscriptions", "post"): "Create an alert subscription for the key's owner: filters (event types, actors, countries, bbox, "
+                                "minimum severity and escalation) and a webhook (CloudEvents, Slack or Alertmanager JSON).",
+    ("/subscriptions", "get"): "The key owner's subscriptions (never another owner's).",
+    ("/subscriptions/{sub_id}", "get"): "One of the key owner's subscriptions; another owner's id answers 404, like a missing one.",
+    ("/subscriptions/{sub_id}", "delete"): "Delete one of the key owner's subscriptions (a tombstone on the compacted topic).",
+}
+
+
 def _document_security(app) -> None:
     """OpenAPI: an ``apiKey`` security scheme (header ``X-API-Key``) on each operation that reads
     the header, instead of a bare header parameter."""
@@ -41,8 +51,10 @@ def _document_security(app) -> None:
         schemes = spec.setdefault("components", {}).setdefault("securitySchemes", {})
         schemes.setdefault("APIKeyHeader", {"type": "apiKey", "in": "header", "name": "X-API-Key",
                                             "description": "Your API key (local default: dev-key)"})
-        for path_item in spec.get("paths", {}).values():
-            for op in path_item.values():
+        for path, path_item in spec.get("paths", {}).items():
+            for method, op in path_item.items():
+                if not op.get("description") and (path, method) in DESCRIPTIONS:
+                    op["description"] = DESCRIPTIONS[(path, method)]
                 params = op.get("parameters", [])
                 if any(p.get("in") == "header" and p.get("name", "").lower() == "x-api-key" for p in params) or op.get("security"):
                     op["parameters"] = [p for p in params if not (p.get("in") == "header" and p.get("name", "").lower() == "x-api-key")]
