@@ -35,6 +35,27 @@ GEO_PRECISION = {"point": 1, "city": 1, "admin1": 2, "region": 2, "border_region
 # STIX location precision, metres: a city's extent, a province's, a country's (order of magnitude).
 STIX_PRECISION_M = {"point": 1000.0, "city": 10_000.0, "admin1": 100_000.0, "region": 200_000.0, "border_region": 200_000.0,
                     "country": 500_000.0}
+# ACLED's regions by ISO 3166-1 alpha-2 (ACLED's regional grouping; codes not listed leave the column empty).
+_REGIONS = {
+    "Western Africa": "BJ BF CV CI GM GH GN GW LR ML MR NE NG SN SL TG",
+    "Middle Africa": "AO CM CF TD CG CD GQ GA ST",
+    "Eastern Africa": "BI KM DJ ER ET KE MG MW MU YT MZ RE RW SC SO SS TZ UG ZM ZW",
+    "Southern Africa": "BW LS NA ZA SZ",
+    "Northern Africa": "DZ EG LY MA SD TN EH",
+    "Middle East": "BH IR IQ IL JO KW LB OM PS QA SA SY TR YE AE",
+    "South Asia": "AF BD BT IN MV NP PK LK",
+    "Southeast Asia": "BN KH ID LA MY MM PH SG TH TL VN",
+    "East Asia": "CN HK JP KP KR MN TW MO",
+    "Caucasus and Central Asia": "AM AZ GE KZ KG TJ TM UZ",
+    "Europe": "AL AD AT BY BE BA BG HR CY CZ DK EE FI FR DE GR HU IS IE IT XK LV LI LT LU MT MD MC ME NL MK NO PL PT RO RU SM RS "
+              "SK SI ES SE CH UA GB",
+    "North America": "US CA",
+    "Central America": "MX GT BZ SV HN NI CR PA",
+    "South America": "AR BO BR CL CO EC GY PY PE SR UY VE",
+    "Caribbean": "AG BS BB CU DM DO GD HT JM KN LC VC TT PR",
+    "Oceania": "AU NZ PG FJ SB VU WS TO KI FM MH NR PW TV",
+}
+ACLED_REGION = {code: region for region, codes in _REGIONS.items() for code in codes.split()}
 NAMESPACE = uuid.UUID("6f1a3e52-5b0c-4f3e-9a51-0d7c2b8e4a11")  # fixed: STIX ids stay stable across exports
 
 
@@ -121,7 +142,7 @@ def acled_row(rec: dict) -> dict:
         "assoc_actor_1": "", "inter1": inter1, "actor2": t1.get("name", ""), "assoc_actor_2": "; ".join(t["name"] for t in f["targets"][1:]),
         "inter2": inter2, "interaction": "".join(str(x) for x in sorted(x for x in (inter1, inter2) if x != "")),
         "civilian_targeting": "Civilian targeting" if any(t.get("type") == "civilians" for t in f["targets"]) else "",
-        "iso": _iso_numeric().get(f["country_code"] or "", ""), "region": "", "country": f["country"] or "", "admin1": p.get("admin1") or "",
+        "iso": _iso_numeric().get(f["country_code"] or "", ""), "region": ACLED_REGION.get(f["country_code"] or "", ""), "country": f["country"] or "", "admin1": p.get("admin1") or "",
         "admin2": "", "admin3": "", "location": p.get("name", ""), "latitude": p.get("lat", ""), "longitude": p.get("lon", ""),
         "geo_precision": GEO_PRECISION.get(p.get("precision") or "", 3) if p else "", "source": "; ".join(o for o in outlets if o),
         "source_scale": "", "notes": _summary(f), "fatalities": f["killed"] or 0, "tags": "", "timestamp": ts,

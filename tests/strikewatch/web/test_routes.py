@@ -170,6 +170,7 @@ def test_csv_has_acled_columns(client):
     row = got[0]
     assert row["country"] == "South Sudan" and row["iso"] == "728" and row["sub_event_type"] in ("Air/drone strike", "Shelling/artillery/missile attack")
     assert row["event_type"] == "Explosions/Remote violence" and float(row["latitude"]) == 4.85 and row["source"] == "news.example"
+    assert row["region"] == "Eastern Africa" and row["geo_precision"] == "1" and row["actor1"] and row["inter1"] in "12345678"
     assert row["event_date"].startswith("2024-") and row["year"] == "2024" and row["time_precision"] == "1"
     ev = client.get("/v1/events", params={"format": "csv", "limit": 5}, headers=KEY)
     assert tuple(csv.DictReader(io.StringIO(ev.text)).fieldnames) == ACLED_COLUMNS
