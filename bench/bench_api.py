@@ -34,9 +34,18 @@ from strikewatch.settings import ApiSettings  # noqa: E402
 
 # Filtered first pages, as the web app and API users ask for them; a cursor is added to some.
 QUERIES = [
-    "country=Iraq", "country=SY,YE", "event_type=drone_strike&min_severity=0.5", "bbox=30,25,50,40", "actor=Armed%20group%207",
-    "since=2024-06-01&until=2024-09-01", "min_sources=2&country=UA", "event_type=air_strike&country=SS", "min_severity=0.9",
-    "bbox=-20,-10,40,20&event_type=shelling", "", "actor=Armed%20group%2012&since=2025-01-01",
+    "country=Iraq",
+    "country=SY,YE",
+    "event_type=drone_strike&min_severity=0.5",
+    "bbox=30,25,50,40",
+    "actor=Armed%20group%207",
+    "since=2024-06-01&until=2024-09-01",
+    "min_sources=2&country=UA",
+    "event_type=air_strike&country=SS",
+    "min_severity=0.9",
+    "bbox=-20,-10,40,20&event_type=shelling",
+    "",
+    "actor=Armed%20group%2012&since=2025-01-01",
 ]
 WRK_LUA = """
 local paths = {%s}
@@ -59,7 +68,9 @@ def fill(dsn: str, n: int) -> float:
     with psycopg.connect(dsn, autocommit=True) as conn:
         db.migrate(conn)
         for start in range(0, n, 2000):
-            recs = [incident(i, 1 if i % 3 == 0 else 0, places, actors, rnd) for i in range(start, min(n, start + 2000))]
+            recs = [
+                incident(i, 1 if i % 3 == 0 else 0, places, actors, rnd) for i in range(start, min(n, start + 2000))
+            ]
             with conn.transaction(), conn.cursor() as cur:
                 db.write_batch(cur, recs, db.WriteResult())
         conn.execute("VACUUM ANALYZE")
@@ -89,8 +100,19 @@ def main(argv=None) -> int:
     with psycopg.connect(dsn) as conn:
         stored = conn.execute("SELECT count(*) FROM incidents").fetchone()[0]
     port = free_port()
-    env = {**os.environ, "STRIKEWATCH_PORT": str(port), "STRIKEWATCH_POSTGRES_DB": name, "STRIKEWATCH_API_KEYS": "bench-key=bench"}
-    api = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "api"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "STRIKEWATCH_PORT": str(port),
+        "STRIKEWATCH_POSTGRES_DB": name,
+        "STRIKEWATCH_API_KEYS": "bench-key=bench",
+    }
+    api = subprocess.Popen(
+        [sys.executable, "-m", "strikewatch.cli", "api"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -115,8 +137,12 @@ def main(argv=None) -> int:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
             f.write(WRK_LUA % (", ".join(json.dumps(p) for p in paths), "bench-key"))
             script = f.name
-        out = subprocess.run(["wrk", f"-t{args.threads}", f"-c{args.clients}", f"-d{args.seconds}s", "--latency", "-s", script, base],
-                             capture_output=True, text=True, timeout=args.seconds + 60).stdout
+        out = subprocess.run(
+            ["wrk", f"-t{args.threads}", f"-c{args.clients}", f"-d{args.seconds}s", "--latency", "-s", script, base],
+            capture_output=True,
+            text=True,
+            timeout=args.seconds + 60,
+        ).stdout
         os.unlink(script)
     finally:
         api.terminate()
@@ -133,9 +159,23 @@ def main(argv=None) -> int:
 
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    print(json.dumps({"incidents": stored, "clients": args.clients, "seconds": args.seconds, "fill_s": round(fill_s, 1), "paths": len(paths),
-                      "requests_per_s": float(rps.group(1)) if rps else None, "p50_ms": ms("50"), "p90_ms": ms("90"), "p99_ms": ms("99"),
-                      "non_2xx": int(non2xx.group(1)) if non2xx else 0, "database": name if args.keep or args.database else None}))
+    print(
+        json.dumps(
+            {
+                "incidents": stored,
+                "clients": args.clients,
+                "seconds": args.seconds,
+                "fill_s": round(fill_s, 1),
+                "paths": len(paths),
+                "requests_per_s": float(rps.group(1)) if rps else None,
+                "p50_ms": ms("50"),
+                "p90_ms": ms("90"),
+                "p99_ms": ms("99"),
+                "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+                "database": name if args.keep or args.database else None,
+            }
+        )
+    )
     if not rps:
         print(out, file=sys.stderr)
     return 0

@@ -51,7 +51,9 @@ def build() -> list[dict]:
             lat, lon = by_country[iso]["latitude"], by_country[iso]["longitude"]
         if lat is None:
             continue  # no city over 15k people (tiny islands): not a theatre of this pipeline
-        out.append({"key": iso, "name": info["name"], "latitude": round(float(lat), 4), "longitude": round(float(lon), 4)})
+        out.append(
+            {"key": iso, "name": info["name"], "latitude": round(float(lat), 4), "longitude": round(float(lon), 4)}
+        )
     return out
 
 

@@ -34,7 +34,10 @@ from . import db
 log = logging.getLogger(__name__)
 
 TOPIC_MODELS: dict[str, type[Record]] = {
-    topics.EVENTS.name: Event, topics.INCIDENTS.name: Incident, topics.ESCALATION.name: EscalationScore, topics.ALERTS.name: Alert,
+    topics.EVENTS.name: Event,
+    topics.INCIDENTS.name: Incident,
+    topics.ESCALATION.name: EscalationScore,
+    topics.ALERTS.name: Alert,
 }
 # Records per poll, so per transaction: 500 keeps a batch's transaction under ~0.3 s here
 # (bench/bench_store.py: ~3k records/s), short enough for a clean SIGTERM.
@@ -47,13 +50,23 @@ WRITE_BUCKETS_S = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 
 def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
     return SimpleNamespace(
-        records=Counter("strikewatch_store_records_total", "Records the store consumed, by kind and outcome (written, dead_letter)",
-                        ["kind", "outcome"], registry=registry),
-        write=Histogram("strikewatch_store_write_seconds", "One batch's transaction", buckets=WRITE_BUCKETS_S, registry=registry),
+        records=Counter(
+            "strikewatch_store_records_total",
+            "Records the store consumed, by kind and outcome (written, dead_letter)",
+            ["kind", "outcome"],
+            registry=registry,
+        ),
+        write=Histogram(
+            "strikewatch_store_write_seconds", "One batch's transaction", buckets=WRITE_BUCKETS_S, registry=registry
+        ),
         # iso: ISO 3166-1 alpha-2 from the fixed set in strikewatch/countries.py, else "other";
         # theatre: the incident's theatre when its code is in that set, else "other" (bounded).
-        incidents=Counter("strikewatch_store_incidents_total", "Incidents stored for the first time", ["event_type", "theatre", "iso"],
-                          registry=registry),
+        incidents=Counter(
+            "strikewatch_store_incidents_total",
+            "Incidents stored for the first time",
+            ["event_type", "theatre", "iso"],
+            registry=registry,
+        ),
     )
 
 
@@ -65,8 +78,14 @@ def kafka_clients(bootstrap: str, group: str, topic_names: list[str], start_from
     the shared Kafka layer in one edit)."""
     from kafka import KafkaConsumer, KafkaProducer
 
-    consumer = KafkaConsumer(*topic_names, bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
-                             auto_offset_reset=start_from, max_poll_records=MAX_POLL_RECORDS)
+    consumer = KafkaConsumer(
+        *topic_names,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset=start_from,
+        max_poll_records=MAX_POLL_RECORDS,
+    )
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     return consumer, producer
 
@@ -78,8 +97,16 @@ def connect(dsn: str) -> psycopg.Connection:
 class Store:
     """Consumes ``topic_models``' topics into the database at ``dsn``."""
 
-    def __init__(self, bootstrap: str, dsn: str, group: str = "strikewatch-store", topic_models: dict[str, type[Record]] | None = None,
-                 dead_topic: str = topics.DEAD_LETTERS.name, start_from: str = "earliest", metrics: SimpleNamespace | None = None):
+    def __init__(
+        self,
+        bootstrap: str,
+        dsn: str,
+        group: str = "strikewatch-store",
+        topic_models: dict[str, type[Record]] | None = None,
+        dead_topic: str = topics.DEAD_LETTERS.name,
+        start_from: str = "earliest",
+        metrics: SimpleNamespace | None = None,
+    ):
         self.topic_models = topic_models or TOPIC_MODELS
         self.dead_topic = dead_topic
         self.metrics = metrics or METRICS
@@ -178,7 +205,11 @@ class Store:
         decoded, dead = self.decode(records)
         result, rejected = self.write(decoded)
         self._dead_letters(dead + rejected)
-        offsets = {TopicPartition(tp.topic, tp.partition): OffsetAndMetadata(recs[-1].offset + 1, "", -1) for tp, recs in batch.items() if recs}
+        offsets = {
+            TopicPartition(tp.topic, tp.partition): OffsetAndMetadata(recs[-1].offset + 1, "", -1)
+            for tp, recs in batch.items()
+            if recs
+        }
         try:
             self._consumer.commit(offsets)
         except KafkaError as e:  # re-read after a restart or rebalance, and written again as the same rows
@@ -222,7 +253,9 @@ class Store:
 
 
 def store_main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="strikewatch store", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="strikewatch store", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.parse_args(argv)
     s = StoreSettings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -230,7 +263,13 @@ def store_main(argv: list[str] | None = None) -> int:
     store = Store(s.bootstrap_servers, s.postgres_dsn(), s.store_consumer_group, start_from=s.store_start_from)
     signal.signal(signal.SIGTERM, lambda *_: store.stop())
     signal.signal(signal.SIGINT, lambda *_: store.stop())
-    log.info("store consuming %s into %s:%d/%s", ", ".join(store.topic_models), s.postgres_host, s.postgres_port, s.postgres_db)
+    log.info(
+        "store consuming %s into %s:%d/%s",
+        ", ".join(store.topic_models),
+        s.postgres_host,
+        s.postgres_port,
+        s.postgres_db,
+    )
     try:
         store.run()
     finally:

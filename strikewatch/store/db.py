@@ -41,7 +41,10 @@ def migrate(conn: psycopg.Connection) -> list[str]:
     applied_now = []
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations"
+            " (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
         done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
         for version, sql in migrations():
             if version in done:
@@ -88,11 +91,24 @@ def incident_row(inc: Incident) -> dict:
     loc = _located(inc.places)
     first = inc.places[0] if inc.places else None
     return dict(
-        id=inc.id, revision=inc.revision, event_type=str(inc.event_type), event_at=_when(inc.time, inc.first_seen_at), event_date=inc.time.date,
-        country=first.country if first else None, country_code=first.country_code if first else None, countries=_countries(inc.places),
-        lat=loc.lat if loc else None, lon=loc.lon if loc else None, geo_precision=loc.precision if loc else None,
-        attacker=inc.attacker.name if inc.attacker else None, actors=_actors(inc.attacker, inc.targets), severity=inc.severity,
-        source_count=inc.source_count or len(inc.sources), theatre=inc.theatre, first_seen_at=inc.first_seen_at, record=_json(inc),
+        id=inc.id,
+        revision=inc.revision,
+        event_type=str(inc.event_type),
+        event_at=_when(inc.time, inc.first_seen_at),
+        event_date=inc.time.date,
+        country=first.country if first else None,
+        country_code=first.country_code if first else None,
+        countries=_countries(inc.places),
+        lat=loc.lat if loc else None,
+        lon=loc.lon if loc else None,
+        geo_precision=loc.precision if loc else None,
+        attacker=inc.attacker.name if inc.attacker else None,
+        actors=_actors(inc.attacker, inc.targets),
+        severity=inc.severity,
+        source_count=inc.source_count or len(inc.sources),
+        theatre=inc.theatre,
+        first_seen_at=inc.first_seen_at,
+        record=_json(inc),
     )
 
 
@@ -100,12 +116,23 @@ def event_row(ev: Event) -> dict:
     loc = _located(ev.places)
     first = ev.places[0] if ev.places else None
     return dict(
-        id=ev.id, article_id=ev.article_id, event_type=str(ev.event_type), modality=str(ev.modality),
-        event_at=_when(ev.time, ev.article_published_at or ev.extracted_at), event_date=ev.time.date,
-        country=first.country if first else None, country_code=first.country_code if first else None, countries=_countries(ev.places),
-        lat=loc.lat if loc else None, lon=loc.lon if loc else None, geo_precision=loc.precision if loc else None,
-        attacker=ev.attacker.name if ev.attacker else None, actors=_actors(ev.attacker, ev.targets), confidence=ev.confidence,
-        article_url=ev.article_url, record=_json(ev),
+        id=ev.id,
+        article_id=ev.article_id,
+        event_type=str(ev.event_type),
+        modality=str(ev.modality),
+        event_at=_when(ev.time, ev.article_published_at or ev.extracted_at),
+        event_date=ev.time.date,
+        country=first.country if first else None,
+        country_code=first.country_code if first else None,
+        countries=_countries(ev.places),
+        lat=loc.lat if loc else None,
+        lon=loc.lon if loc else None,
+        geo_precision=loc.precision if loc else None,
+        attacker=ev.attacker.name if ev.attacker else None,
+        actors=_actors(ev.attacker, ev.targets),
+        confidence=ev.confidence,
+        article_url=ev.article_url,
+        record=_json(ev),
     )
 
 
@@ -115,28 +142,81 @@ def _insert(table: str, cols: list[str], conflict: str, update: str) -> str:
 
 
 _INC_COLS = [
-    "id", "revision", "event_type", "event_at", "event_date", "country", "country_code", "countries", "lat", "lon", "geo_precision",
-    "attacker", "actors", "severity", "source_count", "theatre", "first_seen_at", "record"]
-_EV_COLS = ["id", "article_id", "event_type", "modality", "event_at", "event_date", "country", "country_code", "countries", "lat", "lon",
-            "geo_precision", "attacker", "actors", "confidence", "article_url", "record"]
+    "id",
+    "revision",
+    "event_type",
+    "event_at",
+    "event_date",
+    "country",
+    "country_code",
+    "countries",
+    "lat",
+    "lon",
+    "geo_precision",
+    "attacker",
+    "actors",
+    "severity",
+    "source_count",
+    "theatre",
+    "first_seen_at",
+    "record",
+]
+_EV_COLS = [
+    "id",
+    "article_id",
+    "event_type",
+    "modality",
+    "event_at",
+    "event_date",
+    "country",
+    "country_code",
+    "countries",
+    "lat",
+    "lon",
+    "geo_precision",
+    "attacker",
+    "actors",
+    "confidence",
+    "article_url",
+    "record",
+]
 
 
 def _set_all(cols: list[str], skip: tuple[str, ...] = ("id",)) -> str:
     return ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c not in skip) + ", stored_at = now()"
 
 
-UPSERT_INCIDENT = _insert("incidents", _INC_COLS, "(id)", f"DO UPDATE SET {_set_all(_INC_COLS)} WHERE incidents.revision < EXCLUDED.revision"
-                          ) + " RETURNING (xmax = 0) AS inserted"
-INSERT_REVISION = ("INSERT INTO incident_revisions (incident_id, revision, record) VALUES (%s, %s, %s::json) "
-                   "ON CONFLICT (incident_id, revision) DO NOTHING")
+UPSERT_INCIDENT = (
+    _insert(
+        "incidents",
+        _INC_COLS,
+        "(id)",
+        f"DO UPDATE SET {_set_all(_INC_COLS)} WHERE incidents.revision < EXCLUDED.revision",
+    )
+    + " RETURNING (xmax = 0) AS inserted"
+)
+INSERT_REVISION = (
+    "INSERT INTO incident_revisions (incident_id, revision, record) VALUES (%s, %s, %s::json) "
+    "ON CONFLICT (incident_id, revision) DO NOTHING"
+)
 LINK_EVENT = "INSERT INTO incident_events (incident_id, event_id) VALUES (%s, %s) ON CONFLICT DO NOTHING"
 # An event re-extracted under the same id (same article, type and anchor) replaces the old one.
-UPSERT_EVENT = _insert("events", _EV_COLS, "(id)", f"DO UPDATE SET {_set_all(_EV_COLS)} WHERE events.record::text IS DISTINCT FROM EXCLUDED.record::text")
-UPSERT_ESCALATION = ("INSERT INTO escalation (scope, key, at, value, chain, record) VALUES (%s, %s, %s, %s, %s, %s::jsonb) "
-                     "ON CONFLICT (scope, key, at) DO UPDATE SET value = EXCLUDED.value, chain = EXCLUDED.chain, record = EXCLUDED.record, "
-                     "stored_at = now() WHERE escalation.record IS DISTINCT FROM EXCLUDED.record")
-INSERT_ALERT = ("INSERT INTO alerts (id, subscription_id, owner, incident_id, incident_revision, kind, created_at, record) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb) ON CONFLICT (id) DO NOTHING")
+UPSERT_EVENT = _insert(
+    "events",
+    _EV_COLS,
+    "(id)",
+    f"DO UPDATE SET {_set_all(_EV_COLS)} WHERE events.record::text IS DISTINCT FROM EXCLUDED.record::text",
+)
+UPSERT_ESCALATION = (
+    "INSERT INTO escalation (scope, key, at, value, chain, record) VALUES (%s, %s, %s, %s, %s, %s::jsonb) "
+    "ON CONFLICT (scope, key, at) DO UPDATE SET value = EXCLUDED.value, chain = EXCLUDED.chain, "
+    "record = EXCLUDED.record, "
+    "stored_at = now() WHERE escalation.record IS DISTINCT FROM EXCLUDED.record"
+)
+INSERT_ALERT = (
+    "INSERT INTO alerts (id, subscription_id, owner, incident_id, incident_revision, kind, created_at, record) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb) ON CONFLICT (id) DO NOTHING"
+)
 
 
 @dataclass
@@ -175,10 +255,17 @@ def write_batch(cur: psycopg.Cursor, recs: list, result: WriteResult) -> None:
     if events:
         cur.executemany(UPSERT_EVENT, [event_row(e) for e in events])
     if scores:
-        cur.executemany(UPSERT_ESCALATION, [(r.scope, r.key, r.at, r.value, list(r.tit_for_tat_chain), _json(r)) for r in scores])
+        cur.executemany(
+            UPSERT_ESCALATION, [(r.scope, r.key, r.at, r.value, list(r.tit_for_tat_chain), _json(r)) for r in scores]
+        )
     if alerts:
-        cur.executemany(INSERT_ALERT, [(r.id, r.subscription_id, r.owner, r.incident_id, r.incident_revision, r.kind, r.created_at, _json(r))
-                                       for r in alerts])
+        cur.executemany(
+            INSERT_ALERT,
+            [
+                (r.id, r.subscription_id, r.owner, r.incident_id, r.incident_revision, r.kind, r.created_at, _json(r))
+                for r in alerts
+            ],
+        )
     for kind, group in (("Incident", incidents), ("Event", events), ("EscalationScore", scores), ("Alert", alerts)):
         if group:
             result.written[kind] = result.written.get(kind, 0) + len(group)

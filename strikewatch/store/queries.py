@@ -18,7 +18,6 @@ from psycopg import AsyncConnection, sql
 
 from ..errors import StrikewatchError
 
-
 # Boxes up to this many square degrees (10x10) use the GiST index; larger ones the column
 # statistics. PostgreSQL estimates any `point <@ box` at 0.5 % of rows, so for a large box it
 # sorts every match: 20x20 over the Middle East, 3.8k of 100k incidents: GiST 18 ms, BETWEEN
@@ -110,8 +109,11 @@ async def page(conn: AsyncConnection, table: str, f: Filters, limit: int, cursor
     # The page's keys first, the records after: selecting the record in the filtering scan
     # serialises it for every matching row before the sort keeps 50 (a bbox matching 4.5k of
     # 100k incidents: 140 ms that way, 3 ms this way; bench/bench_api.py).
-    q = sql.SQL("SELECT p.event_at, p.id, t.record::text FROM (SELECT event_at, id FROM {t}{w} ORDER BY event_at DESC, id DESC LIMIT %s) AS p "
-                "JOIN {t} AS t ON t.id = p.id ORDER BY p.event_at DESC, p.id DESC").format(t=sql.Identifier(table), w=where)
+    q = sql.SQL(
+        "SELECT p.event_at, p.id, t.record::text"
+        " FROM (SELECT event_at, id FROM {t}{w} ORDER BY event_at DESC, id DESC LIMIT %s) AS p "
+        "JOIN {t} AS t ON t.id = p.id ORDER BY p.event_at DESC, p.id DESC"
+    ).format(t=sql.Identifier(table), w=where)
     cur = await conn.execute(q, [*params, limit + 1])
     rows = await cur.fetchall()
     out = Page(rows=rows[:limit])
@@ -128,13 +130,19 @@ async def incident(conn: AsyncConnection, incident_id: str) -> dict | None:
     if row is None:
         return None
     record, stored_at = row
-    cur = await conn.execute("SELECT record FROM incident_revisions WHERE incident_id = %s ORDER BY revision", (incident_id,))
+    cur = await conn.execute(
+        "SELECT record FROM incident_revisions WHERE incident_id = %s ORDER BY revision", (incident_id,)
+    )
     revisions = [r[0] for r in await cur.fetchall()]
     cur = await conn.execute(
-        "SELECT e.record FROM incident_events ie JOIN events e ON e.id = ie.event_id WHERE ie.incident_id = %s ORDER BY e.event_at, e.id",
-        (incident_id,))
+        "SELECT e.record FROM incident_events ie JOIN events e ON e.id = ie.event_id"
+        " WHERE ie.incident_id = %s ORDER BY e.event_at, e.id",
+        (incident_id,),
+    )
     events = [r[0] for r in await cur.fetchall()]
-    cur = await conn.execute("SELECT record FROM escalation WHERE chain @> ARRAY[%s]::text[] ORDER BY at DESC, scope LIMIT 1", (incident_id,))
+    cur = await conn.execute(
+        "SELECT record FROM escalation WHERE chain @> ARRAY[%s]::text[] ORDER BY at DESC, scope LIMIT 1", (incident_id,)
+    )
     score = await cur.fetchone()
     chain: list[dict] = []
     if score is not None:
@@ -143,29 +151,52 @@ async def incident(conn: AsyncConnection, incident_id: str) -> dict | None:
         found = {r[0]: r[1] for r in await cur.fetchall()}
         chain = [summary(found[i]) if i in found else {"id": i} for i in ids]
     cur = await conn.execute(
-        "SELECT record FROM escalation WHERE scope = 'theatre' AND key = %s ORDER BY at DESC LIMIT 1", (record.get("theatre") or "",))
+        "SELECT record FROM escalation WHERE scope = 'theatre' AND key = %s ORDER BY at DESC LIMIT 1",
+        (record.get("theatre") or "",),
+    )
     theatre = await cur.fetchone()
-    return {"incident": record, "stored_at": stored_at.isoformat(), "revisions": revisions, "events": events, "sources": record["sources"],
-            "tit_for_tat": {"score": score[0] if score else None, "chain": chain}, "theatre_escalation": theatre[0] if theatre else None}
+    return {
+        "incident": record,
+        "stored_at": stored_at.isoformat(),
+        "revisions": revisions,
+        "events": events,
+        "sources": record["sources"],
+        "tit_for_tat": {"score": score[0] if score else None, "chain": chain},
+        "theatre_escalation": theatre[0] if theatre else None,
+    }
 
 
 def summary(rec: dict) -> dict:
     """A few fields of an incident record, for chains and lists."""
-    return {"id": rec["id"], "revision": rec["revision"], "event_type": rec["event_type"], "date": (rec.get("time") or {}).get("date"),
-            "attacker": (rec.get("attacker") or {}).get("name"), "targets": [t["name"] for t in rec.get("targets", [])],
-            "places": [p["name"] for p in rec.get("places", [])], "theatre": rec.get("theatre")}
+    return {
+        "id": rec["id"],
+        "revision": rec["revision"],
+        "event_type": rec["event_type"],
+        "date": (rec.get("time") or {}).get("date"),
+        "attacker": (rec.get("attacker") or {}).get("name"),
+        "targets": [t["name"] for t in rec.get("targets", [])],
+        "places": [p["name"] for p in rec.get("places", [])],
+        "theatre": rec.get("theatre"),
+    }
 
 
-async def escalation(conn: AsyncConnection, scope: str, key: str | None, since: datetime | None, until: datetime | None,
-                     limit: int) -> list[dict]:
+async def escalation(
+    conn: AsyncConnection, scope: str, key: str | None, since: datetime | None, until: datetime | None, limit: int
+) -> list[dict]:
     """A key's scores over time (oldest first), or without a key the latest score of every key."""
     if key is None:
-        q = ("SELECT record FROM (SELECT DISTINCT ON (key) key, value, record FROM escalation WHERE scope = %s ORDER BY key, at DESC) AS latest "
-             "ORDER BY value DESC, key LIMIT %s")
+        q = (
+            "SELECT record FROM (SELECT DISTINCT ON (key) key, value, record FROM escalation"
+            " WHERE scope = %s ORDER BY key, at DESC) AS latest "
+            "ORDER BY value DESC, key LIMIT %s"
+        )
         cur = await conn.execute(q, (scope, limit))
     else:
-        q = ("SELECT record FROM (SELECT at, record FROM escalation WHERE scope = %s AND key = %s AND at >= coalesce(%s::timestamptz, '-infinity') "
-             "AND at < coalesce(%s::timestamptz, 'infinity') ORDER BY at DESC LIMIT %s) AS s ORDER BY at")
+        q = (
+            "SELECT record FROM (SELECT at, record FROM escalation WHERE scope = %s AND key = %s"
+            " AND at >= coalesce(%s::timestamptz, '-infinity') "
+            "AND at < coalesce(%s::timestamptz, 'infinity') ORDER BY at DESC LIMIT %s) AS s ORDER BY at"
+        )
         cur = await conn.execute(q, (scope, key, since, until, limit))
     return [r[0] for r in await cur.fetchall()]
 

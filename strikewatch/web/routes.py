@@ -46,22 +46,49 @@ API_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5)
 
 def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
     return SimpleNamespace(
-        requests=Counter("strikewatch_read_api_requests_total", "Read API requests", ["route", "format", "status"], registry=registry),
-        latency=Histogram("strikewatch_read_api_seconds", "Read API request time", ["route"], buckets=API_BUCKETS_S, registry=registry),
-        streams=Counter("strikewatch_read_api_stream_events_total", "Incidents sent to stream clients", registry=registry),
+        requests=Counter(
+            "strikewatch_read_api_requests_total", "Read API requests", ["route", "format", "status"], registry=registry
+        ),
+        latency=Histogram(
+            "strikewatch_read_api_seconds", "Read API request time", ["route"], buckets=API_BUCKETS_S, registry=registry
+        ),
+        streams=Counter(
+            "strikewatch_read_api_stream_events_total", "Incidents sent to stream clients", registry=registry
+        ),
     )
 
 
 METRICS = make_metrics()
 
 Format = Literal["json", "geojson", "csv", "stix"]
-MEDIA = {"json": "application/json", "geojson": "application/geo+json", "csv": "text/csv; charset=utf-8", "stix": "application/stix+json;version=2.1"}
+MEDIA = {
+    "json": "application/json",
+    "geojson": "application/geo+json",
+    "csv": "text/csv; charset=utf-8",
+    "stix": "application/stix+json;version=2.1",
+}
 
-INCIDENT_EXAMPLE = {"id": "i_5c3e...", "revision": 1, "event_type": "air_strike", "attacker": {"name": "United States", "type": "state_military"},
-                    "targets": [{"name": "Kataib Hezbollah", "type": "militia_proxy"}], "places": [{"name": "Iraqi-Syrian border region",
-                    "country": "Iraq", "country_code": "IQ", "lat": 34.4, "lon": 40.9, "precision": "border_region"}],
-                    "platforms": ["F-15E", "F-16"], "casualties": {"statement": "no_immediate_reports"}, "source_count": 2,
-                    "sources": [{"url": "https://example.org/story", "title": "US strikes militias", "outlet": "example.org"}]}
+INCIDENT_EXAMPLE = {
+    "id": "i_5c3e...",
+    "revision": 1,
+    "event_type": "air_strike",
+    "attacker": {"name": "United States", "type": "state_military"},
+    "targets": [{"name": "Kataib Hezbollah", "type": "militia_proxy"}],
+    "places": [
+        {
+            "name": "Iraqi-Syrian border region",
+            "country": "Iraq",
+            "country_code": "IQ",
+            "lat": 34.4,
+            "lon": 40.9,
+            "precision": "border_region",
+        }
+    ],
+    "platforms": ["F-15E", "F-16"],
+    "casualties": {"statement": "no_immediate_reports"},
+    "source_count": 2,
+    "sources": [{"url": "https://example.org/story", "title": "US strikes militias", "outlet": "example.org"}],
+}
 
 
 def _when(v: str | None, name: str) -> datetime | None:
@@ -93,20 +120,39 @@ def _bbox(v: str | None) -> tuple[float, float, float, float] | None:
 
 
 def filters(
-    since: Annotated[str | None, Query(description="event time from (inclusive), ISO 8601 date or date-time", examples=["2021-06-01"])] = None,
-    until: Annotated[str | None, Query(description="event time until (exclusive)", examples=["2021-07-01T00:00:00Z"])] = None,
-    country: Annotated[list[str] | None, Query(description="ACLED country name or ISO 3166-1 alpha-2 code; repeat or comma-separate",
-                                               examples=["Iraq,SY"])] = None,
-    bbox: Annotated[str | None, Query(description="min_lon,min_lat,max_lon,max_lat (WGS84)", examples=["38,29,49,38"])] = None,
+    since: Annotated[
+        str | None,
+        Query(description="event time from (inclusive), ISO 8601 date or date-time", examples=["2021-06-01"]),
+    ] = None,
+    until: Annotated[
+        str | None, Query(description="event time until (exclusive)", examples=["2021-07-01T00:00:00Z"])
+    ] = None,
+    country: Annotated[
+        list[str] | None,
+        Query(
+            description="ACLED country name or ISO 3166-1 alpha-2 code; repeat or comma-separate", examples=["Iraq,SY"]
+        ),
+    ] = None,
+    bbox: Annotated[
+        str | None, Query(description="min_lon,min_lat,max_lon,max_lat (WGS84)", examples=["38,29,49,38"])
+    ] = None,
     event_type: Annotated[list[EventType] | None, Query(description="repeatable")] = None,
-    actor: Annotated[list[str] | None, Query(description="attacker or target name, case-insensitive; repeatable",
-                                             examples=["Kataib Hezbollah"])] = None,
+    actor: Annotated[
+        list[str] | None,
+        Query(description="attacker or target name, case-insensitive; repeatable", examples=["Kataib Hezbollah"]),
+    ] = None,
 ) -> queries.Filters:
     s, u = _when(since, "since"), _when(until, "until")
     if s and u and s >= u:
         raise HTTPException(422, "since must be before until")
-    return queries.Filters(since=s, until=u, countries=_split(country), bbox=_bbox(bbox), event_types=tuple(str(e) for e in event_type or ()),
-                           actors=_split(actor))
+    return queries.Filters(
+        since=s,
+        until=u,
+        countries=_split(country),
+        bbox=_bbox(bbox),
+        event_types=tuple(str(e) for e in event_type or ()),
+        actors=_split(actor),
+    )
 
 
 class Store:
@@ -116,8 +162,9 @@ class Store:
         from psycopg_pool import AsyncConnectionPool
 
         self.dsn = dsn
-        self.pool = AsyncConnectionPool(dsn, min_size=2, max_size=POOL_MAX, timeout=POOL_TIMEOUT_S, open=False,
-                                        kwargs={"autocommit": True})
+        self.pool = AsyncConnectionPool(
+            dsn, min_size=2, max_size=POOL_MAX, timeout=POOL_TIMEOUT_S, open=False, kwargs={"autocommit": True}
+        )
         self.clients: set[asyncio.Queue] = set()
         self._listener: asyncio.Task | None = None
 
@@ -188,7 +235,9 @@ def _link(request: Request, cursor: str | None) -> dict[str, str]:
 def _render(request: Request, page: queries.Page, fmt: str, route: str) -> Response:
     headers = _link(request, page.next_cursor)
     if fmt == "json":
-        body = '{"items":[' + ",".join(r[2] for r in page.rows) + '],"next_cursor":' + json.dumps(page.next_cursor) + "}"
+        body = (
+            '{"items":[' + ",".join(r[2] for r in page.rows) + '],"next_cursor":' + json.dumps(page.next_cursor) + "}"
+        )
     elif fmt == "geojson":
         body = json.dumps(formats.geojson(page.records, page.next_cursor))
     elif fmt == "csv":
@@ -214,15 +263,27 @@ def make_router(dsn: str, owner_of: Callable[..., str], metrics: SimpleNamespace
 
     # The security scheme documents the header in OpenAPI; owner_of does the checking.
     scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="Your API key (local default: dev-key)")
-    router = APIRouter(prefix="/v1", tags=["read"], lifespan=lifespan, dependencies=[Depends(scheme), Depends(owner_of)],
-                       responses={401: {"description": "missing or unknown X-API-Key"}, 503: {"description": "the store is unavailable"}})
+    router = APIRouter(
+        prefix="/v1",
+        tags=["read"],
+        lifespan=lifespan,
+        dependencies=[Depends(scheme), Depends(owner_of)],
+        responses={
+            401: {"description": "missing or unknown X-API-Key"},
+            503: {"description": "the store is unavailable"},
+        },
+    )
     router.store = store  # type: ignore[attr-defined]  # tests and the app reach the pool through it
 
     limit_q = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="page size")
     cursor_q = Query(None, description="next_cursor of the previous page (opaque)")
-    format_q = Query("json", description="json, geojson (FeatureCollection), csv (ACLED columns) or stix (STIX 2.1 bundle)")
+    format_q = Query(
+        "json", description="json, geojson (FeatureCollection), csv (ACLED columns) or stix (STIX 2.1 bundle)"
+    )
 
-    async def _page(request: Request, table: str, f: queries.Filters, limit: int, cursor: str | None, fmt: str) -> Response:
+    async def _page(
+        request: Request, table: str, f: queries.Filters, limit: int, cursor: str | None, fmt: str
+    ) -> Response:
         with m.latency.labels(table).time():
             try:
                 async with store.conn() as conn:
@@ -234,19 +295,37 @@ def make_router(dsn: str, owner_of: Callable[..., str], metrics: SimpleNamespace
         m.requests.labels(table, fmt, "200").inc()
         return resp
 
-    @router.get("/incidents", summary="Incidents, filtered, newest first",
-                responses={200: {"content": {"application/json": {"example": {"items": [INCIDENT_EXAMPLE], "next_cursor": "WyIyMDIx..."}},
-                                             "application/geo+json": {}, "text/csv": {}, "application/stix+json;version=2.1": {}}}})
-    async def list_incidents(request: Request, f: Annotated[queries.Filters, Depends(filters)],
-                             min_severity: Annotated[float | None, Query(ge=0, le=1, description="severity 0..1")] = None,
-                             min_sources: Annotated[int | None, Query(ge=1, description="reports merged into the incident")] = None,
-                             limit: int = limit_q, cursor: str | None = cursor_q, format: Format = format_q):  # noqa: A002
+    @router.get(
+        "/incidents",
+        summary="Incidents, filtered, newest first",
+        responses={
+            200: {
+                "content": {
+                    "application/json": {"example": {"items": [INCIDENT_EXAMPLE], "next_cursor": "WyIyMDIx..."}},
+                    "application/geo+json": {},
+                    "text/csv": {},
+                    "application/stix+json;version=2.1": {},
+                }
+            }
+        },
+    )
+    async def list_incidents(
+        request: Request,
+        f: Annotated[queries.Filters, Depends(filters)],
+        min_severity: Annotated[float | None, Query(ge=0, le=1, description="severity 0..1")] = None,
+        min_sources: Annotated[int | None, Query(ge=1, description="reports merged into the incident")] = None,
+        limit: int = limit_q,
+        cursor: str | None = cursor_q,
+        format: Format = format_q,
+    ):  # noqa: A002
         """Incidents (their latest revision) whose event time, place, type, actors, severity and
         source count match, newest first by event time; follow ``next_cursor`` for the next page."""
         f = queries.Filters(**{**f.__dict__, "min_severity": min_severity, "min_sources": min_sources})
         return await _page(request, "incidents", f, limit, cursor, format)
 
-    @router.get("/incidents/{incident_id}", summary="One incident: revisions, events with evidence, sources, tit-for-tat chain")
+    @router.get(
+        "/incidents/{incident_id}", summary="One incident: revisions, events with evidence, sources, tit-for-tat chain"
+    )
     async def get_incident(incident_id: Annotated[str, Path(max_length=100, examples=["i_5c3e0a9d1b2f4e6a8c0d2e4f"])]):
         """The latest record, every revision, the events behind it (each fact's evidence quote
         with its character offsets in the article), its sources with links, and the
@@ -261,34 +340,61 @@ def make_router(dsn: str, owner_of: Callable[..., str], metrics: SimpleNamespace
         return out
 
     @router.get("/events", summary="Events (one report each), filtered, newest first")
-    async def list_events(request: Request, f: Annotated[queries.Filters, Depends(filters)],
-                          modality: Annotated[list[Modality] | None, Query(description="asserted, negated, denied, ...")] = None,
-                          limit: int = limit_q, cursor: str | None = cursor_q, format: Format = format_q):  # noqa: A002
+    async def list_events(
+        request: Request,
+        f: Annotated[queries.Filters, Depends(filters)],
+        modality: Annotated[list[Modality] | None, Query(description="asserted, negated, denied, ...")] = None,
+        limit: int = limit_q,
+        cursor: str | None = cursor_q,
+        format: Format = format_q,
+    ):  # noqa: A002
         """Events as extracted from single articles, with their evidence spans."""
         f = queries.Filters(**{**f.__dict__, "modalities": tuple(str(x) for x in modality or ())})
         return await _page(request, "events", f, limit, cursor, format)
 
     @router.get("/escalation", summary="Escalation index of a theatre or dyad over time")
-    async def escalation(scope: Annotated[Literal["theatre", "dyad"], Query(description="theatre (a country) or dyad (two parties)")],
-                         key: Annotated[str | None, Query(description="e.g. Iraq, or 'Kataib Hezbollah vs United States'; "
-                                                          "omitted: the latest score of every key", examples=["Iraq"])] = None,
-                         since: str | None = None, until: str | None = None,
-                         limit: Annotated[int, Query(ge=1, le=5000)] = 1000, format: Literal["json", "csv"] = "json"):  # noqa: A002
+    async def escalation(
+        scope: Annotated[Literal["theatre", "dyad"], Query(description="theatre (a country) or dyad (two parties)")],
+        key: Annotated[
+            str | None,
+            Query(
+                description="e.g. Iraq, or 'Kataib Hezbollah vs United States'; "
+                "omitted: the latest score of every key",
+                examples=["Iraq"],
+            ),
+        ] = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+        format: Literal["json", "csv"] = "json",
+    ):  # noqa: A002
         """Scores oldest first, each with its components and tit-for-tat chain."""
         async with store.conn() as conn:
             rows = await queries.escalation(conn, scope, key, _when(since, "since"), _when(until, "until"), limit)
         m.requests.labels("escalation", format, "200").inc()
         if format == "csv":
-            lines = ["scope,key,at,value,chain"] + [",".join(json.dumps(str(x)) if "," in str(x) else str(x) for x in (
-                r["scope"], r["key"], r["at"], r["value"], " ".join(r["tit_for_tat_chain"]))) for r in rows]
+            lines = ["scope,key,at,value,chain"] + [
+                ",".join(
+                    json.dumps(str(x)) if "," in str(x) else str(x)
+                    for x in (r["scope"], r["key"], r["at"], r["value"], " ".join(r["tit_for_tat_chain"]))
+                )
+                for r in rows
+            ]
             return Response("\n".join(lines) + "\n", media_type=MEDIA["csv"])
         return {"scope": scope, "key": key, "scores": rows}
 
-    @router.get("/stream", summary="New and revised incidents, live (Server-Sent Events)",
-                response_class=StreamingResponse, responses={200: {"content": {"text/event-stream": {}}}})
-    async def stream(request: Request, f: Annotated[queries.Filters, Depends(filters)],
-                     min_severity: Annotated[float | None, Query(ge=0, le=1)] = None,
-                     min_sources: Annotated[int | None, Query(ge=1)] = None):
+    @router.get(
+        "/stream",
+        summary="New and revised incidents, live (Server-Sent Events)",
+        response_class=StreamingResponse,
+        responses={200: {"content": {"text/event-stream": {}}}},
+    )
+    async def stream(
+        request: Request,
+        f: Annotated[queries.Filters, Depends(filters)],
+        min_severity: Annotated[float | None, Query(ge=0, le=1)] = None,
+        min_sources: Annotated[int | None, Query(ge=1)] = None,
+    ):
         """``event: incident`` with the incident's latest record as ``data`` each time the store
         writes a new incident or revision (after it is committed); the same filters as the
         list. A comment line every 15 s keeps the connection open."""
@@ -319,7 +425,9 @@ def make_router(dsn: str, owner_of: Callable[..., str], metrics: SimpleNamespace
             finally:
                 store.unsubscribe(q)
 
-        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        )
 
     return router
 

@@ -44,10 +44,18 @@ def test_rate_panels_have_a_unit(name, panel):
         assert (panel.get("fieldConfig", {}).get("defaults", {}).get("unit") or "").strip(), (name, panel["title"])
 
 
-@pytest.mark.parametrize("name, panel", [x for x in panels() if x[1]["type"] in ("table", "geomap")], ids=lambda v: v if isinstance(v, str) else v["title"])
+@pytest.mark.parametrize(
+    "name, panel",
+    [x for x in panels() if x[1]["type"] in ("table", "geomap")],
+    ids=lambda v: v if isinstance(v, str) else v["title"],
+)
 def test_tables_and_maps_are_instant_table_queries(name, panel):
     for t in panel["targets"]:
-        assert t.get("instant") is True and t.get("format") == "table" and not t.get("range", False), (name, panel["title"], t)
+        assert t.get("instant") is True and t.get("format") == "table" and not t.get("range", False), (
+            name,
+            panel["title"],
+            t,
+        )
 
 
 def test_geomaps_key_by_iso_code_against_the_mounted_gazetteer():
@@ -69,9 +77,15 @@ def test_geomaps_key_by_iso_code_against_the_mounted_gazetteer():
 def test_the_gazetteer_has_the_countries_names_lose():
     entries = {c["key"]: c for c in json.loads(countries.GAZETTEER.read_text())}
     for code in ("CD", "CG", "PS", "CI", "MM", "SS", "IQ", "SY", "UA", "YE"):
-        assert code in entries and -90 <= entries[code]["latitude"] <= 90 and -180 <= entries[code]["longitude"] <= 180, code
+        assert (
+            code in entries and -90 <= entries[code]["latitude"] <= 90 and -180 <= entries[code]["longitude"] <= 180
+        ), code
     assert all(re.fullmatch(r"[A-Z]{2}", k) for k in entries)
-    assert countries.iso_label("ss") == "SS" and countries.iso_label("Atlantis") == "other" and countries.iso_label(None) == "other"
+    assert (
+        countries.iso_label("ss") == "SS"
+        and countries.iso_label("Atlantis") == "other"
+        and countries.iso_label(None) == "other"
+    )
 
 
 def test_the_map_metric_carries_a_bounded_iso_label():
@@ -89,7 +103,11 @@ def test_situation_has_a_theatre_variable_and_a_drill_down_link():
     assert variables["theatre"]["includeAll"] and variables["theatre"]["allValue"] == ".*"
     for p in d["panels"]:
         for t in p["targets"]:
-            if "strikewatch_escalation_index" in t["expr"] or "strikewatch_incidents_total" in t["expr"] or "store_incidents" in t["expr"]:
+            if (
+                "strikewatch_escalation_index" in t["expr"]
+                or "strikewatch_incidents_total" in t["expr"]
+                or "store_incidents" in t["expr"]
+            ):
                 assert '{theatre=~"$theatre"' in t["expr"], (p["title"], t["expr"])
     assert variables["webapp"]["query"] == "http://127.0.0.1:8088"
     assert any(link["url"].startswith("${webapp}/") for link in d["links"])

@@ -25,18 +25,30 @@ from strikewatch.store import synthetic as R
 pytestmark = pytest.mark.integration
 
 TABLES = {  # table -> its key columns (every other column but stored_at is compared too)
-    "incidents": "id", "incident_revisions": "incident_id, revision", "incident_events": "incident_id, event_id", "events": "id",
-    "escalation": "scope, key, at", "alerts": "id",
+    "incidents": "id",
+    "incident_revisions": "incident_id, revision",
+    "incident_events": "incident_id, event_id",
+    "events": "id",
+    "escalation": "scope, key, at",
+    "alerts": "id",
 }
 
 
 @pytest.fixture
 def names(new_topic):
-    return {k: new_topic(f"store-{k}", partitions=2 if k in ("events", "incidents") else 1) for k in ("events", "incidents", "escalation", "alerts", "dead")}
+    return {
+        k: new_topic(f"store-{k}", partitions=2 if k in ("events", "incidents") else 1)
+        for k in ("events", "incidents", "escalation", "alerts", "dead")
+    }
 
 
 def topic_models(names):
-    return {names["events"]: Event, names["incidents"]: Incident, names["escalation"]: EscalationScore, names["alerts"]: Alert}
+    return {
+        names["events"]: Event,
+        names["incidents"]: Incident,
+        names["escalation"]: EscalationScore,
+        names["alerts"]: Alert,
+    }
 
 
 def produce(producer, names, n: int) -> dict:
@@ -67,8 +79,13 @@ def snapshot(dsn: str) -> dict:
     out = {}
     with psycopg.connect(dsn) as conn:
         for table, key in TABLES.items():
-            cols = [r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s", (table,))
-                    if r[0] != "stored_at"]
+            cols = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = %s", (table,)
+                )
+                if r[0] != "stored_at"
+            ]
             out[table] = conn.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {key}").fetchall()
     return out
 
@@ -99,12 +116,21 @@ def test_replay_twice_gives_the_same_rows(kafka_bootstrap, pg_dsn, names, produc
     # Hostile records: not JSON, a wrong shape, and U+0000 in a name (PostgreSQL text cannot hold it).
     producer.send(names["events"], value=b"\xff not json")
     producer.send(names["incidents"], value=json.dumps({"id": "i_bad"}).encode())
-    nul = R.event(999_999).model_copy(update={"id": "e_nul", "attacker": R.ATTACKERS[0].model_copy(update={"name": "bad\x00actor"})})
+    nul = R.event(999_999).model_copy(
+        update={"id": "e_nul", "attacker": R.ATTACKERS[0].model_copy(update={"name": "bad\x00actor"})}
+    )
     producer.send(names["events"], value=nul.to_bytes())
     producer.flush()
     metrics = make_metrics(CollectorRegistry())
     for group in ("first", "second"):  # two groups: the second replays the topics from the start
-        store = Store(kafka_bootstrap, pg_dsn, f"store-{group}-{names['events']}", topic_models(names), names["dead"], metrics=metrics)
+        store = Store(
+            kafka_bootstrap,
+            pg_dsn,
+            f"store-{group}-{names['events']}",
+            topic_models(names),
+            names["dead"],
+            metrics=metrics,
+        )
         try:
             store.run(max_idle_s=3)
         finally:
@@ -116,7 +142,9 @@ def test_replay_twice_gives_the_same_rows(kafka_bootstrap, pg_dsn, names, produc
     # Each replay dead-letters the three bad records with their reason, and writes the rest.
     from kafka import KafkaConsumer
 
-    c = KafkaConsumer(names["dead"], bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=3000)
+    c = KafkaConsumer(
+        names["dead"], bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=3000
+    )
     dead = [DeadLetter.from_bytes(m.value) for m in c]
     c.close()
     reasons = sorted((d.stage, d.reason) for d in dead)
@@ -143,8 +171,19 @@ def test_store_killed_mid_stream_loses_nothing_and_doubles_nothing(kafka_bootstr
     want = produce(producer, names, 2000)
     total = len(want["revisions"]) + len(want["events"]) + 2 * len(want["alerts"])
     group = f"store-kill-{names['events']}"
-    args = [sys.executable, "-c", STORE_CHILD, kafka_bootstrap, pg_dsn, group, names["events"], names["incidents"], names["escalation"],
-            names["alerts"], names["dead"]]
+    args = [
+        sys.executable,
+        "-c",
+        STORE_CHILD,
+        kafka_bootstrap,
+        pg_dsn,
+        group,
+        names["events"],
+        names["incidents"],
+        names["escalation"],
+        names["alerts"],
+        names["dead"],
+    ]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
     kills = 0
     for _ in range(2):  # SIGKILL it twice while it is writing
@@ -154,7 +193,9 @@ def test_store_killed_mid_stream_loses_nothing_and_doubles_nothing(kafka_bootstr
             while time.monotonic() < deadline:
                 with psycopg.connect(pg_dsn) as conn:
                     try:
-                        n = conn.execute("SELECT (SELECT count(*) FROM incident_revisions) + (SELECT count(*) FROM events)").fetchone()[0]
+                        n = conn.execute(
+                            "SELECT (SELECT count(*) FROM incident_revisions) + (SELECT count(*) FROM events)"
+                        ).fetchone()[0]
                     except psycopg.errors.UndefinedTable:
                         n = 0
                 if n > (kills + 1) * total // 4:

@@ -43,7 +43,9 @@ def fill(dsn: str, n: int = N) -> list:
 
 @pytest.fixture
 def settings(pg_dsn, kafka_bootstrap):
-    return ApiSettings(api_keys="ka=alice,kb=bob", bootstrap_servers=kafka_bootstrap, postgres_db=conninfo_to_dict(pg_dsn)["dbname"])
+    return ApiSettings(
+        api_keys="ka=alice,kb=bob", bootstrap_servers=kafka_bootstrap, postgres_db=conninfo_to_dict(pg_dsn)["dbname"]
+    )
 
 
 @pytest.fixture
@@ -64,7 +66,11 @@ def client(settings, subs, pg_dsn):
 def all_pages(c, path: str, **params) -> list[dict]:
     out, cursor, pages = [], None, 0
     while True:
-        r = c.get(path, params={**params, **({"cursor": cursor} if cursor else {}), "limit": params.get("limit", 7)}, headers=KEY)
+        r = c.get(
+            path,
+            params={**params, **({"cursor": cursor} if cursor else {}), "limit": params.get("limit", 7)},
+            headers=KEY,
+        )
         assert r.status_code == 200, r.text
         body = r.json()
         out += body["items"]
@@ -91,13 +97,29 @@ def test_auth_and_openapi(client):
     assert client.get("/v1/incidents", headers={"X-API-Key": "nope"}).status_code == 401
     spec = client.get("/openapi.json").json()
     assert spec["components"]["securitySchemes"]["APIKeyHeader"] == {
-        "type": "apiKey", "in": "header", "name": "X-API-Key", "description": "Your API key (local default: dev-key)"}
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "Your API key (local default: dev-key)",
+    }
     for path in ("/v1/incidents", "/v1/events", "/v1/escalation", "/v1/stream", "/subscriptions"):
         op = spec["paths"][path]["get"]
         assert op["security"] == [{"APIKeyHeader": []}], path
         assert op.get("description"), path
     params = {p["name"]: p for p in spec["paths"]["/v1/incidents"]["get"]["parameters"]}
-    assert {"since", "until", "country", "bbox", "event_type", "actor", "min_severity", "min_sources", "cursor", "format", "limit"} <= set(params)
+    assert {
+        "since",
+        "until",
+        "country",
+        "bbox",
+        "event_type",
+        "actor",
+        "min_severity",
+        "min_sources",
+        "cursor",
+        "format",
+        "limit",
+    } <= set(params)
     assert params["bbox"]["description"] and params["country"]["schema"]["examples"] == ["Iraq,SY"]
 
 
@@ -110,30 +132,49 @@ def test_pagination_newest_first(client):
     assert r.status_code == 400 and "cursor" in r.json()["detail"]
 
 
-@pytest.mark.parametrize("params, pred", [
-    ({"since": "2024-02-01"}, lambda r: r["event_at"] >= datetime(2024, 2, 1, tzinfo=timezone.utc)),
-    ({"until": "2024-01-15T00:00:00Z"}, lambda r: r["event_at"] < datetime(2024, 1, 15, tzinfo=timezone.utc)),
-    ({"since": "2024-01-10", "until": "2024-01-20"},
-     lambda r: datetime(2024, 1, 10, tzinfo=timezone.utc) <= r["event_at"] < datetime(2024, 1, 20, tzinfo=timezone.utc)),
-    ({"country": "Iraq"}, lambda r: "iraq" in r["countries"]),
-    ({"country": "SS,ye"}, lambda r: {"ss", "yemen"} & set(r["countries"])),
-    ({"bbox": "40,30,45,36"}, lambda r: 40 <= r["lon"] <= 45 and 30 <= r["lat"] <= 36),  # small: the GiST index
-    ({"bbox": "25,0,60,40"}, lambda r: 25 <= r["lon"] <= 60 and 0 <= r["lat"] <= 40),  # large: column statistics
-    ({"event_type": "drone_strike"}, lambda r: r["event_type"] == "drone_strike"),
-    ({"actor": "kataib hezbollah"}, lambda r: "kataib hezbollah" in r["actors"]),
-    ({"min_severity": 0.6}, lambda r: r["severity"] >= 0.6),
-    ({"min_sources": 3}, lambda r: r["source_count"] >= 3),
-    ({"country": "Syria", "event_type": "air_strike", "min_sources": 2},
-     lambda r: "syria" in r["countries"] and r["event_type"] == "air_strike" and r["source_count"] >= 2),
-])
+@pytest.mark.parametrize(
+    "params, pred",
+    [
+        ({"since": "2024-02-01"}, lambda r: r["event_at"] >= datetime(2024, 2, 1, tzinfo=timezone.utc)),
+        ({"until": "2024-01-15T00:00:00Z"}, lambda r: r["event_at"] < datetime(2024, 1, 15, tzinfo=timezone.utc)),
+        (
+            {"since": "2024-01-10", "until": "2024-01-20"},
+            lambda r: datetime(2024, 1, 10, tzinfo=timezone.utc)
+            <= r["event_at"]
+            < datetime(2024, 1, 20, tzinfo=timezone.utc),
+        ),
+        ({"country": "Iraq"}, lambda r: "iraq" in r["countries"]),
+        ({"country": "SS,ye"}, lambda r: {"ss", "yemen"} & set(r["countries"])),
+        ({"bbox": "40,30,45,36"}, lambda r: 40 <= r["lon"] <= 45 and 30 <= r["lat"] <= 36),  # small: the GiST index
+        ({"bbox": "25,0,60,40"}, lambda r: 25 <= r["lon"] <= 60 and 0 <= r["lat"] <= 40),  # large: column statistics
+        ({"event_type": "drone_strike"}, lambda r: r["event_type"] == "drone_strike"),
+        ({"actor": "kataib hezbollah"}, lambda r: "kataib hezbollah" in r["actors"]),
+        ({"min_severity": 0.6}, lambda r: r["severity"] >= 0.6),
+        ({"min_sources": 3}, lambda r: r["source_count"] >= 3),
+        (
+            {"country": "Syria", "event_type": "air_strike", "min_sources": 2},
+            lambda r: "syria" in r["countries"] and r["event_type"] == "air_strike" and r["source_count"] >= 2,
+        ),
+    ],
+)
 def test_every_filter(client, params, pred):
     want = expect(client.latest, pred)
     assert 0 < len(want) < N  # the filter selects something, and not everything
     assert [i["id"] for i in all_pages(client, "/v1/incidents", **params)] == want
 
 
-@pytest.mark.parametrize("params", [{"bbox": "1,2,3"}, {"bbox": "10,0,5,1"}, {"since": "yesterday"}, {"since": "2024-02-01", "until": "2024-01-01"},
-                                    {"limit": 501}, {"event_type": "picnic"}, {"min_severity": 2}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"bbox": "1,2,3"},
+        {"bbox": "10,0,5,1"},
+        {"since": "yesterday"},
+        {"since": "2024-02-01", "until": "2024-01-01"},
+        {"limit": 501},
+        {"event_type": "picnic"},
+        {"min_severity": 2},
+    ],
+)
 def test_bad_parameters_are_422(client, params):
     r = client.get("/v1/incidents", params=params, headers=KEY)
     assert r.status_code == 422 and r.json()["detail"]
@@ -154,7 +195,9 @@ def test_geojson(client):
     assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 10 and fc["next_cursor"]
     f = fc["features"][0]
     assert f["geometry"] == {"type": "Point", "coordinates": [41.09, 34.37]}
-    assert f["properties"]["country"] == "Iraq" and f["properties"]["sources"][0]["url"].startswith("https://news.example/")
+    assert f["properties"]["country"] == "Iraq" and f["properties"]["sources"][0]["url"].startswith(
+        "https://news.example/"
+    )
     ev = client.get("/v1/events", params={"format": "geojson", "limit": 3}, headers=KEY).json()
     assert len(ev["features"]) == 3 and ev["features"][0]["properties"]["kind"] == "event"
 
@@ -168,9 +211,22 @@ def test_csv_has_acled_columns(client):
     got = list(reader)
     assert len(got) == 20 and "Link" in r.headers
     row = got[0]
-    assert row["country"] == "South Sudan" and row["iso"] == "728" and row["sub_event_type"] in ("Air/drone strike", "Shelling/artillery/missile attack")
-    assert row["event_type"] == "Explosions/Remote violence" and float(row["latitude"]) == 4.85 and row["source"] == "news.example"
-    assert row["region"] == "Eastern Africa" and row["geo_precision"] == "1" and row["actor1"] and row["inter1"] in "12345678"
+    assert (
+        row["country"] == "South Sudan"
+        and row["iso"] == "728"
+        and row["sub_event_type"] in ("Air/drone strike", "Shelling/artillery/missile attack")
+    )
+    assert (
+        row["event_type"] == "Explosions/Remote violence"
+        and float(row["latitude"]) == 4.85
+        and row["source"] == "news.example"
+    )
+    assert (
+        row["region"] == "Eastern Africa"
+        and row["geo_precision"] == "1"
+        and row["actor1"]
+        and row["inter1"] in "12345678"
+    )
     assert row["event_date"].startswith("2024-") and row["year"] == "2024" and row["time_precision"] == "1"
     ev = client.get("/v1/events", params={"format": "csv", "limit": 5}, headers=KEY)
     assert tuple(csv.DictReader(io.StringIO(ev.text)).fieldnames) == ACLED_COLUMNS
@@ -203,10 +259,15 @@ def test_incident_page_data(client):
     assert {e["id"] for e in body["events"]} == {"e_000005_0", "e_000005_1", "e_000005_2"}
     ev = body["events"][0]
     assert ev["casualties"]["evidence"]["text"] == "no immediate reports of casualties"
-    assert ev["evidence"][0]["text"][ev["casualties"]["evidence"]["start"]:ev["casualties"]["evidence"]["end"]] == "no immediate reports of casualties"
+    assert (
+        ev["evidence"][0]["text"][ev["casualties"]["evidence"]["start"] : ev["casualties"]["evidence"]["end"]]
+        == "no immediate reports of casualties"
+    )
     assert [s["url"] for s in body["sources"]] == [f"https://news.example/5/{n}" for n in range(3)]
     chain = body["tit_for_tat"]["chain"]
-    assert [c["id"] for c in chain] == ["i_000005", "i_000010"] and chain[0]["attacker"] == "Kataib Hezbollah"  # the latest chain listing it
+    assert [c["id"] for c in chain] == ["i_000005", "i_000010"] and chain[0][
+        "attacker"
+    ] == "Kataib Hezbollah"  # the latest chain listing it
     assert client.get("/v1/incidents/i_nope", headers=KEY).status_code == 404
 
 
@@ -229,14 +290,23 @@ def test_stream_sends_new_and_revised_incidents(settings, subs, pg_dsn):
 
     fill(pg_dsn, 3)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, subs), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, subs), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     got: list[tuple[str, dict]] = []
     listening = threading.Event()
 
     def read():
-        with httpx.stream("GET", f"http://127.0.0.1:{port}/v1/stream", params={"country": "Iraq"}, headers=KEY, timeout=30, trust_env=False) as r:
+        with httpx.stream(
+            "GET",
+            f"http://127.0.0.1:{port}/v1/stream",
+            params={"country": "Iraq"},
+            headers=KEY,
+            timeout=30,
+            trust_env=False,
+        ) as r:
             assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
             ev_id = None
             for line in r.iter_lines():
@@ -260,7 +330,9 @@ def test_stream_sends_new_and_revised_incidents(settings, subs, pg_dsn):
             # i_000200 is in Iraq (200 % 5 == 0), i_000201 in Syria: the filter drops it.
             db.write_batch(cur, [R.incident(201), R.incident(200)], db.WriteResult())
         with psycopg.connect(pg_dsn, autocommit=True) as conn, conn.transaction(), conn.cursor() as cur:
-            db.write_batch(cur, [R.incident(200, 1), R.incident(200, 0)], db.WriteResult())  # a revision, then an old one again
+            db.write_batch(
+                cur, [R.incident(200, 1), R.incident(200, 0)], db.WriteResult()
+            )  # a revision, then an old one again
         reader.join(20)
         assert [(i, d["revision"]) for i, d in got] == [("i_000200:0", 0), ("i_000200:1", 1)]
         assert got[1][1]["source_count"] == 2

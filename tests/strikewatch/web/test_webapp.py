@@ -26,7 +26,13 @@ from strikewatch import stack
 
 pytestmark = pytest.mark.integration
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 WAIT_S = 300  # pipeline start (spaCy, MiniLM on the first event) and the article's way through it: ~60-90 s here
 
 
@@ -35,15 +41,29 @@ def local_stack(tmp_path, postgres, pg_dsn, repo_root, shared_data):
     """`strikewatch run` with the reference article; yields the app's base URL."""
     iso = stack.isolated(tmp_path / "stack")
     port = stack.free_port()
-    env = {**os.environ, "PYTHONPATH": str(repo_root), "STRIKEWATCH_STACK_DIR": str(iso.stack_dir), "STRIKEWATCH_KAFKA_PORT": str(iso.kafka_port),
-           "STRIKEWATCH_CONTROLLER_PORT": str(iso.controller_port), "STRIKEWATCH_BOOTSTRAP_SERVERS": iso.bootstrap_servers,
-           "STRIKEWATCH_KAFKA_HEAP": "256m", "STRIKEWATCH_PRISM_PORT": str(stack.free_port()), "STRIKEWATCH_PORT": str(port),
-           "STRIKEWATCH_POSTGRES_PORT": str(postgres.postgres_port), "STRIKEWATCH_POSTGRES_DB": conninfo_to_dict(pg_dsn)["dbname"]}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(repo_root),
+        "STRIKEWATCH_STACK_DIR": str(iso.stack_dir),
+        "STRIKEWATCH_KAFKA_PORT": str(iso.kafka_port),
+        "STRIKEWATCH_CONTROLLER_PORT": str(iso.controller_port),
+        "STRIKEWATCH_BOOTSTRAP_SERVERS": iso.bootstrap_servers,
+        "STRIKEWATCH_KAFKA_HEAP": "256m",
+        "STRIKEWATCH_PRISM_PORT": str(stack.free_port()),
+        "STRIKEWATCH_PORT": str(port),
+        "STRIKEWATCH_POSTGRES_PORT": str(postgres.postgres_port),
+        "STRIKEWATCH_POSTGRES_DB": conninfo_to_dict(pg_dsn)["dbname"],
+    }
     env.pop("STRIKEWATCH_API_KEYS", None)  # the local default key, dev-key
     article = shared_data / "articles" / "us_strikes_iraq_syria_2021-06-28.txt"
     log = open(tmp_path / "run.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "run", "--services", "pipeline,store,api", "--replay", str(article)],
-                            cwd=repo_root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "strikewatch.cli", "run", "--services", "pipeline,store,api", "--replay", str(article)],
+        cwd=repo_root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -78,8 +98,13 @@ def test_reference_article_on_the_map_in_the_list_and_on_its_page(local_stack, r
     artifacts.mkdir(exist_ok=True)
     requests: list[str] = []
     with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
-        ctx = pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                                                    viewport={"width": 1400, "height": 900})
+        ctx = pw.chromium.launch_persistent_context(
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 900},
+        )
         try:
             page = ctx.new_page()
             errors: list[str] = []
@@ -94,7 +119,9 @@ def test_reference_article_on_the_map_in_the_list_and_on_its_page(local_stack, r
             row = page.wait_for_selector("#incidents tbody tr:has-text('Kataib Hezbollah')", timeout=WAIT_S * 1000)
             assert "air strike" in row.inner_text() and "United States" in row.inner_text()
             inc_id = row.get_attribute("data-id")
-            assert page.wait_for_selector(f"path.incident-{inc_id}", state="attached", timeout=10_000)  # its marker on the map
+            assert page.wait_for_selector(
+                f"path.incident-{inc_id}", state="attached", timeout=10_000
+            )  # its marker on the map
             if empty_at_load:  # it was stored after the page loaded: it came over /v1/stream
                 assert page.evaluate("window.strikewatchLive") >= 1
             page.wait_for_timeout(500)
@@ -109,14 +136,19 @@ def test_reference_article_on_the_map_in_the_list_and_on_its_page(local_stack, r
             assert "Kataib Hezbollah" in marks and "no immediate reports of casualties" in marks
             assert any(m.startswith("F-15E") for m in marks)
             links = [a.get_attribute("href") for a in page.query_selector_all("#incident a.source-link")]
-            assert links and all(h.startswith("file://") and h.endswith("us_strikes_iraq_syria_2021-06-28.txt") for h in links)
+            assert links and all(
+                h.startswith("file://") and h.endswith("us_strikes_iraq_syria_2021-06-28.txt") for h in links
+            )
             page.screenshot(path=str(artifacts / "webapp_incident.png"), full_page=True)
             assert not errors
         finally:
             ctx.close()
-    assert requests and all(u.startswith(local_stack + "/") or u.startswith("data:") for u in requests), \
-        sorted({u for u in requests if not u.startswith(local_stack)})
-    assert (artifacts / "webapp_map.png").stat().st_size > 10_000 and (artifacts / "webapp_incident.png").stat().st_size > 10_000
+    assert requests and all(u.startswith(local_stack + "/") or u.startswith("data:") for u in requests), sorted(
+        {u for u in requests if not u.startswith(local_stack)}
+    )
+    assert (artifacts / "webapp_map.png").stat().st_size > 10_000 and (
+        artifacts / "webapp_incident.png"
+    ).stat().st_size > 10_000
 
 
 def test_local_defaults_serve_the_app_and_the_api_with_dev_key():
@@ -144,4 +176,6 @@ def test_local_defaults_serve_the_app_and_the_api_with_dev_key():
     assert c.get("/vendor/countries-50m.json").json()["type"] == "Topology"
     assert c.get("/app.js").status_code == 200 and c.get("/vendor/leaflet.css").status_code == 200
     assert c.get("/v1/incidents").status_code == 401  # the API under /v1, behind the key
-    assert {"/v1/incidents", "/v1/incidents/{incident_id}", "/v1/events", "/v1/escalation", "/v1/stream"} <= set(app.openapi()["paths"])
+    assert {"/v1/incidents", "/v1/incidents/{incident_id}", "/v1/events", "/v1/escalation", "/v1/stream"} <= set(
+        app.openapi()["paths"]
+    )
