@@ -71,8 +71,8 @@ def _slack_escape(text: str) -> str:
 def source_links(alert: Alert) -> list[dict]:
     """The reporting articles of the alert's incident: url, title, outlet (schema 2; None in
     version-1 records), in the order they were reported."""
-    return [{"url": s.url, "title": s.title, "outlet": s.outlet, "published_at": s.published_at.isoformat() if s.published_at else None}
-            for s in alert.incident.sources]
+    return [{"url": s.url, "title": s.title, "outlet": s.outlet,
+             "published_at": s.published_at.isoformat() if s.published_at else None} for s in alert.incident.sources]
 
 
 def incident_url(alert: Alert, web_url: str | None) -> str | None:
@@ -93,13 +93,16 @@ def payload(alert: Alert, web_url: str | None = None) -> dict | list:
                 continue  # a version-1 source: nothing to link
             label = _slack_escape(" — ".join(x for x in (src["title"], src["outlet"]) if x) or f"source {n}")
             url = src["url"] or ""
-            lines.append(f"• <{url.replace('|', '%7C')}|{label}>" if url.startswith(("http://", "https://")) else f"• {label} {_slack_escape(url)}")
-        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{_slack_escape(alert.title)}*\n{_slack_escape(alert.summary)}\n"
-                                                                            f"severity {alert.severity:.2f}"}}]
-        if lines:
-            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Sources*\n" + "\n".join(lines)[:2900]}})
+            linked = url.startswith(("http://", "https://"))
+            lines.append(f"• <{url.replace('|', '%7C')}|{label}>" if linked else f"• {label} {_slack_escape(url)}")
+        head = f"*{_slack_escape(alert.title)}*\n{_slack_escape(alert.summary)}\nseverity {alert.severity:.2f}"
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
+        if lines:  # Slack caps a section's text at 3,000 characters
+            sources = "*Sources*\n" + "\n".join(lines)[:2900]
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": sources}})
         if page:
-            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{page}|Open in strikewatch>"}]})
+            link = {"type": "mrkdwn", "text": f"<{page}|Open in strikewatch>"}
+            blocks.append({"type": "context", "elements": [link]})
         return {"text": f"[{alert.kind}] {alert.title}", "blocks": blocks}
     if alert.webhook_format == "alertmanager":
         inc = alert.incident
@@ -114,7 +117,8 @@ def payload(alert: Alert, web_url: str | None = None) -> dict | list:
     # CloudEvents: data is the Alert (its incident's sources carry url, title, outlet);
     # extension attributes (lower-case alphanumerics, strings) give a receiver the links flat.
     event = {"specversion": "1.0", "id": alert.id, "source": "strikewatch", "type": f"io.strikewatch.alert.{alert.kind}",
-             "subject": alert.incident_id, "time": alert.created_at.isoformat(), "datacontenttype": "application/json", "data": data}
+             "subject": alert.incident_id, "time": alert.created_at.isoformat(), "datacontenttype": "application/json",
+             "data": data}
     urls = [x["url"] for x in links if x["url"]]
     if urls:
         event["sourceurls"] = " ".join(urls)
@@ -298,8 +302,8 @@ def deliver_main(argv: list[str] | None = None) -> int:
     s = DeliverySettings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = serve(s.metrics_port, addr=s.metrics_host) if s.metrics_port else None
-    d = Deliverer(s.bootstrap_servers, s.webhook_hmac_secret.get_secret_value().encode(), s.consumer_group, allow_private=s.allow_private_hosts,
-                  web_url=s.web_url or None)
+    d = Deliverer(s.bootstrap_servers, s.webhook_hmac_secret.get_secret_value().encode(), s.consumer_group,
+                  allow_private=s.allow_private_hosts, web_url=s.web_url or None)
     signal.signal(signal.SIGTERM, lambda *_: d.stop())
     signal.signal(signal.SIGINT, lambda *_: d.stop())
     try:

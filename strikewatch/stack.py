@@ -287,8 +287,8 @@ def up(s: StackSettings | None = None) -> dict:
     from .store.server import start_postgres  # the incident store's database (strikewatch/store)
 
     pg_started = start_postgres(s)
-    return {"kafka_started": started, "topics_created": created, "postgres_started": pg_started, "prism": str(prism_path(s)),
-            "seconds": round(time.monotonic() - t0, 2)}
+    return {"kafka_started": started, "topics_created": created, "postgres_started": pg_started,
+            "prism": str(prism_path(s)), "seconds": round(time.monotonic() - t0, 2)}
 
 
 def status(s: StackSettings | None = None) -> dict:

@@ -160,8 +160,8 @@ def test_slack_and_alertmanager_payloads():
 
 def test_every_payload_links_the_sources_and_the_incident_page():
     a = alert(2, "http://x", "slack")
-    src = [IncidentSource(event_id="e1", article_id="a1", source="s", url="https://news.example/story?a=1&b=2", title="US strikes <militias>",
-                          outlet="news.example"),
+    src = [IncidentSource(event_id="e1", article_id="a1", source="s", url="https://news.example/story?a=1&b=2",
+                          title="US strikes <militias>", outlet="news.example"),
            IncidentSource(event_id="e2", article_id="a2", source="s", url="file:///data/article.txt")]
     a = a.model_copy(update={"incident": a.incident.model_copy(update={"sources": src})})
     web = "http://127.0.0.1:8088"
@@ -172,10 +172,13 @@ def test_every_payload_links_the_sources_and_the_incident_page():
     assert slack["blocks"][-1]["elements"][0]["text"] == f"<{web}/#/incident/i2|Open in strikewatch>"
     ce = payload(a.model_copy(update={"webhook_format": "cloudevents"}), web)
     assert [s["url"] for s in ce["data"]["incident"]["sources"]] == [s.url for s in src]
-    assert ce["data"]["incident"]["sources"][0]["title"] == "US strikes <militias>" and ce["data"]["incident"]["sources"][0]["outlet"] == "news.example"
-    assert ce["sourceurls"] == "https://news.example/story?a=1&b=2 file:///data/article.txt" and ce["incidenturl"] == f"{web}/#/incident/i2"
+    first = ce["data"]["incident"]["sources"][0]
+    assert first["title"] == "US strikes <militias>" and first["outlet"] == "news.example"
+    assert ce["sourceurls"] == "https://news.example/story?a=1&b=2 file:///data/article.txt"
+    assert ce["incidenturl"] == f"{web}/#/incident/i2"
     [am] = payload(a.model_copy(update={"webhook_format": "alertmanager"}), web)
-    assert am["annotations"]["sources"].splitlines() == [s.url for s in src] and am["generatorURL"] == f"{web}/#/incident/i2"
+    assert am["annotations"]["sources"].splitlines() == [s.url for s in src]
+    assert am["generatorURL"] == f"{web}/#/incident/i2"
     # Version-1 alerts (no links) still render, without a sources block.
     old = payload(alert(3, "http://x", "slack"))
     assert [b["type"] for b in old["blocks"]] == ["section"] and "incidenturl" not in payload(alert(3, "http://x"))
