@@ -76,7 +76,7 @@ TRIGGER_RES = {k: [re.compile(p, re.I) for p in v] for k, v in TRIGGERS.items()}
 # Violent events that are not strikes: recognised so they are not mistaken for one.
 OTHER_VIOLENCE = re.compile(
     r"\b(?:clash(?:es|ed)?|gunfight|fire ?fight|ambush(?:ed)?|gunmen|armed men|shot dead|opened fire|IED|improvised explosive|landmine|"
-    r"roadside bomb|suicide (?:bomb(?:er|ing)?|attack)|car bomb|VBIED|abduct(?:ed|ion)|kidnapp(?:ed|ing)|stabb(?:ed|ing)|beat(?:en)?|"
+    r"roadside bomb|suicide (?:bomb(?:er|ing)?|attack)|car bomb|VBIED|abduct(?:ed|ion)|kidnapp(?:ed|ing)|stabb(?:ed|ing)|beaten (?:to death|up)|"
     r"attacked (?:a |the )?(?:village|civilians)|killed (?:a |an )?(?:civilian|man|woman))\b",
     re.I,
 )
