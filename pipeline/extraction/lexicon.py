@@ -66,12 +66,14 @@ MUNITION_NAMES: list[tuple[tuple[str, ...], str, str]] = [
 # Each strike type: regexes over a sentence (patterns/triggers.jsonl, in file order:
 # order matters only for ties).
 TRIGGERS: dict[str, list[str]] = {}
+BROAD_TRIGGERS: dict[str, list[str]] = {}
 for _row in _jsonl("triggers.jsonl"):
-    TRIGGERS.setdefault(_row["event_type"], []).append(_row["pattern"])
+    (BROAD_TRIGGERS if _row.get("broad") else TRIGGERS).setdefault(_row["event_type"], []).append(_row["pattern"])
 # A reference to strikes already reported ("the strikes", "Monday's strike"): merges
 # into the article's last strike, never starts an event on its own.
 WEAK_STRIKE_RE = re.compile(r"\b(?:the|these|those|latest|recent|[A-Z][a-z]+day's|new|U\.?S\.?|American)\s+(?:air\s?)?strikes?\b|\bstrike of the (?:three|two) targets\b", re.I)
 TRIGGER_RES = {k: [re.compile(p, re.I) for p in v] for k, v in TRIGGERS.items()}
+BROAD_TRIGGER_RES = {k: [re.compile(p, re.I) for p in v] for k, v in BROAD_TRIGGERS.items()}
 
 # Violent events that are not strikes: recognised so they are not mistaken for one.
 OTHER_VIOLENCE = re.compile(

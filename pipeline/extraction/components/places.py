@@ -46,7 +46,9 @@ OWNER_NOUN_RE = re.compile(
     r"-made|-trained|-supplied)\b")
 DEMONYM_ADJ_RE = re.compile(r"[A-Z][a-z]+(?:an|i|ese|ish|ch)")
 ARABIC_ARTICLE_RE = re.compile(r"^" + _ARTICLES + r"[- ]", re.I)
-BRACKET_PLACE_RE = re.compile(r"\[(?P<name>[A-Z][^\[\]]{2,40})\]")
+# ACLED's bracketed location ("[Aqabat Thirah]"): capitalised words only, so editorial
+# brackets ("[word indistinct]", "[the militants]") are not places.
+BRACKET_PLACE_RE = re.compile(r"\[(?P<name>[A-Z][\w'’.-]*(?:[ -](?:(?:al|el|ad|ar|as|an|at|ash|az|de|du|la|le|bin|ibn)[ -])?[A-Z][\w'’.-]*){0,5})\]")
 CAPITALISED_RUN_RE = re.compile(r"[A-Z][\w'’-]+(?: (?:al-|el-)?[A-Z][\w'’-]+)*")
 PARENTHESES_RE = re.compile(r"\(([^()]{3,60})\)")
 NOT_PLACES = frozenset({
@@ -64,16 +66,22 @@ def country_context(doc: Doc) -> list[str]:
     text = doc.text
     gpe: list[str] = []
     norp: list[str] = []
+    towns: list[str] = []
     for ent in doc.ents:
         if ent.label_ in ("GPE", "NORP", "LOC"):
             hit = _geo.country_of(ent.text)
             bucket = gpe if ent.label_ != "NORP" else norp
             if hit and hit[1] not in bucket:
                 bucket.append(hit[1])
+            elif hit is None and ent.label_ == "GPE":
+                # A city the text names ("San Salvador") says which country, after any country named.
+                place = _geo.geocode(ent.text)
+                if place is not None and place.country_code and place.precision in ("city", "admin1") and place.country_code not in towns:
+                    towns.append(place.country_code)
     actors = [s._.sw_actor for s in doc.spans.get(Keys.ACTORS, [])]
     theatres = [lexicon.THEATRE.get(a.name) or (a.country if a.type in ("rebel", "militia_proxy", "terrorist") else None) for a in actors]
     homes = [a.country for a in actors if a.country and a.type == "state_military"]
-    context = list(dict.fromkeys(c for c in gpe + theatres + norp + homes if c))
+    context = list(dict.fromkeys(c for c in gpe + towns + theatres + norp + homes if c))
     admin: list[str] = []
 
     def add_admin(name: str, kinds: tuple[str, ...]) -> None:

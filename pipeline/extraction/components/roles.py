@@ -61,22 +61,37 @@ def _head_noun(tok: Token) -> Token | None:
     return tok if tok.pos_ in ("NOUN", "PROPN", "NUM") or tok.tag_ in ("NNS", "NNPS") else None
 
 
-def predicate(trigger: Span) -> tuple[Token | None, Token | None]:
-    """(verb, strike noun) of a trigger: the verb whose arguments are the parties."""
+def predicate(trigger: Span) -> tuple[Token | None, Token | None, str]:
+    """(verb, strike noun, how the noun hangs on the verb) of a trigger: the verb whose
+    arguments are the parties. The relation is "verb" (the trigger is the verb),
+    "subject" ("airstrikes hit"), "object" ("launched airstrikes"), "in" ("killed in an
+    airstrike"), "with" ("attacked the post with mortars") or "" (no verb found)."""
     tok = trigger.root
     if tok.pos_ in ("VERB", "AUX"):
-        return tok, None
-    noun = tok
-    head = noun.head
+        return tok, None, "verb"
+    # "mortar fire", "a drone attack", "rocket launchers": the noun the trigger modifies.
+    while tok.dep_ in ("compound", "amod", "nmod") and tok.head is not tok and tok.head.pos_ in ("NOUN", "PROPN"):
+        tok = tok.head
+    noun, head = tok, tok.head
     if noun.dep_ in ("nsubj", "nsubjpass") and head.pos_ in ("VERB", "AUX"):
-        return head, noun
+        return head, noun, "subject"
     if noun.dep_ in _OBJ and head.pos_ == "VERB":
-        return head, noun
-    if noun.dep_ == "pobj" and head.dep_ == "prep" and head.lower_ in _IN_ATTACK_PREPS and head.head.pos_ == "VERB":
-        return head.head, noun
+        return head, noun, "object"
+    if noun.dep_ == "pobj" and head.dep_ == "prep" and head.head.pos_ == "VERB":
+        if head.lower_ in _IN_ATTACK_PREPS:
+            return head.head, noun, "in"
+        if head.lower_ in ("with", "using"):
+            return head.head, noun, "with"
+    if noun.dep_ == "dobj" and head.lower_ == "using" and head.head.pos_ == "VERB":
+        return head.head, noun, "with"  # "the air force, using helicopter gunships, bombed ..."
     if noun.dep_ == "conj" and noun.head.pos_ in ("NOUN", "PROPN"):
-        return predicate(noun.doc[noun.head.i: noun.head.i + 1])[0], noun
-    return None, noun
+        verb, _n, rel = predicate(noun.doc[noun.head.i: noun.head.i + 1])
+        return verb, noun, rel
+    return None, noun, ""
+
+
+# Intransitive verbs whose subject suffered the strike ("five died in an airstrike").
+_SUFFER_VERBS = frozenset("die perish suffer burn collapse".split())
 
 
 def _passive(verb: Token) -> bool:
@@ -105,23 +120,22 @@ def _pobjs(tok: Token, preps: frozenset) -> list[Token]:
 
 def arguments(trigger: Span) -> tuple[list[Token], list[Token]]:
     """Head tokens of the attacker and target phrases of one trigger."""
-    verb, noun = predicate(trigger)
+    verb, noun, rel = predicate(trigger)
     attackers: list[Token] = []
     targets: list[Token] = []
     if verb is not None:
         kids = list(verb.children)
         if _passive(verb):
             attackers += [g for c in kids if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
-            if noun is None or noun.dep_ != "nsubjpass":
+            if rel != "subject":
                 targets += [c for c in kids if c.dep_ == "nsubjpass"]
         else:
-            subj = [c for c in kids if c.dep_ in _SUBJ]
-            if noun is not None and noun.dep_ in ("nsubj", "nsubjpass"):
-                pass  # "airstrikes hit X": the noun is the subject; its owner attacks (below)
-            else:
+            subj = [c for c in kids if c.dep_ in _SUBJ and c is not noun]
+            if rel == "in" and verb.lemma_ in _SUFFER_VERBS:
+                targets += subj
+            elif rel != "subject":  # "airstrikes hit X": the noun is the subject; its owner attacks (below)
                 attackers += subj
-            objs = [c for c in kids if c.dep_ in _OBJ and c is not noun]
-            targets += objs
+            targets += [c for c in kids if c.dep_ in _OBJ and c is not noun]
         targets += _pobjs(verb, _TARGET_PREPS)
     if noun is not None:
         attackers += _pobjs(noun, frozenset({"by", "from"}))
@@ -157,12 +171,12 @@ def phrases(head: Token) -> list[tuple[int, int, str]]:
         out = []
         for m in _members(mods[0]):
             s, e = doc[m.left_edge.i].idx, m.idx + len(m.text)
-            out.append((s, e, f"{doc.text[s:e]} {head.text}"))
+            out.append((s, e, " ".join(f"{doc.text[s:e]} {head.text}".split())))
         return out
-    while start < head.i and doc[start].dep_ in ("det", "case", "predet") and doc[start].pos_ != "PROPN":
+    while start < head.i and (doc[start].is_space or doc[start].dep_ in ("det", "case", "predet") and doc[start].pos_ != "PROPN"):
         start += 1
     s, e = doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
-    return [(s, e, doc.text[s:e])]
+    return [(s, e, " ".join(doc.text[s:e].split()))]
 
 
 def party_actor(doc: Doc, start: int, end: int, text: str, known: SpanIndex, head: Token) -> Actor:
