@@ -238,7 +238,7 @@ def train(corpora: Sequence[Corpus], x: dict[str, np.ndarray], folds: int, seed:
             wa = np.where(ya == 1, wa * wa[ya == 0].sum() / pos, wa)  # balance the classes
         return xa, ya, wa
 
-    oof = {n: np.zeros(len(y[n]), dtype=np.float32) for n in names}
+    oof = OOF = {n: np.zeros(len(y[n]), dtype=np.float32) for n in names}
     for k in range(folds):
         params = fit(*stack(lambda n: fold[n] != k), l2=l2)
         probe = model_of(params, 0.5, 0.5, {})
@@ -255,6 +255,7 @@ def train(corpora: Sequence[Corpus], x: dict[str, np.ndarray], folds: int, seed:
         loso[held] = score(c, predictions(c, probe.predict(x[held]) if len(x[held]) else np.zeros(0), thr, thr_b))
     rules_only = {c.name: score(c, predictions(c, None)) for c in corpora}
     card = {
+        "_oof": OOF,
         "trained_on": {c.name: {"records": len(c.records), "rows": int((y[c.name] >= 0).sum()), "positive_rows": int((y[c.name] == 1).sum())}
                        for c in corpora},
         "features": {"embedding": "all-MiniLM-L6-v2 (strikewatch.embeddings)", "rules": list(relevance.RULE_FEATURES)},
@@ -301,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--limit", type=int, default=0, help="first N records of each dataset (0 = all): a quick run")
+    ap.add_argument("--dump", type=Path, help="write every candidate event with its out-of-fold probability (JSONL), to read errors")
     ap.add_argument("--no-cache", action="store_true", help=f"run the rules even if {CACHE_DIR} holds this code's candidates")
     args = ap.parse_args(argv)
     from strikewatch.embeddings import load_embedder
@@ -331,7 +333,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {len(c.records)} records, {len(c.texts)} candidate triggers ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     x = embed_all(corpora, load_embedder().encode)
     model, card = train(corpora, x, args.folds, args.seed)
+    oof = card.pop("_oof")
+    model.card.pop("_oof", None)
     model.save(args.out)
+    if args.dump:
+        with args.dump.open("w", encoding="utf-8") as f:
+            for c in corpora:
+                for i, cands in enumerate(c.candidates):
+                    for cand in cands:
+                        f.write(json.dumps({"dataset": c.name, "id": c.records[i].get("id"), "label": record_label(c.kind, c.records[i]),
+                                            "type": cand.event.event_type.value, "modality": cand.event.modality.value, "precise": cand.precise,
+                                            "p": max((float(oof[c.name][r]) for r in cand.rows), default=None),
+                                            "text": cand.event.evidence[0].text[:300] if cand.event.evidence else ""}) + "\n")
     for name in DATASETS:
         print(json.dumps({"dataset": name, "cross_validated": _brief(card["cross_validated"][name]),
                           "leave_one_dataset_out": _brief(card["leave_one_dataset_out"][name]), "rules_only": _brief(card["rules_only"][name])}))
