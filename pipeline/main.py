@@ -162,8 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     code = 0 if state in ("DONE", "DRAINED") or (stopped_on_request and state in ("CANCELLED", "CANCELLING")) else 1
     # The job is stopped and every bundle's Kafka writes were flushed in
     # finish_bundle. Exit without interpreter teardown: the LOOPBACK worker's gRPC
-    # threads and torch's native threads can crash (SIGSEGV) while modules unload,
-    # which would turn a clean stop into a failure exit code. Beam's own exit handler
+    # threads and the model runtimes' native threads can crash (SIGSEGV) while modules
+    # unload (seen with torch), which would turn a clean stop into a failure exit code. Beam's own exit handler
     # would stop the Prism job server, but running the exit handlers crashes the same
     # way (SIGSEGV seen in CI); so stop our Prism child here, or os._exit leaves it
     # running as an orphan (one more after every restart).

@@ -7,7 +7,8 @@
     strikewatch connectors [--once]       poll the feed list into Kafka
     strikewatch replay PATH               backfill JSONL/directories of articles into Kafka
     strikewatch extract FILE              events of one article as JSON
-    strikewatch eval --data FILE.jsonl    score extraction on ACLED-shaped records
+    strikewatch eval --data FILE.jsonl    score extraction (ACLED-shaped records, news documents, general news)
+    strikewatch train                     fit the relevance model on the dev sets (cross-validated report)
     strikewatch store                     events, incidents, escalation, alerts into PostgreSQL
     strikewatch api | subscriptions | deliver | backtest | lag
 
@@ -32,6 +33,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "replay": ("connectors.main", "replay_main"),
     "extract": ("pipeline.extraction.commands", "extract_main"),
     "eval": ("pipeline.extraction.evaluate", "main"),
+    "train": ("pipeline.extraction.train", "main"),
     "api": ("strikewatch.api", "api_main"),
     "subscriptions": ("strikewatch.api", "subscriptions_main"),
     "deliver": ("strikewatch.delivery", "deliver_main"),

@@ -180,7 +180,8 @@ class Span(BaseModel):
 class Actor(BaseModel):
     model_config = ConfigDict(frozen=True)
     name: str  # canonical name, e.g. "Kataib Hezbollah"
-    type: Literal["state_military", "militia_proxy", "rebel", "terrorist", "civilians", "government", "unknown"] = "unknown"
+    # "object": a struck thing, not a party ("the Las Canas bridge", "a weapons depot"; schema 2).
+    type: Literal["state_military", "militia_proxy", "rebel", "terrorist", "civilians", "government", "object", "unknown"] = "unknown"
     country: str | None = None  # ISO 3166-1 alpha-2 of the state or base country
     sponsor: str | None = None  # e.g. "Iran" for "Iranian-backed"
     mentions: list[Span] = Field(default_factory=list)
@@ -245,6 +246,8 @@ class Event(Record):
     acled_sub_event_type: str | None = None
     cameo_code: str | None = None
     attacker: Actor | None = None
+    # Every attacker named, ``attacker`` first: "Afghan and coalition forces" are two (schema 2).
+    attackers: list[Actor] = Field(default_factory=list)
     targets: list[Actor] = Field(default_factory=list)
     target_kinds: list[Literal["facility", "base", "convoy", "personnel", "vehicle", "civilian", "infrastructure", "unknown"]] = Field(default_factory=list)
     places: list[Place] = Field(default_factory=list)

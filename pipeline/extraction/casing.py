@@ -27,7 +27,8 @@ CAPS_MIN_LETTERS = 40
 CAPITALISE_CITY_MIN_POPULATION = 100_000
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’.-]*")
 _BREAK = re.compile(r"[!?:;\n\"“(]")
-_ABBREV = re.compile(r"^(?:[A-Z]\.){1,4}$|^[B-DF-HJ-NP-TV-Z]{2,6}$")
+# Dotted initials or a run of consonants ("U.S.", "FMLN"); Y is a vowel here ("BY", "MY").
+_ABBREV = re.compile(r"^(?:[A-Z]\.){1,4}$|^[B-DF-HJ-NP-TV-XZ]{2,6}$")
 
 
 def is_caps(text: str) -> bool:
@@ -50,9 +51,11 @@ def _names() -> frozenset[str]:
 
 
 def _known_multiword(phrase: str) -> bool:
+    """A known place of two or more words ("san salvador"; not "the presidency")."""
     from .components import _geo
 
-    return _geo.is_place_name(phrase)
+    words = phrase.split()
+    return len([w for w in words if w not in ("the", "a", "an")]) >= 2 and words[0] not in ("the", "a", "an") and _geo.is_place_name(phrase)
 
 
 def _same_length_lower(word: str) -> str:

@@ -85,8 +85,8 @@ def predicted_fillers(events: Sequence[Event]) -> dict[str, list[str]]:
     """Every string the events give for each role: canonical names and mention texts."""
     out: dict[str, list[str]] = {r: [] for r in ROLES}
     for ev in events:
-        if ev.attacker:
-            out["attacker"] += [ev.attacker.name, *(m.text for m in ev.attacker.mentions)]
+        for a in [ev.attacker, *ev.attackers] if ev.attacker else ev.attackers:
+            out["attacker"] += [a.name, *(m.text for m in a.mentions)]
         for t in ev.targets:
             out["target"] += [t.name, *(m.text for m in t.mentions)]
         for p in ev.places:

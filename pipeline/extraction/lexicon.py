@@ -66,17 +66,19 @@ MUNITION_NAMES: list[tuple[tuple[str, ...], str, str]] = [
 # Each strike type: regexes over a sentence (patterns/triggers.jsonl, in file order:
 # order matters only for ties).
 TRIGGERS: dict[str, list[str]] = {}
+BROAD_TRIGGERS: dict[str, list[str]] = {}
 for _row in _jsonl("triggers.jsonl"):
-    TRIGGERS.setdefault(_row["event_type"], []).append(_row["pattern"])
+    (BROAD_TRIGGERS if _row.get("broad") else TRIGGERS).setdefault(_row["event_type"], []).append(_row["pattern"])
 # A reference to strikes already reported ("the strikes", "Monday's strike"): merges
 # into the article's last strike, never starts an event on its own.
 WEAK_STRIKE_RE = re.compile(r"\b(?:the|these|those|latest|recent|[A-Z][a-z]+day's|new|U\.?S\.?|American)\s+(?:air\s?)?strikes?\b|\bstrike of the (?:three|two) targets\b", re.I)
 TRIGGER_RES = {k: [re.compile(p, re.I) for p in v] for k, v in TRIGGERS.items()}
+BROAD_TRIGGER_RES = {k: [re.compile(p, re.I) for p in v] for k, v in BROAD_TRIGGERS.items()}
 
 # Violent events that are not strikes: recognised so they are not mistaken for one.
 OTHER_VIOLENCE = re.compile(
     r"\b(?:clash(?:es|ed)?|gunfight|fire ?fight|ambush(?:ed)?|gunmen|armed men|shot dead|opened fire|IED|improvised explosive|landmine|"
-    r"roadside bomb|suicide (?:bomb(?:er|ing)?|attack)|car bomb|VBIED|abduct(?:ed|ion)|kidnapp(?:ed|ing)|stabb(?:ed|ing)|beat(?:en)?|"
+    r"roadside bomb|suicide (?:bomb(?:er|ing)?|attack)|car bomb|VBIED|abduct(?:ed|ion)|kidnapp(?:ed|ing)|stabb(?:ed|ing)|beaten (?:to death|up)|"
     r"attacked (?:a |the )?(?:village|civilians)|killed (?:a |an )?(?:civilian|man|woman))\b",
     re.I,
 )

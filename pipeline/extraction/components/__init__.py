@@ -8,12 +8,12 @@ writes one ``doc.spans`` group (``base.Keys``) and can run alone on ``nlp.make_d
     [s._.sw_weapon.name for s in doc.spans["sw_weapons"]]   # ['F-16', '2,000-pound bomb']
 """
 
-from . import actors, attributions, casualties, cues, places, times, triggers, weapons  # noqa: F401  (registers the factories)
+from . import actors, attributions, casualties, cues, places, roles, times, triggers, weapons  # noqa: F401  (registers the factories)
 from .base import Keys
 
-# Actors before places (places read the actors for the country context); triggers
-# before modality (which tags them).
+# Actors before places (places read the actors for the country context) and roles
+# (which name the actors they find); triggers before modality and roles.
 PIPES = ("strike_triggers", "strike_actors", "strike_weapons", "strike_places", "strike_times", "strike_casualties",
-         "strike_attributions", "strike_cues", "strike_modality")
+         "strike_attributions", "strike_cues", "strike_modality", "strike_roles")
 
 __all__ = ["Keys", "PIPES"]

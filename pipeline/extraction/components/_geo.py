@@ -48,6 +48,17 @@ def is_place_name(name: str) -> bool:
     return bool(key) and (key in idx.cities or key in idx.aliases or key in idx.country_by_name)
 
 
+def utc_offset(place: Place, when):
+    """The place's UTC offset at ``when`` (naive local time), or None when unknown
+    (interim: single-zone countries only; the geocoder package replaces this)."""
+    from zoneinfo import ZoneInfo
+
+    import pytz
+
+    zones = pytz.country_timezones.get((place.country_code or "").lower(), [])
+    return ZoneInfo(zones[0]).utcoffset(when) if len(zones) == 1 else None
+
+
 def country_place(iso: str) -> Place:
     """A country-precision Place at the country's reference point."""
     info = _g.index().countries.get(iso, {})

@@ -34,10 +34,11 @@ class Keys:
 
 # Span payloads. ``sw_modality`` and ``sw_p_event`` are attributes of trigger spans.
 SPAN_ATTRS = ("sw_actor", "sw_weapon", "sw_place", "sw_time", "sw_casualties", "sw_attribution", "sw_modality",
-              "sw_weak", "sw_p_event", "sw_demonym", "sw_trigger_start")
-# Doc context set by ``extract_events`` before the pipeline runs: the article date
-# against which times resolve, and the countries the text is about (places component).
-DOC_ATTRS = ("sw_ref_date", "sw_context")
+              "sw_p_event", "sw_demonym")
+# Doc context: the article date against which times resolve (set by ``extract_events``),
+# the countries the text is about (places component), the relevance thresholds
+# (relevance component).
+DOC_ATTRS = ("sw_ref_date", "sw_context", "sw_relevance")
 
 
 def register_extensions() -> None:

@@ -46,7 +46,9 @@ OWNER_NOUN_RE = re.compile(
     r"-made|-trained|-supplied)\b")
 DEMONYM_ADJ_RE = re.compile(r"[A-Z][a-z]+(?:an|i|ese|ish|ch)")
 ARABIC_ARTICLE_RE = re.compile(r"^" + _ARTICLES + r"[- ]", re.I)
-BRACKET_PLACE_RE = re.compile(r"\[(?P<name>[A-Z][^\[\]]{2,40})\]")
+# ACLED's bracketed location ("[Aqabat Thirah]"): capitalised words only, so editorial
+# brackets ("[word indistinct]", "[the militants]") are not places.
+BRACKET_PLACE_RE = re.compile(r"\[(?P<name>[A-Z][\w'’.-]*(?:[ -](?:(?:al|el|ad|ar|as|an|at|ash|az|de|du|la|le|bin|ibn)[ -])?[A-Z][\w'’.-]*){0,5})\]")
 CAPITALISED_RUN_RE = re.compile(r"[A-Z][\w'’-]+(?: (?:al-|el-)?[A-Z][\w'’-]+)*")
 PARENTHESES_RE = re.compile(r"\(([^()]{3,60})\)")
 NOT_PLACES = frozenset({
@@ -64,16 +66,22 @@ def country_context(doc: Doc) -> list[str]:
     text = doc.text
     gpe: list[str] = []
     norp: list[str] = []
+    towns: list[str] = []
     for ent in doc.ents:
         if ent.label_ in ("GPE", "NORP", "LOC"):
             hit = _geo.country_of(ent.text)
             bucket = gpe if ent.label_ != "NORP" else norp
             if hit and hit[1] not in bucket:
                 bucket.append(hit[1])
+            elif hit is None and ent.label_ == "GPE":
+                # A city the text names ("San Salvador") says which country, after any country named.
+                place = _geo.geocode(ent.text)
+                if place is not None and place.country_code and place.precision in ("city", "admin1") and place.country_code not in towns:
+                    towns.append(place.country_code)
     actors = [s._.sw_actor for s in doc.spans.get(Keys.ACTORS, [])]
     theatres = [lexicon.THEATRE.get(a.name) or (a.country if a.type in ("rebel", "militia_proxy", "terrorist") else None) for a in actors]
     homes = [a.country for a in actors if a.country and a.type == "state_military"]
-    context = list(dict.fromkeys(c for c in gpe + theatres + norp + homes if c))
+    context = list(dict.fromkeys(c for c in gpe + towns + theatres + norp + homes if c))
     admin: list[str] = []
 
     def add_admin(name: str, kinds: tuple[str, ...]) -> None:
@@ -116,12 +124,21 @@ def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list
             continue  # "US personnel in Iraq", "US special operations units": whose, not where
         if not key or (pos, key) in seen_at or name in NOT_PLACES or name.split()[0] in NOT_PLACES:
             continue
-        if g.is_actor_name(name):
-            continue
+        if g.is_actor_name(name) or _DESIGNATOR_RE.search(name) or weapon_names().fullmatch(name.split()[0]):
+            continue  # an actor or an aircraft/weapon designator ("F-4 2020", "Su-25"), not a place
         if name.isupper() and len(name) <= 5 and _geo.geocode(name) is None:
             continue  # an unknown acronym ("STC-controlled") is a group, not a place
         seen_at.add((pos, key))
         mention = TextSpan(text=name, start=base + pos, end=base + pos + len(name))
+        country = explicit_country(text, pos + len(name))
+        if country is not None:
+            # "in Dhahran, Southern Saudi Arabia": the country the text gives wins over context.
+            p = _geo.geocode(name, context=[country], mention=mention)
+            if p is not None and p.country_code not in (None, country):
+                p = None
+            p = p or _geo.unresolved(name, country, mention)
+            out.append((p, demonym))
+            continue
         p = _geo.geocode(name, context=context, mention=mention)
         if p is None and re.match(DIRECTIONS + r"\s+", name, re.I):
             inner = _geo.geocode(re.sub("^" + DIRECTIONS + r"\s+", "", name, flags=re.I), context=context, mention=mention)
@@ -139,6 +156,32 @@ def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list
     if any(not d for _p, d in out):
         out = [(p, d) for p, d in out if not d]
     return out
+
+
+# "F-16", "Su-25", "MQ-9", "T-72": letters, a hyphen and digits name a weapon, not a place.
+_DESIGNATOR_RE = re.compile(r"\b[A-Z]{1,3}/?[A-Z]?-\d+\w*\b")
+# ", Country" or ", Southern Country" right after a place name.
+_COMMA_COUNTRY_RE = re.compile(r",\s+(?:(?i:" + DIRECTIONS + r")\s+)?(?P<country>[A-Z][\w'’]+(?:[ -][A-Z][\w'’]+){0,3})")
+
+
+def weapon_names() -> re.Pattern:
+    from .weapons import tables
+
+    return tables()[0][1]
+
+
+def explicit_country(text: str, end: int) -> str | None:
+    """ISO2 of a country written right after a place name ("Dhahran, Southern Saudi Arabia")."""
+    m = _COMMA_COUNTRY_RE.match(text, end)
+    if not m:
+        return None
+    words = m.group("country").split()
+    for n in range(len(words), 0, -1):  # the longest run of words that is a country, not a demonym
+        phrase = " ".join(words[:n])
+        hit = _geo.country_of(phrase)
+        if hit and _geo.demonym_iso(phrase) is None:
+            return hit[1]
+    return None
 
 
 def rank_places(places: list[Place], sentence_text: str) -> list[Place]:

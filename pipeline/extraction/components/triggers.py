@@ -30,6 +30,8 @@ from .base import Keys, char_span, sentences, set_group
 
 STRIKE_PRIORITY = (EventType.DRONE_STRIKE, EventType.AIR_STRIKE, EventType.MISSILE_ATTACK, EventType.SHELLING)
 REFERENCE = "reference"
+# ``span.id_`` of a trigger found only by a broad pattern (needs the relevance model).
+BROAD = "broad"
 _GROUND = (EventType.SHELLING, EventType.MISSILE_ATTACK)
 _SHELL_WORDS = re.compile(r"\b(?:shell(?:ed|ing)|mortars?|artillery|rockets?)\b", re.I)
 _MODAL_AUX = frozenset({"will", "would", "could", "might", "may", "should", "shall"})
@@ -40,13 +42,14 @@ _PAST_WORDING = re.compile(r"\b(?:previous|earlier) (?:strikes?|airstrikes?|atta
                            re.I)
 
 
-def filter_kinds(kinds: Sequence[tuple[EventType, re.Match]], text: str, doc_text: str) -> list[tuple[EventType, re.Match]]:
-    """The triggers of one sentence that are strikes, by ACLED's distinctions."""
+def filter_kinds(kinds: Sequence[tuple[EventType, re.Match]], text: str, clash_in_doc: bool) -> list[tuple[EventType, re.Match]]:
+    """The triggers of one sentence that are strikes, by ACLED's distinctions;
+    ``clash_in_doc``: the text reports an exchange of fire somewhere."""
     kinds = list(kinds)
     if not kinds:
         return []
     ground = all(k in _GROUND for k, _ in kinds)
-    if ground and (lexicon.CLASH_RE.search(doc_text) or lexicon.TEAR_GAS_RE.search(text)):
+    if ground and (clash_in_doc or lexicon.TEAR_GAS_RE.search(text)):
         return []
     if ground and lexicon.IED_RE.search(text) and not _SHELL_WORDS.search(text):
         return []  # shelling words inside an IED report are not a strike
@@ -71,6 +74,20 @@ def strike_words(text: str) -> list[tuple[EventType, re.Match]]:
                 kinds.append((et, m))
                 break
     return kinds
+
+
+def broad_words(text: str, found: set[EventType]) -> list[tuple[EventType, re.Match]]:
+    """First broad-pattern match of each strike type not in ``found`` ("warplanes destroyed ...")."""
+    out = []
+    for et in STRIKE_PRIORITY:
+        if et in found:
+            continue
+        for r in lexicon.BROAD_TRIGGER_RES.get(et.value, ()):
+            m = r.search(text)
+            if m:
+                out.append((et, m))
+                break
+    return out
 
 
 def linguistic_modality(sent: Span, trig_start: int, trig_end: int) -> Modality:
@@ -107,12 +124,17 @@ class TriggerFinder:
 
     def __call__(self, doc: Doc) -> Doc:
         spans = []
+        clash = bool(lexicon.CLASH_RE.search(doc.text))  # once per doc, not per sentence: linear in long texts
         for sent in sentences(doc):
             base = sent.start_char
             words = strike_words(sent.text)
-            for et, m in filter_kinds(words, sent.text, doc.text):
-                spans.append(char_span(doc, base + m.start(), base + m.end(), label=et.value))
-            if not words:
+            broad = broad_words(sent.text, {et for et, _m in words})
+            for et, m in filter_kinds(words + broad, sent.text, clash):
+                span = char_span(doc, base + m.start(), base + m.end(), label=et.value)
+                if span is not None and any(m is b for _e, b in broad):
+                    span.id_ = BROAD
+                spans.append(span)
+            if not words and not broad:
                 m = lexicon.WEAK_STRIKE_RE.search(sent.text)
                 if m:
                     spans.append(char_span(doc, base + m.start(), base + m.end(), label=REFERENCE))

@@ -117,3 +117,10 @@ def test_truecase_keeps_length_and_known_names():
     assert len(out) == len(text) and out.lower() == text.lower()
     assert out.startswith("Terrorists attacked a post in San Salvador with mortars. The FMLN denied it.")
     assert casing.truecase("Normal prose stays as it is.") == "Normal prose stays as it is."
+
+
+def test_places_an_explicit_country_wins_and_designators_are_no_places(blank):
+    doc = blank.create_pipe("strike_places")(blank.make_doc("Egyptian forces fired missiles that fell in Dhahran, Southern Saudi Arabia."))
+    assert {s._.sw_place.name: s._.sw_place.country for s in doc.spans[Keys.PLACES]}.get("Dhahran") == "Saudi Arabia"
+    doc = blank.create_pipe("strike_places")(blank.make_doc("The strike near Su-25 wreckage was filmed in F-16 footage."))
+    assert [s.text for s in doc.spans[Keys.PLACES]] == []

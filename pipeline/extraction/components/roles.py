@@ -1,0 +1,232 @@
+"""``strike_roles``: who struck and what was struck, from the dependency parse ->
+``doc.spans["sw_roles"]`` (label ``attacker`` or ``target``; ``span.id_`` is the start
+character of the trigger it belongs to; ``span._.sw_actor`` the ``Actor``).
+
+For each trigger, the predicate is found first:
+
+* a strike verb ("shelled", "bombed", "struck"): itself;
+* a strike noun that is the subject of a verb ("airstrikes hit the depot"), the object of
+  a light verb ("carried out airstrikes", "launched rockets") or inside "in/by" an attack
+  ("killed in an airstrike", "hit by a missile"): that verb.
+
+Then, in the active voice the verb's subject is the attacker and its object the target;
+in the passive the "by" agent attacks and the subject was struck. "on/against/at/
+targeting X" after the verb or the noun name targets, "by X" after the noun and a
+possessive or country before it ("Russia's airstrikes") the attacker. Coordination
+yields every member: "Afghan and coalition forces" -> Afghan forces, coalition forces.
+
+A phrase that holds a gazetteer actor is that actor; a country or a country's forces
+("the United States", "Salvadoran troops") is its state military; anything else keeps
+its words ("urban guerrillas", "the Las Canas bridge").
+"""
+
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span, Token
+
+from strikewatch.models import Actor
+
+from . import _geo
+from .base import Keys, SpanIndex, set_group, text_span
+from .triggers import REFERENCE
+
+# Verbs that carry a strike noun as their object: "carried out / launched airstrikes".
+LIGHT_VERBS = frozenset("carry conduct launch stage mount fire unleash drop lob order perform execute make begin continue intensify "
+                        "resume step use deploy send".split())
+# Verbs whose subject, with a strike noun inside "in/by/during", was struck ("killed in an airstrike").
+_IN_ATTACK_PREPS = frozenset({"in", "by", "during", "from", "after"})
+_TARGET_PREPS = frozenset({"on", "against", "at", "targeting", "into", "upon", "toward", "towards"})
+_SUBJ = frozenset({"nsubj", "csubj"})
+_OBJ = frozenset({"dobj", "obj", "attr"})
+# Dependents kept on the left of a phrase's head; "of"-phrases are kept on its right.
+_LEFT_DEPS = frozenset({"det", "amod", "compound", "nummod", "poss", "nmod", "quantmod", "case", "flat", "npadvmod", "predet"})
+# Heads that never name a party: the attack itself, times, pronoun-like nouns.
+_NOT_PARTY = frozenset("attack attacks strike strikes airstrike airstrikes raid raids bombing bombings shelling fire time day night week "
+                       "morning evening area region side part one ones".split())
+_CIVILIAN_HEADS = frozenset("civilian civilians people resident residents villager villagers child children woman women man men family "
+                            "families worker workers student students peasant peasants passenger passengers".split())
+# Heads that name a struck thing, not a party (Actor type "object").
+_OBJECT_HEADS = frozenset("building buildings depot depots warehouse warehouses facility facilities site sites base bases bridge bridges "
+                          "house houses home homes station stations plant plants factory factories school schools hospital hospitals "
+                          "market markets mosque mosques church churches office offices headquarters compound compounds post posts "
+                          "checkpoint checkpoints airport airports port ports vehicle vehicles car cars truck trucks convoy convoys "
+                          "tank tanks ship ships boat boats train trains tower towers pylon pylons line lines pipeline pipelines road "
+                          "roads camp camps position positions target targets installation installations embassy barracks".split())
+# Longest phrase kept (tokens): longer subtrees are clauses, not names.
+MAX_PHRASE_TOKENS = 8
+
+
+def _head_noun(tok: Token) -> Token | None:
+    return tok if tok.pos_ in ("NOUN", "PROPN", "NUM") or tok.tag_ in ("NNS", "NNPS") else None
+
+
+def predicate(trigger: Span) -> tuple[Token | None, Token | None, str]:
+    """(verb, strike noun, how the noun hangs on the verb) of a trigger: the verb whose
+    arguments are the parties. The relation is "verb" (the trigger is the verb),
+    "subject" ("airstrikes hit"), "object" ("launched airstrikes"), "in" ("killed in an
+    airstrike"), "with" ("attacked the post with mortars") or "" (no verb found)."""
+    tok = trigger.root
+    if tok.pos_ in ("VERB", "AUX"):
+        return tok, None, "verb"
+    # "mortar fire", "a drone attack", "rocket launchers": the noun the trigger modifies.
+    while tok.dep_ in ("compound", "amod", "nmod") and tok.head is not tok and tok.head.pos_ in ("NOUN", "PROPN"):
+        tok = tok.head
+    noun, head = tok, tok.head
+    if noun.dep_ in ("nsubj", "nsubjpass") and head.pos_ in ("VERB", "AUX"):
+        return head, noun, "subject"
+    if noun.dep_ in _OBJ and head.pos_ == "VERB":
+        return head, noun, "object"
+    if noun.dep_ == "pobj" and head.dep_ == "prep" and head.head.pos_ == "VERB":
+        if head.lower_ in _IN_ATTACK_PREPS:
+            return head.head, noun, "in"
+        if head.lower_ in ("with", "using"):
+            return head.head, noun, "with"
+    if noun.dep_ == "dobj" and head.lower_ == "using" and head.head.pos_ == "VERB":
+        return head.head, noun, "with"  # "the air force, using helicopter gunships, bombed ..."
+    if noun.dep_ == "conj" and noun.head.pos_ in ("NOUN", "PROPN"):
+        verb, _n, rel = predicate(noun.doc[noun.head.i: noun.head.i + 1])
+        return verb, noun, rel
+    return None, noun, ""
+
+
+# Intransitive verbs whose subject suffered the strike ("five died in an airstrike").
+_SUFFER_VERBS = frozenset("die perish suffer burn collapse".split())
+
+
+def _passive(verb: Token) -> bool:
+    return any(c.dep_ in ("nsubjpass", "auxpass") for c in verb.children)
+
+
+def _members(tok: Token) -> list[Token]:
+    """The token and its conjuncts ("X and Y")."""
+    out, todo = [], [tok]
+    while todo:
+        t = todo.pop()
+        out.append(t)
+        todo.extend(c for c in t.children if c.dep_ == "conj")
+    return sorted(out, key=lambda t: t.i)
+
+
+def _pobjs(tok: Token, preps: frozenset) -> list[Token]:
+    out = []
+    for c in tok.children:
+        if c.dep_ == "prep" and c.lower_ in preps:
+            out.extend(g for g in c.children if g.dep_ == "pobj")
+        elif c.dep_ in ("advcl", "xcomp", "acl") and c.lower_ == "targeting":
+            out.extend(g for g in c.children if g.dep_ in _OBJ)
+    return out
+
+
+def arguments(trigger: Span) -> tuple[list[Token], list[Token]]:
+    """Head tokens of the attacker and target phrases of one trigger."""
+    verb, noun, rel = predicate(trigger)
+    attackers: list[Token] = []
+    targets: list[Token] = []
+    if verb is not None:
+        kids = list(verb.children)
+        if _passive(verb):
+            attackers += [g for c in kids if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
+            if rel != "subject":
+                targets += [c for c in kids if c.dep_ == "nsubjpass"]
+        else:
+            subj = [c for c in kids if c.dep_ in _SUBJ and c is not noun]
+            if rel == "in" and verb.lemma_ in _SUFFER_VERBS:
+                targets += subj
+            elif rel != "subject":  # "airstrikes hit X": the noun is the subject; its owner attacks (below)
+                attackers += subj
+            targets += [c for c in kids if c.dep_ in _OBJ and c is not noun]
+        targets += _pobjs(verb, _TARGET_PREPS)
+    if noun is not None:
+        attackers += _pobjs(noun, frozenset({"by", "from"}))
+        attackers += [c for c in noun.children if c.dep_ == "poss"]
+        targets += _pobjs(noun, _TARGET_PREPS)
+    heads_a = [m for a in attackers for m in _members(a)]
+    heads_t = [m for t in targets for m in _members(t)]
+    return [h for h in heads_a if _party(h)], [h for h in heads_t if _party(h) and h not in heads_a]
+
+
+_NOT_PARTY_ENTS = frozenset({"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"})
+
+
+def _party(tok: Token) -> bool:
+    return tok.pos_ in ("NOUN", "PROPN") and tok.lower_ not in _NOT_PARTY and tok.ent_type_ not in _NOT_PARTY_ENTS
+
+
+def phrases(head: Token) -> list[tuple[int, int, str]]:
+    """(start, end, name) of the party headed by ``head``; modifiers coordinated before it
+    distribute ("Afghan and coalition forces" -> "Afghan forces", "coalition forces", each
+    with the modifier's offsets)."""
+    left = [c for c in head.lefts if c.dep_ in _LEFT_DEPS]
+    start = min([head.i] + [c.left_edge.i for c in left])
+    end = head.i + 1
+    for c in head.rights:
+        if c.dep_ == "prep" and c.lower_ == "of":
+            end = max(end, c.right_edge.i + 1)
+    if end - start > MAX_PHRASE_TOKENS:
+        start, end = max(start, head.i - 3), head.i + 1
+    doc = head.doc
+    mods = [c for c in left if c.dep_ in ("amod", "compound") and any(g.dep_ == "conj" for g in c.children)]
+    if mods:
+        out = []
+        for m in _members(mods[0]):
+            s, e = doc[m.left_edge.i].idx, m.idx + len(m.text)
+            out.append((s, e, " ".join(f"{doc.text[s:e]} {head.text}".split())))
+        return out
+    while start < head.i and (doc[start].is_space or doc[start].dep_ in ("det", "case", "predet") and doc[start].pos_ != "PROPN"):
+        start += 1
+    s, e = doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
+    return [(s, e, " ".join(doc.text[s:e].split()))]
+
+
+def party_actor(doc: Doc, start: int, end: int, text: str, known: SpanIndex, head: Token) -> Actor:
+    """The Actor a phrase names: a gazetteer actor inside it, a country's forces, or its words."""
+    inside = [s for s in known.within(start, end) if s.end_char <= end] or [s for s in known.within(max(0, start - 40), end)
+                                                                           if s.start_char <= start and s.end_char >= end]
+    if inside:
+        return inside[-1]._.sw_actor
+    words = text.split()
+    country = _geo.country_of(" ".join(w for w in words if w.lower() != "the"))
+    if country is None and len(words) >= 2:
+        first = _geo.country_of(words[0]) or (_geo.country_of(words[1]) if words[0].lower() == "the" else None)
+        if first is not None and head.lower_ in ("forces", "force", "troops", "army", "military", "soldiers", "police", "navy", "jets",
+                                                 "warplanes", "aircraft", "artillery", "guard", "units", "government", "regime"):
+            country = first
+    if country is not None:
+        return Actor(name=country[0], type="state_military", country=country[1], mentions=[text_span(doc.text, start, end)])
+    typ = "civilians" if head.lower_ in _CIVILIAN_HEADS else "object" if head.lower_ in _OBJECT_HEADS else "unknown"
+    return Actor(name=text, type=typ, mentions=[text_span(doc.text, start, end)])
+
+
+class RoleLabeller:
+    def __init__(self, nlp: Language, name: str):
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        if not doc.has_annotation("DEP"):
+            set_group(doc, Keys.ROLES, [])
+            return doc
+        known = SpanIndex(doc.spans.get(Keys.ACTORS, []))
+        weapons = SpanIndex(doc.spans.get(Keys.WEAPONS, []))
+        out = []
+        for trig in doc.spans.get(Keys.TRIGGERS, []):
+            if trig.label_ == REFERENCE:
+                continue
+            attackers, targets = arguments(trig)
+            for role, heads in (("attacker", attackers), ("target", targets)):
+                for head in heads:
+                    if weapons.within(max(0, head.idx - 40), head.idx + 1) and any(
+                            w.start_char <= head.idx < w.end_char for w in weapons.within(max(0, head.idx - 40), head.idx + 1)):
+                        continue  # "used small drones": the weapon is no party
+                    for s, e, text in phrases(head):
+                        span = doc.char_span(s, e, label=role, alignment_mode="expand", span_id=str(trig.start_char))
+                        if span is not None:
+                            span._.sw_actor = party_actor(doc, s, e, text, known, head)
+                            out.append(span)
+        set_group(doc, Keys.ROLES, out)
+        return doc
+
+
+@Language.factory("strike_roles", assigns=["doc.spans"], requires=["token.dep", "doc.spans"])
+def make_role_labeller(nlp: Language, name: str) -> RoleLabeller:
+    return RoleLabeller(nlp, name)
