@@ -90,6 +90,10 @@ CLASH_RE = re.compile(
     re.I,
 )
 TEAR_GAS_RE = re.compile(r"\btear ?gas\b", re.I)
+# Sentences whose strike words report something else (patterns/not_strikes.jsonl):
+# (class, pattern, unless-pattern or None).
+NOT_STRIKES = [(r["class"], re.compile(r["pattern"], re.I), re.compile(r["unless"], re.I) if r.get("unless") else None)
+               for r in _jsonl("not_strikes.jsonl")]
 # Words that turn a shelling/missile trigger into something else in ACLED's sense.
 IED_RE = re.compile(r"\b(?:IED|improvised explosive device|landmine|roadside bomb|explosive device|mine)\b", re.I)
 GRENADE_RE = re.compile(r"\b(?:hand grenades?|grenade attack|threw a grenade)\b", re.I)

@@ -36,7 +36,8 @@ def known_names(min_city_population: int) -> set[str]:
     names.update(k for k in idx.aliases)
     names.update(n.lower() for n in idx.demonym_names)
     for key, cities in idx.cities.items():
-        if any((c.get("population") or 0) >= min_city_population for c in cities):
+        # Primary names only: the alternate names include codes ("THE" for Teresina, "WAS" for Washington).
+        if any((c.get("population") or 0) >= min_city_population and _g.norm(c["name"]) == key for c in cities):
             names.add(key)
     return names
 

@@ -34,7 +34,9 @@ REFERENCE = "reference"
 BROAD = "broad"
 _GROUND = (EventType.SHELLING, EventType.MISSILE_ATTACK)
 _SHELL_WORDS = re.compile(r"\b(?:shell(?:ed|ing)|mortars?|artillery|rockets?)\b", re.I)
-_MODAL_AUX = frozenset({"will", "would", "could", "might", "may", "should", "shall"})
+_MODAL_AUX = frozenset({"will", "would", "could", "might", "may", "should", "shall", "must"})
+# Demands to stop are no report of a strike ("the army must cease all bombing").
+_DEMAND = re.compile(r"\b(?:must|should|to)\s+(?:cease|stop|end|halt)\b|\b(?:calls?|called|demand\w*|urg\w+) (?:for|on) \w+(?: \w+)? to (?:stop|end|cease|halt)\b", re.I)
 _IF_CLAUSE = re.compile(r"\b(?:if|unless|whether)\b[^.;]*$", re.I)
 _PLANS = re.compile(r"\b(?:options?|plans? for|planning|planners|ordered the use of force|approved the strike)\b", re.I)
 _CARRIED_OUT = re.compile(r"\b(?:carried out|conducted|launched|struck|dropped)\b", re.I)
@@ -46,7 +48,7 @@ def filter_kinds(kinds: Sequence[tuple[EventType, re.Match]], text: str, clash_i
     """The triggers of one sentence that are strikes, by ACLED's distinctions;
     ``clash_in_doc``: the text reports an exchange of fire somewhere."""
     kinds = list(kinds)
-    if not kinds:
+    if not kinds or not_a_strike(text):
         return []
     ground = all(k in _GROUND for k, _ in kinds)
     if ground and (clash_in_doc or lexicon.TEAR_GAS_RE.search(text)):
@@ -62,6 +64,15 @@ def filter_kinds(kinds: Sequence[tuple[EventType, re.Match]], text: str, clash_i
         # "fired artillery and rockets" / "missile and artillery": ACLED codes one event.
         kinds = [k for k in kinds if k[0] != EventType.MISSILE_ATTACK]
     return kinds
+
+
+def not_a_strike(text: str) -> str | None:
+    """The class of non-strike event a sentence reports (chemical weapon, weapons found,
+    interception, exercise or test, sanctions), or None."""
+    for cls, pattern, unless in lexicon.NOT_STRIKES:
+        if pattern.search(text) and not (unless and unless.search(text)):
+            return cls
+    return None
 
 
 def strike_words(text: str) -> list[tuple[EventType, re.Match]]:
@@ -107,7 +118,7 @@ def linguistic_modality(sent: Span, trig_start: int, trig_end: int) -> Modality:
             return Modality.NEGATED
         if any(c.dep_ == "aux" and c.lower_ in _MODAL_AUX for c in head.children):
             return Modality.HYPOTHETICAL
-    if _IF_CLAUSE.search(before) or re.match(r"\s*If\b", text):
+    if _IF_CLAUSE.search(before) or re.match(r"\s*If\b", text) or _DEMAND.search(before):
         return Modality.HYPOTHETICAL
     if lexicon.THREAT_RE.search(text[max(0, trig_start - 60):trig_start]):
         return Modality.THREATENED
@@ -124,7 +135,10 @@ class TriggerFinder:
 
     def __call__(self, doc: Doc) -> Doc:
         spans = []
-        clash = bool(lexicon.CLASH_RE.search(doc.text))  # once per doc, not per sentence: linear in long texts
+        # An exchange of fire anywhere in the text makes its ground fire a clash. Doc scope,
+        # measured against sentence scope on ACLED dev: precision 0.949 vs 0.915 (case2021
+        # recall 0.77 vs 0.79). Searched once per doc: linear in long texts.
+        clash = bool(lexicon.CLASH_RE.search(doc.text))
         for sent in sentences(doc):
             base = sent.start_char
             words = strike_words(sent.text)
