@@ -92,7 +92,11 @@ CLASH_RE = re.compile(
 TEAR_GAS_RE = re.compile(r"\btear ?gas\b", re.I)
 # Sentences whose strike words report something else (patterns/not_strikes.jsonl):
 # (class, pattern, unless-pattern or None).
-NOT_STRIKES = [(r["class"], re.compile(r["pattern"], re.I), re.compile(r["unless"], re.I) if r.get("unless") else None)
+# (class, pattern, unless-pattern, unless-after, unless-before): a match does not count when
+# followed by ``unless_after`` or preceded (within the sentence) by ``unless_before``.
+NOT_STRIKES = [(r["class"], re.compile(r["pattern"], re.I), re.compile(r["unless"], re.I) if r.get("unless") else None,
+                re.compile(r["unless_after"], re.I) if r.get("unless_after") else None,
+                re.compile(r["unless_before"], re.I) if r.get("unless_before") else None)
                for r in _jsonl("not_strikes.jsonl")]
 # Words that turn a shelling/missile trigger into something else in ACLED's sense.
 IED_RE = re.compile(r"\b(?:IED|improvised explosive device|landmine|roadside bomb|explosive device|mine)\b", re.I)

@@ -63,8 +63,8 @@ class RelevanceModel:
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, weights=self.weights.astype(np.float32), bias=np.float32(self.bias), mean=self.mean.astype(np.float32),
-                            scale=self.scale.astype(np.float32), threshold=np.float32(self.threshold),
-                            threshold_broad=np.float32(self.threshold_broad))
+                            scale=self.scale.astype(np.float32), threshold=np.float64(self.threshold),
+                            threshold_broad=np.float64(self.threshold_broad))
         path.with_suffix(".json").write_text(json.dumps({"version": self.version, **self.card}, indent=2, sort_keys=True) + "\n")
 
     @classmethod

@@ -48,7 +48,7 @@ L2 = 3.0
 NEWTON_STEPS = 25
 # Thresholds searched (probability), for events with a precise trigger and for events
 # only broad patterns found.
-THRESHOLDS = tuple(round(x, 2) for x in np.arange(0.05, 0.96, 0.05))
+THRESHOLDS = tuple(round(float(x), 2) for x in np.arange(0.05, 0.96, 0.05))
 # At most this many false strike events per 1,000 general-news articles (the target).
 MAX_GENERAL_PER_1000 = 2.0
 
@@ -257,7 +257,9 @@ def embed_all(corpora: Sequence[Corpus], embed: Callable[[list[str]], np.ndarray
 
 
 def train(corpora: Sequence[Corpus], x: dict[str, np.ndarray], folds: int, seed: int, l2: float = L2,
-          weights: dict[str, float] | None = None) -> tuple[relevance.RelevanceModel, dict]:
+          weights: dict[str, float] | None = None) -> tuple[relevance.RelevanceModel, dict, dict[str, np.ndarray]]:
+    """The model fit on every row, its card (cross-validated and leave-one-dataset-out
+    scores) and the out-of-fold probability of every row."""
     names = [c.name for c in corpora]
     y = {c.name: c.labels() for c in corpora}
     fold = {c.name: np.array([fold_of(str(c.records[r].get("id")), folds, seed) for r in c.row_record], dtype=int) for c in corpora}
@@ -275,7 +277,7 @@ def train(corpora: Sequence[Corpus], x: dict[str, np.ndarray], folds: int, seed:
             wa = np.where(ya == 1, wa * wa[ya == 0].sum() / pos, wa)  # balance the classes
         return xa, ya, wa
 
-    oof = OOF = {n: np.zeros(len(y[n]), dtype=np.float32) for n in names}
+    oof = {n: np.zeros(len(y[n]), dtype=np.float32) for n in names}
     for k in range(folds):
         params = fit(*stack(lambda n: fold[n] != k), l2=l2)
         probe = model_of(params, 0.5, 0.5, {})
@@ -292,7 +294,6 @@ def train(corpora: Sequence[Corpus], x: dict[str, np.ndarray], folds: int, seed:
         loso[held] = score(c, predictions(c, probe.predict(x[held]) if len(x[held]) else np.zeros(0), thr, thr_b))
     rules_only = {c.name: score(c, predictions(c, None)) for c in corpora}
     card = {
-        "_oof": OOF,
         "trained_on": {c.name: {"records": len(c.records), "rows": int((y[c.name] >= 0).sum()), "positive_rows": int((y[c.name] == 1).sum())}
                        for c in corpora},
         "features": {"embedding": "all-MiniLM-L6-v2 (strikewatch.embeddings)", "rules": list(relevance.RULE_FEATURES)},
@@ -301,7 +302,7 @@ def train(corpora: Sequence[Corpus], x: dict[str, np.ndarray], folds: int, seed:
         "cross_validated": cv, "leave_one_dataset_out": loso, "rules_only": rules_only,
     }
     model = model_of(fit(*stack(lambda n: np.ones(len(y[n]), dtype=bool)), l2=l2), thr, thr_b, card)
-    return model, card
+    return model, card, oof
 
 
 CACHE_DIR = Path.home() / ".cache" / "strikewatch" / "train"
@@ -372,9 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {len(c.records)} records, {len(c.texts)} candidate triggers ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     x = embed_all(corpora, load_embedder().encode)
     weights = {**DATASET_WEIGHT, **{k: float(v) for k, v in (w.split("=", 1) for w in args.weight)}}
-    model, card = train(corpora, x, args.folds, args.seed, l2=args.l2, weights=weights)
-    oof = card.pop("_oof")
-    model.card.pop("_oof", None)
+    model, card, oof = train(corpora, x, args.folds, args.seed, l2=args.l2, weights=weights)
     model.save(args.out)
     if args.dump:
         with args.dump.open("w", encoding="utf-8") as f:

@@ -69,8 +69,14 @@ def filter_kinds(kinds: Sequence[tuple[EventType, re.Match]], text: str, clash_i
 def not_a_strike(text: str) -> str | None:
     """The class of non-strike event a sentence reports (chemical weapon, weapons found,
     interception, exercise or test, sanctions), or None."""
-    for cls, pattern, unless in lexicon.NOT_STRIKES:
-        if pattern.search(text) and not (unless and unless.search(text)):
+    for cls, pattern, unless, after, before in lexicon.NOT_STRIKES:
+        if unless and unless.search(text):
+            continue
+        for m in pattern.finditer(text):
+            if after and after.match(text, m.end()):
+                continue
+            if before and before.search(text[max(0, m.start() - 80):m.start()]):
+                continue
             return cls
     return None
 
