@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import ipaddress
+import logging
 import socket
 import time
 import typing
@@ -46,6 +47,11 @@ Resolver = Callable[..., list]
 
 # NAT64's well-known prefix (RFC 6052): 64:ff9b::a.b.c.d reaches a.b.c.d through a gateway.
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+# httpx logs every request's full URL at INFO ("HTTP Request: POST https://hooks.slack.com/services/..."): a
+# webhook URL's path is a credential, so these loggers say only warnings and errors.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("strikewatch_http_deadline", default=None)
 
