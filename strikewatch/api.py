@@ -247,7 +247,8 @@ class BodyLimit:
         from starlette.responses import JSONResponse
 
         METRICS.requests.labels("body", str(status)).inc()
-        await JSONResponse({"detail": detail}, status_code=status, headers={"Connection": "close"})(scope, receive, send)
+        response = JSONResponse({"detail": detail}, status_code=status, headers={"Connection": "close"})
+        await response(scope, receive, send)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -259,7 +260,8 @@ class BodyLimit:
                 return await self._refuse(scope, receive, send, 400, "invalid Content-Length")
             if int(declared) > self.max_bytes:
                 return await self._refuse(scope, receive, send, 413, f"request body over {self.max_bytes} bytes")
-        has_body = scope["method"] in self.BODY_METHODS or declared not in (None, b"0") or b"transfer-encoding" in headers
+        has_body = (scope["method"] in self.BODY_METHODS or declared not in (None, b"0")
+                    or b"transfer-encoding" in headers)
         if not has_body:
             return await self.app(scope, receive, send)
         key = headers.get(b"x-api-key", b"").decode("latin-1")
@@ -302,7 +304,8 @@ def owner_of(request: Request, x_api_key: str | None = Header(default=None)) -> 
     wait = state.limiter.take(key_id)
     if wait > 0:
         METRICS.requests.labels("auth", "429").inc()
-        raise HTTPException(status_code=429, detail="rate limit exceeded", headers={"Retry-After": str(math.ceil(wait))})
+        raise HTTPException(status_code=429, detail="rate limit exceeded",
+                            headers={"Retry-After": str(math.ceil(wait))})
     return owner
 
 
@@ -320,7 +323,8 @@ def create_app(settings: ApiSettings, store: SubscriptionStore):
         # FastAPI's default echoes each bad input back: a NaN cannot be written as JSON (a 500), and a
         # 60 kB name would be sent back whole. Where, what and why is enough.
         METRICS.requests.labels("validate", "422").inc()
-        errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))[:300], "type": e.get("type", "")} for e in exc.errors()]
+        errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))[:300], "type": e.get("type", "")}
+                  for e in exc.errors()]
         return JSONResponse({"detail": errors}, status_code=422)
 
     app.state.keyring = KeyRing(settings.api_keys.get_secret_value())
@@ -354,8 +358,10 @@ def create_app(settings: ApiSettings, store: SubscriptionStore):
         with quota_lock:
             if len(store.list(owner)) >= settings.max_subscriptions_per_owner:
                 METRICS.requests.labels("create", "403").inc()
-                raise HTTPException(status_code=403, detail=f"subscription quota reached ({settings.max_subscriptions_per_owner})")
-            sub = Subscription(id="sub_" + uuid.uuid4().hex[:16], owner=owner, created_at=datetime.now(timezone.utc), **body.model_dump())
+                raise HTTPException(status_code=403,
+                                    detail=f"subscription quota reached ({settings.max_subscriptions_per_owner})")
+            sub = Subscription(id="sub_" + uuid.uuid4().hex[:16], owner=owner, created_at=datetime.now(timezone.utc),
+                               **body.model_dump())
             store.put(sub)
         METRICS.requests.labels("create", "201").inc()
         out = json.loads(sub.model_dump_json())
@@ -417,7 +423,8 @@ def dev_defaults_in_use(s: ApiSettings) -> list[str]:
 def api_main(argv: list[str] | None = None) -> int:
     import uvicorn
 
-    ap = argparse.ArgumentParser(prog="strikewatch api", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog="strikewatch api", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--port", type=int, default=None)
     ap.add_argument("--dev", action="store_true", help="allow the demo key and dev webhook secret (local stack only)")
     args = ap.parse_args(argv)

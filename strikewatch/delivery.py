@@ -307,8 +307,8 @@ class Deliverer:
             raise DeliveryFailure(str(e), e.reason, permanent=True) from None
         body = json.dumps(payload(alert, self.web_url)).encode()
         secret = webhooks.subscription_secret(self.secret, alert.subscription_id, alert.webhook_secret_version)
-        headers = {"Content-Type": "application/cloudevents+json" if alert.webhook_format == "cloudevents" else "application/json",
-                   **webhooks.sign_headers(secret, alert.id, body)}
+        ctype = "application/cloudevents+json" if alert.webhook_format == "cloudevents" else "application/json"
+        headers = {"Content-Type": ctype, **webhooks.sign_headers(secret, alert.id, body)}
         where = netguard.redact_url(alert.webhook_url)
         try:
             with netguard.deadline(self.request_deadline_s):
@@ -321,13 +321,15 @@ class Deliverer:
             raise DeliveryFailure(f"{where}: invalid URL ({type(e).__name__})", "bad_url", permanent=True) from None
         except httpx.TransportError as e:
             # httpx's messages name the socket error, not the URL; the type and errno are all we keep.
-            raise DeliveryFailure(f"{where}: {type(e).__name__}: {str(e)[:200]}", "unreachable", permanent=False) from None
+            raise DeliveryFailure(f"{where}: {type(e).__name__}: {str(e)[:200]}", "unreachable",
+                                  permanent=False) from None
         if 200 <= r.status_code < 300:
             return
         retryable = r.status_code in (408, 429) or r.status_code >= 500
         retry_after = parse_retry_after(r.headers.get("retry-after")) if r.status_code in (429, 503) else None
-        raise DeliveryFailure(f"{where} answered HTTP {r.status_code}", "webhook_failed" if retryable else "webhook_rejected",
-                              permanent=not retryable, retry_after=retry_after)
+        raise DeliveryFailure(f"{where} answered HTTP {r.status_code}",
+                              "webhook_failed" if retryable else "webhook_rejected", permanent=not retryable,
+                              retry_after=retry_after)
 
     def backoff(self, attempt: int) -> float:
         """Seconds before retry number ``attempt`` (0-based), jittered."""
@@ -347,7 +349,8 @@ class Deliverer:
             self.post(alert)
         except DeliveryFailure as e:
             if e.permanent:
-                log.warning("alert %s of %s dead-lettered at once (%s): %s", alert.id, alert.subscription_id, e.reason, e)
+                log.warning("alert %s of %s dead-lettered at once (%s): %s", alert.id, alert.subscription_id,
+                            e.reason, e)
                 self._dead_letter(alert, e.reason, str(e))
                 return "dead_letter", None
             self.metrics.deliveries.labels(alert.webhook_format, "retry").inc()
@@ -356,8 +359,8 @@ class Deliverer:
                 self._dead_letter(alert, "webhook_failed", str(e))
                 return "dead_letter", None
             delay = e.retry_after if e.retry_after is not None else self.backoff(attempt)
-            log.warning("alert %s of %s failed (attempt %d, %s), next try in %.1f s: %s", alert.id, alert.subscription_id,
-                        attempt + 1, e.reason, delay, e)
+            log.warning("alert %s of %s failed (attempt %d, %s), next try in %.1f s: %s", alert.id,
+                        alert.subscription_id, attempt + 1, e.reason, delay, e)
             return "retry", delay
         self._mark_delivered(alert)
         self.metrics.deliveries.labels(alert.webhook_format, "delivered").inc()
@@ -436,7 +439,8 @@ class Deliverer:
 
         with self._lock:
             todo = {p: (min(pend) if pend else self._high[p]) for p, pend in self._pending.items()}
-        offsets = {TopicPartition(*p): OffsetAndMetadata(o, "", -1) for p, o in todo.items() if self._committed.get(p) != o}
+        offsets = {TopicPartition(*p): OffsetAndMetadata(o, "", -1) for p, o in todo.items()
+                   if self._committed.get(p) != o}
         if not offsets:
             return
         try:
