@@ -173,6 +173,8 @@ class Fetcher:
                     res = self._hop(current, headers, etag, last_modified, t0)
             except netguard.Blocked as e:
                 raise FetchError(str(e), e.reason) from None
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as e:  # a hop's URL httpx refuses
+                raise FetchError(f"invalid URL {current!r}: {type(e).__name__}: {e}", "bad_url") from None
             except httpx.TimeoutException as e:
                 raise FetchError(f"timeout fetching {current}: {type(e).__name__}", "timeout") from None
             except httpx.TransportError as e:
@@ -189,7 +191,10 @@ class Fetcher:
         """One request: the result, or the URL a redirect points to."""
         with self._client.stream("GET", current, headers=headers) as resp:
             if resp.status_code in (301, 302, 303, 307, 308) and "location" in resp.headers:
-                return urljoin(current, resp.headers["location"])
+                try:
+                    return urljoin(current, resp.headers["location"])
+                except ValueError as e:  # "http://[::1": urljoin raises; one bad redirect, not a crash
+                    raise FetchError(f"invalid redirect from {current}: {e}", "bad_url") from None
             if resp.status_code == 304:
                 return FetchResult(current, 304, b"", etag, last_modified, None, None, time.monotonic() - t0)
             if resp.status_code >= 400:

@@ -311,8 +311,11 @@ class Deliverer:
         headers = {"Content-Type": ctype, **webhooks.sign_headers(secret, alert.id, body)}
         where = netguard.redact_url(alert.webhook_url)
         try:
-            with netguard.deadline(self.request_deadline_s):
-                r = self._http.post(alert.webhook_url, content=body, headers=headers)
+            # Streamed, and the response body never read: an endpoint answering gigabytes within the deadline
+            # costs nothing (httpx's post() would hold the whole answer in memory).
+            with netguard.deadline(self.request_deadline_s), \
+                    self._http.stream("POST", alert.webhook_url, content=body, headers=headers) as r:
+                status, retry_header = r.status_code, r.headers.get("retry-after")
         except netguard.Blocked as e:
             raise DeliveryFailure(f"{where}: {e}", e.reason, permanent=e.reason != "unreachable") from None
         except httpx.TimeoutException as e:
@@ -323,11 +326,11 @@ class Deliverer:
             # httpx's messages name the socket error, not the URL; the type and errno are all we keep.
             raise DeliveryFailure(f"{where}: {type(e).__name__}: {str(e)[:200]}", "unreachable",
                                   permanent=False) from None
-        if 200 <= r.status_code < 300:
+        if 200 <= status < 300:
             return
-        retryable = r.status_code in (408, 429) or r.status_code >= 500
-        retry_after = parse_retry_after(r.headers.get("retry-after")) if r.status_code in (429, 503) else None
-        raise DeliveryFailure(f"{where} answered HTTP {r.status_code}",
+        retryable = status in (408, 429) or status >= 500
+        retry_after = parse_retry_after(retry_header) if status in (429, 503) else None
+        raise DeliveryFailure(f"{where} answered HTTP {status}",
                               "webhook_failed" if retryable else "webhook_rejected", permanent=not retryable,
                               retry_after=retry_after)
 

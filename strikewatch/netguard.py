@@ -12,7 +12,7 @@ API at creation) are all attacker-controlled. Three rules:
   connect time, checks every address and opens the socket to a checked one; the request keeps the name in
   its Host header and as TLS SNI (and the certificate is verified against the name). A DNS answer that
   changes between a check and the connection (rebinding) therefore has nothing to change.
-* One total deadline per request (``deadline(seconds)``), across connect, TLS, sending, the response
+* One total deadline per request (``deadline(seconds)``), across the DNS lookup, connect, TLS, sending, the response
   headers and the body: every socket operation gets at most the time left, so a server that trickles its
   headers one byte a second ends at the deadline, not at ``n_bytes * read_timeout``.
 
@@ -31,6 +31,7 @@ import contextvars
 import ipaddress
 import logging
 import socket
+import threading
 import time
 import typing
 from collections.abc import Callable, Iterator
@@ -148,7 +149,7 @@ class Guard:
         picks is not ours to predict)."""
         host = host.strip("[]").lower()
         try:
-            infos = self._resolve(host, port, type=socket.SOCK_STREAM)
+            infos = self._lookup(host, port)
         except (socket.gaierror, UnicodeError) as e:
             raise Blocked(f"cannot resolve {host}: {e}", "unreachable") from None
         addrs = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
@@ -161,6 +162,30 @@ class Guard:
             if not self.allowed(ip):
                 raise Blocked(f"{host} resolves to non-public address {ip}; refused (SSRF guard)", "ssrf_blocked")
         return addrs
+
+    def _lookup(self, host: str, port: int) -> list:
+        """getaddrinfo, within the current ``deadline`` if there is one: the system resolver has no timeout
+        of ours, and a hostile name server can answer slowly. A lookup past the deadline is left to finish
+        in its daemon thread and the connection fails as a timeout."""
+        end = _DEADLINE.get()
+        if end is None:
+            return self._resolve(host, port, type=socket.SOCK_STREAM)
+        box: dict[str, typing.Any] = {}
+
+        def run() -> None:
+            try:
+                box["infos"] = self._resolve(host, port, type=socket.SOCK_STREAM)
+            except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
+                box["error"] = e
+
+        t = threading.Thread(target=run, name="netguard-dns", daemon=True)
+        t.start()
+        t.join(max(0.0, end - time.monotonic()))
+        if t.is_alive():
+            raise httpcore.ConnectTimeout(f"resolving {host} exceeded the request deadline")
+        if "error" in box:
+            raise box["error"]
+        return box["infos"]
 
     def check_url(self, url: str) -> list[str]:
         """Vet a URL without connecting (the API checks a webhook URL at creation); returns its addresses."""

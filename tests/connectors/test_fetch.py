@@ -174,6 +174,17 @@ def test_the_connection_goes_to_the_address_that_was_vetted(http_server, route):
     assert e.value.reason == "ssrf_blocked" and http_server.routes["/f"].hits == 1
 
 
+def test_a_slow_name_server_ends_at_the_deadline():
+    def slow_dns(host, port, type=0):  # 6 s: well past the 1 s deadline
+        time.sleep(6)
+        return [(2, 1, 6, "", ("8.8.8.8", port))]
+
+    t0 = time.monotonic()
+    with pytest.raises(FetchError) as e:
+        Fetcher("t", None, host_interval_s=0, deadline_s=1.0, resolver=slow_dns).get("http://slow-dns.example/feed")
+    assert e.value.reason == "timeout" and time.monotonic() - t0 < 5
+
+
 @pytest.mark.parametrize("ip", ["100.64.0.1", "fec0::1", "192.0.0.170", "198.18.0.1", "2001:db8::1", "::ffff:10.0.0.1",
                                 "64:ff9b::a00:1", "2002:a00:1::1", "224.0.0.1", "0.0.0.0", "fe80::1"])
 def test_only_global_addresses_pass_the_guard(ip):
@@ -183,6 +194,15 @@ def test_only_global_addresses_pass_the_guard(ip):
     assert e.value.reason == "ssrf_blocked", ip
     ok = Fetcher("t", None, resolver=lambda host, port, type=0: [(2, 1, 6, "", ("8.8.8.8", port))])
     ok.check_url("http://innocent.example/feed")
+
+
+@pytest.mark.parametrize(("location", "reason"), [("http://[::1/x", "unreachable"),  # httpx: invalid Location header
+                                                    ("http://example.com:99999/x", "bad_url"), ("gopher://example.com/", "bad_url")])
+def test_a_malformed_redirect_is_a_fetch_error_not_a_crash(http_server, route, location, reason):
+    http_server.routes["/r"] = route(status=302, headers={"Location": location})
+    with pytest.raises(FetchError) as e:
+        fetcher().get(http_server.url("/r"))
+    assert e.value.reason == reason
 
 
 @pytest.mark.parametrize("url", ["http://example.com:99999/x", "http://example.com:abc/x", "ftp://example.com/x", "http:///x",

@@ -192,8 +192,8 @@ from types import SimpleNamespace  # noqa: E402
 
 
 class Hooks:
-    """Webhook endpoints on 127.0.0.1 by path. ``answers[path]`` is a list of (status, headers) given in turn
-    (the last one repeats); every request is recorded as (monotonic time, path, headers, body)."""
+    """Webhook endpoints on 127.0.0.1 by path. ``answers[path]`` is a list of (status, headers[, body size])
+    given in turn (the last one repeats); every request is recorded as (monotonic time, path, headers, body)."""
 
     def __init__(self):
         self.answers: dict[str, list[tuple[int, dict]]] = {}
@@ -210,12 +210,18 @@ class Hooks:
                 n = sum(1 for _t, p, _h, _b in hooks.log if p == path)
                 hooks.log.append((time.monotonic(), path, dict(self.headers), body))
                 seq = hooks.answers.get(path, [(404, {})])
-                status, headers = seq[min(n, len(seq) - 1)]
+                status, headers, *extra = seq[min(n, len(seq) - 1)]
+                size = extra[0] if extra else 0  # a body of this many bytes (a hostile answer)
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Length", str(size))
                 self.end_headers()
+                try:
+                    for _ in range(size // 65536):
+                        self.wfile.write(b"\0" * 65536)
+                except OSError:  # the deliverer hung up without reading it: the point
+                    pass
 
         self.srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.srv.daemon_threads = True
@@ -391,3 +397,34 @@ def test_the_deliverer_connects_to_the_address_it_vetted(kafka_bootstrap, names,
     d.close()
     [(_t, _p, headers, _b)] = hooks.log
     assert headers["Host"] == f"hook.test:{hooks.port}" and calls == ["hook.test"]
+
+
+def test_a_huge_answer_is_never_read(kafka_bootstrap, names, producer, hooks):
+    """An endpoint answering 2 GB within the deadline: httpx's post() would hold it all in memory."""
+    import tracemalloc
+
+    hooks.answers["/huge"] = [(200, {}, 2 * 1024**3)]
+    producer.send(names["alerts"], value=alert(1, hooks.url("/huge")).to_bytes())
+    producer.flush()
+    reg = CollectorRegistry()
+    d = deliverer(kafka_bootstrap, names, reg)
+    tracemalloc.start()
+    d.run(max_idle_s=1)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    d.close()
+    assert reg.get_sample_value("strikewatch_deliveries_total", {"format": "cloudevents", "outcome": "delivered"}) == 1
+    assert peak < 50 * 1024 * 1024, f"{peak / 2**20:.0f} MiB peak"
+
+
+def test_a_rotated_secret_signs_the_alerts_made_after_it(kafka_bootstrap, names, producer, hooks):
+    hooks.answers["/hook"] = [(204, {})]
+    producer.send(names["alerts"], value=alert(1, hooks.url("/hook")).model_copy(update={"webhook_secret_version": 2}).to_bytes())
+    producer.flush()
+    d = deliverer(kafka_bootstrap, names, CollectorRegistry())
+    d.run(max_idle_s=1)
+    d.close()
+    [(_t, _p, headers, body)] = hooks.log
+    headers = {k.lower(): v for k, v in headers.items()}
+    assert webhooks.verify(webhooks.subscription_secret(SECRET, "s1", 2), headers, body)
+    assert not webhooks.verify(webhooks.subscription_secret(SECRET, "s1", 1), headers, body)

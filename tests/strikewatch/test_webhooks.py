@@ -29,3 +29,15 @@ def test_the_readme_receiver_example_verifies_strikewatch_signatures(repo_root):
     both = {**headers, "webhook-signature": "v1,bm9wZQ== " + headers["webhook-signature"]}
     assert verify(secret, both, body)
     assert webhooks.verify(secret, headers, body)  # and it agrees with the library's own check
+
+
+def test_the_matcher_copies_the_secret_version_into_alerts():
+    """Rotation works only if alerts made after it carry the new version (pipeline/alerts.py)."""
+    from datetime import datetime, timezone
+
+    from pipeline.alerts import make_alert
+    from strikewatch.models import EventType, Incident, Subscription
+
+    sub = Subscription(id="sub_1", owner="o", webhook_url="https://example.org/hook", secret_version=3)
+    inc = Incident(id="i1", event_type=EventType.AIR_STRIKE, first_seen_at=datetime.now(timezone.utc))
+    assert make_alert(sub, inc, None, "new_incident").webhook_secret_version == 3
