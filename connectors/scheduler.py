@@ -85,7 +85,7 @@ class FeedState:
     failures: int = 0
     next_due: float = 0.0
     running: bool = False
-    rejected: set[str] = field(default_factory=set)  # entry links already dead-lettered as unparsable
+    rejected: set[str] = field(default_factory=set)  # entry links already dead-lettered (unparsable, bad port)
 
 
 def load_feeds(path: str | Path) -> list[FeedConfig]:
@@ -161,9 +161,12 @@ class Poller:
         try:
             netguard.split_url(art.url)
         except netguard.Blocked:  # a link with a bad port or scheme: one dead letter for this item, once
-            if self.seen.claim(art):
-                raise
-            return 0, pages
+            rejected = self.state[feed.name].rejected
+            if art.url in rejected:
+                return 0, pages
+            if len(rejected) < MAX_REMEMBERED_REJECTS:
+                rejected.add(art.url)  # not SeenStore.claim: its content key would drop a good copy of the story
+            raise
         if not self.seen.is_new(art):
             self.m.duplicates.labels(feed.name).inc()
             return 0, pages

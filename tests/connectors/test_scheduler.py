@@ -148,7 +148,8 @@ def test_a_bad_item_is_one_dead_letter_and_the_feed_goes_on(kafka_bootstrap, top
     huge = "x" * (2_200_000)  # body and summary both carry it: a 4.4 MB Article, over the 4 MiB record limit
     items = [("https://news.example/ok-1", "First", "fine"), ("http://news.example:99999/bad-port", "Bad port", "x"),
              ("http://[::1/broken", "Broken", "x"), ("https://news.example/huge", "Huge", huge),
-             ("https://news.example/ok-2", "Second", "fine too")]
+             ("https://news.example/ok-2", "Second", "fine too"),
+             ("http://news.example:70000/second", "Second", "fine too")]  # the same story under a bad link
     http_server.routes["/f"] = route(_rss(items))
     feed = FeedConfig(name="f", url=http_server.url("/f"), interval_s=10)
     poller, publisher, metrics = _poller(kafka_bootstrap, topics_, [feed])
@@ -160,7 +161,7 @@ def test_a_bad_item_is_one_dead_letter_and_the_feed_goes_on(kafka_bootstrap, top
     assert titles == ["First", "Second"]
     dead = [DeadLetter.from_bytes(m.value) for m in _read_all(kafka_bootstrap, topics_.dead_letters)]
     got = sorted((d.stage, d.reason) for d in dead)
-    assert got == [("connector.parse", "bad_url"), ("connector.parse", "bad_url"), ("connector.publish", "too_large")], got
+    assert got == [("connector.parse", "bad_url")] * 3 + [("connector.publish", "too_large")], got
     assert all(d.source == "f" and len(d.payload) <= 65536 for d in dead)
     assert metrics.failures.labels("f", "too_large")._value.get() == 1
 
