@@ -207,6 +207,8 @@ class KeyRing:
     def has(self, key: str) -> bool:
         return self.lookup(key) is not None
 
+    __contains__ = has  # "dev-key" in ring
+
 
 def parse_keys(spec: str) -> KeyRing:
     return KeyRing(spec)
