@@ -15,7 +15,7 @@ import threading
 
 from strikewatch.models import Article
 
-from .producer import Publisher, read_compacted
+from .producer import Publisher, RecordTooLarge, read_compacted
 
 
 def keys_of(article: Article) -> list[str]:
@@ -52,9 +52,15 @@ class SeenStore:
         return len(self._seen)
 
     def emit(self, publisher: Publisher, article: Article) -> bool:
-        """Send the article and its dedup marks unless already seen; True if sent."""
+        """Send the article and its dedup marks unless already seen; True if sent. An article too large to
+        send raises ``RecordTooLarge`` and is marked seen all the same, so the caller's one dead letter is
+        not repeated at every poll of a feed that keeps carrying it."""
         if not self.claim(article):
             return False
-        publisher.article(article)
+        try:
+            publisher.article(article)
+        except RecordTooLarge:
+            publisher.seen(keys_of(article), article.id)
+            raise
         publisher.seen(keys_of(article), article.id)
         return True

@@ -17,8 +17,13 @@ from .errors import FeedError
 
 _DECL_RE = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _ENTITY_RE = re.compile(rb"<!ENTITY", re.I)
-_EXTERNAL_RE = re.compile(rb"<!ENTITY[^>]*\b(?:SYSTEM|PUBLIC)\b", re.I)
-_DOCTYPE_SUBSET_RE = re.compile(r"<!DOCTYPE[^>\[]*\[.*?\]\s*>", re.S | re.I)
+# Linear by construction: a declaration is scanned only up to the next "<" or ">" ([^<>]), and the DTD is
+# only looked for at the start of the document, where XML puts it; the old unanchored ``<!DOCTYPE ... [.*?]>``
+# and ``<!ENTITY[^>]*`` rescanned the rest of the text from every occurrence.
+_EXTERNAL_RE = re.compile(rb"<!ENTITY[^<>]*\b(?:SYSTEM|PUBLIC)\b", re.I)
+_DOCTYPE_SUBSET_RE = re.compile(
+    r"\A\s*(?:<!--(?:[^-]|-(?!->))*-->\s*|<\?[^<>]*\?>\s*)*"  # comments and processing instructions before it
+    r"<!DOCTYPE[^<>\[]*\[[^\]]*\]\s*>", re.I)
 # Encodings that are usually mislabelled supersets in the wild.
 SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "utf-8", "ascii": "utf-8"}
 # Only the head of a document is scanned for a DTD: it must come before the root.
@@ -77,5 +82,5 @@ def decode(body: bytes, http_charset: str | None = None) -> tuple[str, str]:
 def strip_declaration(text: str) -> str:
     """Drop the XML declaration (its encoding no longer applies to decoded text) and
     any DTD internal subset (already checked to declare no entities)."""
-    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1)
+    text = re.sub(r"\A\s*<\?xml[^<>]*\?>", "", text, count=1)
     return _DOCTYPE_SUBSET_RE.sub("", text, count=1).lstrip()

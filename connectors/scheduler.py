@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from strikewatch import netguard
 from strikewatch.metrics import LATENCY_BUCKETS_S, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, SimpleNamespace
 from strikewatch.models import Article, DeadLetter
 
@@ -34,7 +35,7 @@ from . import feeds, fulltext, sources
 from .dedup import SeenStore
 from .errors import ConnectorError, FeedError, FetchError
 from .fetch import Fetcher
-from .producer import Publisher
+from .producer import DEAD_PAYLOAD_BYTES, Publisher, RecordTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ BACKOFF_CAP_S = 3600.0
 WORKERS = 16
 # Articles whose page is fetched for full text, per poll of one feed (politeness).
 MAX_FULLTEXT_PER_POLL = 20
+# Unparsable entry links remembered per feed so each is dead-lettered once (bounds memory on a feed that
+# invents new broken links at every poll: at most this many strings of <= 2,000 chars).
+MAX_REMEMBERED_REJECTS = 1000
 
 
 def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
@@ -81,6 +85,7 @@ class FeedState:
     failures: int = 0
     next_due: float = 0.0
     running: bool = False
+    rejected: set[str] = field(default_factory=set)  # entry links already dead-lettered (unparsable, bad port)
 
 
 def load_feeds(path: str | Path) -> list[FeedConfig]:
@@ -117,40 +122,80 @@ class Poller:
                 self.m.polls.labels(feed.name, "not_modified").inc()
                 self._ok(feed, st)
                 return 0
-            articles, recovered = self._parse(feed, res)
+            rejected: list[tuple[str, str]] = []
+            articles, recovered = self._parse(feed, res, rejected)
             st.etag, st.last_modified = res.etag, res.last_modified
         except ConnectorError as e:
             self._fail(feed, st, e)
             return 0
+        for link, why in rejected:
+            if link not in st.rejected:  # once per link and process, not at every poll of a feed that keeps it
+                if len(st.rejected) < MAX_REMEMBERED_REJECTS:
+                    st.rejected.add(link)
+                self._item_dead(feed, "connector.parse", "bad_url", f"entry link {link!r}: {why}", link)
         emitted = 0
         pages = 0
         for art in articles:
-            if not self.seen.is_new(art):
-                self.m.duplicates.labels(feed.name).inc()
+            # One item never stops its feed: whatever goes wrong with it is a dead letter for that item.
+            try:
+                sent, pages = self._one(feed, art, pages)
+            except RecordTooLarge as e:
+                self._item_dead(feed, "connector.publish", e.reason, f"{art.url}: {e}", e.payload)
                 continue
-            if feed.fulltext and pages < MAX_FULLTEXT_PER_POLL and len(art.body) < 500:
-                pages += 1
-                art = self._full_text(feed, art)
-            if self.seen.emit(self.publisher, art):
-                emitted += 1
-                self.m.emitted.labels(feed.name).inc()
-            else:
-                self.m.duplicates.labels(feed.name).inc()
+            except netguard.Blocked as e:
+                self._item_dead(feed, "connector.parse", e.reason, f"entry link {art.url!r}: {e}", art.url)
+                continue
+            except Exception as e:  # noqa: BLE001 - a bug with one item must not wedge the feed in backoff
+                log.exception("feed %s: item %s failed", feed.name, art.url)
+                error = f"{art.url}: {type(e).__name__}: {e}"
+                self._item_dead(feed, "connector.item", "internal_error", error, art.url)
+                continue
+            emitted += sent
         self.publisher.flush()
         self.m.polls.labels(feed.name, "recovered" if recovered else "ok").inc()
         self._ok(feed, st)
         return emitted
 
-    def _parse(self, feed: FeedConfig, res) -> tuple[list[Article], bool]:
+    def _one(self, feed: FeedConfig, art: Article, pages: int) -> tuple[int, int]:
+        """Emit one article unless seen: (1 if sent else 0, full-text pages fetched so far)."""
+        try:
+            netguard.split_url(art.url)
+        except netguard.Blocked:  # a link with a bad port or scheme: one dead letter for this item, once
+            rejected = self.state[feed.name].rejected
+            if art.url in rejected:
+                return 0, pages
+            if len(rejected) < MAX_REMEMBERED_REJECTS:
+                rejected.add(art.url)  # not SeenStore.claim: its content key would drop a good copy of the story
+            raise
+        if not self.seen.is_new(art):
+            self.m.duplicates.labels(feed.name).inc()
+            return 0, pages
+        if feed.fulltext and pages < MAX_FULLTEXT_PER_POLL and len(art.body) < 500:
+            pages += 1
+            art = self._full_text(feed, art)
+        if self.seen.emit(self.publisher, art):
+            self.m.emitted.labels(feed.name).inc()
+            return 1, pages
+        self.m.duplicates.labels(feed.name).inc()
+        return 0, pages
+
+    def _item_dead(self, feed: FeedConfig, stage: str, reason: str, error: str, payload: bytes | str | None) -> None:
+        self.m.failures.labels(feed.name, reason).inc()
+        log.warning("feed %s: one item dead-lettered (%s): %s", feed.name, reason, error[:300])
+        body = payload.encode() if isinstance(payload, str) else (payload or b"")
+        self.publisher.dead_letter(DeadLetter.of(stage, reason, error, body[:DEAD_PAYLOAD_BYTES], source=feed.name))
+
+    def _parse(self, feed: FeedConfig, res, rejected: list[tuple[str, str]]) -> tuple[list[Article], bool]:
         if feed.kind == "sitemap":
-            arts, children = sources.parse_sitemap(res.body, feed.name, feed.url)
+            arts, children = sources.parse_sitemap(res.body, feed.name, feed.url, rejected)
             for child in children[:20]:  # a sitemap index: follow its first children
                 sub = self.fetcher.get(child)
-                arts += sources.parse_sitemap(sub.body, feed.name, child)[0]
+                arts += sources.parse_sitemap(sub.body, feed.name, child, rejected)[0]
             return arts, False
         if feed.kind == "gdelt":
-            return sources.parse_gdelt(res.body, feed.name, feed.url), False
+            return sources.parse_gdelt(res.body, feed.name, feed.url, rejected), False
         parsed = feeds.parse_feed(res.body, feed.name, feed.url, res.charset)
+        rejected += parsed.rejected
         if parsed.recovered:
             # Entries were recovered from a malformed document: keep them, and leave a
             # dead letter so the feed's owner can see the document is broken.

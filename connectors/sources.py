@@ -40,8 +40,10 @@ def _iso(value: str | None) -> datetime | None:
         return None
 
 
-def parse_sitemap(body: bytes, source: str, feed_url: str | None = None) -> tuple[list[Article], list[str]]:
-    """(articles, child sitemap URLs)."""
+def parse_sitemap(body: bytes, source: str, feed_url: str | None = None,
+                  rejected: list[tuple[str, str]] | None = None) -> tuple[list[Article], list[str]]:
+    """(articles, child sitemap URLs). Entries no Article can be made of are left out and, when
+    ``rejected`` is given, appended to it as (link, why)."""
     if not body.strip():
         raise FeedError("empty body", "empty")
     safexml.refuse_entities(body)
@@ -64,11 +66,17 @@ def parse_sitemap(body: bytes, source: str, feed_url: str | None = None) -> tupl
         title = url_el.findtext("news:news/news:title", default="", namespaces=NS).strip()
         published = _iso(url_el.findtext("news:news/news:publication_date", default=None, namespaces=NS) or url_el.findtext("sm:lastmod", default=None, namespaces=NS))
         lang = url_el.findtext("news:news/news:publication/news:language", default=None, namespaces=NS)
-        out.append(Article.new(loc, title=title, published_at=published, language=lang, source=source, feed_url=feed_url))
+        try:
+            out.append(Article.new(loc, title=title, published_at=published, language=lang, source=source,
+                                   feed_url=feed_url))
+        except ValueError as e:
+            if rejected is not None:
+                rejected.append((loc[:2000], f"{type(e).__name__}: {e}"))
     return out, []
 
 
-def parse_gdelt(body: bytes, source: str, feed_url: str | None = None) -> list[Article]:
+def parse_gdelt(body: bytes, source: str, feed_url: str | None = None,
+                rejected: list[tuple[str, str]] | None = None) -> list[Article]:
     if not body.strip():
         raise FeedError("empty body", "empty")
     try:
@@ -82,6 +90,11 @@ def parse_gdelt(body: bytes, source: str, feed_url: str | None = None) -> list[A
         if not isinstance(a, dict) or not a.get("url"):
             continue
         lang = GDELT_LANG.get(str(a.get("language", "")).lower(), None)
-        out.append(Article.new(a["url"], title=(a.get("title") or "").strip(), published_at=_iso(a.get("seendate")),
-                               language=lang, source=source, feed_url=feed_url))
+        try:
+            out.append(Article.new(str(a["url"]), title=str(a.get("title") or "").strip(),
+                                   published_at=_iso(str(a.get("seendate") or "")), language=lang, source=source,
+                                   feed_url=feed_url))
+        except ValueError as e:
+            if rejected is not None:
+                rejected.append((str(a["url"])[:2000], f"{type(e).__name__}: {e}"))
     return out

@@ -78,7 +78,8 @@ def make_alert(sub: Subscription, inc: Incident, escalation: float | None, kind:
     aid = "al_" + hashlib.blake2b(f"{sub.id}|{inc.id}|{inc.revision}".encode(), digest_size=12).hexdigest()
     return Alert(id=aid, subscription_id=sub.id, owner=sub.owner, incident_id=inc.id, incident_revision=inc.revision, kind=kind,
                  severity=inc.severity or 0.0, escalation=escalation, title=title, summary=summary, incident=inc,
-                 created_at=datetime.now(timezone.utc), webhook_url=sub.webhook_url, webhook_format=sub.webhook_format)
+                 created_at=datetime.now(timezone.utc), webhook_url=sub.webhook_url, webhook_format=sub.webhook_format,
+                 webhook_secret_version=sub.secret_version)
 
 
 class Matcher:

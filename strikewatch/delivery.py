@@ -2,19 +2,31 @@
 
 Each alert is POSTed to its subscription's webhook as CloudEvents 1.0 (structured
 JSON), a Slack-compatible ``{"text", "blocks"}`` message, or an Alertmanager-compatible
-list of alerts, signed with ``X-Strikewatch-Signature: sha256=<HMAC of the body>``.
+list of alerts, signed per Standard Webhooks (``webhook-id``, ``webhook-timestamp``,
+``webhook-signature: v1,...`` over ``id.timestamp.body``) with the subscription's own
+secret, derived from the master secret (``strikewatch/webhooks.py``).
 
 Delivery guarantees:
 
-* retries with exponential backoff (``RETRY_DELAYS_S``: over two minutes in all, so a
-  webhook down for a minute loses nothing); after the last try the alert becomes a
-  dead letter (reason ``webhook_failed``) with its payload;
-* the consumer offset is committed only after the alert was delivered or
+* one queue per subscription: alerts of one subscription go out in order, and a failing or slow endpoint
+  holds only its own queue; ``DELIVERY_WORKERS`` threads make the attempts, and a queue waiting for its
+  next retry holds no thread;
+* temporary failures (network errors, timeouts, 408, 429, 5xx) are retried with exponential backoff and
+  jitter (``RETRY_DELAYS_S`` +/- ``JITTER_FRACTION``: over 1.5 minutes in all, so a webhook down for a minute
+  loses nothing); a ``Retry-After`` on 429/503 sets the next delay (capped at ``RETRY_AFTER_MAX_S``); after
+  the last try the alert becomes a dead letter (``webhook_failed``);
+* permanent failures are dead-lettered at once: another 4xx or a 3xx (``webhook_rejected``), a URL the SSRF
+  guard refuses (``ssrf_blocked``), a malformed one (``bad_url``);
+* every attempt has one total deadline (``WEBHOOK_DEADLINE_S``: connect, TLS, headers, body), and connects
+  only to the address the SSRF guard vetted (``strikewatch.netguard``);
+* nothing logged, no repr and no dead letter holds a secret or a webhook URL's path or query (a Slack URL's
+  path is its token): URLs appear as ``scheme://host/…`` and dead-lettered alerts carry that form;
+* the consumer offset of a partition is committed only up to the first alert not yet delivered or
   dead-lettered, so a crash loses nothing;
 * delivered alert ids go to the compacted ``strikewatch.delivered`` topic before the
   commit and are read back on start, so a restart re-sends nothing that was
   delivered (the one window left is a crash between the webhook's 2xx and that
-  write; receivers can also deduplicate on the CloudEvents ``id``);
+  write; receivers can also deduplicate on ``webhook-id``);
 * with each id goes the subscription, the incident and the event ids of its reports:
   a ``new_incident`` alert whose reports were already delivered to that subscription
   under another incident id is skipped. That happens when the pipeline restarted on a
@@ -25,30 +37,81 @@ Delivery guarantees:
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
+import email.utils
 import json
 import logging
+import random
 import signal
+import socket
 import threading
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import httpx
 
-from . import topics
+from . import netguard, topics, webhooks
+from .errors import StrikewatchError
 from .metrics import LATENCY_BUCKETS_S, REGISTRY, CollectorRegistry, Counter, Histogram, SimpleNamespace, serve
 from .models import Alert, DeadLetter
 from .settings import DeliverySettings
 
 log = logging.getLogger(__name__)
 
-# Seconds to wait before each retry: 1+2+4+8+16+32+60 = 123 s of retrying.
+# Seconds to wait before each retry: 1+2+4+8+16+32+60 = 123 s of retrying, 98 s at the low end of the jitter:
+# a webhook down for a minute still loses nothing.
 RETRY_DELAYS_S = (1, 2, 4, 8, 16, 32, 60)
+# Each delay is scaled by 1 +/- this (uniform), so subscriptions that failed together do not retry together.
+JITTER_FRACTION = 0.2
+# Longest Retry-After honoured (s); a longer one is cut to this: a receiver cannot park an alert for hours.
+RETRY_AFTER_MAX_S = 300.0
 # Seconds between tries while Kafka itself cannot be reached (a broker restart takes
 # ~4 s here): the deliverer waits for it rather than exiting.
 KAFKA_RETRY_S = 2.0
-WEBHOOK_TIMEOUT_S = 10.0
+# Total seconds one webhook request may take, from connect to the last body byte: Slack and Alertmanager
+# answer in well under 1 s; 10 s is the old per-read timeout, now for the whole request.
+WEBHOOK_DEADLINE_S = 10.0
+# Threads making webhook requests at once. Each attempt ends within WEBHOOK_DEADLINE_S, so 16 endpoints
+# hanging to their deadline still leave the others a turn every 10 s; waits between retries hold no thread.
+DELIVERY_WORKERS = 16
+# Alerts read but not yet delivered or dead-lettered, over all queues: above this the consumer pauses,
+# which bounds memory when endpoints are down (an alert is ~2-10 kB).
+MAX_IN_FLIGHT = 5000
+# Seconds the consumer waits for records in one poll: also how often ready retries are dispatched.
+POLL_S = 0.1
+# Seconds between offset commits (each commits every partition up to its first unfinished alert).
+COMMIT_INTERVAL_S = 1.0
+
+
+class DeliveryFailure(StrikewatchError):
+    """One failed attempt. ``permanent``: no retry can help (dead-letter now); ``retry_after``: the
+    receiver's Retry-After in seconds, if it sent one. The message never holds a URL's path."""
+
+    def __init__(self, message: str, reason: str, permanent: bool, retry_after: float | None = None):
+        super().__init__(message)
+        self.reason, self.permanent, self.retry_after = reason, permanent, retry_after
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), capped at RETRY_AFTER_MAX_S."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    return min(max(seconds, 0.0), RETRY_AFTER_MAX_S)
+
+
+def redacted(alert: Alert) -> Alert:
+    """The alert as a dead letter may keep it: its webhook URL cut to ``scheme://host/…``."""
+    return alert.model_copy(update={"webhook_url": netguard.redact_url(alert.webhook_url)})
 
 
 def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
@@ -127,14 +190,27 @@ def payload(alert: Alert, web_url: str | None = None) -> dict | list:
     return event
 
 
-def sign(secret: bytes, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+@dataclass
+class _Item:
+    partition: tuple[str, int]
+    offset: int
+    alert: Alert
+    attempt: int = 0
+
+
+@dataclass
+class _Lane:
+    """The queue of one subscription: at most one attempt at a time, the next not before ``ready_at``."""
+
+    items: deque = field(default_factory=deque)
+    ready_at: float = 0.0
+    busy: bool = False
 
 
 @dataclass
 class Deliverer:
     bootstrap: str
-    secret: bytes
+    secret: bytes = field(repr=False)  # the master secret; each subscription's is derived from it
     group: str = "strikewatch-delivery"
     alerts_topic: str = topics.ALERTS.name
     delivered_topic: str = topics.DELIVERED.name
@@ -143,21 +219,28 @@ class Deliverer:
     allow_private: str = "127.0.0.1/32"
     auto_offset_reset: str = "earliest"  # where a new group starts; "latest" skips the backlog
     web_url: str | None = None  # the web app, for "open in strikewatch" links in payloads
-    metrics: SimpleNamespace = field(default_factory=lambda: METRICS)
+    metrics: SimpleNamespace = field(default_factory=lambda: METRICS, repr=False)
+    request_deadline_s: float = WEBHOOK_DEADLINE_S
+    workers: int = DELIVERY_WORKERS
+    resolver: netguard.Resolver = field(default=socket.getaddrinfo, repr=False)
+    rng: random.Random = field(default_factory=random.Random, repr=False)
 
     def __post_init__(self):
         from kafka import KafkaConsumer, KafkaProducer
 
-        from connectors.fetch import Fetcher  # the SSRF guard: webhook URLs are user input
-
-        self._guard = Fetcher("strikewatch-delivery", self.allow_private)
-        self._http = httpx.Client(timeout=WEBHOOK_TIMEOUT_S, follow_redirects=False, trust_env=False)
+        self._guard = netguard.Guard(self.allow_private, self.resolver)  # webhook URLs are user input
+        self._http = netguard.client(self._guard, timeout=httpx.Timeout(self.request_deadline_s))
         self._producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True)
+        self._lock = threading.Lock()  # the delivered ids, reported events and per-partition progress
         self._delivered = self._load_delivered()
         self._consumer = KafkaConsumer(self.alerts_topic, bootstrap_servers=self.bootstrap, group_id=self.group,
-                                       enable_auto_commit=False, auto_offset_reset=self.auto_offset_reset, max_poll_records=50,
-                                       max_poll_interval_ms=600_000)  # one alert may retry for 2 minutes
+                                       enable_auto_commit=False, auto_offset_reset=self.auto_offset_reset,
+                                       max_poll_records=500, max_poll_interval_ms=600_000)
         self._stop = threading.Event()
+        self._lanes: dict[str, _Lane] = {}
+        self._pending: dict[tuple[str, int], set[int]] = {}  # offsets read, not yet finished, per partition
+        self._high: dict[tuple[str, int], int] = {}  # next offset after the last one read, per partition
+        self._committed: dict[tuple[str, int], int] = {}
 
     def _load_delivered(self) -> set[str]:
         from connectors.producer import read_compacted
@@ -181,15 +264,17 @@ class Deliverer:
         """A new incident made of reports this subscription was alerted to under another id."""
         if alert.kind != "new_incident":
             return False
-        known = {self._reported.get((alert.subscription_id, s.event_id)) for s in alert.incident.sources}
+        with self._lock:
+            known = {self._reported.get((alert.subscription_id, s.event_id)) for s in alert.incident.sources}
         return bool(known - {None, alert.incident_id})
 
     def _mark_delivered(self, alert: Alert) -> None:
         events = [s.event_id for s in alert.incident.sources]
         value = json.dumps({"subscription_id": alert.subscription_id, "incident_id": alert.incident_id, "events": events}).encode()
         self._produce(self.delivered_topic, alert.id.encode(), value)
-        self._delivered.add(alert.id)
-        self._remember(alert.subscription_id, alert.incident_id, events)
+        with self._lock:
+            self._delivered.add(alert.id)
+            self._remember(alert.subscription_id, alert.incident_id, events)
 
     def _produce(self, topic: str, key: bytes, value: bytes) -> None:
         """Send and wait for the broker's acknowledgement, re-sending while it is away:
@@ -198,7 +283,7 @@ class Deliverer:
 
         while True:
             try:
-                self._producer.send(topic, key=key, value=value).get(timeout=WEBHOOK_TIMEOUT_S * 6)
+                self._producer.send(topic, key=key, value=value).get(timeout=WEBHOOK_DEADLINE_S * 6)
                 return
             except KafkaError as e:
                 if self._stop.is_set():
@@ -206,41 +291,80 @@ class Deliverer:
                 log.warning("Kafka write to %s failed, retrying in %.0f s: %s", topic, KAFKA_RETRY_S, e)
                 self._stop.wait(KAFKA_RETRY_S)
 
+    def _dead_letter(self, alert: Alert, reason: str, error: str) -> None:
+        dl = DeadLetter.of("delivery.webhook", reason, error, redacted(alert).to_bytes(), source=self.alerts_topic)
+        self._produce(self.dead_topic, b"delivery", dl.to_bytes())
+        self.metrics.deliveries.labels(alert.webhook_format, "dead_letter").inc()
+
+    # ------------------------------------------------------------------ one attempt
     def post(self, alert: Alert) -> None:
-        """One attempt; raises on failure."""
+        """One attempt; raises ``DeliveryFailure``."""
         if not alert.webhook_url:
             return
-        self._guard.check_url(alert.webhook_url)
+        try:
+            netguard.split_url(alert.webhook_url)
+        except netguard.Blocked as e:
+            raise DeliveryFailure(str(e), e.reason, permanent=True) from None
         body = json.dumps(payload(alert, self.web_url)).encode()
-        headers = {"Content-Type": "application/cloudevents+json" if alert.webhook_format == "cloudevents" else "application/json",
-                   "X-Strikewatch-Signature": sign(self.secret, body), "X-Strikewatch-Alert-Id": alert.id}
-        r = self._http.post(alert.webhook_url, content=body, headers=headers)
-        if r.status_code >= 300:
-            raise RuntimeError(f"webhook answered HTTP {r.status_code}")
+        secret = webhooks.subscription_secret(self.secret, alert.subscription_id, alert.webhook_secret_version)
+        ctype = "application/cloudevents+json" if alert.webhook_format == "cloudevents" else "application/json"
+        headers = {"Content-Type": ctype, **webhooks.sign_headers(secret, alert.id, body)}
+        where = netguard.redact_url(alert.webhook_url)
+        try:
+            # Streamed, and the response body never read: an endpoint answering gigabytes within the deadline
+            # costs nothing (httpx's post() would hold the whole answer in memory).
+            with netguard.deadline(self.request_deadline_s), \
+                    self._http.stream("POST", alert.webhook_url, content=body, headers=headers) as r:
+                status, retry_header = r.status_code, r.headers.get("retry-after")
+        except netguard.Blocked as e:
+            raise DeliveryFailure(f"{where}: {e}", e.reason, permanent=e.reason != "unreachable") from None
+        except httpx.TimeoutException as e:
+            raise DeliveryFailure(f"{where}: timed out ({type(e).__name__})", "timeout", permanent=False) from None
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:
+            raise DeliveryFailure(f"{where}: invalid URL ({type(e).__name__})", "bad_url", permanent=True) from None
+        except httpx.TransportError as e:
+            # httpx's messages name the socket error, not the URL; the type and errno are all we keep.
+            raise DeliveryFailure(f"{where}: {type(e).__name__}: {str(e)[:200]}", "unreachable",
+                                  permanent=False) from None
+        if 200 <= status < 300:
+            return
+        retryable = status in (408, 429) or status >= 500
+        retry_after = parse_retry_after(retry_header) if status in (429, 503) else None
+        raise DeliveryFailure(f"{where} answered HTTP {status}",
+                              "webhook_failed" if retryable else "webhook_rejected", permanent=not retryable,
+                              retry_after=retry_after)
 
-    def handle(self, alert: Alert) -> str:
-        if alert.id in self._delivered:
-            return "duplicate_skipped"
+    def backoff(self, attempt: int) -> float:
+        """Seconds before retry number ``attempt`` (0-based), jittered."""
+        return self.retry_delays_s[attempt] * (1 + self.rng.uniform(-JITTER_FRACTION, JITTER_FRACTION))
+
+    def attempt(self, alert: Alert, attempt: int) -> tuple[str, float | None]:
+        """Try one delivery: (outcome, None) when the alert is finished with, or ("retry", seconds)."""
+        with self._lock:
+            if alert.id in self._delivered:
+                return "duplicate_skipped", None
         if self._already_reported(alert):
             self._mark_delivered(alert)  # its later replays are plain duplicates
             self.metrics.deliveries.labels(alert.webhook_format, "duplicate_incident").inc()
             log.info("alert %s skipped: incident %s repeats reports already delivered to %s", alert.id, alert.incident_id, alert.subscription_id)
-            return "duplicate_incident_skipped"
-        last = None
-        for attempt in range(len(self.retry_delays_s) + 1):
-            if attempt and self._stop.wait(self.retry_delays_s[attempt - 1]):
-                raise InterruptedError("stopping")  # leave it uncommitted: the next run retries it
-            try:
-                self.post(alert)
-                break
-            except Exception as e:  # noqa: BLE001 - any failure is retried, then dead-lettered
-                last = e
-                self.metrics.deliveries.labels(alert.webhook_format, "retry").inc()
-                log.warning("alert %s to %s failed (attempt %d): %s", alert.id, alert.webhook_url, attempt + 1, e)
-        else:
-            self._produce(self.dead_topic, b"delivery", DeadLetter.of("delivery.webhook", "webhook_failed", last, alert.to_bytes()).to_bytes())
-            self.metrics.deliveries.labels(alert.webhook_format, "dead_letter").inc()
-            return "dead_letter"
+            return "duplicate_incident_skipped", None
+        try:
+            self.post(alert)
+        except DeliveryFailure as e:
+            if e.permanent:
+                log.warning("alert %s of %s dead-lettered at once (%s): %s", alert.id, alert.subscription_id,
+                            e.reason, e)
+                self._dead_letter(alert, e.reason, str(e))
+                return "dead_letter", None
+            self.metrics.deliveries.labels(alert.webhook_format, "retry").inc()
+            if attempt >= len(self.retry_delays_s):
+                log.warning("alert %s of %s failed its last try (%s): %s", alert.id, alert.subscription_id, e.reason, e)
+                self._dead_letter(alert, "webhook_failed", str(e))
+                return "dead_letter", None
+            delay = e.retry_after if e.retry_after is not None else self.backoff(attempt)
+            log.warning("alert %s of %s failed (attempt %d, %s), next try in %.1f s: %s", alert.id,
+                        alert.subscription_id, attempt + 1, e.reason, delay, e)
+            return "retry", delay
         self._mark_delivered(alert)
         self.metrics.deliveries.labels(alert.webhook_format, "delivered").inc()
         now = time.time()
@@ -248,43 +372,129 @@ class Deliverer:
         pubs = [s.published_at for s in alert.incident.sources if s.published_at]
         if pubs:
             self.metrics.published_to_delivered.observe(max(0.0, now - min(pubs).timestamp()))
-        return "delivered"
+        return "delivered", None
 
-    def run(self, max_idle_s: float | None = None) -> None:
+    def handle(self, alert: Alert) -> str:
+        """Deliver one alert here and now, retries included (blocking); ``run`` uses queues instead."""
+        for n in range(len(self.retry_delays_s) + 1):
+            outcome, delay = self.attempt(alert, n)
+            if outcome != "retry":
+                return outcome
+            if self._stop.wait(delay or 0):
+                raise InterruptedError("stopping")
+        return "dead_letter"  # not reached: the last attempt dead-letters
+
+    # ------------------------------------------------------------------ queues
+    def _work(self, lane: _Lane) -> None:
+        """One attempt for the head of a lane (a worker thread). ``busy`` is cleared last, so the dispatcher
+        never sees the lane free before its head and ``ready_at`` are up to date."""
+        item = lane.items[0]
+        try:
+            outcome, delay = self.attempt(item.alert, item.attempt)
+        except InterruptedError:
+            return  # stopping: left pending (uncommitted) and busy, so nothing dispatches it again
+        except Exception:  # noqa: BLE001 - a bug with one alert must not stop its queue for ever
+            log.exception("alert %s: unexpected error; retrying", item.alert.id)
+            outcome, delay = "retry", self.backoff(min(item.attempt, len(self.retry_delays_s) - 1))
+        if outcome == "retry" and item.attempt < len(self.retry_delays_s):
+            item.attempt += 1
+            lane.ready_at = time.monotonic() + (delay or 0)
+        else:
+            lane.items.popleft()
+            lane.ready_at = 0.0
+            self._finish(item.partition, item.offset)
+        lane.busy = False
+
+    def _finish(self, partition: tuple[str, int], offset: int) -> None:
+        with self._lock:
+            self._pending[partition].discard(offset)
+
+    def _enqueue(self, r) -> None:
+        part = (r.topic, r.partition)
+        with self._lock:
+            self._pending.setdefault(part, set()).add(r.offset)
+            self._high[part] = max(self._high.get(part, 0), r.offset + 1)
+        try:
+            alert = Alert.from_bytes(r.value)
+        except ValueError as e:
+            dl = DeadLetter.of("delivery.decode", "schema_mismatch", e, r.value, self.alerts_topic)
+            self._produce(self.dead_topic, b"delivery", dl.to_bytes())
+            self._finish(part, r.offset)
+            return
+        self._lanes.setdefault(alert.subscription_id, _Lane()).items.append(_Item(part, r.offset, alert))
+
+    def _dispatch(self, pool: ThreadPoolExecutor) -> None:
+        now = time.monotonic()
+        for sub_id, lane in list(self._lanes.items()):
+            if lane.busy:
+                continue
+            if not lane.items:
+                del self._lanes[sub_id]  # idle queues go: memory follows the active subscriptions
+                continue
+            if lane.ready_at <= now:
+                lane.busy = True
+                pool.submit(self._work, lane)
+
+    def _commit(self) -> None:
+        """Commit each partition up to its first unfinished offset."""
         from kafka import OffsetAndMetadata, TopicPartition
         from kafka.errors import KafkaError
 
+        with self._lock:
+            todo = {p: (min(pend) if pend else self._high[p]) for p, pend in self._pending.items()}
+        offsets = {TopicPartition(*p): OffsetAndMetadata(o, "", -1) for p, o in todo.items()
+                   if self._committed.get(p) != o}
+        if not offsets:
+            return
+        try:
+            self._consumer.commit(offsets)
+            self._committed.update({(tp.topic, tp.partition): om.offset for tp, om in offsets.items()})
+        except KafkaError as e:  # re-read after a restart, then skipped as delivered
+            log.warning("offset commit failed (%s): %s", ", ".join(f"{tp.topic}[{tp.partition}]" for tp in offsets), e)
+
+    def in_flight(self) -> int:
+        with self._lock:
+            return sum(len(p) for p in self._pending.values())
+
+    def run(self, max_idle_s: float | None = None) -> None:
+        """Consume alerts into per-subscription queues until ``stop()`` (or, with ``max_idle_s``, until
+        nothing was read and nothing was in flight for that long)."""
+        from kafka.errors import KafkaError
+
         idle_since = time.monotonic()
-        while not self._stop.is_set():
+        paused, last_commit = False, 0.0
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="deliver") as pool:
             try:
-                batch = self._consumer.poll(timeout_ms=500)
-            except KafkaError as e:  # broker away: wait for it, the committed offset holds our place
-                log.warning("Kafka poll failed, retrying in %.0f s: %s", KAFKA_RETRY_S, e)
-                self._stop.wait(KAFKA_RETRY_S)
-                continue
-            if not batch:
-                if max_idle_s is not None and time.monotonic() - idle_since > max_idle_s:
-                    return
-                continue
-            idle_since = time.monotonic()
-            for tp, records in batch.items():
-                for r in records:
-                    alert, error = None, None
+                while not self._stop.is_set():
+                    busy = self.in_flight()
+                    if busy >= MAX_IN_FLIGHT and not paused:
+                        self._consumer.pause(*self._consumer.assignment())
+                        paused = True
+                    elif busy < MAX_IN_FLIGHT // 2 and paused:
+                        self._consumer.resume(*self._consumer.paused())
+                        paused = False
                     try:
-                        alert = Alert.from_bytes(r.value)
-                    except ValueError as e:
-                        error = e
-                    try:
-                        if alert is None:
-                            self._produce(self.dead_topic, b"delivery", DeadLetter.of("delivery.decode", "schema_mismatch", error, r.value, self.alerts_topic).to_bytes())
-                        else:
-                            self.handle(alert)
-                    except InterruptedError:
+                        batch = self._consumer.poll(timeout_ms=int(POLL_S * 1000))
+                    except KafkaError as e:  # broker away: wait for it, the committed offset holds our place
+                        log.warning("Kafka poll failed, retrying in %.0f s: %s", KAFKA_RETRY_S, e)
+                        self._stop.wait(KAFKA_RETRY_S)
+                        continue
+                    for records in batch.values():
+                        for r in records:
+                            self._enqueue(r)
+                    self._dispatch(pool)
+                    if time.monotonic() - last_commit > COMMIT_INTERVAL_S or not busy:
+                        self._commit()
+                        last_commit = time.monotonic()
+                    if batch or busy:
+                        idle_since = time.monotonic()
+                    elif max_idle_s is not None and time.monotonic() - idle_since > max_idle_s:
                         return
-                    try:
-                        self._consumer.commit({TopicPartition(tp.topic, tp.partition): OffsetAndMetadata(r.offset + 1, "", -1)})
-                    except KafkaError as e:  # re-read after a restart, then skipped as delivered
-                        log.warning("offset commit failed at %s[%d] %d: %s", tp.topic, tp.partition, r.offset + 1, e)
+            except InterruptedError:
+                return
+            finally:
+                self._commit()  # what finished so far
+                self._stop.set()  # workers finish their attempt and leave the rest pending (uncommitted)
 
     def stop(self) -> None:
         self._stop.set()

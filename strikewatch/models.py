@@ -27,7 +27,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, Secre
 
 # 2: Event gains ``extractor_version`` and the article's ``article_url``/``article_title``/
 # ``outlet``; IncidentSource gains ``url``/``title``/``outlet`` (links to the reporting
-# articles). Every added field is optional, so version-1 records still read.
+# articles). Every added field is optional, so version-1 records still read. Later in 2, also optional:
+# Subscription ``secret_version`` and Alert ``webhook_secret_version`` (per-subscription webhook secrets).
 SCHEMA_VERSION = 2
 
 # Query parameters that only track the reader; dropping them makes two links to
@@ -354,9 +355,13 @@ class Subscription(Record):
     min_severity: float = 0.0
     min_escalation: float = 0.0
     notify_on: list[Literal["new_incident", "update"]] = Field(default_factory=lambda: ["new_incident", "update"])
-    webhook_url: str | None = None
+    # Not in reprs: a webhook URL's path can be its credential (Slack's /services/T../B../<token>).
+    webhook_url: str | None = Field(None, repr=False)
     webhook_format: Literal["cloudevents", "slack", "alertmanager"] = "cloudevents"
     created_at: AwareDatetime | None = None
+    # Which derived webhook secret signs this subscription's deliveries (strikewatch/webhooks.py); rotating
+    # the secret is writing the subscription with the next version. The secret itself is never on a topic.
+    secret_version: int = Field(1, ge=1)
 
 
 class Alert(Record):
@@ -376,8 +381,9 @@ class Alert(Record):
     created_at: AwareDatetime
     # Where to deliver: copied from the subscription when the alert is made, so the
     # deliverer needs no lookup and an alert is delivered as it was subscribed.
-    webhook_url: str | None = None
+    webhook_url: str | None = Field(None, repr=False)
     webhook_format: Literal["cloudevents", "slack", "alertmanager"] = "cloudevents"
+    webhook_secret_version: int = Field(1, ge=1)  # the subscription's secret_version when the alert was made
 
 
 # --------------------------------------------------------------------------- Dead letters

@@ -109,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     info = stack.up(settings)
     log.info("stack up in %.1f s: %s", time.monotonic() - t0, info)
 
-    children = [Child(name, [name]) for name in args.services.split(",") if name]
+    # The API refuses the demo key and dev webhook secret unless told this is a local stack.
+    children = [Child(name, [name, "--dev"] if name == "api" else [name]) for name in args.services.split(",") if name]
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -87,23 +87,44 @@ class ConnectorSettings(_Base):
     allow_private_hosts: str = ""  # comma-separated hosts/CIDRs the SSRF guard lets through
 
 
+DEV_API_KEY = "dev-key"
+DEV_WEBHOOK_SECRET = "dev-only-secret"
+
+
 class ApiSettings(_Base):
     """``strikewatch api`` and ``strikewatch subscriptions``: the subscription API."""
 
     host: str = "127.0.0.1"
     port: int = 8088
-    # "key1=owner1,key2=owner2". The local default has one demo key so the embedded
-    # stack works out of the box; set real keys in any deployment.
-    api_keys: SecretStr = SecretStr("dev-key=demo")
+    # "key1=owner1,sha256:<64 hex>=owner2": each entry a key, or better the SHA-256 of one (then the key
+    # itself is in no configuration: ``python -c 'import hashlib;print(hashlib.sha256(b"KEY").hexdigest())'``).
+    # The default is the demo key, which `strikewatch api` refuses unless started with --dev (as
+    # `strikewatch run` does locally).
+    api_keys: SecretStr = SecretStr(f"{DEV_API_KEY}=demo")
     api_url: str = "http://127.0.0.1:8088"
-    api_key: SecretStr = SecretStr("dev-key")  # the CLI's own key
+    api_key: SecretStr = SecretStr(DEV_API_KEY)  # the CLI's own key
+    # Master secret from which each subscription's webhook secret is derived (strikewatch/webhooks.py); the
+    # same value as the deliverer's. The default is refused without --dev.
+    webhook_hmac_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
+    # Webhook hosts/networks allowed although private (as the deliverer's setting): checked at creation.
+    allow_private_hosts: str = "127.0.0.1/32"
+    # Largest request body (bytes), refused with 413 before it is parsed or the key checked. The largest
+    # valid subscription (50 actors and 50 countries of 100 chars, a 2,000-char URL) is ~13 kB.
+    max_body_bytes: int = 64 * 1024
+    # Requests per second per API key (token bucket refilled at this rate, holding at most the burst): a
+    # person or a script managing subscriptions needs a few a second; 429 beyond.
+    rate_limit_per_s: float = 5.0
+    rate_limit_burst: int = 30
+    # Subscriptions one owner may hold; each costs matching work per incident (403 beyond).
+    max_subscriptions_per_owner: int = 100
 
 
 class DeliverySettings(_Base):
     """``strikewatch deliver``: alerts to webhooks."""
 
     consumer_group: str = "strikewatch-delivery"
-    webhook_hmac_secret: SecretStr = SecretStr("dev-only-secret")
+    # Master secret; each subscription's webhook secret is derived from it (strikewatch/webhooks.py).
+    webhook_hmac_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
     # Webhook hosts/networks allowed although private (comma-separated), e.g. an
     # in-cluster Alertmanager; everything else must be a public address (SSRF guard).
     allow_private_hosts: str = "127.0.0.1/32"

@@ -103,7 +103,8 @@ class Route:
     status: int = 200
     headers: dict = field(default_factory=dict)
     etag: str | None = None  # answer 304 when If-None-Match matches
-    trickle_s: float = 0.0  # slow-loris: sleep between 1-byte chunks
+    trickle_s: float = 0.0  # slow-loris: sleep between 1-byte chunks of the body
+    trickle_headers_s: float = 0.0  # slow-loris: the status line and headers too, one byte per this many seconds
     hits: int = 0
     posts: list = field(default_factory=list)  # (headers, body) of every POST answered `status`
 
@@ -133,6 +134,9 @@ class Server:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
+                if route.trickle_headers_s:
+                    self._trickle_headers(route)
+                    return
                 self.send_response(route.status)
                 for k, v in route.headers.items():
                     self.send_header(k, v)
@@ -151,13 +155,32 @@ class Server:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
+            def _trickle_headers(self, route):
+                head = f"HTTP/1.1 {route.status} OK\r\n" + "".join(f"{k}: {v}\r\n" for k, v in route.headers.items())
+                raw = (head + f"Content-Length: {len(route.body)}\r\n\r\n").encode() + route.body
+                try:
+                    for i in range(len(raw)):
+                        self.wfile.write(raw[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(route.trickle_headers_s)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                self.close_connection = True
+
             def do_POST(self):
                 route = server.routes.get(self.path)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status = route.status if route else 404
+                if route is not None:
+                    route.hits += 1
+                    if route.trickle_headers_s:
+                        self._trickle_headers(route)
+                        return
                 if route is not None and status < 300:
                     route.posts.append((dict(self.headers), body))
                 self.send_response(status)
+                for k, v in (route.headers if route else {}).items():
+                    self.send_header(k, v)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

@@ -139,3 +139,54 @@ def test_failing_feed_backs_off_exponentially(kafka_bootstrap, topics_, http_ser
     assert delays[0] < delays[1] < delays[2]
     assert 18 <= delays[0] <= 22 and 72 <= delays[2] <= 88  # 10 s * 2^n, +/-10 % jitter
     publisher.close()
+
+
+def test_a_bad_item_is_one_dead_letter_and_the_feed_goes_on(kafka_bootstrap, topics_, http_server, route):
+    """A link with a bad port wedged the whole feed in backoff, and an Article over the broker's record size
+    was re-sent forever. Each is now a dead letter for that item; the others are emitted, the poll is a
+    success (no backoff), and a second poll repeats no dead letter."""
+    huge = "x" * (2_200_000)  # body and summary both carry it: a 4.4 MB Article, over the 4 MiB record limit
+    items = [("https://news.example/ok-1", "First", "fine"), ("http://news.example:99999/bad-port", "Bad port", "x"),
+             ("http://[::1/broken", "Broken", "x"), ("https://news.example/huge", "Huge", huge),
+             ("https://news.example/ok-2", "Second", "fine too"),
+             ("http://news.example:70000/second", "Second", "fine too")]  # the same story under a bad link
+    http_server.routes["/f"] = route(_rss(items))
+    feed = FeedConfig(name="f", url=http_server.url("/f"), interval_s=10)
+    poller, publisher, metrics = _poller(kafka_bootstrap, topics_, [feed])
+    assert poller.poll(feed) == 2
+    assert poller.state["f"].failures == 0 and metrics.polls.labels("f", "ok")._value.get() == 1
+    assert poller.poll(feed) == 0  # nothing new, no dead letter repeated
+    publisher.close()
+    titles = sorted(Article.from_bytes(m.value).title for m in _read_all(kafka_bootstrap, topics_.articles))
+    assert titles == ["First", "Second"]
+    dead = [DeadLetter.from_bytes(m.value) for m in _read_all(kafka_bootstrap, topics_.dead_letters)]
+    got = sorted((d.stage, d.reason) for d in dead)
+    assert got == [("connector.parse", "bad_url")] * 3 + [("connector.publish", "too_large")], got
+    assert all(d.source == "f" and len(d.payload) <= 65536 for d in dead)
+    assert metrics.failures.labels("f", "too_large")._value.get() == 1
+
+
+def test_a_record_the_broker_refuses_is_dead_lettered_not_resent_forever(kafka_bootstrap, topics_):
+    """A topic whose limit is below ours (max.message.bytes 2,000): the broker answers MESSAGE_TOO_LARGE,
+    which no re-send can fix."""
+    import uuid
+
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    small = f"small-{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin.create_topics([NewTopic(small, 1, 1, topic_configs={"max.message.bytes": "2000"})])
+    admin.close()
+    names = TopicNames(articles=small, seen=topics_.seen, dead_letters=topics_.dead_letters)
+    publisher = Publisher(kafka_bootstrap, names)
+    rng = random.Random(0)
+    body = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(20_000))  # gzip keeps > 2 kB
+    publisher.article(Article.new("https://news.example/small", title="Small", body="fits"))
+    publisher.article(Article.new("https://news.example/big", title="Big", body=body))
+    publisher.article(Article.new("https://news.example/small-2", title="Small 2", body="fits too"))
+    publisher.flush()  # returns: the refusal is permanent
+    publisher.close()
+    [dl] = [DeadLetter.from_bytes(m.value) for m in _read_all(kafka_bootstrap, topics_.dead_letters)]
+    assert (dl.stage, dl.reason) == ("connector.publish", "too_large") and "Big" in dl.payload
+    # The refusal aborted the whole idempotent producer; the records in flight with it still arrive.
+    assert sorted(Article.from_bytes(m.value).title for m in _read_all(kafka_bootstrap, small)) == ["Small", "Small 2"]

@@ -2,8 +2,6 @@
 127.0.0.1: signed payloads, every alert delivered once, a webhook outage loses
 nothing, a restart re-sends nothing, and a dead webhook ends in a dead letter."""
 
-import hashlib
-import hmac
 import json
 import threading
 import time
@@ -13,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
+from strikewatch import webhooks
 from strikewatch.delivery import RETRY_DELAYS_S, Deliverer, make_metrics, payload
 from strikewatch.metrics import CollectorRegistry
 from strikewatch.models import Actor, Alert, DeadLetter, EventType, Incident, IncidentSource
@@ -36,7 +35,7 @@ class Hook:
                 if time.monotonic() < hook.down_until:
                     self.send_response(503)
                 else:
-                    hook.received.append((json.loads(body), self.headers["X-Strikewatch-Signature"], body))
+                    hook.received.append((json.loads(body), dict(self.headers), body))
                     self.send_response(204)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -77,8 +76,10 @@ def test_outage_loses_nothing_and_restart_resends_nothing(kafka_bootstrap, names
     d.close()
     ids = [b["id"] for b, _sig, _raw in hook.received]
     assert sorted(ids) == [f"al{i}" for i in range(5)]
-    for body, sig, raw in hook.received:
-        assert sig == "sha256=" + hmac.new(SECRET, raw, hashlib.sha256).hexdigest()
+    secret = webhooks.subscription_secret(SECRET, "s1", 1)
+    for body, headers, raw in hook.received:
+        assert webhooks.verify(secret, headers, raw), headers  # Standard Webhooks, the subscription's own secret
+        assert headers["webhook-id"] == body["id"] and headers["webhook-signature"].startswith("v1,")
         assert body["specversion"] == "1.0" and body["type"] == "io.strikewatch.alert.new_incident"
     assert reg.get_sample_value("strikewatch_deliveries_total", {"format": "cloudevents", "outcome": "retry"}) >= 1
 
@@ -182,3 +183,248 @@ def test_every_payload_links_the_sources_and_the_incident_page():
     # Version-1 alerts (no links) still render, without a sources block.
     old = payload(alert(3, "http://x", "slack"))
     assert [b["type"] for b in old["blocks"]] == ["section"] and "incidenturl" not in payload(alert(3, "http://x"))
+
+
+# --- hostile and failing endpoints (issue 13, item 3) ---------------------------------------------------------------
+import logging  # noqa: E402
+import random  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
+
+
+class Hooks:
+    """Webhook endpoints on 127.0.0.1 by path. ``answers[path]`` is a list of (status, headers[, body size])
+    given in turn (the last one repeats); every request is recorded as (monotonic time, path, headers, body)."""
+
+    def __init__(self):
+        self.answers: dict[str, list[tuple[int, dict]]] = {}
+        self.log: list[tuple[float, str, dict, bytes]] = []
+        hooks = self
+
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                path = self.path.split("?")[0]
+                n = sum(1 for _t, p, _h, _b in hooks.log if p == path)
+                hooks.log.append((time.monotonic(), path, dict(self.headers), body))
+                seq = hooks.answers.get(path, [(404, {})])
+                status, headers, *extra = seq[min(n, len(seq) - 1)]
+                size = extra[0] if extra else 0  # a body of this many bytes (a hostile answer)
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+                try:
+                    for _ in range(size // 65536):
+                        self.wfile.write(b"\0" * 65536)
+                except OSError:  # the deliverer hung up without reading it: the point
+                    pass
+
+        self.srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.srv.daemon_threads = True
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        self.port = self.srv.server_address[1]
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def hits(self, path: str) -> list[float]:
+        return [t for t, p, _h, _b in self.log if p == path]
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+@pytest.fixture
+def hooks():
+    h = Hooks()
+    yield h
+    h.close()
+
+
+def for_sub(a: Alert, sub: str, **kw) -> Alert:
+    return a.model_copy(update={"subscription_id": sub, **kw})
+
+
+def _dead(bootstrap, topic) -> list[DeadLetter]:
+    c = KafkaConsumer(bootstrap_servers=bootstrap, consumer_timeout_ms=1500)
+    tp = TopicPartition(topic, 0)
+    c.assign([tp])
+    c.seek_to_beginning(tp)
+    out = [DeadLetter.from_bytes(m.value) for m in c]
+    c.close()
+    return out
+
+
+def test_signatures_follow_standard_webhooks():
+    master = b"master"
+    a1, a1v2, b1 = (webhooks.subscription_secret(master, s, v) for s, v in (("sub_a", 1), ("sub_a", 2), ("sub_b", 1)))
+    assert len({a1, a1v2, b1}) == 3 and all(s.startswith("whsec_") for s in (a1, a1v2, b1))
+    body = b'{"id":"al1"}'
+    h = webhooks.sign_headers(a1, "al1", body, now=1_700_000_000)
+    assert h["webhook-id"] == "al1" and h["webhook-timestamp"] == "1700000000"
+    assert webhooks.verify(a1, h, body, now=1_700_000_010)
+    assert not webhooks.verify(a1, h, body + b" ", now=1_700_000_010)  # body tampered
+    assert not webhooks.verify(b1, h, body, now=1_700_000_010)  # another subscriber cannot forge a's alerts
+    assert not webhooks.verify(a1v2, h, body, now=1_700_000_010)  # a rotated secret no longer verifies
+    assert not webhooks.verify(a1, h, body, now=1_700_000_000 + 301)  # replayed after the tolerance
+    forged = {**h, "webhook-timestamp": str(1_700_000_000 + 1000)}
+    assert not webhooks.verify(a1, forged, body, now=1_700_000_000 + 1000)  # a fresh timestamp needs a new MAC
+
+
+def test_permanent_failures_are_dead_lettered_at_once(kafka_bootstrap, names, producer, hooks):
+    """4xx (not 408/429), an address the guard refuses and a malformed URL: one attempt, then a dead letter,
+    although the retry schedule would wait 30 s before the next try."""
+    hooks.answers["/gone"] = [(410, {})]
+    hooks.answers["/forbidden"] = [(403, {})]
+    sent = [for_sub(alert(1, hooks.url("/gone")), "s-gone"), for_sub(alert(2, hooks.url("/forbidden")), "s-403"),
+            for_sub(alert(3, "http://10.255.255.1/hook"), "s-ssrf"), for_sub(alert(4, "http://127.0.0.1:99999/x"), "s-port"),
+            for_sub(alert(5, "file:///etc/passwd"), "s-file")]
+    for a in sent:
+        producer.send(names["alerts"], value=a.to_bytes())
+    producer.flush()
+    d = deliverer(kafka_bootstrap, names, CollectorRegistry(), delays=(30, 30, 30))
+    t0 = time.monotonic()
+    d.run(max_idle_s=1)
+    d.close()
+    assert time.monotonic() - t0 < 25, "nothing waited for a retry"
+    assert len(hooks.hits("/gone")) == 1 and len(hooks.hits("/forbidden")) == 1
+    reasons = {Alert.from_bytes(dl.payload).subscription_id: dl.reason for dl in _dead(kafka_bootstrap, names["dead"])}
+    assert reasons == {"s-gone": "webhook_rejected", "s-403": "webhook_rejected", "s-ssrf": "ssrf_blocked",
+                       "s-port": "bad_url", "s-file": "bad_url"}
+
+
+def test_retry_after_is_honoured_and_backoff_is_jittered(kafka_bootstrap, names, producer, hooks):
+    hooks.answers["/busy"] = [(429, {"Retry-After": "2"}), (204, {})]
+    producer.send(names["alerts"], value=alert(1, hooks.url("/busy")).to_bytes())
+    producer.flush()
+    d = deliverer(kafka_bootstrap, names, CollectorRegistry(), delays=(0.05, 0.05))
+    d.run(max_idle_s=1)
+    d.close()
+    first, second = hooks.hits("/busy")
+    assert second - first >= 1.9, "the receiver asked for 2 s"
+    # Jitter: the nominal delays scaled by 1 +/- 20 %, never the same twice in a row.
+    fake = SimpleNamespace(retry_delays_s=(10, 10, 10, 10), rng=random.Random(7))
+    waits = [Deliverer.backoff(fake, i) for i in range(4)]
+    assert all(8 <= w <= 12 for w in waits) and len(set(waits)) == 4
+
+
+def test_a_failing_endpoint_never_delays_another_subscription(kafka_bootstrap, names, producer, hooks):
+    """Subscription A's endpoint answers 503 and each retry waits 1-2 s; B's alerts come after A's in the
+    partition. With one queue per subscription B's are delivered while A is still on its first tries
+    (before: after all of A's retries, 124.6 s late with the production schedule)."""
+    hooks.answers["/a"] = [(503, {})]
+    hooks.answers["/b"] = [(204, {})]
+    for i in range(3):
+        producer.send(names["alerts"], value=for_sub(alert(i, hooks.url("/a")), "sub-A").to_bytes())
+    for i in range(3, 6):
+        producer.send(names["alerts"], value=for_sub(alert(i, hooks.url("/b")), "sub-B").to_bytes())
+    producer.flush()
+    reg = CollectorRegistry()
+    d = deliverer(kafka_bootstrap, names, reg, delays=(1, 2, 2))
+    d.run(max_idle_s=1)
+    d.close()
+    b_done = max(hooks.hits("/b"))
+    assert len(hooks.hits("/b")) == 3
+    a_tries_before_b = [t for t in hooks.hits("/a") if t <= b_done]
+    assert len(a_tries_before_b) <= 2, "B waited for A's retries"
+    assert len(hooks.hits("/a")) == 3 * 4  # A's alerts still got every try (in order), then dead letters
+    assert reg.get_sample_value("strikewatch_deliveries_total", {"format": "cloudevents", "outcome": "dead_letter"}) == 3
+
+
+def test_every_request_has_a_total_deadline(kafka_bootstrap, names, producer, http_server, route):
+    """Response headers trickled one byte every 0.3 s: each attempt ends at the 1 s deadline (before: the
+    10 s timeout applied per byte, and this answer alone would take ~40 s)."""
+    http_server.routes["/slow"] = route(status=204, headers={"X-Pad": "a" * 100}, trickle_headers_s=0.3)
+    producer.send(names["alerts"], value=alert(1, http_server.url("/slow")).to_bytes())
+    producer.flush()
+    d = Deliverer(kafka_bootstrap, SECRET, group="g-" + names["alerts"], alerts_topic=names["alerts"], delivered_topic=names["delivered"],
+                  dead_topic=names["dead"], retry_delays_s=(0.1,), metrics=make_metrics(CollectorRegistry()), request_deadline_s=1.0)
+    t0 = time.monotonic()
+    d.run(max_idle_s=1)
+    d.close()
+    assert time.monotonic() - t0 < 20
+    [dl] = _dead(kafka_bootstrap, names["dead"])
+    assert dl.reason == "webhook_failed" and "timed out" in dl.error
+    assert http_server.routes["/slow"].hits == 2
+
+
+def test_no_secret_or_webhook_path_in_logs_reprs_or_dead_letters(kafka_bootstrap, names, producer, hooks, caplog):
+    token_path = "/services/T0SECRET/B0SECRET/xoxb-very-secret-token"
+    hooks.answers[token_path] = [(500, {})]
+    a = alert(1, hooks.url(token_path) + "?token=querysecret", fmt="slack")
+    producer.send(names["alerts"], value=a.to_bytes())
+    producer.flush()
+    # What `strikewatch deliver` logs (basicConfig at INFO), and our own modules at DEBUG. (kafka-python's
+    # DEBUG protocol dumps hold whole records, the alert with its URL included, as the alerts topic does.)
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="strikewatch")
+    d = Deliverer(kafka_bootstrap, b"master-secret-value", group="g-" + names["alerts"], alerts_topic=names["alerts"],
+                  delivered_topic=names["delivered"], dead_topic=names["dead"], retry_delays_s=(0.05, 0.05),
+                  metrics=make_metrics(CollectorRegistry()))
+    d.run(max_idle_s=1)
+    d.close()
+    assert len(hooks.hits(token_path)) == 3
+    secret_bits = ["SECRET", "very-secret-token", "querysecret", "master-secret-value",
+                   webhooks.subscription_secret(b"master-secret-value", "s1", 1)]
+    [dl] = _dead(kafka_bootstrap, names["dead"])
+    texts = {"logs": caplog.text, "repr(deliverer)": repr(d), "repr(alert)": repr(a), "dead letter": dl.to_bytes().decode()}
+    for where, text in texts.items():
+        for bit in secret_bits:
+            assert bit not in text, f"{bit!r} in {where}"
+    assert f"http://127.0.0.1:{hooks.port}/…" in caplog.text  # what is logged instead
+    assert Alert.from_bytes(dl.payload).webhook_url == f"http://127.0.0.1:{hooks.port}/…"
+
+
+def test_the_deliverer_connects_to_the_address_it_vetted(kafka_bootstrap, names, producer, hooks):
+    """DNS rebinding: the name answers an allowed address once, then a private one. One lookup, at connect."""
+    calls = []
+
+    def rebinding(host, port, type=0):
+        calls.append(host)
+        return [(2, 1, 6, "", ("127.0.0.1" if len(calls) == 1 else "10.0.0.7", port))]
+
+    hooks.answers["/hook"] = [(204, {})]
+    producer.send(names["alerts"], value=alert(1, f"http://hook.test:{hooks.port}/hook").to_bytes())
+    producer.flush()
+    d = Deliverer(kafka_bootstrap, SECRET, group="g-" + names["alerts"], alerts_topic=names["alerts"], delivered_topic=names["delivered"],
+                  dead_topic=names["dead"], retry_delays_s=(0.1,), metrics=make_metrics(CollectorRegistry()), resolver=rebinding)
+    d.run(max_idle_s=1)
+    d.close()
+    [(_t, _p, headers, _b)] = hooks.log
+    assert headers["Host"] == f"hook.test:{hooks.port}" and calls == ["hook.test"]
+
+
+def test_a_huge_answer_is_never_read(kafka_bootstrap, names, producer, hooks):
+    """An endpoint answering 2 GB within the deadline: httpx's post() would hold it all in memory."""
+    import tracemalloc
+
+    hooks.answers["/huge"] = [(200, {}, 2 * 1024**3)]
+    producer.send(names["alerts"], value=alert(1, hooks.url("/huge")).to_bytes())
+    producer.flush()
+    reg = CollectorRegistry()
+    d = deliverer(kafka_bootstrap, names, reg)
+    tracemalloc.start()
+    d.run(max_idle_s=1)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    d.close()
+    assert reg.get_sample_value("strikewatch_deliveries_total", {"format": "cloudevents", "outcome": "delivered"}) == 1
+    assert peak < 50 * 1024 * 1024, f"{peak / 2**20:.0f} MiB peak"
+
+
+def test_a_rotated_secret_signs_the_alerts_made_after_it(kafka_bootstrap, names, producer, hooks):
+    hooks.answers["/hook"] = [(204, {})]
+    producer.send(names["alerts"], value=alert(1, hooks.url("/hook")).model_copy(update={"webhook_secret_version": 2}).to_bytes())
+    producer.flush()
+    d = deliverer(kafka_bootstrap, names, CollectorRegistry())
+    d.run(max_idle_s=1)
+    d.close()
+    [(_t, _p, headers, body)] = hooks.log
+    headers = {k.lower(): v for k, v in headers.items()}
+    assert webhooks.verify(webhooks.subscription_secret(SECRET, "s1", 2), headers, body)
+    assert not webhooks.verify(webhooks.subscription_secret(SECRET, "s1", 1), headers, body)
