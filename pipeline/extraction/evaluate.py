@@ -2,6 +2,7 @@
 
     strikewatch eval --data ../shared/data/eval/acled_dev.jsonl [--limit N] [--breakdown] [--errors K]
     python -m pipeline.extraction.evaluate --data ...            (same, without the CLI)
+    strikewatch eval --data ../shared/data/eval/news_dev.jsonl --cv 5   (relevance model cross-validated)
 
 Each JSONL record (id, source, text = ACLED "notes", event_type, sub_event_type, actor1,
 actor2, country, location, lat, lon, event_date, fatalities) becomes an Article whose
@@ -387,7 +388,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--breakdown", action="store_true", help="per-source (and per-sub-type) tables before the JSON line")
     ap.add_argument("--errors", type=int, default=0, metavar="K", help="print K misclassified / mis-attributed records to stderr")
     ap.add_argument("--no-gate", action="store_true", help="parse every article whole (what the relevance gate costs in recall)")
+    ap.add_argument("--cv", type=int, default=0, metavar="K",
+                    help="score the relevance model K-fold cross-validated: each record by a model trained without it "
+                         "(the file must be one of the dev sets; the shipped model was trained on them)")
     args = ap.parse_args(argv)
+    if args.cv:
+        from .train import cross_validated
+
+        try:
+            summary, name = cross_validated(args.data, folds=args.cv)
+        except (OSError, ValueError) as e:
+            print(f"strikewatch eval: {e}", file=sys.stderr)
+            return 2
+        by_source = summary.pop("by_source", {})
+        if args.breakdown:
+            for source, s in sorted(by_source.items()):
+                print(json.dumps({"source": source, **s}))
+        print(json.dumps({"dataset": name, "cross_validated_folds": args.cv, **summary, "by_source": by_source}))
+        return 0
     try:
         records = read_records(args.data, args.limit)
         kind = eval_news.record_kind(records[0]) if records else "acled"

@@ -312,8 +312,9 @@ def code_digest() -> str:
     """A hash of the extraction code and its data: cached candidates are reused only by the same rules."""
     h = hashlib.sha1()
     root = Path(__file__).parent
+    scoring = {"train.py", "evaluate.py", "eval_news.py", "commands.py"}  # they read candidates, they make none
     for f in sorted([*root.rglob("*.py"), *root.rglob("*.jsonl"), *root.rglob("*.tsv")]):
-        if "models" not in f.parts:
+        if "models" not in f.parts and f.name not in scoring:
             h.update(f.read_bytes())
     return h.hexdigest()[:16]
 
@@ -333,6 +334,50 @@ def cached_corpus(name: str, path: Path, limit: int, nlp_factory: Callable) -> C
     return c
 
 
+def load_corpora(data_dir: Path, limit: int = 0, use_cache: bool = True) -> list[Corpus]:
+    """Every dev set with its candidates (from the cache when this code made them)."""
+    from . import load_nlp
+
+    nlp = None
+
+    def rules_nlp():
+        nonlocal nlp
+        if nlp is None:
+            nlp = load_nlp()
+            nlp.remove_pipe("strike_relevance")  # candidates are scored by the model being made, not the shipped one
+        return nlp
+
+    corpora = []
+    t0 = time.perf_counter()
+    for name, rel in DATASETS.items():
+        path = data_dir / rel
+        if not path.exists():
+            raise FileNotFoundError(path)
+        if use_cache:
+            c = cached_corpus(name, path, limit, rules_nlp)
+        else:
+            c = read_corpus(name, path, limit)
+            collect(c, rules_nlp())
+        corpora.append(c)
+        print(f"{name}: {len(c.records)} records, {len(c.texts)} candidate triggers ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    return corpora
+
+
+def cross_validated(data_file: Path, folds: int = 5, seed: int = 13) -> tuple[dict, str]:
+    """The cross-validated scores of the dev set ``data_file`` (trained on the other folds
+    of it and on every other dev set beside it), and that dataset's name."""
+    from strikewatch.embeddings import load_embedder
+
+    data_file = data_file.resolve()
+    data_dir = next((p for p in data_file.parents if any((p / rel).resolve() == data_file for rel in DATASETS.values())), None)
+    if data_dir is None:
+        raise ValueError(f"{data_file} is not one of the dev sets ({', '.join(DATASETS.values())}): nothing to hold it out of")
+    name = next(n for n, rel in DATASETS.items() if (data_dir / rel).resolve() == data_file)
+    corpora = load_corpora(data_dir)
+    _model, card, _oof = train(corpora, embed_all(corpora, load_embedder().encode), folds, seed)
+    return card["cross_validated"][name], name
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="strikewatch train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", type=Path, default=DEFAULT_DATA, help="the shared data folder (read in place)")
@@ -347,30 +392,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     from strikewatch.embeddings import load_embedder
 
-    from . import load_nlp
-
     np.random.seed(args.seed)
     t0 = time.perf_counter()
-    nlp = None
-
-    def rules_nlp():
-        nonlocal nlp
-        if nlp is None:
-            nlp = load_nlp()
-            nlp.remove_pipe("strike_relevance")  # candidates are scored here, not by the model being replaced
-        return nlp
-
-    corpora = []
-    for name, rel in DATASETS.items():
-        path = args.data_dir / rel
-        if not path.exists():
-            print(f"strikewatch train: missing {path}", file=sys.stderr)
-            return 2
-        c = cached_corpus(name, path, args.limit, rules_nlp) if not args.no_cache else read_corpus(name, path, args.limit)
-        if args.no_cache:
-            collect(c, rules_nlp())
-        corpora.append(c)
-        print(f"{name}: {len(c.records)} records, {len(c.texts)} candidate triggers ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    try:
+        corpora = load_corpora(args.data_dir, args.limit, use_cache=not args.no_cache)
+    except FileNotFoundError as e:
+        print(f"strikewatch train: missing {e}", file=sys.stderr)
+        return 2
     x = embed_all(corpora, load_embedder().encode)
     weights = {**DATASET_WEIGHT, **{k: float(v) for k, v in (w.split("=", 1) for w in args.weight)}}
     model, card, oof = train(corpora, x, args.folds, args.seed, l2=args.l2, weights=weights)
