@@ -57,8 +57,10 @@ NOT_PLACES = frozenset({
     "OSCE", "SMM", "NAF", "GNA", "LNA", "Pentagon", "Congress", "Senate", "President", "Defense", "State", "Secretary", "General", "Air Force",
 })
 # Most specific first; unresolved names (villages GeoNames lacks) rank with towns,
-# before admin areas: ACLED's location is the village.
-PRECISION_RANK = {"point": 0, "city": 1, "unknown": 1, "admin1": 3, "border_region": 4, "region": 5, "country": 6}
+# before admin areas: ACLED's location is the village. Districts (admin2) rank with them,
+# as they did while the gazetteer did not know districts and left them unresolved.
+PRECISION_RANK = {"point": 0, "city": 1, "unknown": 1, "admin2": 1, "admin1": 3, "border_region": 4, "region": 5,
+                  "country": 6}
 
 
 def country_context(doc: Doc) -> list[str]:
@@ -90,12 +92,12 @@ def country_context(doc: Doc) -> list[str]:
             admin.append(a["iso"])
 
     for m in PLACE_PHRASE_RE.finditer(text):
-        add_admin(m.group("name"), ("admin1", "place", "region"))
+        add_admin(m.group("name"), ("admin1", "admin2", "city", "region"))
     for m in CAPITALISED_RUN_RE.finditer(text):
-        add_admin(m.group(0), ("admin1", "region"))
+        add_admin(m.group(0), ("admin1", "admin2", "region"))
     for m in PARENTHESES_RE.finditer(text):
         for part in m.group(1).split(","):
-            add_admin(part, ("admin1", "place", "region"))
+            add_admin(part, ("admin1", "admin2", "city", "region"))
     return admin + [c for c in context if c not in admin]
 
 
