@@ -35,7 +35,9 @@ Admin level
 
 Text-level helpers
     ``countries_in(text)``, ``context_countries(text, *, attacker_countries=(), prior_countries=())``,
-    ``places_in(text) -> [(Span, Place)]``, ``bracketed_places(text)``.
+    ``places_in(text) -> [(Span, Place)]``, ``bracketed_places(text)``,
+    ``dateline(text) -> (Span, Place) | None`` ("KABUL, Afghanistan (Reuters) -": rank it
+    below places the story names).
 
 Local time
     ``zone_name(place, when=None) -> "Asia/Damascus" | None``,
@@ -67,6 +69,7 @@ from .resolve import (
     country_name,
     country_of,
     curated,
+    dateline,
     demonym_country,
     demonym_forms,
     fallback,
@@ -97,6 +100,7 @@ __all__ = [
     "country_name",
     "country_of",
     "country_zone",
+    "dateline",
     "curated",
     "demonym_country",
     "demonym_forms",

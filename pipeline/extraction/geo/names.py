@@ -162,6 +162,14 @@ def translit_key(text: str) -> str:
     return re.sub(r"(.)\1+", r"\1", k)
 
 
+def vowel_groups(text: str) -> int:
+    """Number of vowel runs (y and w count as vowels) of ``norm_place`` without articles: a
+    syllable count that ``translit_key`` drops. "Paktya" and "Paktiya" have 2 each; "Shell"
+    has 1 and "Sahel" 2, so their shared key "shl" is no match."""
+    k = _INNER_ARTICLE.sub("", norm_place(text)).replace(" ", "")
+    return len(re.findall(r"[aeiouyw]+", k))
+
+
 def strip_direction(text: str) -> str:
     """ "eastern Syria" -> "Syria" (the text unchanged when it has no direction word)."""
     return DIRECTION.sub("", text.strip())

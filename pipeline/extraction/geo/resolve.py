@@ -28,7 +28,7 @@ from typing import Iterable, Sequence
 from strikewatch.models import Place, Span
 
 from .gazetteer import Alias, City, Division, gazetteer
-from .names import fold_keep_length, norm, norm_place, place_kind_hint, strip_direction, translit_key
+from .names import fold_keep_length, norm, norm_place, place_kind_hint, strip_direction, translit_key, vowel_groups
 
 # A same-named city in a country the text never mentions is accepted only if it is this
 # big (people): a capital or major city is news-worthy on its own, a small town abroad is
@@ -228,6 +228,12 @@ def _best_city(key: str, isos: Sequence[str], strict: str | None = None) -> City
         cands = [c for c in cands if c.population >= FOREIGN_CITY_MIN_POPULATION]
         if not cands:
             return None
+    elif not strict:
+        # No country to go by: a town's alternate name alone ("Hamas" is listed for Hamm)
+        # is taken only for a very big city ("Kiev" -> Kyiv).
+        cands = [c for c in cands if norm(c.name) == key or c.population >= FOREIGN_CITY_MIN_POPULATION]
+        if not cands:
+            return None
     return max(cands, key=lambda c: c.population)
 
 
@@ -293,11 +299,13 @@ def _translit_lookup(
     if len(t) < 3 or level == "city":
         return None
     allowed = [strict] if strict else list(isos)
+    syllables = vowel_groups(name)
     found: dict[tuple, Place] = {}
     for k in g.admin_translit.get(t, ()):
         a = g.admin[k]
         if (
             a.iso
+            and vowel_groups(k) == syllables
             and a.kind in ("admin1", "admin2", "region")
             and (not allowed or a.iso in allowed)
             and level in (None, a.kind)
@@ -306,6 +314,8 @@ def _translit_lookup(
     if not found:
         keys = g.geonames.translit.get(t, ())
         for k in (keys,) if isinstance(keys, str) else keys:
+            if vowel_groups(k) != syllables:
+                continue
             d = _best_division(k, allowed, strict, level)
             if d is not None:
                 found[("d", d.name, d.iso, d.level)] = _division_place(d, mention)
@@ -338,7 +348,13 @@ def _lookup(
     level = place_kind_hint(name)
     prefer_admin = prefer_admin or level in ("admin1", "admin2")
     pkey = norm_place(name)
-    acronym = name.strip().isupper() and len(name.strip()) <= 5  # "JWS", "OPS": GeoNames alternates of random towns
+    raw = name.strip()
+    # "JWS", "OPS", "SMM": GeoNames alternates of random towns. An all-caps word with vowels
+    # ("KABUL", "GAZA" in a dateline) is a name; short ones are still too ambiguous for villages.
+    acronym = raw.isupper() and (len(raw) <= 3 or not re.search(r"[AEIOUY]", raw))
+    shouting = raw.isupper() and len(raw) <= 5
+    # "F-16", "MQ-9", "Su-25": designators, never GeoNames places (curated names may have digits).
+    acronym = acronym or bool(re.search(r"\d", raw))
     alias = g.admin.get(key) or g.admin.get(pkey)
 
     def alias_key(_n: str) -> str:
@@ -371,7 +387,7 @@ def _lookup(
         return _division_place(div, mention)
     if city is not None:
         return _city_place(city, mention)
-    if level not in ("admin1", "admin2") and allowed:
+    if level not in ("admin1", "admin2") and allowed and not shouting:
         minor_isos = allowed[:MINOR_CONTEXT_COUNTRIES]
         cands = g.geonames.minor(key, minor_isos) or (g.geonames.minor(pkey, minor_isos) if pkey != key else [])
         c = _best_minor(cands, minor_isos, within)
@@ -821,6 +837,42 @@ def locate_event(
     if not out and candidates:  # nothing known but the name: keep it as written
         out = [unresolved(candidates[0].text, None, candidates[0])]
     return out
+
+
+# A wire dateline at the start of a line (or after a title, with its agency): "KABUL,
+# Afghanistan (Reuters) -", "BAGHDAD (AP) —",
+# "SAN SALVADOR, 3 JAN 90 (AFP) --", "MANCHESTER, ENGLAND —". The place is in capitals.
+_DATELINE = re.compile(
+    r"(?:^|(?<=\s))[ \t]*(?P<place>[A-Z][A-Z.'\u2019-]+(?: [A-Z][A-Z.'\u2019-]+){0,3})"
+    r"(?:,[ \t]*(?P<region>[A-Z][A-Za-z.'\u2019-]+(?: [A-Z][A-Za-z.'\u2019-]+){0,3}))?"
+    r"(?:,?[ \t]*\d{1,2}[ \t]+[A-Z][a-zA-Z]{2,8}\.?(?:[ \t]+\d{2,4})?)?"
+    r"[ \t]*(?P<agency>\([^()\n]{2,40}\))?[ \t]*(?:--?|\u2013|\u2014|:)[ \t]",
+    re.M,
+)
+# A dateline is looked for in this many first characters of a text (title and lede).
+DATELINE_MAX_OFFSET = 400
+
+
+def dateline(text: str) -> tuple[Span, Place] | None:
+    """The dateline of a wire story (the place in capitals that opens the body, before the
+    agency and a dash), resolved: a country after it is a constraint ("TRIPOLI, Lebanon").
+    None when the text has none or its place is unknown. Extractors rank it below places
+    named in the story itself."""
+    head = text[:DATELINE_MAX_OFFSET]
+    for m in _DATELINE.finditer(head):
+        line_start = not head[: m.start("place")].strip(" \t").rsplit("\n", 1)[-1]
+        if not line_start and not m.group("agency"):
+            continue  # mid-line only with the agency: "... vehicle BAGHDAD (Reuters) - A British ..."
+        place, region = m.group("place"), m.group("region")
+        country = normalize_country(region) if region else None
+        p = geocode(place.title(), country=country[1] if country else None)
+        if p is None and region and country is None:
+            p = geocode(f"{place.title()}, {region}")
+        if p is None:
+            continue
+        span = Span(text=place, start=m.start("place"), end=m.end("place"))
+        return span, p.model_copy(update={"mention": span})
+    return None
 
 
 def same_place_name(a: str, b: str) -> bool:

@@ -359,3 +359,44 @@ def test_gazetteer_is_cached_and_one_table_feeds_everything():
     keyed = [(geo.norm(r.name), r.kind) for r in rows if r.kind != "demonym"]
     assert len(set(keyed)) == len(keyed)
     assert len({(r.name, r.kind) for r in rows}) == len(rows)
+
+
+# ---------------------------------------------------------------- words that are not places
+
+
+@pytest.mark.parametrize("word", ["F-4", "F-16", "MQ-9", "Su-25", "JWS", "SMM", "NATO", "Shell"])
+def test_designators_and_acronyms_are_not_places_even_in_context(word):
+    assert geo.geocode(word) is None
+    assert geo.geocode(word, context_countries=["SY", "US", "DE"]) is None
+
+
+def test_a_towns_alternate_name_alone_needs_the_towns_country():
+    assert geo.geocode("Hamas") is None  # listed by GeoNames as an alternate of Hamm
+    assert geo.geocode("Kiev").name == "Kyiv"  # a very big city's alternate is enough
+
+
+def test_an_all_caps_name_with_vowels_is_still_a_name():
+    assert geo.geocode("KABUL").country_code == "AF"
+    assert geo.geocode("BAGHDAD").country_code == "IQ"
+
+
+# ---------------------------------------------------------------- datelines
+
+
+@pytest.mark.parametrize(
+    "text, where, country",
+    [
+        ("Title\nKABUL, Afghanistan (Reuters) - Afghan and coalition forces struck", "KABUL", "AF"),
+        ("Blast hits convoy BAGHDAD (Reuters) - A convoy was hit", "BAGHDAD", "IQ"),
+        ("   SAN SALVADOR, 3 JAN 90 -- [REPORT] THE BATTALION", "SAN SALVADOR", "SV"),
+        ("TRIPOLI, Lebanon (AP) \u2014 Shells hit the port", "TRIPOLI", "LB"),
+    ],
+)
+def test_dateline_is_found_and_its_country_tail_constrains_it(text, where, country):
+    span, place = geo.dateline(text)
+    assert text[span.start : span.end] == where and place.country_code == country and place.mention == span
+
+
+def test_no_dateline_in_running_text():
+    assert geo.dateline("He said NATO - the alliance - would respond.") is None
+    assert geo.dateline("The US said on Monday - nothing here") is None
