@@ -50,7 +50,7 @@ Names and distance
     (transliteration-tolerant key: Paktya/Paktiya, Kandahar/Qandahar),
     ``same_place_name(a, b)``, ``distance_km(lat1, lon1, lat2, lon2)`` (haversine).
 
-    python -m pipeline.extraction.geo.gazetteer     # build the cache; print load time and RSS
+    python -m pipeline.extraction.geo     # build the cache; print load time and RSS
 """
 
 from __future__ import annotations

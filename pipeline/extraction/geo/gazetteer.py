@@ -17,7 +17,7 @@ once and kept as a pickle in ``CACHE_DIR`` (keyed by the package versions and
 ``BUILD_VERSION``); later processes load it in ~0.3 s. The curated table is re-read every
 time (it is small), so edits to it need no cache invalidation.
 
-    python -m pipeline.extraction.geo.gazetteer     # build the cache now; print load time and RSS
+    python -m pipeline.extraction.geo     # build the cache now; print load time and RSS
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import os
 import pickle
 import re
 import tempfile
+import time
 from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -54,6 +55,10 @@ CURATED_FILE = Path(__file__).with_name("places.tsv")
 # Bump when the derived GeoNames tables change shape or content rules.
 BUILD_VERSION = 6
 CACHE_DIR = Path.home() / ".cache" / "strikewatch" / "geo"
+# Cache files of other builds are deleted when a build finds them older than this (days):
+# long enough that two checkouts of different versions on one machine do not evict each
+# other's (~25 MB each), short enough that old versions do not pile up.
+STALE_CACHE_DAYS = 30
 
 # Places below this population are "minor": GeoNames lists thousands of same-named villages,
 # so a minor place is taken only inside the text's own countries (see resolve). 15,000 is
@@ -372,12 +377,25 @@ def load_geonames(cache_dir: Path | None = None) -> _GeoNames:
     except OSError:
         db_final = db_tmp
     g._db_path = db_final
+    _prune_stale(cache_dir, keep=(path.name, db_final.name))
     if work != cache_dir:
         try:
             work.rmdir()
         except OSError:
             pass
     return g
+
+
+def _prune_stale(cache_dir: Path, keep: tuple[str, ...]) -> None:
+    """Delete other builds' cache files not written for ``STALE_CACHE_DAYS`` (other checkouts
+    of another ``BUILD_VERSION`` on the same machine keep theirs while in use)."""
+    cutoff = time.time() - STALE_CACHE_DAYS * 86400
+    for f in cache_dir.glob("geonames-*"):
+        try:
+            if f.name not in keep and f.stat().st_mtime < cutoff:
+                f.unlink()
+        except OSError:
+            pass
 
 
 class Gazetteer:
@@ -517,6 +535,3 @@ def _main() -> int:
     )
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(_main())
