@@ -356,10 +356,7 @@ def _lookup(
     # "F-16", "MQ-9", "Su-25": designators, never GeoNames places (curated names may have digits).
     acronym = acronym or bool(re.search(r"\d", raw))
     alias = g.admin.get(key) or g.admin.get(pkey)
-
-    def alias_key(_n: str) -> str:
-        return key if key in g.admin else pkey
-
+    alias_key = key if key in g.admin else pkey
     if alias is not None and strict and alias.iso != strict:
         alias = None
     city = None if acronym else _best_city(key, isos, strict)
@@ -374,7 +371,7 @@ def _lookup(
             return p.model_copy(update={"admin1": alias.admin1}) if alias.admin1 else p
         # Outside the text's countries a curated name is taken only when no GeoNames town
         # elsewhere shares it ("Helmand" yes; "Gao" in a text about Syria no).
-        homonyms = any(c.iso != alias.iso for c in g.geonames.cities(alias_key(name)))
+        homonyms = any(c.iso != alias.iso for c in g.geonames.cities(alias_key))
         if alias_ok or strict or (city is None and not homonyms):
             return _place_from_alias(alias.canonical, alias, mention)
     if acronym:
