@@ -22,6 +22,7 @@ time (it is small), so edits to it need no cache invalidation.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import gzip
 import hashlib
@@ -53,7 +54,7 @@ from .names import (
 
 CURATED_FILE = Path(__file__).with_name("places.tsv")
 # Bump when the derived GeoNames tables change shape or content rules.
-BUILD_VERSION = 6
+BUILD_VERSION = 8
 CACHE_DIR = Path.home() / ".cache" / "strikewatch" / "geo"
 # Cache files of other builds are deleted when a build finds them older than this (days):
 # long enough that two checkouts of different versions on one machine do not evict each
@@ -138,6 +139,8 @@ class _GeoNames:
         self.translit: dict[str, str | tuple[str, ...]] = {}  # translit key -> norm keys of divisions
         self.countries: dict[str, dict] = {}
         self.minor_db: str | None = None  # file name of the minor-place SQLite table, beside the pickle
+        # Sorted ``key_hash`` of "ISO2|key" of every minor place: most lookups miss, and skip SQLite.
+        self.minor_hashes = array("q")
         self._db_path: Path | None = None
         self._db = None
         self._db_pid = None
@@ -183,14 +186,27 @@ class _GeoNames:
     def minor(self, key: str, isos: Sequence[str]) -> list[City]:
         """Minor places (< ``MAJOR_CITY_POPULATION`` people) of the given countries whose
         (primary) name has this ``norm`` key."""
+        isos = [i for i in isos if _has_hash(self.minor_hashes, key_hash(f"{i}|{key}"))]
+        if not isos:
+            return []
         db = self._conn()
-        if db is None or not isos:
+        if db is None:
             return []
         q = (
             "SELECT p.gid, p.name, p.lat, p.lon, p.iso, p.pop, p.tz, p.admin1, p.admin2 FROM keys k "
             f"JOIN places p ON p.rowid = k.place WHERE k.key = ? AND p.iso IN ({','.join('?' * len(isos))})"
         )
         return [City(-1, r[0] or None, *r[1:]) for r in db.execute(q, (key, *isos))]
+
+
+def key_hash(key: str) -> int:
+    """A 64-bit hash of a key that is the same in every process (``hash()`` is salted)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little", signed=True)
+
+
+def _has_hash(sorted_hashes: array, h: int) -> bool:
+    i = bisect.bisect_left(sorted_hashes, h)
+    return i < len(sorted_hashes) and sorted_hashes[i] == h
 
 
 def _package_file(package: str, name: str) -> Path | None:
@@ -294,6 +310,7 @@ def _build_geonames(db_path: Path) -> _GeoNames:
             # Minor places by their primary name only: village alternates are mostly names of
             # other villages ("Zaporozhets" listed for Zaporizke, 300 km from the real one).
             minor_keys.append((norm(c["name"]), rid))
+    g.minor_hashes = array("q", sorted({key_hash(f"{minor_rows[rid - 1][4]}|{k}") for k, rid in minor_keys}))
     db.executemany("INSERT INTO places VALUES (?,?,?,?,?,?,?,?,?)", minor_rows)
     db.executemany("INSERT INTO keys VALUES (?,?)", minor_keys)
     db.executescript("CREATE INDEX keys_key ON keys(key);")

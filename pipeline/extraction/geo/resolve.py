@@ -23,6 +23,7 @@ name and take the best-known enclosing unit's country, admin-1 and coordinates.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from strikewatch.models import Place, Span
@@ -54,6 +55,8 @@ _PRECISION = {
 # "Village (District, Province)" and "Village, Province" (ACLED notes and datelines).
 _PAREN = re.compile(r"^\s*(?P<name>[^()]+?)\s*\((?P<admin>[^()]+)\)\s*$")
 _COMMA = re.compile(r"^\s*(?P<name>[^,]+?)\s*,\s*(?P<admin>[^,]+(?:,[^,]+)?)\s*$")
+_VOWEL = re.compile(r"[AEIOUY]")
+_DIGIT = re.compile(r"\d")
 _BORDER = re.compile(r"^(?P<a>[A-Za-z' ]+?)[-\u2013/](?P<b>[A-Za-z' ]+?)\s+border(?:\s+(?:region|area))?$", re.I)
 
 
@@ -69,6 +72,7 @@ def country_centroid(iso2: str | None) -> tuple[float, float] | None:
     return gazetteer().country_centroid.get(iso2 or "")
 
 
+@lru_cache(maxsize=4096)
 def normalize_country(name_or_demonym: str | None) -> tuple[str, str] | None:
     """Country name, alternative name, ISO2 code or demonym -> (ACLED country name, ISO2)."""
     if not name_or_demonym:
@@ -351,10 +355,10 @@ def _lookup(
     raw = name.strip()
     # "JWS", "OPS", "SMM": GeoNames alternates of random towns. An all-caps word with vowels
     # ("KABUL", "GAZA" in a dateline) is a name; short ones are still too ambiguous for villages.
-    acronym = raw.isupper() and (len(raw) <= 3 or not re.search(r"[AEIOUY]", raw))
+    acronym = raw.isupper() and (len(raw) <= 3 or not _VOWEL.search(raw))
     shouting = raw.isupper() and len(raw) <= 5
     # "F-16", "MQ-9", "Su-25": designators, never GeoNames places (curated names may have digits).
-    acronym = acronym or bool(re.search(r"\d", raw))
+    acronym = acronym or bool(_DIGIT.search(raw))
     alias = g.admin.get(key) or g.admin.get(pkey)
     alias_key = key if key in g.admin else pkey
     if alias is not None and strict and alias.iso != strict:
