@@ -447,7 +447,7 @@ def geocode(
     isos = _context_isos([*context_countries, *context])
     strict = None
     if country:
-        hit = normalize_country(country)
+        hit = normalize_country(country) or normalize_country(strip_direction(country))  # "Southern Saudi Arabia"
         strict = hit[1] if hit else None
     if strict:
         isos = [strict] + [i for i in isos if i != strict]

@@ -9,7 +9,7 @@ How: a place with its own coordinates (city, district, province, region) takes t
 the nearest GeoNames place of 15,000+ people in its country (GeoNames gives each place its
 IANA zone); a country, or a place known only by its country, takes the zone that holds
 ``COUNTRY_ZONE_MIN_SHARE`` of that country's town population at that UTC offset, or None
-when no zone does (United States, Russia, Brazil...). Offsets come from ``zoneinfo`` (the
+when no zone does (United States, Russia, Indonesia...). Offsets come from ``zoneinfo`` (the
 IANA database of the system, or of the ``tzdata`` package where the system has none), so
 daylight saving and historical changes are right: Syria was UTC+3 in summer 2021 and
 UTC+2 in winter, and has been UTC+3 all year since late 2022.
@@ -28,9 +28,9 @@ from .distance import distance_km
 from .gazetteer import gazetteer
 
 # Share of a country's town population (places of 15,000+ people) that must be on one UTC
-# offset for the country as a whole to have a local time. 0.9 keeps Ukraine (Crimea is on
-# Moscow time: ~5 % of the population) and drops Indonesia (WIB ~60 %), the US (~47 %
-# Eastern), Russia, Brazil, Australia, Mexico, Kazakhstan.
+# offset for the country as a whole to have a local time. Measured at 28 June 2021: 0.9
+# keeps Ukraine (100 %) and Brazil (94 % on UTC-3) and drops Mexico (87 %), Australia and
+# Indonesia (83 %), Kazakhstan (82 %), Russia (64 %) and the United States (45 %).
 COUNTRY_ZONE_MIN_SHARE = 0.9
 # How far (grid cells of 1 degree, ~111 km) to look for the nearest GeoNames town of the
 # place's country: 4 covers deserts (the Empty Quarter, the Sahara) where towns are sparse.

@@ -263,6 +263,7 @@ def test_an_explicit_country_constrains_every_answer():
     assert geo.geocode("Haifa", country="Syria") is None  # not in that country: no answer, never another country
     assert geo.geocode("Syria", country="Iraq") is None
     assert geo.geocode("Tripoli", country="Atlantis").country_code == "LY"  # an unknown country is no constraint
+    assert geo.geocode("Dhahran", country="Southern Saudi Arabia", context_countries=["EG"]).country_code == "SA"
 
 
 def test_a_country_tail_is_a_constraint_even_with_a_direction_word():
