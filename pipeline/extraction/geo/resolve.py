@@ -388,7 +388,9 @@ def _lookup(
         return _division_place(div, mention)
     if city is not None:
         return _city_place(city, mention)
-    if level not in ("admin1", "admin2") and allowed and not shouting:
+    # A district GeoNames has no unit for is found by its seat, which shares its name
+    # ("Zurmat district" -> the town of Zurmat); a province is not (its capital seldom does).
+    if level != "admin1" and allowed and not shouting:
         minor_isos = allowed[:MINOR_CONTEXT_COUNTRIES]
         cands = g.geonames.minor(key, minor_isos) or (g.geonames.minor(pkey, minor_isos) if pkey != key else [])
         c = _best_minor(cands, minor_isos, within)

@@ -293,6 +293,11 @@ def test_districts_provinces_and_villages_resolve_to_their_level(name, ctx, leve
     assert p.lat is not None and p.lon is not None
 
 
+def test_a_district_without_a_geonames_unit_is_found_by_its_seat():
+    p = geo.geocode("Zurmat district", context_countries=["AF"])
+    assert (p.name, p.country_code, p.admin1, p.precision) == ("Zurmat", "AF", "Paktya", "city")
+
+
 def test_small_places_need_the_texts_country():
     assert geo.geocode("Cacaopera") is None
     assert geo.geocode("Cacaopera", context_countries=["Syria"]) is None
