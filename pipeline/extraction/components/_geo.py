@@ -10,6 +10,7 @@ from .. import geo as _g
 norm = _g.norm
 country_of = _g.country_of
 country_name = _g.country_name
+is_country = _g.is_country
 geocode = _g.geocode
 unresolved = _g.unresolved
 
@@ -86,6 +87,7 @@ __all__ = [
     "demonym_iso",
     "demonym_names",
     "geocode",
+    "is_country",
     "is_place_name",
     "known_names",
     "norm",

@@ -135,10 +135,7 @@ def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list
         country = explicit_country(text, pos + len(name))
         if country is not None:
             # "in Dhahran, Southern Saudi Arabia": the country the text gives wins over context.
-            p = _geo.geocode(name, context=[country], mention=mention)
-            if p is not None and p.country_code not in (None, country):
-                p = None
-            p = p or _geo.unresolved(name, country, mention)
+            p = _geo.geocode(name, country=country, mention=mention) or _geo.unresolved(name, country, mention)
             out.append((p, demonym))
             continue
         p = _geo.geocode(name, context=context, mention=mention)
@@ -178,10 +175,10 @@ def explicit_country(text: str, end: int) -> str | None:
     if not m:
         return None
     words = m.group("country").split()
-    for n in range(len(words), 0, -1):  # the longest run of words that is a country, not a demonym
+    for n in range(len(words), 0, -1):  # the longest run of words that is a country's name, not a demonym
         phrase = " ".join(words[:n])
         hit = _geo.country_of(phrase)
-        if hit and _geo.demonym_iso(phrase) is None:
+        if hit and _geo.is_country(phrase):  # "Turkey" is both (attributive "Turkey-backed"): a country
             return hit[1]
     return None
 
