@@ -551,4 +551,3 @@ def _main() -> int:
         )
     )
     return 0
-

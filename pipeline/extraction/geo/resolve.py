@@ -29,7 +29,18 @@ from typing import Iterable, Sequence
 from strikewatch.models import Place, Span
 
 from .gazetteer import Alias, City, Division, gazetteer
-from .names import fold_keep_length, norm, norm_place, place_kind_hint, strip_direction, translit_key, vowel_groups
+from .names import (
+    ARTICLES,
+    bigrams,
+    dice,
+    fold_keep_length,
+    norm,
+    norm_place,
+    place_kind_hint,
+    strip_direction,
+    translit_key,
+    vowel_groups,
+)
 
 # A same-named city in a country the text never mentions is accepted only if it is this
 # big (people): a capital or major city is news-worthy on its own, a small town abroad is
@@ -44,6 +55,11 @@ MINOR_CONTEXT_COUNTRIES = 2
 # many times the next (else the name is ambiguous and stays unresolved): 2 is a clear
 # "the town" versus "a village".
 MINOR_MIN_POPULATION_RATIO = 2.0
+# A transliteration match must also look like the name: character-bigram Dice similarity
+# of the two names (spaces, articles and the Persian ezafe "-e-" dropped) at least this.
+# 0.5 keeps Paktya/Paktiya (0.6), Khost/Khowst (0.67), Nad-e Ali/Nad Ali (1.0) and drops
+# the consonant-skeleton homonyms Chawkay/Chukha (0.36) and Ain al Arab/Nairobi (0.33).
+TRANSLIT_MIN_SIMILARITY = 0.5
 
 _PRECISION = {
     "admin1": "admin1",
@@ -291,6 +307,17 @@ def _best_minor(cands: list[City], isos: Sequence[str], within: Place | None) ->
     return None
 
 
+_EZAFE = re.compile(r"\b(?:e|i|ye|" + "|".join(ARTICLES[1:]) + r")\s+")
+
+
+def _compact(name: str) -> str:
+    return _EZAFE.sub("", norm_place(name) + " ").replace(" ", "")
+
+
+def _looks_alike(a: str, b: str) -> bool:
+    return dice(bigrams(_compact(a)), bigrams(_compact(b))) >= TRANSLIT_MIN_SIMILARITY
+
+
 def _translit_lookup(
     name: str, isos: Sequence[str], strict: str | None, level: str | None, mention: Span | None
 ) -> Place | None:
@@ -310,15 +337,18 @@ def _translit_lookup(
         if (
             a.iso
             and vowel_groups(k) == syllables
+            and _looks_alike(name, k)
             and a.kind in ("admin1", "admin2", "region")
             and (not allowed or a.iso in allowed)
             and level in (None, a.kind)
         ):
             found[("c", a.canonical, a.iso)] = _place_from_alias(a.canonical, a, mention)
-    if not found:
+    if not found and allowed:
+        # GeoNames divisions only inside the text's countries: worldwide, a skeleton of a few
+        # consonants names many ("Chawkay" ~ Chukha in Bhutan, "Ain al Arab" ~ Nairobi).
         keys = g.geonames.translit.get(t, ())
         for k in (keys,) if isinstance(keys, str) else keys:
-            if vowel_groups(k) != syllables:
+            if vowel_groups(k) != syllables or not _looks_alike(name, k):
                 continue
             d = _best_division(k, allowed, strict, level)
             if d is not None:
@@ -366,6 +396,8 @@ def _lookup(
     city = None if acronym else _best_city(key, isos, strict)
     if city is None and not acronym and g.admin.get(key) is None and pkey != key:  # "Kabul city", not "Luhansk Oblast"
         city = _best_city(pkey, isos, strict)
+        if city is not None and level in ("admin1", "admin2") and city.iso not in (strict, *isos):
+            city = None  # "Hays district" with no country to go by is not Hays, Kansas
     if alias and (alias.kind != "city" or city is None):
         # A curated division beats a same-named city unless the text's countries say otherwise
         # ("Kharkiv" the oblast vs the city: the city is the more precise reading when it is in context).

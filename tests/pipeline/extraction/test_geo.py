@@ -406,3 +406,16 @@ def test_dateline_is_found_and_its_country_tail_constrains_it(text, where, count
 def test_no_dateline_in_running_text():
     assert geo.dateline("He said NATO - the alliance - would respond.") is None
     assert geo.dateline("The US said on Monday - nothing here") is None
+
+
+@pytest.mark.parametrize("name", ["Chawkay", "Ain al Arab", "Lozove", "Hays district"])
+def test_no_country_to_go_by_is_no_licence_to_guess_abroad(name):
+    # Consonant skeletons and district suffixes matched worldwide gave Chukha (Bhutan),
+    # Nairobi County, Lozovo (North Macedonia), Hays (Kansas).
+    p = geo.geocode(name)
+    assert p is None or p.country_code in ("AF", "SY", "UA", "YE"), p
+
+
+def test_a_district_in_its_country_is_found_by_its_own_name():
+    p = geo.geocode("Hays district", context_countries=["YE"])
+    assert (p.country_code, geo.admin_level(p)) == ("YE", "admin2")
