@@ -69,6 +69,9 @@ fi
 ln -sfn "$VENV" .venv
 # Editable install of this clone (no dependency resolution: seconds).
 "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e . ${OFFLINE:+--no-index}
+# The geocoder's GeoNames cache (~/.cache/strikewatch/geo): built once per machine
+# (~20 s), then every process loads it in ~0.4 s.
+"$VENV/bin/python" -m pipeline.extraction.geo >/dev/null
 
 # --- Kafka jars ----------------------------------------------------------------------
 mkdir -p "$STACK/jars" "$STACK/bin"

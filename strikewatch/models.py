@@ -196,7 +196,7 @@ class Place(BaseModel):
     admin1: str | None = None
     lat: float | None = None
     lon: float | None = None
-    precision: Literal["point", "city", "admin1", "region", "country", "border_region", "unknown"] = "unknown"
+    precision: Literal["point", "city", "admin2", "admin1", "region", "country", "border_region", "unknown"] = "unknown"
     geonameid: int | None = None
     mention: Span | None = None
 

@@ -69,14 +69,10 @@ SCORES = ("subtype", "country", "location", "date", "fatalities", "actor")
 
 
 def location_key(name: str | None) -> str:
-    """Place-name key tolerant of transliteration: ``geo.norm_place`` (case, accents,
-    leading article, generic suffixes), then inner articles, vowels and doubled letters
-    dropped ("Qaser Bin Ghashir" ~ "Qasr Bin Ghashir", "Wadi al Washka" ~ "Wadi al Washkah")."""
-    k = geo.norm_place(name or "")
-    k = re.sub(r"\b(?:al|el|ad|ar|as|an|at|az|ash|adh)\s+", "", k)
-    k = re.sub(r"h\b", "", k)
-    k = re.sub(r"[aeiouy\s]", "", k)
-    return re.sub(r"(.)\1+", r"\1", k)
+    """Place-name key tolerant of transliteration: the geocoder's own ``geo.translit_key``
+    (``norm_place``, inner articles, vowels, a final h, doubled letters and the q/k, kh/k,
+    gh/g folds dropped: "Qaser Bin Ghashir" ~ "Qasr Bin Ghashir", "Paktya" ~ "Paktiya")."""
+    return geo.translit_key(name or "")
 
 
 def _gold_location_keys(location: str) -> set[str]:

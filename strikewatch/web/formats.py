@@ -72,11 +72,12 @@ INTER = {
     "unknown": 8,
 }
 TIME_PRECISION = {"hour": 1, "part_of_day": 1, "day": 1, "week": 2, "month": 3, "year": 3}
-GEO_PRECISION = {"point": 1, "city": 1, "admin1": 2, "region": 2, "border_region": 2, "country": 3}
-# STIX location precision, metres: a city's extent, a province's, a country's (order of magnitude).
+GEO_PRECISION = {"point": 1, "city": 1, "admin2": 2, "admin1": 2, "region": 2, "border_region": 2, "country": 3}
+# STIX location precision, metres: a city's extent, a district's, a province's, a country's (order of magnitude).
 STIX_PRECISION_M = {
     "point": 1000.0,
     "city": 10_000.0,
+    "admin2": 30_000.0,
     "admin1": 100_000.0,
     "region": 200_000.0,
     "border_region": 200_000.0,
@@ -264,7 +265,7 @@ def acled_row(rec: dict) -> dict:
         "region": ACLED_REGION.get(f["country_code"] or "", ""),
         "country": f["country"] or "",
         "admin1": p.get("admin1") or "",
-        "admin2": "",
+        "admin2": p.get("name", "") if p.get("precision") == "admin2" else "",
         "admin3": "",
         "location": p.get("name", ""),
         "latitude": p.get("lat", ""),

@@ -57,8 +57,10 @@ NOT_PLACES = frozenset({
     "OSCE", "SMM", "NAF", "GNA", "LNA", "Pentagon", "Congress", "Senate", "President", "Defense", "State", "Secretary", "General", "Air Force",
 })
 # Most specific first; unresolved names (villages GeoNames lacks) rank with towns,
-# before admin areas: ACLED's location is the village.
-PRECISION_RANK = {"point": 0, "city": 1, "unknown": 1, "admin1": 3, "border_region": 4, "region": 5, "country": 6}
+# before admin areas: ACLED's location is the village. Districts (admin2) rank with them,
+# as they did while the gazetteer did not know districts and left them unresolved.
+PRECISION_RANK = {"point": 0, "city": 1, "unknown": 1, "admin2": 1, "admin1": 3, "border_region": 4, "region": 5,
+                  "country": 6}
 
 
 def country_context(doc: Doc) -> list[str]:
@@ -86,12 +88,12 @@ def country_context(doc: Doc) -> list[str]:
             admin.append(a["iso"])
 
     for m in PLACE_PHRASE_RE.finditer(text):
-        add_admin(m.group("name"), ("admin1", "place", "region"))
+        add_admin(m.group("name"), ("admin1", "admin2", "city", "region"))
     for m in CAPITALISED_RUN_RE.finditer(text):
-        add_admin(m.group(0), ("admin1", "region"))
+        add_admin(m.group(0), ("admin1", "admin2", "region"))
     for m in PARENTHESES_RE.finditer(text):
         for part in m.group(1).split(","):
-            add_admin(part, ("admin1", "place", "region"))
+            add_admin(part, ("admin1", "admin2", "city", "region"))
     return admin + [c for c in context if c not in admin]
 
 
@@ -129,10 +131,7 @@ def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list
         country = explicit_country(text, pos + len(name))
         if country is not None:
             # "in Dhahran, Southern Saudi Arabia": the country the text gives wins over context.
-            p = _geo.geocode(name, context=[country], mention=mention)
-            if p is not None and p.country_code not in (None, country):
-                p = None
-            p = p or _geo.unresolved(name, country, mention)
+            p = _geo.geocode(name, country=country, mention=mention) or _geo.unresolved(name, country, mention)
             out.append((p, demonym))
             continue
         p = _geo.geocode(name, context=context, mention=mention)
@@ -172,10 +171,10 @@ def explicit_country(text: str, end: int) -> str | None:
     if not m:
         return None
     words = m.group("country").split()
-    for n in range(len(words), 0, -1):  # the longest run of words that is a country, not a demonym
+    for n in range(len(words), 0, -1):  # the longest run of words that is a country's name, not a demonym
         phrase = " ".join(words[:n])
         hit = _geo.country_of(phrase)
-        if hit and _geo.demonym_iso(phrase) is None:
+        if hit and _geo.is_country(phrase):  # "Turkey" is both (attributive "Turkey-backed"): a country
             return hit[1]
     return None
 
