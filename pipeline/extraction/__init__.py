@@ -58,12 +58,35 @@ def make_doc(nlp, article: Article, selection: gate.Selection | None = None):
     doc = nlp.make_doc(cased)
     doc.user_data["sw_caps"] = cased is not text  # written in capitals (a wire transcript)
     doc._.sw_ref_date = article.published_at.date() if article.published_at else None
-    if selection is not None:
-        for start, _end in selection.passages:
-            first = doc.char_span(start, start + 1, alignment_mode="expand")
-            if first is not None:
-                first[0].is_sent_start = True
+    starts = [start for start, _end in selection.passages] if selection is not None else []
+    dateline_end = _after_dateline(cased)
+    if dateline_end is not None:
+        starts.append(dateline_end)  # the story starts a sentence: the parser read "KABUL, ... -" as its subject
+    for start in starts:
+        first = doc.char_span(start, start + 1, alignment_mode="expand")
+        if first is not None:
+            first[0].is_sent_start = True
     return doc
+
+
+_DATELINE_REGION = re.compile(r"(?:,\s*[A-Z][^()\-—–\n]{0,40})?")
+_DATELINE_DASH = re.compile(r"\s*(?:\([^()]{1,40}\))?\s*[-—–]{1,2}\s*")
+
+
+def _after_dateline(text: str) -> int | None:
+    """Offset where a wire story starts after its dateline ("KABUL, Afghanistan (Reuters) - "), if it has one."""
+    from . import geo
+
+    found = geo.dateline(text)
+    if found is None:
+        return None
+    span, _place = found
+    end = span.end
+    comma = _DATELINE_REGION.match(text, end)  # ", Afghanistan"
+    m = _DATELINE_DASH.match(text, comma.end() if comma else end)
+    if not m or m.end() >= len(text):
+        return None
+    return m.end()
 
 
 def extract_events(nlp, articles: Sequence[Article], batch_size: int = 32, use_gate: bool = True) -> list[list[Event]]:

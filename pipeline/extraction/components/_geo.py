@@ -13,6 +13,7 @@ country_name = _g.country_name
 is_country = _g.is_country
 geocode = _g.geocode
 unresolved = _g.unresolved
+dateline = _g.dateline
 
 
 def alias(name: str) -> dict | None:

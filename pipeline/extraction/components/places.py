@@ -6,7 +6,8 @@ then where the named armed groups fight, then demonyms, then the home states of 
 state forces. It picks among same-named villages.
 
 Places, per sentence: spaCy GPE/LOC/FAC entities after a preposition, "in/near/outside
-(the town of) X" phrases and ACLED's bracketed names, geocoded in context. Skipped:
+(the town of) X" phrases and ACLED's bracketed names, geocoded in context; "X, Country"
+constrains X to that country. The wire dateline is no place of the story. Skipped:
 whose-not-where ("US personnel in Iraq"), actor names, unknown acronyms, weekdays.
 A nationality adjective ("Iranian") locates only when nothing else in the sentence
 does (``span._.sw_demonym``). Label = precision; ``span._.sw_place`` is the ``Place``.
@@ -194,12 +195,18 @@ class PlaceFinder:
         context = country_context(doc)
         doc._.sw_context = context
         ents = SpanIndex([e for e in doc.ents if e.label_ in ("GPE", "LOC", "FAC")])
+        # The wire dateline ("KABUL, Afghanistan (Reuters) -") says where the reporter is:
+        # places the story names win over it, so its own mention is no place of an event.
+        dl = _geo.dateline(doc.text)
+        dl_span = (dl[0].start, dl[0].end) if dl else (-1, -1)
         spans = []
         for sent in sentences(doc):
             base = sent.start_char
             sent_ents = [(e.start_char - base, e.text) for e in ents.within(base, sent.end_char) if e.end_char <= sent.end_char]
             for place, demonym in find_places(sent.text, base, sent_ents, context):
                 m = place.mention
+                if m is not None and m.start < dl_span[1] and dl_span[0] < m.end:
+                    continue
                 span = char_span(doc, m.start, m.end, label=place.precision) if m else None
                 if span is not None:
                     span._.sw_place = place

@@ -143,7 +143,12 @@ def arguments(trigger: Span) -> tuple[list[Token], list[Token]]:
         targets += _pobjs(noun, _TARGET_PREPS)
     heads_a = [m for a in attackers for m in _members(a)]
     heads_t = [m for t in targets for m in _members(t)]
-    return [h for h in heads_a if _party(h)], [h for h in heads_t if _party(h) and h not in heads_a]
+    return [h for h in heads_a if _party(h) or _state_adjective(h)], [h for h in heads_t if _party(h) and h not in heads_a]
+
+
+def _state_adjective(tok: Token) -> bool:
+    """A country's adjective standing for its forces in a coordination ("Afghan and coalition forces")."""
+    return tok.ent_type_ == "NORP" and tok.dep_ in ("conj", *_SUBJ) and _geo.country_of(tok.text) is not None
 
 
 _NOT_PARTY_ENTS = frozenset({"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"})
@@ -215,6 +220,8 @@ class RoleLabeller:
             attackers, targets = arguments(trig)
             for role, heads in (("attacker", attackers), ("target", targets)):
                 for head in heads:
+                    if head.ent_type_ in ("GPE", "LOC", "FAC") and not _geo.is_country(head.text) and role == "attacker":
+                        continue  # a town is no attacker ("KABUL, Afghanistan - ... forces killed")
                     if weapons.within(max(0, head.idx - 40), head.idx + 1) and any(
                             w.start_char <= head.idx < w.end_char for w in weapons.within(max(0, head.idx - 40), head.idx + 1)):
                         continue  # "used small drones": the weapon is no party

@@ -96,3 +96,18 @@ def test_nationality_adjective_on_the_target_is_not_a_place(nlp):
     [ev] = run(nlp, "Israeli warplanes struck an Iranian weapons depot near Albu Kamal in eastern Syria early Monday.")
     assert "Iran" not in [p.name for p in ev.places]
     assert {p.country for p in ev.places} == {"Syria"}
+
+
+def test_places_named_in_the_story_win_over_the_dateline(nlp):
+    evs = run(nlp, "KABUL, Afghanistan (Reuters) - Afghan and coalition forces killed 12 militants in an air strike in the "
+                   "Zurmat district of Paktiya province on Sunday, officials said.")
+    [ev] = [e for e in evs if e.modality == Modality.ASSERTED]
+    assert "Kabul" not in [p.name for p in ev.places]
+    assert ev.places and ev.places[0].country == "Afghanistan" and ev.places[0].precision != "country"
+    # the coalition: both members attack
+    assert {"Afghanistan"} <= {a.name for a in ev.attackers} and len(ev.attackers) == 2
+
+
+def test_local_time_becomes_utc_with_the_places_offset(nlp):
+    [ev] = run(nlp, "Israeli jets struck a depot near Damascus at around 1 a.m. local time on Monday.")
+    assert ev.time.start.isoformat() == "2021-06-27T22:00:00+00:00" and ev.time.date.isoformat() == "2021-06-28"
