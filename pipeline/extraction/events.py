@@ -591,10 +591,12 @@ def group_mentions(mentions: list[Mention]) -> list[list[Mention]]:
 
 def relevant(group: list[Mention], thresholds: tuple[float, float] | None) -> bool:
     """Keep a group when its best relevance probability reaches the threshold (the broad
-    one when only broad patterns found it). Without a model, precise triggers only."""
+    one when only broad patterns found it). Without a model, precise triggers only. The
+    model judges reports of strikes that happened (asserted or historical); a denied,
+    negated, threatened or hypothetical strike stands on its precise trigger."""
     precise = any(not m.broad for m in group)
     scored = [m.p_event for m in group if m.p_event is not None]
-    if thresholds is None or not scored:
+    if thresholds is None or not scored or group[0].modality not in (Modality.ASSERTED, Modality.HISTORICAL):
         return precise
     return max(scored) >= (thresholds[0] if precise else thresholds[1])
 

@@ -189,7 +189,8 @@ def predictions(corpus: Corpus, p: np.ndarray | None, thr: float = 0.5, thr_broa
     for cands in corpus.candidates:
         kept = []
         for c in cands:
-            best = None if p is None else max((float(p[r]) for r in c.rows), default=None)
+            judged = c.event.modality in (Modality.ASSERTED, Modality.HISTORICAL)  # as events.relevant
+            best = None if p is None or not judged else max((float(p[r]) for r in c.rows), default=None)
             if (c.precise if best is None else best >= (thr if c.precise else thr_broad)):
                 kept.append(c.event)
         out.append(kept)

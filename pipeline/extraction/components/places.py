@@ -56,6 +56,7 @@ NOT_PLACES = frozenset({
     "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "May", "June", "July",
     "August", "September", "October", "November", "December", "The", "A", "An", "On", "In", "It", "This", "That", "These", "Mr", "Ms",
     "OSCE", "SMM", "NAF", "GNA", "LNA", "Pentagon", "Congress", "Senate", "President", "Defense", "State", "Secretary", "General", "Air Force",
+    "And", "But", "Or", "Of", "For", "With", "By", "At", "As", "To", "From", "Presidential", "Presidency", "Government",
 })
 # Most specific first; unresolved names (villages GeoNames lacks) rank with towns,
 # before admin areas: ACLED's location is the village. Districts (admin2) rank with them,
@@ -103,8 +104,11 @@ def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list
     ``ents``: the sentence's GPE/LOC/FAC entities as (start relative to it, text)."""
     names: list[tuple[int, str]] = []
     for pos, ent_text in ents:
-        # Only after a preposition: "The United States carried out", "Democrat of
-        # Virginia" are not where it happened.
+        # Only capitalised names ("rifle fire", "towns and villages" tagged GPE in sentence-cased
+        # wire text are words, not Rifle, Colorado), and only after a preposition: "The United
+        # States carried out", "Democrat of Virginia" are not where it happened.
+        if not ent_text[:1].isupper():
+            continue
         if LOC_PREP_RE.search(text[max(0, pos - 40):pos]) and not re.search(r"\b(?:Democrat|Republican|Senator|Governor) of\s+$", text[max(0, pos - 30):pos]):
             names.append((pos, ent_text))
     for r in (BRACKET_PLACE_RE, PLACE_PHRASE_RE):

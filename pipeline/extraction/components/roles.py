@@ -31,9 +31,6 @@ from . import _geo
 from .base import Keys, SpanIndex, set_group, text_span
 from .triggers import REFERENCE
 
-# Verbs that carry a strike noun as their object: "carried out / launched airstrikes".
-LIGHT_VERBS = frozenset("carry conduct launch stage mount fire unleash drop lob order perform execute make begin continue intensify "
-                        "resume step use deploy send".split())
 # Verbs whose subject, with a strike noun inside "in/by/during", was struck ("killed in an airstrike").
 _IN_ATTACK_PREPS = frozenset({"in", "by", "during", "from", "after"})
 _TARGET_PREPS = frozenset({"on", "against", "at", "targeting", "into", "upon", "toward", "towards"})
@@ -92,6 +89,16 @@ def predicate(trigger: Span) -> tuple[Token | None, Token | None, str]:
 
 # Intransitive verbs whose subject suffered the strike ("five died in an airstrike").
 _SUFFER_VERBS = frozenset("die perish suffer burn collapse".split())
+# Verbs whose subject was the target of the attack they take as object ("Maduro survived a drone attack").
+_UNDERGO_VERBS = frozenset("survive escape suffer sustain endure withstand face repel repulse".split())
+
+
+def _is_verb(tok: Token, bases: frozenset) -> bool:
+    """Is the token an inflection of one of ``bases``? (The pipeline runs without the
+    lemmatizer: "survived", "dies", "suffering" are folded here.)"""
+    w = tok.lower_
+    forms = {w, w[:-1], w[:-2], w[:-3], w[:-3] + "e", w[:-2] + "e", w[:-3] + "y"} if len(w) > 4 else {w}
+    return bool(forms & bases)
 
 
 def _passive(verb: Token) -> bool:
@@ -131,7 +138,7 @@ def arguments(trigger: Span) -> tuple[list[Token], list[Token]]:
                 targets += [c for c in kids if c.dep_ == "nsubjpass"]
         else:
             subj = [c for c in kids if c.dep_ in _SUBJ and c is not noun]
-            if rel == "in" and verb.lemma_ in _SUFFER_VERBS:
+            if rel == "in" and _is_verb(verb, _SUFFER_VERBS) or rel == "object" and _is_verb(verb, _UNDERGO_VERBS):
                 targets += subj
             elif rel != "subject":  # "airstrikes hit X": the noun is the subject; its owner attacks (below)
                 attackers += subj
@@ -184,6 +191,11 @@ def phrases(head: Token) -> list[tuple[int, int, str]]:
     return [(s, e, " ".join(doc.text[s:e].split()))]
 
 
+def _covers(index: SpanIndex, char: int) -> bool:
+    """Does a span of the index cover this character? (spans are short: look 60 back)"""
+    return any(s.start_char <= char < s.end_char for s in index.within(max(0, char - 60), char + 1))
+
+
 def party_actor(doc: Doc, start: int, end: int, text: str, known: SpanIndex, head: Token) -> Actor:
     """The Actor a phrase names: a gazetteer actor inside it, a country's forces, or its words."""
     inside = [s for s in known.within(start, end) if s.end_char <= end] or [s for s in known.within(max(0, start - 40), end)
@@ -222,9 +234,8 @@ class RoleLabeller:
                 for head in heads:
                     if head.ent_type_ in ("GPE", "LOC", "FAC") and not _geo.is_country(head.text) and role == "attacker":
                         continue  # a town is no attacker ("KABUL, Afghanistan - ... forces killed")
-                    if weapons.within(max(0, head.idx - 40), head.idx + 1) and any(
-                            w.start_char <= head.idx < w.end_char for w in weapons.within(max(0, head.idx - 40), head.idx + 1)):
-                        continue  # "used small drones": the weapon is no party
+                    if _covers(weapons, head.idx) and not _covers(known, head.idx):
+                        continue  # "used small drones": a weapon is no party, unless it names one ("Israeli warplanes")
                     for s, e, text in phrases(head):
                         span = doc.char_span(s, e, label=role, alignment_mode="expand", span_id=str(trig.start_char))
                         if span is not None:

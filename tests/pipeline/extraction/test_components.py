@@ -124,3 +124,17 @@ def test_places_an_explicit_country_wins_and_designators_are_no_places(blank):
     assert {s._.sw_place.name: s._.sw_place.country for s in doc.spans[Keys.PLACES]}.get("Dhahran") == "Saudi Arabia"
     doc = blank.create_pipe("strike_places")(blank.make_doc("The strike near Su-25 wreckage was filmed in F-16 footage."))
     assert [s.text for s in doc.spans[Keys.PLACES]] == []
+
+
+def test_roles_from_the_parse(nlp):
+    """strike_roles on a parsed doc: active, passive, instrument, undergoing, coordination."""
+    def roles(text):
+        doc = nlp(text)
+        return ({s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "attacker"},
+                {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "target"})
+
+    assert roles("Urban guerrillas attacked the presidency with mortar fire.") == ({"Urban guerrillas"}, {"presidency"})
+    att, tgt = roles("The church was bombed by the air force.")
+    assert att == {"air force"} and tgt == {"church"}
+    assert "President Maduro" in roles("President Maduro survived a drone attack in Caracas.")[1]
+    assert roles("Israeli warplanes struck a depot near Damascus.")[0] == {"Israel"}
