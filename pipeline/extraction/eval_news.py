@@ -10,7 +10,8 @@ the records' shape (``record_kind``):
   Argument recall is over the gold strike events (types air_strike, drone_strike, missile,
   shelling; WikiEvents' ``historical`` ones excluded) of the gold-positive documents, a
   missed document counting as a miss: a role is recalled when some asserted strike event
-  of the document names one of the gold fillers (``filler_matches``). Fatalities accuracy
+  of the document names one of the gold fillers (``filler_matches``); ``*_recall_detected``
+  is the same over the documents the system detected. Fatalities accuracy
   is over gold strike events with a number, in documents the system detected: some event
   of the document reports that many killed (none = 0).
 * **general news** (``general_news.jsonl``: ``title``, ``text``, no labels, all
@@ -145,6 +146,7 @@ def score_news_docs(records: Sequence[dict], predictions: Sequence[Sequence[Even
 def _score_docs(pairs: Sequence[tuple[dict, Sequence[Event]]]) -> dict:
     c = defaultdict(int)
     role_hit, role_n = defaultdict(int), defaultdict(int)
+    det_hit, det_n = defaultdict(int), defaultdict(int)  # the same over the documents the system detected
     fat_ok = fat_n = 0
     for rec, evs in pairs:
         strikes = asserted_strikes(evs)
@@ -160,8 +162,12 @@ def _score_docs(pairs: Sequence[tuple[dict, Sequence[Event]]]) -> dict:
             for role in ROLES:
                 golds = ge.get("instrument" if role == "weapon" else role) or []
                 if golds:
+                    hit = int(any(filler_matches(g, fillers[role]) for g in golds))
                     role_n[role] += 1
-                    role_hit[role] += int(any(filler_matches(g, fillers[role]) for g in golds))
+                    role_hit[role] += hit
+                    if pred:
+                        det_n[role] += 1
+                        det_hit[role] += hit
             if pred and ge.get("fatalities") is not None:
                 fat_n += 1
                 fat_ok += int(any((e.casualties.killed or 0) == int(ge["fatalities"]) for e in strikes))
@@ -173,6 +179,7 @@ def _score_docs(pairs: Sequence[tuple[dict, Sequence[Event]]]) -> dict:
     for role in ROLES:
         summary[f"{role}_recall"] = round(role_hit[role] / role_n[role], 4) if role_n[role] else None
         summary[f"{role}_n"] = role_n[role]
+        summary[f"{role}_recall_detected"] = round(det_hit[role] / det_n[role], 4) if det_n[role] else None
     summary["fatalities_accuracy"] = round(fat_ok / fat_n, 4) if fat_n else None
     summary["fatalities_n"] = fat_n
     return summary
