@@ -57,9 +57,10 @@ def make_doc(nlp, article: Article, selection: gate.Selection | None = None):
     cased = casing.truecase(text)
     doc = nlp.make_doc(cased)
     doc.user_data["sw_caps"] = cased is not text  # written in capitals (a wire transcript)
+    doc.user_data["sw_text"] = text  # as written: a wire dateline is found by its capitals
     doc._.sw_ref_date = article.published_at.date() if article.published_at else None
     starts = [start for start, _end in selection.passages] if selection is not None else []
-    dateline_end = _after_dateline(cased)
+    dateline_end = _after_dateline(text)
     if dateline_end is not None:
         starts.append(dateline_end)  # the story starts a sentence: the parser read "KABUL, ... -" as its subject
     for start in starts:

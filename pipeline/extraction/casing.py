@@ -26,7 +26,9 @@ CAPS_MIN_LETTERS = 40
 # are too often English words ("Police" in Poland, "Mission", "Reading").
 CAPITALISE_CITY_MIN_POPULATION = 100_000
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’.-]*")
-_BREAK = re.compile(r"[!?:;\n\"“(]")
+# Sentence punctuation, or a blank line: wire texts wrap lines mid-sentence, so a single
+# line break starts nothing.
+_BREAK = re.compile(r"[!?:;\"“(]|\n[ \t]*\n")
 # Dotted initials or a run of consonants ("U.S.", "FMLN"); Y is a vowel here ("BY", "MY").
 _ABBREV = re.compile(r"^(?:[A-Z]\.){1,4}$|^[B-DF-HJ-NP-TV-XZ]{2,6}$")
 

@@ -81,7 +81,10 @@ def country_context(doc: Doc) -> list[str]:
     homes = [a.country for a in actors if a.country and a.type == "state_military"]
     # Not the countries of named towns: geocoded without context they are homonyms as often
     # as not ("Elenovka" is also Sevan's old name), ACLED dev country accuracy 0.983 -> 0.963.
-    context = list(dict.fromkeys(c for c in gpe + theatres + norp + homes if c))
+    # The dateline's is sure ("SAN SALVADOR, 3 JAN 90 (RADIO ...) --"): after the countries named.
+    dl = _geo.dateline(doc.user_data.get("sw_text", text))
+    dateline_iso = [dl[1].country_code] if dl and dl[1].country_code else []
+    context = list(dict.fromkeys(c for c in gpe + dateline_iso + theatres + norp + homes if c))
     admin: list[str] = []
 
     def add_admin(name: str, kinds: tuple[str, ...]) -> None:
@@ -201,7 +204,7 @@ class PlaceFinder:
         ents = SpanIndex([e for e in doc.ents if e.label_ in ("GPE", "LOC", "FAC")])
         # The wire dateline ("KABUL, Afghanistan (Reuters) -") says where the reporter is:
         # places the story names win over it, so its own mention is no place of an event.
-        dl = _geo.dateline(doc.text)
+        dl = _geo.dateline(doc.user_data.get("sw_text", doc.text))
         dl_span = (dl[0].start, dl[0].end) if dl else (-1, -1)
         spans = []
         for sent in sentences(doc):
