@@ -225,6 +225,12 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
         # One consumer per partition this worker reads, reused across bundles.
         self._consumers: dict[tuple[str, int], object] = {}
         self._last_record_wall: dict[tuple[str, int], float] = {}
+        # The harness may tear this instance down on another thread while a read is
+        # polling (a cancelled job): the consumers are used and closed under this lock,
+        # held for one poll at most, so a poll never runs on a closed consumer (seen:
+        # "KafkaConsumer is closed", then a RuntimeError traceback on every stop).
+        self._io_lock = threading.Lock()
+        self._closed = False
 
     def initial_restriction(self, element: tuple[str, int]) -> OffsetRange:
         from kafka.errors import KafkaError
@@ -296,12 +302,18 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
             self._commit(topic, partition, matured)
 
     def _commit(self, topic: str, partition: int, next_offset: int) -> None:
-        from kafka import OffsetAndMetadata, TopicPartition
+        from kafka import TopicPartition
 
-        consumer = self._consumers.get((topic, partition))
-        if consumer is None:
-            return
-        tp = TopicPartition(topic, partition)
+        with self._io_lock:
+            consumer = self._consumers.get((topic, partition))
+            if consumer is None or self._closed:
+                return
+            self._commit_with(consumer, TopicPartition(topic, partition), next_offset)
+
+    def _commit_with(self, consumer, tp, next_offset: int) -> None:
+        from kafka import OffsetAndMetadata
+
+        topic, partition = tp.topic, tp.partition
         try:
             # Several SDK worker processes may read one partition in turns (a restored
             # or rescaled Flink job), each committing its own matured claims: never
@@ -336,7 +348,11 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
         finalizer.register(lambda t=topic, p=partition: self._commit_matured(t, p) if self._config.commit_offsets else None)
         start = tracker.current_restriction().start
         try:
-            consumer, tp = self._consumer_at(topic, partition, start)
+            with self._io_lock:
+                if self._closed:  # torn down: the job is stopping
+                    tracker.defer_remainder(Duration.of(BROKER_RETRY_S))
+                    return
+                consumer, tp = self._consumer_at(topic, partition, start)
         except KafkaError as e:  # broker away: keep the restriction, try again soon
             _kafka_error(topic, "position", e)
             tracker.defer_remainder(Duration.of(BROKER_RETRY_S))
@@ -348,7 +364,10 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
             # consumer has already fetched and return: the records move on only when
             # the bundle ends, but a burst still fills the bundle.
             try:
-                batch = consumer.poll(timeout_ms=min(POLL_TIMEOUT_MS, left_ms) if claimed_upto is None else 0).get(tp, [])
+                with self._io_lock:
+                    if self._closed:
+                        break
+                    batch = consumer.poll(timeout_ms=min(POLL_TIMEOUT_MS, left_ms) if claimed_upto is None else 0).get(tp, [])
             except KafkaError as e:
                 _kafka_error(topic, "poll", e)
                 break
@@ -382,12 +401,31 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
         tracker.defer_remainder(Duration.of(IDLE_RESUME_S if claimed_upto is None else 0))
 
     def teardown(self) -> None:
-        for consumer in self._consumers.values():
-            try:
-                consumer.close()
-            except Exception:  # closing on shutdown: nothing left to save
-                pass
-        self._consumers.clear()
+        with self._io_lock:
+            self._closed = True
+            for consumer in self._consumers.values():
+                try:
+                    consumer.close()
+                except Exception:  # closing on shutdown: nothing left to save
+                    pass
+            self._consumers.clear()
+
+
+def _fusion_root(partition: tuple[str, int]) -> tuple[str, int]:
+    """Identity step between the Reshuffle and the splittable read.
+
+    Prism (2.77) runs a splittable DoFn as three transforms, pair-with-restriction ->
+    split-and-size -> process, and copies the DoFn's ``requests_finalization`` flag onto
+    all three. A stage whose first transform has the flag gets a FinalizeBundle request
+    after every bundle, whether or not the bundle asked for one. When the read follows
+    the Reshuffle directly, Prism makes pair-with-restriction a stage root (depending on
+    the order it visits transforms in, so on some starts only); that stage never calls
+    ``process()``, registers no finalizer, and the SDK harness, which released the bundle,
+    answers "Bundle is not in a finalizable state" with a traceback on stderr (printed
+    and logged: up to 4 per start with two readers). After this step the pairing fuses
+    into this step's stage, whose root requests no finalization. Offsets were never at
+    risk: they are committed from the process stage's finalization, which works."""
+    return partition
 
 
 class ReadFromKafka(beam.PTransform):
@@ -408,6 +446,9 @@ class ReadFromKafka(beam.PTransform):
             # after it: without a shuffle, every partition would be read by the one
             # worker that got the impulse (seen on Flink with two SDK workers).
             | "SpreadPartitions" >> beam.Reshuffle()
+            # Not directly after the Reshuffle (see _fusion_root): a plain step here
+            # keeps the read's restriction pairing out of bundle finalization on Prism.
+            | "PartitionsToRead" >> beam.Map(_fusion_root)
             | "ReadPartitions" >> beam.ParDo(_ReadPartition(self._config))
         )
 

@@ -113,3 +113,36 @@ def test_read_write_commit_and_resume_on_prism(kafka_bootstrap, new_topic, stack
         _cancel(result)
         producer.close()
         out.close()
+
+
+def test_the_splittable_read_does_not_follow_the_reshuffle_directly():
+    """Prism makes a splittable DoFn's pair-with-restriction step a stage root when the
+    DoFn reads the Reshuffle's output directly, and then asks that stage's bundles to
+    finalize although they registered nothing: the SDK worker printed "Bundle is not in
+    a finalizable state" tracebacks (pipeline/kafka_io.py, _fusion_root). The read must
+    consume the output of a plain step, whatever order Prism visits transforms in."""
+    from apache_beam.portability import common_urns
+    from apache_beam.portability.api import beam_runner_api_pb2
+
+    p = beam.Pipeline()
+    _ = p | ReadFromKafka("127.0.0.1:1", ["t"], "g")
+    proto = p.to_runner_api()
+    transforms = proto.components.transforms
+    producer_of = {pc: tid for tid, t in transforms.items() for pc in t.outputs.values() if not t.subtransforms}
+    sdf = []
+    for tid, t in transforms.items():
+        if t.spec.urn != common_urns.primitives.PAR_DO.urn:
+            continue
+        payload = beam_runner_api_pb2.ParDoPayload.FromString(t.spec.payload)
+        if payload.restriction_coder_id:
+            sdf.append((t, payload))
+    assert len(sdf) == 1
+    read, payload = sdf[0]
+    assert payload.requests_finalization  # offsets are committed from bundle finalization
+    (input_pc,) = read.inputs.values()
+    reshuffles = [t for t in transforms.values() if t.spec.urn == common_urns.composites.RESHUFFLE.urn]
+    assert reshuffles, "the partitions are still spread over the workers"
+    assert all(input_pc not in t.outputs.values() for t in reshuffles)
+    upstream = transforms[producer_of[input_pc]]
+    assert upstream.spec.urn == common_urns.primitives.PAR_DO.urn
+    assert not beam_runner_api_pb2.ParDoPayload.FromString(upstream.spec.payload).requests_finalization
