@@ -158,12 +158,22 @@ def main(argv: list[str] | None = None) -> int:
     server = serve(port, addr=settings.metrics_host, multiproc_dir=multiproc_dir) if port else None
     p = beam.Pipeline(options=beam_options(runner, extra, settings))
     build_pipeline(p, settings)
+    # The Prism job server is started by p.run() as a child of this process, in its
+    # process group, so a terminal's Ctrl-C reached it too and it died before this
+    # process could cancel the job (the in-process worker's streams then broke with
+    # tracebacks, and so did the next state query). Started with SIGINT ignored, it
+    # keeps ignoring it (Go keeps an inherited SIG_IGN for SIGINT); this process stops
+    # it (_stop_children). A Ctrl-C during the few seconds of p.run() is ignored too.
+    previous_sigint = signal.signal(signal.SIGINT, signal.SIG_IGN) if runner == "PrismRunner" else None
     try:
         result = p.run()
     except BaseException:
         if local_flink:
             flink.stop(stack_settings)
         raise
+    finally:
+        if previous_sigint is not None:
+            signal.signal(signal.SIGINT, previous_sigint)
     log.info("pipeline running on %s, reading %s", runner, topics.ARTICLES.name)
     stop = threading.Event()
 

@@ -118,3 +118,42 @@ def test_article_to_events_and_junk_to_dead_letters(kafka_bootstrap, pipeline_pr
     # LOOPBACK worker's closed gRPC streams and a poll on a torn-down consumer on stops).
     output = (tmp_path / "pipeline.log").read_text(errors="replace")
     assert "Traceback" not in output, output[-6000:]
+
+
+def test_ctrl_c_on_the_terminal_stops_without_tracebacks(kafka_bootstrap, repo_root, tmp_path):
+    """A terminal's Ctrl-C sends SIGINT to the whole process group, the Prism job server
+    included: the pipeline still cancels the job itself and stops Prism, with exit code 0
+    and no traceback (Prism used to die first, and the worker's streams broke)."""
+    env = {**os.environ, "STRIKEWATCH_CONSUMER_GROUP": "test-sigint-" + uuid.uuid4().hex[:8], "STRIKEWATCH_BOOTSTRAP_SERVERS": kafka_bootstrap}
+    log_path = tmp_path / "pipeline.log"
+    events_from = _end_offsets(kafka_bootstrap, topics.EVENTS.name)
+    article = Article.new(f"https://example.com/{uuid.uuid4().hex[:8]}/sigint", title="", body=STRIKE_TEXT,
+                          published_at=datetime(2021, 6, 28, 12, tzinfo=timezone.utc), source="e2e")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "pipeline"], cwd=repo_root, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+            producer.send(topics.ARTICLES.name, key=article.id.encode(), value=article.to_bytes())
+            producer.close()
+            events = _consumer_from(kafka_bootstrap, topics.EVENTS.name, events_from)
+            deadline, seen = time.monotonic() + FIRST_OUTPUT_TIMEOUT_S, False
+            while not seen and time.monotonic() < deadline:
+                assert proc.poll() is None, log_path.read_text()[-3000:]
+                seen = any(Event.from_bytes(m.value).article_id == article.id for m in events)
+            events.close()
+            assert seen, log_path.read_text()[-3000:]
+            prism = child_pids(proc.pid, name="prism")
+            assert prism
+            os.killpg(proc.pid, signal.SIGINT)
+            assert proc.wait(timeout=60) == 0, log_path.read_text()[-3000:]
+            deadline = time.monotonic() + 10
+            while any(pid_alive(pid) for pid in prism) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not any(pid_alive(pid) for pid in prism)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    output = log_path.read_text(errors="replace")
+    assert "Traceback" not in output, output[-6000:]
