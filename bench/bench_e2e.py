@@ -160,7 +160,11 @@ def bare_spacy(items: list[Item], model: str) -> dict:
     for _ in nlp.pipe(texts, batch_size=32):
         pass
     dt = time.perf_counter() - t0
-    return {"articles": len(texts), "articles_per_s": round(len(texts) / dt, 2), "words_per_s": round(sum(it.words for it in items) / dt, 1)}
+    return {
+        "articles": len(texts),
+        "articles_per_s": round(len(texts) / dt, 2),
+        "words_per_s": round(sum(it.words for it in items) / dt, 1),
+    }
 
 
 class Metrics:
@@ -179,7 +183,9 @@ class Metrics:
                 break
             except OSError as e:  # starting, or busy: a loaded machine answers late
                 if time.monotonic() > give_up:
-                    raise SystemExit(f"the pipeline's metrics endpoint {self.url} did not answer within {wait_s:.0f} s: {e}") from e
+                    raise SystemExit(
+                        f"the pipeline's metrics endpoint {self.url} did not answer within {wait_s:.0f} s: {e}"
+                    ) from e
                 time.sleep(0.5)
         total = 0.0
         for fam in text_string_to_metric_families(text):
@@ -210,8 +216,14 @@ def _pct(values: list[float], p: float) -> float | None:
     return round(values[min(len(values) - 1, int(p * len(values)))], 3) if values else None
 
 
-def run_load(bootstrap: str, items: list[Item], rate: float, metrics: Metrics | None, out_topic: str = topics.EVENTS.name,
-             idle_s: float = IDLE_S) -> dict:
+def run_load(
+    bootstrap: str,
+    items: list[Item],
+    rate: float,
+    metrics: Metrics | None,
+    out_topic: str = topics.EVENTS.name,
+    idle_s: float = IDLE_S,
+) -> dict:
     """Send ``items`` (at ``rate``/s, or as fast as possible if 0) and measure."""
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=1, max_request_size=4 * 1024 * 1024)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, consumer_timeout_ms=50, enable_auto_commit=False)
@@ -240,7 +252,9 @@ def run_load(bootstrap: str, items: list[Item], rate: float, metrics: Metrics | 
     t_start = time.perf_counter()
     for i, it in enumerate(items):
         published = it.published or datetime.now(timezone.utc)
-        art = Article.new(f"https://bench.invalid/{run}/{i}", title=it.title, body=it.body, published_at=published, source="bench")
+        art = Article.new(
+            f"https://bench.invalid/{run}/{i}", title=it.title, body=it.body, published_at=published, source="bench"
+        )
         if rate:
             target = t_start + i / rate
             while time.perf_counter() < target:
@@ -259,7 +273,12 @@ def run_load(bootstrap: str, items: list[Item], rate: float, metrics: Metrics | 
         state = (len(first_out), done_series[-1][1] if done_series else None)
         if state != last_state:
             last_state, last_change = state, time.perf_counter()
-        if metrics and done_series and done_series[-1][1] >= len(items) and len(first_out) >= sum(it.strike for _t, it in sent.values()):
+        if (
+            metrics
+            and done_series
+            and done_series[-1][1] >= len(items)
+            and len(first_out) >= sum(it.strike for _t, it in sent.values())
+        ):
             break
     producer.close()
     consumer.close()
@@ -272,7 +291,11 @@ def run_load(bootstrap: str, items: list[Item], rate: float, metrics: Metrics | 
     strike_lat = sorted(first_out[a] - t for a, (t, it) in sent.items() if it.strike and a in first_out)
     n_strike = sum(it.strike for _t, it in sent.values())
     general_with_events = sum(1 for a, (_t, it) in sent.items() if not it.strike and a in first_out)
-    series = sorted((round(t - t_start, 3), round(first_out[a] - t, 3)) for a, (t, it) in sent.items() if it.strike and a in first_out)
+    series = sorted(
+        (round(t - t_start, 3), round(first_out[a] - t, 3))
+        for a, (t, it) in sent.items()
+        if it.strike and a in first_out
+    )
     return {
         "offered_articles_per_s": rate or None,
         "articles_sent": len(items),
@@ -301,7 +324,9 @@ def warm_up(bootstrap: str, items: list[Item], proc, metrics: Metrics) -> float:
     k = 0
     for topic in (topics.EVENTS.name, topics.INCIDENTS.name):
         before = sum(end_offsets(bootstrap, topic).values())
-        while sum(end_offsets(bootstrap, topic).values()) == before:  # a new note each time: not every one opens an incident
+        while (
+            sum(end_offsets(bootstrap, topic).values()) == before
+        ):  # a new note each time: not every one opens an incident
             if proc.poll() is not None:
                 raise SystemExit(f"the pipeline exited with {proc.returncode} before its first output on {topic}")
             run_load(bootstrap, notes[k % len(notes) : k % len(notes) + 1], 0, metrics, topic, idle_s=2)
@@ -313,13 +338,19 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=GENERAL_NEWS, help="JSONL of articles ({title?, text}) to stream")
     ap.add_argument("--strike-share", type=float, default=0.04, help="share of ACLED strike notes interleaved")
-    ap.add_argument("--acled-notes", action="store_true", help="stream ACLED strike notes only (the pre-issue-12 benchmark)")
+    ap.add_argument(
+        "--acled-notes", action="store_true", help="stream ACLED strike notes only (the pre-issue-12 benchmark)"
+    )
     ap.add_argument("--rate", type=float, default=50.0, help="offered articles per second in the steady run")
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--burst", type=int, default=1000, help="articles in the saturation run (0: skip)")
-    ap.add_argument("--bare-articles", type=int, default=300, help="articles for the bare nlp.pipe measurement (0: skip)")
+    ap.add_argument(
+        "--bare-articles", type=int, default=300, help="articles for the bare nlp.pipe measurement (0: skip)"
+    )
     ap.add_argument("--runner", default="PrismRunner", choices=["PrismRunner", "FlinkRunner"])
-    ap.add_argument("--latencies", type=Path, help="write the steady run's (send time, latency) pairs of strike articles here")
+    ap.add_argument(
+        "--latencies", type=Path, help="write the steady run's (send time, latency) pairs of strike articles here"
+    )
     ap.add_argument("--wrap", default="", help="command to run the pipeline under, e.g. 'py-spy record -o p.svg --'")
     ap.add_argument("pipeline_args", nargs="*", help="extra flags for strikewatch pipeline (after --)")
     args = ap.parse_args(argv)
@@ -330,9 +361,15 @@ def main(argv=None) -> int:
     items = acled_note_stream(total) if args.acled_notes else stream(args.corpus, args.strike_share, total)
     steady_items, burst_items = items[:n_steady], items[n_steady:]
     words = [it.words for it in items]
-    info = {"stream": "acled-notes" if args.acled_notes else f"{args.corpus.name} + {args.strike_share:.0%} ACLED strike notes",
-            "articles": len(items), "strike_articles": sum(it.strike for it in items),
-            "mean_words": round(sum(words) / len(words), 1), "median_words": sorted(words)[len(words) // 2]}
+    info = {
+        "stream": (
+            "acled-notes" if args.acled_notes else f"{args.corpus.name} + {args.strike_share:.0%} ACLED strike notes"
+        ),
+        "articles": len(items),
+        "strike_articles": sum(it.strike for it in items),
+        "mean_words": round(sum(words) / len(words), 1),
+        "median_words": sorted(words)[len(words) // 2],
+    }
     print(json.dumps({"stream": info}), flush=True)
     from strikewatch.settings import PipelineSettings
 
@@ -349,10 +386,22 @@ def main(argv=None) -> int:
         flink.stop(s)  # the pipeline starts a fresh one: peak RSS is this run's
     port = stack.free_port()
     # A fresh group that starts at the end of the topic: only the bench's own articles.
-    env = {**os.environ, "STRIKEWATCH_CONSUMER_GROUP": "bench-" + uuid.uuid4().hex[:8], "STRIKEWATCH_START_FROM": "latest"}
+    env = {
+        **os.environ,
+        "STRIKEWATCH_CONSUMER_GROUP": "bench-" + uuid.uuid4().hex[:8],
+        "STRIKEWATCH_START_FROM": "latest",
+    }
     log = open(REPO / ".stack" / "bench_e2e_pipeline.log", "wb") if (REPO / ".stack").is_dir() else subprocess.DEVNULL
-    cmd = [*args.wrap.split(), sys.executable, "-m", "strikewatch.cli", "pipeline", f"--runner={args.runner}", f"--metrics-port={port}",
-           *args.pipeline_args]
+    cmd = [
+        *args.wrap.split(),
+        sys.executable,
+        "-m",
+        "strikewatch.cli",
+        "pipeline",
+        f"--runner={args.runner}",
+        f"--metrics-port={port}",
+        *args.pipeline_args,
+    ]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     pipeline_pid = proc.pid
     if args.wrap:  # the pipeline is the wrapper's child
@@ -391,20 +440,22 @@ def main(argv=None) -> int:
             flink.stop(s)  # in case the pipeline did not get to it
     sat = burst["articles_per_s"] if burst else None
     bare_aps = bare["articles_per_s"] if bare else None
-    result.update({
-        "offered_articles_per_s": args.rate,
-        "sustained_articles_per_s": steady["articles_per_s"],
-        "sustained_words_per_s": steady["words_per_s"],
-        "kept_up": steady["all_done"] and (steady["backlog_at_end"] or 0) <= args.rate * 2,
-        "strike_p50_latency_s": steady["strike_p50_latency_s"],
-        "strike_p99_latency_s": steady["strike_p99_latency_s"],
-        "saturation_articles_per_s": sat,
-        "saturation_words_per_s": burst["words_per_s"] if burst else None,
-        "bare_nlp_pipe_articles_per_s": bare_aps,
-        "bare_nlp_pipe_words_per_s": bare["words_per_s"] if bare else None,
-        "saturation_ratio_to_bare_nlp_pipe": round(sat / bare_aps, 3) if sat and bare_aps else None,
-        "peak_rss_mb": rss,
-    })
+    result.update(
+        {
+            "offered_articles_per_s": args.rate,
+            "sustained_articles_per_s": steady["articles_per_s"],
+            "sustained_words_per_s": steady["words_per_s"],
+            "kept_up": steady["all_done"] and (steady["backlog_at_end"] or 0) <= args.rate * 2,
+            "strike_p50_latency_s": steady["strike_p50_latency_s"],
+            "strike_p99_latency_s": steady["strike_p99_latency_s"],
+            "saturation_articles_per_s": sat,
+            "saturation_words_per_s": burst["words_per_s"] if burst else None,
+            "bare_nlp_pipe_articles_per_s": bare_aps,
+            "bare_nlp_pipe_words_per_s": bare["words_per_s"] if bare else None,
+            "saturation_ratio_to_bare_nlp_pipe": round(sat / bare_aps, 3) if sat and bare_aps else None,
+            "peak_rss_mb": rss,
+        }
+    )
     print(json.dumps(result), flush=True)
     return 0
 

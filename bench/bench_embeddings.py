@@ -39,12 +39,18 @@ from strikewatch.models import STRIKE_TYPES, Article, Modality  # noqa: E402
 ACLED = REPO.parent / "shared" / "data" / "eval" / "acled_dev.jsonl"
 WORDS = ("airstrike", "air strike", "shell", "drone", "mortar", "rocket", "missile")
 TEST_PAIRS = {
-    "paraphrase": ("US warplanes struck militia weapons depots near Albu Kamal in eastern Syria",
-                   "American jets bombed Iran-backed militia facilities close to Albu Kamal, Syria"),
-    "other_strike": ("US warplanes struck militia weapons depots near Albu Kamal in eastern Syria",
-                     "Houthi forces fired ballistic missiles at Marib city in Yemen"),
-    "unrelated": ("US warplanes struck militia weapons depots near Albu Kamal in eastern Syria",
-                  "The central bank left interest rates unchanged on Thursday"),
+    "paraphrase": (
+        "US warplanes struck militia weapons depots near Albu Kamal in eastern Syria",
+        "American jets bombed Iran-backed militia facilities close to Albu Kamal, Syria",
+    ),
+    "other_strike": (
+        "US warplanes struck militia weapons depots near Albu Kamal in eastern Syria",
+        "Houthi forces fired ballistic missiles at Marib city in Yemen",
+    ),
+    "unrelated": (
+        "US warplanes struck militia weapons depots near Albu Kamal in eastern Syria",
+        "The central bank left interest rates unchanged on Thursday",
+    ),
 }
 
 
@@ -116,7 +122,10 @@ def main(argv=None) -> int:
     from pipeline.incidents import _text, required_similarity
 
     notes = soak_notes(args.notes)
-    arts = [Article.new(f"https://x.invalid/{k}", title="", body=t, published_at=pub, source=f"s{k}") for k, (t, pub) in enumerate(notes)]
+    arts = [
+        Article.new(f"https://x.invalid/{k}", title="", body=t, published_at=pub, source=f"s{k}")
+        for k, (t, pub) in enumerate(notes)
+    ]
     events = []
     for art, evs in zip(arts, extract_events(load_nlp(), arts)):
         for ev in evs:
@@ -144,18 +153,35 @@ def main(argv=None) -> int:
             flips += (sa >= need) != (sb >= need)
             compared += 1
     ca, cb = cluster(events, va), cluster(events, vb)
-    tests = {k: {"int8": round(float(int8([x])[0] @ int8([y])[0]), 4), "fp32": round(float(fp32([x])[0] @ fp32([y])[0]), 4)}
-             for k, (x, y) in TEST_PAIRS.items()}
+    tests = {
+        k: {"int8": round(float(int8([x])[0] @ int8([y])[0]), 4), "fp32": round(float(fp32([x])[0] @ fp32([y])[0]), 4)}
+        for k, (x, y) in TEST_PAIRS.items()
+    }
     result = {
-        "notes": len(notes), "strike_events": len(events), "distinct_texts": len(texts),
-        "cosine_int8_vs_fp32": {"min": round(float(cos.min()), 5), "p1": round(float(np.percentile(cos, 1)), 5), "mean": round(float(cos.mean()), 5)},
+        "notes": len(notes),
+        "strike_events": len(events),
+        "distinct_texts": len(texts),
+        "cosine_int8_vs_fp32": {
+            "min": round(float(cos.min()), 5),
+            "p1": round(float(np.percentile(cos, 1)), 5),
+            "mean": round(float(cos.mean()), 5),
+        },
         "compared_pairs": compared,
-        "similarity_abs_diff": {"max": round(max(diffs), 4), "p99": round(float(np.percentile(diffs, 99)), 4), "mean": round(float(np.mean(diffs)), 5)} if diffs else None,
+        "similarity_abs_diff": (
+            {
+                "max": round(max(diffs), 4),
+                "p99": round(float(np.percentile(diffs, 99)), 4),
+                "mean": round(float(np.mean(diffs)), 5),
+            }
+            if diffs
+            else None
+        ),
         "join_decisions_flipped": flips,
         "incidents": {"int8": len(set(ca)), "fp32": len(set(cb))},
         "event_pairs_grouped_differently": round(pair_disagreement(ca, cb), 6),
         "test_pairs": tests,
-        "speed_int8": speed(int8, texts[:500]), "speed_fp32": speed(fp32, texts[:500]),
+        "speed_int8": speed(int8, texts[:500]),
+        "speed_fp32": speed(fp32, texts[:500]),
     }
     print(json.dumps(result))
     return 0

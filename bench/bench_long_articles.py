@@ -37,9 +37,13 @@ from bench_e2e import Metrics, end_offsets, peak_rss_mb  # noqa: E402
 from strikewatch import topics  # noqa: E402
 from strikewatch.models import Article, DeadLetter  # noqa: E402
 
-PARAGRAPH = ("The council met on Tuesday to discuss the budget for the coming year, and members argued about road repairs, "
-             "school funding and the price of water in the northern districts. ")
-STRIKE = "Russian drones struck an energy facility near Kharkiv on Monday, killing two workers, the regional governor said. "
+PARAGRAPH = (
+    "The council met on Tuesday to discuss the budget for the coming year, and members argued about road repairs, "
+    "school funding and the price of water in the northern districts. "
+)
+STRIKE = (
+    "Russian drones struck an energy facility near Kharkiv on Monday, killing two workers, the regional governor said. "
+)
 SHORT = "Israeli warplanes struck a weapons depot near Damascus on Sunday, the Syrian army said. Report {i}."
 
 
@@ -55,7 +59,9 @@ def direct(lengths: list[int]) -> list[dict]:
     from pipeline.extraction import extract_events, load_nlp
 
     nlp = load_nlp()
-    extract_events(nlp, [Article.new("https://x.invalid/warm", body=SHORT.format(i=0), published_at=datetime.now(timezone.utc))])
+    extract_events(
+        nlp, [Article.new("https://x.invalid/warm", body=SHORT.format(i=0), published_at=datetime.now(timezone.utc))]
+    )
     out = []
     for n in lengths:
         art = Article.new(f"https://x.invalid/{n}", body=long_text(n), published_at=datetime.now(timezone.utc))
@@ -73,13 +79,27 @@ def on_prism(lengths: list[int], n_short: int) -> list[dict]:
     s = StackSettings()
     stack.up(s)
     port = stack.free_port()
-    env = {**os.environ, "STRIKEWATCH_CONSUMER_GROUP": "bench-long-" + uuid.uuid4().hex[:8], "STRIKEWATCH_START_FROM": "latest"}
-    proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "pipeline", f"--metrics-port={port}"], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "STRIKEWATCH_CONSUMER_GROUP": "bench-long-" + uuid.uuid4().hex[:8],
+        "STRIKEWATCH_START_FROM": "latest",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "strikewatch.cli", "pipeline", f"--metrics-port={port}"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     metrics = Metrics(port)
-    producer = KafkaProducer(bootstrap_servers=s.bootstrap_servers, acks="all", linger_ms=1, max_request_size=4 * 1024 * 1024)
+    producer = KafkaProducer(
+        bootstrap_servers=s.bootstrap_servers, acks="all", linger_ms=1, max_request_size=4 * 1024 * 1024
+    )
     consumer = KafkaConsumer(bootstrap_servers=s.bootstrap_servers, consumer_timeout_ms=50, enable_auto_commit=False)
-    parts = {**end_offsets(s.bootstrap_servers, topics.EVENTS.name), **end_offsets(s.bootstrap_servers, topics.DEAD_LETTERS.name)}
+    parts = {
+        **end_offsets(s.bootstrap_servers, topics.EVENTS.name),
+        **end_offsets(s.bootstrap_servers, topics.DEAD_LETTERS.name),
+    }
     consumer.assign(list(parts))
     for tp, o in parts.items():
         consumer.seek(tp, o)
@@ -104,7 +124,9 @@ def on_prism(lengths: list[int], n_short: int) -> list[dict]:
 
     out = []
     try:
-        warm = Article.new(f"https://x.invalid/{uuid.uuid4().hex}", body=SHORT.format(i=-1), published_at=datetime.now(timezone.utc))
+        warm = Article.new(
+            f"https://x.invalid/{uuid.uuid4().hex}", body=SHORT.format(i=-1), published_at=datetime.now(timezone.utc)
+        )
         t_warm = send(warm)
         while warm.id not in seen:
             if proc.poll() is not None:
@@ -114,23 +136,34 @@ def on_prism(lengths: list[int], n_short: int) -> list[dict]:
         metrics.done()
         for n in lengths:
             run = uuid.uuid4().hex[:8]
-            long_ = Article.new(f"https://x.invalid/{run}/long", body=long_text(n), published_at=datetime.now(timezone.utc))
+            long_ = Article.new(
+                f"https://x.invalid/{run}/long", body=long_text(n), published_at=datetime.now(timezone.utc)
+            )
             t_long = send(long_)
             shorts = []
             for i in range(n_short):
                 while time.perf_counter() < t_long + 0.5 * (i + 1):
                     poll()
-                art = Article.new(f"https://x.invalid/{run}/{i}", body=SHORT.format(i=i), published_at=datetime.now(timezone.utc))
+                art = Article.new(
+                    f"https://x.invalid/{run}/{i}", body=SHORT.format(i=i), published_at=datetime.now(timezone.utc)
+                )
                 shorts.append((art.id, send(art)))
             deadline = time.perf_counter() + 900
             while (long_.id not in seen or any(a not in seen for a, _ in shorts)) and time.perf_counter() < deadline:
                 poll()
             lat = sorted(seen[a][0] - t for a, t in shorts if a in seen)
-            row = {"chars": n, "long_article_outcome": seen.get(long_.id, (None, "none within 900 s"))[1],
-                   "long_article_s": round(seen[long_.id][0] - t_long, 2) if long_.id in seen else None,
-                   "short_reports": len(shorts), "short_with_event": len(lat),
-                   "short_p50_latency_s": round(lat[len(lat) // 2], 3) if lat else None, "short_max_latency_s": round(lat[-1], 3) if lat else None,
-                   "short_done_before_long": sum(1 for a, _ in shorts if a in seen and long_.id in seen and seen[a][0] < seen[long_.id][0])}
+            row = {
+                "chars": n,
+                "long_article_outcome": seen.get(long_.id, (None, "none within 900 s"))[1],
+                "long_article_s": round(seen[long_.id][0] - t_long, 2) if long_.id in seen else None,
+                "short_reports": len(shorts),
+                "short_with_event": len(lat),
+                "short_p50_latency_s": round(lat[len(lat) // 2], 3) if lat else None,
+                "short_max_latency_s": round(lat[-1], 3) if lat else None,
+                "short_done_before_long": sum(
+                    1 for a, _ in shorts if a in seen and long_.id in seen and seen[a][0] < seen[long_.id][0]
+                ),
+            }
             out.append(row)
             print(json.dumps({"prism": row}), flush=True)
         print(json.dumps({"pipeline_peak_rss_mb": peak_rss_mb(proc.pid)}), flush=True)

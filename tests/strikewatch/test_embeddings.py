@@ -47,8 +47,12 @@ def test_int8_vectors_match_the_fp32_model(embedder):
 def test_unrelated_sentences_are_not_similar(embedder):
     # The shipped tokenizer.json pads to 128 tokens; pooling over the padding made
     # every pair of short texts look alike (~0.65).
-    strike, bank = embedder.encode(["US warplanes struck militia weapons depots near Albu Kamal in eastern Syria",
-                                    "The central bank left interest rates unchanged on Thursday"])
+    strike, bank = embedder.encode(
+        [
+            "US warplanes struck militia weapons depots near Albu Kamal in eastern Syria",
+            "The central bank left interest rates unchanged on Thursday",
+        ]
+    )
     assert float(strike @ bank) < 0.2
 
 
@@ -69,10 +73,19 @@ def test_a_file_that_is_not_the_pinned_model_is_refused(tmp_path):
 
 
 def test_runs_offline_without_torch():
-    code = ("import sys; from strikewatch.embeddings import load_embedder; load_embedder().encode(['a drone strike']);"
-            "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))")
+    code = (
+        "import sys; from strikewatch.embeddings import load_embedder; load_embedder().encode(['a drone strike']);"
+        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))"
+    )
     env = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
     root = Path(__file__).resolve().parents[2]
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, env={**env, "PYTHONPATH": str(root)},
-                         capture_output=True, text=True, timeout=120, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=root,
+        env={**env, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert out.stdout.strip() == "[]"
