@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_e2e.py [--corpus FILE] [--strike-share 0.04] [--rate 50] [--seconds 60]
     .venv/bin/python bench/bench_e2e.py --acled-notes --rate 20         # the old run: ACLED strike notes only
     .venv/bin/python bench/bench_e2e.py --runner FlinkRunner [-- extra pipeline flags]
+    .venv/bin/python bench/bench_e2e.py --perfect-gate --rate 100    # what everything but extraction costs
 
 The stream: the articles of ``--corpus`` (default ../shared/data/news/general_news.jsonl,
 full-length general news, read in place) with ACLED strike notes (sub-event types
@@ -352,6 +353,11 @@ def main(argv=None) -> int:
         "--latencies", type=Path, help="write the steady run's (send time, latency) pairs of strike articles here"
     )
     ap.add_argument("--wrap", default="", help="command to run the pipeline under, e.g. 'py-spy record -o p.svg --'")
+    ap.add_argument(
+        "--perfect-gate",
+        action="store_true",
+        help="Prism only: extract only the strike notes (bench/perfect_gate.py), to measure the rest of the pipeline",
+    )
     ap.add_argument("pipeline_args", nargs="*", help="extra flags for strikewatch pipeline (after --)")
     args = ap.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally below: stop the pipeline
@@ -392,8 +398,12 @@ def main(argv=None) -> int:
         "STRIKEWATCH_START_FROM": "latest",
     }
     log = open(REPO / ".stack" / "bench_e2e_pipeline.log", "wb") if (REPO / ".stack").is_dir() else subprocess.DEVNULL
+    if args.perfect_gate and args.runner != "PrismRunner":
+        raise SystemExit("--perfect-gate patches the extraction in the pipeline's process: Prism (LOOPBACK) only")
+    gate = [sys.executable, str(REPO / "bench" / "perfect_gate.py")] if args.perfect_gate else []
     cmd = [
         *args.wrap.split(),
+        *gate,
         sys.executable,
         "-m",
         "strikewatch.cli",
@@ -412,7 +422,7 @@ def main(argv=None) -> int:
             time.sleep(0.2)
         pipeline_pid = (child_pids(proc.pid) or [proc.pid])[0]
     metrics = Metrics(port)
-    result: dict = {"runner": args.runner, "stream": info}
+    result: dict = {"runner": args.runner, "perfect_gate": args.perfect_gate, "stream": info}
     try:
         result["startup_to_first_incident_s"] = warm_up(s.bootstrap_servers, items, proc, metrics)
         print(json.dumps({"startup_to_first_incident_s": result["startup_to_first_incident_s"]}), flush=True)
