@@ -31,3 +31,26 @@ def test_extract_dofn_instances_share_one_spacy_pipeline():
     a.setup()
     b.setup()
     assert a._nlp is b._nlp and a._nlp_lock is b._nlp_lock
+
+
+def test_a_slow_load_does_not_hold_up_other_keys():
+    """While one model loads, a model already cached under another key comes back at once."""
+    loading, release = threading.Event(), threading.Event()
+
+    def slow():
+        loading.set()
+        release.wait(10)
+        return "slow"
+
+    per_process(("fast", id(loading)), lambda: "fast")
+    t = threading.Thread(target=lambda: per_process(("slow", id(loading)), slow))
+    t.start()
+    assert loading.wait(10)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(per_process(("fast", id(loading)), lambda: "reloaded")))
+    reader.start()
+    reader.join(5)
+    answered = list(got)  # before the slow load is let go
+    release.set()
+    t.join(10)
+    assert answered == ["fast"]
