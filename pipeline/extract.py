@@ -45,12 +45,14 @@ MAX_BATCH_WAIT_S = 0.2
 # Articles longer than this (characters of title + body) take the long lane. General news
 # has a median of 2.0k and a maximum of 29k characters (general_news.jsonl); before
 # extraction was made linear a 50k-character article took 11.6 s and a 200k one 234 s,
-# holding every other article of the worker behind it. 20k keeps all but the longest
-# 0.3 % of real articles batched.
+# holding every other article of the worker behind it. 20k keeps all but 3 of the 1,169
+# (0.26 %) batched.
 LONG_ARTICLE_CHARS = 20_000
-# Wall-clock budget of one long article's extraction (seconds). bench/bench_long_articles.py
-# measures 50k and 200k characters; the budget is several times a 200k-character article's
-# linear cost, so only a pathological text reaches it.
+# Wall-clock budget of one long article's extraction (seconds). bench/bench_long_articles.py:
+# with the gate capping parsed passages at 30k characters, 50k/200k-character articles take
+# 0.6/3.0 s in extract_events (6.8 s to the event on Prism, beside other work); 60 s is
+# 10-20 times that, so only a pathological text reaches it, and such a text still
+# gives up its place after a minute.
 ARTICLE_BUDGET_S = 60.0
 # A long article waits at most this long for the lane to finish an earlier article that
 # ran past its budget (a thread cannot be stopped; its result is dropped) before it is
