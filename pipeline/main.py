@@ -164,25 +164,25 @@ def main(argv: list[str] | None = None) -> int:
     # tracebacks, and so did the next state query). Started with SIGINT ignored, it
     # keeps ignoring it (Go keeps an inherited SIG_IGN for SIGINT); this process stops
     # it (_stop_children). A Ctrl-C during the few seconds of p.run() is ignored too.
-    previous_sigint = signal.signal(signal.SIGINT, signal.SIG_IGN) if runner == "PrismRunner" else None
-    try:
-        result = p.run()
-    except BaseException:
-        if local_flink:
-            flink.stop(stack_settings)
-        raise
-    finally:
-        if previous_sigint is not None:
-            signal.signal(signal.SIGINT, previous_sigint)
-    log.info("pipeline running on %s, reading %s", runner, topics.ARTICLES.name)
     stop = threading.Event()
 
     def _stop(signum, _frame):
         log.info("signal %d: cancelling the pipeline", signum)
         stop.set()
 
+    # SIGTERM is handled from before p.run(): one that came while the job was starting
+    # killed this process at once and left its Prism child running (seen after a
+    # benchmark was stopped early); now the job is cancelled as soon as it is up.
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN if runner == "PrismRunner" else _stop)
+    try:
+        result = p.run()
+    except BaseException:
+        if local_flink:
+            flink.stop(stack_settings)
+        raise
     signal.signal(signal.SIGINT, _stop)
+    log.info("pipeline running on %s, reading %s", runner, topics.ARTICLES.name)
     deadline = time.monotonic() + args.duration if args.duration else None
     terminal = {"DONE", "FAILED", "CANCELLED", "UPDATED", "DRAINED"}
     try:
