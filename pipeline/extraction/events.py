@@ -589,16 +589,17 @@ def group_mentions(mentions: list[Mention]) -> list[list[Mention]]:
     return [[m for m in g if m.modality == Modality.ASSERTED] or g for g in groups]
 
 
-def relevant(group: list[Mention], thresholds: tuple[float, float] | None) -> bool:
-    """Keep a group when its best relevance probability reaches the threshold (the broad
-    one when only broad patterns found it). Without a model, precise triggers only. The
+def relevant(group: list[Mention], thresholds, doc_chars: int) -> bool:
+    """Keep a group when its best relevance probability reaches its threshold
+    (``relevance.Thresholds``: by article length, precise or broad trigger). Without a
+    model, precise triggers only. The
     model judges reports of strikes that happened (asserted or historical); a denied,
     negated, threatened or hypothetical strike stands on its precise trigger."""
     precise = any(not m.broad for m in group)
     scored = [m.p_event for m in group if m.p_event is not None]
     if thresholds is None or not scored or group[0].modality not in (Modality.ASSERTED, Modality.HISTORICAL):
         return precise
-    return max(scored) >= (thresholds[0] if precise else thresholds[1])
+    return max(scored) >= thresholds.needed(doc_chars, precise)
 
 
 def assemble(doc: Doc, article: Article) -> list[tuple[Event, list[Mention]]]:
@@ -611,5 +612,5 @@ def assemble(doc: Doc, article: Article) -> list[tuple[Event, list[Mention]]]:
 
 def events_from_doc(doc: Doc, article: Article) -> list[Event]:
     """All strike events of one article (``doc``: the article text through ``load_nlp()``)."""
-    kept = [ev for ev, group in assemble(doc, article) if relevant(group, doc._.sw_relevance)]
+    kept = [ev for ev, group in assemble(doc, article) if relevant(group, doc._.sw_relevance, len(article.text))]
     return link_provocations(kept)

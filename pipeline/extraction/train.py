@@ -13,8 +13,8 @@ rule features; its label is its record's (a strike note, snippet or document -> 
 Scoring is honest: rows are split into ``--folds`` folds by record (a hash of the record
 id and the seed), each fold is predicted by a model trained on the other folds of every
 dataset, and the documents are scored from those out-of-fold probabilities with the
-same scorers as ``strikewatch eval``. The thresholds (precise and broad triggers) are
-chosen on the out-of-fold probabilities. A leave-one-dataset-out pass (trained without
+same scorers as ``strikewatch eval``. The thresholds (precise and broad triggers, short
+texts and full articles) are chosen on the out-of-fold probabilities. A leave-one-dataset-out pass (trained without
 the dataset it predicts) is reported too. The shipped model is then fit on all rows.
 The last line printed is one JSON object with the cross-validated figures per dataset.
 """
@@ -71,6 +71,12 @@ class Corpus:
     row_record: list[int] = field(default_factory=list)  # record index of each row
     texts: list[str] = field(default_factory=list)  # sentence of each row
     rules: list[list[float]] = field(default_factory=list)
+
+    def lengths(self) -> list[int]:
+        """Characters of each record's article text (what the thresholds go by)."""
+        if not hasattr(self, "_lengths"):
+            self._lengths = [len(article_of(self.kind, r).text) for r in self.records]
+        return self._lengths
 
     def labels(self) -> np.ndarray:
         return np.array([row_label(self.kind, self.records[i], t) for i, t in zip(self.row_record, self.texts)], dtype=np.float32)
@@ -170,9 +176,12 @@ def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = L2) -> tuple[np
     return beta[:-1].astype(np.float32), float(beta[-1]), mean.astype(np.float32), scale.astype(np.float32)
 
 
-def model_of(params, threshold: float, threshold_broad: float, card: dict) -> relevance.RelevanceModel:
+def model_of(params, thresholds: relevance.Thresholds, card: dict) -> relevance.RelevanceModel:
     weights, bias, mean, scale = params
-    return relevance.RelevanceModel(relevance.MODEL_VERSION, weights, bias, mean, scale, threshold, threshold_broad, card)
+    return relevance.RelevanceModel(relevance.MODEL_VERSION, weights, bias, mean, scale, thresholds, card)
+
+
+HALF = relevance.Thresholds(0.5, 0.5, 0.5, 0.5)
 
 
 def fold_of(record_id: str, folds: int, seed: int) -> int:
@@ -182,16 +191,16 @@ def fold_of(record_id: str, folds: int, seed: int) -> int:
 # --------------------------------------------------------------------------- scoring
 
 
-def predictions(corpus: Corpus, p: np.ndarray | None, thr: float = 0.5, thr_broad: float = 0.5) -> list[list[Event]]:
+def predictions(corpus: Corpus, p: np.ndarray | None, th: relevance.Thresholds = HALF) -> list[list[Event]]:
     """Each record's kept events given row probabilities ``p`` (this corpus's rows);
     ``p=None``: the rules alone (precise triggers kept, broad ones dropped)."""
     out = []
-    for cands in corpus.candidates:
+    for cands, chars in zip(corpus.candidates, corpus.lengths()):
         kept = []
         for c in cands:
             judged = c.event.modality in (Modality.ASSERTED, Modality.HISTORICAL)  # as events.relevant
             best = None if p is None or not judged else max((float(p[r]) for r in c.rows), default=None)
-            if (c.precise if best is None else best >= (thr if c.precise else thr_broad)):
+            if (c.precise if best is None else best >= th.needed(chars, c.precise)):
                 kept.append(c.event)
         out.append(kept)
     return out
@@ -226,23 +235,23 @@ def detection(corpus: Corpus, preds: list[list[Event]]) -> tuple[float, float]:
     return (2 * p * r / (p + r) if p + r else 0.0), 1000.0 * events / max(1, len(corpus.records))
 
 
-def choose_thresholds(corpora: Sequence[Corpus], oof: dict[str, np.ndarray]) -> tuple[float, float, dict]:
-    """The (precise, broad) thresholds with the best mean detection F1 over the labelled
-    corpora while general news stays within ``MAX_GENERAL_PER_1000``; then the full
-    scores at those thresholds."""
-    best = None
-    for thr in THRESHOLDS:
-        for thr_b in THRESHOLDS:
-            if thr_b < thr:
-                continue
-            det = {c.name: detection(c, predictions(c, oof[c.name], thr, thr_b)) for c in corpora}
-            over = max((det[c.name][1] - MAX_GENERAL_PER_1000 for c in corpora if c.kind == "general_news"), default=0.0)
-            f1s = [det[c.name][0] for c in corpora if c.kind != "general_news"]
-            key = (over <= 0, -max(over, 0.0), float(np.mean(f1s)) if f1s else 0.0, -thr_b)
-            if best is None or key > best[0]:
-                best = (key, thr, thr_b)
-    _key, thr, thr_b = best
-    return thr, thr_b, {c.name: score(c, predictions(c, oof[c.name], thr, thr_b)) for c in corpora}
+def choose_thresholds(corpora: Sequence[Corpus], oof: dict[str, np.ndarray]) -> tuple[relevance.Thresholds, dict]:
+    """The thresholds with the best mean detection F1 over the labelled corpora while
+    general news stays within ``MAX_GENERAL_PER_1000``: one (precise, broad) pair for all
+    texts first, then the pair of full articles and the pair of short texts in turn
+    (coordinate ascent, two rounds); then the full scores at those thresholds."""
+    def key(th: relevance.Thresholds):
+        det = {c.name: detection(c, predictions(c, oof[c.name], th)) for c in corpora}
+        over = max((det[c.name][1] - MAX_GENERAL_PER_1000 for c in corpora if c.kind == "general_news"), default=0.0)
+        f1s = [det[c.name][0] for c in corpora if c.kind != "general_news"]
+        return (over <= 0, -max(over, 0.0), float(np.mean(f1s)) if f1s else 0.0, -th.broad - th.long_broad)
+
+    pairs = [(a, b) for a in THRESHOLDS for b in THRESHOLDS if b >= a]
+    best = max((relevance.Thresholds(a, b, a, b) for a, b in pairs), key=key)
+    for _round in range(2):
+        best = max((relevance.Thresholds(best.precise, best.broad, a, b) for a, b in pairs), key=key)
+        best = max((relevance.Thresholds(a, b, best.long_precise, best.long_broad) for a, b in pairs), key=key)
+    return best, {c.name: score(c, predictions(c, oof[c.name], best)) for c in corpora}
 
 
 # --------------------------------------------------------------------------- main
@@ -283,28 +292,29 @@ def train(corpora: Sequence[Corpus], x: dict[str, np.ndarray], folds: int, seed:
     oof = {n: np.zeros(len(y[n]), dtype=np.float32) for n in names}
     for k in range(folds):
         params = fit(*stack(lambda n: fold[n] != k), l2=l2)
-        probe = model_of(params, 0.5, 0.5, {})
+        probe = model_of(params, HALF, {})
         for n in names:
             m = fold[n] == k
             if m.any():
                 oof[n][m] = probe.predict(x[n][m])
-    thr, thr_b, cv = choose_thresholds(corpora, oof)
+    th, cv = choose_thresholds(corpora, oof)
     loso = {}
     for held in names:
         params = fit(*stack(lambda n, held=held: np.full(len(y[n]), n != held)), l2=l2)
-        probe = model_of(params, thr, thr_b, {})
+        probe = model_of(params, th, {})
         c = next(c for c in corpora if c.name == held)
-        loso[held] = score(c, predictions(c, probe.predict(x[held]) if len(x[held]) else np.zeros(0), thr, thr_b))
+        loso[held] = score(c, predictions(c, probe.predict(x[held]) if len(x[held]) else np.zeros(0), th))
     rules_only = {c.name: score(c, predictions(c, None)) for c in corpora}
     card = {
         "trained_on": {c.name: {"records": len(c.records), "rows": int((y[c.name] >= 0).sum()), "positive_rows": int((y[c.name] == 1).sum())}
                        for c in corpora},
         "features": {"embedding": "all-MiniLM-L6-v2 (strikewatch.embeddings)", "rules": list(relevance.RULE_FEATURES)},
         "l2": l2, "folds": folds, "seed": seed, "dataset_weight": weights or DATASET_WEIGHT,
-        "threshold": thr, "threshold_broad": thr_b,
+        "thresholds": {"precise": th.precise, "broad": th.broad, "long_precise": th.long_precise, "long_broad": th.long_broad,
+                       "long_doc_chars": relevance.LONG_DOC_CHARS},
         "cross_validated": cv, "leave_one_dataset_out": loso, "rules_only": rules_only,
     }
-    model = model_of(fit(*stack(lambda n: np.ones(len(y[n]), dtype=bool)), l2=l2), thr, thr_b, card)
+    model = model_of(fit(*stack(lambda n: np.ones(len(y[n]), dtype=bool)), l2=l2), th, card)
     return model, card, oof
 
 
@@ -418,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in DATASETS:
         print(json.dumps({"dataset": name, "cross_validated": _brief(card["cross_validated"][name]),
                           "leave_one_dataset_out": _brief(card["leave_one_dataset_out"][name]), "rules_only": _brief(card["rules_only"][name])}))
-    print(json.dumps({"model": str(args.out), "threshold": model.threshold, "threshold_broad": model.threshold_broad,
+    print(json.dumps({"model": str(args.out), "thresholds": card["thresholds"],
                       "seconds": round(time.perf_counter() - t0, 1),
                       "cross_validated": {n: _brief(card["cross_validated"][n]) for n in DATASETS}}))
     return 0

@@ -49,7 +49,7 @@ def test_cross_validated_training_and_round_trip(tmp_path):
     back = relevance.RelevanceModel.load(path)
     probe = x["acled"][:5]
     assert np.allclose(back.predict(probe), model.predict(probe), atol=1e-5)
-    assert back.threshold == model.threshold and back.card["folds"] == 5
+    assert back.thresholds == model.thresholds and back.card["folds"] == 5
 
 
 def test_folds_split_by_record_and_seed():
@@ -71,5 +71,6 @@ def test_the_shipped_model_loads_with_its_card():
     model = relevance.load_model()
     assert model is not None, "pipeline/extraction/models/relevance-1.npz ships with the package (strikewatch train)"
     assert model.weights.shape == (384 + len(relevance.RULE_FEATURES),)
-    assert 0 < model.threshold <= model.threshold_broad < 1
+    th = model.thresholds
+    assert 0 < th.precise <= th.broad < 1 and 0 < th.long_precise <= th.long_broad < 1
     assert "cross_validated" in model.card and "leave_one_dataset_out" in model.card
