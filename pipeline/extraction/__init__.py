@@ -58,6 +58,11 @@ def make_doc(nlp, article: Article, selection: gate.Selection | None = None):
     doc = nlp.make_doc(cased)
     doc.user_data["sw_caps"] = cased is not text  # written in capitals (a wire transcript)
     doc.user_data["sw_text"] = text  # as written: a wire dateline is found by its capitals
+    if selection is not None:
+        # Where the gate's terms are: a sentence with none holds no strike trigger (the gate
+        # covers every trigger), so the trigger patterns skip it.
+        doc.user_data["sw_hits"] = [s for s, _e in selection.hits]
+        doc.user_data["sw_passages"] = list(selection.passages)
     doc._.sw_ref_date = article.published_at.date() if article.published_at else None
     starts = [start for start, _end in selection.passages] if selection is not None else []
     dateline_end = _after_dateline(text)

@@ -31,7 +31,7 @@ from strikewatch.models import (
 
 from . import lexicon
 from .components import _geo
-from .components.base import Keys, SpanIndex, sentences, text_span
+from .components.base import Keys, SpanIndex, doc_text, sentences, text_span
 from .components.places import PRECISION_RANK, rank_places
 from .components.triggers import BROAD, REFERENCE, filter_kinds
 
@@ -142,7 +142,7 @@ class DocView:
 
     def __init__(self, doc: Doc):
         self.doc = doc
-        self.clash = bool(lexicon.CLASH_RE.search(doc.text))
+        self.clash = bool(lexicon.CLASH_RE.search(doc_text(doc)))
         self._idx = {k: SpanIndex(doc.spans[k]) if k in doc.spans else SpanIndex([]) for k in
                      (Keys.TRIGGERS, Keys.ACTORS, Keys.WEAPONS, Keys.PLACES, Keys.TIMES, Keys.CASUALTIES, Keys.ATTRIBUTIONS, Keys.CUES,
                       Keys.ROLES)}
@@ -165,7 +165,7 @@ class DocView:
             times=[x._.sw_time for x in within(Keys.TIMES)],
             platforms=[w for w in weapons if w.kind == "platform"], munitions=[w for w in weapons if w.kind == "munition"],
             casualties=cas[0] if cas else None, attributions=[x._.sw_attribution for x in within(Keys.ATTRIBUTIONS)],
-            cues=[text_span(self.doc.text, x.start_char, x.end_char) for x in within(Keys.CUES)], roles=roles,
+            cues=[text_span(doc_text(self.doc), x.start_char, x.end_char) for x in within(Keys.CUES)], roles=roles,
         )
 
 

@@ -30,7 +30,7 @@ import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from .components.base import Keys, SpanIndex
+from .components.base import Keys, SpanIndex, sentence_of, sentences
 from .components.triggers import BROAD, REFERENCE
 
 MODEL_DIR = Path(__file__).with_name("models")
@@ -154,11 +154,11 @@ def doc_candidates(doc: Doc) -> list[tuple[Span, str, list[float]]]:
         return []
     index = {k: SpanIndex(doc.spans[k]) if k in doc.spans else SpanIndex([])
              for k in (Keys.ACTORS, Keys.WEAPONS, Keys.PLACES, Keys.TIMES, Keys.CASUALTIES, Keys.ATTRIBUTIONS)}
-    sents = [s for s in (doc.sents if doc.has_annotation("SENT_START") else [doc[:]]) if s.text.strip()]
+    sents = [s for s in sentences(doc) if s.text.strip()]
     lead_end = sents[min(2, len(sents) - 1)].end_char if sents else 0
     out = []
     for t in trigs:
-        sent = t.sent if doc.has_annotation("SENT_START") else doc[:]
+        sent = sentence_of(doc, t)
         out.append((t, sent.text.strip(), rule_features(doc, t, sent, index, len(trigs), t.start_char < lead_end)))
     return out
 

@@ -26,7 +26,7 @@ from strikewatch.models import Actor
 
 from .. import lexicon
 from . import _geo
-from .base import Keys, char_span, set_group, text_span
+from .base import Keys, char_span, doc_text, set_group, text_ranges, text_span
 
 SPONSOR_RE = re.compile(r"\b(?P<who>Iran(?:ian)?|Turk(?:ish|ey)|Russia(?:n)?|Saudi|US|U\.S\.|American|Emirati|UAE)[- ]"
                         r"(?:backed|supported|sponsored|aligned|allied)\b", re.I)
@@ -114,7 +114,10 @@ class ActorFinder:
 
     def __call__(self, doc: Doc) -> Doc:
         spans = []
-        for s, e, actor in find_actors(doc.text):
+        found = []
+        for start, end in text_ranges(doc):  # blanked text holds no actor: scan the gate's passages only
+            found += [(s + start, e + start, a) for s, e, a in find_actors(doc_text(doc)[start:end], base=start)]
+        for s, e, actor in found:
             span = char_span(doc, s, e, label=actor.type)
             if span is not None:
                 span._.sw_actor = actor

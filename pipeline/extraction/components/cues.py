@@ -7,7 +7,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .. import lexicon
-from .base import Keys, char_span, set_group
+from .base import Keys, char_span, doc_text, set_group
 
 
 class CueFinder:
@@ -16,7 +16,7 @@ class CueFinder:
 
     def __call__(self, doc: Doc) -> Doc:
         set_group(doc, Keys.CUES, (char_span(doc, m.start(), m.end(), label="de_escalation")
-                                   for m in lexicon.DE_ESCALATION_RE.finditer(doc.text)))
+                                   for m in lexicon.DE_ESCALATION_RE.finditer(doc_text(doc))))
         return doc
 
 

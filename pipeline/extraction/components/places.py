@@ -25,7 +25,7 @@ from strikewatch.models import Place, Span as TextSpan
 from .. import lexicon
 from . import _geo
 from .actors import table as actor_table
-from .base import Keys, SpanIndex, char_span, sentences, set_group
+from .base import Keys, SpanIndex, char_span, doc_text, sentences, set_group
 
 DIRECTIONS = r"(?:eastern|western|northern|southern|central|north|south|east|west|north-?eastern|north-?western|south-?eastern|south-?western)"
 _ARTICLES = r"(?:al|el|ad|ar|as|an|at|ash|az)"
@@ -67,7 +67,7 @@ PRECISION_RANK = {"point": 0, "city": 1, "unknown": 1, "admin2": 1, "admin1": 3,
 
 def country_context(doc: Doc) -> list[str]:
     """ISO2 codes of the countries the text is about, strongest evidence first."""
-    text = doc.text
+    text = doc_text(doc)
     gpe: list[str] = []
     norp: list[str] = []
     for ent in doc.ents:
@@ -204,7 +204,7 @@ class PlaceFinder:
         ents = SpanIndex([e for e in doc.ents if e.label_ in ("GPE", "LOC", "FAC")])
         # The wire dateline ("KABUL, Afghanistan (Reuters) -") says where the reporter is:
         # places the story names win over it, so its own mention is no place of an event.
-        dl = _geo.dateline(doc.user_data.get("sw_text", doc.text))
+        dl = _geo.dateline(doc.user_data.get("sw_text", doc_text(doc)))
         dl_span = (dl[0].start, dl[0].end) if dl else (-1, -1)
         spans = []
         for sent in sentences(doc):

@@ -28,7 +28,7 @@ from spacy.tokens import Doc, Span, Token
 from strikewatch.models import Actor
 
 from . import _geo
-from .base import Keys, SpanIndex, set_group, text_span
+from .base import Keys, SpanIndex, doc_text, set_group, text_span
 from .triggers import REFERENCE
 
 # Verbs whose subject, with a strike noun inside "in/by/during", was struck ("killed in an airstrike").
@@ -183,12 +183,12 @@ def phrases(head: Token) -> list[tuple[int, int, str]]:
         out = []
         for m in _members(mods[0]):
             s, e = doc[m.left_edge.i].idx, m.idx + len(m.text)
-            out.append((s, e, " ".join(f"{doc.text[s:e]} {head.text}".split())))
+            out.append((s, e, " ".join(f"{doc_text(doc)[s:e]} {head.text}".split())))
         return out
     while start < head.i and (doc[start].is_space or doc[start].dep_ in ("det", "case", "predet") and doc[start].pos_ != "PROPN"):
         start += 1
     s, e = doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
-    return [(s, e, " ".join(doc.text[s:e].split()))]
+    return [(s, e, " ".join(doc_text(doc)[s:e].split()))]
 
 
 def _covers(index: SpanIndex, char: int) -> bool:
@@ -210,9 +210,9 @@ def party_actor(doc: Doc, start: int, end: int, text: str, known: SpanIndex, hea
                                                  "warplanes", "aircraft", "artillery", "guard", "units", "government", "regime"):
             country = first
     if country is not None:
-        return Actor(name=country[0], type="state_military", country=country[1], mentions=[text_span(doc.text, start, end)])
+        return Actor(name=country[0], type="state_military", country=country[1], mentions=[text_span(doc_text(doc), start, end)])
     typ = "civilians" if head.lower_ in _CIVILIAN_HEADS else "object" if head.lower_ in _OBJECT_HEADS else "unknown"
-    return Actor(name=text, type=typ, mentions=[text_span(doc.text, start, end)])
+    return Actor(name=text, type=typ, mentions=[text_span(doc_text(doc), start, end)])
 
 
 class RoleLabeller:

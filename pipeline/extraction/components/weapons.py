@@ -18,7 +18,7 @@ from spacy.tokens import Doc
 from strikewatch.models import Weapon
 
 from .. import lexicon
-from .base import Keys, char_span, sentences, set_group, text_span
+from .base import Keys, char_span, has_gate_hit, sentences, set_group, text_span
 
 GENERIC_PLATFORMS = frozenset({"warplane", "fighter jet", "drone", "helicopter", "fighter-bomber"})
 
@@ -86,6 +86,8 @@ class WeaponFinder:
     def __call__(self, doc: Doc) -> Doc:
         spans = []
         for sent in sentences(doc):
+            if not has_gate_hit(doc, sent.start_char, sent.end_char):
+                continue  # every weapon alias is a gate term (test_gate): no hit, no weapon
             platforms, munitions = find_weapons(sent.text, sent.start_char)
             for w in [*platforms, *munitions]:
                 span = char_span(doc, w.mention.start, w.mention.end, label=w.kind)

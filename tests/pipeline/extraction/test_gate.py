@@ -61,3 +61,12 @@ def test_every_trigger_in_the_dev_sets_is_behind_a_gate_hit(shared_data):
                             missed.append(text[s:e][:120])
     assert checked > 900  # sentences with a strike trigger across the four dev sets (~1,000)
     assert missed == []
+
+
+def test_every_weapon_alias_is_a_gate_term():
+    """The weapons finder reads only sentences with a gate hit: every alias must be one."""
+    from pipeline.extraction import lexicon
+
+    aliases = [a for rows in (lexicon.PLATFORMS, lexicon.MUNITION_NAMES) for aliases, _c, _k in rows for a in aliases]
+    missed = [a for a in aliases if not gate.gate_re().search(f"they used {a} there")]
+    assert missed == []
