@@ -15,6 +15,8 @@ import threading
 
 from strikewatch.models import Article
 
+from strikewatch.kafka import KafkaConfig
+
 from .producer import Publisher, RecordTooLarge, read_compacted
 
 
@@ -31,8 +33,8 @@ class SeenStore:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, bootstrap: str, topic: str) -> "SeenStore":
-        state = read_compacted(bootstrap, topic)
+    def load(cls, kafka: KafkaConfig | str, topic: str) -> "SeenStore":
+        state = read_compacted(kafka, topic)
         return cls({k.decode() for k, v in state.items() if v is not None})
 
     def is_new(self, article: Article) -> bool:

@@ -35,8 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     server = serve(s.metrics_port, addr=s.metrics_host) if s.metrics_port else None
     feeds = load_feeds(args.feeds or s.feeds_file)
     names = TopicNames()
-    publisher = Publisher(s.bootstrap_servers, names)
-    seen = SeenStore.load(s.bootstrap_servers, names.seen)
+    publisher = Publisher(s.kafka, names)
+    seen = SeenStore.load(s.kafka, names.seen)
     fetcher = Fetcher(s.user_agent, s.allow_private_hosts)
     poller = Poller(feeds, fetcher, publisher, seen)
     def _stop(*_):
@@ -67,9 +67,10 @@ def replay_main(argv: list[str] | None = None) -> int:
         return 2
     s = ConnectorSettings()
     names = TopicNames()
-    publisher = Publisher(s.bootstrap_servers, names)
+    publisher = Publisher(s.kafka, names)
     try:
-        counts = replay(args.path, publisher, SeenStore.load(s.bootstrap_servers, names.seen), args.source, progress=not args.no_progress)
+        seen = SeenStore.load(s.kafka, names.seen)
+        counts = replay(args.path, publisher, seen, args.source, progress=not args.no_progress)
     finally:
         publisher.close()
     print(json.dumps(counts))

@@ -1,28 +1,34 @@
 """The one connectors module that talks to Kafka.
 
-``Publisher`` wraps an idempotent kafka-python producer (acks=all, retries, key =
-article id) that writes articles, dead letters and dedup marks; ``read_compacted``
-reads a compacted topic to its end (the dedup state on start-up).
+``Publisher`` writes articles, dead letters and dedup marks through the shared acked
+sender (``strikewatch.kafka.acks``: idempotent producer, acks=all, key = article id).
+Each polling thread's ``flush()`` waits until the broker acknowledged what that thread
+sent, re-sending while the broker is away. An article over ``MAX_RECORD_BYTES`` is not
+sent (``RecordTooLarge``: the caller dead-letters that item); a record the broker still
+refuses for good (a topic limit below ours) becomes a dead letter instead of being
+re-sent forever. ``read_compacted`` (re-exported) reads a compacted topic to its end.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass
 
 from strikewatch import topics
-from strikewatch.models import Article, DeadLetter
+from strikewatch.kafka import AckedSender, Batch, KafkaConfig, Rejected, Stopping, read_compacted
+from strikewatch.kafka.clients import MAX_MESSAGE_BYTES
+from strikewatch.models import Article, DeadLetter, Reason
 
 from .errors import ConnectorError
+
+__all__ = ["MAX_RECORD_BYTES", "Publisher", "RecordTooLarge", "TopicNames", "read_compacted"]
 
 log = logging.getLogger(__name__)
 
 # Producer batching: 10 ms linger groups a feed's articles into one request without
-# visible latency; gzip halves article payloads.
+# visible latency.
 LINGER_MS = 10
-FLUSH_TIMEOUT_S = 30.0
 # Records the broker did not acknowledge within the producer's delivery timeout
 # (120 s: a broker away that long) are re-sent every RESEND_BACKOFF_S seconds by
 # flush() until they are, so an outage delays articles but loses none.
@@ -31,24 +37,16 @@ RESEND_BACKOFF_S = 5.0
 # (topics.py, stack.py: 4,194,304) and the producer's max_request_size is the same; 64 KiB less leaves room
 # for the key, headers and batch overhead. A larger Article is a dead letter (too_large), never a send the
 # broker refuses and we would re-send forever.
-MAX_RECORD_BYTES = 4 * 1024 * 1024 - 64 * 1024
+MAX_RECORD_BYTES = MAX_MESSAGE_BYTES - 64 * 1024
 # A dead letter keeps this much of the record it replaces: enough to see what it was.
 DEAD_PAYLOAD_BYTES = 64 * 1024
+STAGE = "connector.publish"
 
 
 class RecordTooLarge(ConnectorError):
     """A record over ``MAX_RECORD_BYTES``: not sent; the caller dead-letters it."""
 
     reason = "too_large"
-
-
-def _permanent(e: Exception) -> bool:
-    """Errors that no re-send can fix: the record itself is refused."""
-    from kafka.errors import (CorruptRecordError, InvalidRecordError, InvalidTopicError, MessageSizeTooLargeError,
-                              RecordListTooLargeError)
-
-    return isinstance(e, (MessageSizeTooLargeError, RecordListTooLargeError, InvalidRecordError, CorruptRecordError,
-                          InvalidTopicError))
 
 
 @dataclass(frozen=True)
@@ -59,37 +57,21 @@ class TopicNames:
 
 
 class Publisher:
-    def __init__(self, bootstrap: str, names: TopicNames = TopicNames()):
+    def __init__(self, kafka: KafkaConfig | str, names: TopicNames = TopicNames()):
         self.names = names
-        self._bootstrap = bootstrap
-        self._producer = self._new_producer()
-        self._failed: list[tuple[str, bytes, bytes]] = []  # sends the broker never acknowledged
-        self._refused: list[tuple[str, bytes, bytes]] = []  # failed with an error no re-send in order can fix
-        self._lock = threading.Lock()
         self._closing = threading.Event()
+        self._sender = AckedSender(kafka, backoff_s=RESEND_BACKOFF_S, stop=self._closing, linger_ms=LINGER_MS,
+                                   retries=2**31 - 1)
+        self._local = threading.local()  # each polling thread's batch of unacknowledged sends
 
-    def _new_producer(self):
-        from kafka import KafkaProducer
-
-        return KafkaProducer(
-            bootstrap_servers=self._bootstrap, acks="all", enable_idempotence=True, linger_ms=LINGER_MS,
-            compression_type="gzip", max_request_size=4 * 1024 * 1024, retries=2**31 - 1,
-        )
+    def _batch(self) -> Batch:
+        batch = getattr(self._local, "batch", None)
+        if batch is None:
+            batch = self._local.batch = self._sender.batch()
+        return batch
 
     def _send(self, topic: str, key: bytes, value: bytes) -> None:
-        from kafka.errors import KafkaError
-
-        def failed(e, rec=(topic, key, value)):
-            with self._lock:
-                if _permanent(e):  # flush() isolates the refused record and dead-letters it
-                    self._refused.append(rec)
-                else:
-                    self._failed.append(rec)
-
-        try:
-            self._producer.send(topic, key=key, value=value).add_errback(failed)
-        except KafkaError as e:  # no metadata or buffer space within max_block_ms
-            failed(e)
+        self._batch().send(topic, key, value)
 
     def article(self, article: Article) -> None:
         """Send an article; ``RecordTooLarge`` (nothing sent) when it is over ``MAX_RECORD_BYTES``."""
@@ -107,67 +89,25 @@ class Publisher:
         self._send(self.names.dead_letters, dl.stage.encode(), dl.to_bytes())
 
     def flush(self) -> None:
-        """Wait until everything sent so far is acknowledged; what the broker did not
-        take is re-sent (in order) until it is, or until ``close()`` gives up."""
-        from kafka.errors import KafkaTimeoutError
+        """Wait until everything this thread sent is acknowledged; what the broker did not
+        take is re-sent (in order) until it is, or until ``stop()``/``close()`` gives up. A
+        record the broker refuses for good becomes a dead letter (a refused dead letter is
+        only logged: no loop)."""
+        try:
+            rejected = self._batch().wait()
+            dead = [self._refused(r) for r in rejected if r.topic != self.names.dead_letters]
+            for dl in dead:
+                self.dead_letter(dl)
+            if dead:
+                self._batch().wait()
+        except Stopping as e:
+            log.error("closing: %s", e)
 
-        while True:
-            try:
-                self._producer.flush(timeout=FLUSH_TIMEOUT_S)
-            except KafkaTimeoutError:  # still in the producer's own retries: keep waiting
-                if self._closing.is_set():
-                    log.error("closing with records still unacknowledged after %.0f s", FLUSH_TIMEOUT_S)
-                    return
-                continue
-            with self._lock:
-                failed, self._failed = self._failed, []
-                refused, self._refused = self._refused, []
-            if refused:
-                self._dead_letter_refused(refused)
-                continue  # wait for those dead letters and the re-sends of what the refusal aborted
-            if not failed:
-                return
-            if self._closing.is_set():
-                log.error("closing with %d records the broker did not acknowledge", len(failed))
-                return
-            log.warning("%d records not acknowledged by Kafka; re-sending in %.0f s", len(failed), RESEND_BACKOFF_S)
-            self._closing.wait(RESEND_BACKOFF_S)
-            for rec in failed:
-                self._send(*rec)
-
-    def _dead_letter_refused(self, refused: list[tuple[str, bytes, bytes]]) -> None:
-        """The broker refused a batch for good (e.g. MESSAGE_TOO_LARGE under a topic limit below ours). An
-        idempotent producer treats that as fatal and aborts every batch in flight with the same error, so
-        the refused records are sent again one at a time on a new producer: the one that is refused again
-        becomes a dead letter, the others go through. (Rare: ``article()`` checks sizes before sending.)"""
-        from kafka.errors import KafkaError
-
-        dead: list[DeadLetter] = []
-        broken = True
-        for topic, key, value in refused:
-            if broken:
-                self._replace_producer()
-                broken = False
-            try:
-                self._producer.send(topic, key=key, value=value).get(timeout=FLUSH_TIMEOUT_S)
-            except KafkaError as e:
-                broken = True
-                if not _permanent(e):
-                    with self._lock:
-                        self._failed.append((topic, key, value))
-                    continue
-                log.error("record for %s refused by Kafka (%s): dead-lettered, not re-sent", topic, type(e).__name__)
-                if topic != self.names.dead_letters:  # a refused dead letter is only logged: no loop
-                    reason = "too_large" if "TooLarge" in type(e).__name__ else "kafka_refused"
-                    dead.append(DeadLetter.of("connector.publish", reason, e, value[:DEAD_PAYLOAD_BYTES], source=topic))
-        if broken:
-            self._replace_producer()
-        for dl in dead:
-            self._send(self.names.dead_letters, dl.stage.encode(), dl.to_bytes())
-
-    def _replace_producer(self) -> None:
-        old, self._producer = self._producer, self._new_producer()
-        old.close(timeout=0)
+    def _refused(self, r: Rejected) -> DeadLetter:
+        log.error("record for %s refused by Kafka (%s): dead-lettered, not re-sent", r.topic, type(r.error).__name__)
+        reason = Reason.TOO_LARGE if "TooLarge" in type(r.error).__name__ else Reason.KAFKA_REFUSED
+        payload = (r.value or b"")[:DEAD_PAYLOAD_BYTES]
+        return DeadLetter.from_error(STAGE, r.error, payload, source=r.topic, reason=reason)
 
     def stop(self) -> None:
         """Stop re-sending (SIGTERM): flushes in progress return after one more try."""
@@ -177,30 +117,4 @@ class Publisher:
         """One last flush, no re-send loop: a stop must not hang on a broker that is away."""
         self._closing.set()
         self.flush()
-        self._producer.close()
-
-
-def read_compacted(bootstrap: str, topic: str, timeout_s: float = 60.0) -> dict[bytes, bytes | None]:
-    """Latest value per key of a (compacted) topic, read from the beginning to the end
-    offsets taken at start. Tombstones map to None."""
-    from kafka import KafkaConsumer, TopicPartition
-
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=500)
-    try:
-        parts = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or [])]
-        if not parts:
-            return {}
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        ends = consumer.end_offsets(parts)
-        state: dict[bytes, bytes | None] = {}
-        deadline = time.monotonic() + timeout_s
-        while any(consumer.position(tp) < ends[tp] for tp in parts):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"reading {topic} to its end took over {timeout_s} s")
-            for tp, records in consumer.poll(timeout_ms=500).items():
-                for r in records:
-                    state[r.key] = r.value
-        return state
-    finally:
-        consumer.close()
+        self._sender.close()

@@ -1,22 +1,30 @@
 """Stage 1: Kafka records -> validated ``Article`` models; anything else -> dead letter.
 
-Junk bytes, non-UTF-8 payloads, JSON that is not an Article, and oversized articles
-never stop the stream: each becomes a ``DeadLetter`` (stage ``pipeline.decode``) with
-the raw payload and a reason, and is counted.
+Junk bytes, non-UTF-8 payloads, JSON that is not an Article, JSON nested past the
+parser's limit, oversized articles, and any exception decoding raises never stop the
+stream: each becomes a ``DeadLetter`` (stage ``pipeline.decode``) with the raw payload
+and a ``Reason``, and is counted.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 
 import apache_beam as beam
 from pydantic import ValidationError
 
-from strikewatch.metrics import REGISTRY, CollectorRegistry, Counter, SimpleNamespace
-from strikewatch.models import Article, DeadLetter, Subscription
+from strikewatch.metrics import REGISTRY, CollectorRegistry, Counter, LabelSet, SimpleNamespace
+from strikewatch.models import Article, DeadLetter, Reason, Subscription
+
+from .errors import RecordError
+
+log = logging.getLogger(__name__)
 
 STAGE = "pipeline.decode"
+SUBSCRIPTIONS_STAGE = "pipeline.subscriptions"
 DEAD = "dead_letters"
+# Label values of the dead-letter counter (every stage that counts into it).
+STAGES = LabelSet({STAGE, SUBSCRIPTIONS_STAGE, "pipeline.extract", "pipeline.write"})
 
 
 def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
@@ -29,53 +37,72 @@ def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
 METRICS = make_metrics()
 
 
+def count_dead(stage: str, reason: Reason | str) -> None:
+    METRICS.dead.labels(STAGES(stage), Reason.of(reason)).inc()
+
+
+def _parse_error(e: ValidationError) -> RecordError:
+    first = e.errors(include_url=False, include_input=False)[0]
+    if first["type"] == "json_invalid":
+        too_deep = "recursion limit" in first["msg"]
+        return RecordError(Reason.TOO_DEEP if too_deep else Reason.INVALID_JSON, first["msg"])
+    return RecordError(Reason.SCHEMA_MISMATCH, f"{e.error_count()} errors: {first['loc']} {first['msg']}")
+
+
 def decode_article(value: bytes | None, max_chars: int) -> Article:
-    """Parse one articles-topic payload; raises ``ValueError`` with a reason prefix."""
+    """Parse one articles-topic payload; raises ``RecordError`` (a ``ValueError``) with its reason.
+
+    One parse (pydantic's JSON parser, linear in the payload and bounded in depth): an
+    earlier ``json.loads`` pre-check recursed once per nesting level, and a 2 kB record
+    of 1,000 ``[`` raised RecursionError there, which no handler caught."""
     if not value:
-        raise ValueError("empty: empty payload")
+        raise RecordError(Reason.EMPTY, "empty payload")
     try:
         text = value.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ValueError(f"not_utf8: {e}") from None
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"invalid_json: {e}") from None
+        raise RecordError(Reason.NOT_UTF8, str(e)) from None
     try:
         article = Article.model_validate_json(text)
     except ValidationError as e:
-        raise ValueError(f"schema_mismatch: {e.error_count()} errors: {e.errors()[0]['loc']} {e.errors()[0]['msg']}") from None
+        raise _parse_error(e) from None
     if len(article.text) > max_chars:
-        raise ValueError(f"too_large: {len(article.text)} chars > {max_chars}")
+        raise RecordError(Reason.TOO_LARGE, f"{len(article.text)} chars > {max_chars}")
     return article
 
 
 class _DecodeFn(beam.DoFn):
-    def __init__(self, max_chars: int):
-        self._max_chars = max_chars
+    def __init__(self, max_chars: int, sources: LabelSet):
+        self._max_chars, self._sources = max_chars, sources
 
     def process(self, record):
         value = record.value if hasattr(record, "value") else record
         try:
             article = decode_article(value, self._max_chars)
-        except ValueError as e:
-            reason, _, msg = str(e).partition(": ")
-            METRICS.dead.labels(STAGE, reason).inc()
-            yield beam.pvalue.TaggedOutput(DEAD, DeadLetter.of(STAGE, reason, msg, value, source=getattr(record, "topic", None)))
+        except Exception as e:  # noqa: BLE001 - no record may fail the bundle: every error is a dead letter
+            if not isinstance(e, RecordError):
+                log.warning("decoding raised %s; dead-lettered", type(e).__name__)
+            dl = DeadLetter.from_error(STAGE, e, value, source=getattr(record, "topic", None))
+            count_dead(STAGE, dl.reason)
+            yield beam.pvalue.TaggedOutput(DEAD, dl)
             return
-        METRICS.decoded.labels(article.source or "unknown").inc()
+        METRICS.decoded.labels(self._sources.source(article.source)).inc()
         yield article
 
 
 class DecodeArticles(beam.PTransform):
-    """KafkaRecord (or raw bytes) -> ``articles`` (Article) and ``dead_letters`` (DeadLetter)."""
+    """KafkaRecord (or raw bytes) -> ``articles`` (Article) and ``dead_letters`` (DeadLetter).
 
-    def __init__(self, max_chars: int = 200_000):
+    ``sources``: the feed names the ``source`` metric label may take (the feed list);
+    any other article source is counted as ``other``."""
+
+    def __init__(self, max_chars: int = 200_000, sources: LabelSet | None = None):
         super().__init__()
         self._max_chars = max_chars
+        self._sources = sources if sources is not None else LabelSet.feeds()
 
     def expand(self, records):
-        return records | "Decode" >> beam.ParDo(_DecodeFn(self._max_chars)).with_outputs(DEAD, main="articles")
+        decode = _DecodeFn(self._max_chars, self._sources)
+        return records | "Decode" >> beam.ParDo(decode).with_outputs(DEAD, main="articles")
 
 
 class _DecodeSubscriptionFn(beam.DoFn):
@@ -86,9 +113,11 @@ class _DecodeSubscriptionFn(beam.DoFn):
             return
         try:
             sub = Subscription.from_bytes(record.value)
-        except (ValidationError, ValueError) as e:
-            METRICS.dead.labels("pipeline.subscriptions", "schema_mismatch").inc()
-            yield beam.pvalue.TaggedOutput(DEAD, DeadLetter.of("pipeline.subscriptions", "schema_mismatch", str(e)[:500], record.value, source=record.topic))
+        except Exception as e:  # noqa: BLE001 - junk on the topic is dead-lettered, never fatal
+            reason = _parse_error(e).reason if isinstance(e, ValidationError) else None
+            dl = DeadLetter.from_error(SUBSCRIPTIONS_STAGE, e, record.value, source=record.topic, reason=reason)
+            count_dead(SUBSCRIPTIONS_STAGE, dl.reason)
+            yield beam.pvalue.TaggedOutput(DEAD, dl)
             return
         yield (sub.id, sub)
 

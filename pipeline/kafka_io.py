@@ -1,8 +1,10 @@
 """Kafka at the edges of the Beam pipeline: the only pipeline module that talks to Kafka.
 
 ``ReadFromKafka`` is a splittable DoFn over (topic, partition) with an unbounded offset
-restriction, reading with kafka-python, and ``WriteToKafka`` a DoFn around an idempotent
-kafka-python producer.
+restriction, reading with kafka-python, and ``WriteToKafka`` a DoFn around the shared
+acked sender (``strikewatch.kafka.acks``). Both take a ``KafkaConfig`` (security
+protocol, SASL, TLS); it pickles without its secrets, which the workers take from
+their own settings.
 
 Why not Beam's cross-language ``apache_beam.io.kafka.ReadFromKafka``: it needs the Java
 expansion service jar of the same Beam release (``beam-sdks-java-io-expansion-service``
@@ -42,7 +44,10 @@ from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
 from apache_beam.transforms.core import RestrictionProvider
 from apache_beam.utils.timestamp import Duration, Timestamp
 
+from strikewatch import topics as catalogue
+from strikewatch.kafka import AckedSender, KafkaConfig, NotAcknowledged, Rejected, clients
 from strikewatch.metrics import REGISTRY, CollectorRegistry, Counter, Gauge, SimpleNamespace
+from strikewatch.models import DeadLetter, Reason
 
 from .errors import PipelineError
 
@@ -92,6 +97,11 @@ COMMIT_LAG_S = 30.0
 # each batch for its delivery timeout (120 s).
 WRITE_BACKOFF_S = 2.0
 WRITE_RETRY_S = 600.0
+# Bytes of a record the topic refused (too large) kept in its dead letter: enough to
+# see what it was; the record itself (a 7.4 MB Event from a 181k-character article)
+# is what the topic could not take.
+DEAD_PAYLOAD_BYTES = 65536
+WRITE_STAGE = "pipeline.write"
 
 
 # Offsets claimed and not yet committed, per (group, topic, partition): (monotonic time
@@ -136,7 +146,7 @@ METRICS = make_metrics()
 
 @dataclass(frozen=True)
 class ConsumerConfig:
-    bootstrap_servers: str
+    kafka: KafkaConfig
     group_id: str
     # Where a partition without a committed offset starts: "earliest" so a fresh
     # deployment processes what the connectors already produced.
@@ -146,20 +156,16 @@ class ConsumerConfig:
     commit_offsets: bool = True
     commit_lag_s: float = COMMIT_LAG_S
 
-    def consumer(self):
-        from kafka import KafkaConsumer
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.kafka.bootstrap_servers
 
-        return KafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers,
-            group_id=self.group_id if self.commit_offsets else None,
-            enable_auto_commit=False,
-            auto_offset_reset=self.auto_offset_reset,
-            max_poll_records=MAX_POLL_RECORDS,
-            # Articles can be a few MB after full-text fetch; the articles topic
-            # allows 4 MiB messages.
-            max_partition_fetch_bytes=4 * 1024 * 1024,
-            consumer_timeout_ms=POLL_TIMEOUT_MS,
-        )
+    def consumer(self):
+        # Articles can be a few MB after full-text fetch: the client's fetch size is the
+        # articles topic's 4 MiB message limit (clients.CONSUMER_DEFAULTS).
+        return clients.consumer(self.kafka, group_id=self.group_id if self.commit_offsets else None,
+                                auto_offset_reset=self.auto_offset_reset, max_poll_records=MAX_POLL_RECORDS,
+                                consumer_timeout_ms=POLL_TIMEOUT_MS)
 
 
 class KafkaOffsetTracker(OffsetRestrictionTracker):
@@ -431,10 +437,11 @@ def _fusion_root(partition: tuple[str, int]) -> tuple[str, int]:
 class ReadFromKafka(beam.PTransform):
     """Unbounded read of ``topics`` as ``KafkaRecord`` elements timestamped by Kafka."""
 
-    def __init__(self, bootstrap_servers: str, topics: list[str], group_id: str, auto_offset_reset: str = "earliest", commit_offsets: bool = True,
-                 commit_lag_s: float = COMMIT_LAG_S):
+    def __init__(self, kafka: KafkaConfig | str, topics: list[str], group_id: str, auto_offset_reset: str = "earliest",
+                 commit_offsets: bool = True, commit_lag_s: float = COMMIT_LAG_S):
         super().__init__()
-        self._config = ConsumerConfig(bootstrap_servers, group_id, auto_offset_reset, commit_offsets, commit_lag_s)
+        kafka = KafkaConfig.coerce(kafka)
+        self._config = ConsumerConfig(kafka, group_id, auto_offset_reset, commit_offsets, commit_lag_s)
         self._topics = list(topics)
 
     def expand(self, pbegin):
@@ -454,89 +461,77 @@ class ReadFromKafka(beam.PTransform):
 
 
 class _WriteDoFn(beam.DoFn):
-    """Sends (topic, key, value) with an idempotent producer. A bundle completes only
-    after the broker acknowledged all its records: ``finish_bundle`` flushes, re-sends
-    what failed (broker restarting) every WRITE_BACKOFF_S for up to WRITE_RETRY_S, and
-    only then fails the bundle."""
+    """Sends (topic, key, value) through the acked sender. A bundle completes only after
+    the broker acknowledged all its records: ``finish_bundle`` waits, re-sends what failed
+    (broker restarting) every WRITE_BACKOFF_S for up to WRITE_RETRY_S, and only then fails
+    the bundle. A record the topic can never take (over its message size) is not retried:
+    it becomes a dead letter (reason ``too_large``) on the dead-letters topic."""
 
-    def __init__(self, bootstrap_servers: str):
-        self._bootstrap = bootstrap_servers
-        self._producer = None
-        self._pending: list = []
+    def __init__(self, kafka: KafkaConfig, dead_letters_topic: str = catalogue.DEAD_LETTERS.name):
+        self._kafka, self._dead_topic = kafka, dead_letters_topic
+        self._sender: AckedSender | None = None
+        self._batch = None
 
-    def _client(self):
-        # Created lazily, not in setup(): a worker may set up a new DoFn instance
-        # while the broker is away, and the constructor then fails to bootstrap; and
-        # an instance can outlive a failed bundle whose teardown closed the producer.
-        if self._producer is None:
-            from kafka import KafkaProducer
-
-            self._producer = KafkaProducer(
-                bootstrap_servers=self._bootstrap,
-                acks="all",
-                enable_idempotence=True,
-                linger_ms=5,  # 5 ms: batches a bundle's records without adding visible latency
-                compression_type="gzip",
-                max_request_size=4 * 1024 * 1024,
-            )
-        return self._producer
-
-    def _send(self, topic: str, key, value):
-        from kafka.errors import KafkaError
-
-        try:
-            return self._client().send(topic, key=key, value=value)
-        except KafkaError as e:  # metadata or buffer space unavailable for max_block_ms
-            _kafka_error(topic, "send", e, WRITE_BACKOFF_S)
-            return None
+    def _client(self) -> AckedSender:
+        # The producer inside is created on first send, not in setup(): a worker may set
+        # up a new DoFn instance while the broker is away, and the constructor would
+        # then fail to bootstrap.
+        if self._sender is None:
+            self._sender = AckedSender(self._kafka, backoff_s=WRITE_BACKOFF_S, give_up_s=WRITE_RETRY_S,
+                                       on_retry=lambda topic, e: _kafka_error(topic, "write", e, WRITE_BACKOFF_S),
+                                       linger_ms=5)  # 5 ms: batches a bundle's records without adding visible latency
+        return self._sender
 
     def start_bundle(self) -> None:
-        self._pending = []
+        self._batch = self._client().batch()
 
     def process(self, element: tuple[str, bytes | None, bytes | None]):
         topic, key, value = element
-        self._pending.append((topic, key, value, self._send(topic, key, value)))
+        if self._batch is None:
+            self.start_bundle()
+        self._batch.send(topic, key, value)
 
     def finish_bundle(self) -> None:
-        from kafka.errors import KafkaError
+        batch, self._batch = self._batch, None
+        if batch is None or not len(batch):
+            return
+        try:
+            rejected = batch.wait()
+            if rejected:
+                dead = self._client().batch()
+                for r in rejected:
+                    dead.send(self._dead_topic, WRITE_STAGE.encode(), self._dead_letter(r).to_bytes())
+                if dead.wait():  # a 64 kB dead letter the topic refuses: nothing smaller to write
+                    log.error("dead letters of %d refused records were refused too", len(rejected))
+                batch.acked.update(dead.acked)
+        except NotAcknowledged as e:
+            raise KafkaIOError(str(e)) from e
+        for topic, n in batch.acked.items():
+            METRICS.produced.labels(topic).inc(n)
 
-        pending, self._pending = self._pending, []
-        give_up = time.monotonic() + WRITE_RETRY_S
-        while pending:
-            try:
-                self._client().flush()
-            except KafkaError as e:  # no producer yet: the broker is away (bootstrap timed out)
-                log.warning("Kafka producer unavailable: %s", e)
-                pending = [(t, k, v, None) for t, k, v, _f in pending]
-            failed = []
-            for topic, key, value, fut in pending:
-                if fut is None or fut.failed():
-                    failed.append((topic, key, value))
-                else:
-                    METRICS.produced.labels(topic).inc()
-            if not failed:
-                return
-            for topic in {t for t, _k, _v in failed}:
-                METRICS.errors.labels(topic, "write").inc()
-            if time.monotonic() > give_up:
-                raise KafkaIOError(f"{len(failed)} records not acknowledged by {self._bootstrap} within {WRITE_RETRY_S:.0f} s")
-            log.warning("%d records not acknowledged by Kafka; re-sending in %.0f s", len(failed), WRITE_BACKOFF_S)
-            time.sleep(WRITE_BACKOFF_S)
-            pending = [(t, k, v, self._send(t, k, v)) for t, k, v in failed]
+    def _dead_letter(self, r: Rejected) -> DeadLetter:
+        from pipeline.decode import count_dead
+
+        size = len(r.value or b"")
+        log.warning("record of %d bytes for %s refused by Kafka, dead-lettered: %s", size, r.topic, r.error)
+        METRICS.errors.labels(r.topic, "too_large").inc()
+        count_dead(WRITE_STAGE, Reason.TOO_LARGE)
+        payload = (r.value or b"")[:DEAD_PAYLOAD_BYTES]
+        error = f"{size} bytes for {r.topic}: {r.error}"
+        return DeadLetter.of(WRITE_STAGE, Reason.TOO_LARGE, error, payload, source=r.topic)
 
     def teardown(self) -> None:
-        if self._producer is not None:
-            self._producer.flush()
-            self._producer.close()
-            self._producer = None
+        if self._sender is not None:
+            self._sender.close()
+            self._sender = None
 
 
 class WriteToKafka(beam.PTransform):
     """Writes ``(topic, key: bytes|None, value: bytes|None)`` tuples to Kafka."""
 
-    def __init__(self, bootstrap_servers: str):
+    def __init__(self, kafka: KafkaConfig | str, dead_letters_topic: str = catalogue.DEAD_LETTERS.name):
         super().__init__()
-        self._bootstrap = bootstrap_servers
+        self._kafka, self._dead_topic = KafkaConfig.coerce(kafka), dead_letters_topic
 
     def expand(self, records):
-        return records | "Produce" >> beam.ParDo(_WriteDoFn(self._bootstrap))
+        return records | "Produce" >> beam.ParDo(_WriteDoFn(self._kafka, self._dead_topic))

@@ -26,7 +26,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from strikewatch import topics
-from strikewatch.metrics import serve
+from strikewatch.metrics import LabelSet, serve
 from strikewatch.settings import PipelineSettings, StackSettings
 
 from .graph import GraphConfig, WriteOutputs, build_graph
@@ -42,12 +42,16 @@ CHILD_STOP_S = 5.0
 
 
 def build_pipeline(p: beam.Pipeline, settings: PipelineSettings) -> None:
-    raw = p | "ReadArticles" >> ReadFromKafka(settings.bootstrap_servers, [topics.ARTICLES.name], settings.consumer_group, settings.start_from)
+    kafka = settings.kafka
+    group = settings.consumer_group
+    raw = p | "ReadArticles" >> ReadFromKafka(kafka, [topics.ARTICLES.name], group, settings.start_from)
     # The compacted subscriptions topic is read whole on every start (no group offsets).
-    subs = p | "ReadSubscriptions" >> ReadFromKafka(settings.bootstrap_servers, [topics.SUBSCRIPTIONS.name], settings.consumer_group + "-subs",
-                                                    "earliest", commit_offsets=False)
-    outputs = build_graph(raw, GraphConfig(spacy_model=settings.spacy_model, max_article_chars=settings.max_article_chars), subs)
-    outputs | "WriteOutputs" >> WriteOutputs(settings.bootstrap_servers)
+    subs = p | "ReadSubscriptions" >> ReadFromKafka(kafka, [topics.SUBSCRIPTIONS.name], group + "-subs", "earliest",
+                                                    commit_offsets=False)
+    config = GraphConfig(spacy_model=settings.spacy_model, max_article_chars=settings.max_article_chars,
+                         sources=LabelSet.feeds(settings.feeds_file))
+    outputs = build_graph(raw, config, subs)
+    outputs | "WriteOutputs" >> WriteOutputs(kafka)
 
 
 def beam_options(runner: str, extra: list[str], settings: PipelineSettings) -> PipelineOptions:

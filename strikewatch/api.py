@@ -45,6 +45,7 @@ from fastapi import Header, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from . import netguard, topics, webhooks
+from .kafka import AckedSender, KafkaConfig, read_compacted
 from .metrics import REGISTRY, CollectorRegistry, Counter, SimpleNamespace
 from .models import EventType, Subscription
 from .settings import DEV_API_KEY, DEV_WEBHOOK_SECRET, ApiSettings
@@ -107,42 +108,35 @@ class RotatedSecret(BaseModel):
     webhook_secret: str
 
 
+# Seconds a subscription write may wait for the broker's acknowledgement before the
+# request fails (the client sees a 500 and may retry; the write is idempotent).
+PUT_TIMEOUT_S = 30.0
+
+
 class SubscriptionStore:
     """Subscriptions by id, backed by the compacted topic."""
 
-    def __init__(self, bootstrap: str, topic: str = topics.SUBSCRIPTIONS.name):
-        from kafka import KafkaProducer
-
-        self._topic, self._bootstrap = topic, bootstrap
-        self._producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    def __init__(self, kafka: KafkaConfig | str, topic: str = topics.SUBSCRIPTIONS.name):
+        self._topic = topic
+        self._sender = AckedSender(kafka, backoff_s=1.0, give_up_s=PUT_TIMEOUT_S)
         self._subs: dict[str, Subscription] = {}
         self._lock = threading.Lock()
-        self._load()
+        self._load(self._sender.config)
 
-    def _load(self) -> None:
-        from kafka import KafkaConsumer, TopicPartition
+    def _load(self, kafka: KafkaConfig) -> None:
+        for key, value in read_compacted(kafka, self._topic).items():
+            if value is None:
+                continue
+            try:
+                s = Subscription.from_bytes(value)
+            except ValueError:
+                continue  # junk on the topic: the pipeline dead-letters it
+            self._subs[s.id] = s
 
-        c = KafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False, consumer_timeout_ms=500)
-        try:
-            parts = [TopicPartition(self._topic, p) for p in (c.partitions_for_topic(self._topic) or [])]
-            if not parts:
-                return
-            c.assign(parts)
-            c.seek_to_beginning(*parts)
-            ends = c.end_offsets(parts)
-            while any(c.position(tp) < ends[tp] for tp in parts):
-                for recs in c.poll(timeout_ms=500).values():
-                    for r in recs:
-                        if r.value is None:
-                            self._subs.pop(r.key.decode(), None)
-                        else:
-                            try:
-                                s = Subscription.from_bytes(r.value)
-                            except ValueError:
-                                continue  # junk on the topic: the pipeline dead-letters it
-                            self._subs[s.id] = s
-        finally:
-            c.close()
+    def _write(self, key: bytes, value: bytes | None) -> None:
+        rejected = self._sender.send_and_wait(self._topic, key, value)
+        if rejected is not None:
+            raise ValueError(f"subscription record refused by Kafka: {rejected.error}")
 
     def list(self, owner: str) -> list[Subscription]:
         with self._lock:
@@ -153,17 +147,17 @@ class SubscriptionStore:
         return s if s is not None and s.owner == owner else None
 
     def put(self, sub: Subscription) -> None:
-        self._producer.send(self._topic, key=sub.id.encode(), value=sub.to_bytes()).get(timeout=30)
+        self._write(sub.id.encode(), sub.to_bytes())
         with self._lock:
             self._subs[sub.id] = sub
 
     def delete(self, sub_id: str) -> None:
-        self._producer.send(self._topic, key=sub_id.encode(), value=None).get(timeout=30)
+        self._write(sub_id.encode(), None)
         with self._lock:
             self._subs.pop(sub_id, None)
 
     def close(self) -> None:
-        self._producer.close()
+        self._sender.close()
 
 
 class KeyRing:
@@ -436,7 +430,7 @@ def api_main(argv: list[str] | None = None) -> int:
         print("strikewatch api: refusing to start with " + " and ".join(dev) + "; --dev allows them on a local stack",
               file=sys.stderr)
         return 2
-    store = SubscriptionStore(s.bootstrap_servers)
+    store = SubscriptionStore(s.kafka)
     try:
         # uvicorn handles SIGTERM: it stops accepting, finishes requests, then returns.
         # timeout_graceful_shutdown: /v1/stream responses never end by themselves; 5 s lets

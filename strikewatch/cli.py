@@ -53,11 +53,23 @@ def up_main(argv: list[str] | None = None) -> int:
 
 def topics_main(argv: list[str] | None = None) -> int:
     """Create the catalogue's topics on the configured broker (deployments: the
-    compose ``topics`` job); idempotent."""
+    compose ``topics`` job, connected as the admin user); idempotent. ``--grant USER``
+    also grants USER the service ACLs (strikewatch/kafka/acls.py)."""
+    import argparse
+
     from . import stack
+    from .kafka import acls
     from .settings import StackSettings
 
-    print(json.dumps({"topics_created": stack.create_topics(StackSettings().bootstrap_servers)}))
+    ap = argparse.ArgumentParser(prog="strikewatch topics", description=topics_main.__doc__)
+    ap.add_argument("--grant", action="append", default=[], metavar="USER",
+                    help="SASL user to grant the service ACLs (repeatable)")
+    args = ap.parse_args(argv)
+    kafka = StackSettings().kafka
+    out = {"topics_created": stack.create_topics(kafka)}
+    if args.grant:
+        out["acls_created"] = {user: acls.grant(kafka, user) for user in args.grant}
+    print(json.dumps(out))
     return 0
 
 

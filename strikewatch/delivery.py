@@ -53,6 +53,7 @@ import httpx
 
 from . import netguard, topics, webhooks
 from .errors import StrikewatchError
+from .kafka import AckedSender, KafkaConfig, Stopping, clients, read_compacted
 from .metrics import LATENCY_BUCKETS_S, REGISTRY, CollectorRegistry, Counter, Histogram, SimpleNamespace, serve
 from .models import Alert, DeadLetter
 from .settings import DeliverySettings
@@ -209,7 +210,7 @@ class _Lane:
 
 @dataclass
 class Deliverer:
-    bootstrap: str
+    kafka: KafkaConfig | str
     secret: bytes = field(repr=False)  # the master secret; each subscription's is derived from it
     group: str = "strikewatch-delivery"
     alerts_topic: str = topics.ALERTS.name
@@ -226,28 +227,27 @@ class Deliverer:
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
     def __post_init__(self):
-        from kafka import KafkaConsumer, KafkaProducer
-
+        self.kafka = KafkaConfig.coerce(self.kafka)
         self._guard = netguard.Guard(self.allow_private, self.resolver)  # webhook URLs are user input
         self._http = netguard.client(self._guard, timeout=httpx.Timeout(self.request_deadline_s))
-        self._producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True)
+        self._stop = threading.Event()
+        # Writes wait for the broker, re-sending while it is away, until stop(): the
+        # offset is committed only after them, so nothing is lost meanwhile.
+        self._sender = AckedSender(self.kafka, backoff_s=KAFKA_RETRY_S, stop=self._stop)
         self._lock = threading.Lock()  # the delivered ids, reported events and per-partition progress
         self._delivered = self._load_delivered()
-        self._consumer = KafkaConsumer(self.alerts_topic, bootstrap_servers=self.bootstrap, group_id=self.group,
-                                       enable_auto_commit=False, auto_offset_reset=self.auto_offset_reset,
-                                       max_poll_records=500, max_poll_interval_ms=600_000)
-        self._stop = threading.Event()
+        self._consumer = clients.consumer(self.kafka, self.alerts_topic, group_id=self.group,
+                                          auto_offset_reset=self.auto_offset_reset, max_poll_records=500,
+                                          max_poll_interval_ms=600_000)
         self._lanes: dict[str, _Lane] = {}
         self._pending: dict[tuple[str, int], set[int]] = {}  # offsets read, not yet finished, per partition
         self._high: dict[tuple[str, int], int] = {}  # next offset after the last one read, per partition
         self._committed: dict[tuple[str, int], int] = {}
 
     def _load_delivered(self) -> set[str]:
-        from connectors.producer import read_compacted
-
         self._reported: dict[tuple[str, str], str] = {}  # (subscription id, event id) -> incident id delivered
         delivered = set()
-        for k, v in read_compacted(self.bootstrap, self.delivered_topic).items():
+        for k, v in read_compacted(self.kafka, self.delivered_topic).items():
             if v is None:
                 continue
             delivered.add(k.decode())
@@ -277,19 +277,15 @@ class Deliverer:
             self._remember(alert.subscription_id, alert.incident_id, events)
 
     def _produce(self, topic: str, key: bytes, value: bytes) -> None:
-        """Send and wait for the broker's acknowledgement, re-sending while it is away:
-        the offset is committed only after this, so nothing is lost meanwhile."""
-        from kafka.errors import KafkaError
-
-        while True:
-            try:
-                self._producer.send(topic, key=key, value=value).get(timeout=WEBHOOK_DEADLINE_S * 6)
-                return
-            except KafkaError as e:
-                if self._stop.is_set():
-                    raise InterruptedError("stopping") from e  # uncommitted: the next run redoes it
-                log.warning("Kafka write to %s failed, retrying in %.0f s: %s", topic, KAFKA_RETRY_S, e)
-                self._stop.wait(KAFKA_RETRY_S)
+        """Send and wait for the broker's acknowledgement, re-sending while it is away
+        (strikewatch.kafka.acks): the offset is committed only after this, so nothing is
+        lost meanwhile. On stop() the alert stays uncommitted: the next run redoes it."""
+        try:
+            rejected = self._sender.send_and_wait(topic, key, value)
+        except Stopping as e:
+            raise InterruptedError("stopping") from e
+        if rejected is not None:  # larger than the topic allows: nothing to retry
+            log.error("record for %s refused by Kafka, not written: %s", topic, rejected.error)
 
     def _dead_letter(self, alert: Alert, reason: str, error: str) -> None:
         dl = DeadLetter.of("delivery.webhook", reason, error, redacted(alert).to_bytes(), source=self.alerts_topic)
@@ -501,8 +497,7 @@ class Deliverer:
 
     def close(self) -> None:
         self._consumer.close()
-        self._producer.flush()
-        self._producer.close()
+        self._sender.close()
         self._http.close()
 
 
@@ -512,7 +507,7 @@ def deliver_main(argv: list[str] | None = None) -> int:
     s = DeliverySettings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = serve(s.metrics_port, addr=s.metrics_host) if s.metrics_port else None
-    d = Deliverer(s.bootstrap_servers, s.webhook_hmac_secret.get_secret_value().encode(), s.consumer_group,
+    d = Deliverer(s.kafka, s.webhook_hmac_secret.get_secret_value().encode(), s.consumer_group,
                   allow_private=s.allow_private_hosts, web_url=s.web_url or None)
     signal.signal(signal.SIGTERM, lambda *_: d.stop())
     signal.signal(signal.SIGINT, lambda *_: d.stop())

@@ -15,6 +15,8 @@ import signal
 import threading
 
 from . import topics
+from .kafka import clients
+from .kafka.config import KafkaConfig
 from .metrics import REGISTRY, CollectorRegistry, Gauge, SimpleNamespace, serve
 from .settings import StackSettings
 
@@ -29,11 +31,9 @@ def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
 METRICS = make_metrics()
 
 
-def measure(bootstrap: str, groups: list[str] | None = None) -> dict[tuple[str, str], int]:
-    from kafka import KafkaAdminClient, KafkaConsumer
-
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+def measure(config: KafkaConfig | str, groups: list[str] | None = None) -> dict[tuple[str, str], int]:
+    admin = clients.admin(config)
+    consumer = clients.consumer(config)
     try:
         names = groups if groups is not None else [g["group_id"] for g in admin.list_groups()]
         out: dict[tuple[str, str], int] = {}
@@ -67,7 +67,7 @@ def lag_main(argv: list[str] | None = None) -> int:
     shown: set[tuple[str, str]] = set()
     while not stop.is_set():
         try:
-            lags = measure(s.bootstrap_servers, args.group)
+            lags = measure(s.kafka, args.group)
             for (group, topic), lag in lags.items():
                 METRICS.lag.labels(group, topic).set(lag)
             # A group that went away (deleted, offsets expired) stops being exported.

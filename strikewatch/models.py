@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, SecretStr  # noqa: F401
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, SecretStr, model_validator  # noqa: F401
 
 # 2: Event gains ``extractor_version`` and the article's ``article_url``/``article_title``/
 # ``outlet``; IncidentSource gains ``url``/``title``/``outlet`` (links to the reporting
@@ -389,6 +389,90 @@ class Alert(Record):
 # --------------------------------------------------------------------------- Dead letters
 
 
+class Reason(StrEnum):
+    """Why a record was dead-lettered: the one vocabulary of ``DeadLetter.reason`` and of
+    the ``reason`` label of every dead-letter and failure metric (so it stays bounded).
+    A new failure mode gets a member here; a string that is not one is recorded as
+    ``other`` (with the string kept in the dead letter's ``error``)."""
+
+    # Any stage
+    OTHER = "other"  # not a member: also the metric label of any unbounded value
+    ERROR = "error"  # an unexpected exception (a bug): the record is kept for replay
+    INTERNAL_ERROR = "internal_error"
+    TOO_LARGE = "too_large"  # over a size limit: article length, Kafka message size, HTTP body
+    TIMEOUT = "timeout"
+    KAFKA_REFUSED = "kafka_refused"  # the broker refused the record for good (not its size)
+    # Decoding records (pipeline.decode, pipeline.subscriptions, delivery.decode, connector.replay)
+    EMPTY = "empty"
+    NOT_UTF8 = "not_utf8"
+    INVALID_JSON = "invalid_json"
+    TOO_DEEP = "too_deep"  # nested past the parser's recursion limit ([[[[...]]]])
+    SCHEMA_MISMATCH = "schema_mismatch"
+    BAD_RECORD = "bad_record"
+    # Extraction
+    EXTRACT_ERROR = "extract_error"
+    TOO_SLOW = "too_slow"  # a long article past its extraction budget (pipeline/extract.py)
+    # Fetching and parsing feeds (connectors)
+    BAD_URL = "bad_url"
+    UNREACHABLE = "unreachable"
+    SSRF_BLOCKED = "ssrf_blocked"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    ROBOTS_DISALLOWED = "robots_disallowed"
+    HTTP_1XX = "http_1xx"
+    HTTP_3XX = "http_3xx"
+    HTTP_4XX = "http_4xx"
+    HTTP_5XX = "http_5xx"
+    NOT_A_FEED = "not_a_feed"
+    MALFORMED = "malformed"
+    MALFORMED_RECOVERED = "malformed_recovered"
+    XML_BOMB = "xml_bomb"
+    XXE = "xxe"
+    BAD_ENCODING = "bad_encoding"  # stacked, unknown or corrupt Content-Encoding
+    # Delivery
+    WEBHOOK_FAILED = "webhook_failed"  # retried to the end (5xx, 408, 429, unreachable)
+    WEBHOOK_REJECTED = "webhook_rejected"  # a permanent answer (4xx other than 408/429): not retried
+    # The incident store
+    STORE_REJECTED = "store_rejected"
+
+    @classmethod
+    def of(cls, value: "str | Reason") -> "Reason":
+        """``value`` as a member, or OTHER: for a label or reason read from anywhere."""
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.OTHER
+
+    @classmethod
+    def for_error(cls, error: BaseException, default: "Reason | None" = None) -> "Reason":
+        """The reason an exception stands for: its own ``reason`` (the packages' root
+        exceptions carry one), else by type, else ``default`` (ERROR)."""
+        import json as _json
+
+        from pydantic import ValidationError
+
+        own = getattr(error, "reason", None)
+        if isinstance(own, str):
+            return cls.of(own)
+        if isinstance(error, RecursionError):
+            return cls.TOO_DEEP
+        if isinstance(error, UnicodeDecodeError):
+            return cls.NOT_UTF8
+        if isinstance(error, _json.JSONDecodeError):
+            return cls.INVALID_JSON
+        if isinstance(error, ValidationError):
+            return cls.SCHEMA_MISMATCH
+        if isinstance(error, (MemoryError, OverflowError)):
+            return cls.TOO_LARGE
+        if isinstance(error, TimeoutError):
+            return cls.TIMEOUT
+        return default or cls.ERROR
+
+
+# Characters of an error message kept in a dead letter (a pydantic error on a large
+# record can run to megabytes).
+DEAD_LETTER_ERROR_CHARS = 2000
+
+
 class DeadLetter(Record):
     """A record a stage could not handle (topic ``dead-letters``, key ``stage``).
 
@@ -396,19 +480,39 @@ class DeadLetter(Record):
     inspected and replayed."""
 
     stage: str  # connector.fetch, connector.parse, pipeline.decode, pipeline.extract, ...
-    reason: str  # short machine-readable reason: malformed_xml, xml_bomb, too_large, ...
+    reason: Reason
     error: str  # human-readable message
     payload: str = ""
     payload_encoding: Literal["utf-8", "base64"] = "utf-8"
     source: str | None = None  # feed name, topic name
     at: AwareDatetime
 
+    @model_validator(mode="before")
     @classmethod
-    def of(cls, stage: str, reason: str, error: str | BaseException, payload: bytes | str | None, source: str | None = None) -> "DeadLetter":
+    def _known_reason(cls, data: Any) -> Any:
+        reason = data.get("reason") if isinstance(data, dict) else None
+        if isinstance(reason, str) and reason != Reason.OTHER and Reason.of(reason) is Reason.OTHER:
+            data = {**data, "reason": Reason.OTHER, "error": f"[{reason[:100]}] {data.get('error', '')}"}
+        return data
+
+    @classmethod
+    def from_error(cls, stage: str, error: BaseException, payload: bytes | str | None, source: str | None = None,
+                   reason: "Reason | str | None" = None) -> "DeadLetter":
+        """The dead letter of ``payload`` that failed with ``error`` at ``stage``; the
+        reason is ``reason`` if given, else the one the error stands for (``Reason.for_error``)."""
+        why = Reason.of(reason) if reason is not None else Reason.for_error(error)
+        return cls.of(stage, why, error, payload, source)
+
+    @classmethod
+    def of(cls, stage: str, reason: "Reason | str", error: str | BaseException, payload: bytes | str | None,
+           source: str | None = None) -> "DeadLetter":
         import base64
 
         if isinstance(error, BaseException):
-            error = f"{type(error).__name__}: {error}"
+            try:
+                error = f"{type(error).__name__}: {error}"
+            except Exception:  # noqa: BLE001 - an exception whose str() fails still gets its letter
+                error = type(error).__name__
         enc: Literal["utf-8", "base64"] = "utf-8"
         if payload is None:
             text = ""
@@ -419,8 +523,8 @@ class DeadLetter(Record):
                 text = payload.decode("utf-8")
             except UnicodeDecodeError:
                 text, enc = base64.b64encode(payload).decode("ascii"), "base64"
-        return cls(stage=stage, reason=reason, error=str(error)[:2000], payload=text, payload_encoding=enc,
-                   source=source, at=datetime.now(timezone.utc))
+        return cls(stage=stage, reason=reason, error=str(error)[:DEAD_LETTER_ERROR_CHARS], payload=text,
+                   payload_encoding=enc, source=source, at=datetime.now(timezone.utc))
 
 
 WIRE_MODELS: dict[str, type[Record]] = {

@@ -23,6 +23,8 @@ import threading
 import time
 
 from . import stack, topics
+from .kafka import clients
+from .kafka.config import KafkaConfig
 from .settings import StackSettings
 
 log = logging.getLogger("strikewatch.run")
@@ -70,14 +72,10 @@ class Child:
             self.proc.kill()
 
 
-def _tail(bootstrap: str, stop: threading.Event) -> None:
+def _tail(config: KafkaConfig, stop: threading.Event) -> None:
     """Print events and alerts as they arrive (one JSON line each)."""
-    from kafka import KafkaConsumer
-
-    consumer = KafkaConsumer(
-        topics.EVENTS.name, topics.ALERTS.name, topics.DEAD_LETTERS.name,
-        bootstrap_servers=bootstrap, auto_offset_reset="latest", enable_auto_commit=False, consumer_timeout_ms=500,
-    )
+    consumer = clients.consumer(config, topics.EVENTS.name, topics.ALERTS.name, topics.DEAD_LETTERS.name,
+                                auto_offset_reset="latest", consumer_timeout_ms=500)
     while not stop.is_set():
         for msg in consumer:
             try:
@@ -114,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    tail = threading.Thread(target=_tail, args=(settings.bootstrap_servers, stop), daemon=True)
+    tail = threading.Thread(target=_tail, args=(settings.kafka, stop), daemon=True)
     tail.start()
     for c in children:
         c.start()

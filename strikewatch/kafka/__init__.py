@@ -1,0 +1,14 @@
+"""The one Kafka connection layer: every strikewatch client is built here.
+
+``config.KafkaConfig``  bootstrap servers, security protocol, SASL/SCRAM, TLS (``settings.kafka``)
+``clients``             producer / consumer / admin from a config
+``compacted``           read a compacted topic to its end
+``acks``                acked sends: re-send what can pass, reject what never will
+``acls``                the ACLs a deployment grants the strikewatch user
+"""
+
+from .acks import AckedSender, Batch, NotAcknowledged, Rejected, Stopping
+from .compacted import read_compacted
+from .config import KafkaConfig
+
+__all__ = ["AckedSender", "Batch", "KafkaConfig", "NotAcknowledged", "Rejected", "Stopping", "read_compacted"]
