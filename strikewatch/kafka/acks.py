@@ -77,6 +77,14 @@ class _Record:
     key: bytes | None
     value: bytes | None
     outcome: Any  # a kafka-python FutureRecordMetadata, or the exception send() raised
+    producer: Any = None  # the producer that sent it
+    alone: bool = False  # sent in a produce batch of its own
+
+    @property
+    def error(self) -> BaseException | None:
+        if isinstance(self.outcome, BaseException):
+            return self.outcome
+        return self.outcome.exception if self.outcome.is_done and self.outcome.failed() else None
 
 
 class AckedSender:
@@ -114,13 +122,16 @@ class AckedSender:
                 self._producer = clients.producer(self.config, **self._overrides)
             return self._producer
 
-    def _send(self, topic: str, key: bytes | None, value: bytes | None) -> Any:
+    def _send(self, topic: str, key: bytes | None, value: bytes | None, alone: bool = False) -> _Record:
         from kafka.errors import KafkaError
 
+        producer = None
         try:
-            return self._client().send(topic, key=key, value=value)
+            producer = self._client()
+            outcome = producer.send(topic, key=key, value=value)
         except KafkaError as e:  # no producer (broker away), no metadata or buffer within max_block_ms, too large
-            return e
+            outcome = e
+        return _Record(topic, key, value, outcome, producer, alone)
 
     def _flush(self, timeout_s: float) -> None:
         from kafka.errors import KafkaError
@@ -132,6 +143,18 @@ class AckedSender:
             producer.flush(timeout=max(0.1, timeout_s))
         except KafkaError:  # still in the producer's own retries: the records are looked at one by one
             pass
+
+    def _discard(self, producer) -> None:
+        """Replace ``producer`` after a non-retriable error from the broker. kafka-python
+        3.0.12 moves an idempotent producer into a fatal state on one (measured: after one
+        MESSAGE_TOO_LARGE, every later send to the partition failed with the same error),
+        so the records after it need a new producer. Its unsent records fail and are re-sent."""
+        with self._lock:
+            if producer is None or self._producer is not producer:
+                return
+            self._producer = None
+        log.warning("Kafka producer replaced after a non-retriable error")
+        producer.close(timeout=0)
 
     def close(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
         with self._lock:
@@ -152,7 +175,7 @@ class Batch:
         return len(self._pending)
 
     def send(self, topic: str, key: bytes | None, value: bytes | None) -> None:
-        self._pending.append(_Record(topic, key, value, self._sender._send(topic, key, value)))
+        self._pending.append(self._sender._send(topic, key, value))
 
     def wait(self) -> list[Rejected]:
         s = self._sender
@@ -162,21 +185,33 @@ class Batch:
         while pending:
             left = FLUSH_TIMEOUT_S if give_up is None else min(FLUSH_TIMEOUT_S, give_up - time.monotonic())
             s._flush(left)
-            waiting, failed = [], []
+            waiting, failed, isolate = [], [], []
             for rec in pending:
-                error = rec.outcome if isinstance(rec.outcome, BaseException) else None
+                if not isinstance(rec.outcome, BaseException) and not rec.outcome.is_done:
+                    waiting.append(rec)
+                    continue
+                error = rec.error
                 if error is None:
-                    if not rec.outcome.is_done:
-                        waiting.append(rec)
-                        continue
-                    if not rec.outcome.failed():
-                        self.acked[rec.topic] += 1
-                        continue
-                    error = rec.outcome.exception
-                if permanent(error):
+                    self.acked[rec.topic] += 1
+                    continue
+                from_broker = not isinstance(rec.outcome, BaseException)
+                if from_broker and not getattr(error, "retriable", False):
+                    s._discard(rec.producer)
+                if permanent(error) and from_broker and not rec.alone:
+                    # The broker refused a whole produce batch, or the producer was already in
+                    # its fatal state (see _discard): a record the topic would take may be among
+                    # them. Each is tried once more, in a batch of its own, on a new producer.
+                    isolate.append(rec)
+                elif permanent(error):
                     rejected.append(Rejected(rec.topic, rec.key, rec.value, error))
                 else:
                     failed.append((rec, error))
+            for rec in isolate:
+                alone = s._send(rec.topic, rec.key, rec.value, alone=True)
+                s._flush(FLUSH_TIMEOUT_S)  # the next record goes in a new batch
+                if alone.error is not None and permanent(alone.error):
+                    s._discard(alone.producer)
+                waiting.append(alone)
             if not waiting and not failed:
                 break
             left_over = len(waiting) + len(failed)
@@ -193,5 +228,5 @@ class Batch:
                             len(failed), failed[0][1], s.backoff_s)
                 if s.stop.wait(s.backoff_s):
                     raise Stopping(f"stopping with {left_over} records the broker did not acknowledge")
-            pending = waiting + [_Record(r.topic, r.key, r.value, s._send(r.topic, r.key, r.value)) for r, _e in failed]
+            pending = waiting + [s._send(r.topic, r.key, r.value) for r, _e in failed]
         return rejected

@@ -104,3 +104,30 @@ def test_long_lane_does_not_wait_forever_behind_a_runaway():
     assert lane.extract(runaway, budget_s=0.1).reason == "too_slow"
     blocked = lane.extract(queued, budget_s=5.0)
     assert isinstance(blocked, DeadLetter) and blocked.reason == "too_slow" and "busy" in blocked.error
+
+
+def test_any_exception_in_extraction_is_a_dead_letter_with_a_reason(monkeypatch):
+    """One article that makes the extractor raise (a bug, a RecursionError) costs its batch a
+    retry one by one, becomes a dead letter with a reason, and the others' events go on."""
+    import pipeline.extraction as extraction
+
+    real = extraction.extract_events
+
+    def hostile(nlp, articles, batch_size=32):
+        for a in articles:
+            if "BOOM" in a.body:
+                raise RuntimeError("simulated extractor bug")
+            if "DEEP" in a.body:
+                raise RecursionError("maximum recursion depth exceeded")
+        return real(nlp, articles, batch_size=batch_size)
+
+    monkeypatch.setattr(extraction, "extract_events", hostile)
+    strike = Article.new("https://example.com/s", body="Israeli warplanes struck a depot near Damascus on Sunday.",
+                         published_at=DATE)
+    boom = Article.new("https://example.com/b", body="BOOM", published_at=DATE)
+    deep = Article.new("https://example.com/d", body="DEEP", published_at=DATE)
+    with beam.Pipeline(runner="BundleBasedDirectRunner") as p:
+        res = p | beam.Create([boom, strike, deep]) | ExtractEvents(batch_size=4, max_chars=5_000)
+        assert_that(res.events | "ids" >> beam.Map(lambda e: e.article_id), equal_to([strike.id]), label="events")
+        assert_that(res.dead_letters | "dl" >> beam.Map(lambda d: (d.reason, Article.from_bytes(d.payload).id)),
+                    equal_to([("extract_error", boom.id), ("too_deep", deep.id)]), label="dead")

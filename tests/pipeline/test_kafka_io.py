@@ -146,3 +146,49 @@ def test_the_splittable_read_does_not_follow_the_reshuffle_directly():
     upstream = transforms[producer_of[input_pc]]
     assert upstream.spec.urn == common_urns.primitives.PAR_DO.urn
     assert not beam_runner_api_pb2.ParDoPayload.FromString(upstream.spec.payload).requests_finalization
+
+
+def test_outputs_too_large_for_the_topic_are_dead_lettered_not_retried(kafka_bootstrap, new_topic):
+    """A record over the client's 4 MiB (a 7.4 MB Event from a 181k-character article) and one
+    over a topic's own limit are written as dead letters (stage pipeline.write, too_large) with
+    the start of the record; the bundle completes and the records beside them are written.
+    Before: 600 s of re-sending, then a failed bundle."""
+    import os
+
+    from kafka.admin import NewTopic
+
+    from strikewatch.kafka import clients
+    from strikewatch.models import DeadLetter
+
+    tout, dead = new_topic("io-big-out"), new_topic("io-big-dead")
+    small = "io-small-" + uuid.uuid4().hex[:8]
+    admin = clients.admin(kafka_bootstrap)
+    admin.create_topics([NewTopic(small, 1, 1, topic_configs={"max.message.bytes": "2000"})])
+    admin.close()
+    huge, noisy = b"{" + b"x" * (7_400_000) + b"}", os.urandom(20_000)
+    t0 = time.monotonic()
+    try:
+        with beam.Pipeline(runner="BundleBasedDirectRunner") as p:
+            records = [(tout, b"ok", b"fits"), (tout, b"huge", huge), (small, b"noisy", noisy), (small, b"ok2", b"fits too")]
+            p | beam.Create(records) | WriteToKafka(kafka_bootstrap, dead_letters_topic=dead)
+        assert time.monotonic() - t0 < 120
+        c = KafkaConsumer(bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=2000,
+                          max_partition_fetch_bytes=8 * 1024 * 1024)
+        c.subscribe([tout, small, dead])
+        got = {}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and sum(len(v) for v in got.values()) < 4:
+            for m in c:
+                got.setdefault(m.topic, []).append(m)
+        c.close()
+        assert [m.key for m in got[tout]] == [b"ok"] and [m.key for m in got[small]] == [b"ok2"]
+        letters = sorted((DeadLetter.from_bytes(m.value) for m in got[dead]), key=lambda d: d.source)
+        assert [(d.stage, d.reason, d.source) for d in letters] == sorted(
+            [("pipeline.write", "too_large", tout), ("pipeline.write", "too_large", small)], key=lambda t: t[2])
+        by_source = {d.source: d for d in letters}
+        assert by_source[tout].payload.startswith("{xxx") and len(by_source[tout].payload) == 65536
+        assert "MessageSizeTooLargeError" in by_source[small].error
+    finally:
+        admin = clients.admin(kafka_bootstrap)
+        admin.delete_topics([small])
+        admin.close()

@@ -1,7 +1,8 @@
 """End to end through the real broker: ``strikewatch pipeline`` on Prism, as a separate
 process, turns an Article on the articles topic into events on the events topic; junk
-bytes on the articles topic land on the dead-letter topic with the reason and the
-stream keeps going; SIGTERM stops the job cleanly, and nothing prints a traceback."""
+bytes and a 2 kB record nested 1,000 deep (which made the job fail and crash-loop on
+restart) land on the dead-letter topic with their reasons and the stream keeps going;
+SIGTERM stops the job cleanly, and nothing prints a traceback."""
 
 from __future__ import annotations
 
@@ -71,9 +72,11 @@ def test_article_to_events_and_junk_to_dead_letters(kafka_bootstrap, pipeline_pr
     second = Article.new(f"https://example.com/{run_id}/2", title="Second report", body=STRIKE_TEXT.replace("Al-Qaim", "Albu Kamal in Syria"),
                          published_at=datetime(2021, 6, 28, 13, tzinfo=timezone.utc), source="e2e")
     junk = b"\xff\xfe junk " + run_id.encode()
+    nested = b'{"run": "' + run_id.encode() + b'", "x": ' + b"[" * 1000 + b"]" * 1000 + b"}"
     producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
     producer.send(topics.ARTICLES.name, key=first.id.encode(), value=first.to_bytes())
     producer.send(topics.ARTICLES.name, key=b"junk", value=junk)
+    producer.send(topics.ARTICLES.name, key=b"nested", value=nested)
     producer.send(topics.ARTICLES.name, key=second.id.encode(), value=second.to_bytes())
     producer.flush()
 
@@ -82,7 +85,7 @@ def test_article_to_events_and_junk_to_dead_letters(kafka_bootstrap, pipeline_pr
     seen_articles: dict[str, list[Event]] = {}
     dead_letters: list[DeadLetter] = []
     deadline = time.monotonic() + FIRST_OUTPUT_TIMEOUT_S
-    while time.monotonic() < deadline and not (len(seen_articles) == 2 and dead_letters):
+    while time.monotonic() < deadline and not (len(seen_articles) == 2 and len(dead_letters) == 2):
         assert pipeline_process.poll() is None, (tmp_path / "pipeline.log").read_text()[-3000:]
         for msg in events:
             ev = Event.from_bytes(msg.value)
@@ -92,7 +95,7 @@ def test_article_to_events_and_junk_to_dead_letters(kafka_bootstrap, pipeline_pr
         for msg in dead:
             dl = DeadLetter.from_bytes(msg.value)
             raw = base64.b64decode(dl.payload) if dl.payload_encoding == "base64" else dl.payload.encode()
-            if raw == junk:  # the raw payload is kept byte for byte
+            if raw in (junk, nested):  # the raw payload is kept byte for byte
                 dead_letters.append(dl)
     assert set(seen_articles) == {first.id, second.id}, (tmp_path / "pipeline.log").read_text()[-3000:]
     strikes = [e for e in seen_articles[first.id] if e.event_type == "air_strike" and e.modality == "asserted"]
@@ -100,7 +103,8 @@ def test_article_to_events_and_junk_to_dead_letters(kafka_bootstrap, pipeline_pr
     assert strikes[0].time.date.isoformat() == "2021-06-28"
     assert strikes[0].attacker.name == "United States"
     assert any(p.country == "Iraq" for p in strikes[0].places)
-    assert [(d.stage, d.reason) for d in dead_letters] == [("pipeline.decode", "not_utf8")]
+    reasons = sorted((d.stage, d.reason) for d in dead_letters)
+    assert reasons == [("pipeline.decode", "not_utf8"), ("pipeline.decode", "too_deep")]
 
     prism = child_pids(pipeline_process.pid, name="prism")
     assert prism, "the job runs on a Prism job server started by the pipeline process"

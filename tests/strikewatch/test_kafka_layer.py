@@ -111,12 +111,16 @@ def test_a_record_the_topic_can_never_take_is_rejected_not_resent(kafka_bootstra
         batch.send(topic, b"ok", b"fits")
         batch.send(topic, b"big", b"x" * (5 * 1024 * 1024))  # over the client's 4 MiB: refused before sending
         batch.send(small, b"big", os.urandom(20_000))  # over the topic's 2,000 bytes: refused by the broker
+        # Sent right after it to the same partition: kafka-python put both in one produce batch,
+        # and then failed every later send there too (its idempotent producer's fatal state).
+        batch.send(small, b"ok", b"fits the topic")
         t0 = time.monotonic()
         rejected = batch.wait()
         assert time.monotonic() - t0 < 30  # not the 600 s of re-sending the old writer spent
         assert sorted((r.topic, r.key, type(r.error).__name__) for r in rejected) == sorted(
             [(topic, b"big", "MessageSizeTooLargeError"), (small, b"big", "MessageSizeTooLargeError")])
-        assert batch.acked == {topic: 1} and retries == []
+        assert batch.acked == {topic: 1, small: 1} and retries == []
+        assert sender.send_and_wait(small, b"later", b"fits too") is None
     finally:
         sender.close()
         admin = clients.admin(kafka_bootstrap)
