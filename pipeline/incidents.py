@@ -36,7 +36,7 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec
 from strikewatch.metrics import REGISTRY, CollectorRegistry, Counter, SimpleNamespace
 from strikewatch.models import STRIKE_TYPES, Event, EventType, Incident, IncidentSource, Modality
 
-from .escalation import severity, theatre_of
+from .escalation import severity, theatre_of, theatres
 
 MAX_DAY_GAP = 1  # reports of one strike date it within a day (time zones, "overnight")
 MAX_KM = 75.0  # one strike's reports place it within a district; 75 km spans "near X" vs "in Y province"
@@ -231,7 +231,7 @@ class _ClusterFn(beam.DoFn):
         expire.set(timestamp + OPEN_FOR_HOURS * 3600)
         if out is not None:
             if out.revision == 0:
-                METRICS.incidents.labels(str(out.event_type), theatre).inc()
+                METRICS.incidents.labels(str(out.event_type), theatres()(theatre)).inc()
             else:
                 for c in out.changes:
                     METRICS.revisions.labels(c).inc()
