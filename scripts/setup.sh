@@ -3,7 +3,8 @@
 #   - Debian packages: Java 17 (Kafka), Go (Prism), Maven, Prometheus (promtool, tests),
 #     docker-compose (validates docker-compose.yml in tests; no Docker engine needed),
 #     PostgreSQL (the incident store), Chromium (web app tests), wrk (API benchmark)
-#   - .venv with the project and its pinned dependencies (pip)
+#   - .venv with the project and its dependencies, from the hash-pinned requirements-dev.lock
+#     (pip --require-hashes; scripts/lock.sh regenerates the lock from pyproject.toml)
 #   - .stack/jars: the Kafka broker jars from Maven Central (deploy/jars/pom.xml)
 #   - .stack/flink-jars: Beam's Flink job server classpath (deploy/jars/flink-job-server.pom.xml)
 #   - .stack/bin/prism: Beam's Prism runner, `go install`ed at the Beam version
@@ -47,22 +48,22 @@ fi
 # shared by every clone on the machine: its dependencies are 1.2 GB (Beam, spaCy,
 # pyarrow, onnxruntime; 6 GB while torch was one) and this registry sends nothing pip
 # can cache, so a fresh venv per clone would re-download them each time. It is rebuilt when the
-# dependency list in pyproject.toml changes; .venv in the clone links to it, and the
-# project itself is (re)installed editable from this clone on every run.
+# dependency list in pyproject.toml or the lock changes; .venv in the clone links to it,
+# and the project itself is (re)installed editable from this clone on every run.
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
-want=$(sed -n '/^dependencies = \[/,/^\]/p;/^dev = /p' pyproject.toml | sha256sum | cut -c1-16)
+want=$( (sed -n '/^dependencies = \[/,/^\]/p;/^dev = /p' pyproject.toml; cat requirements-dev.lock) | sha256sum | cut -c1-16)
 VENV=${STRIKEWATCH_VENV:-$HOME/.cache/strikewatch/venv-$want}
 if [ -d .venv ] && [ ! -L .venv ]; then rm -rf .venv; fi
 if [ ! -f "$VENV/.deps-installed" ]; then
   say "creating $VENV and installing dependencies (pip)"
   rm -rf "$VENV"; mkdir -p "$(dirname "$VENV")"
   "$PY" -m venv "$VENV"
+  # Every package pinned, every file checked against its sha256 in the lock.
   if [ -n "$OFFLINE" ]; then
-    "$VENV/bin/python" -m pip install -q --no-index --find-links "$OFFLINE/wheels" -e ".[dev]"
+    "$VENV/bin/python" -m pip install -q --no-index --find-links "$OFFLINE/wheels" --require-hashes -r requirements-dev.lock
   else
-    "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e ".[dev]"
+    "$VENV/bin/python" -m pip install -q --require-hashes -r requirements-dev.lock
   fi
   touch "$VENV/.deps-installed"
 fi

@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=$(mkdir -p "${1:?usage: stage_offline.sh DIR}" && cd "$1" && pwd)
 mkdir -p "$OUT/wheels" "$OUT/jars" "$OUT/flink-jars" "$OUT/bin" "$OUT/debs"
-python3 -m pip download -q -d "$OUT/wheels" -e ".[dev]" pip setuptools wheel
+# The locked wheels, hash-checked (the build backend setuptools/wheel is in the lock too).
+python3 -m pip download -q -d "$OUT/wheels" --require-hashes -r requirements-dev.lock
 mvn -q -B -f deploy/jars/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$OUT/jars"
 mvn -q -B -f deploy/jars/flink-job-server.pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$OUT/flink-jars"
 GOBIN="$OUT/bin" go install github.com/apache/beam/sdks/v2/go/cmd/prism@v2.77.0

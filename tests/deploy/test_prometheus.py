@@ -179,7 +179,7 @@ def _exercise(kafka_bootstrap, new_topic, tmp_path, stack_settings, pg_dsn):
     inc_topic = new_topic("incidents")
     store_topics = {inc_topic: Incident}
     for raw in incidents:
-        pub._producer.send(inc_topic, value=raw)
+        pub._send(inc_topic, None, raw)
     pub.flush()
     store = Store(kafka_bootstrap, pg_dsn, "promtest-store-" + inc_topic, store_topics, topics["dead"])
     store.run(max_idle_s=2)
