@@ -55,7 +55,7 @@ def make_doc(nlp, article: Article, selection: gate.Selection | None = None):
     Lengths and offsets are always those of ``article.text``."""
     text = article.text if selection is None else gate.mask(article.text, selection.passages)
     cased = casing.truecase(text)
-    doc = nlp.make_doc(cased)
+    doc = nlp.make_doc(casing.unwrap(cased))
     doc.user_data["sw_caps"] = cased is not text  # written in capitals (a wire transcript)
     doc.user_data["sw_text"] = text  # as written: a wire dateline is found by its capitals
     if selection is not None:

@@ -40,7 +40,8 @@ _OBJ = frozenset({"dobj", "obj", "attr"})
 _LEFT_DEPS = frozenset({"det", "amod", "compound", "nummod", "poss", "nmod", "quantmod", "case", "flat", "npadvmod", "predet"})
 # Heads that never name a party: the attack itself, times, pronoun-like nouns.
 _NOT_PARTY = frozenset("attack attacks strike strikes airstrike airstrikes raid raids bombing bombings shelling fire time day night week "
-                       "morning evening area region side part one ones".split())
+                       "morning evening area region side part one ones casualties casualty damage injuries losses deaths "
+                       "panic fear havoc destruction".split())
 _CIVILIAN_HEADS = frozenset("civilian civilians people resident residents villager villagers child children woman women man men family "
                             "families worker workers student students peasant peasants passenger passengers".split())
 # Heads that name a struck thing, not a party (Actor type "object").
@@ -50,6 +51,25 @@ _OBJECT_HEADS = frozenset("building buildings depot depots warehouse warehouses 
                           "checkpoint checkpoints airport airports port ports vehicle vehicles car cars truck trucks convoy convoys "
                           "tank tanks ship ships boat boats train trains tower towers pylon pylons line lines pipeline pipelines road "
                           "roads camp camps position positions target targets installation installations embassy barracks".split())
+# Relative pronouns: the subject of "which bombed" is the noun the clause hangs on.
+_RELATIVE_PRONOUNS = frozenset({"which", "who", "that", "whom"})
+# Verbs climbed to find a subject ("used mortars to attack": one; "ordered ... to launch
+# ... and strike": two); three covered every control chain in the news_dev parses.
+MAX_SUBJECT_HOPS = 3
+# Modifiers of a strike noun that name the side that fired ("rebel mortar fire").
+_PARTY_MODIFIERS = frozenset("rebel rebels guerrilla guerrillas insurgent insurgents militant militants terrorist terrorists "
+                             "army military government regime jihadist jihadists separatist separatists militia militias "
+                             "enemy coalition police".split())
+# Platforms: a relative clause on one ("gunships, which bombed") names its user's act.
+_PLATFORM_HEADS = frozenset("aircraft plane planes jet jets warplane warplanes helicopter helicopters gunship gunships drone drones "
+                            "bomber bombers fighter fighters tank tanks artillery ship ships warship warships boat boats".split())
+# Reporting verbs: their subject is a source, not a party.
+_REPORT_VERBS = frozenset("say said tell told report claim announce allege accuse believe think add state confirm deny".split())
+# Verbs whose subject puts a platform to use ("dispatched planes, which bombed").
+_USE_VERBS = frozenset("use deploy send dispatch provide launch fire fly employ".split())
+# Heads climbed from a platform to the verb it hangs on ("provided support with planes,
+# gunships and other aircraft, which": four).
+MAX_OWNER_HOPS = 6
 # Longest phrase kept (tokens): longer subtrees are clauses, not names.
 MAX_PHRASE_TOKENS = 8
 
@@ -64,10 +84,15 @@ def predicate(trigger: Span) -> tuple[Token | None, Token | None, str]:
     "subject" ("airstrikes hit"), "object" ("launched airstrikes"), "in" ("killed in an
     airstrike"), "with" ("attacked the post with mortars") or "" (no verb found)."""
     tok = trigger.root
-    if tok.pos_ in ("VERB", "AUX"):
+    if tok.pos_ in ("VERB", "AUX") and tok.lower_ not in _PLATFORM_HEADS:  # a headline's "to drone" is a tagging error
         return tok, None, "verb"
+    # A trigger phrase that ends in its verb ("gunships ... bombed", "planes to bombard"):
+    # that verb, whose own subject and object are the parties.
+    verbs = [t for t in trigger if t.pos_ == "VERB" and t.lower_ not in _PLATFORM_HEADS]  # not "to drone attacks"
+    if verbs:
+        return verbs[-1], None, "verb"
     # "mortar fire", "a drone attack", "rocket launchers": the noun the trigger modifies.
-    while tok.dep_ in ("compound", "amod", "nmod") and tok.head is not tok and tok.head.pos_ in ("NOUN", "PROPN"):
+    while tok.dep_ in ("compound", "amod", "nmod") and tok.head != tok and tok.head.pos_ in ("NOUN", "PROPN"):
         tok = tok.head
     noun, head = tok, tok.head
     if noun.dep_ in ("nsubj", "nsubjpass") and head.pos_ in ("VERB", "AUX"):
@@ -97,7 +122,7 @@ def _is_verb(tok: Token, bases: frozenset) -> bool:
     """Is the token an inflection of one of ``bases``? (The pipeline runs without the
     lemmatizer: "survived", "dies", "suffering" are folded here.)"""
     w = tok.lower_
-    forms = {w, w[:-1], w[:-2], w[:-3], w[:-3] + "e", w[:-2] + "e", w[:-3] + "y"} if len(w) > 4 else {w}
+    forms = {w, w[:-1], w[:-2], w[:-3], w[:-3] + "e", w[:-2] + "e", w[:-3] + "y"} if len(w) > 3 else {w}
     return bool(forms & bases)
 
 
@@ -125,6 +150,70 @@ def _pobjs(tok: Token, preps: frozenset) -> list[Token]:
     return out
 
 
+def _subjects(verb: Token, noun: Token | None) -> list[Token]:
+    """The verb's subject; a relative pronoun stands for the noun the clause describes
+    ("guerrillas, who attacked"), and a verb with none takes the subject of the verb it
+    depends on ("the guerrillas used mortars to attack", "bombed and strafed")."""
+    for hop in range(MAX_SUBJECT_HOPS):
+        subj = [c for c in verb.children if c.dep_ in _SUBJ and c != noun]
+        if hop and _is_verb(verb, _REPORT_VERBS):
+            # "militias that the Pentagon said carried out drone strikes": who says so is
+            # no attacker (the parser hangs the strike verb on "said" as its xcomp).
+            subj = [c for c in subj if c.lower_ in _RELATIVE_PRONOUNS]
+            if not subj:
+                return []
+        if subj:
+            return [_antecedent(verb) if s.lower_ in _RELATIVE_PRONOUNS and verb.dep_ == "relcl" else s for s in subj]
+        if verb.dep_ not in ("xcomp", "conj", "advcl") or verb.head == verb or verb.head.pos_ not in ("VERB", "AUX"):
+            return []
+        verb = verb.head
+    return []
+
+
+def _antecedent(relcl: Token) -> Token:
+    """What a relative clause's pronoun stands for. A platform ("planes ..., which bombed")
+    is no party: its user is, the subject of the verb the platform hangs on ("the air force
+    provided support with planes, which bombed")."""
+    ante = relcl.head
+    if ante.lower_ not in _PLATFORM_HEADS:
+        return ante
+    tok, instrument = ante, False
+    for _hop in range(MAX_OWNER_HOPS):
+        if tok.head == tok or tok.dep_ not in ("conj", "appos", "pobj", "dobj", "prep"):
+            break
+        instrument = instrument or tok.dep_ == "prep" and tok.lower_ in ("with", "using")
+        tok = tok.head
+        if tok.pos_ in ("VERB", "AUX"):
+            # Only the platform's user: it is the verb's instrument ("with planes") or what
+            # the verb sends ("dispatched planes"), not something said of it ("identified a
+            # sensor on one of the drones, which exploded").
+            subj = [c for c in tok.children if c.dep_ in _SUBJ]
+            if subj and (instrument or _is_verb(tok, _USE_VERBS)):
+                return subj[0]
+            break
+    return ante
+
+
+def _objects(verb: Token, noun: Token | None) -> list[Token]:
+    """The verb's objects, or those of a verb coordinated with it ("bombed and strafed the
+    population": the shared object hangs on the last verb)."""
+    objs = [c for c in verb.children if c.dep_ in _OBJ and c != noun]
+    if not objs:
+        objs = [g for c in verb.children if c.dep_ == "conj" and c.pos_ == "VERB" for g in c.children if g.dep_ in _OBJ]
+    return objs
+
+
+def _modifier_attackers(noun: Token) -> list[Token]:
+    """Parties named as modifiers of the strike noun: "rebel mortar fire", "Russian
+    shelling", "guerrilla attacks", "Hamas rocket fire"."""
+    out = []
+    for c in noun.children:
+        if c.dep_ in ("amod", "compound", "nmod") and c != noun and (
+                c.lower_ in _PARTY_MODIFIERS or c.ent_type_ == "NORP" and _geo.country_of(c.text) is not None):
+            out.append(c)
+    return out
+
+
 def arguments(trigger: Span) -> tuple[list[Token], list[Token]]:
     """Head tokens of the attacker and target phrases of one trigger."""
     verb, noun, rel = predicate(trigger)
@@ -135,22 +224,27 @@ def arguments(trigger: Span) -> tuple[list[Token], list[Token]]:
         if _passive(verb):
             attackers += [g for c in kids if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
             if rel != "subject":
-                targets += [c for c in kids if c.dep_ == "nsubjpass"]
+                subj = [c for c in kids if c.dep_ == "nsubjpass"]
+                targets += [verb.head if s.lower_ in _RELATIVE_PRONOUNS and verb.dep_ == "relcl" else s for s in subj]
         else:
-            subj = [c for c in kids if c.dep_ in _SUBJ and c is not noun]
+            subj = _subjects(verb, noun)
             if rel == "in" and _is_verb(verb, _SUFFER_VERBS) or rel == "object" and _is_verb(verb, _UNDERGO_VERBS):
                 targets += subj
             elif rel != "subject":  # "airstrikes hit X": the noun is the subject; its owner attacks (below)
                 attackers += subj
-            targets += [c for c in kids if c.dep_ in _OBJ and c is not noun]
+            targets += _objects(verb, noun)
+            if _is_verb(verb, _USE_VERBS):  # "used mortars to attack the post": the purpose clause's object
+                targets += [o for c in kids if c.dep_ in ("xcomp", "advcl") and c.pos_ == "VERB" for o in _objects(c, noun)]
         targets += _pobjs(verb, _TARGET_PREPS)
     if noun is not None:
         attackers += _pobjs(noun, frozenset({"by", "from"}))
         attackers += [c for c in noun.children if c.dep_ == "poss"]
         targets += _pobjs(noun, _TARGET_PREPS)
+    modifiers = _modifier_attackers(noun) if noun is not None else []  # adjectives: kept without the noun test
     heads_a = [m for a in attackers for m in _members(a)]
     heads_t = [m for t in targets for m in _members(t)]
-    return [h for h in heads_a if _party(h) or _state_adjective(h)], [h for h in heads_t if _party(h) and h not in heads_a]
+    return ([h for h in heads_a if _party(h) or _state_adjective(h)] + modifiers,
+            [h for h in heads_t if _party(h) and h not in heads_a])
 
 
 def _state_adjective(tok: Token) -> bool:

@@ -138,3 +138,38 @@ def test_roles_from_the_parse(nlp):
     assert att == {"air force"} and tgt == {"church"}
     assert "President Maduro" in roles("President Maduro survived a drone attack in Caracas.")[1]
     assert roles("Israeli warplanes struck a depot near Damascus.")[0] == {"Israel"}
+
+
+def test_roles_through_clauses(nlp):
+    """strike_roles climbs clauses: control ("used mortars to attack"), relative pronouns,
+    coordinated verbs sharing an object, a platform's user, modifiers of the strike noun;
+    a reporting verb's subject is no attacker."""
+    def roles(text):
+        doc = nlp(text)
+        return ({s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "attacker"},
+                {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "target"})
+
+    att, tgt = roles("The guerrillas used mortars to attack the police station.")
+    assert "guerrillas" in att and "police station" in tgt
+    att, tgt = roles("The air force provided support with helicopter gunships, which bombed and strafed the population.")
+    assert "air force" in att and "population" in tgt
+    assert "rebel" in roles("The post was the target of rebel mortar fire.")[0]
+    att, _tgt = roles("Troops fought militias that the Pentagon said carried out drone strikes against US personnel.")
+    assert "Pentagon" not in att and "United States" not in att
+    att, tgt = roles("The army dispatched planes to bombard the guerrilla positions.")
+    assert "army" in att and "guerrilla positions" in tgt
+
+
+def test_unwrap_joins_wrapped_lines_only():
+    """casing.unwrap: a line wrapped mid-sentence is joined; headlines, list items,
+    sentence ends and paragraphs keep their breaks; offsets never move."""
+    from pipeline.extraction.casing import unwrap
+
+    text = ("THE GUERRILLAS USED MORTARS TO ATTACK THE BUILDING OF THE GOVERNMENT\nARMY GENERAL STAFF.\n"
+            "Short headline\nBody text.\n\nA list follows here, and this line is long enough:\n - one item\n - another")
+    out = unwrap(text)
+    assert len(out) == len(text)
+    assert "GOVERNMENT ARMY" in out
+    assert "STAFF.\nShort headline\nBody" in out and "\n\n" in out and ":\n - one item\n - another" in out
+    long_caption = "A long line that ends in the middle of a sentence of course"
+    assert unwrap(long_caption + "\n - item") == long_caption + "\n - item"
