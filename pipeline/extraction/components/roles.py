@@ -51,6 +51,10 @@ _OBJECT_HEADS = frozenset("building buildings depot depots warehouse warehouses 
                           "checkpoint checkpoints airport airports port ports vehicle vehicles car cars truck trucks convoy convoys "
                           "tank tanks ship ships boat boats train trains tower towers pylon pylons line lines pipeline pipelines road "
                           "roads camp camps position positions target targets installation installations embassy barracks".split())
+# Nouns of an attack that a weapon can hang on ("attempt via drone", "attack with rockets").
+_EVENT_NOUNS = frozenset("attack attacks attempt attempts assault assaults plot raid raids strike strikes bombing bombings "
+                         "assassination".split())
+_INSTRUMENT_PREPS = frozenset({"via", "with", "by", "using", "from", "of"})
 # Relative pronouns: the subject of "which bombed" is the noun the clause hangs on.
 _RELATIVE_PRONOUNS = frozenset({"which", "who", "that", "whom"})
 # Verbs climbed to find a subject ("used mortars to attack": one; "ordered ... to launch
@@ -94,7 +98,13 @@ def predicate(trigger: Span) -> tuple[Token | None, Token | None, str]:
     # "mortar fire", "a drone attack", "rocket launchers": the noun the trigger modifies.
     while tok.dep_ in ("compound", "amod", "nmod") and tok.head != tok and tok.head.pos_ in ("NOUN", "PROPN"):
         tok = tok.head
+    # "an assassination attempt via drone", "an attack from two drones": the event noun the
+    # weapon hangs on has the parties ("... attempt on President Maduro").
+    if tok.dep_ == "pobj" and tok.head.dep_ == "prep" and tok.head.lower_ in _INSTRUMENT_PREPS and tok.head.head.lower_ in _EVENT_NOUNS:
+        tok = tok.head.head
     noun, head = tok, tok.head
+    if noun.dep_ == "pobj" and head.lower_ == "under" and head.head.pos_ in ("VERB", "AUX"):
+        return head.head, noun, "under"  # "came under attack": its subject was attacked
     if noun.dep_ in ("nsubj", "nsubjpass") and head.pos_ in ("VERB", "AUX"):
         return head, noun, "subject"
     if noun.dep_ in _OBJ and head.pos_ == "VERB":
@@ -228,7 +238,7 @@ def arguments(trigger: Span) -> tuple[list[Token], list[Token]]:
                 targets += [verb.head if s.lower_ in _RELATIVE_PRONOUNS and verb.dep_ == "relcl" else s for s in subj]
         else:
             subj = _subjects(verb, noun)
-            if rel == "in" and _is_verb(verb, _SUFFER_VERBS) or rel == "object" and _is_verb(verb, _UNDERGO_VERBS):
+            if rel == "in" and _is_verb(verb, _SUFFER_VERBS) or rel == "object" and _is_verb(verb, _UNDERGO_VERBS) or rel == "under":
                 targets += subj
             elif rel != "subject":  # "airstrikes hit X": the noun is the subject; its owner attacks (below)
                 attackers += subj

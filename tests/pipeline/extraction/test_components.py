@@ -173,3 +173,14 @@ def test_unwrap_joins_wrapped_lines_only():
     assert "STAFF.\nShort headline\nBody" in out and "\n\n" in out and ":\n - one item\n - another" in out
     long_caption = "A long line that ends in the middle of a sentence of course"
     assert unwrap(long_caption + "\n - item") == long_caption + "\n - item"
+
+
+def test_roles_of_the_attack_a_weapon_serves(nlp):
+    """The event noun a weapon hangs on carries the parties ("attempt with drones"), and
+    "came under attack" makes its subject the target."""
+    def targets(text):
+        doc = nlp(text)
+        return {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "target"}
+
+    assert any("Maduro" in t for t in targets("President Maduro survived an assassination attempt with explosive-laden drones on Saturday."))
+    assert any("convoy" in t for t in targets("The convoy came under attack from armed drones near the border."))
