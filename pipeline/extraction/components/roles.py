@@ -339,7 +339,12 @@ class RoleLabeller:
                     if head.ent_type_ in ("GPE", "LOC", "FAC") and not _geo.is_country(head.text) and role == "attacker":
                         continue  # a town is no attacker ("KABUL, Afghanistan - ... forces killed")
                     if _covers(weapons, head.idx) and not _covers(known, head.idx):
-                        continue  # "used small drones": a weapon is no party, unless it names one ("Israeli warplanes")
+                        # "used small drones": a weapon is no party, unless it names one
+                        # ("Israeli warplanes") or its owner ("military planes bombed").
+                        owner = [c for c in head.lefts if c.dep_ in ("amod", "compound") and c.lower_ in _PARTY_MODIFIERS]
+                        if role != "attacker" or not owner:
+                            continue
+                        head = owner[0]
                     for s, e, text in phrases(head):
                         span = doc.char_span(s, e, label=role, alignment_mode="expand", span_id=str(trig.start_char))
                         if span is not None:

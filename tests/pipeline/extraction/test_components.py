@@ -156,6 +156,8 @@ def test_roles_through_clauses(nlp):
     assert "rebel" in roles("The post was the target of rebel mortar fire.")[0]
     att, _tgt = roles("Troops fought militias that the Pentagon said carried out drone strikes against US personnel.")
     assert "Pentagon" not in att and "United States" not in att
+    att, tgt = roles("Military planes and helicopter gunships bombed towns near the city.")
+    assert att == {"Military"} and "towns" in tgt
     att, tgt = roles("The army dispatched planes to bombard the guerrilla positions.")
     assert "army" in att and "guerrilla positions" in tgt
 
