@@ -41,7 +41,7 @@ _LEFT_DEPS = frozenset({"det", "amod", "compound", "nummod", "poss", "nmod", "qu
 # Heads that never name a party: the attack itself, times, pronoun-like nouns.
 _NOT_PARTY = frozenset("attack attacks strike strikes airstrike airstrikes raid raids bombing bombings shelling fire time day night week "
                        "morning evening area region side part one ones casualties casualty damage injuries losses deaths "
-                       "panic fear havoc destruction".split())
+                       "panic fear havoc destruction attempt attempts plot incident incidents operation operations".split())
 _CIVILIAN_HEADS = frozenset("civilian civilians people resident residents villager villagers child children woman women man men family "
                             "families worker workers student students peasant peasants passenger passengers".split())
 # Heads that name a struck thing, not a party (Actor type "object").
@@ -51,6 +51,7 @@ _OBJECT_HEADS = frozenset("building buildings depot depots warehouse warehouses 
                           "checkpoint checkpoints airport airports port ports vehicle vehicles car cars truck trucks convoy convoys "
                           "tank tanks ship ships boat boats train trains tower towers pylon pylons line lines pipeline pipelines road "
                           "roads camp camps position positions target targets installation installations embassy barracks".split())
+_COPULAS = frozenset("be is are was were been being 's seem seems seemed".split())
 # Nouns of an attack that a weapon can hang on ("attempt via drone", "attack with rockets").
 _EVENT_NOUNS = frozenset("attack attacks attempt attempts assault assaults plot raid raids strike strikes bombing bombings "
                          "assassination".split())
@@ -207,7 +208,8 @@ def _antecedent(relcl: Token) -> Token:
 def _objects(verb: Token, noun: Token | None) -> list[Token]:
     """The verb's objects, or those of a verb coordinated with it ("bombed and strafed the
     population": the shared object hangs on the last verb)."""
-    objs = [c for c in verb.children if c.dep_ in _OBJ and c != noun]
+    # "the drone attack was an attempt to kill me": a copula's complement is no target.
+    objs = [c for c in verb.children if c.dep_ in _OBJ and c != noun and not (c.dep_ == "attr" and verb.lower_ in _COPULAS)]
     if not objs:
         objs = [g for c in verb.children if c.dep_ == "conj" and c.pos_ == "VERB" for g in c.children if g.dep_ in _OBJ]
     return objs

@@ -186,3 +186,4 @@ def test_roles_of_the_attack_a_weapon_serves(nlp):
 
     assert any("Maduro" in t for t in targets("President Maduro survived an assassination attempt with explosive-laden drones on Saturday."))
     assert any("convoy" in t for t in targets("The convoy came under attack from armed drones near the border."))
+    assert "attempt" not in targets("The president said the drone attack was an attempt to kill him.")
