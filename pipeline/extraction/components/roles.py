@@ -41,7 +41,7 @@ _LEFT_DEPS = frozenset({"det", "amod", "compound", "nummod", "poss", "nmod", "qu
 # Heads that never name a party: the attack itself, times, pronoun-like nouns.
 _NOT_PARTY = frozenset("attack attacks strike strikes airstrike airstrikes raid raids bombing bombings shelling fire time day night week "
                        "morning evening area region side part one ones casualties casualty damage injuries losses deaths "
-                       "panic fear havoc destruction attempt attempts plot incident incidents operation operations".split())
+                       "panic fear havoc destruction attempt attempts plot incident incidents operation operations action actions".split())
 _CIVILIAN_HEADS = frozenset("civilian civilians people resident residents villager villagers child children woman women man men family "
                             "families worker workers student students peasant peasants passenger passengers".split())
 # Heads that name a struck thing, not a party (Actor type "object").
