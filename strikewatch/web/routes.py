@@ -155,6 +155,15 @@ def filters(
     )
 
 
+async def _configure(conn) -> None:
+    """Plan every page query for its own parameters. psycopg prepares a query after its 5th use and
+    PostgreSQL then switches to a generic plan, which cannot see how selective a bbox, a time range or
+    an actor is: over 100k incidents the 20x20 bbox page took 18.8 ms of backend CPU generic vs 1.5 ms
+    custom, actor+since 6.8 vs 1.6; the bench's 12 shapes averaged 2.89 ms generic, 0.75 ms custom and
+    prepared (planning ~0.15 ms, parsing saved), 0.85 ms unprepared (one connection, first and cursor pages)."""
+    await conn.execute("SET plan_cache_mode = force_custom_plan")
+
+
 class Store:
     """The router's PostgreSQL pool and the one LISTEN connection fanning out to streams."""
 
@@ -163,7 +172,13 @@ class Store:
 
         self.dsn = dsn
         self.pool = AsyncConnectionPool(
-            dsn, min_size=2, max_size=POOL_MAX, timeout=POOL_TIMEOUT_S, open=False, kwargs={"autocommit": True}
+            dsn,
+            min_size=2,
+            max_size=POOL_MAX,
+            timeout=POOL_TIMEOUT_S,
+            open=False,
+            kwargs={"autocommit": True},
+            configure=_configure,
         )
         self.clients: set[asyncio.Queue] = set()
         self._listener: asyncio.Task | None = None
