@@ -119,7 +119,7 @@ def _bbox(v: str | None) -> tuple[float, float, float, float] | None:
     return x0, y0, x1, y1
 
 
-def filters(
+async def filters(  # async: no thread-pool hop per request for pure parsing (see api.owner_of)
     since: Annotated[
         str | None,
         Query(description="event time from (inclusive), ISO 8601 date or date-time", examples=["2021-06-01"]),
