@@ -155,13 +155,24 @@ async def filters(  # async: no thread-pool hop per request for pure parsing (se
     )
 
 
+# Planner settings of the API's connections (strikewatch/store/migrations/0002_covering_page_index.sql).
+# Page queries are planned for their own parameters: psycopg prepares a query after its 5th use and
+# PostgreSQL then switches to a generic plan, blind to how selective a bbox, a time range or an actor
+# is. Over 100k incidents the 20x15 bbox page took 18.8 ms of backend CPU generic vs 1.5 ms custom,
+# actor+since 6.8 vs 1.6; bench/bench_api.py's 12 shapes averaged 2.89 ms generic, 0.75 ms custom and
+# prepared (planning ~0.15 ms, parsing saved), 0.85 ms unprepared (one connection, first and cursor pages).
+PLAN_CACHE_MODE = "force_custom_plan"
+# The store's working set is in memory (the 100k-incident bench database's tables and indexes ~200 MB,
+# read from shared buffers or the page cache), so a heap page read at random costs about what one read
+# in order does: 1.1, the usual value for cached or SSD data, not 4 (spinning disks). With 4 the planner
+# walked the covering page index past 12k rows for country=Iraq (0.4 % of rows, 2.3 ms) instead of
+# the countries GIN index and a sort (0.5 ms); the 12 shapes averaged 0.78 ms at 4, 0.48 at 1.1.
+RANDOM_PAGE_COST = 1.1
+
+
 async def _configure(conn) -> None:
-    """Plan every page query for its own parameters. psycopg prepares a query after its 5th use and
-    PostgreSQL then switches to a generic plan, which cannot see how selective a bbox, a time range or
-    an actor is: over 100k incidents the 20x20 bbox page took 18.8 ms of backend CPU generic vs 1.5 ms
-    custom, actor+since 6.8 vs 1.6; the bench's 12 shapes averaged 2.89 ms generic, 0.75 ms custom and
-    prepared (planning ~0.15 ms, parsing saved), 0.85 ms unprepared (one connection, first and cursor pages)."""
-    await conn.execute("SET plan_cache_mode = force_custom_plan")
+    await conn.execute(f"SET plan_cache_mode = {PLAN_CACHE_MODE}")
+    await conn.execute(f"SET random_page_cost = {RANDOM_PAGE_COST}")
 
 
 class Store:
