@@ -17,6 +17,7 @@ import json
 import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -47,6 +48,8 @@ QUERIES = [
     "",
     "actor=Armed%20group%2012&since=2025-01-01",
 ]
+# The bench key's rate limit (requests/s): far above anything 50 clients reach on 2 cores.
+BENCH_KEY_RATE_PER_S = 1_000_000
 WRK_LUA = """
 local paths = {%s}
 local i = 0
@@ -55,6 +58,33 @@ request = function()
   return wrk.format("GET", paths[(i %% #paths) + 1], {["X-API-Key"] = "%s"})
 end
 """
+
+
+def cpu_s(pids) -> float:
+    """User + system CPU seconds of these processes so far (0 for any that is gone)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total / tick
+
+
+def backends(database: str) -> list[int]:
+    """Pids of the PostgreSQL backends connected to ``database`` (their titles name it)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                title = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if title.startswith("postgres: ") and f" {database} " in title:
+                out.append(int(d.name))
+    return out
 
 
 def fill(dsn: str, n: int) -> float:
@@ -105,6 +135,11 @@ def main(argv=None) -> int:
         "STRIKEWATCH_PORT": str(port),
         "STRIKEWATCH_POSTGRES_DB": name,
         "STRIKEWATCH_API_KEYS": "bench-key=bench",
+        # Not the dev secret, which `strikewatch api` refuses without --dev (and the bench uses no webhook).
+        "STRIKEWATCH_WEBHOOK_HMAC_SECRET": uuid.uuid4().hex,
+        # One key drives every client here: its 5 requests/s default would answer nearly all with 429.
+        "STRIKEWATCH_RATE_LIMIT_PER_S": str(BENCH_KEY_RATE_PER_S),
+        "STRIKEWATCH_RATE_LIMIT_BURST": str(BENCH_KEY_RATE_PER_S),
     }
     api = subprocess.Popen(
         [sys.executable, "-m", "strikewatch.cli", "api"],
@@ -117,6 +152,8 @@ def main(argv=None) -> int:
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
+            if api.poll() is not None:
+                raise SystemExit(f"strikewatch api exited with {api.returncode} (run it by hand to see why)")
             try:
                 if httpx.get(base + "/healthz", timeout=1, trust_env=False).status_code == 200:
                     break
@@ -137,12 +174,19 @@ def main(argv=None) -> int:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
             f.write(WRK_LUA % (", ".join(json.dumps(p) for p in paths), "bench-key"))
             script = f.name
+        load_before = os.getloadavg()  # other jobs; the load during the run counts the bench itself
+        api_cpu0, pg_cpu0 = cpu_s([api.pid]), cpu_s(backends(name))
+        usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         out = subprocess.run(
             ["wrk", f"-t{args.threads}", f"-c{args.clients}", f"-d{args.seconds}s", "--latency", "-s", script, base],
             capture_output=True,
             text=True,
             timeout=args.seconds + 60,
         ).stdout
+        usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk is the only child that ended meanwhile
+        api_cpu, pg_cpu = cpu_s([api.pid]) - api_cpu0, cpu_s(backends(name)) - pg_cpu0
+        wrk_cpu = usage1.ru_utime + usage1.ru_stime - usage0.ru_utime - usage0.ru_stime
+        load = os.getloadavg()
         os.unlink(script)
     finally:
         api.terminate()
@@ -158,6 +202,8 @@ def main(argv=None) -> int:
         return round(float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)], 1)
 
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    n_req = int(total.group(1)) if total else 0
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     print(
         json.dumps(
@@ -172,6 +218,13 @@ def main(argv=None) -> int:
                 "p90_ms": ms("90"),
                 "p99_ms": ms("99"),
                 "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+                # CPU per request, from /proc: less sensitive to other jobs on the machine than latency.
+                "cpu_ms_per_request": {
+                    k: round(1000 * v / n_req, 2) if n_req else None
+                    for k, v in (("api", api_cpu), ("postgres", pg_cpu), ("wrk", wrk_cpu))
+                },
+                "load_average_before": [round(x, 2) for x in load_before],
+                "load_average_after": [round(x, 2) for x in load],
                 "database": name if args.keep or args.database else None,
             }
         )

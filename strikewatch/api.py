@@ -286,9 +286,12 @@ class BodyLimit:
         return await self.app(scope, replay, send)
 
 
-def owner_of(request: Request, x_api_key: str | None = Header(default=None)) -> str:
+async def owner_of(request: Request, x_api_key: str | None = Header(default=None)) -> str:
     """The one key dependency of every route (modules adding routes use it too): the owner of a valid
-    ``X-API-Key`` (401 otherwise), within its rate limit (429 with Retry-After otherwise)."""
+    ``X-API-Key`` (401 otherwise), within its rate limit (429 with Retry-After otherwise).
+
+    ``async`` although it awaits nothing: FastAPI runs a plain ``def`` dependency in its thread pool,
+    a hand-off to a worker thread and back on every request (a SHA-256 and a dict lookup need none)."""
     from fastapi import HTTPException
 
     state = request.app.state
@@ -435,7 +438,8 @@ def api_main(argv: list[str] | None = None) -> int:
         # uvicorn handles SIGTERM: it stops accepting, finishes requests, then returns.
         # timeout_graceful_shutdown: /v1/stream responses never end by themselves; 5 s lets
         # other requests finish, then they are closed (clients reconnect).
-        uvicorn.run(create_app(s, store), host=s.host, port=args.port or s.port, log_level="info", timeout_graceful_shutdown=5)
+        uvicorn.run(create_app(s, store), host=s.host, port=args.port or s.port, log_level="info",
+                    access_log=s.access_log, timeout_graceful_shutdown=5)
     finally:
         store.close()
     return 0

@@ -123,7 +123,7 @@ def _conf(s: StackSettings) -> str:
             f"listen_addresses = '{s.postgres_host}'",
             "unix_socket_directories = ''",  # TCP only: no socket in /var/run, nothing to clean up
             f"shared_buffers = '{s.postgres_shared_buffers}'",
-            # 50 API clients share one pool of 20 (strikewatch/web/routes.py), the store holds 2,
+            # 50 API clients share one pool of 4 (strikewatch/web/routes.py), the store holds 2,
             # tests a few: 100 (the default) is plenty.
             "max_connections = 100",
             "",

@@ -34,9 +34,12 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500  # one STIX page of 500 incidents builds in ~2 s; more belongs in several pages
-# Connections to PostgreSQL per API process: 20 serve 50 concurrent clients at p99 < 200 ms
-# (bench/bench_api.py: each page query holds a connection ~2 ms).
-POOL_MAX = 20
+# Connections to PostgreSQL per API process: about two per core of the database. A page query holds
+# one ~0.5 ms of backend CPU, and more backends running at once than cores only trade places on them:
+# bench/bench_api.py (50 clients, 2 cores shared with the API and wrk, interleaved runs) gave p99
+# 101/143/127 ms at 4 connections vs 162/219 ms at 20 (and 156 ms at 2); requests beyond 4 wait in
+# the pool's queue, which costs the event loop nothing.
+POOL_MAX = 4
 POOL_TIMEOUT_S = 5.0  # a request waiting longer for a connection answers 503
 STREAM_HEARTBEAT_S = 15.0  # under the 30-60 s idle timeouts of common proxies
 STREAM_QUEUE = 1000  # notifications buffered per stream client; a client that falls further behind is dropped
@@ -119,7 +122,7 @@ def _bbox(v: str | None) -> tuple[float, float, float, float] | None:
     return x0, y0, x1, y1
 
 
-def filters(
+async def filters(  # async: no thread-pool hop per request for pure parsing (see api.owner_of)
     since: Annotated[
         str | None,
         Query(description="event time from (inclusive), ISO 8601 date or date-time", examples=["2021-06-01"]),
@@ -155,6 +158,26 @@ def filters(
     )
 
 
+# Planner settings of the API's connections (strikewatch/store/migrations/0002_covering_page_index.sql).
+# Page queries are planned for their own parameters: psycopg prepares a query after its 5th use and
+# PostgreSQL then switches to a generic plan, blind to how selective a bbox, a time range or an actor
+# is. Over 100k incidents the 20x15 bbox page took 18.8 ms of backend CPU generic vs 1.5 ms custom,
+# actor+since 6.8 vs 1.6; bench/bench_api.py's 12 shapes averaged 2.89 ms generic, 0.75 ms custom and
+# prepared (planning ~0.15 ms, parsing saved), 0.85 ms unprepared (one connection, first and cursor pages).
+PLAN_CACHE_MODE = "force_custom_plan"
+# The store's working set is in memory (the 100k-incident bench database's tables and indexes ~200 MB,
+# read from shared buffers or the page cache), so a heap page read at random costs about what one read
+# in order does: 1.1, the usual value for cached or SSD data, not 4 (spinning disks). With 4 the planner
+# walked the covering page index past 12k rows for country=Iraq (0.4 % of rows, 2.3 ms) instead of
+# the countries GIN index and a sort (0.5 ms); the 12 shapes averaged 0.78 ms at 4, 0.48 at 1.1.
+RANDOM_PAGE_COST = 1.1
+
+
+async def _configure(conn) -> None:
+    await conn.execute(f"SET plan_cache_mode = {PLAN_CACHE_MODE}")
+    await conn.execute(f"SET random_page_cost = {RANDOM_PAGE_COST}")
+
+
 class Store:
     """The router's PostgreSQL pool and the one LISTEN connection fanning out to streams."""
 
@@ -163,7 +186,13 @@ class Store:
 
         self.dsn = dsn
         self.pool = AsyncConnectionPool(
-            dsn, min_size=2, max_size=POOL_MAX, timeout=POOL_TIMEOUT_S, open=False, kwargs={"autocommit": True}
+            dsn,
+            min_size=2,
+            max_size=POOL_MAX,
+            timeout=POOL_TIMEOUT_S,
+            open=False,
+            kwargs={"autocommit": True},
+            configure=_configure,
         )
         self.clients: set[asyncio.Queue] = set()
         self._listener: asyncio.Task | None = None
@@ -250,8 +279,6 @@ def _render(request: Request, page: queries.Page, fmt: str, route: str) -> Respo
 
 def make_router(dsn: str, owner_of: Callable[..., str], metrics: SimpleNamespace | None = None) -> APIRouter:
     """The ``/v1`` router on the store at ``dsn``; ``owner_of`` is the app's API-key dependency."""
-    from fastapi.security import APIKeyHeader
-
     m = metrics or METRICS
     store = Store(dsn)
 
@@ -261,13 +288,14 @@ def make_router(dsn: str, owner_of: Callable[..., str], metrics: SimpleNamespace
         yield
         await store.close()
 
-    # The security scheme documents the header in OpenAPI; owner_of does the checking.
-    scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="Your API key (local default: dev-key)")
+    # owner_of checks X-API-Key; _document_security (web/__init__.py) documents it as an apiKey scheme. No
+    # APIKeyHeader dependency beside it: FastAPI solved it on every request for the spec's sake alone
+    # (~30 us of ~300 through the app per page); the OpenAPI document is the same without it.
     router = APIRouter(
         prefix="/v1",
         tags=["read"],
         lifespan=lifespan,
-        dependencies=[Depends(scheme), Depends(owner_of)],
+        dependencies=[Depends(owner_of)],
         responses={
             401: {"description": "missing or unknown X-API-Key"},
             503: {"description": "the store is unavailable"},

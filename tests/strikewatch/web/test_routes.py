@@ -21,7 +21,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from strikewatch.api import SubscriptionStore, create_app
 from strikewatch.settings import ApiSettings
-from strikewatch.store import db
+from strikewatch.store import db, queries
 from strikewatch.store import synthetic as R
 from strikewatch.web.formats import ACLED_COLUMNS
 
@@ -161,6 +161,68 @@ def test_every_filter(client, params, pred):
     want = expect(client.latest, pred)
     assert 0 < len(want) < N  # the filter selects something, and not everything
     assert [i["id"] for i in all_pages(client, "/v1/incidents", **params)] == want
+
+
+async def _text_mode_page(conn, table: str, f, limit: int, cursor=None):
+    """The page query as it was before binary results: text mode, the same SQL (the reference)."""
+    from psycopg import sql
+
+    where, params = queries._where(f, table, cursor)
+    q = sql.SQL(
+        "SELECT p.event_at, p.id, t.record::text"
+        " FROM (SELECT event_at, id FROM {t}{w} ORDER BY event_at DESC, id DESC LIMIT %s) AS p "
+        "JOIN {t} AS t ON t.id = p.id ORDER BY p.event_at DESC, p.id DESC"
+    ).format(t=sql.Identifier(table), w=where)
+    rows = await (await conn.execute(q, [*params, limit + 1], binary=False)).fetchall()
+    nxt = queries.encode_cursor(rows[limit - 1][0], rows[limit - 1][1]) if len(rows) > limit else None
+    return rows[:limit], nxt
+
+
+PAGE_FILTERS = [
+    queries.Filters(),
+    queries.Filters(countries=("SS", "yemen")),
+    queries.Filters(actors=("Houthis",), since=datetime(2024, 1, 5, tzinfo=timezone.utc)),
+    queries.Filters(bbox=(25.0, 0.0, 60.0, 40.0), event_types=("drone_strike", "shelling")),
+    queries.Filters(bbox=(40.0, 30.0, 45.0, 36.0), min_severity=0.3),
+    queries.Filters(min_sources=2, until=datetime(2024, 3, 1, tzinfo=timezone.utc)),
+]
+
+
+@pytest.mark.parametrize("table", ["incidents", "events"])
+def test_pages_are_those_of_the_text_mode_query(settings, subs, pg_dsn, table):
+    """Binary results (0002) give the same rows, records and cursors as the text-mode query did, on
+    the API's own pool (whose planner settings are checked too), page after page."""
+    import asyncio
+
+    from strikewatch.web.routes import PLAN_CACHE_MODE, RANDOM_PAGE_COST, Store
+
+    fill(pg_dsn)
+
+    async def run():
+        store = Store(pg_dsn)
+        await store.open()
+        try:
+            async with store.conn() as conn:
+                got = [r[0] for r in await (await conn.execute("SHOW plan_cache_mode")).fetchall()]
+                got += [r[0] for r in await (await conn.execute("SHOW random_page_cost")).fetchall()]
+                assert got == [PLAN_CACHE_MODE, str(RANDOM_PAGE_COST)]
+                pages = 0
+                for f in PAGE_FILTERS:
+                    cursor = None
+                    while True:
+                        page = await queries.page(conn, table, f, 7, cursor)
+                        want_rows, want_next = await _text_mode_page(conn, table, f, 7, cursor)
+                        assert page.rows == want_rows and page.next_cursor == want_next
+                        assert all(isinstance(r[2], str) for r in page.rows)
+                        pages += 1
+                        cursor = page.next_cursor
+                        if not cursor:
+                            break
+                assert pages > 2 * len(PAGE_FILTERS)
+        finally:
+            await store.close()
+
+    asyncio.run(run())
 
 
 @pytest.mark.parametrize(
