@@ -187,3 +187,32 @@ def test_roles_of_the_attack_a_weapon_serves(nlp):
     assert any("Maduro" in t for t in targets("President Maduro survived an assassination attempt with explosive-laden drones on Saturday."))
     assert any("convoy" in t for t in targets("The convoy came under attack from armed drones near the border."))
     assert "attempt" not in targets("The president said the drone attack was an attempt to kill him.")
+
+
+@pytest.mark.parametrize("cls, text", [
+    ("chemical_weapon", "Government helicopters dropped chlorine barrel bombs on the town."),
+    ("disrupted_weapons_use", "Police seized a cache of rockets and mortar rounds in a warehouse."),
+    ("interception", "Air defences intercepted two drones over the capital."),
+    ("exercise_or_test", "The navy test-fired a cruise missile at a mock enemy ship during drills."),
+    ("sanctions", "Washington imposed new sanctions over the ballistic missile launches."),
+    ("arms_transfer", "126 grenades and materials for making explosives were clandestinely brought into the country."),
+    ("arms_transfer", "Officials said Iran is selling attack drones to Russia."),
+    ("ammunition_remains", "Witnesses saw many shell casings near the residence."),
+])
+def test_sentences_that_are_not_strikes(cls, text):
+    """patterns/not_strikes.jsonl: each class drops the strike words of its sentences."""
+    from pipeline.extraction.components.triggers import not_a_strike
+
+    assert not_a_strike(text) == cls
+
+
+@pytest.mark.parametrize("text", [
+    "Russian forces shelled the town; shell casings littered the streets.",
+    "Iranian-supplied drones struck Kyiv overnight.",
+    "Two smugglers were killed when a drone struck their convoy.",
+    "Intercepted debris fell on a house and killed two people.",
+])
+def test_a_strike_beside_a_not_a_strike_word_stays_a_strike(text):
+    from pipeline.extraction.components.triggers import not_a_strike
+
+    assert not_a_strike(text) is None
