@@ -59,7 +59,9 @@ def filter_kinds(kinds: Sequence[tuple[EventType, re.Match]], text: str, clash_i
         return []
     types = {k for k, _ in kinds}
     if EventType.AIR_STRIKE in types and EventType.SHELLING in types and re.search(r"\bbombard", text, re.I):
-        kinds = [k for k in kinds if k[0] != EventType.SHELLING]
+        # "aerial bombardment" read twice; a shelling word of its own ("the guerrillas used
+        # mortars ..., whereas the army dispatched planes to bombard") is a second attack.
+        kinds = [k for k in kinds if k[0] != EventType.SHELLING or not re.search(r"\bbombard", k[1].group(0), re.I)]
     if EventType.MISSILE_ATTACK in types and EventType.SHELLING in types:
         # "fired artillery and rockets" / "missile and artillery": ACLED codes one event.
         kinds = [k for k in kinds if k[0] != EventType.MISSILE_ATTACK]

@@ -216,3 +216,13 @@ def test_a_strike_beside_a_not_a_strike_word_stays_a_strike(text):
     from pipeline.extraction.components.triggers import not_a_strike
 
     assert not_a_strike(text) is None
+
+
+def test_two_attacks_in_one_sentence_keep_their_own_triggers(nlp):
+    """A shelling word of its own beside an air strike's "bombard" is a second attack
+    (only "bombardment" itself is not read twice)."""
+    doc = nlp("The guerrillas used mortars to attack the U.S. embassy, whereas the army dispatched planes to bombard "
+              "the guerrilla positions.")
+    assert {s.label_ for s in doc.spans[Keys.TRIGGERS]} == {"shelling", "air_strike"}
+    doc = nlp("Army artillery and aircraft bombarded the town overnight.")
+    assert [s.label_ for s in doc.spans[Keys.TRIGGERS]].count("shelling") <= 1
