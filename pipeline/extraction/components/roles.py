@@ -174,11 +174,16 @@ def _subjects(verb: Token, noun: Token | None) -> list[Token]:
             if not subj:
                 return []
         if subj:
-            return [_antecedent(verb) if s.lower_ in _RELATIVE_PRONOUNS and verb.dep_ == "relcl" else s for s in subj]
-        if verb.dep_ not in ("xcomp", "conj", "advcl") or verb.head == verb or verb.head.pos_ not in ("VERB", "AUX"):
+            return [_antecedent(verb) if _relative(s, verb) else s for s in subj]
+        if verb.dep_ not in ("xcomp", "conj", "advcl") or verb.head.pos_ not in ("VERB", "AUX"):  # ROOT: no head to climb
             return []
         verb = verb.head
     return []
+
+
+def _relative(subj: Token, verb: Token) -> bool:
+    """Is ``subj`` the relative pronoun of the clause ``verb`` heads ("guerrillas, who attacked")?"""
+    return subj.lower_ in _RELATIVE_PRONOUNS and verb.dep_ == "relcl"
 
 
 def _antecedent(relcl: Token) -> Token:
@@ -190,7 +195,7 @@ def _antecedent(relcl: Token) -> Token:
         return ante
     tok, instrument = ante, False
     for _hop in range(MAX_OWNER_HOPS):
-        if tok.head == tok or tok.dep_ not in ("conj", "appos", "pobj", "dobj", "prep"):
+        if tok.dep_ not in ("conj", "appos", "pobj", "dobj", "prep"):  # ROOT included: nothing above it
             break
         instrument = instrument or tok.dep_ == "prep" and tok.lower_ in ("with", "using")
         tok = tok.head
@@ -220,7 +225,7 @@ def _modifier_attackers(noun: Token) -> list[Token]:
     shelling", "guerrilla attacks", "Hamas rocket fire"."""
     out = []
     for c in noun.children:
-        if c.dep_ in ("amod", "compound", "nmod") and c != noun and (
+        if c.dep_ in ("amod", "compound", "nmod") and (
                 c.lower_ in _PARTY_MODIFIERS or c.ent_type_ == "NORP" and _geo.country_of(c.text) is not None):
             out.append(c)
     return out
@@ -237,7 +242,7 @@ def arguments(trigger: Span) -> tuple[list[Token], list[Token]]:
             attackers += [g for c in kids if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
             if rel != "subject":
                 subj = [c for c in kids if c.dep_ == "nsubjpass"]
-                targets += [verb.head if s.lower_ in _RELATIVE_PRONOUNS and verb.dep_ == "relcl" else s for s in subj]
+                targets += [verb.head if _relative(s, verb) else s for s in subj]  # "the base, which was shelled"
         else:
             subj = _subjects(verb, noun)
             if rel == "in" and _is_verb(verb, _SUFFER_VERBS) or rel == "object" and _is_verb(verb, _UNDERGO_VERBS) or rel == "under":
