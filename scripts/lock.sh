@@ -16,6 +16,9 @@ if [ ! -x "$TOOLS/bin/pip-compile" ]; then
   "$PY" -m venv "$TOOLS"
   "$TOOLS/bin/python" -m pip install -q 'pip-tools>=7.6,<8'
 fi
+# The resolver is pip's: with the interpreter's pip 23.2 it left out an extra's own
+# requirement (lxml[html_clean] -> lxml-html-clean, from justext), which pip 25.3 installs.
+"$TOOLS/bin/python" -m pip install -q --require-hashes -r requirements-pip.lock
 common=(--quiet --generate-hashes --allow-unsafe --strip-extras --all-build-deps --no-emit-index-url
         --no-emit-trusted-host --no-emit-find-links --annotation-style=line)
 CUSTOM_COMPILE_COMMAND="scripts/lock.sh" "$TOOLS/bin/pip-compile" "${common[@]}" -o requirements.lock pyproject.toml

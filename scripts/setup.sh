@@ -52,13 +52,22 @@ fi
 # and the project itself is (re)installed editable from this clone on every run.
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
-want=$( (sed -n '/^dependencies = \[/,/^\]/p;/^dev = /p' pyproject.toml; cat requirements-dev.lock) | sha256sum | cut -c1-16)
+want=$( (sed -n '/^dependencies = \[/,/^\]/p;/^dev = /p' pyproject.toml; cat requirements-dev.lock requirements-pip.lock) | sha256sum | cut -c1-16)
 VENV=${STRIKEWATCH_VENV:-$HOME/.cache/strikewatch/venv-$want}
 if [ -d .venv ] && [ ! -L .venv ]; then rm -rf .venv; fi
 if [ ! -f "$VENV/.deps-installed" ]; then
   say "creating $VENV and installing dependencies (pip)"
   rm -rf "$VENV"; mkdir -p "$(dirname "$VENV")"
   "$PY" -m venv "$VENV"
+  # The interpreter's own pip (23.2 on these machines) takes an extra's requirement
+  # ("smart-open[http]>=5.2.1", from weasel) as unpinned once a newer release than the
+  # lock's exists, and --require-hashes then refuses the whole lock (seen 2026-12-02,
+  # smart-open 9.0.4); pip 25.3 matches it to the pinned smart-open==9.0.2.
+  if [ -n "$OFFLINE" ]; then
+    "$VENV/bin/python" -m pip install -q --no-index --find-links "$OFFLINE/wheels" --require-hashes -r requirements-pip.lock
+  else
+    "$VENV/bin/python" -m pip install -q --require-hashes -r requirements-pip.lock
+  fi
   # Every package pinned, every file checked against its sha256 in the lock.
   if [ -n "$OFFLINE" ]; then
     "$VENV/bin/python" -m pip install -q --no-index --find-links "$OFFLINE/wheels" --require-hashes -r requirements-dev.lock

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 OUT=$(mkdir -p "${1:?usage: stage_offline.sh DIR}" && cd "$1" && pwd)
 mkdir -p "$OUT/wheels" "$OUT/jars" "$OUT/flink-jars" "$OUT/bin" "$OUT/debs"
 # The locked wheels, hash-checked (the build backend setuptools/wheel is in the lock too).
+python3 -m pip download -q -d "$OUT/wheels" --require-hashes -r requirements-pip.lock
 python3 -m pip download -q -d "$OUT/wheels" --require-hashes -r requirements-dev.lock
 mvn -q -B -f deploy/jars/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$OUT/jars"
 mvn -q -B -f deploy/jars/flink-job-server.pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$OUT/flink-jars"
