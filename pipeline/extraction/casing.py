@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 # A text is in capitals when fewer than this share of its letters are lower case.
 # News prose has ~95 % lower-case letters, headlines ~70 %; the MUC-4 wire texts 0 %.
 CAPS_MAX_LOWER_SHARE = 0.05
@@ -52,6 +54,16 @@ def _names() -> frozenset[str]:
     return frozenset(names)
 
 
+@lru_cache(maxsize=1)
+def _actor_acronyms() -> frozenset[str]:
+    """The actor gazetteer's acronyms with a vowel ("ELN", "AQAP"; "FMLN" is kept as a
+    consonant run anyway), unless they are English words ("IS" stays "is")."""
+    from . import lexicon
+
+    return frozenset(a for aliases, *_ in lexicon.ACTORS for a in aliases
+                     if a.isupper() and len(a) <= 5 and a.isalpha() and a.lower() not in STOP_WORDS and len(a) > 2)
+
+
 def _known_multiword(phrase: str) -> bool:
     """A known place of two or more words ("san salvador"; not "the presidency")."""
     from .components import _geo
@@ -65,11 +77,14 @@ def _same_length_lower(word: str) -> str:
     return out if len(out) == len(word) else "".join(c.lower() if len(c.lower()) == 1 else c for c in word)
 
 
-def truecase(text: str) -> str:
-    """Sentence case with known names capitalised, when ``text`` is in capitals; else ``text``."""
+def truecase(text: str, english: frozenset[str] = frozenset()) -> str:
+    """Sentence case with known names capitalised, when ``text`` is in capitals; else ``text``.
+    ``english``: lower-cased English content words (``english_words(nlp)``), which a
+    place cue does not capitalise."""
     if not is_caps(text):
         return text
     names = _names()
+    acronyms = _actor_acronyms()
     words = list(_WORD.finditer(text))
     keep = [False] * len(words)
     for i in range(len(words)):
@@ -80,6 +95,7 @@ def truecase(text: str) -> str:
                     for j in range(i, i + n):
                         keep[j] = True
                     break
+    _keep_place_cues(words, keep, english)
     out = list(text)
     prev_end, prev_word = 0, ""
     for i, m in enumerate(words):
@@ -88,13 +104,117 @@ def truecase(text: str) -> str:
         # or after other sentence punctuation or a line break between the words.
         starts = i == 0 or bool(_BREAK.search(text, prev_end, m.start())) or (prev_word.endswith(".") and not _ABBREV.match(prev_word))
         prev_end, prev_word = m.end(), w
-        if _ABBREV.match(w):
-            continue  # "U.S.", "FMLN": abbreviations stay as written
+        if _ABBREV.match(w) or w in acronyms:
+            continue  # "U.S.", "FMLN", "ELN": abbreviations stay as written
         low = _same_length_lower(w)
         if keep[i] or starts:
             low = w[0] + low[1:]
         out[m.start(): m.end()] = low
     return "".join(out)
+
+
+# Place cues in a capitals text: a word the text itself marks as a place name keeps its
+# capital whatever its size ("THE TOWN OF TONACATEPEQUE", "MORAZAN DEPARTMENT"); after
+# "near/outside/around" only a name the gazetteer knows ("AREAS NEAR PERQUIN"). Without
+# them the towns of the MUC-4 texts (all under CAPITALISE_CITY_MIN_POPULATION) were
+# lower-cased and no place was found in 5 of the 23 detected strike documents.
+_PLACE_NOUN_OF = frozenset("town village city hamlet canton municipality department province district neighborhood "
+                           "neighbourhood suburb settlement region jurisdiction".split())
+_PLACE_NOUN_AFTER = frozenset("department province district governorate municipality canton".split())
+_NEAR = frozenset("near outside around".split())
+_IN = frozenset("in".split())
+# Letters a word needs before "not an English word" says it is a name ("IN USULUTAN").
+UNKNOWN_NAME_MIN_LETTERS = 4
+# Words that start a longer Spanish, Portuguese or Arabic place name ("SAN MIGUEL",
+# "LAS VUELTAS", "CORRAL DE LAS PIEDRAS" is found from its first word by the gazetteer).
+_NAME_LEADS = frozenset("san santa santo sao la las los el al puerto nueva nuevo ciudad villa".split())
+_NAME_LINKS = frozenset("de del la las los el da do dos".split())
+_NOT_NAMES = frozenset("the a an this that these those its their our his her which each every some several all "
+                       "northern southern eastern western central north south east west same where what whom whose "
+                       "there them they those about against between during without within among into onto upon".split())
+
+
+def english_words(nlp) -> frozenset[str]:
+    """English content words for ``truecase``: set on the pipeline by ``load_nlp``
+    (``load_english_words``), or nothing for a pipeline made otherwise."""
+    return getattr(nlp, "_sw_english", frozenset())
+
+
+@lru_cache(maxsize=2)
+def load_english_words(model_name: str) -> frozenset[str]:
+    """The lemma index of the spaCy package's rule lemmatizer (WordNet's nouns, verbs,
+    adjectives and adverbs: 91k words), read from its files, so a pipeline that leaves
+    the lemmatizer out still has it; empty when the package has none."""
+    import spacy.util
+    from spacy.lookups import Lookups
+
+    root = spacy.util.get_package_path(model_name)
+    found = sorted(root.glob("**/lemmatizer/lookups/lookups.bin"))
+    if not found:
+        return frozenset()
+    lookups = Lookups().from_disk(found[0].parent)
+    if not lookups.has_table("lemma_index"):
+        return frozenset()
+    return frozenset(w for words in lookups.get_table("lemma_index").values() for w in words)
+
+
+def _lemmas(word: str) -> list[str]:
+    """The word and what regular inflection could have made it from ("areas", "clashes",
+    "casualties", "complying", "amounted")."""
+    out = [word]
+    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ied", "y"), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"),
+                         ("ly", ""), ("ily", "y")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stem = word[: len(word) - len(suffix)] + repl
+            out.append(stem)
+            if suffix in ("ed", "ing") and len(stem) > 3 and stem[-1] == stem[-2]:
+                out.append(stem[:-1])  # "planned", "running"
+    return out
+
+
+def _keep_place_cues(words: list[re.Match], keep: list[bool], english: frozenset[str]) -> None:
+    from .components import _geo
+
+    def unknown(w: str) -> bool:  # no English word: a name ("PERQUIN", "SOYAPANGO")
+        return (bool(english) and w.isalpha() and len(w) >= UNKNOWN_NAME_MIN_LETTERS and w not in _NOT_NAMES
+                and w not in STOP_WORDS and not any(lemma in english for lemma in _lemmas(w)))
+
+    low = [w.group(0).lower().strip(".") for w in words]
+
+    def mark(i: int) -> None:
+        keep[i] = True
+        j = i
+        while low[j] in _NAME_LEADS and j + 1 < len(low) and low[j + 1] not in _NOT_NAMES:  # "SAN MIGUEL", "LAS VUELTAS"
+            j += 1
+            keep[j] = True
+            while low[j] in _NAME_LINKS and j + 1 < len(low) and low[j + 1] not in _NOT_NAMES:  # "DE LAS PIEDRAS"
+                j += 1
+                keep[j] = True
+
+    for i in range(len(words)):
+        if low[i] in _NOT_NAMES or low[i] in _NAME_LINKS and not (i + 1 < len(low) and low[i] in _NAME_LEADS):
+            continue
+        before2 = low[i - 2] if i >= 2 else ""
+        before = low[i - 1] if i >= 1 else ""
+        after = low[i + 1] if i + 1 < len(low) else ""
+        if (before == "of" and before2 in _PLACE_NOUN_OF) or after in _PLACE_NOUN_AFTER:
+            mark(i)
+        elif before in _NEAR and (_geo.is_place_name(low[i]) or unknown(low[i])):
+            mark(i)
+        elif before in _IN and unknown(low[i]):
+            mark(i)
+
+
+# An editorial note of a wire transcript: "[TEXT]", "[WORD INDISTINCT]", "[NAME AS
+# TRANSLITERATED]", "[FARABUNDO MARTI NATIONAL LIBERATION FRONT]" after "FMLN".
+_NOTE = re.compile(r"\[[^\[\]]{1,80}\]")
+
+
+def blank_notes(text: str) -> str:
+    """A capitals text with its bracketed editorial notes blanked (same length): the parser
+    read "[NAME AS TRANSLITERATED]" as a sentence of its own, which cut the subject from
+    its verb ("500 HOMES IN THE ... [NAME AS TRANSLITERATED] QUARTER WERE DESTROYED")."""
+    return _NOTE.sub(lambda m: " " * len(m.group(0)), text) if "[" in text else text
 
 
 # A line this long (characters) that ends mid-sentence was wrapped by its writer: wire and

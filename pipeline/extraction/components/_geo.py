@@ -14,6 +14,7 @@ is_country = _g.is_country
 geocode = _g.geocode
 unresolved = _g.unresolved
 dateline = _g.dateline
+dateline_end = _g.dateline_end
 
 
 def alias(name: str) -> dict | None:

@@ -44,7 +44,7 @@ LOC_PREP_RE = re.compile(r"\b(?:in|near|at|on|outside|around|targeting|towards|t
 OWNER_NOUN_RE = re.compile(
     r"\s*(?:personnel|troops|forces|military|bases?|diplomats|officials|soldiers|Air Force|warplanes|jets|drones?|-backed|-led|"
     r"special (?:operations|forces)|units?|service ?members|servicemen|Navy|Army|Marines|embassy|citizens|commanders|aircraft|warships?|"
-    r"-made|-trained|-supplied)\b")
+    r"-made|-trained|-supplied|pilots|advisers|advisors|instructors|mercenaries|crews?|contractors)\b")
 DEMONYM_ADJ_RE = re.compile(r"[A-Z][a-z]+(?:an|i|ese|ish|ch)")
 ARABIC_ARTICLE_RE = re.compile(r"^" + _ARTICLES + r"[- ]", re.I)
 # ACLED's bracketed location ("[Aqabat Thirah]"): capitalised words only, so editorial
@@ -68,23 +68,33 @@ PRECISION_RANK = {"point": 0, "city": 1, "unknown": 1, "admin2": 1, "admin1": 3,
 def country_context(doc: Doc) -> list[str]:
     """ISO2 codes of the countries the text is about, strongest evidence first."""
     text = doc_text(doc)
-    gpe: list[str] = []
+    dl = _geo.dateline(doc.user_data.get("sw_text", text))
+    # The dateline says where the reporter files from; its own words ("HAVANA (CUBA), ...")
+    # are not what the story is about.
+    story_from = _geo.dateline_end(doc.user_data.get("sw_text", text)) if dl else 0
+    gpe: dict[str, int] = {}
     norp: list[str] = []
     for ent in doc.ents:
-        if ent.label_ in ("GPE", "NORP", "LOC"):
+        if ent.label_ in ("GPE", "NORP", "LOC") and ent.start_char >= story_from:
             hit = _geo.country_of(ent.text)
-            bucket = gpe if ent.label_ != "NORP" else norp
-            if hit and hit[1] not in bucket:
-                bucket.append(hit[1])
+            if not hit:
+                continue
+            if ent.label_ == "NORP":
+                if hit[1] not in norp:
+                    norp.append(hit[1])
+            elif not OWNER_NOUN_RE.match(text, ent.end_char):  # "U.S. embassy", "U.S. pilots": whose, not where
+                gpe[hit[1]] = gpe.get(hit[1], 0) + 1
+    # The country named most often first (first named among equals): "refugees who had
+    # been in Honduras" once does not outrank the story's El Salvador, named three times.
+    gpe_ranked = sorted(gpe, key=lambda iso: -gpe[iso])
     actors = [s._.sw_actor for s in doc.spans.get(Keys.ACTORS, [])]
     theatres = [lexicon.THEATRE.get(a.name) or (a.country if a.type in ("rebel", "militia_proxy", "terrorist") else None) for a in actors]
     homes = [a.country for a in actors if a.country and a.type == "state_military"]
     # Not the countries of named towns: geocoded without context they are homonyms as often
     # as not ("Elenovka" is also Sevan's old name), ACLED dev country accuracy 0.983 -> 0.963.
     # The dateline's is sure ("SAN SALVADOR, 3 JAN 90 (RADIO ...) --"): after the countries named.
-    dl = _geo.dateline(doc.user_data.get("sw_text", text))
     dateline_iso = [dl[1].country_code] if dl and dl[1].country_code else []
-    context = list(dict.fromkeys(c for c in gpe + dateline_iso + theatres + norp + homes if c))
+    context = list(dict.fromkeys(c for c in gpe_ranked + dateline_iso + theatres + norp + homes if c))
     admin: list[str] = []
 
     def add_admin(name: str, kinds: tuple[str, ...]) -> None:

@@ -37,7 +37,7 @@ Text-level helpers
     ``countries_in(text)``, ``context_countries(text, *, attacker_countries=(), prior_countries=())``,
     ``places_in(text) -> [(Span, Place)]``, ``bracketed_places(text)``,
     ``dateline(text) -> (Span, Place) | None`` ("KABUL, Afghanistan (Reuters) -": rank it
-    below places the story names).
+    below places the story names), ``dateline_end(text)`` (where the story starts).
 
 Local time
     ``zone_name(place, when=None) -> "Asia/Damascus" | None``,
@@ -70,6 +70,7 @@ from .resolve import (
     country_of,
     curated,
     dateline,
+    dateline_end,
     demonym_country,
     demonym_forms,
     fallback,
@@ -101,6 +102,7 @@ __all__ = [
     "country_of",
     "country_zone",
     "dateline",
+    "dateline_end",
     "curated",
     "demonym_country",
     "demonym_forms",

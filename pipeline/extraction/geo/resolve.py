@@ -879,6 +879,7 @@ def locate_event(
 # "SAN SALVADOR, 3 JAN 90 (AFP) --", "MANCHESTER, ENGLAND —". The place is in capitals.
 _DATELINE = re.compile(
     r"(?:^|(?<=\s))[ \t]*(?P<place>[A-Z][A-Z.'\u2019-]+(?: [A-Z][A-Z.'\u2019-]+){0,3})"
+    r"(?:[ \t]*\((?P<paren>[A-Z][A-Za-z .]{1,30})\))?"  # "HAVANA (CUBA), 18 NOV 89 (MOSCOW PRAVDA) --"
     r"(?:,[ \t]*(?P<region>[A-Z][A-Za-z.'\u2019-]+(?: [A-Z][A-Za-z.'\u2019-]+){0,3}))?"
     r"(?:,?[ \t]*\d{1,2}[ \t]+[A-Z][a-zA-Z]{2,8}\.?(?:[ \t]+\d{2,4})?)?"
     r"[ \t]*(?P<agency>\([^()\n]{2,40}\))?[ \t]*(?:--?|\u2013|\u2014|:)[ \t]",
@@ -893,12 +894,31 @@ def dateline(text: str) -> tuple[Span, Place] | None:
     agency and a dash), resolved: a country after it is a constraint ("TRIPOLI, Lebanon").
     None when the text has none or its place is unknown. Extractors rank it below places
     named in the story itself."""
+    found = _dateline_match(text)
+    return found[1] if found else None
+
+
+def dateline_end(text: str) -> int | None:
+    """Where the story starts after its dateline (past the dash), if it has one."""
+    found = _dateline_match(text)
+    if found is None:
+        return None
+    end = found[0].end()
+    while end < len(text) and text[end].isspace():
+        end += 1
+    return end if end < len(text) else None
+
+
+def _dateline_match(text: str) -> tuple[re.Match, tuple[Span, Place]] | None:
     head = text[:DATELINE_MAX_OFFSET]
     for m in _DATELINE.finditer(head):
         line_start = not head[: m.start("place")].strip(" \t").rsplit("\n", 1)[-1]
-        if not line_start and not m.group("agency"):
+        paren = m.group("paren")
+        paren_country = normalize_country(paren) if paren else None
+        agency = m.group("agency") or (paren if paren and paren_country is None else None)  # "BAGHDAD (Reuters) -"
+        if not line_start and not agency:
             continue  # mid-line only with the agency: "... vehicle BAGHDAD (Reuters) - A British ..."
-        place, region = m.group("place"), m.group("region")
+        place, region = m.group("place"), m.group("region") or (paren if paren_country else None)
         country = normalize_country(region) if region else None
         p = geocode(place.title(), country=country[1] if country else None)
         if p is None and region and country is None:
@@ -906,7 +926,7 @@ def dateline(text: str) -> tuple[Span, Place] | None:
         if p is None:
             continue
         span = Span(text=place, start=m.start("place"), end=m.end("place"))
-        return span, p.model_copy(update={"mention": span})
+        return m, (span, p.model_copy(update={"mention": span}))
     return None
 
 

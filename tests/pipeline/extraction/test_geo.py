@@ -396,11 +396,21 @@ def test_an_all_caps_name_with_vowels_is_still_a_name():
         ("Blast hits convoy BAGHDAD (Reuters) - A convoy was hit", "BAGHDAD", "IQ"),
         ("   SAN SALVADOR, 3 JAN 90 -- [REPORT] THE BATTALION", "SAN SALVADOR", "SV"),
         ("TRIPOLI, Lebanon (AP) \u2014 Shells hit the port", "TRIPOLI", "LB"),
+        ("   HAVANA (CUBA), 18 NOV 89 (MOSCOW PRAVDA) -- [TEXT] THE MAIN COMMAND", "HAVANA", "CU"),
     ],
 )
 def test_dateline_is_found_and_its_country_tail_constrains_it(text, where, country):
     span, place = geo.dateline(text)
     assert text[span.start : span.end] == where and place.country_code == country and place.mention == span
+
+
+@pytest.mark.parametrize("text, story", [
+    ("KABUL, Afghanistan (Reuters) - Afghan forces struck", "Afghan forces struck"),
+    ("   HAVANA (CUBA), 18 NOV 89 (MOSCOW PRAVDA) -- [TEXT] THE MAIN", "[TEXT] THE MAIN"),
+    ("   SAN SALVADOR, 15 MAR 89 (AFP) -- URBAN GUERRILLAS", "URBAN GUERRILLAS"),
+])
+def test_the_story_starts_after_the_dateline(text, story):
+    assert text[geo.dateline_end(text):] == story
 
 
 def test_no_dateline_in_running_text():
