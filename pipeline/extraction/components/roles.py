@@ -88,6 +88,12 @@ def predicate(trigger: Span) -> tuple[Token | None, Token | None, str]:
     arguments are the parties. The relation is "verb" (the trigger is the verb),
     "subject" ("airstrikes hit"), "object" ("launched airstrikes"), "in" ("killed in an
     airstrike"), "with" ("attacked the post with mortars") or "" (no verb found)."""
+    # A trigger phrase that opens with the weapon an event noun takes ("an assassination
+    # attempt via drone ... when a device carrying explosives detonated"): that event noun
+    # has the parties, not the verb of the clause the phrase runs on into.
+    first = trigger[0]
+    if first.dep_ == "pobj" and first.head.lower_ in _INSTRUMENT_PREPS and first.head.head.lower_ in _EVENT_NOUNS and len(trigger) > 1:
+        return predicate(trigger.doc[first.i: first.i + 1])
     tok = trigger.root
     if tok.pos_ in ("VERB", "AUX") and tok.lower_ not in _PLATFORM_HEADS:  # a headline's "to drone" is a tagging error
         return tok, None, "verb"
@@ -257,11 +263,45 @@ def arguments(trigger: Span) -> tuple[list[Token], list[Token]]:
         attackers += _pobjs(noun, frozenset({"by", "from"}))
         attackers += [c for c in noun.children if c.dep_ == "poss"]
         targets += _pobjs(noun, _TARGET_PREPS)
+    if noun is not None:
+        targets += _target_of(noun)
+    targets += _harmed(trigger)
     modifiers = _modifier_attackers(noun) if noun is not None else []  # adjectives: kept without the noun test
     heads_a = [m for a in attackers for m in _members(a)]
     heads_t = [m for t in targets for m in _members(t)]
     return ([h for h in heads_a if _party(h) or _state_adjective(h)] + modifiers,
             [h for h in heads_t if _party(h) and h not in heads_a])
+
+
+# Verbs whose passive subject the strike harmed ("several houses were damaged", "a guard
+# was wounded"): MUC-4's targets include its victims, and so do ACLED's and the users'.
+_HARM_VERBS = frozenset("kill wound injure damage destroy raze flatten demolish hit burn".split())
+
+
+def _harmed(trigger: Span) -> list[Token]:
+    """Passive subjects of harm verbs in the trigger's sentence ("500 homes ... were
+    destroyed as a result of bomb strikes"; "five people were killed and 14 civilians
+    wounded when the camp was attacked")."""
+    out = []
+    for tok in trigger.sent:
+        if tok.pos_ == "VERB" and _is_verb(tok, _HARM_VERBS) and (tok.tag_ == "VBN" or _passive(tok)):
+            subj = [c for c in tok.children if c.dep_ == "nsubjpass"]
+            if not subj and tok.dep_ == "conj" and tok.head.pos_ == "VERB" and _passive(tok.head):
+                continue  # "killed and wounded": the subject hangs on the first verb, seen there
+            out += [tok.head if _relative(x, tok) else x for x in subj]
+    return out
+
+
+def _target_of(noun: Token) -> list[Token]:
+    """"X (, which) was the target of rebel mortar fire": X."""
+    prep = noun.head
+    if not (noun.dep_ == "pobj" and prep.lower_ == "of" and prep.head.lower_ in ("target", "targets", "object")):
+        return []
+    role = prep.head
+    if role.dep_ != "attr" or role.head.lower_ not in _COPULAS:
+        return []
+    verb = role.head
+    return [verb.head if _relative(c, verb) else c for c in verb.children if c.dep_ in _SUBJ]
 
 
 def _state_adjective(tok: Token) -> bool:

@@ -226,3 +226,77 @@ def test_two_attacks_in_one_sentence_keep_their_own_triggers(nlp):
     assert {s.label_ for s in doc.spans[Keys.TRIGGERS]} == {"shelling", "air_strike"}
     doc = nlp("Army artillery and aircraft bombarded the town overnight.")
     assert [s.label_ for s in doc.spans[Keys.TRIGGERS]].count("shelling") <= 1
+
+
+def test_truecase_keeps_towns_the_text_marks_as_places(nlp):
+    """In a capitals text a small town keeps its capital when the text marks it as a place
+    ("THE TOWN OF X", "X DEPARTMENT", "NEAR X", "IN X" for a word that is no English
+    word); English words after those cues stay lower case."""
+    english = casing.english_words(nlp)
+    assert english, "load_nlp reads the lemmatizer's word list even with the lemmatizer left out"
+    text = ("THE FMLN SEIZED THE TOWN OF TONACATEPEQUE. PLANES BOMBED AREAS NEAR PERQUIN IN NORTHERN MORAZAN DEPARTMENT "
+            "AND THE VILLAGE OF CORRAL DE LAS PIEDRAS. TROOPS IN USULUTAN FIRED. IN ORDER TO WIN, NEAR DAWN, IN RESPONSE.")
+    out = casing.truecase(text, english)
+    assert len(out) == len(text)
+    for name in ("Tonacatepeque", "Perquin", "Morazan", "Corral de Las Piedras", "Usulutan"):
+        assert name in out, (name, out)
+    assert "In order to win, near dawn, in response." in out
+    # Without the word list only the gazetteer and the explicit cues decide.
+    assert "near perquin" in casing.truecase(text)
+
+
+def test_truecase_keeps_armed_group_acronyms_but_not_english_words():
+    out = casing.truecase("THE ELN AND THE FARC ATTACKED THE TOWN. IT IS SAID THE SHINING PATH BOMBED LIMA.")
+    assert "The ELN and the FARC attacked" in out and "It is said the Shining Path bombed Lima." in out
+
+
+def test_editorial_notes_are_blanked_in_capitals_texts():
+    text = "500 HOMES IN THE SAKAMIL [NAME AS\nTRANSLITERATED] QUARTER WERE DESTROYED. [TEXT] X"
+    out = casing.blank_notes(text)
+    assert len(out) == len(text) and "[" not in out and "SAKAMIL" in out and "QUARTER WERE DESTROYED" in out
+    assert casing.blank_notes("no notes here") == "no notes here"
+
+
+def test_roles_victims_and_the_target_of(nlp):
+    """Passive subjects of harm verbs in the strike's sentence are its targets, and so is
+    what "was the target of" the strike."""
+    def targets(text):
+        doc = nlp(text)
+        return {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "target"}
+
+    assert any("homes" in t for t in targets("About 500 homes were destroyed as a result of bomb strikes by Salvadoran aircraft."))
+    tg = targets("Five people were killed and 14 civilians were wounded when the air force bombed the camp.")
+    assert {"people", "civilians", "camp"} <= {t.split()[-1] for t in tg}, tg
+    assert "post" in targets("The post was the target of rebel mortar fire.")
+    assert any("Maduro" in t for t in targets("President Maduro survived an assassination attempt via drone on Saturday "
+                                               "when a flying device carrying explosives detonated."))
+
+
+def test_country_context_counts_mentions_and_skips_whose_and_the_dateline(nlp):
+    """The country the story names most often leads the context; "U.S. pilots" (whose)
+    and the dateline's own "(CUBA)" do not count."""
+    from pipeline.extraction.components.places import country_context
+
+    doc = nlp("HAVANA (CUBA), 18 NOV 89 (AFP) -- Refugees who had been in Honduras returned to El Salvador. "
+              "U.S. pilots flew. U.S. pilots landed. Fighting in El Salvador went on.")
+    ctx = country_context(doc)
+    assert ctx[0] == "SV", ctx
+    assert ctx.index("SV") < ctx.index("HN")
+
+
+@pytest.mark.parametrize("text, strike", [
+    ("The jacket is down wrapped in a water-resistant ripstop nylon shell.", False),
+    ("Shell reported an annual profit of $17.5bn.", False),
+    ("You do not have to shell out a fortune for food in the parks.", False),
+    ("It was won by an unknown shell company.", False),
+    ("An artillery shell hit a house in the village.", True),
+    ("A shell landed near the school on Monday.", True),
+    ("Two civilians were killed by a shell in Donetsk.", True),
+    ("Russian forces shelled the town overnight.", True),
+])
+def test_the_word_shell_is_a_strike_only_as_a_munition(text, strike):
+    """The singular noun needs a munition's context: a jacket's shell, Shell the oil
+    company, a shell company and 'shell out' are no shelling."""
+    from pipeline.extraction.components.triggers import strike_words
+
+    assert any(k == EventType.SHELLING for k, _m in strike_words(text)) is strike

@@ -135,3 +135,16 @@ def test_the_town_named_in_the_lead_places_a_strike_reported_by_country(nlp):
                                              published_at=datetime(2018, 8, 5, tzinfo=timezone.utc))])
     strikes = [e for e in evs if e.event_type == EventType.DRONE_STRIKE]
     assert strikes and strikes[0].places[0].name == "Caracas"
+
+
+def test_a_generic_attacker_takes_the_one_named_group(nlp):
+    """"The guerrillas" in an article that names one armed group (the FMLN) is that group;
+    with two groups named it stays as written."""
+    from pipeline.extraction import article_from_text, extract_events
+
+    one = article_from_text("The FMLN said its units were ready. The guerrillas attacked the police post with mortar fire on Monday.")
+    [ev] = [e for e in extract_events(nlp, [one])[0] if e.event_type.value == "shelling"]
+    assert ev.attacker.name == "FMLN" and any(m.text == "guerrillas" for m in ev.attacker.mentions)
+    two = article_from_text("The FMLN and the ELN met. The guerrillas attacked the police post with mortar fire on Monday.")
+    [ev] = [e for e in extract_events(nlp, [two])[0] if e.event_type.value == "shelling"]
+    assert ev.attacker.name == "guerrillas"
