@@ -109,7 +109,8 @@ def test_burst_of_reports_one_incident_one_alert_per_subscription(kafka_bootstra
             by_sub.setdefault(a["data"]["subscription_id"], []).append(a["data"])
         assert set(by_sub) == {syria.id, israel.id}, (tmp_path / "pipeline.log").read_text()[-2000:]
         for sub_id, items in by_sub.items():
-            assert [a["kind"] for a in items] == ["new_incident"], items
+            seen = [(a["kind"], a["incident_id"], a["incident_revision"], a["incident"]["source_count"]) for a in items]
+            assert [a["kind"] for a in items] == ["new_incident"], (sub_id, seen, (tmp_path / "pipeline.log").read_text()[-3000:])
             assert items[0]["incident"]["attacker"]["name"] == "Israel"
         # One incident for the whole burst, and it holds several outlets.
         assert len({a["incident_id"] for items in by_sub.values() for a in items}) == 1
