@@ -29,8 +29,13 @@ CAPS_MIN_LETTERS = 40
 CAPITALISE_CITY_MIN_POPULATION = 100_000
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’.-]*")
 # Sentence punctuation, or a blank line: wire texts wrap lines mid-sentence, so a single
-# line break starts nothing.
-_BREAK = re.compile(r"[!?:;\"“(]|\n[ \t]*\n")
+# line break starts nothing. Not a semicolon: "...GUERRERO; AND ON 7 DECEMBER, THEY FIRED"
+# goes on one sentence (a capital "And" made the parser split it and take the name before
+# it as the subject).
+_BREAK = re.compile(r"[!?:\"“(]|\n[ \t]*\n")
+# Titles written before a name: "Dr Francisco ...", not the abbreviation "DR" (after which
+# the parser started a new sentence, with the name as its subject).
+_TITLES = frozenset("dr mr mrs ms msgr gen col lt sgt capt cpl maj brig adm cmdr sr sra fr".split())
 # Dotted initials or a run of consonants ("U.S.", "FMLN"); Y is a vowel here ("BY", "MY").
 _ABBREV = re.compile(r"^(?:[A-Z]\.){1,4}$|^[B-DF-HJ-NP-TV-XZ]{2,6}$")
 
@@ -104,6 +109,9 @@ def truecase(text: str, english: frozenset[str] = frozenset()) -> str:
         # or after other sentence punctuation or a line break between the words.
         starts = i == 0 or bool(_BREAK.search(text, prev_end, m.start())) or (prev_word.endswith(".") and not _ABBREV.match(prev_word))
         prev_end, prev_word = m.end(), w
+        if w.rstrip(".").lower() in _TITLES:
+            out[m.start(): m.end()] = w[0] + _same_length_lower(w)[1:]  # "DR", "COL": titles before a name
+            continue
         if _ABBREV.match(w) or w in acronyms:
             continue  # "U.S.", "FMLN", "ELN": abbreviations stay as written
         low = _same_length_lower(w)

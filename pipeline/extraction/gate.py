@@ -75,7 +75,12 @@ def select(text: str, max_chars: int = MAX_PASSAGE_CHARS) -> Selection | None:
     found = hits(text)
     if not found:
         return None
-    sents = sentence_bounds(text)
+    # Hard-wrapped lines joined first (same length): in wire texts wrapped at ~70
+    # characters a line break is no sentence end, and a passage that started at one cut
+    # its sentence in two ("... MURDERED DR | FRANCISCO JOSE GUERRERO; AND ... THEY FIRED").
+    from .casing import unwrap
+
+    sents = sentence_bounds(unwrap(text))
     keep = [False] * len(sents)
     for i in range(min(LEAD_SENTENCES + 1, len(sents))):  # +1: the title line
         keep[i] = True

@@ -70,3 +70,16 @@ def test_every_weapon_alias_is_a_gate_term():
     aliases = [a for rows in (lexicon.PLATFORMS, lexicon.MUNITION_NAMES) for aliases, _c, _k in rows for a in aliases]
     missed = [a for a in aliases if not gate.gate_re().search(f"they used {a} there")]
     assert missed == []
+
+
+def test_passages_of_a_hard_wrapped_text_start_at_sentences():
+    """In a text wrapped at ~70 characters a line break is no sentence end: the passage
+    around a hit starts where its sentence does, not at the line it wraps onto."""
+    from pipeline.extraction import gate
+
+    text = ("SOME GROUPS ARE IN HIDING AND ARE CARRYING OUT TERRORIST ACTIVITIES IN THE CITY.  THEY HAVE BURNED\n"
+            "BUSES, GASOLINE STATIONS AND MURDERED A DOCTOR IN THE NORTHERN NEIGHBORHOOD; AND ON 7 DECEMBER\n"
+            "THEY FIRED THREE OR FOUR MORTAR ROUNDS AT RANDOM, FALLING ON PRIVATE HOMES ALL OVER THE AREA.")
+    sel = gate.select(text)
+    starts = [s for s, _e in sel.passages]
+    assert all(s == 0 or text[s - 2:s] == "  " for s in starts), [text[s:s + 20] for s in starts]
