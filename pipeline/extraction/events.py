@@ -33,6 +33,7 @@ from . import lexicon
 from .components import _geo
 from .components.base import Keys, SpanIndex, doc_text, sentences, text_span
 from .components.places import PRECISION_RANK, rank_places
+from .components.roles import GROUP_PRONOUNS, VICTIM
 from .components.triggers import BROAD, REFERENCE, filter_kinds
 
 # A mention whose time ends this many days before the article date is background,
@@ -123,6 +124,7 @@ class SentenceView:
     attributions: list[Attribution]
     cues: list[Span]
     roles: dict[int, dict[str, list[Actor]]]  # trigger start char -> {"attacker": [...], "target": [...]}
+    victims: list[Actor] = field(default_factory=list)  # harmed, in a sentence with no trigger
 
     @property
     def text(self) -> str:
@@ -156,8 +158,12 @@ class DocView:
         weapons = [x._.sw_weapon for x in within(Keys.WEAPONS)]
         cas = [x._.sw_casualties for x in within(Keys.CASUALTIES)]
         roles: dict[int, dict[str, list[Actor]]] = {}
+        victims: list[Actor] = []
         for r in within(Keys.ROLES):
-            roles.setdefault(int(r.id_), {"attacker": [], "target": []})[r.label_].append(r._.sw_actor)
+            if r.label_ == VICTIM:
+                victims.append(r._.sw_actor)
+            else:
+                roles.setdefault(int(r.id_), {"attacker": [], "target": []})[r.label_].append(r._.sw_actor)
         return SentenceView(
             sent=sent, triggers=within(Keys.TRIGGERS),
             actors=[(x._.sw_actor.mentions[0].start - base, x._.sw_actor) for x in within(Keys.ACTORS)],
@@ -165,7 +171,7 @@ class DocView:
             times=[x._.sw_time for x in within(Keys.TIMES)],
             platforms=[w for w in weapons if w.kind == "platform"], munitions=[w for w in weapons if w.kind == "munition"],
             casualties=cas[0] if cas else None, attributions=[x._.sw_attribution for x in within(Keys.ATTRIBUTIONS)],
-            cues=[text_span(doc_text(self.doc), x.start_char, x.end_char) for x in within(Keys.CUES)], roles=roles,
+            cues=[text_span(doc_text(self.doc), x.start_char, x.end_char) for x in within(Keys.CUES)], roles=roles, victims=victims,
         )
 
 
@@ -382,6 +388,17 @@ def continue_mention(m: Mention, sv: SentenceView) -> None:
                     and (m.attacker is None or actor.name != m.attacker.name)):
                 m.targets.append(actor)
                 added = True
+    if m.attacker is not None:
+        # "... by Salvadoran aircraft. The Salvadoran air force is using missiles.": the
+        # attacker named again is one more mention of it.
+        again = [x for _pos, a in sv.actors if a.name == m.attacker.name for x in a.mentions]
+        if again:
+            m.attacker = m.attacker.model_copy(update={"mentions": [*m.attacker.mentions, *again]})
+            added = True
+    for victim in sv.victims:  # "As a result, an elderly man was killed and several houses were damaged."
+        if all(victim.name != t.name for t in m.targets) and (m.attacker is None or victim.name != m.attacker.name):
+            m.targets.append(victim)
+            added = True
     if sv.casualties is not None and m.casualties is None and m.modality == Modality.ASSERTED:
         m.casualties = sv.casualties
         added = True
@@ -493,16 +510,22 @@ _GENERIC_GROUP_WORDS = frozenset("guerrilla guerrillas guerilla guerillas rebel 
 _GROUP_TYPES = frozenset({"rebel", "terrorist", "militia_proxy"})
 
 
-def article_group(doc: Doc) -> Actor | None:
+def article_group(text: str) -> Actor | None:
     """The one armed group (rebel, terrorist, militia) the article names, when it names
     only one: MUC-4 names its attackers "the FMLN" where the text says "the guerrillas"
-    (3 of its 15 strike documents), and users search by the group's name."""
-    names = {s._.sw_actor.name: s._.sw_actor for s in doc.spans.get(Keys.ACTORS, []) if s._.sw_actor.type in _GROUP_TYPES}
+    (3 of its 15 strike documents), and users search by the group's name. The whole text
+    is read (a regex pass), not only the passages the gate let through to spaCy."""
+    from .components.actors import gazetteer_actors
+
+    names = {a.name: a for a in gazetteer_actors(text) if a.type in _GROUP_TYPES}
     return next(iter(names.values())) if len(names) == 1 else None
 
 
 def named_group(actor: Actor | None, group: Actor | None) -> Actor | None:
-    """``actor``, or the article's named group when ``actor`` is only its generic name."""
+    """``actor``, or the article's named group when ``actor`` is only its generic name or
+    a pronoun ("they", "we"); a pronoun with no group to stand for names no one."""
+    if actor is not None and actor.type == "unknown" and actor.name.lower() in GROUP_PRONOUNS:
+        return group.model_copy(update={"mentions": [*group.mentions[:1], *actor.mentions]}) if group is not None else None
     if actor is None or group is None or actor.type != "unknown":
         return actor
     words = actor.name.lower().split()
@@ -514,7 +537,8 @@ def named_group(actor: Actor | None, group: Actor | None) -> Actor | None:
 def to_event(article: Article, group: list[Mention], context: list[str], towns: dict[str, Place] | None = None,
              armed_group: Actor | None = None) -> Event:
     first = group[0]
-    said = group_attacker(group)
+    # A pronoun ("they") counts only when no mention names the attacker.
+    said = group_attacker([m for m in group if m.attacker and m.attacker.name.lower() not in GROUP_PRONOUNS]) or group_attacker(group)
     attacker = named_group(said, armed_group)
     # Co-attackers of the mentions that name the same attacker ("Afghan and coalition forces").
     attackers = merge_actor_lists([[attacker], *[m.co_attackers for m in group if m.attacker and m.attacker.name == said.name]]) if attacker else []
@@ -622,7 +646,19 @@ def group_mentions(mentions: list[Mention]) -> list[list[Mention]]:
         else:
             groups.append([m])
     # A group's modality is its strongest claim: one asserted mention makes it news.
-    return [[m for m in g if m.modality == Modality.ASSERTED] or g for g in groups]
+    return [_asserted(g) or g for g in groups]
+
+
+def _asserted(group: list[Mention]) -> list[Mention]:
+    """The asserted mentions of a group. When none names the attacker, the one its denial
+    names does ("the armed forces denied that their planes had bombed a refugee camp ...
+    the bishop said the camp was attacked from the air": the accused)."""
+    out = [m for m in group if m.modality == Modality.ASSERTED]
+    if out and all(m.attacker is None for m in out):
+        accused = {m.attacker.name: m.attacker for m in group if m.modality == Modality.DENIED and m.attacker is not None}
+        if len(accused) == 1:
+            out[0] = replace(out[0], attacker=next(iter(accused.values())))
+    return out
 
 
 def relevant(group: list[Mention], thresholds, doc_chars: int) -> bool:
@@ -644,8 +680,9 @@ def assemble(doc: Doc, article: Article) -> list[tuple[Event, list[Mention]]]:
     ref = article.published_at.date() if article.published_at else None
     context = doc._.sw_context or []
     towns = article_towns(doc)
-    armed = article_group(doc)
+    armed = article_group(article.text)
     return [(to_event(article, g, context, towns, armed), g) for g in group_mentions(doc_mentions(doc, ref))]
+
 
 
 # Precisions that name a town or district (not only a country or a province).

@@ -71,6 +71,24 @@ def table() -> ActorTable:
     return ActorTable()
 
 
+def gazetteer_actors(text: str) -> list[Actor]:
+    """The gazetteer actors named anywhere in ``text``, by name only (one regex pass: no
+    sponsors, no demonym forces), in text order."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    from ..casing import is_caps
+
+    g = table()
+    caps = is_caps(text)
+    out = []
+    for m in g.actor_re.finditer(text):
+        if caps and m.group(0).lower() in STOP_WORDS:
+            continue  # "IS" in a text written in capitals is the verb, not Islamic State
+        canonical, typ, country, sponsor = g.info[m.group(0).lower()]
+        out.append(Actor(name=canonical, type=typ, country=country, sponsor=sponsor, mentions=[text_span(text, m.start(), m.end())]))
+    return out
+
+
 def find_actors(text: str, base: int = 0) -> list[tuple[int, int, Actor]]:
     """(start, end, Actor) of every actor in ``text`` (offsets relative to it; mentions
     shifted by ``base``), overlaps resolved to the longest, in text order."""

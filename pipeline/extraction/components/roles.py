@@ -28,7 +28,7 @@ from spacy.tokens import Doc, Span, Token
 from strikewatch.models import Actor
 
 from . import _geo
-from .base import Keys, SpanIndex, doc_text, set_group, text_span
+from .base import Keys, SpanIndex, doc_text, sentences, set_group, text_span
 from .triggers import REFERENCE
 
 # Verbs whose subject, with a strike noun inside "in/by/during", was struck ("killed in an airstrike").
@@ -94,6 +94,16 @@ def predicate(trigger: Span) -> tuple[Token | None, Token | None, str]:
     first = trigger[0]
     if first.dep_ == "pobj" and first.head.lower_ in _INSTRUMENT_PREPS and first.head.head.lower_ in _EVENT_NOUNS and len(trigger) > 1:
         return predicate(trigger.doc[first.i: first.i + 1])
+    # "drones armed with explosives were used ...", "two of their drones laden with
+    # explosives": the participle describes the platform; the platform noun (or the
+    # quantity it is counted by) is what hangs on the predicate.
+    if len(trigger) > 1 and any(t.lower_ in _DESCRIPTIVE for t in trigger) and not any(
+            t.pos_ == "VERB" and t.lower_ not in _DESCRIPTIVE and t.lower_ not in _PLATFORM_HEADS for t in trigger):
+        platform = next((t for t in trigger if t.lower_ in _PLATFORM_HEADS and t.pos_ in ("NOUN", "PROPN")), None)
+        if platform is not None:
+            if platform.dep_ == "pobj" and platform.head.lower_ == "of" and platform.head.head.pos_ in ("NUM", "PRON", "NOUN"):
+                platform = platform.head.head  # "two of their drones"
+            return predicate(trigger.doc[platform.i: platform.i + 1])
     tok = trigger.root
     if tok.pos_ in ("VERB", "AUX") and tok.lower_ not in _PLATFORM_HEADS:  # a headline's "to drone" is a tagging error
         return tok, None, "verb"
@@ -140,6 +150,8 @@ def _is_verb(tok: Token, bases: frozenset) -> bool:
     lemmatizer: "survived", "dies", "suffering" are folded here.)"""
     w = tok.lower_
     forms = {w, w[:-1], w[:-2], w[:-3], w[:-3] + "e", w[:-2] + "e", w[:-3] + "y"} if len(w) > 3 else {w}
+    if len(w) > 5 and w.endswith(("ing", "ed")) and w[-4 if w.endswith("ing") else -3] == w[-5 if w.endswith("ing") else -4]:
+        forms.add(w[:-4] if w.endswith("ing") else w[:-3])  # "hitting", "planned"
     return bool(forms & bases)
 
 
@@ -258,7 +270,25 @@ def arguments(trigger: Span) -> tuple[list[Token], list[Token]]:
             targets += _objects(verb, noun)
             if _is_verb(verb, _USE_VERBS):  # "used mortars to attack the post": the purpose clause's object
                 targets += [o for c in kids if c.dep_ in ("xcomp", "advcl") and c.pos_ == "VERB" for o in _objects(c, noun)]
+            if _is_verb(verb, _ASPECT_VERBS):  # "began bombing and firing rockets against a settlement"
+                for c in kids:
+                    if c.dep_ == "xcomp" and c.pos_ == "VERB":
+                        targets += _objects(c, noun) + _pobjs(c, _TARGET_PREPS)
+                        targets += [t for g in c.children if g.dep_ == "conj" and g.pos_ == "VERB" for t in _pobjs(g, _TARGET_PREPS)]
         targets += _pobjs(verb, _TARGET_PREPS)
+        # "began bombing and firing rockets against a settlement": coordinated verbs share it.
+        targets += [t for c in kids if c.dep_ == "conj" and c.pos_ == "VERB" for t in _pobjs(c, _TARGET_PREPS)]
+        # "fired mortar rounds at random, falling on private homes", "..., hitting a school":
+        # where the munitions came down was struck.
+        for c in kids:
+            if c.dep_ in ("advcl", "xcomp", "conj") and c.pos_ == "VERB" and _is_verb(c, _IMPACT_VERBS):
+                targets += _pobjs(c, _TARGET_PREPS) + [o for o in c.children if o.dep_ in _OBJ]
+        # "were used in an assassination attempt against X", "took part in an attack on X":
+        # the event noun's own parties.
+        for event in _pobjs(verb, frozenset({"in"})):
+            if event.lower_ in _EVENT_NOUNS and event is not noun:
+                targets += _pobjs(event, _TARGET_PREPS)
+                attackers += _pobjs(event, frozenset({"by"}))
     if noun is not None:
         attackers += _pobjs(noun, frozenset({"by", "from"}))
         attackers += [c for c in noun.children if c.dep_ == "poss"]
@@ -269,10 +299,21 @@ def arguments(trigger: Span) -> tuple[list[Token], list[Token]]:
     modifiers = _modifier_attackers(noun) if noun is not None else []  # adjectives: kept without the noun test
     heads_a = [m for a in attackers for m in _members(a)]
     heads_t = [m for t in targets for m in _members(t)]
-    return ([h for h in heads_a if _party(h) or _state_adjective(h)] + modifiers,
+    return ([h for h in heads_a if _party(h) or _state_adjective(h) or h.lower_ in GROUP_PRONOUNS] + modifiers,
             [h for h in heads_t if _party(h) and h not in heads_a])
 
 
+# Participles that describe a platform in a trigger phrase ("drones packed with explosives").
+_DESCRIPTIVE = frozenset("packed armed laden loaded rigged strapped equipped fitted filled".split())
+# Verbs of a phase of the strike ("began bombing", "resumed shelling"): the strike verb is their clause.
+_ASPECT_VERBS = frozenset("begin began start continue resume keep renew intensify".split())
+# Verbs of where a munition came down, in a clause of the strike verb.
+_IMPACT_VERBS = frozenset("fall land hit strike crash impact slam".split())
+VICTIM = "victim"
+# Pronoun attackers ("they fired mortar rounds", a communiqué's "we bombed"): kept as
+# written; the article's one named armed group stands for them (events.named_group),
+# else they name no one.
+GROUP_PRONOUNS = frozenset({"they", "we"})
 # Verbs whose passive subject the strike harmed ("several houses were damaged", "a guard
 # was wounded"): MUC-4's targets include its victims, and so do ACLED's and the users'.
 _HARM_VERBS = frozenset("kill wound injure damage destroy raze flatten demolish hit burn".split())
@@ -282,8 +323,13 @@ def _harmed(trigger: Span) -> list[Token]:
     """Passive subjects of harm verbs in the trigger's sentence ("500 homes ... were
     destroyed as a result of bomb strikes"; "five people were killed and 14 civilians
     wounded when the camp was attacked")."""
+    return harmed_in(trigger.sent)
+
+
+def harmed_in(sent: Span) -> list[Token]:
+    """Passive subjects of the harm verbs of one sentence."""
     out = []
-    for tok in trigger.sent:
+    for tok in sent:
         if tok.pos_ == "VERB" and _is_verb(tok, _HARM_VERBS) and (tok.tag_ == "VBN" or _passive(tok)):
             subj = [c for c in tok.children if c.dep_ == "nsubjpass"]
             if not subj and tok.dep_ == "conj" and tok.head.pos_ == "VERB" and _passive(tok.head):
@@ -377,6 +423,21 @@ class RoleLabeller:
         known = SpanIndex(doc.spans.get(Keys.ACTORS, []))
         weapons = SpanIndex(doc.spans.get(Keys.WEAPONS, []))
         out = []
+        # Victims of a sentence with no trigger of its own ("As a result, an elderly man was
+        # killed and several houses were damaged"): the strike sentence before it takes them
+        # (events.continue_mention). Label "victim", span id -1.
+        triggers = SpanIndex(doc.spans.get(Keys.TRIGGERS, []))
+        for sent in sentences(doc):
+            if triggers.within(sent.start_char, sent.end_char):
+                continue
+            for head in harmed_in(sent):
+                if not _party(head) or _covers(weapons, head.idx):
+                    continue
+                for s, e, text in phrases(head):
+                    span = doc.char_span(s, e, label=VICTIM, alignment_mode="expand", span_id="-1")
+                    if span is not None:
+                        span._.sw_actor = party_actor(doc, s, e, text, known, head)
+                        out.append(span)
         for trig in doc.spans.get(Keys.TRIGGERS, []):
             if trig.label_ == REFERENCE:
                 continue

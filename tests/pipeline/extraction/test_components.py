@@ -300,3 +300,56 @@ def test_the_word_shell_is_a_strike_only_as_a_munition(text, strike):
     from pipeline.extraction.components.triggers import strike_words
 
     assert any(k == EventType.SHELLING for k, _m in strike_words(text)) is strike
+
+
+def test_roles_of_a_described_platform_used_in_an_attack(nlp):
+    """"Drones laden with explosives were used in an attack on X": the participle describes
+    the platform, and the event noun the verb takes ("in an attack on") names the target;
+    a trigger phrase with a verb of its own keeps that verb."""
+    def targets(text):
+        doc = nlp(text)
+        return {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "target"}
+
+    assert "base" in targets("Drones laden with explosives were used in an attack on the base.")
+    assert any("Maduro" in t for t in targets("Two of their drones armed with explosives were used in an apparent "
+                                               "assassination attempt against President Nicolas Maduro."))
+    assert any("leadership" in t for t in targets("Several drones allegedly fitted with explosives attacked the country's leadership."))
+
+
+def test_victims_of_a_sentence_without_a_trigger(nlp):
+    """strike_roles labels the harmed of a sentence with no strike word "victim" (the
+    strike sentence before it takes them)."""
+    doc = nlp("The planes bombed the village on Monday. As a result, an elderly man was killed and several houses were damaged.")
+    victims = {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "victim"}
+    assert {"elderly man", "several houses"} <= victims, victims
+
+
+def test_roles_where_the_munitions_came_down(nlp):
+    doc = nlp("Russian forces fired rockets at the city, hitting a school and a hospital.")
+    assert {"school", "hospital"} <= {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "target"}
+
+
+def test_truecase_titles_and_semicolons():
+    out = casing.truecase("THEY HAVE MURDERED DR FRANCISCO GUERRERO; AND ON 7 DECEMBER, THEY FIRED MORTAR ROUNDS.")
+    assert "murdered Dr francisco" in out and "; and on 7 december" in out, out
+
+
+def test_roles_of_a_phase_verb_and_of_coordinated_verbs(nlp):
+    """"began bombing and firing rockets against X": the phase verb's clause and the verbs
+    coordinated in it share the target."""
+    doc = nlp("The air force began bombing and firing rockets against a settlement of repatriates.")
+    roles = {(s.label_, s._.sw_actor.name) for s in doc.spans[Keys.ROLES]}
+    assert ("target", "settlement of repatriates") in roles and ("attacker", "air force") in roles, roles
+
+
+@pytest.mark.parametrize("text, etype", [
+    ("Five people were killed when the camp was attacked from the air.", EventType.AIR_STRIKE),
+    ("The air attacks on the town went on all night.", EventType.AIR_STRIKE),
+    ("He organised the assassination attempt in Caracas on the president, using two drones.", EventType.DRONE_STRIKE),
+])
+def test_air_and_drone_paraphrases(text, etype):
+    from pipeline.extraction.components.triggers import broad_words, strike_words
+
+    found = strike_words(text)
+    found += broad_words(text, {k for k, _m in found})
+    assert etype in {k for k, _m in found}

@@ -148,3 +148,24 @@ def test_a_generic_attacker_takes_the_one_named_group(nlp):
     two = article_from_text("The FMLN and the ELN met. The guerrillas attacked the police post with mortar fire on Monday.")
     [ev] = [e for e in extract_events(nlp, [two])[0] if e.event_type.value == "shelling"]
     assert ev.attacker.name == "guerrillas"
+
+
+def test_the_harmed_of_the_next_sentence_are_the_strike_targets(nlp):
+    evs = [e for e in run(nlp, "Government planes bombed the village of Perquin on Monday. "
+                               "As a result, an elderly man was killed and several houses were damaged.")
+           if e.event_type.value == "air_strike"]
+    assert evs and {"elderly man", "several houses"} <= {t.name for t in evs[0].targets}, [t.name for t in evs[0].targets]
+
+
+def test_a_pronoun_attacker_is_the_one_named_group_or_no_one(nlp):
+    one = run(nlp, "The FMLN denied the report. On Monday they fired mortar rounds at the police post in the capital.")
+    assert any(e.attacker and e.attacker.name == "FMLN" for e in one if e.event_type.value == "shelling"), [e.attacker for e in one]
+    none = run(nlp, "On Monday they fired mortar rounds at the police post in the capital.")
+    assert all(e.attacker is None or e.attacker.name.lower() != "they" for e in none)
+
+
+def test_an_unattributed_strike_takes_the_attacker_that_denies_it(nlp):
+    evs = run(nlp, "The Salvadoran armed forces denied today that their planes had bombed a refugee camp near Chalatenango. "
+                   "However, the bishop told the media that five people were killed when the camp was attacked from the air.")
+    asserted = [e for e in evs if e.modality == Modality.ASSERTED and e.event_type == EventType.AIR_STRIKE]
+    assert asserted and asserted[0].attacker is not None and asserted[0].attacker.name == "El Salvador", [(e.modality, e.attacker) for e in evs]
