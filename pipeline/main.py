@@ -98,18 +98,25 @@ def _stop_children(name: str) -> None:
 
 def _stream_closed(exc: BaseException | None) -> bool:
     """A gRPC call to the runner that failed because the job ended: the stream closed
-    (UNAVAILABLE, CANCELLED), or Prism had already dropped the cancelled job's worker
-    (UNKNOWN "... not registered in worker pool", when the worker asked for the
-    descriptor of a bundle sent just before the cancel; 1 stop in 3 CI runs)."""
+    (UNAVAILABLE, CANCELLED), or the job is gone (``_job_gone``)."""
     import grpc
 
     code = getattr(exc, "code", None)
     if not (isinstance(exc, grpc.RpcError) and callable(code)):
         return False
-    if code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
-        return True
-    details = getattr(exc, "details", None)
-    return code() == grpc.StatusCode.UNKNOWN and callable(details) and "not registered in worker pool" in (details() or "")
+    return code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED) or _job_gone(exc)
+
+
+def _job_gone(exc: BaseException | None) -> bool:
+    """Prism no longer knows this worker: its job was cancelled or Prism is stopping
+    (UNKNOWN "... not registered in worker pool", when the worker asked for the descriptor
+    of a bundle sent just before; 2 stops in 4 clean-clone CI runs, once before this
+    process had handled the Ctrl-C that stopped Prism too)."""
+    import grpc
+
+    code, details = getattr(exc, "code", None), getattr(exc, "details", None)
+    return (isinstance(exc, grpc.RpcError) and callable(code) and callable(details) and code() == grpc.StatusCode.UNKNOWN
+            and "not registered in worker pool" in (details() or ""))
 
 
 def _torn_down(exc: BaseException) -> bool:
@@ -123,30 +130,43 @@ def _torn_down(exc: BaseException) -> bool:
     return tb is not None and tb.tb_frame.f_code.co_name == "release" and tb.tb_frame.f_code.co_filename.endswith("sdk_worker.py")
 
 
+# Set when this process asks the job to stop (a signal, --duration, the job ending).
+_STOPPING = threading.Event()
+# Seconds a "the job is gone" error waits for the stop request before it counts as
+# unexpected: a terminal's Ctrl-C reaches Prism and this process together, and Prism can
+# drop the job before this process's handler has run (it runs within milliseconds).
+STOP_GRACE_S = 1.0
+
+
+def _stopping() -> bool:
+    return _STOPPING.wait(STOP_GRACE_S)
+
+
 class _StreamClosedFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         cancelled_bundle = "Bundle Failed" in str(record.msg) and "pipeline canceled" in str(record.msg)
-        if cancelled_bundle or (record.exc_info and _stream_closed(record.exc_info[1])):
+        if (cancelled_bundle or (record.exc_info and _stream_closed(record.exc_info[1]))) and _stopping():
             log.debug("after the stop request: %s", record.getMessage())
             return False
         return True
 
 
-def _quiet_expected_stop_noise() -> None:
-    """Once this process has asked the job to stop: the in-process (LOOPBACK) SDK worker's
-    gRPC streams to the runner end with the job, and the harness's reader threads report
-    that as tracebacks (data plane "Failed to read inputs", an uncaught RpcError per
-    thread; measured: 3 tracebacks on 1 of 5 stops). Those, and only those (RpcError
-    UNAVAILABLE/CANCELLED), and Prism's "Bundle Failed (pipeline canceled)" for the bundles
-    the cancel cut short (4-5 ERROR lines per stop), go to the debug log from here on;
-    anything else still prints."""
+def _install_stop_noise_guards() -> None:
+    """Before the job starts. Once this process has asked the job to stop, the in-process
+    (LOOPBACK) SDK worker's gRPC streams to the runner end with the job, and the harness
+    reports that as tracebacks: its reader threads (data plane "Failed to read inputs", an
+    uncaught RpcError per thread; measured: 3 tracebacks on 1 of 5 stops), Prism's "Bundle
+    Failed (pipeline canceled)" for the bundles the cancel cut short (4-5 ERROR lines per
+    stop), and instructions that reach a job Prism has dropped (``_job_gone``, then the
+    cache's ``_torn_down``; 2 stops in 4 clean-clone CI runs). Those, and only those, go
+    to the debug log when the stop was asked for (``_stopping``); anything else prints."""
     # PrismJobServer: the logger Beam relays the Prism job server's own log lines to.
     for name in ("apache_beam.runners.worker.data_plane", "apache_beam.runners.worker.sdk_worker", "PrismJobServer"):
         logging.getLogger(name).addFilter(_StreamClosedFilter())
     previous = threading.excepthook
 
     def hook(args):
-        if _stream_closed(args.exc_value):
+        if _stream_closed(args.exc_value) and _stopping():
             log.debug("after the stop request, thread %s: %s", getattr(args.thread, "name", "?"), args.exc_value)
             return
         previous(args)
@@ -157,9 +177,10 @@ def _quiet_expected_stop_noise() -> None:
 
 def _quiet_cancelled_instructions() -> None:
     """The SDK harness prints a failed instruction's traceback to stderr itself, not only
-    through its logger (SdkHarness._execute), so a filter cannot hold it back: from the
-    stop request on, an instruction that fails for one of the reasons above answers the
-    runner with its error as before, and the traceback goes to the debug log."""
+    through its logger (SdkHarness._execute), so a filter cannot hold it back: an
+    instruction that fails because the job is gone answers the runner with its error as
+    before and logs one line (debug after a stop request, else a warning); one whose
+    stream closed does so only after the stop request. Anything else prints as before."""
     from apache_beam.portability.api import beam_fn_api_pb2
     from apache_beam.runners.worker import sdk_worker
 
@@ -172,9 +193,14 @@ def _quiet_cancelled_instructions() -> None:
             try:
                 return task()
             except Exception as exc:
-                if not (_stream_closed(exc) or _torn_down(exc)):
+                gone = _job_gone(exc) or _torn_down(exc)
+                if not (gone or _stream_closed(exc)):
                     raise
-                log.debug("after the stop request, instruction %s: %r", request.instruction_id, exc)
+                stopping = _stopping()
+                if not (gone or stopping):
+                    raise
+                (log.debug if stopping else log.warning)("instruction %s: the job is gone (%s)", request.instruction_id,
+                                                         type(exc).__name__)
                 return beam_fn_api_pb2.InstructionResponse(instruction_id=request.instruction_id, error=f"job cancelled: {exc!r}")
 
         return execute(self, guarded, request)
@@ -208,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         # there (client_python multiprocess mode); this endpoint sums them.
         multiproc_dir = str(flink.FlinkPaths(stack_settings.stack_dir).metrics)
     server = serve(port, addr=settings.metrics_host, multiproc_dir=multiproc_dir) if port else None
+    _install_stop_noise_guards()
     p = beam.Pipeline(options=beam_options(runner, extra, settings))
     build_pipeline(p, settings)
     # The Prism job server is started by p.run() as a child of this process, in its
@@ -219,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
 
     def _stop(signum, _frame):
+        _STOPPING.set()
         log.info("signal %d: cancelling the pipeline", signum)
         stop.set()
 
@@ -245,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
                 break
     finally:
         if str(result.state) not in terminal:
-            _quiet_expected_stop_noise()
+            _STOPPING.set()
             result.cancel()
             # Cancelling lets in-flight bundles finish (their Kafka writes flush in
             # finish_bundle); wait for it, bounded.

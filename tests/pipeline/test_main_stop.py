@@ -34,9 +34,19 @@ class _Harness:
 
 
 @pytest.fixture
-def quiet(monkeypatch):
+def guarded(monkeypatch):
+    """The guard installed, as before the job starts; no stop asked for yet."""
     monkeypatch.setattr(sdk_worker.SdkHarness, "_execute", sdk_worker.SdkHarness._execute)
+    monkeypatch.setattr(main, "_STOPPING", __import__("threading").Event())
+    monkeypatch.setattr(main, "STOP_GRACE_S", 0.05)
     main._quiet_cancelled_instructions()
+    yield
+
+
+@pytest.fixture
+def quiet(guarded):
+    """The guard installed and the stop asked for."""
+    main._STOPPING.set()
     yield
 
 
@@ -86,6 +96,21 @@ def test_other_failures_still_print(quiet, capfd):
 
 def test_a_key_error_elsewhere_still_prints(quiet, capfd):
     _run(_raise(KeyError("x")))
+    assert "Traceback" in capfd.readouterr().err
+
+
+def test_a_job_gone_before_the_stop_is_handled_is_one_warning_line(guarded, capfd, caplog):
+    """A terminal's Ctrl-C reaches Prism too, which can drop the job before this process
+    has handled the signal: no traceback then either, one warning line."""
+    exc = _RpcError(grpc.StatusCode.UNKNOWN, "worker_id: 'w' read from context metadata but not registered in worker pool")
+    with caplog.at_level("WARNING", logger="pipeline.main"):
+        response = _run(_raise(exc))
+    assert response.error and "Traceback" not in capfd.readouterr().err
+    assert any("the job is gone" in r.getMessage() for r in caplog.records)
+
+
+def test_a_closed_stream_without_a_stop_request_still_prints(guarded, capfd):
+    _run(_raise(_RpcError(grpc.StatusCode.UNAVAILABLE, "Socket closed")))
     assert "Traceback" in capfd.readouterr().err
 
 
