@@ -54,8 +54,9 @@ class ActorTable:
         alts.sort(key=len, reverse=True)
         acr = [a for a in alts if a.isupper() and len(a) <= 5]
         names = [a for a in alts if a not in acr]
-        self.actor_re = re.compile(r"(?<![\w-])(?:(?:" + "|".join(map(re.escape, acr)) + r")|(?i:" + "|".join(map(re.escape, names))
-                                   + r"))(?![\w-])")
+        # A name may be wrapped over two lines ("THE SHINING\nPATH" in a wire text).
+        self.actor_re = re.compile(r"(?<![\w-])(?:(?:" + "|".join(map(re.escape, acr)) + r")|(?i:"
+                                   + "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in names) + r"))(?![\w-])")
         demonyms = sorted(set(_geo.demonym_names()), key=len, reverse=True)
         self.demonym_iso = {_geo.norm(n): _geo.demonym_iso(n) for n in demonyms}
         nouns = sorted(lexicon.FORCE_NOUNS, key=len, reverse=True)
@@ -84,7 +85,7 @@ def gazetteer_actors(text: str) -> list[Actor]:
     for m in g.actor_re.finditer(text):
         if caps and m.group(0).lower() in STOP_WORDS:
             continue  # "IS" in a text written in capitals is the verb, not Islamic State
-        canonical, typ, country, sponsor = g.info[m.group(0).lower()]
+        canonical, typ, country, sponsor = g.info[" ".join(m.group(0).lower().split())]
         out.append(Actor(name=canonical, type=typ, country=country, sponsor=sponsor, mentions=[text_span(text, m.start(), m.end())]))
     return out
 
@@ -95,7 +96,7 @@ def find_actors(text: str, base: int = 0) -> list[tuple[int, int, Actor]]:
     g = table()
     out: list[tuple[int, int, Actor]] = []
     for m in g.actor_re.finditer(text):
-        canonical, typ, country, sponsor = g.info[m.group(0).lower()]
+        canonical, typ, country, sponsor = g.info[" ".join(m.group(0).lower().split())]
         sp = SPONSOR_RE.search(text, max(0, m.start() - SPONSOR_WINDOW_CHARS), m.start())
         if sp:
             sponsor = SPONSOR_ISO.get(sp.group("who").lower(), sponsor)

@@ -94,6 +94,8 @@ def predicate(trigger: Span) -> tuple[Token | None, Token | None, str]:
     first = trigger[0]
     if first.dep_ == "pobj" and first.head.lower_ in _INSTRUMENT_PREPS and first.head.head.lower_ in _EVENT_NOUNS and len(trigger) > 1:
         return predicate(trigger.doc[first.i: first.i + 1])
+    if first.lower_ in _EVENT_NOUNS and first.pos_ == "NOUN" and len(trigger) > 1:
+        return predicate(trigger.doc[first.i: first.i + 1])  # "attempt in Caracas on the president, ... using two drones"
     # "drones armed with explosives were used ...", "two of their drones laden with
     # explosives": the participle describes the platform; the platform noun (or the
     # quantity it is counted by) is what hangs on the predicate.
@@ -103,6 +105,14 @@ def predicate(trigger: Span) -> tuple[Token | None, Token | None, str]:
         if platform is not None:
             if platform.dep_ == "pobj" and platform.head.lower_ == "of" and platform.head.head.pos_ in ("NUM", "PRON", "NOUN"):
                 platform = platform.head.head  # "two of their drones"
+            head = platform.head
+            if platform.dep_ == "nsubj" and head.lower_ in _DESCRIPTIVE:
+                # The parser made the participle the platform's verb ("drones packed with
+                # explosives | flew toward X"): the verb it hangs the clause on is the predicate.
+                verb = next((c for c in head.children if c.dep_ in ("dep", "conj", "advcl", "xcomp") and c.pos_ == "VERB"
+                             and c.lower_ not in _DESCRIPTIVE), None)
+                if verb is not None:
+                    return verb, platform, "subject"
             return predicate(trigger.doc[platform.i: platform.i + 1])
     tok = trigger.root
     if tok.pos_ in ("VERB", "AUX") and tok.lower_ not in _PLATFORM_HEADS:  # a headline's "to drone" is a tagging error
@@ -160,12 +170,13 @@ def _passive(verb: Token) -> bool:
 
 
 def _members(tok: Token) -> list[Token]:
-    """The token and its conjuncts ("X and Y")."""
+    """The token, its conjuncts ("X and Y") and appositions ("Venezuela's president,
+    Nicolás Maduro")."""
     out, todo = [], [tok]
     while todo:
         t = todo.pop()
         out.append(t)
-        todo.extend(c for c in t.children if c.dep_ == "conj")
+        todo.extend(c for c in t.children if c.dep_ in ("conj", "appos"))
     return sorted(out, key=lambda t: t.i)
 
 
@@ -295,11 +306,13 @@ def arguments(trigger: Span) -> tuple[list[Token], list[Token]]:
         targets += _pobjs(noun, _TARGET_PREPS)
     if noun is not None:
         targets += _target_of(noun)
+        attackers += _organizer_of(noun)
     targets += _harmed(trigger)
     modifiers = _modifier_attackers(noun) if noun is not None else []  # adjectives: kept without the noun test
     heads_a = [m for a in attackers for m in _members(a)]
     heads_t = [m for t in targets for m in _members(t)]
-    return ([h for h in heads_a if _party(h) or _state_adjective(h) or h.lower_ in GROUP_PRONOUNS] + modifiers,
+    return ([h for h in heads_a if (_party(h) or _state_adjective(h) or h.lower_ in GROUP_PRONOUNS) and h.lower_ not in _ORGANIZERS]
+            + modifiers,
             [h for h in heads_t if _party(h) and h not in heads_a])
 
 
@@ -336,6 +349,31 @@ def harmed_in(sent: Span) -> list[Token]:
                 continue  # "killed and wounded": the subject hangs on the first verb, seen there
             out += [tok.head if _relative(x, tok) else x for x in subj]
     return out
+
+
+_ORGANIZERS = frozenset("organizer organiser organizers organisers perpetrator perpetrators mastermind masterminds planner planners "
+                        "author authors".split())
+
+
+def _organizer_of(noun: Token) -> list[Token]:
+    """"X, the organizer of the attack", "a man claimed to be the organizer of the attempt": X."""
+    prep = noun.head
+    if not (noun.dep_ == "pobj" and prep.lower_ == "of" and prep.head.lower_ in _ORGANIZERS):
+        return []
+    role = prep.head
+    if role.dep_ == "appos":
+        return [role.head]
+    if role.dep_ != "attr":
+        return []
+    verb = role.head
+    for _hop in range(MAX_SUBJECT_HOPS):
+        subj = [c for c in verb.children if c.dep_ in _SUBJ]
+        if subj:
+            return subj
+        if verb.dep_ != "xcomp":
+            break
+        verb = verb.head  # "claimed to be the organizer": the claimant is who it says organized it
+    return []
 
 
 def _target_of(noun: Token) -> list[Token]:

@@ -353,3 +353,29 @@ def test_air_and_drone_paraphrases(text, etype):
     found = strike_words(text)
     found += broad_words(text, {k for k, _m in found})
     assert etype in {k for k, _m in found}
+
+
+def test_roles_appositions_organizers_and_a_misparsed_platform(nlp):
+    """A target's apposition names it too; "the organizer of the attack" is its attacker;
+    "drones packed with explosives flew toward X" hits X even where the parser made
+    "packed" the verb."""
+    def roles(text):
+        doc = nlp(text)
+        return {(s.label_, s._.sw_actor.name) for s in doc.spans[Keys.ROLES]}
+
+    r = roles("A man claimed to be the organizer of the August 4 assassination attempt in Caracas on Venezuela's president, "
+              "Nicolás Maduro, using two drones.")
+    assert ("attacker", "man") in r and ("target", "Nicolás Maduro") in r, r
+    r = roles("Juan, the mastermind of the drone attack on the parade, was arrested.")
+    assert ("attacker", "Juan") in r and ("attacker", "mastermind") not in r, r
+    r = roles("Two drones packed with explosives reportedly flew toward Venezuelan President Nicolas Maduro on Saturday night.")
+    assert any(label == "target" and "Maduro" in name for label, name in r), r
+
+
+def test_actor_names_wrapped_over_two_lines():
+    from pipeline.extraction.components.actors import find_actors, gazetteer_actors
+
+    text = "THE GROUP WAS MADE UP OF 300 MEMBERS OF THE SHINING\nPATH AND LOCAL DRUG TRAFFICKERS."
+    assert [a.name for a in gazetteer_actors(text)] == ["Shining Path"]
+    assert [a.name for _s, _e, a in find_actors(text)] == ["Shining Path"]
+    assert gazetteer_actors("IT IS SAID THAT THE ARMY FIRED ON THE VILLAGE AT NIGHT.") == []  # "IS" in capitals: the verb
