@@ -130,7 +130,6 @@ _PLACE_NOUN_OF = frozenset("town village city hamlet canton municipality departm
                            "neighbourhood suburb settlement region jurisdiction".split())
 _PLACE_NOUN_AFTER = frozenset("department province district governorate municipality canton".split())
 _NEAR = frozenset("near outside around".split())
-_IN = frozenset("in".split())
 # Letters a word needs before "not an English word" says it is a name ("IN USULUTAN").
 UNKNOWN_NAME_MIN_LETTERS = 4
 # Words that start a longer Spanish, Portuguese or Arabic place name ("SAN MIGUEL",
@@ -139,7 +138,7 @@ _NAME_LEADS = frozenset("san santa santo sao la las los el al puerto nueva nuevo
 _NAME_LINKS = frozenset("de del la las los el da do dos".split())
 _NOT_NAMES = frozenset("the a an this that these those its their our his her which each every some several all "
                        "northern southern eastern western central north south east west same where what whom whose "
-                       "there them they those about against between during without within among into onto upon".split())
+                       "there them they about against between during without within among into onto upon".split())
 
 
 def english_words(nlp) -> frozenset[str]:
@@ -209,7 +208,7 @@ def _keep_place_cues(words: list[re.Match], keep: list[bool], english: frozenset
             mark(i)
         elif before in _NEAR and (_geo.is_place_name(low[i]) or unknown(low[i])):
             mark(i)
-        elif before in _IN and unknown(low[i]):
+        elif before == "in" and unknown(low[i]):
             mark(i)
 
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .casing import unwrap
+
 PATTERNS = Path(__file__).with_name("patterns") / "gate.jsonl"
 # Sentences around a hit that the assembly may read: the one before (an attacker named
 # just before, "X said it carried out ..."), and up to the assembly's continuation window
@@ -78,8 +80,6 @@ def select(text: str, max_chars: int = MAX_PASSAGE_CHARS) -> Selection | None:
     # Hard-wrapped lines joined first (same length): in wire texts wrapped at ~70
     # characters a line break is no sentence end, and a passage that started at one cut
     # its sentence in two ("... MURDERED DR | FRANCISCO JOSE GUERRERO; AND ... THEY FIRED").
-    from .casing import unwrap
-
     sents = sentence_bounds(unwrap(text))
     keep = [False] * len(sents)
     for i in range(min(LEAD_SENTENCES + 1, len(sents))):  # +1: the title line

@@ -63,6 +63,11 @@ class ActorTable:
         self.force_re = re.compile(r"(?<![\w-])(?P<dem>" + "|".join(map(re.escape, demonyms)) + r")(?![\w])(?:[- ]led)?\s+" + _FORCE_ADJ
                                    + r"(?P<noun>" + "|".join(map(re.escape, nouns)) + r")\b", re.I)
 
+    def entry(self, matched: str) -> tuple[str, str, str | None, str | None]:
+        """(canonical, type, country, sponsor) of a match of ``actor_re`` (a name wrapped
+        over lines is looked up with single spaces)."""
+        return self.info[" ".join(matched.lower().split())]
+
     def is_actor_name(self, text: str) -> bool:
         return bool(self.actor_re.fullmatch(text)) or text.lower() in self.info
 
@@ -85,7 +90,7 @@ def gazetteer_actors(text: str) -> list[Actor]:
     for m in g.actor_re.finditer(text):
         if caps and m.group(0).lower() in STOP_WORDS:
             continue  # "IS" in a text written in capitals is the verb, not Islamic State
-        canonical, typ, country, sponsor = g.info[" ".join(m.group(0).lower().split())]
+        canonical, typ, country, sponsor = g.entry(m.group(0))
         out.append(Actor(name=canonical, type=typ, country=country, sponsor=sponsor, mentions=[text_span(text, m.start(), m.end())]))
     return out
 
@@ -96,7 +101,7 @@ def find_actors(text: str, base: int = 0) -> list[tuple[int, int, Actor]]:
     g = table()
     out: list[tuple[int, int, Actor]] = []
     for m in g.actor_re.finditer(text):
-        canonical, typ, country, sponsor = g.info[" ".join(m.group(0).lower().split())]
+        canonical, typ, country, sponsor = g.entry(m.group(0))
         sp = SPONSOR_RE.search(text, max(0, m.start() - SPONSOR_WINDOW_CHARS), m.start())
         if sp:
             sponsor = SPONSOR_ISO.get(sp.group("who").lower(), sponsor)

@@ -68,10 +68,11 @@ PRECISION_RANK = {"point": 0, "city": 1, "unknown": 1, "admin2": 1, "admin1": 3,
 def country_context(doc: Doc) -> list[str]:
     """ISO2 codes of the countries the text is about, strongest evidence first."""
     text = doc_text(doc)
-    dl = _geo.dateline(doc.user_data.get("sw_text", text))
+    written = doc.user_data.get("sw_text", text)
+    dl = _geo.dateline(written)
     # The dateline says where the reporter files from; its own words ("HAVANA (CUBA), ...")
     # are not what the story is about.
-    story_from = _geo.dateline_end(doc.user_data.get("sw_text", text)) if dl else 0
+    story_from = (_geo.dateline_end(written) or 0) if dl else 0
     gpe: dict[str, int] = {}
     norp: list[str] = []
     for ent in doc.ents:

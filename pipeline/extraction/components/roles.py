@@ -304,7 +304,6 @@ def arguments(trigger: Span) -> tuple[list[Token], list[Token]]:
         attackers += _pobjs(noun, frozenset({"by", "from"}))
         attackers += [c for c in noun.children if c.dep_ == "poss"]
         targets += _pobjs(noun, _TARGET_PREPS)
-    if noun is not None:
         targets += _target_of(noun)
         attackers += _organizer_of(noun)
     targets += _harmed(trigger)

@@ -894,23 +894,26 @@ def dateline(text: str) -> tuple[Span, Place] | None:
     agency and a dash), resolved: a country after it is a constraint ("TRIPOLI, Lebanon").
     None when the text has none or its place is unknown. Extractors rank it below places
     named in the story itself."""
-    found = _dateline_match(text)
+    found = _dateline_match(text[:DATELINE_MAX_OFFSET])
     return found[1] if found else None
 
 
 def dateline_end(text: str) -> int | None:
     """Where the story starts after its dateline (past the dash), if it has one."""
-    found = _dateline_match(text)
+    found = _dateline_match(text[:DATELINE_MAX_OFFSET])
     if found is None:
         return None
-    end = found[0].end()
+    end = found[0]
     while end < len(text) and text[end].isspace():
         end += 1
     return end if end < len(text) else None
 
 
-def _dateline_match(text: str) -> tuple[re.Match, tuple[Span, Place]] | None:
-    head = text[:DATELINE_MAX_OFFSET]
+# The extractor asks for one text's dateline three times (sentence starts, the country
+# context, the places): the head is matched and geocoded once.
+@lru_cache(maxsize=256)
+def _dateline_match(head: str) -> tuple[int, tuple[Span, Place]] | None:
+    """(end of the dateline match, (its place's span, Place)) in a text's first characters."""
     for m in _DATELINE.finditer(head):
         line_start = not head[: m.start("place")].strip(" \t").rsplit("\n", 1)[-1]
         paren = m.group("paren")
@@ -926,7 +929,7 @@ def _dateline_match(text: str) -> tuple[re.Match, tuple[Span, Place]] | None:
         if p is None:
             continue
         span = Span(text=place, start=m.start("place"), end=m.end("place"))
-        return m, (span, p.model_copy(update={"mention": span}))
+        return m.end(), (span, p.model_copy(update={"mention": span}))
     return None
 
 
