@@ -33,7 +33,7 @@ from . import lexicon
 from .components import _geo
 from .components.base import Keys, SpanIndex, doc_text, sentences, text_span
 from .components.places import PRECISION_RANK, rank_places
-from .components.roles import GROUP_PRONOUNS, VICTIM
+from .components.roles import BYSTANDER, GROUP_PRONOUNS, VICTIM
 from .components.triggers import BROAD, REFERENCE, filter_kinds
 
 # A mention whose time ends this many days before the article date is background,
@@ -92,6 +92,7 @@ class Mention:
     modality: Modality
     attacker: Actor | None = None
     co_attackers: list[Actor] = field(default_factory=list)  # other attackers of a coalition
+    attacker_parsed: bool = False  # the attacker is the parse's agent of the trigger, not the nearest actor
     targets: list[Actor] = field(default_factory=list)
     target_kinds: list[str] = field(default_factory=list)
     places: list[Place] = field(default_factory=list)
@@ -123,7 +124,7 @@ class SentenceView:
     casualties: Casualties | None
     attributions: list[Attribution]
     cues: list[Span]
-    roles: dict[int, dict[str, list[Actor]]]  # trigger start char -> {"attacker": [...], "target": [...]}
+    roles: dict[int, dict[str, list[Actor]]]  # trigger start char -> {"attacker": [...], "target": [...], "bystander": [...]}
     victims: list[Actor] = field(default_factory=list)  # harmed, in a sentence with no trigger
 
     @property
@@ -163,7 +164,7 @@ class DocView:
             if r.label_ == VICTIM:
                 victims.append(r._.sw_actor)
             else:
-                roles.setdefault(int(r.id_), {"attacker": [], "target": []})[r.label_].append(r._.sw_actor)
+                roles.setdefault(int(r.id_), {"attacker": [], "target": [], BYSTANDER: []})[r.label_].append(r._.sw_actor)
         return SentenceView(
             sent=sent, triggers=within(Keys.TRIGGERS),
             actors=[(x._.sw_actor.mentions[0].start - base, x._.sw_actor) for x in within(Keys.ACTORS)],
@@ -288,6 +289,8 @@ def sentence_roles(sv: SentenceView, et: EventType, trig: DocSpan,
     co: list[Actor] = []
     syn = sv.roles.get(trig.start_char)
     if syn:
+        if attacker is not None and any(b.name == attacker.name for b in syn[BYSTANDER]):
+            attacker = None  # "Russia condemned the drone attack": the nearest actor before it only reacts
         # The parse's agent of the strike verb wins when it names a known party, or
         # when position found none; its patients join the targets.
         named = [a for a in syn["attacker"] if a.type != "unknown"]
@@ -352,9 +355,11 @@ def sentence_mentions(view: DocView, sv: SentenceView, ref: date | None, carry: 
         # "these airstrikes", "the latest strikes" with no time of their own refer back to a strike already reported.
         is_weak = weak or ((last_type == et or et in reported) and not my_times and _BACK_REFERENCE.search(text[:trig_s]) is not None)
         attacker, targets, co = sentence_roles(sv, et, trig, kinds)
+        parsed = attacker is not None and any(a.name == attacker.name for a in sv.roles.get(trig.start_char, {}).get("attacker", []))
         plats, muns = _weapons_for(et, sv.platforms, sv.munitions)
         out.append(Mention(
-            type=et, sent=sv.span, trigger=text_span(text, trig_s, trig_e, base), modality=mod, attacker=attacker, co_attackers=co, targets=targets,
+            type=et, sent=sv.span, trigger=text_span(text, trig_s, trig_e, base), modality=mod, attacker=attacker, co_attackers=co,
+            attacker_parsed=parsed, targets=targets,
             target_kinds=kinds_t, places=my_places, time=t_best or (carry.get(et) if mod == Modality.ASSERTED else None), weak=is_weak,
             platforms=plats, munitions=muns, strike_count=sc, target_count=tc, casualties=sv.casualties, attributions=sv.attributions,
             cues=sv.cues, p_event=trig._.sw_p_event, broad=trig.id_ == BROAD,
@@ -636,8 +641,12 @@ def group_mentions(mentions: list[Mention]) -> list[list[Mention]]:
             home = next((g for g in reversed(groups) if g[0].type == m.type and g[0].modality == Modality.ASSERTED), None)
             if home is not None:
                 # A back-reference adds what it says about the strike (weapons,
-                # casualties, sources, cues), not new places or times.
-                home.append(replace(m, modality=Modality.ASSERTED, places=[], time=None, attacker=None, co_attackers=[], targets=[]))
+                # casualties, sources, cues), not new places or times; and who did it
+                # when the strike had no attacker yet and the parse names one ("who was
+                # behind the drone attack ... the perpetrators of the assault"), not the
+                # actor that happens to stand before it ("Hamas said the strike ...").
+                who = m.attacker if m.attacker_parsed and not any(x.attacker for x in home) else None
+                home.append(replace(m, modality=Modality.ASSERTED, places=[], time=None, attacker=who, co_attackers=[], targets=[]))
             continue
         for g in groups:
             if all(compatible(m, other) for other in g):

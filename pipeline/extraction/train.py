@@ -1,7 +1,7 @@
 """``strikewatch train``: fit the relevance model (``pipeline.extraction.relevance``) on the
 dev sets, score it where it was not trained, and write it into the package.
 
-    strikewatch train                      # ../shared/data -> pipeline/extraction/models/relevance-3.npz (+ .json card)
+    strikewatch train                      # ../shared/data -> pipeline/extraction/models/relevance-4.npz (+ .json card)
     strikewatch train --folds 5 --seed 13 --data-dir DIR --out PATH --limit N
 
 Data, read in place and nothing downloaded: ACLED dev (rows with a gold sub-event type),

@@ -1,6 +1,6 @@
 """``strike_roles``: who struck and what was struck, from the dependency parse ->
-``doc.spans["sw_roles"]`` (label ``attacker`` or ``target``; ``span.id_`` is the start
-character of the trigger it belongs to; ``span._.sw_actor`` the ``Actor``).
+``doc.spans["sw_roles"]`` (label ``attacker``, ``target`` or ``bystander``; ``span.id_``
+is the start character of the trigger it belongs to; ``span._.sw_actor`` the ``Actor``).
 
 For each trigger, the predicate is found first:
 
@@ -14,6 +14,9 @@ in the passive the "by" agent attacks and the subject was struck. "on/against/at
 targeting X" after the verb or the noun name targets, "by X" after the noun and a
 possessive or country before it ("Russia's airstrikes") the attacker. Coordination
 yields every member: "Afghan and coalition forces" -> Afghan forces, coalition forces.
+Blame names the attacker ("X claimed responsibility for the attack", "X was behind it",
+"blamed X for", "accused X of"); the subject of a reaction to the strike ("the UN
+condemned the airstrike") is a bystander, which the assembly never makes its attacker.
 
 A phrase that holds a gazetteer actor is that actor; a country or a country's forces
 ("the United States", "Salvadoran troops") is its state military; anything else keeps
@@ -260,11 +263,22 @@ def _modifier_attackers(noun: Token) -> list[Token]:
     return out
 
 
-def arguments(trigger: Span) -> tuple[list[Token], list[Token]]:
-    """Head tokens of the attacker and target phrases of one trigger."""
+def arguments(trigger: Span) -> tuple[list[Token], list[Token], list[Token]]:
+    """Head tokens of the attacker, target and bystander phrases of one trigger (a
+    bystander reacts to the strike, "Russia condemned the drone attack": no attacker)."""
     verb, noun, rel = predicate(trigger)
     attackers: list[Token] = []
     targets: list[Token] = []
+    bystanders: list[Token] = []
+    if verb is not None and rel == "object" and _is_verb(verb, _REACTION_VERBS):
+        # "the UN condemned the airstrike on a hospital", "police are investigating the
+        # rocket attack": the subject reacts to the strike, the strike's own parties are
+        # the noun's ("by X", "Russian", "on X") below.
+        bystanders += _subjects(verb, noun)
+        targets += _pobjs(noun, _TARGET_PREPS) if noun is not None else []
+        if _is_verb(verb, _BLAME_VERBS):
+            attackers += _pobjs(verb, frozenset({"on"}))  # "blamed the attack on X"
+        verb = None
     if verb is not None:
         kids = list(verb.children)
         if _passive(verb):
@@ -305,14 +319,21 @@ def arguments(trigger: Span) -> tuple[list[Token], list[Token]]:
         attackers += [c for c in noun.children if c.dep_ == "poss"]
         targets += _pobjs(noun, _TARGET_PREPS)
         targets += _target_of(noun)
-        attackers += _organizer_of(noun)
+        attackers += _organizer_of(noun) + _responsible_for(noun) + _laid_on(noun)
+    # A platform that struck is no party; whose it is says who did: "drones launched by
+    # Russia hit Kyiv", "Russia's drones hit Kyiv".
+    attackers += [o for a in attackers if a.lower_ in _PLATFORM_HEADS for o in _laid_on(a) + [c for c in a.children if c.dep_ == "poss"]]
     targets += _harmed(trigger)
     modifiers = _modifier_attackers(noun) if noun is not None else []  # adjectives: kept without the noun test
     heads_a = [m for a in attackers for m in _members(a)]
     heads_t = [m for t in targets for m in _members(t)]
-    return ([h for h in heads_a if (_party(h) or _state_adjective(h) or h.lower_ in GROUP_PRONOUNS) and h.lower_ not in _ORGANIZERS]
-            + modifiers,
-            [h for h in heads_t if _party(h) and h not in heads_a])
+    out_a = [h for h in heads_a if (_party(h) or _state_adjective(h) or h.lower_ in GROUP_PRONOUNS) and h.lower_ not in _ORGANIZERS]
+    if not out_a and not modifiers:
+        out_a = _perpetrators_in(trigger.sent)
+    heads_b = [m for b in bystanders for m in _members(b)]
+    return (out_a + modifiers,
+            [h for h in heads_t if _party(h) and h not in heads_a],
+            [h for h in heads_b if _party(h) and h not in out_a])
 
 
 # Participles that describe a platform in a trigger phrase ("drones packed with explosives").
@@ -322,6 +343,8 @@ _ASPECT_VERBS = frozenset("begin began start continue resume keep renew intensif
 # Verbs of where a munition came down, in a clause of the strike verb.
 _IMPACT_VERBS = frozenset("fall land hit strike crash impact slam".split())
 VICTIM = "victim"
+# Label of a party that reacts to a strike ("the UN condemned the airstrike"): never its attacker.
+BYSTANDER = "bystander"
 # Pronoun attackers ("they fired mortar rounds", a communiqué's "we bombed"): kept as
 # written; the article's one named armed group stands for them (events.named_group),
 # else they name no one.
@@ -355,7 +378,8 @@ _ORGANIZERS = frozenset("organizer organiser organizers organisers perpetrator p
 
 
 def _organizer_of(noun: Token) -> list[Token]:
-    """"X, the organizer of the attack", "a man claimed to be the organizer of the attempt": X."""
+    """"X, the organizer of the attack", "X claimed to be the organizer of the attempt",
+    "a man claiming to be the organizer of the attempt": X."""
     prep = noun.head
     if not (noun.dep_ == "pobj" and prep.lower_ == "of" and prep.head.lower_ in _ORGANIZERS):
         return []
@@ -369,9 +393,76 @@ def _organizer_of(noun: Token) -> list[Token]:
         subj = [c for c in verb.children if c.dep_ in _SUBJ]
         if subj:
             return subj
+        if verb.dep_ == "acl" and verb.head.pos_ in ("NOUN", "PROPN"):
+            return [verb.head]  # "a man claiming to be the organizer": the noun the clause describes
         if verb.dep_ != "xcomp":
             break
         verb = verb.head  # "claimed to be the organizer": the claimant is who it says organized it
+    return []
+
+
+def _perpetrators_in(sent: Span) -> list[Token]:
+    """"clues about the perpetrators of the Aug. 4 assault": a sentence that reports a
+    strike and names who did an attack it speaks of (the same one: news names an attack
+    twice in a sentence, "who was behind the drone attack ... the perpetrators of the
+    assault") names that attack's attacker, or at least that there is one: the
+    organizer noun itself, when nothing in the clause says who."""
+    out: list[Token] = []
+    for tok in sent:
+        if tok.lower_ not in _EVENT_NOUNS or tok.dep_ != "pobj" or tok.head.lower_ != "of" or tok.head.head.lower_ not in _ORGANIZERS:
+            continue
+        named = [h for a in _organizer_of(tok) for h in _members(a) if _party(h) and h.lower_ not in _ORGANIZERS]
+        out += named or [tok.head.head]
+    return out
+
+
+# Verbs whose subject reacts to a strike it takes as object ("condemned the airstrike").
+_REACTION_VERBS = frozenset("condemn denounce deplore decry criticize criticise protest investigate probe describe witness film record "
+                            "document discuss mourn regret welcome reject dismiss blame".split())
+# Nouns and verbs of blame: "claimed responsibility for", "blamed X for", "accused X of".
+_RESPONSIBILITY_NOUNS = frozenset({"responsibility", "credit"})
+_CLAIM_VERBS = frozenset("claim take assume accept".split())
+_BLAME_VERBS = frozenset("blame accuse suspect".split())
+
+
+# Participles on a strike noun that say whose it was: "an airstrike blamed on the
+# coalition", "attributed to", "carried out by", "claimed by".
+_LAID_ON = frozenset({"blamed", "attributed", "ascribed"})
+
+
+def _laid_on(noun: Token) -> list[Token]:
+    """"an airstrike blamed on X", "a strike attributed to X", "an attack carried out /
+    claimed / launched by X": X."""
+    out: list[Token] = []
+    for c in noun.children:
+        if c.dep_ != "acl" or c.pos_ != "VERB":
+            continue
+        if c.lower_ in _LAID_ON:
+            out += _pobjs(c, frozenset({"on", "to"}))
+        out += [g for a in c.children if a.dep_ == "agent" for g in a.children if g.dep_ == "pobj"]
+    return out
+
+
+def _responsible_for(noun: Token) -> list[Token]:
+    """Who an attack is laid on: "X claimed responsibility for the attack", "X was behind
+    the attack", "X is responsible for the strike", "blamed X for the attack", "accused
+    X of the attack", "X was blamed for the strikes"."""
+    prep = noun.head
+    if noun.dep_ != "pobj" or prep.dep_ != "prep":
+        return []
+    head, p = prep.head, prep.lower_
+    if p == "behind" and head.lower_ in _COPULAS:
+        return _subjects(head, noun)
+    if p == "for" and head.lower_ in _RESPONSIBILITY_NOUNS and head.dep_ in _OBJ and _is_verb(head.head, _CLAIM_VERBS):
+        return _subjects(head.head, noun)
+    if p == "for" and head.lower_ == "responsible":
+        if head.dep_ == "acomp" and head.head.lower_ in _COPULAS:
+            return _subjects(head.head, noun)
+        if head.dep_ in ("oprd", "ccomp", "xcomp") and _is_verb(head.head, _BLAME_VERBS | {"hold"}):
+            return [c for c in head.head.children if c.dep_ in ("dobj", "nsubjpass")]  # "held X responsible for"
+        return []
+    if p in ("for", "of") and head.pos_ == "VERB" and _is_verb(head, _BLAME_VERBS):
+        return [c for c in head.children if c.dep_ in ("dobj", "nsubjpass")]
     return []
 
 
@@ -407,7 +498,7 @@ def phrases(head: Token) -> list[tuple[int, int, str]]:
     start = min([head.i] + [c.left_edge.i for c in left])
     end = head.i + 1
     for c in head.rights:
-        if c.dep_ == "prep" and c.lower_ == "of":
+        if c.dep_ == "prep" and c.lower_ == "of" and head.lower_ not in _ORGANIZERS:  # "perpetrators", not "... of the assault"
             end = max(end, c.right_edge.i + 1)
     if end - start > MAX_PHRASE_TOKENS:
         start, end = max(start, head.i - 3), head.i + 1
@@ -478,8 +569,8 @@ class RoleLabeller:
         for trig in doc.spans.get(Keys.TRIGGERS, []):
             if trig.label_ == REFERENCE:
                 continue
-            attackers, targets = arguments(trig)
-            for role, heads in (("attacker", attackers), ("target", targets)):
+            attackers, targets, bystanders = arguments(trig)
+            for role, heads in (("attacker", attackers), ("target", targets), (BYSTANDER, bystanders)):
                 for head in heads:
                     if head.ent_type_ in ("GPE", "LOC", "FAC") and not _geo.is_country(head.text) and role == "attacker":
                         continue  # a town is no attacker ("KABUL, Afghanistan - ... forces killed")
@@ -493,7 +584,10 @@ class RoleLabeller:
                     for s, e, text in phrases(head):
                         span = doc.char_span(s, e, label=role, alignment_mode="expand", span_id=str(trig.start_char))
                         if span is not None:
-                            span._.sw_actor = party_actor(doc, s, e, text, known, head)
+                            actor = party_actor(doc, s, e, text, known, head)
+                            if role == "attacker" and actor.type in ("civilians", "object"):
+                                actor = actor.model_copy(update={"type": "unknown"})  # "a man claiming to be the organizer"
+                            span._.sw_actor = actor
                             out.append(span)
         set_group(doc, Keys.ROLES, out)
         return doc

@@ -26,6 +26,7 @@ from spacy.tokens import Doc, Span
 from strikewatch.models import EventType, Modality
 
 from .. import lexicon
+from . import _geo
 from .base import Keys, char_span, doc_text, has_gate_hit, sentence_of, sentences, set_group
 
 STRIKE_PRIORITY = (EventType.DRONE_STRIKE, EventType.AIR_STRIKE, EventType.MISSILE_ATTACK, EventType.SHELLING)
@@ -109,6 +110,38 @@ def broad_words(text: str, found: set[EventType]) -> list[tuple[EventType, re.Ma
     return out
 
 
+# "Israel struck ...", "the IDF pounded ...", "US forces conducted a strike against ...":
+# a strike verb whose agent is an armed actor, with no platform or weapon word. Alone
+# these verbs are mostly other things ("struck a deal", "a labour strike"), so the agent
+# must be an actor of the gazetteer, a state's forces or a country named right before the
+# verb, and the trigger is broad (the relevance model decides).
+_AGENT_VERB_RE = re.compile(
+    r"\b(?:(?:struck|pounded|bombarded)\b(?!\s+(?:down|off|out|back|up|gold|oil)\b)"
+    r"(?!\s+(?:\w+\s+){0,2}?(?:deals?|agreements?|accords?|chords?|notes?|tones?|balance|blows?|poses?|bargains?|compromises?|"
+    r"partnerships?|truces?|ceasefires?|alliances?|pacts?|fear|terror|gold|lucky)\b)"
+    r"|(?:conducted|carried out|launched|mounted)\s+(?:\w+\s+){0,3}?strikes?\b(?!\s+(?:action|ballot|pay)))", re.I)
+# Characters before the verb where its agent may stand ("the IDF said it struck"; "US forces
+# on Tuesday conducted"): 40, the longest actor-to-verb gap in the dev sets' agent strikes.
+AGENT_WINDOW_CHARS = 40
+_COUNTRY_BEFORE_RE = re.compile(r"(?:^|[\s(])((?:[A-Z][\w.'-]*\s){0,2}[A-Z][\w.'-]*)\s+(?:(?:has|have|had|also|then|reportedly|again|itself)\s+)?$")
+
+
+def agent_strikes(text: str) -> list[tuple[EventType, re.Match]]:
+    """The first strike verb of a sentence whose agent is an armed actor (an air strike,
+    broad)."""
+    from .actors import table
+
+    for m in _AGENT_VERB_RE.finditer(text):
+        before = text[max(0, m.start() - AGENT_WINDOW_CHARS):m.start()]
+        t = table()
+        if t.actor_re.search(before) or t.force_re.search(before):
+            return [(EventType.AIR_STRIKE, m)]
+        c = _COUNTRY_BEFORE_RE.search(before)
+        if c and _geo.country_of(c.group(1)) is not None and _geo.is_country(c.group(1)):
+            return [(EventType.AIR_STRIKE, m)]
+    return []
+
+
 def linguistic_modality(sent: Span, trig_start: int, trig_end: int, parsed: bool = True) -> Modality:
     """Modality of the trigger at [trig_start, trig_end) (relative to the sentence)."""
     text = sent.text
@@ -153,6 +186,8 @@ class TriggerFinder:
                 continue  # no gate term, no trigger: 60 % of a candidate article's sentences (context kept by the gate)
             words = strike_words(sent.text)
             broad = broad_words(sent.text, {et for et, _m in words})
+            if not words and not broad:
+                broad = agent_strikes(sent.text)
             for et, m in filter_kinds(words + broad, sent.text, clash):
                 span = char_span(doc, base + m.start(), base + m.end(), label=et.value)
                 if span is not None and any(m is b for _e, b in broad):

@@ -31,6 +31,22 @@ def test_triggers_one_per_type_and_reference(blank):
     assert [s.label_ for s in ref.spans[Keys.TRIGGERS]] == ["reference"]
 
 
+def test_triggers_a_strike_verb_of_an_armed_agent_is_a_broad_air_strike(blank):
+    """"Israel struck", "the IDF struck", "US forces conducted a strike against": broad
+    air-strike triggers; the same verbs of anyone else, or in a deal, a court or a
+    labour strike, are none."""
+    from pipeline.extraction.components.triggers import BROAD
+
+    for text in ("The IDF struck a Hamas command center in Gaza City overnight.", "Israel struck targets in Syria on Sunday.",
+                 "The Pentagon said US forces conducted a strike against an ISIS leader in Syria.", "Russia pounded Kharkiv overnight."):
+        doc = run(blank, "strike_triggers", text)
+        assert [(s.label_, s.id_) for s in doc.spans[Keys.TRIGGERS]] == [("air_strike", BROAD)], text
+    for text in ("Hamas struck a deal with Fatah.", "Britain struck a trade deal with Japan.", "The earthquake struck Turkey on Monday.",
+                 "Workers launched a strike at the Ford plant.", "The court struck down the law, Israel said.", "Russia struck back at its critics."):
+        doc = run(blank, "strike_triggers", text)
+        assert [s.label_ for s in doc.spans[Keys.TRIGGERS] if s.label_ != "reference"] == [], text
+
+
 def test_triggers_drop_an_exchange_of_fire(blank):
     doc = run(blank, "strike_triggers", "The two sides exchanged artillery fire near the border.")
     assert list(doc.spans[Keys.TRIGGERS]) == []
@@ -370,6 +386,36 @@ def test_roles_appositions_organizers_and_a_misparsed_platform(nlp):
     assert ("attacker", "Juan") in r and ("attacker", "mastermind") not in r, r
     r = roles("Two drones packed with explosives reportedly flew toward Venezuelan President Nicolas Maduro on Saturday night.")
     assert any(label == "target" and "Maduro" in name for label, name in r), r
+    r = roles("CNN interviewed a man claiming to be the organizer of the assassination attempt on Maduro using two drones.")
+    assert ("attacker", "man") in r, r
+
+
+def test_roles_of_blame_and_of_reactions(nlp):
+    """Who an attack is laid on is its attacker ("claimed responsibility for", "was
+    behind", "blamed X for", "accused X of", "is responsible for"); who condemns,
+    investigates or describes it is a bystander, never its attacker."""
+    def roles(text):
+        doc = nlp(text)
+        return {(s.label_, s._.sw_actor.name) for s in doc.spans[Keys.ROLES]}
+
+    assert ("attacker", "Ukraine") in roles("Ukraine was behind the drone attack on the Crimean bridge, Russian officials said.")
+    assert ("attacker", "Ukraine") in roles("Russia blamed Ukraine for the drone attack on the Kremlin.")
+    assert ("attacker", "Hezbollah") in roles("Israel accused Hezbollah of the rocket attack on Haifa.")
+    assert ("attacker", "Ukraine") in roles("Ukraine is responsible for the missile strike on Belgorod, the governor said.")
+    r = roles("The United Nations condemned the airstrike on a hospital in Idlib that killed 12 people.")
+    assert ("bystander", "United Nations") in r and not any(label == "attacker" for label, _n in r), r
+    r = roles("Witnesses described the airstrike that hit the market.")
+    assert ("bystander", "Witnesses") in r and not any(label == "attacker" for label, _n in r), r
+    r = roles("The Taliban denounced the Russian drone strike in Kunar.")
+    assert ("attacker", "Russia") in r and ("attacker", "Taliban") not in r, r
+    # Whose the strike or the platform was: "blamed on", "carried out by", "launched by", a possessive.
+    assert ("attacker", "Saudi-led coalition") in roles("An airstrike blamed on the Saudi-led coalition killed 20 civilians in Yemen.")
+    assert ("attacker", "Houthis") in roles("A drone attack attributed to the Houthis hit an oil facility in Jeddah.")
+    assert ("attacker", "Russia") in roles("Drones launched by Russia hit Kyiv overnight.")
+    assert ("attacker", "Russia") in roles("Russia's drones hit Kyiv overnight.")
+    # Nobody named: the sentence's "perpetrators of the assault" says there is one.
+    r = roles("His theory about who was behind the drone attack is one of several clues about the perpetrators of the assault.")
+    assert ("attacker", "perpetrators") in r, r
 
 
 def test_actor_names_wrapped_over_two_lines():

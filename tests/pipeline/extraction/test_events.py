@@ -169,3 +169,27 @@ def test_an_unattributed_strike_takes_the_attacker_that_denies_it(nlp):
                    "However, the bishop told the media that five people were killed when the camp was attacked from the air.")
     asserted = [e for e in evs if e.modality == Modality.ASSERTED and e.event_type == EventType.AIR_STRIKE]
     assert asserted and asserted[0].attacker is not None and asserted[0].attacker.name == "El Salvador", [(e.modality, e.attacker) for e in evs]
+
+
+def test_who_reacts_to_a_strike_is_not_its_attacker(nlp):
+    """The actor before a strike word that only condemns or investigates it is no attacker
+    (position alone would make it one); the strike's own modifier still names one."""
+    evs = run(nlp, "The United Nations condemned the airstrike on a hospital in Idlib that killed 12 people on Sunday.")
+    assert evs and all(e.attacker is None for e in evs), [e.attacker for e in evs]
+    evs = run(nlp, "Russia condemned the drone attack on the Kremlin on Sunday.")
+    assert evs and all(e.attacker is None or e.attacker.name != "Russia" for e in evs), [e.attacker for e in evs]
+    evs = run(nlp, "The Taliban denounced the Russian drone strike in Kunar on Sunday that killed five.")
+    assert evs and evs[0].attacker is not None and evs[0].attacker.name == "Russia", [e.attacker for e in evs]
+
+
+def test_a_back_reference_names_the_attacker_of_a_strike_that_had_none(nlp):
+    """ "the drone attack" later in the story adds who did it when the parse says so and
+    the strike had no attacker; an actor merely standing before it adds nothing."""
+    evs = run(nlp, "Drones packed with explosives detonated near the parade in Caracas on Saturday. "
+                   "Officials said the rebel group ELN was behind the drone attack.")
+    drones = [e for e in evs if e.event_type == EventType.DRONE_STRIKE and e.modality == Modality.ASSERTED]
+    assert drones and drones[0].attacker is not None and drones[0].attacker.name == "ELN", [e.attacker for e in evs]
+    evs = run(nlp, "Drones packed with explosives detonated near the parade in Caracas on Saturday. "
+                   "The ELN said the drone attack was a provocation.")
+    drones = [e for e in evs if e.event_type == EventType.DRONE_STRIKE and e.modality == Modality.ASSERTED]
+    assert drones and drones[0].attacker is None, [e.attacker for e in evs]
