@@ -693,7 +693,6 @@ def assemble(doc: Doc, article: Article) -> list[tuple[Event, list[Mention]]]:
     return [(to_event(article, g, context, towns, armed), g) for g in group_mentions(doc_mentions(doc, ref))]
 
 
-
 # Precisions that name a town or district (not only a country or a province).
 _TOWN_PRECISIONS = frozenset({"point", "city", "admin2"})
 

@@ -282,7 +282,7 @@ def arguments(trigger: Span) -> tuple[list[Token], list[Token], list[Token]]:
     if verb is not None:
         kids = list(verb.children)
         if _passive(verb):
-            attackers += [g for c in kids if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
+            attackers += _agents(verb)
             if rel != "subject":
                 subj = [c for c in kids if c.dep_ == "nsubjpass"]
                 targets += [verb.head if _relative(s, verb) else s for s in subj]  # "the base, which was shelled"
@@ -423,6 +423,7 @@ _REACTION_VERBS = frozenset("condemn denounce deplore decry criticize criticise 
 _RESPONSIBILITY_NOUNS = frozenset({"responsibility", "credit"})
 _CLAIM_VERBS = frozenset("claim take assume accept".split())
 _BLAME_VERBS = frozenset("blame accuse suspect".split())
+_HOLD_RESPONSIBLE_VERBS = _BLAME_VERBS | {"hold"}  # "held X responsible for"
 
 
 # Participles on a strike noun that say whose it was: "an airstrike blamed on the
@@ -439,8 +440,13 @@ def _laid_on(noun: Token) -> list[Token]:
             continue
         if c.lower_ in _LAID_ON:
             out += _pobjs(c, frozenset({"on", "to"}))
-        out += [g for a in c.children if a.dep_ == "agent" for g in a.children if g.dep_ == "pobj"]
+        out += _agents(c)
     return out
+
+
+def _agents(verb: Token) -> list[Token]:
+    """The "by" agents of a passive verb or participle ("bombed by the air force")."""
+    return [g for a in verb.children if a.dep_ == "agent" for g in a.children if g.dep_ == "pobj"]
 
 
 def _responsible_for(noun: Token) -> list[Token]:
@@ -458,7 +464,7 @@ def _responsible_for(noun: Token) -> list[Token]:
     if p == "for" and head.lower_ == "responsible":
         if head.dep_ == "acomp" and head.head.lower_ in _COPULAS:
             return _subjects(head.head, noun)
-        if head.dep_ in ("oprd", "ccomp", "xcomp") and _is_verb(head.head, _BLAME_VERBS | {"hold"}):
+        if head.dep_ in ("oprd", "ccomp", "xcomp") and _is_verb(head.head, _HOLD_RESPONSIBLE_VERBS):
             return [c for c in head.head.children if c.dep_ in ("dobj", "nsubjpass")]  # "held X responsible for"
         return []
     if p in ("for", "of") and head.pos_ == "VERB" and _is_verb(head, _BLAME_VERBS):

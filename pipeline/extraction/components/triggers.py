@@ -27,6 +27,7 @@ from strikewatch.models import EventType, Modality
 
 from .. import lexicon
 from . import _geo
+from .actors import table as actor_table
 from .base import Keys, char_span, doc_text, has_gate_hit, sentence_of, sentences, set_group
 
 STRIKE_PRIORITY = (EventType.DRONE_STRIKE, EventType.AIR_STRIKE, EventType.MISSILE_ATTACK, EventType.SHELLING)
@@ -129,15 +130,13 @@ _COUNTRY_BEFORE_RE = re.compile(r"(?:^|[\s(])((?:[A-Z][\w.'-]*\s){0,2}[A-Z][\w.'
 def agent_strikes(text: str) -> list[tuple[EventType, re.Match]]:
     """The first strike verb of a sentence whose agent is an armed actor (an air strike,
     broad)."""
-    from .actors import table
-
+    t = actor_table()
     for m in _AGENT_VERB_RE.finditer(text):
         before = text[max(0, m.start() - AGENT_WINDOW_CHARS):m.start()]
-        t = table()
         if t.actor_re.search(before) or t.force_re.search(before):
             return [(EventType.AIR_STRIKE, m)]
         c = _COUNTRY_BEFORE_RE.search(before)
-        if c and _geo.country_of(c.group(1)) is not None and _geo.is_country(c.group(1)):
+        if c and _geo.is_country(c.group(1)):
             return [(EventType.AIR_STRIKE, m)]
     return []
 
