@@ -177,7 +177,14 @@ def _format_storage(s: StackSettings, paths: StackPaths) -> None:
     if k.sasl:  # KRaft keeps SCRAM credentials in its metadata: bootstrap the user's at format time
         password = k.sasl_password.get_secret_value()
         cmd += ["--add-scram", f"{k.sasl_mechanism}=[name={k.sasl_username},password={password}]"]
-    subprocess.run(cmd, check=True, capture_output=True)
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        # The command is not quoted: with SASL it holds the admin password. The tool's own
+        # output says why (a clean-clone CI run lost it: the error showed only the exit status).
+        lines = (done.stderr + done.stdout).splitlines()
+        # The exception's message, not its stack frames ("\tat kafka.tools...") or SLF4J's notes.
+        why = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith(("at ", "SLF4J:", "..."))][-3:] or ["no output"]
+        raise StackError(f"formatting Kafka's storage in {paths.data} failed (exit {done.returncode}): " + " | ".join(why))
 
 
 def start_kafka(s: StackSettings) -> bool:

@@ -47,3 +47,19 @@ def test_a_second_stack_starts_formats_and_stops_cleanly(tmp_path, stack_setting
         stop_postgres(s)  # only if up() had to start one in this directory (none was on the port)
     assert not stack.port_open("127.0.0.1", kp)
     assert stack.status(s)["kafka"] is False
+
+
+def test_a_failed_storage_format_says_why_without_the_password(tmp_path, stack_settings):
+    """Kafka's StorageTool failing (here: no server.properties) is a StackError carrying the
+    tool's own message, and never the SASL admin password that is on its command line."""
+    import pytest
+
+    from strikewatch.errors import StackError
+
+    s = stack.isolated(tmp_path / "stack", stack_settings, kafka_security_protocol="SASL_PLAINTEXT",
+                       kafka_sasl_username="admin", kafka_sasl_password="admin-pw-not-to-be-shown")
+    with pytest.raises(StackError) as err:
+        stack._format_storage(s, stack.StackPaths(s.stack_dir))
+    msg = str(err.value)
+    assert "formatting Kafka's storage" in msg and "exit 1" in msg and "server.properties" in msg, msg
+    assert s.kafka.sasl_password.get_secret_value() not in msg
