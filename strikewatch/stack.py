@@ -12,6 +12,7 @@ stops it with SIGTERM (Kafka's clean shutdown), ``strikewatch status`` checks he
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import shutil
@@ -164,14 +165,21 @@ def _java() -> str:
     return java
 
 
+def new_cluster_id(draw=uuid.uuid4) -> str:
+    """A KRaft cluster id: a random UUID, URL-safe base64 without padding, as Kafka's own
+    ``Uuid.randomUuid()`` makes it, re-drawn while it starts with "-". The storage tool's
+    argument parser reads such an id as an option ("--cluster-id/-t: expected one argument"):
+    1 in 64 ids (a first byte of 0xF8-0xFB) did that, and failed a clean-clone CI run."""
+    while True:
+        cid = base64.urlsafe_b64encode(draw().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
+
+
 def _format_storage(s: StackSettings, paths: StackPaths) -> None:
     if (paths.data / "meta.properties").exists():
         return
-    cluster_id = uuid.uuid4().bytes
-    import base64
-
-    cid = base64.urlsafe_b64encode(cluster_id).decode().rstrip("=")
-    cmd = [_java(), "-cp", _classpath(paths), "kafka.tools.StorageTool", "format", "-t", cid,
+    cmd = [_java(), "-cp", _classpath(paths), "kafka.tools.StorageTool", "format", "-t", new_cluster_id(),
            "-c", str(paths.properties)]
     k = s.kafka
     if k.sasl:  # KRaft keeps SCRAM credentials in its metadata: bootstrap the user's at format time
