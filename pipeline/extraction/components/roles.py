@@ -326,7 +326,7 @@ def arguments(trigger: Span) -> tuple[list[Token], list[Token], list[Token]]:
     targets += _harmed(trigger)
     modifiers = _modifier_attackers(noun) if noun is not None else []  # adjectives: kept without the noun test
     heads_a = [m for a in attackers for m in _members(a)]
-    heads_t = [m for t in targets for m in _members(t)]
+    heads_t = [m for t in targets for m in _members(_thing_meant(t))]
     out_a = [h for h in heads_a if (_party(h) or _state_adjective(h) or h.lower_ in GROUP_PRONOUNS) and h.lower_ not in _ORGANIZERS]
     if not out_a and not modifiers:
         out_a = _perpetrators_in(trigger.sent)
@@ -352,6 +352,34 @@ GROUP_PRONOUNS = frozenset({"they", "we"})
 # Verbs whose passive subject the strike harmed ("several houses were damaged", "a guard
 # was wounded"): MUC-4's targets include its victims, and so do ACLED's and the users'.
 _HARM_VERBS = frozenset("kill wound injure damage destroy raze flatten demolish hit burn".split())
+
+
+# Pronouns that stand for a struck thing ("left the church after it was bombed"); "they"
+# is no target here: as a subject it is the attacker (GROUP_PRONOUNS).
+_THING_PRONOUNS = {"it": False, "them": True}  # pronoun -> plural
+# Sentences searched back for what a pronoun stands for: its own and the one before
+# (news_dev's pronoun targets all named theirs there).
+PRONOUN_SENTENCES = 2
+
+
+def _thing_meant(tok: Token) -> Token:
+    """A target pronoun's antecedent: the nearest noun before it, in its sentence or the one
+    before, that names a struck thing or people ("the Santa Maria church in the La Chacra
+    area ... after it was bombed" -> church), agreeing in number; else the pronoun, which
+    names no party."""
+    plural = _THING_PRONOUNS.get(tok.lower_)
+    if plural is None or tok.pos_ != "PRON":
+        return tok
+    sent = tok.sent
+    start = sent.start
+    if PRONOUN_SENTENCES > 1 and start > 0:
+        start = tok.doc[start - 1].sent.start
+    heads = _OBJECT_HEADS | (_CIVILIAN_HEADS if plural else frozenset())
+    for i in range(tok.i - 1, start - 1, -1):
+        c = tok.doc[i]
+        if c.lower_ in heads and c.pos_ == "NOUN" and c.dep_ not in ("compound", "amod") and (c.tag_ == "NNS") == plural:
+            return c
+    return tok
 
 
 def _harmed(trigger: Span) -> list[Token]:

@@ -425,3 +425,19 @@ def test_actor_names_wrapped_over_two_lines():
     assert [a.name for a in gazetteer_actors(text)] == ["Shining Path"]
     assert [a.name for _s, _e, a in find_actors(text)] == ["Shining Path"]
     assert gazetteer_actors("IT IS SAID THAT THE ARMY FIRED ON THE VILLAGE AT NIGHT.") == []  # "IS" in capitals: the verb
+
+
+def test_a_target_pronoun_stands_for_the_struck_thing_before_it(nlp):
+    """"after it was bombed": the pronoun names the nearest struck thing before it (in its
+    sentence or the one before), agreeing in number; with none there it names no target."""
+    def targets(text):
+        doc = nlp(text)
+        return {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "target"}
+
+    assert any(t.endswith("church") for t in targets(
+        "Lopez had to leave the Santa Maria church in eastern San Salvador after it was bombed by the air force.")), "church"
+    assert "houses" in targets("Villagers fled the houses before the army shelled them.")
+    # A pronoun with nothing struck before it is no party ("it" is not kept as a name).
+    assert not any(t.lower() == "it" for t in targets("It was bombed by the air force on Monday."))
+    # Number agrees: a plural "them" does not take the singular church.
+    assert not any(t.endswith("church") for t in targets("Priests left the church before the army shelled them."))
