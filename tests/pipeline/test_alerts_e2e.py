@@ -115,7 +115,12 @@ def test_burst_of_reports_one_incident_one_alert_per_subscription(kafka_bootstra
         assert set(by_sub) == {syria.id, israel.id}, (tmp_path / "pipeline.log").read_text()[-2000:]
         for sub_id, items in by_sub.items():
             seen = [(a["kind"], a["incident_id"], a["incident_revision"], [src.get("url") for src in a["incident"]["sources"]]) for a in items]
-            assert [a["kind"] for a in items] == ["new_incident"], (sub_id, seen, (tmp_path / "pipeline.log").read_text()[-3000:])
+            # A str message: pytest cuts any other to 240 characters in the middle (saferepr),
+            # which lost which alerts came in a clean-clone CI failure.
+            assert [a["kind"] for a in items] == ["new_incident"], (
+                f"{sub_id}: {len(items)} alerts (kind, incident, revision, sources, alert id): "
+                + "; ".join(map(str, [(*s, a["id"]) for s, a in zip(seen, items)]))
+                + "\npipeline log:\n" + (tmp_path / "pipeline.log").read_text()[-3000:])
             assert items[0]["incident"]["attacker"]["name"] == "Israel"
         # One incident for the whole burst, and it holds several outlets.
         assert len({a["incident_id"] for items in by_sub.values() for a in items}) == 1

@@ -161,3 +161,36 @@ def test_ctrl_c_on_the_terminal_stops_without_tracebacks(kafka_bootstrap, repo_r
                 proc.wait()
     output = log_path.read_text(errors="replace")
     assert "Traceback" not in output, output[-6000:]
+
+
+def test_prism_runs_one_bundle_per_key_of_a_stateful_step(tmp_path):
+    """With the pipeline's own Prism options, a slow stateful DoFn over one key sees its
+    state grow by one per element (0, 1, ..., 11). Prism's splitting of a slow bundle
+    without the experiment in PRISM_EXPERIMENTS runs a second bundle of the same key beside
+    the first, and each count is seen twice (0, 0, 1, 1, ...): the race that alerted an
+    incident twice as new."""
+    import apache_beam as beam
+    from apache_beam.coders import VarIntCoder
+    from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
+
+    from pipeline.main import PRISM_EXPERIMENTS, beam_options
+    from strikewatch.settings import PipelineSettings
+
+    out = tmp_path / "seen.txt"
+
+    class Count(beam.DoFn):
+        N = ReadModifyWriteStateSpec("n", VarIntCoder())
+
+        def process(self, kv, n=beam.DoFn.StateParam(N)):
+            seen = n.read() or 0
+            time.sleep(0.3)  # no progress for a progress tick: Prism asks the SDK to split
+            n.write(seen + 1)
+            with open(out, "a") as f:
+                f.write(f"{seen}\n")
+            yield seen
+
+    opts = beam_options("PrismRunner", [], PipelineSettings())
+    assert set(PRISM_EXPERIMENTS) <= set(opts.get_all_options()["experiments"] or [])
+    with beam.Pipeline(options=opts) as p:
+        _ = p | beam.Create([("k", i) for i in range(12)]) | beam.ParDo(Count())
+    assert sorted(int(x) for x in out.read_text().split()) == list(range(12))
