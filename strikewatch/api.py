@@ -329,14 +329,15 @@ class Refused(Exception):
 
 def identify(keyring: KeyRing, failed: FailedKeys, key: str | None, host: str | None) -> tuple[str, str]:
     """(owner, key id) of a valid key, from an address not throttled for wrong keys; else Refused."""
+    if not key:  # no guess: told what is missing, throttled or not
+        raise Refused(401, "missing or unknown X-API-Key")
     address = client_address(host)
     wait = failed.wait(address)
     if wait > 0:
         raise Refused(429, "too many wrong API keys from this address", wait)
     found = keyring.lookup(key)
     if found is None:
-        if key:
-            failed.failed(address)
+        failed.failed(address)
         raise Refused(401, "missing or unknown X-API-Key")
     return found
 
@@ -607,6 +608,8 @@ def dev_defaults_in_use(s: ApiSettings) -> list[str]:
 def api_main(argv: list[str] | None = None) -> int:
     import uvicorn
 
+    from .httpserver import serve_config
+
     ap = argparse.ArgumentParser(prog="strikewatch api", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--port", type=int, default=None)
@@ -621,10 +624,7 @@ def api_main(argv: list[str] | None = None) -> int:
     store = SubscriptionStore(s.kafka)
     try:
         # uvicorn handles SIGTERM: it stops accepting, finishes requests, then returns.
-        # timeout_graceful_shutdown: /v1/stream responses never end by themselves; 5 s lets
-        # other requests finish, then they are closed (clients reconnect).
-        uvicorn.run(create_app(s, store), host=s.host, port=args.port or s.port, log_level="info",
-                    access_log=s.access_log, timeout_graceful_shutdown=5)
+        uvicorn.Server(serve_config(create_app(s, store), s, port=args.port)).run()
     finally:
         store.close()
     return 0
