@@ -66,6 +66,7 @@ STREAM_RETRY_MS = 3000  # what clients wait before reconnecting (the SSE retry f
 STREAM_BUSY_RETRY_S = 30  # Retry-After when a key already holds its streams
 SENT_IDS_KEPT = 10_000  # incidents whose last distributed stream_seq the listener remembers (dedup)
 LISTEN_RETRY_S = 2.0
+LISTENER_NAME = "strikewatch-api-stream"  # the LISTEN connection's application_name (pg_stat_activity)
 API_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5)
 
 # The query parameters' grammar, as the OpenAPI document states it and as the handlers check it.
@@ -392,16 +393,20 @@ class Store:
 
         ids: asyncio.Queue = asyncio.Queue()
         fan_out = asyncio.create_task(self._fan_out(ids))
+        first = True
         try:
             while self.clients:
                 try:
-                    async with await psycopg.AsyncConnection.connect(self.dsn, autocommit=True) as conn:
+                    async with await psycopg.AsyncConnection.connect(
+                        self.dsn, autocommit=True, application_name=LISTENER_NAME
+                    ) as conn:
                         await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
-                        if self.high:  # a reconnect: what moved while LISTEN was down, read once
+                        if first:  # streams start from now (a resuming one reads its past itself)
+                            self.high = await queries.stream_head(conn)
+                            first = False
+                        else:  # a reconnect: what moved while LISTEN was down, read once for every stream
                             rows, _ = await queries.changed_since(conn, queries.Filters(), self.high, STREAM_QUEUE)
                             self._hand_out(rows)
-                        else:
-                            self.high = await queries.stream_head(conn)
                         self.listening = True
                         self._offer(("ready", None))
                         async for n in conn.notifies():
@@ -735,8 +740,11 @@ def make_router(
                     if isinstance(item, tuple) and item[0] == "ready":
                         break
                 yield ": listening\n\n"
-                async with store.conn() as conn:
-                    rows, truncated = await queries.changed_since(conn, f, high, STREAM_REPLAY_MAX)
+                try:
+                    async with store.conn() as conn:
+                        rows, truncated = await queries.changed_since(conn, f, high, STREAM_REPLAY_MAX)
+                except HTTPException:
+                    return  # the store went away: end, the client resumes from the same id
                 if truncated:
                     yield f"event: truncated\ndata: {json.dumps({'replayed': len(rows)})}\n\n"
                 for seq, _id, text in rows:

@@ -214,3 +214,20 @@ def test_a_stream_ends_after_its_lifetime_and_resumes_without_loss(app_at, pg_ds
     again.start()
     again.join(10)
     assert again.ids() == [("i_000601", 0)]
+
+
+def test_what_moves_while_listen_is_down_still_reaches_the_streams(app_at, pg_dsn):
+    base = app_at()
+    c = Client(base, want=2)
+    c.start()
+    assert c.listening.wait(20)
+    write(pg_dsn, R.incident(700))
+    wait(lambda: len(c.events) == 1)
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:  # the API's LISTEN connection dies
+        killed = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s"
+            " AND datname = current_database()", (routes.LISTENER_NAME,)).fetchall()
+    assert killed
+    write(pg_dsn, R.incident(701))  # notified to nobody: the listener is reconnecting
+    c.join(20)
+    assert c.ids() == [("i_000700", 0), ("i_000701", 0)]  # read when it came back
