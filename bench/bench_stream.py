@@ -2,8 +2,8 @@
 
     PYTHONPATH=. .venv/bin/python bench/bench_stream.py [--streams 500] [--writes 60] [--rate 5]
 
-Needs the local PostgreSQL and Kafka (`strikewatch up`). Starts `strikewatch api` from the tree this file
-is in (so an older tree's bench measures the older API) on a fresh database of 2,000 incidents, with 50
+Needs the local PostgreSQL and Kafka (`strikewatch up`). Starts `strikewatch api` from --tree (this one by
+default; another checkout for the before column) on a fresh database of 2,000 incidents, with 50
 keys; opens N streams spread over the keys (asyncio, raw HTTP/1.1), then writes --writes new incidents at
 --rate per second, one transaction each, while another key asks GET /v1/incidents?limit=1 every 0.1 s.
 Prints JSON: that request's p50/p99/max latency (ms) during the writes, the events the streams received
@@ -108,6 +108,7 @@ def main(argv=None) -> int:
     ap.add_argument("--streams", type=int, default=500)
     ap.add_argument("--writes", type=int, default=60)
     ap.add_argument("--rate", type=float, default=5.0, help="incidents written per second")
+    ap.add_argument("--tree", default=str(ROOT), help="the source tree whose `strikewatch api` to run (before/after)")
     args = ap.parse_args(argv)
     import httpx
     import psycopg
@@ -128,10 +129,10 @@ def main(argv=None) -> int:
             db.write_batch(cur, [R.incident(i) for i in range(2000)], db.WriteResult())
     port = free_port()
     keys = ",".join([f"key{n}=owner{n}" for n in range(KEYS)] + ["probe=probe"])
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "STRIKEWATCH_PORT": str(port), "STRIKEWATCH_POSTGRES_DB": name,
+    env = {**os.environ, "PYTHONPATH": args.tree, "STRIKEWATCH_PORT": str(port), "STRIKEWATCH_POSTGRES_DB": name,
            "STRIKEWATCH_API_KEYS": keys, "STRIKEWATCH_WEBHOOK_HMAC_SECRET": uuid.uuid4().hex,
            "STRIKEWATCH_RATE_LIMIT_PER_S": "1000000", "STRIKEWATCH_RATE_LIMIT_BURST": "1000000"}
-    api = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "api"], env=env, cwd=ROOT,
+    api = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "api"], env=env, cwd=args.tree,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -150,7 +151,7 @@ def main(argv=None) -> int:
         api.wait(30)
         with psycopg.connect(s.postgres_dsn("postgres"), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    print(json.dumps({"tree": str(ROOT), "streams": args.streams, "writes": args.writes, "rate": args.rate, **out,
+    print(json.dumps({"tree": args.tree, "streams": args.streams, "writes": args.writes, "rate": args.rate, **out,
                       "load_average": [round(x, 2) for x in os.getloadavg()]}))
     return 0
 
