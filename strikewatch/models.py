@@ -20,16 +20,43 @@ import datetime as dt
 from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, SecretStr, model_validator  # noqa: F401
+from pydantic import (  # noqa: F401
+    AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, SecretStr, model_validator,
+)
 
 # 2: Event gains ``extractor_version`` and the article's ``article_url``/``article_title``/
 # ``outlet``; IncidentSource gains ``url``/``title``/``outlet`` (links to the reporting
 # articles). Every added field is optional, so version-1 records still read. Later in 2, also optional:
 # Subscription ``secret_version`` and Alert ``webhook_secret_version`` (per-subscription webhook secrets).
 SCHEMA_VERSION = 2
+
+# Bounds where text and lists enter a record. One 3,000-letter "name" taken from an article,
+# 400 targets or 200 places reached PostgreSQL's index row limit and stopped the store (issue
+# 20). Names are cut at MAX_NAME_CHARS (the longest ACLED actor in acled_dev is 157
+# characters, the longest GeoNames city name 57); lists keep their first MAX_ITEMS (a strike
+# report names a handful of parties and places); ids over MAX_ID_CHARS are refused (the
+# project's own are under 40 characters: "e_" + 32 hex digits).
+MAX_NAME_CHARS = 200
+MAX_ITEMS = 50
+MAX_ID_CHARS = 200
+
+
+def _cut_name(value: Any) -> Any:
+    return value[: MAX_NAME_CHARS - 1] + "…" if isinstance(value, str) and len(value) > MAX_NAME_CHARS else value
+
+
+def _first_items(value: Any) -> Any:
+    return value[:MAX_ITEMS] if isinstance(value, (list, tuple)) and len(value) > MAX_ITEMS else value
+
+
+T = TypeVar("T")
+Name = Annotated[str, BeforeValidator(_cut_name), Field(max_length=MAX_NAME_CHARS)]
+Id = Annotated[str, Field(max_length=MAX_ID_CHARS)]
+Capped = Annotated[list[T], BeforeValidator(_first_items), Field(max_length=MAX_ITEMS)]  # Capped[Actor]
+
 
 # Query parameters that only track the reader; dropping them makes two links to
 # one story canonicalise to one id. The list is the union of the common analytics
@@ -112,7 +139,7 @@ class Record(BaseModel):
 class Article(Record):
     """One news article as the connectors publish it (topic ``articles``, key ``id``)."""
 
-    id: str
+    id: Id
     url: str
     canonical_url: str
     title: str = ""
@@ -180,7 +207,7 @@ class Span(BaseModel):
 
 class Actor(BaseModel):
     model_config = ConfigDict(frozen=True)
-    name: str  # canonical name, e.g. "Kataib Hezbollah"
+    name: Name  # canonical name, e.g. "Kataib Hezbollah"
     # "object": a struck thing, not a party ("the Las Canas bridge", "a weapons depot"; schema 2).
     type: Literal["state_military", "militia_proxy", "rebel", "terrorist", "civilians", "government", "object", "unknown"] = "unknown"
     country: str | None = None  # ISO 3166-1 alpha-2 of the state or base country
@@ -190,10 +217,10 @@ class Actor(BaseModel):
 
 class Place(BaseModel):
     model_config = ConfigDict(frozen=True)
-    name: str
-    country: str | None = None  # country name as ACLED writes it
+    name: Name
+    country: Name | None = None  # country name as ACLED writes it
     country_code: str | None = None
-    admin1: str | None = None
+    admin1: Name | None = None
     lat: float | None = None
     lon: float | None = None
     precision: Literal["point", "city", "admin2", "admin1", "region", "country", "border_region", "unknown"] = "unknown"
@@ -212,7 +239,7 @@ class EventTime(BaseModel):
 
 class Weapon(BaseModel):
     model_config = ConfigDict(frozen=True)
-    name: str  # canonical: "F-15E", "500-pound bomb", "2,000-pound satellite-guided munition"
+    name: Name  # canonical: "F-15E", "500-pound bomb", "2,000-pound satellite-guided munition"
     kind: Literal["platform", "munition"]
     category: str | None = None  # fighter, bomber, uav, helicopter, bomb, missile, rocket, artillery, drone
     payload_lb: int | None = None
@@ -231,7 +258,7 @@ class Casualties(BaseModel):
 
 class Attribution(BaseModel):
     model_config = ConfigDict(frozen=True)
-    source: str  # "Pentagon", "John F. Kirby", "US officials"
+    source: Name  # "Pentagon", "John F. Kirby", "US officials"
     role: Literal["claimed", "attributed", "reported"] = "reported"
     quote: Span
 
@@ -239,8 +266,8 @@ class Attribution(BaseModel):
 class Event(Record):
     """One real-world strike or attack reported in one article (topic ``events``, key ``id``)."""
 
-    id: str
-    article_id: str
+    id: Id
+    article_id: Id
     source: str = ""
     event_type: EventType
     modality: Modality = Modality.ASSERTED
@@ -248,20 +275,20 @@ class Event(Record):
     cameo_code: str | None = None
     attacker: Actor | None = None
     # Every attacker named, ``attacker`` first: "Afghan and coalition forces" are two (schema 2).
-    attackers: list[Actor] = Field(default_factory=list)
-    targets: list[Actor] = Field(default_factory=list)
-    target_kinds: list[Literal["facility", "base", "convoy", "personnel", "vehicle", "civilian", "infrastructure", "unknown"]] = Field(default_factory=list)
-    places: list[Place] = Field(default_factory=list)
+    attackers: Capped[Actor] = Field(default_factory=list)
+    targets: Capped[Actor] = Field(default_factory=list)
+    target_kinds: Capped[Literal["facility", "base", "convoy", "personnel", "vehicle", "civilian", "infrastructure", "unknown"]] = Field(default_factory=list)
+    places: Capped[Place] = Field(default_factory=list)
     time: EventTime = Field(default_factory=EventTime)
-    platforms: list[Weapon] = Field(default_factory=list)
-    munitions: list[Weapon] = Field(default_factory=list)
+    platforms: Capped[Weapon] = Field(default_factory=list)
+    munitions: Capped[Weapon] = Field(default_factory=list)
     strike_count: int | None = None
     target_count: int | None = None
     casualties: Casualties = Field(default_factory=Casualties)
-    attributions: list[Attribution] = Field(default_factory=list)
-    provoked_by: list[str] = Field(default_factory=list)  # ids of events this one answers
-    de_escalation_cues: list[Span] = Field(default_factory=list)
-    evidence: list[Span] = Field(default_factory=list)  # sentences that describe this event
+    attributions: Capped[Attribution] = Field(default_factory=list)
+    provoked_by: Capped[str] = Field(default_factory=list)  # ids of events this one answers
+    de_escalation_cues: Capped[Span] = Field(default_factory=list)
+    evidence: Capped[Span] = Field(default_factory=list)  # sentences that describe this event
     confidence: float = Field(ge=0.0, le=1.0, default=0.5)
     article_published_at: AwareDatetime | None = None
     extracted_at: AwareDatetime | None = None
@@ -299,15 +326,15 @@ class Incident(Record):
 
     ``revision`` grows by one each time a later report changes what is known."""
 
-    id: str
+    id: Id
     revision: int = 0
     event_type: EventType
     attacker: Actor | None = None
-    targets: list[Actor] = Field(default_factory=list)
-    places: list[Place] = Field(default_factory=list)
+    targets: Capped[Actor] = Field(default_factory=list)
+    places: Capped[Place] = Field(default_factory=list)
     time: EventTime = Field(default_factory=EventTime)
-    platforms: list[str] = Field(default_factory=list)
-    munitions: list[str] = Field(default_factory=list)
+    platforms: Capped[Name] = Field(default_factory=list)
+    munitions: Capped[Name] = Field(default_factory=list)
     casualties: Casualties = Field(default_factory=Casualties)
     sources: list[IncidentSource] = Field(default_factory=list)
     source_count: int = 0
@@ -345,7 +372,7 @@ class Subscription(Record):
     """A subscriber's alert filter (compacted topic ``subscriptions``, key ``id``; a
     tombstone deletes it)."""
 
-    id: str
+    id: Id
     owner: str  # subscriber id; the API key maps to it
     name: str = ""
     event_types: list[EventType] = Field(default_factory=list)
@@ -367,10 +394,10 @@ class Subscription(Record):
 class Alert(Record):
     """An alert for one subscription about one incident (topic ``alerts``, key ``subscription_id``)."""
 
-    id: str  # stable: subscription id + incident id + incident revision
-    subscription_id: str
+    id: Id  # stable: subscription id + incident id + incident revision
+    subscription_id: Id
     owner: str
-    incident_id: str
+    incident_id: Id
     incident_revision: int
     kind: Literal["new_incident", "update"]
     severity: float
