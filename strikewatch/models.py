@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import (  # noqa: F401
-    AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, SecretStr, model_validator,
+    AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, SecretStr, model_validator,
 )
 
 # 2: Event gains ``extractor_version`` and the article's ``article_url``/``article_title``/
@@ -52,7 +52,26 @@ def _first_items(value: Any) -> Any:
     return value[:MAX_ITEMS] if isinstance(value, (list, tuple)) and len(value) > MAX_ITEMS else value
 
 
+# The sane window of a date a record carries: from 1900 (the oldest texts here are 1989
+# wire reports) to MAX_FUTURE past the wall clock (a publisher's clock running ahead). An
+# article dated 9999 wiped the escalation history (the scorer keeps 180 days before the
+# newest incident) and sorted first in every list; a date outside the window is unknown.
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_FUTURE = dt.timedelta(days=2)
+
+
+def sane_date(value: dt.date | None) -> dt.date | None:
+    """``value`` if inside the sane window, else None (unknown)."""
+    if value is None:
+        return None
+    day = value.date() if isinstance(value, datetime) else value
+    latest = (datetime.now(timezone.utc) + MAX_FUTURE).date()
+    return value if MIN_DATE <= day <= latest else None
+
+
 T = TypeVar("T")
+SaneTime = Annotated[AwareDatetime | None, AfterValidator(sane_date)]
+SaneDate = Annotated[dt.date | None, AfterValidator(sane_date)]
 Name = Annotated[str, BeforeValidator(_cut_name), Field(max_length=MAX_NAME_CHARS)]
 Id = Annotated[str, Field(max_length=MAX_ID_CHARS)]
 Capped = Annotated[list[T], BeforeValidator(_first_items), Field(max_length=MAX_ITEMS)]  # Capped[Actor]
@@ -146,7 +165,7 @@ class Article(Record):
     body: str = ""
     summary: str = ""
     authors: list[str] = Field(default_factory=list)
-    published_at: AwareDatetime | None = None
+    published_at: SaneTime = None
     fetched_at: AwareDatetime
     language: str | None = None
     source: str = ""  # feed name from the feed list, low cardinality
@@ -229,12 +248,20 @@ class Place(BaseModel):
 
 
 class EventTime(BaseModel):
+    """When an event happened. A date outside the sane window (``sane_date``) is unknown."""
+
     model_config = ConfigDict(frozen=True)
-    date: dt.date | None = None
-    start: AwareDatetime | None = None  # resolved window, when known
-    end: AwareDatetime | None = None
+    date: SaneDate = None
+    start: SaneTime = None  # resolved window, when known
+    end: SaneTime = None
     precision: Literal["hour", "part_of_day", "day", "week", "month", "year", "unknown"] = "unknown"
     expression: Span | None = None  # "early Monday", "around 1 a.m. local time"
+
+    @model_validator(mode="after")
+    def _known(self) -> "EventTime":
+        if self.date is None and self.start is None and self.end is None and self.precision != "unknown":
+            object.__setattr__(self, "precision", "unknown")  # every value fell outside the window
+        return self
 
 
 class Weapon(BaseModel):
@@ -290,7 +317,7 @@ class Event(Record):
     de_escalation_cues: Capped[Span] = Field(default_factory=list)
     evidence: Capped[Span] = Field(default_factory=list)  # sentences that describe this event
     confidence: float = Field(ge=0.0, le=1.0, default=0.5)
-    article_published_at: AwareDatetime | None = None
+    article_published_at: SaneTime = None
     extracted_at: AwareDatetime | None = None
     # The reporting article, so an incident and its alerts can link to it (schema 2).
     article_url: str | None = None
@@ -313,7 +340,7 @@ class IncidentSource(BaseModel):
     event_id: str
     article_id: str
     source: str
-    published_at: AwareDatetime | None = None
+    published_at: SaneTime = None
     seen_at: AwareDatetime | None = None
     # The article behind the report (schema 2; None in version-1 records).
     url: str | None = None
@@ -338,7 +365,7 @@ class Incident(Record):
     casualties: Casualties = Field(default_factory=Casualties)
     sources: list[IncidentSource] = Field(default_factory=list)
     source_count: int = 0
-    first_seen_at: AwareDatetime | None = None
+    first_seen_at: SaneTime = None
     first_seen_latency_s: float | None = None  # first report seen minus first published
     changes: list[str] = Field(default_factory=list)  # what this revision changed
     severity: float | None = None
