@@ -347,6 +347,7 @@ class IncidentSource(BaseModel):
     title: str | None = None
     outlet: str | None = None
     family: str | None = None  # id of its outlet family (Incident.families; schema 2)
+    provenance: Provenance | None = None  # its article's publisher, credit and text signature (schema 2)
 
 
 class SourceFamily(BaseModel):

@@ -24,6 +24,7 @@ from ...components.base import Keys, sentences
 from .component import KEY, Speaker, side_of
 
 OUTLET = "outlet"
+TARGET_TYPES = frozenset({"object", "civilians"})
 
 
 def _outlet_speaker(article: Article) -> Speaker:
@@ -126,6 +127,8 @@ def claims_by_event(doc: Doc, events: list[Event], article: Article) -> list[lis
     # What was hit.
     for i, ev in enumerate(events):
         for t in ev.targets:
+            if t.type not in TARGET_TYPES:
+                continue  # a party struck is in the responsibility claims' dyad; what was hit is a thing or people
             pos = t.mentions[0].start if t.mentions else bounds[i][0]
             sp, sent = voice(pos)
             add(i, sp, "target", sent, f"target/{t.name}", target=t.name)
