@@ -377,6 +377,9 @@ class Figure(BaseModel):
 
 
 Grade = Literal["confirmed", "corroborated", "single_source", "contested"]
+# What an alert says happened: a new incident, an update, or (schema 2) an incident newly
+# corroborated or contested.
+AlertKind = Literal["new_incident", "update", "corroborated", "contested"]
 
 
 class Incident(Record):
@@ -451,7 +454,14 @@ class Subscription(Record):
     bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
     min_severity: float = 0.0
     min_escalation: float = 0.0
-    notify_on: list[Literal["new_incident", "update"]] = Field(default_factory=lambda: ["new_incident", "update"])
+    # Corroboration (issue 21): "only when two independent outlets confirm" is min_independent_sources=2;
+    # contested None: either; grades: any of them (empty: any grade).
+    min_independent_sources: int = Field(0, ge=0)
+    contested: bool | None = None
+    grades: list[Grade] = Field(default_factory=list)
+    # "corroborated" / "contested": an alert when an incident already alerted becomes corroborated (or
+    # confirmed) or contested; "update" includes them.
+    notify_on: list[AlertKind] = Field(default_factory=lambda: ["new_incident", "update"])
     # Not in reprs: a webhook URL's path can be its credential (Slack's /services/T../B../<token>).
     webhook_url: str | None = Field(None, repr=False)
     webhook_format: Literal["cloudevents", "slack", "alertmanager"] = "cloudevents"
@@ -469,7 +479,7 @@ class Alert(Record):
     owner: str
     incident_id: str
     incident_revision: int
-    kind: Literal["new_incident", "update"]
+    kind: AlertKind
     severity: float
     escalation: float | None = None
     title: str
