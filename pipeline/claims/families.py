@@ -255,7 +255,9 @@ def group_families(reports: list[Report]) -> tuple[list[SourceFamily], dict[str,
     for root, idx in comps.items():
         members = [reports[i] for i in idx]
         fid = _name(members, keys_of.get(root, set()))
-        families.append(SourceFamily(id=fid, label=_label(fid), first_report_at=members[0].at,
+        outlets = [m.outlet for m in members if m.outlet]
+        label = _label(fid) if fid.startswith("wire:") or not outlets else outlets[0]
+        families.append(SourceFamily(id=fid, label=label, first_report_at=members[0].at,
                                      articles=list(dict.fromkeys(m.article_id for m in members)),
                                      outlets=list(dict.fromkeys(m.outlet for m in members if m.outlet))))
         for m in members:
