@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import typing
 from datetime import date, datetime, time, timezone
 from typing import Annotated, Callable, Literal
 
@@ -167,12 +168,20 @@ async def corroboration_filters(
         bool | None, Query(description="true: parties dispute who struck or the toll; false: not disputed")
     ] = None,
     grade: Annotated[
-        list[Grade] | None, Query(description="confirmed, corroborated, single_source or contested; repeatable")
+        list[str] | None,
+        Query(description="confirmed, corroborated, single_source or contested; repeat or comma-separate",
+              examples=["corroborated,confirmed"]),
     ] = None,
 ) -> queries.Filters:
     """The corroboration filters of issue 21 (incidents only)."""
-    return queries.Filters(min_independent_sources=min_independent_sources, contested=contested,
-                           grades=tuple(str(g) for g in grade or ()))
+    grades = _split(grade)
+    bad = [g for g in grades if g not in GRADES]
+    if bad:
+        raise HTTPException(422, f"grade: one of {', '.join(GRADES)}, not {bad[0][:40]!r}")
+    return queries.Filters(min_independent_sources=min_independent_sources, contested=contested, grades=grades)
+
+
+GRADES = typing.get_args(Grade)
 
 
 def _corroboration(f: queries.Filters) -> dict:
