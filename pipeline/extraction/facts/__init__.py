@@ -1,0 +1,1 @@
+"""One folder per fact: its spaCy component, its vocabulary (``vocab/``) and its assembly."""
