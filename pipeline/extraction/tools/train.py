@@ -34,9 +34,10 @@ import numpy as np
 
 from strikewatch.models import STRIKE_TYPES, Article, Event, Modality
 
-from . import eval_news, evaluate, relevance
+from .. import relevance
+from . import eval_news, evaluate
 
-DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DEFAULT_DATA = Path(__file__).resolve().parents[4] / "shared" / "data"
 DATASETS = {"acled": "eval/acled_dev.jsonl", "case2021": "eval/case2021_dev.jsonl", "news": "eval/news_dev.jsonl",
             "general": "news/general_news.jsonl"}
 # Row weight per dataset: ACLED notes are plentiful (~6 of 10 rows) and the easy kind;
@@ -127,7 +128,7 @@ def read_corpus(name: str, path: Path, limit: int = 0) -> Corpus:
 
 def collect(corpus: Corpus, nlp, batch_size: int = 64) -> None:
     """Run the rules over the corpus; keep every candidate event and its triggers' rows."""
-    from . import events, gate, make_doc
+    from .. import events, gate, make_doc
 
     for i in range(0, len(corpus.records), batch_size):
         recs = corpus.records[i:i + batch_size]
@@ -324,10 +325,10 @@ CACHE_DIR = Path.home() / ".cache" / "strikewatch" / "train"
 def code_digest() -> str:
     """A hash of the extraction code and its data: cached candidates are reused only by the same rules."""
     h = hashlib.sha1()
-    root = Path(__file__).parent
-    scoring = {"train.py", "evaluate.py", "eval_news.py", "commands.py"}  # they read candidates, they make none
+    root = Path(__file__).parents[1]
+    scoring = {"commands.py"}  # it reads candidates, it makes none (so do the tools)
     for f in sorted([*root.rglob("*.py"), *root.rglob("*.jsonl"), *root.rglob("*.tsv")]):
-        if "models" not in f.parts and f.name not in scoring:
+        if "models" not in f.parts and "tools" not in f.parts and f.name not in scoring:
             h.update(f.read_bytes())
     return h.hexdigest()[:16]
 
@@ -349,7 +350,7 @@ def cached_corpus(name: str, path: Path, limit: int, nlp_factory: Callable) -> C
 
 def load_corpora(data_dir: Path, limit: int = 0, use_cache: bool = True) -> list[Corpus]:
     """Every dev set with its candidates (from the cache when this code made them)."""
-    from . import load_nlp
+    from .. import load_nlp
 
     nlp = None
 

@@ -1,6 +1,6 @@
 """Scoring on news text: full documents with event annotations, and general news.
 
-Used by ``strikewatch eval`` (``pipeline.extraction.evaluate``), which picks the scorer by
+Used by ``strikewatch eval`` (``pipeline.extraction.tools.evaluate``), which picks the scorer by
 the records' shape (``record_kind``):
 
 * **news documents** (``news_dev.jsonl``: ``text``, ``events``, ``has_strike``,

@@ -1,10 +1,10 @@
-"""pipeline.extraction.eval_news: record shapes, filler matching and the news-document and
+"""pipeline.extraction.tools.eval_news: record shapes, filler matching and the news-document and
 general-news arithmetic, on records written here (stub predictions)."""
 
 import json
 
 import pipeline.extraction as extraction
-from pipeline.extraction import eval_news, evaluate
+from pipeline.extraction.tools import eval_news, evaluate
 from strikewatch.models import Actor, Event, EventType, Modality, Place, Span, Weapon
 
 
