@@ -3,6 +3,7 @@
     strikewatch eval --data ../shared/data/eval/acled_dev.jsonl [--limit N] [--breakdown] [--errors K]
     python -m pipeline.extraction.tools.evaluate --data ...            (same, without the CLI)
     strikewatch eval --data ../shared/data/eval/news_dev.jsonl --cv 5   (relevance model cross-validated)
+    strikewatch eval --data ../shared/data/eval/news2_dev.jsonl --breakdown  (coded incident reports, per source)
 
 Each JSONL record (id, source, text = ACLED "notes", event_type, sub_event_type, actor1,
 actor2, country, location, lat, lon, event_date, fatalities) becomes an Article whose
@@ -439,8 +440,8 @@ def _extractor(nlp, args) -> Callable[[list[Article]], list[list[Event]]]:
 
 def _main_news(records: list[dict], kind: str, nlp, args) -> int:
     """News documents or general news: per-source JSON lines with --breakdown, then the summary."""
-    to_article = eval_news.news_article if kind == "news_doc" else eval_news.general_article
-    scorer = eval_news.score_news_docs if kind == "news_doc" else eval_news.score_general
+    to_article = eval_news.general_article if kind == "general_news" else eval_news.news_article
+    scorer = {"news_doc": eval_news.score_news_docs, "coded_report": eval_news.score_coded_reports}.get(kind, eval_news.score_general)
     print(f"read {len(records)} {kind.replace('_', ' ')} records")
     preds, elapsed = run(records, _extractor(nlp, args), to_article=to_article)
     summary, by_source = scorer(records, preds)

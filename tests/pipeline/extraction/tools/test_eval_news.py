@@ -71,3 +71,62 @@ def test_eval_main_picks_the_scorer_by_shape(tmp_path, monkeypatch, capsys):
     assert evaluate.main(["--data", str(data)]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["kind"] == "news_doc" and result["detection"]["f1"] == 1.0 and result["attacker_recall"] == 1.0
+
+
+# --------------------------------------------------------------------------- coded incident reports (news2_dev's shape)
+
+
+def report(i, label, source="ii", attacker=(), target=(), weapon=(), country="Ukraine", date="2022-03-01"):
+    return {"id": f"{source}:{i}", "source": source, "title": None, "text": f"report {i}", "label": label, "event_type": None,
+            "attacker": list(attacker), "target": list(target), "place": [], "weapon": list(weapon), "country": country,
+            "event_date": date, "article_date": date, "has_strike": label == "strike", "has_strike_uncertain": label == "uncertain"}
+
+
+def strike_event(attacker=None, targets=(), weapons=(), country_code="UA", day=None):
+    from datetime import date
+
+    from strikewatch.models import EventTime
+
+    return Event(id="e", article_id="a", event_type=EventType.SHELLING, attacker=attacker, attackers=[attacker] if attacker else [],
+                 targets=list(targets), munitions=list(weapons), time=EventTime(date=date.fromisoformat(day)) if day else EventTime(),
+                 places=[Place(name="x", country_code=country_code, precision="city")])
+
+
+RUSSIA = Actor(name="Russia", type="state_military", country="RU")
+
+
+def test_coded_perpetrators_match_the_state_or_the_named_group():
+    assert eval_news.record_kind(report(1, "strike")) == "coded_report"
+    assert eval_news.party_matches("Armed Forces of the Russian Federation", [strike_event(RUSSIA)])
+    assert eval_news.party_matches("Syrian or Russian Forces", [strike_event(RUSSIA)])
+    assert not eval_news.party_matches("Armed Forces of Ukraine", [strike_event(RUSSIA)])
+    lna = Actor(name="LNA", type="state_military", country="LY")
+    libya = Actor(name="Libya", type="state_military", country="LY")
+    assert eval_news.party_matches("Libyan National Army", [strike_event(lna)])
+    assert not eval_news.party_matches("Libyan National Army", [strike_event(libya)])  # a state is not the faction fighting it
+    assert eval_news.party_matches("Israeli Defence Forces", [strike_event(Actor(name="Israel", type="state_military", country="IL"))])
+
+
+def test_coded_sectors_and_weapons_are_scored_by_type_and_family():
+    school = Actor(name="a school", type="object", target_type="education")
+    home = Actor(name="a house", type="object", target_type="residential")
+    assert eval_news.target_matches(["School: No Further Details", "Education Building"], [strike_event(targets=[school])])
+    assert not eval_news.target_matches(["Health Building"], [strike_event(targets=[home])])
+    assert eval_news.target_matches(["Nuseirat Camp"], [strike_event(targets=[Actor(name="Nuseirat camp")])])
+    assert eval_news.families("aerial bomb (plane)") == {"air", "bomb"} and eval_news.families("shelling") == {"artillery"}
+
+
+def test_coded_report_scoring_per_source():
+    records = [report(1, "strike", attacker=["Armed Forces of the Russian Federation"], target=["Health Building"], weapon=["artillery"]),
+               report(2, "strike", attacker=["Armed Forces of the Russian Federation"], weapon=["missile"]),
+               report(3, "not_strike"), report(4, "uncertain"), report(5, "strike", source="airwars", attacker=["NoInformation"])]
+    clinic = Actor(name="a clinic", type="object", target_type="health")
+    preds = [[strike_event(RUSSIA, [clinic], [Weapon(name="artillery", kind="munition", category="artillery")], day="2022-03-01")],
+             [strike_event(None), strike_event(None)], [], [strike_event(RUSSIA)], [strike_event(None)]]
+    summary, by_source = eval_news.score_coded_reports(records, preds)
+    assert summary["detection"]["tp"] == 3 and summary["detection"]["fp"] == 0 and summary["detection_uncertain_as_negative"]["fp"] == 1
+    assert summary["attacker_n"] == 2 and summary["attacker_recall"] == 0.5  # "NoInformation" is not scored
+    assert summary["target_recall"] == 1.0 and summary["weapon_recall"] == 0.5
+    assert summary["country_accuracy"] == 1.0 and summary["date_accuracy"] == round(1 / 3, 4)
+    assert summary["events_per_strike_doc"] == round(4 / 3, 3)
+    assert set(by_source) == {"ii", "airwars"} and by_source["airwars"]["detection"]["tp"] == 1
