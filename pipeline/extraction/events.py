@@ -33,8 +33,8 @@ from . import lexicon
 from .components import _geo
 from .components.base import Keys, SpanIndex, doc_text, sentences, text_span
 from .components.places import PRECISION_RANK, rank_places
-from .components.roles import BYSTANDER, GROUP_PRONOUNS, VICTIM
-from .components.triggers import BROAD, REFERENCE, filter_kinds
+from .facts.parties.roles import BYSTANDER, GROUP_PRONOUNS, VICTIM
+from .facts.triggers.component import BROAD, REFERENCE, filter_kinds
 
 # A mention whose time ends this many days before the article date is background,
 # not news. 30 days: "in recent weeks"/"since April" reports (ongoing campaigns the
@@ -520,7 +520,7 @@ def article_group(text: str) -> Actor | None:
     only one: MUC-4 names its attackers "the FMLN" where the text says "the guerrillas"
     (3 of its 15 strike documents), and users search by the group's name. The whole text
     is read (a regex pass), not only the passages the gate let through to spaCy."""
-    from .components.actors import gazetteer_actors
+    from .facts.parties.actors import gazetteer_actors
 
     names = {a.name: a for a in gazetteer_actors(text) if a.type in _GROUP_TYPES}
     return next(iter(names.values())) if len(names) == 1 else None

@@ -31,7 +31,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .components.base import Keys, SpanIndex, sentence_of, sentences
-from .components.triggers import BROAD, REFERENCE
+from .facts.triggers.component import BROAD, REFERENCE
 
 MODEL_DIR = Path(__file__).with_name("models")
 MODEL_VERSION = "relevance-4"

@@ -286,7 +286,7 @@ def sector_types(text: str) -> set[str]:
 def _party_key(name: str):
     """(gazetteer canonical or None, state ISO2 or None) a coded perpetrator denotes."""
     from ..components import _geo
-    from ..components.actors import find_actors
+    from ..facts.parties.actors import find_actors
 
     alias = PARTY_ALIASES.get(re.sub(r"\s*\(.*\)$", "", name).strip().lower())
     if alias:

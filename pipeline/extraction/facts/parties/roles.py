@@ -30,9 +30,9 @@ from spacy.tokens import Doc, Span, Token
 
 from strikewatch.models import Actor
 
-from . import _geo
-from .base import Keys, SpanIndex, doc_text, sentences, set_group, text_span
-from .triggers import REFERENCE
+from ...components import _geo
+from ...components.base import Keys, SpanIndex, doc_text, sentences, set_group, text_span
+from ..triggers.component import REFERENCE
 
 # Verbs whose subject, with a strike noun inside "in/by/during", was struck ("killed in an airstrike").
 _IN_ATTACK_PREPS = frozenset({"in", "by", "during", "from", "after"})
@@ -625,8 +625,3 @@ class RoleLabeller:
                             out.append(span)
         set_group(doc, Keys.ROLES, out)
         return doc
-
-
-@Language.factory("strike_roles", assigns=["doc.spans"], requires=["token.dep", "doc.spans"])
-def make_role_labeller(nlp: Language, name: str) -> RoleLabeller:
-    return RoleLabeller(nlp, name)
