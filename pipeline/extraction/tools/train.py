@@ -133,7 +133,7 @@ def read_corpus(name: str, path: Path, limit: int = 0) -> Corpus:
 
 def collect(corpus: Corpus, nlp, batch_size: int = 64) -> None:
     """Run the rules over the corpus; keep every candidate event and its triggers' rows."""
-    from .. import events, gate, make_doc
+    from .. import assemble as events, gate, make_doc
 
     for i in range(0, len(corpus.records), batch_size):
         recs = corpus.records[i:i + batch_size]
@@ -204,7 +204,7 @@ def predictions(corpus: Corpus, p: np.ndarray | None, th: relevance.Thresholds =
     for cands, chars in zip(corpus.candidates, corpus.lengths()):
         kept = []
         for c in cands:
-            judged = c.event.modality in (Modality.ASSERTED, Modality.HISTORICAL)  # as events.relevant
+            judged = c.event.modality in (Modality.ASSERTED, Modality.HISTORICAL)  # as assemble.relevant
             best = None if p is None or not judged else max((float(p[r]) for r in c.rows), default=None)
             if (c.precise if best is None else best >= th.needed(chars, c.precise)):
                 kept.append(c.event)

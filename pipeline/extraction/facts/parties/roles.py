@@ -346,7 +346,7 @@ VICTIM = "victim"
 # Label of a party that reacts to a strike ("the UN condemned the airstrike"): never its attacker.
 BYSTANDER = "bystander"
 # Pronoun attackers ("they fired mortar rounds", a communiqué's "we bombed"): kept as
-# written; the article's one named armed group stands for them (events.named_group),
+# written; the article's one named armed group stands for them (assemble.event.named_group),
 # else they name no one.
 GROUP_PRONOUNS = frozenset({"they", "we"})
 # Verbs whose passive subject the strike harmed ("several houses were damaged", "a guard
@@ -587,7 +587,7 @@ class RoleLabeller:
         out = []
         # Victims of a sentence with no trigger of its own ("As a result, an elderly man was
         # killed and several houses were damaged"): the strike sentence before it takes them
-        # (events.continue_mention). Label "victim", span id -1.
+        # (assemble.mentions.continue_mention). Label "victim", span id -1.
         triggers = SpanIndex(doc.spans.get(Keys.TRIGGERS, []))
         for sent in sentences(doc):
             if triggers.within(sent.start_char, sent.end_char):
