@@ -224,6 +224,11 @@ class Span(BaseModel):
     end: int
 
 
+# Kinds of struck targets, as the monitors' sectors are: homes, health, schools, energy and
+# water infrastructure, military positions, vehicles and convoys, people, anything else.
+TargetType = Literal["residential", "health", "education", "energy", "water", "military", "vehicle", "people", "other"]
+
+
 class Actor(BaseModel):
     model_config = ConfigDict(frozen=True)
     name: Name  # canonical name, e.g. "Kataib Hezbollah"
@@ -232,6 +237,9 @@ class Actor(BaseModel):
     country: str | None = None  # ISO 3166-1 alpha-2 of the state or base country
     sponsor: str | None = None  # e.g. "Iran" for "Iranian-backed"
     mentions: list[Span] = Field(default_factory=list)
+    # What a target is, as monitors code sectors (``facts/parties/target_types.tsv``); None on
+    # attackers and on targets of unknown kind (schema 2, additive).
+    target_type: TargetType | None = None
 
 
 class Place(BaseModel):

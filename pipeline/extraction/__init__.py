@@ -27,7 +27,7 @@ from strikewatch.models import Article, Event, EventType, Modality, Span, outlet
 
 from . import casing, gate, relevance, runs
 from .components import PIPES
-from .events import events_from_doc
+from .assemble import events_from_doc
 from .facts.claims import assemble as claims_assembly
 
 # Bumped whenever extraction output can change for the same text; stored on every Event.
