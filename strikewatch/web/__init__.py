@@ -108,12 +108,10 @@ def _strip_null(schema: dict) -> dict:
     if not branches:
         return schema
     kept = [b for b in branches if b != {"type": "null"}]
-    out = {k: v for k, v in schema.items() if k != "anyOf"}
+    outer = {k: v for k, v in schema.items() if k != "anyOf"}
     if len(kept) == 1:
-        out.update(kept[0])
-    else:
-        out["anyOf"] = kept
-    return out
+        return {**kept[0], **outer}  # the parameter's own keywords (json_schema_extra) over the branch's
+    return {**outer, "anyOf": kept}
 
 
 def _link_subscriptions(spec: dict) -> None:
