@@ -604,7 +604,11 @@ def make_router(
             except queries.BadCursor as e:
                 m.requests.labels(table, fmt, "400").inc()
                 raise HTTPException(400, str(e)) from None
-            resp = _render(request, page, fmt, table, public_url, bool(inter_num))
+            if fmt == "json":  # the stored JSON joined: nothing to build
+                resp = _render(request, page, fmt, table, public_url, bool(inter_num))
+            else:  # an export builds objects (a STIX page of 500: seconds): off the event loop, so other
+                # requests are served meanwhile (inline, they waited, and pooled ones timed out as 503)
+                resp = await asyncio.to_thread(_render, request, page, fmt, table, public_url, bool(inter_num))
         m.requests.labels(table, fmt, "200").inc()
         return resp
 
