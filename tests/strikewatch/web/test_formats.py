@@ -45,7 +45,17 @@ from datetime import datetime, timedelta, timezone  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from strikewatch.models import Actor, Casualties, EventTime, EventType, Incident, IncidentSource, Place  # noqa: E402
+from strikewatch.models import (  # noqa: E402
+    Actor,
+    Casualties,
+    Claim,
+    EventTime,
+    EventType,
+    Incident,
+    IncidentSource,
+    Place,
+    Span,
+)
 from strikewatch.store import synthetic as R  # noqa: E402
 
 # ACLED's codebook (2024, "Interaction codes"): every interaction code there is; inter codes 0-8.
@@ -193,7 +203,11 @@ def strict_messages(bundle_json: str, disabled=("103",)) -> list[str]:
 
 
 def test_stix_passes_the_strict_validator():
-    records = _hostile_and_sparse() + [inc(9, attacker=Actor(name="Someone", type="unknown"), targets=[CIVILIANS])]
+    claim = Claim(id="c_1", kind="responsibility", speaker="Russia's defence ministry", speaker_kind="ministry",
+                  stance="denied", party="RU", quote=Span(text="denied any involvement", start=0, end=22),
+                  event_id="e_10", url="https://news.example/10", outlet="news.example", published_at=T0)
+    records = _hostile_and_sparse() + [inc(9, attacker=Actor(name="Someone", type="unknown"), targets=[CIVILIANS]),
+                                       inc(10, attacker=US, claims=[claim])]
     bundle = formats.stix_bundle(records)
     assert strict_messages(bundle.serialize()) == []
     # Strict with every check: only best practice 103 (ids are UUIDv5, deterministic: see formats._sid).
@@ -212,6 +226,9 @@ def test_stix_passes_the_strict_validator():
     assert ext["event_type"] == "air_strike" and ext["attacker_ref"].startswith("identity--")
     assert len(ext["target_refs"]) == 2 and ext["location_ref"].startswith("location--")
     assert any(o["id"] == formats.EXTENSION_ID and o["type"] == "extension-definition" for o in objs)
+    [note] = [o for o in objs if o["type"] == "note"]  # the claim, on the incident and its article
+    article = next(o for o in objs if o["type"] == "observed-data" and o["id"] in note["object_refs"])
+    assert {o["value"] for o in objs if o["id"] in article["object_refs"]} == {"https://news.example/10"}
 
 
 def test_a_revision_moves_modified_and_keeps_the_id():
