@@ -30,9 +30,9 @@ from strikewatch.models import (
 )
 
 from . import lexicon
-from .components import _geo
+from .facts.places import lookups as _geo
 from .components.base import Keys, SpanIndex, doc_text, sentences, text_span
-from .components.places import PRECISION_RANK, rank_places
+from .facts.places.component import PRECISION_RANK, rank_places
 from .components.roles import BYSTANDER, GROUP_PRONOUNS, VICTIM
 from .components.triggers import BROAD, REFERENCE, filter_kinds
 

@@ -52,7 +52,7 @@ from .names import (
     translit_key,
 )
 
-CURATED_FILE = Path(__file__).with_name("places.tsv")
+CURATED_FILE = Path(__file__).with_name("vocab") / "places.tsv"
 # Bump when the derived GeoNames tables change shape or content rules.
 BUILD_VERSION = 8
 CACHE_DIR = Path.home() / ".cache" / "strikewatch" / "geo"
@@ -529,7 +529,7 @@ def _main() -> int:
     import resource
     import time
 
-    module = importlib.import_module("pipeline.extraction.geo.gazetteer")
+    module = importlib.import_module("pipeline.extraction.facts.places.gazetteer")
 
     t0 = time.perf_counter()
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

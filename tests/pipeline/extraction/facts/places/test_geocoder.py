@@ -1,11 +1,11 @@
-"""pipeline.extraction.geo: the one offline geocoder, on our own short strings (real tables, no fakes)."""
+"""pipeline.extraction.facts.places: the one offline geocoder, on our own short strings (real tables, no fakes)."""
 
 import importlib
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from pipeline.extraction import geo
+from pipeline.extraction.facts import places as geo
 from strikewatch.models import Span
 
 
@@ -348,7 +348,7 @@ def test_multi_zone_countries_need_a_place_inside_them():
 
 
 def test_gazetteer_is_cached_and_one_table_feeds_everything():
-    gz = importlib.import_module("pipeline.extraction.geo.gazetteer")  # the module (the package exports the function)
+    gz = importlib.import_module("pipeline.extraction.facts.places.gazetteer")  # the module (the package exports the function)
 
     g = geo.gazetteer()
     assert geo.gazetteer() is g  # once per process
