@@ -199,6 +199,9 @@ class Place(BaseModel):
     precision: Literal["point", "city", "admin2", "admin1", "region", "country", "border_region", "unknown"] = "unknown"
     geonameid: int | None = None
     mention: Span | None = None
+    # The country was inferred from the text's theatre (who fights whom), not named in it
+    # (schema 2). Such a place has precision "country" and no point.
+    inferred: bool = False
 
 
 class EventTime(BaseModel):
@@ -206,7 +209,9 @@ class EventTime(BaseModel):
     date: dt.date | None = None
     start: AwareDatetime | None = None  # resolved window, when known
     end: AwareDatetime | None = None
-    precision: Literal["hour", "part_of_day", "day", "week", "month", "year", "unknown"] = "unknown"
+    # "reported": the text dates nothing; ``date`` is the publication's (local) date and
+    # ``start`` its instant (schema 2 adds it; the event happened no later than that).
+    precision: Literal["hour", "part_of_day", "day", "week", "month", "year", "reported", "unknown"] = "unknown"
     expression: Span | None = None  # "early Monday", "around 1 a.m. local time"
 
 

@@ -30,16 +30,13 @@ from strikewatch.models import (
 )
 
 from . import lexicon
-from .facts.places import lookups as _geo
 from .components.base import Keys, SpanIndex, doc_text, sentences, text_span
-from .facts.places.component import PRECISION_RANK, rank_places
+from .facts.places.assemble import article_towns, group_places, refine_places, unique_places
+from .facts.places.component import rank_places
+from .facts.time.assemble import HISTORICAL_AFTER_DAYS, best_time, dated_modality, event_time, to_utc  # noqa: F401
 from .components.roles import BYSTANDER, GROUP_PRONOUNS, VICTIM
 from .components.triggers import BROAD, REFERENCE, filter_kinds
 
-# A mention whose time ends this many days before the article date is background,
-# not news. 30 days: "in recent weeks"/"since April" reports (ongoing campaigns the
-# article is about) stay events; "in late February" in a June article is history.
-HISTORICAL_AFTER_DAYS = 30
 # Two mentions merge only if their dates are at most this many days apart (a strike
 # reported as "early Monday" and "on Sunday night" US time is one strike).
 MERGE_MAX_DAYS = 1
@@ -81,7 +78,6 @@ _BACK_REFERENCE = re.compile(r"\b(?:these|those|the|this|latest|recent|set of)\s
 _US_PERSONNEL = re.compile(r"\b(?:US|U\.S\.|American)\s+(?:personnel|troops|forces|bases?|diplomats)\b")
 _US = re.compile(r"\bUnited States\b|\bU\.?S\.?\b")
 GENERIC_WARPLANES = ("warplane", "fighter jet", "fighter-bomber")
-TIME_ORDER = {"hour": 0, "part_of_day": 1, "day": 2, "week": 3, "month": 4, "year": 5, "unknown": 6}
 
 
 @dataclass
@@ -195,54 +191,6 @@ def strike_count(text: str) -> int | None:
     if sc is None and tm:
         sc = lexicon.number(tm.group("n"))
     return sc
-
-
-def unique_places(places) -> list[Place]:
-    """First mention of each place name, order kept."""
-    seen: set[str] = set()
-    out = []
-    for p in places:
-        key = _geo.norm(p.name)
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-    return out
-
-
-def best_time(times: list[EventTime]) -> EventTime | None:
-    """The most precise time; a bare clock time takes its day from the dated expression next to it."""
-    if not times:
-        return None
-    dated = [t for t in times if t.date is not None]
-    best = min(times, key=lambda t: TIME_ORDER[t.precision])
-    if best.precision == "hour" and dated:
-        day = min(dated, key=lambda t: TIME_ORDER[t.precision])
-        if day.date != best.date and best.start is not None:
-            shift = datetime.combine(day.date, datetime.min.time(), tzinfo=timezone.utc) - datetime.combine(best.date, datetime.min.time(), tzinfo=timezone.utc)
-            best = best.model_copy(update={"date": day.date, "start": best.start + shift, "end": best.end + shift if best.end else None})
-    return best
-
-
-def to_utc(t: EventTime | None, places: list[Place]) -> EventTime | None:
-    """A clock time or part of the day is local to where it happened: ``start``/``end``
-    become UTC instants with the offset of the event's first located place ("around 1
-    a.m. local time" in Iraq is 22:00 UTC the day before). ``date`` stays the local
-    date; day and coarser windows, and places of unknown offset, are left as they are."""
-    if t is None or t.start is None or t.precision not in ("hour", "part_of_day"):
-        return t
-    place = next((p for p in places if p.country_code), None)
-    off = _geo.utc_offset(place, t.start.replace(tzinfo=None)) if place else None
-    if off is None:
-        return t
-    return t.model_copy(update={"start": t.start - off, "end": t.end - off if t.end else None})
-
-
-def dated_modality(mod: Modality, t: EventTime | None, ref: date | None) -> Modality:
-    """An asserted mention whose time ended over ``HISTORICAL_AFTER_DAYS`` before the article is history."""
-    if mod != Modality.ASSERTED or t is None or ref is None:
-        return mod
-    end = t.end.date() if t.end else t.date
-    return Modality.HISTORICAL if end is not None and (ref - end).days > HISTORICAL_AFTER_DAYS else mod
 
 
 def _weapons_for(et: EventType, platforms: list[Weapon], munitions: list[Weapon]) -> tuple[list[Weapon], list[Weapon]]:
@@ -460,39 +408,6 @@ def group_attacker(group: list[Mention]) -> Actor | None:
     return merge_actor_lists([[a for a in attackers if a.name == best]])[0]
 
 
-def group_places(group: list[Mention], attacker: Actor | None, targets: list[Actor], context: list[str]) -> list[Place]:
-    places: list[Place] = []
-    seen = set()
-    for m in group:
-        for p in m.places:
-            if (p.name, p.country_code) not in seen:
-                seen.add((p.name, p.country_code))
-                places.append(p)
-    if attacker is not None and attacker.country and [p for p in places if p.country_code != attacker.country]:
-        # The striking state's own country is rarely where its strike lands.
-        places = [p for p in places if not (p.country_code == attacker.country and p.precision == "country")]
-    state_targets = {a.country for a in targets if a.type == "state_military" and a.country}
-    if state_targets and any(p.country_code not in state_targets for p in places):
-        # "drone strikes against US personnel in Iraq": the target state is not the place.
-        places = [p for p in places if not (p.country_code in state_targets and p.precision == "country")]
-    places.sort(key=lambda p: PRECISION_RANK.get(p.precision, 9))
-    about = [iso for iso in context if iso not in state_targets and not (attacker and iso == attacker.country)] or context
-    if not any(p.country for p in places) and about:
-        # No place named: the country the text is about, at country precision; preferably
-        # not the striking or targeted state's own, unless the text is about no other.
-        places.append(_geo.country_place(about[0]))
-    return places
-
-
-def refine_places(places: list[Place], towns: dict[str, Place]) -> list[Place]:
-    """A country-only place gets, before it, the town the article reports from in that
-    country (``article_towns``)."""
-    if not places or any(p.precision in _TOWN_PRECISIONS for p in places):
-        return places
-    town = towns.get(places[0].country_code or "")
-    return [town, *places] if town is not None else places
-
-
 def group_weapons(group: list[Mention]) -> tuple[list[Weapon], list[Weapon]]:
     plats: dict[str, Weapon] = {}
     muns: dict[str, Weapon] = {}
@@ -550,7 +465,7 @@ def to_event(article: Article, group: list[Mention], context: list[str], towns: 
     names = {a.name for a in attackers}
     targets = [a for a in merge_actor_lists([m.targets for m in group]) if a.name not in names]
     places = refine_places(group_places(group, attacker, targets, context), towns or {})
-    time = to_utc(best_time([m.time for m in group if m.time]), places)
+    time = event_time(best_time([m.time for m in group if m.time]), places, article.published_at)
     plats, muns = group_weapons(group)
     cas = [m.casualties for m in group if m.casualties]
     order = {"reported": 0, "no_immediate_reports": 1, "none": 2, "unknown": 3}
@@ -571,7 +486,7 @@ def to_event(article: Article, group: list[Mention], context: list[str], towns: 
         id=Event.make_id(article.id, first.type.value, first.trigger.start, first.trigger.end),
         article_id=article.id, source=article.source, event_type=first.type, modality=first.modality,
         acled_sub_event_type=ACLED_SUBTYPE[first.type], cameo_code=CAMEO[first.type], attacker=attacker, attackers=attackers, targets=targets,
-        target_kinds=kinds, places=places, time=time or EventTime(), platforms=plats, munitions=muns,
+        target_kinds=kinds, places=places, time=time, platforms=plats, munitions=muns,
         strike_count=sc, target_count=tc, casualties=casualties, attributions=list(attributions.values()), de_escalation_cues=cues,
         evidence=evidence, confidence=conf, article_published_at=article.published_at, extracted_at=datetime.now(timezone.utc),
     )
@@ -583,7 +498,7 @@ def confidence(group: list[Mention], attacker, places, time, attributions) -> fl
     scored = [m.p_event for m in group if m.p_event is not None]
     if scored:
         return round(min(max(scored), 0.95), 2)
-    conf = (0.5 + 0.1 * bool(attacker) + 0.1 * bool(places) + 0.1 * bool(time and time.date) + 0.05 * bool(attributions)
+    conf = (0.5 + 0.1 * bool(attacker) + 0.1 * bool(places) + 0.1 * bool(time and time.date and time.precision != "reported") + 0.05 * bool(attributions)
             + 0.05 * min(len(group) - 1, 2))
     return round(min(conf, 0.95), 2)
 
@@ -691,29 +606,6 @@ def assemble(doc: Doc, article: Article) -> list[tuple[Event, list[Mention]]]:
     towns = article_towns(doc)
     armed = article_group(article.text)
     return [(to_event(article, g, context, towns, armed), g) for g in group_mentions(doc_mentions(doc, ref))]
-
-
-# Precisions that name a town or district (not only a country or a province).
-_TOWN_PRECISIONS = frozenset({"point", "city", "admin2"})
-
-
-def article_towns(doc: Doc) -> dict[str, Place]:
-    """The town each country of the article is reported from: per country, the town or
-    district the text names most often, when no other town there is named as often.
-    News names the town once, often in the lead, and the strike sentence only the
-    country ("... in Caracas. ... Venezuela's government said the drones ..."). It took
-    news_dev place recall from 0.55 to 0.65 and ACLED location accuracy from 0.832 to 0.835."""
-    counts: dict[str, dict[str, list[Place]]] = {}
-    for span in doc.spans.get(Keys.PLACES, []):
-        p = span._.sw_place
-        if p is not None and p.precision in _TOWN_PRECISIONS and p.country_code:
-            counts.setdefault(p.country_code, {}).setdefault(p.name, []).append(p)
-    out = {}
-    for iso, names in counts.items():
-        ranked = sorted(names.values(), key=len, reverse=True)
-        if len(ranked) == 1 or len(ranked[0]) > len(ranked[1]):
-            out[iso] = ranked[0][0]
-    return out
 
 
 def events_from_doc(doc: Doc, article: Article) -> list[Event]:

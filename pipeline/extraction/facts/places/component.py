@@ -98,11 +98,15 @@ def country_context(doc: Doc) -> list[str]:
     dateline_iso = [dl[1].country_code] if dl and dl[1].country_code else []
     context = list(dict.fromkeys(c for c in gpe_ranked + dateline_iso + theatres + norp + homes if c))
     admin: list[str] = []
+    areas: list[str] = []
 
     def add_admin(name: str, kinds: tuple[str, ...]) -> None:
         a = _geo.alias(name)
-        if a and a["kind"] in kinds and a["iso"] and a["iso"] not in admin:
-            admin.append(a["iso"])
+        if a and a["kind"] in kinds and a["iso"]:
+            if a["iso"] not in admin:
+                admin.append(a["iso"])
+            if a["kind"] in ("admin1", "admin2") and a["canonical"] not in areas:
+                areas.append(a["canonical"])
 
     for m in PLACE_PHRASE_RE.finditer(text):
         add_admin(m.group("name"), ("admin1", "admin2", "city", "region"))
@@ -111,12 +115,49 @@ def country_context(doc: Doc) -> list[str]:
     for m in PARENTHESES_RE.finditer(text):
         for part in m.group(1).split(","):
             add_admin(part, ("admin1", "admin2", "city", "region"))
+    doc.user_data["sw_areas"] = areas  # provinces/districts named: they pick among same-named villages
     return admin + [c for c in context if c not in admin]
 
 
-def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list[str]) -> list[tuple[Place, bool]]:
+# What may follow a place name and say where it is: ", Donetsk", " (Marib)", " in Idleb",
+# " district (Sanaa)", ", Kunar province". Only a qualifier that is itself a known
+# province, district, region or country counts (``_geo.is_area``).
+_KIND_WORD = r"(?:district|village|town|city|area|province|governorate|region|oblast|raion|rayon|county|municipality)"
+QUALIFIER_RE = re.compile(
+    r"(?P<kind>\s+" + _KIND_WORD + r")?"
+    r"(?:\s*,\s*(?:(?i:the)\s+)?(?P<comma>[A-Z][\w'’-]+(?:[ -](?:(?:al|el|ad|ar|as|an|at|ash|az)[ -])?[A-Z][\w'’-]+){0,2})"
+    r"|\s*\((?P<paren>[A-Z][^()]{1,60})\)"
+    r"|\s+(?:in|of)\s+(?:the\s+)?(?:" + _KIND_WORD + r"\s+of\s+)?"
+    r"(?P<inside>[A-Z][\w'’-]+(?:[ -](?:(?:al|el|ad|ar|as|an|at|ash|az)[ -])?[A-Z][\w'’-]+){0,2}))"
+)
+
+
+def qualified_name(text: str, end: int, name: str) -> tuple[str, int] | None:
+    """ "X, Donetsk" / "X district (Marib)" / "X in Idleb" as one string ``geocode`` reads
+    ("X, Donetsk", "X district (Marib)") and where the qualifier ends, when the text
+    qualifies the name at ``end``."""
+    m = QUALIFIER_RE.match(text, end)
+    if not m:
+        return None
+    kind = (m.group("kind") or "").strip()
+    full = f"{name} {kind}".strip()
+    if m.group("paren"):
+        parts = [x.strip() for x in m.group("paren").split(",")]
+        return (f"{full} ({m.group('paren')})", m.end()) if any(_geo.is_area(x) for x in parts) else None
+    q = m.group("comma") or m.group("inside")
+    if not _geo.is_area(q):
+        return None
+    return f"{full}, {q}", m.end()
+
+
+def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list[str],
+                areas: list[str] | None = None) -> list[tuple[Place, bool]]:
     """(Place, is_demonym) of every place mention in one sentence, in text order.
-    ``ents``: the sentence's GPE/LOC/FAC entities as (start relative to it, text)."""
+    ``ents``: the sentence's GPE/LOC/FAC entities as (start relative to it, text);
+    ``areas``: provinces/districts the text names (they pick among same-named villages).
+    A qualifier right after the name ("X, Donetsk", "X district (Marib)", "X in Idleb")
+    locates it first; an unknown name keeps its text with precision "unknown" and no point."""
+    areas = areas or []
     names: list[tuple[int, str]] = []
     for pos, ent_text in ents:
         # Only capitalised names ("rifle fire", "towns and villages" tagged GPE in sentence-cased
@@ -132,7 +173,10 @@ def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list
     g = actor_table()
     out: list[tuple[Place, bool]] = []
     seen_at: set[tuple[int, str]] = set()
+    qualifier_until = -1  # the end of the last qualifier read ("X, Donetsk"): no place of its own
     for pos, name in sorted(names):
+        if pos < qualifier_until:
+            continue
         owner_noun = OWNER_NOUN_RE.match(text, pos + len(name))
         raw, name = name, re.sub(r"^(?:the)\s+", "", name.strip(), flags=re.I).rstrip(".,;")
         pos += max(0, raw.find(name))  # the mention's offsets are those of the name itself
@@ -154,7 +198,16 @@ def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list
             p = _geo.geocode(name, country=country, mention=mention) or _geo.unresolved(name, country, mention)
             out.append((p, demonym))
             continue
-        p = _geo.geocode(name, context=context, mention=mention)
+        qualified = qualified_name(text, pos + len(name), name)
+        p = _geo.geocode(qualified[0], context=context, mention=mention, areas=areas) if qualified else None
+        if p is not None and p.precision == "country":
+            p = None  # the qualifier was only a country: read the name itself below
+        if p is not None:
+            qualifier_until = qualified[1]
+        else:
+            p = _geo.geocode(name, context=context, mention=mention, areas=areas)
+        if p is not None and p.name != name and p.geonameid is None and p.precision != "country" and qualified:
+            p = p.model_copy(update={"name": name})
         if p is None and re.match(DIRECTIONS + r"\s+", name, re.I):
             inner = _geo.geocode(re.sub("^" + DIRECTIONS + r"\s+", "", name, flags=re.I), context=context, mention=mention)
             if inner is not None:
@@ -222,7 +275,7 @@ class PlaceFinder:
         for sent in sentences(doc):
             base = sent.start_char
             sent_ents = [(e.start_char - base, e.text) for e in ents.within(base, sent.end_char) if e.end_char <= sent.end_char]
-            for place, demonym in find_places(sent.text, base, sent_ents, context):
+            for place, demonym in find_places(sent.text, base, sent_ents, context, doc.user_data.get("sw_areas")):
                 m = place.mention
                 if m is not None and m.start < dl_span[1] and dl_span[0] < m.end:
                     continue

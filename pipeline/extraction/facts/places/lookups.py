@@ -69,10 +69,9 @@ def utc_offset(place: Place, when):
 
 
 def country_place(iso: str) -> Place:
-    """A country-precision Place at the country's reference point (its centroid)."""
-    lat, lon = _g.country_centroid(iso) or (None, None)
+    """A country-precision Place, with no point (a country's centroid is not a location)."""
     name = country_name(iso)
-    return Place(name=name or iso, country=name, country_code=iso, lat=lat, lon=lon, precision="country")
+    return Place(name=name or iso, country=name, country_code=iso, precision="country")
 
 
 __all__ = [
@@ -95,3 +94,23 @@ __all__ = [
     "norm",
     "unresolved",
 ]
+
+
+def is_area(name: str | None) -> bool:
+    """Is ``name`` a province, district, region or country (curated, or a GeoNames first- or
+    second-level division): something that can say where a place lies ("X, Donetsk")?"""
+    if not name:
+        return False
+    g = _g.gazetteer()
+    key = _g.norm(name)
+    if key in g.country_key:
+        return True
+    a = g.admin.get(key) or g.admin.get(_g.norm_place(name))
+    if a is not None:
+        return a.kind in ("admin1", "admin2", "region")
+    from .names import norm_division
+
+    return norm_division(name) in g.geonames.divisions
+
+
+__all__.append("is_area")
