@@ -47,6 +47,7 @@ from urllib.parse import quote
 from strikewatch.models import STRIKE_TYPES, Article, Event, EventType, Modality
 
 from . import eval_news, geo
+from .facts.places.scorer import score_where_when
 
 POSITIVE_SUBTYPES = ("Air/drone strike", "Shelling/artillery/missile attack")
 SUBTYPE_OF_TYPE = {
@@ -309,6 +310,10 @@ def score(records: Sequence[dict], predictions: Sequence[Sequence[Event]]) -> tu
     summary = {"n": n, "detection": {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}}
     for k in SCORES:
         summary[f"{k}_accuracy"] = round(total.acc(k), 4)
+    # Where and when (facts/places/scorer.py): km to the coded point, capitals, country, date.
+    ww = score_where_when([r for r in records if r.get("sub_event_type") is not None],
+                          [e for r, e in zip(records, predictions) if r.get("sub_event_type") is not None])
+    summary["where"], summary["when"] = ww["place"], ww["time"]
     return summary, dict(by_source), dict(by_subtype)
 
 

@@ -31,7 +31,7 @@ from strikewatch.models import (
 
 from . import lexicon
 from .components.base import Keys, SpanIndex, doc_text, sentences, text_span
-from .facts.places.assemble import article_towns, group_places, refine_places, unique_places
+from .facts.places.assemble import article_towns, group_places, place_context, refine_places, unique_places
 from .facts.places.component import rank_places
 from .facts.time.assemble import HISTORICAL_AFTER_DAYS, best_time, dated_modality, event_time, to_utc  # noqa: F401
 from .components.roles import BYSTANDER, GROUP_PRONOUNS, VICTIM
@@ -602,7 +602,7 @@ def assemble(doc: Doc, article: Article) -> list[tuple[Event, list[Mention]]]:
     """Every candidate event of one article with the mentions behind it, before the
     relevance decision (``strikewatch train`` learns from these)."""
     ref = article.published_at.date() if article.published_at else None
-    context = doc._.sw_context or []
+    context = place_context(doc)
     towns = article_towns(doc)
     armed = article_group(article.text)
     return [(to_event(article, g, context, towns, armed), g) for g in group_mentions(doc_mentions(doc, ref))]

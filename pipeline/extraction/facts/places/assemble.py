@@ -15,6 +15,7 @@ else by precision then position.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Iterable, Protocol, Sequence
 
 from spacy.tokens import Doc
@@ -32,6 +33,26 @@ POINT_PRECISIONS = frozenset({"point", "city", "admin2", "admin1", "region", "bo
 
 class HasPlaces(Protocol):
     places: list[Place]
+
+
+@dataclass(frozen=True)
+class PlaceContext:
+    """What the text says about where its strikes can be: ``where`` the countries it names
+    as places (and the dateline's, the armed groups' theatres), most likely first; ``theatre``
+    the country the theatre prior infers when it names none (``theatre.infer``)."""
+
+    where: list[str] = field(default_factory=list)
+    theatre: str | None = None
+
+
+def place_context(doc: Doc) -> PlaceContext:
+    """The ``PlaceContext`` the ``strike_places`` component left on ``doc``."""
+    from . import theatre
+
+    where = doc.user_data.get("sw_where")
+    if where is None:
+        where = list(doc._.sw_context or [])
+    return PlaceContext(list(where), None if where else theatre.infer(doc.user_data.get("sw_text") or doc.text))
 
 
 def unique_places(places: Iterable[Place]) -> list[Place]:
@@ -53,7 +74,7 @@ def drawn_place(places: Sequence[Place]) -> Place | None:
 
 
 def group_places(group: Sequence[HasPlaces], attacker: Actor | None, targets: Sequence[Actor],
-                 context: Sequence[str]) -> list[Place]:
+                 context: PlaceContext | Sequence[str]) -> list[Place]:
     """The places of one strike (its mentions' places, unique), most specific first. A
     country named only as the attacker's or a targeted state's is dropped when another
     place is there; with no place at all, the country the text is about, never the
@@ -76,12 +97,18 @@ def group_places(group: Sequence[HasPlaces], attacker: Actor | None, targets: Se
     if attacker is not None and attacker.country and places and all(
             p.country_code == attacker.country and p.precision == "country" for p in places):
         places = []  # only the attacker's nationality ("shelled by Russian forces"): no place named
+    if not isinstance(context, PlaceContext):
+        context = PlaceContext(list(context))
     attackers = {attacker.country} if attacker is not None and attacker.country else set()
-    about = [iso for iso in context if iso not in state_targets and iso not in attackers]
-    if not any(p.country for p in places) and about:
-        # No place named: the country the text is about, at country precision (no point);
-        # never the striking or targeted state's own.
-        places.append(_geo.country_place(about[0]))
+    about = [iso for iso in context.where if iso not in state_targets and iso not in attackers]
+    if not any(p.country for p in places):
+        if about:
+            # No place named: the country the text is about, at country precision (no point);
+            # never the striking or targeted state's own.
+            places.append(_geo.country_place(about[0]))
+        elif context.theatre and context.theatre not in attackers:
+            # Nor any country: the theatre the words imply, marked as inferred.
+            places.append(_geo.country_place(context.theatre).model_copy(update={"inferred": True}))
     return places
 
 

@@ -45,6 +45,7 @@ LOC_PREP_RE = re.compile(r"\b(?:in|near|at|on|outside|around|targeting|towards|t
 OWNER_NOUN_RE = re.compile(
     r"\s*(?:personnel|troops|forces|military|bases?|diplomats|officials|soldiers|Air Force|warplanes|jets|drones?|-backed|-led|"
     r"special (?:operations|forces)|units?|service ?members|servicemen|Navy|Army|Marines|embassy|citizens|commanders|aircraft|warships?|"
+    r"(?:air ?|drone |missile |rocket )?strikes?|airstrikes?|shelling|bombing|bombardment|missiles?|rockets?|artillery|shells|"
     r"-made|-trained|-supplied|pilots|advisers|advisors|instructors|mercenaries|crews?|contractors)\b")
 DEMONYM_ADJ_RE = re.compile(r"[A-Z][a-z]+(?:an|i|ese|ish|ch)")
 ARABIC_ARTICLE_RE = re.compile(r"^" + _ARTICLES + r"[- ]", re.I)
@@ -97,6 +98,10 @@ def country_context(doc: Doc) -> list[str]:
     # The dateline's is sure ("SAN SALVADOR, 3 JAN 90 (RADIO ...) --"): after the countries named.
     dateline_iso = [dl[1].country_code] if dl and dl[1].country_code else []
     context = list(dict.fromkeys(c for c in gpe_ranked + dateline_iso + theatres + norp + homes if c))
+    # Where it can have happened: countries named as places, the dateline's, the theatres of
+    # the armed groups named; not nationalities ("Russian forces", "Israeli jets"), which say
+    # who fired, not where munitions fell.
+    where = list(dict.fromkeys(c for c in gpe_ranked + dateline_iso + theatres if c))
     admin: list[str] = []
     areas: list[str] = []
 
@@ -116,6 +121,7 @@ def country_context(doc: Doc) -> list[str]:
         for part in m.group(1).split(","):
             add_admin(part, ("admin1", "admin2", "city", "region"))
     doc.user_data["sw_areas"] = areas  # provinces/districts named: they pick among same-named villages
+    doc.user_data["sw_where"] = admin + [c for c in where if c not in admin]
     return admin + [c for c in context if c not in admin]
 
 
@@ -151,13 +157,14 @@ def qualified_name(text: str, end: int, name: str) -> tuple[str, int] | None:
 
 
 def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list[str],
-                areas: list[str] | None = None) -> list[tuple[Place, bool]]:
+                areas: list[str] | None = None, where: list[str] | None = None) -> list[tuple[Place, bool]]:
     """(Place, is_demonym) of every place mention in one sentence, in text order.
     ``ents``: the sentence's GPE/LOC/FAC entities as (start relative to it, text);
     ``areas``: provinces/districts the text names (they pick among same-named villages).
     A qualifier right after the name ("X, Donetsk", "X district (Marib)", "X in Idleb")
     locates it first; an unknown name keeps its text with precision "unknown" and no point."""
     areas = areas or []
+    where = context if where is None else where
     names: list[tuple[int, str]] = []
     for pos, ent_text in ents:
         # Only capitalised names ("rifle fire", "towns and villages" tagged GPE in sentence-cased
@@ -216,7 +223,7 @@ def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list
             continue  # "Iraqi-Syrian" alone: demonyms, not a place
         if p is None:
             # An unknown capitalised name after "in/near": likely a village or district.
-            p = _geo.unresolved(name, context[0] if context else None, mention)
+            p = _geo.unresolved(name, where[0] if where else None, mention)
         out.append((p, demonym))
     # A nationality adjective locates only when nothing else does: "attacks on Iraqi
     # bases" happened in Iraq, but "struck an Iranian weapons depot near Albu Kamal"
@@ -275,7 +282,8 @@ class PlaceFinder:
         for sent in sentences(doc):
             base = sent.start_char
             sent_ents = [(e.start_char - base, e.text) for e in ents.within(base, sent.end_char) if e.end_char <= sent.end_char]
-            for place, demonym in find_places(sent.text, base, sent_ents, context, doc.user_data.get("sw_areas")):
+            for place, demonym in find_places(sent.text, base, sent_ents, context, doc.user_data.get("sw_areas"),
+                                              doc.user_data.get("sw_where")):
                 m = place.mention
                 if m is not None and m.start < dl_span[1] and dl_span[0] < m.end:
                     continue

@@ -114,3 +114,19 @@ def is_area(name: str | None) -> bool:
 
 
 __all__.append("is_area")
+
+
+def gazetteer_capitals() -> dict[str, tuple[float, float]]:
+    """ISO2 -> the national capital's point (GeoNames), for scoring."""
+    return _g.gazetteer().country_capital
+
+
+def names_capital(text: str, iso: str) -> bool:
+    """Does ``text`` name the capital of ``iso`` (any of its GeoNames spellings)?"""
+    g = _g.gazetteer()
+    cap = (g.geonames.countries.get(iso) or {}).get("capital") or ""
+    key = _g.norm(cap)
+    return bool(key) and key in _g.norm(text)
+
+
+__all__ += ["gazetteer_capitals", "names_capital"]
