@@ -286,7 +286,8 @@ class Tally:
 
 
 def score(records: Sequence[dict], predictions: Sequence[Sequence[Event]]) -> tuple[dict, dict[str, Tally], dict[str, Tally]]:
-    """Score records (null sub-type rows skipped) against predicted events. Returns the
+    """Score records (null sub-type rows skipped) against predicted events (with "where" and
+    "when": ``facts.places.scorer.score_where_when``). Returns the
     summary dict (without docs_per_second) and per-source / per-gold-sub-type tallies."""
     total = Tally()
     by_source: dict[str, Tally] = defaultdict(Tally)

@@ -14,7 +14,7 @@ from strikewatch.models import Actor, Casualties, Event, EventTime, EventType, M
 REPO = Path(__file__).resolve().parents[3]
 DEV = REPO.parent / "shared" / "data" / "eval" / "acled_dev.jsonl"
 KEYS = {"n", "detection", "subtype_accuracy", "country_accuracy", "location_accuracy", "date_accuracy",
-        "fatalities_accuracy", "actor_accuracy", "docs_per_second"}
+        "fatalities_accuracy", "actor_accuracy", "docs_per_second", "where", "when"}
 
 
 def rec(i, sub, **kw):
