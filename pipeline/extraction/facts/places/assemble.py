@@ -106,8 +106,10 @@ def group_places(group: Sequence[HasPlaces], attacker: Actor | None, targets: Se
             # No place named: the country the text is about, at country precision (no point);
             # never the striking or targeted state's own.
             places.append(_geo.country_place(about[0]))
-        elif context.theatre and context.theatre not in attackers:
-            # Nor any country: the theatre the words imply, marked as inferred.
+        elif context.theatre:
+            # Nor any country: the theatre the words imply, marked as inferred. It may be the
+            # attacker's own country when the prior learned so ("the Burkinabe air force" strikes
+            # in Burkina Faso, "Russian forces" in Ukraine): that is evidence, not a rule.
             places.append(_geo.country_place(context.theatre).model_copy(update={"inferred": True}))
     return places
 

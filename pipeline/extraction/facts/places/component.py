@@ -77,10 +77,14 @@ def country_context(doc: Doc) -> list[str]:
     story_from = (_geo.dateline_end(written) or 0) if dl else 0
     gpe: dict[str, int] = {}
     norp: list[str] = []
+    towns: list[str] = []
     for ent in doc.ents:
         if ent.label_ in ("GPE", "NORP", "LOC") and ent.start_char >= story_from:
             hit = _geo.country_of(ent.text)
             if not hit:
+                town = _geo.big_city_country(ent.text) if ent.label_ == "GPE" else None
+                if town and town not in towns and not FACILITY_AFTER_RE.match(text, ent.end_char):
+                    towns.append(town)  # "Gaza City", "Khan Yunis": a big city names its country
                 continue
             if ent.label_ == "NORP":
                 if hit[1] not in norp:
@@ -101,7 +105,7 @@ def country_context(doc: Doc) -> list[str]:
     # Where it can have happened: countries named as places, the dateline's, the theatres of
     # the armed groups named; not nationalities ("Russian forces", "Israeli jets"), which say
     # who fired, not where munitions fell.
-    where = list(dict.fromkeys(c for c in gpe_ranked + dateline_iso + theatres if c))
+    where = list(dict.fromkeys(c for c in gpe_ranked + dateline_iso + towns + theatres if c))
     admin: list[str] = []
     areas: list[str] = []
 
@@ -121,8 +125,10 @@ def country_context(doc: Doc) -> list[str]:
         for part in m.group(1).split(","):
             add_admin(part, ("admin1", "admin2", "city", "region"))
     doc.user_data["sw_areas"] = areas  # provinces/districts named: they pick among same-named villages
-    doc.user_data["sw_where"] = admin + [c for c in where if c not in admin]
-    return admin + [c for c in context if c not in admin]
+    doc.user_data["sw_where"] = where = admin + [c for c in where if c not in admin]
+    # Same-named places are picked by where the text says things are before whose forces
+    # it names ("Rafah" in a report about Israeli strikes on Gaza is the Gaza one).
+    return where + [c for c in admin + context if c not in where]
 
 
 # What may follow a place name and say where it is: ", Donetsk", " (Marib)", " in Idleb",
@@ -185,6 +191,8 @@ def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list
         if pos < qualifier_until:
             continue
         owner_noun = OWNER_NOUN_RE.match(text, pos + len(name))
+        if FACILITY_AFTER_RE.match(text, pos + len(name)):
+            continue  # "Al Quds hospital", "Kuwait roundabout": a building's name, not a place
         raw, name = name, re.sub(r"^(?:the)\s+", "", name.strip(), flags=re.I).rstrip(".,;")
         pos += max(0, raw.find(name))  # the mention's offsets are those of the name itself
         key = _geo.norm(name)
@@ -223,6 +231,8 @@ def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list
             continue  # "Iraqi-Syrian" alone: demonyms, not a place
         if p is None:
             # An unknown capitalised name after "in/near": likely a village or district.
+            if not LOCATIVE_BEFORE_RE.search(text[max(0, pos - 40):pos]):
+                continue  # "on Facebook", "by Shehab": a source, not where it happened
             p = _geo.unresolved(name, where[0] if where else None, mention)
         out.append((p, demonym))
     # A nationality adjective locates only when nothing else does: "attacks on Iraqi
@@ -233,6 +243,18 @@ def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list
     return out
 
 
+# A name right before one of these names a building, a street or a family, not a place of
+# that name ("Al Quds hospital" is in Gaza, not Jerusalem; "Kuwait roundabout", "Salah
+# al-Din mosque", "the Al-Sharif family home"). Camps and neighbourhoods are places.
+FACILITY_AFTER_RE = re.compile(
+    r"\s+(?:hospitals?|mosques?|schools?|street|road|roundabout|stadium|university|cemetery|church|market|bridge|square|"
+    r"junction|tower|building|clinic|cent(?:er|re)|hotel|station|bakery|hall|college|institute|club|company|factory|"
+    r"family|families|residence|house|home|news|agency|network|channel|radio|tv|television)\b", re.I)
+# An unknown name is a place only after a locative word ("in/near/at X", "shelled X"):
+# "posted on Facebook", "reported by Shehab", "from Airwars" are sources, not places.
+LOCATIVE_BEFORE_RE = re.compile(
+    r"\b(?:in|near|at|outside|around|inside|into|towards?|across|between|over|of|and|shelled|bombed|struck|targeted|"
+    r"pounded|hit|attacked)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,3}$", re.I)
 # "F-16", "Su-25", "MQ-9", "T-72": letters, a hyphen and digits name a weapon, not a place.
 _DESIGNATOR_RE = re.compile(r"\b[A-Z]{1,3}/?[A-Z]?-\d+\w*\b")
 # ", Country" or ", Southern Country" right after a place name.

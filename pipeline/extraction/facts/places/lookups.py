@@ -130,3 +130,21 @@ def names_capital(text: str, iso: str) -> bool:
 
 
 __all__ += ["gazetteer_capitals", "names_capital"]
+
+
+# A GPE entity that is a city this big names its country as the place of the story
+# (people): 100,000 is where town names stop colliding with ordinary words and surnames
+# (``resolve.TEXT_CITY_MIN_POPULATION``).
+BIG_CITY_POPULATION = 100_000
+
+
+def big_city_country(name: str) -> str | None:
+    """ISO2 of the one big city (``BIG_CITY_POPULATION``+) this name is the primary name of
+    ("Gaza City", "Khan Yunis"), else None (no such city, or several countries have one)."""
+    key = _g.norm(name)
+    cities = [c for c in _g.gazetteer().geonames.cities(key) if c.population >= BIG_CITY_POPULATION and _g.norm(c.name) == key]
+    isos = {c.iso for c in cities}
+    return next(iter(isos)) if len(isos) == 1 else None
+
+
+__all__.append("big_city_country")

@@ -173,17 +173,17 @@ def score_where_when(records: Sequence[dict], predictions: Sequence[Sequence[Eve
             "by_source": {k: {"place": p.summary(), "time": t.summary()} for k, (p, t) in sorted(tallies.items())}}
 
 
-def cross_validated_where(records: Sequence[dict], extract, folds: int = 5) -> dict:
+def cross_validated_where(records: Sequence[dict], extract, folds: int = 5, extra: Sequence[dict] = ()) -> dict:
     """``score_where_when`` with the learned parts out of fold: each fold's records are
-    extracted with the theatre prior fit on the other folds (``train.oof`` folds).
-    ``extract(records) -> predictions``."""
+    extracted with the theatre prior fit on the other folds (``train.fold_of``) and on
+    ``extra`` (the other dev sets it ships trained on). ``extract(records) -> predictions``."""
     from . import theatre
     from .train import fold_of
 
     preds: dict[int, list] = {}
     for k in range(folds):
         idx = [i for i, r in enumerate(records) if fold_of(r["id"], folds) == k]
-        train = [r for r in records if fold_of(r["id"], folds) != k]
+        train = [r for r in records if fold_of(r["id"], folds) != k] + list(extra)
         model = theatre.from_json(theatre.fit(theatre.examples_from(train)))
         with theatre.override(model):
             for i, p in zip(idx, extract([records[i] for i in idx])):
