@@ -221,6 +221,10 @@ def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list
             qualifier_until = qualified[1]
         else:
             p = _geo.geocode(name, context=context, mention=mention, areas=areas)
+        if p is None and where != context:
+            # Only nationalities ruled a town out ("Israeli warplanes ... Khan Yunis"): read it
+            # by the countries named as places alone (none: its primary name worldwide).
+            p = _geo.geocode(name, context=where, mention=mention, areas=areas)
         if p is not None and p.name != name and p.geonameid is None and p.precision != "country" and qualified:
             p = p.model_copy(update={"name": name})
         if p is None and re.match(DIRECTIONS + r"\s+", name, re.I):
