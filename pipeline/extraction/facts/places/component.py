@@ -25,7 +25,7 @@ from strikewatch.models import Place, Span as TextSpan
 from . import lookups as _geo
 
 from ... import lexicon
-from ...components.actors import table as actor_table
+from ..parties.actors import table as actor_table
 from ...components.base import Keys, SpanIndex, char_span, doc_text, sentences, set_group
 
 DIRECTIONS = r"(?:eastern|western|northern|southern|central|north|south|east|west|north-?eastern|north-?western|south-?eastern|south-?western)"
@@ -266,7 +266,7 @@ _COMMA_COUNTRY_RE = re.compile(r",\s+(?:(?i:" + DIRECTIONS + r")\s+)?(?P<country
 
 
 def weapon_names() -> re.Pattern:
-    from ...components.weapons import tables
+    from ..weapons.component import tables
 
     return tables()[0][1]
 

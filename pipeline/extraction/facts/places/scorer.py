@@ -154,7 +154,7 @@ def score_where_when(records: Sequence[dict], predictions: Sequence[Sequence[Eve
     """Place and date scores over the detected gold strikes of ACLED-shaped or news2-shaped
     records, overall and per source: {"place": {...}, "time": {...}, "by_source": {src: {...}}}."""
     from ..time.scorer import TimeTally
-    from ...eval_news import asserted_strikes
+    from ...tools.eval_news import asserted_strikes
 
     source_of = source_of or (lambda r: (r.get("source") or "?").split("@", 1)[0])
     tallies: dict[str, tuple[PlaceTally, TimeTally]] = {}

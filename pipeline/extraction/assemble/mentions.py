@@ -1,59 +1,30 @@
-"""Spans -> Events: the assembly, as short pure functions over a processed doc.
-
-The components (``pipeline.extraction.components``) have written ``doc.spans``:
-triggers (with modality), actors, weapons, places, times, casualties, attributions,
-de-escalation cues and attacker/target roles. Here:
-
-1. **Mentions.** Each trigger of a sentence becomes a ``Mention`` with the sentence's
-   attributes: the attacker and targets (syntactic roles of the trigger when the parse
-   gives them, else position and prepositions around it), the places and times nearest
-   it, weapons, counts, casualties, attributions.
-2. **Continuation.** A sentence right after a strike sentence that has no trigger of
-   its own adds its weapons, counts, casualties and cues to that strike ("The
-   fighter-bombers dropped 500-pound bombs ...").
-3. **Merge.** Mentions of one type and modality whose times and places are compatible
-   are one real-world strike; references back ("the strikes") join the last one.
-4. **Provocation.** A state strike on an actor that the article also reports as
-   attacking (drone/missile/rocket) the striking state gets ``provoked_by`` links.
-"""
+"""Spans -> mentions: each trigger of a sentence with what its sentence says (attacker and
+targets, places, time, weapons, counts, casualties, sources), and the sentences after a
+strike sentence that add to it (``continue_mention``)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from dataclasses import dataclass, field
+from datetime import date
 
 from spacy.tokens import Doc, Span as DocSpan
 
-from strikewatch.models import (
-    Actor, Article, Attribution, Casualties, Event, EventTime, EventType, Modality, Place, Span, Weapon,
-)
+from strikewatch.models import Actor, Attribution, Casualties, EventTime, EventType, Modality, Place, Span, Weapon
 
-from . import lexicon
-from .components.base import Keys, SpanIndex, doc_text, sentences, text_span
-from .facts.places.assemble import article_towns, group_places, place_context, refine_places, unique_places
-from .facts.places.component import rank_places
-from .facts.time.assemble import HISTORICAL_AFTER_DAYS, best_time, dated_modality, event_time, to_utc  # noqa: F401
-from .components.roles import BYSTANDER, GROUP_PRONOUNS, VICTIM
-from .components.triggers import BROAD, REFERENCE, filter_kinds
+from .. import lexicon
+from ..components.base import Keys, SpanIndex, doc_text, sentences, text_span
+from ..facts.places.assemble import unique_places
+from ..facts.places.component import rank_places
+from ..facts.time.assemble import HISTORICAL_AFTER_DAYS, TIME_ORDER, best_time, dated_modality  # noqa: F401
+from ..facts.parties.roles import BYSTANDER, VICTIM
+from ..facts.triggers.component import BROAD, REFERENCE, filter_kinds
 
-# Two mentions merge only if their dates are at most this many days apart (a strike
-# reported as "early Monday" and "on Sunday night" US time is one strike).
-MERGE_MAX_DAYS = 1
+
 # Sentences after a strike sentence that can still add its weapons and casualties
 # ("The fighter-bombers dropped ...", "There were no immediate reports of casualties"):
 # 3 covers a lead paragraph split by the quote of who said so.
 CONTINUATION_SENTENCES = 3
-
-ACLED_SUBTYPE = {
-    EventType.AIR_STRIKE: "Air/drone strike", EventType.DRONE_STRIKE: "Air/drone strike",
-    EventType.MISSILE_ATTACK: "Shelling/artillery/missile attack", EventType.SHELLING: "Shelling/artillery/missile attack",
-    EventType.OTHER_VIOLENCE: "Armed clash",
-}
-# CAMEO: 195 employ aerial weapons; 194 fight with artillery and tanks; 190 other force.
-CAMEO = {EventType.AIR_STRIKE: "195", EventType.DRONE_STRIKE: "195", EventType.MISSILE_ATTACK: "194", EventType.SHELLING: "194",
-         EventType.OTHER_VIOLENCE: "190"}
-
 TARGET_KIND_RES = [
     ("facility", re.compile(r"\b(?:facilit(?:y|ies)|sites?|depots?|warehouses?|storage|structures?|buildings?|headquarters|compound|ammunition|"
                             r"weapons? (?:store|cache)s?|launch(?:ing)? (?:site|pad)s?|factory|plant)\b", re.I)),
@@ -77,7 +48,6 @@ _USED_BY_BEFORE = re.compile(r"\b(?:used|owned|operated|controlled|run|held|back
 _BACK_REFERENCE = re.compile(r"\b(?:these|those|the|this|latest|recent|set of)\s+(?:\w+\s+)?$", re.I)
 _US_PERSONNEL = re.compile(r"\b(?:US|U\.S\.|American)\s+(?:personnel|troops|forces|bases?|diplomats)\b")
 _US = re.compile(r"\bUnited States\b|\bU\.?S\.?\b")
-GENERIC_WARPLANES = ("warplane", "fighter jet", "fighter-bomber")
 
 
 @dataclass
@@ -172,9 +142,6 @@ class DocView:
         )
 
 
-# --------------------------------------------------------------------------- small helpers
-
-
 def target_kinds(text: str) -> list[str]:
     return [k for k, r in TARGET_KIND_RES if r.search(text)]
 
@@ -198,9 +165,6 @@ def _weapons_for(et: EventType, platforms: list[Weapon], munitions: list[Weapon]
     drone = et == EventType.DRONE_STRIKE
     plats = [p for p in platforms if (p.category == "uav") == drone or not drone and p.category != "uav"]
     return plats, (munitions if not drone else [])
-
-
-# --------------------------------------------------------------------------- attacker and targets
 
 
 def positional_roles(sv: SentenceView, trig_s: int, trig_e: int) -> tuple[Actor | None, list[Actor]]:
@@ -266,9 +230,6 @@ def sentence_roles(sv: SentenceView, et: EventType, trig: DocSpan,
         targets = [a for a in targets if a.name != attacker.name]
     co = [a for a in co if attacker is None or a.name != attacker.name]
     return attacker, [t for t in targets if all(t.name != c.name for c in co)], co
-
-
-# --------------------------------------------------------------------------- mentions
 
 
 def sentence_mentions(view: DocView, sv: SentenceView, ref: date | None, carry: dict, last_type: EventType | None,
@@ -363,164 +324,6 @@ def continue_mention(m: Mention, sv: SentenceView) -> None:
         m.extra_evidence.append(sv.span)
 
 
-# --------------------------------------------------------------------------- mentions -> events
-
-
-def compatible(a: Mention, b: Mention) -> bool:
-    """Could two mentions report one real-world strike?"""
-    if a.type != b.type or (a.modality == Modality.HISTORICAL) != (b.modality == Modality.HISTORICAL):
-        return False
-    fine = ("hour", "part_of_day", "day")
-    if (a.time and b.time and a.time.date and b.time.date and a.time.precision in fine and b.time.precision in fine
-            and abs((a.time.date - b.time.date).days) > MERGE_MAX_DAYS):
-        return False
-    if a.attacker and b.attacker and a.attacker.name != b.attacker.name and a.attacker.type == b.attacker.type == "state_military":
-        return False
-    ca = {p.country_code for p in a.places if p.country_code}
-    cb = {p.country_code for p in b.places if p.country_code}
-    return not (ca and cb and not ca & cb)
-
-
-def merge_actor_lists(lists: list[list[Actor]]) -> list[Actor]:
-    out: dict[str, Actor] = {}
-    for lst in lists:
-        for a in lst:
-            if a.name in out:
-                prev = out[a.name]
-                out[a.name] = prev.model_copy(update={"mentions": prev.mentions + a.mentions, "sponsor": prev.sponsor or a.sponsor})
-            else:
-                out[a.name] = a
-    # A generic "X-backed militias" is dropped when named militias are there.
-    if any(a.type == "militia_proxy" for a in out.values() if not a.name.endswith("-backed militias")):
-        out = {k: v for k, v in out.items() if not k.endswith("-backed militias")}
-    return list(out.values())
-
-
-def group_attacker(group: list[Mention]) -> Actor | None:
-    """Most frequent attacker of the group, state forces counted double (named over generic)."""
-    attackers = [m.attacker for m in group if m.attacker]
-    if not attackers:
-        return None
-    counts: dict[str, int] = {}
-    for a in attackers:
-        counts[a.name] = counts.get(a.name, 0) + (2 if a.type == "state_military" else 1)
-    best = max(counts, key=counts.get)
-    return merge_actor_lists([[a for a in attackers if a.name == best]])[0]
-
-
-def group_weapons(group: list[Mention]) -> tuple[list[Weapon], list[Weapon]]:
-    plats: dict[str, Weapon] = {}
-    muns: dict[str, Weapon] = {}
-    for m in group:
-        for p in m.platforms:
-            plats.setdefault(p.name, p)
-        for w in m.munitions:
-            muns.setdefault(w.name, w)
-    if any(n not in GENERIC_WARPLANES for n in plats):
-        plats = {k: v for k, v in plats.items() if k not in ("warplane", "fighter jet")}
-    if any(w.payload_lb for w in muns.values()):
-        muns = {k: v for k, v in muns.items() if v.payload_lb or k not in ("bomb", "missile")}
-    return list(plats.values()), list(muns.values())
-
-
-# Generic names of non-state parties ("the guerrillas", "urban guerrillas", "the rebels"):
-# the article's one named armed group stands behind them.
-_GENERIC_GROUP_WORDS = frozenset("guerrilla guerrillas guerilla guerillas rebel rebels insurgent insurgents militant militants "
-                                 "terrorist terrorists subversives narcoterrorists commandos".split())
-_GROUP_TYPES = frozenset({"rebel", "terrorist", "militia_proxy"})
-
-
-def article_group(text: str) -> Actor | None:
-    """The one armed group (rebel, terrorist, militia) the article names, when it names
-    only one: MUC-4 names its attackers "the FMLN" where the text says "the guerrillas"
-    (3 of its 15 strike documents), and users search by the group's name. The whole text
-    is read (a regex pass), not only the passages the gate let through to spaCy."""
-    from .components.actors import gazetteer_actors
-
-    names = {a.name: a for a in gazetteer_actors(text) if a.type in _GROUP_TYPES}
-    return next(iter(names.values())) if len(names) == 1 else None
-
-
-def named_group(actor: Actor | None, group: Actor | None) -> Actor | None:
-    """``actor``, or the article's named group when ``actor`` is only its generic name or
-    a pronoun ("they", "we"); a pronoun with no group to stand for names no one."""
-    if actor is not None and actor.type == "unknown" and actor.name.lower() in GROUP_PRONOUNS:
-        return group.model_copy(update={"mentions": [*group.mentions[:1], *actor.mentions]}) if group is not None else None
-    if actor is None or group is None or actor.type != "unknown":
-        return actor
-    words = actor.name.lower().split()
-    if not words or words[-1] not in _GENERIC_GROUP_WORDS:
-        return actor
-    return group.model_copy(update={"mentions": [*group.mentions[:1], *actor.mentions]})
-
-
-def to_event(article: Article, group: list[Mention], context: list[str], towns: dict[str, Place] | None = None,
-             armed_group: Actor | None = None) -> Event:
-    first = group[0]
-    # A pronoun ("they") counts only when no mention names the attacker.
-    said = group_attacker([m for m in group if m.attacker and m.attacker.name.lower() not in GROUP_PRONOUNS]) or group_attacker(group)
-    attacker = named_group(said, armed_group)
-    # Co-attackers of the mentions that name the same attacker ("Afghan and coalition forces").
-    attackers = merge_actor_lists([[attacker], *[m.co_attackers for m in group if m.attacker and m.attacker.name == said.name]]) if attacker else []
-    names = {a.name for a in attackers}
-    targets = [a for a in merge_actor_lists([m.targets for m in group]) if a.name not in names]
-    places = refine_places(group_places(group, attacker, targets, context), towns or {})
-    time = event_time(best_time([m.time for m in group if m.time]), places, article.published_at)
-    plats, muns = group_weapons(group)
-    cas = [m.casualties for m in group if m.casualties]
-    order = {"reported": 0, "no_immediate_reports": 1, "none": 2, "unknown": 3}
-    casualties = min(cas, key=lambda c: order[c.statement]) if cas else Casualties()
-    attributions: dict[tuple[str, int], Attribution] = {}
-    for m in group:
-        for a in m.attributions:
-            attributions.setdefault((a.source, a.quote.start), a)
-    kinds = sorted({k for m in group for k in m.target_kinds}, key=[k for k, _ in TARGET_KIND_RES].index)
-    if first.type == EventType.DRONE_STRIKE:
-        kinds = [k for k in kinds if k != "facility"] or kinds
-    evidence = sorted({s.start: s for m in group for s in [m.sent, *m.extra_evidence]}.values(), key=lambda s: s.start)
-    cues = sorted({c.start: c for m in group for c in m.cues}.values(), key=lambda s: s.start)
-    tc = max((m.target_count for m in group if m.target_count), default=None)
-    sc = max((m.strike_count for m in group if m.strike_count), default=None)
-    conf = confidence(group, attacker, places, time, attributions)
-    return Event(
-        id=Event.make_id(article.id, first.type.value, first.trigger.start, first.trigger.end),
-        article_id=article.id, source=article.source, event_type=first.type, modality=first.modality,
-        acled_sub_event_type=ACLED_SUBTYPE[first.type], cameo_code=CAMEO[first.type], attacker=attacker, attackers=attackers, targets=targets,
-        target_kinds=kinds, places=places, time=time, platforms=plats, munitions=muns,
-        strike_count=sc, target_count=tc, casualties=casualties, attributions=list(attributions.values()), de_escalation_cues=cues,
-        evidence=evidence, confidence=conf, article_published_at=article.published_at, extracted_at=datetime.now(timezone.utc),
-    )
-
-
-def confidence(group: list[Mention], attacker, places, time, attributions) -> float:
-    """The relevance model's probability when it scored the group, else trigger
-    strength plus corroborating attributes; capped at 0.95."""
-    scored = [m.p_event for m in group if m.p_event is not None]
-    if scored:
-        return round(min(max(scored), 0.95), 2)
-    conf = (0.5 + 0.1 * bool(attacker) + 0.1 * bool(places) + 0.1 * bool(time and time.date and time.precision != "reported") + 0.05 * bool(attributions)
-            + 0.05 * min(len(group) - 1, 2))
-    return round(min(conf, 0.95), 2)
-
-
-def link_provocations(events: list[Event]) -> list[Event]:
-    out = []
-    for ev in events:
-        if ev.modality == Modality.ASSERTED and ev.attacker and ev.attacker.type == "state_military":
-            target_names = {t.name for t in ev.targets}
-            target_sponsors = {t.sponsor for t in ev.targets if t.sponsor}
-            links = [
-                o.id for o in events
-                if o is not ev and o.event_type in (EventType.DRONE_STRIKE, EventType.MISSILE_ATTACK) and o.attacker
-                and (o.attacker.name in target_names or (o.attacker.type == "militia_proxy" and o.attacker.sponsor in target_sponsors))
-                and any(t.country == ev.attacker.country or t.name == ev.attacker.name for t in o.targets)
-            ]
-            if links:
-                ev = ev.model_copy(update={"provoked_by": links})
-        out.append(ev)
-    return out
-
-
 def doc_mentions(doc: Doc, ref: date | None) -> list[Mention]:
     view = DocView(doc)
     mentions: list[Mention] = []
@@ -544,71 +347,3 @@ def doc_mentions(doc: Doc, ref: date | None) -> list[Mention]:
         elif mentions and i - last_idx <= CONTINUATION_SENTENCES:
             continue_mention(mentions[-1], sv)
     return mentions
-
-
-def group_mentions(mentions: list[Mention]) -> list[list[Mention]]:
-    groups: list[list[Mention]] = []
-    for m in mentions:
-        if not m.weak and m.modality in (Modality.HYPOTHETICAL, Modality.THREATENED, Modality.NEGATED) and m.time is None:
-            # A conditional/future remark about strikes the article already reported.
-            m.weak = any(g[0].type == m.type and g[0].modality == Modality.ASSERTED for g in groups)
-        if m.weak:
-            home = next((g for g in reversed(groups) if g[0].type == m.type and g[0].modality == Modality.ASSERTED), None)
-            if home is not None:
-                # A back-reference adds what it says about the strike (weapons,
-                # casualties, sources, cues), not new places or times; and who did it
-                # when the strike had no attacker yet and the parse names one ("who was
-                # behind the drone attack ... the perpetrators of the assault"), not the
-                # actor that happens to stand before it ("Hamas said the strike ...").
-                who = m.attacker if m.attacker_parsed and not any(x.attacker for x in home) else None
-                home.append(replace(m, modality=Modality.ASSERTED, places=[], time=None, attacker=who, co_attackers=[], targets=[]))
-            continue
-        for g in groups:
-            if all(compatible(m, other) for other in g):
-                g.append(m)
-                break
-        else:
-            groups.append([m])
-    # A group's modality is its strongest claim: one asserted mention makes it news.
-    return [_asserted(g) or g for g in groups]
-
-
-def _asserted(group: list[Mention]) -> list[Mention]:
-    """The asserted mentions of a group. When none names the attacker, the one its denial
-    names does ("the armed forces denied that their planes had bombed a refugee camp ...
-    the bishop said the camp was attacked from the air": the accused)."""
-    out = [m for m in group if m.modality == Modality.ASSERTED]
-    if out and all(m.attacker is None for m in out):
-        accused = {m.attacker.name: m.attacker for m in group if m.modality == Modality.DENIED and m.attacker is not None}
-        if len(accused) == 1:
-            out[0] = replace(out[0], attacker=next(iter(accused.values())))
-    return out
-
-
-def relevant(group: list[Mention], thresholds, doc_chars: int) -> bool:
-    """Keep a group when its best relevance probability reaches its threshold
-    (``relevance.Thresholds``: by article length, precise or broad trigger). Without a
-    model, precise triggers only. The
-    model judges reports of strikes that happened (asserted or historical); a denied,
-    negated, threatened or hypothetical strike stands on its precise trigger."""
-    precise = any(not m.broad for m in group)
-    scored = [m.p_event for m in group if m.p_event is not None]
-    if thresholds is None or not scored or group[0].modality not in (Modality.ASSERTED, Modality.HISTORICAL):
-        return precise
-    return max(scored) >= thresholds.needed(doc_chars, precise)
-
-
-def assemble(doc: Doc, article: Article) -> list[tuple[Event, list[Mention]]]:
-    """Every candidate event of one article with the mentions behind it, before the
-    relevance decision (``strikewatch train`` learns from these)."""
-    ref = article.published_at.date() if article.published_at else None
-    context = place_context(doc)
-    towns = article_towns(doc)
-    armed = article_group(article.text)
-    return [(to_event(article, g, context, towns, armed), g) for g in group_mentions(doc_mentions(doc, ref))]
-
-
-def events_from_doc(doc: Doc, article: Article) -> list[Event]:
-    """All strike events of one article (``doc``: the article text through ``load_nlp()``)."""
-    kept = [ev for ev, group in assemble(doc, article) if relevant(group, doc._.sw_relevance, len(article.text))]
-    return link_provocations(kept)
