@@ -43,6 +43,12 @@ class PlaceContext:
 
     where: list[str] = field(default_factory=list)
     theatre: str | None = None
+    # Countries the text names only as nationalities ("Salvadoran", "Russian forces"): the
+    # last resort, never the attacker's own.
+    nationalities: list[str] = field(default_factory=list)
+    # Countries the theatre prior knows (has training reports of): for those its silence is
+    # evidence; for others (no report ever coded there) it cannot judge.
+    judged: frozenset = frozenset()
 
 
 def place_context(doc: Doc) -> PlaceContext:
@@ -50,9 +56,12 @@ def place_context(doc: Doc) -> PlaceContext:
     from . import theatre
 
     where = doc.user_data.get("sw_where")
+    context = list(doc._.sw_context or [])
     if where is None:
-        where = list(doc._.sw_context or [])
-    return PlaceContext(list(where), None if where else theatre.infer(doc.user_data.get("sw_text") or doc.text))
+        where = context
+    prior = theatre.load()
+    return PlaceContext(list(where), theatre.infer(doc.user_data.get("sw_text") or doc.text),
+                        [c for c in context if c not in where], frozenset(prior.countries) if prior else frozenset())
 
 
 def unique_places(places: Iterable[Place]) -> list[Place]:
@@ -99,19 +108,31 @@ def group_places(group: Sequence[HasPlaces], attacker: Actor | None, targets: Se
         places = []  # only the attacker's nationality ("shelled by Russian forces"): no place named
     if not isinstance(context, PlaceContext):
         context = PlaceContext(list(context))
-    attackers = {attacker.country} if attacker is not None and attacker.country else set()
-    about = [iso for iso in context.where if iso not in state_targets and iso not in attackers]
     if not any(p.country for p in places):
-        if about:
-            # No place named: the country the text is about, at country precision (no point);
-            # never the striking or targeted state's own.
-            places.append(_geo.country_place(about[0]))
-        elif context.theatre:
-            # Nor any country: the theatre the words imply, marked as inferred. It may be the
-            # attacker's own country when the prior learned so ("the Burkinabe air force" strikes
-            # in Burkina Faso, "Russian forces" in Ukraine): that is evidence, not a rule.
-            places.append(_geo.country_place(context.theatre).model_copy(update={"inferred": True}))
+        places += _fallback_country(context, attacker, state_targets)
     return places
+
+
+def _fallback_country(context: PlaceContext, attacker: Actor | None, state_targets: set[str]) -> list[Place]:
+    """The country of a strike whose text names no place, at country precision and no point:
+    a country the text names as a place, not the attacking state's or a targeted state's;
+    else one named even if it is the attacker's (rebels fight at home: "the FMLN ... El
+    Salvador"); else the theatre the words imply (the learned prior, ``inferred``); else a
+    nationality, never the attacking state's unless the prior cannot
+    judge that country (it knows where Russian forces strike, Ukraine; of Salvadoran forces
+    it has seen no report, and a 1989 "Salvadoran air force" bombed El Salvador)."""
+    foreign = {attacker.country} if attacker is not None and attacker.country and attacker.type == "state_military" else set()
+    about = [iso for iso in context.where if iso not in state_targets and iso not in foreign]
+    if about:
+        return [_geo.country_place(about[0])]
+    named = [iso for iso in context.where if iso not in state_targets]
+    if named:  # a country the text names beats a guess from its words (out of the prior's domain it errs confidently)
+        return [_geo.country_place(named[0])]
+    if context.theatre:
+        return [_geo.country_place(context.theatre).model_copy(update={"inferred": True})]
+    others = [iso for iso in context.nationalities if iso not in state_targets
+              and (iso not in foreign or iso not in context.judged)]
+    return [_geo.country_place(others[0]).model_copy(update={"inferred": True})] if others else []
 
 
 def refine_places(places: list[Place], towns: dict[str, Place]) -> list[Place]:
