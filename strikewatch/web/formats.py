@@ -91,9 +91,13 @@ INTER = {
 }
 STATE_FORCES, EXTERNAL_FORCES, NO_ACTOR = 1, 8, 0
 UNIDENTIFIED = "Unidentified Armed Group"  # ACLED's name for an unnamed perpetrator: "... (Country)", inter 3
-TIME_PRECISION = {"hour": 1, "part_of_day": 1, "day": 1, "week": 2, "month": 3, "year": 3}
+TIME_PRECISION = {"hour": 1, "part_of_day": 1, "day": 1, "week": 2, "month": 3, "year": 3, "reported": 3}
 LEAST_PRECISE = 3  # ACLED's time and geo precision for "only the month / only the country is known"
-GEO_PRECISION = {"point": 1, "city": 1, "admin2": 2, "admin1": 2, "region": 2, "border_region": 2, "country": 3}
+# ACLED geo_precision from the place's own precision: 1 the town itself, 2 a district or
+# near a town, 3 a province or larger (ACLED puts such events at the province's seat; we
+# put them at its centroid, or nowhere: "unknown" and "country" places have no point).
+GEO_PRECISION = {"point": 1, "city": 1, "admin2": 2, "admin1": 3, "region": 3, "border_region": 3, "country": 3,
+                 "unknown": 3}
 # ACLED's iso column for a country without an ISO 3166-1 numeric code (it writes 0 for Kosovo).
 NO_ISO = 0
 # STIX location precision, metres: a city's extent, a district's, a province's, a country's (order of magnitude).
@@ -184,12 +188,13 @@ def facts(rec: dict) -> dict:
             for s in rec.get("sources") or []
         ]
     first_seen = rec.get("first_seen_at") or rec.get("extracted_at")
-    # The event's own day, else the day its window starts, else (least precise) the day it was reported:
-    # ACLED has no event without a date, and pandas reads a column with one blank as floats.
+    # The event's own day, else the day its window starts, else (least precise) the day it was published,
+    # else first seen: ACLED has no event without a date, and pandas reads a column with one blank as floats.
     known = t.get("date") or _day(t.get("start"))
-    reported_at = first_seen or rec.get("article_published_at") or min(
+    published = rec.get("article_published_at") or min(
         (s["published_at"] for s in sources if s.get("published_at")), default=None
     )
+    reported_at = published or first_seen
     reported = _day(reported_at)
     return {
         "id": rec["id"],
@@ -387,7 +392,7 @@ def acled_row(rec: dict, inter_num: bool = True) -> dict:
         inter_labels, interaction_labels = acled_labels()
         inter1, inter2, interaction = inter_labels[inter1], inter_labels[inter2], interaction_labels[interaction]
     d = f["acled_date"] or ""
-    seen = f["reported_at"]
+    seen = f["first_seen_at"] or f["reported_at"]  # ACLED's timestamp: when the row entered the data
     ts = int(_ts(seen, EPOCH).timestamp()) if seen else 0
     outlets = list(dict.fromkeys(s.get("outlet") or s.get("source") or "" for s in f["sources"]))
     if f["families"]:  # one name per independent source: a wire story's copies are its agency
