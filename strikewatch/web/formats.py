@@ -493,7 +493,13 @@ IDENTITY_CLASS = {
 
 
 def _sid(kind: str, key: str) -> str:
-    return f"{kind}--{uuid.uuid5(NAMESPACE, f'{kind}:{key}')}"
+    """The STIX id of one of our objects, the same on every export, so that OpenCTI or MISP sees
+    one object with its versions rather than a copy per export: the UUIDv5 of the kind and
+    strikewatch's own id, with its version bits set to 4, as STIX asks of SDOs and SROs
+    (best practice 103; its UUIDv5 is for SCOs, which the stix2 library ids itself: URL)."""
+    raw = bytearray(uuid.uuid5(NAMESPACE, f"{kind}:{key}").bytes)
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4; the variant bits are already RFC 4122's
+    return f"{kind}--{uuid.UUID(bytes=bytes(raw))}"
 
 
 def _ts(value: str | None, fallback: datetime) -> datetime:
