@@ -34,7 +34,8 @@ from . import eval_news, evaluate
 # Row weight per dataset: human annotations count more than projected labels.
 DATASET_WEIGHT = {"news": 3.0, "acled": 1.0, "news2": 1.0}
 L2 = 3.0
-NEWTON_STEPS = 30
+# Newton steps: the role regressions converge in 6-10 (step < 1e-4); 40k rows x 277 columns.
+NEWTON_STEPS = 15
 THRESHOLDS = tuple(round(float(x), 2) for x in np.arange(0.1, 0.91, 0.05))
 _UNIDENTIFIED_WORDS = re.compile(r"\b(?:unidentified|unknown|gunmen|armed men|assailants)\b", re.I)
 _CIVILIANS = re.compile(r"^civilians\b", re.I)
@@ -48,6 +49,13 @@ class RoleRows:
     y: list[np.ndarray] = field(default_factory=list)  # (n, 2): attacker, target; -1 = unlabelled
     record: list[int] = field(default_factory=list)  # per block: record index
     trigger: list[int] = field(default_factory=list)  # per block: trigger start char
+    junk: list[np.ndarray] = field(default_factory=list)  # per block: candidates that can be no role
+
+    def block_sizes(self) -> list[int]:
+        return [len(b) for b in self.x]
+
+    def junk_flags(self) -> np.ndarray:
+        return np.concatenate(self.junk) if self.junk else np.zeros(0, bool)
 
     def stacked(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if not self.x:
@@ -112,12 +120,13 @@ def collect_rows(kind: str, rec: dict, record_index: int, doc, rows: RoleRows) -
     blocks = role_rows(doc)
     label = labeller(kind, rec)
     text = doc_text(doc)
-    for trig, cands, x, _junk in blocks:
+    for trig, cands, x, junk in blocks:
         y = np.array([label(c, text[c.start:c.end]) for c in cands], dtype=np.float32).reshape(-1, 2) if label else np.full((len(cands), 2), -1.0, np.float32)
         rows.x.append(x)
         rows.y.append(y)
         rows.record.append(record_index)
         rows.trigger.append(trig.start_char)
+        rows.junk.append(np.asarray(junk, dtype=bool))
     return blocks
 
 
@@ -126,17 +135,17 @@ def collect_rows(kind: str, rec: dict, record_index: int, doc, rows: RoleRows) -
 
 def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = L2) -> tuple[np.ndarray, float]:
     """Weighted L2 logistic regression on standardised columns (Newton)."""
-    z = np.hstack([x, np.ones((len(x), 1))]).astype(np.float64)
+    z = np.hstack([x, np.ones((len(x), 1))]).astype(np.float32)
     beta = np.zeros(z.shape[1])
     reg = np.full(z.shape[1], l2)
     reg[-1] = 0.0
     for _ in range(NEWTON_STEPS):
         p = 1.0 / (1.0 + np.exp(-np.clip(z @ beta, -30, 30)))
         grad = z.T @ (w * (p - y)) + reg * beta
-        hess = (z * (w * p * (1 - p))[:, None]).T @ z + np.diag(reg)
-        step = np.linalg.solve(hess, grad)
+        hess = (z * (w * p * (1 - p))[:, None].astype(np.float32)).T @ z + np.diag(reg)
+        step = np.linalg.solve(hess.astype(np.float64), grad)
         beta -= step
-        if np.abs(step).max() < 1e-6:
+        if np.abs(step).max() < 1e-4:
             break
     return beta[:-1], float(beta[-1])
 
@@ -165,23 +174,91 @@ def fit_model(xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], ws: Sequence[f
                                 scale.astype(np.float32), tuple(thresholds), card or {})
 
 
-def choose_thresholds(ys: Sequence[np.ndarray], ps: Sequence[np.ndarray]) -> tuple[tuple[float, float], dict]:
-    """Per role, the threshold with the best mean row F1 over the datasets (out-of-fold probabilities)."""
-    chosen, scores = [], {}
-    for k, role in enumerate(("attacker", "target")):
-        def f1(th):
-            out = []
-            for y, p in zip(ys, ps):
-                m = y[:, k] >= 0
-                if not m.any() or not (y[m, k] == 1).any():
-                    continue
-                pred, gold = p[m, k] >= th, y[m, k] == 1
-                tp = float((pred & gold).sum())
-                prec = tp / max(1.0, pred.sum())
-                rec = tp / max(1.0, gold.sum())
-                out.append(2 * prec * rec / (prec + rec) if prec + rec else 0.0)
-            return float(np.mean(out)) if out else 0.0
-        best = max(THRESHOLDS, key=f1)
-        chosen.append(best)
-        scores[role] = {"threshold": best, "mean_row_f1": round(f1(best), 4)}
-    return (chosen[0], chosen[1]), scores
+def _f1(tp: float, fp: float, fn: float) -> float:
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def attacker_f1(y: np.ndarray, p: np.ndarray, junk: np.ndarray, sizes: Sequence[int], th: float) -> float:
+    """Per trigger, as ``model.decide`` chooses: the best non-junk candidate over ``th`` is
+    the attacker. F1 of those choices against the labelled attackers (labelled triggers only)."""
+    tp = fp = fn = 0
+    at = 0
+    for n in sizes:
+        yb, pb, jb = y[at:at + n, 0], p[at:at + n, 0], junk[at:at + n]
+        at += n
+        if n == 0 or yb[0] < 0:
+            continue
+        ok = np.where(~jb)[0]
+        best = ok[np.argmax(pb[ok])] if len(ok) else None
+        chosen = best is not None and pb[best] >= th
+        gold = bool((yb == 1).any())
+        if chosen and yb[best] == 1:
+            tp += 1
+        elif chosen:
+            fp += 1
+            fn += gold
+        elif gold:
+            fn += 1
+    return _f1(tp, fp, fn)
+
+
+def target_f1(y: np.ndarray, p: np.ndarray, junk: np.ndarray, th: float) -> float:
+    m = (y[:, 1] >= 0) & ~junk
+    pred, gold = (p[m, 1] >= th) & (p[m, 1] >= p[m, 0]), y[m, 1] == 1
+    return _f1(float((pred & gold).sum()), float((pred & ~gold).sum()), float((~pred & gold).sum()))
+
+
+# Decision thresholds (probability) of the class-balanced regressions: even odds. Out of
+# fold, the per-trigger attacker F1 at 0.5 is within 0.04 of each dataset's own best
+# (news 0.400 vs 0.402 at 0.45, ACLED 0.690 vs 0.731 at 0.9, news2 0.948 vs 0.966 at 0.85),
+# and a threshold picked for the mean F1 (0.85) halved end-to-end attacker recall on news_dev.
+DECISION = (0.5, 0.5)
+
+
+def choose_thresholds(data: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, Sequence[int]]]) -> tuple[tuple[float, float], dict]:
+    """The decision thresholds (``DECISION``) and the out-of-fold scores at them: the
+    per-trigger attacker F1 and the target row F1 of each dataset (``data``: per dataset
+    (y, p, junk, block sizes))."""
+    a, t = DECISION
+    scores = {"attacker": {"threshold": a, "per_trigger_f1": {k: round(attacker_f1(y, p, j, s, a), 4) for k, (y, p, j, s) in enumerate(data)}},
+              "target": {"threshold": t, "row_f1": {k: round(target_f1(y, p, j, t), 4) for k, (y, p, j, _s) in enumerate(data)}}}
+    return (a, t), scores
+
+
+def fit_choice(z: np.ndarray, y: np.ndarray, sizes: Sequence[int], block_w: np.ndarray, l2: float = L2, epochs: int = 300,
+               lr: float = 0.05) -> tuple[np.ndarray, float]:
+    """A choice model for one role: per trigger, a softmax over its candidates and "none"
+    (score ``-bias``), trained by Adam on the labelled triggers (``y``: 1 for the gold
+    candidates, 0 others; a trigger with none has "none" as its answer). Returns (w, bias)
+    such that sigmoid(z @ w + bias) > 0.5 iff a candidate beats "none"."""
+    starts = np.cumsum([0, *sizes[:-1]]) if len(sizes) else np.zeros(0, int)
+    ids = np.repeat(np.arange(len(sizes)), sizes)
+    gold_any = np.zeros(len(sizes), bool)
+    np.logical_or.at(gold_any, ids, y == 1)
+    w = np.zeros(z.shape[1])
+    b = 0.0  # score of "none" is -b
+    m1, v1 = np.zeros_like(w), np.zeros_like(w)
+    mb = vb = 0.0
+    total = block_w.sum()
+    for t in range(1, epochs + 1):
+        s = z @ w
+        mx = np.maximum(np.maximum.reduceat(s, starts) if len(starts) else np.zeros(0), -b)
+        e = np.exp(s - mx[ids])
+        en = np.exp(-b - mx)
+        denom = np.add.reduceat(e, starts) + en
+        p = e / denom[ids]
+        pn = en / denom
+        # gold distribution: uniform over gold candidates, or "none"
+        ng = np.maximum(np.add.reduceat((y == 1).astype(float), starts), 1.0)
+        q = (y == 1) / ng[ids]
+        qn = (~gold_any).astype(float)
+        bw = block_w[ids]
+        gw = ((p - q) * bw) @ z / total + l2 * w / total
+        gb = float(((pn - qn) * -1.0 * block_w).sum() / total)
+        m1 = 0.9 * m1 + 0.1 * gw
+        v1 = 0.999 * v1 + 0.001 * gw * gw
+        w -= lr * (m1 / (1 - 0.9 ** t)) / (np.sqrt(v1 / (1 - 0.999 ** t)) + 1e-8)
+        mb = 0.9 * mb + 0.1 * gb
+        vb = 0.999 * vb + 0.001 * gb * gb
+        b -= lr * (mb / (1 - 0.9 ** t)) / (np.sqrt(vb / (1 - 0.999 ** t)) + 1e-8)
+    return w, b

@@ -39,7 +39,7 @@ from . import roles
 from .targets import target_type
 
 MODEL_DIR = Path(__file__).with_name("models")
-MODEL_VERSION = "roles-1"
+MODEL_VERSION = "roles-1"  # the features below are its columns: change them, retrain
 # tok2vec width of the small English model (en_core_web_sm): the head-vector block.
 VECTOR_DIM = 96
 _DEPS = ("nsubj", "nsubjpass", "dobj", "pobj", "poss", "compound", "amod", "conj", "appos", "attr", "npadvmod", "ROOT", "nmod")
@@ -51,7 +51,7 @@ ROLE_FEATURES = (
     "before", "log_token_distance", "log_tree_distance", "same_clause", "passive", "is_trigger_child",
     *(f"dep={d}" for d in _DEPS), *(f"prep={p}" for p in _PREPS),
     *(f"ent={e}" for e in _ENTS), *(f"actor={t}" for t in _ACTOR_TYPES), "gazetteer", "country",
-    "place", "time", "weapon", "count", "pronoun", "proper", "log_tokens", "in_lead_clause",
+    "place", "time", "weapon", "count", "pronoun", "proper", "log_tokens", "in_lead_clause", "nearest_actor_before",
     *(f"target_type={t}" for t in ("residential", "health", "education", "energy", "water", "military", "vehicle", "people", "other")),
 )
 _LOCK_FREE = True  # the model is read-only after load: shared by threads
@@ -159,7 +159,9 @@ def candidates(doc: Doc, trig: Span, rule_roles: dict[int, str], index: dict[str
     known = index[Keys.ACTORS]
 
     def add(head: Token, rule: str = "") -> None:
-        if head.i in heads or trig.start <= head.i < trig.end and head.pos_ != "PROPN":
+        # A trigger's own words are no party, unless they name one ("Israeli warplanes struck").
+        inside = trig.start <= head.i < trig.end and head.pos_ != "PROPN" and not _covers(known, head.idx)
+        if head.i in heads or inside:
             if head.i in heads and rule and not heads[head.i].rule:
                 heads[head.i].rule = rule
             return
@@ -193,6 +195,8 @@ def features(doc: Doc, trig: Span, cands: list[Candidate], index: dict[str, Span
     tensor = doc.tensor if doc.tensor is not None and len(doc.tensor) == len(doc) else None
     sent = sentence_of(doc, trig)
     lead_end = next((t.i for t in sent if t.i > anchor.i and t.dep_ == "punct" and t.text in ",;"), sent.end)
+    before = [s for s in index[Keys.ACTORS].within(sent.start_char, trig.start_char) if s.end_char <= trig.end_char]
+    nearest = before[-1].root.i if before else -1  # the actor named last before the trigger
     rows = []
     for c in cands:
         h = c.head
@@ -212,7 +216,7 @@ def features(doc: Doc, trig: Span, cands: list[Candidate], index: dict[str, Span
             float(_covers(index[Keys.ACTORS], h.idx)), float(actor.country is not None and actor.type == "state_military"),
             float(_covers(index[Keys.PLACES], h.idx)), float(_covers(index[Keys.TIMES], h.idx)), float(_covers(index[Keys.WEAPONS], h.idx)),
             float(any(t.like_num for t in doc[h.left_edge.i:h.i + 1])), float(h.pos_ == "PRON"), float(h.pos_ == "PROPN"),
-            math.log1p(len(actor.name.split())), float(h.i < lead_end),
+            math.log1p(len(actor.name.split())), float(h.i < lead_end), float(h.i == nearest),
             *(float(ttype == t) for t in ("residential", "health", "education", "energy", "water", "military", "vehicle", "people", "other")),
         ]
         if tensor is not None:
