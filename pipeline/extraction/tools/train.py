@@ -469,7 +469,7 @@ def load_corpora(data_dir: Path, limit: int = 0) -> list[Corpus]:
         if nlp is None:
             nlp = load_nlp()
             nlp.remove_pipe("strike_relevance")  # candidates are scored by the model being made, not the shipped one
-            nlp.replace_pipe("strike_parties", "strike_parties", config={"version": ""})  # the rules' roles: rows are re-decided per fold
+            nlp.replace_pipe("strike_parties", "strike_parties", config={"version": "", "decide": "rules"})  # the rules' roles: rows are re-decided per fold
         return nlp
 
     corpora = []

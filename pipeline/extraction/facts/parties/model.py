@@ -126,7 +126,8 @@ def is_junk(span_tokens: Span, weapons: SpanIndex, actors: SpanIndex) -> bool:
     """A phrase that can be no role: a verb phrase ("damages buildings"), a weapon ("two
     tank rounds", "the hypersonic missile"), a count or a date ("details", "three")."""
     head = span_tokens.root
-    if head.pos_ not in ("NOUN", "PROPN", "PRON") and not roles._state_adjective(head) and head.ent_type_ != "NORP":
+    if (head.pos_ not in ("NOUN", "PROPN", "PRON") and not roles._state_adjective(head) and head.ent_type_ != "NORP"
+            and head.lower_ not in roles._PARTY_MODIFIERS):  # "rebel mortar fire": the rebels
         return True
     if head.pos_ == "PRON" and head.lower_ not in roles.GROUP_PRONOUNS:
         return True
