@@ -272,6 +272,9 @@ class Event(Record):
     # Which extractor made this event ("<package version>+<model version>"): a
     # re-extraction of the same article can be told from the first (schema 2).
     extractor_version: str | None = None
+    # The language the article is written in (ISO 639-1: "en", "uk", "ar", ...); quotes are
+    # in it, every name and field is English (schema 2, optional: older events have none).
+    language: str | None = None
 
     @staticmethod
     def make_id(article_id: str, event_type: str, anchor_start: int, anchor_end: int) -> str:
@@ -292,6 +295,7 @@ class IncidentSource(BaseModel):
     url: str | None = None
     title: str | None = None
     outlet: str | None = None
+    language: str | None = None  # of the reporting article (ISO 639-1; schema 2, optional)
 
 
 class Incident(Record):

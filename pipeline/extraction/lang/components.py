@@ -1,0 +1,372 @@
+"""spaCy components of the native-language pipelines (ar, ru, uk, fr, es).
+
+Each reads the vocabulary of its fact in the doc's language (``nlp.lang``) from
+``facts/<fact>/vocab/<name>.<lang>.jsonl`` and writes one ``doc.spans`` group with the
+same keys and payloads as the English components (``components.base``), so the assembly
+reads typed values:
+
+    ml_sentences   sentence starts at . ! ? ؟ and line breaks (no parser in these pipelines)
+    ml_triggers    sw_triggers: label = event type or "strike" (generic), id_ = "broad" for
+                   words with other senses; a trigger inside a negative sense ("grève",
+                   "ракетних випробувань", "تسديدة صاروخية") is dropped; the senses found go to
+                   sw_negatives (label = the sense) as features of the relevance model
+    ml_weapons     sw_weapons: ``span._.sw_weapon`` (English name)
+    ml_actors      sw_actors: ``span._.sw_actor`` (English canonical name)
+    ml_places      sw_places: ``span._.sw_place`` (native-script gazetteer, English name)
+    ml_times       sw_times: ``span._.sw_time`` (dateparser against the publication time)
+    ml_casualties  sw_casualties: ``span._.sw_casualties`` (killed / injured figures)
+
+Components search only the gate's passages when the doc carries them
+(``doc.user_data["sw_passages"]``), as the English ones do.
+
+    nlp = spacy.blank("uk"); nlp.add_pipe("ml_sentences"); nlp.add_pipe("ml_triggers")
+    doc = nlp("Росія завдала ракетного удару по Харкову.")
+    [(s.text, s.label_) for s in doc.spans["sw_triggers"]]   # [('ракетного удару', 'missile_attack')]
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from datetime import date, datetime, time as dtime, timedelta, timezone
+from functools import lru_cache
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from strikewatch.models import Actor, Casualties, EventTime, Place, Span as TextSpan, Weapon
+
+from ..components.base import Keys, register_extensions, sentence_of, set_group, text_ranges
+from .gazetteer import arabic_variants, native_gazetteer
+from .vocab import compile_rows, matches, normalize, vocab_rows
+
+register_extensions()
+
+NEGATIVES = "sw_negatives"
+GENERIC = "strike"
+BROAD = "broad"
+# A sentence ends at . ! ? ؟ (then quotes/brackets) before whitespace, or at a line break.
+_SENTENCE_END = re.compile(r"[.!?؟][\"'”’»)\]]*\s+|\n+")
+# Words a casualty word may be from its figure ("загинули щонайменше 5 людей", "5 personnes
+# ont été tuées").
+CASUALTY_WINDOW_WORDS = 5
+# A place named without a place word before it ("у", "à", "في") must be this populous
+# (GeoNames): a capitalised word at a sentence start, or any Arabic word, that happens to
+# be a village's name is no place.
+UNCUED_MIN_POPULATION = 100_000
+# Longest place name tried, in words ("Кривий Ріг", "دير البلح", "Ciudad de México").
+MAX_NAME_WORDS = 3
+
+
+def _doc_text(doc: Doc) -> str:
+    text = doc.user_data.get("sw_norm_text")
+    if text is None:
+        text = doc.user_data["sw_norm_text"] = normalize(doc.lang_, doc.text)
+    return text
+
+
+def _in_ranges(doc: Doc, found):
+    ranges = text_ranges(doc)
+    return [f for f in found if any(s <= f[0] < e for s, e in ranges)]
+
+
+def _span(doc: Doc, start: int, end: int, label: str = "") -> Span | None:
+    return doc.char_span(start, end, label=label, alignment_mode="expand")
+
+
+@lru_cache(maxsize=None)
+def _pattern(fact: str, name: str, lang: str):
+    return compile_rows(vocab_rows(fact, name, lang), lang)
+
+
+def find(doc: Doc, fact: str, name: str) -> list[tuple[int, int, dict]]:
+    """(start, end, vocab row) of every term of a vocab file in the doc's passages."""
+    rows = vocab_rows(fact, name, doc.lang_)
+    return [(s, e, rows[i]) for s, e, i in _in_ranges(doc, matches(_pattern(fact, name, doc.lang_), _doc_text(doc)))]
+
+
+# --------------------------------------------------------------------------- sentences
+
+
+class Sentences:
+    def __call__(self, doc: Doc) -> Doc:
+        bounds = [m.end() for m in _SENTENCE_END.finditer(doc.text)]
+        prev_end = 0
+        for tok in doc:
+            # A token starts a sentence when a boundary lies between the previous token's end and its start.
+            k = bisect_left(bounds, prev_end)
+            tok.is_sent_start = tok.i == 0 or (k < len(bounds) and bounds[k] <= tok.idx)
+            prev_end = tok.idx + len(tok.text)
+        return doc
+
+
+@Language.factory("ml_sentences", assigns=["token.is_sent_start"])
+def make_sentences(nlp: Language, name: str) -> Sentences:
+    return Sentences()
+
+
+# --------------------------------------------------------------------------- triggers
+
+
+class Triggers:
+    def __call__(self, doc: Doc) -> Doc:
+        negatives = find(doc, "triggers", "not_strikes")
+        neg_spans = [_span(doc, s, e, r["sense"]) for s, e, r in negatives]
+        out = []
+        for s, e, r in find(doc, "triggers", "triggers"):
+            if any(ns <= s < ne or s <= ns < e for ns, ne, _r in negatives):
+                continue  # "ракетних випробувань", "grève", "تسديدة صاروخية": the other sense
+            span = _span(doc, s, e, r.get("type") or GENERIC)
+            if span is not None:
+                span.id_ = BROAD if r.get("broad") else ""
+                out.append(span)
+        set_group(doc, Keys.TRIGGERS, out)
+        set_group(doc, NEGATIVES, neg_spans)
+        return doc
+
+
+@Language.factory("ml_triggers", assigns=["doc.spans"])
+def make_triggers(nlp: Language, name: str) -> Triggers:
+    return Triggers()
+
+
+# --------------------------------------------------------------------------- weapons, actors
+
+
+class Weapons:
+    def __call__(self, doc: Doc) -> Doc:
+        out = []
+        for s, e, r in find(doc, "weapons", "weapons"):
+            span = _span(doc, s, e, r["kind"])
+            if span is not None:
+                span._.sw_weapon = Weapon(name=r["name"], kind=r["kind"], category=r.get("category"),
+                                          mention=TextSpan(text=doc.text[s:e], start=s, end=e))
+                span.id_ = r.get("type") or ""
+                out.append(span)
+        set_group(doc, Keys.WEAPONS, out)
+        return doc
+
+
+@Language.factory("ml_weapons", assigns=["doc.spans"])
+def make_weapons(nlp: Language, name: str) -> Weapons:
+    return Weapons()
+
+
+class Actors:
+    def __call__(self, doc: Doc) -> Doc:
+        out = []
+        for s, e, r in find(doc, "parties", "actors"):
+            span = _span(doc, s, e, r["type"])
+            if span is not None:
+                span._.sw_actor = Actor(name=r["name"], type=r["type"], country=r.get("country"),
+                                        mentions=[TextSpan(text=doc.text[s:e], start=s, end=e)])
+                out.append(span)
+        set_group(doc, Keys.ACTORS, out)
+        return doc
+
+
+@Language.factory("ml_actors", assigns=["doc.spans"])
+def make_actors(nlp: Language, name: str) -> Actors:
+    return Actors()
+
+
+# --------------------------------------------------------------------------- places
+
+
+def _is_name_start(tok, lang: str) -> bool:
+    if lang == "ar":
+        return tok.is_alpha and len(tok.text) >= 3
+    return tok.text[:1].isupper() and tok.is_alpha
+
+
+def _candidates(doc: Doc, lang: str, cued_at: set[int]):
+    """(first token, end token, cued) of each run of up to MAX_NAME_WORDS name words."""
+    for start, end in text_ranges(doc):
+        span = doc.char_span(start, end, alignment_mode="expand")
+        if span is None:
+            continue
+        for tok in span:
+            if not _is_name_start(tok, lang):
+                continue
+            # Arabic writes "in" as a clitic: "بغزة" is "in Gaza".
+            clitic = lang == "ar" and normalize("ar", tok.text)[:2] in ("بـ", "وب") or (lang == "ar" and tok.text[:1] == "ب")
+            yield tok.i, tok.i in cued_at or clitic
+
+
+def _entry_place(e, mention: TextSpan) -> Place:
+    from .. import geo
+
+    return Place(name=e.name, country=geo.country_name(e.iso) or e.iso, country_code=e.iso, lat=e.lat, lon=e.lon,
+                 precision="city", geonameid=e.geonameid, mention=mention)
+
+
+def country_place(iso: str, mention: TextSpan) -> Place:
+    from .. import geo
+
+    return Place(name=geo.country_name(iso) or iso, country=geo.country_name(iso) or iso, country_code=iso,
+                 precision="country", mention=mention)
+
+
+class Places:
+    """Country names (CLDR, in the doc's language) and places (GeoNames alternate names),
+    each mention resolved to its English name. A place must follow a place word ("у",
+    "à", "في", "مدينة": ``facts/places/vocab/cues.<lang>.jsonl``) unless it is a city of
+    ``UNCUED_MIN_POPULATION``; among same-named places the one in a country the text
+    names wins, else the most populous."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        lang = doc.lang_
+        gaz = native_gazetteer()
+        cues = find(doc, "places", "cues")
+        cue_ends = {e for _s, e, _r in cues}
+        cued_at = {t.i for t in doc if t.idx - 1 in cue_ends}
+        is_cue = {i for s, e, _r in cues for sp in [_span(doc, s, e)] if sp is not None for i in range(sp.start, sp.end)}
+        found: list[tuple[int, int, str | None, object]] = []
+        taken: set[int] = set()
+        for i, cued in _candidates(doc, lang, cued_at):
+            if i in taken or i in is_cue:
+                continue
+            for n in range(MAX_NAME_WORDS, 0, -1):
+                j = i + n
+                if j > len(doc) or any(not (doc[k].is_alpha or doc[k].text in "-'’") for k in range(i, j)):
+                    continue
+                if lang != "ar" and any(not doc[k].text[:1].isupper() for k in range(i, j) if doc[k].is_alpha):
+                    continue
+                name = doc[i:j].text
+                iso = gaz.country(name, lang)
+                if iso:
+                    found.append((doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text), iso, None))
+                    taken.update(range(i, j))
+                    break
+                entries = gaz.lookup(name, lang)
+                if not cued:
+                    entries = [e for e in entries if e.population >= UNCUED_MIN_POPULATION]
+                if entries:
+                    found.append((doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text), None, entries))
+                    taken.update(range(i, j))
+                    break
+        countries = [iso for _s, _e, iso, _x in found if iso]
+        countries += [a._.sw_actor.country for a in doc.spans.get(Keys.ACTORS, []) if a._.sw_actor and a._.sw_actor.country]
+        out = []
+        for s, e, iso, entries in found:
+            mention = TextSpan(text=doc.text[s:e], start=s, end=e)
+            if iso:
+                place = country_place(iso, mention)
+            else:
+                best = next((x for x in entries if x.iso in countries), entries[0])
+                place = _entry_place(best, mention)
+            span = _span(doc, s, e, place.precision)
+            if span is not None:
+                span._.sw_place = place
+                out.append(span)
+        set_group(doc, Keys.PLACES, out)
+        return doc
+
+
+@Language.factory("ml_places", assigns=["doc.spans"], requires=["doc.spans"])
+def make_places(nlp: Language, name: str) -> Places:
+    return Places()
+
+
+# --------------------------------------------------------------------------- times
+
+
+def _reference(doc: Doc) -> datetime | None:
+    pub = doc.user_data.get("sw_published")
+    return pub.astimezone(timezone.utc).replace(tzinfo=None) if isinstance(pub, datetime) else None
+
+
+def resolve_date(expr: str, row: dict, lang: str, ref: datetime) -> date | None:
+    """The date an expression names, against the publication time ``ref`` (past preferred)."""
+    kind = row.get("kind")
+    if kind == "part":
+        return ref.date()
+    if kind == "weekday" and "weekday" in row:
+        back = (ref.weekday() - row["weekday"]) % 7
+        return ref.date() - timedelta(days=back)
+    import dateparser
+
+    got = dateparser.parse(expr, languages=[lang], settings={"RELATIVE_BASE": ref, "PREFER_DATES_FROM": "past"})
+    if got is not None:
+        return got.date()
+    if kind == "month" and "month" in row:  # month names dateparser lacks (Levantine Arabic: "آذار")
+        day = int(re.search(r"\d{1,2}", expr).group())
+        try:
+            d = date(ref.year, row["month"], day)
+        except ValueError:
+            return None
+        return d if d <= ref.date() else date(ref.year - 1, row["month"], day)
+    return None
+
+
+class Times:
+    def __call__(self, doc: Doc) -> Doc:
+        ref = _reference(doc)
+        out = []
+        for s, e, r in find(doc, "time", "dates"):
+            if ref is None and r.get("kind") != "month":
+                continue  # a relative date with nothing to count from is no date
+            when = resolve_date(doc.text[s:e], r, doc.lang_, ref or datetime.now(timezone.utc).replace(tzinfo=None))
+            if when is None or (ref is not None and when > ref.date()):
+                continue
+            span = _span(doc, s, e, r.get("kind") or "")
+            if span is not None:
+                start = datetime.combine(when, dtime.min, tzinfo=timezone.utc)
+                span._.sw_time = EventTime(date=when, start=start, end=start + timedelta(days=1), precision="day",
+                                           expression=TextSpan(text=doc.text[s:e], start=s, end=e))
+                out.append(span)
+        set_group(doc, Keys.TIMES, out)
+        return doc
+
+
+@Language.factory("ml_times", assigns=["doc.spans"])
+def make_times(nlp: Language, name: str) -> Times:
+    return Times()
+
+
+# --------------------------------------------------------------------------- casualties
+
+
+_NUMBER = re.compile(r"(?<![\w.,])(\d{1,5})(?![\w.,]\d)")
+
+
+class CasualtyFinder:
+    """The figure nearest each killed / injured word, within ``CASUALTY_WINDOW_WORDS``
+    words in its sentence (digits or the language's number words)."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        lang = doc.lang_
+        words = {normalize(lang, r["term"]).lower(): r["value"] for r in vocab_rows("casualties", "numbers", lang)}
+        out = []
+        for s, e, r in find(doc, "casualties", "casualties"):
+            span = _span(doc, s, e, r["role"])
+            if span is None:
+                continue
+            sent = sentence_of(doc, span)
+            lo, hi = max(sent.start, span.start - CASUALTY_WINDOW_WORDS), min(sent.end, span.end + CASUALTY_WINDOW_WORDS)
+            best = None
+            for tok in doc[lo:hi]:
+                value = int(tok.text) if tok.text.isdigit() and len(tok.text) <= 5 else words.get(normalize(lang, tok.text).lower())
+                if value is None and lang == "ar":
+                    value = next((words[v] for v in arabic_variants(tok.text) if v in words), None)
+                if value is None:
+                    continue
+                dist = min(abs(tok.i - span.start), abs(tok.i - span.end))
+                if best is None or dist < best[0]:
+                    best = (dist, value)
+            if best is None:
+                continue
+            killed, injured = (best[1], None) if r["role"] == "killed" else (None, best[1])
+            span._.sw_casualties = Casualties(killed=killed, injured=injured, statement="reported",
+                                              evidence=TextSpan(text=sent.text, start=sent.start_char, end=sent.end_char))
+            out.append(span)
+        set_group(doc, Keys.CASUALTIES, out)
+        return doc
+
+
+@Language.factory("ml_casualties", assigns=["doc.spans"])
+def make_casualties(nlp: Language, name: str) -> CasualtyFinder:
+    return CasualtyFinder()
+
+
+PIPES = ("ml_sentences", "ml_triggers", "ml_weapons", "ml_actors", "ml_places", "ml_times", "ml_casualties")
