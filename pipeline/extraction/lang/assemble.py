@@ -16,6 +16,7 @@ Every name is the English one (a ``Place`` named "Kharkiv" for "Харкові")
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 from spacy.tokens import Doc, Span
@@ -23,7 +24,7 @@ from spacy.tokens import Doc, Span
 from strikewatch.models import Article, Casualties, Event, EventTime, EventType, Modality, Place, Span as TextSpan
 
 from ..components.base import Keys, SpanIndex, sentences
-from ..events import ACLED_SUBTYPE, CAMEO
+from ..events import ACLED_SUBTYPE, CAMEO, HISTORICAL_AFTER_DAYS
 from .components import BROAD, GENERIC, NEGATIVES
 from .relevance import EVENT_TYPES, Candidate, log1p
 
@@ -33,6 +34,10 @@ TYPE_PRIORITY = ("drone_strike", "air_strike", "missile_attack", "shelling")
 DEFAULT_TYPE = "missile_attack"
 # Sentences that are the lead: the headline and the body's first two.
 LEAD_SENTENCES = 3
+# Weight of a place mention in the vote for the strike's country, by where it stands: the
+# best kept sentence, the headline, the other kept sentences, the lead, the rest.
+PLACE_WEIGHTS = (4.0, 3.0, 1.0, 1.0, 0.3)
+ATTACKER_COUNTRY_WEIGHT = 0.3
 # Sentences after a strike sentence that still report its toll ("Загинули двоє людей.").
 CONTINUATION_SENTENCES = 2
 
@@ -82,11 +87,30 @@ def candidates(doc: Doc) -> list[Candidate]:
             float(k < LEAD_SENTENCES),
             log1p(len(sent)),
             log1p(len(trig.spans)),
+            float(any(is_historical(t._.sw_time, doc) for t in within[Keys.TIMES])),
+            float(all(is_infinitive(t, doc.lang_) for t in ts)),
         ]
         lead_ws = len(sent.text) - len(sent.text.lstrip())
         text = sent.text.strip()
         out.append(Candidate(sent.start_char + lead_ws, sent.start_char + lead_ws + len(text), text, typ, feats))
     return out
+
+
+# Infinitives of strike verbs: a strike threatened, planned or called for ("грозит ударить",
+# "призвал разрешить атаковать", "menace de frapper", "amenaza con atacar"), not reported.
+_INFINITIVE = {"ru": re.compile(r"(?:ть|ти|ться|тись)$"), "uk": re.compile(r"(?:ти|тися|ть)$"),
+               "fr": re.compile(r"(?:er|ir)$"), "es": re.compile(r"(?:ar|er|ir)$")}
+
+
+def is_infinitive(trig: Span, lang: str) -> bool:
+    rx = _INFINITIVE.get(lang)
+    return bool(rx and rx.search(trig[0].lower_))
+
+
+def is_historical(t: EventTime | None, doc: Doc) -> bool:
+    """A date over ``HISTORICAL_AFTER_DAYS`` before the article: background, not news."""
+    pub = doc.user_data.get("sw_published")
+    return bool(t and t.date and pub is not None and (pub.date() - t.date).days > HISTORICAL_AFTER_DAYS)
 
 
 def _spans_in(doc: Doc, key: str, ranges: list[tuple[int, int]]) -> list[Span]:
@@ -100,24 +124,36 @@ def lead_ranges(doc: Doc) -> list[tuple[int, int]]:
 
 
 def event_places(doc: Doc, kept: list[tuple[int, int]], attacker_country: str | None) -> list[Place]:
-    """Where the strike landed: the towns of its sentences, else of the lead; then the
-    countries they name, the attacker's own last (a Russian strike on Kharkiv is in Ukraine)."""
-    towns, countries = [], []
-    for ranges in (kept, lead_ranges(doc), [(0, len(doc.text))]):
+    """Where the strike landed, by a vote of the place names around it: each mention votes
+    for its country with the weight of where it stands (``PLACE_WEIGHTS``: the best kept
+    sentence, the other kept ones, the lead, the rest of the text); the attacker's own
+    country counts ``ATTACKER_COUNTRY_WEIGHT`` as much (a Russian strike on Kharkiv is in
+    Ukraine). The places are the towns and divisions of the winning country, most
+    weighted first, else the country itself; none when the text names no place."""
+    regions = [kept[:1], lead_ranges(doc)[:1], kept[1:], lead_ranges(doc), [(0, len(doc.text))]]
+    weight_of: dict[int, float] = {}
+    for w, ranges in zip(PLACE_WEIGHTS, regions):
         for s in _spans_in(doc, Keys.PLACES, ranges):
-            p = s._.sw_place
-            (countries if p.precision == "country" else towns).append(p)
-        if towns:
-            break
-    seen, out = set(), []
-    for p in sorted(towns, key=lambda p: p.country_code == attacker_country) + \
-            sorted(countries, key=lambda p: p.country_code == attacker_country):
-        if p.name not in seen:
+            weight_of.setdefault(s.start_char, w)
+    spans = {s.start_char: s for s in doc.spans.get(Keys.PLACES, []) if s.start_char in weight_of}
+    votes: dict[str, float] = {}
+    for at, s in spans.items():
+        cc = s._.sw_place.country_code
+        if cc:
+            votes[cc] = votes.get(cc, 0.0) + weight_of[at] * (ATTACKER_COUNTRY_WEIGHT if cc == attacker_country else 1.0)
+    if not votes:
+        return []
+    country = max(votes, key=votes.get)
+    mine = sorted((s for s in spans.values() if s._.sw_place.country_code == country), key=lambda s: (-weight_of[s.start_char], s.start_char))
+    out, seen = [], set()
+    for s in mine:
+        p = s._.sw_place
+        if p.precision != "country" and p.name not in seen:
             seen.add(p.name)
             out.append(p)
-    town_countries = {p.country_code for p in out if p.precision != "country"}
-    # A country is kept when no town already places the strike in it or elsewhere.
-    return [p for p in out if p.precision != "country" or not town_countries] if town_countries else out
+    if not out:
+        out = [next(s._.sw_place for s in mine)]
+    return out
 
 
 def event_time(doc: Doc, kept: list[tuple[int, int]]) -> EventTime:
@@ -149,13 +185,44 @@ def event_casualties(doc: Doc, kept: list[tuple[int, int]]) -> Casualties:
     return Casualties(killed=killed, injured=injured, statement="reported", evidence=evidence)
 
 
-def event_attacker(doc: Doc, kept: list[tuple[int, int]]):
-    title = lead_ranges(doc)[:1]
-    for ranges in (kept, title):
-        actors = [s._.sw_actor for s in _spans_in(doc, Keys.ACTORS, ranges) if s._.sw_actor]
-        if actors:
-            return actors[0]
-    return None
+# Words between a strike noun and the party that made it ("frappe de l'armée", "ataque
+# del ejército"); in Russian and Ukrainian the party follows in the genitive ("удар ВСУ").
+_AGENT_LINKS = {"fr": ("de", "d'", "des", "du", "de la"), "es": ("de", "del", "de la")}
+
+
+def _agent_after(doc: Doc, trig: Span, actor: Span) -> bool:
+    """Is the party right after a strike noun its maker ("удар ВСУ", "frappe de l'armée")?"""
+    between = doc.text[trig.end_char:actor.start_char].strip().lower()
+    if doc.lang_ in ("ru", "uk"):
+        return between == ""
+    return between in _AGENT_LINKS.get(doc.lang_, ())
+
+
+def event_parties(doc: Doc, kept: list[tuple[int, int]]):
+    """(attacker, targets): in a kept sentence (best first), a party named before the strike
+    word is its attacker ("Росія завдала удару", "l'armée israélienne a frappé"), one named
+    after it its target ("по ЗСУ", "contre les Houthis"); the headline's party before its
+    strike word is the attacker when no sentence names one."""
+    trig = _index(doc, Keys.TRIGGERS)
+    actors = _index(doc, Keys.ACTORS)
+    attacker, targets = None, []
+    for a, b in [*kept, *lead_ranges(doc)[:1]]:
+        ts = trig.within(a, b)
+        if not ts:
+            continue
+        first = min(ts, key=lambda t: t.start_char)
+        for s in actors.within(a, b):
+            actor = s._.sw_actor
+            if actor is None:
+                continue
+            if s.end_char <= first.start_char or _agent_after(doc, first, s):
+                attacker = attacker or actor
+            elif (a, b) in kept and all(t.name != actor.name for t in targets):
+                targets.append(actor)
+        if attacker is not None:
+            break
+    targets = [t for t in targets if attacker is None or t.name != attacker.name]
+    return attacker, targets
 
 
 def event_weapons(doc: Doc, kept: list[tuple[int, int]], typ: str):
@@ -177,15 +244,16 @@ def to_event(doc: Doc, article: Article, kept: list[tuple[Candidate, float]], la
     best = kept[0][0]
     ranges = sorted((c.start, c.end) for c, _p in kept)
     typ = EventType(best.type)
-    attacker = event_attacker(doc, ranges)
-    places = event_places(doc, ranges, attacker.country if attacker else None)
+    attacker, targets = event_parties(doc, [(c.start, c.end) for c, _p in kept])
+    places = event_places(doc, [(c.start, c.end) for c, _p in kept], attacker.country if attacker else None)
     plats, muns = event_weapons(doc, ranges, best.type)
     first_trig = min((t for t in doc.spans[Keys.TRIGGERS] if best.start <= t.start_char < best.end), key=lambda t: t.start_char)
     conf = max(p for _c, p in kept)
+    time = event_time(doc, ranges)
     return Event(
         id=Event.make_id(article.id, typ.value, first_trig.start_char, first_trig.end_char), article_id=article.id, source=article.source,
-        event_type=typ, modality=Modality.ASSERTED, acled_sub_event_type=ACLED_SUBTYPE[typ], cameo_code=CAMEO[typ],
-        attacker=attacker, attackers=[attacker] if attacker else [], places=places, time=event_time(doc, ranges),
+        event_type=typ, modality=Modality.HISTORICAL if is_historical(time, doc) else Modality.ASSERTED, acled_sub_event_type=ACLED_SUBTYPE[typ], cameo_code=CAMEO[typ],
+        attacker=attacker, attackers=[attacker] if attacker else [], targets=targets, places=places, time=time,
         platforms=plats, munitions=muns, casualties=event_casualties(doc, ranges),
         evidence=[TextSpan(text=article.text[a:b], start=a, end=b) for a, b in ranges],
         confidence=round(float(min(1.0, max(0.0, conf))), 4), article_published_at=article.published_at,

@@ -26,6 +26,7 @@ Components search only the gate's passages when the doc carries them
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_left
 from datetime import date, datetime, time as dtime, timedelta, timezone
@@ -51,9 +52,12 @@ _SENTENCE_END = re.compile(r"[.!?؟][\"'”’»)\]]*\s+|\n+")
 # ont été tuées").
 CASUALTY_WINDOW_WORDS = 5
 # A place named without a place word before it ("у", "à", "في") must be this populous
-# (GeoNames): a capitalised word at a sentence start, or any Arabic word, that happens to
-# be a village's name is no place.
-UNCUED_MIN_POPULATION = 100_000
+# (GeoNames): a capitalised word at a sentence start, a person's name ("Vladimir", 350k),
+# or any Arabic word that happens to be a town's name is no place.
+UNCUED_MIN_POPULATION = 500_000
+# A division's capital is a city of at least this many people (Житомир 260k, Суми 256k; the
+# smallest oblast capitals have ~100k).
+REGION_CAPITAL_MIN_POPULATION = 50_000
 # Longest place name tried, in words ("Кривий Ріг", "دير البلح", "Ciudad de México").
 MAX_NAME_WORDS = 3
 
@@ -113,8 +117,9 @@ class Triggers:
         negatives = find(doc, "triggers", "not_strikes")
         neg_spans = [_span(doc, s, e, r["sense"]) for s, e, r in negatives]
         out = []
+        dropping = [(ns, ne) for ns, ne, r in negatives if not r.get("feature_only")]
         for s, e, r in find(doc, "triggers", "triggers"):
-            if any(ns <= s < ne or s <= ns < e for ns, ne, _r in negatives):
+            if any(ns <= s < ne or s <= ns < e for ns, ne in dropping):
                 continue  # "ракетних випробувань", "grève", "تسديدة صاروخية": the other sense
             span = _span(doc, s, e, r.get("type") or GENERIC)
             if span is not None:
@@ -173,24 +178,28 @@ def make_actors(nlp: Language, name: str) -> Actors:
 # --------------------------------------------------------------------------- places
 
 
+# Countries a language's own news is mostly about: a village named after a place word in a
+# Ukrainian or Russian text is looked for there first (GeoNames has Saky in Crimea and Saki
+# in Nigeria). Other languages report on too many countries for such a prior.
+HOME_COUNTRIES = {"uk": ("UA",), "ru": ("RU", "UA")}
+# A cued place in none of the text's countries (nor the language's home) must be this
+# populous: a small namesake abroad is a misreading, a city abroad is news.
+FOREIGN_MIN_POPULATION = 100_000
+NAMED_BONUS = math.log(10)
+# Adjective endings of a division named after its capital ("Київській області" -> Київ,
+# "Днепропетровской области" -> Днепропетровск), and what the capital's name may end in.
+_REGION_ADJ = re.compile(r"(?:ськ|ск|цьк|цк)?(?:ій|ої|ою|у|а|ий|ой|ая|ую|ом|ого|им|ей|ее)$", re.I)
+_REGION_TAILS = ("", "ськ", "ск", "ьськ", "а", "я", "ь", "е", "ье", "ья", "и")
+
+
 def _is_name_start(tok, lang: str) -> bool:
+    if not tok.is_alpha or tok.is_stop:
+        return False
     if lang == "ar":
-        return tok.is_alpha and len(tok.text) >= 3
-    return tok.text[:1].isupper() and tok.is_alpha
-
-
-def _candidates(doc: Doc, lang: str, cued_at: set[int]):
-    """(first token, end token, cued) of each run of up to MAX_NAME_WORDS name words."""
-    for start, end in text_ranges(doc):
-        span = doc.char_span(start, end, alignment_mode="expand")
-        if span is None:
-            continue
-        for tok in span:
-            if not _is_name_start(tok, lang):
-                continue
-            # Arabic writes "in" as a clitic: "بغزة" is "in Gaza".
-            clitic = lang == "ar" and normalize("ar", tok.text)[:2] in ("بـ", "وب") or (lang == "ar" and tok.text[:1] == "ب")
-            yield tok.i, tok.i in cued_at or clitic
+        return len(tok.text) >= 3
+    if tok.text.isupper() and len(tok.text) <= 4:
+        return False  # codes and acronyms (NNA, ЗСУ): GeoNames lists airport codes as names
+    return tok.text[:1].isupper()
 
 
 def _entry_place(e, mention: TextSpan) -> Place:
@@ -207,12 +216,32 @@ def country_place(iso: str, mention: TextSpan) -> Place:
                  precision="country", mention=mention)
 
 
+@lru_cache(maxsize=256)
+def _alias_place(name: str) -> Place | None:
+    from .. import geo
+
+    return geo.geocode(name)
+
+
+def region_place(e, mention: TextSpan) -> Place:
+    """The first-level division named after the capital ``e``: the geocoder's own
+    division when it knows "<capital> Oblast", else the division by name and country only."""
+    from .. import geo
+
+    found = geo.geocode(f"{e.name} Oblast", country=e.iso)
+    if found is not None and found.precision == "admin1":
+        return found.model_copy(update={"mention": mention})
+    return Place(name=f"{e.name} Oblast", country=geo.country_name(e.iso) or e.iso, country_code=e.iso, precision="admin1", mention=mention)
+
+
 class Places:
     """Country names (CLDR, in the doc's language) and places (GeoNames alternate names),
-    each mention resolved to its English name. A place must follow a place word ("у",
-    "à", "في", "مدينة": ``facts/places/vocab/cues.<lang>.jsonl``) unless it is a city of
-    ``UNCUED_MIN_POPULATION``; among same-named places the one in a country the text
-    names wins, else the most populous."""
+    each mention resolved to its English name. A place follows a place word ("у", "à",
+    "في", "مدينة": ``facts/places/vocab/cues.<lang>.jsonl``) or is a city of
+    ``UNCUED_MIN_POPULATION``; a place abroad (in no country the text names) must be of
+    ``FOREIGN_MIN_POPULATION``; among same-named places the one in a country the text
+    names wins, else the most populous. Stop words, acronyms and the words of
+    ``not_places.<lang>.jsonl`` are never places."""
 
     def __call__(self, doc: Doc) -> Doc:
         lang = doc.lang_
@@ -220,47 +249,86 @@ class Places:
         cues = find(doc, "places", "cues")
         cue_ends = {e for _s, e, _r in cues}
         cued_at = {t.i for t in doc if t.idx - 1 in cue_ends}
+        # A headline's or story's "Place: ..." ("Gaza : des frappes", "سوريا: قتلى") names where it is.
+        cued_at |= {t.i for t in doc if t.is_sent_start and t.i + 1 < len(doc) and doc[t.i + 1].text == ":"}
         is_cue = {i for s, e, _r in cues for sp in [_span(doc, s, e)] if sp is not None for i in range(sp.start, sp.end)}
-        found: list[tuple[int, int, str | None, object]] = []
+        not_places = {i for s, e, _r in find(doc, "places", "not_places") for sp in [_span(doc, s, e)] if sp is not None
+                      for i in range(sp.start, sp.end)}
+        region_starts = {s for s, _e, _r in find(doc, "places", "regions")}
+        runs = []  # (first token, last token + 1, country ISO or None, entries, region)
         taken: set[int] = set()
-        for i, cued in _candidates(doc, lang, cued_at):
-            if i in taken or i in is_cue:
-                continue
-            for n in range(MAX_NAME_WORDS, 0, -1):
-                j = i + n
-                if j > len(doc) or any(not (doc[k].is_alpha or doc[k].text in "-'’") for k in range(i, j)):
+        aliases = []
+        for s, e, r in find(doc, "places", "aliases"):
+            sp = _span(doc, s, e)
+            place = _alias_place(r["name"])
+            if sp is not None and place is not None and not taken & set(range(sp.start, sp.end)):
+                aliases.append((sp, place))
+                taken.update(range(sp.start, sp.end))
+        for start, end in text_ranges(doc):
+            span = doc.char_span(start, end, alignment_mode="expand")
+            for tok in span if span is not None else ():
+                i = tok.i
+                if i in taken or i in is_cue or i in not_places or not _is_name_start(tok, lang):
                     continue
-                if lang != "ar" and any(not doc[k].text[:1].isupper() for k in range(i, j) if doc[k].is_alpha):
-                    continue
-                name = doc[i:j].text
-                iso = gaz.country(name, lang)
-                if iso:
-                    found.append((doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text), iso, None))
-                    taken.update(range(i, j))
-                    break
-                entries = gaz.lookup(name, lang)
-                if not cued:
-                    entries = [e for e in entries if e.population >= UNCUED_MIN_POPULATION]
-                if entries:
-                    found.append((doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text), None, entries))
-                    taken.update(range(i, j))
-                    break
-        countries = [iso for _s, _e, iso, _x in found if iso]
-        countries += [a._.sw_actor.country for a in doc.spans.get(Keys.ACTORS, []) if a._.sw_actor and a._.sw_actor.country]
+                nxt = doc[i + 1] if i + 1 < len(doc) else None
+                if lang in HOME_COUNTRIES and nxt is not None and nxt.idx in region_starts and tok.is_title:
+                    entries = self._region_capital(gaz, tok.text, lang)
+                    if entries:
+                        runs.append((i, i + 1, None, entries, True))
+                        taken.add(i)
+                        continue
+                for n in range(MAX_NAME_WORDS, 0, -1):
+                    j = i + n
+                    if j > len(doc) or any(not (doc[k].is_alpha or doc[k].text in "-'’") or k in not_places for k in range(i, j)):
+                        continue
+                    if lang != "ar" and any(not doc[k].text[:1].isupper() for k in range(i, j) if doc[k].is_alpha):
+                        continue
+                    name = doc[i:j].text
+                    iso = gaz.country(name, lang)
+                    entries = [] if iso else gaz.lookup(name, lang)
+                    if iso or entries:
+                        runs.append((i, j, iso, entries, False))
+                        taken.update(range(i, j))
+                        break
+        named = {iso for _i, _j, iso, _e, _r in runs if iso} | {p.country_code for _sp, p in aliases if p.country_code}
+        named |= {a._.sw_actor.country for a in doc.spans.get(Keys.ACTORS, []) if a._.sw_actor and a._.sw_actor.country}
+        known = named | set(HOME_COUNTRIES.get(lang, ()))
         out = []
-        for s, e, iso, entries in found:
+        for sp, place in aliases:
+            span = _span(doc, sp.start_char, sp.end_char, place.precision)
+            span._.sw_place = place.model_copy(update={"mention": TextSpan(text=sp.text, start=sp.start_char, end=sp.end_char)})
+            out.append(span)
+        for i, j, iso, entries, region in runs:
+            s, e = doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text)
             mention = TextSpan(text=doc.text[s:e], start=s, end=e)
             if iso:
                 place = country_place(iso, mention)
             else:
-                best = next((x for x in entries if x.iso in countries), entries[0])
-                place = _entry_place(best, mention)
+                cued = i in cued_at or region
+                ok = [x for x in entries if (x.iso in known and cued) or x.population >= (FOREIGN_MIN_POPULATION if cued else UNCUED_MIN_POPULATION)]
+                if not ok:
+                    continue
+                # A namesake in a country the text names counts ten times its people: Donetsk
+                # (UA, 900k) still beats Donetsk (RU, 50k) in a text that names Russia.
+                best = max(ok, key=lambda x: math.log1p(x.population) + (NAMED_BONUS if x.iso in named else 0.0))
+                place = region_place(best, mention) if region else _entry_place(best, mention)
             span = _span(doc, s, e, place.precision)
             if span is not None:
                 span._.sw_place = place
                 out.append(span)
         set_group(doc, Keys.PLACES, out)
         return doc
+
+    @staticmethod
+    def _region_capital(gaz, adjective: str, lang: str):
+        stem = _REGION_ADJ.sub("", adjective)
+        if len(stem) < 3:
+            return []
+        for tail in _REGION_TAILS:
+            found = [e for e in gaz.lookup(stem + tail, lang) if e.iso in HOME_COUNTRIES[lang] and e.population >= REGION_CAPITAL_MIN_POPULATION]
+            if found:
+                return found
+        return []
 
 
 @Language.factory("ml_places", assigns=["doc.spans"], requires=["doc.spans"])

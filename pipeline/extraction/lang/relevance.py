@@ -28,7 +28,7 @@ MODEL_DIR = Path(__file__).resolve().parents[1] / "models"
 MODEL_VERSION = "relevance-ml-1"
 EVENT_TYPES = ("drone_strike", "air_strike", "missile_attack", "shelling")
 FEATURES = (*(f"type={t}" for t in EVENT_TYPES), "generic", "broad", "weapon", "place", "country", "time", "casualties",
-            "actor", "negative", "log_negatives_in_doc", "lead", "log_tokens", "log_triggers_in_doc")
+            "actor", "negative", "log_negatives_in_doc", "lead", "log_tokens", "log_triggers_in_doc", "historical", "infinitive")
 
 
 def english_features(row: list[float]) -> list[float]:
@@ -37,7 +37,7 @@ def english_features(row: list[float]) -> list[float]:
     their negative senses before they are candidates (0 here)."""
     f = dict(zip(EN_FEATURES, row))
     return [*(f[f"type={t}"] for t in EVENT_TYPES), 0.0, f["broad"], max(f["platform"], f["munition"]), f["place"], 0.0,
-            f["time"], f["casualties"], f["actor"], 0.0, 0.0, f["lead"], f["log_tokens"], f["triggers_in_doc"]]
+            f["time"], f["casualties"], f["actor"], 0.0, 0.0, f["lead"], f["log_tokens"], f["triggers_in_doc"], 0.0, 0.0]
 
 
 @dataclass(frozen=True)
