@@ -32,6 +32,8 @@ from strikewatch.metrics import (LATENCY_BUCKETS_S, REGISTRY, CollectorRegistry,
                                  SimpleNamespace)
 from strikewatch.models import Article, DeadLetter, Reason
 
+from pipeline.extraction.lang import detect as lang_codes
+
 from .worker_cache import per_process
 
 log = logging.getLogger(__name__)
@@ -69,10 +71,28 @@ def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
         dead=Counter("strikewatch_pipeline_extract_dead_letters_total", "Articles extraction dead-lettered", ["reason"], registry=registry),
         seconds=Histogram("strikewatch_pipeline_extract_seconds", "Wall time of one nlp.pipe batch", buckets=LATENCY_BUCKETS_S, registry=registry),
         lag=Histogram("strikewatch_pipeline_publish_to_event_seconds", "Article published -> event extracted", buckets=LATENCY_BUCKETS_S + (600.0, 3600.0), registry=registry),
+        languages=Counter("strikewatch_pipeline_articles_by_language_total", "Articles by language (declared, else detected)", ["language"], registry=registry),
+        skipped=Counter("strikewatch_pipeline_articles_unread_language_total", "Articles skipped: written in a language extraction does not read",
+                        ["language"], registry=registry),
     )
 
 
 METRICS = make_metrics()
+# Values of the ``language`` label: the languages the detector knows, ``und``, else ``other``.
+LANGUAGES = LabelSet((*lang_codes.READ, *lang_codes.OTHERS, lang_codes.UNDETERMINED))
+
+
+def read_language(article: Article) -> Article | None:
+    """The article with its language set, counted; None (counted as skipped) when
+    extraction does not read its language. Skipping is no dead letter: such articles are
+    normal traffic (a feed in German), not failures."""
+    article = lang_codes.with_language(article)
+    label = LANGUAGES(article.language)
+    METRICS.languages.labels(label).inc()
+    if not lang_codes.is_read(article.language):
+        METRICS.skipped.labels(label).inc()
+        return None
+    return article
 
 
 class _ExtractFn(beam.DoFn):
@@ -101,6 +121,9 @@ class _ExtractFn(beam.DoFn):
         if len(article.text) > self._max_chars:
             too_large = _dead(article, Reason.TOO_LARGE, f"{len(article.text)} chars > {self._max_chars}")
             yield beam.pvalue.TaggedOutput(DEAD, too_large)
+            return
+        article = read_language(article)
+        if article is None:
             return
         if not self._buffer:
             self._oldest = time.monotonic()
@@ -230,6 +253,9 @@ class _ExtractLongFn(beam.DoFn):
         if len(article.text) > self._max_chars:
             too_large = _dead(article, "too_large", f"{len(article.text)} chars > {self._max_chars}")
             yield beam.pvalue.TaggedOutput(DEAD, too_large)
+            return
+        article = read_language(article)
+        if article is None:
             return
         result = self._lane.extract(article, self._budget_s)
         if isinstance(result, DeadLetter):

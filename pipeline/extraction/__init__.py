@@ -88,8 +88,30 @@ def _after_dateline(text: str) -> int | None:
 
 
 def extract_events(nlp, articles: Sequence[Article], batch_size: int = 32, use_gate: bool = True) -> list[list[Event]]:
-    """Events of each article. ``use_gate=False`` parses every article whole (to measure
-    what the gate costs in recall)."""
+    """Events of each article, by its language (``lang.language_of``: declared, else
+    detected): English through ``nlp``, Arabic, Russian, Ukrainian, French and Spanish
+    natively (``pipeline.extraction.lang``), any other language none. ``use_gate=False``
+    parses every English article whole (to measure what the gate costs in recall)."""
+    from . import lang
+
+    langs = [lang.language_of(a) for a in articles]
+    out: list[list[Event]] = [[] for _ in articles]
+    english = [i for i, code in enumerate(langs) if code == lang.ENGLISH]
+    if english:
+        for i, events in zip(english, extract_english(nlp, [articles[i] for i in english], batch_size, use_gate)):
+            out[i] = events
+    for code in lang.NATIVE:
+        mine = [i for i, c in enumerate(langs) if c == code]
+        if mine:
+            for i, events in zip(mine, lang.extract_native([articles[i] for i in mine], code)):
+                out[i] = [with_article_links(ev, articles[i]) for ev in events]
+    for i, code in enumerate(langs):
+        out[i] = [ev.model_copy(update={"language": code}) for ev in out[i]]
+    return out
+
+
+def extract_english(nlp, articles: Sequence[Article], batch_size: int = 32, use_gate: bool = True) -> list[list[Event]]:
+    """Events of English articles (the English pipeline ``nlp``)."""
     selections = [gate.select(a.text) if use_gate else None for a in articles]
     parsed = [i for i, sel in enumerate(selections) if sel is not None or not use_gate]
     out: list[list[Event]] = [[] for _ in articles]

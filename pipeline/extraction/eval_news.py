@@ -40,7 +40,9 @@ _NORM = re.compile(r"[^\w]+")
 
 
 def record_kind(rec: dict) -> str:
-    """``news_doc``, ``general_news`` or ``acled`` from a record's fields."""
+    """``news_doc``, ``general_news``, ``acled`` or ``multilingual`` from a record's fields."""
+    if "lang" in rec and "label" in rec:
+        return "multilingual"
     if "events" in rec and "has_strike" in rec:
         return "news_doc"
     if "sub_event_type" in rec:
