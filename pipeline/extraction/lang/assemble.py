@@ -24,7 +24,8 @@ from spacy.tokens import Doc, Span
 from strikewatch.models import Article, Casualties, Event, EventTime, EventType, Modality, Place, Span as TextSpan
 
 from ..components.base import Keys, SpanIndex, sentences
-from ..events import ACLED_SUBTYPE, CAMEO, HISTORICAL_AFTER_DAYS
+from ..assemble.event import ACLED_SUBTYPE, CAMEO
+from ..assemble.mentions import HISTORICAL_AFTER_DAYS
 from .components import BROAD, GENERIC, NEGATIVES
 from .relevance import EVENT_TYPES, Candidate, log1p
 

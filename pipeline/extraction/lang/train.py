@@ -34,7 +34,7 @@ import numpy as np
 
 from strikewatch.models import Article, Modality
 
-from .. import evaluate, train as en_train
+from ..tools import evaluate, train as en_train
 from . import assemble, native_docs
 from .detect import NATIVE
 from .relevance import FEATURES, MODEL_VERSION, NativeRelevance, english_features, featurise, model_path
