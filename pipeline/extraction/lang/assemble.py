@@ -23,11 +23,13 @@ from spacy.tokens import Doc, Span
 
 from strikewatch.models import Article, Casualties, Event, EventTime, EventType, Modality, Place, Span as TextSpan
 
-from ..components.base import Keys, SpanIndex, sentences
+from ..components.base import Keys, SpanIndex, doc_text, sentences
 from ..assemble.event import ACLED_SUBTYPE, CAMEO
 from ..assemble.mentions import HISTORICAL_AFTER_DAYS
 from .components import BROAD, GENERIC, NEGATIVES
-from .relevance import EVENT_TYPES, Candidate, log1p
+from .relevance import EVENT_TYPES, FEATURES, Candidate, log1p
+
+FEATURE_INDEX = {name: i for i, name in enumerate(FEATURES)}
 
 # Types by how specific the word is: a drone named beside a "strike" makes a drone strike.
 TYPE_PRIORITY = ("drone_strike", "air_strike", "missile_attack", "shelling")
@@ -39,6 +41,14 @@ LEAD_SENTENCES = 3
 # best kept sentence, the headline, the other kept sentences, the lead, the rest.
 PLACE_WEIGHTS = (4.0, 3.0, 1.0, 1.0, 0.3)
 ATTACKER_COUNTRY_WEIGHT = 0.3
+# Candidate sentences per article the model scores, and the characters of each it embeds:
+# e5 on one core here (load 5 on 2 cores) took 100/123/151/269 ms for the first 100/200/
+# 300/400 characters of a text, and multilingual_dev's articles have 3.9 candidates on
+# average (up to 40): extract_native took 403 ms per article with every candidate at 1,000
+# characters. The lead and sentences with a precise strike word go first; a sentence not
+# scored is not kept.
+MAX_CANDIDATES = 3
+CANDIDATE_CHARS = 300
 # Sentences after a strike sentence that still report its toll ("Загинули двоє людей.").
 CONTINUATION_SENTENCES = 2
 
@@ -93,8 +103,10 @@ def candidates(doc: Doc) -> list[Candidate]:
         ]
         lead_ws = len(sent.text) - len(sent.text.lstrip())
         text = sent.text.strip()
-        out.append(Candidate(sent.start_char + lead_ws, sent.start_char + lead_ws + len(text), text, typ, feats))
-    return out
+        out.append(Candidate(sent.start_char + lead_ws, sent.start_char + lead_ws + len(text), text[:CANDIDATE_CHARS], typ, feats))
+    lead, broad = FEATURE_INDEX["lead"], FEATURE_INDEX["broad"]
+    ranked = sorted(range(len(out)), key=lambda i: (-out[i].features[lead], out[i].features[broad], i))[:MAX_CANDIDATES]
+    return [out[i] for i in sorted(ranked)]
 
 
 # Infinitives of strike verbs: a strike threatened, planned or called for ("грозит ударить",
@@ -131,7 +143,7 @@ def event_places(doc: Doc, kept: list[tuple[int, int]], attacker_country: str | 
     country counts ``ATTACKER_COUNTRY_WEIGHT`` as much (a Russian strike on Kharkiv is in
     Ukraine). The places are the towns and divisions of the winning country, most
     weighted first, else the country itself; none when the text names no place."""
-    regions = [kept[:1], lead_ranges(doc)[:1], kept[1:], lead_ranges(doc), [(0, len(doc.text))]]
+    regions = [kept[:1], lead_ranges(doc)[:1], kept[1:], lead_ranges(doc), [(0, len(doc_text(doc)))]]
     weight_of: dict[int, float] = {}
     for w, ranges in zip(PLACE_WEIGHTS, regions):
         for s in _spans_in(doc, Keys.PLACES, ranges):
@@ -193,7 +205,7 @@ _AGENT_LINKS = {"fr": ("de", "d'", "des", "du", "de la"), "es": ("de", "del", "d
 
 def _agent_after(doc: Doc, trig: Span, actor: Span) -> bool:
     """Is the party right after a strike noun its maker ("удар ВСУ", "frappe de l'armée")?"""
-    between = doc.text[trig.end_char:actor.start_char].strip().lower()
+    between = doc_text(doc)[trig.end_char:actor.start_char].strip().lower()
     if doc.lang_ in ("ru", "uk"):
         return between == ""
     return between in _AGENT_LINKS.get(doc.lang_, ())

@@ -37,9 +37,9 @@ from spacy.tokens import Doc, Span
 
 from strikewatch.models import Actor, Casualties, EventTime, Place, Span as TextSpan, Weapon
 
-from ..components.base import Keys, register_extensions, sentence_of, set_group, text_ranges
+from ..components.base import Keys, doc_text, register_extensions, sentence_of, set_group, text_ranges
 from .gazetteer import arabic_variants, native_gazetteer
-from .vocab import compile_rows, matches, normalize, vocab_rows
+from .vocab import compile_rows, normalize, row_of, vocab_rows
 
 register_extensions()
 
@@ -65,13 +65,8 @@ MAX_NAME_WORDS = 3
 def _doc_text(doc: Doc) -> str:
     text = doc.user_data.get("sw_norm_text")
     if text is None:
-        text = doc.user_data["sw_norm_text"] = normalize(doc.lang_, doc.text)
+        text = doc.user_data["sw_norm_text"] = normalize(doc.lang_, doc_text(doc))
     return text
-
-
-def _in_ranges(doc: Doc, found):
-    ranges = text_ranges(doc)
-    return [f for f in found if any(s <= f[0] < e for s, e in ranges)]
 
 
 def _span(doc: Doc, start: int, end: int, label: str = "") -> Span | None:
@@ -84,9 +79,21 @@ def _pattern(fact: str, name: str, lang: str):
 
 
 def find(doc: Doc, fact: str, name: str) -> list[tuple[int, int, dict]]:
-    """(start, end, vocab row) of every term of a vocab file in the doc's passages."""
+    """(start, end, vocab row) of every term of a vocab file in the doc's passages (each
+    passage searched alone: a long article's blanked rest costs nothing)."""
     rows = vocab_rows(fact, name, doc.lang_)
-    return [(s, e, rows[i]) for s, e, i in _in_ranges(doc, matches(_pattern(fact, name, doc.lang_), _doc_text(doc)))]
+    pattern = _pattern(fact, name, doc.lang_)
+    if pattern is None:
+        return []
+    text = _doc_text(doc)
+    return [(m.start(), m.end(), rows[row_of(m)]) for a, b in text_ranges(doc) for m in pattern.finditer(text, a, b)]
+
+
+def passage_tokens(doc: Doc):
+    """The tokens of the doc's passages, in order."""
+    for a, b in text_ranges(doc):
+        span = doc.char_span(a, b, alignment_mode="expand")
+        yield from span if span is not None else ()
 
 
 # --------------------------------------------------------------------------- sentences
@@ -94,7 +101,7 @@ def find(doc: Doc, fact: str, name: str) -> list[tuple[int, int, dict]]:
 
 class Sentences:
     def __call__(self, doc: Doc) -> Doc:
-        bounds = [m.end() for m in _SENTENCE_END.finditer(doc.text)]
+        bounds = [m.end() for m in _SENTENCE_END.finditer(doc_text(doc))]
         prev_end = 0
         for tok in doc:
             # A token starts a sentence when a boundary lies between the previous token's end and its start.
@@ -145,7 +152,7 @@ class Weapons:
             span = _span(doc, s, e, r["kind"])
             if span is not None:
                 span._.sw_weapon = Weapon(name=r["name"], kind=r["kind"], category=r.get("category"),
-                                          mention=TextSpan(text=doc.text[s:e], start=s, end=e))
+                                          mention=TextSpan(text=doc_text(doc)[s:e], start=s, end=e))
                 span.id_ = r.get("type") or ""
                 out.append(span)
         set_group(doc, Keys.WEAPONS, out)
@@ -164,7 +171,7 @@ class Actors:
             span = _span(doc, s, e, r["type"])
             if span is not None:
                 span._.sw_actor = Actor(name=r["name"], type=r["type"], country=r.get("country"),
-                                        mentions=[TextSpan(text=doc.text[s:e], start=s, end=e)])
+                                        mentions=[TextSpan(text=doc_text(doc)[s:e], start=s, end=e)])
                 out.append(span)
         set_group(doc, Keys.ACTORS, out)
         return doc
@@ -248,9 +255,10 @@ class Places:
         gaz = native_gazetteer()
         cues = find(doc, "places", "cues")
         cue_ends = {e for _s, e, _r in cues}
-        cued_at = {t.i for t in doc if t.idx - 1 in cue_ends}
+        tokens = list(passage_tokens(doc))
+        cued_at = {t.i for t in tokens if t.idx - 1 in cue_ends}
         # A headline's or story's "Place: ..." ("Gaza : des frappes", "سوريا: قتلى") names where it is.
-        cued_at |= {t.i for t in doc if t.is_sent_start and t.i + 1 < len(doc) and doc[t.i + 1].text == ":"}
+        cued_at |= {t.i for t in tokens if t.is_sent_start and t.i + 1 < len(doc) and doc[t.i + 1].text == ":"}
         is_cue = {i for s, e, _r in cues for sp in [_span(doc, s, e)] if sp is not None for i in range(sp.start, sp.end)}
         not_places = {i for s, e, _r in find(doc, "places", "not_places") for sp in [_span(doc, s, e)] if sp is not None
                       for i in range(sp.start, sp.end)}
@@ -264,32 +272,30 @@ class Places:
             if sp is not None and place is not None and not taken & set(range(sp.start, sp.end)):
                 aliases.append((sp, place))
                 taken.update(range(sp.start, sp.end))
-        for start, end in text_ranges(doc):
-            span = doc.char_span(start, end, alignment_mode="expand")
-            for tok in span if span is not None else ():
-                i = tok.i
-                if i in taken or i in is_cue or i in not_places or not _is_name_start(tok, lang):
+        for tok in tokens:
+            i = tok.i
+            if i in taken or i in is_cue or i in not_places or not _is_name_start(tok, lang):
+                continue
+            nxt = doc[i + 1] if i + 1 < len(doc) else None
+            if lang in HOME_COUNTRIES and nxt is not None and nxt.idx in region_starts and tok.is_title:
+                entries = self._region_capital(gaz, tok.text, lang)
+                if entries:
+                    runs.append((i, i + 1, None, entries, True))
+                    taken.add(i)
                     continue
-                nxt = doc[i + 1] if i + 1 < len(doc) else None
-                if lang in HOME_COUNTRIES and nxt is not None and nxt.idx in region_starts and tok.is_title:
-                    entries = self._region_capital(gaz, tok.text, lang)
-                    if entries:
-                        runs.append((i, i + 1, None, entries, True))
-                        taken.add(i)
-                        continue
-                for n in range(MAX_NAME_WORDS, 0, -1):
-                    j = i + n
-                    if j > len(doc) or any(not (doc[k].is_alpha or doc[k].text in "-'’") or k in not_places for k in range(i, j)):
-                        continue
-                    if lang != "ar" and any(not doc[k].text[:1].isupper() for k in range(i, j) if doc[k].is_alpha):
-                        continue
-                    name = doc[i:j].text
-                    iso = gaz.country(name, lang)
-                    entries = [] if iso else gaz.lookup(name, lang)
-                    if iso or entries:
-                        runs.append((i, j, iso, entries, False))
-                        taken.update(range(i, j))
-                        break
+            for n in range(MAX_NAME_WORDS, 0, -1):
+                j = i + n
+                if j > len(doc) or any(not (doc[k].is_alpha or doc[k].text in "-'’") or k in not_places for k in range(i, j)):
+                    continue
+                if lang != "ar" and any(not doc[k].text[:1].isupper() for k in range(i, j) if doc[k].is_alpha):
+                    continue
+                name = doc[i:j].text
+                iso = gaz.country(name, lang)
+                entries = [] if iso else gaz.lookup(name, lang)
+                if iso or entries:
+                    runs.append((i, j, iso, entries, False))
+                    taken.update(range(i, j))
+                    break
         named = {iso for _i, _j, iso, _e, _r in runs if iso} | {p.country_code for _sp, p in aliases if p.country_code}
         named |= {a._.sw_actor.country for a in doc.spans.get(Keys.ACTORS, []) if a._.sw_actor and a._.sw_actor.country}
         known = named | set(HOME_COUNTRIES.get(lang, ()))
@@ -300,7 +306,7 @@ class Places:
             out.append(span)
         for i, j, iso, entries, region in runs:
             s, e = doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text)
-            mention = TextSpan(text=doc.text[s:e], start=s, end=e)
+            mention = TextSpan(text=doc_text(doc)[s:e], start=s, end=e)
             if iso:
                 place = country_place(iso, mention)
             else:
@@ -374,14 +380,14 @@ class Times:
         for s, e, r in find(doc, "time", "dates"):
             if ref is None and r.get("kind") != "month":
                 continue  # a relative date with nothing to count from is no date
-            when = resolve_date(doc.text[s:e], r, doc.lang_, ref or datetime.now(timezone.utc).replace(tzinfo=None))
+            when = resolve_date(doc_text(doc)[s:e], r, doc.lang_, ref or datetime.now(timezone.utc).replace(tzinfo=None))
             if when is None or (ref is not None and when > ref.date()):
                 continue
             span = _span(doc, s, e, r.get("kind") or "")
             if span is not None:
                 start = datetime.combine(when, dtime.min, tzinfo=timezone.utc)
                 span._.sw_time = EventTime(date=when, start=start, end=start + timedelta(days=1), precision="day",
-                                           expression=TextSpan(text=doc.text[s:e], start=s, end=e))
+                                           expression=TextSpan(text=doc_text(doc)[s:e], start=s, end=e))
                 out.append(span)
         set_group(doc, Keys.TIMES, out)
         return doc

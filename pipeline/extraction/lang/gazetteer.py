@@ -102,14 +102,21 @@ class NativeGazetteer:
     def lookup(self, name: str, lang: str) -> list[Entry]:
         """Entries of a name as written in ``lang`` (its surface form, the lemmas of each
         reading of its words, or, in Arabic, without clitics), most populous first."""
+        return _cached(self, "lookup", name, lang)
+
+    def country(self, name: str, lang: str) -> str | None:
+        """The ISO2 code of a country name as written in ``lang``."""
+        return _cached(self, "country", name, lang)
+
+    def _lookup(self, name: str, lang: str) -> list[Entry]:
         keys = self.keys(name, lang)
         marks = ",".join("?" * len(keys))
         rows = self._conn().execute(
             f"SELECT DISTINCT p.gid, p.name, p.iso, p.lat, p.lon, p.pop FROM keys k JOIN places p ON p.gid = k.gid "
             f"WHERE k.key IN ({marks}) ORDER BY p.pop DESC LIMIT {MAX_PER_KEY}", keys).fetchall()
-        return [Entry(*r) for r in rows]
+        return [Entry(*r) for r in rows]  # a tuple once cached
 
-    def country(self, name: str, lang: str) -> str | None:
+    def _country(self, name: str, lang: str) -> str | None:
         keys = self.keys(name, lang)
         marks = ",".join("?" * len(keys))
         row = self._conn().execute(f"SELECT iso FROM countries WHERE key IN ({marks}) LIMIT 1", keys).fetchone()
@@ -124,6 +131,16 @@ class NativeGazetteer:
         elif lang == "ar":
             out.extend(fold(v) for v in arabic_variants(name))
         return list(dict.fromkeys(k for k in out if k))
+
+
+# Names looked up per process, remembered: the same capitalised words recur across articles.
+LOOKUP_CACHE = 65_536
+
+
+@lru_cache(maxsize=LOOKUP_CACHE)
+def _cached(gaz: "NativeGazetteer", what: str, name: str, lang: str):
+    got = gaz._lookup(name, lang) if what == "lookup" else gaz._country(name, lang)
+    return tuple(got) if isinstance(got, list) else got
 
 
 def arabic_variants(word: str) -> list[str]:

@@ -141,7 +141,7 @@ def english_rows(data_dir: Path, corpora_pickle: Path | None):
         y = c.labels()
         for t, f, lab in zip(c.texts, c.rules, y):
             if lab >= 0:
-                texts.append(t)
+                texts.append(t[:assemble.CANDIDATE_CHARS])  # as native candidates are embedded
                 feats.append(english_features(f))
                 labels.append(float(lab))
     return texts, np.asarray(feats, dtype=np.float32), np.asarray(labels, dtype=np.float64)
