@@ -198,17 +198,16 @@ def event_casualties(doc: Doc, kept: list[tuple[int, int]]) -> Casualties:
     return Casualties(killed=killed, injured=injured, statement="reported", evidence=evidence)
 
 
-# Words between a strike noun and the party that made it ("frappe de l'armée", "ataque
-# del ejército"); in Russian and Ukrainian the party follows in the genitive ("удар ВСУ").
+# Words between a strike noun and the party that made it when that party follows it: none
+# ("удар ВСУ", "غارات إسرائيلية", "frappes israéliennes", "ataque ruso": a genitive or an
+# adjective), or a preposition of origin ("frappe de l'armée", "ataque del ejército").
 _AGENT_LINKS = {"fr": ("de", "d'", "des", "du", "de la"), "es": ("de", "del", "de la")}
 
 
 def _agent_after(doc: Doc, trig: Span, actor: Span) -> bool:
-    """Is the party right after a strike noun its maker ("удар ВСУ", "frappe de l'armée")?"""
+    """Is the party right after a strike word its maker (not its target)?"""
     between = doc_text(doc)[trig.end_char:actor.start_char].strip().lower()
-    if doc.lang_ in ("ru", "uk"):
-        return between == ""
-    return between in _AGENT_LINKS.get(doc.lang_, ())
+    return between == "" or between in _AGENT_LINKS.get(doc.lang_, ())
 
 
 def event_parties(doc: Doc, kept: list[tuple[int, int]]):

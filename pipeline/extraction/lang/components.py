@@ -405,37 +405,56 @@ _NUMBER = re.compile(r"(?<![\w.,])(\d{1,5})(?![\w.,]\d)")
 
 
 class CasualtyFinder:
-    """The figure nearest each killed / injured word, within ``CASUALTY_WINDOW_WORDS``
-    words in its sentence (digits or the language's number words)."""
+    """Killed / injured figures: each number (digits or the language's number words) goes to
+    the nearest casualty word of its sentence within ``CASUALTY_WINDOW_WORDS`` words, so
+    "killing seven people and injuring others" gives 7 killed and no injured figure."""
 
     def __call__(self, doc: Doc) -> Doc:
         lang = doc.lang_
         words = {normalize(lang, r["term"]).lower(): r["value"] for r in vocab_rows("casualties", "numbers", lang)}
-        out = []
+        terms = []
         for s, e, r in find(doc, "casualties", "casualties"):
             span = _span(doc, s, e, r["role"])
-            if span is None:
-                continue
-            sent = sentence_of(doc, span)
+            if span is not None:
+                terms.append((span, r["role"], sentence_of(doc, span)))
+        best: dict[int, tuple[int, int]] = {}  # term index -> (distance, value)
+        numbers: dict[int, int] = {}
+        for k, (span, _role, sent) in enumerate(terms):
             lo, hi = max(sent.start, span.start - CASUALTY_WINDOW_WORDS), min(sent.end, span.end + CASUALTY_WINDOW_WORDS)
-            best = None
             for tok in doc[lo:hi]:
-                value = int(tok.text) if tok.text.isdigit() and len(tok.text) <= 5 else words.get(normalize(lang, tok.text).lower())
-                if value is None and lang == "ar":
-                    value = next((words[v] for v in arabic_variants(tok.text) if v in words), None)
-                if value is None:
-                    continue
-                dist = min(abs(tok.i - span.start), abs(tok.i - span.end))
-                if best is None or dist < best[0]:
-                    best = (dist, value)
-            if best is None:
+                if tok.i not in numbers:
+                    value = self._value(tok, words, lang)
+                    if value is None:
+                        continue
+                    numbers[tok.i] = value
+        for i, value in numbers.items():
+            near = [(min(abs(i - span.start), abs(i - (span.end - 1))), k) for k, (span, _r, sent) in enumerate(terms)
+                    if sent.start <= i < sent.end and span.start - CASUALTY_WINDOW_WORDS <= i < span.end + CASUALTY_WINDOW_WORDS]
+            if not near:
                 continue
-            killed, injured = (best[1], None) if r["role"] == "killed" else (None, best[1])
+            dist, k = min(near)
+            if k not in best or dist < best[k][0]:
+                best[k] = (dist, value)
+        out = []
+        for k, (span, role, sent) in enumerate(terms):
+            if k not in best:
+                continue
+            value = best[k][1]
+            killed, injured = (value, None) if role == "killed" else (None, value)
             span._.sw_casualties = Casualties(killed=killed, injured=injured, statement="reported",
                                               evidence=TextSpan(text=sent.text, start=sent.start_char, end=sent.end_char))
             out.append(span)
         set_group(doc, Keys.CASUALTIES, out)
         return doc
+
+    @staticmethod
+    def _value(tok, words: dict[str, int], lang: str) -> int | None:
+        if tok.text.isdigit() and len(tok.text) <= 5:
+            return int(tok.text)
+        value = words.get(normalize(lang, tok.text).lower())
+        if value is None and lang == "ar":
+            value = next((words[v] for v in arabic_variants(tok.text) if v in words), None)
+        return value
 
 
 @Language.factory("ml_casualties", assigns=["doc.spans"])

@@ -72,6 +72,17 @@ def test_names_are_english_and_quotes_native():
     assert any(m.name == "missile" for m in ev.munitions)
 
 
+@pytest.mark.parametrize("lang, title, body", [
+    ("ar", "غارات إسرائيلية على رفح", "شنت طائرات إسرائيلية غارات على رفح أمس ما أسفر عن مقتل خمسة أشخاص."),
+    ("fr", "Frappes israéliennes sur Rafah", "Des frappes israéliennes ont touché Rafah mardi, tuant cinq personnes."),
+    ("es", "Ataque ruso contra Odesa", "Un ataque ruso con misiles contra Odesa dejó ayer tres muertos."),
+])
+def test_a_party_named_right_after_the_strike_word_made_it(lang, title, body):
+    [[ev]] = extract_native([article(title, body, lang, f"https://news.example/{lang}/agent")], lang)
+    assert ev.attacker is not None and ev.attacker.name in ("Israel", "Russia")
+    assert all(t.name != ev.attacker.name for t in ev.targets)
+
+
 HARD_NEGATIVES = {
     "uk": [("Пілоти авіакомпанії оголосили страйк", "Профспілка пілотів оголосила страйк у п'ятницю: скасовано 200 рейсів."),
            ("Збірна перемогла", "Нападник пробив ракетою з тридцяти метрів, і м'яч влетів у ворота. Матч завершився з рахунком 2:1."),

@@ -65,3 +65,5 @@ def test_casualties_take_the_nearest_figure():
     assert got == [("killed", 3, None), ("injured", None, 12)]
     doc = run("ar", "ما أسفر عن مقتل 5 أشخاص", "ml_casualties")
     assert [s._.sw_casualties.killed for s in doc.spans["sw_casualties"]] == [5]
+    doc = run("ar", "ما أسفر عن مقتل سبعة أشخاص وإصابة آخرين", "ml_casualties")  # a figure counts once
+    assert [(s.label_, s._.sw_casualties.killed) for s in doc.spans["sw_casualties"]] == [("killed", 7)]
