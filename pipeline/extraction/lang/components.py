@@ -209,9 +209,28 @@ def _is_name_start(tok, lang: str) -> bool:
     return tok.text[:1].isupper()
 
 
+# A place the geocoder resolves within this distance of the native entry is the same place.
+SAME_PLACE_KM = 5.0
+
+
+@lru_cache(maxsize=8192)
+def _geocoded(name: str, iso: str, lat: float, lon: float) -> Place | None:
+    """The geocoder's own Place for a native entry (its name, division, coordinates), so a
+    town has one English form in every language: the English pipeline's."""
+    from .. import geo
+
+    found = geo.geocode(name, country=iso)
+    if found is None or found.lat is None or geo.distance_km(found.lat, found.lon, lat, lon) > SAME_PLACE_KM:
+        return None
+    return found
+
+
 def _entry_place(e, mention: TextSpan) -> Place:
     from .. import geo
 
+    found = _geocoded(e.name, e.iso, e.lat, e.lon)
+    if found is not None:
+        return found.model_copy(update={"mention": mention})
     return Place(name=e.name, country=geo.country_name(e.iso) or e.iso, country_code=e.iso, lat=e.lat, lon=e.lon,
                  precision="city", geonameid=e.geonameid, mention=mention)
 
