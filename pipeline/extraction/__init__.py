@@ -127,7 +127,8 @@ def extract_events(nlp, articles: Sequence[Article], batch_size: int = 32, use_g
         mine = [i for i, c in enumerate(langs) if c == code]
         if mine:
             for i, events in zip(mine, lang.extract_native([articles[i] for i in mine], code)):
-                out[i] = [with_article_links(ev, articles[i]) for ev in events]
+                out[i] = [with_article_links(ev, articles[i]).model_copy(update={"extractor_version": lang.NATIVE_VERSION})
+                          for ev in events]
     return [[ev.model_copy(update={"language": code}) for ev in evs] for evs, code in zip(out, langs)]
 
 

@@ -24,8 +24,11 @@ from strikewatch.models import Article, Event
 
 from .detect import ENGLISH, NATIVE, READ, is_read, language_of, with_language
 
-__all__ = ["ENGLISH", "NATIVE", "READ", "extract_native", "is_read", "language_of", "load_native", "native_docs", "with_language"]
+__all__ = ["ENGLISH", "NATIVE", "NATIVE_VERSION", "READ", "extract_native", "is_read", "language_of", "load_native", "native_docs", "with_language"]
 
+# The native extractor's version, on every event it makes (the English one's is
+# EXTRACTOR_VERSION): bumped whenever its output can change for the same text.
+NATIVE_VERSION = "native-1+relevance-ml-1"
 _LOCK = threading.Lock()
 
 

@@ -27,4 +27,5 @@ def test_english_output_is_the_english_pipelines(nlp):
     assert mixed_en and _plain(mixed_en) == _plain(alone)
     assert {e.language for e in mixed_en} == {"en"}
     assert mixed_uk and mixed_uk[0].language == "uk" and mixed_uk[0].article_url == UK.url
+    assert mixed_uk[0].extractor_version.startswith("native-") and mixed_en[0].extractor_version == alone[0].extractor_version
     assert mixed_de == []  # German is not read: no event, no error
