@@ -45,6 +45,7 @@ class Filters:
     contested: bool | None = None  # incidents only
     grades: tuple[str, ...] = ()  # incidents only: any of confirmed, corroborated, single_source, contested
     modalities: tuple[str, ...] = ()  # events only
+    languages: tuple[str, ...] = ()  # ISO 639-1 codes of the reports, any of (issue 19)
 
 
 # A cursor is a position in the newest-first order: the last row's event time (microseconds since 1970,
@@ -106,6 +107,8 @@ def _where(f: Filters, table: str, cursor: str | None) -> tuple[sql.Composable, 
         add("actors && %s::text[]", [a.lower() for a in f.actors if "\x00" not in a])
     if f.event_types:
         add("event_type = ANY(%s::text[])", list(f.event_types))
+    if f.languages:
+        add("languages && %s::text[]", [c.lower() for c in f.languages])
     if f.bbox:
         x0, y0, x1, y1 = f.bbox
         if (x1 - x0) * (y1 - y0) <= BBOX_GIST_MAX_DEG2:

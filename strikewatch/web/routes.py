@@ -238,6 +238,11 @@ async def filters(  # async: no thread-pool hop per request for pure parsing (se
         list[str] | None,
         Query(description="attacker or target name, case-insensitive; repeatable", examples=["Kataib Hezbollah"]),
     ] = None,
+    language: Annotated[
+        list[str] | None,
+        Query(description="language of a report, ISO 639-1 (en, ar, ru, uk, fr, es); repeat or comma-separate",
+              examples=["uk,ru"]),
+    ] = None,
 ) -> queries.Filters:
     s, u = _when(since, "since"), _when(until, "until")
     if s and u and s >= u:
@@ -249,6 +254,7 @@ async def filters(  # async: no thread-pool hop per request for pure parsing (se
         bbox=_bbox(bbox),
         event_types=tuple(str(e) for e in event_type or ()),
         actors=_split(actor),
+        languages=_languages(language),
     )
 
 
@@ -256,6 +262,14 @@ GRADES = typing.get_args(Grade)
 # grade: grades, comma-separated (spaces and empty entries allowed), or the parameter repeated.
 _ONE_GRADE = rf"(?:{'|'.join(GRADES)})"
 GRADE_LIST_PATTERN = rf"^ *(?:{_ONE_GRADE} *)?(?:, *(?:{_ONE_GRADE} *)?)*$"
+
+
+def _languages(values: list[str] | None) -> tuple[str, ...]:
+    codes = tuple(c.lower() for c in _split(values))
+    bad = [c for c in codes if not (len(c) == 2 and c.isascii() and c.isalpha())]
+    if bad:
+        raise HTTPException(422, f"language: ISO 639-1 codes (en, ar, ru, uk, fr, es), not {bad[0][:40]!r}")
+    return codes
 
 
 async def corroboration_filters(
@@ -834,6 +848,8 @@ def matches(f: queries.Filters, row: dict) -> bool:
     if f.actors and not {a.lower() for a in f.actors} & set(row["actors"]):
         return False
     if f.event_types and row["event_type"] not in f.event_types:
+        return False
+    if f.languages and not set(f.languages) & set(row["languages"] or ()):
         return False
     if f.min_severity is not None and (row["severity"] or 0) < f.min_severity:
         return False

@@ -50,7 +50,9 @@ _NORM = re.compile(r"[^\w]+")
 
 
 def record_kind(rec: dict) -> str:
-    """``news_doc``, ``coded_report``, ``general_news`` or ``acled`` from a record's fields."""
+    """``news_doc``, ``coded_report``, ``general_news``, ``acled`` or ``multilingual`` from a record's fields."""
+    if "lang" in rec and "label" in rec:
+        return "multilingual"
     if "events" in rec and "has_strike" in rec:
         return "news_doc"
     if "label" in rec and "weapon" in rec and "attacker" in rec and "lang" not in rec:

@@ -214,10 +214,11 @@ def reassemble(corpus: Corpus, probs: np.ndarray, thresholds: tuple[float, float
 # --------------------------------------------------------------------------- the model
 
 
-def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = L2) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = L2, n_rule: int | None = None) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
     """Weighted L2 logistic regression by Newton's method. Rule features (the last
-    columns) are standardised first; returns (weights, bias, mean, scale)."""
-    n_rule = len(relevance.RULE_FEATURES)
+    ``n_rule`` columns, by default the English model's) are standardised first; returns
+    (weights, bias, mean, scale)."""
+    n_rule = len(relevance.RULE_FEATURES) if n_rule is None else n_rule
     mean = x[:, -n_rule:].mean(axis=0)
     scale = x[:, -n_rule:].std(axis=0) + 1e-6
     z = x.copy()

@@ -312,16 +312,23 @@ function onLive(rec) {
 
 // ------------------------------------------------------------------ incident page
 
+// Quotes stay in their article's language (the fields around them are English); Arabic
+// (and any right-to-left script) reads right to left.
+const RTL = new Set(["ar", "fa", "he", "ur"]);
+function quoteAttrs(lang) {
+  return lang ? { lang, dir: RTL.has(lang) ? "rtl" : "auto" } : {};
+}
+
 // The sentence of the event's evidence that holds span, with the span marked; else the span alone.
 function quote(ev, span) {
   if (!span) return null;
   const s = (ev.evidence || []).find((e) => e.start <= span.start && span.end <= e.end);
-  if (!s) return el("blockquote", {}, el("mark", {}, span.text));
+  if (!s) return el("blockquote", quoteAttrs(ev.language), el("mark", {}, span.text));
   const a = span.start - s.start,
     b = span.end - s.start;
   return el(
     "blockquote",
-    {},
+    quoteAttrs(ev.language),
     s.text.slice(0, a).trimStart(),
     el("mark", {}, s.text.slice(a, b)),
     s.text.slice(b).trimEnd(),
@@ -434,7 +441,7 @@ function facts(inc, events) {
   add(
     "What",
     `${LABELS[inc.event_type] || inc.event_type}`,
-    events.map((ev) => (ev.evidence[0] ? el("blockquote", {}, ev.evidence[0].text.trim()) : null)),
+    events.map((ev) => (ev.evidence[0] ? el("blockquote", quoteAttrs(ev.language), ev.evidence[0].text.trim()) : null)),
   );
   add(
     "Who struck",
@@ -503,7 +510,8 @@ async function incidentPage(id) {
       return el(
         "li",
         {},
-        href ? el("a", { href, target: "_blank", rel: "noopener noreferrer", class: "source-link" }, text) : text,
+        href ? el("a", { href, target: "_blank", rel: "noopener noreferrer", class: "source-link", ...quoteAttrs(s.language) }, text) : text,
+        s.language ? el("span", { class: "lang-tag" }, ` [${s.language}]`) : "",
         s.outlet ? ` — ${s.outlet}` : "",
         s.published_at ? ` (${s.published_at.slice(0, 10)})` : "",
       );

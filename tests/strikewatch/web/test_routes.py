@@ -155,6 +155,8 @@ def test_pagination_newest_first(client):
         ({"contested": "true"}, lambda r: r["contested"]),
         ({"contested": "false", "grade": "single_source"}, lambda r: not r["contested"] and r["grade"] == "single_source"),
         ({"grade": "corroborated,contested".split(",")}, lambda r: r["grade"] in ("corroborated", "contested")),
+        ({"language": "uk"}, lambda r: "uk" in r["languages"]),
+        ({"language": "ar,RU"}, lambda r: {"ar", "ru"} & set(r["languages"])),
         (
             {"country": "Syria", "event_type": "air_strike", "min_sources": 2},
             lambda r: "syria" in r["countries"] and r["event_type"] == "air_strike" and r["source_count"] >= 2,
@@ -190,6 +192,7 @@ PAGE_FILTERS = [
     queries.Filters(bbox=(40.0, 30.0, 45.0, 36.0), min_severity=0.3),
     queries.Filters(min_sources=2, until=datetime(2024, 3, 1, tzinfo=timezone.utc)),
     queries.Filters(min_independent_sources=2, grades=("corroborated", "contested")),
+    queries.Filters(languages=("uk", "ar")),
 ]
 
 
@@ -240,6 +243,7 @@ def test_pages_are_those_of_the_text_mode_query(settings, subs, pg_dsn, table):
         {"limit": 501},
         {"event_type": "picnic"},
         {"min_severity": 2},
+        {"language": "ukrainian"},
     ],
 )
 def test_bad_parameters_are_422(client, params):
@@ -253,6 +257,9 @@ def test_events_list_and_filters(client):
     assert {e["id"] for e in got} == want
     assert all(e["evidence"] and e["evidence"][0]["start"] == 0 for e in got)  # evidence quotes with offsets
     assert all_pages(client, "/v1/events", modality="negated") == []
+    got = all_pages(client, "/v1/events", language="ar", limit=50)
+    want = {f"e_{i:06d}_{s}" for i in range(N) for s in range(i % 3 + 1) if R.LANGUAGES[(i + s) % len(R.LANGUAGES)] == "ar"}
+    assert want and {e["id"] for e in got} == want and {e["language"] for e in got} == {"ar"}
 
 
 def test_geojson(client):
