@@ -174,7 +174,7 @@ def _when(v: str | None, name: str) -> datetime | None:
 
 # The query parameters that take several values (repeated, or comma-separated); any other given twice is
 # refused: FastAPI would silently keep the last one ("min_severity=0.9&min_severity=0").
-LIST_PARAMS = frozenset({"country", "actor", "event_type", "modality", "grade"})
+LIST_PARAMS = frozenset({"country", "actor", "event_type", "modality", "grade", "language"})
 
 
 async def single_values(request: Request) -> None:
@@ -184,6 +184,10 @@ async def single_values(request: Request) -> None:
         if name in seen and name not in LIST_PARAMS:
             raise invalid("query", name, "given more than once")
         seen.add(name)
+
+
+# language: two-letter codes, comma-separated (spaces and empty entries allowed), or the parameter repeated.
+LANGUAGE_LIST_PATTERN = r"^ *(?:[A-Za-z]{2} *)?(?:, *(?:[A-Za-z]{2} *)?)*$"
 
 
 def _split(values: list[str] | None) -> tuple[str, ...]:
@@ -241,7 +245,7 @@ async def filters(  # async: no thread-pool hop per request for pure parsing (se
     language: Annotated[
         list[str] | None,
         Query(description="language of a report, ISO 639-1 (en, ar, ru, uk, fr, es); repeat or comma-separate",
-              examples=["uk,ru"]),
+              examples=["uk,ru"], json_schema_extra={"items": {"type": "string", "pattern": LANGUAGE_LIST_PATTERN}}),
     ] = None,
 ) -> queries.Filters:
     s, u = _when(since, "since"), _when(until, "until")
@@ -265,11 +269,10 @@ GRADE_LIST_PATTERN = rf"^ *(?:{_ONE_GRADE} *)?(?:, *(?:{_ONE_GRADE} *)?)*$"
 
 
 def _languages(values: list[str] | None) -> tuple[str, ...]:
-    codes = tuple(c.lower() for c in _split(values))
-    bad = [c for c in codes if not (len(c) == 2 and c.isascii() and c.isalpha())]
-    if bad:
-        raise HTTPException(422, f"language: ISO 639-1 codes (en, ar, ru, uk, fr, es), not {bad[0][:40]!r}")
-    return codes
+    for v in values or ():
+        if not re.fullmatch(LANGUAGE_LIST_PATTERN, v):
+            raise invalid("query", "language", f"ISO 639-1 codes (en, ar, ru, uk, fr, es), comma-separated, not {v[:40]!r}")
+    return tuple(c.strip(" ").lower() for v in values or () for c in v.split(",") if c.strip(" "))
 
 
 async def corroboration_filters(
