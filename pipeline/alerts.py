@@ -39,6 +39,7 @@ from apache_beam.coders import PickleCoder
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
 
+from strikewatch.filters import IncidentFilter, Keys, incident_keys
 from strikewatch.metrics import REGISTRY, CollectorRegistry, Counter, SimpleNamespace
 from strikewatch.models import Alert, Incident, Subscription
 
@@ -71,32 +72,14 @@ def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
 METRICS = make_metrics()
 
 
-def matches(sub: Subscription, inc: Incident, escalation: float | None) -> bool:
-    if sub.event_types and inc.event_type not in sub.event_types:
-        return False
-    if sub.actors:
-        names = {a.name.lower() for a in ([inc.attacker] if inc.attacker else []) + list(inc.targets)}
-        if not any(x.lower() in n or n in x.lower() for x in sub.actors for n in names):
-            return False
-    if sub.countries:
-        wanted = {c.lower() for c in sub.countries}
-        if not any((p.country or "").lower() in wanted or (p.country_code or "").lower() in wanted for p in inc.places):
-            return False
-    if sub.bbox:
-        x0, y0, x1, y1 = sub.bbox
-        if not any(p.lat is not None and x0 <= p.lon <= x1 and y0 <= p.lat <= y1 for p in inc.places):
-            return False
-    if (inc.severity or 0.0) < sub.min_severity:
-        return False
+def matches(sub: Subscription, inc: Incident, escalation: float | None, keys: Keys | None = None,
+            wants: IncidentFilter | None = None) -> bool:
+    """Whether ``inc`` (its ``keys``, computed once per incident) is one ``sub`` asks for: the one
+    filter of the read API and the stream (strikewatch/filters.py), and the subscription's minimum
+    escalation index of the incident's theatre."""
     if sub.min_escalation and (escalation or 0.0) < sub.min_escalation:
         return False
-    if sub.min_independent_sources and inc.independent_sources < sub.min_independent_sources:
-        return False
-    if sub.contested is not None and inc.contested != sub.contested:
-        return False
-    if sub.grades and inc.grade not in sub.grades:
-        return False
-    return True
+    return (wants or IncidentFilter.of_subscription(sub)).matches(keys or incident_keys(inc))
 
 
 def _fingerprint(inc: Incident) -> tuple:
@@ -167,6 +150,7 @@ class SubscriptionIndex:
         self.subs = subs
         self._anywhere: list[Subscription] = []
         self._by_country: dict[str, list[Subscription]] = {}
+        self._wants = {sub.id: IncidentFilter.of_subscription(sub) for sub in subs.values()}
         for sub in subs.values():
             if not sub.countries:
                 self._anywhere.append(sub)
@@ -179,7 +163,9 @@ class SubscriptionIndex:
         return self._anywhere + list(found.values())
 
     def matching(self, inc: Incident, escalation: float | None) -> list[Subscription]:
-        return [s for s in self.candidates(inc) if matches(s, inc, escalation) and fresh_for(s, inc)]
+        keys = incident_keys(inc)
+        return [s for s in self.candidates(inc)
+                if matches(s, inc, escalation, keys, self._wants[s.id]) and fresh_for(s, inc)]
 
 
 def matching(subs: dict[str, Subscription], inc: Incident, escalation: float | None) -> list[Subscription]:

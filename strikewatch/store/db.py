@@ -16,12 +16,13 @@ transaction, so ``/v1/stream`` hears of it only once it is committed and queryab
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timezone
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
 from psycopg.types.json import Jsonb  # noqa: F401  (re-exported for callers building rows)
 
+from ..filters import Keys, event_keys, incident_keys
 from ..models import Alert, EscalationScore, Event, Incident, Place
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -58,62 +59,16 @@ def migrate(conn: psycopg.Connection) -> list[str]:
 # --------------------------------------------------------------------------- columns
 
 
-# The sort key of a record nothing dates (no event time, no publication): it sorts after
-# every dated one and no ``since`` reaches it. Never the time it was stored or seen: that
-# put undated reports first on the map as the newest strikes.
-UNDATED = datetime(1, 1, 1, tzinfo=timezone.utc)
-
-
-def _when(t, published: datetime | None) -> datetime:
-    """Event time: ``time.start``, else ``time.date`` 00:00 UTC, else when it was published."""
-    if t.start is not None:
-        return t.start
-    if t.date is not None:
-        return datetime.combine(t.date, time(0), tzinfo=timezone.utc)
-    return published or UNDATED
-
-
 def _located(places: list[Place]) -> Place | None:
     return next((p for p in places if p.lat is not None and p.lon is not None), None)
 
 
-# The page index (migration 0002) INCLUDEs the countries and actors arrays, and PostgreSQL
-# refuses an index row over 2,712 bytes (SQLSTATE 54000): one 3,000-letter target name did
-# that, and 400 targets or 200 place countries would too. The filter columns keep whole
-# names, in order, up to these many bytes each (with the id, the key and the other included
-# columns, ~2,000 bytes at most); the record keeps every name.
-INDEXED_COUNTRIES_BYTES = 400
-INDEXED_ACTORS_BYTES = 1200
-
-
-def bounded(names, budget: int) -> list[str]:
-    """Distinct ``names`` in order, skipping any that would take the list past ``budget``
-    bytes as PostgreSQL stores a text[] element (4 bytes of header + UTF-8)."""
-    out: list[str] = []
-    used = 0
-    for n in dict.fromkeys(names):
-        size = 4 + len(n.encode("utf-8"))
-        if used + size <= budget:
-            out.append(n)
-            used += size
-    return out
-
-
-def _countries(places: list[Place]) -> list[str]:
-    return bounded((v.lower() for p in places for v in (p.country, p.country_code) if v), INDEXED_COUNTRIES_BYTES)
-
-
-def _actors(attacker, targets) -> list[str]:
-    return bounded((a.name.lower() for a in ([attacker] if attacker else []) + list(targets)), INDEXED_ACTORS_BYTES)
-
-
-def _languages(codes) -> list[str]:
-    """Distinct ISO 639-1 codes, in order (an incident reported in English and Russian: en, ru)."""
-    return list(dict.fromkeys(c for c in codes if c))[:INDEXED_LANGUAGES]
-
-
-# Languages kept in the filter column: the pipeline reads six.
-INDEXED_LANGUAGES = 16
+def _points(k: Keys) -> dict:
+    """The located places' columns: every point (lons, lats) and their bounding box (bounds)."""
+    lons = [x for x, _ in k.points]
+    lats = [y for _, y in k.points]
+    bounds = f"(({max(lons)},{max(lats)}),({min(lons)},{min(lats)}))" if lons else None
+    return dict(lons=lons, lats=lats, bounds=bounds)
 
 
 def _json(record) -> str:
@@ -121,28 +76,32 @@ def _json(record) -> str:
 
 
 def incident_row(inc: Incident) -> dict:
+    """The incident's row: its filter columns are ``filters.incident_keys`` (what the read API's
+    filters, the stream and subscriptions all read), the rest is for display and exports."""
+    k = incident_keys(inc)
     loc = _located(inc.places)
     first = inc.places[0] if inc.places else None
     return dict(
         id=inc.id,
         revision=inc.revision,
-        event_type=str(inc.event_type),
-        event_at=_when(inc.time, min((s.published_at for s in inc.sources if s.published_at), default=None)),
+        event_type=k.event_type,
+        event_at=k.event_at,
         event_date=inc.time.date,
         country=first.country if first else None,
         country_code=first.country_code if first else None,
-        countries=_countries(inc.places),
+        countries=list(k.countries),
         lat=loc.lat if loc else None,
         lon=loc.lon if loc else None,
         geo_precision=loc.precision if loc else None,
         attacker=inc.attacker.name if inc.attacker else None,
-        actors=_actors(inc.attacker, inc.targets),
-        severity=inc.severity,
-        source_count=inc.source_count or len(inc.sources),
-        independent_sources=inc.independent_sources or 1,
-        contested=inc.contested,
-        grade=inc.grade,
-        languages=_languages(s.language for s in inc.sources),
+        actors=list(k.actors),
+        severity=k.severity,
+        source_count=k.source_count,
+        independent_sources=k.independent_sources,
+        contested=k.contested,
+        grade=k.grade,
+        languages=list(k.languages),
+        **_points(k),
         theatre=inc.theatre,
         first_seen_at=inc.first_seen_at,
         record=_json(inc),
@@ -150,32 +109,36 @@ def incident_row(inc: Incident) -> dict:
 
 
 def event_row(ev: Event) -> dict:
+    """The event's row: filter columns from ``filters.event_keys``, as ``incident_row``."""
+    k = event_keys(ev)
     loc = _located(ev.places)
     first = ev.places[0] if ev.places else None
     return dict(
         id=ev.id,
         article_id=ev.article_id,
-        event_type=str(ev.event_type),
-        modality=str(ev.modality),
-        event_at=_when(ev.time, ev.article_published_at),
+        event_type=k.event_type,
+        modality=k.modality,
+        event_at=k.event_at,
         event_date=ev.time.date,
         country=first.country if first else None,
         country_code=first.country_code if first else None,
-        countries=_countries(ev.places),
+        countries=list(k.countries),
         lat=loc.lat if loc else None,
         lon=loc.lon if loc else None,
         geo_precision=loc.precision if loc else None,
         attacker=ev.attacker.name if ev.attacker else None,
-        actors=_actors(ev.attacker, ev.targets),
+        actors=list(k.actors),
         confidence=ev.confidence,
         article_url=ev.article_url,
-        languages=_languages([ev.language]),
+        languages=list(k.languages),
+        **_points(k),
         record=_json(ev),
     )
 
 
 def _insert(table: str, cols: list[str], conflict: str, update: str) -> str:
-    placeholders = ", ".join(f"%({c})s::json" if c == "record" else f"%({c})s" for c in cols)
+    casts = {"record": "::json", "bounds": "::box"}
+    placeholders = ", ".join(f"%({c})s{casts.get(c, '')}" for c in cols)
     return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({placeholders}) ON CONFLICT {conflict} {update}"
 
 
@@ -199,6 +162,9 @@ _INC_COLS = [
     "contested",
     "grade",
     "languages",
+    "lons",
+    "lats",
+    "bounds",
     "theatre",
     "first_seen_at",
     "record",
@@ -221,6 +187,9 @@ _EV_COLS = [
     "confidence",
     "article_url",
     "languages",
+    "lons",
+    "lats",
+    "bounds",
     "record",
 ]
 

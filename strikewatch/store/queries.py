@@ -19,33 +19,10 @@ from datetime import datetime, timedelta, timezone
 from psycopg import AsyncConnection, sql
 
 from ..errors import StrikewatchError
-
-# Boxes up to this many square degrees (10x10) use the GiST index; larger ones the column
-# statistics. PostgreSQL estimates any `point <@ box` at 0.5 % of rows, so for a large box it
-# sorts every match: 20x20 over the Middle East, 3.8k of 100k incidents: GiST 18 ms, BETWEEN
-# 5.8 ms; 2x2 at the Iraqi-Syrian border: GiST 0.15 ms, BETWEEN 140 ms (a sequential scan).
-BBOX_GIST_MAX_DEG2 = 100.0
-
+from ..filters import IncidentFilter
 
 class BadCursor(StrikewatchError, ValueError):
     """A cursor this API did not hand out (or from an older shape)."""
-
-
-@dataclass(frozen=True)
-class Filters:
-    since: datetime | None = None  # event time, inclusive
-    until: datetime | None = None  # event time, exclusive
-    countries: tuple[str, ...] = ()  # ACLED country names or ISO2 codes, any of
-    bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
-    event_types: tuple[str, ...] = ()
-    actors: tuple[str, ...] = ()  # attacker or target, exact name, case-insensitive, any of
-    min_severity: float | None = None  # incidents only
-    min_sources: int | None = None  # incidents only
-    min_independent_sources: int | None = None  # incidents only: outlet families (issue 21)
-    contested: bool | None = None  # incidents only
-    grades: tuple[str, ...] = ()  # incidents only: any of confirmed, corroborated, single_source, contested
-    modalities: tuple[str, ...] = ()  # events only
-    languages: tuple[str, ...] = ()  # ISO 639-1 codes of the reports, any of (issue 19)
 
 
 # A cursor is a position in the newest-first order: the last row's event time (microseconds since 1970,
@@ -88,54 +65,17 @@ class Page:
         return [json.loads(r[2]) for r in self.rows]
 
 
-def _where(f: Filters, table: str, cursor: str | None) -> tuple[sql.Composable, list]:
-    conds: list[sql.Composable] = []
-    params: list = []
-
-    def add(cond: str, *ps) -> None:
-        conds.append(sql.SQL(cond))
-        params.extend(ps)
-
-    if f.since:
-        add("event_at >= %s", f.since)
-    if f.until:
-        add("event_at < %s", f.until)
-    # A value holding a NUL matches nothing stored (PostgreSQL text cannot hold one, nor take it as a parameter).
-    if f.countries:
-        add("countries && %s::text[]", [c.lower() for c in f.countries if "\x00" not in c])
-    if f.actors:
-        add("actors && %s::text[]", [a.lower() for a in f.actors if "\x00" not in a])
-    if f.event_types:
-        add("event_type = ANY(%s::text[])", list(f.event_types))
-    if f.languages:
-        add("languages && %s::text[]", [c.lower() for c in f.languages])
-    if f.bbox:
-        x0, y0, x1, y1 = f.bbox
-        if (x1 - x0) * (y1 - y0) <= BBOX_GIST_MAX_DEG2:
-            add("lat IS NOT NULL AND point(lon, lat) <@ box(point(%s, %s), point(%s, %s))", x0, y0, x1, y1)
-        else:
-            add("lon BETWEEN %s AND %s AND lat BETWEEN %s AND %s", x0, x1, y0, y1)
-    if table == "incidents":
-        if f.min_severity is not None:
-            add("severity >= %s", f.min_severity)
-        if f.min_sources is not None:
-            add("source_count >= %s", f.min_sources)
-        if f.min_independent_sources is not None:
-            add("independent_sources >= %s", f.min_independent_sources)
-        if f.contested is not None:
-            add("contested = %s", f.contested)
-        if f.grades:
-            add("grade = ANY(%s::text[])", list(f.grades))
-    if table == "events" and f.modalities:
-        add("modality = ANY(%s::text[])", list(f.modalities))
+def _where(f: IncidentFilter, table: str, cursor: str | None) -> tuple[sql.Composable, list]:
+    conds, params = f.to_sql(table)
     if cursor is not None:
         at, id_ = decode_cursor(cursor)
-        add("(event_at, id) < (%s, %s)", at, id_)
+        conds.append(sql.SQL("(event_at, id) < (%s, %s)"))
+        params.extend([at, id_])
     where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conds) if conds else sql.SQL("")
     return where, params
 
 
-async def page(conn: AsyncConnection, table: str, f: Filters, limit: int, cursor: str | None = None) -> Page:
+async def page(conn: AsyncConnection, table: str, f: IncidentFilter, limit: int, cursor: str | None = None) -> Page:
     """One page of ``incidents`` or ``events`` (the latest record of each), newest first."""
     assert table in ("incidents", "events")
     where, params = _where(f, table, cursor)
@@ -252,7 +192,7 @@ async def stream_head(conn: AsyncConnection) -> int:
 
 
 async def changed_since(
-    conn: AsyncConnection, f: Filters, after: int, limit: int
+    conn: AsyncConnection, f: IncidentFilter, after: int, limit: int
 ) -> tuple[list[tuple[int, str, str]], bool]:
     """The incidents matching ``f`` that moved after stream_seq ``after``: (rows in stream order, at most
     ``limit`` of the latest; True if there were more)."""

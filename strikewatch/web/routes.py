@@ -39,10 +39,11 @@ from typing import Annotated, Callable, Literal
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from ..filters import IncidentFilter, Keys, incident_keys
 from ..metrics import REGISTRY, CollectorRegistry, Counter, Histogram, SimpleNamespace
 from ..models import EventType, Grade, Incident, Modality
 from ..store import queries
-from ..store.db import NOTIFY_CHANNEL, incident_row
+from ..store.db import NOTIFY_CHANNEL
 from . import formats, schemas
 
 log = logging.getLogger(__name__)
@@ -247,11 +248,11 @@ async def filters(  # async: no thread-pool hop per request for pure parsing (se
         Query(description="language of a report, ISO 639-1 (en, ar, ru, uk, fr, es); repeat or comma-separate",
               examples=["uk,ru"], json_schema_extra={"items": {"type": "string", "pattern": LANGUAGE_LIST_PATTERN}}),
     ] = None,
-) -> queries.Filters:
+) -> IncidentFilter:
     s, u = _when(since, "since"), _when(until, "until")
     if s and u and s >= u:
         raise invalid("query", "until", "since must be before until")
-    return queries.Filters(
+    return IncidentFilter(
         since=s,
         until=u,
         countries=_split(country),
@@ -288,16 +289,16 @@ async def corroboration_filters(
               examples=["corroborated,confirmed"], json_schema_extra={"items": {"type": "string",
                                                                              "pattern": GRADE_LIST_PATTERN}}),
     ] = None,
-) -> queries.Filters:
+) -> IncidentFilter:
     """The corroboration filters of issue 21 (incidents only)."""
     for v in grade or ():
         if not re.fullmatch(GRADE_LIST_PATTERN, v):
             raise invalid("query", "grade", f"grades ({', '.join(GRADES)}), comma-separated, not {v[:40]!r}")
     grades = tuple(g.strip(" ") for v in grade or () for g in v.split(",") if g.strip(" "))
-    return queries.Filters(min_independent_sources=min_independent_sources, contested=contested, grades=grades)
+    return IncidentFilter(min_independent_sources=min_independent_sources, contested=contested, grades=grades)
 
 
-def _corroboration(f: queries.Filters) -> dict:
+def _corroboration(f: IncidentFilter) -> dict:
     return {"min_independent_sources": f.min_independent_sources, "contested": f.contested, "grades": f.grades}
 
 
@@ -324,11 +325,11 @@ async def _configure(conn) -> None:
 class Notified:
     """One moved incident, as every stream client gets it: read and parsed once for all of them."""
 
-    __slots__ = ("seq", "id", "text", "row")
+    __slots__ = ("seq", "id", "text", "keys")
 
     def __init__(self, seq: int, id_: str, text: str):
         self.seq, self.id, self.text = seq, id_, text
-        self.row = incident_row(Incident.model_validate_json(text))
+        self.keys: Keys = incident_keys(Incident.model_validate_json(text))
 
 
 class Store:
@@ -456,7 +457,7 @@ class Store:
                             self.high = await queries.stream_head(conn)
                             first = False
                         else:  # a reconnect: what moved while LISTEN was down, read once for every stream
-                            rows, _ = await queries.changed_since(conn, queries.Filters(), self.high, STREAM_QUEUE)
+                            rows, _ = await queries.changed_since(conn, IncidentFilter(), self.high, STREAM_QUEUE)
                             self._hand_out(rows)
                         self.listening = True
                         self._offer(("ready", None))
@@ -612,7 +613,7 @@ def make_router(
     )
 
     async def _page(
-        request: Request, table: str, f: queries.Filters, limit: int, cursor: str | None, fmt: str, inter_num: int
+        request: Request, table: str, f: IncidentFilter, limit: int, cursor: str | None, fmt: str, inter_num: int
     ) -> Response:
         with m.latency.labels(table).time():
             try:
@@ -637,8 +638,8 @@ def make_router(
     )
     async def list_incidents(
         request: Request,
-        f: Annotated[queries.Filters, Depends(filters)],
-        corroboration: Annotated[queries.Filters, Depends(corroboration_filters)],
+        f: Annotated[IncidentFilter, Depends(filters)],
+        corroboration: Annotated[IncidentFilter, Depends(corroboration_filters)],
         min_severity: Annotated[float | None, Query(ge=0, le=1, description="severity 0..1")] = None,
         min_sources: Annotated[
             int | None, Query(ge=1, le=MAX_SOURCES, description="reports merged into the incident")
@@ -651,7 +652,7 @@ def make_router(
         """Incidents (their latest revision) whose event time, place, type, actors, severity,
         source count and corroboration match, newest first by event time; follow ``next_cursor``
         for the next page."""
-        f = queries.Filters(**{**f.__dict__, "min_severity": min_severity, "min_sources": min_sources,
+        f = f.model_copy(update={"min_severity": min_severity, "min_sources": min_sources,
                                **_corroboration(corroboration)})
         return await _page(request, "incidents", f, limit, cursor, format, inter_num)
 
@@ -684,7 +685,7 @@ def make_router(
     )
     async def list_events(
         request: Request,
-        f: Annotated[queries.Filters, Depends(filters)],
+        f: Annotated[IncidentFilter, Depends(filters)],
         modality: Annotated[list[Modality] | None, Query(description="asserted, negated, denied, ...")] = None,
         limit: int = limit_q,
         cursor: str | None = cursor_q,
@@ -692,7 +693,7 @@ def make_router(
         inter_num: int = inter_num_q,
     ):
         """Events as extracted from single articles, with their evidence spans."""
-        f = queries.Filters(**{**f.__dict__, "modalities": tuple(str(x) for x in modality or ())})
+        f = f.model_copy(update={"modalities": tuple(str(x) for x in modality or ())})
         return await _page(request, "events", f, limit, cursor, format, inter_num)
 
     @router.get(
@@ -755,8 +756,8 @@ def make_router(
     )
     async def stream(
         request: Request,
-        f: Annotated[queries.Filters, Depends(filters)],
-        corroboration: Annotated[queries.Filters, Depends(corroboration_filters)],
+        f: Annotated[IncidentFilter, Depends(filters)],
+        corroboration: Annotated[IncidentFilter, Depends(corroboration_filters)],
         min_severity: Annotated[float | None, Query(ge=0, le=1)] = None,
         min_sources: Annotated[int | None, Query(ge=1, le=MAX_SOURCES)] = None,
         last_event_id: Annotated[
@@ -773,7 +774,7 @@ def make_router(
         writes a new incident or revision (after it is committed); the same filters as the
         list. A comment line every 15 s keeps the connection open. With ``Last-Event-ID`` the
         incidents that moved since that id (and match) come first, at most 500."""
-        f = queries.Filters(**{**f.__dict__, "min_severity": min_severity, "min_sources": min_sources,
+        f = f.model_copy(update={"min_severity": min_severity, "min_sources": min_sources,
                                **_corroboration(corroboration)})
         resume = last_event_id_header or last_event_id
         key_id = getattr(request.state, "key_id", "")
@@ -827,7 +828,7 @@ def make_router(
                     continue
                 if high is not None and item.seq <= high:
                     continue  # replayed already
-                if not matches(f, item.row):
+                if not f.matches(item.keys):
                     continue
                 m.streams.inc()
                 yield _frame(item.seq, item.text)
@@ -841,31 +842,3 @@ def make_router(
 
     return router
 
-
-def matches(f: queries.Filters, row: dict) -> bool:
-    """The list's filters applied to one incident's row (``db.incident_row``), for the stream."""
-    if f.since and row["event_at"] < f.since or f.until and row["event_at"] >= f.until:
-        return False
-    if f.countries and not {c.lower() for c in f.countries} & set(row["countries"]):
-        return False
-    if f.actors and not {a.lower() for a in f.actors} & set(row["actors"]):
-        return False
-    if f.event_types and row["event_type"] not in f.event_types:
-        return False
-    if f.languages and not set(f.languages) & set(row["languages"] or ()):
-        return False
-    if f.min_severity is not None and (row["severity"] or 0) < f.min_severity:
-        return False
-    if f.min_sources is not None and row["source_count"] < f.min_sources:
-        return False
-    if f.min_independent_sources is not None and row["independent_sources"] < f.min_independent_sources:
-        return False
-    if f.contested is not None and row["contested"] != f.contested:
-        return False
-    if f.grades and row["grade"] not in f.grades:
-        return False
-    if f.bbox:
-        x0, y0, x1, y1 = f.bbox
-        if row["lat"] is None or not (x0 <= row["lon"] <= x1 and y0 <= row["lat"] <= y1):
-            return False
-    return True

@@ -26,7 +26,10 @@ def sub(i="s1", **kw):
 def test_filters():
     i = inc()
     assert matches(sub(), i, 0.1)
-    assert matches(sub(event_types=["air_strike"], countries=["Syria"], actors=["kataib"]), i, 0.1)
+    assert matches(sub(event_types=["air_strike"], countries=["Syria"], actors=["kataib hezbollah"]), i, 0.1)
+    # An actor is a whole name, as in the read API (strikewatch/filters.py); a substring in either
+    # direction used to match here, so "us" was any party whose name holds those letters.
+    assert not matches(sub(actors=["kataib"]), i, 0.1) and not matches(sub(actors=["us"]), i, 0.1)
     assert not matches(sub(event_types=["shelling"]), i, 0.1)
     assert not matches(sub(countries=["Yemen"]), i, 0.1)
     assert matches(sub(bbox=(35.0, 30.0, 45.0, 38.0)), i, 0.1)

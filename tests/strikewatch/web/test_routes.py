@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from psycopg.conninfo import conninfo_to_dict
 
 from strikewatch.api import SubscriptionStore, create_app
+from strikewatch.filters import IncidentFilter
 from strikewatch.settings import ApiSettings
 from strikewatch.store import db, queries
 from strikewatch.store import synthetic as R
@@ -185,14 +186,14 @@ async def _text_mode_page(conn, table: str, f, limit: int, cursor=None):
 
 
 PAGE_FILTERS = [
-    queries.Filters(),
-    queries.Filters(countries=("SS", "yemen")),
-    queries.Filters(actors=("Houthis",), since=datetime(2024, 1, 5, tzinfo=timezone.utc)),
-    queries.Filters(bbox=(25.0, 0.0, 60.0, 40.0), event_types=("drone_strike", "shelling")),
-    queries.Filters(bbox=(40.0, 30.0, 45.0, 36.0), min_severity=0.3),
-    queries.Filters(min_sources=2, until=datetime(2024, 3, 1, tzinfo=timezone.utc)),
-    queries.Filters(min_independent_sources=2, grades=("corroborated", "contested")),
-    queries.Filters(languages=("uk", "ar")),
+    IncidentFilter(),
+    IncidentFilter(countries=("SS", "yemen")),
+    IncidentFilter(actors=("Houthis",), since=datetime(2024, 1, 5, tzinfo=timezone.utc)),
+    IncidentFilter(bbox=(25.0, 0.0, 60.0, 40.0), event_types=("drone_strike", "shelling")),
+    IncidentFilter(bbox=(40.0, 30.0, 45.0, 36.0), min_severity=0.3),
+    IncidentFilter(min_sources=2, until=datetime(2024, 3, 1, tzinfo=timezone.utc)),
+    IncidentFilter(min_independent_sources=2, grades=("corroborated", "contested")),
+    IncidentFilter(languages=("uk", "ar")),
 ]
 
 
