@@ -95,6 +95,14 @@ class StackSettings(_Base):
     # The local PostgreSQL (port and credentials in _Base). 128 MB of shared buffers holds the
     # 100k-incident bench store's hot indexes (~60 MB) with room; PostgreSQL's default.
     postgres_shared_buffers: str = "128MB"
+    # /metrics of the services `strikewatch run` starts (the API serves its own on its port,
+    # ApiSettings.port); `strikewatch status` lists them and deploy/prometheus/local.yml scrapes
+    # them. 0: that service serves none.
+    connectors_metrics_port: int = 9101
+    pipeline_metrics_port: int = 9102
+    delivery_metrics_port: int = 9103
+    store_metrics_port: int = 9104
+    lag_metrics_port: int = 9108
 
 
 class PipelineSettings(_Base):
