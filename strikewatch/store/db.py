@@ -70,17 +70,34 @@ def _located(places: list[Place]) -> Place | None:
     return next((p for p in places if p.lat is not None and p.lon is not None), None)
 
 
-def _countries(places: list[Place]) -> list[str]:
-    out = []
-    for p in places:
-        for v in (p.country, p.country_code):
-            if v and v.lower() not in out:
-                out.append(v.lower())
+# The page index (migration 0002) INCLUDEs the countries and actors arrays, and PostgreSQL
+# refuses an index row over 2,712 bytes (SQLSTATE 54000): one 3,000-letter target name did
+# that, and 400 targets or 200 place countries would too. The filter columns keep whole
+# names, in order, up to these many bytes each (with the id, the key and the other included
+# columns, ~2,000 bytes at most); the record keeps every name.
+INDEXED_COUNTRIES_BYTES = 400
+INDEXED_ACTORS_BYTES = 1200
+
+
+def bounded(names, budget: int) -> list[str]:
+    """Distinct ``names`` in order, skipping any that would take the list past ``budget``
+    bytes as PostgreSQL stores a text[] element (4 bytes of header + UTF-8)."""
+    out: list[str] = []
+    used = 0
+    for n in dict.fromkeys(names):
+        size = 4 + len(n.encode("utf-8"))
+        if used + size <= budget:
+            out.append(n)
+            used += size
     return out
 
 
+def _countries(places: list[Place]) -> list[str]:
+    return bounded((v.lower() for p in places for v in (p.country, p.country_code) if v), INDEXED_COUNTRIES_BYTES)
+
+
 def _actors(attacker, targets) -> list[str]:
-    return list(dict.fromkeys(a.name.lower() for a in ([attacker] if attacker else []) + list(targets)))
+    return bounded((a.name.lower() for a in ([attacker] if attacker else []) + list(targets)), INDEXED_ACTORS_BYTES)
 
 
 def _json(record) -> str:

@@ -55,3 +55,39 @@ def test_reference_article_backtest_plots_the_rising_chain(shared_data, tmp_path
     assert len(dyad[-1]["chain"]) == 3
     assert dyad[-1]["index"] == max(p["index"] for p in dyad)
     assert out["png"] == str(png)
+
+
+def test_a_record_dated_9999_prunes_no_shared_history():
+    """Issue 20, attack round 2: the tracker keeps WINDOW_DAYS before the newest incident, so
+    one incident dated 9999 dropped Iraq's index from 0.837 to 0.287 and a 20-step tit-for-tat
+    chain to 0. Its date is held to the wall clock (plus MAX_FUTURE), and the history stays.
+    The record is built past the model (which already makes such a date unknown), as a
+    hostile producer's would be decoded by an older reader."""
+    now = datetime.now(timezone.utc)
+    start = now - timedelta(days=100)
+    iraq = ("Iraq", "IQ")
+
+    def chain(tracker):
+        out = None
+        for i in range(21):  # militia and state answer each other every 4 days: a 20-step chain
+            who, whom = (MILITIA, US) if i % 2 else (US, MILITIA)
+            at = start + timedelta(days=4 * i)
+            out = tracker.observe(ev(i, who, [whom], at, country=iraq), at, now=now)
+        return out
+
+    control, attacked = EscalationTracker(), EscalationTracker()
+    chain(control)
+    chain(attacked)
+    far = datetime(9999, 12, 31, tzinfo=timezone.utc)
+    hostile = Event.model_construct(**{**dict(ev(99, US, [], now, country=("Yemen", "YE"))),
+                                       "time": EventTime.model_construct(date=far.date(), start=far, precision="day")})
+    attacked.observe(hostile, far, now=now)
+    after = start + timedelta(days=84)
+    nxt = ev(100, MILITIA, [US], after, etype=EventType.DRONE_STRIKE, country=iraq)
+    want = control.observe(nxt, after, now=now)
+    got = attacked.observe(nxt, after, now=now)
+    theatre = lambda ss: next(s for s in ss if s.scope == "theatre")  # noqa: E731
+    dyad = lambda ss: next(s for s in ss if s.scope == "dyad")  # noqa: E731
+    assert len(dyad(got).tit_for_tat_chain) == len(dyad(want).tit_for_tat_chain) == 22
+    assert theatre(got).value == theatre(want).value > 0.5
+    assert dyad(got).value == dyad(want).value

@@ -113,13 +113,13 @@ def test_any_exception_in_extraction_is_a_dead_letter_with_a_reason(monkeypatch)
 
     real = extraction.extract_events
 
-    def hostile(nlp, articles, batch_size=32):
+    def hostile(nlp, articles, batch_size=32, **kw):
         for a in articles:
             if "BOOM" in a.body:
                 raise RuntimeError("simulated extractor bug")
             if "DEEP" in a.body:
                 raise RecursionError("maximum recursion depth exceeded")
-        return real(nlp, articles, batch_size=batch_size)
+        return real(nlp, articles, batch_size=batch_size, **kw)
 
     monkeypatch.setattr(extraction, "extract_events", hostile)
     strike = Article.new("https://example.com/s", body="Israeli warplanes struck a depot near Damascus on Sunday.",
@@ -131,3 +131,91 @@ def test_any_exception_in_extraction_is_a_dead_letter_with_a_reason(monkeypatch)
         assert_that(res.events | "ids" >> beam.Map(lambda e: e.article_id), equal_to([strike.id]), label="events")
         assert_that(res.dead_letters | "dl" >> beam.Map(lambda d: (d.reason, Article.from_bytes(d.payload).id)),
                     equal_to([("extract_error", boom.id), ("too_deep", deep.id)]), label="dead")
+
+
+# --- issue 20, attack round 2: one 20 KB article froze extraction for a minute -------------
+
+PAREN_ATTACK = "US warplanes struck a weapons depot near Deir ez-Zor on Sunday, the Pentagon said. " + ")" * 19_750
+
+
+def test_a_run_of_one_mark_cannot_make_the_tokenizer_quadratic():
+    """The attack article: a strike sentence, then 19,750 ")" (under the 20k-character long
+    lane). spaCy's tokenizer strips one ")" per step and searches the rest again (70 s here);
+    the doc the extractor parses now holds a handful of tokens for the run, keeps the
+    article's length, and the strike is still found."""
+    from pipeline.extraction import extract_events, load_nlp, make_doc
+
+    nlp = load_nlp()
+    article = Article.new("https://example.com/parens", title="Strike", body=PAREN_ATTACK, published_at=DATE)
+    doc = make_doc(nlp, article)
+    assert len(doc.text) == len(article.text)
+    assert len(doc) < 60, len(doc)  # the sentence's ~20 tokens, ")))", and blanks; it was 19,750+ tokens
+    [events] = extract_events(nlp, [article])
+    assert [e.event_type.value for e in events] == ["air_strike"]
+    assert "US warplanes struck a weapons depot" in events[0].evidence[0].text
+
+
+@pytest.mark.parametrize("junk", ["!?" * 9_875, "a)" * 9_875, "(x) " * 5_000, "\"'" * 9_000, "z" * 19_750])
+def test_no_whitespace_free_run_reaches_the_tokenizer_longer_than_the_cap(junk):
+    from pipeline.extraction.runs import MAX_REPEAT, MAX_RUN_CHARS, defuse
+
+    text = "Drones hit a depot. " + junk
+    out = defuse(text)
+    assert len(out) == len(text) and out.startswith("Drones hit a depot. ")
+    assert max(map(len, out.split())) <= MAX_RUN_CHARS
+    assert all(len(set(w)) > 1 or len(w) <= MAX_REPEAT or w.isalnum() for w in out.split())
+
+
+def test_defuse_leaves_prose_alone():
+    from pipeline.extraction.runs import defuse
+
+    prose = 'He said: "They struck twice..." (AP). Wait!!! See https://example.org/a/b?c=1 — the end.'
+    assert defuse(prose) == prose
+
+
+def test_a_batch_past_its_budget_gives_up_only_the_article_it_was_reading():
+    """Pure logic of the batched lane with a stand-in extractor: the article being read when
+    the budget runs out is the culprit; the others are handed back (to the long lane)."""
+    from pipeline.extract import Lane, Overrun
+
+    def extract(_nlp, articles, progress):
+        for i, a in enumerate(articles):
+            progress.article = i
+            time.sleep(float(a.body.split()[0]))
+        progress.article = None
+        return [[a.id] for a in articles]
+
+    lane = Lane(nlp=None, extract=extract, wait_s=5.0)
+    fast, slow, later = (Article.new(f"https://example.com/{n}", body=f"{s} seconds", published_at=DATE)
+                         for n, s in (("f", "0.01"), ("s", "1.5"), ("l", "0.01")))
+    over = lane.run([fast, slow, later], budget_s=0.3)
+    assert over == Overrun(1, "not extracted within 0.3 s")
+    time.sleep(1.3)  # the slow parse finishes on the lane's thread; its result is dropped
+    assert lane.run([fast, later], budget_s=5.0) == [[fast.id], [later.id]]
+
+
+def test_the_batched_lane_has_a_budget_and_the_rest_of_its_batch_goes_on(monkeypatch):
+    """A short article that hangs the batched lane is dead-lettered too_slow once the batch's
+    budget is spent; the other articles of its batch come out through the long lane."""
+    import pipeline.extract as stage
+    import pipeline.extraction as extraction
+
+    real = extraction.extract_events
+
+    def hanging(nlp, articles, batch_size=32, progress=None, **kw):
+        for i, a in enumerate(articles):
+            if "HANG" in a.body and progress is not None:
+                progress.article = i
+                time.sleep(3.0)
+        return real(nlp, articles, batch_size=batch_size, progress=progress, **kw)
+
+    monkeypatch.setattr(extraction, "extract_events", hanging)
+    monkeypatch.setattr(stage, "BATCH_BUDGET_S", 0.5)
+    strikes = [Article.new(f"https://example.com/ok{i}", body=f"Israeli warplanes struck a depot near Damascus on day {i}.",
+                           published_at=DATE) for i in range(3)]
+    hang = Article.new("https://example.com/hang", body="HANG airstrike", published_at=DATE)
+    with beam.Pipeline(runner="BundleBasedDirectRunner") as p:
+        res = p | beam.Create([strikes[0], hang, strikes[1], strikes[2]]) | ExtractEvents(batch_size=8, max_chars=5_000)
+        assert_that(res.events | "ids" >> beam.Map(lambda e: e.article_id), equal_to([a.id for a in strikes]), label="events")
+        assert_that(res.dead_letters | "dl" >> beam.Map(lambda d: (d.reason, Article.from_bytes(d.payload).id)),
+                    equal_to([("too_slow", hang.id)]), label="dead")

