@@ -111,7 +111,7 @@ def new_incident(ev: Event, seen_at: datetime) -> Incident:
         time=ev.time, platforms=[p.name for p in ev.platforms], munitions=[m.name for m in ev.munitions], casualties=ev.casualties,
         sources=[source_of(ev, seen_at)],
         source_count=1, first_seen_at=seen_at, first_seen_latency_s=(seen_at - pub).total_seconds() if pub else None,
-        changes=["new"], severity=sev, theatre=theatre_of(ev),
+        changes=["new"], severity=sev, theatre=theatre_of(ev), cluster_text=_text(ev) or None,
     )
 
 
@@ -212,8 +212,9 @@ class _ClusterFn(beam.DoFn):
     OPEN = ReadModifyWriteStateSpec("open", PickleCoder())
     EXPIRE = TimerSpec("expire", TimeDomain.WATERMARK)
 
-    def __init__(self, similarity: str):
+    def __init__(self, similarity: str, recovery=None):
         self._similarity_kind = similarity
+        self._recovery = recovery  # recovery.RecoveryConfig: reopen what was published before a restart
 
     def setup(self):
         from .worker_cache import per_process
@@ -221,10 +222,18 @@ class _ClusterFn(beam.DoFn):
         # One model per worker process (pipeline/worker_cache.py says why).
         self._sim = per_process(("embedder",), load_embedder) if self._similarity_kind == "embeddings" else token_jaccard
         self._clusterer = Clusterer(self._sim)
+        self._seeds = None
+        if self._recovery is not None:
+            from .kafka_io import load_seeds
+
+            self._seeds = per_process(self._recovery.key, lambda: load_seeds(self._recovery))
 
     def process(self, kv, timestamp=beam.DoFn.TimestampParam, open_state=beam.DoFn.StateParam(OPEN), expire=beam.DoFn.TimerParam(EXPIRE)):
         theatre, ev = kv
-        open_ = open_state.read() or []
+        open_ = open_state.read()
+        if open_ is None and self._seeds is not None:  # first report of this theatre since the start
+            open_ = self._seeds.take_open(theatre, float(timestamp.micros) / 1e6)
+        open_ = open_ or []
         seen_at = ev.extracted_at or datetime.now(timezone.utc)
         open_, out = self._clusterer.add(open_, ev, seen_at)
         open_state.write(open_)
@@ -246,14 +255,15 @@ class _ClusterFn(beam.DoFn):
 class ClusterIncidents(beam.PTransform):
     """Events -> Incidents (new ones and revisions). Only asserted strike events count."""
 
-    def __init__(self, similarity: str = "embeddings"):
+    def __init__(self, similarity: str = "embeddings", recovery=None):
         super().__init__()
         self._similarity = similarity
+        self._recovery = recovery
 
     def expand(self, events):
         return (
             events
             | "AssertedStrikes" >> beam.Filter(lambda e: e.event_type in STRIKE_TYPES and e.modality == Modality.ASSERTED)
             | "KeyByTheatre" >> beam.Map(lambda e: (theatre_of(e), e))
-            | "Cluster" >> beam.ParDo(_ClusterFn(self._similarity))
+            | "Cluster" >> beam.ParDo(_ClusterFn(self._similarity, self._recovery))
         )

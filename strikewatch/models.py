@@ -388,6 +388,10 @@ class Incident(Record):
     changes: list[str] = Field(default_factory=list)  # what this revision changed
     severity: Unit | None = None
     theatre: str | None = None
+    # What the clustering compares later reports with: the first report's sentences about the strike, at
+    # most 1,000 characters (schema 2, optional). A restarted pipeline reopens its open incidents from the
+    # incidents topic with it (pipeline/recovery.py).
+    cluster_text: str | None = Field(None, max_length=1000)
 
 
 class ScoreComponent(BaseModel):

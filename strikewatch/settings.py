@@ -119,6 +119,9 @@ class PipelineSettings(_Base):
     # A Flink cluster's REST address for --runner FlinkRunner; empty: the local Flink
     # the pipeline starts (strikewatch/flink.py).
     flink_master: str = ""
+    # On start, reopen the incidents still open and what each subscription was told about them from
+    # the incidents and alerts topics (pipeline/recovery.py): Prism keeps no state over a restart.
+    recover_open_incidents: bool = True
 
 
 class ConnectorSettings(_Base):
