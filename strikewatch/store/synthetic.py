@@ -100,6 +100,11 @@ def incident(i: int, revision: int = 0) -> Incident:
         changes=["new"] if revision == 0 else ["source_added"],
         severity=round(0.2 + (i % 8) / 10, 2),
         theatre=e0.places[0].country,
+        # Corroboration (issue 21): every other incident's sources are copies of one story.
+        independent_sources=len(evs) if i % 2 else 1,
+        single_source=not (i % 2 and len(evs) > 1),
+        contested=i % 5 == 0 and len(evs) > 1,
+        grade=("contested" if i % 5 == 0 and len(evs) > 1 else "corroborated" if i % 2 and len(evs) > 1 else "single_source"),
     )
 
 

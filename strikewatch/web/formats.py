@@ -164,6 +164,13 @@ def facts(rec: dict) -> dict:
         "theatre": rec.get("theatre"),
         "first_seen_at": rec.get("first_seen_at") or rec.get("extracted_at"),
         "sub_event_type": rec.get("acled_sub_event_type"),
+        "grade": rec.get("grade"),
+        "grade_reason": rec.get("grade_reason") or "",
+        "independent_sources": rec.get("independent_sources") or (1 if is_event else len(rec.get("families") or []) or None),
+        "contested": bool(rec.get("contested")),
+        "killed_range": rec.get("killed_range"),
+        "families": rec.get("families") or [],
+        "claims": rec.get("claims") or [],
     }
 
 
@@ -206,6 +213,11 @@ def geojson(records: list[dict], next_cursor: str | None = None) -> dict:
                 "injured",
                 "casualty_statement",
                 "theatre",
+                "grade",
+                "grade_reason",
+                "independent_sources",
+                "contested",
+                "killed_range",
             )
         }
         props.update(
@@ -234,6 +246,14 @@ def _iso_numeric() -> dict[str, int]:
     }
 
 
+def source_scale(families: list[dict]) -> str:
+    """ACLED's source scale of an incident's outlet families: a wire agency's story is
+    "International", an outlet's own report "Other" (strikewatch does not know an outlet's reach);
+    both: "International-Other", as ACLED joins scales."""
+    scales = sorted({"International" if fam.get("id", "").startswith("wire:") else "Other" for fam in families})
+    return "-".join(scales)
+
+
 def acled_row(rec: dict) -> dict:
     f = facts(rec)
     p = f["place"] or {}
@@ -245,6 +265,8 @@ def acled_row(rec: dict) -> dict:
     seen = f["first_seen_at"]
     ts = int(datetime.fromisoformat(seen.replace("Z", "+00:00")).timestamp()) if seen else ""
     outlets = list(dict.fromkeys(s.get("outlet") or s.get("source") or "" for s in f["sources"]))
+    if f["families"]:  # one name per independent source: a wire story's copies are its agency
+        outlets = [fam.get("label") or fam["id"] for fam in f["families"]]
     return {
         "event_id_cnty": f["id"],
         "event_date": d,
@@ -272,8 +294,8 @@ def acled_row(rec: dict) -> dict:
         "longitude": p.get("lon", ""),
         "geo_precision": GEO_PRECISION.get(p.get("precision") or "", 3) if p else "",
         "source": "; ".join(o for o in outlets if o),
-        "source_scale": "",
-        "notes": _summary(f),
+        "source_scale": source_scale(f["families"]),
+        "notes": _summary(f) + (f" Corroboration: {f['grade_reason']}." if f["grade_reason"] else ""),
         "fatalities": f["killed"] or 0,
         "tags": "",
         "timestamp": ts,
@@ -317,7 +339,7 @@ IDENTITY_CLASS = {
 
 def stix_bundle(records: list[dict]):
     """A ``stix2.v21.Bundle`` (validated as it is built) of the records."""
-    from stix2.v21 import Bundle, Identity, Incident, Location, Relationship, Sighting
+    from stix2.v21 import Bundle, Identity, Incident, Location, Note, Relationship, Sighting
 
     objects: dict[str, object] = {}
     epoch = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -404,4 +426,34 @@ def stix_bundle(records: list[dict]):
                     else {}
                 ),
             )
+        for c in f["claims"]:  # who says what: one note per claim, with its article
+            nid = _sid("note", f"{f['id']}:{c['id']}")
+            objects[nid] = Note(
+                id=nid,
+                abstract=f"{c['kind']} claim by {c['speaker']}"[:200],
+                content=claim_text(c),
+                authors=[c["speaker"]],
+                object_refs=[inc_id],
+                created=_ts(c.get("published_at"), created),
+                modified=_ts(c.get("published_at"), created),
+                labels=[c["kind"]] + ([c["stance"]] if c.get("stance") else []),
+                **(
+                    {"external_references": [{"source_name": c.get("outlet") or "article", "url": c["url"]}]}
+                    if c.get("url")
+                    else {}
+                ),
+            )
     return Bundle(objects=list(objects.values()), id=_sid("bundle", ",".join(r["id"] for r in records)))
+
+
+def claim_text(c: dict) -> str:
+    """A claim in words: who says what, and the quote."""
+    who = c["speaker"] + (f" ({c['speaker_kind']})" if c.get("speaker_kind") not in (None, "unknown") else "")
+    if c["kind"] == "casualties":
+        what = ", ".join(x for x in (f"{c['killed']} killed" if c.get("killed") is not None else "",
+                                     f"{c['injured']} injured" if c.get("injured") is not None else "") if x)
+    elif c["kind"] == "responsibility":
+        what = {"claimed": "claims it for", "blamed": "blames", "denied": "denies it for"}.get(c.get("stance") or "", "") + f" {c.get('party')}"
+    else:
+        what = f"says it hit {c.get('target')}"
+    return f"{who}: {what}. Quote: \"{c['quote']['text']}\""

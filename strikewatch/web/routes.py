@@ -1,7 +1,8 @@
 """The read API under ``/v1`` (an ``APIRouter`` the subscription app includes): incidents,
 events and escalation from the store, exports, and a live stream.
 
-    GET /v1/incidents?since=&until=&country=&bbox=&event_type=&actor=&min_severity=&min_sources=&limit=&cursor=&format=
+    GET /v1/incidents?since=&until=&country=&bbox=&event_type=&actor=&min_severity=&min_sources=
+                    &min_independent_sources=&contested=&grade=&limit=&cursor=&format=
     GET /v1/incidents/{id}          latest record, every revision, its events (evidence quotes, offsets), sources, chain
     GET /v1/events?...              the same filters (less severity/sources, plus modality)
     GET /v1/escalation?scope=theatre|dyad&key=...
@@ -18,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import typing
 from datetime import date, datetime, time, timezone
 from typing import Annotated, Callable, Literal
 
@@ -25,7 +27,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from fastapi.responses import StreamingResponse
 
 from ..metrics import REGISTRY, CollectorRegistry, Counter, Histogram, SimpleNamespace
-from ..models import EventType, Modality
+from ..models import EventType, Grade, Modality
 from ..store import queries
 from ..store.db import NOTIFY_CHANNEL, incident_row
 from . import formats
@@ -156,6 +158,34 @@ async def filters(  # async: no thread-pool hop per request for pure parsing (se
         event_types=tuple(str(e) for e in event_type or ()),
         actors=_split(actor),
     )
+
+
+async def corroboration_filters(
+    min_independent_sources: Annotated[
+        int | None, Query(ge=1, le=1000, description="independent outlet families that report it (copies of one wire story count once)")
+    ] = None,
+    contested: Annotated[
+        bool | None, Query(description="true: parties dispute who struck or the toll; false: not disputed")
+    ] = None,
+    grade: Annotated[
+        list[str] | None,
+        Query(description="confirmed, corroborated, single_source or contested; repeat or comma-separate",
+              examples=["corroborated,confirmed"]),
+    ] = None,
+) -> queries.Filters:
+    """The corroboration filters of issue 21 (incidents only)."""
+    grades = _split(grade)
+    bad = [g for g in grades if g not in GRADES]
+    if bad:
+        raise HTTPException(422, f"grade: one of {', '.join(GRADES)}, not {bad[0][:40]!r}")
+    return queries.Filters(min_independent_sources=min_independent_sources, contested=contested, grades=grades)
+
+
+GRADES = typing.get_args(Grade)
+
+
+def _corroboration(f: queries.Filters) -> dict:
+    return {"min_independent_sources": f.min_independent_sources, "contested": f.contested, "grades": f.grades}
 
 
 # Planner settings of the API's connections (strikewatch/store/migrations/0002_covering_page_index.sql).
@@ -340,15 +370,18 @@ def make_router(dsn: str, owner_of: Callable[..., str], metrics: SimpleNamespace
     async def list_incidents(
         request: Request,
         f: Annotated[queries.Filters, Depends(filters)],
+        corroboration: Annotated[queries.Filters, Depends(corroboration_filters)],
         min_severity: Annotated[float | None, Query(ge=0, le=1, description="severity 0..1")] = None,
         min_sources: Annotated[int | None, Query(ge=1, description="reports merged into the incident")] = None,
         limit: int = limit_q,
         cursor: str | None = cursor_q,
         format: Format = format_q,
     ):  # noqa: A002
-        """Incidents (their latest revision) whose event time, place, type, actors, severity and
-        source count match, newest first by event time; follow ``next_cursor`` for the next page."""
-        f = queries.Filters(**{**f.__dict__, "min_severity": min_severity, "min_sources": min_sources})
+        """Incidents (their latest revision) whose event time, place, type, actors, severity,
+        source count and corroboration match, newest first by event time; follow ``next_cursor``
+        for the next page."""
+        f = queries.Filters(**{**f.__dict__, "min_severity": min_severity, "min_sources": min_sources,
+                               **_corroboration(corroboration)})
         return await _page(request, "incidents", f, limit, cursor, format)
 
     @router.get(
@@ -420,13 +453,15 @@ def make_router(dsn: str, owner_of: Callable[..., str], metrics: SimpleNamespace
     async def stream(
         request: Request,
         f: Annotated[queries.Filters, Depends(filters)],
+        corroboration: Annotated[queries.Filters, Depends(corroboration_filters)],
         min_severity: Annotated[float | None, Query(ge=0, le=1)] = None,
         min_sources: Annotated[int | None, Query(ge=1)] = None,
     ):
         """``event: incident`` with the incident's latest record as ``data`` each time the store
         writes a new incident or revision (after it is committed); the same filters as the
         list. A comment line every 15 s keeps the connection open."""
-        f = queries.Filters(**{**f.__dict__, "min_severity": min_severity, "min_sources": min_sources})
+        f = queries.Filters(**{**f.__dict__, "min_severity": min_severity, "min_sources": min_sources,
+                               **_corroboration(corroboration)})
         q = store.subscribe()
 
         async def events():
@@ -476,6 +511,12 @@ def matches(f: queries.Filters, rec: dict) -> bool:
     if f.min_severity is not None and (row["severity"] or 0) < f.min_severity:
         return False
     if f.min_sources is not None and row["source_count"] < f.min_sources:
+        return False
+    if f.min_independent_sources is not None and row["independent_sources"] < f.min_independent_sources:
+        return False
+    if f.contested is not None and row["contested"] != f.contested:
+        return False
+    if f.grades and row["grade"] not in f.grades:
         return False
     if f.bbox:
         x0, y0, x1, y1 = f.bbox

@@ -40,7 +40,7 @@ def test_reports_of_one_strike_merge_with_revisions():
     assert first.revision == 0 and first.source_count == 1 and first.changes == ["new"]
     open_, second = c.add(open_, e2, e2.extracted_at)
     assert second.id == first.id and second.revision == 1 and second.source_count == 2
-    assert set(second.changes) == {"source_added", "casualties"} and second.casualties.killed == 4
+    assert set(second.changes) == {"source_added", "casualties", "corroborated"} and second.casualties.killed == 4
     open_, none = c.add(open_, e2, e2.extracted_at)  # the same article again
     assert none is None
     assert second.first_seen_latency_s == 5.0  # first seen 5 s after the first publication

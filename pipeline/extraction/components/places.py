@@ -24,7 +24,7 @@ from strikewatch.models import Place, Span as TextSpan
 
 from .. import lexicon
 from . import _geo
-from .actors import table as actor_table
+from ..facts.parties.actors import table as actor_table
 from .base import Keys, SpanIndex, char_span, doc_text, sentences, set_group
 
 DIRECTIONS = r"(?:eastern|western|northern|southern|central|north|south|east|west|north-?eastern|north-?western|south-?eastern|south-?western)"
@@ -179,7 +179,7 @@ _COMMA_COUNTRY_RE = re.compile(r",\s+(?:(?i:" + DIRECTIONS + r")\s+)?(?P<country
 
 
 def weapon_names() -> re.Pattern:
-    from .weapons import tables
+    from ..facts.weapons.component import tables
 
     return tables()[0][1]
 

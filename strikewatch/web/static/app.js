@@ -311,6 +311,88 @@ function quote(ev, span) {
   );
 }
 
+// A claim's quote (a sentence of its article) with what it claims marked where the quote shows it.
+function claimQuote(c) {
+  const text = (c.quote || {}).text || "";
+  const needle = c.kind === "casualties" ? String(c.killed ?? c.injured ?? "") : c.kind === "target" ? c.target : c.party;
+  const i = needle ? text.toLowerCase().indexOf(String(needle).toLowerCase()) : -1;
+  if (i < 0) return el("blockquote", {}, el("mark", {}, text));
+  return el(
+    "blockquote",
+    {},
+    text.slice(0, i),
+    el("mark", {}, text.slice(i, i + String(needle).length)),
+    text.slice(i + String(needle).length),
+  );
+}
+
+function claimWhat(c) {
+  if (c.kind === "casualties")
+    return [c.killed != null ? `${c.killed} killed` : "", c.injured != null ? `${c.injured} injured` : ""]
+      .filter(Boolean)
+      .join(", ");
+  if (c.kind === "responsibility")
+    return { claimed: "claims it: ", blamed: "blames ", denied: "denies it: " }[c.stance] + (c.party || "");
+  return `hit: ${c.target}`;
+}
+
+// Who says what, side by side: one row per claim, with its article and time.
+function claimsTable(inc) {
+  const claims = inc.claims || [];
+  if (!claims.length) return el("p", { class: "muted" }, "No claims extracted.");
+  return el(
+    "table",
+    { id: "claims" },
+    el(
+      "thead",
+      {},
+      el(
+        "tr",
+        {},
+        el("th", {}, "Speaker"),
+        el("th", {}, "Claim"),
+        el("th", {}, "Quote"),
+        el("th", {}, "Source"),
+        el("th", {}, "Time"),
+      ),
+    ),
+    el(
+      "tbody",
+      {},
+      claims.map((c) => {
+        const href = safeHref(c.url);
+        return el(
+          "tr",
+          { class: `claim claim-${c.kind}${c.stance ? " claim-" + c.stance : ""}` },
+          el("td", {}, c.speaker, el("br"), el("span", { class: "muted" }, (c.speaker_kind || "").replace("_", " "))),
+          el("td", {}, claimWhat(c)),
+          el("td", {}, claimQuote(c)),
+          el(
+            "td",
+            {},
+            href
+              ? el("a", { href, target: "_blank", rel: "noopener noreferrer" }, c.outlet || "article")
+              : c.outlet || "",
+            c.family ? el("div", { class: "muted" }, c.family) : null,
+          ),
+          el("td", {}, (c.published_at || c.seen_at || "").slice(0, 16).replace("T", " ")),
+        );
+      }),
+    ),
+  );
+}
+
+function gradeLine(inc) {
+  if (!inc.grade) return null;
+  return el(
+    "p",
+    { class: `grade grade-${inc.grade}` },
+    el("strong", {}, inc.grade.replace("_", " ")),
+    ` — ${inc.grade_reason || ""} · ${inc.independent_sources} independent source(s)`,
+    inc.killed_range ? ` · killed: ${inc.killed_range[0]}–${inc.killed_range[1]} by claim` : "",
+  );
+}
+
 function placeText(p) {
   const country = p.country && p.country !== p.name ? `, ${p.country}` : "";
   const coords = p.lat != null ? `, ${p.lat.toFixed(2)}, ${p.lon.toFixed(2)}` : "";
@@ -474,7 +556,10 @@ async function incidentPage(id) {
       `${where(inc)} · ${when(inc)} · ${inc.source_count} source(s) · ` +
         `severity ${inc.severity ?? "?"} · revision ${inc.revision}`,
     ),
+    gradeLine(inc),
     facts(inc, d.events),
+    el("h3", {}, "Claims: who says what"),
+    claimsTable(inc),
     el("h3", {}, "Sources"),
     sources,
     el("h3", {}, "Revisions"),

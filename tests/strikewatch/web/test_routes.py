@@ -151,6 +151,10 @@ def test_pagination_newest_first(client):
         ({"actor": "kataib hezbollah"}, lambda r: "kataib hezbollah" in r["actors"]),
         ({"min_severity": 0.6}, lambda r: r["severity"] >= 0.6),
         ({"min_sources": 3}, lambda r: r["source_count"] >= 3),
+        ({"min_independent_sources": 2}, lambda r: r["independent_sources"] >= 2),
+        ({"contested": "true"}, lambda r: r["contested"]),
+        ({"contested": "false", "grade": "single_source"}, lambda r: not r["contested"] and r["grade"] == "single_source"),
+        ({"grade": "corroborated,contested".split(",")}, lambda r: r["grade"] in ("corroborated", "contested")),
         (
             {"country": "Syria", "event_type": "air_strike", "min_sources": 2},
             lambda r: "syria" in r["countries"] and r["event_type"] == "air_strike" and r["source_count"] >= 2,
@@ -185,6 +189,7 @@ PAGE_FILTERS = [
     queries.Filters(bbox=(25.0, 0.0, 60.0, 40.0), event_types=("drone_strike", "shelling")),
     queries.Filters(bbox=(40.0, 30.0, 45.0, 36.0), min_severity=0.3),
     queries.Filters(min_sources=2, until=datetime(2024, 3, 1, tzinfo=timezone.utc)),
+    queries.Filters(min_independent_sources=2, grades=("corroborated", "contested")),
 ]
 
 

@@ -30,9 +30,9 @@ from spacy.tokens import Doc, Span, Token
 
 from strikewatch.models import Actor
 
-from . import _geo
-from .base import Keys, SpanIndex, doc_text, sentences, set_group, text_span
-from .triggers import REFERENCE
+from ...components import _geo
+from ...components.base import Keys, SpanIndex, doc_text, sentences, set_group, text_span
+from ..triggers.component import REFERENCE
 
 # Verbs whose subject, with a strike noun inside "in/by/during", was struck ("killed in an airstrike").
 _IN_ATTACK_PREPS = frozenset({"in", "by", "during", "from", "after"})
@@ -346,7 +346,7 @@ VICTIM = "victim"
 # Label of a party that reacts to a strike ("the UN condemned the airstrike"): never its attacker.
 BYSTANDER = "bystander"
 # Pronoun attackers ("they fired mortar rounds", a communiqué's "we bombed"): kept as
-# written; the article's one named armed group stands for them (events.named_group),
+# written; the article's one named armed group stands for them (assemble.event.named_group),
 # else they name no one.
 GROUP_PRONOUNS = frozenset({"they", "we"})
 # Verbs whose passive subject the strike harmed ("several houses were damaged", "a guard
@@ -587,7 +587,7 @@ class RoleLabeller:
         out = []
         # Victims of a sentence with no trigger of its own ("As a result, an elderly man was
         # killed and several houses were damaged"): the strike sentence before it takes them
-        # (events.continue_mention). Label "victim", span id -1.
+        # (assemble.mentions.continue_mention). Label "victim", span id -1.
         triggers = SpanIndex(doc.spans.get(Keys.TRIGGERS, []))
         for sent in sentences(doc):
             if triggers.within(sent.start_char, sent.end_char):
@@ -625,8 +625,3 @@ class RoleLabeller:
                             out.append(span)
         set_group(doc, Keys.ROLES, out)
         return doc
-
-
-@Language.factory("strike_roles", assigns=["doc.spans"], requires=["token.dep", "doc.spans"])
-def make_role_labeller(nlp: Language, name: str) -> RoleLabeller:
-    return RoleLabeller(nlp, name)

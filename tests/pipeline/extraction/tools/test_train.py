@@ -4,7 +4,8 @@ hold general news under its limit, and the written model reads back the same."""
 
 import numpy as np
 
-from pipeline.extraction import relevance, train
+from pipeline.extraction import relevance
+from pipeline.extraction.tools import train
 from strikewatch.models import Event, EventType
 
 DIM = 8  # a stand-in for the sentence embedding

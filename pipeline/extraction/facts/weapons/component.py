@@ -1,6 +1,6 @@
 """``strike_weapons``: platforms and munitions -> ``doc.spans["sw_weapons"]``.
 
-Per sentence: platforms from ``patterns/weapons.jsonl`` ("F-15E", "drones"), munitions
+Per sentence: platforms from ``weapons.jsonl`` ("F-15E", "drones"), munitions
 with a payload ("seven 500-pound bombs": count, weight, guidance) and named munitions
 ("Hellfire", "mortar"). A generic platform word is dropped when a specific one names
 the same thing ("the jets ... F-16s"). Label ``platform`` or ``munition``;
@@ -17,8 +17,8 @@ from spacy.tokens import Doc
 
 from strikewatch.models import Weapon
 
-from .. import lexicon
-from .base import Keys, char_span, has_gate_hit, sentences, set_group, text_span
+from ... import lexicon
+from ...components.base import Keys, char_span, has_gate_hit, sentences, set_group, text_span
 
 GENERIC_PLATFORMS = frozenset({"warplane", "fighter jet", "drone", "helicopter", "fighter-bomber"})
 
