@@ -133,8 +133,8 @@ def test_a_report_after_a_restart_revises_the_open_incident_and_alerts_no_one_tw
 
 @pytest.mark.integration
 def test_an_update_after_a_restart_is_an_update(kafka_bootstrap, new_topic, producer):
-    """A subscription that asks for updates: after the restart, the second report (3 killed) is an
-    ``update`` of the incident it was told about, not a second ``new_incident``."""
+    """A subscription that asks for updates: after the restart, the second report (3 killed) is a
+    follow-up of the incident it was told about, not a second ``new_incident``."""
     from strikewatch.kafka import KafkaConfig
 
     incidents_topic, alerts_topic = new_topic("rec-inc"), new_topic("rec-al")
@@ -147,4 +147,5 @@ def test_an_update_after_a_restart_is_an_update(kafka_bootstrap, new_topic, prod
         producer.send(alerts_topic, key=b"s1", value=json.dumps(a).encode())
     producer.flush()
     _incs, alerts = _run([ev(2, STRIKE + " on Monday", killed=3)], subs, config)
-    assert [(a["kind"], a["incident_id"], a["incident_revision"]) for a in alerts] == [("update", first_incs[0]["id"], 1)]
+    # A follow-up of the incident it was told about ("corroborated": a second outlet's report), never new.
+    assert [(a["kind"], a["incident_id"], a["incident_revision"]) for a in alerts] == [("corroborated", first_incs[0]["id"], 1)]
