@@ -545,21 +545,21 @@ def load_seeds(config: "RecoveryConfig") -> "Seeds":
     ones, as without recovery."""
     from kafka.errors import KafkaError
 
-    from strikewatch.kafka import read_since
+    from strikewatch.kafka import iter_since
     from strikewatch.kafka.window import WindowReadTimeout
 
     from .recovery import LOAD_TIMEOUT_S, WINDOWS_S, Seeds, open_incidents, sent_fingerprints
 
     t0 = time.monotonic()
     now_s = time.time()
-    try:
-        incidents = read_since(config.kafka, config.incidents_topic, int((now_s - WINDOWS_S["incidents"]) * 1000), LOAD_TIMEOUT_S)
-        alerts = read_since(config.kafka, config.alerts_topic, int((now_s - WINDOWS_S["alerts"]) * 1000), LOAD_TIMEOUT_S)
+    try:  # decoded as they are read: the raw records are never all held at once
+        open_, inc_counts = open_incidents(
+            iter_since(config.kafka, config.incidents_topic, int((now_s - WINDOWS_S["incidents"]) * 1000), LOAD_TIMEOUT_S), now_s)
+        sent, alert_counts = sent_fingerprints(
+            iter_since(config.kafka, config.alerts_topic, int((now_s - WINDOWS_S["alerts"]) * 1000), LOAD_TIMEOUT_S))
     except (WindowReadTimeout, KafkaError) as e:
         log.warning("open incidents not recovered (%s): reports about incidents from before this start begin new ones", e)
         return Seeds()
-    open_, inc_counts = open_incidents(incidents, now_s)
-    sent, alert_counts = sent_fingerprints(alerts)
     log.info("recovered %d open incidents (%s) and what %d incidents' subscribers were told (%s) in %.1f s",
              inc_counts["open"], inc_counts, alert_counts["incidents"], alert_counts, time.monotonic() - t0)
     return Seeds(open_, sent)

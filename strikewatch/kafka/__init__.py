@@ -11,7 +11,7 @@
 from .acks import AckedSender, Batch, NotAcknowledged, Rejected, Stopping
 from .compacted import read_compacted
 from .config import KafkaConfig
-from .window import Published, read_since
+from .window import Published, iter_since, read_since
 
-__all__ = ["AckedSender", "Batch", "KafkaConfig", "NotAcknowledged", "Published", "Rejected", "Stopping", "read_compacted",
-           "read_since"]
+__all__ = ["AckedSender", "Batch", "KafkaConfig", "NotAcknowledged", "Published", "Rejected", "Stopping", "iter_since",
+           "read_compacted", "read_since"]
