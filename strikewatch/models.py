@@ -271,6 +271,9 @@ class Place(BaseModel):
     precision: Literal["point", "city", "admin2", "admin1", "region", "country", "border_region", "unknown"] = "unknown"
     geonameid: int | None = None
     mention: Span | None = None
+    # The country was inferred from the text's theatre (who fights whom), not named in it
+    # (schema 2). Such a place has precision "country" and no point.
+    inferred: bool = False
 
 
 class EventTime(BaseModel):
@@ -280,7 +283,9 @@ class EventTime(BaseModel):
     date: SaneDate = None
     start: SaneTime = None  # resolved window, when known
     end: SaneTime = None
-    precision: Literal["hour", "part_of_day", "day", "week", "month", "year", "unknown"] = "unknown"
+    # "reported": the text dates nothing; ``date`` is the publication's (local) date and
+    # ``start`` its instant (schema 2 adds it; the event happened no later than that).
+    precision: Literal["hour", "part_of_day", "day", "week", "month", "year", "reported", "unknown"] = "unknown"
     expression: Span | None = None  # "early Monday", "around 1 a.m. local time"
 
     @model_validator(mode="after")

@@ -26,6 +26,7 @@ from spacy.tokens import Doc
 
 from strikewatch.models import Article, Event
 
+from ..facts.places.assemble import place_context
 from .event import article_group, article_towns, link_provocations, named_group, refine_places, to_event
 from .groups import group_mentions, relevant
 from .mentions import CONTINUATION_SENTENCES, Mention, continue_mention, doc_mentions
@@ -34,7 +35,7 @@ def assemble(doc: Doc, article: Article) -> list[tuple[Event, list[Mention]]]:
     """Every candidate event of one article with the mentions behind it, before the
     relevance decision (``strikewatch train`` learns from these)."""
     ref = article.published_at.date() if article.published_at else None
-    context = doc._.sw_context or []
+    context = place_context(doc)
     towns = article_towns(doc)
     armed = article_group(article.text)
     return [(to_event(article, g, context, towns, armed), g) for g in group_mentions(doc_mentions(doc, ref))]

@@ -6,15 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timezone
 
-from spacy.tokens import Doc
+from strikewatch.models import Actor, Article, Attribution, Casualties, Event, EventType, Modality, Place, Weapon
 
-from strikewatch.models import Actor, Article, Attribution, Casualties, Event, EventTime, EventType, Modality, Place, Weapon
-
-from ..components import _geo
-from ..components.base import Keys
-from ..components.places import PRECISION_RANK
 from ..facts.parties.roles import GROUP_PRONOUNS
-from .mentions import TARGET_KIND_RES, Mention, best_time
+from ..facts.places.assemble import PlaceContext, article_towns, group_places, refine_places  # noqa: F401
+from ..facts.time.assemble import best_time, event_time, to_utc  # noqa: F401
+from .mentions import TARGET_KIND_RES, Mention
 
 ACLED_SUBTYPE = {
     EventType.AIR_STRIKE: "Air/drone strike", EventType.DRONE_STRIKE: "Air/drone strike",
@@ -25,20 +22,6 @@ ACLED_SUBTYPE = {
 CAMEO = {EventType.AIR_STRIKE: "195", EventType.DRONE_STRIKE: "195", EventType.MISSILE_ATTACK: "194", EventType.SHELLING: "194",
          EventType.OTHER_VIOLENCE: "190"}
 GENERIC_WARPLANES = ("warplane", "fighter jet", "fighter-bomber")
-
-
-def to_utc(t: EventTime | None, places: list[Place]) -> EventTime | None:
-    """A clock time or part of the day is local to where it happened: ``start``/``end``
-    become UTC instants with the offset of the event's first located place ("around 1
-    a.m. local time" in Iraq is 22:00 UTC the day before). ``date`` stays the local
-    date; day and coarser windows, and places of unknown offset, are left as they are."""
-    if t is None or t.start is None or t.precision not in ("hour", "part_of_day"):
-        return t
-    place = next((p for p in places if p.country_code), None)
-    off = _geo.utc_offset(place, t.start.replace(tzinfo=None)) if place else None
-    if off is None:
-        return t
-    return t.model_copy(update={"start": t.start - off, "end": t.end - off if t.end else None})
 
 
 def merge_actor_lists(lists: list[list[Actor]]) -> list[Actor]:
@@ -66,39 +49,6 @@ def group_attacker(group: list[Mention]) -> Actor | None:
         counts[a.name] = counts.get(a.name, 0) + (2 if a.type == "state_military" else 1)
     best = max(counts, key=counts.get)
     return merge_actor_lists([[a for a in attackers if a.name == best]])[0]
-
-
-def group_places(group: list[Mention], attacker: Actor | None, targets: list[Actor], context: list[str]) -> list[Place]:
-    places: list[Place] = []
-    seen = set()
-    for m in group:
-        for p in m.places:
-            if (p.name, p.country_code) not in seen:
-                seen.add((p.name, p.country_code))
-                places.append(p)
-    if attacker is not None and attacker.country and [p for p in places if p.country_code != attacker.country]:
-        # The striking state's own country is rarely where its strike lands.
-        places = [p for p in places if not (p.country_code == attacker.country and p.precision == "country")]
-    state_targets = {a.country for a in targets if a.type == "state_military" and a.country}
-    if state_targets and any(p.country_code not in state_targets for p in places):
-        # "drone strikes against US personnel in Iraq": the target state is not the place.
-        places = [p for p in places if not (p.country_code in state_targets and p.precision == "country")]
-    places.sort(key=lambda p: PRECISION_RANK.get(p.precision, 9))
-    about = [iso for iso in context if iso not in state_targets and not (attacker and iso == attacker.country)] or context
-    if not any(p.country for p in places) and about:
-        # No place named: the country the text is about, at country precision; preferably
-        # not the striking or targeted state's own, unless the text is about no other.
-        places.append(_geo.country_place(about[0]))
-    return places
-
-
-def refine_places(places: list[Place], towns: dict[str, Place]) -> list[Place]:
-    """A country-only place gets, before it, the town the article reports from in that
-    country (``article_towns``)."""
-    if not places or any(p.precision in _TOWN_PRECISIONS for p in places):
-        return places
-    town = towns.get(places[0].country_code or "")
-    return [town, *places] if town is not None else places
 
 
 def group_weapons(group: list[Mention]) -> tuple[list[Weapon], list[Weapon]]:
@@ -147,7 +97,7 @@ def named_group(actor: Actor | None, group: Actor | None) -> Actor | None:
     return group.model_copy(update={"mentions": [*group.mentions[:1], *actor.mentions]})
 
 
-def to_event(article: Article, group: list[Mention], context: list[str], towns: dict[str, Place] | None = None,
+def to_event(article: Article, group: list[Mention], context: PlaceContext | list[str], towns: dict[str, Place] | None = None,
              armed_group: Actor | None = None) -> Event:
     first = group[0]
     # A pronoun ("they") counts only when no mention names the attacker.
@@ -158,7 +108,7 @@ def to_event(article: Article, group: list[Mention], context: list[str], towns: 
     names = {a.name for a in attackers}
     targets = [a for a in merge_actor_lists([m.targets for m in group]) if a.name not in names]
     places = refine_places(group_places(group, attacker, targets, context), towns or {})
-    time = to_utc(best_time([m.time for m in group if m.time]), places)
+    time = event_time(best_time([m.time for m in group if m.time]), places, article.published_at)
     plats, muns = group_weapons(group)
     cas = [m.casualties for m in group if m.casualties]
     order = {"reported": 0, "no_immediate_reports": 1, "none": 2, "unknown": 3}
@@ -179,7 +129,7 @@ def to_event(article: Article, group: list[Mention], context: list[str], towns: 
         id=Event.make_id(article.id, first.type.value, first.trigger.start, first.trigger.end),
         article_id=article.id, source=article.source, event_type=first.type, modality=first.modality,
         acled_sub_event_type=ACLED_SUBTYPE[first.type], cameo_code=CAMEO[first.type], attacker=attacker, attackers=attackers, targets=targets,
-        target_kinds=kinds, places=places, time=time or EventTime(), platforms=plats, munitions=muns,
+        target_kinds=kinds, places=places, time=time, platforms=plats, munitions=muns,
         strike_count=sc, target_count=tc, casualties=casualties, attributions=list(attributions.values()), de_escalation_cues=cues,
         evidence=evidence, confidence=conf, article_published_at=article.published_at, extracted_at=datetime.now(timezone.utc),
     )
@@ -191,7 +141,7 @@ def confidence(group: list[Mention], attacker, places, time, attributions) -> fl
     scored = [m.p_event for m in group if m.p_event is not None]
     if scored:
         return round(min(max(scored), 0.95), 2)
-    conf = (0.5 + 0.1 * bool(attacker) + 0.1 * bool(places) + 0.1 * bool(time and time.date) + 0.05 * bool(attributions)
+    conf = (0.5 + 0.1 * bool(attacker) + 0.1 * bool(places) + 0.1 * bool(time and time.date and time.precision != "reported") + 0.05 * bool(attributions)
             + 0.05 * min(len(group) - 1, 2))
     return round(min(conf, 0.95), 2)
 
@@ -214,24 +164,5 @@ def link_provocations(events: list[Event]) -> list[Event]:
     return out
 
 
-# Precisions that name a town or district (not only a country or a province).
-_TOWN_PRECISIONS = frozenset({"point", "city", "admin2"})
 
 
-def article_towns(doc: Doc) -> dict[str, Place]:
-    """The town each country of the article is reported from: per country, the town or
-    district the text names most often, when no other town there is named as often.
-    News names the town once, often in the lead, and the strike sentence only the
-    country ("... in Caracas. ... Venezuela's government said the drones ..."). It took
-    news_dev place recall from 0.55 to 0.65 and ACLED location accuracy from 0.832 to 0.835."""
-    counts: dict[str, dict[str, list[Place]]] = {}
-    for span in doc.spans.get(Keys.PLACES, []):
-        p = span._.sw_place
-        if p is not None and p.precision in _TOWN_PRECISIONS and p.country_code:
-            counts.setdefault(p.country_code, {}).setdefault(p.name, []).append(p)
-    out = {}
-    for iso, names in counts.items():
-        ranked = sorted(names.values(), key=len, reverse=True)
-        if len(ranked) == 1 or len(ranked[0]) > len(ranked[1]):
-            out[iso] = ranked[0][0]
-    return out

@@ -6,24 +6,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date
 
 from spacy.tokens import Doc, Span as DocSpan
 
 from strikewatch.models import Actor, Attribution, Casualties, EventTime, EventType, Modality, Place, Span, Weapon
 
 from .. import lexicon
-from ..components import _geo
 from ..components.base import Keys, SpanIndex, doc_text, sentences, text_span
-from ..components.places import rank_places
+from ..facts.places.assemble import unique_places
+from ..facts.places.component import rank_places
+from ..facts.time.assemble import HISTORICAL_AFTER_DAYS, TIME_ORDER, best_time, dated_modality  # noqa: F401
 from ..facts.parties.roles import BYSTANDER, VICTIM
 from ..facts.triggers.component import BROAD, REFERENCE, filter_kinds
 
 
-# A mention whose time ends this many days before the article date is background,
-# not news. 30 days: "in recent weeks"/"since April" reports (ongoing campaigns the
-# article is about) stay events; "in late February" in a June article is history.
-HISTORICAL_AFTER_DAYS = 30
 # Sentences after a strike sentence that can still add its weapons and casualties
 # ("The fighter-bombers dropped ...", "There were no immediate reports of casualties"):
 # 3 covers a lead paragraph split by the quote of who said so.
@@ -51,7 +48,6 @@ _USED_BY_BEFORE = re.compile(r"\b(?:used|owned|operated|controlled|run|held|back
 _BACK_REFERENCE = re.compile(r"\b(?:these|those|the|this|latest|recent|set of)\s+(?:\w+\s+)?$", re.I)
 _US_PERSONNEL = re.compile(r"\b(?:US|U\.S\.|American)\s+(?:personnel|troops|forces|bases?|diplomats)\b")
 _US = re.compile(r"\bUnited States\b|\bU\.?S\.?\b")
-TIME_ORDER = {"hour": 0, "part_of_day": 1, "day": 2, "week": 3, "month": 4, "year": 5, "unknown": 6}
 
 
 @dataclass
@@ -162,40 +158,6 @@ def strike_count(text: str) -> int | None:
     if sc is None and tm:
         sc = lexicon.number(tm.group("n"))
     return sc
-
-
-def unique_places(places) -> list[Place]:
-    """First mention of each place name, order kept."""
-    seen: set[str] = set()
-    out = []
-    for p in places:
-        key = _geo.norm(p.name)
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-    return out
-
-
-def best_time(times: list[EventTime]) -> EventTime | None:
-    """The most precise time; a bare clock time takes its day from the dated expression next to it."""
-    if not times:
-        return None
-    dated = [t for t in times if t.date is not None]
-    best = min(times, key=lambda t: TIME_ORDER[t.precision])
-    if best.precision == "hour" and dated:
-        day = min(dated, key=lambda t: TIME_ORDER[t.precision])
-        if day.date != best.date and best.start is not None:
-            shift = datetime.combine(day.date, datetime.min.time(), tzinfo=timezone.utc) - datetime.combine(best.date, datetime.min.time(), tzinfo=timezone.utc)
-            best = best.model_copy(update={"date": day.date, "start": best.start + shift, "end": best.end + shift if best.end else None})
-    return best
-
-
-def dated_modality(mod: Modality, t: EventTime | None, ref: date | None) -> Modality:
-    """An asserted mention whose time ended over ``HISTORICAL_AFTER_DAYS`` before the article is history."""
-    if mod != Modality.ASSERTED or t is None or ref is None:
-        return mod
-    end = t.end.date() if t.end else t.date
-    return Modality.HISTORICAL if end is not None and (ref - end).days > HISTORICAL_AFTER_DAYS else mod
 
 
 def _weapons_for(et: EventType, platforms: list[Weapon], munitions: list[Weapon]) -> tuple[list[Weapon], list[Weapon]]:

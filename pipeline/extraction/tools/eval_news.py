@@ -348,6 +348,11 @@ def score_coded_reports(records: Sequence[dict], predictions: Sequence[Sequence[
         groups["all"].append((rec, evs))
         groups[source_of(rec)].append((rec, evs))
     out = {k: _score_reports(v) for k, v in groups.items()}
+    from ..facts.places.scorer import score_where_when  # km to Airwars' point, capitals, country (placed/all), date
+
+    for k, v in groups.items():
+        ww = score_where_when([r for r, _e in v], [e for _r, e in v])
+        out[k]["where"], out[k]["when"] = ww["place"], ww["time"]
     return out.pop("all"), out
 
 

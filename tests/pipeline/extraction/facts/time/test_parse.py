@@ -1,10 +1,10 @@
-"""pipeline.extraction.timeparse: finding and resolving time expressions (own strings)."""
+"""pipeline.extraction.facts.time.parse: finding and resolving time expressions (own strings)."""
 
 from datetime import date, datetime, timezone
 
 import pytest
 
-from pipeline.extraction.timeparse import combine, find_times, first_date
+from pipeline.extraction.facts.time.parse import combine, find_times, first_date
 
 MONDAY = date(2021, 6, 28)  # the reference article's date, a Monday
 

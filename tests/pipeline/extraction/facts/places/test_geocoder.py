@@ -1,11 +1,11 @@
-"""pipeline.extraction.geo: the one offline geocoder, on our own short strings (real tables, no fakes)."""
+"""pipeline.extraction.facts.places: the one offline geocoder, on our own short strings (real tables, no fakes)."""
 
 import importlib
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from pipeline.extraction import geo
+from pipeline.extraction.facts import places as geo
 from strikewatch.models import Span
 
 
@@ -102,7 +102,7 @@ def test_acled_village_falls_back_to_its_admin_unit_and_keeps_the_name():
     assert q.name == "Zxqhamlet" and q.country_code == "UA" and q.admin1 == "Luhansk" and q.precision == "admin1"
 
 
-def test_resolve_in_context_uses_tail_then_nearest_division_then_country():
+def test_resolve_in_context_uses_tail_then_nearest_division_then_keeps_the_name_unresolved():
     mention = Span(text="Zxqvil", start=20, end=26)
     text = "Mortars were fired  Zxqvil, Donetsk, by the rebels."
     p = geo.resolve_in_context("Zxqvil", text, mention=mention)
@@ -110,7 +110,8 @@ def test_resolve_in_context_uses_tail_then_nearest_division_then_country():
     p = geo.resolve_in_context("Zxqabad", "Turkish forces shelled Zxqabad in Raqqa countryside.")
     assert (p.name, p.country, p.admin1, p.precision) == ("Zxqabad", "Syria", "Ar-Raqqa", "admin1")
     p = geo.resolve_in_context("Zxqkot", "Afghan forces struck Zxqkot.")
-    assert (p.name, p.country, p.precision) == ("Zxqkot", "Afghanistan", "country")
+    # Nothing known of it but the text's country: its name, precision "unknown", no point.
+    assert (p.name, p.country, p.precision, p.lat, p.lon) == ("Zxqkot", "Afghanistan", "unknown", None, None)
     assert geo.resolve_in_context("Zxqkot", "Nothing known here.") is None
 
 
@@ -164,7 +165,7 @@ def test_locate_event_resolves_candidates_and_falls_back():
     assert [
         (p.name, p.country_code, p.precision)
         for p in geo.locate_event(text, [_span(text, "Zxqivka")], fallback_countries=["UA"])
-    ] == [("Zxqivka", "UA", "country")]
+    ] == [("Zxqivka", "UA", "unknown")]
     assert [(p.name, p.country, p.precision) for p in geo.locate_event(text, [_span(text, "Zxqivka")])] == [
         ("Zxqivka", None, "unknown")
     ]
@@ -202,7 +203,7 @@ def test_context_keyword_and_iso_codes_disambiguate_same_named_places():
     assert geo.geocode("Tripoli", context_countries=("Lebanon",)).country == "Lebanon"
 
 
-def test_unknown_names_are_none_and_unresolved_keeps_name_and_country():
+def test_unknown_names_are_none_and_unresolved_keeps_name_and_country_but_no_point():
     assert geo.geocode("Qqqxxyz") is None
     p = geo.unresolved("Zxqville", "SY")
     assert (p.name, p.country, p.country_code, p.precision) == (
@@ -210,7 +211,7 @@ def test_unknown_names_are_none_and_unresolved_keeps_name_and_country():
         "Syria",
         "SY",
         "unknown",
-    ) and p.lat is not None
+    ) and (p.lat, p.lon) == (None, None)  # never the capital's point: nothing says it is there
     assert geo.unresolved("Zxqville", None).country is None
 
 
@@ -293,9 +294,10 @@ def test_districts_provinces_and_villages_resolve_to_their_level(name, ctx, leve
     assert p.lat is not None and p.lon is not None
 
 
-def test_a_district_without_a_geonames_unit_is_found_by_its_seat():
+def test_a_district_is_found_as_the_geonames_second_level_unit():
     p = geo.geocode("Zurmat district", context_countries=["AF"])
-    assert (p.name, p.country_code, p.admin1, p.precision) == ("Zurmat", "AF", "Paktya", "city")
+    assert (p.name, p.country_code, p.admin1, p.precision) == ("Zurmat", "AF", "Paktya", "admin2")
+    assert p.lat is not None and 33 < p.lat < 34 and 68.5 < p.lon < 69.5  # the district, not Kabul
 
 
 def test_small_places_need_the_texts_country():
@@ -348,7 +350,7 @@ def test_multi_zone_countries_need_a_place_inside_them():
 
 
 def test_gazetteer_is_cached_and_one_table_feeds_everything():
-    gz = importlib.import_module("pipeline.extraction.geo.gazetteer")  # the module (the package exports the function)
+    gz = importlib.import_module("pipeline.extraction.facts.places.gazetteer")  # the module (the package exports the function)
 
     g = geo.gazetteer()
     assert geo.gazetteer() is g  # once per process

@@ -161,16 +161,13 @@ def country_capital(iso2: str | None) -> tuple[float, float] | None:
 
 def unresolved(name: str, iso2: str | None, mention: Span | None = None) -> Place:
     """A place nothing is known of but (maybe) its country: the name as written, precision
-    "unknown", the country and its capital's coordinates when ``iso2`` is known (as the
-    extractor has always given them; consumers such as incident clustering ignore the
-    coordinates of "unknown" places)."""
-    lat, lon = country_capital(iso2) or country_centroid(iso2) or (None, None)
+    "unknown" and no point. Never the capital's or the centroid's coordinates: a map, a
+    bbox filter or an export would take them for where it happened (144 of 310 held-out
+    strikes were drawn on a capital that way)."""
     return Place(
         name=name,
         country=country_name(iso2),
         country_code=iso2 if country_name(iso2) else None,
-        lat=lat,
-        lon=lon,
         precision="unknown",
         mention=mention,
     )
@@ -180,10 +177,9 @@ def unresolved(name: str, iso2: str | None, mention: Span | None = None) -> Plac
 
 
 def _country_place(name: str, iso: str, mention: Span | None) -> Place:
-    lat, lon = country_centroid(iso) or (None, None)
-    return Place(
-        name=name, country=country_name(iso), country_code=iso, lat=lat, lon=lon, precision="country", mention=mention
-    )
+    """A place known only by its country: precision "country" and no point (a country's
+    centroid or capital is not where anything happened)."""
+    return Place(name=name, country=country_name(iso), country_code=iso, precision="country", mention=mention)
 
 
 def _place_from_alias(name: str, e: Alias, mention: Span | None, keep_name: bool = False) -> Place:
@@ -251,7 +247,8 @@ def _best_city(key: str, isos: Sequence[str], strict: str | None = None) -> City
     elif not strict:
         # No country to go by: a town's alternate name alone ("Hamas" is listed for Hamm)
         # is taken only for a very big city ("Kiev" -> Kyiv).
-        cands = [c for c in cands if norm(c.name) == key or c.population >= FOREIGN_CITY_MIN_POPULATION]
+        # A native-script name ("Харків", "خان يونس") is as telling as the primary name.
+        cands = [c for c in cands if norm(c.name) == key or not key.isascii() or c.population >= FOREIGN_CITY_MIN_POPULATION]
         if not cands:
             return None
     return max(cands, key=lambda c: c.population)
@@ -285,9 +282,16 @@ def _best_division(key: str, isos: Sequence[str], strict: str | None, level: str
     return None
 
 
-def _best_minor(cands: list[City], isos: Sequence[str], within: Place | None) -> City | None:
+def _best_minor(cands: list[City], isos: Sequence[str], within: Place | None, areas: Sequence[str] = ()) -> City | None:
     """One minor place among same-named ones: those inside ``within`` (an enclosing unit the
-    text gives) first; then the earliest context country; a clear largest or nothing."""
+    text gives) first; then those inside a province or district the text names elsewhere
+    (``areas``: "Pisky" in a text about Donetsk is the Donetsk one); then the earliest
+    context country; a clear largest or nothing."""
+    if within is None and areas:
+        keys = {translit_key(a) for a in areas}
+        inside = [c for c in cands if (c.admin1 and translit_key(c.admin1) in keys) or (c.admin2 and translit_key(c.admin2) in keys)]
+        if inside:
+            cands = inside
     if within is not None and within.admin1:
         k = translit_key(within.admin1)
         inside = [c for c in cands if c.admin1 and translit_key(c.admin1) == k]
@@ -365,6 +369,7 @@ def _lookup(
     prefer_admin: bool = False,
     strict: str | None = None,
     within: Place | None = None,
+    areas: Sequence[str] = (),
 ) -> Place | None:
     """One name, no admin tail: country, curated alias, GeoNames major place, division,
     minor place, the same by transliteration, border, direction. ``prefer_admin``: read a
@@ -425,7 +430,7 @@ def _lookup(
     if level != "admin1" and allowed and not shouting:
         minor_isos = allowed[:MINOR_CONTEXT_COUNTRIES]
         cands = g.geonames.minor(key, minor_isos) or (g.geonames.minor(pkey, minor_isos) if pkey != key else [])
-        c = _best_minor(cands, minor_isos, within)
+        c = _best_minor(cands, minor_isos, within, areas)
         if c is not None:
             return _city_place(c, mention)
     p = _translit_lookup(name, isos, strict, level, mention)
@@ -435,19 +440,8 @@ def _lookup(
     if m:
         a, b = normalize_country(m.group("a")), normalize_country(m.group("b"))
         if a and b and (not strict or strict in (a[1], b[1])):
-            ca, cb = country_centroid(a[1]), country_centroid(b[1])
-            lat = lon = None
-            if ca and cb:
-                lat, lon = (ca[0] + cb[0]) / 2, (ca[1] + cb[1]) / 2
-            return Place(
-                name=name.strip(),
-                country=a[0],
-                country_code=a[1],
-                lat=lat,
-                lon=lon,
-                precision="border_region",
-                mention=mention,
-            )
+            # No point: the midpoint of two countries' centroids is on no border.
+            return Place(name=name.strip(), country=a[0], country_code=a[1], precision="border_region", mention=mention)
     d = strip_direction(name)
     if d != name.strip():  # "eastern Syria" when not curated: the rest, one level coarser
         inner = _lookup(d, isos, mention, strict=strict)
@@ -464,8 +458,12 @@ def geocode(
     country: str | None = None,
     mention: Span | None = None,
     context: Sequence[str] = (),
+    areas: Sequence[str] = (),
 ) -> Place | None:
     """Resolve a place name to a ``Place`` (or None when nothing is known of it).
+
+    ``areas``: provinces/districts the text names elsewhere; they pick among same-named
+    villages of the context countries.
 
     ``context_countries``: countries (names, demonyms or ISO2) the text mentions, most
     relevant first; they pick among same-named places, then size decides (``context``:
@@ -515,7 +513,7 @@ def geocode(
             else isos
         )
         within = parent if parent is not None and parent.precision in ("admin1", "admin2") else None
-        inner = _lookup(m.group("name"), pisos, mention, strict=strict, within=within)
+        inner = _lookup(m.group("name"), pisos, mention, strict=strict, within=within, areas=areas)
         if (
             inner is not None
             and (parent is None or inner.country_code == parent.country_code)
@@ -527,7 +525,7 @@ def geocode(
         if parent is not None:
             return fallback(m.group("name").strip(), parent, mention)
         return None
-    return _lookup(name, isos, mention, strict=strict)
+    return _lookup(name, isos, mention, strict=strict, areas=areas)
 
 
 def fallback(name: str, parent: Place, mention: Span | None = None) -> Place:
@@ -741,8 +739,8 @@ def resolve_in_context(
     """Geocode ``name`` as it occurs in ``text``: the text's ``context_countries`` break
     ties; an admin tail written right after the name ("X, Luhansk", "X (District,
     Province)", "X, Saudi Arabia") locates it; failing both, an unknown name is located
-    by the nearest division/city of the text's most likely country, else kept with that
-    country (precision "country"). ``context`` overrides the computed countries (pass it
+    by the nearest division of the text's most likely country (that division's precision),
+    else kept with that country, precision "unknown" and no point. ``context`` overrides the computed countries (pass it
     when resolving many names of one text)."""
     ctx = list(context) if context is not None else context_countries(text)
     start = mention.start if mention is not None else text.find(name)
@@ -774,12 +772,12 @@ def resolve_in_context(
                 (abs(sp.start - pos) + (0 if sp.start >= pos else 40), pl)
                 for sp, pl in places_in(text)
                 if pl.country_code == hit[1]
-                and pl.precision in ("admin1", "admin2", "region", "city")
+                and pl.precision in ("admin1", "admin2", "region")
                 and norm(pl.mention.text) != norm(name)
             ]
             if near:
                 return fallback(name, min(near, key=lambda t: t[0])[1], mention)
-            return _country_place(name, hit[1], mention)
+            return unresolved(name, hit[1], mention)
     return None
 
 
