@@ -44,6 +44,7 @@ _PLAIN = re.compile(r"^(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL):(?P<name>[^\
 _UVICORN = re.compile(r"^(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL):\s+(?P<msg>.*)$")
 _PY_WARNING = re.compile(r"^\S+:\d+: (?P<name>\w*Warning): (?P<msg>.*)$")
 _TRACEBACK = "Traceback (most recent call last):"
+_THREAD = re.compile(r"^Exception (in thread|ignored in)\b")
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,10 @@ class Head:
 
 
 def parse(line: str) -> Head | None:
-    """The record a line starts, or None for a line that continues the one before."""
-    if line.startswith(_TRACEBACK):
+    """The record a line starts, or None for a line that continues the one before. A traceback
+    starts one too (an exception nobody logged); ``LogLines`` joins it to a warning or error
+    record just before it, whose exception it is."""
+    if line.startswith(_TRACEBACK) or _THREAD.match(line):
         return Head(LEVELS["ERROR"], "traceback", line)
     for pattern, default in ((_STAMPED, None), (_PLAIN, None), (_UVICORN, "uvicorn")):
         m = pattern.match(line)
@@ -86,13 +89,19 @@ class LogLines:
     verbose: bool = False
     clock: Callable[[], float] = time.monotonic
     _showing: bool = False
+    _head: Head | None = None
     _last_shown: dict = field(default_factory=dict)
 
     def feed(self, line: str) -> bool:
         """True when ``line`` goes to the console (every line goes to the log file anyway)."""
         head = parse(line)
+        if head is not None and line.startswith(_TRACEBACK) and self._head is not None and self._head.level >= SHOW_FROM:
+            # A warning or error logged with its exception (kafka-python's "Unhandled exception in task",
+            # every 15 s in the lag exporter): the traceback is that record's and shares its fate.
+            head = None
         if head is None:  # a continuation: a traceback's frames, a message's second line
             return self.verbose or self._showing
+        self._head = head
         self._showing = not quiet(head) and not self._repeated(head)
         return self.verbose or self._showing
 

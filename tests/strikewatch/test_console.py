@@ -80,3 +80,24 @@ def test_the_formats_are_parsed():
     assert parse("WARNING:root:apitools not found").name == "root"
     assert parse("INFO:     Started server process [1]").name == "uvicorn"
     assert parse("    at the end") is None
+
+
+def test_a_logged_exception_shares_its_record_s_fate():
+    """kafka-python logs an error with its traceback (chained) when a client closes; it stays in the
+    file with its record. The same traceback after an error of ours is shown whole."""
+    quiet_one = ["ERROR:kafka.net.selector:Unhandled exception in task <kafka.net.selector.Task object at 0x7f>:",
+                 "Traceback (most recent call last):", '  File "selector.py", line 521, in register_event',
+                 "KeyError: '<socket.socket [closed] fd=-1> is not registered'", "",
+                 "During handling of the above exception, another exception occurred:", "",
+                 "Traceback (most recent call last):", '  File "selector.py", line 620, in _poll_once', "KeyError: 'x'"]
+    lines = LogLines()
+    assert not any(lines.feed(line) for line in quiet_one)
+    ours = ["2026-12-07 23:01:00,000 ERROR strikewatch.store.consumer: batch failed", "Traceback (most recent call last):",
+            '  File "y.py", line 2, in f', "ValueError: x"]
+    assert all(lines.feed(line) for line in ours)
+    # A traceback after an INFO line is nobody's record: an exception no one logged, shown.
+    lines = LogLines()
+    assert not lines.feed("2026-12-07 23:01:00,000 INFO kafka.conn: connected")
+    assert lines.feed("Traceback (most recent call last):") and lines.feed("RuntimeError: boom")
+    assert lines.feed("Exception in thread deliver_0:")
+
