@@ -406,3 +406,8 @@ def _score_reports(pairs: Sequence[tuple[dict, Sequence[Event]]]) -> dict:
         summary[f"{k}_accuracy"] = round(det_hit[k] / det_n[k], 4) if det_n[k] else None
     summary["events_per_strike_doc"] = round(n_events / n_detected, 3) if n_detected else None
     return summary
+
+
+def filler_matches_any(golds: Sequence[str], text: str) -> bool:
+    """Does ``text`` name any of the gold fillers?"""
+    return any(filler_matches(g, [text]) for g in golds)

@@ -307,9 +307,14 @@ def test_stix_bundle_validates(client):
     assert types.count("incident") == 6
     assert {"location", "identity", "sighting", "relationship"} <= set(types)
     inc = next(o for o in bundle.objects if o.type == "incident")
-    assert inc.external_references[0].url.startswith("https://news.example/")
     sightings = [o for o in bundle.objects if o.type == "sighting" and o.sighting_of_ref == inc.id]
     assert sightings and all(any(ref.startswith("identity--") for ref in s.where_sighted_refs) for s in sightings)
+    # Each report's link: sighting -> observed-data -> url (an external reference with a url needs the page's hash).
+    by_id = {o.id: o for o in bundle.objects}
+    links = [by_id[ref].value for s in sightings for od in s.observed_data_refs for ref in by_id[od].object_refs]
+    assert links and all(u.startswith("https://news.example/") for u in links)
+    ref = inc.external_references[0]
+    assert ref.source_name == "strikewatch" and ref.external_id.startswith("i_")
     # Stable ids: the same page exports to the same STIX ids.
     again = json.loads(client.get("/v1/incidents", params={"format": "stix", "limit": 6}, headers=KEY).text)
     assert [o["id"] for o in again["objects"]] == [o.id for o in bundle.objects]
@@ -401,7 +406,9 @@ def test_stream_sends_new_and_revised_incidents(settings, subs, pg_dsn):
                 cur, [R.incident(200, 1), R.incident(200, 0)], db.WriteResult()
             )  # a revision, then an old one again
         reader.join(20)
-        assert [(i, d["revision"]) for i, d in got] == [("i_000200:0", 0), ("i_000200:1", 1)]
+        assert [(d["id"], d["revision"]) for _, d in got] == [("i_000200", 0), ("i_000200", 1)]
+        ids = [int(i) for i, _ in got]  # the stream's positions (stream_seq), for Last-Event-ID
+        assert ids == sorted(set(ids))
         assert got[1][1]["source_count"] == 2
     finally:
         server.should_exit = True
