@@ -283,6 +283,8 @@ def token_jaccard(a: str, b: str) -> float:
 
 class _ClusterFn(beam.DoFn):
     OPEN = ReadModifyWriteStateSpec("open", PickleCoder())
+    # Ids of the reopened incidents (pipeline/recovery.py) whose current revision was not re-sent yet.
+    REOPENED = ReadModifyWriteStateSpec("reopened", PickleCoder())
     EXPIRE = TimerSpec("expire", TimeDomain.WATERMARK)
 
     def __init__(self, similarity: str, recovery=None):
@@ -301,14 +303,24 @@ class _ClusterFn(beam.DoFn):
 
             self._seeds = per_process(self._recovery.key, lambda: load_seeds(self._recovery))
 
-    def process(self, kv, timestamp=beam.DoFn.TimestampParam, open_state=beam.DoFn.StateParam(OPEN), expire=beam.DoFn.TimerParam(EXPIRE)):
+    def process(self, kv, timestamp=beam.DoFn.TimestampParam, open_state=beam.DoFn.StateParam(OPEN),
+                reopened_state=beam.DoFn.StateParam(REOPENED), expire=beam.DoFn.TimerParam(EXPIRE)):
+        from .recovery import resend_reopened
+
         theatre, ev = kv
         open_ = open_state.read()
         if open_ is None and self._seeds is not None:  # first report of this theatre since the start
             open_ = self._seeds.take_open(theatre, float(timestamp.micros) / 1e6)
+            if open_:
+                reopened_state.write({inc.id for inc, _text in open_})
         open_ = open_ or []
         seen_at = ev.extracted_at or datetime.now(timezone.utc)
         open_, out = self._clusterer.add(open_, ev, seen_at)
+        reopened = reopened_state.read() if self._seeds is not None else None
+        if reopened:
+            out, left = resend_reopened(open_, reopened, ev, out)
+            if left != reopened:
+                reopened_state.write(left)
         open_state.write(open_)
         expire.set(timestamp + OPEN_FOR_HOURS * 3600)
         if out is not None:
@@ -320,9 +332,10 @@ class _ClusterFn(beam.DoFn):
             yield out
 
     @on_timer(EXPIRE)
-    def expire_incidents(self, open_state=beam.DoFn.StateParam(OPEN)):
+    def expire_incidents(self, open_state=beam.DoFn.StateParam(OPEN), reopened_state=beam.DoFn.StateParam(REOPENED)):
         # The last report of this theatre is OPEN_FOR_HOURS old in event time: close all.
         open_state.clear()
+        reopened_state.clear()
 
 
 class ClusterIncidents(beam.PTransform):

@@ -149,3 +149,40 @@ def test_an_update_after_a_restart_is_an_update(kafka_bootstrap, new_topic, prod
     _incs, alerts = _run([ev(2, STRIKE + " on Monday", killed=3)], subs, config)
     # A follow-up of the incident it was told about ("corroborated": a second outlet's report), never new.
     assert [(a["kind"], a["incident_id"], a["incident_revision"]) for a in alerts] == [("corroborated", first_incs[0]["id"], 1)]
+
+
+def test_a_report_a_reopened_incident_already_holds_re_sends_it_once():
+    from pipeline.recovery import resend_reopened
+
+    c = Clusterer(token_jaccard)
+    open_, inc = c.add([], ev(1, STRIKE), T0)
+    again = ev(1, STRIKE)  # the same article, re-read after the restart
+    assert c.add(open_, again, T0) == (open_, None)  # clustering alone sends nothing
+    assert resend_reopened(open_, {inc.id}, again, None) == (inc, set())  # re-sent once
+    assert resend_reopened(open_, set(), again, None) == (None, set())
+    assert resend_reopened(open_, {inc.id}, ev(7, "another"), None) == (None, {inc.id})  # not its report
+    _, rev1 = c.add(open_, ev(2, STRIKE + " killing 4", killed=4), T0)
+    assert resend_reopened(open_, {inc.id}, ev(2, STRIKE), rev1) == (rev1, set())  # a new revision re-drives
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("alert_written", [False, True], ids=["alert-lost", "alert-written"])
+def test_a_re_read_report_after_a_restart_re_sends_its_reopened_incident(kafka_bootstrap, new_topic, producer, alert_written):
+    """The pipeline is killed after writing an incident and before (or after) writing its alert; the
+    restarted one re-reads the report (its offset was not committed yet). The incident is re-sent as
+    it was, and the alert goes out with the id it would have had, or not again."""
+    from strikewatch.kafka import KafkaConfig
+
+    incidents_topic, alerts_topic = new_topic("rec-inc"), new_topic("rec-al")
+    config = RecoveryConfig(KafkaConfig.coerce(kafka_bootstrap), incidents_topic, alerts_topic)
+    subs = [("s1", Subscription(id="s1", owner="o", notify_on=["new_incident"]))]
+    first_incs, first_alerts = _run([ev(1, STRIKE)], subs, None)
+    for i in first_incs:
+        producer.send(incidents_topic, key=i["id"].encode(), value=json.dumps(i).encode())
+    if alert_written:
+        for a in first_alerts:
+            producer.send(alerts_topic, key=b"s1", value=json.dumps(a).encode())
+    producer.flush()
+    incs, alerts = _run([ev(1, STRIKE)], subs, config)
+    assert [(i["id"], i["revision"]) for i in incs] == [(first_incs[0]["id"], 0)]
+    assert [a["id"] for a in alerts] == ([] if alert_written else [first_alerts[0]["id"]])
