@@ -319,7 +319,9 @@ class _ClusterFn(beam.DoFn):
         reopened = reopened_state.read() if self._seeds is not None else None
         if reopened:
             out, left = resend_reopened(open_, reopened, ev, out)
-            if left != reopened:
+            if not left:
+                reopened_state.clear()
+            elif left != reopened:
                 reopened_state.write(left)
         open_state.write(open_)
         expire.set(timestamp + OPEN_FOR_HOURS * 3600)
