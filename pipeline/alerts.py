@@ -331,10 +331,24 @@ class _SuppressFn(beam.DoFn):
     SENT = ReadModifyWriteStateSpec("sent", PickleCoder())
     EXPIRE = TimerSpec("expire", TimeDomain.WATERMARK)
 
+    def __init__(self, recovery=None):
+        self._recovery = recovery  # recovery.RecoveryConfig: what was alerted before a restart
+
+    def setup(self):
+        self._seeds = None
+        if self._recovery is not None:
+            from .kafka_io import load_seeds
+            from .worker_cache import per_process
+
+            self._seeds = per_process(self._recovery.key, lambda: load_seeds(self._recovery))
+
     def process(self, kv, timestamp=beam.DoFn.TimestampParam, sent_state=beam.DoFn.StateParam(SENT),
                 expire=beam.DoFn.TimerParam(EXPIRE)):
-        _inc_id, (inc, escalation, subs) = kv
-        sent = sent_state.read() or {}
+        inc_id, (inc, escalation, subs) = kv
+        sent = sent_state.read()
+        if sent is None and self._seeds is not None:  # first revision of this incident since the start
+            sent = self._seeds.take_sent(inc_id)
+        sent = sent or {}
         alerts = suppress(sent, subs, inc, escalation)
         sent_state.write(sent)
         expire.set(timestamp + SENT_TTL_S)
@@ -349,9 +363,10 @@ class _SuppressFn(beam.DoFn):
 class MatchSubscriptions(beam.PTransform):
     """(scored incidents: (Incident, escalation), subscriptions: (id, Subscription|None)) -> Alert."""
 
-    def __init__(self, subscriptions):
+    def __init__(self, subscriptions, recovery=None):
         super().__init__()
         self._subs = subscriptions
+        self._recovery = recovery
 
     def expand(self, scored):
         subs = self._subs | "TagSubscriptions" >> beam.Map(lambda kv: (JOIN_KEY, ("sub", kv)))
@@ -360,5 +375,5 @@ class MatchSubscriptions(beam.PTransform):
             (subs, incs)
             | "Join" >> beam.Flatten()
             | "Match" >> beam.ParDo(_MatchFn())
-            | "Suppress" >> beam.ParDo(_SuppressFn())
+            | "Suppress" >> beam.ParDo(_SuppressFn(self._recovery))
         )

@@ -40,6 +40,8 @@ class GraphConfig:
     similarity: str = "embeddings"  # "jaccard" for tests of the wiring only
     # The values the ``source`` metric labels may take: the feed list's names (others: "other").
     sources: LabelSet = field(default_factory=LabelSet.feeds)
+    # Where the stateful steps find what was published before a restart (pipeline/recovery.py); None: start empty.
+    recovery: object | None = None
 
 
 def _key_of(record: Record) -> bytes | None:
@@ -72,14 +74,14 @@ def build_graph(raw, config: GraphConfig = GraphConfig(), raw_subscriptions=None
         model_name=config.spacy_model, batch_size=config.extract_batch_size, max_chars=config.max_article_chars,
         sources=config.sources,
     )
-    incidents = extracted.events | "ClusterIncidents" >> ClusterIncidents(config.similarity)
+    incidents = extracted.events | "ClusterIncidents" >> ClusterIncidents(config.similarity, config.recovery)
     scored = incidents | "ScoreEscalation" >> ScoreEscalation()
     dead = [decoded.dead_letters, extracted.dead_letters]
     out = {"articles": decoded.articles, "events": extracted.events, "incidents": incidents, "escalation": scored.scores}
     if raw_subscriptions is not None:
         subs = raw_subscriptions | "DecodeSubscriptions" >> DecodeSubscriptions()
         dead.append(subs.dead_letters)
-        out["alerts"] = scored.scored | "MatchSubscriptions" >> MatchSubscriptions(subs.subscriptions)
+        out["alerts"] = scored.scored | "MatchSubscriptions" >> MatchSubscriptions(subs.subscriptions, config.recovery)
     out["dead_letters"] = dead | "AllDeadLetters" >> beam.Flatten()
     return out
 

@@ -166,7 +166,7 @@ def new_incident(ev: Event, seen_at: datetime) -> Incident:
         time=ev.time, platforms=[p.name for p in ev.platforms], munitions=[m.name for m in ev.munitions], casualties=ev.casualties,
         sources=[source_of(ev, seen_at)],
         source_count=1, first_seen_at=seen_at, first_seen_latency_s=(seen_at - pub).total_seconds() if pub else None,
-        changes=["new"], theatre=theatre_of(ev),
+        changes=["new"], theatre=theatre_of(ev), cluster_text=_text(ev) or None,
     )
     inc = corroborate(inc, claims_of(ev))
     return inc.model_copy(update={"severity": severity(inc)[0]})
@@ -287,10 +287,13 @@ def token_jaccard(a: str, b: str) -> float:
 
 class _ClusterFn(beam.DoFn):
     OPEN = ReadModifyWriteStateSpec("open", PickleCoder())
+    # Ids of the reopened incidents (pipeline/recovery.py) whose current revision was not re-sent yet.
+    REOPENED = ReadModifyWriteStateSpec("reopened", PickleCoder())
     EXPIRE = TimerSpec("expire", TimeDomain.WATERMARK)
 
-    def __init__(self, similarity: str):
+    def __init__(self, similarity: str, recovery=None):
         self._similarity_kind = similarity
+        self._recovery = recovery  # recovery.RecoveryConfig: reopen what was published before a restart
 
     def setup(self):
         from .worker_cache import per_process
@@ -298,12 +301,32 @@ class _ClusterFn(beam.DoFn):
         # One model per worker process (pipeline/worker_cache.py says why).
         self._sim = per_process(("embedder",), load_embedder) if self._similarity_kind == "embeddings" else token_jaccard
         self._clusterer = Clusterer(self._sim)
+        self._seeds = None
+        if self._recovery is not None:
+            from .kafka_io import load_seeds
 
-    def process(self, kv, timestamp=beam.DoFn.TimestampParam, open_state=beam.DoFn.StateParam(OPEN), expire=beam.DoFn.TimerParam(EXPIRE)):
+            self._seeds = per_process(self._recovery.key, lambda: load_seeds(self._recovery))
+
+    def process(self, kv, timestamp=beam.DoFn.TimestampParam, open_state=beam.DoFn.StateParam(OPEN),
+                reopened_state=beam.DoFn.StateParam(REOPENED), expire=beam.DoFn.TimerParam(EXPIRE)):
+        from .recovery import resend_reopened
+
         theatre, ev = kv
-        open_ = open_state.read() or []
+        open_ = open_state.read()
+        if open_ is None and self._seeds is not None:  # first report of this theatre since the start
+            open_ = self._seeds.take_open(theatre, float(timestamp.micros) / 1e6)
+            if open_:
+                reopened_state.write({inc.id for inc, _text in open_})
+        open_ = open_ or []
         seen_at = ev.extracted_at or datetime.now(timezone.utc)
         open_, out = self._clusterer.add(open_, ev, seen_at)
+        reopened = reopened_state.read() if self._seeds is not None else None
+        if reopened:
+            out, left = resend_reopened(open_, reopened, ev, out)
+            if not left:
+                reopened_state.clear()
+            elif left != reopened:
+                reopened_state.write(left)
         open_state.write(open_)
         expire.set(timestamp + OPEN_FOR_HOURS * 3600)
         if out is not None:
@@ -315,23 +338,25 @@ class _ClusterFn(beam.DoFn):
             yield out
 
     @on_timer(EXPIRE)
-    def expire_incidents(self, open_state=beam.DoFn.StateParam(OPEN)):
+    def expire_incidents(self, open_state=beam.DoFn.StateParam(OPEN), reopened_state=beam.DoFn.StateParam(REOPENED)):
         # The last report of this theatre is OPEN_FOR_HOURS old in event time: close all.
         open_state.clear()
+        reopened_state.clear()
 
 
 class ClusterIncidents(beam.PTransform):
     """Events -> Incidents (new ones and revisions). Asserted strike events make and join
     incidents; denied ones join the strike they deny, with their claims."""
 
-    def __init__(self, similarity: str = "embeddings"):
+    def __init__(self, similarity: str = "embeddings", recovery=None):
         super().__init__()
         self._similarity = similarity
+        self._recovery = recovery
 
     def expand(self, events):
         return (
             events
             | "AssertedStrikes" >> beam.Filter(lambda e: e.event_type in STRIKE_TYPES and e.modality in CLUSTERED_MODALITIES)
             | "KeyByTheatre" >> beam.Map(lambda e: (theatre_of(e), e))
-            | "Cluster" >> beam.ParDo(_ClusterFn(self._similarity))
+            | "Cluster" >> beam.ParDo(_ClusterFn(self._similarity, self._recovery))
         )

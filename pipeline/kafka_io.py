@@ -535,3 +535,31 @@ class WriteToKafka(beam.PTransform):
 
     def expand(self, records):
         return records | "Produce" >> beam.ParDo(_WriteDoFn(self._kafka, self._dead_topic))
+
+
+def load_seeds(config: "RecoveryConfig") -> "Seeds":
+    """What this pipeline published before it (re)started, read once per worker process
+    (``pipeline/recovery.py``): the incidents still open and what each subscription was told
+    about them. A read that fails (broker away past ``LOAD_TIMEOUT_S``) is a warning, and the
+    pipeline goes on without: reports about incidents from before the restart then start new
+    ones, as without recovery."""
+    from kafka.errors import KafkaError
+
+    from strikewatch.kafka import iter_since
+    from strikewatch.kafka.window import WindowReadTimeout
+
+    from .recovery import LOAD_TIMEOUT_S, WINDOWS_S, Seeds, open_incidents, sent_fingerprints
+
+    t0 = time.monotonic()
+    now_s = time.time()
+    try:  # decoded as they are read: the raw records are never all held at once
+        open_, inc_counts = open_incidents(
+            iter_since(config.kafka, config.incidents_topic, int((now_s - WINDOWS_S["incidents"]) * 1000), LOAD_TIMEOUT_S), now_s)
+        sent, alert_counts = sent_fingerprints(
+            iter_since(config.kafka, config.alerts_topic, int((now_s - WINDOWS_S["alerts"]) * 1000), LOAD_TIMEOUT_S))
+    except (WindowReadTimeout, KafkaError) as e:
+        log.warning("open incidents not recovered (%s): reports about incidents from before this start begin new ones", e)
+        return Seeds()
+    log.info("recovered %d open incidents (%s) and what %d incidents' subscribers were told (%s) in %.1f s",
+             inc_counts["open"], inc_counts, alert_counts["incidents"], alert_counts, time.monotonic() - t0)
+    return Seeds(open_, sent)

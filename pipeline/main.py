@@ -31,6 +31,7 @@ from strikewatch.settings import PipelineSettings, StackSettings
 
 from .graph import GraphConfig, WriteOutputs, build_graph
 from .kafka_io import ReadFromKafka
+from .recovery import RecoveryConfig
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,10 @@ def build_pipeline(p: beam.Pipeline, settings: PipelineSettings) -> None:
     # The compacted subscriptions topic is read whole on every start (no group offsets).
     subs = p | "ReadSubscriptions" >> ReadFromKafka(kafka, [topics.SUBSCRIPTIONS.name], group + "-subs", "earliest",
                                                     commit_offsets=False)
+    recovery = (RecoveryConfig(kafka, topics.INCIDENTS.name, topics.ALERTS.name)
+                if settings.recover_open_incidents else None)
     config = GraphConfig(spacy_model=settings.spacy_model, max_article_chars=settings.max_article_chars,
-                         sources=LabelSet.feeds(settings.feeds_file))
+                         sources=LabelSet.feeds(settings.feeds_file), recovery=recovery)
     outputs = build_graph(raw, config, subs)
     outputs | "WriteOutputs" >> WriteOutputs(kafka)
 
@@ -230,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     settings = PipelineSettings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Beam's import logged a warning through the root logger before this, which configured it (at WARNING)
+    # and made basicConfig a no-op: this package's own INFO (start, stop, what was recovered) still shows.
+    logging.getLogger("pipeline").setLevel(logging.INFO)
     port = settings.metrics_port if args.metrics_port is None else args.metrics_port
     runner = args.runner or settings.runner
     multiproc_dir = None

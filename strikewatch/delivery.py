@@ -11,6 +11,13 @@ Delivery guarantees:
 * one queue per subscription: alerts of one subscription go out in order, and a failing or slow endpoint
   holds only its own queue; ``DELIVERY_WORKERS`` threads make the attempts, and a queue waiting for its
   next retry holds no thread;
+* fair shares: one owner's queues hold at most ``SHARE_PER_OWNER`` of the workers at once, and the queues
+  of one endpoint (scheme, host, port) at most ``SHARE_PER_ENDPOINT``, so slow endpoints of one subscriber
+  cannot make everyone else's alerts wait for a free worker;
+* a circuit breaker per endpoint: after ``BREAKER_FAILURES`` timeouts or connection failures in a row, the
+  endpoint gets no request for ``BREAKER_OPEN_S`` (doubling while it keeps failing, up to
+  ``BREAKER_OPEN_MAX_S``); its alerts wait meanwhile without a request (and without using up a retry), then
+  one probe request decides; an alert held longer than its retries would have lasted is dead-lettered;
 * temporary failures (network errors, timeouts, 408, 429, 5xx) are retried with exponential backoff and
   jitter (``RETRY_DELAYS_S`` +/- ``JITTER_FRACTION``: over 1.5 minutes in all, so a webhook down for a minute
   loses nothing); a ``Retry-After`` on 429/503 sets the next delay (capped at ``RETRY_AFTER_MAX_S``); after
@@ -54,7 +61,7 @@ import httpx
 from . import netguard, topics, webhooks
 from .errors import StrikewatchError
 from .kafka import AckedSender, KafkaConfig, Stopping, clients, read_compacted
-from .metrics import LATENCY_BUCKETS_S, REGISTRY, CollectorRegistry, Counter, Histogram, SimpleNamespace, serve
+from .metrics import LATENCY_BUCKETS_S, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, SimpleNamespace, serve
 from .models import Alert, DeadLetter
 from .settings import DeliverySettings
 
@@ -73,9 +80,23 @@ KAFKA_RETRY_S = 2.0
 # Total seconds one webhook request may take, from connect to the last body byte: Slack and Alertmanager
 # answer in well under 1 s; 10 s is the old per-read timeout, now for the whole request.
 WEBHOOK_DEADLINE_S = 10.0
-# Threads making webhook requests at once. Each attempt ends within WEBHOOK_DEADLINE_S, so 16 endpoints
-# hanging to their deadline still leave the others a turn every 10 s; waits between retries hold no thread.
+# Threads making webhook requests at once. Each attempt ends within WEBHOOK_DEADLINE_S; waits between retries
+# hold no thread.
 DELIVERY_WORKERS = 16
+# Most workers one owner's subscriptions, and one endpoint (scheme, host, port), may hold at once. In the
+# attack round, 80 subscriptions of one owner pointing at an endpoint that held each request 9.5 s took all
+# 16 workers and delayed another subscriber's alert by up to 36 s; holding 4, they leave 12 for everyone
+# else. Four at once still passes ~40 alerts/s to an endpoint answering in 0.1 s.
+SHARE_PER_OWNER = 4
+SHARE_PER_ENDPOINT = 4
+# Timeouts or connection failures in a row after which an endpoint's circuit opens: one slow answer is
+# noise, five in a row (each up to WEBHOOK_DEADLINE_S) is an endpoint that is down or holding requests.
+BREAKER_FAILURES = 5
+# Seconds an open circuit sends nothing to its endpoint before one probe; doubled after each failed probe,
+# up to the cap. 30 s is under a quarter of an alert's retry window (~2 minutes), so an endpoint that comes
+# back within it still gets the alerts that waited.
+BREAKER_OPEN_S = 30.0
+BREAKER_OPEN_MAX_S = 300.0
 # Alerts read but not yet delivered or dead-lettered, over all queues: above this the consumer pauses,
 # which bounds memory when endpoints are down (an alert is ~2-10 kB).
 MAX_IN_FLIGHT = 5000
@@ -118,6 +139,9 @@ def redacted(alert: Alert) -> Alert:
 def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
     return SimpleNamespace(
         deliveries=Counter("strikewatch_deliveries_total", "Webhook deliveries by outcome", ["format", "outcome"], registry=registry),
+        circuits_opened=Counter("strikewatch_delivery_circuits_opened_total",
+                                "Endpoint circuits opened (timeouts or connection failures in a row)", registry=registry),
+        circuits_open=Gauge("strikewatch_delivery_circuits_open", "Endpoints whose circuit is open now", registry=registry),
         latency=Histogram("strikewatch_delivery_seconds", "Alert created -> delivered", buckets=LATENCY_BUCKETS_S, registry=registry),
         published_to_delivered=Histogram("strikewatch_publish_to_alert_seconds", "Article published -> alert delivered (end to end)",
                                          buckets=LATENCY_BUCKETS_S + (600.0, 3600.0), registry=registry),
@@ -218,12 +242,75 @@ def payload(alert: Alert, web_url: str | None = None) -> dict | list:
     return event
 
 
+def endpoint_of(url: str | None) -> str:
+    """The endpoint a webhook URL posts to, ``scheme://host:port`` (the key of the per-endpoint share and
+    circuit), or "" for a URL that is not one (its attempt fails as ``bad_url`` anyway)."""
+    try:
+        scheme, host, port = netguard.split_url(url or "")
+    except netguard.Blocked:
+        return ""
+    return f"{scheme}://{host}:{port}"
+
+
+class CircuitBreaker:
+    """The circuit of one endpoint (pure: the caller passes the time). Closed: requests go, and
+    ``failures`` consecutive failures open it. Open: ``allow`` is False until ``open_until``. Then one
+    caller is let through as the probe (half-open); its success closes the circuit, its failure opens it
+    again for twice as long (up to ``max_open_s``)."""
+
+    def __init__(self, failures: int = BREAKER_FAILURES, open_s: float = BREAKER_OPEN_S,
+                 max_open_s: float = BREAKER_OPEN_MAX_S):
+        self.threshold, self.base_open_s, self.max_open_s = failures, open_s, max_open_s
+        self.failures = 0
+        self.open_s = open_s
+        self.open_until: float | None = None  # None: closed
+        self.probing = False
+
+    @property
+    def is_open(self) -> bool:
+        return self.open_until is not None
+
+    def allow(self, now: float) -> bool:
+        if self.open_until is None:
+            return True
+        if now >= self.open_until and not self.probing:
+            self.probing = True  # half-open: this caller's request is the probe
+            return True
+        return False
+
+    def retry_in(self, now: float) -> float:
+        """Seconds until the circuit lets a request through again (0 when it does now)."""
+        return 0.0 if self.open_until is None else max(0.0, self.open_until - now)
+
+    def record(self, ok: bool, now: float) -> bool:
+        """The result of a request that was allowed; True when this opened the circuit."""
+        if ok:
+            self.failures, self.open_until, self.probing, self.open_s = 0, None, False, self.base_open_s
+            return False
+        self.failures += 1
+        if self.probing:  # the probe failed: open again, for longer
+            self.probing = False
+            self.open_s = min(self.open_s * 2, self.max_open_s)
+            self.open_until = now + self.open_s
+            return True
+        if self.open_until is None and self.failures >= self.threshold:
+            self.open_until = now + self.open_s
+            return True
+        return False
+
+
+# Failures that count against an endpoint's circuit: it did not answer in time or not at all. An HTTP error
+# status is an answer (fast), so it does not.
+BREAKER_REASONS = frozenset({"timeout", "unreachable"})
+
+
 @dataclass
 class _Item:
     partition: tuple[str, int]
     offset: int
     alert: Alert
     attempt: int = 0
+    since: float | None = None  # monotonic time of the first try
 
 
 @dataclass
@@ -233,6 +320,8 @@ class _Lane:
     items: deque = field(default_factory=deque)
     ready_at: float = 0.0
     busy: bool = False
+    owner: str = ""
+    endpoint: str = ""
 
 
 @dataclass
@@ -250,6 +339,10 @@ class Deliverer:
     metrics: SimpleNamespace = field(default_factory=lambda: METRICS, repr=False)
     request_deadline_s: float = WEBHOOK_DEADLINE_S
     workers: int = DELIVERY_WORKERS
+    share_per_owner: int = SHARE_PER_OWNER
+    share_per_endpoint: int = SHARE_PER_ENDPOINT
+    breaker_failures: int = BREAKER_FAILURES
+    breaker_open_s: float = BREAKER_OPEN_S
     resolver: netguard.Resolver = field(default=socket.getaddrinfo, repr=False)
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -267,6 +360,11 @@ class Deliverer:
                                           auto_offset_reset=self.auto_offset_reset, max_poll_records=500,
                                           max_poll_interval_ms=600_000)
         self._lanes: dict[str, _Lane] = {}
+        # Attempts running now, in all and per owner and endpoint (the fair shares), and the circuits of
+        # endpoints that failed lately (a closed circuit with no failure is dropped: memory follows trouble).
+        self._active = 0
+        self._active_by: dict[str, int] = {}
+        self._circuits: dict[str, CircuitBreaker] = {}
         self._pending: dict[tuple[str, int], set[int]] = {}  # offsets read, not yet finished, per partition
         self._high: dict[tuple[str, int], int] = {}  # next offset after the last one read, per partition
         self._committed: dict[tuple[str, int], int] = {}
@@ -357,12 +455,58 @@ class Deliverer:
                               "webhook_failed" if retryable else "webhook_rejected", permanent=not retryable,
                               retry_after=retry_after)
 
+    def _post_through_circuit(self, alert: Alert) -> None:
+        """``post``, unless the endpoint's circuit is open: then fail fast (no request), retryable, with the
+        retry no sooner than the circuit lets a probe through."""
+        endpoint = endpoint_of(alert.webhook_url)
+        with self._lock:
+            circuit = self._circuits.get(endpoint)
+            allowed = circuit is None or circuit.allow(time.monotonic())
+            wait = 0.0 if allowed else circuit.retry_in(time.monotonic())
+        if not allowed:
+            self.metrics.deliveries.labels(alert.webhook_format, "circuit_open").inc()
+            raise DeliveryFailure(f"{netguard.redact_url(alert.webhook_url)}: circuit open after {circuit.failures} "
+                                  "timeouts or connection failures in a row; no request sent",
+                                  "circuit_open", permanent=False, retry_after=max(wait, 0.05))
+        ok = False
+        try:
+            self.post(alert)
+            ok = True
+        except DeliveryFailure as e:
+            ok = e.reason not in BREAKER_REASONS
+            raise
+        finally:  # always: a probe whose result went unrecorded would hold its circuit open for good
+            self._circuit_result(endpoint, ok)
+
+    def _circuit_result(self, endpoint: str, ok: bool) -> None:
+        with self._lock:
+            circuit = self._circuits.get(endpoint)
+            if circuit is None:
+                if ok:
+                    return
+                circuit = self._circuits[endpoint] = CircuitBreaker(self.breaker_failures, self.breaker_open_s)
+            opened = circuit.record(ok, time.monotonic())
+            if ok:
+                del self._circuits[endpoint]
+            self.metrics.circuits_open.set(sum(c.is_open for c in self._circuits.values()))
+        if opened:
+            self.metrics.circuits_opened.inc()
+            log.warning("circuit of %s open for %.0f s after %d timeouts or connection failures in a row",
+                        endpoint, circuit.open_s, circuit.failures)
+
+    def retry_window_s(self) -> float:
+        """The longest an alert's retries take (every delay at the top of its jitter)."""
+        return sum(self.retry_delays_s) * (1 + JITTER_FRACTION)
+
     def backoff(self, attempt: int) -> float:
         """Seconds before retry number ``attempt`` (0-based), jittered."""
         return self.retry_delays_s[attempt] * (1 + self.rng.uniform(-JITTER_FRACTION, JITTER_FRACTION))
 
-    def attempt(self, alert: Alert, attempt: int) -> tuple[str, float | None]:
-        """Try one delivery: (outcome, None) when the alert is finished with, or ("retry", seconds)."""
+    def attempt(self, alert: Alert, attempt: int, since: float | None = None) -> tuple[str, float | None]:
+        """Try one delivery: (outcome, None) when the alert is finished with, ("retry", seconds) after a failed
+        request, or ("held", seconds) while its endpoint's circuit is open (no request made, so no retry
+        used up: a webhook down for a minute still loses nothing). ``since``: monotonic time of the alert's
+        first try; held past the whole retry window, it is dead-lettered like one that used its retries."""
         with self._lock:
             if alert.id in self._delivered:
                 return "duplicate_skipped", None
@@ -372,12 +516,21 @@ class Deliverer:
             log.info("alert %s skipped: incident %s repeats reports already delivered to %s", alert.id, alert.incident_id, alert.subscription_id)
             return "duplicate_incident_skipped", None
         try:
-            self.post(alert)
+            self._post_through_circuit(alert)
         except DeliveryFailure as e:
             if e.permanent:
                 log.warning("alert %s of %s dead-lettered at once (%s): %s", alert.id, alert.subscription_id,
                             e.reason, e)
                 self._dead_letter(alert, e.reason, str(e))
+                return "dead_letter", None
+            if e.reason == "circuit_open":
+                waited = time.monotonic() - since if since is not None else 0.0
+                if waited < self.retry_window_s():
+                    log.debug("alert %s of %s held: %s", alert.id, alert.subscription_id, e)
+                    return "held", max(e.retry_after or 0.0, self.backoff(min(attempt, len(self.retry_delays_s) - 1)))
+                log.warning("alert %s of %s failed: %s, for longer than its retries last", alert.id,
+                            alert.subscription_id, e)
+                self._dead_letter(alert, "webhook_failed", str(e))
                 return "dead_letter", None
             self.metrics.deliveries.labels(alert.webhook_format, "retry").inc()
             if attempt >= len(self.retry_delays_s):
@@ -399,34 +552,66 @@ class Deliverer:
 
     def handle(self, alert: Alert) -> str:
         """Deliver one alert here and now, retries included (blocking); ``run`` uses queues instead."""
-        for n in range(len(self.retry_delays_s) + 1):
-            outcome, delay = self.attempt(alert, n)
-            if outcome != "retry":
+        since, n = time.monotonic(), 0
+        while True:
+            outcome, delay = self.attempt(alert, n, since)
+            if outcome not in ("retry", "held"):
                 return outcome
+            n += outcome == "retry"
             if self._stop.wait(delay or 0):
                 raise InterruptedError("stopping")
-        return "dead_letter"  # not reached: the last attempt dead-letters
 
     # ------------------------------------------------------------------ queues
     def _work(self, lane: _Lane) -> None:
         """One attempt for the head of a lane (a worker thread). ``busy`` is cleared last, so the dispatcher
         never sees the lane free before its head and ``ready_at`` are up to date."""
         item = lane.items[0]
+        if item.since is None:
+            item.since = time.monotonic()
         try:
-            outcome, delay = self.attempt(item.alert, item.attempt)
+            outcome, delay = self.attempt(item.alert, item.attempt, item.since)
         except InterruptedError:
+            self._release(lane)
             return  # stopping: left pending (uncommitted) and busy, so nothing dispatches it again
         except Exception:  # noqa: BLE001 - a bug with one alert must not stop its queue for ever
             log.exception("alert %s: unexpected error; retrying", item.alert.id)
             outcome, delay = "retry", self.backoff(min(item.attempt, len(self.retry_delays_s) - 1))
-        if outcome == "retry" and item.attempt < len(self.retry_delays_s):
+        if outcome == "held":
+            lane.ready_at = time.monotonic() + (delay or 0)
+        elif outcome == "retry" and item.attempt < len(self.retry_delays_s):
             item.attempt += 1
             lane.ready_at = time.monotonic() + (delay or 0)
         else:
             lane.items.popleft()
             lane.ready_at = 0.0
             self._finish(item.partition, item.offset)
+        self._release(lane)
         lane.busy = False
+
+    def _take(self, lane: _Lane) -> bool:
+        """Reserve a worker for ``lane`` if one is free within its owner's and its endpoint's share (those of
+        its head alert: a subscription's URL can change between alerts)."""
+        head = lane.items[0].alert
+        owner, endpoint = head.owner, endpoint_of(head.webhook_url)
+        with self._lock:
+            if (self._active >= self.workers or self._active_by.get("o:" + owner, 0) >= self.share_per_owner
+                    or self._active_by.get("e:" + endpoint, 0) >= self.share_per_endpoint):
+                return False
+            lane.owner, lane.endpoint = owner, endpoint  # what _release gives back
+            self._active += 1
+            for k in ("o:" + lane.owner, "e:" + lane.endpoint):
+                self._active_by[k] = self._active_by.get(k, 0) + 1
+            return True
+
+    def _release(self, lane: _Lane) -> None:
+        with self._lock:
+            self._active -= 1
+            for k in ("o:" + lane.owner, "e:" + lane.endpoint):
+                n = self._active_by.get(k, 0) - 1
+                if n > 0:
+                    self._active_by[k] = n
+                else:
+                    self._active_by.pop(k, None)
 
     def _finish(self, partition: tuple[str, int], offset: int) -> None:
         with self._lock:
@@ -447,6 +632,9 @@ class Deliverer:
         self._lanes.setdefault(alert.subscription_id, _Lane()).items.append(_Item(part, r.offset, alert))
 
     def _dispatch(self, pool: ThreadPoolExecutor) -> None:
+        """Hand ready queues to free workers, within the fair shares. Nothing waits in the pool's own queue
+        (handing every ready queue to it put a subscriber behind all 80 of another's slow requests); the
+        queue that went first moves to the back, so queues over their share take turns."""
         now = time.monotonic()
         for sub_id, lane in list(self._lanes.items()):
             if lane.busy:
@@ -454,8 +642,9 @@ class Deliverer:
             if not lane.items:
                 del self._lanes[sub_id]  # idle queues go: memory follows the active subscriptions
                 continue
-            if lane.ready_at <= now:
+            if lane.ready_at <= now and self._take(lane):
                 lane.busy = True
+                self._lanes[sub_id] = self._lanes.pop(sub_id)  # to the back: round robin
                 pool.submit(self._work, lane)
 
     def _commit(self) -> None:

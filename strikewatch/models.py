@@ -86,6 +86,24 @@ TRACKING_PARAMS = frozenset(
 TRACKING_PREFIXES = ("utm_", "ns_", "at_", "dicbo")
 
 
+# Numbers from a topic are checked where they enter (every consumer decodes with these models, and a record that
+# fails is a dead letter, ``schema_mismatch``, naming the field and its bound). JSON as pydantic reads it takes NaN
+# and Infinity, and a bound is false for NaN, so every bounded float below refuses them too. Found by attacking the
+# topics: severity NaN passed a subscription's ``min_severity >= 0.99`` (and sorts above 1 in PostgreSQL), places
+# at lat/lon +/-1e308 were stored and drawn, and revision 2**31-1 froze an incident's row in the store (its row only
+# moves to a higher revision).
+#
+# Largest incident revision: an incident is revised once per report that changes it, and takes reports until 72 h
+# after its last one; a changing report every second for a whole day is 86,400 revisions.
+MAX_REVISION = 100_000
+Revision = Annotated[int, Field(ge=0, le=MAX_REVISION)]
+Unit = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]  # severity, escalation: 0..1
+Latitude = Annotated[float, Field(ge=-90.0, le=90.0, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180.0, le=180.0, allow_inf_nan=False)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0)]
+
+
 def canonical_url(url: str) -> str:
     """Normalise a URL: lower-case scheme/host, no default port, no fragment,
     no tracking parameters, sorted query, no trailing slash on the path."""
@@ -248,8 +266,8 @@ class Place(BaseModel):
     country: Name | None = None  # country name as ACLED writes it
     country_code: str | None = None
     admin1: Name | None = None
-    lat: float | None = None
-    lon: float | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
     precision: Literal["point", "city", "admin2", "admin1", "region", "country", "border_region", "unknown"] = "unknown"
     geonameid: int | None = None
     mention: Span | None = None
@@ -290,8 +308,8 @@ class Weapon(BaseModel):
 
 class Casualties(BaseModel):
     model_config = ConfigDict(frozen=True)
-    killed: int | None = None
-    injured: int | None = None
+    killed: Count | None = None
+    injured: Count | None = None
     statement: Literal["reported", "no_immediate_reports", "none", "unknown"] = "unknown"
     evidence: Span | None = None
 
@@ -372,8 +390,8 @@ class Event(Record):
     time: EventTime = Field(default_factory=EventTime)
     platforms: Capped[Weapon] = Field(default_factory=list)
     munitions: Capped[Weapon] = Field(default_factory=list)
-    strike_count: int | None = None
-    target_count: int | None = None
+    strike_count: Count | None = None
+    target_count: Count | None = None
     casualties: Casualties = Field(default_factory=Casualties)
     attributions: Capped[Attribution] = Field(default_factory=list)
     provoked_by: Capped[str] = Field(default_factory=list)  # ids of events this one answers
@@ -459,7 +477,7 @@ class Incident(Record):
     ``revision`` grows by one each time a later report changes what is known."""
 
     id: Id
-    revision: int = 0
+    revision: Revision = 0
     event_type: EventType
     attacker: Actor | None = None
     targets: Capped[Actor] = Field(default_factory=list)
@@ -469,11 +487,11 @@ class Incident(Record):
     munitions: Capped[Name] = Field(default_factory=list)
     casualties: Casualties = Field(default_factory=Casualties)
     sources: list[IncidentSource] = Field(default_factory=list)
-    source_count: int = 0
+    source_count: Count = 0
     first_seen_at: SaneTime = None
-    first_seen_latency_s: float | None = None  # first report seen minus first published
+    first_seen_latency_s: Finite | None = None  # first report seen minus first published
     changes: list[str] = Field(default_factory=list)  # what this revision changed
-    severity: float | None = None
+    severity: Unit | None = None
     theatre: str | None = None
     # Who says what, and how independently (schema 2; pipeline/claims/corroboration.py). Claims
     # accumulate across revisions, never replaced; the rest is recomputed from them each revision.
@@ -487,13 +505,17 @@ class Incident(Record):
     killed_range: tuple[int, int] | None = None  # lowest and highest killed figure claimed
     grade: Grade | None = None
     grade_reason: str = ""
+    # What the clustering compares later reports with: the first report's sentences about the strike, at
+    # most 1,000 characters (schema 2, optional). A restarted pipeline reopens its open incidents from the
+    # incidents topic with it (pipeline/recovery.py).
+    cluster_text: str | None = Field(None, max_length=1000)
 
 
 class ScoreComponent(BaseModel):
     model_config = ConfigDict(frozen=True)
     name: str
-    value: float
-    weight: float
+    value: Finite
+    weight: Finite
     note: str = ""
 
 
@@ -503,7 +525,7 @@ class EscalationScore(Record):
     scope: Literal["event", "dyad", "theatre"]
     key: str
     at: AwareDatetime
-    value: float
+    value: Unit
     components: list[ScoreComponent] = Field(default_factory=list)
     tit_for_tat_chain: list[str] = Field(default_factory=list)  # event/incident ids in order
     de_escalation_cues: list[str] = Field(default_factory=list)
@@ -522,9 +544,9 @@ class Subscription(Record):
     event_types: list[EventType] = Field(default_factory=list)
     actors: list[str] = Field(default_factory=list)
     countries: list[str] = Field(default_factory=list)
-    bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
-    min_severity: float = 0.0
-    min_escalation: float = 0.0
+    bbox: tuple[Longitude, Latitude, Longitude, Latitude] | None = None  # min_lon, min_lat, max_lon, max_lat
+    min_severity: Unit = 0.0
+    min_escalation: Unit = 0.0
     # Corroboration (issue 21): "only when two independent outlets confirm" is min_independent_sources=2;
     # contested None: either; grades: any of them (empty: any grade).
     min_independent_sources: int = Field(0, ge=0)
@@ -549,10 +571,10 @@ class Alert(Record):
     subscription_id: Id
     owner: str
     incident_id: Id
-    incident_revision: int
+    incident_revision: Revision
     kind: AlertKind
-    severity: float
-    escalation: float | None = None
+    severity: Unit
+    escalation: Unit | None = None
     title: str
     summary: str
     incident: Incident

@@ -95,6 +95,14 @@ class StackSettings(_Base):
     # The local PostgreSQL (port and credentials in _Base). 128 MB of shared buffers holds the
     # 100k-incident bench store's hot indexes (~60 MB) with room; PostgreSQL's default.
     postgres_shared_buffers: str = "128MB"
+    # /metrics of the services `strikewatch run` starts (the API serves its own on its port,
+    # ApiSettings.port); `strikewatch status` lists them and deploy/prometheus/local.yml scrapes
+    # them. 0: that service serves none.
+    connectors_metrics_port: int = 9101
+    pipeline_metrics_port: int = 9102
+    delivery_metrics_port: int = 9103
+    store_metrics_port: int = 9104
+    lag_metrics_port: int = 9108
 
 
 class PipelineSettings(_Base):
@@ -111,6 +119,9 @@ class PipelineSettings(_Base):
     # A Flink cluster's REST address for --runner FlinkRunner; empty: the local Flink
     # the pipeline starts (strikewatch/flink.py).
     flink_master: str = ""
+    # On start, reopen the incidents still open and what each subscription was told about them from
+    # the incidents and alerts topics (pipeline/recovery.py): Prism keeps no state over a restart.
+    recover_open_incidents: bool = True
 
 
 class ConnectorSettings(_Base):

@@ -348,7 +348,19 @@ def up(s: StackSettings | None = None) -> dict:
             "prism": str(prism_path(s)), "seconds": round(time.monotonic() - t0, 2)}
 
 
+def metrics_ports(s: StackSettings) -> dict[str, int]:
+    """The port of each long-running service's /metrics under ``strikewatch run`` (0: none). The API
+    serves /metrics on its own port (``STRIKEWATCH_PORT``)."""
+    from .settings import ApiSettings
+
+    return {"pipeline": s.pipeline_metrics_port, "connectors": s.connectors_metrics_port, "store": s.store_metrics_port,
+            "api": ApiSettings().port, "deliver": s.delivery_metrics_port, "lag": s.lag_metrics_port}
+
+
 def status(s: StackSettings | None = None) -> dict:
+    """Health of the stack (Kafka, its topics, Prism, PostgreSQL: ``healthy``), and each service's
+    /metrics address with whether something answers there now (services come and go with
+    ``strikewatch run``; they do not count towards ``healthy``)."""
     s = s or StackSettings()
     paths = StackPaths(s.stack_dir)
     out = {"kafka": port_open("127.0.0.1", s.kafka_port), "prism": paths.prism.exists(), "jars": paths.jars.is_dir(), "topics": {}}
@@ -361,4 +373,6 @@ def status(s: StackSettings | None = None) -> dict:
         out["topics"] = {t.name: t.name in existing for t in topics.CATALOGUE}
     out["postgres"] = port_open(s.postgres_host, s.postgres_port)
     out["healthy"] = bool(out["kafka"] and out["prism"] and all(out["topics"].values()) and out["postgres"])
+    out["metrics"] = {name: {"url": f"http://{s.metrics_host}:{port}/metrics", "up": port_open(s.metrics_host, port)}
+                      for name, port in metrics_ports(s).items() if port}
     return out

@@ -3,6 +3,7 @@
 ``config.KafkaConfig``  bootstrap servers, security protocol, SASL/SCRAM, TLS (``settings.kafka``)
 ``clients``             producer / consumer / admin from a config
 ``compacted``           read a compacted topic to its end
+``window``              read what a topic received since a time
 ``acks``                acked sends: re-send what can pass, reject what never will
 ``acls``                the ACLs a deployment grants the strikewatch user
 """
@@ -10,5 +11,7 @@
 from .acks import AckedSender, Batch, NotAcknowledged, Rejected, Stopping
 from .compacted import read_compacted
 from .config import KafkaConfig
+from .window import Published, iter_since, read_since
 
-__all__ = ["AckedSender", "Batch", "KafkaConfig", "NotAcknowledged", "Rejected", "Stopping", "read_compacted"]
+__all__ = ["AckedSender", "Batch", "KafkaConfig", "NotAcknowledged", "Published", "Rejected", "Stopping", "iter_since",
+           "read_compacted", "read_since"]

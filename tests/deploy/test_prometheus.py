@@ -1,8 +1,9 @@
 """Prometheus config, rules and dashboards, checked with the real tools:
 ``promtool`` on the config and the rule unit tests, and a real Prometheus server
-scraping this process's metrics after real strikewatch code ran (a feed poll into
-Kafka, the Beam graph, a webhook delivery, a lag measurement), with every Grafana
-panel query asked of it."""
+scraping every service of a real ``strikewatch run`` (pipeline on Prism, connectors polling
+a local feed, store, API, deliverer posting to a local webhook, lag exporter) on the ports
+``strikewatch status`` lists, with every Grafana panel query and recording rule asked of
+it; and the console of that run."""
 
 from __future__ import annotations
 
@@ -63,130 +64,6 @@ def _query(port, expr):
     url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
     with urllib.request.urlopen(url, timeout=5) as r:
         return json.loads(r.read())["data"]["result"]
-
-
-def _read_articles_on_prism(bootstrap, topic, stack_settings):
-    """The pipeline's Kafka reader on Prism (LOOPBACK: its DoFns run in this process, so
-    their counters land in this process's registry) until it has consumed a record."""
-    import apache_beam as beam
-    from apache_beam.options.pipeline_options import PipelineOptions
-    from prometheus_client import REGISTRY
-
-    from pipeline import kafka_io
-    from strikewatch.stack import prism_path
-
-    def consumed():
-        return REGISTRY.get_sample_value("strikewatch_pipeline_kafka_records_consumed_total", {"topic": topic}) or 0
-
-    opts = PipelineOptions(["--runner=PrismRunner", f"--prism_location={prism_path(stack_settings)}", "--environment_type=LOOPBACK", "--streaming"])
-    p = beam.Pipeline(options=opts)
-    _ = p | kafka_io.ReadFromKafka(bootstrap, [topic], "promtest-" + topic) | beam.Map(lambda r: None)
-    result = p.run()
-    try:
-        deadline = time.monotonic() + 120
-        while consumed() == 0 and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert consumed() > 0, "the Kafka reader consumed nothing"
-    finally:
-        result.cancel()
-        # A LOOPBACK worker finishes the process() call it is in before it stops.
-        time.sleep(kafka_io.POLL_SECONDS + 2)
-
-
-def _exercise(kafka_bootstrap, new_topic, tmp_path, stack_settings, pg_dsn):
-    """Run real code paths so every metric the dashboards use has samples."""
-    import apache_beam as beam
-
-    from connectors.dedup import SeenStore
-    from connectors.fetch import Fetcher
-    from connectors.producer import Publisher, TopicNames
-    from connectors.scheduler import FeedConfig, Poller
-    from pipeline.graph import GraphConfig, build_graph
-    from strikewatch import lag
-    from strikewatch.delivery import Deliverer
-    from strikewatch.models import Article, Subscription
-
-    hits = []
-
-    class H(BaseHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-
-        def do_GET(self):
-            body = (b'<?xml version="1.0"?><rss version="2.0"><channel><item><title>Strike</title><link>https://n.example/%d</link>'
-                    b"<description>Israeli jets struck a depot near Damascus on Sunday.</description></item></channel></rss>" % time.time_ns())
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_POST(self):
-            hits.append(self.rfile.read(int(self.headers["Content-Length"])))
-            self.send_response(204)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{srv.server_address[1]}"
-    names = TopicNames(articles=new_topic("art"), seen=new_topic("seen", compact=True), dead_letters=new_topic("dl"))
-    pub = Publisher(kafka_bootstrap, names)
-    feeds = [FeedConfig("promtest", base + "/feed"), FeedConfig("promtest-broken", "http://no-such-host.invalid/feed")]  # one fails
-    poller = Poller(feeds, Fetcher("t", "127.0.0.1/32", host_interval_s=0), pub, SeenStore())
-    for f in feeds:
-        poller.poll(f)
-    pub.flush()
-    _read_articles_on_prism(kafka_bootstrap, names.articles, stack_settings)
-    # A second poll seconds (several 1 s scrapes) after the first, so rate() over the
-    # fetch-latency histogram sees an increase.
-    poller.poll(feeds[0])
-    pub.flush()
-
-    published = datetime.now(timezone.utc)
-    arts = [Article.new(f"https://n.example/g{i}", body="Israeli jets struck a weapons depot near Damascus in Syria on Sunday, killing 3.", published_at=published).to_bytes()
-            for i in range(2)] + [b"\xff junk"]
-    from pipeline.kafka_io import KafkaRecord
-
-    subs = [KafkaRecord("subs", 0, 0, b"s1", Subscription(id="s1", owner="o", webhook_url=base + "/hook").to_bytes(), 0)]
-    with beam.Pipeline(runner="BundleBasedDirectRunner") as p:
-        out = build_graph(p | "arts" >> beam.Create(arts), GraphConfig(similarity="jaccard"), p | "subs" >> beam.Create(subs))
-        out["alerts"] | beam.Map(lambda a: a.model_dump_json()) | beam.io.WriteToText(str(tmp_path / "alerts"), shard_name_template="")
-    from strikewatch.models import Alert
-
-    alerts = [line.encode() for line in (tmp_path / "alerts").read_text().splitlines() if line]
-
-    topics = {"alerts": new_topic("alerts"), "delivered": new_topic("delivered", compact=True), "dead": new_topic("dead")}
-    d = Deliverer(kafka_bootstrap, b"s", group="promtest", alerts_topic=topics["alerts"], delivered_topic=topics["delivered"], dead_topic=topics["dead"])
-    for raw in alerts:
-        d.handle(Alert.from_bytes(raw))
-    d.close()
-    # A consumer group that read nothing of the articles topic yet (committed offset 0).
-    from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
-
-    lag_group = "promtest-lag-" + names.articles
-    c = KafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=lag_group, enable_auto_commit=False)
-    c.commit({TopicPartition(names.articles, 0): OffsetAndMetadata(0, "", -1)})
-    c.close()
-    measured = lag.measure(kafka_bootstrap, [lag_group])
-    assert measured[(lag_group, names.articles)] > 0, measured
-    for (group, topic), value in measured.items():
-        lag.METRICS.lag.labels(group, topic).set(value)
-    # The store writes the pipeline's incidents (its ISO-keyed incident counter feeds the situation map).
-    from strikewatch.models import Incident
-    from strikewatch.store.consumer import Store
-
-    incidents = [a.incident.to_bytes() for a in map(Alert.from_bytes, alerts)]
-    inc_topic = new_topic("incidents")
-    store_topics = {inc_topic: Incident}
-    for raw in incidents:
-        pub._send(inc_topic, None, raw)
-    pub.flush()
-    store = Store(kafka_bootstrap, pg_dsn, "promtest-store-" + inc_topic, store_topics, topics["dead"])
-    store.run(max_idle_s=2)
-    store.close()
-    pub.close()
-    srv.shutdown()
-    assert alerts and hits, "the exercise must have produced an alert and a delivery"
 
 
 def _panel_queries():
@@ -275,12 +152,248 @@ def _wait_for_data(port, exprs, budget_s=90):
     return pending
 
 
-def test_real_prometheus_answers_every_dashboard_query(prometheus, kafka_bootstrap, new_topic, tmp_path, stack_settings, pg_dsn):
-    _exercise(kafka_bootstrap, new_topic, tmp_path, stack_settings, pg_dsn)
-    exprs = _panel_queries()
-    assert len(exprs) >= 15
-    missing = _wait_for_data(prometheus, exprs)
-    assert not missing, f"panels without data: {missing}"
-    # The recording rules run on the same samples (rule evaluation every 1 s here).
-    missing = _wait_for_data(prometheus, [(r,) for r in _recording_rules()])
-    assert not missing, f"recording rules without data: {missing}"
+# --------------------------------------------------------------------------- the local stack, scraped whole
+
+# Seconds the running stack gets to deliver its first alert: Prism, spaCy and MiniLM start (~60-90 s here,
+# more under load) plus the first articles' way through.
+READY_S = 300
+# A new strike report on the test feed every this many seconds, each a new incident (another city or
+# another day of the last week), so every counter and histogram the dashboards read keeps moving: 84
+# incidents at 5 s last 7 minutes, longer than the stack's start and the checks together.
+REPORT_EVERY_S = 5.0
+# Cities at least 75 km apart (clustering's MAX_KM), so each city's strike is its own incident.
+CITIES = [("Damascus", "Syria"), ("Aleppo", "Syria"), ("Homs", "Syria"), ("Latakia", "Syria"), ("Deir ez-Zor", "Syria"),
+          ("Raqqa", "Syria"), ("Palmyra", "Syria"), ("Baghdad", "Iraq"), ("Mosul", "Iraq"), ("Basra", "Iraq"),
+          ("Kirkuk", "Iraq"), ("Najaf", "Iraq")]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+FEED_POLL_S = 1
+
+
+class _Feeds(ThreadingHTTPServer):
+    """The feed (a new strike report every REPORT_EVERY_S, the last three listed) and the webhook."""
+
+    def __init__(self):
+        self.t0 = time.monotonic()
+        self.hook: list[bytes] = []
+        feeds = self
+
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                newest = int((time.monotonic() - feeds.t0) / REPORT_EVERY_S)
+                items = "".join(feeds.item(k) for k in range(max(0, newest - 2), newest + 1))
+                body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                feeds.hook.append(self.rfile.read(int(self.headers["Content-Length"])))
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        super().__init__(("127.0.0.1", 0), H)
+        self.daemon_threads = True
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @staticmethod
+    def item(k: int) -> str:
+        from email.utils import format_datetime
+
+        city, country = CITIES[k % len(CITIES)]
+        day = DAYS[(k // len(CITIES)) % len(DAYS)]
+        text = (f"Israeli jets struck a weapons depot near {city} in {country} on {day}, killing 3 people, "
+                f"the defence ministry said in statement {k}.")
+        return (f"<item><title>Strike near {city} ({k})</title><link>https://n.example/prom/{k}</link>"
+                f"<description>{text}</description><pubDate>{format_datetime(datetime.now(timezone.utc))}</pubDate></item>")
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}{path}"
+
+
+class LocalRun:
+    """``strikewatch run`` with every service on a broker of its own, a fresh database on the test
+    PostgreSQL and free ports, fed by a local feed, a broken feed and one junk record, with a
+    subscription posting to a local webhook."""
+
+    SERVICES = ("pipeline", "connectors", "store", "api", "deliver", "lag")
+
+    def __init__(self, root: Path, base_settings, postgres, repo_root: Path):
+        from strikewatch import stack
+        from strikewatch.store.server import ensure_database
+
+        self.root, self.repo_root = root, repo_root
+        self.iso = stack.isolated(root / "stack", base_settings)
+        self.db = f"test_run_{time.monotonic_ns() % 10**10}"
+        ensure_database(postgres, self.db)
+        self.postgres = postgres
+        self.feeds = _Feeds()
+        feeds_toml = root / "feeds.toml"
+        feeds_toml.write_text(f'[[feed]]\nname = "promtest"\nurl = "{self.feeds.url("/feed.xml")}"\ninterval_s = {FEED_POLL_S}\n'
+                              '[[feed]]\nname = "promtest-broken"\nurl = "http://no-such-host.invalid/feed"\ninterval_s = 5\n')
+        self.ports = {name: stack.free_port() for name in self.SERVICES}
+        self.env = {
+            **{k: v for k, v in __import__("os").environ.items() if k not in ("STRIKEWATCH_API_KEYS", "STRIKEWATCH_METRICS_PORT")},
+            "PYTHONPATH": str(repo_root),
+            "STRIKEWATCH_STACK_DIR": str(self.iso.stack_dir),
+            "STRIKEWATCH_KAFKA_PORT": str(self.iso.kafka_port),
+            "STRIKEWATCH_CONTROLLER_PORT": str(self.iso.controller_port),
+            "STRIKEWATCH_BOOTSTRAP_SERVERS": self.iso.bootstrap_servers,
+            "STRIKEWATCH_KAFKA_HEAP": "256m",
+            "STRIKEWATCH_PRISM_PORT": str(stack.free_port()),
+            "STRIKEWATCH_POSTGRES_PORT": str(postgres.postgres_port),
+            "STRIKEWATCH_POSTGRES_DB": self.db,
+            "STRIKEWATCH_FEEDS_FILE": str(feeds_toml),
+            "STRIKEWATCH_ALLOW_PRIVATE_HOSTS": "127.0.0.1/32",
+            "STRIKEWATCH_PORT": str(self.ports["api"]),
+            "STRIKEWATCH_API_URL": f"http://127.0.0.1:{self.ports['api']}",
+            **{f"STRIKEWATCH_{'DELIVERY' if n == 'deliver' else n.upper()}_METRICS_PORT": str(p)
+               for n, p in self.ports.items() if n != "api"},
+        }
+        self.stdout, self.stderr = root / "run.stdout", root / "run.stderr"
+        self.proc = None
+
+    def start(self) -> None:
+        from kafka import KafkaProducer
+
+        from strikewatch import stack, topics
+        from strikewatch.api import SubscriptionStore
+        from strikewatch.models import Subscription
+
+        stack.up(self.iso)  # the topics, before the subscription and the junk record go on them
+        subs = SubscriptionStore(self.iso.bootstrap_servers)
+        subs.put(Subscription(id="promtest", owner="promtest", countries=["Syria", "Iraq"], webhook_url=self.feeds.url("/hook")))
+        subs.close()
+        with open(self.stdout, "wb") as out, open(self.stderr, "wb") as err:
+            self.proc = subprocess.Popen([__import__("sys").executable, "-m", "strikewatch.cli", "run"], cwd=self.repo_root,
+                                         env=self.env, stdout=out, stderr=err)
+        p = KafkaProducer(bootstrap_servers=self.iso.bootstrap_servers)
+        p.send(topics.ARTICLES.name, key=b"junk", value=b"\xff not an article")  # a dead letter for its panel
+        p.flush()
+        p.close()
+        deadline = time.monotonic() + READY_S
+        while not self.feeds.hook and time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.output()
+            time.sleep(1)
+        assert self.feeds.hook, "no alert delivered within the time\n" + self.output()
+
+    def output(self) -> str:
+        return (self.stderr.read_text(errors="replace")[-4000:] + "\n--- stdout ---\n"
+                + self.stdout.read_text(errors="replace")[-2000:])
+
+    def stop(self) -> int | None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(__import__("signal").SIGTERM)
+            try:
+                self.proc.wait(120)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else None
+
+    def close(self) -> None:
+        import psycopg
+        from psycopg import sql
+
+        from strikewatch import stack
+
+        self.stop()
+        stack.stop_kafka(self.iso)
+        self.feeds.shutdown()
+        with psycopg.connect(self.postgres.postgres_dsn("postgres"), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.db)))
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory, stack_settings, postgres, repo_root):
+    run = LocalRun(tmp_path_factory.mktemp("local-run"), stack_settings, postgres, repo_root)
+    try:
+        run.start()
+        yield run
+    finally:
+        run.close()
+
+
+def test_real_prometheus_scrapes_every_service_of_run_and_answers_every_dashboard_query(local_run, tmp_path):
+    """deploy/prometheus/local.yml (its targets moved to this run's ports, scraped every second)
+    scrapes every service `strikewatch run` started: each target is up, `strikewatch status`
+    lists each port as answering, and every dashboard panel and recording rule has data."""
+    import yaml
+
+    ports = local_run.ports
+    job_service = {"connectors": "connectors", "pipeline": "pipeline", "delivery": "deliver", "store": "store",
+                   "api": "api", "lag": "lag"}
+    cfg = yaml.safe_load((PROM / "local.yml").read_text())
+    cfg["global"] = {"scrape_interval": "1s", "evaluation_interval": "1s"}
+    cfg["rule_files"] = [str(PROM / "rules" / "*.yml")]
+    assert {j["job_name"] for j in cfg["scrape_configs"]} == set(job_service)
+    for job in cfg["scrape_configs"]:
+        job["static_configs"] = [{"targets": [f"127.0.0.1:{ports[job_service[job['job_name']]]}"]}]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(cfg))
+    status = subprocess.run([__import__("sys").executable, "-m", "strikewatch.cli", "status"], env=local_run.env,
+                            cwd=local_run.repo_root, capture_output=True, text=True, timeout=60)
+    metrics = json.loads(status.stdout)["metrics"]
+    assert {name: m["url"] for name, m in metrics.items()} == {
+        name: f"http://127.0.0.1:{port}/metrics" for name, port in ports.items()}
+    assert all(m["up"] for m in metrics.values()), metrics
+    prom_port = _free_port()
+    prom = subprocess.Popen([_tool("prometheus"), f"--config.file={tmp_path / 'prometheus.yml'}",
+                             f"--storage.tsdb.path={tmp_path / 'data'}", f"--web.listen-address=127.0.0.1:{prom_port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        up: dict = {}
+        while time.monotonic() < deadline and len(up) < len(job_service):
+            time.sleep(1)
+            try:
+                up = {r["metric"]["job"]: r["value"][1] for r in _query(prom_port, "up") if r["value"][1] == "1"}
+            except OSError:
+                pass
+        assert set(up) == set(job_service), f"targets not up: {set(job_service) - set(up)}"
+        exprs = _panel_queries()
+        assert len(exprs) >= 15
+        missing = _wait_for_data(prom_port, exprs, budget_s=180)
+        assert not missing, f"panels without data: {missing}\n{local_run.output()}"
+        missing = _wait_for_data(prom_port, [(r,) for r in _recording_rules()])
+        assert not missing, f"recording rules without data: {missing}"
+    finally:
+        prom.terminate()
+        prom.wait(30)
+
+
+# What the console of a normal run may say on stderr: the stack line, one start line per service, the
+# stop lines. Anything else there (a warning) is a finding of this test.
+CONSOLE_LINES = (r"stack up in [\d.]+ s: Kafka 127\.0\.0\.1:\d+( \(started\))?, PostgreSQL 127\.0\.0\.1:\d+; service logs in .*",
+                 r"(pipeline|connectors|store|api|deliver|lag) started \(pid \d+\): .*; log .*/logs/\1\.log",
+                 r"stopping pipeline, connectors, store, api, deliver, lag", r"stopped")
+
+
+def test_the_console_of_a_normal_run(local_run):
+    """The run of the test above, stopped with SIGTERM: stdout is one JSON line per event, alert
+    and dead letter (the junk record's and the broken feed's among them); stderr is the stack line,
+    one start line per service and the stop lines, nothing else (no library INFO, no Beam warning,
+    no "pipeline is running", no traceback); the services' own lines are in .stack/logs/."""
+    import re
+
+    assert local_run.stop() == 0, local_run.output()
+    err = local_run.stderr.read_text().splitlines()
+    odd = [line for line in err if not any(re.fullmatch(p, line) for p in CONSOLE_LINES)]
+    assert not odd, "unexpected console lines:\n" + "\n".join(odd)
+    started = [line.split()[0] for line in err if " started (pid " in line]
+    assert sorted(started) == sorted(LocalRun.SERVICES), started
+    assert err[0].startswith("stack up in") and err[-2:] == ["stopping pipeline, connectors, store, api, deliver, lag", "stopped"]
+    records = [json.loads(line) for line in local_run.stdout.read_text().splitlines()]
+    assert any(r.get("event") == "air_strike" for r in records)
+    assert any("alert" in r and r["subscription"] == "promtest" for r in records)
+    dead = {(r["dead_letter"], r["reason"]) for r in records if "dead_letter" in r}
+    assert ("pipeline.decode", "not_utf8") in dead and ("connector.fetch", "unreachable") in dead, dead
+    logs = local_run.iso.stack_dir / "logs"
+    assert "FastPrimitivesCoder" in (logs / "pipeline.log").read_text()
+    assert "apitools not found" in (logs / "pipeline.log").read_text()
+    assert " INFO kafka." in (logs / "connectors.log").read_text()
+    assert "Uvicorn running" in (logs / "api.log").read_text()

@@ -81,7 +81,13 @@ def test_burst_of_reports_one_incident_one_alert_per_subscription(kafka_bootstra
     # and wait forever on revisions that are not alerted.
     group = "e2e-deliver-" + run
     _start_group_at_end(kafka_bootstrap, group, topics.ALERTS.name)
-    env = {**os.environ, "STRIKEWATCH_CONSUMER_GROUP": "e2e-alerts-" + run, "STRIKEWATCH_START_FROM": "latest"}
+    # A pipeline reopens the incidents published in the last 72 h (pipeline/recovery.py). On the shared dev
+    # broker those are other tests' too: test_main's U.S. strike near Albu Kamal on 28 June 2021 is, by
+    # place, day and weapon, the strike of this burst, which then joined it as a contested report and
+    # never alerted the Israel subscription. This test is about one burst from a fresh state; restart
+    # recovery is tested in tests/pipeline/test_recovery.py and tests/system/test_faults.py.
+    env = {**os.environ, "STRIKEWATCH_CONSUMER_GROUP": "e2e-alerts-" + run, "STRIKEWATCH_START_FROM": "latest",
+           "STRIKEWATCH_RECOVER_OPEN_INCIDENTS": "false"}
     log = open(tmp_path / "pipeline.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "pipeline"], cwd=repo_root, env=env, stdout=log, stderr=subprocess.STDOUT)
     d = Deliverer(kafka_bootstrap, b"s", group=group, metrics=make_metrics(CollectorRegistry()))
