@@ -191,6 +191,11 @@ class Article(Record):
         """Title and body as one text for extraction; offsets in events refer to this."""
         return f"{self.title}\n\n{self.body}" if self.title else self.body
 
+    @property
+    def body_start(self) -> int:
+        """Offset of the body in ``text`` (past the title and its blank line)."""
+        return len(self.title) + 2 if self.title else 0
+
 
 # --------------------------------------------------------------------------- Event
 
