@@ -316,6 +316,7 @@ class Claim(BaseModel):
     speaker_side: str | None = None
     killed: int | None = None  # casualties
     injured: int | None = None
+    counted: str | None = None  # casualties: whom the figure counts, "people" (a total), "children", "combatants", ...
     stance: Literal["claimed", "blamed", "denied"] | None = None  # responsibility
     party: str | None = None  # responsibility: who is claimed, blamed or denied
     party_side: str | None = None  # the party's side, as for speaker_side
@@ -430,9 +431,11 @@ class Figure(BaseModel):
     speaker_side: str | None = None
     killed: int | None = None
     injured: int | None = None
+    counted: str | None = None  # whom it counts: "people" (a total), "children", ... (None: older records)
     at: AwareDatetime | None = None
     claim_id: str
     outlet: str | None = None
+    article_id: str | None = None
 
 
 Grade = Literal["confirmed", "corroborated", "single_source", "contested"]

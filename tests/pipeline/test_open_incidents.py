@@ -6,8 +6,17 @@ import pickle
 import random
 from datetime import datetime, timedelta, timezone
 
-from pipeline.incidents import (MAX_DAY_GAP, MAX_KM, OPEN_FOR_HOURS, SAME_PLACE_KM, Clusterer, _need, footprint, new_incident,
-                                token_jaccard)
+from pipeline.incidents import (
+    MAX_DAY_GAP,
+    MAX_KM,
+    OPEN_FOR_HOURS,
+    SAME_PLACE_KM,
+    Clusterer,
+    _need,
+    footprint,
+    new_incident,
+    token_jaccard,
+)
 from pipeline.open_incidents import MAX_CANDIDATES, OpenIncidents
 from strikewatch.models import Actor, Event, EventTime, EventType, Place, Span
 

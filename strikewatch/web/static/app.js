@@ -328,9 +328,11 @@ function claimQuote(c) {
 
 function claimWhat(c) {
   if (c.kind === "casualties")
-    return [c.killed != null ? `${c.killed} killed` : "", c.injured != null ? `${c.injured} injured` : ""]
-      .filter(Boolean)
-      .join(", ");
+    return (
+      [c.killed != null ? `${c.killed} killed` : "", c.injured != null ? `${c.injured} injured` : ""]
+        .filter(Boolean)
+        .join(", ") + (c.counted && c.counted !== "people" ? ` (${c.counted})` : "") // a part: "1 killed (children)"
+    );
   if (c.kind === "responsibility")
     return { claimed: "claims it: ", blamed: "blames ", denied: "denies it: " }[c.stance] + (c.party || "");
   return `hit: ${c.target}`;
