@@ -51,12 +51,15 @@ def quality(args) -> dict:
         stream = sy.strike_stream(seed=seed, strikes=args.strikes)
         events = extract_events(nlp, [a for a, _ in stream])
         cl, open_ = Clusterer(sim), []
+        emitted = {}  # incident id -> its latest revision (an incident closes 72 h after its last report)
         for (art, _gold), evs in zip(stream, events):
             for ev in evs:
                 if ev.event_type in STRIKE_TYPES and ev.modality in CLUSTERED_MODALITIES:
-                    open_, _ = cl.add(open_, ev.model_copy(update={"extracted_at": art.published_at}), art.published_at)
+                    open_, out = cl.add(open_, ev.model_copy(update={"extracted_at": art.published_at}), art.published_at)
+                    if out is not None:
+                        emitted[out.id] = out
         held: dict[str, set[str]] = {}
-        for inc, _t in open_:
+        for inc in emitted.values():
             for s in inc.sources:
                 held.setdefault(s.article_id, set()).add(inc.id)
         gold = {a.id: g for a, g in stream}
@@ -79,7 +82,7 @@ def quality(args) -> dict:
                 for i in held[a.id]:
                     counts[i] = counts.get(i, 0) + 1
             best = max(counts, key=counts.get)
-            inc = next(i for i, _t in open_ if i.id == best)
+            inc = emitted[best]
             expected = len(group_families([Report(a.id, outlet_of(a.canonical_url), provenance_of(a), a.published_at) for a in arts])[0])
             right_sources += inc.independent_sources == expected
     p = tp / (tp + fp) if tp + fp else 1.0

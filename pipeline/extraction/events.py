@@ -416,6 +416,22 @@ def continue_mention(m: Mention, sv: SentenceView) -> None:
         m.extra_evidence.append(sv.span)
 
 
+def lead_of_title(m: Mention, sv: SentenceView) -> None:
+    """A lead with no strike word of its own after a title that has one ("Dnipro mourns after
+    drone attack" over "The Russian military fired a drone at a market in Dnipro on
+    Wednesday"): the headline's strike is the lead's, on the lead's day and in its town (run
+    into one sentence before, they were one mention)."""
+    added = False
+    if m.time is None and sv.times:
+        m.time = best_time(sv.times)
+        added = True
+    if sv.places and not any(p.precision in _TOWN_PRECISIONS for p in m.places):
+        m.places = rank_places(unique_places([*sv.places, *m.places]), sv.text)
+        added = True
+    if added and all(e.start != sv.base for e in m.extra_evidence):
+        m.extra_evidence.append(sv.span)
+
+
 # --------------------------------------------------------------------------- mentions -> events
 
 
@@ -607,7 +623,10 @@ def link_provocations(events: list[Event]) -> list[Event]:
     return out
 
 
-def doc_mentions(doc: Doc, ref: date | None) -> list[Mention]:
+def doc_mentions(doc: Doc, ref: date | None, body_start: int = 0) -> list[Mention]:
+    """Every strike mention of the doc, in text order, with the sentences after each added
+    (``continue_mention``); a title's mention takes the lead's time and town as well
+    (``body_start``: where the body starts after the title)."""
     view = DocView(doc)
     mentions: list[Mention] = []
     carry: dict[EventType, EventTime] = {}
@@ -629,6 +648,8 @@ def doc_mentions(doc: Doc, ref: date | None) -> list[Mention]:
             last_idx = i
         elif mentions and i - last_idx <= CONTINUATION_SENTENCES:
             continue_mention(mentions[-1], sv)
+            if mentions[-1].sent.end <= body_start <= sv.base:
+                lead_of_title(mentions[-1], sv)
     return mentions
 
 
@@ -718,7 +739,7 @@ def assemble(doc: Doc, article: Article) -> list[tuple[Event, list[Mention]]]:
     context = doc._.sw_context or []
     towns = article_towns(doc)
     armed = article_group(article.text)
-    groups = join_headline(group_mentions(doc_mentions(doc, ref)), article.body_start)
+    groups = join_headline(group_mentions(doc_mentions(doc, ref, article.body_start)), article.body_start)
     return [(to_event(article, g, context, towns, armed), g) for g in groups]
 
 

@@ -68,3 +68,14 @@ def test_a_headline_with_no_strike_in_the_body_stands_alone(nlp):
     art = article("Israeli air strike kills three in Gaza City", "Funerals were held on Thursday. Mourners gathered at the mosque.")
     evs = strikes(nlp, art)
     assert len(evs) == 1 and evs[0].evidence[0].start == 0
+
+
+def test_a_headline_over_a_lead_with_no_strike_word_takes_the_leads_day_and_town(nlp):
+    """Run into one sentence before, the headline's strike had the lead's day and town; alone
+    it had neither, and one outlet's report made an incident of its own."""
+    art = article("Kherson mourns after drone attack",
+                  "The Russian military sent a drone over a market in Kherson on Wednesday, the Ukrainian army said. "
+                  "Health officials said 18 people were killed.")
+    evs = strikes(nlp, art)
+    assert len(evs) == 1
+    assert evs[0].places[0].name == "Kherson" and evs[0].time.date.isoformat() == "2023-03-01"
