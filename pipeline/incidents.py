@@ -248,17 +248,8 @@ class Clusterer:
         index = open_ if isinstance(open_, OpenIncidents) else _index_of(open_)
         at = at or seen_at
         index.expire(at - timedelta(hours=OPEN_FOR_HOURS))
-        text, foot = _text(ev), footprint(ev)
-        best, best_rank = None, (False, -1.0)
-        for inc_id, inc_text, inc_foot in index.candidates(foot, day_gap=MAX_DAY_GAP, km=MAX_KM, same_km=SAME_PLACE_KM):
-            need = _need(foot, inc_foot)
-            if need is None:
-                continue  # ruled out without embedding the texts (~10 ms each on CPU)
-            sim = self.similarity(text, inc_text)
-            # The incident of the same place, day and weapon family first, then the most similar.
-            rank = (need == 0.0, sim)
-            if sim >= need and rank > best_rank:
-                best, best_rank = (inc_id, inc_text), rank
+        text = _text(ev)
+        best = self.best_match(index, ev, text)
         if best is None:
             if ev.modality != Modality.ASSERTED:
                 return index, None  # a denial of a strike no report asserts: nothing to deny yet
@@ -270,6 +261,24 @@ class Clusterer:
         updated = merge(inc, ev, seen_at)
         index.put(updated, inc_text, footprint(updated), at)
         return index, (None if updated is inc else updated)
+
+
+    def best_match(self, index: OpenIncidents, ev: Event, text: str | None = None) -> tuple[str, str] | None:
+        """(id, text) of the open incident the report joins, or None: of the index's
+        candidates, the one of the same place, day and weapon family first, then the most
+        similar one above the similarity the rules require."""
+        text = _text(ev) if text is None else text
+        foot = footprint(ev)
+        best, best_rank = None, (False, -1.0)
+        for inc_id, inc_text, inc_foot in index.candidates(foot, day_gap=MAX_DAY_GAP, km=MAX_KM, same_km=SAME_PLACE_KM):
+            need = _need(foot, inc_foot)
+            if need is None:
+                continue  # ruled out without embedding the texts (~10 ms each on CPU)
+            sim = self.similarity(text, inc_text)
+            rank = (need == 0.0, sim)
+            if sim >= need and rank > best_rank:
+                best, best_rank = (inc_id, inc_text), rank
+        return best
 
 
 def _index_of(pairs) -> OpenIncidents:
