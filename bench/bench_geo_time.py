@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     out: dict[str, float | bool] = {}
     import importlib
 
-    tables = importlib.import_module("pipeline.extraction.geo.gazetteer")
+    tables = importlib.import_module("pipeline.extraction.facts.places.gazetteer")
     out["cache_was_built"] = not tables._cache_path(tables.CACHE_DIR).exists()
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()

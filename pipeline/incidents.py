@@ -170,6 +170,10 @@ def source_of(ev: Event, seen_at: datetime) -> IncidentSource:
                           url=ev.article_url, title=ev.article_title, outlet=ev.outlet, provenance=ev.provenance)
 
 
+def _dated(t) -> bool:
+    return t.date is not None and t.precision != "reported"
+
+
 def new_incident(ev: Event, seen_at: datetime) -> Incident:
     pub = ev.article_published_at
     inc = Incident(
@@ -215,7 +219,8 @@ def merge(inc: Incident, ev: Event, seen_at: datetime) -> Incident:
     places = list(inc.places) + [p for p in ev.places if all(p.name != q.name for q in inc.places)]
     plats = list(dict.fromkeys(inc.platforms + [p.name for p in ev.platforms]))
     muns = list(dict.fromkeys(inc.munitions + [m.name for m in ev.munitions]))
-    time = inc.time if (inc.time.date or not ev.time.date) else ev.time
+    # A time the text gives beats a "reported" one (the publication date of a report that dated nothing).
+    time = inc.time if (_dated(inc.time) or not _dated(ev.time)) and (inc.time.date or not ev.time.date) else ev.time
     first_pub = min((s.published_at for s in sources if s.published_at), default=None)
     first_seen = min(inc.first_seen_at or seen_at, seen_at)
     updated = inc.model_copy(update={

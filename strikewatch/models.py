@@ -229,6 +229,11 @@ class Span(BaseModel):
     end: int
 
 
+# Kinds of struck targets, as the monitors' sectors are: homes, health, schools, energy and
+# water infrastructure, military positions, vehicles and convoys, people, anything else.
+TargetType = Literal["residential", "health", "education", "energy", "water", "military", "vehicle", "people", "other"]
+
+
 class Actor(BaseModel):
     model_config = ConfigDict(frozen=True)
     name: Name  # canonical name, e.g. "Kataib Hezbollah"
@@ -237,6 +242,9 @@ class Actor(BaseModel):
     country: str | None = None  # ISO 3166-1 alpha-2 of the state or base country
     sponsor: str | None = None  # e.g. "Iran" for "Iranian-backed"
     mentions: list[Span] = Field(default_factory=list)
+    # What a target is, as monitors code sectors (``facts/parties/target_types.tsv``); None on
+    # attackers and on targets of unknown kind (schema 2, additive).
+    target_type: TargetType | None = None
 
 
 class Place(BaseModel):
@@ -250,6 +258,9 @@ class Place(BaseModel):
     precision: Literal["point", "city", "admin2", "admin1", "region", "country", "border_region", "unknown"] = "unknown"
     geonameid: int | None = None
     mention: Span | None = None
+    # The country was inferred from the text's theatre (who fights whom), not named in it
+    # (schema 2). Such a place has precision "country" and no point.
+    inferred: bool = False
 
 
 class EventTime(BaseModel):
@@ -259,7 +270,9 @@ class EventTime(BaseModel):
     date: SaneDate = None
     start: SaneTime = None  # resolved window, when known
     end: SaneTime = None
-    precision: Literal["hour", "part_of_day", "day", "week", "month", "year", "unknown"] = "unknown"
+    # "reported": the text dates nothing; ``date`` is the publication's (local) date and
+    # ``start`` its instant (schema 2 adds it; the event happened no later than that).
+    precision: Literal["hour", "part_of_day", "day", "week", "month", "year", "reported", "unknown"] = "unknown"
     expression: Span | None = None  # "early Monday", "around 1 a.m. local time"
 
     @model_validator(mode="after")

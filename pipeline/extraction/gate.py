@@ -28,7 +28,7 @@ from .casing import unwrap
 PATTERNS = Path(__file__).with_name("patterns") / "gate.jsonl"
 # Sentences around a hit that the assembly may read: the one before (an attacker named
 # just before, "X said it carried out ..."), and up to the assembly's continuation window
-# after it (events.CONTINUATION_SENTENCES = 3).
+# after it (assemble.CONTINUATION_SENTENCES = 3).
 BEFORE_SENTENCES = 1
 AFTER_SENTENCES = 3
 # The lead: title plus the body's first sentences carry the dateline and the date.

@@ -13,16 +13,17 @@ from pathlib import Path
 
 # --------------------------------------------------------------------------- actors
 
-PATTERNS = Path(__file__).with_name("patterns")
+FACTS = Path(__file__).with_name("facts")
 
 
 def _jsonl(name: str) -> list[dict]:
-    with (PATTERNS / name).open(encoding="utf-8") as f:
+    """Rows of a vocabulary file of a fact folder ("parties/actors.jsonl")."""
+    with (FACTS / name).open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip() and not line.startswith("//")]
 
 
-_ACTOR_ROWS = _jsonl("actors.jsonl")
-# (aliases, canonical, type, country, sponsor), from patterns/actors.jsonl
+_ACTOR_ROWS = _jsonl("parties/actors.jsonl")
+# (aliases, canonical, type, country, sponsor), from facts/parties/actors.jsonl
 ACTORS: list[tuple[tuple[str, ...], str, str, str | None, str | None]] = [
     (tuple(r["aliases"]), r["canonical"], r["type"], r["country"], r["sponsor"]) for r in _ACTOR_ROWS
 ]
@@ -44,8 +45,8 @@ COALITION = {"coalition", "Saudi-led coalition"}
 
 # --------------------------------------------------------------------------- weapons
 
-_WEAPON_ROWS = _jsonl("weapons.jsonl")
-# (aliases, canonical, category), from patterns/weapons.jsonl
+_WEAPON_ROWS = _jsonl("weapons/weapons.jsonl")
+# (aliases, canonical, category), from facts/weapons/weapons.jsonl
 PLATFORMS: list[tuple[tuple[str, ...], str, str]] = [
     (tuple(r["aliases"]), r["canonical"], r["category"]) for r in _WEAPON_ROWS if r["kind"] == "platform"
 ]
@@ -63,11 +64,11 @@ MUNITION_NAMES: list[tuple[tuple[str, ...], str, str]] = [
 
 # --------------------------------------------------------------------------- triggers
 
-# Each strike type: regexes over a sentence (patterns/triggers.jsonl, in file order:
+# Each strike type: regexes over a sentence (facts/triggers/triggers.jsonl, in file order:
 # order matters only for ties).
 TRIGGERS: dict[str, list[str]] = {}
 BROAD_TRIGGERS: dict[str, list[str]] = {}
-for _row in _jsonl("triggers.jsonl"):
+for _row in _jsonl("triggers/triggers.jsonl"):
     (BROAD_TRIGGERS if _row.get("broad") else TRIGGERS).setdefault(_row["event_type"], []).append(_row["pattern"])
 # A reference to strikes already reported ("the strikes", "Monday's strike"): merges
 # into the article's last strike, never starts an event on its own.
@@ -90,14 +91,14 @@ CLASH_RE = re.compile(
     re.I,
 )
 TEAR_GAS_RE = re.compile(r"\btear ?gas\b", re.I)
-# Sentences whose strike words report something else (patterns/not_strikes.jsonl):
+# Sentences whose strike words report something else (facts/triggers/not_strikes.jsonl):
 # (class, pattern, unless-pattern or None).
 # (class, pattern, unless-pattern, unless-after, unless-before): a match does not count when
 # followed by ``unless_after`` or preceded (within the sentence) by ``unless_before``.
 NOT_STRIKES = [(r["class"], re.compile(r["pattern"], re.I), re.compile(r["unless"], re.I) if r.get("unless") else None,
                 re.compile(r["unless_after"], re.I) if r.get("unless_after") else None,
                 re.compile(r["unless_before"], re.I) if r.get("unless_before") else None)
-               for r in _jsonl("not_strikes.jsonl")]
+               for r in _jsonl("triggers/not_strikes.jsonl")]
 # Words that turn a shelling/missile trigger into something else in ACLED's sense.
 IED_RE = re.compile(r"\b(?:IED|improvised explosive device|landmine|roadside bomb|explosive device|mine)\b", re.I)
 GRENADE_RE = re.compile(r"\b(?:hand grenades?|grenade attack|threw a grenade)\b", re.I)

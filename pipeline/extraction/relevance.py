@@ -11,7 +11,7 @@ event when the highest probability among its mentions reaches its threshold (one
 precise triggers, one where only broad patterns fired; each for short texts and for full
 articles).
 
-The model is trained by ``strikewatch train`` (``pipeline.extraction.train``) and ships
+The model is trained by ``strikewatch train`` (``pipeline.extraction.tools.train``) and ships
 with the package as ``models/relevance-<version>.npz``; ``load_model()`` reads it once per
 process. Without a model file the component passes (every event is kept).
 """
@@ -31,7 +31,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .components.base import Keys, SpanIndex, sentence_of, sentences
-from .components.triggers import BROAD, REFERENCE
+from .facts.triggers.component import BROAD, REFERENCE
 
 MODEL_DIR = Path(__file__).with_name("models")
 MODEL_VERSION = "relevance-4"

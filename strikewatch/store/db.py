@@ -58,12 +58,19 @@ def migrate(conn: psycopg.Connection) -> list[str]:
 # --------------------------------------------------------------------------- columns
 
 
-def _when(t, fallback: datetime | None) -> datetime:
+# The sort key of a record nothing dates (no event time, no publication): it sorts after
+# every dated one and no ``since`` reaches it. Never the time it was stored or seen: that
+# put undated reports first on the map as the newest strikes.
+UNDATED = datetime(1, 1, 1, tzinfo=timezone.utc)
+
+
+def _when(t, published: datetime | None) -> datetime:
+    """Event time: ``time.start``, else ``time.date`` 00:00 UTC, else when it was published."""
     if t.start is not None:
         return t.start
     if t.date is not None:
         return datetime.combine(t.date, time(0), tzinfo=timezone.utc)
-    return fallback or datetime.now(timezone.utc)
+    return published or UNDATED
 
 
 def _located(places: list[Place]) -> Place | None:
@@ -111,7 +118,7 @@ def incident_row(inc: Incident) -> dict:
         id=inc.id,
         revision=inc.revision,
         event_type=str(inc.event_type),
-        event_at=_when(inc.time, inc.first_seen_at),
+        event_at=_when(inc.time, min((s.published_at for s in inc.sources if s.published_at), default=None)),
         event_date=inc.time.date,
         country=first.country if first else None,
         country_code=first.country_code if first else None,
@@ -140,7 +147,7 @@ def event_row(ev: Event) -> dict:
         article_id=ev.article_id,
         event_type=str(ev.event_type),
         modality=str(ev.modality),
-        event_at=_when(ev.time, ev.article_published_at or ev.extracted_at),
+        event_at=_when(ev.time, ev.article_published_at),
         event_date=ev.time.date,
         country=first.country if first else None,
         country_code=first.country_code if first else None,

@@ -71,8 +71,12 @@ INTER = {
     "civilians": 7,
     "unknown": 8,
 }
-TIME_PRECISION = {"hour": 1, "part_of_day": 1, "day": 1, "week": 2, "month": 3, "year": 3}
-GEO_PRECISION = {"point": 1, "city": 1, "admin2": 2, "admin1": 2, "region": 2, "border_region": 2, "country": 3}
+TIME_PRECISION = {"hour": 1, "part_of_day": 1, "day": 1, "week": 2, "month": 3, "year": 3, "reported": 3}
+# ACLED geo_precision from the place's own precision: 1 the town itself, 2 a district or
+# near a town, 3 a province or larger (ACLED puts such events at the province's seat; we
+# put them at its centroid, or nowhere: "unknown" and "country" places have no point).
+GEO_PRECISION = {"point": 1, "city": 1, "admin2": 2, "admin1": 3, "region": 3, "border_region": 3, "country": 3,
+                 "unknown": 3}
 # STIX location precision, metres: a city's extent, a district's, a province's, a country's (order of magnitude).
 STIX_PRECISION_M = {
     "point": 1000.0,

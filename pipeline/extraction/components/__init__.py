@@ -8,7 +8,11 @@ writes one ``doc.spans`` group (``base.Keys``) and can run alone on ``nlp.make_d
     [s._.sw_weapon.name for s in doc.spans["sw_weapons"]]   # ['F-16', '2,000-pound bomb']
 """
 
-from . import actors, attributions, casualties, cues, places, roles, times, triggers, weapons  # noqa: F401  (registers the factories)
+from ..facts.casualties import component as _casualties  # noqa: F401  (registers the factories)
+from ..facts.parties import component as _parties  # noqa: F401
+from ..facts.triggers import component as _triggers  # noqa: F401
+from ..facts.weapons import component as _weapons  # noqa: F401
+from . import attributions, cues, places, times  # noqa: F401
 from .base import Keys
 
 # Actors before places (places read the actors for the country context) and roles

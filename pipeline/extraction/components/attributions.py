@@ -16,7 +16,7 @@ from spacy.tokens import Doc
 from strikewatch.models import Attribution
 
 from .. import lexicon
-from .actors import table as actor_table
+from ..facts.parties.actors import table as actor_table
 from .base import Keys, SpanIndex, char_span, sentences, set_group, text_span
 
 REPORTING_RE = re.compile(r"\b(?:said|says|statement|told|according to|announced|confirmed)\b", re.I)

@@ -74,8 +74,17 @@ function who(rec) {
   const t = (rec.targets || []).map((x) => x.name).join(", ") || "unknown targets";
   return `${a} → ${t}`;
 }
-const where = (rec) => (rec.places || []).map((p) => p.name).join(", ") || "unknown place";
-const when = (rec) => (rec.time && rec.time.date) || "date unknown";
+// A place with no point says so: an unresolved name is "not located", a country-level one
+// (named or inferred from the theatre) is a country, never a dot on the map.
+const placeLabel = (p) => {
+  if (p.lat !== null && p.lat !== undefined) return p.name;
+  if (p.precision === "country") return `${p.name} (country${p.inferred ? ", inferred" : ""})`;
+  return `${p.name} (not located)`;
+};
+const where = (rec) => (rec.places || []).map(placeLabel).join(", ") || "unknown place";
+// "reported": the text dated nothing; the date is the report's publication.
+const when = (rec) =>
+  rec.time && rec.time.date ? rec.time.date + (rec.time.precision === "reported" ? " (reported)" : "") : "date unknown";
 
 // ------------------------------------------------------------------ sign-in and routing
 

@@ -35,7 +35,7 @@ def test_triggers_a_strike_verb_of_an_armed_agent_is_a_broad_air_strike(blank):
     """"Israel struck", "the IDF struck", "US forces conducted a strike against": broad
     air-strike triggers; the same verbs of anyone else, or in a deal, a court or a
     labour strike, are none."""
-    from pipeline.extraction.components.triggers import BROAD
+    from pipeline.extraction.facts.triggers.component import BROAD
 
     for text in ("The IDF struck a Hamas command center in Gaza City overnight.", "Israel struck targets in Syria on Sunday.",
                  "The Pentagon said US forces conducted a strike against an ISIS leader in Syria.", "Russia pounded Kharkiv overnight."):
@@ -217,7 +217,7 @@ def test_roles_of_the_attack_a_weapon_serves(nlp):
 ])
 def test_sentences_that_are_not_strikes(cls, text):
     """patterns/not_strikes.jsonl: each class drops the strike words of its sentences."""
-    from pipeline.extraction.components.triggers import not_a_strike
+    from pipeline.extraction.facts.triggers.component import not_a_strike
 
     assert not_a_strike(text) == cls
 
@@ -229,7 +229,7 @@ def test_sentences_that_are_not_strikes(cls, text):
     "Intercepted debris fell on a house and killed two people.",
 ])
 def test_a_strike_beside_a_not_a_strike_word_stays_a_strike(text):
-    from pipeline.extraction.components.triggers import not_a_strike
+    from pipeline.extraction.facts.triggers.component import not_a_strike
 
     assert not_a_strike(text) is None
 
@@ -313,7 +313,7 @@ def test_country_context_counts_mentions_and_skips_whose_and_the_dateline(nlp):
 def test_the_word_shell_is_a_strike_only_as_a_munition(text, strike):
     """The singular noun needs a munition's context: a jacket's shell, Shell the oil
     company, a shell company and 'shell out' are no shelling."""
-    from pipeline.extraction.components.triggers import strike_words
+    from pipeline.extraction.facts.triggers.component import strike_words
 
     assert any(k == EventType.SHELLING for k, _m in strike_words(text)) is strike
 
@@ -364,7 +364,7 @@ def test_roles_of_a_phase_verb_and_of_coordinated_verbs(nlp):
     ("He organised the assassination attempt in Caracas on the president, using two drones.", EventType.DRONE_STRIKE),
 ])
 def test_air_and_drone_paraphrases(text, etype):
-    from pipeline.extraction.components.triggers import broad_words, strike_words
+    from pipeline.extraction.facts.triggers.component import broad_words, strike_words
 
     found = strike_words(text)
     found += broad_words(text, {k for k, _m in found})
@@ -419,7 +419,7 @@ def test_roles_of_blame_and_of_reactions(nlp):
 
 
 def test_actor_names_wrapped_over_two_lines():
-    from pipeline.extraction.components.actors import find_actors, gazetteer_actors
+    from pipeline.extraction.facts.parties.actors import find_actors, gazetteer_actors
 
     text = "THE GROUP WAS MADE UP OF 300 MEMBERS OF THE SHINING\nPATH AND LOCAL DRUG TRAFFICKERS."
     assert [a.name for a in gazetteer_actors(text)] == ["Shining Path"]

@@ -116,7 +116,7 @@ def test_local_time_becomes_utc_with_the_places_offset(nlp):
 def test_a_country_only_place_takes_the_town_the_article_reports_from():
     """events.refine_places: a strike placed only in a country gets the town the article
     names most often there; a town already found, or another country, is left alone."""
-    from pipeline.extraction.events import refine_places
+    from pipeline.extraction.assemble import refine_places
     from strikewatch.models import Place
 
     venezuela = Place(name="Venezuela", country="Venezuela", country_code="VE", precision="country")

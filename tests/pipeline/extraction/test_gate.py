@@ -5,7 +5,7 @@ import json
 import time
 
 from pipeline.extraction import gate
-from pipeline.extraction.components.triggers import strike_words
+from pipeline.extraction.facts.triggers.component import strike_words
 
 
 def test_an_article_without_strike_words_skips_spacy():

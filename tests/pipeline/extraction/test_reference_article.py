@@ -55,9 +55,14 @@ def test_places_are_geocoded(june):
     names = {p.name for p in june.places}
     assert "eastern Syria" in names
     assert any(p.precision == "border_region" for p in june.places)
-    for p in june.places:
+    located = [p for p in june.places if p.precision not in ("country", "unknown")]
+    assert located
+    for p in located:
         assert p.lat is not None and p.lon is not None
         assert 29 < p.lat < 38 and 35 < p.lon < 49, p  # Iraq/Syria
+    for p in june.places:
+        if p.precision in ("country", "unknown"):
+            assert (p.lat, p.lon) == (None, None), p  # a country is not a point on the map
 
 
 def test_early_monday_resolves_against_the_article_date(june):

@@ -1,0 +1,1 @@
+"""The words that report a strike, and their modality. The spaCy components are in ``component.py``."""

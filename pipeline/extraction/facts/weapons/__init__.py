@@ -1,0 +1,1 @@
+"""Platforms and munitions. The spaCy components are in ``component.py``."""

@@ -1,0 +1,76 @@
+"""Where a strike landed, end to end on our own sentences (the real model and tables):
+qualifiers pick among same-named places, an unknown name keeps its text and gets no point,
+the attacker's nationality is not the place, and the learned theatre prior is marked."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from pipeline.extraction import extract_events
+from pipeline.extraction.facts.places import theatre
+from strikewatch.models import Article
+
+PUB = datetime(2020, 5, 10, 9, tzinfo=timezone.utc)
+
+
+def _strike(nlp, text: str, published=PUB):
+    [events] = extract_events(nlp, [Article.new(f"https://t.invalid/{abs(hash(text))}", body=text, published_at=published)])
+    strikes = [e for e in events if e.event_type.value != "other_violence"]
+    assert strikes, text
+    return strikes[0]
+
+
+@pytest.mark.parametrize("text, admin1", [
+    ("On 9 May 2020, rebel forces fired mortars at positions near Sentianivka, Luhansk.", "Luhansk"),
+    ("Shelling hit Avdiivka, Donetsk, on Sunday.", "Donetsk"),
+])
+def test_a_qualifier_picks_the_village_in_that_province(nlp, text, admin1):
+    p = _strike(nlp, text).places[0]
+    assert p.precision == "city" and p.country_code == "UA" and p.admin1 == admin1 and p.geonameid
+
+
+def test_a_village_the_tables_lack_takes_its_qualifiers_province_with_that_precision(nlp):
+    p = _strike(nlp, "On 9 May 2020, rebel forces shelled Zxqivka, Luhansk.").places[0]
+    assert (p.name, p.country_code, p.admin1, p.precision) == ("Zxqivka", "UA", "Luhansk", "admin1")
+    assert 48 < p.lat < 50 and 38 < p.lon < 40.5  # the province's point, labelled as the province
+
+
+def test_a_district_in_brackets_is_the_district(nlp):
+    p = _strike(nlp, "Houthi forces shelled a village in Sirwah district (Marib), killing two.").places[0]
+    assert (p.name, p.country_code, p.precision) == ("Sirwah", "YE", "admin2")
+
+
+def test_an_unknown_name_keeps_its_text_and_has_no_point(nlp):
+    ev = _strike(nlp, "Ukrainian forces fired mortars near Zxqivka on Sunday, the ministry said.")
+    p = ev.places[0]
+    assert p.name == "Zxqivka" and p.precision == "unknown" and (p.lat, p.lon) == (None, None)
+    assert all(q.lat is None or q.precision not in ("unknown", "country") for q in ev.places)
+
+
+def test_the_attackers_nationality_is_not_the_place(nlp):
+    ev = _strike(nlp, "A hospital was shelled by Russian forces on Sunday.")
+    assert all(p.country_code != "RU" for p in ev.places)
+    ev = _strike(nlp, "Israeli warplanes bombed a house in Khan Yunis on Sunday.")
+    assert ev.places[0].country_code == "PS" and ev.places[0].name.startswith("Kh")
+
+
+def test_a_building_named_after_a_city_is_no_place(nlp):
+    ev = _strike(nlp, "An airstrike hit the Al Quds hospital in Gaza City on Sunday.")
+    assert all(p.name != "Jerusalem" for p in ev.places) and ev.places[0].country_code == "PS"
+
+
+def test_a_report_that_names_no_place_gets_an_inferred_country_without_a_point(nlp):
+    if theatre.load() is None:
+        pytest.skip("no theatre model ships")
+    ev = _strike(nlp, "January 2024: Israeli warplanes bombed a university building.")
+    p = ev.places[0]
+    assert (p.country_code, p.precision, p.inferred, p.lat) == ("PS", "country", True, None)
+
+
+def test_native_script_names_resolve():
+    from pipeline.extraction.facts.places import geocode
+
+    assert geocode("Харків").country_code == "UA"
+    assert geocode("خان يونس").country_code == "PS"
+    assert geocode("Idleb", context_countries=["SY"]).country_code == "SY"
+    assert geocode("Albu Kamal", context_countries=["SY"]).geonameid == geocode("al-Bukamal", context_countries=["SY"]).geonameid
