@@ -323,7 +323,15 @@ function quote(ev, span) {
 // A claim's quote (a sentence of its article) with what it claims marked where the quote shows it.
 function claimQuote(c) {
   const text = (c.quote || {}).text || "";
-  const needle = c.kind === "casualties" ? String(c.killed ?? c.injured ?? "") : c.kind === "target" ? c.target : c.party;
+  // A denial's party is the speaker's own side (a code, "RU"): the speaker's words are what to mark.
+  const needle =
+    c.kind === "casualties"
+      ? String(c.killed ?? c.injured ?? "")
+      : c.kind === "target"
+        ? c.target
+        : c.stance === "denied"
+          ? c.speaker
+          : c.party;
   const i = needle ? text.toLowerCase().indexOf(String(needle).toLowerCase()) : -1;
   if (i < 0) return el("blockquote", {}, el("mark", {}, text));
   return el(
