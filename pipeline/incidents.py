@@ -133,11 +133,11 @@ def same_strike(ev: Event, inc: Incident) -> bool:
 def _need(e: Footprint, i: Footprint) -> float | None:
     if e.family != i.family:
         return None
-    if _same_strike(e, i):
-        return 0.0
     dated = e.day and i.day
     if dated and abs((e.day - i.day).days) > MAX_DAY_GAP:
-        return None
+        return None  # first: the cheapest test, and most of a town's three open days fail it
+    if _same_strike(e, i):
+        return 0.0
     located = e.located is not None and i.located is not None
     if located:
         km = _km(e.located, i.located)

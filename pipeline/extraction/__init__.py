@@ -94,6 +94,12 @@ def make_doc(nlp, article: Article, selection: gate.Selection | None = None):
         first = doc.char_span(start, start + 1, alignment_mode="expand")
         if first is not None:
             first[0].is_sent_start = True
+    if article.title:
+        # ... and its first word is no sentence alone: after the title "Strike" the parser cut
+        # "US | warplanes struck a weapons depot ...", and the strike's quote lost its attacker.
+        first = doc.char_span(article.body_start, article.body_start + 1, alignment_mode="expand")
+        if first is not None and first.end < len(doc) and doc[first.end].is_alpha and doc[first.end].is_sent_start is None:
+            doc[first.end].is_sent_start = False
     return doc
 
 
