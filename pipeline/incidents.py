@@ -11,7 +11,8 @@ all of these hold:
 * text similarity of the evidence (all-MiniLM-L6-v2 sentence embeddings from
   ``strikewatch.embeddings``, cosine) at least ``MIN_SIMILARITY`` — or
   ``STRONG_SIMILARITY`` when time or place is unknown, or ``OTHER_DAY_SIMILARITY`` when
-  both are dated to the day and the days differ.
+  both are dated to the day and the days differ (never when one wire or publisher
+  reports both: it dates one strike once).
 
 Reports of **one place, one day and one weapon family** join whatever their wording, tolls
 and blame (issue 21: five reports of one Dnipro strike made three incidents): both located
@@ -49,7 +50,8 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec
 from strikewatch.metrics import REGISTRY, CollectorRegistry, Counter, SimpleNamespace
 from strikewatch.models import STRIKE_TYPES, Event, EventType, Incident, IncidentSource, Modality
 
-from .claims.corroboration import claims_of, corroborate, corroboration_changes
+from .claims.corroboration import claims_of, corroborate, corroboration_changes, report_of
+from .claims.families import Report, link_keys
 from .escalation import severity, theatre_of, theatres
 from .open_incidents import Footprint, OpenIncidents
 
@@ -111,7 +113,14 @@ def footprint(x: Event | Incident) -> Footprint:
         towns=frozenset(p.name.lower() for p in x.places if p.precision not in COARSE_PRECISIONS),
         countries=frozenset(p.country for p in x.places if p.country),
         attacker=(x.attacker.name, x.attacker.type) if x.attacker else None, has_places=bool(x.places),
+        outlets=frozenset(k for r in _reports(x) for k in link_keys(r)),
     )
+
+
+def _reports(x: Event | Incident) -> list[Report]:
+    if isinstance(x, Incident):
+        return [report_of(s) for s in x.sources]
+    return [Report(article_id=x.article_id, outlet=x.outlet, provenance=x.provenance)]
 
 
 def _same_strike(e: Footprint, i: Footprint) -> bool:
@@ -146,6 +155,10 @@ def _need(e: Footprint, i: Footprint) -> float | None:
         if e.located[2] and i.located[2] and km > OTHER_TOWN_KM:
             return None  # two towns: Dnipro and Zaporizhzhia (70 km) struck the same day merged before
     if dated and e.day != i.day and e.day_precise and i.day_precise:
+        if e.outlets & i.outlets:
+            # One wire or publisher dates one strike once: its story dated another day is
+            # another strike (wire stories of one town on two days read alike, 0.95+).
+            return None
         return OTHER_DAY_SIMILARITY
     if not located and e.countries and i.countries and not e.countries & i.countries:
         return None

@@ -63,6 +63,7 @@ class Footprint(NamedTuple):
     countries: frozenset[str]
     attacker: tuple[str, str | None] | None  # (name, type)
     has_places: bool
+    outlets: frozenset[str] = frozenset()  # wire and publisher keys of its reports (claims/families.link_keys)
 
 
 def _cell(lat: float, lon: float) -> tuple[int, int]:

@@ -109,3 +109,23 @@ def test_a_plain_list_still_works():
     ev = event(1, rng)
     index, inc = cl.add([], ev, T0)
     assert [i.id for i, _t in index] == [inc.id]
+
+
+def test_one_wire_dates_one_strike_once():
+    """The same town on two days in two stories of one wire read alike (MiniLM 0.95+): two
+    strikes. Another outlet's story dated a day off may still be the same strike."""
+    from strikewatch.models import Provenance
+
+    def wire(n: int, day: int, credit: str | None) -> Event:
+        text = "A Russian missile struck an apartment block in the Ukrainian city of Dnipro"
+        return Event(id=f"w{n}", article_id=f"wa{n}", source="s", event_type=EventType.MISSILE_ATTACK,
+                     places=[Place(name="Dnipro", country="Ukraine", lat=48.46, lon=35.05, precision="city")],
+                     time=EventTime(date=T0.date() + timedelta(days=day), precision="day"), outlet=f"site{n}.com",
+                     provenance=Provenance(credit=credit, publisher=f"site{n}"), evidence=[Span(text=text, start=0, end=len(text))])
+
+    cl = Clusterer(lambda a, b: 1.0)
+    index, first = cl.add(OpenIncidents(), wire(1, 0, "reuters"), T0)
+    index, second = cl.add(index, wire(2, 1, "reuters"), T0 + timedelta(hours=20))
+    assert second.id != first.id  # the wire's next day's story: another strike
+    index, third = cl.add(index, wire(3, 1, None), T0 + timedelta(hours=21))
+    assert third.id in (first.id, second.id)  # an outlet of its own a day off: still joins one of them
