@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench_e2e.py --acled-notes --rate 20         # the old run: ACLED strike notes only
     .venv/bin/python bench/bench_e2e.py --runner FlinkRunner [-- extra pipeline flags]
     .venv/bin/python bench/bench_e2e.py --perfect-gate --rate 100    # what everything but extraction costs
+    .venv/bin/python bench/bench_e2e.py --native-share 0.2           # a fifth of the stream in ar/ru/uk/fr/es
 
 The stream: the articles of ``--corpus`` (default ../shared/data/news/general_news.jsonl,
 full-length general news, read in place) with ACLED strike notes (sub-event types
@@ -69,7 +70,8 @@ STRIKE_SUB_EVENTS = ("Air/drone strike", "Shelling/artillery/missile attack")
 STRIKE_WORDS = ("airstrike", "air strike", "shell", "drone", "mortar", "rocket", "missile")
 # Counters of the extraction stage (pipeline/extract.py) that together count every
 # article the stage is done with.
-DONE_COUNTERS = ("strikewatch_pipeline_articles_extracted_total", "strikewatch_pipeline_extract_dead_letters_total")
+DONE_COUNTERS = ("strikewatch_pipeline_articles_extracted_total", "strikewatch_pipeline_extract_dead_letters_total",
+                 "strikewatch_pipeline_articles_unread_language_total")
 # Output quiet this long: the pipeline has drained (seconds).
 IDLE_S = 20.0
 
@@ -115,6 +117,25 @@ def stream(corpus: Path, strike_share: float, n: int) -> list[Item]:
         else:
             out.append(general[g % len(general)])
             g += 1
+    return out
+
+
+MULTILINGUAL = SHARED / "eval" / "multilingual_dev.jsonl"
+
+
+def with_native(items: list[Item], share: float) -> list[Item]:
+    """``items`` with every 1/``share``-th one replaced by a multilingual_dev text (ar, ru,
+    uk, fr, es; cycled, never translated; a strike where its label says so)."""
+    if share <= 0:
+        return items
+    native = [Item(r.get("title") or "", r["text"], r["label"] == "strike") for r in _jsonl(MULTILINGUAL)]
+    out, k = [], 0
+    for i, it in enumerate(items):
+        if math.floor((i + 1) * share) > math.floor(i * share):
+            out.append(native[k % len(native)])
+            k += 1
+        else:
+            out.append(it)
     return out
 
 
@@ -342,6 +363,8 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--acled-notes", action="store_true", help="stream ACLED strike notes only (the pre-issue-12 benchmark)"
     )
+    ap.add_argument("--native-share", type=float, default=0.0,
+                    help="share of the stream replaced by multilingual_dev texts (ar ru uk fr es): 0.2 = a fifth")
     ap.add_argument("--rate", type=float, default=50.0, help="offered articles per second in the steady run")
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--burst", type=int, default=1000, help="articles in the saturation run (0: skip)")
@@ -365,12 +388,13 @@ def main(argv=None) -> int:
     n_steady = int(args.rate * args.seconds)
     total = n_steady + args.burst
     items = acled_note_stream(total) if args.acled_notes else stream(args.corpus, args.strike_share, total)
+    items = with_native(items, args.native_share)
     steady_items, burst_items = items[:n_steady], items[n_steady:]
     words = [it.words for it in items]
     info = {
         "stream": (
             "acled-notes" if args.acled_notes else f"{args.corpus.name} + {args.strike_share:.0%} ACLED strike notes"
-        ),
+        ) + (f", {args.native_share:.0%} multilingual_dev" if args.native_share else ""),
         "articles": len(items),
         "strike_articles": sum(it.strike for it in items),
         "mean_words": round(sum(words) / len(words), 1),

@@ -8,6 +8,7 @@
     kind = "rss"                       # rss (RSS/Atom/RDF/JSON Feed) | sitemap | gdelt
     interval_s = 120
     fulltext = false                   # fetch each article page when the feed has summaries only
+    language = "uk"                    # optional: the feed's language where its items declare none
 
 Each due feed is polled by a worker thread (I/O bound: threads overlap network
 waits; spaCy runs elsewhere). Scheduling is jittered so feeds with one interval do
@@ -76,6 +77,7 @@ class FeedConfig:
     kind: str = "rss"
     interval_s: float = DEFAULT_INTERVAL_S
     fulltext: bool = False
+    language: str | None = None  # ISO 639-1, for items that declare none (extraction detects it otherwise)
 
 
 @dataclass
@@ -95,7 +97,7 @@ def load_feeds(path: str | Path) -> list[FeedConfig]:
         kind = f.get("kind", "rss")
         if kind not in ("rss", "sitemap", "gdelt"):
             raise ConnectorError(f"feed {f.get('name')!r}: unknown kind {kind!r}")
-        out.append(FeedConfig(name=f["name"], url=f["url"], kind=kind, interval_s=float(f.get("interval_s", DEFAULT_INTERVAL_S)), fulltext=bool(f.get("fulltext", False))))
+        out.append(FeedConfig(name=f["name"], url=f["url"], kind=kind, interval_s=float(f.get("interval_s", DEFAULT_INTERVAL_S)), fulltext=bool(f.get("fulltext", False)), language=f.get("language")))
     names = [f.name for f in out]
     if len(names) != len(set(names)):
         raise ConnectorError("feed names must be unique (they are metric labels)")
@@ -170,6 +172,8 @@ class Poller:
         if not self.seen.is_new(art):
             self.m.duplicates.labels(feed.name).inc()
             return 0, pages
+        if feed.language and not art.language:
+            art = art.model_copy(update={"language": feed.language})
         if feed.fulltext and pages < MAX_FULLTEXT_PER_POLL and len(art.body) < 500:
             pages += 1
             art = self._full_text(feed, art)

@@ -37,6 +37,8 @@ from strikewatch.metrics import (LATENCY_BUCKETS_S, REGISTRY, CollectorRegistry,
                                  SimpleNamespace)
 from strikewatch.models import Article, DeadLetter, Reason
 
+from pipeline.extraction.lang import detect as lang_codes
+
 from .worker_cache import per_process
 
 log = logging.getLogger(__name__)
@@ -80,11 +82,36 @@ def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
         dead=Counter("strikewatch_pipeline_extract_dead_letters_total", "Articles extraction dead-lettered", ["reason"], registry=registry),
         seconds=Histogram("strikewatch_pipeline_extract_seconds", "Wall time of one nlp.pipe batch", buckets=LATENCY_BUCKETS_S, registry=registry),
         lag=Histogram("strikewatch_pipeline_publish_to_event_seconds", "Article published -> event extracted", buckets=LATENCY_BUCKETS_S + (600.0, 3600.0), registry=registry),
+        languages=Counter("strikewatch_pipeline_articles_by_language_total", "Articles by language (declared, else detected)", ["language"], registry=registry),
+        skipped=Counter("strikewatch_pipeline_articles_unread_language_total", "Articles skipped: written in a language extraction does not read",
+                        ["language"], registry=registry),
         overflow=Counter("strikewatch_pipeline_extract_overflow_total", "Short articles the batched lane handed to the long lane (its batch ran past its budget)", registry=registry),
     )
 
 
 METRICS = make_metrics()
+# Values of the ``language`` label: the languages the detector knows, ``und``, else ``other``.
+LANGUAGES = LabelSet((*lang_codes.READ, *lang_codes.OTHERS, lang_codes.UNDETERMINED))
+
+
+def languages_read(article: Article):
+    """``read_language`` as a FlatMap: the article with its language, or nothing."""
+    got = read_language(article)
+    if got is not None:
+        yield got
+
+
+def read_language(article: Article) -> Article | None:
+    """The article with its language set, counted; None (counted as skipped) when
+    extraction does not read its language. Skipping is no dead letter: such articles are
+    normal traffic (a feed in German), not failures."""
+    article = lang_codes.with_language(article)
+    label = LANGUAGES(article.language)
+    METRICS.languages.labels(label).inc()
+    if not lang_codes.is_read(article.language):
+        METRICS.skipped.labels(label).inc()
+        return None
+    return article
 
 
 class _ExtractFn(beam.DoFn):
@@ -326,7 +353,12 @@ class ExtractEvents(beam.PTransform):
         self._sources = sources if sources is not None else LabelSet.feeds()
 
     def expand(self, articles):
-        batched, long_ = articles | "ByLength" >> beam.Partition(lane_of, 2, self._long_chars)
+        batched, long_ = (
+            articles
+            # Each article's language, counted; the ones extraction does not read end here.
+            | "Language" >> beam.FlatMap(languages_read)
+            | "ByLength" >> beam.Partition(lane_of, 2, self._long_chars)
+        )
         short_fn = _ExtractFn(self._model_name, self._batch_size, self._max_chars, self._sources)
         long_fn = _ExtractLongFn(self._model_name, self._max_chars, self._budget_s, self._sources)
         short = batched | "Extract" >> beam.ParDo(short_fn).with_outputs(DEAD, OVERFLOW, main="events")

@@ -178,9 +178,9 @@ def _incident_id(ev: Event) -> str:
 
 
 def source_of(ev: Event, seen_at: datetime) -> IncidentSource:
-    """The incident's record of one report, with the link to its article."""
+    """The incident's record of one report, with the link to its article and its language."""
     return IncidentSource(event_id=ev.id, article_id=ev.article_id, source=ev.source, published_at=ev.article_published_at, seen_at=seen_at,
-                          url=ev.article_url, title=ev.article_title, outlet=ev.outlet, provenance=ev.provenance)
+                          url=ev.article_url, title=ev.article_title, outlet=ev.outlet, provenance=ev.provenance, language=ev.language)
 
 
 def _dated(t) -> bool:
@@ -309,7 +309,9 @@ def _index_of(pairs) -> OpenIncidents:
 
 def load_embedder() -> Similarity:
     """Cosine similarity of all-MiniLM-L6-v2 sentence embeddings (``strikewatch.embeddings``:
-    the int8 ONNX export on onnxruntime, no torch, no hub access)."""
+    the int8 ONNX export on onnxruntime, no torch, no hub access) between English reports;
+    reports in other languages (or an English and a Ukrainian one) are compared with
+    multilingual-e5 on the same scale (``pipeline.extraction.lang.similarity``)."""
     from functools import lru_cache
 
     from strikewatch.embeddings import load_embedder as load_model
@@ -325,7 +327,9 @@ def load_embedder() -> Similarity:
     def sim(a: str, b: str) -> float:
         return float(embed(a) @ embed(b))
 
-    return sim
+    from .extraction.lang.similarity import cross_lingual
+
+    return cross_lingual(sim)
 
 
 def token_jaccard(a: str, b: str) -> float:

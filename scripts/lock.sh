@@ -12,9 +12,11 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
 TOOLS=${STRIKEWATCH_PIP_TOOLS_VENV:-$HOME/.cache/strikewatch/pip-tools}
-if [ ! -x "$TOOLS/bin/pip-compile" ]; then
+# pip-tools 7.7 needs a pip newer than the 25.3 of requirements-pip.lock (AttributeError:
+# cmdoptions.check_release_control_exclusive); 7.6.2 works with it.
+if [ ! -x "$TOOLS/bin/pip-compile" ] || ! "$TOOLS/bin/pip-compile" --version | grep -q " 7.6.2"; then
   "$PY" -m venv "$TOOLS"
-  "$TOOLS/bin/python" -m pip install -q 'pip-tools>=7.6,<8'
+  "$TOOLS/bin/python" -m pip install -q 'pip-tools==7.6.2'
 fi
 # The resolver is pip's: with the interpreter's pip 23.2 it left out an extra's own
 # requirement (lxml[html_clean] -> lxml-html-clean, from justext), which pip 25.3 installs.

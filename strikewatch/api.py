@@ -18,6 +18,12 @@ Hostile requests:
   401 before its body is read;
 * keys are kept as SHA-256 digests (the setting may hold digests only) and compared in constant time;
   each key has a token-bucket rate limit (429 with Retry-After), each owner a subscription quota (403);
+  wrong keys are throttled per client address (``FailedKeys``: a bucket of ``failed_key_burst`` refilled
+  at ``failed_key_rate_per_s``; an address that emptied it is answered 429 until it refills, whatever
+  key it sends), in bounded memory;
+* every response carries security headers (``SecurityHeaders``: CSP, X-Frame-Options, nosniff,
+  Referrer-Policy; no-store on the API's answers); a method a path does not serve answers 405 with every
+  method it does serve in ``Allow``;
 * every field is validated (422): lengths of strings and lists, non-empty actor and country names, a bbox
   of finite, in-range, ordered coordinates, finite thresholds in [0, 1], no unknown fields, a webhook URL
   that is http(s) and passes the SSRF guard (``strikewatch.netguard``) when it is created;
@@ -32,23 +38,26 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
+import ipaddress
 import json
 import math
 import sys
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
 from fastapi import Header, Request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import netguard, topics, webhooks
 from .kafka import AckedSender, KafkaConfig, read_compacted
 from .metrics import REGISTRY, CollectorRegistry, Counter, SimpleNamespace
 from .models import AlertKind, EventType, Grade, Subscription
 from .settings import DEV_API_KEY, DEV_WEBHOOK_SECRET, ApiSettings
+from .web.schemas import Error, SubscriptionCreated
 
 # Field limits (422 beyond). Names and places in the gazetteers are < 60 characters; 100 leaves room.
 MAX_NAME_CHARS = 200
@@ -63,7 +72,21 @@ def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
 
 METRICS = make_metrics()
 
-Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TERM_CHARS)]
+# A name in a filter: at most MAX_TERM_CHARS as sent, at least one character that is not ASCII white space,
+# stored stripped of it. (Stripping first, as before, measured the length after the strip and took Python's
+# wider idea of white space: neither is what the OpenAPI document can say, so neither is what it said.)
+BLANK = " \t\n\r\f\v"
+Term = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_TERM_CHARS, pattern=r"[^ \t\n\r\f\v]"),
+    AfterValidator(lambda s: s.strip(BLANK)),
+]
+# http(s), a host, no white space: what netguard.split_url accepts; whether the host is public is asked of
+# DNS when the subscription is created (422 otherwise), which no document can state.
+WEBHOOK_URL_PATTERN = (
+    r"^[Hh][Tt][Tt][Pp][Ss]?://(?:[^\s\x00-\x1f/?#@]*@)?(?:[^\s\x00-\x1f/?#@:\[\]]+|\[[0-9A-Fa-f:.]+\])"
+    r"(?::[0-9]{1,5})?(?:[/?#][^\s\x00-\x1f]*)?$"
+)
 Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Unit = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
@@ -82,7 +105,12 @@ class SubscriptionIn(BaseModel):
     contested: bool | None = None
     grades: list[Grade] = Field(default_factory=list, max_length=4)
     notify_on: list[AlertKind] = Field(default_factory=lambda: ["new_incident", "update"], min_length=1, max_length=4)
-    webhook_url: str | None = Field(None, max_length=MAX_URL_CHARS)
+    webhook_url: str | None = Field(
+        None,
+        max_length=MAX_URL_CHARS,
+        json_schema_extra={"pattern": WEBHOOK_URL_PATTERN, "format": "uri"},
+        description="http(s) URL whose host resolves to public addresses only (checked when created)",
+    )
     webhook_format: Literal["cloudevents", "slack", "alertmanager"] = "cloudevents"
 
     @field_validator("webhook_url")
@@ -102,6 +130,10 @@ class SubscriptionIn(BaseModel):
         if self.bbox is not None and not (self.bbox[0] < self.bbox[2] and self.bbox[1] < self.bbox[3]):
             raise ValueError("bbox must be [min_lon, min_lat, max_lon, max_lat] with min < max")
         return self
+
+
+class Health(BaseModel):
+    ok: bool
 
 
 class RotatedSecret(BaseModel):
@@ -231,6 +263,87 @@ class RateLimiter:
             return (1 - tokens) / self.rate
 
 
+# Client addresses whose failed keys are counted at once; beyond, the least recently seen is forgotten.
+# ~150 bytes each: 10,000 is ~1.5 MB, however many addresses an attacker brings.
+FAILED_KEYS_TRACKED = 10_000
+IPV6_GROUP_BITS = 64  # one IPv6 client holds a /64: it is counted as one address
+
+
+def client_address(host: str | None) -> str:
+    """The address failed keys are counted under: the IPv4 address, the IPv6 /64, else the name as given."""
+    try:
+        ip = ipaddress.ip_address(host or "")
+    except ValueError:
+        return host or "?"
+    if ip.version == 6:
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/{IPV6_GROUP_BITS}", strict=False))
+    return str(ip)
+
+
+class FailedKeys:
+    """Wrong API keys per client address, as a token bucket: each wrong key takes a token (``burst`` at
+    most, refilled at ``rate`` a second); an address with none left is refused (``wait``) until one
+    refills, whatever key it sends, so guessing keys from one address runs at ``rate`` a second.
+    A missing key is no guess and costs nothing. Memory is bounded (FAILED_KEYS_TRACKED addresses)."""
+
+    def __init__(self, rate: float, burst: int, tracked: int = FAILED_KEYS_TRACKED):
+        self.rate, self.burst, self.tracked = rate, burst, tracked
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # address -> (tokens, at)
+        self._lock = threading.Lock()
+
+    def _tokens(self, address: str, now: float) -> float:
+        tokens, at = self._buckets.get(address, (float(self.burst), now))
+        return min(float(self.burst), tokens + (now - at) * self.rate)
+
+    def wait(self, address: str, now: float | None = None) -> float:
+        """0 if this address may try a key now, else the seconds until it may."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if address not in self._buckets:
+                return 0.0
+            tokens = self._tokens(address, now)
+            return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
+    def failed(self, address: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._buckets[address] = (max(0.0, self._tokens(address, now) - 1), now)
+            self._buckets.move_to_end(address)
+            while len(self._buckets) > self.tracked:
+                self._buckets.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
+class Refused(Exception):
+    """A request the key check turns away: its status, detail and, for 429, the seconds to wait."""
+
+    def __init__(self, status: int, detail: str, retry_after: float | None = None):
+        super().__init__(detail)
+        self.status, self.detail, self.retry_after = status, detail, retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, math.ceil(self.retry_after)))} if self.retry_after is not None else {}
+
+
+def identify(keyring: KeyRing, failed: FailedKeys, key: str | None, host: str | None) -> tuple[str, str]:
+    """(owner, key id) of a valid key, from an address not throttled for wrong keys; else Refused."""
+    if not key:  # no guess: told what is missing, throttled or not
+        raise Refused(401, "missing or unknown X-API-Key")
+    address = client_address(host)
+    wait = failed.wait(address)
+    if wait > 0:
+        raise Refused(429, "too many wrong API keys from this address", wait)
+    found = keyring.lookup(key)
+    if found is None:
+        failed.failed(address)
+        raise Refused(401, "missing or unknown X-API-Key")
+    return found
+
+
 class BodyLimit:
     """ASGI middleware: refuse a body over ``max_bytes`` (413) while it streams in, chunked or not, before
     the app parses it; answer 401 to a body-carrying request with no valid key before reading its body.
@@ -238,14 +351,14 @@ class BodyLimit:
 
     BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
-    def __init__(self, app, max_bytes: int, keyring: KeyRing):
-        self.app, self.max_bytes, self.keyring = app, max_bytes, keyring
+    def __init__(self, app, max_bytes: int, keyring: KeyRing, failed: FailedKeys):
+        self.app, self.max_bytes, self.keyring, self.failed = app, max_bytes, keyring, failed
 
-    async def _refuse(self, scope, receive, send, status: int, detail: str) -> None:
+    async def _refuse(self, scope, receive, send, status: int, detail: str, headers: dict | None = None) -> None:
         from starlette.responses import JSONResponse
 
         METRICS.requests.labels("body", str(status)).inc()
-        response = JSONResponse({"detail": detail}, status_code=status, headers={"Connection": "close"})
+        response = JSONResponse({"detail": detail}, status_code=status, headers={"Connection": "close", **(headers or {})})
         await response(scope, receive, send)
 
     async def __call__(self, scope, receive, send):
@@ -263,8 +376,10 @@ class BodyLimit:
         if not has_body:
             return await self.app(scope, receive, send)
         key = headers.get(b"x-api-key", b"").decode("latin-1")
-        if self.keyring.lookup(key) is None:
-            return await self._refuse(scope, receive, send, 401, "missing or unknown X-API-Key")
+        try:
+            identify(self.keyring, self.failed, key, (scope.get("client") or ("?",))[0])
+        except Refused as e:
+            return await self._refuse(scope, receive, send, e.status, e.detail, e.headers())
         chunks, size, more = [], 0, True
         while more:
             message = await receive()
@@ -290,18 +405,20 @@ class BodyLimit:
 
 async def owner_of(request: Request, x_api_key: str | None = Header(default=None)) -> str:
     """The one key dependency of every route (modules adding routes use it too): the owner of a valid
-    ``X-API-Key`` (401 otherwise), within its rate limit (429 with Retry-After otherwise).
+    ``X-API-Key`` (401 otherwise), within its rate limit (429 with Retry-After otherwise), from an address
+    not throttled for wrong keys (429). The key's id goes to ``request.state.key_id`` (per-key caps).
 
     ``async`` although it awaits nothing: FastAPI runs a plain ``def`` dependency in its thread pool,
     a hand-off to a worker thread and back on every request (a SHA-256 and a dict lookup need none)."""
     from fastapi import HTTPException
 
     state = request.app.state
-    found = state.keyring.lookup(x_api_key)
-    if found is None:
-        METRICS.requests.labels("auth", "401").inc()
-        raise HTTPException(status_code=401, detail="missing or unknown X-API-Key")
-    owner, key_id = found
+    try:
+        owner, key_id = identify(state.keyring, state.failed_keys, x_api_key, request.client.host if request.client else None)
+    except Refused as e:
+        METRICS.requests.labels("auth", str(e.status)).inc()
+        raise HTTPException(status_code=e.status, detail=e.detail, headers=e.headers()) from None
+    request.state.key_id = key_id
     wait = state.limiter.take(key_id)
     if wait > 0:
         METRICS.requests.labels("auth", "429").inc()
@@ -310,14 +427,63 @@ async def owner_of(request: Request, x_api_key: str | None = Header(default=None
     return owner
 
 
+# Security headers (issue 20). The web app loads only its own files (its page also states this CSP in a
+# meta tag; a header adds frame-ancestors, which a meta tag cannot); API answers are data, never rendered;
+# FastAPI's /docs page loads Swagger UI from its CDN with an inline script.
+PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+API_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+DOCS_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
+            "connect-src 'self'; frame-ancestors 'none'")
+API_PATHS = ("/v1", "/subscriptions", "/healthz", "/metrics", "/openapi.json")
+DOCS_PATHS = ("/docs", "/redoc")
+_COMMON_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                   (b"referrer-policy", b"no-referrer")]
+
+
+class SecurityHeaders:
+    """ASGI middleware: CSP, X-Frame-Options, X-Content-Type-Options and Referrer-Policy on every response
+    (the outermost layer, so refusals from the other middleware carry them too), and ``Cache-Control:
+    no-store`` on API answers that set none (a 201 holds a webhook secret; pages hold what a key may read)."""
+
+    def __init__(self, app):
+        self.app = app
+        self._api = _COMMON_HEADERS + [(b"content-security-policy", API_CSP.encode())]
+        self._docs = _COMMON_HEADERS + [(b"content-security-policy", DOCS_CSP.encode())]
+        self._page = _COMMON_HEADERS + [(b"content-security-policy", PAGE_CSP.encode())]
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope["path"]
+        api = path.startswith(API_PATHS)
+        extra = self._api if api else self._docs if path.startswith(DOCS_PATHS) else self._page
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ())) + extra
+                if api and not any(k.lower() == b"cache-control" for k, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)
+
+
 def create_app(settings: ApiSettings, store: SubscriptionStore):
     from fastapi import Depends, FastAPI, HTTPException, Response
+    from fastapi.exception_handlers import http_exception_handler
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, PlainTextResponse
     from prometheus_client import generate_latest
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    from fastapi.exceptions import RequestValidationError
+    from .web.routes import single_values
 
-    app = FastAPI(title="strikewatch subscriptions", version="1")
+    app = FastAPI(title="strikewatch", version="1", dependencies=[Depends(single_values)],
+                  description="Strike events and incidents from the news: the read API (/v1), alert subscriptions "
+                  "(/subscriptions). Every request but /healthz and /metrics carries X-API-Key.")
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request, exc: RequestValidationError):
@@ -328,12 +494,30 @@ def create_app(settings: ApiSettings, store: SubscriptionStore):
                   for e in exc.errors()]
         return JSONResponse({"detail": errors}, status_code=422)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request, exc: StarletteHTTPException):
+        if exc.status_code != 405:
+            return await http_exception_handler(request, exc)
+        # Starlette names the methods of the first route that matched the path only: /subscriptions has a GET
+        # route and a POST route, and a PUT was told "Allow: POST". Every method the path serves:
+        allowed: set[str] = set()
+        for route in app.router.routes:
+            methods = getattr(route, "methods", None)
+            if methods and route.path_regex.match(request.scope["path"]):
+                allowed |= methods
+        return JSONResponse({"detail": "Method Not Allowed"}, status_code=405,
+                            headers={"Allow": ", ".join(sorted(allowed))})
+
     app.state.keyring = KeyRing(settings.api_keys.get_secret_value())
     app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, keyring=app.state.keyring)
+    app.state.failed_keys = FailedKeys(settings.failed_key_rate_per_s, settings.failed_key_burst)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, keyring=app.state.keyring,
+                       failed=app.state.failed_keys)
+    app.add_middleware(SecurityHeaders)  # added last: the outermost
     master = settings.webhook_hmac_secret.get_secret_value().encode()
     guard = netguard.Guard(settings.allow_private_hosts)
     quota_lock = threading.Lock()
+    not_found = {404: {"model": Error, "description": "no such subscription (or another owner's)"}}
 
     def vet_webhook(url: str | None) -> None:
         if url is None:
@@ -345,15 +529,17 @@ def create_app(settings: ApiSettings, store: SubscriptionStore):
             raise HTTPException(status_code=422, detail=[{"loc": ["body", "webhook_url"], "type": e.reason,
                                                           "msg": f"webhook URL refused: {e}"}]) from None
 
-    @app.get("/healthz")
-    def healthz():
+    @app.get("/healthz", response_model=Health)
+    async def healthz():
         return {"ok": True}
 
-    @app.get("/metrics", response_class=PlainTextResponse)
+    @app.get("/metrics", response_class=PlainTextResponse, responses={200: {"content": {"text/plain": {
+        "schema": {"type": "string"}}}}})
     def metrics():
         return generate_latest(REGISTRY).decode()
 
-    @app.post("/subscriptions", status_code=201, response_model=Subscription)
+    @app.post("/subscriptions", status_code=201, response_model=SubscriptionCreated, responses={
+        403: {"model": Error, "description": "the owner's subscription quota is reached"}})
     def create(body: SubscriptionIn, owner: str = Depends(owner_of)):
         vet_webhook(body.webhook_url)
         with quota_lock:
@@ -375,7 +561,7 @@ def create_app(settings: ApiSettings, store: SubscriptionStore):
         METRICS.requests.labels("list", "200").inc()
         return store.list(owner)
 
-    @app.get("/subscriptions/{sub_id}", response_model=Subscription)
+    @app.get("/subscriptions/{sub_id}", response_model=Subscription, responses=not_found)
     def get(sub_id: str, owner: str = Depends(owner_of)):
         sub = store.get(owner, sub_id)
         if sub is None:  # another owner's id looks exactly like a missing one
@@ -383,7 +569,7 @@ def create_app(settings: ApiSettings, store: SubscriptionStore):
             raise HTTPException(status_code=404, detail="no such subscription")
         return sub
 
-    @app.post("/subscriptions/{sub_id}/rotate-secret", response_model=RotatedSecret)
+    @app.post("/subscriptions/{sub_id}/rotate-secret", response_model=RotatedSecret, responses=not_found)
     def rotate(sub_id: str, owner: str = Depends(owner_of)):
         """A new webhook secret (the old one stops verifying for alerts made from now on)."""
         sub = store.get(owner, sub_id)
@@ -396,7 +582,7 @@ def create_app(settings: ApiSettings, store: SubscriptionStore):
         return RotatedSecret(id=new.id, secret_version=new.secret_version,
                              webhook_secret=webhooks.subscription_secret(master, new.id, new.secret_version))
 
-    @app.delete("/subscriptions/{sub_id}", status_code=204)
+    @app.delete("/subscriptions/{sub_id}", status_code=204, responses=not_found)
     def delete(sub_id: str, owner: str = Depends(owner_of)):
         if store.get(owner, sub_id) is None:
             METRICS.requests.labels("delete", "404").inc()
@@ -424,6 +610,8 @@ def dev_defaults_in_use(s: ApiSettings) -> list[str]:
 def api_main(argv: list[str] | None = None) -> int:
     import uvicorn
 
+    from .httpserver import serve_config
+
     ap = argparse.ArgumentParser(prog="strikewatch api", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--port", type=int, default=None)
@@ -438,10 +626,7 @@ def api_main(argv: list[str] | None = None) -> int:
     store = SubscriptionStore(s.kafka)
     try:
         # uvicorn handles SIGTERM: it stops accepting, finishes requests, then returns.
-        # timeout_graceful_shutdown: /v1/stream responses never end by themselves; 5 s lets
-        # other requests finish, then they are closed (clients reconnect).
-        uvicorn.run(create_app(s, store), host=s.host, port=args.port or s.port, log_level="info",
-                    access_log=s.access_log, timeout_graceful_shutdown=5)
+        uvicorn.Server(serve_config(create_app(s, store), s, port=args.port)).run()
     finally:
         store.close()
     return 0

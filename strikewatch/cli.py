@@ -9,6 +9,7 @@
     strikewatch extract FILE              events of one article as JSON
     strikewatch eval --data FILE.jsonl    score extraction (ACLED-shaped records, news documents, general news)
     strikewatch train                     fit the relevance model on the dev sets (cross-validated report)
+    strikewatch train-lang                fit the native-language (ar ru uk fr es) relevance model (out of fold per language)
     strikewatch store                     events, incidents, escalation, alerts into PostgreSQL
     strikewatch api | subscriptions | deliver | backtest | lag
 
@@ -34,6 +35,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "extract": ("pipeline.extraction.commands", "extract_main"),
     "eval": ("pipeline.extraction.tools.evaluate", "main"),
     "train": ("pipeline.extraction.tools.train", "main"),
+    "train-lang": ("pipeline.extraction.lang.train", "main"),
     "api": ("strikewatch.api", "api_main"),
     "subscriptions": ("strikewatch.api", "subscriptions_main"),
     "deliver": ("strikewatch.delivery", "deliver_main"),

@@ -128,8 +128,19 @@ METRICS = make_metrics()
 
 
 def _slack_escape(text: str) -> str:
-    # Slack mrkdwn: &, < and > are control characters; | ends a link's URL.
+    # Slack mrkdwn: &, < and > are control characters ("<!channel>" pings a whole channel, "<url|x>" links).
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# Characters that end or split a Slack link (<url|label>), percent-encoded in its URL: a URL never needs
+# them literally, and "https://a/x>|<!channel>" would otherwise close the link and ping the channel.
+_SLACK_URL_ESCAPES = {"<": "%3C", ">": "%3E", "|": "%7C", " ": "%20", "\n": "%0A", "\r": "%0D", "\t": "%09"}
+
+
+def _slack_link(url: str, label: str) -> str:
+    """A Slack link to ``url`` shown as ``label`` (plain text, escaped here)."""
+    safe = "".join(_SLACK_URL_ESCAPES.get(c, c) for c in url)
+    return f"<{safe}|{_slack_escape(label)}>"
 
 
 def source_links(alert: Alert) -> list[dict]:
@@ -164,10 +175,10 @@ def payload(alert: Alert, web_url: str | None = None) -> dict | list:
         for n, src in enumerate(links, 1):
             if not (src["url"] or src["title"]):
                 continue  # a version-1 source: nothing to link
-            label = _slack_escape(" — ".join(x for x in (src["title"], src["outlet"]) if x) or f"source {n}")
+            label = " — ".join(x for x in (src["title"], src["outlet"]) if x) or f"source {n}"
             url = src["url"] or ""
             linked = url.startswith(("http://", "https://"))
-            lines.append(f"• <{url.replace('|', '%7C')}|{label}>" if linked else f"• {label} {_slack_escape(url)}")
+            lines.append(f"• {_slack_link(url, label)}" if linked else f"• {_slack_escape(label)} {_slack_escape(url)}")
         head = (f"*{_slack_escape(alert.title)}*\n{_slack_escape(alert.summary)}\nseverity {alert.severity:.2f}"
                 f" · {_slack_escape(corroboration(alert.incident))}")
         blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
@@ -175,9 +186,10 @@ def payload(alert: Alert, web_url: str | None = None) -> dict | list:
             sources = "*Sources*\n" + "\n".join(lines)[:2900]
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": sources}})
         if page:
-            link = {"type": "mrkdwn", "text": f"<{page}|Open in strikewatch>"}
+            link = {"type": "mrkdwn", "text": _slack_link(page, "Open in strikewatch")}
             blocks.append({"type": "context", "elements": [link]})
-        return {"text": f"[{alert.kind}] {alert.title}", "blocks": blocks}
+        # text: the notification's fallback, read as mrkdwn too (a title "The <!channel> militia" pinged everyone).
+        return {"text": _slack_escape(f"[{alert.kind}] {alert.title}"), "blocks": blocks}
     if alert.webhook_format == "alertmanager":
         inc = alert.incident
         annotations = {"summary": alert.title, "description": alert.summary,

@@ -399,6 +399,9 @@ class Event(Record):
     # from (schema 2; pipeline/extraction/facts/claims, pipeline/claims/families.py).
     claims: list[Claim] = Field(default_factory=list)
     provenance: Provenance | None = None
+    # The language the article is written in (ISO 639-1: "en", "uk", "ar", ...); quotes are
+    # in it, every name and field is English (schema 2, optional: older events have none).
+    language: str | None = None
 
     @staticmethod
     def make_id(article_id: str, event_type: str, anchor_start: int, anchor_end: int) -> str:
@@ -421,6 +424,7 @@ class IncidentSource(BaseModel):
     outlet: str | None = None
     family: str | None = None  # id of its outlet family (Incident.families; schema 2)
     provenance: Provenance | None = None  # its article's publisher, credit and text signature (schema 2)
+    language: str | None = None  # of the reporting article (ISO 639-1; schema 2, optional)
 
 
 class SourceFamily(BaseModel):

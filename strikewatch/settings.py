@@ -155,6 +155,22 @@ class ApiSettings(_Base):
     # read page (1.05 -> 0.83 ms, wrk with 4 clients over bench/bench_api.py's pages); the read API's
     # counters and latency histogram (/metrics) count every request by route, format and status.
     access_log: bool = False
+    # Wrong API keys per client address (a token bucket): this many in a burst, then this many a second;
+    # beyond, the address is answered 429 whatever key it sends. Someone mistyping a key is not slowed;
+    # guessing from one address ran at 1,800 keys/s (issue 20) and now runs at 1/s.
+    failed_key_rate_per_s: float = 1.0
+    failed_key_burst: int = 20
+    # The API's public base URL ("https://strikewatch.example"), for the Link header of paged answers;
+    # empty: links are relative (path and query), never built from the request's Host header.
+    public_url: str = ""
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated addresses or
+    # networks, as uvicorn's forwarded_allow_ips); empty: none, the socket's address is the client's
+    # (uvicorn's own default believed any local process, which could then pose as any address).
+    trusted_proxies: str = ""
+    # /v1/stream: streams one key may hold open (a person's browser tabs; one key opened 129 in 20 s),
+    # and a stream's longest life in seconds (then the client resumes with Last-Event-ID, losing nothing).
+    max_streams_per_key: int = 10
+    stream_max_s: float = 3600.0
 
 
 class DeliverySettings(_Base):

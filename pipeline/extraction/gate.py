@@ -72,9 +72,10 @@ def hits(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in gate_re().finditer(text)]
 
 
-def select(text: str, max_chars: int = MAX_PASSAGE_CHARS) -> Selection | None:
-    """The passages spaCy should read, or None when the text has no gate term."""
-    found = hits(text)
+def select(text: str, max_chars: int = MAX_PASSAGE_CHARS, found: list[tuple[int, int]] | None = None) -> Selection | None:
+    """The passages spaCy should read, or None when the text has no gate term. ``found``:
+    the hits of another lexicon (a native-language gate, ``lang/gate.py``), in text order."""
+    found = hits(text) if found is None else found
     if not found:
         return None
     # Hard-wrapped lines joined first (same length): in wire texts wrapped at ~70

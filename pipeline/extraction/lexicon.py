@@ -40,6 +40,8 @@ FORCE_NOUNS = (
     # The strike itself: "Israeli air strikes hit ...", "Russian airstrikes on Idlib",
     # "Turkish shelling of ...": the adjective names the state that struck.
     "strikes", "strike", "airstrikes", "airstrike", "raids", "raid", "shelling", "bombardment", "bombing", "bombings",
+    # What it fired: "Russian rockets hit ...", "killed by Israeli fire", "Israeli missiles and shells".
+    "missiles", "missile", "rockets", "rocket", "shells", "mortars", "mortar fire", "tanks", "tank fire", "fire", "gunfire",
 )
 COALITION = {"coalition", "Saudi-led coalition"}
 

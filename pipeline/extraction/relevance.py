@@ -34,7 +34,7 @@ from .components.base import Keys, SpanIndex, sentence_of, sentences
 from .facts.triggers.component import BROAD, REFERENCE
 
 MODEL_DIR = Path(__file__).with_name("models")
-MODEL_VERSION = "relevance-4"
+MODEL_VERSION = "relevance-5"
 EVENT_TYPES = ("drone_strike", "air_strike", "missile_attack", "shelling")
 # Rule features, in vector order after the embedding. Each is 0/1 but the last two.
 RULE_FEATURES = (*(f"type={t}" for t in EVENT_TYPES), "broad", "actor", "state_actor", "armed_group", "platform", "munition",

@@ -107,6 +107,15 @@ def _actors(attacker, targets) -> list[str]:
     return bounded((a.name.lower() for a in ([attacker] if attacker else []) + list(targets)), INDEXED_ACTORS_BYTES)
 
 
+def _languages(codes) -> list[str]:
+    """Distinct ISO 639-1 codes, in order (an incident reported in English and Russian: en, ru)."""
+    return list(dict.fromkeys(c for c in codes if c))[:INDEXED_LANGUAGES]
+
+
+# Languages kept in the filter column: the pipeline reads six.
+INDEXED_LANGUAGES = 16
+
+
 def _json(record) -> str:
     return record.model_dump_json()
 
@@ -133,6 +142,7 @@ def incident_row(inc: Incident) -> dict:
         independent_sources=inc.independent_sources or 1,
         contested=inc.contested,
         grade=inc.grade,
+        languages=_languages(s.language for s in inc.sources),
         theatre=inc.theatre,
         first_seen_at=inc.first_seen_at,
         record=_json(inc),
@@ -159,6 +169,7 @@ def event_row(ev: Event) -> dict:
         actors=_actors(ev.attacker, ev.targets),
         confidence=ev.confidence,
         article_url=ev.article_url,
+        languages=_languages([ev.language]),
         record=_json(ev),
     )
 
@@ -187,6 +198,7 @@ _INC_COLS = [
     "independent_sources",
     "contested",
     "grade",
+    "languages",
     "theatre",
     "first_seen_at",
     "record",
@@ -208,6 +220,7 @@ _EV_COLS = [
     "actors",
     "confidence",
     "article_url",
+    "languages",
     "record",
 ]
 

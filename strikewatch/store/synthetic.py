@@ -39,6 +39,10 @@ TYPES = [EventType.AIR_STRIKE, EventType.DRONE_STRIKE, EventType.MISSILE_ATTACK,
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
 
+# Languages of the reports (issue 19): most in English, one in three of the rest native.
+LANGUAGES = ("en", "en", "uk", "en", "ar", "en", "ru", "fr", "en", "es")
+
+
 def event(i: int, source_n: int = 0) -> Event:
     place = PLACES[i % len(PLACES)]
     day = date(2024, 1, 1) + timedelta(days=i % 90)
@@ -66,6 +70,7 @@ def event(i: int, source_n: int = 0) -> Event:
         article_url=f"https://news.example/{i}/{source_n}",
         article_title=f"Strike {i}",
         outlet="news.example",
+        language=LANGUAGES[(i + source_n) % len(LANGUAGES)],
     )
 
 
@@ -92,6 +97,7 @@ def incident(i: int, revision: int = 0) -> Incident:
                 url=e.article_url,
                 title=e.article_title,
                 outlet=e.outlet,
+                language=e.language,
             )
             for e in evs
         ],

@@ -185,6 +185,31 @@ def test_every_payload_links_the_sources_and_the_incident_page():
     assert [b["type"] for b in old["blocks"]] == ["section"] and "incidenturl" not in payload(alert(3, "http://x"))
 
 
+def test_slack_payloads_escape_what_article_text_puts_in_them():
+    """Attacker-chosen text (a party named "The <!channel> militia", a headline, a source URL with < > |) is shown,
+    never parsed by Slack as a mention or a link of its own (issue 20, second attack round)."""
+    a = alert(4, "http://x", "slack")
+    src = [IncidentSource(event_id="e1", article_id="a1", source="s", url="https://evil.example/a>|<!channel>?q=<b>",
+                          title="Strike on <!here> & <https://phish.example|bank>", outlet="evil.example")]
+    inc = a.incident.model_copy(update={"attacker": Actor(name="The <!channel> militia", type="militia_proxy"),
+                                        "sources": src})
+    a = a.model_copy(update={"title": "The <!channel> militia struck <@U123>", "summary": "<!everyone> & co",
+                             "incident": inc})
+    body = payload(a, "http://127.0.0.1:8088")
+    texts = [body["text"]] + [b["text"]["text"] for b in body["blocks"] if b["type"] == "section"]
+    texts += [e["text"] for b in body["blocks"] if b["type"] == "context" for e in b["elements"]]
+    everything = "\n".join(texts)
+    assert "<!" not in everything and "<@" not in everything and "<https://phish" not in everything
+    assert body["text"] == "[new_incident] The &lt;!channel&gt; militia struck &lt;@U123&gt;"
+    assert "&lt;!everyone&gt; &amp; co" in texts[1]
+    link = next(line for line in texts[2].splitlines() if "evil.example/a" in line)
+    assert link == ("• <https://evil.example/a%3E%7C%3C!channel%3E?q=%3Cb%3E|Strike on &lt;!here&gt; &amp; "
+                    "&lt;https://phish.example|bank&gt; — evil.example>")
+    # Each Slack link is one <url|label>: exactly one < and one > per link, the rest escaped.
+    for line in texts[2].splitlines()[1:]:
+        assert line.count("<") == 1 and line.count(">") == 1
+
+
 # --- hostile and failing endpoints (issue 13, item 3) ---------------------------------------------------------------
 import logging  # noqa: E402
 import random  # noqa: E402

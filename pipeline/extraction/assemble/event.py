@@ -21,7 +21,7 @@ ACLED_SUBTYPE = {
 # CAMEO: 195 employ aerial weapons; 194 fight with artillery and tanks; 190 other force.
 CAMEO = {EventType.AIR_STRIKE: "195", EventType.DRONE_STRIKE: "195", EventType.MISSILE_ATTACK: "194", EventType.SHELLING: "194",
          EventType.OTHER_VIOLENCE: "190"}
-GENERIC_WARPLANES = ("warplane", "fighter jet", "fighter-bomber")
+GENERIC_WARPLANES = ("warplane", "fighter jet", "fighter-bomber", "aircraft")
 
 
 def merge_actor_lists(lists: list[list[Actor]]) -> list[Actor]:
@@ -60,7 +60,7 @@ def group_weapons(group: list[Mention]) -> tuple[list[Weapon], list[Weapon]]:
         for w in m.munitions:
             muns.setdefault(w.name, w)
     if any(n not in GENERIC_WARPLANES for n in plats):
-        plats = {k: v for k, v in plats.items() if k not in ("warplane", "fighter jet")}
+        plats = {k: v for k, v in plats.items() if k not in ("warplane", "fighter jet", "aircraft")}
     if any(w.payload_lb for w in muns.values()):
         muns = {k: v for k, v in muns.items() if v.payload_lb or k not in ("bomb", "missile")}
     return list(plats.values()), list(muns.values())

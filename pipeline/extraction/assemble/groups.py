@@ -15,19 +15,44 @@ from .mentions import Mention
 MERGE_MAX_DAYS = 1
 
 
+# Place precisions that name a town or site: two mentions with such places and no name in
+# common report strikes in different places.
+_TOWN = frozenset({"point", "city", "admin2"})
+
+
+def joins(m: Mention, group: list[Mention]) -> bool:
+    """Does a mention report the strike of a group? The group has an attack of its kind (or
+    one sentence names both kinds: "a drone and missile attack"), and the mention agrees
+    with each of its mentions on day, place and attacker."""
+    return any(o.type == m.type or o.sent.start == m.sent.start for o in group) and all(compatible(m, o) for o in group)
+
+
 def compatible(a: Mention, b: Mention) -> bool:
-    """Could two mentions report one real-world strike?"""
-    if a.type != b.type or (a.modality == Modality.HISTORICAL) != (b.modality == Modality.HISTORICAL):
+    """Could two mentions report one real-world strike, by day, place and attacker, as far
+    as each says? (``joins`` checks the kind of attack.)"""
+    same_sentence = a.sent.start == b.sent.start
+    if (a.modality == Modality.HISTORICAL) != (b.modality == Modality.HISTORICAL):
         return False
     fine = ("hour", "part_of_day", "day")
     if (a.time and b.time and a.time.date and b.time.date and a.time.precision in fine and b.time.precision in fine
             and abs((a.time.date - b.time.date).days) > MERGE_MAX_DAYS):
         return False
-    if a.attacker and b.attacker and a.attacker.name != b.attacker.name and a.attacker.type == b.attacker.type == "state_military":
+    if different_attackers(a, b):
         return False
     ca = {p.country_code for p in a.places if p.country_code}
     cb = {p.country_code for p in b.places if p.country_code}
-    return not (ca and cb and not ca & cb)
+    if ca and cb and not ca & cb:
+        return False
+    ta = {p.name for p in a.places if p.precision in _TOWN}
+    tb = {p.name for p in b.places if p.precision in _TOWN}
+    return same_sentence or not (ta and tb and not ta & tb)
+
+
+def different_attackers(a: Mention, b: Mention) -> bool:
+    """Both name an attacker, and not the same one (a pronoun or an unnamed "gunmen" names none)."""
+    if a.attacker is None or b.attacker is None or a.attacker.name == b.attacker.name:
+        return False
+    return a.attacker.type != "unknown" and b.attacker.type != "unknown"
 
 
 def group_mentions(mentions: list[Mention]) -> list[list[Mention]]:
@@ -48,7 +73,7 @@ def group_mentions(mentions: list[Mention]) -> list[list[Mention]]:
                 home.append(replace(m, modality=Modality.ASSERTED, places=[], time=None, attacker=who, co_attackers=[], targets=[]))
             continue
         for g in groups:
-            if all(compatible(m, other) for other in g):
+            if joins(m, g):
                 g.append(m)
                 break
         else:

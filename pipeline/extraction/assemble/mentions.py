@@ -92,6 +92,7 @@ class SentenceView:
     cues: list[Span]
     roles: dict[int, dict[str, list[Actor]]]  # trigger start char -> {"attacker": [...], "target": [...], "bystander": [...]}
     victims: list[Actor] = field(default_factory=list)  # harmed, in a sentence with no trigger
+    learned: bool = False  # the roles are the learned model's choice (strike_parties), not the rules'
 
     @property
     def text(self) -> str:
@@ -140,6 +141,7 @@ class DocView:
             platforms=[w for w in weapons if w.kind == "platform"], munitions=[w for w in weapons if w.kind == "munition"],
             casualties=cas[0] if cas else None, attributions=[x._.sw_attribution for x in within(Keys.ATTRIBUTIONS)],
             cues=[text_span(doc_text(self.doc), x.start_char, x.end_char) for x in within(Keys.CUES)], roles=roles, victims=victims,
+            learned=bool(self.doc.user_data.get("sw_roles_learned")),
         )
 
 
@@ -159,6 +161,25 @@ def strike_count(text: str) -> int | None:
     if sc is None and tm:
         sc = lexicon.number(tm.group("n"))
     return sc
+
+
+# Strike words that name their means: "shelled" is artillery fire, "an airstrike" a strike
+# from an aircraft. A mention whose sentence names no weapon takes this one, quoted from
+# the trigger (coders record "shelling" and "aerial bomb" from such words).
+_IMPLIED = (
+    (re.compile(r"\bshell(?:s|ed|ing)?\b", re.I), "artillery", "munition", "artillery"),
+    (re.compile(r"\bair[- ]?(?:strikes?|raids?|attacks?|bombardments?)\b|\baerial\b|\bfrom the air\b", re.I), "aircraft", "platform", "aircraft"),
+)
+
+
+def implied_weapons(text: str, trig_s: int, trig_e: int, base: int) -> tuple[list[Weapon], list[Weapon]]:
+    """(platforms, munitions) a trigger's own words imply, when its sentence names none."""
+    for regex, name, kind, category in _IMPLIED:
+        m = regex.search(text, trig_s, trig_e)
+        if m:
+            w = Weapon(name=name, kind=kind, category=category, mention=text_span(text, m.start(), m.end(), base))
+            return ([w], []) if kind == "platform" else ([], [w])
+    return [], []
 
 
 def _weapons_for(et: EventType, platforms: list[Weapon], munitions: list[Weapon]) -> tuple[list[Weapon], list[Weapon]]:
@@ -198,10 +219,17 @@ def sentence_roles(sv: SentenceView, et: EventType, trig: DocSpan,
     """(attacker, targets, co-attackers) of one trigger."""
     base = sv.base
     trig_s, trig_e = trig.start_char - base, trig.end_char - base
-    attacker, targets = positional_roles(sv, trig_s, trig_e)
     co: list[Actor] = []
     syn = sv.roles.get(trig.start_char)
-    if syn:
+    if sv.learned:
+        # The model chose among every candidate phrase, the rules' and the nearest actor's
+        # included (features): its choice stands, best attacker first.
+        chosen = syn or {"attacker": [], "target": []}
+        attacker = chosen["attacker"][0] if chosen["attacker"] else None
+        co, targets = list(chosen["attacker"][1:]), list(chosen["target"])
+    else:
+        attacker, targets = positional_roles(sv, trig_s, trig_e)
+    if syn and not sv.learned:
         if attacker is not None and any(b.name == attacker.name for b in syn[BYSTANDER]):
             attacker = None  # "Russia condemned the drone attack": the nearest actor before it only reacts
         # The parse's agent of the strike verb wins when it names a known party, or
@@ -267,6 +295,8 @@ def sentence_mentions(view: DocView, sv: SentenceView, ref: date | None, carry: 
         attacker, targets, co = sentence_roles(sv, et, trig, kinds)
         parsed = attacker is not None and any(a.name == attacker.name for a in sv.roles.get(trig.start_char, {}).get("attacker", []))
         plats, muns = _weapons_for(et, sv.platforms, sv.munitions)
+        if not plats and not muns:
+            plats, muns = implied_weapons(text, trig_s, trig_e, base)
         out.append(Mention(
             type=et, sent=sv.span, trigger=text_span(text, trig_s, trig_e, base), modality=mod, attacker=attacker, co_attackers=co,
             attacker_parsed=parsed, targets=targets,

@@ -30,6 +30,7 @@ class Keys:
     ATTRIBUTIONS = "sw_attributions"
     CUES = "sw_cues"
     ROLES = "sw_roles"
+    ROLE_RULES = "sw_role_rules"  # the dependency rules' roles: features of the learned choice
 
 
 # Span payloads. ``sw_modality`` and ``sw_p_event`` are attributes of trigger spans.

@@ -50,7 +50,9 @@ _NORM = re.compile(r"[^\w]+")
 
 
 def record_kind(rec: dict) -> str:
-    """``news_doc``, ``coded_report``, ``general_news`` or ``acled`` from a record's fields."""
+    """``news_doc``, ``coded_report``, ``general_news``, ``acled`` or ``multilingual`` from a record's fields."""
+    if "lang" in rec and "label" in rec:
+        return "multilingual"
     if "events" in rec and "has_strike" in rec:
         return "news_doc"
     if "label" in rec and "weapon" in rec and "attacker" in rec and "lang" not in rec:
@@ -406,3 +408,8 @@ def _score_reports(pairs: Sequence[tuple[dict, Sequence[Event]]]) -> dict:
         summary[f"{k}_accuracy"] = round(det_hit[k] / det_n[k], 4) if det_n[k] else None
     summary["events_per_strike_doc"] = round(n_events / n_detected, 3) if n_detected else None
     return summary
+
+
+def filler_matches_any(golds: Sequence[str], text: str) -> bool:
+    """Does ``text`` name any of the gold fillers?"""
+    return any(filler_matches(g, [text]) for g in golds)

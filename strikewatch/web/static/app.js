@@ -247,23 +247,26 @@ function addIncident(rec, live) {
 }
 
 // ------------------------------------------------------------------ live updates
-// SSE read over fetch, so the key goes in a header (EventSource cannot send one).
+// SSE read over fetch, so the key goes in a header (EventSource cannot send one). On a reconnect the
+// last event id goes as Last-Event-ID: the server first sends what was missed meanwhile.
 
 async function startStream() {
   const ctl = new AbortController();
   stream = ctl;
   const live = $("#live");
+  let lastId = null;
   while (stream === ctl && key) {
+    let ended = false;
     try {
       // The list's filters apply to the stream too (the server filters before sending).
-      const r = await fetch(`/v1/stream?${filterParams()}`, {
-        headers: { "X-API-Key": key, Accept: "text/event-stream" },
-        signal: ctl.signal,
-      });
+      const headers = { "X-API-Key": key, Accept: "text/event-stream" };
+      if (lastId) headers["Last-Event-ID"] = lastId;
+      const r = await fetch(`/v1/stream?${filterParams()}`, { headers, signal: ctl.signal });
       if (r.status === 401) {
         signOut("That API key was not accepted.");
         return;
       }
+      if (!r.ok) throw new Error(`stream: HTTP ${r.status}`); // 429 (too many streams) or 503: retry later
       live.className = "live on";
       live.textContent = "live";
       const reader = r.body.getReader(),
@@ -278,20 +281,25 @@ async function startStream() {
           const chunk = buf.slice(0, i);
           buf = buf.slice(i + 2);
           let event = "message",
-            data = "";
+            data = "",
+            id = null;
           for (const line of chunk.split("\n")) {
             if (line.startsWith("event: ")) event = line.slice(7);
             else if (line.startsWith("data: ")) data += line.slice(6);
+            else if (line.startsWith("id: ")) id = line.slice(4);
           }
+          if (id) lastId = id;
           if (event === "incident" && data) onLive(JSON.parse(data));
+          else if (event === "truncated") loadIncidents(true); // missed more than the server replays
         }
       }
+      ended = r.ok; // the server ended a long-lived stream: resume at once
     } catch (e) {
       if (ctl.signal.aborted) return;
     }
     live.className = "live off";
     live.textContent = "reconnecting";
-    await new Promise((res) => setTimeout(res, 3000));
+    await new Promise((res) => setTimeout(res, ended ? 0 : 3000));
   }
 }
 
@@ -304,16 +312,23 @@ function onLive(rec) {
 
 // ------------------------------------------------------------------ incident page
 
+// Quotes stay in their article's language (the fields around them are English); Arabic
+// (and any right-to-left script) reads right to left.
+const RTL = new Set(["ar", "fa", "he", "ur"]);
+function quoteAttrs(lang) {
+  return lang ? { lang, dir: RTL.has(lang) ? "rtl" : "auto" } : {};
+}
+
 // The sentence of the event's evidence that holds span, with the span marked; else the span alone.
 function quote(ev, span) {
   if (!span) return null;
   const s = (ev.evidence || []).find((e) => e.start <= span.start && span.end <= e.end);
-  if (!s) return el("blockquote", {}, el("mark", {}, span.text));
+  if (!s) return el("blockquote", quoteAttrs(ev.language), el("mark", {}, span.text));
   const a = span.start - s.start,
     b = span.end - s.start;
   return el(
     "blockquote",
-    {},
+    quoteAttrs(ev.language),
     s.text.slice(0, a).trimStart(),
     el("mark", {}, s.text.slice(a, b)),
     s.text.slice(b).trimEnd(),
@@ -436,7 +451,7 @@ function facts(inc, events) {
   add(
     "What",
     `${LABELS[inc.event_type] || inc.event_type}`,
-    events.map((ev) => (ev.evidence[0] ? el("blockquote", {}, ev.evidence[0].text.trim()) : null)),
+    events.map((ev) => (ev.evidence[0] ? el("blockquote", quoteAttrs(ev.language), ev.evidence[0].text.trim()) : null)),
   );
   add(
     "Who struck",
@@ -505,7 +520,8 @@ async function incidentPage(id) {
       return el(
         "li",
         {},
-        href ? el("a", { href, target: "_blank", rel: "noopener noreferrer", class: "source-link" }, text) : text,
+        href ? el("a", { href, target: "_blank", rel: "noopener noreferrer", class: "source-link", ...quoteAttrs(s.language) }, text) : text,
+        s.language ? el("span", { class: "lang-tag" }, ` [${s.language}]`) : "",
         s.outlet ? ` — ${s.outlet}` : "",
         s.published_at ? ` (${s.published_at.slice(0, 10)})` : "",
       );

@@ -92,7 +92,15 @@ def test_exports_carry_grade_families_and_claims():
     bundle = json.loads(formats.stix_bundle([rec]).serialize())
     notes = [o for o in bundle["objects"] if o["type"] == "note"]
     assert len(notes) == 2 and all(n["object_refs"] for n in notes)
-    assert any("denies it for RU" in n["content"] and n["external_references"][0]["url"] == "https://o1.net/story" for n in notes)
+    # Each note's article: note -> observed-data -> url (issue 20: an external reference with a url needs the
+    # page's hash, which strikewatch never has, so links travel as url objects).
+    by_id = {o["id"]: o for o in bundle["objects"]}
+
+    def links(note):
+        return [by_id[u]["value"] for r in note["object_refs"] if r.startswith("observed-data--")
+                for u in by_id[r]["object_refs"]]
+
+    assert any("denies it for RU" in n["content"] and links(n) == ["https://o1.net/story"] for n in notes)
     stix2.parse(json.dumps(bundle), allow_custom=False)
 
 

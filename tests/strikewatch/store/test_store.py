@@ -121,6 +121,7 @@ COVERED_FILTERS = {
     "bbox": "lon BETWEEN 30 AND 50 AND lat BETWEEN 0 AND 40",
     "since_until": "event_at >= '2024-01-10' AND event_at < '2024-02-01'",
     "cursor": "(event_at, id) < ('2024-02-01', 'i_000050')",
+    "languages": "languages && '{uk}'::text[]",
 }
 
 

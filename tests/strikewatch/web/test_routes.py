@@ -155,6 +155,8 @@ def test_pagination_newest_first(client):
         ({"contested": "true"}, lambda r: r["contested"]),
         ({"contested": "false", "grade": "single_source"}, lambda r: not r["contested"] and r["grade"] == "single_source"),
         ({"grade": "corroborated,contested".split(",")}, lambda r: r["grade"] in ("corroborated", "contested")),
+        ({"language": "uk"}, lambda r: "uk" in r["languages"]),
+        ({"language": "ar,RU"}, lambda r: {"ar", "ru"} & set(r["languages"])),
         (
             {"country": "Syria", "event_type": "air_strike", "min_sources": 2},
             lambda r: "syria" in r["countries"] and r["event_type"] == "air_strike" and r["source_count"] >= 2,
@@ -190,6 +192,7 @@ PAGE_FILTERS = [
     queries.Filters(bbox=(40.0, 30.0, 45.0, 36.0), min_severity=0.3),
     queries.Filters(min_sources=2, until=datetime(2024, 3, 1, tzinfo=timezone.utc)),
     queries.Filters(min_independent_sources=2, grades=("corroborated", "contested")),
+    queries.Filters(languages=("uk", "ar")),
 ]
 
 
@@ -240,6 +243,7 @@ def test_pages_are_those_of_the_text_mode_query(settings, subs, pg_dsn, table):
         {"limit": 501},
         {"event_type": "picnic"},
         {"min_severity": 2},
+        {"language": "ukrainian"},
     ],
 )
 def test_bad_parameters_are_422(client, params):
@@ -253,6 +257,9 @@ def test_events_list_and_filters(client):
     assert {e["id"] for e in got} == want
     assert all(e["evidence"] and e["evidence"][0]["start"] == 0 for e in got)  # evidence quotes with offsets
     assert all_pages(client, "/v1/events", modality="negated") == []
+    got = all_pages(client, "/v1/events", language="ar", limit=50)
+    want = {f"e_{i:06d}_{s}" for i in range(N) for s in range(i % 3 + 1) if R.LANGUAGES[(i + s) % len(R.LANGUAGES)] == "ar"}
+    assert want and {e["id"] for e in got} == want and {e["language"] for e in got} == {"ar"}
 
 
 def test_geojson(client):
@@ -307,9 +314,14 @@ def test_stix_bundle_validates(client):
     assert types.count("incident") == 6
     assert {"location", "identity", "sighting", "relationship"} <= set(types)
     inc = next(o for o in bundle.objects if o.type == "incident")
-    assert inc.external_references[0].url.startswith("https://news.example/")
     sightings = [o for o in bundle.objects if o.type == "sighting" and o.sighting_of_ref == inc.id]
     assert sightings and all(any(ref.startswith("identity--") for ref in s.where_sighted_refs) for s in sightings)
+    # Each report's link: sighting -> observed-data -> url (an external reference with a url needs the page's hash).
+    by_id = {o.id: o for o in bundle.objects}
+    links = [by_id[ref].value for s in sightings for od in s.observed_data_refs for ref in by_id[od].object_refs]
+    assert links and all(u.startswith("https://news.example/") for u in links)
+    ref = inc.external_references[0]
+    assert ref.source_name == "strikewatch" and ref.external_id.startswith("i_")
     # Stable ids: the same page exports to the same STIX ids.
     again = json.loads(client.get("/v1/incidents", params={"format": "stix", "limit": 6}, headers=KEY).text)
     assert [o["id"] for o in again["objects"]] == [o.id for o in bundle.objects]
@@ -401,7 +413,9 @@ def test_stream_sends_new_and_revised_incidents(settings, subs, pg_dsn):
                 cur, [R.incident(200, 1), R.incident(200, 0)], db.WriteResult()
             )  # a revision, then an old one again
         reader.join(20)
-        assert [(i, d["revision"]) for i, d in got] == [("i_000200:0", 0), ("i_000200:1", 1)]
+        assert [(d["id"], d["revision"]) for _, d in got] == [("i_000200", 0), ("i_000200", 1)]
+        ids = [int(i) for i, _ in got]  # the stream's positions (stream_seq), for Last-Event-ID
+        assert ids == sorted(set(ids))
         assert got[1][1]["source_count"] == 2
     finally:
         server.should_exit = True

@@ -60,7 +60,11 @@ class ActorTable:
         demonyms = sorted(set(_geo.demonym_names()), key=len, reverse=True)
         self.demonym_iso = {_geo.norm(n): _geo.demonym_iso(n) for n in demonyms}
         nouns = sorted(lexicon.FORCE_NOUNS, key=len, reverse=True)
-        self.force_re = re.compile(r"(?<![\w-])(?P<dem>" + "|".join(map(re.escape, demonyms)) + r")(?![\w])(?:[- ]led)?\s+" + _FORCE_ADJ
+        # "Russia's army", "Israel’s air force": a country's possessive is its forces too.
+        countries = sorted({n for n in _geo.country_names() if len(n) > 3}, key=len, reverse=True)
+        self.demonym_iso.update({_geo.norm(n): (_geo.country_of(n) or ("", None))[1] for n in countries})
+        self.force_re = re.compile(r"(?<![\w-])(?P<dem>" + "|".join(map(re.escape, demonyms)) + r"|(?:" + "|".join(map(re.escape, countries))
+                                   + r")(?=['’]s\b))(?:['’]s)?(?![\w])(?:[- ]led)?\s+" + _FORCE_ADJ
                                    + r"(?P<noun>" + "|".join(map(re.escape, nouns)) + r")\b", re.I)
 
     def entry(self, matched: str) -> tuple[str, str, str | None, str | None]:

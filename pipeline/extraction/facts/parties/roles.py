@@ -1,5 +1,5 @@
 """``strike_roles``: who struck and what was struck, from the dependency parse ->
-``doc.spans["sw_roles"]`` (label ``attacker``, ``target`` or ``bystander``; ``span.id_``
+``doc.spans["sw_role_rules"]`` (features of the learned choice, ``model.py``; label ``attacker``, ``target`` or ``bystander``; ``span.id_``
 is the start character of the trigger it belongs to; ``span._.sw_actor`` the ``Actor``).
 
 For each trigger, the predicate is found first:
@@ -580,7 +580,7 @@ class RoleLabeller:
 
     def __call__(self, doc: Doc) -> Doc:
         if not doc.has_annotation("DEP"):
-            set_group(doc, Keys.ROLES, [])
+            set_group(doc, Keys.ROLE_RULES, [])
             return doc
         known = SpanIndex(doc.spans.get(Keys.ACTORS, []))
         weapons = SpanIndex(doc.spans.get(Keys.WEAPONS, []))
@@ -623,5 +623,5 @@ class RoleLabeller:
                                 actor = actor.model_copy(update={"type": "unknown"})  # "a man claiming to be the organizer"
                             span._.sw_actor = actor
                             out.append(span)
-        set_group(doc, Keys.ROLES, out)
+        set_group(doc, Keys.ROLE_RULES, out)
         return doc

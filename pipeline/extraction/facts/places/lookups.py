@@ -26,6 +26,11 @@ def alias(name: str) -> dict | None:
     return {"kind": a.kind, "iso": a.iso, "admin1": a.admin1, "lat": a.lat, "lon": a.lon, "canonical": a.canonical}
 
 
+def country_names() -> list[str]:
+    """Every country's name as the gazetteer writes it ("Russia", "United States")."""
+    return list(_g.gazetteer().country_names.values())
+
+
 def demonym_names() -> list[str]:
     """Every curated demonym as written ("U.S.", "Burkinabe"), for regexes over raw text."""
     return _g.demonym_forms()

@@ -70,7 +70,7 @@ def test_strike_documents_label_only_sentences_that_name_the_strike():
 
 def test_the_shipped_model_loads_with_its_card():
     model = relevance.load_model()
-    assert model is not None, "pipeline/extraction/models/relevance-4.npz ships with the package (strikewatch train)"
+    assert model is not None, "pipeline/extraction/models/relevance-5.npz ships with the package (strikewatch train)"
     assert model.weights.shape == (384 + len(relevance.RULE_FEATURES),)
     th = model.thresholds
     assert 0 < th.precise <= th.broad < 1 and 0 < th.long_precise <= th.long_broad < 1
