@@ -3,6 +3,7 @@ streams, and what grouping reports into outlet families costs at 100k reports of
 
     .venv/bin/python bench/bench_claims.py quality [--seeds 1 2 3] [--strikes 24] [--similarity embeddings|jaccard]
     .venv/bin/python bench/bench_claims.py grouping [--history 100000] [--probe 2000]
+    .venv/bin/python bench/bench_claims.py clustering [--history 100000] [--probe 2000] [--towns 300] [--per-day 1000]
 
 ``quality``: streams of ``pipeline/claims/synthetic.py`` (per strike: a wire story and copies,
 outlets' own reports with their tolls, every third a denial; the same towns struck again on
@@ -13,6 +14,9 @@ independent sources (outlet families among its articles that gave events).
 
 ``grouping``: ``FamilyIndex.add`` (LSH) per report after 1k, 10k and ``--history`` reports, and
 ``corroborate`` on an incident of 50 sources (what every revision pays). Prints JSON.
+
+``clustering``: ``Clusterer.add`` (the open incidents' day and place index, merge and
+corroboration) per report at 1k, 10k and ``--history`` reports of one theatre's history.
 """
 
 from __future__ import annotations
@@ -47,12 +51,15 @@ def quality(args) -> dict:
         stream = sy.strike_stream(seed=seed, strikes=args.strikes)
         events = extract_events(nlp, [a for a, _ in stream])
         cl, open_ = Clusterer(sim), []
+        emitted = {}  # incident id -> its latest revision (an incident closes 72 h after its last report)
         for (art, _gold), evs in zip(stream, events):
             for ev in evs:
                 if ev.event_type in STRIKE_TYPES and ev.modality in CLUSTERED_MODALITIES:
-                    open_, _ = cl.add(open_, ev.model_copy(update={"extracted_at": art.published_at}), art.published_at)
+                    open_, out = cl.add(open_, ev.model_copy(update={"extracted_at": art.published_at}), art.published_at)
+                    if out is not None:
+                        emitted[out.id] = out
         held: dict[str, set[str]] = {}
-        for inc, _t in open_:
+        for inc in emitted.values():
             for s in inc.sources:
                 held.setdefault(s.article_id, set()).add(inc.id)
         gold = {a.id: g for a, g in stream}
@@ -75,7 +82,7 @@ def quality(args) -> dict:
                 for i in held[a.id]:
                     counts[i] = counts.get(i, 0) + 1
             best = max(counts, key=counts.get)
-            inc = next(i for i, _t in open_ if i.id == best)
+            inc = emitted[best]
             expected = len(group_families([Report(a.id, outlet_of(a.canonical_url), provenance_of(a), a.published_at) for a in arts])[0])
             right_sources += inc.independent_sources == expected
     p = tp / (tp + fp) if tp + fp else 1.0
@@ -139,6 +146,100 @@ def grouping(args) -> dict:
     return out
 
 
+def clustering(args) -> dict:
+    """Per report after 1k, 10k and ``--history`` reports of one theatre: ``group`` (which open
+    incident it joins: ``Clusterer.best_match``, the index, the rules, the similarities) and
+    ``add`` (all of ``Clusterer.add``: also the merge, claims, corroboration and severity of
+    the revision). A stream of strikes on ``--towns`` towns over the days (``--per-day``
+    reports a day, each strike reported 1-5 times, a fifth undated, a tenth located only to the
+    country), with a similarity of precomputed unit vectors (the MiniLM cache's cost, ~2 us) so
+    that the grouping itself is what is timed. Also: the candidates a report meets, the open
+    incidents held, and a state write per report (Beam pickles the state once per bundle).
+    Times are wall clock; ``*_cpu_*`` the process's CPU time, which other jobs on a shared
+    machine do not inflate."""
+    import pickle
+
+    import numpy as np
+
+    from pipeline.incidents import MAX_DAY_GAP, MAX_KM, SAME_PLACE_KM, Clusterer, footprint
+    from pipeline.open_incidents import OpenIncidents
+    from strikewatch.models import Casualties, Event, EventTime, EventType, Place, Span
+
+    rng = random.Random(11)
+    nrng = np.random.default_rng(11)
+    t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    towns = [(f"Town{i}", 44.0 + rng.random() * 8, 24.0 + rng.random() * 14) for i in range(args.towns)]
+    vec: dict[str, np.ndarray] = {}
+
+    def sim(a: str, b: str) -> float:
+        return float(vec[a] @ vec[b])
+
+    def reports():
+        n = 0
+        strike = 0
+        while True:
+            strike += 1
+            town = rng.choice(towns)
+            at = t0 + timedelta(seconds=n * 86400 / args.per_day)
+            etype = rng.choice([EventType.AIR_STRIKE, EventType.DRONE_STRIKE, EventType.MISSILE_ATTACK, EventType.SHELLING])
+            base = nrng.normal(size=64)
+            for k in range(rng.randint(1, 5)):
+                n += 1
+                text = f"strike {strike} report {k}"
+                v = base + nrng.normal(scale=0.4, size=64)
+                vec[text] = v / np.linalg.norm(v)
+                vague = rng.random()
+                place = (Place(name="Ukraine", country="Ukraine", country_code="UA", precision="country") if vague < 0.1 else
+                         Place(name=town[0], country="Ukraine", country_code="UA", lat=town[1], lon=town[2], precision="city"))
+                when = EventTime() if vague > 0.8 else EventTime(date=at.date(), precision="day")
+                yield Event(id=f"e{n}", article_id=f"a{n}", source=f"outlet{k}", event_type=etype, places=[place], time=when,
+                            casualties=Casualties(killed=rng.randint(0, 9), statement="reported"),
+                            evidence=[Span(text=text, start=0, end=len(text))], article_published_at=at, extracted_at=at)
+
+    cl = Clusterer(sim)
+    index = OpenIncidents()
+    stream = reports()
+    marks = sorted({1000, 10_000, args.history})
+    out = {"mode": "clustering", "towns": args.towns, "reports_per_day": args.per_day, "history": {}}
+    made = 0
+    for mark in marks:
+        for _ in range(mark - made):
+            ev = next(stream)
+            index, _inc = cl.add(index, ev, ev.extracted_at)
+        made = mark
+        pickle.dumps(index)  # every incident's JSON cached, as after the state's first write
+        times, finds, writes, cands, times_cpu, finds_cpu = [], [], [], [], [], []
+        for _ in range(args.probe):
+            ev = next(stream)
+            cands.append(len(index.candidates(footprint(ev), day_gap=MAX_DAY_GAP, km=MAX_KM, same_km=SAME_PLACE_KM)))
+            s, c = time.perf_counter(), time.process_time()
+            cl.best_match(index, ev)  # grouping: which open incident it joins (index, rules, similarities)
+            finds.append(time.perf_counter() - s)
+            finds_cpu.append(time.process_time() - c)
+            s, c = time.perf_counter(), time.process_time()
+            index, _inc = cl.add(index, ev, ev.extracted_at)
+            times.append(time.perf_counter() - s)
+            times_cpu.append(time.process_time() - c)
+            s = time.perf_counter()
+            blob = pickle.dumps(index)  # a state write per report: a bundle of one
+            writes.append(time.perf_counter() - s)
+        made += args.probe
+        out["history"][str(mark)] = {"add_mean_ms": _ms(statistics.mean(times)), "add_p99_ms": _ms(_p99(times)),
+                                     "group_mean_ms": _ms(statistics.mean(finds)), "group_p99_ms": _ms(_p99(finds)),
+                                     "group_cpu_mean_ms": _ms(statistics.mean(finds_cpu)), "add_cpu_mean_ms": _ms(statistics.mean(times_cpu)),
+                                     "candidates_mean": round(statistics.mean(cands), 1), "open_incidents": len(index),
+                                     "state_write_mean_ms": _ms(statistics.mean(writes)), "state_mb": round(len(blob) / 1e6, 2)}
+    return out
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 4)
+
+
+def _p99(xs: list[float]) -> float:
+    return sorted(xs)[int(0.99 * len(xs))]
+
+
 def _time(fn, n: int = 200) -> float:
     s = time.perf_counter()
     for _ in range(n):
@@ -156,8 +257,13 @@ def main() -> None:
     g = sub.add_parser("grouping")
     g.add_argument("--history", type=int, default=100_000)
     g.add_argument("--probe", type=int, default=2000)
+    c = sub.add_parser("clustering")
+    c.add_argument("--history", type=int, default=100_000)
+    c.add_argument("--probe", type=int, default=2000)
+    c.add_argument("--towns", type=int, default=300)
+    c.add_argument("--per-day", type=int, default=1000)
     args = ap.parse_args()
-    print(json.dumps(quality(args) if args.mode == "quality" else grouping(args), indent=1))
+    print(json.dumps({"quality": quality, "grouping": grouping, "clustering": clustering}[args.mode](args), indent=1))
 
 
 if __name__ == "__main__":

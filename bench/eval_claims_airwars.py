@@ -13,7 +13,9 @@ and through ``corroborate`` as a one-source incident. Reported (JSON):
   only, so a total that includes fighters misses);
 * **status**: the coded strike status against the grade, where the text can support it:
   "Contested strike" against ``contested``, "Declared strike" (the belligerent said it struck)
-  against a claim voiced by the belligerent's side (``confirmed`` or its military speaking).
+  against a "claimed" responsibility claim (the belligerent's own word on the strike); and,
+  as Airwars also grades a strike contested when no source names the belligerent,
+  "Contested strike" against "unattributed" (no responsibility claim names a side).
   "Single source claim" and "Likely strike" are judgements over many sources one narrative
   does not carry; they are counted, not scored.
 """
@@ -32,10 +34,18 @@ sys.path.insert(0, str(REPO))
 SIDES = {"Israeli Military": "IL", "Palestinian Militants": "PS"}
 
 
+def _agree(table: Counter) -> dict:
+    """Agreement of a yes/no of ours with a yes/no of the coders: {(coded, ours): n}."""
+    tp, coded, ours = table[(True, True)], table[(True, True)] + table[(True, False)], table[(True, True)] + table[(False, True)]
+    return {"coded": coded, "ours": ours, "both": tp, "recall": round(tp / coded, 3) if coded else None,
+            "precision": round(tp / ours, 3) if ours else None}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared/data/eval/news2_dev.jsonl")
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--details", type=Path, help="write one JSON line per assessment: coded status, grade, reasons, claims")
     args = ap.parse_args()
 
     from datetime import datetime, timezone
@@ -55,6 +65,8 @@ def main() -> None:
             for r in rows]
     c = Counter()
     status = Counter()
+    status_unattributed = Counter()
+    details = args.details.open("w", encoding="utf-8") if args.details else None
     for r, evs in zip(rows, extract_events(nlp, arts)):
         labels = dict(r["gold_raw"].get("summary_labels") or [])
         coded_sides = {SIDES[a] for a in r["attacker"] if a in SIDES}
@@ -83,9 +95,22 @@ def main() -> None:
                 c["toll_right"] += any(lo <= k <= hi for k in figures)
         coded = labels.get("Strike status", "")
         ours_contested = bool(inc and inc.contested)
-        ours_declared = bool(inc and (inc.grade == "confirmed" or any(
-            cl.speaker_side in coded_sides and cl.speaker_kind in ("military", "government", "ministry") for cl in claims)))
+        # Declared: the incident holds the belligerent's own word on the strike (a "claimed"
+        # responsibility claim: "claimed responsibility", or a speaker of the side that struck
+        # speaking of it). Whose side it is comes from the text, never from the coders.
+        ours_declared = bool(inc and any(cl.kind == "responsibility" and cl.stance == "claimed" for cl in inc.claims))
         status[(coded, "contested" if ours_contested else ("declared" if ours_declared else "neither"))] += 1
+        # Airwars also grades a strike contested when no source names a belligerent: ours
+        # "unattributed", no responsibility claim naming a side.
+        unattributed = not any(cl.kind == "responsibility" and cl.party_side for cl in (inc.claims if inc else []))
+        status_unattributed[(coded == "Contested strike", unattributed)] += 1
+        if details:
+            details.write(json.dumps({"id": r["id"], "coded": coded, "coded_sides": sorted(coded_sides), "grade": inc and inc.grade,
+                                      "reason": inc and inc.grade_reason, "claims": [
+                                          {k: v for k, v in cl.model_dump(mode="json").items()
+                                           if k in ("kind", "speaker", "speaker_kind", "speaker_side", "stance", "party", "party_side", "killed", "injured",
+                                                     "counted")}
+                                          | {"quote": cl.quote.text[:300]} for cl in claims]}) + "\n")
     def ratio(a, b):
         return round(c[a] / c[b], 3) if c[b] else None
 
@@ -104,6 +129,7 @@ def main() -> None:
         "toll_right_of_coded": ratio("toll_right", "toll_coded"),
         "status_contested": agreement("Contested strike", "contested"),
         "status_declared": agreement("Declared strike", "declared"),
+        "status_contested_vs_unattributed": _agree(status_unattributed),
         "status_table": {f"{k} -> {o}": v for (k, o), v in sorted(status.items())},
     }
     print(json.dumps(out, indent=1))

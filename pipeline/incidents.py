@@ -11,7 +11,8 @@ all of these hold:
 * text similarity of the evidence (all-MiniLM-L6-v2 sentence embeddings from
   ``strikewatch.embeddings``, cosine) at least ``MIN_SIMILARITY`` — or
   ``STRONG_SIMILARITY`` when time or place is unknown, or ``OTHER_DAY_SIMILARITY`` when
-  both are dated to the day and the days differ.
+  both are dated to the day and the days differ (never when one wire or publisher
+  reports both: it dates one strike once).
 
 Reports of **one place, one day and one weapon family** join whatever their wording, tolls
 and blame (issue 21: five reports of one Dnipro strike made three incidents): both located
@@ -26,8 +27,11 @@ striking the hospital", an event of modality ``denied``) joins the strike it den
 claims; alone it makes no incident.
 
 Beam: events are keyed by theatre (country) into a stateful DoFn holding that
-theatre's open incidents; an event-time timer closes incidents ``OPEN_FOR_HOURS`` after
-their last report (allowed lateness for stragglers), so state stays bounded. Late and
+theatre's open incidents, indexed by day and place cell (``pipeline/open_incidents.py``: a
+report is compared with the incidents of its days and cells, not the theatre's history). An
+incident closes ``OPEN_FOR_HOURS`` after its last report by the elements' timestamps (allowed
+lateness for stragglers), and an event-time timer clears a theatre quiet that long, so state
+stays bounded. Late and
 out-of-order reports join as long as their incident is open.
 """
 
@@ -35,7 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 import apache_beam as beam
@@ -46,8 +50,10 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec
 from strikewatch.metrics import REGISTRY, CollectorRegistry, Counter, SimpleNamespace
 from strikewatch.models import STRIKE_TYPES, Event, EventType, Incident, IncidentSource, Modality
 
-from .claims.corroboration import claims_of, corroborate, corroboration_changes
+from .claims.corroboration import claims_of, corroborate, corroboration_changes, report_of
+from .claims.families import Report, link_keys
 from .escalation import severity, theatre_of, theatres
+from .open_incidents import Footprint, OpenIncidents
 
 MAX_DAY_GAP = 1  # reports of one strike date it within a day (time zones, "overnight")
 MAX_KM = 75.0  # one strike's reports place it within a district; 75 km spans "near X" vs "in Y province"
@@ -89,60 +95,82 @@ def _text(ev: Event) -> str:
     return " ".join(s.text for s in ev.evidence)[:1000]
 
 
-def _km(a, b) -> float:
-    la1, lo1, la2, lo2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
+def _km(a: tuple, b: tuple) -> float:
+    la1, lo1, la2, lo2 = map(math.radians, (a[0], a[1], b[0], b[1]))
     h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
     return 6371 * 2 * math.asin(math.sqrt(h))
 
 
-def _day_precise(t) -> bool:
-    return t.date is not None and t.precision in ("hour", "part_of_day", "day")
+def footprint(x: Event | Incident) -> Footprint:
+    """What the rules below compare of a report or an incident, read once (an open incident
+    keeps its own: 25 us a comparison from the models, 3 us from footprints)."""
+    located = next((p for p in x.places if p.lat is not None and p.precision not in ("country", "unknown")), None)
+    t = x.time
+    return Footprint(
+        family=FAMILIES.get(x.event_type), day=t.date, day_precise=t.date is not None and t.precision in ("hour", "part_of_day", "day"),
+        located=(located.lat, located.lon, located.precision in FINE_PRECISIONS) if located else None,
+        fine=tuple((p.lat, p.lon) for p in x.places if p.lat is not None and p.precision in FINE_PRECISIONS)[:3],
+        towns=frozenset(p.name.lower() for p in x.places if p.precision not in COARSE_PRECISIONS),
+        countries=frozenset(p.country for p in x.places if p.country),
+        attacker=(x.attacker.name, x.attacker.type) if x.attacker else None, has_places=bool(x.places),
+        outlets=frozenset(k for r in _reports(x) for k in link_keys(r)),
+    )
+
+
+def _reports(x: Event | Incident) -> list[Report]:
+    if isinstance(x, Incident):
+        return [report_of(s) for s in x.sources]
+    return [Report(article_id=x.article_id, outlet=x.outlet, provenance=x.provenance)]
+
+
+def _same_strike(e: Footprint, i: Footprint) -> bool:
+    if e.family != i.family or not (e.day and i.day and e.day == i.day):
+        return False
+    if any(_km(a, b) <= SAME_PLACE_KM for a in e.fine for b in i.fine):
+        return True
+    # The same town named by both, wherever the geocoder put it: one report's context ("fired by
+    # Russian forces at Dnipro") can pull a town's point into another country.
+    return bool(e.towns & i.towns)
 
 
 def same_strike(ev: Event, inc: Incident) -> bool:
     """One place, one day, one weapon family: the report is of this incident's strike
     whatever its wording, toll or blame."""
-    if FAMILIES.get(ev.event_type) != FAMILIES.get(inc.event_type):
-        return False
-    if not (ev.time.date and inc.time.date and ev.time.date == inc.time.date):
-        return False
-    fine_e = [p for p in ev.places if p.lat is not None and p.precision in FINE_PRECISIONS]
-    fine_i = [p for p in inc.places if p.lat is not None and p.precision in FINE_PRECISIONS]
-    if any(_km(a, b) <= SAME_PLACE_KM for a in fine_e[:3] for b in fine_i[:3]):
-        return True
-    # The same town named by both, wherever the geocoder put it: one report's context ("fired by
-    # Russian forces at Dnipro") can pull a town's point into another country.
-    towns_e = {p.name.lower() for p in ev.places if p.precision not in COARSE_PRECISIONS}
-    return bool(towns_e & {p.name.lower() for p in inc.places if p.precision not in COARSE_PRECISIONS})
+    return _same_strike(footprint(ev), footprint(inc))
+
+
+def _need(e: Footprint, i: Footprint) -> float | None:
+    if e.family != i.family:
+        return None
+    dated = e.day and i.day
+    if dated and abs((e.day - i.day).days) > MAX_DAY_GAP:
+        return None  # first: the cheapest test, and most of a town's three open days fail it
+    if _same_strike(e, i):
+        return 0.0
+    located = e.located is not None and i.located is not None
+    if located:
+        km = _km(e.located, i.located)
+        if km > MAX_KM:
+            return None
+        if e.located[2] and i.located[2] and km > OTHER_TOWN_KM:
+            return None  # two towns: Dnipro and Zaporizhzhia (70 km) struck the same day merged before
+    if dated and e.day != i.day and e.day_precise and i.day_precise:
+        if e.outlets & i.outlets:
+            # One wire or publisher dates one strike once: its story dated another day is
+            # another strike (wire stories of one town on two days read alike, 0.95+).
+            return None
+        return OTHER_DAY_SIMILARITY
+    if not located and e.countries and i.countries and not e.countries & i.countries:
+        return None
+    if e.attacker and i.attacker and e.attacker[0] != i.attacker[0] and e.attacker[1] == i.attacker[1] == "state_military":
+        return None
+    return MIN_SIMILARITY if dated and (located or e.has_places) else STRONG_SIMILARITY
 
 
 def required_similarity(ev: Event, inc: Incident) -> float | None:
     """The text similarity a report needs to join an incident, or None when type,
     time, place or attacker already rule it out (then no embedding is computed)."""
-    if FAMILIES.get(ev.event_type) != FAMILIES.get(inc.event_type):
-        return None
-    if same_strike(ev, inc):
-        return 0.0
-    dated = ev.time.date and inc.time.date
-    if dated and abs((ev.time.date - inc.time.date).days) > MAX_DAY_GAP:
-        return None
-    pe = next((p for p in ev.places if p.lat is not None and p.precision not in ("country", "unknown")), None)
-    pi = next((p for p in inc.places if p.lat is not None and p.precision not in ("country", "unknown")), None)
-    located = pe is not None and pi is not None
-    if located and _km(pe, pi) > MAX_KM:
-        return None
-    if located and pe.precision in FINE_PRECISIONS and pi.precision in FINE_PRECISIONS and _km(pe, pi) > OTHER_TOWN_KM:
-        return None  # two towns: Dnipro and Zaporizhzhia (70 km) struck the same day merged before
-    if dated and ev.time.date != inc.time.date and _day_precise(ev.time) and _day_precise(inc.time):
-        return OTHER_DAY_SIMILARITY
-    if not located:
-        ce = {p.country for p in ev.places if p.country}
-        ci = {p.country for p in inc.places if p.country}
-        if ce and ci and not ce & ci:
-            return None
-    if ev.attacker and inc.attacker and ev.attacker.name != inc.attacker.name and ev.attacker.type == inc.attacker.type == "state_military":
-        return None
-    return MIN_SIMILARITY if dated and (located or ev.places) else STRONG_SIMILARITY
+    return _need(footprint(ev), footprint(inc))
 
 
 def _incident_id(ev: Event) -> str:
@@ -227,31 +255,56 @@ class Clusterer:
     def __init__(self, similarity: Similarity):
         self.similarity = similarity
 
-    def add(self, open_: list[tuple[Incident, str]], ev: Event, seen_at: datetime) -> tuple[list[tuple[Incident, str]], Incident | None]:
-        """(new open list, incident to emit or None if nothing changed)."""
+    def add(self, open_: OpenIncidents | list[tuple[Incident, str]], ev: Event, seen_at: datetime,
+            at: datetime | None = None) -> tuple[OpenIncidents, Incident | None]:
+        """(the open incidents, updated in place; the incident to emit or None if nothing
+        changed). ``at``: the report's time on the clock that closes incidents
+        ``OPEN_FOR_HOURS`` after their last report (the element's timestamp in the
+        pipeline), ``seen_at`` when not given. Only the candidates of the day and place
+        index (``pipeline/open_incidents.py``) are compared: the cost of a report does not
+        grow with the theatre's history."""
+        index = open_ if isinstance(open_, OpenIncidents) else _index_of(open_)
+        at = at or seen_at
+        index.expire(at - timedelta(hours=OPEN_FOR_HOURS))
         text = _text(ev)
+        best = self.best_match(index, ev, text)
+        if best is None:
+            if ev.modality != Modality.ASSERTED:
+                return index, None  # a denial of a strike no report asserts: nothing to deny yet
+            inc = new_incident(ev, seen_at)
+            index.put(inc, text, footprint(inc), at)
+            return index, inc
+        inc_id, inc_text = best
+        inc = index.incident(inc_id)
+        updated = merge(inc, ev, seen_at)
+        index.put(updated, inc_text, footprint(updated), at)
+        return index, (None if updated is inc else updated)
+
+
+    def best_match(self, index: OpenIncidents, ev: Event, text: str | None = None) -> tuple[str, str] | None:
+        """(id, text) of the open incident the report joins, or None: of the index's
+        candidates, the one of the same place, day and weapon family first, then the most
+        similar one above the similarity the rules require."""
+        text = _text(ev) if text is None else text
+        foot = footprint(ev)
         best, best_rank = None, (False, -1.0)
-        for i, (inc, inc_text) in enumerate(open_):
-            need = required_similarity(ev, inc)
+        for inc_id, inc_text, inc_foot in index.candidates(foot, day_gap=MAX_DAY_GAP, km=MAX_KM, same_km=SAME_PLACE_KM):
+            need = _need(foot, inc_foot)
             if need is None:
                 continue  # ruled out without embedding the texts (~10 ms each on CPU)
             sim = self.similarity(text, inc_text)
-            # The incident of the same place, day and weapon family first, then the most similar.
             rank = (need == 0.0, sim)
             if sim >= need and rank > best_rank:
-                best, best_rank = i, rank
-        if best is None:
-            if ev.modality != Modality.ASSERTED:
-                return open_, None  # a denial of a strike no report asserts: nothing to deny yet
-            inc = new_incident(ev, seen_at)
-            return open_ + [(inc, text)], inc
-        inc, inc_text = open_[best]
-        updated = merge(inc, ev, seen_at)
-        if updated is inc:
-            return open_, None
-        out = list(open_)
-        out[best] = (updated, inc_text)
-        return out, updated
+                best, best_rank = (inc_id, inc_text), rank
+        return best
+
+
+def _index_of(pairs) -> OpenIncidents:
+    """An index of a plain list of (incident, text), each last reported when its sources were last seen."""
+    index = OpenIncidents()
+    for inc, text in pairs:
+        index.put(inc, text, footprint(inc), max((s.seen_at for s in inc.sources if s.seen_at), default=None))
+    return index
 
 
 def load_embedder() -> Similarity:
@@ -285,6 +338,14 @@ def token_jaccard(a: str, b: str) -> float:
     return len(ta & tb) / len(ta | tb) if ta | tb else 0.0
 
 
+def _clock(timestamp, fallback: datetime) -> datetime:
+    """The element's timestamp as a datetime (the clock that closes incidents), else ``fallback``."""
+    try:
+        return datetime.fromtimestamp(timestamp.micros / 1e6, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):  # MIN/MAX_TIMESTAMP: an element with no time of its own
+        return fallback
+
+
 class _ClusterFn(beam.DoFn):
     OPEN = ReadModifyWriteStateSpec("open", PickleCoder())
     # Ids of the reopened incidents (pipeline/recovery.py) whose current revision was not re-sent yet.
@@ -313,13 +374,16 @@ class _ClusterFn(beam.DoFn):
 
         theatre, ev = kv
         open_ = open_state.read()
-        if open_ is None and self._seeds is not None:  # first report of this theatre since the start
-            open_ = self._seeds.take_open(theatre, float(timestamp.micros) / 1e6)
-            if open_:
-                reopened_state.write({inc.id for inc, _text in open_})
-        open_ = open_ or []
         seen_at = ev.extracted_at or datetime.now(timezone.utc)
-        open_, out = self._clusterer.add(open_, ev, seen_at)
+        at = _clock(timestamp, seen_at)
+        if open_ is None and self._seeds is not None:  # first report of this theatre since the start
+            seeded = self._seeds.take_open(theatre, at.timestamp())
+            if seeded:
+                reopened_state.write({inc.id for inc, _text in seeded})
+                open_ = _index_of(seeded)
+        if open_ is None:
+            open_ = OpenIncidents()
+        open_, out = self._clusterer.add(open_, ev, seen_at, at)
         reopened = reopened_state.read() if self._seeds is not None else None
         if reopened:
             out, left = resend_reopened(open_, reopened, ev, out)

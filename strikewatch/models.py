@@ -209,6 +209,11 @@ class Article(Record):
         """Title and body as one text for extraction; offsets in events refer to this."""
         return f"{self.title}\n\n{self.body}" if self.title else self.body
 
+    @property
+    def body_start(self) -> int:
+        """Offset of the body in ``text`` (past the title and its blank line)."""
+        return len(self.title) + 2 if self.title else 0
+
 
 # --------------------------------------------------------------------------- Event
 
@@ -342,6 +347,7 @@ class Claim(BaseModel):
     speaker_side: str | None = None
     killed: int | None = None  # casualties
     injured: int | None = None
+    counted: str | None = None  # casualties: whom the figure counts, "people" (a total), "children", "combatants", ...
     stance: Literal["claimed", "blamed", "denied"] | None = None  # responsibility
     party: str | None = None  # responsibility: who is claimed, blamed or denied
     party_side: str | None = None  # the party's side, as for speaker_side
@@ -460,9 +466,11 @@ class Figure(BaseModel):
     speaker_side: str | None = None
     killed: int | None = None
     injured: int | None = None
+    counted: str | None = None  # whom it counts: "people" (a total), "children", ... (None: older records)
     at: AwareDatetime | None = None
     claim_id: str
     outlet: str | None = None
+    article_id: str | None = None
 
 
 Grade = Literal["confirmed", "corroborated", "single_source", "contested"]

@@ -144,3 +144,77 @@ def strike_stream(seed: int = 1, strikes: int = 20, copies: int = 3, outlets: in
         out += [(a, s.id) for a in arts]
     out.sort(key=lambda t: t[0].published_at)
     return out
+
+
+# ----------------------------------------------------------------------------- acceptance
+# Issue 21's acceptance streams for the tests on the real stack (tests/pipeline/claims/
+# test_claims_stack.py, tests/strikewatch/web/test_webapp_claims.py, test_claims_alerts_e2e.py):
+# three strikes in three towns on three days, in texts of their own.
+
+def _at(day: date, hour: float) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=hour)
+
+
+CONTESTED_DAY, WIRE_DAY, CORROBORATED_DAY = date(2024, 5, 16), date(2024, 5, 18), date(2024, 5, 20)
+# Three outlets on one missile strike on a Kharkiv hospital: tolls 9, 11 and 2, and a denial.
+CONTESTED = [
+    ("kharkiv-observer.net", "Missile strike on Kharkiv hospital kills nine",
+     "A Russian missile strike hit a hospital in Kharkiv on Thursday, killing nine people and wounding 20, the regional governor "
+     "said. Firefighters put out the blaze in the surgical wing by the evening, and patients were moved to other clinics."),
+    ("steppe-times.org", "Kharkiv hospital hit in missile strike",
+     "At least 11 people were killed when a missile strike hit a hospital in the city of Kharkiv on Thursday, Ukraine's State "
+     "Emergency Service said. Rescue teams searched the ruins of the surgical wing through the night."),
+    ("border-dispatch.com", "Moscow denies hitting Kharkiv hospital",
+     "A missile strike on a hospital in Kharkiv on Thursday killed two people, local officials said. Russia's defence ministry "
+     "denied striking the hospital and blamed Ukrainian air defences for the damage."),
+]
+# One wire story on a drone strike on the Odesa port, on the agency's site and four copies.
+WIRE_TEXT = ("ODESA, Ukraine, May 18 (Reuters) - A Russian drone strike hit a grain warehouse in Odesa on Saturday, "
+             "killing three dock workers at the port, the regional governor said.\n\n"
+             "The strike set fire to the warehouse roof and damaged two ships moored nearby, he said on Telegram. Port operations "
+             "resumed in the afternoon.\n\n"
+             "(Reporting by Anna Petrenko; Editing by Mark Heinrich)")
+WIRE_COPIES = [
+    ("https://www.reuters.com/world/europe/{run}/odesa-port-drone-strike-2024-05-18/", "Drone strike on Odesa port kills three", WIRE_TEXT),
+    ("https://www.harbour-ledger.com/world/{run}/odesa-port-drone", "Three dock workers killed in Odesa drone strike", WIRE_TEXT),
+    ("https://news.prairie-courier.net/europe/{run}/odesa-drone", "Odesa port hit by drone strike", WIRE_TEXT.split("\n\n(Reporting")[0]),
+    ("https://www.lakeside-gazette.org/{run}/odesa-strike", "Drone strike sets Odesa grain warehouse ablaze",
+     "This story was updated with details from the port.\n\n" + WIRE_TEXT),
+    ("https://www.summit-post.info/news/{run}/odesa", "Russian drone strike kills three at Odesa port", WIRE_TEXT),
+]
+# Two outlets of their own on the Odesa port strike, after the wire story.
+WIRE_FOLLOWUPS = [
+    ("black-sea-monitor.net", "Odesa port warehouse burns after drone strike",
+     "Three workers were killed when a Russian drone strike set a grain warehouse on fire in Odesa on Saturday, the "
+     "regional administration said. Two ships moored at the quay were damaged."),
+    ("danube-review.org", "Drone strike on Odesa grain store",
+     "A drone strike hit a grain warehouse in Odesa on Saturday and killed three people, Ukraine's State Emergency Service "
+     "said. Firefighters needed four hours to put out the fire."),
+]
+# Two independent outlets on one missile strike on a Mykolaiv school, the same toll.
+CORROBORATED = [
+    ("mykolaiv-herald.net", "Missile strike destroys Mykolaiv school",
+     "A Russian missile strike destroyed a school in Mykolaiv on Monday, killing four people, the city's mayor said. The building "
+     "had been empty of pupils since the start of the holidays."),
+    ("southern-wire.org", "Four dead in Mykolaiv school strike",
+     "Four people died when a missile strike hit a school in the southern city of Mykolaiv on Monday, the regional "
+     "administration said. Windows were blown out across the neighbourhood."),
+]
+
+
+def acceptance_stream(run: str) -> dict[str, list[Article]]:
+    """The acceptance streams, each article's address unique to ``run`` (a shared broker's
+    dedup and other runs' incidents stay apart): ``contested`` (three outlets, tolls 9, 11, 2
+    and a denial), ``wire`` (a wire story and four copies), ``wire_followups`` (two outlets of
+    their own on the wire story's strike), ``corroborated`` (two outlets)."""
+    contested = [Article.new(f"https://www.{site}/{run}/kharkiv-hospital", title=title, body=body,
+                             published_at=_at(CONTESTED_DAY, 14 + i), source=f"outlet{i}")
+                 for i, (site, title, body) in enumerate(CONTESTED)]
+    wire = [Article.new(url.format(run=run), title=title, body=body, published_at=_at(WIRE_DAY, 10 + i * 0.5), source=f"wire{i}")
+            for i, (url, title, body) in enumerate(WIRE_COPIES)]
+    corroborated = [Article.new(f"https://www.{site}/{run}/mykolaiv-school", title=title, body=body,
+                                published_at=_at(CORROBORATED_DAY, 9 + i), source=f"outlet{i}")
+                    for i, (site, title, body) in enumerate(CORROBORATED)]
+    followups = [Article.new(f"https://www.{site}/{run}/odesa-port", title=title, body=body, published_at=_at(WIRE_DAY, 13 + i),
+                             source=f"outlet{i}") for i, (site, title, body) in enumerate(WIRE_FOLLOWUPS)]
+    return {"contested": contested, "wire": wire, "wire_followups": followups, "corroborated": corroborated}

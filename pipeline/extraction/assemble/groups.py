@@ -82,6 +82,33 @@ def group_mentions(mentions: list[Mention]) -> list[list[Mention]]:
     return [_asserted(g) or g for g in groups]
 
 
+def join_headline(groups: list[list[Mention]], body_start: int) -> list[list[Mention]]:
+    """Groups with the title's strike joined to the body's: a headline is the lead's story in
+    brief ("Dnipro: 12 killed in Russian missile strike" over "A Russian missile struck ... in
+    the Ukrainian city of Dnipro"), and its few words misplace it ("in Russian missile strike"
+    read as a place in Russia: a second, country-level event of every such copy). A group of
+    title mentions only joins the body's first group of its type and modality; it brings its
+    weapons, casualties, sources and targets, not its places or time, and its attacker only to
+    a group that names none. Without such a body group it stays an event of its own."""
+    if body_start <= 0:
+        return groups
+    in_title = [all(m.sent.end <= body_start for m in g) for g in groups]
+    out = [g for g, t in zip(groups, in_title) if not t]
+    keep_alone = []
+    for g, t in zip(groups, in_title):
+        if not t:
+            continue
+        home = next((b for b in out if b[0].type == g[0].type and b[0].modality == g[0].modality
+                     and any(m.sent.start >= body_start for m in b)), None)
+        if home is None:
+            keep_alone.append(g)
+            continue
+        named = any(m.attacker for m in home)
+        home[:0] = [replace(m, places=[], time=None, attacker=None if named else m.attacker,
+                            co_attackers=[] if named else m.co_attackers) for m in g]
+    return [g for g, t in zip(groups, in_title) if not t or any(g is k for k in keep_alone)]
+
+
 def _asserted(group: list[Mention]) -> list[Mention]:
     """The asserted mentions of a group. When none names the attacker, the one its denial
     names does ("the armed forces denied that their planes had bombed a refugee camp ...

@@ -14,7 +14,7 @@ from strikewatch.models import Actor, Attribution, Casualties, EventTime, EventT
 
 from .. import lexicon
 from ..components.base import Keys, SpanIndex, doc_text, sentences, text_span
-from ..facts.places.assemble import unique_places
+from ..facts.places.assemble import TOWN_PRECISIONS, unique_places
 from ..facts.places.component import rank_places
 from ..facts.time.assemble import HISTORICAL_AFTER_DAYS, TIME_ORDER, best_time, dated_modality  # noqa: F401
 from ..facts.parties.roles import BYSTANDER, VICTIM
@@ -104,7 +104,8 @@ class SentenceView:
 
     @property
     def span(self) -> Span:
-        return text_span(self.sent.text, 0, len(self.sent.text), self.sent.start_char)
+        # Without the blank line that ends a title: the quote is the sentence's words.
+        return text_span(self.sent.text, 0, len(self.sent.text.rstrip()), self.sent.start_char)
 
 
 class DocView:
@@ -354,7 +355,26 @@ def continue_mention(m: Mention, sv: SentenceView) -> None:
         m.extra_evidence.append(sv.span)
 
 
-def doc_mentions(doc: Doc, ref: date | None) -> list[Mention]:
+def lead_of_title(m: Mention, sv: SentenceView) -> None:
+    """A lead with no strike word of its own after a title that has one ("Dnipro mourns after
+    drone attack" over "The Russian military fired a drone at a market in Dnipro on
+    Wednesday"): the headline's strike is the lead's, on the lead's day and in its town (run
+    into one sentence before, they were one mention)."""
+    added = False
+    if m.time is None and sv.times:
+        m.time = best_time(sv.times)
+        added = True
+    if sv.places and not any(p.precision in TOWN_PRECISIONS for p in m.places):
+        m.places = rank_places(unique_places([*sv.places, *m.places]), sv.text)
+        added = True
+    if added and all(e.start != sv.base for e in m.extra_evidence):
+        m.extra_evidence.append(sv.span)
+
+
+def doc_mentions(doc: Doc, ref: date | None, body_start: int = 0) -> list[Mention]:
+    """Every strike mention of the doc, in text order, with the sentences after each added
+    (``continue_mention``); a title's mention takes the lead's time and town as well
+    (``body_start``: where the body starts after the title)."""
     view = DocView(doc)
     mentions: list[Mention] = []
     carry: dict[EventType, EventTime] = {}
@@ -376,4 +396,6 @@ def doc_mentions(doc: Doc, ref: date | None) -> list[Mention]:
             last_idx = i
         elif mentions and i - last_idx <= CONTINUATION_SENTENCES:
             continue_mention(mentions[-1], sv)
+            if mentions[-1].sent.end <= body_start <= sv.base:
+                lead_of_title(mentions[-1], sv)
     return mentions

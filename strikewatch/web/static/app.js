@@ -338,7 +338,15 @@ function quote(ev, span) {
 // A claim's quote (a sentence of its article) with what it claims marked where the quote shows it.
 function claimQuote(c) {
   const text = (c.quote || {}).text || "";
-  const needle = c.kind === "casualties" ? String(c.killed ?? c.injured ?? "") : c.kind === "target" ? c.target : c.party;
+  // A denial's party is the speaker's own side (a code, "RU"): the speaker's words are what to mark.
+  const needle =
+    c.kind === "casualties"
+      ? String(c.killed ?? c.injured ?? "")
+      : c.kind === "target"
+        ? c.target
+        : c.stance === "denied"
+          ? c.speaker
+          : c.party;
   const i = needle ? text.toLowerCase().indexOf(String(needle).toLowerCase()) : -1;
   if (i < 0) return el("blockquote", {}, el("mark", {}, text));
   return el(
@@ -352,9 +360,11 @@ function claimQuote(c) {
 
 function claimWhat(c) {
   if (c.kind === "casualties")
-    return [c.killed != null ? `${c.killed} killed` : "", c.injured != null ? `${c.injured} injured` : ""]
-      .filter(Boolean)
-      .join(", ");
+    return (
+      [c.killed != null ? `${c.killed} killed` : "", c.injured != null ? `${c.injured} injured` : ""]
+        .filter(Boolean)
+        .join(", ") + (c.counted && c.counted !== "people" ? ` (${c.counted})` : "") // a part: "1 killed (children)"
+    );
   if (c.kind === "responsibility")
     return { claimed: "claims it: ", blamed: "blames ", denied: "denies it: " }[c.stance] + (c.party || "");
   return `hit: ${c.target}`;

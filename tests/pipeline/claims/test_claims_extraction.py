@@ -9,6 +9,9 @@ import pytest
 from pipeline.claims import synthetic as sy
 from pipeline.extraction import extract_events
 from pipeline.incidents import Clusterer, token_jaccard
+from strikewatch.models import Article
+
+DAY = datetime(2024, 8, 5, 12, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +72,41 @@ def test_syndicated_copies_are_one_independent_source(nlp):
     assert len(dnipro) == 1
     assert dnipro[0].independent_sources == 1 and dnipro[0].single_source and dnipro[0].families[0].id == "wire:reuters"
     assert dnipro[0].source_count >= 3
+
+
+@pytest.mark.parametrize(("sentence", "killed", "counted"), [
+    ("The strike killed 12 people, the governor said.", 12, "people"),
+    ("The strike on the house killed 12, medics said.", 12, "people"),
+    ("A child was killed in the strike, medics said.", 1, "children"),
+    ("The strike killed seven members of the Abu Salem family, relatives said.", 7, "family members"),
+    ("At least 26 civilians were killed in the strike, officials said.", 26, "people"),
+    ("Three fighters were killed in the strike, the militia said.", 3, "combatants"),
+])
+def test_whom_a_figure_counts(nlp, sentence, killed, counted):
+    text = "An Israeli air strike hit a house in Rafah on Monday. " + sentence
+    [evs] = extract_events(nlp, [Article.new("https://example.org/" + str(abs(hash(text))), body=text, published_at=DAY)])
+    figures = [(c.killed, c.counted) for e in evs for c in e.claims if c.kind == "casualties"]
+    assert (killed, counted) in figures
+
+
+def test_the_side_that_struck_declares_it(nlp):
+    text = ("At least 16 civilians were killed in an Israeli air strike on a school in Gaza City on Saturday, the civil defence said. "
+            "Israeli forces confirmed the strike, claiming they were targeting a command centre.")
+    [evs] = extract_events(nlp, [Article.new("https://example.org/declared", body=text, published_at=DAY)])
+    claimed = [c for e in evs for c in e.claims if c.stance == "claimed"]
+    assert [(c.speaker, c.party_side) for c in claimed] == [("Israeli forces", "IL")]
+    # looking into it, or laying it on something else, declares nothing
+    for said in ("The Israeli military said it was looking into reports of the strike.",
+                 "The Israeli military said the blast was caused by a misfired rocket, not an Israeli strike."):
+        t = text.split(". Israeli forces")[0] + ". " + said
+        [evs] = extract_events(nlp, [Article.new("https://example.org/" + str(abs(hash(t))), body=t, published_at=DAY)])
+        assert not [c for e in evs for c in e.claims if c.stance == "claimed"], said
+
+
+def test_laying_the_harm_on_another_side_is_a_blame(nlp):
+    text = ("An air strike hit a hospital in Gaza City on Tuesday, killing 40 people, health officials said. "
+            "The Israeli military said the blast was caused by a misfiring Palestinian rocket.")
+    [evs] = extract_events(nlp, [Article.new("https://example.org/counter-claim", body=text, published_at=DAY)])
+    blamed = [(c.speaker, c.speaker_side, c.party_side) for e in evs for c in e.claims if c.stance == "blamed"]
+    assert ("The Israeli military", "IL", "PS") in blamed
+    assert not [c for e in evs for c in e.claims if c.stance == "claimed"]  # laying it on another is no declaration

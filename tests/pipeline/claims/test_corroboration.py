@@ -59,3 +59,34 @@ def test_confirmed_by_officials_of_both_sides_or_a_claim():
     claimed = co.corroborate(incident("a.net"), [claim(2, kind="responsibility", stance="claimed", party="the Houthis",
                                                        speaker="the Houthis", speaker_kind="armed_group", side="YE")])
     assert claimed.grade == "confirmed" and "claimed by the Houthis" in claimed.grade_reason
+
+
+def test_a_count_of_a_part_never_contests_a_total():
+    """Narratives list partial counts ("a child was killed ... seven killed"): no contest."""
+    part = claim(0, killed=1, counted="children", speaker="medics", speaker_kind="medical")
+    total = claim(1, killed=7, speaker="health officials", speaker_kind="medical")
+    inc = co.corroborate(incident("a.net", "b.com"), [part, total])
+    assert not inc.contested and inc.killed_range == (7, 7)
+    assert {(f.speaker, f.counted) for f in inc.figures} == {("medics", "children"), ("health officials", "people")}
+    # two speakers' totals of one part do contest
+    kids = claim(2, killed=9, counted="children", speaker="UNICEF", speaker_kind="un_agency")
+    assert co.corroborate(incident("a.net", "b.com"), [part, kids]).contested
+
+
+def test_an_articles_own_summary_never_contests_its_sources():
+    own = claim(0, killed=26, speaker="airwars.org", speaker_kind="outlet", side=None)
+    quoted = claim(1, killed=3, speaker="a Facebook user", speaker_kind="witness", side=None).model_copy(update={"article_id": "a0"})
+    inc = co.corroborate(incident("a.net"), [own, quoted])
+    assert not inc.contested
+    # ... but another outlet's own figure is another speaker's
+    other = claim(2, killed=3, speaker="b.com", speaker_kind="outlet", side=None)
+    assert co.corroborate(incident("a.net", "b.com"), [own, other]).contested
+
+
+def test_blame_differs_only_between_sides():
+    on_israel = claim(0, kind="responsibility", stance="blamed", party="Israel", party_side="IL", speaker="medics", speaker_kind="medical")
+    on_person = claim(1, kind="responsibility", stance="blamed", party="a displaced woman", speaker="a witness", speaker_kind="witness")
+    assert not co.corroborate(incident("a.net"), [on_israel, on_person]).contested
+    on_hamas = claim(2, kind="responsibility", stance="blamed", party="Hamas", party_side="PS", speaker="the IDF", speaker_kind="military", side="IL")
+    inc = co.corroborate(incident("a.net"), [on_israel, on_hamas])
+    assert inc.contested and "blame differs" in inc.grade_reason

@@ -31,7 +31,15 @@ KEY = "sw_claims"
 VOCAB = Path(__file__).with_name("vocab")
 REPORT_VERBS = frozenset({"said", "says", "say", "told", "tells", "reported", "reports", "stated", "states", "announced",
                           "announces", "confirmed", "confirms", "added", "adds", "wrote", "writes", "posted", "posts",
-                          "claimed", "claims", "insisted", "insists", "maintained", "maintains", "noted", "explained"})
+                          "claimed", "claims", "insisted", "insists", "maintained", "maintains", "noted", "explained",
+                          "declared", "declares", "acknowledged", "acknowledges", "admitted", "admits"})
+# Participles that report for the subject of the verb they hang on ("The IDF released a video,
+# saying ...", "Israeli forces confirmed the strike, claiming they targeted ...").
+REPORT_PARTICIPLES = frozenset({"saying", "stating", "claiming", "declaring", "acknowledging", "confirming", "announcing", "adding",
+                                "noting", "admitting"})
+# "X issued a statement": X speaks.
+STATEMENT_VERBS = frozenset({"issued", "issues", "released", "releases", "published", "publishes", "put"})
+STATEMENT_NOUNS = frozenset({"statement", "statements", "communique", "communiqué", "video", "footage", "announcement"})
 DENY_VERBS = frozenset({"denied", "denies", "deny", "rejected", "rejects", "refuted", "refutes", "dismissed", "dismisses"})
 BLAME_VERBS = frozenset({"blamed", "blames", "accused", "accuses"})
 CLAIM_RE = re.compile(r"\b(?:claimed|claims|claim|took|takes|take)\s+(?:the\s+)?(?:responsibility|credit)\b", re.I)
@@ -134,7 +142,9 @@ def sentence_speakers(sent: Span, actors: SpanIndex) -> list[tuple[Span, Speaker
             party = next((_phrase(c) for c in tok.children if c.dep_ in ("dobj", "obj")), None)
         elif low in ("claimed", "claims", "claim", "took", "takes", "take") and CLAIM_RE.match(sent.doc.text, tok.idx):
             stance = "claimed"
-        elif low in REPORT_VERBS and tok.pos_ in ("VERB", "AUX"):
+        elif low in REPORT_VERBS and tok.pos_ in ("VERB", "AUX") or low in REPORT_PARTICIPLES and tok.pos_ == "VERB":
+            stance = "reported"
+        elif low in STATEMENT_VERBS and any(c.dep_ in ("dobj", "obj") and c.lower_ in STATEMENT_NOUNS for c in tok.children):
             stance = "reported"
         elif low == "according" and tok.i + 1 < len(tok.doc) and tok.doc[tok.i + 1].lower_ == "to":
             obj = next((c for c in tok.doc[tok.i + 1].children if c.dep_ == "pobj"), None)
@@ -144,8 +154,11 @@ def sentence_speakers(sent: Span, actors: SpanIndex) -> list[tuple[Span, Speaker
         if stance is None:
             continue
         subj = next((c for c in tok.children if c.dep_ in SUBJECTS), None)
-        if subj is None and tok.dep_ in ("conj", "xcomp") and tok.head.pos_ == "VERB":
-            subj = next((c for c in tok.head.children if c.dep_ in SUBJECTS), None)  # "... said and denied ..."
+        if subj is None and tok.dep_ in ("conj", "xcomp", "advcl", "acl") and tok.head.pos_ in ("VERB", "NOUN"):
+            # "... said and denied ...", "... released a statement declaring ...": the subject
+            # of the verb it hangs on (through the noun a participle qualifies).
+            head = tok.head if tok.head.pos_ == "VERB" else tok.head.head
+            subj = next((c for c in head.children if c.dep_ in SUBJECTS), None) if head.pos_ == "VERB" else None
         if subj is None:
             continue
         out.append((_phrase(subj), stance, party))
