@@ -213,7 +213,8 @@ def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list
             p = _geo.geocode(name, country=country, mention=mention) or _geo.unresolved(name, country, mention)
             out.append((p, demonym))
             continue
-        qualified = qualified_name(text, pos + len(name), name)
+        # "the Ukrainian city of Dnipro": a nationality takes no qualifier; the name after it is the place.
+        qualified = None if demonym else qualified_name(text, pos + len(name), name)
         p = _geo.geocode(qualified[0], context=context, mention=mention, areas=areas) if qualified else None
         if p is not None and p.precision == "country":
             p = None  # the qualifier was only a country: read the name itself below

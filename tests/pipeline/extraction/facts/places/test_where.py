@@ -54,6 +54,13 @@ def test_the_attackers_nationality_is_not_the_place(nlp):
     assert ev.places[0].country_code == "PS" and ev.places[0].name.startswith("Kh")
 
 
+def test_a_nationality_before_a_kind_word_is_no_qualifier(nlp):
+    # "the Ukrainian city of Dnipro" read as a place "Ukrainian" qualified by Dnipro put the
+    # strike on an admin2 area called Ukrainian and dropped Dnipro.
+    ev = _strike(nlp, "A Russian missile struck an apartment block in the Ukrainian city of Dnipro on Saturday.")
+    assert [(p.name, p.precision, p.country_code) for p in ev.places] == [("Dnipro", "city", "UA")]
+
+
 def test_a_building_named_after_a_city_is_no_place(nlp):
     ev = _strike(nlp, "An airstrike hit the Al Quds hospital in Gaza City on Sunday.")
     assert all(p.name != "Jerusalem" for p in ev.places) and ev.places[0].country_code == "PS"
