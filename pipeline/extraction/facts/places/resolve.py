@@ -47,6 +47,12 @@ from .names import (
 # usually a homonym of the village the text meant. Set by looking at ACLED village names
 # that collide with foreign towns (most such towns are < 200k).
 FOREIGN_CITY_MIN_POPULATION = 1_000_000
+# A city this big (people) is taken by its primary name outside the text's countries when
+# it is the only one that big of that name and nothing in those countries has the name:
+# "Russian missiles struck Dnipro" names Russia only, and Dnipro was read as an unknown
+# Russian place (located, through context, in Russia). 100,000 as TEXT_CITY_MIN_POPULATION:
+# below it town names collide with villages and words.
+UNIQUE_CITY_MIN_POPULATION = 100_000
 # Minor GeoNames places (1,000-15,000 people) are searched only in this many of the text's
 # most likely countries: every country has villages of most short names, so a third or
 # fourth context country adds mostly wrong homonyms.
@@ -311,6 +317,16 @@ def _best_minor(cands: list[City], isos: Sequence[str], within: Place | None, ar
     return None
 
 
+def _unique_big_city(key: str) -> City | None:
+    """The one city of at least ``UNIQUE_CITY_MIN_POPULATION`` people whose primary name is
+    ``key``, when no other city that big in another country is listed under it."""
+    cands = [c for c in gazetteer().geonames.cities(key) if c.population >= UNIQUE_CITY_MIN_POPULATION]
+    primary = [c for c in cands if norm(c.name) == key]
+    if len(primary) == 1 and len({c.iso for c in cands}) == 1:
+        return primary[0]
+    return None
+
+
 _EZAFE = re.compile(r"\b(?:e|i|ye|" + "|".join(ARTICLES[1:]) + r")\s+")
 
 
@@ -436,6 +452,10 @@ def _lookup(
     p = _translit_lookup(name, isos, strict, level, mention)
     if p is not None:
         return p
+    if not strict and level is None:
+        big = _unique_big_city(key)
+        if big is not None:
+            return _city_place(big, mention)
     m = _BORDER.match(name.strip())
     if m:
         a, b = normalize_country(m.group("a")), normalize_country(m.group("b"))
