@@ -1,7 +1,8 @@
 """``strikewatch train``: fit the relevance model (``pipeline.extraction.relevance``) on the
 dev sets, score it where it was not trained, and write it into the package.
 
-    strikewatch train                      # ../shared/data -> pipeline/extraction/models/relevance-4.npz (+ .json card)
+    strikewatch train                      # ../shared/data -> pipeline/extraction/models/relevance-4.npz (+ .json card),
+                                           # facts/places/models/theatre-1.json and place-choice-1.npz (+ cards)
     strikewatch train --folds 5 --seed 13 --data-dir DIR --out PATH --limit N
 
 Data, read in place and nothing downloaded: ACLED dev (rows with a gold sub-event type),
@@ -410,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--l2", type=float, default=L2, help="L2 penalty")
     ap.add_argument("--weight", action="append", default=[], metavar="DATASET=W", help="row weight of a dataset (repeatable)")
     ap.add_argument("--dump", type=Path, help="write every candidate event with its out-of-fold probability (JSONL), to read errors")
+    ap.add_argument("--no-where", action="store_true", help="skip the theatre prior and the place choice (facts/places/train.py)")
     ap.add_argument("--no-cache", action="store_true", help=f"run the rules even if {CACHE_DIR} holds this code's candidates")
     args = ap.parse_args(argv)
     from strikewatch.embeddings import load_embedder
@@ -425,6 +427,12 @@ def main(argv: list[str] | None = None) -> int:
     weights = {**DATASET_WEIGHT, **{k: float(v) for k, v in (w.split("=", 1) for w in args.weight)}}
     model, card, oof = train(corpora, x, args.folds, args.seed, l2=args.l2, weights=weights)
     model.save(args.out)
+    where_cards = None
+    if not args.no_where:
+        # Where: the theatre prior and the place choice, each with its card (facts/places/train.py).
+        from ..facts.places import train as where_train
+
+        where_cards = where_train.fit_all(args.data_dir, args.folds, args.limit)
     if args.dump:
         with args.dump.open("w", encoding="utf-8") as f:
             for c in corpora:
@@ -437,6 +445,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in DATASETS:
         print(json.dumps({"dataset": name, "cross_validated": _brief(card["cross_validated"][name]),
                           "leave_one_dataset_out": _brief(card["leave_one_dataset_out"][name]), "rules_only": _brief(card["rules_only"][name])}))
+    if where_cards is not None:
+        from ..facts.places import train as where_train
+
+        print(json.dumps({"where": where_train.brief(where_cards)}))
     print(json.dumps({"model": str(args.out), "thresholds": card["thresholds"],
                       "seconds": round(time.perf_counter() - t0, 1),
                       "cross_validated": {n: _brief(card["cross_validated"][n]) for n in DATASETS}}))

@@ -148,3 +148,17 @@ def big_city_country(name: str) -> str | None:
 
 
 __all__.append("big_city_country")
+
+
+def countries_named(text: str) -> list[str]:
+    """ISO2 of the countries and nationalities a short string names ("Russia's defence
+    ministry" -> ["RU"]), in order."""
+    out = []
+    for name in _g.countries_in(text or ""):
+        hit = _g.normalize_country(name)
+        if hit and hit[1] not in out:
+            out.append(hit[1])
+    return out
+
+
+__all__.append("countries_named")
