@@ -2,7 +2,7 @@
 dev sets, score it where it was not trained, and write it into the package.
 
     strikewatch train                      # ../shared/data -> pipeline/extraction/models/relevance-4.npz (+ .json card),
-                                           # facts/places/models/theatre-1.json and place-choice-1.npz (+ cards)
+                                           # facts/places/models/theatre-2.json and place-choice-1.npz (+ cards)
     strikewatch train --folds 5 --seed 13 --data-dir DIR --out PATH --limit N
 
 Data, read in place and nothing downloaded: ACLED dev (rows with a gold sub-event type),

@@ -167,6 +167,9 @@ def _choose(places: list[Place], group: Sequence, attacker: Actor | None, state_
     other places and its dateline's, never a country named only as the attacker's or a
     target state's."""
     extra = [context.dateline[2]] if context.dateline else []
+    if context.theatre and not _not_the_place(_geo.country_place(context.theatre), attacker, state_targets):
+        # The country the theatre prior infers, as one candidate among the named places.
+        extra.append(_geo.country_place(context.theatre).model_copy(update={"inferred": True}))
     doc_places = [(p, d) for p, d in context.doc_places if not _not_the_place(p, attacker, state_targets)]
     cands = choice.candidates(places, doc_places, [p for p in extra if not _not_the_place(p, attacker, state_targets)])
     ev = evidence(group, attacker, state_targets, context)

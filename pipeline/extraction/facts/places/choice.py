@@ -50,6 +50,8 @@ CUE_WINDOW = 40
 _LOCATIVE = re.compile(r"\b(?:in|near|at|outside|around|inside|into|on|over|across|towards?|between|of)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,3}$", re.I)
 _STRIKE_VERB = re.compile(r"\b(?:shell(?:ed|ing)|bomb(?:ed|ing)|struck|strikes?\s+(?:on|in)|hit|target(?:ed|ing)|attack(?:ed|ing)|pounded|raided|"
                           r"shot|fired\s+(?:at|on)|landed\s+(?:in|on|near))\s+(?:the\s+)?(?:[\w'’-]+\s+){0,3}$", re.I)
+# "by X", "launched by X": who did it (an agent), not where it fell.
+_AGENT = re.compile(r"\bby\s+(?:the\s+)?(?:[\w'’-]+\s+){0,2}$", re.I)
 # "fired from X", "launched from X", "based in X", "X-based": where it came from, not where it fell.
 _ORIGIN = re.compile(r"\b(?:from|launched\s+(?:from|in)|based\s+in|took\s+off\s+from)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,2}$", re.I)
 # What follows a name and locates it: ", Donetsk", " (Marib)", " district", " province".
@@ -59,11 +61,16 @@ FEATURES = (
     *(f"prec={p}" for p in PRECISIONS),
     "has_point", "geonames_place", "no_mention", "inferred", "demonym",
     "in_strike_sentences", "same_sentence_as_trigger", "before_trigger", "log_distance", "rel_position", "log_mentions",
-    "locative_cue", "strike_verb_cue", "origin_cue", "qualified", "bracketed",
+    "locative_cue", "strike_verb_cue", "origin_cue", "agent_cue", "qualified", "bracketed",
     "rule_first", "rule_rank", "dateline", "article_town",
     "attacker_country", "target_state_country", "speaker_country", "text_top_country", "text_country", "nationality_only",
     "theatre_country", "same_country_as_rule_first", "country_named",
+    # A short report (an incident note) and a long article weigh the cues differently.
+    "short_text", "short_x_rule_first", "short_x_log_distance", "short_x_in_strike_sentences", "short_x_has_point",
 )
+# A text this short (characters) is an incident report, not an article (dev sets: ACLED and
+# Insecurity Insight notes are 90 % under 400, news documents and Airwars narratives longer).
+SHORT_TEXT_CHARS = 600
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,7 @@ def features(cands: Sequence[Candidate], ev: Evidence) -> np.ndarray:
             row[col["locative_cue"]] = _LOCATIVE.search(head) is not None
             row[col["strike_verb_cue"]] = _STRIKE_VERB.search(head) is not None
             row[col["origin_cue"]] = _ORIGIN.search(head) is not None
+            row[col["agent_cue"]] = _AGENT.search(head) is not None
             tail = ev.text[m.end:m.end + 30]
             row[col["qualified"]] = _QUALIFIED.match(tail) is not None
             row[col["bracketed"]] = ev.text[max(0, m.start - 1):m.start] == "[" or tail.lstrip().startswith("(")
@@ -172,6 +180,10 @@ def features(cands: Sequence[Candidate], ev: Evidence) -> np.ndarray:
             row[col["nationality_only"]] = cc in ev.nationalities and cc not in ev.where
             row[col["theatre_country"]] = cc == ev.theatre
             row[col["same_country_as_rule_first"]] = cc == first_country
+    if len(ev.text) < SHORT_TEXT_CHARS:
+        x[:, col["short_text"]] = 1.0
+        for f in ("rule_first", "log_distance", "in_strike_sentences", "has_point"):
+            x[:, col[f"short_x_{f}"]] = x[:, col[f]]
     return x
 
 
@@ -260,5 +272,9 @@ def order(rule_places: list[Place], cands: Sequence[Candidate], p: np.ndarray) -
     if not len(cands):
         return list(rule_places)
     best = int(np.argmax(p))
+    chosen = cands[best].place
     own = sorted((i for i, c in enumerate(cands) if c.rule_rank >= 0 and i != best), key=lambda i: -p[i])
-    return [cands[best].place, *(cands[i].place for i in own)]
+    if chosen.inferred:
+        # The theatre's country beat every place the text names: those of other countries go.
+        own = [i for i in own if cands[i].place.country_code in (None, chosen.country_code)]
+    return [chosen, *(cands[i].place for i in own)]

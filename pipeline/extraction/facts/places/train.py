@@ -99,7 +99,7 @@ CHOICE_DATASETS = {"acled": "eval/acled_dev.jsonl", "news": "eval/news_dev.jsonl
 CACHE_DIR = Path.home() / ".cache" / "strikewatch" / "places"
 # Weight of one strike's choice per dataset (each strike's rows share it): news_dev's 29
 # strike documents are the human annotations, few and of the kind feeds carry.
-CHOICE_WEIGHT = {"acled": 1.0, "news": 3.0, "news2": 1.0}
+CHOICE_WEIGHT = {"acled": 4.0, "news": 3.0, "news2": 1.0}
 # Insecurity Insight's label is only its country: half a strike's weight.
 COUNTRY_ONLY_WEIGHT = 0.5
 CHOICE_L2 = 1.0
@@ -122,6 +122,10 @@ class Strike:
     rule_places: list
     fallback: list
     towns: dict
+
+
+# Cached strikes must unpickle whether this module ran as ``python -m`` or was imported.
+Strike.__module__ = "pipeline.extraction.facts.places.train"
 
 
 def _digest() -> str:
@@ -328,11 +332,17 @@ def _first_place_right(strikes, probs, ranges, records) -> dict[str, dict]:
         places = st.rule_places if probs is None or b - a < 2 else choice.order(st.rule_places, st.cands, probs[a:b])
         first = places[0] if places else None
         ok = first is not None and candidate_label(st.dataset, rec, first) > 0
-        for k in (st.dataset, f"{st.dataset}/{source_of(rec)}"):
+        for k in (st.dataset, f"{st.dataset}/{_source(st.dataset, rec)}"):
             n[k] += 1
             hit[k] += ok
     _ = is_gold_strike
     return {k: {"n": n[k], "first_place_coded": round(hit[k] / n[k], 4)} for k in sorted(n)}
+
+
+def _source(dataset: str, rec: dict) -> str:
+    from ...tools import eval_news
+
+    return eval_news.source_of(rec) if dataset == "news" else source_of(rec)
 
 
 def _strike_record(dataset: str, rec: dict) -> bool:
