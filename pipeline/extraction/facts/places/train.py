@@ -124,10 +124,6 @@ class Strike:
     towns: dict
 
 
-# Cached strikes must unpickle whether this module ran as ``python -m`` or was imported.
-Strike.__module__ = "pipeline.extraction.facts.places.train"
-
-
 def _digest() -> str:
     """A hash of the extraction code and vocabulary (not the models, not the tools, not this
     trainer, not the features): cached candidates are reused only by the same rules."""
@@ -489,4 +485,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Through the package module, not __main__: the cached candidates must name importable classes.
+    import importlib
+
+    raise SystemExit(importlib.import_module("pipeline.extraction.facts.places.train").main())
