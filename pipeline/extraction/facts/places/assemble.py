@@ -56,6 +56,9 @@ class PlaceContext:
     doc_places: list = field(default_factory=list)  # [(Place, is_demonym)] in text order
     dateline: tuple | None = None  # (start, end, Place)
     towns: dict = field(default_factory=dict)
+    # The theatre prior's best guess and its posterior, below ``theatre``'s bar too: a
+    # candidate the place choice weighs against the named places.
+    theatre_guess: tuple | None = None
 
 
 def place_context(doc: Doc) -> PlaceContext:
@@ -72,9 +75,11 @@ def place_context(doc: Doc) -> PlaceContext:
     text = doc_text(doc)
     doc_places = [(s._.sw_place, bool(s._.sw_demonym)) for s in doc.spans.get(Keys.PLACES, []) if s._.sw_place is not None]
     dl = _geo.dateline(doc.user_data.get("sw_text", text))
-    return PlaceContext(list(where), theatre.infer(doc.user_data.get("sw_text") or doc.text),
-                        [c for c in context if c not in where], frozenset(prior.countries) if prior else frozenset(),
-                        text, doc_places, (dl[0].start, dl[0].end, dl[1]) if dl else None, article_towns(doc))
+    written = doc.user_data.get("sw_text") or doc.text
+    guess = theatre.guess(written)
+    return PlaceContext(list(where), theatre.infer(written), [c for c in context if c not in where],
+                        frozenset(prior.countries) if prior else frozenset(), text, doc_places,
+                        (dl[0].start, dl[0].end, dl[1]) if dl else None, article_towns(doc), guess)
 
 
 def unique_places(places: Iterable[Place]) -> list[Place]:
@@ -156,7 +161,7 @@ def evidence(group: Sequence, attacker: Actor | None, state_targets: set[str], c
         attacker_country=attacker.country if attacker is not None and attacker.type == "state_military" else None,
         target_states=frozenset(state_targets), speaker_countries=frozenset(speakers), where=list(context.where),
         nationalities=list(context.nationalities), theatre=context.theatre,
-        towns={iso: t.name for iso, t in context.towns.items()},
+        towns={iso: t.name for iso, t in context.towns.items()}, guess=context.theatre_guess,
         dateline=context.dateline[:2] if context.dateline else None, mention_counts=counts)
 
 
@@ -167,15 +172,16 @@ def _choose(places: list[Place], group: Sequence, attacker: Actor | None, state_
     other places and its dateline's, never a country named only as the attacker's or a
     target state's."""
     extra = [context.dateline[2]] if context.dateline else []
-    if context.theatre and not _not_the_place(_geo.country_place(context.theatre), attacker, state_targets):
-        # The country the theatre prior infers, as one candidate among the named places.
-        extra.append(_geo.country_place(context.theatre).model_copy(update={"inferred": True}))
+    guess = context.theatre_guess
+    if guess and guess[1] >= choice.GUESS_MIN_POSTERIOR and not _not_the_place(_geo.country_place(guess[0]), attacker, state_targets):
+        # The country the theatre prior guesses, as one candidate among the named places.
+        extra.append(_geo.country_place(guess[0]).model_copy(update={"inferred": True}))
     doc_places = [(p, d) for p, d in context.doc_places if not _not_the_place(p, attacker, state_targets)]
     cands = choice.candidates(places, doc_places, [p for p in extra if not _not_the_place(p, attacker, state_targets)])
     ev = evidence(group, attacker, state_targets, context)
     choice.record(cands, ev, places, fallback, context.towns)
     model = choice.current()
-    if model is None or len(cands) < 2:
+    if model is None or not cands:
         return places
     return choice.order(places, cands, model.predict(choice.features(cands, ev)))
 

@@ -39,6 +39,11 @@ from strikewatch.models import Place
 from .names import norm
 
 MODEL_VERSION = "place-choice-1"  # the FEATURES below are its columns: change them, retrain
+# The theatre prior's guess is a candidate from this posterior on (below it the prior is
+# guessing among many countries), and is chosen only with this probability: a guess must
+# beat the named places and be likely in itself.
+GUESS_MIN_POSTERIOR = 0.5
+GUESS_MIN_PROBABILITY = 0.5
 MODEL_FILE = Path(__file__).with_name("models") / f"{MODEL_VERSION}.npz"
 PRECISIONS = ("point", "city", "admin2", "admin1", "region", "border_region", "country", "unknown")
 # Distances (characters) beyond this count as this far: a place 2,000 characters from the
@@ -64,7 +69,7 @@ FEATURES = (
     "locative_cue", "strike_verb_cue", "origin_cue", "agent_cue", "qualified", "bracketed",
     "rule_first", "rule_rank", "dateline", "article_town",
     "attacker_country", "target_state_country", "speaker_country", "text_top_country", "text_country", "nationality_only",
-    "theatre_country", "same_country_as_rule_first", "country_named",
+    "theatre_country", "theatre_posterior", "same_country_as_rule_first", "country_named",
     # A short report (an incident note) and a long article weigh the cues differently.
     "short_text", "short_x_rule_first", "short_x_log_distance", "short_x_in_strike_sentences", "short_x_has_point",
 )
@@ -98,6 +103,7 @@ class Evidence:
     towns: dict[str, str] = field(default_factory=dict)  # ISO2 -> the article's town there (its name)
     dateline: tuple[int, int] | None = None
     mention_counts: dict[str, int] = field(default_factory=dict)  # norm(name) -> place mentions in the text
+    guess: tuple | None = None  # the theatre prior's (ISO2, posterior), however unsure
 
 
 def candidates(rule_places: Sequence[Place], doc_places: Sequence[tuple[Place, bool]], extra: Sequence[Place] = ()) -> list[Candidate]:
@@ -179,6 +185,7 @@ def features(cands: Sequence[Candidate], ev: Evidence) -> np.ndarray:
             row[col["text_country"]] = cc in ev.where
             row[col["nationality_only"]] = cc in ev.nationalities and cc not in ev.where
             row[col["theatre_country"]] = cc == ev.theatre
+            row[col["theatre_posterior"]] = ev.guess[1] if ev.guess and cc == ev.guess[0] else 0.0
             row[col["same_country_as_rule_first"]] = cc == first_country
     if len(ev.text) < SHORT_TEXT_CHARS:
         x[:, col["short_text"]] = 1.0
@@ -271,7 +278,10 @@ def order(rule_places: list[Place], cands: Sequence[Candidate], p: np.ndarray) -
     in the order of their scores."""
     if not len(cands):
         return list(rule_places)
-    best = int(np.argmax(p))
+    sure = [i for i, c in enumerate(cands) if not (c.rule_rank < 0 and c.place.inferred and p[i] < GUESS_MIN_PROBABILITY)]
+    if not sure:
+        return list(rule_places)
+    best = max(sure, key=lambda i: p[i])
     chosen = cands[best].place
     own = sorted((i for i, c in enumerate(cands) if c.rule_rank >= 0 and i != best), key=lambda i: -p[i])
     if chosen.inferred:

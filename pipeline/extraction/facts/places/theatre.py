@@ -164,6 +164,13 @@ def infer(text: str, prior: TheatrePrior | None = None, min_posterior: float = M
     return hit[0] if hit and hit[1] >= min_posterior else None
 
 
+def guess(text: str, prior: TheatrePrior | None = None) -> tuple[str, float] | None:
+    """(ISO2, posterior) of the theatre the prior finds most likely, however unsure."""
+    if prior is None:
+        prior = _OVERRIDE[-1] if _OVERRIDE else load()
+    return prior.predict(text) if prior is not None else None
+
+
 def save(d: dict, path: Path = MODEL_FILE) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(d, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n", encoding="utf-8")

@@ -255,6 +255,8 @@ def choice_rows(strikes: list[Strike], records: dict[str, list[dict]]):
         w = CHOICE_WEIGHT[st.dataset] * (COUNTRY_ONLY_WEIGHT if country_only else 1.0)
         # A strike teaches the choice only when there is one to make and a coded answer among them.
         useful = n >= 2 and y.max() > 0 and y.min() == 0
+        # A theatre guess alone teaches when a guess is worth placing (its probability is a bar).
+        useful = useful or (n == 1 and st.cands[0].rule_rank < 0 and st.cands[0].place.inferred)
         ws.append(np.full(n, w / n if useful else 0.0))
         owner += [si] * n
         at += n
@@ -298,12 +300,21 @@ def _events_with(strikes: list[Strike], probs, ranges, n_records: dict[str, int]
         if not st.kept:
             continue
         a, b = ranges[si]
-        places = st.rule_places
-        if probs is not None and b - a >= 2:
-            places = choice.order(st.rule_places, st.cands, probs[a:b])
-        places = refine_places(with_fallback(list(places), st.fallback), st.towns)
+        places = _final_places(st, probs[a:b] if probs is not None else None)
         preds[st.dataset][st.record].append(st.event.model_copy(update={"places": places}))
     return preds
+
+
+def _final_places(st: Strike, p) -> list:
+    """The event's places as the assembly makes them, with the choice made by ``p`` (None:
+    the rules' order): chosen first, the fallback country when none has one, the town."""
+    from . import choice
+    from .assemble import refine_places, with_fallback
+
+    places = st.rule_places
+    if p is not None and len(st.cands) >= 1:
+        places = choice.order(st.rule_places, st.cands, p)
+    return refine_places(with_fallback(list(places), st.fallback), st.towns)
 
 
 def _first_place_right(strikes, probs, ranges, records) -> dict[str, dict]:
@@ -325,8 +336,7 @@ def _first_place_right(strikes, probs, ranges, records) -> dict[str, dict]:
         if not any(labels):
             continue
         seen.add((st.dataset, st.record))
-        places = st.rule_places if probs is None or b - a < 2 else choice.order(st.rule_places, st.cands, probs[a:b])
-        first = places[0] if places else None
+        first = next(iter(_final_places(st, probs[a:b] if probs is not None else None)), None)
         ok = first is not None and candidate_label(st.dataset, rec, first) > 0
         for k in (st.dataset, f"{st.dataset}/{_source(st.dataset, rec)}"):
             n[k] += 1
