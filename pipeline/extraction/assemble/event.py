@@ -10,7 +10,7 @@ from strikewatch.models import Actor, Article, Attribution, Casualties, Event, E
 
 from ..facts.parties.roles import GROUP_PRONOUNS
 from ..facts.places.assemble import PlaceContext, article_towns, group_places, refine_places  # noqa: F401
-from ..facts.time.assemble import best_time, event_time, to_utc  # noqa: F401
+from ..facts.time.assemble import best_time, event_time, time_confidence_penalty, to_utc  # noqa: F401
 from .mentions import TARGET_KIND_RES, Mention
 
 ACLED_SUBTYPE = {
@@ -140,7 +140,8 @@ def confidence(group: list[Mention], attacker, places, time, attributions) -> fl
     strength plus corroborating attributes; capped at 0.95."""
     scored = [m.p_event for m in group if m.p_event is not None]
     if scored:
-        return round(min(max(scored), 0.95), 2)
+        # An undated report (publication date as its time, precision "reported") is less sure.
+        return round(max(min(max(scored), 0.95) - time_confidence_penalty(time), 0.05), 2)
     conf = (0.5 + 0.1 * bool(attacker) + 0.1 * bool(places) + 0.1 * bool(time and time.date and time.precision != "reported") + 0.05 * bool(attributions)
             + 0.05 * min(len(group) - 1, 2))
     return round(min(conf, 0.95), 2)

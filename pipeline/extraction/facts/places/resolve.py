@@ -47,6 +47,15 @@ from .names import (
 # usually a homonym of the village the text meant. Set by looking at ACLED village names
 # that collide with foreign towns (most such towns are < 200k).
 FOREIGN_CITY_MIN_POPULATION = 1_000_000
+# Shortest transliteration key (consonants) a village is matched by when only its spelling
+# differs: 4 keeps "Kamyanka" (kmnk); 3-letter keys ("Bara" -> br) match dozens of villages.
+FUZZY_MIN_KEY_LEN = 4
+# A city this big (people) is taken by its primary name outside the text's countries when
+# it is the only one that big of that name and nothing in those countries has the name:
+# "Russian missiles struck Dnipro" names Russia only, and Dnipro was read as an unknown
+# Russian place (located, through context, in Russia). 100,000 as TEXT_CITY_MIN_POPULATION:
+# below it town names collide with villages and words.
+UNIQUE_CITY_MIN_POPULATION = 100_000
 # Minor GeoNames places (1,000-15,000 people) are searched only in this many of the text's
 # most likely countries: every country has villages of most short names, so a third or
 # fourth context country adds mostly wrong homonyms.
@@ -311,6 +320,45 @@ def _best_minor(cands: list[City], isos: Sequence[str], within: Place | None, ar
     return None
 
 
+def _may_be_in(city: City, within: Place | None, areas: Sequence[str], isos: Sequence[str]) -> bool:
+    """May ``city`` be the place the text means? Not when the text puts the name in a
+    province (``within``: "X, Donetsk") it is not in; not when the text names provinces of
+    its country (``areas``) and a village of that name lies in one of them."""
+    if within is not None and within.admin1 and city.admin1:
+        if translit_key(city.admin1) != translit_key(within.admin1):
+            return False
+    elif areas and city.admin1 and city.iso in isos[:MINOR_CONTEXT_COUNTRIES]:
+        keys = {translit_key(a) for a in areas}
+        if translit_key(city.admin1) not in keys:
+            inside = [c for c in gazetteer().geonames.minor(norm(city.name), [city.iso])
+                      if (c.admin1 and translit_key(c.admin1) in keys) or (c.admin2 and translit_key(c.admin2) in keys)]
+            return not inside
+    return True
+
+
+def _fuzzy_minor(name: str, pkey: str, isos: Sequence[str]) -> list[City]:
+    """Villages of these countries whose name is another transliteration of ``name``: the
+    same ``translit_key`` (at least ``FUZZY_MIN_KEY_LEN`` letters), the same number of
+    syllables and alike (``_looks_alike``): "Kamyanka"/"Kamianka", "Shirokino"/"Shyrokyne"."""
+    t = translit_key(pkey)
+    if len(t) < FUZZY_MIN_KEY_LEN:
+        return []
+    syllables = vowel_groups(name)
+    return [c for c, spellings in gazetteer().geonames.minor_translit(t, isos)
+            if any(vowel_groups(k) == syllables and _looks_alike(name, k) for k in spellings)]
+
+
+def _unique_big_city(key: str) -> City | None:
+    """The one city of at least ``UNIQUE_CITY_MIN_POPULATION`` people whose primary name is
+    ``key``, when no town of another country (of 15,000+ people) is listed under it."""
+    every = gazetteer().geonames.cities(key)
+    primary = [c for c in every if c.population >= UNIQUE_CITY_MIN_POPULATION and norm(c.name) == key]
+    # Any other town of the name ("Gao" is in Mali and in Burkina Faso) makes it a homonym.
+    if len(primary) == 1 and len({c.iso for c in every}) == 1:
+        return primary[0]
+    return None
+
+
 _EZAFE = re.compile(r"\b(?:e|i|ye|" + "|".join(ARTICLES[1:]) + r")\s+")
 
 
@@ -403,6 +451,8 @@ def _lookup(
         city = _best_city(pkey, isos, strict)
         if city is not None and level in ("admin1", "admin2") and city.iso not in (strict, *isos):
             city = None  # "Hays district" with no country to go by is not Hays, Kansas
+    if city is not None and not _may_be_in(city, within, areas, isos):
+        city = None  # "Pivdenne, Donetsk" is not the town of Odesa province: the village in Donetsk is
     if alias and (alias.kind != "city" or city is None):
         # A curated division beats a same-named city unless the text's countries say otherwise
         # ("Kharkiv" the oblast vs the city: the city is the more precise reading when it is in context).
@@ -427,8 +477,9 @@ def _lookup(
         return _city_place(city, mention)
     # A district GeoNames has no unit for is found by its seat, which shares its name
     # ("Zurmat district" -> the town of Zurmat); a province is not (its capital seldom does).
+    cands: list[City] = []
+    minor_isos = allowed[:MINOR_CONTEXT_COUNTRIES]
     if level != "admin1" and allowed and not shouting:
-        minor_isos = allowed[:MINOR_CONTEXT_COUNTRIES]
         cands = g.geonames.minor(key, minor_isos) or (g.geonames.minor(pkey, minor_isos) if pkey != key else [])
         c = _best_minor(cands, minor_isos, within, areas)
         if c is not None:
@@ -436,6 +487,15 @@ def _lookup(
     p = _translit_lookup(name, isos, strict, level, mention)
     if p is not None:
         return p
+    if level != "admin1" and allowed and not shouting and not cands:
+        # Another spelling of a village ("Kamyanka"/"Kamianka"), after the divisions' spellings.
+        c = _best_minor(_fuzzy_minor(name, pkey, minor_isos), minor_isos, within, areas)
+        if c is not None:
+            return _city_place(c, mention)
+    if not strict and level is None:
+        big = _unique_big_city(key)
+        if big is not None:
+            return _city_place(big, mention)
     m = _BORDER.match(name.strip())
     if m:
         a, b = normalize_country(m.group("a")), normalize_country(m.group("b"))

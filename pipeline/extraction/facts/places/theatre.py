@@ -11,7 +11,7 @@ precision "country", ``inferred=True`` and no point.
     prior = load()                      # None when no model ships
     prior.predict("Russian S-300 rockets hit a school")   # ("UA", 0.97)
 
-The model is vocabulary as data: ``models/theatre-1.json`` (token -> per-country counts).
+The model is vocabulary as data: ``models/theatre-2.json`` (token -> per-country counts).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
-MODEL_VERSION = "theatre-1"
+MODEL_VERSION = "theatre-2"  # theatre-2: the years a report names are words
 MODEL_FILE = Path(__file__).with_name("models") / f"{MODEL_VERSION}.json"
 # Laplace smoothing of the per-country word counts (pseudo-count per word).
 ALPHA = 0.5
@@ -50,9 +50,16 @@ _STOP = frozenset("the a an of in on at to and or by for with from was were is a
                   "its their his her it as after during which who into over than also".split())
 
 
+# A year a report names ("August 2019: ... Russian warplanes") dates the war it is about:
+# Russian jets bombed Syria before 2022 and Ukraine after. As a word "y2019".
+_YEAR = re.compile(r"(?<!\d)(?:19[89]\d|20[0-4]\d)(?!\d)")
+
+
 def tokens(text: str) -> list[str]:
-    """Lower-case words of a report (letters only, any script), without function words."""
-    return [w for w in (m.group(0).lower() for m in _WORD.finditer(text or "")) if w not in _STOP]
+    """Lower-case words of a report (letters only, any script), without function words,
+    and the years it names (``_YEAR``)."""
+    words = [w for w in (m.group(0).lower() for m in _WORD.finditer(text or "")) if w not in _STOP]
+    return words + ["y" + m.group(0) for m in _YEAR.finditer(text or "")]
 
 
 @dataclass
@@ -155,6 +162,13 @@ def infer(text: str, prior: TheatrePrior | None = None, min_posterior: float = M
         return None
     hit = prior.predict(text)
     return hit[0] if hit and hit[1] >= min_posterior else None
+
+
+def guess(text: str, prior: TheatrePrior | None = None) -> tuple[str, float] | None:
+    """(ISO2, posterior) of the theatre the prior finds most likely, however unsure."""
+    if prior is None:
+        prior = _OVERRIDE[-1] if _OVERRIDE else load()
+    return prior.predict(text) if prior is not None else None
 
 
 def save(d: dict, path: Path = MODEL_FILE) -> None:

@@ -122,3 +122,16 @@ def event_time(t: EventTime | None, places: Sequence[Place], published_at: datet
     if t is None or t.date is None:
         return reported(published_at, place)
     return t
+
+
+# How much less sure an event is when the text dates it nowhere (precision "reported": the
+# publication date stands in) or not at all: the report may be about an older strike. 0.1
+# is what the rules' score gives a dated time (``assemble.event.confidence``), so a learned
+# probability and the rules' score lose the same.
+UNDATED_CONFIDENCE_PENALTY = 0.1
+
+
+def time_confidence_penalty(t: EventTime | None) -> float:
+    """What an event's confidence loses for its time: ``UNDATED_CONFIDENCE_PENALTY`` when the
+    text gives no date (precision "reported" or "unknown"), else 0."""
+    return UNDATED_CONFIDENCE_PENALTY if t is None or t.date is None or t.precision in ("reported", "unknown") else 0.0

@@ -14,7 +14,7 @@ from strikewatch.models import Actor, Casualties, Event, EventTime, EventType, M
 REPO = Path(__file__).resolve().parents[4]
 DEV = REPO.parent / "shared" / "data" / "eval" / "acled_dev.jsonl"
 KEYS = {"n", "detection", "subtype_accuracy", "country_accuracy", "location_accuracy", "date_accuracy",
-        "fatalities_accuracy", "actor_accuracy", "docs_per_second", "where", "when"}
+        "fatalities_accuracy", "actor_accuracy", "docs_per_second", "where", "when", "where_learned"}
 
 
 def rec(i, sub, **kw):
@@ -147,7 +147,7 @@ def test_real_harness_on_the_first_rows_of_the_dev_file(capsys):
     result = json.loads(last)
     assert set(result) == KEYS
     assert result["n"] > 0 and result["docs_per_second"] > 0
-    values = [result[k] for k in KEYS - {"n", "docs_per_second", "detection", "where", "when"}] + list(result["detection"].values())
+    values = [result[k] for k in KEYS - {"n", "docs_per_second", "detection", "where", "when", "where_learned"}] + list(result["detection"].values())
     shares = ("within_25km", "pointless", "country_accuracy", "country_accuracy_placed")
     values += [result["where"][k] for k in shares if result["where"][k] is not None]
     values += [result["when"][k] for k in ("date_accuracy", "date_within_window") if result["when"][k] is not None]

@@ -431,3 +431,29 @@ def test_no_country_to_go_by_is_no_licence_to_guess_abroad(name):
 def test_a_district_in_its_country_is_found_by_its_own_name():
     p = geo.geocode("Hays district", context_countries=["YE"])
     assert (p.country_code, geo.admin_level(p)) == ("YE", "admin2")
+
+
+def test_a_province_after_the_name_rules_out_a_bigger_town_elsewhere():
+    # Pivdenne, Odesa (a town of 15k+) is not "Pivdenne, Donetsk": the village there is.
+    p = geo.geocode("Pivdenne, Donetsk", context_countries=["UA"])
+    assert (p.admin1, p.precision) == ("Donetsk", "city") and 48 < p.lat < 49 and 37 < p.lon < 39
+
+
+def test_postal_villages_fill_what_cities500_lacks():
+    # Vodiane (Donetsk) is listed in GeoNames' postal table only, under its Ukrainian name.
+    p = geo.geocode("Vodiane, Donetsk", context_countries=["UA"])
+    assert p.precision == "city" and p.geonameid is None and p.admin1 == "Donetsk"
+    assert 47 < p.lat < 47.6 and 37.4 < p.lon < 38
+
+
+def test_another_spelling_of_a_village_finds_it():
+    a = geo.geocode("Shirokino, Donetsk", context_countries=["UA"])
+    b = geo.geocode("Shyrokyne, Donetsk", context_countries=["UA"])
+    assert a.precision == b.precision == "city" and geo.distance_km(a.lat, a.lon, b.lat, b.lon) < 10
+
+
+def test_romanisation_of_cyrillic_names():
+    from pipeline.extraction.facts.places.names import romanise
+
+    assert romanise("Голубівське", "uk") == "Holubivske" and romanise("Кам'янка", "uk") == "Kamianka"
+    assert romanise("Сосновское", "ru") == "Sosnovskoye" and romanise("Єнакієве", "uk") == "Yenakiieve"

@@ -81,3 +81,27 @@ def test_native_script_names_resolve():
     assert geocode("خان يونس").country_code == "PS"
     assert geocode("Idleb", context_countries=["SY"]).country_code == "SY"
     assert geocode("Albu Kamal", context_countries=["SY"]).geonameid == geocode("al-Bukamal", context_countries=["SY"]).geonameid
+
+
+def test_a_big_city_named_beside_only_the_attackers_country_is_that_city(nlp):
+    # Only Russia is named as a country: Dnipro was read as an unknown place in Russia.
+    ev = _strike(nlp, "Russian missiles struck Dnipro on Monday, Russia's defence ministry said.")
+    p = ev.places[0]
+    assert (p.name, p.country_code, p.precision) == ("Dnipro", "UA", "city") and 48 < p.lat < 49 and 34 < p.lon < 36
+    assert all(q.country_code != "RU" for q in ev.places)
+    ev = _strike(nlp, "The Russian army shelled Dnipro. The Kremlin said Russia's forces hit energy sites.")
+    assert ev.places[0].country_code == "UA" and all(q.country_code != "RU" for q in ev.places)
+
+
+def test_an_undated_event_is_less_sure_than_the_same_event_dated():
+    from pipeline.extraction.assemble.event import confidence
+    from pipeline.extraction.assemble.mentions import Mention
+    from strikewatch.models import EventTime, EventType, Modality, Span
+
+    s = Span(text="Drones struck the depot.", start=0, end=24)
+    group = [Mention(type=EventType.DRONE_STRIKE, sent=s, trigger=Span(text="struck", start=7, end=13),
+                     modality=Modality.ASSERTED, p_event=0.9)]
+    dated = EventTime(date=PUB.date(), precision="day")
+    reported = EventTime(date=PUB.date(), start=PUB, precision="reported")
+    assert confidence(group, None, [], reported, {}) < confidence(group, None, [], dated, {}) == 0.9
+    assert confidence(group, None, [], None, {}) == confidence(group, None, [], reported, {})
