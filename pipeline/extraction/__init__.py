@@ -72,6 +72,7 @@ def make_doc(nlp, article: Article, selection: gate.Selection | None = None):
     doc = nlp.make_doc(runs.defuse(casing.unwrap(casing.blank_notes(cased) if caps else cased)))
     doc.user_data["sw_caps"] = caps
     doc.user_data["sw_text"] = text  # as written: a wire dateline is found by its capitals
+    doc.user_data["sw_article"] = article.text  # unmasked: parties named outside the passages (facts/parties/rank.py)
     if selection is not None:
         # Where the gate's terms are: a sentence with none holds no strike trigger (the gate
         # covers every trigger), so the trigger patterns skip it.

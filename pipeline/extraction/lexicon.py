@@ -42,6 +42,10 @@ FORCE_NOUNS = (
     "strikes", "strike", "airstrikes", "airstrike", "raids", "raid", "shelling", "bombardment", "bombing", "bombings",
     # What it fired: "Russian rockets hit ...", "killed by Israeli fire", "Israeli missiles and shells".
     "missiles", "missile", "rockets", "rocket", "shells", "mortars", "mortar fire", "tanks", "tank fire", "fire", "gunfire",
+    # Platforms and munitions the coders' reports name ("Israeli warships shelled", "an
+    # Israeli tank", "Russian aerial bombs", "Israeli airplanes struck").
+    "warships", "warship", "gunships", "airplanes", "airplane", "helicopter", "tank", "bombs", "bomb", "projectiles", "projectile",
+    "attack", "attacks", "drone strikes", "drone strike", "artillery fire", "rocket fire", "vehicles", "troops'",
 )
 COALITION = {"coalition", "Saudi-led coalition"}
 

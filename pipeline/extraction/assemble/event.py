@@ -102,11 +102,15 @@ def to_event(article: Article, group: list[Mention], context: PlaceContext | lis
     first = group[0]
     # A pronoun ("they") counts only when no mention names the attacker.
     said = group_attacker([m for m in group if m.attacker and m.attacker.name.lower() not in GROUP_PRONOUNS]) or group_attacker(group)
+    if said is None:  # the ranker's guess, when no mention names an attacker (facts/parties/rank.py)
+        said = group_attacker([replace(m, attacker=m.attacker_guess) for m in group if m.attacker_guess])
     attacker = named_group(said, armed_group)
     # Co-attackers of the mentions that name the same attacker ("Afghan and coalition forces").
     attackers = merge_actor_lists([[attacker], *[m.co_attackers for m in group if m.attacker and m.attacker.name == said.name]]) if attacker else []
     names = {a.name for a in attackers}
     targets = [a for a in merge_actor_lists([m.targets for m in group]) if a.name not in names]
+    if not targets:
+        targets = [a for a in merge_actor_lists([m.targets_guess for m in group]) if a.name not in names]
     places = refine_places(group_places(group, attacker, targets, context), towns or {})
     time = event_time(best_time([m.time for m in group if m.time]), places, article.published_at)
     plats, muns = group_weapons(group)

@@ -70,7 +70,8 @@ def group_mentions(mentions: list[Mention]) -> list[list[Mention]]:
                 # behind the drone attack ... the perpetrators of the assault"), not the
                 # actor that happens to stand before it ("Hamas said the strike ...").
                 who = m.attacker if m.attacker_parsed and not any(x.attacker for x in home) else None
-                home.append(replace(m, modality=Modality.ASSERTED, places=[], time=None, attacker=who, co_attackers=[], targets=[]))
+                home.append(replace(m, modality=Modality.ASSERTED, places=[], time=None, attacker=who, co_attackers=[], targets=[],
+                                    targets_guess=[]))
             continue
         for g in groups:
             if joins(m, g):
@@ -105,7 +106,7 @@ def join_headline(groups: list[list[Mention]], body_start: int) -> list[list[Men
             continue
         named = any(m.attacker for m in home)
         home[:0] = [replace(m, places=[], time=None, attacker=None if named else m.attacker,
-                            co_attackers=[] if named else m.co_attackers) for m in g]
+                            attacker_guess=None if named else m.attacker_guess, co_attackers=[] if named else m.co_attackers) for m in g]
     return [g for g, t in zip(groups, in_title) if not t or any(g is k for k in keep_alone)]
 
 

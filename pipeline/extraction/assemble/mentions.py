@@ -17,7 +17,7 @@ from ..components.base import Keys, SpanIndex, doc_text, sentences, text_span
 from ..facts.places.assemble import TOWN_PRECISIONS, unique_places
 from ..facts.places.component import rank_places
 from ..facts.time.assemble import HISTORICAL_AFTER_DAYS, TIME_ORDER, best_time, dated_modality  # noqa: F401
-from ..facts.parties.roles import BYSTANDER, VICTIM
+from ..facts.parties.roles import BYSTANDER, FALLBACK_ATTACKER, FALLBACK_TARGET, VICTIM
 from ..facts.triggers.component import BROAD, REFERENCE, filter_kinds
 
 
@@ -60,6 +60,11 @@ class Mention:
     co_attackers: list[Actor] = field(default_factory=list)  # other attackers of a coalition
     attacker_parsed: bool = False  # the attacker is the parse's agent of the trigger, not the nearest actor
     targets: list[Actor] = field(default_factory=list)
+    # The ranker's answers (facts/parties/rank.py, decide="fill"): the event's attacker or
+    # targets only when no mention of it has any (assemble/event.to_event); never used to
+    # group mentions.
+    attacker_guess: Actor | None = None
+    targets_guess: list[Actor] = field(default_factory=list)
     target_kinds: list[str] = field(default_factory=list)
     places: list[Place] = field(default_factory=list)
     time: EventTime | None = None
@@ -132,7 +137,8 @@ class DocView:
             if r.label_ == VICTIM:
                 victims.append(r._.sw_actor)
             else:
-                roles.setdefault(int(r.id_), {"attacker": [], "target": [], BYSTANDER: []})[r.label_].append(r._.sw_actor)
+                roles.setdefault(int(r.id_), {"attacker": [], "target": [], BYSTANDER: [], FALLBACK_ATTACKER: [], FALLBACK_TARGET: []})[r.label_].append(
+                    r._.sw_actor)
         return SentenceView(
             sent=sent, triggers=within(Keys.TRIGGERS),
             actors=[(x._.sw_actor.mentions[0].start - base, x._.sw_actor) for x in within(Keys.ACTORS)],
@@ -293,13 +299,16 @@ def sentence_mentions(view: DocView, sv: SentenceView, ref: date | None, carry: 
         # "these airstrikes", "the latest strikes" with no time of their own refer back to a strike already reported.
         is_weak = weak or ((last_type == et or et in reported) and not my_times and _BACK_REFERENCE.search(text[:trig_s]) is not None)
         attacker, targets, co = sentence_roles(sv, et, trig, kinds)
+        fallback = sv.roles.get(trig.start_char, {})
+        guess = None if attacker is not None else next(iter(fallback.get(FALLBACK_ATTACKER) or []), None)
+        t_guess = [] if targets else [t for t in fallback.get(FALLBACK_TARGET) or [] if attacker is None or t.name != attacker.name]
         parsed = attacker is not None and any(a.name == attacker.name for a in sv.roles.get(trig.start_char, {}).get("attacker", []))
         plats, muns = _weapons_for(et, sv.platforms, sv.munitions)
         if not plats and not muns:
             plats, muns = implied_weapons(text, trig_s, trig_e, base)
         out.append(Mention(
             type=et, sent=sv.span, trigger=text_span(text, trig_s, trig_e, base), modality=mod, attacker=attacker, co_attackers=co,
-            attacker_parsed=parsed, targets=targets,
+            attacker_parsed=parsed, targets=targets, attacker_guess=guess, targets_guess=t_guess,
             target_kinds=kinds_t, places=my_places, time=t_best or (carry.get(et) if mod == Modality.ASSERTED else None), weak=is_weak,
             platforms=plats, munitions=muns, strike_count=sc, target_count=tc, casualties=sv.casualties, attributions=sv.attributions,
             cues=sv.cues, p_event=trig._.sw_p_event, broad=trig.id_ == BROAD,

@@ -262,3 +262,104 @@ def fit_choice(z: np.ndarray, y: np.ndarray, sizes: Sequence[int], block_w: np.n
         vb = 0.999 * vb + 0.001 * gb * gb
         b -= lr * (mb / (1 - 0.9 ** t)) / (np.sqrt(vb / (1 - 0.999 ** t)) + 1e-8)
     return w, b
+
+
+# --------------------------------------------------------------------------- the entity ranker (roles-2)
+
+
+def entity_labeller(kind: str, rec: dict) -> Callable | None:
+    """A function entity -> (attacker 0/1, target 0/1) for one record, or None when the
+    record says nothing of roles. An entity is matched by its name and every mention's
+    words, as the scorers match an event's attacker (``eval_news.filler_matches`` /
+    ``party_matches``, ``evaluate.actor_matches``)."""
+    if kind == "news_doc":
+        # The strike events' roles only (any modality: a background strike's trigger is in
+        # the text too): a bombing's or a shooting's attacker in the same document is no
+        # answer for its strike triggers.
+        events = [e for e in rec.get("events") or [] if e.get("type") in eval_news.GOLD_STRIKE_TYPES]
+        if not events:
+            return None
+        att = [a for e in events for a in e.get("attacker") or []]
+        tgt = [t for e in events for t in e.get("target") or []]
+
+        def news(e):
+            said = [e.actor.name, *(m.text for m in e.actor.mentions)]
+            return (float(any(eval_news.filler_matches(g, said) for g in att)), float(any(eval_news.filler_matches(g, said) for g in tgt)))
+        return news
+    if kind == "acled":
+        a1, a2 = rec.get("actor1"), rec.get("actor2")
+        if not a1:
+            return None
+
+        def acled(e):
+            texts = [m.text for m in e.actor.mentions] or [e.actor.name]
+
+            def is_(gold):
+                if not gold:
+                    return 0.0
+                if gold.startswith("Unidentified"):
+                    return float(any(_UNIDENTIFIED_WORDS.search(t) for t in texts))
+                if _CIVILIANS.match(gold):
+                    return float(e.actor.type == "civilians" or any(target_type(t) == "people" for t in texts))
+                return float(evaluate.actor_matches(_event(e.actor), gold))
+            return is_(a1), is_(a2)
+        return acled
+    if kind == "coded_report":
+        if rec.get("label") != "strike":
+            return None
+        att = [a for a in rec.get("attacker") or [] if a.strip().lower() not in eval_news.NO_PARTY]
+        coded = rec.get("target") or []
+        types = {t for c in coded for t in eval_news.sector_types(c)}
+        named = [c for c in coded if not eval_news.sector_types(c) or "camp" in c.lower()]
+        parties = ("state_military", "militia_proxy", "rebel", "terrorist", "government")
+
+        def report(e):
+            texts = [m.text for m in e.actor.mentions] or [e.actor.name]
+            return (float(any(eval_news.party_matches(a, [_event(e.actor)]) for a in att)),
+                    float(e.actor.type not in parties and any(target_type(t) in types or eval_news.filler_matches_any(named, t) for t in texts)))
+        return report
+    return None
+
+
+@dataclass
+class RankRows:
+    """The ranker's rows of one corpus: per record, per trigger, its candidate entities' rows."""
+
+    x: list[np.ndarray] = field(default_factory=list)
+    y: list[np.ndarray] = field(default_factory=list)  # (n, 2): attacker, target; -1 = unlabelled
+    record: list[int] = field(default_factory=list)  # per block: record index
+    junk: list[np.ndarray] = field(default_factory=list)  # per block: candidates that can be no role
+    window: list[np.ndarray] = field(default_factory=list)  # per block: candidates named in the target window
+
+    def block_sizes(self) -> list[int]:
+        return [len(b) for b in self.x]
+
+    def stacked(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        from ..facts.parties import rank
+
+        if not self.x:
+            return np.zeros((0, len(rank.ROLE_FEATURES)), np.float32), np.zeros((0, 2), np.float32), np.zeros(0, int)
+        rec = np.concatenate([np.full(len(b), r) for b, r in zip(self.x, self.record)])
+        return np.vstack(self.x), np.vstack(self.y), rec
+
+    def flags(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.x:
+            return np.zeros(0, bool), np.zeros(0, bool)
+        return np.concatenate(self.junk), np.concatenate(self.window)
+
+
+def collect_rank_rows(kind: str, rec: dict, record_index: int, doc, rows: RankRows) -> list:
+    """Add the ranker's rows of one parsed record; returns its blocks
+    (trigger, candidates, x, junk, window)."""
+    from ..facts.parties.rank import rank_rows
+
+    blocks = rank_rows(doc)
+    label = entity_labeller(kind, rec)
+    for trig, cands, x, junk, window in blocks:
+        y = np.array([label(e) for e in cands], dtype=np.float32).reshape(-1, 2) if label else np.full((len(cands), 2), -1.0, np.float32)
+        rows.x.append(x)
+        rows.y.append(y)
+        rows.record.append(record_index)
+        rows.junk.append(np.asarray(junk, dtype=bool))
+        rows.window.append(np.asarray(window, dtype=bool))
+    return blocks

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -39,6 +40,18 @@ SPONSOR_ISO = {"iran": "IR", "iranian": "IR", "turkish": "TR", "turkey": "TR", "
 SPONSOR_WINDOW_CHARS = 25
 # Military adjectives allowed between a demonym and its force noun ("Russian air force").
 _FORCE_ADJ = r"(?:(?:military|government|regime|armed|air|security|coalition|special|rebel|fighter|war)\s+)?"
+# Words of a weapon allowed between a demonym and its force noun, at most two ("Russian
+# S-300 rockets", "Israeli suicide drone strikes", "Russian guided aerial bombs", "Russian
+# MLRS fire"): weapon adjectives (``weapon_words.tsv``) or a designation in capitals or
+# with a digit.
+MAX_WEAPON_WORDS = 2
+WEAPON_WORDS = Path(__file__).with_name("weapon_words.tsv")
+
+
+def _weapon_words() -> str:
+    words = [w.strip() for w in WEAPON_WORDS.read_text(encoding="utf-8").splitlines() if w.strip() and not w.startswith("#")]
+    alt = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+    return rf"(?:(?:(?i:{alt})|[A-Z][A-Z0-9]*-?\d*[A-Z0-9]*(?<=[A-Z0-9]))\s+){{0,{MAX_WEAPON_WORDS}}}"
 
 
 class ActorTable:
@@ -64,7 +77,7 @@ class ActorTable:
         countries = sorted({n for n in _geo.country_names() if len(n) > 3}, key=len, reverse=True)
         self.demonym_iso.update({_geo.norm(n): (_geo.country_of(n) or ("", None))[1] for n in countries})
         self.force_re = re.compile(r"(?<![\w-])(?P<dem>" + "|".join(map(re.escape, demonyms)) + r"|(?:" + "|".join(map(re.escape, countries))
-                                   + r")(?=['’]s\b))(?:['’]s)?(?![\w])(?:[- ]led)?\s+" + _FORCE_ADJ
+                                   + r")(?=['’]s\b))(?:['’]s)?(?![\w])(?:[- ]led)?\s+" + _FORCE_ADJ + _weapon_words()
                                    + r"(?P<noun>" + "|".join(map(re.escape, nouns)) + r")\b", re.I)
 
     def entry(self, matched: str) -> tuple[str, str, str | None, str | None]:

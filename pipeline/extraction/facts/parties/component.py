@@ -18,7 +18,7 @@ from ...components.base import Keys, SpanIndex, set_group
 from ..triggers.component import REFERENCE
 from .actors import ActorFinder
 from .model import MODEL_VERSION, candidates, decide, features, is_junk, load_model
-from .roles import BYSTANDER, VICTIM, RoleLabeller
+from .roles import BYSTANDER, FALLBACK_TARGET, VICTIM, RoleLabeller
 from .targets import target_type
 
 
@@ -93,7 +93,7 @@ def role_rows(doc: Doc) -> list[tuple[Span, list, np.ndarray, list[bool]]]:
 def _typed(span: Span) -> Span:
     """A target's Actor with its ``target_type`` (parties never have one)."""
     a = span._.sw_actor
-    if span.label_ in ("target", VICTIM) and a is not None and a.target_type is None and a.type not in _PARTY_TYPES:
+    if span.label_ in ("target", VICTIM, FALLBACK_TARGET) and a is not None and a.target_type is None and a.type not in _PARTY_TYPES:
         span._.sw_actor = a.model_copy(update={"target_type": target_type(span.text)})
     return span
 

@@ -33,6 +33,7 @@ from strikewatch.models import Actor
 from ...components import _geo
 from ...components.base import Keys, SpanIndex, doc_text, sentences, set_group, text_span
 from ..triggers.component import REFERENCE
+from .heads import head_kinds, state_words
 
 # Verbs whose subject, with a strike noun inside "in/by/during", was struck ("killed in an airstrike").
 _IN_ATTACK_PREPS = frozenset({"in", "by", "during", "from", "after"})
@@ -345,6 +346,10 @@ _IMPACT_VERBS = frozenset("fall land hit strike crash impact slam".split())
 VICTIM = "victim"
 # Label of a party that reacts to a strike ("the UN condemned the airstrike"): never its attacker.
 BYSTANDER = "bystander"
+# The ranker's answers where the rules have none (facts/parties/rank.py, decide="fill"):
+# the assembly takes them only for a trigger left with no attacker, or no target.
+FALLBACK_ATTACKER = "attacker_fallback"
+FALLBACK_TARGET = "target_fallback"
 # Pronoun attackers ("they fired mortar rounds", a communiqué's "we bombed"): kept as
 # written; the article's one named armed group stands for them (assemble.event.named_group),
 # else they name no one.
@@ -570,8 +575,43 @@ def party_actor(doc: Doc, start: int, end: int, text: str, known: SpanIndex, hea
             country = first
     if country is not None:
         return Actor(name=country[0], type="state_military", country=country[1], mentions=[text_span(doc_text(doc), start, end)])
+    state = state_forces(doc, words, head)
+    if state is not None:
+        return Actor(name=_geo.country_name(state) or state, type="state_military", country=state,
+                     mentions=[text_span(doc_text(doc), start, end)])
     typ = "civilians" if head.lower_ in _CIVILIAN_HEADS else "object" if head.lower_ in _OBJECT_HEADS else "unknown"
     return Actor(name=text, type=typ, mentions=[text_span(doc_text(doc), start, end)])
+
+
+# Determiners a state's forces may stand with ("the army"); a possessive ("our forces", in
+# a rebel communiqué) or any other word names someone else.
+_PLAIN_DETERMINERS = frozenset({"the", "a", "an"})
+
+
+def state_forces(doc: Doc, words: list[str], head: Token) -> str | None:
+    """ISO2 of the state whose forces a phrase with no nationality names: a force noun with
+    only state words beside it ("government forces", "the armed forces", "junta troops",
+    "the air force"; ``party_heads.tsv``) names the forces of the country the text is about
+    (``text_country``), if it is about one."""
+    if head_kinds().get(head.lower_) != "force":
+        return None
+    rest = [w.lower().strip(".,'’") for w in words]
+    rest = [w for w in rest if w not in _PLAIN_DETERMINERS and w != head.lower_]
+    if any(w not in state_words() for w in rest):
+        return None
+    return text_country(doc)
+
+
+def text_country(doc: Doc) -> str | None:
+    """The country a text is about: the first it names as a place (the places component's
+    ``sw_where``), else the theatre prior's, when sure (``facts/places/theatre.py``)."""
+    key = "sw_text_country"
+    if key not in doc.user_data:
+        from ..places import theatre
+
+        where = doc.user_data.get("sw_where") or []
+        doc.user_data[key] = where[0] if where else theatre.infer(doc.user_data.get("sw_text") or doc_text(doc))
+    return doc.user_data[key]
 
 
 class RoleLabeller:
