@@ -16,6 +16,7 @@ from spacy.tokens import Doc, Span
 
 from ...components.base import Keys, SpanIndex, set_group
 from ..triggers.component import REFERENCE
+from . import rank
 from .actors import ActorFinder
 from .model import MODEL_VERSION, candidates, decide, features, is_junk, load_model
 from .roles import BYSTANDER, FALLBACK_TARGET, VICTIM, RoleLabeller
@@ -40,16 +41,26 @@ class PartyChooser:
     With ``decide="rules"`` (the default, ``DEFAULT_DECIDER``) or without a model file the
     rules' roles are the roles, junk phrases dropped."""
 
-    def __init__(self, nlp: Language, name: str, version: str, decide: str):
+    def __init__(self, nlp: Language, name: str, version: str, decide: str, rank_version: str = rank.MODEL_VERSION):
+        if decide not in DECIDERS:
+            raise ValueError(f"strike_parties: decide={decide!r}, not one of {', '.join(DECIDERS)}")
         self.name = name
+        self.decide = decide
         self.model = load_model(version) if version and decide == "model" else None
+        self.ranker = load_model(rank_version) if rank_version and decide in ("rank", "fill") else None
 
     def __call__(self, doc: Doc) -> Doc:
         rules = list(doc.spans.get(Keys.ROLE_RULES, []))
-        doc.user_data["sw_roles_learned"] = self.model is not None
-        if self.model is None or not doc.has_annotation("DEP"):
-            weapons, actors = (SpanIndex(doc.spans.get(k, [])) for k in (Keys.WEAPONS, Keys.ACTORS))
-            set_group(doc, Keys.ROLES, [_typed(s) for s in rules if not is_junk(s, weapons, actors)])
+        doc.user_data["sw_roles_learned"] = self.model is not None or (self.ranker is not None and self.decide == "rank")
+        if (self.model is None and self.ranker is None) or not doc.has_annotation("DEP"):
+            doc.user_data["sw_roles_learned"] = False
+            set_group(doc, Keys.ROLES, _rule_roles(doc, rules))
+            return doc
+        if self.ranker is not None:
+            blocks = rank.rank_rows(doc)
+            probs = [self.ranker.predict(x) for _t, _c, x, _j, _w in blocks]
+            spans = rank.ranked_roles(doc, blocks, probs, self.ranker.thresholds, self.decide, _rule_roles(doc, rules))
+            set_group(doc, Keys.ROLES, [_typed(s) for s in spans])
             return doc
         out = [s for s in rules if s.label_ in (BYSTANDER, VICTIM)]
         for trig, cands, x, junk in role_rows(doc):
@@ -63,6 +74,12 @@ class PartyChooser:
                         out.append(span)
         set_group(doc, Keys.ROLES, [_typed(s) for s in out])
         return doc
+
+
+def _rule_roles(doc: Doc, rules: list[Span]) -> list[Span]:
+    """The rules' roles, junk phrases dropped, targets typed."""
+    weapons, actors = (SpanIndex(doc.spans.get(k, [])) for k in (Keys.WEAPONS, Keys.ACTORS))
+    return [_typed(s) for s in rules if not is_junk(s, weapons, actors)]
 
 
 def role_rows(doc: Doc) -> list[tuple[Span, list, np.ndarray, list[bool]]]:
@@ -107,9 +124,13 @@ _PARTY_TYPES = frozenset({"state_military", "militia_proxy", "rebel", "terrorist
 # news_dev's attackers (0.737 -> 0.316: most are named outside the strike's sentence) and
 # three facts of the reference article, so it is not yet the default (docs/benchmarks.md).
 DEFAULT_DECIDER = "rules"
+# "rank": the document-level entity ranker (rank.py, roles-2) decides every attacker and
+# target; "fill": the rules decide and the ranker's choice stands only where an event has
+# no attacker or no target (Mention.attacker_guess). Measured in docs/benchmarks.md.
+DECIDERS = ("rules", "model", "rank", "fill")
 
 
 @Language.factory("strike_parties", assigns=["doc.spans"], requires=["doc.spans"],
-                  default_config={"version": MODEL_VERSION, "decide": DEFAULT_DECIDER})
-def make_party_chooser(nlp: Language, name: str, version: str, decide: str) -> PartyChooser:
-    return PartyChooser(nlp, name, version, decide)
+                  default_config={"version": MODEL_VERSION, "decide": DEFAULT_DECIDER, "rank_version": rank.MODEL_VERSION})
+def make_party_chooser(nlp: Language, name: str, version: str, decide: str, rank_version: str) -> PartyChooser:
+    return PartyChooser(nlp, name, version, decide, rank_version)

@@ -1,0 +1,77 @@
+"""facts/parties/rank.py: the document-level entity ranker, alone: entities across
+sentences, one feature row per (trigger, entity), the decision rule, and the "fill" mode
+whose answers the assembly takes only where the rules leave a role empty."""
+
+import numpy as np
+
+from pipeline.extraction import article_from_text
+from pipeline.extraction import assemble as events
+from pipeline.extraction.components.base import Keys
+from pipeline.extraction.facts.parties import rank
+from pipeline.extraction.facts.parties.roles import FALLBACK_ATTACKER, FALLBACK_TARGET
+
+EARLIER = "Russian forces advanced near Bakhmut. A hospital in Kharkiv was shelled on Sunday."
+
+
+def _block(doc):
+    [(trig, cands, x, junk, window)] = rank.rank_rows(doc)
+    return trig, cands, x, junk, window
+
+
+def test_a_party_named_in_an_earlier_sentence_is_a_candidate_with_one_row(nlp):
+    doc = nlp(EARLIER)
+    trig, cands, x, junk, window = _block(doc)
+    names = {c.actor.name: i for i, c in enumerate(cands)}
+    assert "Russia" in names and any("hospital" in n for n in names)
+    assert x.shape == (len(cands), len(rank.ROLE_FEATURES))
+    russia = x[names["Russia"]]
+    assert russia[rank._F["sent_dist=1"]] == 1 and russia[rank._F["named_before_trigger"]] == 1
+    assert not window[names["Russia"]]  # named before the trigger's sentence: no target of it
+
+
+def test_mentions_of_one_state_are_one_entity(nlp):
+    doc = nlp("Russian forces advanced near Bakhmut. Russia's army shelled a hospital in Kharkiv on Sunday.")
+    _trig, cands, *_ = _block(doc)
+    [russia] = [c for c in cands if c.actor.name == "Russia"]
+    assert len(russia.mentions) >= 2
+
+
+def test_decide_takes_the_best_attacker_over_its_threshold_and_targets_in_the_window(nlp):
+    doc = nlp(EARLIER)
+    _trig, cands, _x, junk, window = _block(doc)
+    i_att = next(i for i, c in enumerate(cands) if c.actor.name == "Russia")
+    i_tgt = next(i for i, c in enumerate(cands) if "hospital" in c.actor.name)
+    p = np.full((len(cands), 2), 0.1)
+    p[i_att], p[i_tgt] = (0.9, 0.9), (0.2, 0.8)
+    assert rank.decide(cands, p, (0.5, 0.5), junk, window) == ([i_att], [i_tgt])  # Russia is outside the target window
+    assert rank.decide(cands, p, (0.95, 0.5), junk, window) == ([], [i_tgt])
+    assert rank.decide(cands, p, (0.5, 0.5), [True] * len(cands), window) == ([], [])
+
+
+def _fill(nlp, text, who):
+    doc = nlp(text)
+    blocks = rank.rank_rows(doc)
+    [(_trig, cands, _x, _junk, _window)] = blocks
+    p = np.full((len(cands), 2), 0.1)
+    p[next(i for i, c in enumerate(cands) if c.actor.name == who), 0] = 0.9
+    rules = list(doc.spans[Keys.ROLES])
+    doc.spans[Keys.ROLES] = rank.ranked_roles(doc, blocks, [p], (0.5, 0.5), "fill", rules)
+    return doc
+
+
+def test_fill_gives_the_ranker_attacker_to_an_event_the_rules_leave_without_one(nlp):
+    doc = _fill(nlp, EARLIER, "Russia")
+    guess = [s for s in doc.spans[Keys.ROLES] if s.label_ == FALLBACK_ATTACKER]
+    assert [s._.sw_actor.name for s in guess] == ["Russia"]
+    assert guess[0].sent == _block(doc)[0].sent  # written on the trigger's sentence, where the assembly reads roles
+    [(ev, _group)] = events.assemble(doc, article_from_text(EARLIER))
+    assert ev.attacker is not None and ev.attacker.name == "Russia"
+
+
+def test_fill_never_overrides_the_rules_attacker(nlp):
+    text = "Ukrainian forces advanced near Bakhmut. Russian forces shelled a hospital in Kharkiv on Sunday."
+    doc = _fill(nlp, text, "Ukraine")
+    assert any(s.label_ == FALLBACK_ATTACKER for s in doc.spans[Keys.ROLES])
+    [(ev, _group)] = events.assemble(doc, article_from_text(text))
+    assert ev.attacker.name == "Russia"
+    assert FALLBACK_TARGET != FALLBACK_ATTACKER
