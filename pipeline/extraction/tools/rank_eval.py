@@ -40,7 +40,7 @@ SEED = 13
 L2 = 3.0
 # Per-dataset record selection: what says something of roles.
 SETS = ("news", "news2", "acled")
-LOW_ATTACKER = 0.3
+FILL_ATTACKER_THRESHOLDS = (0.3, 0.7, 0.85)
 
 
 @dataclass
@@ -65,7 +65,7 @@ def _selected(name: str, records: list[dict], acled_limit: int, limit: int = 0) 
     return out[:limit] if limit else out
 
 
-def parse(data_dir: Path, acled_limit: int, limit: int = 0) -> list[Parsed]:
+def parse(data_dir: Path, acled_limit: int, limit: int = 0, sets: tuple[str, ...] = SETS) -> list[Parsed]:
     from .. import gate, load_nlp, make_doc
 
     nlp = load_nlp()
@@ -73,7 +73,7 @@ def parse(data_dir: Path, acled_limit: int, limit: int = 0) -> list[Parsed]:
     nlp.replace_pipe("strike_parties", "strike_parties", config={"version": "", "decide": "rules"})
     out = []
     t0 = time.perf_counter()
-    for name in SETS:
+    for name in sets:
         c = read_corpus(name, data_dir / DATASETS[name])
         p = Parsed(name, c.kind, _selected(name, c.records, acled_limit, limit))
         for i, rec in enumerate(p.records):
@@ -249,13 +249,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
     ap.add_argument("--acled", type=int, default=4000, help="ACLED notes with an actor1 (the first N)")
+    ap.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
     ap.add_argument("--limit", type=int, default=0, help="at most N records of each set (a quick run)")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--save", type=Path, nargs="?", const=MODEL_DIR / f"{rank.MODEL_VERSION}.npz",
                     help="fit on every record and write the model (default facts/parties/models/roles-2.npz) with its card")
     ap.add_argument("--thresholds", type=float, nargs=2, default=(0.5, 0.5))
     args = ap.parse_args(argv)
-    parsed = parse(args.data_dir, args.acled, args.limit)
+    parsed = parse(args.data_dir, args.acled, args.limit, tuple(args.sets))
     cv, lodo = oof_probs(parsed)
     th = tuple(args.thresholds)
     card = {}
@@ -263,9 +264,9 @@ def main(argv: list[str] | None = None) -> int:
         card[p.name] = {"rules": scores(p, p.rule_events),
                         **{f"{mode}_{how}": scores(p, reassemble(p, probs[p.name], th, mode))
                            for mode in ("rank", "fill") for how, probs in (("cv", cv), ("lodo", lodo))},
-                        # a lower attacker threshold for the fallback: more guesses, reported, not chosen on these rows
-                        **{f"fill_attacker{LOW_ATTACKER}_{how}": scores(p, reassemble(p, probs[p.name], (LOW_ATTACKER, th[1]), "fill"))
-                           for how, probs in (("cv", cv), ("lodo", lodo))}}
+                        # other attacker thresholds for the fallback: what each costs in precision
+                        **{f"fill_attacker{a}_{how}": scores(p, reassemble(p, probs[p.name], (a, th[1]), "fill"))
+                           for a in FILL_ATTACKER_THRESHOLDS for how, probs in (("cv", cv), ("lodo", lodo))}}
         print(p.name, json.dumps({k: (v["attacker_recall"], v["target_recall"], v["attacker_precision"]) for k, v in card[p.name].items()}), file=sys.stderr)
     text = json.dumps(card, indent=1)
     if args.out:

@@ -42,8 +42,7 @@ SPONSOR_WINDOW_CHARS = 25
 _FORCE_ADJ = r"(?:(?:military|government|regime|armed|air|security|coalition|special|rebel|fighter|war)\s+)?"
 # Words of a weapon allowed between a demonym and its force noun, at most two ("Russian
 # S-300 rockets", "Israeli suicide drone strikes", "Russian guided aerial bombs", "Russian
-# MLRS fire"): weapon adjectives (``weapon_words.tsv``) or a designation in capitals or
-# with a digit.
+# MLRS fire"): weapon words (``weapon_words.tsv``) or a designation with a digit.
 MAX_WEAPON_WORDS = 2
 WEAPON_WORDS = Path(__file__).with_name("weapon_words.tsv")
 
@@ -51,7 +50,10 @@ WEAPON_WORDS = Path(__file__).with_name("weapon_words.tsv")
 def _weapon_words() -> str:
     words = [w.strip() for w in WEAPON_WORDS.read_text(encoding="utf-8").splitlines() if w.strip() and not w.startswith("#")]
     alt = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
-    return rf"(?:(?:(?i:{alt})|[A-Z][A-Z0-9]*-?\d*[A-Z0-9]*(?<=[A-Z0-9]))\s+){{0,{MAX_WEAPON_WORDS}}}"
+    # A designation has a digit and is matched case-sensitively ("S-300", "BM-21", "Su-25"):
+    # force_re is case-blind, and a bare capitalised word let "Ukrainian civilians fled
+    # shelling" (and all-caps wire text) read as Ukrainian forces.
+    return rf"(?:(?:(?i:{alt})|(?-i:[A-Z][A-Za-z]*-?\d[\w-]*))\s+){{0,{MAX_WEAPON_WORDS}}}"
 
 
 class ActorTable:

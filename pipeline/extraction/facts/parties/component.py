@@ -123,7 +123,7 @@ _PARTY_TYPES = frozenset({"state_military", "militia_proxy", "rebel", "terrorist
 # gains on news2_dev (target recall 0.511 -> 0.723, attacker 0.736 -> 0.752) but loses
 # news_dev's attackers (0.737 -> 0.316: most are named outside the strike's sentence) and
 # three facts of the reference article, so it is not yet the default (docs/benchmarks.md).
-DEFAULT_DECIDER = "rules"
+DEFAULT_DECIDER = "fill"
 # "rank": the document-level entity ranker (rank.py, roles-2) decides every attacker and
 # target; "fill": the rules decide and the ranker's choice stands only where an event has
 # no attacker or no target (Mention.attacker_guess). Measured in docs/benchmarks.md.

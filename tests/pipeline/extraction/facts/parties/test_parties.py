@@ -58,3 +58,24 @@ def test_no_event_role_is_a_weapon_or_a_verb_phrase(nlp):
     for ev in strikes(nlp, text):
         names = [a.name.lower() for a in [*ev.attackers, *ev.targets]]
         assert not any("missile" in n or "drone" in n or "damages" in n or n == "details" for n in names), names
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Russian S-300 rockets hit an apartment block in Kharkiv on Sunday.", "Russia"),
+    ("Israeli suicide drone strikes hit a house in Gaza City on Monday.", "Israel"),
+])
+def test_a_demonym_before_its_weapon_names_the_attacker(nlp, text, name):
+    [ev] = strikes(nlp, text)
+    assert ev.attacker is not None and ev.attacker.name == name and ev.attacker.type == "state_military"
+
+
+def test_people_of_a_nation_beside_a_strike_word_are_no_force(nlp):
+    from pipeline.extraction.facts.parties.actors import table
+
+    for text in ("Ukrainian civilians fled shelling in Kherson.", "Russian officials said attacks continued."):
+        assert not list(table().force_re.finditer(text)), text
+
+
+def test_government_forces_are_the_state_the_text_is_about(nlp):
+    [ev] = strikes(nlp, "Government forces shelled a market in Idlib, Syria on Monday, killing four civilians.")
+    assert ev.attacker is not None and (ev.attacker.type, ev.attacker.country) == ("state_military", "SY")

@@ -54,7 +54,7 @@ def _fill(nlp, text, who):
     [(_trig, cands, _x, _junk, _window)] = blocks
     p = np.full((len(cands), 2), 0.1)
     p[next(i for i, c in enumerate(cands) if c.actor.name == who), 0] = 0.9
-    rules = list(doc.spans[Keys.ROLES])
+    rules = [s for s in doc.spans[Keys.ROLES] if s.label_ not in (FALLBACK_ATTACKER, FALLBACK_TARGET)]  # the shipped ranker's own out
     doc.spans[Keys.ROLES] = rank.ranked_roles(doc, blocks, [p], (0.5, 0.5), "fill", rules)
     return doc
 
@@ -74,4 +74,18 @@ def test_fill_never_overrides_the_rules_attacker(nlp):
     assert any(s.label_ == FALLBACK_ATTACKER for s in doc.spans[Keys.ROLES])
     [(ev, _group)] = events.assemble(doc, article_from_text(text))
     assert ev.attacker.name == "Russia"
-    assert FALLBACK_TARGET != FALLBACK_ATTACKER
+
+
+def test_strike_parties_rejects_an_unknown_decider(nlp):
+    import pytest
+
+    from pipeline.extraction.facts.parties.component import PartyChooser
+
+    with pytest.raises(ValueError, match="decide"):
+        PartyChooser(nlp, "strike_parties", "roles-1", "vote")
+
+
+def test_the_shipped_ranker_fills_by_default(nlp):
+    assert rank.MODEL_VERSION == "roles-2" and nlp.get_pipe("strike_parties").ranker is not None
+    doc = nlp(EARLIER)
+    assert any(s.label_ in (FALLBACK_ATTACKER, FALLBACK_TARGET) for s in doc.spans[Keys.ROLES])
