@@ -38,8 +38,11 @@ class PartyChooser:
     candidate phrases (``model.py``) -> ``doc.spans["sw_roles"]`` (label ``attacker`` or
     ``target``, ``span.id_`` the trigger's start character, ``span._.sw_actor`` the Actor,
     a target's with its ``target_type``; the rules' bystanders and victims are kept).
-    With ``decide="rules"`` (the default, ``DEFAULT_DECIDER``) or without a model file the
-    rules' roles are the roles, junk phrases dropped."""
+    With ``decide="rules"`` or without a model file the rules' roles are the roles, junk
+    phrases dropped; ``"fill"`` (the default, ``DEFAULT_DECIDER``) adds the document-level
+    ranker's choices (``rank.py``, roles-2) as fallbacks the assembly takes only for an
+    event with no attacker or no target; ``"rank"`` lets the ranker decide every role and
+    ``"model"`` roles-1 (sentence candidates)."""
 
     def __init__(self, nlp: Language, name: str, version: str, decide: str, rank_version: str = rank.MODEL_VERSION):
         if decide not in DECIDERS:
@@ -119,14 +122,14 @@ _PARTY_TYPES = frozenset({"state_military", "militia_proxy", "rebel", "terrorist
 
 
 # Who decides the roles by default. "rules": the dependency rules and the assembly's
-# nearest-actor heuristic, junk phrases dropped; "model": roles-1. Out of fold the model
-# gains on news2_dev (target recall 0.511 -> 0.723, attacker 0.736 -> 0.752) but loses
-# news_dev's attackers (0.737 -> 0.316: most are named outside the strike's sentence) and
-# three facts of the reference article, so it is not yet the default (docs/benchmarks.md).
+# nearest-actor heuristic, junk phrases dropped; "model": roles-1 (sentence candidates);
+# "rank": the document-level entity ranker (rank.py, roles-2) decides every role; "fill":
+# the rules decide and roles-2 answers only where an event has no attacker or no target
+# (Mention.attacker_guess). Out of fold and trained without the set (tools/rank_eval.py,
+# docs/benchmarks.md), "fill" is never below the rules' recall and gains on news2_dev
+# (attacker 0.757 -> 0.767 cv / 0.764 lodo, target 0.510 -> 0.592 / 0.535); "rank" and
+# "model" lose news_dev's attackers (0.684 -> 0.368) and fail the reference article.
 DEFAULT_DECIDER = "fill"
-# "rank": the document-level entity ranker (rank.py, roles-2) decides every attacker and
-# target; "fill": the rules decide and the ranker's choice stands only where an event has
-# no attacker or no target (Mention.attacker_guess). Measured in docs/benchmarks.md.
 DECIDERS = ("rules", "model", "rank", "fill")
 
 

@@ -26,9 +26,15 @@ reports its strikes in sentences that do not ("They fired mortars at ..."). So:
    reaches its threshold. Never a junk phrase (``model.is_junk``: a verb phrase, a weapon,
    a count).
 
-Trained by ``strikewatch train`` (``tools/roles.py``) on news_dev's human role
-annotations, ACLED actor1/actor2 and news2_dev's coded perpetrators and sectors; numpy
-only at run time. The model file is ``models/roles-2.npz`` with its card.
+5. **Use** (``ranked_roles``): ``strike_parties`` with ``decide="fill"`` (the default)
+   keeps the rules' roles and adds the ranker's as fallbacks, which the assembly takes
+   only for an event with no attacker or no target; ``decide="rank"`` lets it decide all.
+
+Fit and scored by ``python -m pipeline.extraction.tools.rank_eval --save`` (out of fold
+and leave-one-dataset-out, per source, against the rules on the same parses) on
+news_dev's human role annotations, ACLED actor1/actor2 and news2_dev's coded perpetrators
+and sectors (labels: ``tools/roles.entity_labeller``); numpy only at run time. The model
+file is ``models/roles-2.npz``, its card (with those scores) ``models/roles-2.json``.
 """
 
 from __future__ import annotations
