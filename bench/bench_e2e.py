@@ -51,7 +51,7 @@ import time
 import urllib.request
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timezone, UTC
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -98,7 +98,7 @@ def _jsonl(path: Path):
 
 
 def _note(r: dict) -> "Item":
-    return Item("", r["text"], True, datetime.fromisoformat(r["event_date"]).replace(hour=12, tzinfo=timezone.utc))
+    return Item("", r["text"], True, datetime.fromisoformat(r["event_date"]).replace(hour=12, tzinfo=UTC))
 
 
 def strike_notes() -> list["Item"]:
@@ -273,7 +273,7 @@ def run_load(
 
     t_start = time.perf_counter()
     for i, it in enumerate(items):
-        published = it.published or datetime.now(timezone.utc)
+        published = it.published or datetime.now(UTC)
         art = Article.new(
             f"https://bench.invalid/{run}/{i}", title=it.title, body=it.body, published_at=published, source="bench"
         )

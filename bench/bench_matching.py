@@ -24,7 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, UTC
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,7 +39,7 @@ from strikewatch.models import (Actor, Casualties, EventType, Incident, Incident
 CODER = PickleCoder()
 COUNTRIES = ["Syria", "Iraq", "Yemen", "Lebanon", "Israel", "Iran", "Ukraine", "Russia", "Sudan", "Somalia", "Libya",
              "Mali", "Niger", "Nigeria", "Pakistan", "Afghanistan", "Myanmar", "Ethiopia", "Mozambique", "Burkina Faso"]
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class Cell:

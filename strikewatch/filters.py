@@ -24,7 +24,7 @@ The meaning, field by field:
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timezone, UTC
 from typing import Literal, NamedTuple
 
 from psycopg import sql
@@ -35,7 +35,7 @@ from .models import Event, EventTime, Incident, Place, Subscription
 # The sort key of a record nothing dates (no event time, no publication): it sorts after every
 # dated one and no ``since`` or ``until`` reaches it. Never the time it was stored or seen: that put
 # undated reports first on the map as the newest strikes.
-UNDATED = datetime(1, 1, 1, tzinfo=timezone.utc)
+UNDATED = datetime(1, 1, 1, tzinfo=UTC)
 
 # The page index (store migrations 0002, 0006) INCLUDEs the key arrays, and PostgreSQL refuses an
 # index row over 2,712 bytes (SQLSTATE 54000): one 3,000-letter target name did that, and 400
@@ -89,7 +89,7 @@ def event_time(t: EventTime, published: datetime | None) -> datetime:
     if t.start is not None:
         return t.start
     if t.date is not None:
-        return datetime.combine(t.date, time(0), tzinfo=timezone.utc)
+        return datetime.combine(t.date, time(0), tzinfo=UTC)
     return published or UNDATED
 
 

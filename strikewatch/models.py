@@ -65,7 +65,7 @@ def sane_date(value: dt.date | None) -> dt.date | None:
     if value is None:
         return None
     day = value.date() if isinstance(value, datetime) else value
-    latest = (datetime.now(timezone.utc) + MAX_FUTURE).date()
+    latest = (datetime.now(dt.UTC) + MAX_FUTURE).date()
     return value if MIN_DATE <= day <= latest else None
 
 
@@ -199,7 +199,7 @@ class Article(Record):
             canonical_url=curl,
             title=title,
             body=body,
-            fetched_at=fetched_at or datetime.now(timezone.utc),
+            fetched_at=fetched_at or datetime.now(dt.UTC),
             content_hash=content_hash(title, body),
             **kw,
         )
@@ -732,7 +732,7 @@ class DeadLetter(Record):
             except UnicodeDecodeError:
                 text, enc = base64.b64encode(payload).decode("ascii"), "base64"
         return cls(stage=stage, reason=reason, error=str(error)[:DEAD_LETTER_ERROR_CHARS], payload=text,
-                   payload_encoding=enc, source=source, at=datetime.now(timezone.utc))
+                   payload_encoding=enc, source=source, at=datetime.now(dt.UTC))
 
 
 WIRE_MODELS: dict[str, type[Record]] = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, UTC
 
 from strikewatch.models import Article
 
@@ -82,7 +82,7 @@ def _fill(tpl: str, s: Strike, k: dict) -> str:
 
 
 def _published(s: Strike, hours: float) -> datetime:
-    return datetime.combine(s.day, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=16 + hours)
+    return datetime.combine(s.day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=16 + hours)
 
 
 def wire_copies(s: Strike, tolls: dict, n: int, rng: random.Random) -> list[Article]:
@@ -152,7 +152,7 @@ def strike_stream(seed: int = 1, strikes: int = 20, copies: int = 3, outlets: in
 # three strikes in three towns on three days, in texts of their own.
 
 def _at(day: date, hour: float) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=hour)
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=hour)
 
 
 CONTESTED_DAY, WIRE_DAY, CORROBORATED_DAY = date(2024, 5, 16), date(2024, 5, 18), date(2024, 5, 20)

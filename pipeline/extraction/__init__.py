@@ -29,6 +29,7 @@ from . import casing, gate, relevance, runs
 from .components import PIPES
 from .assemble import events_from_doc
 from .facts.claims import assemble as claims_assembly
+from datetime import UTC
 
 # Bumped whenever extraction output can change for the same text; stored on every Event.
 EXTRACTOR_VERSION = "components-8"
@@ -224,7 +225,7 @@ def article_from_text(text: str, url: str = "file://article", source: str = "fil
     lines = text.lstrip("\ufeff").splitlines()
     published = None
     if lines and re.match(r"^\s*date\s+\d{4}-\d{2}-\d{2}\s*$", lines[0]):
-        published = datetime.strptime(lines[0].split()[1], "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        published = datetime.strptime(lines[0].split()[1], "%Y-%m-%d").replace(tzinfo=UTC)
         lines = lines[1:]
     body = "\n".join(lines).strip()
     return Article.new(url, title="", body=body, published_at=published, source=source)

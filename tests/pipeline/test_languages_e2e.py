@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timezone, UTC
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -53,7 +53,7 @@ def test_russian_and_english_reports_form_one_incident(kafka_bootstrap, repo_roo
     dead_ours: list[dict] = []
     try:
         producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-        published = datetime(2024, 3, 14, 9, 30, tzinfo=timezone.utc)
+        published = datetime(2024, 3, 14, 9, 30, tzinfo=UTC)
         deadline = time.monotonic() + WAIT_S
         sent = 0
         joined = None

@@ -6,7 +6,7 @@ The whole system under kill -9 is tests/system/test_faults.py."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, UTC
 
 import apache_beam as beam
 import pytest
@@ -17,7 +17,7 @@ from pipeline.recovery import RecoveryConfig, Seeds, open_incidents, sent_finger
 from strikewatch.kafka import Published
 from strikewatch.models import Actor, Casualties, Event, EventTime, EventType, Place, Span, Subscription
 
-T0 = datetime(2026, 12, 7, 6, tzinfo=timezone.utc)
+T0 = datetime(2026, 12, 7, 6, tzinfo=UTC)
 NOW_S = T0.timestamp()
 STRIKE = "US warplanes struck militia weapons depots near Albu Kamal in eastern Syria"
 

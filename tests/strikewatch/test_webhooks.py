@@ -4,6 +4,7 @@ import re
 import time
 
 from strikewatch import webhooks
+from datetime import UTC
 
 
 def _readme_verifier(repo_root):
@@ -39,5 +40,5 @@ def test_the_matcher_copies_the_secret_version_into_alerts():
     from strikewatch.models import EventType, Incident, Subscription
 
     sub = Subscription(id="sub_1", owner="o", webhook_url="https://example.org/hook", secret_version=3)
-    inc = Incident(id="i1", event_type=EventType.AIR_STRIKE, first_seen_at=datetime.now(timezone.utc))
+    inc = Incident(id="i1", event_type=EventType.AIR_STRIKE, first_seen_at=datetime.now(UTC))
     assert make_alert(sub, inc, None, "new_incident").webhook_secret_version == 3

@@ -44,7 +44,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, UTC
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
@@ -67,7 +67,7 @@ PLACES = [("Al-Qaim", "Iraq"), ("Albu Kamal", "Syria"), ("Mosul", "Iraq"), ("Dei
 
 def _report(n: int, run: str, base_url: str) -> dict:
     # One strike a week, on a Monday, so no two reports can be one incident.
-    published = datetime(2021, 6, 28, 12, tzinfo=timezone.utc) + timedelta(days=7 * n)
+    published = datetime(2021, 6, 28, 12, tzinfo=UTC) + timedelta(days=7 * n)
     place, country = PLACES[n % len(PLACES)]
     text = (f"U.S. fighter jets carried out airstrikes early Monday on a weapons depot used by Kataib Hezbollah "
             f"near {place} in {country}, the Pentagon said in statement {run}-{n}. There were no immediate reports of casualties.")

@@ -17,7 +17,7 @@ Every name is the English one (a ``Place`` named "Kharkiv" for "Харкові")
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timezone, UTC
 
 from spacy.tokens import Doc, Span
 
@@ -269,5 +269,5 @@ def to_event(doc: Doc, article: Article, kept: list[tuple[Candidate, float]], la
         platforms=plats, munitions=muns, casualties=event_casualties(doc, ranges),
         evidence=[TextSpan(text=article.text[a:b], start=a, end=b) for a, b in ranges],
         confidence=round(float(min(1.0, max(0.0, conf))), 4), article_published_at=article.published_at,
-        extracted_at=datetime.now(timezone.utc), language=lang,
+        extracted_at=datetime.now(UTC), language=lang,
     )

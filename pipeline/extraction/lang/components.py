@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import date, datetime, time as dtime, timedelta, timezone, UTC
 from functools import lru_cache
 
 from spacy.language import Language
@@ -366,7 +366,7 @@ def make_places(nlp: Language, name: str) -> Places:
 
 def _reference(doc: Doc) -> datetime | None:
     pub = doc.user_data.get("sw_published")
-    return pub.astimezone(timezone.utc).replace(tzinfo=None) if isinstance(pub, datetime) else None
+    return pub.astimezone(UTC).replace(tzinfo=None) if isinstance(pub, datetime) else None
 
 
 def resolve_date(expr: str, row: dict, lang: str, ref: datetime) -> date | None:
@@ -399,12 +399,12 @@ class Times:
         for s, e, r in find(doc, "time", "dates"):
             if ref is None and r.get("kind") != "month":
                 continue  # a relative date with nothing to count from is no date
-            when = resolve_date(doc_text(doc)[s:e], r, doc.lang_, ref or datetime.now(timezone.utc).replace(tzinfo=None))
+            when = resolve_date(doc_text(doc)[s:e], r, doc.lang_, ref or datetime.now(UTC).replace(tzinfo=None))
             if when is None or (ref is not None and when > ref.date()):
                 continue
             span = _span(doc, s, e, r.get("kind") or "")
             if span is not None:
-                start = datetime.combine(when, dtime.min, tzinfo=timezone.utc)
+                start = datetime.combine(when, dtime.min, tzinfo=UTC)
                 span._.sw_time = EventTime(date=when, start=start, end=start + timedelta(days=1), precision="day",
                                            expression=TextSpan(text=doc_text(doc)[s:e], start=s, end=e))
                 out.append(span)

@@ -27,7 +27,7 @@ import json
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timezone, UTC
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +64,7 @@ def published_of(value: str | None) -> datetime | None:
             got = parse(value)
         except (TypeError, ValueError):
             continue
-        return got if got.tzinfo else got.replace(tzinfo=timezone.utc)
+        return got if got.tzinfo else got.replace(tzinfo=UTC)
     return None
 
 

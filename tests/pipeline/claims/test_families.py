@@ -1,12 +1,12 @@
 """Outlet families: copies, wire credits, one publisher's domains (pure logic, no services)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, UTC
 
 from pipeline.claims import families as fam
 from pipeline.claims import synthetic as sy
 from strikewatch.models import Provenance
 
-T0 = datetime(2023, 1, 14, 16, tzinfo=timezone.utc)
+T0 = datetime(2023, 1, 14, 16, tzinfo=UTC)
 STORY = ("A missile struck a nine-storey apartment block in the city on Saturday, killing at least twelve people and wounding "
          "dozens more, the regional governor said. Rescuers searched the rubble through the night and the governor said the "
          "toll was likely to rise as more bodies were found under the collapsed floors of the building.")

@@ -1,13 +1,13 @@
 """Event assembly end to end: detection, classification, modality and arguments on short sentences of our own."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timezone, UTC
 
 import pytest
 
 from pipeline.extraction import extract_events
 from strikewatch.models import Article, EventType, Modality
 
-DATE = datetime(2021, 6, 28, 12, tzinfo=timezone.utc)
+DATE = datetime(2021, 6, 28, 12, tzinfo=UTC)
 
 
 def run(nlp, text: str):
@@ -132,7 +132,7 @@ def test_the_town_named_in_the_lead_places_a_strike_reported_by_country(nlp):
     text = ("Explosions were heard in Caracas on Saturday during a military parade in Caracas. "
             "Venezuela's government said two drones loaded with explosives attacked the parade in Venezuela.")
     [evs] = extract_events(nlp, [Article.new("https://example.org/caracas", title="", body=text,
-                                             published_at=datetime(2018, 8, 5, tzinfo=timezone.utc))])
+                                             published_at=datetime(2018, 8, 5, tzinfo=UTC))])
     strikes = [e for e in evs if e.event_type == EventType.DRONE_STRIKE]
     assert strikes and strikes[0].places[0].name == "Caracas"
 
@@ -202,7 +202,7 @@ def test_a_date_of_9999_is_no_date(nlp):
 
     from strikewatch.models import Article
 
-    far = datetime(9999, 12, 31, tzinfo=timezone.utc)
+    far = datetime(9999, 12, 31, tzinfo=UTC)
     art = Article.new("https://example.org/far", published_at=far,
                       body="Israeli warplanes struck a depot near Damascus on 31 December 9999, the army said.")
     [events] = extract_events(nlp, [art])

@@ -18,7 +18,7 @@ UTC+2 in winter, and has been UTC+3 all year since late 2022.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, UTC
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -59,9 +59,9 @@ def _country_zone_population() -> dict[str, dict[str, int]]:
 
 def _instant(when: date | datetime | None) -> datetime:
     if when is None:
-        return datetime.now(timezone.utc).replace(tzinfo=None)
+        return datetime.now(UTC).replace(tzinfo=None)
     if isinstance(when, datetime):
-        return when.astimezone(timezone.utc).replace(tzinfo=None) if when.tzinfo else when
+        return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
     return datetime.combine(when, time(12, 0))
 
 
@@ -139,4 +139,4 @@ def to_utc(local: datetime, place: Place | None) -> datetime | None:
     z = _zone(name) if name else None
     if z is None:
         return None
-    return local.replace(tzinfo=z).astimezone(timezone.utc)
+    return local.replace(tzinfo=z).astimezone(UTC)

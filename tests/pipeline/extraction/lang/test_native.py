@@ -5,7 +5,7 @@ Every text here was written for this test (none is cut from a dataset). The ship
 (``models/relevance-ml-1.npz``) and multilingual-e5 run as in production.
 """
 
-from datetime import datetime, timezone
+from datetime import datetime, timezone, UTC
 
 import pytest
 
@@ -13,7 +13,7 @@ from strikewatch.models import Article, EventType, Modality
 
 from pipeline.extraction.lang import extract_native
 
-PUBLISHED = datetime(2024, 3, 14, 9, 30, tzinfo=timezone.utc)  # a Thursday
+PUBLISHED = datetime(2024, 3, 14, 9, 30, tzinfo=UTC)  # a Thursday
 
 
 def article(title: str, body: str, lang: str, url: str) -> Article:
