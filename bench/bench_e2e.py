@@ -97,11 +97,11 @@ def _jsonl(path: Path):
                 yield json.loads(line)
 
 
-def _note(r: dict) -> "Item":
+def _note(r: dict) -> Item:
     return Item("", r["text"], True, datetime.fromisoformat(r["event_date"]).replace(hour=12, tzinfo=UTC))
 
 
-def strike_notes() -> list["Item"]:
+def strike_notes() -> list[Item]:
     return [_note(r) for r in _jsonl(ACLED) if r.get("sub_event_type") in STRIKE_SUB_EVENTS]
 
 

@@ -33,7 +33,7 @@ class SeenStore:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, kafka: KafkaConfig | str, topic: str) -> "SeenStore":
+    def load(cls, kafka: KafkaConfig | str, topic: str) -> SeenStore:
         state = read_compacted(kafka, topic)
         return cls({k.decode() for k, v in state.items() if v is not None})
 

@@ -12,7 +12,7 @@ import json
 import logging
 from datetime import datetime, timezone, UTC
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from pydantic import ValidationError
 

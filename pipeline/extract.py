@@ -169,7 +169,7 @@ class _ExtractFn(beam.DoFn):
                 yield WindowedValue(ev, ts, [window])
 
 
-def _overrun(over: "Overrun", batch: list):
+def _overrun(over: Overrun, batch: list):
     """A batch past its budget: the article being read then is dead-lettered, the others
     go to the long lane (where each has a budget of its own)."""
     for i, (article, ts, window) in enumerate(batch):

@@ -46,7 +46,7 @@ class GraphConfig:
 
 def _key_of(record: Record) -> bytes | None:
     if hasattr(record, "scope") and hasattr(record, "key"):
-        return f"{record.scope}:{record.key}".encode("utf-8")
+        return f"{record.scope}:{record.key}".encode()
     for attr in ("subscription_id", "id", "stage"):
         value = getattr(record, attr, None)
         if isinstance(value, str):

@@ -40,7 +40,7 @@ from __future__ import annotations
 import hashlib
 import math
 from datetime import datetime, timedelta, timezone, UTC
-from typing import Callable
+from collections.abc import Callable
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder

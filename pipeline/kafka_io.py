@@ -36,7 +36,8 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
+from collections.abc import Iterable
 
 import apache_beam as beam
 from apache_beam.io.restriction_trackers import OffsetRange, OffsetRestrictionTracker
@@ -537,7 +538,7 @@ class WriteToKafka(beam.PTransform):
         return records | "Produce" >> beam.ParDo(_WriteDoFn(self._kafka, self._dead_topic))
 
 
-def load_seeds(config: "RecoveryConfig") -> "Seeds":
+def load_seeds(config: RecoveryConfig) -> Seeds:
     """What this pipeline published before it (re)started, read once per worker process
     (``pipeline/recovery.py``): the incidents still open and what each subscription was told
     about them. A read that fails (broker away past ``LOAD_TIMEOUT_S``) is a warning, and the

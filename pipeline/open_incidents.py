@@ -35,7 +35,8 @@ import math
 import pickle
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
+from collections.abc import Iterator
 
 from strikewatch.models import Incident
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Iterable
+from collections.abc import Iterable
 
 from strikewatch.kafka import KafkaConfig, Published
 from strikewatch.models import Alert, Incident

@@ -191,7 +191,7 @@ class Article(Record):
     content_hash: str = ""
 
     @classmethod
-    def new(cls, url: str, *, title: str = "", body: str = "", fetched_at: datetime | None = None, **kw: Any) -> "Article":
+    def new(cls, url: str, *, title: str = "", body: str = "", fetched_at: datetime | None = None, **kw: Any) -> Article:
         curl = canonical_url(url)
         return cls(
             id=article_id_for(url),
@@ -294,7 +294,7 @@ class EventTime(BaseModel):
     expression: Span | None = None  # "early Monday", "around 1 a.m. local time"
 
     @model_validator(mode="after")
-    def _known(self) -> "EventTime":
+    def _known(self) -> EventTime:
         if self.date is None and self.start is None and self.end is None and self.precision != "unknown":
             object.__setattr__(self, "precision", "unknown")  # every value fell outside the window
         return self
@@ -643,7 +643,7 @@ class Reason(StrEnum):
     STORE_REJECTED = "store_rejected"
 
     @classmethod
-    def of(cls, value: "str | Reason") -> "Reason":
+    def of(cls, value: str | Reason) -> Reason:
         """``value`` as a member, or OTHER: for a label or reason read from anywhere."""
         try:
             return cls(value)
@@ -651,7 +651,7 @@ class Reason(StrEnum):
             return cls.OTHER
 
     @classmethod
-    def for_error(cls, error: BaseException, default: "Reason | None" = None) -> "Reason":
+    def for_error(cls, error: BaseException, default: Reason | None = None) -> Reason:
         """The reason an exception stands for: its own ``reason`` (the packages' root
         exceptions carry one), else by type, else ``default`` (ERROR)."""
         import json as _json
@@ -705,15 +705,15 @@ class DeadLetter(Record):
 
     @classmethod
     def from_error(cls, stage: str, error: BaseException, payload: bytes | str | None, source: str | None = None,
-                   reason: "Reason | str | None" = None) -> "DeadLetter":
+                   reason: Reason | str | None = None) -> DeadLetter:
         """The dead letter of ``payload`` that failed with ``error`` at ``stage``; the
         reason is ``reason`` if given, else the one the error stands for (``Reason.for_error``)."""
         why = Reason.of(reason) if reason is not None else Reason.for_error(error)
         return cls.of(stage, why, error, payload, source)
 
     @classmethod
-    def of(cls, stage: str, reason: "Reason | str", error: str | BaseException, payload: bytes | str | None,
-           source: str | None = None) -> "DeadLetter":
+    def of(cls, stage: str, reason: Reason | str, error: str | BaseException, payload: bytes | str | None,
+           source: str | None = None) -> DeadLetter:
         import base64
 
         if isinstance(error, BaseException):

@@ -19,7 +19,7 @@ Contract used by ``pipeline.extract`` (the Beam stage), the CLI and outside scor
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from pydantic import BaseModel
 

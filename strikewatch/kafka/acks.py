@@ -27,7 +27,8 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from ..errors import StrikewatchError
 from . import clients
@@ -106,7 +107,7 @@ class AckedSender:
     def __repr__(self) -> str:
         return f"AckedSender({self.config.bootstrap_servers!r}, backoff_s={self.backoff_s}, give_up_s={self.give_up_s})"
 
-    def batch(self) -> "Batch":
+    def batch(self) -> Batch:
         return Batch(self)
 
     def send_and_wait(self, topic: str, key: bytes | None, value: bytes | None) -> Rejected | None:

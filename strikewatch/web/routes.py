@@ -34,7 +34,8 @@ import re
 import typing
 from collections import OrderedDict
 from datetime import date, datetime, timedelta, timezone, UTC
-from typing import Annotated, Callable, Literal
+from typing import Annotated, Literal
+from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -796,7 +797,7 @@ def make_router(
                 while True:
                     try:
                         item = await asyncio.wait_for(q.get(), max(0.0, deadline - loop.time()))
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         return  # the store is away: end, the client resumes from the same id
                     if isinstance(item, tuple) and item[0] == "ready":
                         break
@@ -818,7 +819,7 @@ def make_router(
                     return  # a long-lived stream ends; the client resumes with its Last-Event-ID
                 try:
                     item = await asyncio.wait_for(q.get(), min(STREAM_HEARTBEAT_S, left))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     yield ": keepalive\n\n"
                     continue
                 if isinstance(item, tuple):

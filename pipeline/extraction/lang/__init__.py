@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
-from typing import Sequence
+from collections.abc import Sequence
 
 from strikewatch.models import Article, Event
 

@@ -30,7 +30,7 @@ import math
 import re
 from bisect import bisect_left
 from datetime import date, datetime, time as dtime, timedelta, timezone, UTC
-from functools import lru_cache
+from functools import lru_cache, cache
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -73,7 +73,7 @@ def _span(doc: Doc, start: int, end: int, label: str = "") -> Span | None:
     return doc.char_span(start, end, label=label, alignment_mode="expand")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pattern(fact: str, name: str, lang: str):
     return compile_rows(vocab_rows(fact, name, lang), lang)
 

@@ -138,7 +138,7 @@ LOOKUP_CACHE = 65_536
 
 
 @lru_cache(maxsize=LOOKUP_CACHE)
-def _cached(gaz: "NativeGazetteer", what: str, name: str, lang: str):
+def _cached(gaz: NativeGazetteer, what: str, name: str, lang: str):
     got = gaz._lookup(name, lang) if what == "lookup" else gaz._country(name, lang)
     return tuple(got) if isinstance(got, list) else got
 

@@ -18,7 +18,7 @@ mixed-language benchmark and a labelled set of cross-language pairs should re-se
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Callable
+from collections.abc import Callable
 
 from .detect import ENGLISH, detect
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import datetime, timezone, UTC
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from strikewatch.models import STRIKE_TYPES, Article, Event, Modality
 

@@ -92,7 +92,7 @@ class RoleModel:
         path.with_suffix(".json").write_text(json.dumps({"version": self.version, **self.card}, indent=2, sort_keys=True) + "\n")
 
     @classmethod
-    def load(cls, path: Path) -> "RoleModel":
+    def load(cls, path: Path) -> RoleModel:
         z = np.load(path)
         card = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").exists() else {}
         return cls(card.pop("version", path.stem), z["weights"].astype(np.float32), z["bias"].astype(np.float32), z["mean"].astype(np.float32),

@@ -16,7 +16,8 @@ else by precision then position.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol, Sequence
+from typing import Protocol
+from collections.abc import Iterable, Sequence
 
 from spacy.tokens import Doc
 

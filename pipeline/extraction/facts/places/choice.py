@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -219,7 +219,7 @@ class PlaceChoiceModel:
                                                              indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path = MODEL_FILE) -> "PlaceChoiceModel":
+    def load(cls, path: Path = MODEL_FILE) -> PlaceChoiceModel:
         z = np.load(path)
         card_file = path.with_suffix(".card.json")
         card = json.loads(card_file.read_text(encoding="utf-8")) if card_file.exists() else {}

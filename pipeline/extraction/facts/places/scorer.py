@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from typing import Sequence
+from collections.abc import Sequence
 
 from strikewatch.models import Event
 

@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 MODEL_VERSION = "theatre-2"  # theatre-2: the years a report names are words
 MODEL_FILE = Path(__file__).with_name("models") / f"{MODEL_VERSION}.json"

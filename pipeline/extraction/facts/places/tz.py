@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone, UTC
-from functools import lru_cache
+from functools import lru_cache, cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from strikewatch.models import Place
@@ -38,7 +38,7 @@ NEAREST_TOWN_MAX_CELLS = 4
 _PLACE_LEVELS = ("point", "city", "admin2", "admin1", "region", "border_region")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _zone(name: str) -> ZoneInfo | None:
     try:
         return ZoneInfo(name)

@@ -17,7 +17,7 @@ ingested.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone, UTC
-from typing import Sequence
+from collections.abc import Sequence
 
 from strikewatch.models import EventTime, Modality, Place
 
