@@ -28,7 +28,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone, UTC
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent

@@ -38,7 +38,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from datetime import datetime, timezone, UTC
+from datetime import datetime, UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 

@@ -49,7 +49,7 @@ def main() -> None:
     ap.add_argument("--details", type=Path, help="write one JSON line per assessment: coded status, grade, reasons, claims")
     args = ap.parse_args()
 
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from pipeline.claims.corroboration import claims_of, corroborate
     from pipeline.extraction import extract_events, load_nlp

@@ -16,7 +16,7 @@ import html
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone, UTC
+from datetime import datetime, UTC
 from urllib.parse import urljoin
 
 from strikewatch.models import Article

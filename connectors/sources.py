@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone, UTC
+from datetime import datetime, UTC
 
 import defusedxml.ElementTree as SafeET
 
@@ -89,7 +89,7 @@ def parse_gdelt(body: bytes, source: str, feed_url: str | None = None,
     for a in doc.get("articles", []):
         if not isinstance(a, dict) or not a.get("url"):
             continue
-        lang = GDELT_LANG.get(str(a.get("language", "")).lower(), None)
+        lang = GDELT_LANG.get(str(a.get("language", "")).lower())
         try:
             out.append(Article.new(str(a["url"]), title=str(a.get("title") or "").strip(),
                                    published_at=_iso(str(a.get("seendate") or "")), language=lang, source=source,

@@ -32,7 +32,7 @@ import hashlib
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, UTC
+from datetime import datetime, timedelta, UTC
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import datetime, timedelta, timezone, UTC
+from datetime import datetime, timedelta, UTC
 from collections.abc import Callable
 
 import apache_beam as beam

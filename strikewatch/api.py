@@ -46,7 +46,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from datetime import datetime, timezone, UTC
+from datetime import datetime, UTC
 from typing import Annotated, Literal
 
 from fastapi import Header, Request

@@ -24,7 +24,7 @@ The meaning, field by field:
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone, UTC
+from datetime import datetime, time, UTC
 from typing import Literal, NamedTuple
 
 from psycopg import sql
@@ -164,7 +164,7 @@ class IncidentFilter(BaseModel):
     def matches(self, k: Keys, table: Literal["incidents", "events"] = "incidents") -> bool:
         if (self.since or self.until) and k.event_at == UNDATED:
             return False
-        if self.since and k.event_at < self.since or self.until and k.event_at >= self.until:
+        if (self.since and k.event_at < self.since) or (self.until and k.event_at >= self.until):
             return False
         if self.countries and not set(_lower(self.countries)) & set(k.countries):
             return False
@@ -181,7 +181,7 @@ class IncidentFilter(BaseModel):
         if table == "events":
             return not self.modalities or k.modality in self.modalities
         return (
-            (self.min_severity is None or k.severity is not None and k.severity >= self.min_severity)
+            (self.min_severity is None or (k.severity is not None and k.severity >= self.min_severity))
             and (self.min_sources is None or (k.source_count or 0) >= self.min_sources)
             and (self.min_independent_sources is None or (k.independent_sources or 0) >= self.min_independent_sources)
             and (self.contested is None or k.contested is self.contested)

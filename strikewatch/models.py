@@ -17,7 +17,7 @@ import hashlib
 import json
 import sys
 import datetime as dt
-from datetime import datetime, timezone
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar

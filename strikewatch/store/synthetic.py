@@ -4,7 +4,7 @@ actors and dates. Deterministic: record i is the same every time."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone, UTC
+from datetime import date, datetime, timedelta, UTC
 
 from strikewatch.models import (
     Actor,

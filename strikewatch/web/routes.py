@@ -326,7 +326,7 @@ async def _configure(conn) -> None:
 class Notified:
     """One moved incident, as every stream client gets it: read and parsed once for all of them."""
 
-    __slots__ = ("seq", "id", "text", "keys")
+    __slots__ = ("id", "keys", "seq", "text")
 
     def __init__(self, seq: int, id_: str, text: str):
         self.seq, self.id, self.text = seq, id_, text

@@ -3,7 +3,7 @@ dead-lettered with the article kept, the rest unaffected; long articles on their
 (not holding short ones back on Prism) within a wall-clock budget."""
 
 import time
-from datetime import datetime, timezone, UTC
+from datetime import datetime, UTC
 
 import apache_beam as beam
 import pytest

@@ -6,11 +6,10 @@ The whole system under kill -9 is tests/system/test_faults.py."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone, UTC
+from datetime import datetime, timedelta, UTC
 
 import apache_beam as beam
 import pytest
-from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.incidents import OPEN_FOR_HOURS, ClusterIncidents, Clusterer, new_incident, token_jaccard
 from pipeline.recovery import RecoveryConfig, Seeds, open_incidents, sent_fingerprints

@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from datetime import datetime, timezone, UTC
+from datetime import datetime, UTC
 from pathlib import Path
 
 import pytest

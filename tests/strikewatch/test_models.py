@@ -2,7 +2,7 @@
 
 import base64
 import json
-from datetime import datetime, timezone, UTC
+from datetime import datetime, UTC
 
 import pytest
 from pydantic import ValidationError
@@ -95,7 +95,7 @@ def test_a_date_outside_the_sane_window_is_unknown():
     """Issue 20, attack round 2: an article dated 9999 sorted first in every list and wiped the
     escalation history. Dates before 1900 or past the wall clock plus MAX_FUTURE are unknown,
     wherever a record carries them (articles, event times, incident sources)."""
-    from datetime import date, datetime, timedelta, timezone
+    from datetime import date, datetime, timedelta
 
     from strikewatch.models import MAX_FUTURE, Article, Event, EventTime, IncidentSource
 

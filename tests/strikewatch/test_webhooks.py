@@ -34,7 +34,7 @@ def test_the_readme_receiver_example_verifies_strikewatch_signatures(repo_root):
 
 def test_the_matcher_copies_the_secret_version_into_alerts():
     """Rotation works only if alerts made after it carry the new version (pipeline/alerts.py)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from pipeline.alerts import make_alert
     from strikewatch.models import EventType, Incident, Subscription

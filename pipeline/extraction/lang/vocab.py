@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache, cache
+from functools import cache
 from pathlib import Path
 
 FACTS = Path(__file__).resolve().parents[1] / "facts"

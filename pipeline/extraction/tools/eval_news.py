@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import datetime, timezone, UTC
+from datetime import datetime, UTC
 from collections.abc import Iterable, Sequence
 
 from strikewatch.models import STRIKE_TYPES, Article, Event, Modality

@@ -377,7 +377,7 @@ def train_roles(corpora: Sequence[Corpus], folds: int, seed: int) -> RoleFit:
     for c in corpora:
         m = fit_on(lambda n, held=c.name: np.full(len(data[n][0]), n != held))
         lodo[c.name] = m.predict(data[c.name][0]) if len(data[c.name][0]) else np.zeros((0, 2), np.float32)
-    card = {"trained_on": {n: {"rows": int(len(data[n][0])), "attacker_rows": int((data[n][1][:, 0] == 1).sum()),
+    card = {"trained_on": {n: {"rows": len(data[n][0]), "attacker_rows": int((data[n][1][:, 0] == 1).sum()),
                                "target_rows": int((data[n][1][:, 1] == 1).sum()), "weight": w[n]} for n in labelled},
             "labels": {"news": "news_dev human role annotations (WikiEvents, MUC-4), any attack type",
                        "acled": "ACLED actor1 (attacker) and actor2 (target), all 24,380 notes",

@@ -1,7 +1,7 @@
 """Corroboration in subscriptions, alerts, payloads, exports and severity (pure logic)."""
 
 import json
-from datetime import datetime, timedelta, timezone, UTC
+from datetime import datetime, timedelta, UTC
 
 import stix2
 

@@ -1,6 +1,6 @@
 """Claims per incident, figures per speaker, contested and the grade (pure logic)."""
 
-from datetime import datetime, timedelta, timezone, UTC
+from datetime import datetime, timedelta, UTC
 
 from pipeline.claims import corroboration as co
 from strikewatch.models import Claim, EventType, Incident, IncidentSource, Span

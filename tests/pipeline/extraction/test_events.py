@@ -1,6 +1,6 @@
 """Event assembly end to end: detection, classification, modality and arguments on short sentences of our own."""
 
-from datetime import datetime, timezone, UTC
+from datetime import datetime, UTC
 
 import pytest
 
@@ -198,7 +198,7 @@ def test_a_back_reference_names_the_attacker_of_a_strike_that_had_none(nlp):
 def test_a_date_of_9999_is_no_date(nlp):
     """Issue 20, attack round 2: an article dated 9999 (its feed date, or its text) sorted first
     everywhere and wiped the escalation history; such a date is unknown to every record."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from strikewatch.models import Article
 

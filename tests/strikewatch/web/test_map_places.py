@@ -9,7 +9,7 @@ import socket
 import tempfile
 import threading
 import time
-from datetime import date, datetime, timezone, UTC
+from datetime import date, datetime, UTC
 
 import httpx
 import psycopg

@@ -10,7 +10,7 @@ import io
 import json
 import threading
 import time
-from datetime import datetime, timezone, UTC
+from datetime import datetime, UTC
 
 import httpx
 import psycopg

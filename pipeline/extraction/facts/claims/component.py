@@ -107,7 +107,7 @@ def _phrase(head, max_tokens: int = MAX_SPEAKER_TOKENS) -> Span:
     toks = list(head.subtree)
     start, end = toks[0].i, toks[-1].i + 1
     for t in toks:
-        if t.i > head.i and (t.dep_ in ("relcl", "acl", "prep") and t.head.i > head.i or t.text in (",", "(", "--", "—")):
+        if t.i > head.i and ((t.dep_ in ("relcl", "acl", "prep") and t.head.i > head.i) or t.text in (",", "(", "--", "—")):
             end = min(end, t.i)
             break
     start = max(start, end - max_tokens)
@@ -142,7 +142,7 @@ def sentence_speakers(sent: Span, actors: SpanIndex) -> list[tuple[Span, Speaker
             party = next((_phrase(c) for c in tok.children if c.dep_ in ("dobj", "obj")), None)
         elif low in ("claimed", "claims", "claim", "took", "takes", "take") and CLAIM_RE.match(sent.doc.text, tok.idx):
             stance = "claimed"
-        elif low in REPORT_VERBS and tok.pos_ in ("VERB", "AUX") or low in REPORT_PARTICIPLES and tok.pos_ == "VERB":
+        elif (low in REPORT_VERBS and tok.pos_ in ("VERB", "AUX")) or (low in REPORT_PARTICIPLES and tok.pos_ == "VERB"):
             stance = "reported"
         elif low in STATEMENT_VERBS and any(c.dep_ in ("dobj", "obj") and c.lower_ in STATEMENT_NOUNS for c in tok.children):
             stance = "reported"

@@ -133,7 +133,7 @@ def is_junk(span_tokens: Span, weapons: SpanIndex, actors: SpanIndex) -> bool:
         return True
     if head.lower_ in roles._NOT_PARTY or head.lower_ in _NO_ROLE_HEADS or head.ent_type_ in roles._NOT_PARTY_ENTS:
         return True
-    if any(t.tag_ in ("VBZ", "VBD", "VBP") or t.i != head.i and t.lower_ in _VERB_FORMS for t in span_tokens):
+    if any(t.tag_ in ("VBZ", "VBD", "VBP") or (t.i != head.i and t.lower_ in _VERB_FORMS) for t in span_tokens):
         return True  # a clause, not a name: "damages buildings" read as a noun phrase
     covered = any(s.start_char <= head.idx < s.end_char for s in weapons.within(max(0, head.idx - 60), head.idx + 1))
     named = any(s.start_char <= head.idx < s.end_char for s in actors.within(max(0, head.idx - 60), head.idx + 1))

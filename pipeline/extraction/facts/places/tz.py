@@ -18,7 +18,7 @@ UTC+2 in winter, and has been UTC+3 all year since late 2022.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta, timezone, UTC
+from datetime import date, datetime, time, timedelta, UTC
 from functools import lru_cache, cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -99,7 +99,7 @@ def _nearest_town_zone(lat: float, lon: float, iso2: str | None) -> str | None:
                 if max(abs(di), abs(dj)) != r:
                     continue  # this ring only
                 for i in grid.get((ci + di, cj + dj), ()):
-                    if iso2 and gn.iso[i] != iso2 or not gn.tz[i]:
+                    if (iso2 and gn.iso[i] != iso2) or not gn.tz[i]:
                         continue
                     d = distance_km(lat, lon, gn.lat[i], gn.lon[i])
                     if best is None or d < best[0]:

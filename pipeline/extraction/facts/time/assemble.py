@@ -16,7 +16,7 @@ ingested.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone, UTC
+from datetime import date, datetime, timedelta, UTC
 from collections.abc import Sequence
 
 from strikewatch.models import EventTime, Modality, Place

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, datetime, time, timedelta, timezone, UTC
+from datetime import date, datetime, time, timedelta, UTC
 
 from strikewatch.models import EventTime, Span
 

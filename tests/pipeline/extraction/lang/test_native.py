@@ -5,7 +5,7 @@ Every text here was written for this test (none is cut from a dataset). The ship
 (``models/relevance-ml-1.npz``) and multilingual-e5 run as in production.
 """
 
-from datetime import datetime, timezone, UTC
+from datetime import datetime, UTC
 
 import pytest
 

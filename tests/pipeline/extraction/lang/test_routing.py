@@ -1,7 +1,7 @@
 """``extract_events`` routes each article by its language: English through the English
 pipeline unchanged, five languages natively, any other to no event."""
 
-from datetime import datetime, timezone, UTC
+from datetime import datetime, UTC
 
 from strikewatch.models import Article
 
