@@ -28,7 +28,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 
 def quality(args) -> dict:
     from pipeline.claims import synthetic as sy
-    from pipeline.claims.families import group_families, provenance_of, Report
+    from pipeline.claims.families import Report, group_families, provenance_of
     from pipeline.extraction import extract_events, load_nlp
     from pipeline.incidents import CLUSTERED_MODALITIES, Clusterer, load_embedder, token_jaccard
     from strikewatch.models import STRIKE_TYPES, outlet_of

@@ -24,16 +24,16 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+from bench_e2e import Metrics, end_offsets, peak_rss_mb  # noqa: E402
 from kafka import KafkaConsumer, KafkaProducer  # noqa: E402
 
-from bench_e2e import Metrics, end_offsets, peak_rss_mb  # noqa: E402
 from strikewatch import topics  # noqa: E402
 from strikewatch.models import Article, DeadLetter  # noqa: E402
 

@@ -38,7 +38,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -48,12 +48,10 @@ sys.path.insert(0, str(REPO))
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition  # noqa: E402
 
 from pipeline.kafka_io import COMMIT_LAG_S  # noqa: E402
-
 from strikewatch import lag, stack, topics  # noqa: E402
 from strikewatch.api import SubscriptionStore  # noqa: E402
 from strikewatch.models import Article, Event, Subscription  # noqa: E402
 from strikewatch.settings import StackSettings  # noqa: E402
-
 
 
 def records(n: int) -> list[dict]:

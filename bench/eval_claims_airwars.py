@@ -26,8 +26,8 @@ import argparse
 import json
 import sys
 from collections import Counter
-from pathlib import Path
 from datetime import UTC
+from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))

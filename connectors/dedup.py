@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import threading
 
-from strikewatch.models import Article
-
 from strikewatch.kafka import KafkaConfig
+from strikewatch.models import Article
 
 from .producer import Publisher, RecordTooLarge, read_compacted
 

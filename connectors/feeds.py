@@ -16,7 +16,7 @@ import html
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from strikewatch.models import Article

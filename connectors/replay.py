@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, UTC
-from pathlib import Path
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 from pydantic import ValidationError
 

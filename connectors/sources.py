@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import defusedxml.ElementTree as SafeET
 

@@ -32,7 +32,7 @@ import hashlib
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder

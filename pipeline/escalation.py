@@ -26,7 +26,7 @@ import argparse
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 

@@ -39,8 +39,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import datetime, timedelta, UTC
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder

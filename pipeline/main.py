@@ -17,8 +17,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 import signal
+import sys
 import threading
 import time
 

@@ -46,7 +46,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import Header, Request

@@ -76,10 +76,8 @@ def topics_main(argv: list[str] | None = None) -> int:
 
 
 def down_main(argv: list[str] | None = None) -> int:
-    from . import stack
+    from . import flink, stack
     from .settings import StackSettings
-
-    from . import flink
 
     # A local Flink left by a pipeline that was killed (it stops its own otherwise).
     flink_stopped = flink.stop(StackSettings())

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 SHOW_FROM = LEVELS["WARNING"]

@@ -24,7 +24,7 @@ The meaning, field by field:
 
 from __future__ import annotations
 
-from datetime import datetime, time, UTC
+from datetime import UTC, datetime, time
 from typing import Literal, NamedTuple
 
 from psycopg import sql

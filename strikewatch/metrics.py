@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import threading
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from types import SimpleNamespace
-from collections.abc import Iterable
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, start_http_server
-from prometheus_client import multiprocess
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server
 
 __all__ = ["OTHER", "REGISTRY", "CollectorRegistry", "Counter", "Gauge", "Histogram", "LabelSet", "SimpleNamespace",
            "serve"]

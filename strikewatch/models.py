@@ -13,10 +13,10 @@ Export the JSON Schemas with ``python -m strikewatch.models deploy/schemas``.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import sys
-import datetime as dt
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -24,7 +24,15 @@ from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import (  # noqa: F401
-    AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, SecretStr, model_validator,
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    SecretStr,
+    model_validator,
 )
 
 # 2: Event gains ``extractor_version`` and the article's ``article_url``/``article_title``/

@@ -20,16 +20,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import UTC
 
 from pydantic import BaseModel
 
 from strikewatch.models import Article, Event, EventType, Modality, Span, outlet_of
 
 from . import casing, gate, relevance, runs
-from .components import PIPES
 from .assemble import events_from_doc
+from .components import PIPES
 from .facts.claims import assemble as claims_assembly
-from datetime import UTC
 
 # Bumped whenever extraction output can change for the same text; stored on every Event.
 EXTRACTOR_VERSION = "components-8"

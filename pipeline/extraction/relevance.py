@@ -21,10 +21,10 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from collections.abc import Iterable, Sequence
 
 import numpy as np
 from spacy.language import Language

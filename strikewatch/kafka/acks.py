@@ -26,9 +26,9 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from collections.abc import Callable
 
 from ..errors import StrikewatchError
 from . import clients
@@ -55,8 +55,13 @@ class Stopping(StrikewatchError):
 
 def permanent(error: BaseException) -> bool:
     """True for errors that re-sending the same record cannot fix: the record itself is refused."""
-    from kafka.errors import (CorruptRecordError, InvalidRecordError, InvalidTopicError, MessageSizeTooLargeError,
-                              RecordListTooLargeError)
+    from kafka.errors import (
+        CorruptRecordError,
+        InvalidRecordError,
+        InvalidTopicError,
+        MessageSizeTooLargeError,
+        RecordListTooLargeError,
+    )
 
     return isinstance(error, (MessageSizeTooLargeError, RecordListTooLargeError, InvalidRecordError, CorruptRecordError,
                               InvalidTopicError))

@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 
 from psycopg import AsyncConnection, sql
 
 from ..errors import StrikewatchError
 from ..filters import IncidentFilter
+
 
 class BadCursor(StrikewatchError, ValueError):
     """A cursor this API did not hand out (or from an older shape)."""

@@ -4,7 +4,7 @@ actors and dates. Deterministic: record i is the same every time."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, UTC
+from datetime import UTC, date, datetime, timedelta
 
 from strikewatch.models import (
     Actor,

@@ -33,9 +33,9 @@ import logging
 import re
 import typing
 from collections import OrderedDict
-from datetime import date, datetime, timedelta, timezone, UTC
-from typing import Annotated, Literal
 from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse

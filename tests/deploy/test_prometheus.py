@@ -15,7 +15,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 

@@ -1,7 +1,7 @@
 """Subscription matching: filters, suppression, live subscription updates, and the
 stage joined on a real Beam runner."""
 
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to

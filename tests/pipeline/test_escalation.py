@@ -2,7 +2,7 @@
 the reference article's sequence, and the backtest command's PNG."""
 
 import json
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 
 from pipeline.escalation import EscalationTracker, backtest_main, severity
 from strikewatch.models import Actor, Casualties, Event, EventTime, EventType, Place, Weapon

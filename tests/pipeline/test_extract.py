@@ -3,7 +3,7 @@ dead-lettered with the article kept, the rest unaffected; long articles on their
 (not holding short ones back on Prism) within a wall-clock budget."""
 
 import time
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import apache_beam as beam
 import pytest

@@ -2,7 +2,7 @@
 embeddings on paraphrases, and the stateful stage under TestStream with late and
 out-of-order reports."""
 
-from datetime import date, datetime, timedelta, UTC
+from datetime import UTC, date, datetime, timedelta
 
 import apache_beam as beam
 import pytest

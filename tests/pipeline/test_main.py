@@ -13,14 +13,14 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from strikewatch import topics
-from strikewatch.stack import child_pids, pid_alive
 from strikewatch.models import Article, DeadLetter, Event
+from strikewatch.stack import child_pids, pid_alive
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,7 @@ Beam's state coder (pickle) with only the changed incidents re-serialised."""
 
 import pickle
 import random
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 
 from pipeline.incidents import (
     MAX_DAY_GAP,

@@ -6,12 +6,12 @@ The whole system under kill -9 is tests/system/test_faults.py."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 
 import apache_beam as beam
 import pytest
 
-from pipeline.incidents import OPEN_FOR_HOURS, ClusterIncidents, Clusterer, new_incident, token_jaccard
+from pipeline.incidents import OPEN_FOR_HOURS, Clusterer, ClusterIncidents, new_incident, token_jaccard
 from pipeline.recovery import RecoveryConfig, Seeds, open_incidents, sent_fingerprints
 from strikewatch.kafka import Published
 from strikewatch.models import Actor, Casualties, Event, EventTime, EventType, Place, Span, Subscription

@@ -5,7 +5,7 @@ nothing, a restart re-sends nothing, and a dead webhook ends in a dead letter.""
 import json
 import threading
 import time
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest

@@ -3,7 +3,7 @@ on random incidents, events and filters (hypothesis), and each field keeps its o
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, UTC
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest

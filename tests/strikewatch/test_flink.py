@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest

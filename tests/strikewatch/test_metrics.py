@@ -5,7 +5,7 @@ articles, each with its own ``source``, made 5,000 series of one counter."""
 from __future__ import annotations
 
 import pickle
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
 

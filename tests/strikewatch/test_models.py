@@ -2,7 +2,7 @@
 
 import base64
 import json
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError

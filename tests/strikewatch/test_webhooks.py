@@ -2,9 +2,9 @@
 
 import re
 import time
+from datetime import UTC
 
 from strikewatch import webhooks
-from datetime import UTC
 
 
 def _readme_verifier(repo_root):

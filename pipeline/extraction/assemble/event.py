@@ -3,7 +3,7 @@ casualties and sources; links between events (provocations)."""
 
 from __future__ import annotations
 
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 from strikewatch.models import Actor, Article, Attribution, Casualties, Event, EventType, Modality, Place, Weapon
 

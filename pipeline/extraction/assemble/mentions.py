@@ -8,18 +8,18 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from spacy.tokens import Doc, Span as DocSpan
+from spacy.tokens import Doc
+from spacy.tokens import Span as DocSpan
 
 from strikewatch.models import Actor, Attribution, Casualties, EventTime, EventType, Modality, Place, Span, Weapon
 
 from .. import lexicon
 from ..components.base import Keys, SpanIndex, doc_text, sentences, text_span
+from ..facts.parties.roles import BYSTANDER, VICTIM
 from ..facts.places.assemble import TOWN_PRECISIONS, unique_places
 from ..facts.places.component import rank_places
 from ..facts.time.assemble import HISTORICAL_AFTER_DAYS, TIME_ORDER, best_time, dated_modality  # noqa: F401
-from ..facts.parties.roles import BYSTANDER, VICTIM
 from ..facts.triggers.component import BROAD, REFERENCE, filter_kinds
-
 
 # Sentences after a strike sentence that can still add its weapons and casualties
 # ("The fighter-bombers dropped ...", "There were no immediate reports of casualties"):

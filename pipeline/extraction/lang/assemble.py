@@ -17,15 +17,16 @@ Every name is the English one (a ``Place`` named "Kharkiv" for "Харкові")
 from __future__ import annotations
 
 import re
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 from spacy.tokens import Doc, Span
 
-from strikewatch.models import Article, Casualties, Event, EventTime, EventType, Modality, Place, Span as TextSpan
+from strikewatch.models import Article, Casualties, Event, EventTime, EventType, Modality, Place
+from strikewatch.models import Span as TextSpan
 
-from ..components.base import Keys, SpanIndex, doc_text, sentences
 from ..assemble.event import ACLED_SUBTYPE, CAMEO
 from ..assemble.mentions import HISTORICAL_AFTER_DAYS
+from ..components.base import Keys, SpanIndex, doc_text, sentences
 from .components import BROAD, GENERIC, NEGATIVES
 from .relevance import EVENT_TYPES, FEATURES, Candidate, log1p
 

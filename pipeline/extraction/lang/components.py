@@ -29,13 +29,15 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left
-from datetime import date, datetime, time as dtime, timedelta, UTC
-from functools import lru_cache, cache
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from functools import cache, lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from strikewatch.models import Actor, Casualties, EventTime, Place, Span as TextSpan, Weapon
+from strikewatch.models import Actor, Casualties, EventTime, Place, Weapon
+from strikewatch.models import Span as TextSpan
 
 from ..components.base import Keys, doc_text, register_extensions, sentence_of, set_group, text_ranges
 from .gazetteer import arabic_variants, native_gazetteer

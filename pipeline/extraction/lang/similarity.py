@@ -17,8 +17,8 @@ mixed-language benchmark and a labelled set of cross-language pairs should re-se
 
 from __future__ import annotations
 
-from functools import lru_cache
 from collections.abc import Callable
+from functools import lru_cache
 
 from .detect import ENGLISH, detect
 

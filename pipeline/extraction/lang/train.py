@@ -27,14 +27,15 @@ import json
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from strikewatch.models import Article, Modality
 
-from ..tools import evaluate, train as en_train
+from ..tools import evaluate
+from ..tools import train as en_train
 from . import assemble, native_docs
 from .detect import NATIVE
 from .relevance import FEATURES, MODEL_VERSION, NativeRelevance, english_features, model_path

@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import datetime, UTC
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 
 from strikewatch.models import STRIKE_TYPES, Article, Event, Modality
 

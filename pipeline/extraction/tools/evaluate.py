@@ -40,9 +40,9 @@ import re
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import quote
 
 from strikewatch.models import STRIKE_TYPES, Article, Event, EventType, Modality

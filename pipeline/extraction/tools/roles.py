@@ -20,8 +20,8 @@ the relevance model's), so the events scored downstream are out of fold.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 

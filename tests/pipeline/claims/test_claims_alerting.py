@@ -1,7 +1,7 @@
 """Corroboration in subscriptions, alerts, payloads, exports and severity (pure logic)."""
 
 import json
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 
 import stix2
 

@@ -2,7 +2,7 @@
 synthetic multi-source streams (pipeline/claims/synthetic.py)."""
 
 import random
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import pytest
 

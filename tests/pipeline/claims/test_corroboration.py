@@ -1,6 +1,6 @@
 """Claims per incident, figures per speaker, contested and the grade (pure logic)."""
 
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 
 from pipeline.claims import corroboration as co
 from strikewatch.models import Claim, EventType, Incident, IncidentSource, Span

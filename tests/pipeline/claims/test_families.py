@@ -1,6 +1,6 @@
 """Outlet families: copies, wire credits, one publisher's domains (pure logic, no services)."""
 
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 
 from pipeline.claims import families as fam
 from pipeline.claims import synthetic as sy

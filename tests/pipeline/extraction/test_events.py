@@ -1,6 +1,6 @@
 """Event assembly end to end: detection, classification, modality and arguments on short sentences of our own."""
 
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import pytest
 

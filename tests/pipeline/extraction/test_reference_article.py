@@ -1,7 +1,7 @@
 """The reference article (US strikes on Iran-backed militias, 28 June 2021), read in
 place from ../shared: every fact the product promises must come out."""
 
-from datetime import date, datetime, UTC
+from datetime import UTC, date, datetime
 
 import pytest
 

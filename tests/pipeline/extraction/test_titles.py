@@ -1,6 +1,6 @@
 """A title is a sentence of its own, and a headline's strike is the lead's: texts of our own."""
 
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import pytest
 

@@ -1,6 +1,6 @@
 """strikewatch.store.db rows: the sort time of a record (pure functions, no database)."""
 
-from datetime import date, datetime, UTC
+from datetime import UTC, date, datetime
 
 from strikewatch.models import Event, EventTime, EventType, Place
 from strikewatch.store.db import UNDATED, event_row

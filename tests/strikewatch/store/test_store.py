@@ -18,9 +18,8 @@ import pytest
 from strikewatch.metrics import CollectorRegistry
 from strikewatch.models import Alert, DeadLetter, EscalationScore, Event, Incident
 from strikewatch.store import db
-from strikewatch.store.consumer import Store, make_metrics
-
 from strikewatch.store import synthetic as R
+from strikewatch.store.consumer import Store, make_metrics
 
 pytestmark = pytest.mark.integration
 

@@ -40,7 +40,7 @@ def test_a_district_fills_acleds_admin2_column_at_geo_precision_2():
 import csv  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
-from datetime import datetime, timedelta, UTC  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402

@@ -9,7 +9,7 @@ import socket
 import tempfile
 import threading
 import time
-from datetime import date, datetime, UTC
+from datetime import UTC, date, datetime
 
 import httpx
 import psycopg

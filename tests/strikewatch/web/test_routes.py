@@ -10,7 +10,7 @@ import io
 import json
 import threading
 import time
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import httpx
 import psycopg

@@ -27,10 +27,10 @@ import contextlib
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from collections.abc import Sequence
 
 import numpy as np
 

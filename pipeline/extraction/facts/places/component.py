@@ -20,13 +20,13 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from strikewatch.models import Place, Span as TextSpan
-
-from . import lookups as _geo
+from strikewatch.models import Place
+from strikewatch.models import Span as TextSpan
 
 from ... import lexicon
-from ..parties.actors import table as actor_table
 from ...components.base import Keys, SpanIndex, char_span, doc_text, sentences, set_group
+from ..parties.actors import table as actor_table
+from . import lookups as _geo
 
 DIRECTIONS = r"(?:eastern|western|northern|southern|central|north|south|east|west|north-?eastern|north-?western|south-?eastern|south-?western)"
 _ARTICLES = r"(?:al|el|ad|ar|as|an|at|ash|az)"

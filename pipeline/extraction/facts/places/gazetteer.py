@@ -37,11 +37,11 @@ import tempfile
 import time
 from array import array
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
-from collections.abc import Sequence
 
 from .names import (
     ACLED_COUNTRY_NAMES,

@@ -23,8 +23,8 @@ name and take the best-known enclosing unit's country, admin-1 and coordinates.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from strikewatch.models import Place, Span
 

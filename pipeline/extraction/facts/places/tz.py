@@ -18,8 +18,8 @@ UTC+2 in winter, and has been UTC+3 all year since late 2022.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta, UTC
-from functools import lru_cache, cache
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from strikewatch.models import Place

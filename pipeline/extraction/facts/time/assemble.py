@@ -16,8 +16,8 @@ ingested.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, UTC
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 
 from strikewatch.models import EventTime, Modality, Place
 

@@ -27,8 +27,8 @@ from strikewatch.models import EventType, Modality
 
 from ... import lexicon
 from ...components import _geo
-from ..parties.actors import table as actor_table
 from ...components.base import Keys, char_span, doc_text, has_gate_hit, sentence_of, sentences, set_group
+from ..parties.actors import table as actor_table
 
 STRIKE_PRIORITY = (EventType.DRONE_STRIKE, EventType.AIR_STRIKE, EventType.MISSILE_ATTACK, EventType.SHELLING)
 REFERENCE = "reference"

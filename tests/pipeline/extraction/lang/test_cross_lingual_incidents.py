@@ -3,7 +3,7 @@ incident that lists both sources with their languages; a different strike does n
 Real extraction (both pipelines) and real embeddings (MiniLM for English pairs, e5 across
 languages); texts written for this test."""
 
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import pytest
 

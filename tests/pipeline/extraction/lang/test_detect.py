@@ -2,9 +2,8 @@
 
 import pytest
 
-from strikewatch.models import Article
-
 from pipeline.extraction.lang.detect import declared, detect, is_read, language_of, with_language
+from strikewatch.models import Article
 
 TEXTS = {
     "uk": "Уряд оголосив нову програму підтримки малого бізнесу, яка почне діяти з наступного місяця.",

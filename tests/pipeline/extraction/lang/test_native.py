@@ -5,13 +5,12 @@ Every text here was written for this test (none is cut from a dataset). The ship
 (``models/relevance-ml-1.npz``) and multilingual-e5 run as in production.
 """
 
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import pytest
 
-from strikewatch.models import Article, EventType, Modality
-
 from pipeline.extraction.lang import extract_native
+from strikewatch.models import Article, EventType, Modality
 
 PUBLISHED = datetime(2024, 3, 14, 9, 30, tzinfo=UTC)  # a Thursday
 

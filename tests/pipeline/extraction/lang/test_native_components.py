@@ -1,6 +1,6 @@
 """Each native component alone on ``nlp.make_doc`` (what it writes to ``doc.spans``)."""
 
-from datetime import date, datetime, UTC
+from datetime import UTC, date, datetime
 
 import spacy
 

@@ -1,7 +1,7 @@
 """pipeline.extraction.facts.places: the one offline geocoder, on our own short strings (real tables, no fakes)."""
 
 import importlib
-from datetime import date, datetime, timedelta, UTC
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 

@@ -2,7 +2,7 @@
 qualifiers pick among same-named places, an unknown name keeps its text and gets no point,
 the attacker's nationality is not the place, and the learned theatre prior is marked."""
 
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import pytest
 

@@ -1,6 +1,6 @@
 """pipeline.extraction.facts.time.parse: finding and resolving time expressions (own strings)."""
 
-from datetime import date, datetime, UTC
+from datetime import UTC, date, datetime
 
 import pytest
 

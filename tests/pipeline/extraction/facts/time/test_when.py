@@ -1,7 +1,7 @@
 """When a strike happened, end to end on our own sentences: relative days against the
 publication's local date at the place, background with its own date, undated -> reported."""
 
-from datetime import date, datetime, UTC
+from datetime import UTC, date, datetime
 
 from pipeline.extraction import extract_events
 from pipeline.extraction.facts.time.assemble import event_time
