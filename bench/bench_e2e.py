@@ -158,8 +158,8 @@ def process_rss(pid: int, runner: str, s) -> dict:
     from strikewatch.stack import child_pids
 
     out = {"bench": peak_rss_mb(), "pipeline": peak_rss_mb(pid)}
-    for i, pid in enumerate(child_pids(pid, name="prism")):
-        out[f"prism_{i + 1}" if i else "prism"] = peak_rss_mb(pid)
+    for i, child in enumerate(child_pids(pid, name="prism")):
+        out[f"prism_{i + 1}" if i else "prism"] = peak_rss_mb(child)
     if runner == "FlinkRunner":
         from strikewatch.flink import FlinkPaths
 

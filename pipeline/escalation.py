@@ -246,8 +246,7 @@ class _ScoreFn(beam.DoFn):
         for sc in scores[1:]:
             # Dyads are few (parties that fight each other); "A~B", names sorted.
             METRICS.dyad.labels(DYADS("~".join(sorted(sc.key.split(" vs ")))), theatre).set(sc.value)
-        for s in scores:
-            yield s
+        yield from scores
         yield beam.pvalue.TaggedOutput("scored", (inc, scores[0].value))
 
 

@@ -37,7 +37,7 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import apache_beam as beam
 from apache_beam.io.restriction_trackers import OffsetRange, OffsetRestrictionTracker
@@ -51,6 +51,9 @@ from strikewatch.metrics import REGISTRY, CollectorRegistry, Counter, Gauge, Sim
 from strikewatch.models import DeadLetter, Reason
 
 from .errors import PipelineError
+
+if TYPE_CHECKING:  # for annotations only: load_seeds imports recovery when it runs
+    from .recovery import RecoveryConfig, Seeds
 
 log = logging.getLogger(__name__)
 

@@ -158,7 +158,7 @@ class SubscriptionStore:
         self._load(self._sender.config)
 
     def _load(self, kafka: KafkaConfig) -> None:
-        for key, value in read_compacted(kafka, self._topic).items():
+        for _key, value in read_compacted(kafka, self._topic).items():
             if value is None:
                 continue
             try:

@@ -245,7 +245,7 @@ def group_families(reports: list[Report]) -> tuple[list[SourceFamily], dict[str,
         for a, b in zip(*np.nonzero(np.triu(same, 1))):
             uf.union(("r", sigs[a][0]), ("r", sigs[b][0]))
     comps: dict = {}
-    for i, r in enumerate(reports):
+    for i in range(len(reports)):
         comps.setdefault(uf.find(("r", i)), []).append(i)
     keys_of: dict = {}
     for node in list(uf.parent):

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from strikewatch.models import Article, Event, EventType, Modality, Span, outlet_of
 
-from . import casing, gate, relevance, runs
+from . import casing, gate, relevance, runs  # noqa: F401  (relevance: registers the strike_relevance factory)
 from .assemble import events_from_doc
 from .components import PIPES
 from .facts.claims import assemble as claims_assembly
@@ -220,7 +220,7 @@ def other_violence_event(article: Article) -> Event | None:
 
 def article_from_text(text: str, url: str = "file://article", source: str = "file") -> Article:
     """An Article from a plain text whose first line may be ``date YYYY-MM-DD``."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     lines = text.lstrip("\ufeff").splitlines()
     published = None

@@ -141,7 +141,7 @@ def test_pipeline_on_flink_with_two_sdk_workers_reads_every_partition_and_commit
                     got[ev.article_id] = ev
         events.close()
         assert set(got) == set(sent), f"{len(got)}/{len(sent)} articles:\n" + _logs(tmp_path, s)
-        for aid, ev in got.items():
+        for _aid, ev in got.items():
             assert ev.event_type == "air_strike" and ev.attacker.name == "Israel"
             assert any(p.country == "Syria" for p in ev.places)
 

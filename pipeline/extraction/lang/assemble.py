@@ -55,7 +55,7 @@ CONTINUATION_SENTENCES = 2
 
 
 def _index(doc: Doc, key: str) -> SpanIndex:
-    return SpanIndex(doc.spans[key] if key in doc.spans else [])
+    return SpanIndex(doc.spans.get(key, []))
 
 
 def sentence_type(triggers: list[Span], weapons: list[Span], doc_weapons: list[Span]) -> str:

@@ -440,7 +440,7 @@ class CasualtyFinder:
                 terms.append((span, r["role"], sentence_of(doc, span)))
         best: dict[int, tuple[int, int]] = {}  # term index -> (distance, value)
         numbers: dict[int, int] = {}
-        for k, (span, _role, sent) in enumerate(terms):
+        for span, _role, sent in terms:
             lo, hi = max(sent.start, span.start - CASUALTY_WINDOW_WORDS), min(sent.end, span.end + CASUALTY_WINDOW_WORDS)
             for tok in doc[lo:hi]:
                 if tok.i not in numbers:

@@ -196,7 +196,7 @@ def reassemble(corpus: Corpus, probs: np.ndarray, thresholds: tuple[float, float
     for rec_i, blocks in corpus.role_blocks.items():
         doc = corpus.docs[rec_i]
         spans = [s for s in doc.spans.get(Keys.ROLE_RULES, []) if s.label_ in (BYSTANDER, VICTIM)]
-        for trig, cands, x, junk in blocks:
+        for trig, cands, _x, junk in blocks:
             p = probs[at:at + len(cands)]
             at += len(cands)
             att, tgt = decide(cands, p, thresholds, junk)
@@ -365,7 +365,7 @@ def train_roles(corpora: Sequence[Corpus], folds: int, seed: int) -> RoleFit:
 
     cv = {c.name: np.zeros((len(data[c.name][0]), 2), np.float32) for c in corpora}
     for k in range(folds):
-        m = fit_on(lambda n: fold[n] != k)
+        m = fit_on(lambda n: fold[n] != k)  # noqa: B023  (called in this iteration)
         for c in corpora:
             sel = fold[c.name] == k
             if sel.any():
@@ -424,7 +424,7 @@ def train(corpora: Sequence[Corpus], x: dict[str, np.ndarray], folds: int, seed:
 
     oof = {n: np.zeros(len(y[n]), dtype=np.float32) for n in names}
     for k in range(folds):
-        params = fit(*stack(lambda n: fold[n] != k), l2=l2)
+        params = fit(*stack(lambda n: fold[n] != k), l2=l2)  # noqa: B023  (called in this iteration)
         probe = model_of(params, HALF, {})
         for n in names:
             m = fold[n] == k

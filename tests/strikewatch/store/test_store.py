@@ -98,7 +98,7 @@ def check_complete(dsn: str, want: dict) -> None:
         assert {r[0] for r in conn.execute("SELECT id FROM events")} == want["events"]
         assert {r[0] for r in conn.execute("SELECT id FROM alerts")} == want["alerts"]
         # The incidents row carries the newest revision's record, not the last one sent.
-        for inc_id, rev, rec in conn.execute("SELECT id, revision, record FROM incidents"):
+        for _inc_id, rev, rec in conn.execute("SELECT id, revision, record FROM incidents"):
             assert rec["revision"] == rev and rec["source_count"] == rev + 1
 
 

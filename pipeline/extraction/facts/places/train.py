@@ -225,9 +225,9 @@ def candidate_label(dataset: str, rec: dict, place) -> float:
     if place.precision != "country" and any(evaluate._is_name_part(place.name, n) for n in names if n):
         return 1.0
     lat, lon = gold_point(rec)
-    if lat is not None and place.lat is not None and place.precision in LABEL_PRECISIONS:
-        if distance_km(place.lat, place.lon, lat, lon) <= LABEL_KM:
-            return 1.0
+    if (lat is not None and place.lat is not None and place.precision in LABEL_PRECISIONS
+            and distance_km(place.lat, place.lon, lat, lon) <= LABEL_KM):
+        return 1.0
     if dataset == "news2" and lat is None:  # Insecurity Insight: its country is what is coded
         gold = normalize_country(rec.get("country") or "")
         return float(gold is not None and place.country_code == gold[1])
