@@ -24,13 +24,14 @@ The meaning, field by field:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, time
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from psycopg import sql
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from .models import Event, EventTime, Incident, Place, Subscription
+from .models import Actor, Event, EventTime, Incident, Place, Subscription
 
 # The sort key of a record nothing dates (no event time, no publication): it sorts after every
 # dated one and no ``since`` or ``until`` reaches it. Never the time it was stored or seen: that put
@@ -71,7 +72,7 @@ class Keys(NamedTuple):
     modality: str | None = None
 
 
-def bounded(values, budget: int) -> tuple[str, ...]:
+def bounded(values: Iterable[str], budget: int) -> tuple[str, ...]:
     """Distinct ``values`` in order, skipping any that would take the list past ``budget`` bytes as
     PostgreSQL stores a text[] element (4 bytes of header + UTF-8)."""
     out: list[str] = []
@@ -97,11 +98,11 @@ def country_keys(places: list[Place]) -> tuple[str, ...]:
     return bounded((v.lower() for p in places for v in (p.country, p.country_code) if v), COUNTRIES_BYTES)
 
 
-def actor_keys(attacker, targets) -> tuple[str, ...]:
+def actor_keys(attacker: Actor | None, targets: Iterable[Actor]) -> tuple[str, ...]:
     return bounded((a.name.lower() for a in ([attacker] if attacker else []) + list(targets)), ACTORS_BYTES)
 
 
-def language_keys(codes) -> tuple[str, ...]:
+def language_keys(codes: Iterable[str | None]) -> tuple[str, ...]:
     """Distinct ISO 639-1 codes, in order (an incident reported in English and Russian: en, ru)."""
     return tuple(dict.fromkeys(c.lower() for c in codes if c))[:LANGUAGES_MOST]
 
@@ -128,7 +129,7 @@ def event_keys(ev: Event) -> Keys:
     )
 
 
-def _lower(values) -> tuple[str, ...]:
+def _lower(values: Iterable[str]) -> tuple[str, ...]:
     # A value holding a NUL matches nothing stored (PostgreSQL text cannot hold one, nor take it as a parameter).
     return tuple(v.lower() for v in values if "\x00" not in v)
 
@@ -188,12 +189,12 @@ class IncidentFilter(BaseModel):
             and (not self.grades or k.grade in self.grades)
         )
 
-    def to_sql(self, table: Literal["incidents", "events"] = "incidents") -> tuple[list[sql.Composable], list]:
+    def to_sql(self, table: Literal["incidents", "events"] = "incidents") -> tuple[list[sql.Composable], list[Any]]:
         """The filter as SQL conditions over the store's filter columns (to be AND-ed) and their parameters."""
         conds: list[sql.Composable] = []
-        params: list = []
+        params: list[Any] = []
 
-        def add(cond: str, *ps) -> None:
+        def add(cond: str, *ps: Any) -> None:
             conds.append(sql.SQL(cond))
             params.extend(ps)
 

@@ -20,7 +20,7 @@ import sys
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, Self, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import (  # noqa: F401
@@ -174,7 +174,7 @@ class Record(BaseModel):
         return self.model_dump_json(exclude_none=False).encode("utf-8")
 
     @classmethod
-    def from_bytes(cls, data: bytes | str):
+    def from_bytes(cls, data: bytes | str) -> Self:
         return cls.model_validate_json(data)
 
 
@@ -485,6 +485,7 @@ Grade = Literal["confirmed", "corroborated", "single_source", "contested"]
 # What an alert says happened: a new incident, an update, or (schema 2) an incident newly
 # corroborated or contested.
 AlertKind = Literal["new_incident", "update", "corroborated", "contested"]
+DEFAULT_NOTIFY_ON: tuple[AlertKind, ...] = ("new_incident", "update")
 
 
 class Incident(Record):
@@ -570,7 +571,7 @@ class Subscription(Record):
     grades: list[Grade] = Field(default_factory=list)
     # "corroborated" / "contested": an alert when an incident already alerted becomes corroborated (or
     # confirmed) or contested; "update" includes them.
-    notify_on: list[AlertKind] = Field(default_factory=lambda: ["new_incident", "update"])
+    notify_on: list[AlertKind] = Field(default_factory=lambda: list(DEFAULT_NOTIFY_ON))
     # Not in reprs: a webhook URL's path can be its credential (Slack's /services/T../B../<token>).
     webhook_url: str | None = Field(None, repr=False)
     webhook_format: Literal["cloudevents", "slack", "alertmanager"] = "cloudevents"
