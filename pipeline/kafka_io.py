@@ -216,7 +216,8 @@ class _ListPartitions(beam.DoFn):
             if parts:
                 return parts
             if time.monotonic() > give_up:
-                raise KafkaIOError(f"topic {topic!r} has no partitions on {self._config.bootstrap_servers} after {BROKER_WAIT_S:.0f} s "
+                raise KafkaIOError(f"topic {topic!r} has no partitions on {self._config.bootstrap_servers} "
+                                   f"after {BROKER_WAIT_S:.0f} s "
                                    f"(run `strikewatch up`){f': {error}' if error else ''}")
             _kafka_error(topic, "partitions", error or f"topic not found on {self._config.bootstrap_servers}")
             time.sleep(BROKER_RETRY_S)
@@ -251,7 +252,8 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
                 return OffsetRange(self._start_offset(*element), sys.maxsize)
             except KafkaError as e:  # broker restarting while the job starts
                 if time.monotonic() > give_up:
-                    raise KafkaIOError(f"no start offset for {element} from {self._config.bootstrap_servers} within {BROKER_WAIT_S:.0f} s: {e}") from e
+                    raise KafkaIOError(f"no start offset for {element} from {self._config.bootstrap_servers} "
+                                       f"within {BROKER_WAIT_S:.0f} s: {e}") from e
                 _kafka_error(element[0], "start_offset", e)
                 time.sleep(BROKER_RETRY_S)
 

@@ -2,7 +2,8 @@
 
     strikewatch pipeline                      # Prism (local stack), reads strikewatch.articles
     strikewatch pipeline --runner FlinkRunner  # on a local Flink it starts and stops itself (strikewatch/flink.py)
-    strikewatch pipeline --runner FlinkRunner --flink_master host:8081 --job_endpoint host:8099 --environment_type EXTERNAL ...
+    strikewatch pipeline --runner FlinkRunner --flink_master host:8081 --job_endpoint host:8099
+        --environment_type EXTERNAL ...   (one command)
     strikewatch pipeline --runner DataflowRunner --project P --region R ...   (see docs/dataflow.md)
 
 Unknown flags are passed to Beam's PipelineOptions. The default runner is Prism with

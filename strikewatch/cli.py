@@ -9,7 +9,8 @@
     strikewatch extract FILE              events of one article as JSON
     strikewatch eval --data FILE.jsonl    score extraction (ACLED-shaped records, news documents, general news)
     strikewatch train                     fit the relevance model on the dev sets (cross-validated report)
-    strikewatch train-lang                fit the native-language (ar ru uk fr es) relevance model (out of fold per language)
+    strikewatch train-lang                fit the native-language (ar ru uk fr es) relevance model
+                                          (out of fold per language)
     strikewatch store                     events, incidents, escalation, alerts into PostgreSQL
     strikewatch api | subscriptions | deliver | backtest | lag
 

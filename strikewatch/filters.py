@@ -216,7 +216,8 @@ class IncidentFilter(BaseModel):
             x0, y0, x1, y1 = self.bbox
             if (x1 - x0) * (y1 - y0) <= BBOX_GIST_MAX_DEG2:  # the points' bounding box finds candidates
                 add("bounds && box(point(%s, %s), point(%s, %s))", x0, y0, x1, y1)
-            add("EXISTS (SELECT 1 FROM unnest(lons, lats) AS p(x, y) WHERE x BETWEEN %s AND %s AND y BETWEEN %s AND %s)",
+            add("EXISTS (SELECT 1 FROM unnest(lons, lats) AS p(x, y) "
+                "WHERE x BETWEEN %s AND %s AND y BETWEEN %s AND %s)",
                 x0, x1, y0, y1)
         if table == "events":
             if self.modalities:

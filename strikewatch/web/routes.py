@@ -524,7 +524,8 @@ def _render(request: Request, page: queries.Page, fmt: str, route: str, base_url
 ERROR = {"model": schemas.Error}
 LINK_HEADER = {
     "Link": {
-        "description": 'the next page, `<...>; rel="next"` (RFC 8288), relative to the request; absent on the last page',
+        "description": 'the next page, `<...>; rel="next"` (RFC 8288), relative to the request; absent on the '
+                       'last page',
         "schema": {"type": "string"},
     }
 }

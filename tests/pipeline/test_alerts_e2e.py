@@ -29,9 +29,12 @@ pytestmark = pytest.mark.integration
 WAIT_S = 300
 
 REPORTS = [
-    "Israeli warplanes struck an Iranian weapons depot near Albu Kamal in eastern Syria early Monday, the Syrian Observatory said.",
-    "Israeli jets bombed a weapons depot used by Iran-backed militias near Albu Kamal, Syria, on Monday, monitors said.",
-    "Israeli air strikes hit a weapons warehouse near the Syrian town of Albu Kamal early on Monday, a war monitor reported.",
+    "Israeli warplanes struck an Iranian weapons depot near Albu Kamal in eastern Syria early Monday, the "
+    "Syrian Observatory said.",
+    "Israeli jets bombed a weapons depot used by Iran-backed militias near Albu Kamal, Syria, on Monday, "
+    "monitors said.",
+    "Israeli air strikes hit a weapons warehouse near the Syrian town of Albu Kamal early on Monday, a war "
+    "monitor reported.",
 ]
 
 

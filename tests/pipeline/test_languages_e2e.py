@@ -24,10 +24,12 @@ pytestmark = pytest.mark.integration
 WAIT_S = 300
 
 EN = ("Russian missile strike on Kharkiv",
-      "Russian forces launched a missile strike on an apartment block in Kharkiv on Tuesday, killing three people and wounding 11, "
+      "Russian forces launched a missile strike on an apartment block in Kharkiv on Tuesday, killing three "
+      "people and wounding 11, "
       "the regional governor said.")
 RU = ("Ракетный удар по Харькову",
-      "Во вторник российские ракеты ударили по жилому дому в Харькове. Погибли три человека, еще 11 ранены, сообщил губернатор области.")
+      "Во вторник российские ракеты ударили по жилому дому в Харькове. Погибли три человека, еще 11 ранены, "
+      "сообщил губернатор области.")
 DE = ("Raketenangriff auf Charkiw", "Russische Raketen haben am Dienstag ein Wohnhaus in Charkiw getroffen, drei Menschen starben.")
 
 

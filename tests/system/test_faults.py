@@ -70,7 +70,8 @@ def _report(n: int, run: str, base_url: str) -> dict:
     published = datetime(2021, 6, 28, 12, tzinfo=UTC) + timedelta(days=7 * n)
     place, country = PLACES[n % len(PLACES)]
     text = (f"U.S. fighter jets carried out airstrikes early Monday on a weapons depot used by Kataib Hezbollah "
-            f"near {place} in {country}, the Pentagon said in statement {run}-{n}. There were no immediate reports of casualties.")
+            f"near {place} in {country}, the Pentagon said in statement {run}-{n}. There were no immediate "
+            f"reports of casualties.")
     return {"link": f"{base_url}/news/{run}/{n}", "title": f"US strikes militia near {place}", "text": text, "published": published}
 
 
@@ -185,7 +186,9 @@ def test_connector_pipeline_and_broker_killed_mid_stream_lose_nothing_and_duplic
         "pipeline": Proc("pipeline", ["pipeline"], env, repo_root, tmp_path),
         "deliver": Proc("deliver", ["deliver"], env, repo_root, tmp_path),
     }
-    logs = lambda: "\n".join(p.tail() for p in procs.values()) + "\n--- broker ---\n" + (root / "kafka" / "broker.log").read_text(errors="replace")[-1500:]  # noqa: E731
+    def logs() -> str:
+        broker = (root / "kafka" / "broker.log").read_text(errors="replace")[-1500:]
+        return "\n".join(p.tail() for p in procs.values()) + "\n--- broker ---\n" + broker
     items: list[dict] = []
 
     def delivered() -> list[dict]:

@@ -273,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     corpus = read_native(args.data_dir)
-    print(f"multilingual_dev: {len(corpus.records)} records, {len(corpus.rows)} candidate sentences ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    print(f"multilingual_dev: {len(corpus.records)} records, {len(corpus.rows)} candidate sentences "
+          f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     texts_en, f_en, y_en = english_rows(args.data_dir, args.english_corpora)
     embed = load_e5().encode
     x_native = np.hstack([cached_embed([corpus.cands[r][k].text for r, k in corpus.rows], embed),

@@ -1,7 +1,8 @@
 """``strikewatch train``: fit the relevance model (``pipeline.extraction.relevance``) on the
 dev sets, score it where it was not trained, and write it into the package.
 
-    strikewatch train                      # ../shared/data -> pipeline/extraction/models/relevance-5.npz (+ .json card),
+    strikewatch train                      # ../shared/data -> pipeline/extraction/models/relevance-5.npz
+                                           # (+ .json card),
                                            # facts/parties/models/roles-1.npz, facts/places/models/theatre-2.json and
                                            # place-choice-1.npz (+ cards)
     strikewatch train --folds 5 --seed 13 --data-dir DIR --out PATH --limit N

@@ -90,7 +90,8 @@ def test_whom_a_figure_counts(nlp, sentence, killed, counted):
 
 
 def test_the_side_that_struck_declares_it(nlp):
-    text = ("At least 16 civilians were killed in an Israeli air strike on a school in Gaza City on Saturday, the civil defence said. "
+    text = ("At least 16 civilians were killed in an Israeli air strike on a school in Gaza City on Saturday, "
+            "the civil defence said. "
             "Israeli forces confirmed the strike, claiming they were targeting a command centre.")
     [evs] = extract_events(nlp, [Article.new("https://example.org/declared", body=text, published_at=DAY)])
     claimed = [c for e in evs for c in e.claims if c.stance == "claimed"]

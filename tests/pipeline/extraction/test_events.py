@@ -71,7 +71,8 @@ def test_sentences_about_one_strike_merge(nlp):
 
 
 def test_attacker_is_the_striking_force_not_who_used_the_target(nlp):
-    [ev] = run(nlp, "U.S. fighter jets carried out airstrikes on Sunday on a weapons depot used by Kataib Hezbollah near Al-Qaim in Iraq.")
+    [ev] = run(nlp, "U.S. fighter jets carried out airstrikes on Sunday on a weapons depot used by Kataib "
+                    "Hezbollah near Al-Qaim in Iraq.")
     assert ev.attacker.name == "United States"
     assert "Kataib Hezbollah" in [t.name for t in ev.targets]  # who used the target is struck, not striking
     # The struck thing itself is a target too, typed as an object (not a party of a dyad).

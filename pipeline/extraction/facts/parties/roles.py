@@ -1,6 +1,7 @@
 """``strike_roles``: who struck and what was struck, from the dependency parse ->
-``doc.spans["sw_role_rules"]`` (features of the learned choice, ``model.py``; label ``attacker``, ``target`` or ``bystander``; ``span.id_``
-is the start character of the trigger it belongs to; ``span._.sw_actor`` the ``Actor``).
+``doc.spans["sw_role_rules"]`` (features of the learned choice, ``model.py``; label ``attacker``,
+``target`` or ``bystander``; ``span.id_`` is the start character of the trigger it belongs to;
+``span._.sw_actor`` the ``Actor``).
 
 For each trigger, the predicate is found first:
 

@@ -410,7 +410,8 @@ def _build_geonames(db_path: Path) -> _GeoNames:
     db.executemany("INSERT INTO tkeys VALUES (?,?)", tkeys)
     db.executemany("INSERT INTO places VALUES (?,?,?,?,?,?,?,?,?)", minor_rows)
     db.executemany("INSERT INTO keys VALUES (?,?,?)", minor_keys)
-    db.executescript("CREATE INDEX keys_key ON keys(key); CREATE INDEX keys_place ON keys(place); CREATE INDEX tkeys_key ON tkeys(key);")
+    db.executescript("CREATE INDEX keys_key ON keys(key); CREATE INDEX keys_place ON keys(place); "
+                     "CREATE INDEX tkeys_key ON tkeys(key);")
     db.commit()
     db.close()
     g.minor_db = db_path.name

@@ -38,11 +38,13 @@ _GROUND = (EventType.SHELLING, EventType.MISSILE_ATTACK)
 _SHELL_WORDS = re.compile(r"\b(?:shell(?:ed|ing)|mortars?|artillery|rockets?)\b", re.I)
 _MODAL_AUX = frozenset({"will", "would", "could", "might", "may", "should", "shall", "must"})
 # Demands to stop are no report of a strike ("the army must cease all bombing").
-_DEMAND = re.compile(r"\b(?:must|should|to)\s+(?:cease|stop|end|halt)\b|\b(?:calls?|called|demand\w*|urg\w+) (?:for|on) \w+(?: \w+)? to (?:stop|end|cease|halt)\b", re.I)
+_DEMAND = re.compile(r"\b(?:must|should|to)\s+(?:cease|stop|end|halt)\b|\b(?:calls?|called|demand\w*|"
+                     r"urg\w+) (?:for|on) \w+(?: \w+)? to (?:stop|end|cease|halt)\b", re.I)
 _IF_CLAUSE = re.compile(r"\b(?:if|unless|whether)\b[^.;]*$", re.I)
 _PLANS = re.compile(r"\b(?:options?|plans? for|planning|planners|ordered the use of force|approved the strike)\b", re.I)
 _CARRIED_OUT = re.compile(r"\b(?:carried out|conducted|launched|struck|dropped)\b", re.I)
-_PAST_WORDING = re.compile(r"\b(?:previous|earlier) (?:strikes?|airstrikes?|attacks?)\b|\bThese previous\b|\b(?:had taken place|had been carried out)\b",
+_PAST_WORDING = re.compile(r"\b(?:previous|earlier) (?:strikes?|airstrikes?|attacks?)\b|\bThese previous\b|"
+                           r"\b(?:had taken place|had been carried out)\b",
                            re.I)
 
 

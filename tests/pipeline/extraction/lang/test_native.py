@@ -33,7 +33,8 @@ STRIKES = {
            "Une frappe de drone de l'armée malienne a tué au moins six personnes mardi près de Tombouctou, "
            "ont indiqué des sources locales."),
     "es": ("Ataque con drones en Járkov",
-           "Un ataque con drones rusos contra Járkov dejó ayer cuatro muertos y doce heridos, según las autoridades ucranianas."),
+           "Un ataque con drones rusos contra Járkov dejó ayer cuatro muertos y doce heridos, según las "
+           "autoridades ucranianas."),
 }
 # (expected type, a country the place must be in, expected date)
 EXPECTED = {
