@@ -71,7 +71,8 @@ def agencies() -> dict[str, tuple[str, re.Pattern, re.Pattern]]:
         head = re.compile(rf"(?:\((?:{alts})\)|/(?:{alts})/|[-–—]\s*(?:{alts})\s*[-–—])")
         # "(Reporting by ...; Editing by ...)" is Reuters' tail; others sign "© AFP", "- AFP",
         # "Copyright ... Associated Press".
-        tail = re.compile(rf"(?:©\s*(?:\d{{4}}\s+)?(?:{alts})\b|\bcopyright\b[^\n]{{0,40}}\b(?:{alts})\b|(?:^|\n|[-–—]\s*)(?:{alts})\s*$|"
+        tail = re.compile(rf"(?:©\s*(?:\d{{4}}\s+)?(?:{alts})\b|\bcopyright\b[^\n]{{0,40}}\b(?:{alts})\b|"
+                          rf"(?:^|\n|[-–—]\s*)(?:{alts})\s*$|"
                           rf"\b(?:{alts}) contributed to this report)", re.I if key not in ("ap", "aa", "pa") else 0)
         out[key] = (label, head, tail)
     out["reuters"] = (out["reuters"][0], out["reuters"][1], re.compile(out["reuters"][2].pattern + r"|\(Reporting by [^)]*\)", re.I))

@@ -91,7 +91,8 @@ def _rss(items: list[dict]) -> bytes:
         f"<description>{escape(i['text'])}</description><pubDate>{format_datetime(i['published'])}</pubDate></item>"
         for i in reversed(items)
     )
-    return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>faults</title><link>http://127.0.0.1/</link>{body}</channel></rss>'.encode()
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss '
+            f'version="2.0"><channel><title>faults</title><link>http://127.0.0.1/</link>{body}</channel></rss>').encode()
 
 
 class Proc:

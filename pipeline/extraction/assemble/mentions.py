@@ -26,7 +26,8 @@ from ..facts.triggers.component import BROAD, REFERENCE, filter_kinds
 # 3 covers a lead paragraph split by the quote of who said so.
 CONTINUATION_SENTENCES = 3
 TARGET_KIND_RES = [
-    ("facility", re.compile(r"\b(?:facilit(?:y|ies)|sites?|depots?|warehouses?|storage|structures?|buildings?|headquarters|compound|ammunition|"
+    ("facility", re.compile(r"\b(?:facilit(?:y|ies)|sites?|depots?|warehouses?|storage|structures?|"
+                            r"buildings?|headquarters|compound|ammunition|"
                             r"weapons? (?:store|cache)s?|launch(?:ing)? (?:site|pad)s?|factory|plant)\b", re.I)),
     ("base", re.compile(r"\b(?:bases?|air ?base|airport|airfield|garrison|military post|checkpoint|outpost)\b", re.I)),
     ("convoy", re.compile(r"\bconvoys?\b", re.I)),

@@ -32,14 +32,18 @@ DIRECTIONS = (r"(?:eastern|western|northern|southern|central|north|south|east|we
               r"north-?western|south-?eastern|south-?western)")
 _ARTICLES = r"(?:al|el|ad|ar|as|an|at|ash|az)"
 PLACE_PHRASE_RE = re.compile(
-    r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|inside|into|over|and|shelled|bombed|struck|targeted|"
-    r"pounded|hit|attacked|(?:north|south|east|west|north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+of)\s+(?:the\s+)?"
-    r"(?:(?:\w+\s+)?(?:village|town|city|area|areas|district|outskirts|vicinity|countryside|region|province|governorate|neighbou?rhood|camp|"
+    r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|inside|into|over|and|"
+    r"shelled|bombed|struck|targeted|"
+    r"pounded|hit|attacked|(?:north|south|east|west|north-?east|north-?west|south-?east|"
+    r"south-?west)(?:ern)?\s+of)\s+(?:the\s+)?"
+    r"(?:(?:\w+\s+)?(?:village|town|city|area|areas|district|outskirts|vicinity|countryside|region|"
+    r"province|governorate|neighbou?rhood|camp|"
     r"mountain|frontline|forest|valley|hill|road|limits)s?\s+of\s+)?"
     r"(?P<name>(?:" + DIRECTIONS + r"\s+)?(?:" + _ARTICLES + r"[- ])?[A-Z][\w'’]+(?:[- –](?:(?:" + _ARTICLES
     + r"|de|du|la|le|imeni|bin|ibn)[- ])?[A-Z][\w'’]+){0,3}(?:[- ]\d+(?:/\d+)?)?(?:\s+border(?:\s+(?:region|area))?)?)"
 )
-LOC_PREP_RE = re.compile(r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|inside|into|over|against|from|of the|"
+LOC_PREP_RE = re.compile(r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|"
+                         r"inside|into|over|against|from|of the|"
                          r"border|and)\s+(?:the\s+)?(?:\w+\s+){0,2}$", re.I)
 # A country name followed by one of these is whose forces/people/things they are,
 # not where the event happened ("US personnel in Iraq", "Iranian-backed militias").
@@ -262,7 +266,8 @@ def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list
 # that name ("Al Quds hospital" is in Gaza, not Jerusalem; "Kuwait roundabout", "Salah
 # al-Din mosque", "the Al-Sharif family home"). Camps and neighbourhoods are places.
 FACILITY_AFTER_RE = re.compile(
-    r"\s+(?:hospitals?|mosques?|schools?|street|road|roundabout|stadium|university|cemetery|church|market|bridge|square|"
+    r"\s+(?:hospitals?|mosques?|schools?|street|road|roundabout|stadium|university|cemetery|church|market|"
+    r"bridge|square|"
     r"junction|tower|building|clinic|cent(?:er|re)|hotel|station|bakery|hall|college|institute|club|company|factory|"
     r"family|families|residence|house|home|news|agency|network|channel|radio|tv|television)\b", re.I)
 # An unknown name is a place only after a locative word ("in/near/at X", "shelled X"):

@@ -120,7 +120,8 @@ def broad_words(text: str, found: set[EventType]) -> list[tuple[EventType, re.Ma
 # verb, and the trigger is broad (the relevance model decides).
 _AGENT_VERB_RE = re.compile(
     r"\b(?:(?:struck|pounded|bombarded)\b(?!\s+(?:down|off|out|back|up|gold|oil)\b)"
-    r"(?!\s+(?:\w+\s+){0,2}?(?:deals?|agreements?|accords?|chords?|notes?|tones?|balance|blows?|poses?|bargains?|compromises?|"
+    r"(?!\s+(?:\w+\s+){0,2}?(?:deals?|agreements?|accords?|chords?|notes?|tones?|balance|blows?|poses?|"
+    r"bargains?|compromises?|"
     r"partnerships?|truces?|ceasefires?|alliances?|pacts?|fear|terror|gold|lucky)\b)"
     r"|(?:conducted|carried out|launched|mounted)\s+(?:\w+\s+){0,3}?strikes?\b(?!\s+(?:action|ballot|pay)))", re.I)
 # Characters before the verb where its agent may stand ("the IDF said it struck"; "US forces
