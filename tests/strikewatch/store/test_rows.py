@@ -2,8 +2,9 @@
 
 from datetime import UTC, date, datetime
 
+from strikewatch.filters import UNDATED
 from strikewatch.models import Event, EventTime, EventType, Place
-from strikewatch.store.db import UNDATED, event_row
+from strikewatch.store.db import event_row
 
 
 def _event(**kw) -> Event:
