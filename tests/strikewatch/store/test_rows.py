@@ -3,7 +3,8 @@
 from datetime import date, datetime, timezone
 
 from strikewatch.models import Event, EventTime, EventType, Place
-from strikewatch.store.db import UNDATED, event_row
+from strikewatch.filters import UNDATED
+from strikewatch.store.db import event_row
 
 
 def _event(**kw) -> Event:
