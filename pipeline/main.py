@@ -4,7 +4,7 @@
     strikewatch pipeline --runner FlinkRunner  # on a local Flink it starts and stops itself (strikewatch/flink.py)
     strikewatch pipeline --runner FlinkRunner --flink_master host:8081 --job_endpoint host:8099
         --environment_type EXTERNAL ...   (one command)
-    strikewatch pipeline --runner DataflowRunner --project P --region R ...   (see docs/dataflow.md)
+    strikewatch pipeline --runner DataflowRunner --project P --region R ...   (see docs/runners/dataflow.md)
 
 Unknown flags are passed to Beam's PipelineOptions. The default runner is Prism with
 LOOPBACK workers (the SDK harness runs in this process, so the metrics endpoint of

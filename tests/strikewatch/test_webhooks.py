@@ -1,4 +1,4 @@
-"""The README's receiver example, run as written, against what the deliverer signs."""
+"""The receiver example of docs/api.md, run as written, against what the deliverer signs."""
 
 import re
 import time
@@ -8,11 +8,11 @@ from strikewatch import webhooks
 
 
 def _readme_verifier(repo_root):
-    text = (repo_root / "README.md").read_text(encoding="utf-8")
+    text = (repo_root / "docs" / "api.md").read_text(encoding="utf-8")
     block = re.search(r"<!-- receiver-example -->\s*```python\n(.*?)```", text, re.S)
-    assert block, "README has no receiver example"
+    assert block, "docs/api.md has no receiver example"
     scope: dict = {}
-    exec(compile(block.group(1), "README.md", "exec"), scope)  # noqa: S102 - our own documentation
+    exec(compile(block.group(1), "docs/api.md", "exec"), scope)  # noqa: S102 - our own documentation
     return scope["verify_strikewatch"]
 
 
