@@ -117,7 +117,8 @@ COVERED_FILTERS = {
     "event_type": "event_type = ANY('{shelling}'::text[])",
     "severity": "severity >= 0.5",
     "source_count": "source_count >= 2",
-    "bbox": "lon BETWEEN 30 AND 50 AND lat BETWEEN 0 AND 40",
+    # a wide box (over BBOX_GIST_MAX_DEG2) tests every point of the incident, from the index's lons/lats
+    "bbox": "EXISTS (SELECT 1 FROM unnest(lons, lats) AS p(x, y) WHERE x BETWEEN 30 AND 50 AND y BETWEEN 0 AND 40)",
     "since_until": "event_at >= '2024-01-10' AND event_at < '2024-02-01'",
     "cursor": "(event_at, id) < ('2024-02-01', 'i_000050')",
     "languages": "languages && '{uk}'::text[]",
