@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from strikewatch.models import Actor, Alert, EscalationScore, Event, Incident, Place  # noqa: E402
-from strikewatch.settings import StoreSettings  # noqa: E402
-from strikewatch.store import synthetic as S  # noqa: E402
+from strikewatch.models import Actor, Event, Incident, Place
+from strikewatch.settings import StoreSettings
+from strikewatch.store import synthetic as S
 
 
 def world(seed: int = 7):

@@ -29,7 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from strikewatch import netguard
-from strikewatch.metrics import LATENCY_BUCKETS_S, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, SimpleNamespace
+from strikewatch.metrics import (
+    LATENCY_BUCKETS_S,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    SimpleNamespace,
+)
 from strikewatch.models import Article, DeadLetter
 
 from . import feeds, fulltext, sources

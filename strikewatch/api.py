@@ -46,7 +46,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import Header, Request
@@ -158,7 +158,7 @@ class SubscriptionStore:
         self._load(self._sender.config)
 
     def _load(self, kafka: KafkaConfig) -> None:
-        for key, value in read_compacted(kafka, self._topic).items():
+        for _key, value in read_compacted(kafka, self._topic).items():
             if value is None:
                 continue
             try:
@@ -547,7 +547,7 @@ def create_app(settings: ApiSettings, store: SubscriptionStore):
                 METRICS.requests.labels("create", "403").inc()
                 raise HTTPException(status_code=403,
                                     detail=f"subscription quota reached ({settings.max_subscriptions_per_owner})")
-            sub = Subscription(id="sub_" + uuid.uuid4().hex[:16], owner=owner, created_at=datetime.now(timezone.utc),
+            sub = Subscription(id="sub_" + uuid.uuid4().hex[:16], owner=owner, created_at=datetime.now(UTC),
                                **body.model_dump())
             store.put(sub)
         METRICS.requests.labels("create", "201").inc()

@@ -9,7 +9,8 @@
     strikewatch extract FILE              events of one article as JSON
     strikewatch eval --data FILE.jsonl    score extraction (ACLED-shaped records, news documents, general news)
     strikewatch train                     fit the relevance model on the dev sets (cross-validated report)
-    strikewatch train-lang                fit the native-language (ar ru uk fr es) relevance model (out of fold per language)
+    strikewatch train-lang                fit the native-language (ar ru uk fr es) relevance model
+                                          (out of fold per language)
     strikewatch store                     events, incidents, escalation, alerts into PostgreSQL
     strikewatch api | subscriptions | deliver | backtest | lag
 
@@ -76,10 +77,8 @@ def topics_main(argv: list[str] | None = None) -> int:
 
 
 def down_main(argv: list[str] | None = None) -> int:
-    from . import stack
+    from . import flink, stack
     from .settings import StackSettings
-
-    from . import flink
 
     # A local Flink left by a pipeline that was killed (it stops its own otherwise).
     flink_stopped = flink.stop(StackSettings())

@@ -256,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     info = stack.up(settings)
     log.info("stack up: %s", info)
     term.say(f"stack up in {time.monotonic() - t0:.1f} s: Kafka {settings.bootstrap_servers}"
-             f"{' (started)' if info['kafka_started'] else ''}, PostgreSQL {settings.postgres_host}:{settings.postgres_port}; "
+             f"{' (started)' if info['kafka_started'] else ''}, PostgreSQL "
+             f"{settings.postgres_host}:{settings.postgres_port}; "
              f"service logs in {logs}{'' if args.verbose else ' (--verbose shows them here)'}")
 
     names = [n for n in args.services.split(",") if n]

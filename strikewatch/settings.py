@@ -9,7 +9,7 @@ configuring to run locally.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,7 +55,7 @@ class _Base(BaseSettings):
     kafka_ssl_password: SecretStr | None = None
 
     @model_validator(mode="after")
-    def _kafka_complete(self):
+    def _kafka_complete(self) -> Self:
         self.kafka  # noqa: B018 - fail at start, with the setting's name, not at the first connection
         return self
 

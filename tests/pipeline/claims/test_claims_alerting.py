@@ -1,7 +1,7 @@
 """Corroboration in subscriptions, alerts, payloads, exports and severity (pure logic)."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import stix2
 
@@ -12,7 +12,7 @@ from strikewatch.delivery import payload
 from strikewatch.models import Claim, EventType, Incident, IncidentSource, Place, Span, Subscription
 from strikewatch.web import formats
 
-T0 = datetime(2023, 1, 14, 16, tzinfo=timezone.utc)
+T0 = datetime(2023, 1, 14, 16, tzinfo=UTC)
 
 
 def incident(outlets, claims=(), rev=0):

@@ -24,8 +24,8 @@ Per detected gold strike, on its first asserted strike event (what a subscriber 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from strikewatch.models import Event
 
@@ -153,8 +153,8 @@ def is_gold_strike(rec: dict) -> bool:
 def score_where_when(records: Sequence[dict], predictions: Sequence[Sequence[Event]], source_of=None) -> dict:
     """Place and date scores over the detected gold strikes of ACLED-shaped or news2-shaped
     records, overall and per source: {"place": {...}, "time": {...}, "by_source": {src: {...}}}."""
-    from ..time.scorer import TimeTally
     from ...tools.eval_news import asserted_strikes
+    from ..time.scorer import TimeTally
 
     source_of = source_of or (lambda r: (r.get("source") or "?").split("@", 1)[0])
     tallies: dict[str, tuple[PlaceTally, TimeTally]] = {}
