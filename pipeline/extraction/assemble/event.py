@@ -3,6 +3,7 @@ casualties and sources; links between events (provocations)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from strikewatch.models import Actor, Article, Attribution, Casualties, Event, EventType, Modality, Place, Weapon

@@ -27,10 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import eval_news, evaluate
-from . import roles as role_tools
 from ..facts.parties import rank
 from ..facts.parties.model import MODEL_DIR, RoleModel
+from . import eval_news, evaluate
+from . import roles as role_tools
 from .train import DATASETS, article_of, doc_candidates, fold_of, read_corpus
 
 # Block (trigger) weight per dataset in the fit: human annotations count more.

@@ -355,7 +355,7 @@ def collect_rank_rows(kind: str, rec: dict, record_index: int, doc, rows: RankRo
 
     blocks = rank_rows(doc)
     label = entity_labeller(kind, rec)
-    for trig, cands, x, junk, window in blocks:
+    for _trig, cands, x, junk, window in blocks:
         y = np.array([label(e) for e in cands], dtype=np.float32).reshape(-1, 2) if label else np.full((len(cands), 2), -1.0, np.float32)
         rows.x.append(x)
         rows.y.append(y)

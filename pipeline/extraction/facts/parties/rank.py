@@ -51,14 +51,16 @@ from strikewatch.models import Actor
 
 from ...casing import unwrap
 from ...components import _geo
-from ...gate import sentence_bounds
 from ...components.base import Keys, SpanIndex, doc_text, sentences, text_span
+from ...gate import sentence_bounds
 from ..triggers.component import REFERENCE
 from . import roles
 from .actors import gazetteer_actors
 from .heads import head_kinds
 from .model import is_junk
-from .targets import PRIORITY as TARGET_TYPES, target_type, vocabulary as target_words
+from .targets import PRIORITY as TARGET_TYPES
+from .targets import target_type
+from .targets import vocabulary as target_words
 
 MODEL_VERSION = "roles-2"  # ROLE_FEATURES are its columns: change them, retrain
 # Sentences after a trigger's own where its targets may still be named ("As a result, two
@@ -217,7 +219,7 @@ def doc_parties(doc: Doc) -> DocParties:
         if not text[sent.start_char:sent.end_char].strip():
             continue
         for tok in sent:
-            if tok.i in found or not _candidate_head(tok) or tok.dep_ in ("compound", "amod") and tok.pos_ != "PROPN":
+            if tok.i in found or not _candidate_head(tok) or (tok.dep_ in ("compound", "amod") and tok.pos_ != "PROPN"):
                 continue
             if tok.ent_type_ and tok.ent_iob_ == "I" and tok.i + 1 < len(doc) and doc[tok.i + 1].ent_iob_ == "I":
                 continue  # inside a name: its last token heads it

@@ -20,7 +20,7 @@ def _block(doc):
 
 def test_a_party_named_in_an_earlier_sentence_is_a_candidate_with_one_row(nlp):
     doc = nlp(EARLIER)
-    trig, cands, x, junk, window = _block(doc)
+    _trig, cands, x, _junk, window = _block(doc)
     names = {c.actor.name: i for i, c in enumerate(cands)}
     assert "Russia" in names and any("hospital" in n for n in names)
     assert x.shape == (len(cands), len(rank.ROLE_FEATURES))
