@@ -467,7 +467,12 @@ def ranked_roles(doc: Doc, blocks: list, probs: list[np.ndarray], thresholds: tu
     positional heuristic leave the role empty (``assemble/mentions.sentence_roles``)."""
     fill = mode == "fill"
     out = list(rule_spans) if fill else [s for s in rule_spans if s.label_ in (roles.BYSTANDER, roles.VICTIM)]
-    for (trig, cands, _x, junk, window), p in zip(blocks, probs):
+    for (trig, cands, x, junk, window), p in zip(blocks, probs):
+        if fill:
+            # A guess is never a party that only speaks of the strike or reacts to it ("The
+            # ELN said the drone attack was a provocation"): the rules' bystander semantics.
+            junk = [j or bool(x[i, _F["speaker"]] or x[i, _F["rule_bystander"]] or x[i, _F["bystander_anywhere"]])
+                    for i, j in enumerate(junk)]
         att, tgt = decide(cands, p, thresholds, junk, window)
         for role, picked in (("attacker", att), ("target", tgt)):
             label = {"attacker": roles.FALLBACK_ATTACKER, "target": roles.FALLBACK_TARGET}[role] if fill else role

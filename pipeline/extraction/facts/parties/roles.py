@@ -605,14 +605,10 @@ def state_forces(doc: Doc, words: list[str], head: Token) -> str | None:
 
 def text_country(doc: Doc) -> str | None:
     """The country a text is about: the first it names as a place (the places component's
-    ``sw_where``), else the theatre prior's, when sure (``facts/places/theatre.py``)."""
-    key = "sw_text_country"
-    if key not in doc.user_data:
-        from ..places import theatre
-
-        where = doc.user_data.get("sw_where") or []
-        doc.user_data[key] = where[0] if where else theatre.infer(doc.user_data.get("sw_text") or doc_text(doc))
-    return doc.user_data[key]
+    ``sw_where``). Not the theatre prior's guess: on a sentence that names no place it made
+    "The army dispatched planes to bombard the guerrilla positions" South Sudan's army."""
+    where = doc.user_data.get("sw_where") or []
+    return where[0] if where else None
 
 
 class RoleLabeller:
