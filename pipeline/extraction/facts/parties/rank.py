@@ -443,17 +443,29 @@ def decide(cands: list[Entity], p: np.ndarray, thresholds: tuple[float, float], 
     return att, tgt
 
 
-def role_span(doc: Doc, e: Entity, trig: Span, role: str) -> Span | None:
+def role_span(doc: Doc, e: Entity, trig: Span, role: str, on_trigger: bool = True) -> Span | None:
     """The span a chosen entity is written as: its mention nearest the trigger, labelled by
-    the role, ``span_id`` the trigger's start character, ``_.sw_actor`` the entity's Actor."""
+    the role, ``span_id`` the trigger's start character, ``_.sw_actor`` the entity's Actor
+    with that mention first. A name outside the trigger's sentence (or unparsed) is written
+    on the trigger (``on_trigger``; else None): the assembly reads a trigger's roles within
+    its sentence (assemble/mentions.py).
+
+    spaCy keys a span's ``_`` values by its characters alone, so the Actor written here is
+    also the one of any span with the same characters (the gazetteer's ``sw_actors`` span
+    of that name): the mention it stands on comes first in it, where the assembly reads
+    an actor's position, and at most one span (the attacker) is written on a trigger."""
     m = nearest_mention(e, trig, parsed=True)
-    # A name outside the trigger's sentence (or unparsed) is written on the trigger: the
-    # assembly reads a trigger's roles within its sentence (assemble/mentions.py).
     inside = m.head is not None and m.head.sent == trig.sent
+    if not inside and not on_trigger:
+        return None
     s, e_ = (m.start, m.end) if inside else (trig.start_char, trig.end_char)
     span = doc.char_span(s, e_, label=role, alignment_mode="expand", span_id=str(trig.start_char))
     if span is not None:
-        span._.sw_actor = e.actor
+        i = e.mentions.index(m)
+        mentions = list(e.actor.mentions)
+        if i < len(mentions):
+            mentions.insert(0, mentions.pop(i))
+        span._.sw_actor = e.actor.model_copy(update={"mentions": mentions})
     return span
 
 
@@ -477,7 +489,7 @@ def ranked_roles(doc: Doc, blocks: list, probs: list[np.ndarray], thresholds: tu
         for role, picked in (("attacker", att), ("target", tgt)):
             label = {"attacker": roles.FALLBACK_ATTACKER, "target": roles.FALLBACK_TARGET}[role] if fill else role
             for k in picked:
-                span = role_span(doc, cands[k], trig, label)
+                span = role_span(doc, cands[k], trig, label, on_trigger=role == "attacker")
                 if span is not None:
                     out.append(span)
     return out
