@@ -89,3 +89,27 @@ def test_the_shipped_ranker_fills_by_default(nlp):
     assert rank.MODEL_VERSION == "roles-2" and nlp.get_pipe("strike_parties").ranker is not None
     doc = nlp(EARLIER)
     assert any(s.label_ in (FALLBACK_ATTACKER, FALLBACK_TARGET) for s in doc.spans[Keys.ROLES])
+
+
+def test_fill_leaves_every_named_actor_where_it_stands(nlp):
+    """spaCy keys a span's ``_`` values by its characters: a ranker span written on a
+    gazetteer name must not move that name's Actor to another of its mentions (the
+    nearest-actor heuristic reads the position: the reference article's February strikes
+    became the militias' when it did)."""
+    text = ("Iran-backed militias fired rockets at a base in Erbil on Monday. The United States carried out "
+            "airstrikes in Syria on Friday against buildings used by Iran-backed militias.")
+    doc = nlp(text)
+    blocks = rank.rank_rows(doc)
+    probs = []
+    for _trig, cands, _x, _junk, _window in blocks:
+        p = np.full((len(cands), 2), 0.1)
+        p[[i for i, c in enumerate(cands) if c.actor.name == "Iran-backed militias"], 0] = 0.9
+        probs.append(p)
+    rules = [s for s in doc.spans[Keys.ROLES] if s.label_ not in (FALLBACK_ATTACKER, FALLBACK_TARGET)]
+    doc.spans[Keys.ROLES] = rank.ranked_roles(doc, blocks, probs, (0.5, 0.5), "fill", rules)
+    late = [s for s in doc.spans[Keys.ROLES] if s.label_ == FALLBACK_ATTACKER and s.start_char > 100]
+    assert late and late[0].text == "Iran-backed militias"  # written on the gazetteer's span of that name
+    for s in doc.spans[Keys.ACTORS]:
+        assert s._.sw_actor.mentions[0].start == s.start_char, (s.text, s._.sw_actor)
+    strikes = [ev for ev, _g in events.assemble(doc, article_from_text(text)) if ev.event_type.value == "air_strike"]
+    assert strikes and strikes[0].attacker.name == "United States"
