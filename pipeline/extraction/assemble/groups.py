@@ -48,10 +48,27 @@ def compatible(a: Mention, b: Mention) -> bool:
 
 
 def different_attackers(a: Mention, b: Mention) -> bool:
-    """Both name an attacker, and not the same one (a pronoun or an unnamed "gunmen" names none)."""
+    """Both name an attacker, and not the same one (a pronoun or an unnamed "gunmen" names none).
+    A generic armed group ("the guerrillas") and a state's forces are two sides: "the
+    guerrillas used mortars to attack ... whereas the government army dispatched planes"."""
     if a.attacker is None or b.attacker is None or a.attacker.name == b.attacker.name:
         return False
-    return a.attacker.type != "unknown" and b.attacker.type != "unknown"
+    if a.attacker.type != "unknown" and b.attacker.type != "unknown":
+        return True
+    sides = {_side(a.attacker.type, a.attacker.name), _side(b.attacker.type, b.attacker.name)}
+    return sides == {"state", "armed"}
+
+
+_STATE_TYPES = frozenset({"state_military", "government"})
+
+
+def _side(typ: str, name: str) -> str | None:
+    from .event import _GENERIC_GROUP_WORDS, _GROUP_TYPES
+
+    if typ in _STATE_TYPES:
+        return "state"
+    words = name.lower().split()
+    return "armed" if typ in _GROUP_TYPES or (typ == "unknown" and words and words[-1] in _GENERIC_GROUP_WORDS) else None
 
 
 def group_mentions(mentions: list[Mention]) -> list[list[Mention]]:
