@@ -34,6 +34,21 @@ def test_a_different_attacker_stays_apart(nlp):
     assert len(evs) == 2 and {e.attacker.name for e in evs if e.attacker} == {"Israel", "Hezbollah"}
 
 
+def test_guerrillas_and_a_state_army_are_different_attackers():
+    from pipeline.extraction.assemble.groups import different_attackers
+    from pipeline.extraction.assemble.mentions import Mention
+    from strikewatch.models import Actor, EventType, Modality, Span
+
+    def said(name, typ):
+        at = Span(text="x", start=0, end=1)
+        return Mention(type=EventType.SHELLING, sent=at, trigger=at, modality=Modality.ASSERTED, attacker=Actor(name=name, type=typ))
+
+    army, guerrillas = said("El Salvador", "state_military"), said("guerrillas", "unknown")
+    assert different_attackers(army, guerrillas) and different_attackers(guerrillas, army)
+    assert not different_attackers(guerrillas, said("gunmen", "unknown"))  # an unnamed party names no side
+    assert not different_attackers(army, said("they", "unknown"))
+
+
 def test_a_mass_drone_and_missile_attack_is_one_event(nlp):
     # The May 2026 Kyiv case of issue 18, in words written for this test.
     text = ("Russia used the Oreshnik ballistic missile during a mass drone and missile attack on Kyiv on Sunday, "
