@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import threading
 
-from strikewatch.models import Article
+from strikewatch.core.models import Article
 
-from strikewatch.kafka import KafkaConfig
+from strikewatch.core.kafka import KafkaConfig
 
 from .producer import Publisher, RecordTooLarge, read_compacted
 

@@ -16,7 +16,7 @@ from typing import Iterator
 
 from pydantic import ValidationError
 
-from strikewatch.models import Article, DeadLetter
+from strikewatch.core.models import Article, DeadLetter
 
 from .dedup import SeenStore
 from .producer import Publisher

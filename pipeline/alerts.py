@@ -39,9 +39,9 @@ from apache_beam.coders import PickleCoder
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
 
-from strikewatch.filters import IncidentFilter, Keys, incident_keys
-from strikewatch.metrics import REGISTRY, CollectorRegistry, Counter, SimpleNamespace
-from strikewatch.models import Alert, Incident, Subscription
+from strikewatch.core.filters import IncidentFilter, Keys, incident_keys
+from strikewatch.core.metrics import REGISTRY, CollectorRegistry, Counter, SimpleNamespace
+from strikewatch.core.models import Alert, Incident, Subscription
 
 from .incidents import OPEN_FOR_HOURS
 
@@ -75,7 +75,7 @@ METRICS = make_metrics()
 def matches(sub: Subscription, inc: Incident, escalation: float | None, keys: Keys | None = None,
             wants: IncidentFilter | None = None) -> bool:
     """Whether ``inc`` (its ``keys``, computed once per incident) is one ``sub`` asks for: the one
-    filter of the read API and the stream (strikewatch/filters.py), and the subscription's minimum
+    filter of the read API and the stream (strikewatch/core/filters.py), and the subscription's minimum
     escalation index of the incident's theatre."""
     if sub.min_escalation and (escalation or 0.0) < sub.min_escalation:
         return False

@@ -33,9 +33,9 @@ from typing import NamedTuple
 import apache_beam as beam
 from apache_beam.utils.windowed_value import WindowedValue
 
-from strikewatch.metrics import (LATENCY_BUCKETS_S, REGISTRY, CollectorRegistry, Counter, Histogram, LabelSet,
+from strikewatch.core.metrics import (LATENCY_BUCKETS_S, REGISTRY, CollectorRegistry, Counter, Histogram, LabelSet,
                                  SimpleNamespace)
-from strikewatch.models import Article, DeadLetter, Reason
+from strikewatch.core.models import Article, DeadLetter, Reason
 
 from pipeline.extraction.lang import detect as lang_codes
 

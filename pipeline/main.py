@@ -1,7 +1,7 @@
 """``strikewatch pipeline``: run the streaming Beam job against Kafka.
 
     strikewatch pipeline                      # Prism (local stack), reads strikewatch.articles
-    strikewatch pipeline --runner FlinkRunner  # on a local Flink it starts and stops itself (strikewatch/flink.py)
+    strikewatch pipeline --runner FlinkRunner  # on a local Flink it starts and stops itself (strikewatch/devstack/flink.py)
     strikewatch pipeline --runner FlinkRunner --flink_master host:8081 --job_endpoint host:8099 --environment_type EXTERNAL ...
     strikewatch pipeline --runner DataflowRunner --project P --region R ...   (see docs/dataflow.md)
 
@@ -25,9 +25,9 @@ import time
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from strikewatch import topics
-from strikewatch.metrics import LabelSet, serve
-from strikewatch.settings import PipelineSettings, StackSettings
+from strikewatch.core import topics
+from strikewatch.core.metrics import LabelSet, serve
+from strikewatch.core.settings import PipelineSettings, StackSettings
 
 from .graph import GraphConfig, WriteOutputs, build_graph
 from .kafka_io import ReadFromKafka
@@ -72,15 +72,15 @@ PRISM_EXPERIMENTS = ("prism_disable_sdf_split",)
 def beam_options(runner: str, extra: list[str], settings: PipelineSettings) -> PipelineOptions:
     args = [f"--runner={runner}", "--streaming", *extra]
     if runner == "PrismRunner":
-        from strikewatch.stack import prism_path
+        from strikewatch.devstack.stack import prism_path
 
         if not any(a.startswith("--prism_location") for a in extra):
             args.append(f"--prism_location={prism_path(StackSettings())}")
         if not any(a.startswith("--environment_type") for a in extra):
             args.append("--environment_type=LOOPBACK")
         args += [f"--experiments={x}" for x in PRISM_EXPERIMENTS]
-    if _local_flink(runner, extra, settings):  # the local Flink this process starts (strikewatch/flink.py)
-        from strikewatch import flink
+    if _local_flink(runner, extra, settings):  # the local Flink this process starts (strikewatch/devstack/flink.py)
+        from strikewatch.devstack import flink
 
         given = {a.split("=", 1)[0] for a in extra}
         args += [a for a in flink.submit_args(StackSettings()) if a.split("=", 1)[0] not in given]
@@ -95,7 +95,7 @@ def _local_flink(runner: str, extra: list[str], settings: PipelineSettings) -> b
 
 def _stop_children(name: str) -> None:
     """SIGTERM this process's child processes called ``name`` and wait for them (bounded)."""
-    from strikewatch.stack import child_pids
+    from strikewatch.devstack.stack import child_pids
 
     pids = child_pids(name=name)
     for pid in pids:
@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     stack_settings = StackSettings()
     local_flink = _local_flink(runner, extra, settings)
     if local_flink:
-        from strikewatch import flink
+        from strikewatch.devstack import flink
 
         # This process owns its local Flink, as it owns its Prism: Beam's job server
         # marks a job on its embedded cluster cancelled but leaves it running

@@ -32,8 +32,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from strikewatch.kafka import KafkaConfig, Published
-from strikewatch.models import Alert, Incident
+from strikewatch.core.kafka import KafkaConfig, Published
+from strikewatch.core.models import Alert, Incident
 
 from .alerts import SENT_TTL_S, _fingerprint
 from .escalation import theatre_of

@@ -23,7 +23,7 @@ from typing import Sequence
 
 from pydantic import BaseModel
 
-from strikewatch.models import Article, Event, EventType, Modality, Span, outlet_of
+from strikewatch.core.models import Article, Event, EventType, Modality, Span, outlet_of
 
 from . import casing, gate, relevance, runs
 from .components import PIPES

@@ -224,8 +224,8 @@ class LocalRun:
     SERVICES = ("pipeline", "connectors", "store", "api", "deliver", "lag")
 
     def __init__(self, root: Path, base_settings, postgres, repo_root: Path):
-        from strikewatch import stack
-        from strikewatch.store.server import ensure_database
+        from strikewatch.devstack import stack
+        from strikewatch.devstack.postgres import ensure_database
 
         self.root, self.repo_root = root, repo_root
         self.iso = stack.isolated(root / "stack", base_settings)
@@ -261,9 +261,10 @@ class LocalRun:
     def start(self) -> None:
         from kafka import KafkaProducer
 
-        from strikewatch import stack, topics
-        from strikewatch.api import SubscriptionStore
-        from strikewatch.models import Subscription
+        from strikewatch.devstack import stack
+        from strikewatch.core import topics
+        from strikewatch.services.api import SubscriptionStore
+        from strikewatch.core.models import Subscription
 
         stack.up(self.iso)  # the topics, before the subscription and the junk record go on them
         subs = SubscriptionStore(self.iso.bootstrap_servers)
@@ -300,7 +301,7 @@ class LocalRun:
         import psycopg
         from psycopg import sql
 
-        from strikewatch import stack
+        from strikewatch.devstack import stack
 
         self.stop()
         stack.stop_kafka(self.iso)

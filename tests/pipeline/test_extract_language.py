@@ -1,7 +1,7 @@
 """The extraction stage sets each article's language and skips (counts, never dead-letters)
 the ones it does not read."""
 
-from strikewatch.models import Article
+from strikewatch.core.models import Article
 
 from pipeline.extract import METRICS, read_language
 

@@ -18,9 +18,9 @@ from datetime import datetime, timezone
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from strikewatch import topics
-from strikewatch.stack import child_pids, pid_alive
-from strikewatch.models import Article, DeadLetter, Event
+from strikewatch.core import topics
+from strikewatch.devstack.stack import child_pids, pid_alive
+from strikewatch.core.models import Article, DeadLetter, Event
 
 pytestmark = pytest.mark.integration
 
@@ -174,7 +174,7 @@ def test_prism_runs_one_bundle_per_key_of_a_stateful_step(tmp_path):
     from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 
     from pipeline.main import PRISM_EXPERIMENTS, beam_options
-    from strikewatch.settings import PipelineSettings
+    from strikewatch.core.settings import PipelineSettings
 
     out = tmp_path / "seen.txt"
 

@@ -14,8 +14,8 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.incidents import OPEN_FOR_HOURS, ClusterIncidents, Clusterer, new_incident, token_jaccard
 from pipeline.recovery import RecoveryConfig, Seeds, open_incidents, sent_fingerprints
-from strikewatch.kafka import Published
-from strikewatch.models import Actor, Casualties, Event, EventTime, EventType, Place, Span, Subscription
+from strikewatch.core.kafka import Published
+from strikewatch.core.models import Actor, Casualties, Event, EventTime, EventType, Place, Span, Subscription
 
 T0 = datetime(2026, 12, 7, 6, tzinfo=timezone.utc)
 NOW_S = T0.timestamp()
@@ -108,7 +108,7 @@ def test_a_report_after_a_restart_revises_the_open_incident_and_alerts_no_one_tw
     pipeline, empty state): a second report of the same strike. With recovery it is revision 1 of
     the same incident and the subscription hears nothing new (only new incidents asked for);
     without, it was a second incident and a second new_incident alert (the attack)."""
-    from strikewatch.kafka import KafkaConfig
+    from strikewatch.core.kafka import KafkaConfig
 
     incidents_topic, alerts_topic = new_topic("rec-inc"), new_topic("rec-al")
     config = RecoveryConfig(KafkaConfig.coerce(kafka_bootstrap), incidents_topic, alerts_topic)
@@ -135,7 +135,7 @@ def test_a_report_after_a_restart_revises_the_open_incident_and_alerts_no_one_tw
 def test_an_update_after_a_restart_is_an_update(kafka_bootstrap, new_topic, producer):
     """A subscription that asks for updates: after the restart, the second report (3 killed) is a
     follow-up of the incident it was told about, not a second ``new_incident``."""
-    from strikewatch.kafka import KafkaConfig
+    from strikewatch.core.kafka import KafkaConfig
 
     incidents_topic, alerts_topic = new_topic("rec-inc"), new_topic("rec-al")
     config = RecoveryConfig(KafkaConfig.coerce(kafka_bootstrap), incidents_topic, alerts_topic)
@@ -171,7 +171,7 @@ def test_a_re_read_report_after_a_restart_re_sends_its_reopened_incident(kafka_b
     """The pipeline is killed after writing an incident and before (or after) writing its alert; the
     restarted one re-reads the report (its offset was not committed yet). The incident is re-sent as
     it was, and the alert goes out with the id it would have had, or not again."""
-    from strikewatch.kafka import KafkaConfig
+    from strikewatch.core.kafka import KafkaConfig
 
     incidents_topic, alerts_topic = new_topic("rec-inc"), new_topic("rec-al")
     config = RecoveryConfig(KafkaConfig.coerce(kafka_bootstrap), incidents_topic, alerts_topic)

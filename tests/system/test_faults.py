@@ -51,9 +51,10 @@ from xml.sax.saxutils import escape
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from strikewatch import stack, topics
-from strikewatch.api import SubscriptionStore
-from strikewatch.models import Subscription, article_id_for
+from strikewatch.devstack import stack
+from strikewatch.core import topics
+from strikewatch.services.api import SubscriptionStore
+from strikewatch.core.models import Subscription, article_id_for
 
 pytestmark = pytest.mark.integration
 

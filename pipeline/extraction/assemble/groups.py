@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from strikewatch.models import Modality
+from strikewatch.core.models import Modality
 
 from .mentions import Mention
 

@@ -10,7 +10,7 @@ from datetime import date
 
 from spacy.tokens import Doc, Span as DocSpan
 
-from strikewatch.models import Actor, Attribution, Casualties, EventTime, EventType, Modality, Place, Span, Weapon
+from strikewatch.core.models import Actor, Attribution, Casualties, EventTime, EventType, Modality, Place, Span, Weapon
 
 from .. import lexicon
 from ..components.base import Keys, SpanIndex, doc_text, sentences, text_span

@@ -20,7 +20,7 @@ import threading
 from functools import lru_cache
 from typing import Sequence
 
-from strikewatch.models import Article, Event
+from strikewatch.core.models import Article, Event
 
 from .detect import ENGLISH, NATIVE, READ, is_read, language_of, with_language
 

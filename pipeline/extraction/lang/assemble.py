@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 
 from spacy.tokens import Doc, Span
 
-from strikewatch.models import Article, Casualties, Event, EventTime, EventType, Modality, Place, Span as TextSpan
+from strikewatch.core.models import Article, Casualties, Event, EventTime, EventType, Modality, Place, Span as TextSpan
 
 from ..components.base import Keys, SpanIndex, doc_text, sentences
 from ..assemble.event import ACLED_SUBTYPE, CAMEO

@@ -35,7 +35,7 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from strikewatch.models import Actor, Casualties, EventTime, Place, Span as TextSpan, Weapon
+from strikewatch.core.models import Actor, Casualties, EventTime, Place, Span as TextSpan, Weapon
 
 from ..components.base import Keys, doc_text, register_extensions, sentence_of, set_group, text_ranges
 from .gazetteer import arabic_variants, native_gazetteer

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from strikewatch.models import Article, Modality
+from strikewatch.core.models import Article, Modality
 
 from ..tools import evaluate, train as en_train
 from . import assemble, native_docs

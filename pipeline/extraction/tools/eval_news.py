@@ -36,7 +36,7 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Iterable, Sequence
 
-from strikewatch.models import STRIKE_TYPES, Article, Event, Modality
+from strikewatch.core.models import STRIKE_TYPES, Article, Event, Modality
 
 GOLD_STRIKE_TYPES = ("air_strike", "drone_strike", "missile", "shelling")
 ROLES = ("attacker", "target", "place", "weapon")

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 from urllib.parse import quote
 
-from strikewatch.models import STRIKE_TYPES, Article, Event, EventType, Modality
+from strikewatch.core.models import STRIKE_TYPES, Article, Event, EventType, Modality
 
 from .. import geo
 from ..facts.places.scorer import score_where_when

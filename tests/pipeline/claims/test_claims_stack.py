@@ -29,7 +29,7 @@ import httpx
 import pytest
 
 from pipeline.claims.synthetic import acceptance_stream
-from strikewatch import stack
+from strikewatch.devstack import stack
 
 pytestmark = pytest.mark.integration
 WAIT_S = 480  # the stack's start (~60 s), spaCy and MiniLM on the first events, ten articles through: ~2-4 min here
@@ -60,7 +60,7 @@ def claims_stack(tmp_path_factory, postgres, repo_root):
     import psycopg
     from psycopg import sql
 
-    from strikewatch.store.server import ensure_database, stop_postgres
+    from strikewatch.devstack.postgres import ensure_database, stop_postgres
 
     tmp = tmp_path_factory.mktemp("claims_stack")
     run = uuid.uuid4().hex[:8]

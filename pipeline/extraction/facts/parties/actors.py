@@ -22,7 +22,7 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from strikewatch.models import Actor
+from strikewatch.core.models import Actor
 
 from ... import lexicon
 from ...components import _geo

@@ -20,7 +20,7 @@ from typing import Iterable, Protocol, Sequence
 
 from spacy.tokens import Doc
 
-from strikewatch.models import Actor, Place
+from strikewatch.core.models import Actor, Place
 
 from . import choice, lookups as _geo
 from .component import PRECISION_RANK

@@ -20,7 +20,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from strikewatch.models import Place, Span as TextSpan
+from strikewatch.core.models import Place, Span as TextSpan
 
 from . import lookups as _geo
 

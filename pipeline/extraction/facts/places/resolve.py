@@ -26,7 +26,7 @@ import re
 from functools import lru_cache
 from typing import Iterable, Sequence
 
-from strikewatch.models import Place, Span
+from strikewatch.core.models import Place, Span
 
 from .gazetteer import Alias, City, Division, gazetteer
 from .names import (

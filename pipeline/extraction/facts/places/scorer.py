@@ -27,7 +27,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from strikewatch.models import Event
+from strikewatch.core.models import Event
 
 from . import lookups as _geo
 from .assemble import drawn_place

@@ -115,7 +115,7 @@ class Strike:
 
     dataset: str
     record: int  # index into the dataset's records
-    event: object  # strikewatch.models.Event (the rules' places)
+    event: object  # strikewatch.core.models.Event (the rules' places)
     kept: bool  # the shipped relevance model keeps it
     cands: list
     evidence: object  # choice.Evidence
@@ -147,7 +147,7 @@ def collect_strikes(dataset: str, records: list[dict], nlp, folds: int, theatre_
     """Assemble every record with the rules' place order (no choice model) and keep each
     candidate strike's place candidates. Records the theatre prior trains on (acled, news2)
     are read with a prior fit without their fold."""
-    from strikewatch.models import STRIKE_TYPES
+    from strikewatch.core.models import STRIKE_TYPES
 
     from ... import gate, make_doc
     from ...assemble import assemble

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Sequence
 
-from strikewatch.models import EventTime, Modality, Place
+from strikewatch.core.models import EventTime, Modality, Place
 
 from ..places import lookups as _geo
 from . import parse

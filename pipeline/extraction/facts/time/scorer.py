@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Sequence
 
-from strikewatch.models import Event
+from strikewatch.core.models import Event
 
 
 @dataclass

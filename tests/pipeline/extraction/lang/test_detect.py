@@ -2,7 +2,7 @@
 
 import pytest
 
-from strikewatch.models import Article
+from strikewatch.core.models import Article
 
 from pipeline.extraction.lang.detect import declared, detect, is_read, language_of, with_language
 

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from strikewatch.models import Article, EventType, Modality
+from strikewatch.core.models import Article, EventType, Modality
 
 from pipeline.extraction.lang import extract_native
 

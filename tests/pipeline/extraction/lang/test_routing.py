@@ -3,7 +3,7 @@ pipeline unchanged, five languages natively, any other to no event."""
 
 from datetime import datetime, timezone
 
-from strikewatch.models import Article
+from strikewatch.core.models import Article
 
 from pipeline.extraction import extract_english, extract_events
 

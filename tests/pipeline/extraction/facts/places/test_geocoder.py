@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from pipeline.extraction.facts import places as geo
-from strikewatch.models import Span
+from strikewatch.core.models import Span
 
 
 @pytest.mark.parametrize(
