@@ -3,7 +3,8 @@
 from datetime import date, datetime, timezone
 
 from strikewatch.core.models import Event, EventTime, EventType, Place
-from strikewatch.services.store.db import UNDATED, event_row
+from strikewatch.core.filters import UNDATED
+from strikewatch.services.store.db import event_row
 
 
 def _event(**kw) -> Event:
