@@ -119,7 +119,7 @@ def main(argv=None) -> int:
     import httpx
     import psycopg
 
-    from strikewatch.devstack.stack import free_port
+    from strikewatch.core.procs import free_port
     from strikewatch.devstack.postgres import ensure_database
 
     s = ApiSettings()

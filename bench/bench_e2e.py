@@ -155,7 +155,7 @@ def peak_rss_mb(pid: int | str = "self") -> float | None:
 
 
 def process_rss(pid: int, runner: str, s) -> dict:
-    from strikewatch.devstack.stack import child_pids
+    from strikewatch.core.procs import child_pids
 
     out = {"bench": peak_rss_mb(), "pipeline": peak_rss_mb(pid)}
     for i, pid in enumerate(child_pids(pid, name="prism")):
@@ -406,6 +406,7 @@ def main(argv=None) -> int:
     bare = bare_spacy(items[: args.bare_articles], PipelineSettings().spacy_model) if args.bare_articles else None
     print(json.dumps({"bare_nlp_pipe": bare}), flush=True)
 
+    from strikewatch.core import procs
     from strikewatch.devstack import stack
 
     s = StackSettings()
@@ -414,7 +415,7 @@ def main(argv=None) -> int:
         from strikewatch.devstack import flink
 
         flink.stop(s)  # the pipeline starts a fresh one: peak RSS is this run's
-    port = stack.free_port()
+    port = procs.free_port()
     # A fresh group that starts at the end of the topic: only the bench's own articles.
     env = {
         **os.environ,
@@ -439,7 +440,7 @@ def main(argv=None) -> int:
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     pipeline_pid = proc.pid
     if args.wrap:  # the pipeline is the wrapper's child
-        from strikewatch.devstack.stack import child_pids
+        from strikewatch.core.procs import child_pids
 
         deadline = time.monotonic() + 30
         while not child_pids(proc.pid) and time.monotonic() < deadline:

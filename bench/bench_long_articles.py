@@ -73,12 +73,13 @@ def direct(lengths: list[int]) -> list[dict]:
 
 
 def on_prism(lengths: list[int], n_short: int) -> list[dict]:
+    from strikewatch.core import procs
     from strikewatch.devstack import stack
     from strikewatch.core.settings import StackSettings
 
     s = StackSettings()
     stack.up(s)
-    port = stack.free_port()
+    port = procs.free_port()
     env = {
         **os.environ,
         "STRIKEWATCH_CONSUMER_GROUP": "bench-long-" + uuid.uuid4().hex[:8],

@@ -95,7 +95,7 @@ def main(argv=None) -> int:
 
     import httpx
 
-    from strikewatch.devstack.stack import free_port
+    from strikewatch.core.procs import free_port
 
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -114,7 +114,7 @@ def main(argv=None) -> int:
     import psycopg
 
     from strikewatch.core.settings import ApiSettings
-    from strikewatch.devstack.stack import free_port
+    from strikewatch.core.procs import free_port
     from strikewatch.services.store import db
     from strikewatch.services.store import synthetic as R
     from strikewatch.devstack.postgres import ensure_database

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from strikewatch.core.errors import StackError
+from strikewatch.core.procs import port_open
 from strikewatch.core.settings import StackSettings
 
 log = logging.getLogger(__name__)
@@ -163,8 +164,6 @@ def _initdb(s: StackSettings, paths: PgPaths) -> None:
 def start_postgres(s: StackSettings) -> bool:
     """Start the local server unless one answers on the port; create the database. Returns
     True if it started one."""
-    from strikewatch.devstack.stack import port_open
-
     paths = PgPaths(s.stack_dir)
     started = False
     if port_open(s.postgres_host, s.postgres_port):

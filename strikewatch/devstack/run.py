@@ -32,6 +32,7 @@ import time
 from collections import deque
 from pathlib import Path
 
+from strikewatch.core import procs
 from strikewatch.devstack import console, stack
 from strikewatch.core import topics
 from strikewatch.core.kafka import clients
@@ -205,7 +206,7 @@ def _children(names: list[str], s: StackSettings, term: Console, logs: Path, ver
     out = []
     for name in names:
         port = ports.get(name, 0)
-        if port and name != "api" and stack.port_open(s.metrics_host, port):
+        if port and name != "api" and procs.port_open(s.metrics_host, port):
             setting = "STRIKEWATCH_" + ("DELIVERY" if name == "deliver" else name.upper()) + "_METRICS_PORT"
             term.say(f"WARNING {name}: port {port} is taken (another strikewatch run?), so it serves no /metrics; "
                      f"set {setting} to a free port")

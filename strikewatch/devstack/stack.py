@@ -17,7 +17,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -28,7 +27,9 @@ from strikewatch.core import topics
 from strikewatch.core.errors import StackError
 from strikewatch.core.kafka import clients
 from strikewatch.core.kafka.config import KafkaConfig
+from strikewatch.core.procs import free_port, port_open
 from strikewatch.core.settings import StackSettings
+from strikewatch.devstack.postgres import start_postgres
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +73,6 @@ class StackPaths:
     @property
     def properties(self) -> Path:
         return self.kafka / "server.properties"
-
-
-def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def _server_properties(s: StackSettings, paths: StackPaths) -> str:
@@ -281,40 +274,6 @@ def stop_kafka(s: StackSettings) -> bool:
     return True
 
 
-def child_pids(pid: int | str = "self", name: str | None = None) -> list[int]:
-    """Live (not zombie) child processes of ``pid``, from /proc, only those whose command
-    is ``name`` if given. Every thread's list: a child started from another thread is
-    listed only under that thread."""
-    kids: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            kids.update(int(c) for c in (task / "children").read_text().split())
-        except OSError:  # the thread ended meanwhile
-            continue
-    return sorted(k for k in kids if pid_alive(k) and (name is None or _comm(k) == name))
-
-
-def _comm(pid: int) -> str | None:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:  # exited meanwhile
-        return None
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def isolated(root: Path, base: StackSettings | None = None, kafka_heap: str = "256m", **overrides) -> StackSettings:
     """Settings for a second stack under ``root`` on free ports, sharing ``base``'s jars
     and Prism binary: a broker that tests and benchmarks can kill and restart without
@@ -341,7 +300,6 @@ def up(s: StackSettings | None = None) -> dict:
     t0 = time.monotonic()
     started = start_kafka(s)
     created = create_topics(s.kafka)
-    from strikewatch.devstack.postgres import start_postgres  # the incident store's database (strikewatch/services/store)
 
     pg_started = start_postgres(s)
     return {"kafka_started": started, "topics_created": created, "postgres_started": pg_started,

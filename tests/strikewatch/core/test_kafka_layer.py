@@ -16,7 +16,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from strikewatch.core.kafka import AckedSender, KafkaConfig, NotAcknowledged, Stopping
-from strikewatch.devstack.stack import free_port
+from strikewatch.core.procs import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 SASL = dict(bootstrap_servers="b:9092", security_protocol="SASL_SSL", sasl_username="svc",

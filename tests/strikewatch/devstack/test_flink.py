@@ -26,7 +26,7 @@ from strikewatch.devstack import flink
 from strikewatch.core import topics
 from strikewatch.core.models import Article, Event
 from strikewatch.core.settings import StackSettings
-from strikewatch.devstack.stack import child_pids, free_port, pid_alive
+from strikewatch.core.procs import child_pids, free_port, pid_alive
 
 pytestmark = pytest.mark.integration
 

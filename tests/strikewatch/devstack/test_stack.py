@@ -4,6 +4,7 @@ catalogue, clean stop, health check."""
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType
 
+from strikewatch.core import procs
 from strikewatch.devstack import stack
 from strikewatch.core import topics
 
@@ -46,7 +47,7 @@ def test_a_second_stack_starts_formats_and_stops_cleanly(tmp_path, stack_setting
         from strikewatch.devstack.postgres import stop_postgres
 
         stop_postgres(s)  # only if up() had to start one in this directory (none was on the port)
-    assert not stack.port_open("127.0.0.1", kp)
+    assert not procs.port_open("127.0.0.1", kp)
     assert stack.status(s)["kafka"] is False
 
 

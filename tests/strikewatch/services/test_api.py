@@ -112,7 +112,7 @@ def test_an_unauthenticated_stream_costs_the_server_nothing(kafka_bootstrap, top
     old app read it all first (3.2x its size in memory)."""
     import uvicorn
 
-    from strikewatch.devstack.stack import free_port
+    from strikewatch.core.procs import free_port
 
     c, _store = app_with(kafka_bootstrap, topic)
     port = free_port()
@@ -218,7 +218,7 @@ def test_api_keys_are_stored_hashed_and_compared_in_constant_time(kafka_bootstra
 
 
 def test_the_api_refuses_the_demo_key_unless_started_with_dev(kafka_bootstrap, repo_root):
-    from strikewatch.devstack.stack import free_port
+    from strikewatch.core.procs import free_port
 
     env = {k: v for k, v in os.environ.items() if k not in ("STRIKEWATCH_API_KEYS", "STRIKEWATCH_WEBHOOK_HMAC_SECRET")}
     env["STRIKEWATCH_BOOTSTRAP_SERVERS"] = kafka_bootstrap

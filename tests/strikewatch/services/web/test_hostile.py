@@ -54,7 +54,7 @@ def served(pg_dsn, kafka_bootstrap, new_topic):
     import uvicorn
 
     from strikewatch.services.httpserver import serve_config
-    from strikewatch.devstack.stack import free_port
+    from strikewatch.core.procs import free_port
 
     records = [R.incident(i) for i in range(12)]
     with psycopg.connect(pg_dsn, autocommit=True) as conn:

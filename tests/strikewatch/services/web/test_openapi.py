@@ -53,7 +53,7 @@ def served(pg_dsn, kafka_bootstrap, new_topic):
     address), streams that end after 0.5 s (schemathesis reads a response to its end)."""
     import uvicorn
 
-    from strikewatch.devstack.stack import free_port
+    from strikewatch.core.procs import free_port
 
     fill(pg_dsn)
     settings = ApiSettings(

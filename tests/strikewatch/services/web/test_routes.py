@@ -366,7 +366,7 @@ def test_escalation(client):
 def test_stream_sends_new_and_revised_incidents(settings, subs, pg_dsn):
     import uvicorn
 
-    from strikewatch.devstack.stack import free_port
+    from strikewatch.core.procs import free_port
 
     fill(pg_dsn, 3)
     port = free_port()

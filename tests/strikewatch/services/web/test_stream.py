@@ -88,7 +88,7 @@ def app_at(pg_dsn, kafka_bootstrap, new_topic):
     """Factory: the app with these settings on a free port; yields its base URL."""
     import uvicorn
 
-    from strikewatch.devstack.stack import free_port
+    from strikewatch.core.procs import free_port
 
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
         db.migrate(conn)

@@ -22,6 +22,7 @@ import httpx
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+from strikewatch.core import procs
 from strikewatch.devstack import stack
 
 pytestmark = pytest.mark.integration
@@ -40,7 +41,7 @@ WAIT_S = 300  # pipeline start (spaCy, MiniLM on the first event) and the articl
 def local_stack(tmp_path, postgres, pg_dsn, repo_root, shared_data):
     """`strikewatch run` with the reference article; yields the app's base URL."""
     iso = stack.isolated(tmp_path / "stack")
-    port = stack.free_port()
+    port = procs.free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(repo_root),
@@ -49,7 +50,7 @@ def local_stack(tmp_path, postgres, pg_dsn, repo_root, shared_data):
         "STRIKEWATCH_CONTROLLER_PORT": str(iso.controller_port),
         "STRIKEWATCH_BOOTSTRAP_SERVERS": iso.bootstrap_servers,
         "STRIKEWATCH_KAFKA_HEAP": "256m",
-        "STRIKEWATCH_PRISM_PORT": str(stack.free_port()),
+        "STRIKEWATCH_PRISM_PORT": str(procs.free_port()),
         "STRIKEWATCH_PORT": str(port),
         "STRIKEWATCH_POSTGRES_PORT": str(postgres.postgres_port),
         "STRIKEWATCH_POSTGRES_DB": conninfo_to_dict(pg_dsn)["dbname"],

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+from strikewatch.core import procs
 from strikewatch.devstack import stack
 
 CHROMIUM = "/usr/bin/chromium"
@@ -34,7 +35,7 @@ ARABIC = """date 2024-03-14
 @pytest.fixture
 def arabic_stack(tmp_path, postgres, pg_dsn, repo_root):
     iso = stack.isolated(tmp_path / "stack")
-    port = stack.free_port()
+    port = procs.free_port()
     article = tmp_path / "khan_younis_ar.txt"
     article.write_text(ARABIC, encoding="utf-8")
     env = {
@@ -45,7 +46,7 @@ def arabic_stack(tmp_path, postgres, pg_dsn, repo_root):
         "STRIKEWATCH_CONTROLLER_PORT": str(iso.controller_port),
         "STRIKEWATCH_BOOTSTRAP_SERVERS": iso.bootstrap_servers,
         "STRIKEWATCH_KAFKA_HEAP": "256m",
-        "STRIKEWATCH_PRISM_PORT": str(stack.free_port()),
+        "STRIKEWATCH_PRISM_PORT": str(procs.free_port()),
         "STRIKEWATCH_PORT": str(port),
         "STRIKEWATCH_POSTGRES_PORT": str(postgres.postgres_port),
         "STRIKEWATCH_POSTGRES_DB": conninfo_to_dict(pg_dsn)["dbname"],
