@@ -29,7 +29,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "status": ("strikewatch.cli", "status_main"),
     "topics": ("strikewatch.cli", "topics_main"),
     "run": ("strikewatch.devstack.run", "main"),
-    "pipeline": ("pipeline.main", "main"),
+    "pipeline": ("strikewatch.devstack.runner", "pipeline_main"),
     "connectors": ("connectors.main", "main"),
     "replay": ("connectors.main", "replay_main"),
     "extract": ("pipeline.extraction.commands", "extract_main"),

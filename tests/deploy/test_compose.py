@@ -87,7 +87,7 @@ def test_pipeline_submit_flags_are_all_understood_by_beam(caplog):
 
     import apache_beam.runners.portability.flink_runner  # noqa: F401 - registers FlinkRunnerOptions
 
-    from pipeline.main import beam_options
+    from strikewatch.devstack.runner import beam_options
     from strikewatch.devstack.flink import JOB_SERVER_FLAGS
     from strikewatch.core.settings import PipelineSettings
 

@@ -19,7 +19,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from strikewatch.core import topics
-from strikewatch.devstack.stack import child_pids, pid_alive
+from strikewatch.core.procs import child_pids, pid_alive
 from strikewatch.core.models import Article, DeadLetter, Event
 
 pytestmark = pytest.mark.integration
@@ -173,7 +173,8 @@ def test_prism_runs_one_bundle_per_key_of_a_stateful_step(tmp_path):
     from apache_beam.coders import VarIntCoder
     from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 
-    from pipeline.main import PRISM_EXPERIMENTS, beam_options
+    from pipeline.main import PRISM_EXPERIMENTS
+    from strikewatch.devstack.runner import beam_options
     from strikewatch.core.settings import PipelineSettings
 
     out = tmp_path / "seen.txt"
