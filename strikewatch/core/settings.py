@@ -1,6 +1,7 @@
 """Settings: one frozen pydantic-settings class per process, read from the
 environment (prefix ``STRIKEWATCH_``) or an ``.env`` file. Nothing else in the code
-base reads the environment.
+base reads the environment. Their Kafka fields are ``KafkaSettings``
+(``strikewatch/core/kafka/config.py``), which every class here inherits.
 
 Defaults are the embedded local stack (``strikewatch up``), so nothing needs
 configuring to run locally.
@@ -11,17 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
 
-from strikewatch.core.kafka.config import KafkaConfig, SaslMechanism, SecurityProtocol
+from strikewatch.core.kafka.config import KafkaSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_STACK_DIR = REPO_ROOT / ".stack"
-DEFAULT_BOOTSTRAP = "127.0.0.1:19092"
 
 
-class _Base(BaseSettings):
+class _Base(KafkaSettings):
     model_config = SettingsConfigDict(env_prefix="STRIKEWATCH_", env_file=".env", extra="ignore", frozen=True)
     stack_dir: Path = DEFAULT_STACK_DIR
     metrics_port: int = 0  # 0: no metrics HTTP server
@@ -41,33 +41,6 @@ class _Base(BaseSettings):
         return make_conninfo(host=self.postgres_host, port=self.postgres_port, dbname=db or self.postgres_db,
                              user=self.postgres_user, password=self.postgres_password.get_secret_value(),
                              application_name="strikewatch")
-    # Kafka connection (strikewatch.core.kafka.KafkaConfig, as ``settings.kafka``): every client
-    # of every process is built from these. The local stack is PLAINTEXT on loopback;
-    # deployments use SASL_PLAINTEXT or SASL_SSL with SCRAM-SHA-512 (docker-compose.yml).
-    bootstrap_servers: str = DEFAULT_BOOTSTRAP
-    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
-    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
-    kafka_sasl_username: str = ""
-    kafka_sasl_password: SecretStr | None = None
-    kafka_ssl_cafile: Path | None = None
-    kafka_ssl_certfile: Path | None = None
-    kafka_ssl_keyfile: Path | None = None
-    kafka_ssl_password: SecretStr | None = None
-
-    @model_validator(mode="after")
-    def _kafka_complete(self):
-        self.kafka  # noqa: B018 - fail at start, with the setting's name, not at the first connection
-        return self
-
-    @property
-    def kafka(self) -> KafkaConfig:
-        return KafkaConfig(
-            bootstrap_servers=self.bootstrap_servers, security_protocol=self.kafka_security_protocol,
-            sasl_mechanism=self.kafka_sasl_mechanism, sasl_username=self.kafka_sasl_username,
-            sasl_password=self.kafka_sasl_password, ssl_cafile=self.kafka_ssl_cafile,
-            ssl_certfile=self.kafka_ssl_certfile, ssl_keyfile=self.kafka_ssl_keyfile,
-            ssl_password=self.kafka_ssl_password,
-        )
 
 
 class WorkerSettings(_Base):

@@ -11,7 +11,7 @@ settings class (``strikewatch.core.settings``: ``STRIKEWATCH_BOOTSTRAP_SERVERS``
 
 Pickling (a Beam DoFn holding its config travels inside the pipeline graph, to the job
 server and the workers) leaves the secrets out: an unpickled config takes them from
-the settings of the process it runs in (``WorkerSettings``), so no password is ever
+the settings of the process it runs in (``KafkaSettings``), so no password is ever
 written into a pipeline, a Flink job graph or an artifact directory.
 """
 
@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SecurityProtocol = Literal["PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 SECRET_FIELDS = ("sasl_password", "ssl_password")
+DEFAULT_BOOTSTRAP = "127.0.0.1:19092"  # the local stack's broker (strikewatch up)
 
 
 class KafkaConfig(BaseModel):
@@ -90,9 +92,7 @@ class KafkaConfig(BaseModel):
     def _with_secrets(self) -> "KafkaConfig":
         if not self.secrets_from_settings:
             return self
-        from strikewatch.core.settings import WorkerSettings
-
-        own = WorkerSettings().kafka
+        own = KafkaSettings().kafka
         ident = ("bootstrap_servers", "security_protocol", "sasl_username")
         if any(getattr(own, k) != getattr(self, k) for k in ident):
             # A worker configured for another cluster or user must not lend its password to this one.
@@ -106,3 +106,38 @@ class KafkaConfig(BaseModel):
         if any(fields.get(k) is not None for k in SECRET_FIELDS):
             fields.update({k: None for k in SECRET_FIELDS}, secrets_from_settings=True)
         return {**state, "__dict__": fields}
+
+
+class KafkaSettings(BaseSettings):
+    """The Kafka part of every process's settings class (``strikewatch.core.settings``
+    inherits it), read from ``STRIKEWATCH_BOOTSTRAP_SERVERS``, ``STRIKEWATCH_KAFKA_*``.
+    Here, below the settings, so an unpickled ``KafkaConfig`` can read its process's
+    secrets without importing the settings that import it."""
+
+    model_config = SettingsConfigDict(env_prefix="STRIKEWATCH_", env_file=".env", extra="ignore", frozen=True)
+    # Every client of every process is built from these. The local stack is PLAINTEXT on loopback;
+    # deployments use SASL_PLAINTEXT or SASL_SSL with SCRAM-SHA-512 (docker-compose.yml).
+    bootstrap_servers: str = DEFAULT_BOOTSTRAP
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+    kafka_ssl_password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _kafka_complete(self):
+        self.kafka  # noqa: B018 - fail at start, with the setting's name, not at the first connection
+        return self
+
+    @property
+    def kafka(self) -> KafkaConfig:
+        return KafkaConfig(
+            bootstrap_servers=self.bootstrap_servers, security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism, sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password, ssl_cafile=self.kafka_ssl_cafile,
+            ssl_certfile=self.kafka_ssl_certfile, ssl_keyfile=self.kafka_ssl_keyfile,
+            ssl_password=self.kafka_ssl_password,
+        )
