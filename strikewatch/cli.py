@@ -33,7 +33,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "connectors": ("connectors.main", "main"),
     "replay": ("connectors.main", "replay_main"),
     "extract": ("pipeline.extraction.commands", "extract_main"),
-    "eval": ("pipeline.extraction.tools.evaluate", "main"),
+    "eval": ("pipeline.extraction.tools.train", "eval_main"),
     "train": ("pipeline.extraction.tools.train", "main"),
     "train-lang": ("pipeline.extraction.lang.train", "main"),
     "api": ("strikewatch.services.api", "api_main"),

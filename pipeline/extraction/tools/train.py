@@ -504,6 +504,11 @@ def cross_validated(data_file: Path, folds: int = 5, seed: int = 13) -> tuple[di
     return card["cross_validated"][name], name
 
 
+def eval_main(argv: list[str] | None = None) -> int:
+    """``strikewatch eval``: ``evaluate.main`` with ``--cv`` scoring through this trainer."""
+    return evaluate.main(argv, cross_validate=cross_validated)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="strikewatch train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", type=Path, default=DEFAULT_DATA, help="the shared data folder (read in place)")

@@ -34,14 +34,10 @@ from pathlib import Path
 from . import choice, theatre
 from .distance import distance_km
 from .resolve import normalize_country
+from .scorer import SEED, fold_of
 
 DEFAULT_DATA = Path(__file__).resolve().parents[5] / "shared" / "data"
-SEED = 13
 THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9)
-
-
-def fold_of(record_id: str, folds: int, seed: int = SEED) -> int:
-    return int(hashlib.sha1(f"{seed}:{record_id}".encode()).hexdigest(), 16) % folds
 
 
 def read(path: Path) -> list[dict]:
