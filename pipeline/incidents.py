@@ -54,6 +54,8 @@ from .claims.corroboration import claims_of, corroborate, corroboration_changes,
 from .claims.families import Report, link_keys
 from .escalation import severity, theatre_of, theatres
 from .open_incidents import Footprint, OpenIncidents
+from .recovery import resend_reopened
+from .windows import OPEN_FOR_HOURS
 
 MAX_DAY_GAP = 1  # reports of one strike date it within a day (time zones, "overnight")
 MAX_KM = 75.0  # one strike's reports place it within a district; 75 km spans "near X" vs "in Y province"
@@ -74,7 +76,6 @@ OTHER_DAY_SIMILARITY = 0.95
 OTHER_TOWN_KM = 40.0
 FINE_PRECISIONS = frozenset({"point", "city", "admin2"})
 COARSE_PRECISIONS = frozenset({"country", "admin1", "region", "border_region"})
-OPEN_FOR_HOURS = 72  # an incident takes new reports for 3 days after its last one (allowed lateness)
 FAMILIES = {EventType.AIR_STRIKE: "air", EventType.DRONE_STRIKE: "air", EventType.MISSILE_ATTACK: "fire", EventType.SHELLING: "fire"}
 
 Similarity = Callable[[str, str], float]
@@ -370,8 +371,6 @@ class _ClusterFn(beam.DoFn):
 
     def process(self, kv, timestamp=beam.DoFn.TimestampParam, open_state=beam.DoFn.StateParam(OPEN),
                 reopened_state=beam.DoFn.StateParam(REOPENED), expire=beam.DoFn.TimerParam(EXPIRE)):
-        from .recovery import resend_reopened
-
         theatre, ev = kv
         open_ = open_state.read()
         seen_at = ev.extracted_at or datetime.now(timezone.utc)

@@ -50,6 +50,7 @@ from strikewatch.core.metrics import REGISTRY, CollectorRegistry, Counter, Gauge
 from strikewatch.core.models import DeadLetter, Reason
 
 from .errors import PipelineError
+from .recovery import LOAD_TIMEOUT_S, WINDOWS_S, Seeds, open_incidents, sent_fingerprints
 
 log = logging.getLogger(__name__)
 
@@ -547,8 +548,6 @@ def load_seeds(config: "RecoveryConfig") -> "Seeds":
 
     from strikewatch.core.kafka import iter_since
     from strikewatch.core.kafka.window import WindowReadTimeout
-
-    from .recovery import LOAD_TIMEOUT_S, WINDOWS_S, Seeds, open_incidents, sent_fingerprints
 
     t0 = time.monotonic()
     now_s = time.time()

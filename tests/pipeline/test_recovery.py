@@ -67,7 +67,8 @@ def test_open_incidents_are_the_latest_revisions_within_the_window():
 
 
 def test_what_each_subscription_was_told_is_the_latest_revision_it_was_alerted_about():
-    from pipeline.alerts import _fingerprint, make_alert
+    from pipeline.alerts import make_alert
+    from pipeline.windows import fingerprint
 
     c = Clusterer(token_jaccard)
     open_, r0 = c.add([], ev(1, STRIKE), T0)
@@ -75,7 +76,7 @@ def test_what_each_subscription_was_told_is_the_latest_revision_it_was_alerted_a
     s1, s2 = Subscription(id="s1", owner="o"), Subscription(id="s2", owner="o")
     alerts = [make_alert(s1, r1, None, "update"), make_alert(s1, r0, None, "new_incident"), make_alert(s2, r0, None, "new_incident")]
     sent, counts = sent_fingerprints([rec(a, NOW_S) for a in alerts] + [Published(None, b"{}", 0)])
-    assert sent == {r0.id: {"s1": _fingerprint(r1), "s2": _fingerprint(r0)}}
+    assert sent == {r0.id: {"s1": fingerprint(r1), "s2": fingerprint(r0)}}
     assert counts == {"records": 4, "undecodable": 1, "incidents": 1}
 
 
