@@ -48,7 +48,6 @@ import email.utils
 import json
 import logging
 import random
-import signal
 import socket
 import threading
 import time
@@ -61,7 +60,7 @@ import httpx
 from strikewatch.core import netguard, topics
 from strikewatch.services import webhooks
 from strikewatch.core.errors import StrikewatchError
-from strikewatch.core.kafka import AckedSender, KafkaConfig, Stopping, clients, read_compacted
+from strikewatch.core.kafka import AckedSender, KafkaConfig, Stopping, clients, consume, read_compacted, stop_on_signals
 from strikewatch.core.metrics import LATENCY_BUCKETS_S, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, SimpleNamespace, serve
 from strikewatch.core.models import Alert, DeadLetter
 from strikewatch.core.settings import DeliverySettings
@@ -672,39 +671,32 @@ class Deliverer:
     def run(self, max_idle_s: float | None = None) -> None:
         """Consume alerts into per-subscription queues until ``stop()`` (or, with ``max_idle_s``, until
         nothing was read and nothing was in flight for that long)."""
-        from kafka.errors import KafkaError
+        state = {"busy": 0, "paused": False, "last_commit": 0.0}
 
-        idle_since = time.monotonic()
-        paused, last_commit = False, 0.0
+        def before_poll() -> None:
+            # Above MAX_IN_FLIGHT alerts in the queues the partitions pause (memory), below half they resume.
+            state["busy"] = busy = self.in_flight()
+            if busy >= MAX_IN_FLIGHT and not state["paused"]:
+                self._consumer.pause(*self._consumer.assignment())
+                state["paused"] = True
+            elif busy < MAX_IN_FLIGHT // 2 and state["paused"]:
+                self._consumer.resume(*self._consumer.paused())
+                state["paused"] = False
+
+        def handle(batch: dict) -> bool:
+            for records in batch.values():
+                for r in records:
+                    self._enqueue(r)
+            self._dispatch(pool)
+            if time.monotonic() - state["last_commit"] > COMMIT_INTERVAL_S or not state["busy"]:
+                self._commit()  # each partition up to its first unfinished alert
+                state["last_commit"] = time.monotonic()
+            return bool(state["busy"])
+
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="deliver") as pool:
             try:
-                while not self._stop.is_set():
-                    busy = self.in_flight()
-                    if busy >= MAX_IN_FLIGHT and not paused:
-                        self._consumer.pause(*self._consumer.assignment())
-                        paused = True
-                    elif busy < MAX_IN_FLIGHT // 2 and paused:
-                        self._consumer.resume(*self._consumer.paused())
-                        paused = False
-                    try:
-                        batch = self._consumer.poll(timeout_ms=int(POLL_S * 1000))
-                    except KafkaError as e:  # broker away: wait for it, the committed offset holds our place
-                        log.warning("Kafka poll failed, retrying in %.0f s: %s", KAFKA_RETRY_S, e)
-                        self._stop.wait(KAFKA_RETRY_S)
-                        continue
-                    for records in batch.values():
-                        for r in records:
-                            self._enqueue(r)
-                    self._dispatch(pool)
-                    if time.monotonic() - last_commit > COMMIT_INTERVAL_S or not busy:
-                        self._commit()
-                        last_commit = time.monotonic()
-                    if batch or busy:
-                        idle_since = time.monotonic()
-                    elif max_idle_s is not None and time.monotonic() - idle_since > max_idle_s:
-                        return
-            except InterruptedError:
-                return
+                consume(self._consumer, handle, self._stop, poll_s=POLL_S, retry_s=KAFKA_RETRY_S, max_idle_s=max_idle_s,
+                        before_poll=before_poll, idle_needs_assignment=False)
             finally:
                 self._commit()  # what finished so far
                 self._stop.set()  # workers finish their attempt and leave the rest pending (uncommitted)
@@ -726,8 +718,7 @@ def deliver_main(argv: list[str] | None = None) -> int:
     server = serve(s.metrics_port, addr=s.metrics_host) if s.metrics_port else None
     d = Deliverer(s.kafka, s.webhook_hmac_secret.get_secret_value().encode(), s.consumer_group,
                   allow_private=s.allow_private_hosts, web_url=s.web_url or None)
-    signal.signal(signal.SIGTERM, lambda *_: d.stop())
-    signal.signal(signal.SIGINT, lambda *_: d.stop())
+    stop_on_signals(d.stop)
     try:
         d.run()
     finally:

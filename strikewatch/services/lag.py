@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import threading
 
 from strikewatch.core import topics
-from strikewatch.core.kafka import clients
+from strikewatch.core.kafka import clients, stop_on_signals
 from strikewatch.core.kafka.config import KafkaConfig
 from strikewatch.core.metrics import REGISTRY, CollectorRegistry, Gauge, SimpleNamespace, serve
 from strikewatch.core.settings import StackSettings
@@ -68,8 +67,7 @@ def lag_main(argv: list[str] | None = None) -> int:
     s = StackSettings()
     server = serve(args.port, addr=args.host)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop_on_signals(stop.set)
     shown: set[tuple[str, str]] = set()
     while not stop.is_set():
         try:

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import threading
 import time
 
 import psycopg
 
 from strikewatch.core import countries, topics
-from strikewatch.core.kafka import AckedSender, KafkaConfig, Stopping, clients
+from strikewatch.core.kafka import AckedSender, KafkaConfig, Stopping, clients, consume, stop_on_signals
 from strikewatch.core.metrics import REGISTRY, CollectorRegistry, Counter, Histogram, SimpleNamespace, serve
 from strikewatch.core.models import Alert, DeadLetter, EscalationScore, Event, Incident, Reason, Record
 from strikewatch.core.settings import StoreSettings
@@ -48,6 +47,8 @@ TOPIC_MODELS: dict[str, type[Record]] = {
 MAX_POLL_RECORDS = 500
 # Seconds between tries while PostgreSQL or Kafka is away (either restarts in ~2-4 s here).
 RETRY_S = 2.0
+# Seconds one poll waits for records: a stop is seen within this.
+POLL_S = 0.5
 # SQLSTATEs that mean the database, or the way to it, is away rather than the record wrong
 # (PostgreSQL's appendix A): connection exceptions (08), insufficient resources (53: disk
 # full, out of memory, too many connections), operator intervention by shutdown or start-up
@@ -248,27 +249,13 @@ class Store:
 
     def run(self, max_idle_s: float | None = None) -> None:
         """Consume until ``stop()``, or until nothing came for ``max_idle_s`` after joining the group."""
-        from kafka.errors import KafkaError
 
-        idle_since = time.monotonic()
-        while not self._stop.is_set():
-            try:
-                batch = self._consumer.poll(timeout_ms=500)
-            except KafkaError as e:  # broker away: the committed offsets hold our place
-                log.warning("Kafka poll failed, retrying in %.0f s: %s", RETRY_S, e)
-                self._stop.wait(RETRY_S)
-                continue
-            if not batch:
-                if not self._consumer.assignment():
-                    idle_since = time.monotonic()  # still joining the group (a killed member holds it up to 10 s)
-                elif max_idle_s is not None and time.monotonic() - idle_since > max_idle_s:
-                    return
-                continue
-            idle_since = time.monotonic()
-            try:
-                self.handle(batch)
-            except InterruptedError:
-                return  # uncommitted: the next run redoes this batch
+        def handle(batch: dict) -> bool:
+            if batch:
+                self.handle(batch)  # commits after the write
+            return False
+
+        consume(self._consumer, handle, self._stop, poll_s=POLL_S, retry_s=RETRY_S, max_idle_s=max_idle_s)
 
     def stop(self) -> None:
         self._stop.set()
@@ -288,8 +275,7 @@ def store_main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = serve(s.metrics_port, addr=s.metrics_host) if s.metrics_port else None
     store = Store(s.kafka, s.postgres_dsn(), s.store_consumer_group, start_from=s.store_start_from)
-    signal.signal(signal.SIGTERM, lambda *_: store.stop())
-    signal.signal(signal.SIGINT, lambda *_: store.stop())
+    stop_on_signals(store.stop)
     log.info(
         "store consuming %s into %s:%d/%s",
         ", ".join(store.topic_models),
