@@ -28,7 +28,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 
 def quality(args) -> dict:
     from pipeline.claims import synthetic as sy
-    from pipeline.claims.families import group_families, provenance_of, Report
+    from pipeline.claims.families import Report, group_families, provenance_of
     from pipeline.extraction import extract_events, load_nlp
     from pipeline.incidents import CLUSTERED_MODALITIES, Clusterer, load_embedder, token_jaccard
     from strikewatch.core.models import STRIKE_TYPES, outlet_of
@@ -100,7 +100,7 @@ def grouping(args) -> dict:
 
     rng = random.Random(7)
     vocab = [f"w{i}" for i in range(5000)]
-    t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
 
     def report(n: int) -> Report:
         words = rng.choices(vocab, k=120)
@@ -167,7 +167,7 @@ def clustering(args) -> dict:
 
     rng = random.Random(11)
     nrng = np.random.default_rng(11)
-    t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
     towns = [(f"Town{i}", 44.0 + rng.random() * 8, 24.0 + rng.random() * 14) for i in range(args.towns)]
     vec: dict[str, np.ndarray] = {}
 

@@ -35,9 +35,9 @@ def main(argv=None) -> int:
     from connectors.fetch import Fetcher
     from connectors.producer import Publisher, TopicNames
     from connectors.scheduler import FeedConfig, Poller, make_metrics
-    from strikewatch.devstack import stack
     from strikewatch.core.metrics import CollectorRegistry
     from strikewatch.core.settings import StackSettings
+    from strikewatch.devstack import stack
 
     feeds_dir = REPO.parent / "shared" / "data" / "feeds"
     manifest = [m for m in json.loads((feeds_dir / "manifest.json").read_text()) if m["expat_wellformed"]]
@@ -78,7 +78,7 @@ def main(argv=None) -> int:
     pub.flush()
     dt = time.perf_counter() - t0
     emitted = sum(m.emitted.labels(f.name)._value.get() for f in feeds)
-    rss = next(int(l.split()[1]) for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM:")) / 1024
+    rss = next(int(ln.split()[1]) for ln in Path("/proc/self/status").read_text().splitlines() if ln.startswith("VmHWM:")) / 1024
     print(json.dumps({"feeds": len(feeds), "seconds": round(dt, 2), "feeds_per_s": round(len(feeds) / dt, 1),
                       "articles": int(emitted), "articles_per_s": round(emitted / dt, 1), "peak_rss_mb": round(rss, 1)}))
     pub.close()

@@ -51,7 +51,7 @@ import time
 import urllib.request
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -97,11 +97,11 @@ def _jsonl(path: Path):
                 yield json.loads(line)
 
 
-def _note(r: dict) -> "Item":
-    return Item("", r["text"], True, datetime.fromisoformat(r["event_date"]).replace(hour=12, tzinfo=timezone.utc))
+def _note(r: dict) -> Item:
+    return Item("", r["text"], True, datetime.fromisoformat(r["event_date"]).replace(hour=12, tzinfo=UTC))
 
 
-def strike_notes() -> list["Item"]:
+def strike_notes() -> list[Item]:
     return [_note(r) for r in _jsonl(ACLED) if r.get("sub_event_type") in STRIKE_SUB_EVENTS]
 
 
@@ -158,8 +158,8 @@ def process_rss(pid: int, runner: str, s) -> dict:
     from strikewatch.core.procs import child_pids
 
     out = {"bench": peak_rss_mb(), "pipeline": peak_rss_mb(pid)}
-    for i, pid in enumerate(child_pids(pid, name="prism")):
-        out[f"prism_{i + 1}" if i else "prism"] = peak_rss_mb(pid)
+    for i, child in enumerate(child_pids(pid, name="prism")):
+        out[f"prism_{i + 1}" if i else "prism"] = peak_rss_mb(child)
     if runner == "FlinkRunner":
         from strikewatch.devstack.flink import FlinkPaths
 
@@ -273,7 +273,7 @@ def run_load(
 
     t_start = time.perf_counter()
     for i, it in enumerate(items):
-        published = it.published or datetime.now(timezone.utc)
+        published = it.published or datetime.now(UTC)
         art = Article.new(
             f"https://bench.invalid/{run}/{i}", title=it.title, body=it.body, published_at=published, source="bench"
         )

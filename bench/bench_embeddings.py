@@ -25,7 +25,7 @@ import argparse
 import json
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,7 +60,7 @@ def soak_notes(n: int) -> list[tuple[str, datetime]]:
         for line in f:
             r = json.loads(line)
             if any(w in r["text"].lower() for w in WORDS):
-                out.append((r["text"], datetime.fromisoformat(r["event_date"]).replace(hour=12, tzinfo=timezone.utc)))
+                out.append((r["text"], datetime.fromisoformat(r["event_date"]).replace(hour=12, tzinfo=UTC)))
                 if len(out) >= n:
                     break
     return out

@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from bench_e2e import MULTILINGUAL, stream, with_native, _jsonl  # noqa: E402
+from bench_e2e import MULTILINGUAL, _jsonl, stream, with_native  # noqa: E402
 
 from strikewatch.core.models import Article  # noqa: E402
 

@@ -24,16 +24,16 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+from bench_e2e import Metrics, end_offsets, peak_rss_mb  # noqa: E402
 from kafka import KafkaConsumer, KafkaProducer  # noqa: E402
 
-from bench_e2e import Metrics, end_offsets, peak_rss_mb  # noqa: E402
 from strikewatch.core import topics  # noqa: E402
 from strikewatch.core.models import Article, DeadLetter  # noqa: E402
 
@@ -60,11 +60,11 @@ def direct(lengths: list[int]) -> list[dict]:
 
     nlp = load_nlp()
     extract_events(
-        nlp, [Article.new("https://x.invalid/warm", body=SHORT.format(i=0), published_at=datetime.now(timezone.utc))]
+        nlp, [Article.new("https://x.invalid/warm", body=SHORT.format(i=0), published_at=datetime.now(UTC))]
     )
     out = []
     for n in lengths:
-        art = Article.new(f"https://x.invalid/{n}", body=long_text(n), published_at=datetime.now(timezone.utc))
+        art = Article.new(f"https://x.invalid/{n}", body=long_text(n), published_at=datetime.now(UTC))
         t0 = time.perf_counter()
         events = extract_events(nlp, [art])[0]
         out.append({"chars": n, "extract_s": round(time.perf_counter() - t0, 2), "events": len(events)})
@@ -74,8 +74,8 @@ def direct(lengths: list[int]) -> list[dict]:
 
 def on_prism(lengths: list[int], n_short: int) -> list[dict]:
     from strikewatch.core import procs
-    from strikewatch.devstack import stack
     from strikewatch.core.settings import StackSettings
+    from strikewatch.devstack import stack
 
     s = StackSettings()
     stack.up(s)
@@ -133,7 +133,7 @@ def on_prism(lengths: list[int], n_short: int) -> list[dict]:
                 raise SystemExit(f"the pipeline exited with {proc.returncode}")
             if time.perf_counter() >= next_warm:
                 warm = Article.new(f"https://x.invalid/{uuid.uuid4().hex}", body=SHORT.format(i=-1),
-                                   published_at=datetime.now(timezone.utc))
+                                   published_at=datetime.now(UTC))
                 send(warm)
                 warm_ids.add(warm.id)
                 next_warm = time.perf_counter() + 5
@@ -144,7 +144,7 @@ def on_prism(lengths: list[int], n_short: int) -> list[dict]:
         for n in lengths:
             run = uuid.uuid4().hex[:8]
             long_ = Article.new(
-                f"https://x.invalid/{run}/long", body=long_text(n), published_at=datetime.now(timezone.utc)
+                f"https://x.invalid/{run}/long", body=long_text(n), published_at=datetime.now(UTC)
             )
             t_long = send(long_)
             shorts = []
@@ -152,7 +152,7 @@ def on_prism(lengths: list[int], n_short: int) -> list[dict]:
                 while time.perf_counter() < t_long + 0.5 * (i + 1):
                     poll()
                 art = Article.new(
-                    f"https://x.invalid/{run}/{i}", body=SHORT.format(i=i), published_at=datetime.now(timezone.utc)
+                    f"https://x.invalid/{run}/{i}", body=SHORT.format(i=i), published_at=datetime.now(UTC)
                 )
                 shorts.append((art.id, send(art)))
             deadline = time.perf_counter() + 900

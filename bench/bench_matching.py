@@ -24,7 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,13 +33,12 @@ sys.path.insert(0, str(REPO))
 from apache_beam.coders import PickleCoder  # noqa: E402
 from apache_beam.utils.timestamp import Timestamp  # noqa: E402
 
-from strikewatch.core.models import (Actor, Casualties, EventType, Incident, IncidentSource, Place,  # noqa: E402
-                                Subscription)
+from strikewatch.core.models import Actor, Casualties, EventType, Incident, IncidentSource, Place, Subscription  # noqa: E402
 
 CODER = PickleCoder()
 COUNTRIES = ["Syria", "Iraq", "Yemen", "Lebanon", "Israel", "Iran", "Ukraine", "Russia", "Sudan", "Somalia", "Libya",
              "Mali", "Niger", "Nigeria", "Pakistan", "Afghanistan", "Myanmar", "Ethiopia", "Mozambique", "Burkina Faso"]
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class Cell:

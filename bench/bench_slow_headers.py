@@ -71,7 +71,7 @@ async def attack(port: int, n: int, byte_every: float, seconds: float, closed: l
                         data = await asyncio.wait_for(reader.read(1), byte_every)
                         if data == b"" or data:
                             raise ConnectionResetError  # the server answered (408) or closed
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         pass
                 writer.close()
                 return

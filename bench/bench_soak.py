@@ -38,7 +38,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -48,14 +48,12 @@ sys.path.insert(0, str(REPO))
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition  # noqa: E402
 
 from pipeline.kafka_io import COMMIT_LAG_S  # noqa: E402
-
-from strikewatch.services import lag  # noqa: E402
-from strikewatch.devstack import stack
-from strikewatch.core import topics
-from strikewatch.services.api import SubscriptionStore  # noqa: E402
+from strikewatch.core import topics  # noqa: E402
 from strikewatch.core.models import Article, Event, Subscription  # noqa: E402
 from strikewatch.core.settings import StackSettings  # noqa: E402
-
+from strikewatch.devstack import stack  # noqa: E402
+from strikewatch.services import lag  # noqa: E402
+from strikewatch.services.api import SubscriptionStore  # noqa: E402
 
 
 def records(n: int) -> list[dict]:
@@ -115,7 +113,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     # (note, its event date): each article is published the day its note reports, so
     # its strikes are news (asserted) and go on to incidents and alerts.
-    sample = [(r["text"], datetime.fromisoformat(r["event_date"]).replace(hour=12, tzinfo=timezone.utc)) for r in records(24000)
+    sample = [(r["text"], datetime.fromisoformat(r["event_date"]).replace(hour=12, tzinfo=UTC)) for r in records(24000)
               if any(w in r["text"].lower() for w in ("airstrike", "air strike", "shell", "drone", "mortar", "rocket", "missile"))]
 
     tmp = Path(tempfile.mkdtemp(prefix="strikewatch-soak-"))

@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from strikewatch.core.models import Actor, Alert, EscalationScore, Event, Incident, Place  # noqa: E402
-from strikewatch.core.settings import StoreSettings  # noqa: E402
-from strikewatch.services.store import synthetic as S  # noqa: E402
+from strikewatch.core.models import Actor, Event, Incident, Place
+from strikewatch.core.settings import StoreSettings
+from strikewatch.services.store import synthetic as S
 
 
 def world(seed: int = 7):
@@ -80,8 +80,8 @@ def main(argv=None) -> int:
     from kafka import KafkaAdminClient, KafkaProducer
     from kafka.admin import NewTopic
 
-    from strikewatch.services.store.consumer import Store
     from strikewatch.devstack.postgres import ensure_database
+    from strikewatch.services.store.consumer import Store
 
     s = StoreSettings()
     name = args.database or f"bench_{uuid.uuid4().hex[:8]}"

@@ -113,11 +113,11 @@ def main(argv=None) -> int:
     import httpx
     import psycopg
 
-    from strikewatch.core.settings import ApiSettings
     from strikewatch.core.procs import free_port
+    from strikewatch.core.settings import ApiSettings
+    from strikewatch.devstack.postgres import ensure_database
     from strikewatch.services.store import db
     from strikewatch.services.store import synthetic as R
-    from strikewatch.devstack.postgres import ensure_database
 
     s = ApiSettings()
     name = f"benchstream_{uuid.uuid4().hex[:8]}"

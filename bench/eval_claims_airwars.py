@@ -26,6 +26,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from datetime import UTC
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,7 +49,7 @@ def main() -> None:
     ap.add_argument("--details", type=Path, help="write one JSON line per assessment: coded status, grade, reasons, claims")
     args = ap.parse_args()
 
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from pipeline.claims.corroboration import claims_of, corroborate
     from pipeline.extraction import extract_events, load_nlp
@@ -61,7 +62,7 @@ def main() -> None:
         rows = rows[: args.limit]
     nlp = load_nlp()
     arts = [Article.new(f"https://airwars.org/civilian-casualties/{r['id'].split(':')[-1].lower()}", title="", body=r["text"],
-                        published_at=datetime.fromisoformat(r["article_date"]).replace(tzinfo=timezone.utc) if r.get("article_date") else None)
+                        published_at=datetime.fromisoformat(r["article_date"]).replace(tzinfo=UTC) if r.get("article_date") else None)
             for r in rows]
     c = Counter()
     status = Counter()
@@ -74,7 +75,7 @@ def main() -> None:
         claims = [cl for e in strikes for cl in claims_of(e)]
         inc = None
         if strikes:
-            inc = new_incident(strikes[0], datetime.now(timezone.utc))
+            inc = new_incident(strikes[0], datetime.now(UTC))
             inc = corroborate(inc, [cl for e in strikes[1:] for cl in claims_of(e)])
         c["assessments"] += 1
         c["with_strike_event"] += bool(strikes)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import pipeline.extraction as extraction  # noqa: E402
+import pipeline.extraction as extraction
 
 _extract_events = extraction.extract_events
 

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import threading
 
-from strikewatch.core.models import Article
-
 from strikewatch.core.kafka import KafkaConfig
+from strikewatch.core.models import Article
 
 from .producer import Publisher, RecordTooLarge, read_compacted
 
@@ -33,7 +32,7 @@ class SeenStore:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, kafka: KafkaConfig | str, topic: str) -> "SeenStore":
+    def load(cls, kafka: KafkaConfig | str, topic: str) -> SeenStore:
         state = read_compacted(kafka, topic)
         return cls({k.decode() for k, v in state.items() if v is not None})
 

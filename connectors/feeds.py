@@ -16,7 +16,7 @@ import html
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from strikewatch.core.models import Article
@@ -78,7 +78,7 @@ def _when(struct) -> datetime | None:
         return None
     try:
         # feedparser normalises to UTC struct_time; timegm keeps it in UTC.
-        return datetime.fromtimestamp(calendar.timegm(struct), tz=timezone.utc)
+        return datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
     except (OverflowError, ValueError, TypeError):
         return None
 
@@ -119,7 +119,7 @@ def _json_item(item: dict, url: str, feed_name: str, feed_url: str | None, lang:
         try:
             published = datetime.fromisoformat(item["date_published"].replace("Z", "+00:00"))
             if published.tzinfo is None:
-                published = published.replace(tzinfo=timezone.utc)
+                published = published.replace(tzinfo=UTC)
         except ValueError:
             published = None
     authors = [a.get("name") for a in item.get("authors") or ([item["author"]] if item.get("author") else []) if isinstance(a, dict) and a.get("name")]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from strikewatch.core.models import Article
 
@@ -25,7 +25,7 @@ def with_full_text(article: Article, page: dict) -> Article:
     published = article.published_at
     if published is None and page.get("date"):
         try:
-            published = datetime.fromisoformat(str(page["date"])).replace(tzinfo=timezone.utc)
+            published = datetime.fromisoformat(str(page["date"])).replace(tzinfo=UTC)
         except ValueError:
             published = None
     authors = article.authors or ([a.strip() for a in str(page["author"]).split(";") if a.strip()] if page.get("author") else [])

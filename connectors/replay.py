@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 from pydantic import ValidationError
 
@@ -36,7 +36,7 @@ def _from_record(rec: dict, source: str) -> Article:
     when = None
     if published:
         when = datetime.fromisoformat(str(published).replace("Z", "+00:00"))
-        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
     return Article.new(rec["url"], title=rec.get("title") or "", body=rec.get("body") or rec.get("text") or "", published_at=when,
                        source=rec.get("source") or source, language=rec.get("language"))
 

@@ -29,7 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from strikewatch.core import netguard
-from strikewatch.core.metrics import LATENCY_BUCKETS_S, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, SimpleNamespace
+from strikewatch.core.metrics import (
+    LATENCY_BUCKETS_S,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    SimpleNamespace,
+)
 from strikewatch.core.models import Article, DeadLetter
 
 from . import feeds, fulltext, sources

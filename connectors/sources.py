@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import defusedxml.ElementTree as SafeET
 
@@ -30,12 +30,12 @@ def _iso(value: str | None) -> datetime | None:
     v = value.strip()
     for fmt in ("%Y%m%dT%H%M%SZ", "%Y%m%d%H%M%S"):
         try:
-            return datetime.strptime(v, fmt).replace(tzinfo=timezone.utc)
+            return datetime.strptime(v, fmt).replace(tzinfo=UTC)
         except ValueError:
             pass
     try:
         d = datetime.fromisoformat(v.replace("Z", "+00:00"))
-        return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+        return d if d.tzinfo else d.replace(tzinfo=UTC)
     except ValueError:
         return None
 
@@ -89,7 +89,7 @@ def parse_gdelt(body: bytes, source: str, feed_url: str | None = None,
     for a in doc.get("articles", []):
         if not isinstance(a, dict) or not a.get("url"):
             continue
-        lang = GDELT_LANG.get(str(a.get("language", "")).lower(), None)
+        lang = GDELT_LANG.get(str(a.get("language", "")).lower())
         try:
             out.append(Article.new(str(a["url"]), title=str(a.get("title") or "").strip(),
                                    published_at=_iso(str(a.get("seendate") or "")), language=lang, source=source,

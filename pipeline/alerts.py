@@ -32,7 +32,7 @@ import hashlib
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
@@ -112,7 +112,7 @@ def make_alert(sub: Subscription, inc: Incident, escalation: float | None, kind:
     aid = "al_" + hashlib.blake2b(f"{sub.id}|{inc.id}|{inc.revision}".encode(), digest_size=12).hexdigest()
     return Alert(id=aid, subscription_id=sub.id, owner=sub.owner, incident_id=inc.id, incident_revision=inc.revision, kind=kind,
                  severity=inc.severity or 0.0, escalation=escalation, title=title, summary=summary, incident=inc,
-                 created_at=datetime.now(timezone.utc), webhook_url=sub.webhook_url, webhook_format=sub.webhook_format,
+                 created_at=datetime.now(UTC), webhook_url=sub.webhook_url, webhook_format=sub.webhook_format,
                  webhook_secret_version=sub.secret_version)
 
 
@@ -235,7 +235,7 @@ class Matcher:
         return out
 
     def incident(self, inc: Incident, escalation: float | None, at: float | None = None) -> list[Alert]:
-        at = at if at is not None else (changed_at(inc) or datetime.now(timezone.utc)).timestamp()
+        at = at if at is not None else (changed_at(inc) or datetime.now(UTC)).timestamp()
         self.recent.append(Recent(at, inc, escalation))
         if len(self.recent) >= RECENT_INCIDENTS + RECENT_PRUNE_EVERY:
             self.recent = prune_recent(self.recent)

@@ -26,7 +26,7 @@ import argparse
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,7 +35,16 @@ from apache_beam.coders import PickleCoder
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 
 from strikewatch.core.metrics import REGISTRY, CollectorRegistry, Gauge, LabelSet, SimpleNamespace
-from strikewatch.core.models import MAX_FUTURE, Actor, EscalationScore, Event, EventType, Incident, Modality, ScoreComponent
+from strikewatch.core.models import (
+    MAX_FUTURE,
+    Actor,
+    EscalationScore,
+    Event,
+    EventType,
+    Incident,
+    Modality,
+    ScoreComponent,
+)
 
 # ------------------------------------------------------------------ severity
 TYPE_BASE = {EventType.AIR_STRIKE: 0.45, EventType.DRONE_STRIKE: 0.35, EventType.MISSILE_ATTACK: 0.45, EventType.SHELLING: 0.3, EventType.OTHER_VIOLENCE: 0.15}
@@ -130,7 +139,7 @@ class EscalationTracker:
         MAX_FUTURE: a record dated far ahead would otherwise prune every other incident
         (the history keeps WINDOW_DAYS before the newest) - an article dated 9999 took
         Iraq's index from 0.837 to 0.287 and a 20-step chain to 0."""
-        at = min(at, (now or datetime.now(timezone.utc)) + MAX_FUTURE)
+        at = min(at, (now or datetime.now(UTC)) + MAX_FUTURE)
         theatre = theatre_of(inc)
         sev = inc.severity if getattr(inc, "severity", None) is not None else severity(inc)[0]
         att = inc.attacker
@@ -238,7 +247,7 @@ class _ScoreFn(beam.DoFn):
     def process(self, kv, state=beam.DoFn.StateParam(STATE)):
         _key, inc = kv
         tracker = state.read() or EscalationTracker()
-        at = inc.time.start or inc.first_seen_at or datetime.now(timezone.utc)
+        at = inc.time.start or inc.first_seen_at or datetime.now(UTC)
         scores = tracker.observe(inc, at, cues=getattr(inc, "de_escalation_cue_count", 0))
         state.write(tracker)
         theatre = theatres()(theatre_of(inc))
@@ -246,8 +255,7 @@ class _ScoreFn(beam.DoFn):
         for sc in scores[1:]:
             # Dyads are few (parties that fight each other); "A~B", names sorted.
             METRICS.dyad.labels(DYADS("~".join(sorted(sc.key.split(" vs ")))), theatre).set(sc.value)
-        for s in scores:
-            yield s
+        yield from scores
         yield beam.pvalue.TaggedOutput("scored", (inc, scores[0].value))
 
 
@@ -284,7 +292,7 @@ def _events_for_backtest(args) -> list[Event]:
             if r.get("sub_event_type") not in ("Air/drone strike", "Shelling/artillery/missile attack"):
                 continue
             et = EventType.AIR_STRIKE if r["sub_event_type"].startswith("Air") else EventType.SHELLING
-            d = datetime.fromisoformat(r["event_date"]).replace(tzinfo=timezone.utc)
+            d = datetime.fromisoformat(r["event_date"]).replace(tzinfo=UTC)
             out.append(Event(id="acled:" + r["id"], article_id=r["id"], event_type=et,
                              attacker=Actor(name=r["actor1"], type="state_military" if r["actor1"].startswith("Military Forces") else "rebel"),
                              targets=[Actor(name=r["actor2"], type="state_military" if str(r["actor2"]).startswith("Military Forces") else "rebel")] if r.get("actor2") else [],
@@ -296,8 +304,8 @@ def _events_for_backtest(args) -> list[Event]:
 def backtest(events: list[Event]) -> dict[str, list[tuple[datetime, float, list[str]]]]:
     series: dict[str, list[tuple[datetime, float, list[str]]]] = {}
     tracker = EscalationTracker()
-    for ev in sorted(events, key=lambda e: e.time.start or datetime.min.replace(tzinfo=timezone.utc)):
-        at = ev.time.start or (datetime.combine(ev.time.date, datetime.min.time(), tzinfo=timezone.utc) if ev.time.date else None)
+    for ev in sorted(events, key=lambda e: e.time.start or datetime.min.replace(tzinfo=UTC)):
+        at = ev.time.start or (datetime.combine(ev.time.date, datetime.min.time(), tzinfo=UTC) if ev.time.date else None)
         if at is None:
             continue
         for s in tracker.observe(ev, at, cues=len(ev.de_escalation_cues)):

@@ -33,11 +33,17 @@ from typing import NamedTuple
 import apache_beam as beam
 from apache_beam.utils.windowed_value import WindowedValue
 
-from strikewatch.core.metrics import (LATENCY_BUCKETS_S, REGISTRY, CollectorRegistry, Counter, Histogram, LabelSet,
-                                 SimpleNamespace)
-from strikewatch.core.models import Article, DeadLetter, Reason
-
 from pipeline.extraction.lang import detect as lang_codes
+from strikewatch.core.metrics import (
+    LATENCY_BUCKETS_S,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    LabelSet,
+    SimpleNamespace,
+)
+from strikewatch.core.models import Article, DeadLetter, Reason
 
 from .worker_cache import per_process
 
@@ -169,7 +175,7 @@ class _ExtractFn(beam.DoFn):
                 yield WindowedValue(ev, ts, [window])
 
 
-def _overrun(over: "Overrun", batch: list):
+def _overrun(over: Overrun, batch: list):
     """A batch past its budget: the article being read then is dead-lettered, the others
     go to the long lane (where each has a budget of its own)."""
     for i, (article, ts, window) in enumerate(batch):

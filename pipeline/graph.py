@@ -15,6 +15,7 @@ tuples for ``kafka_io.WriteToKafka``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import apache_beam as beam
 
@@ -46,7 +47,7 @@ class GraphConfig:
 
 def _key_of(record: Record) -> bytes | None:
     if hasattr(record, "scope") and hasattr(record, "key"):
-        return f"{record.scope}:{record.key}".encode("utf-8")
+        return f"{record.scope}:{record.key}".encode()
     for attr in ("subscription_id", "id", "stage"):
         value = getattr(record, attr, None)
         if isinstance(value, str):
@@ -91,7 +92,7 @@ class WriteOutputs(beam.PTransform):
     a Flatten joins the extraction stage to the stateful stages after it, and events
     would wait for their bundles."""
 
-    ROUTES = {"events": topics.EVENTS, "incidents": topics.INCIDENTS, "escalation": topics.ESCALATION, "alerts": topics.ALERTS, "dead_letters": topics.DEAD_LETTERS}
+    ROUTES: ClassVar[dict[str, topics.Topic]] = {"events": topics.EVENTS, "incidents": topics.INCIDENTS, "escalation": topics.ESCALATION, "alerts": topics.ALERTS, "dead_letters": topics.DEAD_LETTERS}
 
     def __init__(self, kafka: KafkaConfig | str):
         super().__init__()

@@ -39,8 +39,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
@@ -342,7 +342,7 @@ def token_jaccard(a: str, b: str) -> float:
 def _clock(timestamp, fallback: datetime) -> datetime:
     """The element's timestamp as a datetime (the clock that closes incidents), else ``fallback``."""
     try:
-        return datetime.fromtimestamp(timestamp.micros / 1e6, tz=timezone.utc)
+        return datetime.fromtimestamp(timestamp.micros / 1e6, tz=UTC)
     except (OverflowError, OSError, ValueError):  # MIN/MAX_TIMESTAMP: an element with no time of its own
         return fallback
 
@@ -373,7 +373,7 @@ class _ClusterFn(beam.DoFn):
                 reopened_state=beam.DoFn.StateParam(REOPENED), expire=beam.DoFn.TimerParam(EXPIRE)):
         theatre, ev = kv
         open_ = open_state.read()
-        seen_at = ev.extracted_at or datetime.now(timezone.utc)
+        seen_at = ev.extracted_at or datetime.now(UTC)
         at = _clock(timestamp, seen_at)
         if open_ is None and self._seeds is not None:  # first report of this theatre since the start
             seeded = self._seeds.take_open(theatre, at.timestamp())

@@ -35,8 +35,9 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import apache_beam as beam
 from apache_beam.io.restriction_trackers import OffsetRange, OffsetRestrictionTracker
@@ -51,6 +52,9 @@ from strikewatch.core.models import DeadLetter, Reason
 
 from .errors import PipelineError
 from .recovery import LOAD_TIMEOUT_S, WINDOWS_S, Seeds, open_incidents, sent_fingerprints
+
+if TYPE_CHECKING:  # for annotations only: load_seeds imports recovery when it runs
+    from .recovery import RecoveryConfig, Seeds
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +217,8 @@ class _ListPartitions(beam.DoFn):
             if parts:
                 return parts
             if time.monotonic() > give_up:
-                raise KafkaIOError(f"topic {topic!r} has no partitions on {self._config.bootstrap_servers} after {BROKER_WAIT_S:.0f} s "
+                raise KafkaIOError(f"topic {topic!r} has no partitions on {self._config.bootstrap_servers} "
+                                   f"after {BROKER_WAIT_S:.0f} s "
                                    f"(run `strikewatch up`){f': {error}' if error else ''}")
             _kafka_error(topic, "partitions", error or f"topic not found on {self._config.bootstrap_servers}")
             time.sleep(BROKER_RETRY_S)
@@ -248,7 +253,8 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
                 return OffsetRange(self._start_offset(*element), sys.maxsize)
             except KafkaError as e:  # broker restarting while the job starts
                 if time.monotonic() > give_up:
-                    raise KafkaIOError(f"no start offset for {element} from {self._config.bootstrap_servers} within {BROKER_WAIT_S:.0f} s: {e}") from e
+                    raise KafkaIOError(f"no start offset for {element} from {self._config.bootstrap_servers} "
+                                       f"within {BROKER_WAIT_S:.0f} s: {e}") from e
                 _kafka_error(element[0], "start_offset", e)
                 time.sleep(BROKER_RETRY_S)
 
@@ -538,7 +544,7 @@ class WriteToKafka(beam.PTransform):
         return records | "Produce" >> beam.ParDo(_WriteDoFn(self._kafka, self._dead_topic))
 
 
-def load_seeds(config: "RecoveryConfig") -> "Seeds":
+def load_seeds(config: RecoveryConfig) -> Seeds:
     """What this pipeline published before it (re)started, read once per worker process
     (``pipeline/recovery.py``): the incidents still open and what each subscription was told
     about them. A read that fails (broker away past ``LOAD_TIMEOUT_S``) is a warning, and the

@@ -2,8 +2,9 @@
 
     strikewatch pipeline                      # Prism (local stack), reads strikewatch.articles
     strikewatch pipeline --runner FlinkRunner  # on a local Flink it starts and stops itself (strikewatch/devstack/flink.py)
-    strikewatch pipeline --runner FlinkRunner --flink_master host:8081 --job_endpoint host:8099 --environment_type EXTERNAL ...
-    strikewatch pipeline --runner DataflowRunner --project P --region R ...   (see docs/dataflow.md)
+    strikewatch pipeline --runner FlinkRunner --flink_master host:8081 --job_endpoint host:8099
+        --environment_type EXTERNAL ...   (one command)
+    strikewatch pipeline --runner DataflowRunner --project P --region R ...   (see docs/runners/dataflow.md)
 
 Unknown flags are passed to Beam's PipelineOptions. The default runner is Prism with
 LOOPBACK workers (the SDK harness runs in this process, so the metrics endpoint of
@@ -21,11 +22,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 import signal
+import sys
 import threading
 import time
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions

@@ -33,9 +33,10 @@ from __future__ import annotations
 import heapq
 import math
 import pickle
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 from strikewatch.core.models import Incident
 

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from strikewatch.core.kafka import KafkaConfig, Published
 from strikewatch.core.models import Alert, Incident

@@ -15,7 +15,8 @@ per process and stays for the process's life (a worker process exists to run the
 from __future__ import annotations
 
 import threading
-from typing import Callable, Hashable, TypeVar
+from collections.abc import Callable, Hashable
+from typing import TypeVar
 
 T = TypeVar("T")
 

@@ -9,7 +9,8 @@
     strikewatch extract FILE              events of one article as JSON
     strikewatch eval --data FILE.jsonl    score extraction (ACLED-shaped records, news documents, general news)
     strikewatch train                     fit the relevance model on the dev sets (cross-validated report)
-    strikewatch train-lang                fit the native-language (ar ru uk fr es) relevance model (out of fold per language)
+    strikewatch train-lang                fit the native-language (ar ru uk fr es) relevance model
+                                          (out of fold per language)
     strikewatch store                     events, incidents, escalation, alerts into PostgreSQL
     strikewatch api | subscriptions | deliver | backtest | lag
 
@@ -59,9 +60,9 @@ def topics_main(argv: list[str] | None = None) -> int:
     also grants USER the service ACLs (strikewatch/core/kafka/acls.py)."""
     import argparse
 
-    from strikewatch.devstack import stack
     from strikewatch.core.kafka import acls
     from strikewatch.core.settings import StackSettings
+    from strikewatch.devstack import stack
 
     ap = argparse.ArgumentParser(prog="strikewatch topics", description=topics_main.__doc__)
     ap.add_argument("--grant", action="append", default=[], metavar="USER",
@@ -76,10 +77,8 @@ def topics_main(argv: list[str] | None = None) -> int:
 
 
 def down_main(argv: list[str] | None = None) -> int:
-    from strikewatch.devstack import stack
     from strikewatch.core.settings import StackSettings
-
-    from strikewatch.devstack import flink
+    from strikewatch.devstack import flink, stack
 
     # A local Flink left by a pipeline that was killed (it stops its own otherwise).
     flink_stopped = flink.stop(StackSettings())

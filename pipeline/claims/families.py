@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from strikewatch.core.models import Article, Provenance, SourceFamily, outlet_of  # noqa: F401  (outlet_of: callers build Reports)
+from strikewatch.core.models import Article, Provenance, SourceFamily, outlet_of
 
 VOCAB = Path(__file__).with_name("vocab")
 # MinHash values per signature: 64 estimate a Jaccard similarity to +/- 0.06 (one standard
@@ -41,7 +41,9 @@ VOCAB = Path(__file__).with_name("vocab")
 # another headline and lead) from another outlet's wording of the same facts (J < 0.1).
 NUM_PERM = 64
 SCHEME = "affine32"  # datasketch 2.0's default hash scheme: 32-bit values (a signature is 4 bytes per value)
-SHINGLE = 4  # words per shingle: short enough that a changed word spoils 4 shingles, long enough that common phrases do not match
+# Words per shingle: short enough that a changed word spoils 4 shingles, long enough that common
+# phrases do not match.
+SHINGLE = 4
 # Share of equal MinHash values from which two texts are one text. 0.5: a copy trimmed to its
 # first half, or carrying a different lead paragraph, still counts (J 0.5-0.9); two outlets'
 # own reports of one strike share a few phrases ("the regional governor said") and stay below 0.15.
@@ -67,8 +69,10 @@ def agencies() -> dict[str, tuple[str, re.Pattern, re.Pattern]]:
         alts = "|".join(re.escape(n) for n in sorted(names.split("|"), key=len, reverse=True))
         # "(Reuters) -", "(AP) —", "/AFP/", "- AFP" in the dateline.
         head = re.compile(rf"(?:\((?:{alts})\)|/(?:{alts})/|[-–—]\s*(?:{alts})\s*[-–—])")
-        # "(Reporting by ...; Editing by ...)" is Reuters' tail; others sign "© AFP", "- AFP", "Copyright ... Associated Press".
-        tail = re.compile(rf"(?:©\s*(?:\d{{4}}\s+)?(?:{alts})\b|\bcopyright\b[^\n]{{0,40}}\b(?:{alts})\b|(?:^|\n|[-–—]\s*)(?:{alts})\s*$|"
+        # "(Reporting by ...; Editing by ...)" is Reuters' tail; others sign "© AFP", "- AFP",
+        # "Copyright ... Associated Press".
+        tail = re.compile(rf"(?:©\s*(?:\d{{4}}\s+)?(?:{alts})\b|\bcopyright\b[^\n]{{0,40}}\b(?:{alts})\b|"
+                          rf"(?:^|\n|[-–—]\s*)(?:{alts})\s*$|"
                           rf"\b(?:{alts}) contributed to this report)", re.I if key not in ("ap", "aa", "pa") else 0)
         out[key] = (label, head, tail)
     out["reuters"] = (out["reuters"][0], out["reuters"][1], re.compile(out["reuters"][2].pattern + r"|\(Reporting by [^)]*\)", re.I))
@@ -245,7 +249,7 @@ def group_families(reports: list[Report]) -> tuple[list[SourceFamily], dict[str,
         for a, b in zip(*np.nonzero(np.triu(same, 1))):
             uf.union(("r", sigs[a][0]), ("r", sigs[b][0]))
     comps: dict = {}
-    for i, r in enumerate(reports):
+    for i in range(len(reports)):
         comps.setdefault(uf.find(("r", i)), []).append(i)
     keys_of: dict = {}
     for node in list(uf.parent):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from strikewatch.core.models import Article
 
@@ -46,16 +46,20 @@ WIRE_TITLES = ["{Adj} {weapon} kills {k1} in {town}", "{Weapon} strike on {town}
                "{adj2} city of {town} hit by {weapon}, {k1} dead"]
 OUTLETS = [
     ("Death toll in {town} strike rises to {k2}",
-     "At least {k2} people were killed when a {adj} {weapon} hit {target} in {town} on {day}, {adj2_cap} State Emergency Service said. "
-     "Emergency workers pulled survivors from the debris through the night, and the service said the search would go on."),
+     "At least {k2} people were killed when a {adj} {weapon} hit {target} in {town} on {day}, {adj2_cap} "
+     "State Emergency Service said. "
+     "Emergency workers pulled survivors from the debris through the night, and the service said the search "
+     "would go on."),
     ("{town} mourns after {weapon} attack",
-     "The {adj} military fired a {weapon} at {target} in {town} on {day}, the {adj2} army said. Health officials said {k2} people were "
+     "The {adj} military fired a {weapon} at {target} in {town} on {day}, the {adj2} army said. Health "
+     "officials said {k2} people were "
      "killed and dozens were wounded. Residents described a loud blast before dawn."),
     ("{adj} {weapon} strike on {town}",
      "{Attacker} struck {target} in {town} with a {weapon} on {day}, killing {k2} civilians, {adj2} officials said. "
      "The mayor of {town} declared a day of mourning and said windows were blown out across the district."),
     ("Strike on {town} leaves {k2} dead",
-     "A {weapon} launched by {adj} forces hit {target} in the city of {town} on {day}, killing {k2} people, local officials said. "
+     "A {weapon} launched by {adj} forces hit {target} in the city of {town} on {day}, killing {k2} people, "
+     "local officials said. "
      "Witnesses said the blast shook buildings several streets away."),
 ]
 DENIAL = ("Three days of mourning declared in {town}",
@@ -82,7 +86,7 @@ def _fill(tpl: str, s: Strike, k: dict) -> str:
 
 
 def _published(s: Strike, hours: float) -> datetime:
-    return datetime.combine(s.day, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=16 + hours)
+    return datetime.combine(s.day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=16 + hours)
 
 
 def wire_copies(s: Strike, tolls: dict, n: int, rng: random.Random) -> list[Article]:
@@ -152,26 +156,31 @@ def strike_stream(seed: int = 1, strikes: int = 20, copies: int = 3, outlets: in
 # three strikes in three towns on three days, in texts of their own.
 
 def _at(day: date, hour: float) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=hour)
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=hour)
 
 
 CONTESTED_DAY, WIRE_DAY, CORROBORATED_DAY = date(2024, 5, 16), date(2024, 5, 18), date(2024, 5, 20)
 # Three outlets on one missile strike on a Kharkiv hospital: tolls 9, 11 and 2, and a denial.
 CONTESTED = [
     ("kharkiv-observer.net", "Missile strike on Kharkiv hospital kills nine",
-     "A Russian missile strike hit a hospital in Kharkiv on Thursday, killing nine people and wounding 20, the regional governor "
-     "said. Firefighters put out the blaze in the surgical wing by the evening, and patients were moved to other clinics."),
+     "A Russian missile strike hit a hospital in Kharkiv on Thursday, killing nine people and wounding 20, "
+     "the regional governor "
+     "said. Firefighters put out the blaze in the surgical wing by the evening, and patients were moved to "
+     "other clinics."),
     ("steppe-times.org", "Kharkiv hospital hit in missile strike",
-     "At least 11 people were killed when a missile strike hit a hospital in the city of Kharkiv on Thursday, Ukraine's State "
+     "At least 11 people were killed when a missile strike hit a hospital in the city of Kharkiv on Thursday, "
+     "Ukraine's State "
      "Emergency Service said. Rescue teams searched the ruins of the surgical wing through the night."),
     ("border-dispatch.com", "Moscow denies hitting Kharkiv hospital",
-     "A missile strike on a hospital in Kharkiv on Thursday killed two people, local officials said. Russia's defence ministry "
+     "A missile strike on a hospital in Kharkiv on Thursday killed two people, local officials said. Russia's "
+     "defence ministry "
      "denied striking the hospital and blamed Ukrainian air defences for the damage."),
 ]
 # One wire story on a drone strike on the Odesa port, on the agency's site and four copies.
 WIRE_TEXT = ("ODESA, Ukraine, May 18 (Reuters) - A Russian drone strike hit a grain warehouse in Odesa on Saturday, "
              "killing three dock workers at the port, the regional governor said.\n\n"
-             "The strike set fire to the warehouse roof and damaged two ships moored nearby, he said on Telegram. Port operations "
+             "The strike set fire to the warehouse roof and damaged two ships moored nearby, he said on "
+             "Telegram. Port operations "
              "resumed in the afternoon.\n\n"
              "(Reporting by Anna Petrenko; Editing by Mark Heinrich)")
 WIRE_COPIES = [
@@ -188,13 +197,15 @@ WIRE_FOLLOWUPS = [
      "Three workers were killed when a Russian drone strike set a grain warehouse on fire in Odesa on Saturday, the "
      "regional administration said. Two ships moored at the quay were damaged."),
     ("danube-review.org", "Drone strike on Odesa grain store",
-     "A drone strike hit a grain warehouse in Odesa on Saturday and killed three people, Ukraine's State Emergency Service "
+     "A drone strike hit a grain warehouse in Odesa on Saturday and killed three people, Ukraine's State "
+     "Emergency Service "
      "said. Firefighters needed four hours to put out the fire."),
 ]
 # Two independent outlets on one missile strike on a Mykolaiv school, the same toll.
 CORROBORATED = [
     ("mykolaiv-herald.net", "Missile strike destroys Mykolaiv school",
-     "A Russian missile strike destroyed a school in Mykolaiv on Monday, killing four people, the city's mayor said. The building "
+     "A Russian missile strike destroyed a school in Mykolaiv on Monday, killing four people, the city's "
+     "mayor said. The building "
      "had been empty of pupils since the start of the holidays."),
     ("southern-wire.org", "Four dead in Mykolaiv school strike",
      "Four people died when a missile strike hit a school in the southern city of Mykolaiv on Monday, the regional "

@@ -18,16 +18,16 @@ Contract used by ``pipeline.extract`` (the Beam stage), the CLI and outside scor
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from pydantic import BaseModel
 
 from strikewatch.core.models import Article, Event, EventType, Modality, Span, outlet_of
 from strikewatch.core.textfiles import article_from_text
 
-from . import casing, gate, relevance, runs
-from .components import PIPES
+from . import casing, gate, relevance, runs  # noqa: F401  (relevance: registers the strike_relevance factory)
 from .assemble import events_from_doc
+from .components import PIPES
 from .facts.claims import assemble as claims_assembly
 
 # Bumped whenever extraction output can change for the same text; stored on every Event.

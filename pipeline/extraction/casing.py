@@ -199,7 +199,7 @@ def _keep_place_cues(words: list[re.Match], keep: list[bool], english: frozenset
                 keep[j] = True
 
     for i in range(len(words)):
-        if low[i] in _NOT_NAMES or low[i] in _NAME_LINKS and not (i + 1 < len(low) and low[i] in _NAME_LEADS):
+        if low[i] in _NOT_NAMES or (low[i] in _NAME_LINKS and not (i + 1 < len(low) and low[i] in _NAME_LEADS)):
             continue
         before2 = low[i - 2] if i >= 2 else ""
         before = low[i - 1] if i >= 1 else ""

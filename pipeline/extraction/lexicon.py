@@ -74,21 +74,25 @@ for _row in _jsonl("triggers/triggers.jsonl"):
     (BROAD_TRIGGERS if _row.get("broad") else TRIGGERS).setdefault(_row["event_type"], []).append(_row["pattern"])
 # A reference to strikes already reported ("the strikes", "Monday's strike"): merges
 # into the article's last strike, never starts an event on its own.
-WEAK_STRIKE_RE = re.compile(r"\b(?:the|these|those|latest|recent|[A-Z][a-z]+day's|new|U\.?S\.?|American)\s+(?:air\s?)?strikes?\b|\bstrike of the (?:three|two) targets\b", re.I)
+WEAK_STRIKE_RE = re.compile(r"\b(?:the|these|those|latest|recent|[A-Z][a-z]+day's|new|U\.?S\.?|"
+                            r"American)\s+(?:air\s?)?strikes?\b|\bstrike of the (?:three|two) targets\b", re.I)
 TRIGGER_RES = {k: [re.compile(p, re.I) for p in v] for k, v in TRIGGERS.items()}
 BROAD_TRIGGER_RES = {k: [re.compile(p, re.I) for p in v] for k, v in BROAD_TRIGGERS.items()}
 
 # Violent events that are not strikes: recognised so they are not mistaken for one.
 OTHER_VIOLENCE = re.compile(
-    r"\b(?:clash(?:es|ed)?|gunfight|fire ?fight|ambush(?:ed)?|gunmen|armed men|shot dead|opened fire|IED|improvised explosive|landmine|"
-    r"roadside bomb|suicide (?:bomb(?:er|ing)?|attack)|car bomb|VBIED|abduct(?:ed|ion)|kidnapp(?:ed|ing)|stabb(?:ed|ing)|beaten (?:to death|up)|"
+    r"\b(?:clash(?:es|ed)?|gunfight|fire ?fight|ambush(?:ed)?|gunmen|armed men|shot dead|opened fire|IED|"
+    r"improvised explosive|landmine|"
+    r"roadside bomb|suicide (?:bomb(?:er|ing)?|attack)|car bomb|VBIED|abduct(?:ed|ion)|kidnapp(?:ed|ing)|"
+    r"stabb(?:ed|ing)|beaten (?:to death|up)|"
     r"attacked (?:a |the )?(?:village|civilians)|killed (?:a |an )?(?:civilian|man|woman))\b",
     re.I,
 )
 # An exchange of fire is a clash (ACLED "Armed clash"), even with artillery in it:
 # shelling/missile triggers in such a text are not a strike. Air strikes stay strikes.
 CLASH_RE = re.compile(
-    r"\b(?:clash(?:es|ed)?|exchanged (?:fire|artillery|shelling|heavy)|exchange of fire|responded to the fire|returned fire|in both directions|"
+    r"\b(?:clash(?:es|ed)?|exchanged (?:fire|artillery|shelling|heavy)|exchange of fire|responded to the fire|"
+    r"returned fire|in both directions|"
     r"small arms|fighting (?:between|with)|battles?|gunfight|firefight)\b",
     re.I,
 )
@@ -105,15 +109,18 @@ NOT_STRIKES = [(r["class"], re.compile(r["pattern"], re.I), re.compile(r["unless
 IED_RE = re.compile(r"\b(?:IED|improvised explosive device|landmine|roadside bomb|explosive device|mine)\b", re.I)
 GRENADE_RE = re.compile(r"\b(?:hand grenades?|grenade attack|threw a grenade)\b", re.I)
 
-NEGATION_RE = re.compile(r"\b(?:no|not|never|without|denied|den(?:y|ies)|refuted|rejected claims|did not|didn't|has not|have not|hasn't|haven't)\b", re.I)
+NEGATION_RE = re.compile(r"\b(?:no|not|never|without|denied|den(?:y|ies)|refuted|rejected claims|did not|"
+                         r"didn't|has not|have not|hasn't|haven't)\b", re.I)
 DENIAL_RE = re.compile(r"\b(?:denied|den(?:y|ies)|rejected (?:the )?(?:claims?|reports?)|refuted)\b", re.I)
 THREAT_RE = re.compile(r"\b(?:threat(?:en(?:ed|s)?)?|warn(?:ed|s)?(?: of)?|vow(?:ed|s)? to|pledg(?:ed|es) to|would retaliate)\b", re.I)
 HYPOTHETICAL_RE = re.compile(r"\b(?:if|would|could|might|may|plan(?:s|ned)? to|consider(?:ing|ed)?|options?|will|unlikely|possible|potential)\b", re.I)
-HISTORICAL_RE = re.compile(r"\b(?:previous|earlier|last year|in (?:19|20)\d{2}|former|had taken place|had carried out|the (?:first|second) time|in the past|since \d{4})\b", re.I)
+HISTORICAL_RE = re.compile(r"\b(?:previous|earlier|last year|in (?:19|20)\d{2}|former|had taken place|"
+                           r"had carried out|the (?:first|second) time|in the past|since \d{4})\b", re.I)
 
 # De-escalation language, recorded on events for the escalation score.
 DE_ESCALATION_RE = re.compile(
-    r"\b(?:defensive|calibrated|proportionate|measured response|limit the risk of escalation|avoid (?:further )?escalat(?:ion|ing)|de-?escalat(?:e|ion)|"
+    r"\b(?:defensive|calibrated|proportionate|measured response|limit the risk of escalation|"
+    r"avoid (?:further )?escalat(?:ion|ing)|de-?escalat(?:e|ion)|"
     r"avoid provoking|restraint|ceasefire|truce|deterrent message|self-defen[cs]e)\b",
     re.I,
 )
@@ -121,7 +128,8 @@ DE_ESCALATION_RE = re.compile(
 # Casualties.
 NUM_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
              "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "twenty": 20, "dozens": 24, "dozen": 12, "several": 3, "scores": 40}
-_N = r"(?P<n>\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|twenty|several|dozens|a dozen|scores)"
+_N = (r"(?P<n>\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+      r"fifteen|twenty|several|dozens|a dozen|scores)")
 # Up to four words between a number and "killed" ("six rangers were killed"). Each word
 # must end at a separator: with the separator optional, ``\w+`` could split one long word
 # into four pieces in every way, and a 340-character text took 135 s (issue 13).
@@ -136,18 +144,27 @@ INJURED_RES = [
     re.compile(r"\b(?:at least\s+|more than\s+|about\s+)?" + _N + r"\s+" + _WHO + r"(?:were |was |have been )?(?:injured|wounded|hurt)\b", re.I),
 ]
 NO_CASUALTIES_RE = re.compile(
-    r"\b(?:no (?:immediate )?reports? of (?:casualties|fatalities|injuries|deaths)|no (?:casualties|fatalities|injuries|deaths)(?: or (?:injuries|fatalities|casualties))? (?:were |was )?(?:reported|recorded)|"
-    r"neither (?:injuries|fatalities|casualties) nor (?:fatalities|injuries|casualties)|no (?:one|body) was (?:killed|hurt|injured)|no casualties|without casualties|"
-    r"no information on (?:casualties|fatalities)|no reports? of (?:fatalities|injuries|casualties)|no Americans have been (?:injured|killed)|no (?:fatalities|casualties) reported)\b",
+    r"\b(?:no (?:immediate )?reports? of (?:casualties|fatalities|injuries|deaths)|no (?:casualties|"
+    r"fatalities|injuries|deaths)(?: or (?:injuries|fatalities|casualties))? (?:were |was )?(?:reported|"
+    r"recorded)|"
+    r"neither (?:injuries|fatalities|casualties) nor (?:fatalities|injuries|casualties)|no (?:one|"
+    r"body) was (?:killed|hurt|injured)|no casualties|without casualties|"
+    r"no information on (?:casualties|fatalities)|no reports? of (?:fatalities|injuries|casualties)|"
+    r"no Americans have been (?:injured|killed)|no (?:fatalities|casualties) reported)\b",
     re.I,
 )
 NO_IMMEDIATE_RE = re.compile(r"\bno immediate reports? of (?:casualties|injuries|deaths|fatalities)\b", re.I)
 SPLIT_RE = re.compile(r"fatalities (?:were )?split (?:up )?(?:between|among|across) \(?(?P<k>\d+)\)? events", re.I)
 
 ATTRIBUTION_RE = re.compile(
-    r"\b(?P<src>(?:the )?(?:Pentagon|Department of Defense|Defense Department|Ministry of Defen[cs]e|White House|State Department|"
-    r"(?:U\.?S\.?|American|Iraqi|Syrian|Israeli|Russian|Ukrainian|Turkish|Iranian|Saudi|Houthi|military|Pentagon|administration|security|local|government) (?:officials?|sources?|spokes(?:person|man|woman)|military|media)|"
-    r"officials|a spokes(?:person|man|woman)|the spokes(?:person|man|woman)|(?:Mr\.?|Ms\.?|Gen\.?|General|Secretary) [A-Z][\w.]+(?: [A-Z][\w.]+)*|[A-Z][a-z]+ [A-Z]\. [A-Z][a-z]+|John F\. Kirby|Kirby|SOHR|Syrian Observatory for Human Rights|OSCE SMM|the source))\s+"
+    r"\b(?P<src>(?:the )?(?:Pentagon|Department of Defense|Defense Department|Ministry of Defen[cs]e|"
+    r"White House|State Department|"
+    r"(?:U\.?S\.?|American|Iraqi|Syrian|Israeli|Russian|Ukrainian|Turkish|Iranian|Saudi|Houthi|military|"
+    r"Pentagon|administration|security|local|government) (?:officials?|sources?|spokes(?:person|man|woman)|"
+    r"military|media)|"
+    r"officials|a spokes(?:person|man|woman)|the spokes(?:person|man|woman)|(?:Mr\.?|Ms\.?|Gen\.?|General|"
+    r"Secretary) [A-Z][\w.]+(?: [A-Z][\w.]+)*|[A-Z][a-z]+ [A-Z]\. [A-Z][a-z]+|John F\. Kirby|Kirby|SOHR|"
+    r"Syrian Observatory for Human Rights|OSCE SMM|the source))\s+"
     r"(?:said|says|stated|reported|claimed|announced|confirmed|told|added)\b",
 )
 CLAIM_RE = re.compile(r"\b(?:claimed (?:responsibility|the attack)|took responsibility)\b", re.I)

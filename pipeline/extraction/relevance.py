@@ -21,10 +21,10 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 from spacy.language import Language
@@ -92,7 +92,7 @@ class RelevanceModel:
         path.with_suffix(".json").write_text(json.dumps({"version": self.version, **self.card}, indent=2, sort_keys=True) + "\n")
 
     @classmethod
-    def load(cls, path: Path) -> "RelevanceModel":
+    def load(cls, path: Path) -> RelevanceModel:
         z = np.load(path)
         card = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").exists() else {}
         return cls(version=card.pop("version", path.stem), weights=z["weights"].astype(np.float32), bias=float(z["bias"]),

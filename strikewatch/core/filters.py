@@ -24,18 +24,19 @@ The meaning, field by field:
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
-from typing import Literal, NamedTuple
+from collections.abc import Iterable
+from datetime import UTC, datetime, time
+from typing import Any, Literal, NamedTuple
 
 from psycopg import sql
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from strikewatch.core.models import Event, EventTime, Incident, Place, Subscription
+from strikewatch.core.models import Actor, Event, EventTime, Incident, Place, Subscription
 
 # The sort key of a record nothing dates (no event time, no publication): it sorts after every
 # dated one and no ``since`` or ``until`` reaches it. Never the time it was stored or seen: that put
 # undated reports first on the map as the newest strikes.
-UNDATED = datetime(1, 1, 1, tzinfo=timezone.utc)
+UNDATED = datetime(1, 1, 1, tzinfo=UTC)
 
 # The page index (store migrations 0002, 0006) INCLUDEs the key arrays, and PostgreSQL refuses an
 # index row over 2,712 bytes (SQLSTATE 54000): one 3,000-letter target name did that, and 400
@@ -71,7 +72,7 @@ class Keys(NamedTuple):
     modality: str | None = None
 
 
-def bounded(values, budget: int) -> tuple[str, ...]:
+def bounded(values: Iterable[str], budget: int) -> tuple[str, ...]:
     """Distinct ``values`` in order, skipping any that would take the list past ``budget`` bytes as
     PostgreSQL stores a text[] element (4 bytes of header + UTF-8)."""
     out: list[str] = []
@@ -89,7 +90,7 @@ def event_time(t: EventTime, published: datetime | None) -> datetime:
     if t.start is not None:
         return t.start
     if t.date is not None:
-        return datetime.combine(t.date, time(0), tzinfo=timezone.utc)
+        return datetime.combine(t.date, time(0), tzinfo=UTC)
     return published or UNDATED
 
 
@@ -97,11 +98,11 @@ def country_keys(places: list[Place]) -> tuple[str, ...]:
     return bounded((v.lower() for p in places for v in (p.country, p.country_code) if v), COUNTRIES_BYTES)
 
 
-def actor_keys(attacker, targets) -> tuple[str, ...]:
+def actor_keys(attacker: Actor | None, targets: Iterable[Actor]) -> tuple[str, ...]:
     return bounded((a.name.lower() for a in ([attacker] if attacker else []) + list(targets)), ACTORS_BYTES)
 
 
-def language_keys(codes) -> tuple[str, ...]:
+def language_keys(codes: Iterable[str | None]) -> tuple[str, ...]:
     """Distinct ISO 639-1 codes, in order (an incident reported in English and Russian: en, ru)."""
     return tuple(dict.fromkeys(c.lower() for c in codes if c))[:LANGUAGES_MOST]
 
@@ -128,7 +129,7 @@ def event_keys(ev: Event) -> Keys:
     )
 
 
-def _lower(values) -> tuple[str, ...]:
+def _lower(values: Iterable[str]) -> tuple[str, ...]:
     # A value holding a NUL matches nothing stored (PostgreSQL text cannot hold one, nor take it as a parameter).
     return tuple(v.lower() for v in values if "\x00" not in v)
 
@@ -164,7 +165,7 @@ class IncidentFilter(BaseModel):
     def matches(self, k: Keys, table: Literal["incidents", "events"] = "incidents") -> bool:
         if (self.since or self.until) and k.event_at == UNDATED:
             return False
-        if self.since and k.event_at < self.since or self.until and k.event_at >= self.until:
+        if (self.since and k.event_at < self.since) or (self.until and k.event_at >= self.until):
             return False
         if self.countries and not set(_lower(self.countries)) & set(k.countries):
             return False
@@ -181,19 +182,19 @@ class IncidentFilter(BaseModel):
         if table == "events":
             return not self.modalities or k.modality in self.modalities
         return (
-            (self.min_severity is None or k.severity is not None and k.severity >= self.min_severity)
+            (self.min_severity is None or (k.severity is not None and k.severity >= self.min_severity))
             and (self.min_sources is None or (k.source_count or 0) >= self.min_sources)
             and (self.min_independent_sources is None or (k.independent_sources or 0) >= self.min_independent_sources)
             and (self.contested is None or k.contested is self.contested)
             and (not self.grades or k.grade in self.grades)
         )
 
-    def to_sql(self, table: Literal["incidents", "events"] = "incidents") -> tuple[list[sql.Composable], list]:
+    def to_sql(self, table: Literal["incidents", "events"] = "incidents") -> tuple[list[sql.Composable], list[Any]]:
         """The filter as SQL conditions over the store's filter columns (to be AND-ed) and their parameters."""
         conds: list[sql.Composable] = []
-        params: list = []
+        params: list[Any] = []
 
-        def add(cond: str, *ps) -> None:
+        def add(cond: str, *ps: Any) -> None:
             conds.append(sql.SQL(cond))
             params.extend(ps)
 
@@ -215,7 +216,8 @@ class IncidentFilter(BaseModel):
             x0, y0, x1, y1 = self.bbox
             if (x1 - x0) * (y1 - y0) <= BBOX_GIST_MAX_DEG2:  # the points' bounding box finds candidates
                 add("bounds && box(point(%s, %s), point(%s, %s))", x0, y0, x1, y1)
-            add("EXISTS (SELECT 1 FROM unnest(lons, lats) AS p(x, y) WHERE x BETWEEN %s AND %s AND y BETWEEN %s AND %s)",
+            add("EXISTS (SELECT 1 FROM unnest(lons, lats) AS p(x, y) "
+                "WHERE x BETWEEN %s AND %s AND y BETWEEN %s AND %s)",
                 x0, x1, y0, y1)
         if table == "events":
             if self.modalities:

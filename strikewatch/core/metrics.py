@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import threading
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Iterable
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, start_http_server
-from prometheus_client import multiprocess
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server
 
 __all__ = ["OTHER", "REGISTRY", "CollectorRegistry", "Counter", "Gauge", "Histogram", "LabelSet", "SimpleNamespace",
            "serve"]
@@ -81,7 +80,7 @@ class LabelSet:
         return f"LabelSet({len(self.values)} values, cap={self.cap})"
 
     @classmethod
-    def feeds(cls, path: str | Path | None = None, extra: Iterable[str] = ()) -> "LabelSet":
+    def feeds(cls, path: str | Path | None = None, extra: Iterable[str] = ()) -> LabelSet:
         """Feed names of the feed list (``deploy/feeds.toml``) plus ``unknown`` and
         ``replay``: the values of every ``source``/``feed`` label."""
         p = Path(path) if path is not None else FEEDS_FILE

@@ -13,18 +13,26 @@ Export the JSON Schemas with ``python -m strikewatch.core.models deploy/schemas`
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import sys
-import datetime as dt
-from datetime import datetime, timezone
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, Self, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import (  # noqa: F401
-    AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, SecretStr, model_validator,
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    SecretStr,
+    model_validator,
 )
 
 # 2: Event gains ``extractor_version`` and the article's ``article_url``/``article_title``/
@@ -65,7 +73,7 @@ def sane_date(value: dt.date | None) -> dt.date | None:
     if value is None:
         return None
     day = value.date() if isinstance(value, datetime) else value
-    latest = (datetime.now(timezone.utc) + MAX_FUTURE).date()
+    latest = (datetime.now(dt.UTC) + MAX_FUTURE).date()
     return value if MIN_DATE <= day <= latest else None
 
 
@@ -125,7 +133,7 @@ def canonical_url(url: str) -> str:
     path = parts.path or "/"
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/")
-    return urlunsplit((scheme if scheme in ("http", "https") else scheme, netloc, path, urlencode(sorted(query)), ""))
+    return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
 
 
 def _digest(*parts: str, size: int = 16) -> str:
@@ -166,7 +174,7 @@ class Record(BaseModel):
         return self.model_dump_json(exclude_none=False).encode("utf-8")
 
     @classmethod
-    def from_bytes(cls, data: bytes | str):
+    def from_bytes(cls, data: bytes | str) -> Self:
         return cls.model_validate_json(data)
 
 
@@ -191,7 +199,7 @@ class Article(Record):
     content_hash: str = ""
 
     @classmethod
-    def new(cls, url: str, *, title: str = "", body: str = "", fetched_at: datetime | None = None, **kw: Any) -> "Article":
+    def new(cls, url: str, *, title: str = "", body: str = "", fetched_at: datetime | None = None, **kw: Any) -> Article:
         curl = canonical_url(url)
         return cls(
             id=article_id_for(url),
@@ -199,7 +207,7 @@ class Article(Record):
             canonical_url=curl,
             title=title,
             body=body,
-            fetched_at=fetched_at or datetime.now(timezone.utc),
+            fetched_at=fetched_at or datetime.now(dt.UTC),
             content_hash=content_hash(title, body),
             **kw,
         )
@@ -294,7 +302,7 @@ class EventTime(BaseModel):
     expression: Span | None = None  # "early Monday", "around 1 a.m. local time"
 
     @model_validator(mode="after")
-    def _known(self) -> "EventTime":
+    def _known(self) -> EventTime:
         if self.date is None and self.start is None and self.end is None and self.precision != "unknown":
             object.__setattr__(self, "precision", "unknown")  # every value fell outside the window
         return self
@@ -477,6 +485,7 @@ Grade = Literal["confirmed", "corroborated", "single_source", "contested"]
 # What an alert says happened: a new incident, an update, or (schema 2) an incident newly
 # corroborated or contested.
 AlertKind = Literal["new_incident", "update", "corroborated", "contested"]
+DEFAULT_NOTIFY_ON: tuple[AlertKind, ...] = ("new_incident", "update")
 
 
 class Incident(Record):
@@ -562,7 +571,7 @@ class Subscription(Record):
     grades: list[Grade] = Field(default_factory=list)
     # "corroborated" / "contested": an alert when an incident already alerted becomes corroborated (or
     # confirmed) or contested; "update" includes them.
-    notify_on: list[AlertKind] = Field(default_factory=lambda: ["new_incident", "update"])
+    notify_on: list[AlertKind] = Field(default_factory=lambda: list(DEFAULT_NOTIFY_ON))
     # Not in reprs: a webhook URL's path can be its credential (Slack's /services/T../B../<token>).
     webhook_url: str | None = Field(None, repr=False)
     webhook_format: Literal["cloudevents", "slack", "alertmanager"] = "cloudevents"
@@ -643,7 +652,7 @@ class Reason(StrEnum):
     STORE_REJECTED = "store_rejected"
 
     @classmethod
-    def of(cls, value: "str | Reason") -> "Reason":
+    def of(cls, value: str | Reason) -> Reason:
         """``value`` as a member, or OTHER: for a label or reason read from anywhere."""
         try:
             return cls(value)
@@ -651,7 +660,7 @@ class Reason(StrEnum):
             return cls.OTHER
 
     @classmethod
-    def for_error(cls, error: BaseException, default: "Reason | None" = None) -> "Reason":
+    def for_error(cls, error: BaseException, default: Reason | None = None) -> Reason:
         """The reason an exception stands for: its own ``reason`` (the packages' root
         exceptions carry one), else by type, else ``default`` (ERROR)."""
         import json as _json
@@ -705,15 +714,15 @@ class DeadLetter(Record):
 
     @classmethod
     def from_error(cls, stage: str, error: BaseException, payload: bytes | str | None, source: str | None = None,
-                   reason: "Reason | str | None" = None) -> "DeadLetter":
+                   reason: Reason | str | None = None) -> DeadLetter:
         """The dead letter of ``payload`` that failed with ``error`` at ``stage``; the
         reason is ``reason`` if given, else the one the error stands for (``Reason.for_error``)."""
         why = Reason.of(reason) if reason is not None else Reason.for_error(error)
         return cls.of(stage, why, error, payload, source)
 
     @classmethod
-    def of(cls, stage: str, reason: "Reason | str", error: str | BaseException, payload: bytes | str | None,
-           source: str | None = None) -> "DeadLetter":
+    def of(cls, stage: str, reason: Reason | str, error: str | BaseException, payload: bytes | str | None,
+           source: str | None = None) -> DeadLetter:
         import base64
 
         if isinstance(error, BaseException):
@@ -732,7 +741,7 @@ class DeadLetter(Record):
             except UnicodeDecodeError:
                 text, enc = base64.b64encode(payload).decode("ascii"), "base64"
         return cls(stage=stage, reason=reason, error=str(error)[:DEAD_LETTER_ERROR_CHARS], payload=text,
-                   payload_encoding=enc, source=source, at=datetime.now(timezone.utc))
+                   payload_encoding=enc, source=source, at=datetime.now(dt.UTC))
 
 
 WIRE_MODELS: dict[str, type[Record]] = {

@@ -8,7 +8,7 @@ loads no NLP (``connectors/replay.py`` imported ``pipeline.extraction`` for it, 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from strikewatch.core.models import Article
 
@@ -20,7 +20,7 @@ def article_from_text(text: str, url: str = "file://article", source: str = "fil
     lines = text.lstrip("\ufeff").splitlines()
     published = None
     if lines and _DATE_LINE.match(lines[0]):
-        published = datetime.strptime(lines[0].split()[1], "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        published = datetime.strptime(lines[0].split()[1], "%Y-%m-%d").replace(tzinfo=UTC)
         lines = lines[1:]
     body = "\n".join(lines).strip()
     return Article.new(url, title="", body=body, published_at=published, source=source)

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 SHOW_FROM = LEVELS["WARNING"]
@@ -32,7 +32,8 @@ QUIET: tuple[tuple[str, str | None, str], ...] = (
                     "retry, and strikewatch's code warns itself when Kafka stays away"),
     ("root", r"^apitools not found", "Beam probes for its GCP client libraries on import; no GCP IO is used"),
     ("apache_beam.transforms.core", r"^Key coder FastPrimitivesCoder .* may not be deterministic",
-     "the stateful steps' keys are strings (theatre, incident id, 'all'), which that coder encodes deterministically"),
+     "the stateful steps' keys are strings (theatre, incident id, 'all'), which that coder encodes "
+     "deterministically"),
     ("apache_beam.utils.subprocess_server", r"^Really starting service", "Beam logs starting Prism as a warning"),
     ("connectors.scheduler", r"^feed \S+ failed", "the feed's dead-letter line on the console says it (and why)"),
     ("strikewatch.services.delivery", r" failed \(attempt \d+", "a retry; the alert's dead letter, if it comes, is shown"),

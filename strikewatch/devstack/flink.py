@@ -37,8 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from strikewatch.core.errors import StackError
-from strikewatch.core.settings import StackSettings
 from strikewatch.core.procs import port_open
+from strikewatch.core.settings import StackSettings
 from strikewatch.devstack.stack import _java
 
 log = logging.getLogger(__name__)

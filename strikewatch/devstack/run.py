@@ -32,12 +32,11 @@ import time
 from collections import deque
 from pathlib import Path
 
-from strikewatch.core import procs
-from strikewatch.devstack import console, stack
-from strikewatch.core import topics
+from strikewatch.core import procs, topics
 from strikewatch.core.kafka import clients
 from strikewatch.core.kafka.config import KafkaConfig
 from strikewatch.core.settings import ApiSettings, StackSettings
+from strikewatch.devstack import console, stack
 
 log = logging.getLogger("strikewatch.devstack.run")
 
@@ -258,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     info = stack.up(settings)
     log.info("stack up: %s", info)
     term.say(f"stack up in {time.monotonic() - t0:.1f} s: Kafka {settings.bootstrap_servers}"
-             f"{' (started)' if info['kafka_started'] else ''}, PostgreSQL {settings.postgres_host}:{settings.postgres_port}; "
+             f"{' (started)' if info['kafka_started'] else ''}, PostgreSQL "
+             f"{settings.postgres_host}:{settings.postgres_port}; "
              f"service logs in {logs}{'' if args.verbose else ' (--verbose shows them here)'}")
 
     names = [n for n in args.services.split(",") if n]

@@ -46,18 +46,18 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import Header, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from strikewatch.core import netguard, topics
-from strikewatch.services import webhooks
 from strikewatch.core.kafka import AckedSender, KafkaConfig, read_compacted
 from strikewatch.core.metrics import REGISTRY, CollectorRegistry, Counter, SimpleNamespace
 from strikewatch.core.models import AlertKind, EventType, Grade, Subscription
 from strikewatch.core.settings import DEV_API_KEY, DEV_WEBHOOK_SECRET, ApiSettings
+from strikewatch.services import webhooks
 from strikewatch.services.web.schemas import Error, SubscriptionCreated
 
 # Field limits (422 beyond). Names and places in the gazetteers are < 60 characters; 100 leaves room.
@@ -159,7 +159,7 @@ class SubscriptionStore:
         self._load(self._sender.config)
 
     def _load(self, kafka: KafkaConfig) -> None:
-        for key, value in read_compacted(kafka, self._topic).items():
+        for _key, value in read_compacted(kafka, self._topic).items():
             if value is None:
                 continue
             try:
@@ -548,7 +548,7 @@ def create_app(settings: ApiSettings, store: SubscriptionStore):
                 METRICS.requests.labels("create", "403").inc()
                 raise HTTPException(status_code=403,
                                     detail=f"subscription quota reached ({settings.max_subscriptions_per_owner})")
-            sub = Subscription(id="sub_" + uuid.uuid4().hex[:16], owner=owner, created_at=datetime.now(timezone.utc),
+            sub = Subscription(id="sub_" + uuid.uuid4().hex[:16], owner=owner, created_at=datetime.now(UTC),
                                **body.model_dump())
             store.put(sub)
         METRICS.requests.labels("create", "201").inc()

@@ -58,12 +58,21 @@ from dataclasses import dataclass, field
 import httpx
 
 from strikewatch.core import netguard, topics
-from strikewatch.services import webhooks
 from strikewatch.core.errors import StrikewatchError
 from strikewatch.core.kafka import AckedSender, KafkaConfig, Stopping, clients, consume, read_compacted, stop_on_signals
-from strikewatch.core.metrics import LATENCY_BUCKETS_S, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, SimpleNamespace, serve
+from strikewatch.core.metrics import (
+    LATENCY_BUCKETS_S,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    SimpleNamespace,
+    serve,
+)
 from strikewatch.core.models import Alert, DeadLetter
 from strikewatch.core.settings import DeliverySettings
+from strikewatch.services import webhooks
 
 log = logging.getLogger(__name__)
 

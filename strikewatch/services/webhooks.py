@@ -57,7 +57,7 @@ def sign_headers(secret: str, msg_id: str, body: bytes, now: float | None = None
 
 def verify(secret: str, headers: Mapping[str, str], body: bytes, now: float | None = None,
            tolerance_s: int = TOLERANCE_S) -> bool:
-    """What a receiver does (the README has a standalone copy): the timestamp is recent and one of the
+    """What a receiver does (docs/api.md has a standalone copy): the timestamp is recent and one of the
     space-separated ``v1,`` signatures matches, compared in constant time."""
     h = {k.lower(): v for k, v in headers.items()}
     try:

@@ -16,7 +16,8 @@ from strikewatch.core.models import Article, DeadLetter
 
 pytestmark = pytest.mark.integration
 
-BOMB = b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><rss><channel><title>&b;</title></channel></rss>'
+BOMB = (b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b '
+        b'"&a;&a;&a;&a;&a;&a;&a;&a;">]><rss><channel><title>&b;</title></channel></rss>')
 
 
 def _read_all(bootstrap, topic):
@@ -31,7 +32,8 @@ def _read_all(bootstrap, topic):
 
 def _rss(items):
     body = "".join(f"<item><title>{t}</title><link>{u}</link><description>{d}</description></item>" for u, t, d in items)
-    return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>{body}</channel></rss>'.encode()
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss '
+            f'version="2.0"><channel><title>t</title>{body}</channel></rss>').encode()
 
 
 @pytest.fixture

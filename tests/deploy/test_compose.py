@@ -87,9 +87,9 @@ def test_pipeline_submit_flags_are_all_understood_by_beam(caplog):
 
     import apache_beam.runners.portability.flink_runner  # noqa: F401 - registers FlinkRunnerOptions
 
-    from strikewatch.devstack.runner import beam_options
-    from strikewatch.devstack.flink import JOB_SERVER_FLAGS
     from strikewatch.core.settings import PipelineSettings
+    from strikewatch.devstack.flink import JOB_SERVER_FLAGS
+    from strikewatch.devstack.runner import beam_options
 
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["pipeline"]["command"][1:]
     k8s = next(d for d in yaml.safe_load_all((ROOT / "deploy" / "flink" / "flink-beam.yaml").read_text()) if d and d["kind"] == "Job")

@@ -15,7 +15,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -210,7 +210,7 @@ class _Feeds(ThreadingHTTPServer):
         text = (f"Israeli jets struck a weapons depot near {city} in {country} on {day}, killing 3 people, "
                 f"the defence ministry said in statement {k}.")
         return (f"<item><title>Strike near {city} ({k})</title><link>https://n.example/prom/{k}</link>"
-                f"<description>{text}</description><pubDate>{format_datetime(datetime.now(timezone.utc))}</pubDate></item>")
+                f"<description>{text}</description><pubDate>{format_datetime(datetime.now(UTC))}</pubDate></item>")
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}{path}"
@@ -262,10 +262,10 @@ class LocalRun:
     def start(self) -> None:
         from kafka import KafkaProducer
 
-        from strikewatch.devstack import stack
         from strikewatch.core import topics
-        from strikewatch.services.api import SubscriptionStore
         from strikewatch.core.models import Subscription
+        from strikewatch.devstack import stack
+        from strikewatch.services.api import SubscriptionStore
 
         stack.up(self.iso)  # the topics, before the subscription and the junk record go on them
         subs = SubscriptionStore(self.iso.bootstrap_servers)

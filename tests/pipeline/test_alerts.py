@@ -1,7 +1,7 @@
 """Subscription matching: filters, suppression, live subscription updates, and the
 stage joined on a real Beam runner."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
@@ -9,7 +9,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from pipeline.alerts import Matcher, MatchSubscriptions, matches
 from strikewatch.core.models import Actor, Casualties, EventType, Incident, Place, Subscription
 
-NOW = datetime(2021, 6, 28, tzinfo=timezone.utc)
+NOW = datetime(2021, 6, 28, tzinfo=UTC)
 
 
 def inc(rev=0, killed=None, sev=0.6):

@@ -13,25 +13,28 @@ import sys
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 
 from strikewatch.core import topics
-from strikewatch.services.api import SubscriptionStore
-from strikewatch.services.delivery import Deliverer, make_metrics
 from strikewatch.core.metrics import CollectorRegistry
 from strikewatch.core.models import Article, Subscription
+from strikewatch.services.api import SubscriptionStore
+from strikewatch.services.delivery import Deliverer, make_metrics
 
 pytestmark = pytest.mark.integration
 WAIT_S = 300
 
 REPORTS = [
-    "Israeli warplanes struck an Iranian weapons depot near Albu Kamal in eastern Syria early Monday, the Syrian Observatory said.",
-    "Israeli jets bombed a weapons depot used by Iran-backed militias near Albu Kamal, Syria, on Monday, monitors said.",
-    "Israeli air strikes hit a weapons warehouse near the Syrian town of Albu Kamal early on Monday, a war monitor reported.",
+    "Israeli warplanes struck an Iranian weapons depot near Albu Kamal in eastern Syria early Monday, the "
+    "Syrian Observatory said.",
+    "Israeli jets bombed a weapons depot used by Iran-backed militias near Albu Kamal, Syria, on Monday, "
+    "monitors said.",
+    "Israeli air strikes hit a weapons warehouse near the Syrian town of Albu Kamal early on Monday, a war "
+    "monitor reported.",
 ]
 
 
@@ -95,7 +98,7 @@ def test_burst_of_reports_one_incident_one_alert_per_subscription(kafka_bootstra
     t.start()
     try:
         producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-        published = datetime(2021, 6, 28, 9, tzinfo=timezone.utc)
+        published = datetime(2021, 6, 28, 9, tzinfo=UTC)
         # This run's subscriptions, about this run's reports: the dev broker is shared, and
         # other strike news about Syria (a feed capture another test replayed) alerts the
         # Syria subscription too, rightly; an incident that holds any of this run's reports

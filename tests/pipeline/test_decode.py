@@ -28,7 +28,7 @@ def test_junk_is_rejected_with_a_reason(payload, reason):
 
 
 def test_oversized_article_is_rejected():
-    with pytest.raises(ValueError, match="^too_large:"):
+    with pytest.raises(ValueError, match=r"^too_large:"):
         decode_article(_article("x" * 2000).to_bytes(), 1000)
 
 

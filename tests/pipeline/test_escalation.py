@@ -2,12 +2,12 @@
 the reference article's sequence, and the backtest command's PNG."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pipeline.escalation import EscalationTracker, backtest_main, severity
 from strikewatch.core.models import Actor, Casualties, Event, EventTime, EventType, Place, Weapon
 
-T = datetime(2021, 2, 21, tzinfo=timezone.utc)
+T = datetime(2021, 2, 21, tzinfo=UTC)
 US = Actor(name="United States", type="state_military", country="US")
 MILITIA = Actor(name="Kataib Hezbollah", type="militia_proxy", country="IQ", sponsor="IR")
 
@@ -63,7 +63,7 @@ def test_a_record_dated_9999_prunes_no_shared_history():
     chain to 0. Its date is held to the wall clock (plus MAX_FUTURE), and the history stays.
     The record is built past the model (which already makes such a date unknown), as a
     hostile producer's would be decoded by an older reader."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     start = now - timedelta(days=100)
     iraq = ("Iraq", "IQ")
 
@@ -78,7 +78,7 @@ def test_a_record_dated_9999_prunes_no_shared_history():
     control, attacked = EscalationTracker(), EscalationTracker()
     chain(control)
     chain(attacked)
-    far = datetime(9999, 12, 31, tzinfo=timezone.utc)
+    far = datetime(9999, 12, 31, tzinfo=UTC)
     hostile = Event.model_construct(**{**dict(ev(99, US, [], now, country=("Yemen", "YE"))),
                                        "time": EventTime.model_construct(date=far.date(), start=far, precision="day")})
     attacked.observe(hostile, far, now=now)

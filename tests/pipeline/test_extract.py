@@ -3,7 +3,7 @@ dead-lettered with the article kept, the rest unaffected; long articles on their
 (not holding short ones back on Prism) within a wall-clock budget."""
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import apache_beam as beam
 import pytest
@@ -12,7 +12,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from pipeline.extract import ExtractEvents
 from strikewatch.core.models import Article, DeadLetter
 
-DATE = datetime(2021, 6, 28, tzinfo=timezone.utc)
+DATE = datetime(2021, 6, 28, tzinfo=UTC)
 
 
 def test_stage_extracts_and_dead_letters_oversized():

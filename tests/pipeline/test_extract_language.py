@@ -1,9 +1,8 @@
 """The extraction stage sets each article's language and skips (counts, never dead-letters)
 the ones it does not read."""
 
-from strikewatch.core.models import Article
-
 from pipeline.extract import METRICS, read_language
+from strikewatch.core.models import Article
 
 
 def _value(counter, label: str) -> float:

@@ -2,7 +2,7 @@
 embeddings on paraphrases, and the stateful stage under TestStream with late and
 out-of-order reports."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import apache_beam as beam
 import pytest
@@ -14,7 +14,7 @@ from apache_beam.transforms.window import TimestampedValue
 from pipeline.incidents import MIN_SIMILARITY, Clusterer, ClusterIncidents, load_embedder, token_jaccard
 from strikewatch.core.models import Actor, Casualties, Event, EventTime, EventType, Place, Span
 
-T0 = datetime(2021, 6, 28, 6, tzinfo=timezone.utc)
+T0 = datetime(2021, 6, 28, 6, tzinfo=UTC)
 
 
 def ev(n, text, *, day=date(2021, 6, 28), killed=None, place=("Albu Kamal", "Syria", 34.45, 40.92), etype=EventType.AIR_STRIKE, attacker="United States"):

@@ -130,7 +130,7 @@ def test_the_splittable_read_does_not_follow_the_reshuffle_directly():
     transforms = proto.components.transforms
     producer_of = {pc: tid for tid, t in transforms.items() for pc in t.outputs.values() if not t.subtransforms}
     sdf = []
-    for tid, t in transforms.items():
+    for _tid, t in transforms.items():
         if t.spec.urn != common_urns.primitives.PAR_DO.urn:
             continue
         payload = beam_runner_api_pb2.ParDoPayload.FromString(t.spec.payload)

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -24,10 +24,12 @@ pytestmark = pytest.mark.integration
 WAIT_S = 300
 
 EN = ("Russian missile strike on Kharkiv",
-      "Russian forces launched a missile strike on an apartment block in Kharkiv on Tuesday, killing three people and wounding 11, "
+      "Russian forces launched a missile strike on an apartment block in Kharkiv on Tuesday, killing three "
+      "people and wounding 11, "
       "the regional governor said.")
 RU = ("Ракетный удар по Харькову",
-      "Во вторник российские ракеты ударили по жилому дому в Харькове. Погибли три человека, еще 11 ранены, сообщил губернатор области.")
+      "Во вторник российские ракеты ударили по жилому дому в Харькове. Погибли три человека, еще 11 ранены, "
+      "сообщил губернатор области.")
 DE = ("Raketenangriff auf Charkiw", "Russische Raketen haben am Dienstag ein Wohnhaus in Charkiw getroffen, drei Menschen starben.")
 
 
@@ -53,7 +55,7 @@ def test_russian_and_english_reports_form_one_incident(kafka_bootstrap, repo_roo
     dead_ours: list[dict] = []
     try:
         producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-        published = datetime(2024, 3, 14, 9, 30, tzinfo=timezone.utc)
+        published = datetime(2024, 3, 14, 9, 30, tzinfo=UTC)
         deadline = time.monotonic() + WAIT_S
         sent = 0
         joined = None

@@ -13,14 +13,14 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from strikewatch.core import topics
-from strikewatch.core.procs import child_pids, pid_alive
 from strikewatch.core.models import Article, DeadLetter, Event
+from strikewatch.core.procs import child_pids, pid_alive
 
 pytestmark = pytest.mark.integration
 
@@ -68,9 +68,9 @@ def test_article_to_events_and_junk_to_dead_letters(kafka_bootstrap, pipeline_pr
     dead_from = _end_offsets(kafka_bootstrap, topics.DEAD_LETTERS.name)
     run_id = uuid.uuid4().hex[:8]
     first = Article.new(f"https://example.com/{run_id}/1", title="US strikes militia in Iraq", body=STRIKE_TEXT,
-                        published_at=datetime(2021, 6, 28, 12, tzinfo=timezone.utc), source="e2e")
+                        published_at=datetime(2021, 6, 28, 12, tzinfo=UTC), source="e2e")
     second = Article.new(f"https://example.com/{run_id}/2", title="Second report", body=STRIKE_TEXT.replace("Al-Qaim", "Albu Kamal in Syria"),
-                         published_at=datetime(2021, 6, 28, 13, tzinfo=timezone.utc), source="e2e")
+                         published_at=datetime(2021, 6, 28, 13, tzinfo=UTC), source="e2e")
     junk = b"\xff\xfe junk " + run_id.encode()
     nested = b'{"run": "' + run_id.encode() + b'", "x": ' + b"[" * 1000 + b"]" * 1000 + b"}"
     producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
@@ -132,7 +132,7 @@ def test_ctrl_c_on_the_terminal_stops_without_tracebacks(kafka_bootstrap, repo_r
     log_path = tmp_path / "pipeline.log"
     events_from = _end_offsets(kafka_bootstrap, topics.EVENTS.name)
     article = Article.new(f"https://example.com/{uuid.uuid4().hex[:8]}/sigint", title="", body=STRIKE_TEXT,
-                          published_at=datetime(2021, 6, 28, 12, tzinfo=timezone.utc), source="e2e")
+                          published_at=datetime(2021, 6, 28, 12, tzinfo=UTC), source="e2e")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "pipeline"], cwd=repo_root, env=env, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
@@ -174,8 +174,8 @@ def test_prism_runs_one_bundle_per_key_of_a_stateful_step(tmp_path):
     from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 
     from pipeline.main import PRISM_EXPERIMENTS
-    from strikewatch.devstack.runner import beam_options
     from strikewatch.core.settings import PipelineSettings
+    from strikewatch.devstack.runner import beam_options
 
     out = tmp_path / "seen.txt"
 

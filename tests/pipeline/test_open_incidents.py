@@ -4,7 +4,7 @@ Beam's state coder (pickle) with only the changed incidents re-serialised."""
 
 import pickle
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pipeline.incidents import (
     MAX_DAY_GAP,
@@ -20,7 +20,7 @@ from pipeline.incidents import (
 from pipeline.open_incidents import MAX_CANDIDATES, OpenIncidents
 from strikewatch.core.models import Actor, Event, EventTime, EventType, Place, Span
 
-T0 = datetime(2024, 3, 1, 12, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
 TOWNS = [("Kherson", 46.64, 32.61), ("Mykolaiv", 46.97, 31.99), ("Odesa", 46.48, 30.73), ("Izmail", 45.35, 28.84),
          ("Dnipro", 48.46, 35.05), ("Nikopol", 47.57, 34.39), ("Kharkiv", 49.99, 36.23), ("Sumy", 50.91, 34.80)]
 

@@ -6,18 +6,17 @@ The whole system under kill -9 is tests/system/test_faults.py."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import apache_beam as beam
 import pytest
-from apache_beam.testing.util import assert_that, equal_to
 
-from pipeline.incidents import OPEN_FOR_HOURS, ClusterIncidents, Clusterer, new_incident, token_jaccard
+from pipeline.incidents import OPEN_FOR_HOURS, Clusterer, ClusterIncidents, new_incident, token_jaccard
 from pipeline.recovery import RecoveryConfig, Seeds, open_incidents, sent_fingerprints
 from strikewatch.core.kafka import Published
 from strikewatch.core.models import Actor, Casualties, Event, EventTime, EventType, Place, Span, Subscription
 
-T0 = datetime(2026, 12, 7, 6, tzinfo=timezone.utc)
+T0 = datetime(2026, 12, 7, 6, tzinfo=UTC)
 NOW_S = T0.timestamp()
 STRIKE = "US warplanes struck militia weapons depots near Albu Kamal in eastern Syria"
 

@@ -44,18 +44,18 @@ import sys
 import time
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from strikewatch.core import procs
-from strikewatch.devstack import stack
 from strikewatch.core import topics
-from strikewatch.services.api import SubscriptionStore
 from strikewatch.core.models import Subscription, article_id_for
+from strikewatch.core.procs import port_open
+from strikewatch.devstack import stack
+from strikewatch.services.api import SubscriptionStore
 
 pytestmark = pytest.mark.integration
 
@@ -69,10 +69,11 @@ PLACES = [("Al-Qaim", "Iraq"), ("Albu Kamal", "Syria"), ("Mosul", "Iraq"), ("Dei
 
 def _report(n: int, run: str, base_url: str) -> dict:
     # One strike a week, on a Monday, so no two reports can be one incident.
-    published = datetime(2021, 6, 28, 12, tzinfo=timezone.utc) + timedelta(days=7 * n)
+    published = datetime(2021, 6, 28, 12, tzinfo=UTC) + timedelta(days=7 * n)
     place, country = PLACES[n % len(PLACES)]
     text = (f"U.S. fighter jets carried out airstrikes early Monday on a weapons depot used by Kataib Hezbollah "
-            f"near {place} in {country}, the Pentagon said in statement {run}-{n}. There were no immediate reports of casualties.")
+            f"near {place} in {country}, the Pentagon said in statement {run}-{n}. There were no immediate "
+            f"reports of casualties.")
     return {"link": f"{base_url}/news/{run}/{n}", "title": f"US strikes militia near {place}", "text": text, "published": published}
 
 
@@ -92,7 +93,8 @@ def _rss(items: list[dict]) -> bytes:
         f"<description>{escape(i['text'])}</description><pubDate>{format_datetime(i['published'])}</pubDate></item>"
         for i in reversed(items)
     )
-    return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>faults</title><link>http://127.0.0.1/</link>{body}</channel></rss>'.encode()
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss '
+            f'version="2.0"><channel><title>faults</title><link>http://127.0.0.1/</link>{body}</channel></rss>').encode()
 
 
 class Proc:
@@ -187,7 +189,9 @@ def test_connector_pipeline_and_broker_killed_mid_stream_lose_nothing_and_duplic
         "pipeline": Proc("pipeline", ["pipeline"], env, repo_root, tmp_path),
         "deliver": Proc("deliver", ["deliver"], env, repo_root, tmp_path),
     }
-    logs = lambda: "\n".join(p.tail() for p in procs.values()) + "\n--- broker ---\n" + (root / "kafka" / "broker.log").read_text(errors="replace")[-1500:]  # noqa: E731
+    def logs() -> str:
+        broker = (root / "kafka" / "broker.log").read_text(errors="replace")[-1500:]
+        return "\n".join(p.tail() for p in procs.values()) + "\n--- broker ---\n" + broker
     items: list[dict] = []
 
     def delivered() -> list[dict]:
@@ -238,7 +242,7 @@ def test_connector_pipeline_and_broker_killed_mid_stream_lose_nothing_and_duplic
         wait_for("round 3 articles on the topic", lambda: on_topic(ids))
         os.kill(int(stack.StackPaths(root).pidfile.read_text()), signal.SIGKILL)
         time.sleep(5)
-        assert not procs.port_open("127.0.0.1", kp)
+        assert not port_open("127.0.0.1", kp)
         assert stack.start_kafka(s) is True
         wait_for("round 3 alerts", lambda: expected <= covered())
 

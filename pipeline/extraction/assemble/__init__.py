@@ -22,7 +22,6 @@ Modules: ``mentions`` (1, 2), ``groups`` (3), ``event`` (the Event of a group, 4
 
 from __future__ import annotations
 
-
 from spacy.tokens import Doc
 
 from strikewatch.core.models import Article, Event
@@ -31,6 +30,7 @@ from ..facts.places.assemble import place_context
 from .event import article_group, article_towns, link_provocations, named_group, refine_places, to_event
 from .groups import group_mentions, join_headline, relevant
 from .mentions import CONTINUATION_SENTENCES, Mention, continue_mention, doc_mentions
+
 
 def assemble(doc: Doc, article: Article) -> list[tuple[Event, list[Mention]]]:
     """Every candidate event of one article with the mentions behind it, before the

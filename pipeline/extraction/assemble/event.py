@@ -3,8 +3,7 @@ casualties and sources; links between events (provocations)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, datetime
 
 from strikewatch.core.models import Actor, Article, Attribution, Casualties, Event, EventType, Modality, Place, Weapon
 
@@ -131,7 +130,7 @@ def to_event(article: Article, group: list[Mention], context: PlaceContext | lis
         acled_sub_event_type=ACLED_SUBTYPE[first.type], cameo_code=CAMEO[first.type], attacker=attacker, attackers=attackers, targets=targets,
         target_kinds=kinds, places=places, time=time, platforms=plats, munitions=muns,
         strike_count=sc, target_count=tc, casualties=casualties, attributions=list(attributions.values()), de_escalation_cues=cues,
-        evidence=evidence, confidence=conf, article_published_at=article.published_at, extracted_at=datetime.now(timezone.utc),
+        evidence=evidence, confidence=conf, article_published_at=article.published_at, extracted_at=datetime.now(UTC),
     )
 
 

@@ -4,7 +4,6 @@ group is kept (``relevant``)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 
 from strikewatch.core.models import Modality
 

@@ -8,25 +8,26 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from spacy.tokens import Doc, Span as DocSpan
+from spacy.tokens import Doc
+from spacy.tokens import Span as DocSpan
 
 from strikewatch.core.models import Actor, Attribution, Casualties, EventTime, EventType, Modality, Place, Span, Weapon
 
 from .. import lexicon
 from ..components.base import Keys, SpanIndex, doc_text, sentences, text_span
+from ..facts.parties.roles import BYSTANDER, VICTIM
 from ..facts.places.assemble import TOWN_PRECISIONS, unique_places
 from ..facts.places.component import rank_places
 from ..facts.time.assemble import HISTORICAL_AFTER_DAYS, TIME_ORDER, best_time, dated_modality  # noqa: F401
-from ..facts.parties.roles import BYSTANDER, VICTIM
 from ..facts.triggers.component import BROAD, REFERENCE, filter_kinds
-
 
 # Sentences after a strike sentence that can still add its weapons and casualties
 # ("The fighter-bombers dropped ...", "There were no immediate reports of casualties"):
 # 3 covers a lead paragraph split by the quote of who said so.
 CONTINUATION_SENTENCES = 3
 TARGET_KIND_RES = [
-    ("facility", re.compile(r"\b(?:facilit(?:y|ies)|sites?|depots?|warehouses?|storage|structures?|buildings?|headquarters|compound|ammunition|"
+    ("facility", re.compile(r"\b(?:facilit(?:y|ies)|sites?|depots?|warehouses?|storage|structures?|"
+                            r"buildings?|headquarters|compound|ammunition|"
                             r"weapons? (?:store|cache)s?|launch(?:ing)? (?:site|pad)s?|factory|plant)\b", re.I)),
     ("base", re.compile(r"\b(?:bases?|air ?base|airport|airfield|garrison|military post|checkpoint|outpost)\b", re.I)),
     ("convoy", re.compile(r"\bconvoys?\b", re.I)),
@@ -185,7 +186,7 @@ def implied_weapons(text: str, trig_s: int, trig_e: int, base: int) -> tuple[lis
 def _weapons_for(et: EventType, platforms: list[Weapon], munitions: list[Weapon]) -> tuple[list[Weapon], list[Weapon]]:
     """Drones belong to drone strikes, aircraft to air strikes; drone strikes drop no bombs."""
     drone = et == EventType.DRONE_STRIKE
-    plats = [p for p in platforms if (p.category == "uav") == drone or not drone and p.category != "uav"]
+    plats = [p for p in platforms if (p.category == "uav") == drone or (not drone and p.category != "uav")]
     return plats, (munitions if not drone else [])
 
 
@@ -389,7 +390,7 @@ def doc_mentions(doc: Doc, ref: date | None, body_start: int = 0) -> list[Mentio
                 reported.add(m.type)
                 if m.time is not None:
                     carry[m.type] = m.time
-                if m.type in (EventType.AIR_STRIKE, EventType.MISSILE_ATTACK) or m.type == EventType.DRONE_STRIKE and last_type is None:
+                if m.type in (EventType.AIR_STRIKE, EventType.MISSILE_ATTACK) or (m.type == EventType.DRONE_STRIKE and last_type is None):
                     last_type = m.type
         if ms:
             mentions.extend(ms)

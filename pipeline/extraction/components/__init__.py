@@ -20,4 +20,4 @@ from .base import Keys
 PIPES = ("strike_triggers", "strike_actors", "strike_weapons", "strike_places", "strike_times", "strike_casualties",
          "strike_attributions", "strike_cues", "strike_modality", "strike_roles", "strike_parties")
 
-__all__ = ["Keys", "PIPES"]
+__all__ = ["PIPES", "Keys"]

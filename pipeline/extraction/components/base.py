@@ -11,7 +11,7 @@ article text (the gate masks skipped passages with spaces, the caser only change
 from __future__ import annotations
 
 from bisect import bisect_left
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from spacy.tokens import Doc, Span
 

@@ -5,7 +5,7 @@ trigger and role components import ``pipeline.extraction.geo``;
 ``python -m pipeline.extraction.geo`` still builds the cache."""
 
 from ..facts import places as _places
-from ..facts.places import *  # noqa: F401,F403
+from ..facts.places import *  # noqa: F403
 from ..facts.places import __all__  # noqa: F401
 
 

@@ -17,8 +17,8 @@ load once, on the first article that needs them (``native_memory()`` reports wha
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 from strikewatch.core.models import Article, Event
 

@@ -17,15 +17,16 @@ Every name is the English one (a ``Place`` named "Kharkiv" for "Харкові")
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from spacy.tokens import Doc, Span
 
-from strikewatch.core.models import Article, Casualties, Event, EventTime, EventType, Modality, Place, Span as TextSpan
+from strikewatch.core.models import Article, Casualties, Event, EventTime, EventType, Modality, Place
+from strikewatch.core.models import Span as TextSpan
 
-from ..components.base import Keys, SpanIndex, doc_text, sentences
 from ..assemble.event import ACLED_SUBTYPE, CAMEO
 from ..assemble.mentions import HISTORICAL_AFTER_DAYS
+from ..components.base import Keys, SpanIndex, doc_text, sentences
 from .components import BROAD, GENERIC, NEGATIVES
 from .relevance import EVENT_TYPES, FEATURES, Candidate, log1p
 
@@ -54,7 +55,7 @@ CONTINUATION_SENTENCES = 2
 
 
 def _index(doc: Doc, key: str) -> SpanIndex:
-    return SpanIndex(doc.spans[key] if key in doc.spans else [])
+    return SpanIndex(doc.spans.get(key, []))
 
 
 def sentence_type(triggers: list[Span], weapons: list[Span], doc_weapons: list[Span]) -> str:
@@ -269,5 +270,5 @@ def to_event(doc: Doc, article: Article, kept: list[tuple[Candidate, float]], la
         platforms=plats, munitions=muns, casualties=event_casualties(doc, ranges),
         evidence=[TextSpan(text=article.text[a:b], start=a, end=b) for a, b in ranges],
         confidence=round(float(min(1.0, max(0.0, conf))), 4), article_published_at=article.published_at,
-        extracted_at=datetime.now(timezone.utc), language=lang,
+        extracted_at=datetime.now(UTC), language=lang,
     )

@@ -29,13 +29,15 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left
-from datetime import date, datetime, time as dtime, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from functools import cache, lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from strikewatch.core.models import Actor, Casualties, EventTime, Place, Span as TextSpan, Weapon
+from strikewatch.core.models import Actor, Casualties, EventTime, Place, Weapon
+from strikewatch.core.models import Span as TextSpan
 
 from ..components.base import Keys, doc_text, register_extensions, sentence_of, set_group, text_ranges
 from .gazetteer import arabic_variants, native_gazetteer
@@ -73,7 +75,7 @@ def _span(doc: Doc, start: int, end: int, label: str = "") -> Span | None:
     return doc.char_span(start, end, label=label, alignment_mode="expand")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pattern(fact: str, name: str, lang: str):
     return compile_rows(vocab_rows(fact, name, lang), lang)
 
@@ -366,7 +368,7 @@ def make_places(nlp: Language, name: str) -> Places:
 
 def _reference(doc: Doc) -> datetime | None:
     pub = doc.user_data.get("sw_published")
-    return pub.astimezone(timezone.utc).replace(tzinfo=None) if isinstance(pub, datetime) else None
+    return pub.astimezone(UTC).replace(tzinfo=None) if isinstance(pub, datetime) else None
 
 
 def resolve_date(expr: str, row: dict, lang: str, ref: datetime) -> date | None:
@@ -399,12 +401,12 @@ class Times:
         for s, e, r in find(doc, "time", "dates"):
             if ref is None and r.get("kind") != "month":
                 continue  # a relative date with nothing to count from is no date
-            when = resolve_date(doc_text(doc)[s:e], r, doc.lang_, ref or datetime.now(timezone.utc).replace(tzinfo=None))
+            when = resolve_date(doc_text(doc)[s:e], r, doc.lang_, ref or datetime.now(UTC).replace(tzinfo=None))
             if when is None or (ref is not None and when > ref.date()):
                 continue
             span = _span(doc, s, e, r.get("kind") or "")
             if span is not None:
-                start = datetime.combine(when, dtime.min, tzinfo=timezone.utc)
+                start = datetime.combine(when, dtime.min, tzinfo=UTC)
                 span._.sw_time = EventTime(date=when, start=start, end=start + timedelta(days=1), precision="day",
                                            expression=TextSpan(text=doc_text(doc)[s:e], start=s, end=e))
                 out.append(span)
@@ -438,7 +440,7 @@ class CasualtyFinder:
                 terms.append((span, r["role"], sentence_of(doc, span)))
         best: dict[int, tuple[int, int]] = {}  # term index -> (distance, value)
         numbers: dict[int, int] = {}
-        for k, (span, _role, sent) in enumerate(terms):
+        for span, _role, sent in terms:
             lo, hi = max(sent.start, span.start - CASUALTY_WINDOW_WORDS), min(sent.end, span.end + CASUALTY_WINDOW_WORDS)
             for tok in doc[lo:hi]:
                 if tok.i not in numbers:

@@ -138,7 +138,7 @@ LOOKUP_CACHE = 65_536
 
 
 @lru_cache(maxsize=LOOKUP_CACHE)
-def _cached(gaz: "NativeGazetteer", what: str, name: str, lang: str):
+def _cached(gaz: NativeGazetteer, what: str, name: str, lang: str):
     got = gaz._lookup(name, lang) if what == "lookup" else gaz._country(name, lang)
     return tuple(got) if isinstance(got, list) else got
 
@@ -179,7 +179,7 @@ def _build(path: Path) -> None:
         gid, pop = c["geonameid"], c["population"] or 0
         own = set()
         for alt in c.get("alternatenames") or ():
-            if (alt.isascii() and pop < MAJOR_POPULATION) or not alt[:1].isupper() and _script(alt) == "latin":
+            if (alt.isascii() and pop < MAJOR_POPULATION) or (not alt[:1].isupper() and _script(alt) == "latin"):
                 continue  # ASCII names are the geocoder's; lower-case Latin ones are romanisations
             own.add(fold(alt))
             if _script(alt) == "cyrillic":

@@ -58,7 +58,7 @@ def lemma_keys(name: str, lang: str) -> list[str]:
     """The keys of every reading of a mention's words (at most ``MAX_KEYS``)."""
     keys = [""]
     for w in _WORD.findall(name):
-        keys = [f"{k} {l}".strip() for k in keys for l in lemmas(w, lang)][:MAX_KEYS]
+        keys = [f"{k} {lem}".strip() for k in keys for lem in lemmas(w, lang)][:MAX_KEYS]
     return keys
 
 

@@ -74,7 +74,7 @@ class NativeRelevance:
         path.with_suffix(".json").write_text(json.dumps({"version": self.version, **self.card}, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
     @classmethod
-    def load(cls, path: Path) -> "NativeRelevance":
+    def load(cls, path: Path) -> NativeRelevance:
         z = np.load(path)
         card = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").exists() else {}
         return cls(card.pop("version", path.stem), z["weights"].astype(np.float64), float(z["bias"]), z["mean"].astype(np.float64),

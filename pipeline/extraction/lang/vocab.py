@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 FACTS = Path(__file__).resolve().parents[1] / "facts"
@@ -37,7 +37,7 @@ def vocab_path(fact: str, name: str, lang: str) -> Path:
     return FACTS / fact / "vocab" / f"{name}.{lang}.jsonl"
 
 
-@lru_cache(maxsize=None)
+@cache
 def vocab_rows(fact: str, name: str, lang: str) -> tuple[dict, ...]:
     """The rows of one vocabulary file (empty when the language has none)."""
     path = vocab_path(fact, name, lang)

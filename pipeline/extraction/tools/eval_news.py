@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import datetime, timezone
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 
-from strikewatch.core.models import STRIKE_TYPES, Article, Event, Modality
+from strikewatch.core.models import Article, Event
 
 from .. import geo
 from ..facts.places.scorer import asserted_strikes, score_where_when
@@ -121,7 +121,7 @@ def gold_strike_events(rec: dict) -> list[dict]:
 def news_article(rec: dict) -> Article:
     published = None
     if rec.get("article_date"):
-        published = datetime.fromisoformat(rec["article_date"]).replace(tzinfo=timezone.utc)
+        published = datetime.fromisoformat(rec["article_date"]).replace(tzinfo=UTC)
     return Article.new(f"https://news.invalid/{rec['id']}", title=rec.get("title") or "", body=rec.get("text") or "",
                        published_at=published, source=source_of(rec))
 
@@ -129,7 +129,7 @@ def news_article(rec: dict) -> Article:
 def general_article(rec: dict) -> Article:
     published = datetime.fromisoformat(rec["published_at"]) if rec.get("published_at") else None
     if published is not None and published.tzinfo is None:
-        published = published.replace(tzinfo=timezone.utc)  # a publisher date without offset: read as UTC
+        published = published.replace(tzinfo=UTC)  # a publisher date without offset: read as UTC
     return Article.new(f"https://general.invalid/{rec['id']}", title=rec.get("title") or "", body=rec.get("text") or "",
                        published_at=published, source=source_of(rec))
 
@@ -432,7 +432,7 @@ def published_of(value: str | None) -> datetime | None:
             got = parse(value)
         except (TypeError, ValueError):
             continue
-        return got if got.tzinfo else got.replace(tzinfo=timezone.utc)
+        return got if got.tzinfo else got.replace(tzinfo=UTC)
     return None
 
 

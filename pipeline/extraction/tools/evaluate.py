@@ -40,9 +40,9 @@ import re
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 from urllib.parse import quote
 
 from strikewatch.core.models import STRIKE_TYPES, Article, Event, EventType, Modality
@@ -144,7 +144,8 @@ ACLED_ACTOR_ALIASES: dict[str, tuple[str, ...]] = {
 # Coalitions/operations ACLED names after the operation, with the state that leads them:
 # that state's forces are an acceptable reading of the actor.
 ACLED_OPERATION_LEADERS = {"operation restoring hope": "SA", "operation peace spring": "TR", "operation barkhane": "FR"}
-_STATE = re.compile(r"^(?:Military|Police|Naval|Air) Forces? of (?:the )?(?P<country>.+?)\s*\((?P<years>\d{4}-?\d{0,4})\)\s*(?P<faction>.*)$")
+_STATE = re.compile(r"^(?:Military|Police|Naval|Air) Forces? of (?:the )?(?P<country>.+?)"
+                    r"\s*\((?P<years>\d{4}-?\d{0,4})\)\s*(?P<faction>.*)$")
 _ACRONYM = re.compile(r"^(?P<acr>[A-Z][A-Za-z0-9]{1,7}):\s*(?P<full>.+)$")
 _UNIDENTIFIED = re.compile(r"^Unidentified\b.*?(?:\((?P<country>[^()]+)\))?$")
 _PAREN_TAIL = re.compile(r"^(?P<base>.+?)\s*\((?P<tail>[^()]+)\)$")
@@ -361,16 +362,19 @@ def _print_errors(records: Sequence[dict], preds: Sequence[Sequence[Event]], k: 
         gold = rec["sub_event_type"] in POSITIVE_SUBTYPES
         strikes = strike_events(evs)
         if gold != bool(strikes):
-            print(f"{'FN' if gold else 'FP'} {rec['id']} [{rec['sub_event_type']}] types={[(e.event_type.value, e.modality.value) for e in evs]}", file=sys.stderr)
+            print(f"{'FN' if gold else 'FP'} {rec['id']} [{rec['sub_event_type']}] "
+                  f"types={[(e.event_type.value, e.modality.value) for e in evs]}", file=sys.stderr)
             shown += 1
         elif gold:
             bad = [k2 for k2, v in check_event(strikes[0], rec).items() if not v]
             if bad:
                 ev = strikes[0]
                 p = ev.places[0] if ev.places else None
-                print(f"MISS {rec['id']} {bad} place={p.name if p else None}/{p.country_code if p else None}/{p.precision if p else None} "
+                print(f"MISS {rec['id']} {bad} "
+                      f"place={p.name if p else None}/{p.country_code if p else None}/{p.precision if p else None} "
                       f"gold={rec['location']}/{rec['country']} date={ev.time.date} gold={rec['event_date']} "
-                      f"actor={ev.attacker.name if ev.attacker else None} gold={rec['actor1']} killed={ev.casualties.killed} gold={rec['fatalities']}",
+                      f"actor={ev.attacker.name if ev.attacker else None} gold={rec['actor1']} "
+                      f"killed={ev.casualties.killed} gold={rec['fatalities']}",
                       file=sys.stderr)
                 shown += 1
 

@@ -20,8 +20,8 @@ the relevance model's), so the events scored downstream are out of fold.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 

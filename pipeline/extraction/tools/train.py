@@ -1,7 +1,8 @@
 """``strikewatch train``: fit the relevance model (``pipeline.extraction.relevance``) on the
 dev sets, score it where it was not trained, and write it into the package.
 
-    strikewatch train                      # ../shared/data -> pipeline/extraction/models/relevance-5.npz (+ .json card),
+    strikewatch train                      # ../shared/data -> pipeline/extraction/models/relevance-5.npz
+                                           # (+ .json card),
                                            # facts/parties/models/roles-1.npz, facts/places/models/theatre-2.json and
                                            # place-choice-1.npz (+ cards)
     strikewatch train --folds 5 --seed 13 --data-dir DIR --out PATH --limit N
@@ -29,9 +30,9 @@ import hashlib
 import json
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -196,7 +197,7 @@ def reassemble(corpus: Corpus, probs: np.ndarray, thresholds: tuple[float, float
     for rec_i, blocks in corpus.role_blocks.items():
         doc = corpus.docs[rec_i]
         spans = [s for s in doc.spans.get(Keys.ROLE_RULES, []) if s.label_ in (BYSTANDER, VICTIM)]
-        for trig, cands, x, junk in blocks:
+        for trig, cands, _x, junk in blocks:
             p = probs[at:at + len(cands)]
             at += len(cands)
             att, tgt = decide(cands, p, thresholds, junk)
@@ -365,7 +366,7 @@ def train_roles(corpora: Sequence[Corpus], folds: int, seed: int) -> RoleFit:
 
     cv = {c.name: np.zeros((len(data[c.name][0]), 2), np.float32) for c in corpora}
     for k in range(folds):
-        m = fit_on(lambda n: fold[n] != k)
+        m = fit_on(lambda n: fold[n] != k)  # noqa: B023  (called in this iteration)
         for c in corpora:
             sel = fold[c.name] == k
             if sel.any():
@@ -377,7 +378,7 @@ def train_roles(corpora: Sequence[Corpus], folds: int, seed: int) -> RoleFit:
     for c in corpora:
         m = fit_on(lambda n, held=c.name: np.full(len(data[n][0]), n != held))
         lodo[c.name] = m.predict(data[c.name][0]) if len(data[c.name][0]) else np.zeros((0, 2), np.float32)
-    card = {"trained_on": {n: {"rows": int(len(data[n][0])), "attacker_rows": int((data[n][1][:, 0] == 1).sum()),
+    card = {"trained_on": {n: {"rows": len(data[n][0]), "attacker_rows": int((data[n][1][:, 0] == 1).sum()),
                                "target_rows": int((data[n][1][:, 1] == 1).sum()), "weight": w[n]} for n in labelled},
             "labels": {"news": "news_dev human role annotations (WikiEvents, MUC-4), any attack type",
                        "acled": "ACLED actor1 (attacker) and actor2 (target), all 24,380 notes",
@@ -424,7 +425,7 @@ def train(corpora: Sequence[Corpus], x: dict[str, np.ndarray], folds: int, seed:
 
     oof = {n: np.zeros(len(y[n]), dtype=np.float32) for n in names}
     for k in range(folds):
-        params = fit(*stack(lambda n: fold[n] != k), l2=l2)
+        params = fit(*stack(lambda n: fold[n] != k), l2=l2)  # noqa: B023  (called in this iteration)
         probe = model_of(params, HALF, {})
         for n in names:
             m = fold[n] == k

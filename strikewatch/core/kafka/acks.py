@@ -26,8 +26,9 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from strikewatch.core.errors import StrikewatchError
 from strikewatch.core.kafka import clients
@@ -54,8 +55,13 @@ class Stopping(StrikewatchError):
 
 def permanent(error: BaseException) -> bool:
     """True for errors that re-sending the same record cannot fix: the record itself is refused."""
-    from kafka.errors import (CorruptRecordError, InvalidRecordError, InvalidTopicError, MessageSizeTooLargeError,
-                              RecordListTooLargeError)
+    from kafka.errors import (
+        CorruptRecordError,
+        InvalidRecordError,
+        InvalidTopicError,
+        MessageSizeTooLargeError,
+        RecordListTooLargeError,
+    )
 
     return isinstance(error, (MessageSizeTooLargeError, RecordListTooLargeError, InvalidRecordError, CorruptRecordError,
                               InvalidTopicError))
@@ -106,7 +112,7 @@ class AckedSender:
     def __repr__(self) -> str:
         return f"AckedSender({self.config.bootstrap_servers!r}, backoff_s={self.backoff_s}, give_up_s={self.give_up_s})"
 
-    def batch(self) -> "Batch":
+    def batch(self) -> Batch:
         return Batch(self)
 
     def send_and_wait(self, topic: str, key: bytes | None, value: bytes | None) -> Rejected | None:

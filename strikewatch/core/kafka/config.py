@@ -49,7 +49,7 @@ class KafkaConfig(BaseModel):
     secrets_from_settings: bool = False
 
     @model_validator(mode="after")
-    def _complete(self) -> "KafkaConfig":
+    def _complete(self) -> KafkaConfig:
         if not self.bootstrap_servers.strip():
             raise ValueError("bootstrap_servers is empty")
         if self.sasl and not self.secrets_from_settings and not (self.sasl_username and self.sasl_password):
@@ -61,7 +61,7 @@ class KafkaConfig(BaseModel):
         return self
 
     @classmethod
-    def coerce(cls, value: "KafkaConfig | str") -> "KafkaConfig":
+    def coerce(cls, value: KafkaConfig | str) -> KafkaConfig:
         """A config as is, or a bare bootstrap string as a PLAINTEXT config (tests, local tools)."""
         return value if isinstance(value, KafkaConfig) else cls(bootstrap_servers=value)
 
@@ -89,7 +89,7 @@ class KafkaConfig(BaseModel):
                 kw["ssl_password"] = cfg.ssl_password.get_secret_value()
         return kw
 
-    def _with_secrets(self) -> "KafkaConfig":
+    def _with_secrets(self) -> KafkaConfig:
         if not self.secrets_from_settings:
             return self
         own = KafkaSettings().kafka

@@ -8,7 +8,8 @@ was told about them from what it already published (pipeline/recovery.py).
 from __future__ import annotations
 
 import time
-from typing import Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import NamedTuple
 
 from strikewatch.core.errors import StrikewatchError
 from strikewatch.core.kafka import clients

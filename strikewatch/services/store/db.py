@@ -16,7 +16,6 @@ transaction, so ``/v1/stream`` hears of it only once it is committed and queryab
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import psycopg

@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from psycopg import AsyncConnection, sql
 
 from strikewatch.core.errors import StrikewatchError
 from strikewatch.core.filters import IncidentFilter
+
 
 class BadCursor(StrikewatchError, ValueError):
     """A cursor this API did not hand out (or from an older shape)."""
@@ -30,10 +31,10 @@ class BadCursor(StrikewatchError, ValueError):
 # position, so a cursor the API did not hand out still pages from where it points; anything else is a 400.
 CURSOR_PATTERN = r"^-?[0-9]{1,18}\.(?:[0-9a-f]{2}){0,512}$"
 _CURSOR_RE = re.compile(CURSOR_PATTERN)
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The positions a cursor may name: datetime's own range (less a day each side).
-_CURSOR_MIN = datetime.min.replace(tzinfo=timezone.utc) + timedelta(days=1)
-_CURSOR_MAX = datetime.max.replace(tzinfo=timezone.utc) - timedelta(days=1)
+_CURSOR_MIN = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+_CURSOR_MAX = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 
 
 def encode_cursor(event_at: datetime, id_: str) -> str:

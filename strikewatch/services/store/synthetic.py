@@ -4,7 +4,7 @@ actors and dates. Deterministic: record i is the same every time."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from strikewatch.core.models import (
     Actor,
@@ -36,7 +36,7 @@ ATTACKERS = [
     Actor(name="Russia", type="state_military", country="RU"),
 ]
 TYPES = [EventType.AIR_STRIKE, EventType.DRONE_STRIKE, EventType.MISSILE_ATTACK, EventType.SHELLING]
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 # Languages of the reports (issue 19): most in English, one in three of the rest native.

@@ -10,8 +10,8 @@ countries (world-atlas) are vendored under ``static/vendor`` (versions and licen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 STATIC = Path(__file__).with_name("static")
 # The web app's own files at the root (the rest is under /vendor). Served one by one rather than by a

@@ -25,7 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -152,7 +152,7 @@ def _day(value: str | None) -> str | None:
         return None
     if len(value) == 10:
         return value
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc).date().isoformat()
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).date().isoformat()
 
 
 def facts(rec: dict) -> dict:
@@ -470,7 +470,7 @@ NAMESPACE = uuid.UUID("6f1a3e52-5b0c-4f3e-9a51-0d7c2b8e4a11")
 # and the extension definition that declares the strike facts carried on each incident.
 PRODUCER_ID = "identity--870b1622-86dc-4e44-a078-9371ea36d42a"
 EXTENSION_ID = "extension-definition--0be305dd-f05e-4af3-aa3e-4184d2026a5e"
-EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)  # created/modified of objects that never change (outlets, actors)
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # created/modified of objects that never change (outlets, actors)
 EXTENSION_SCHEMA = (
     "strikewatch strike facts, a property extension of incident: strikewatch_id (string), revision (integer), "
     "event_type (air_strike, drone_strike, missile_attack, shelling, other_violence), attacker_ref (identity id), "
@@ -506,7 +506,7 @@ def _ts(value: str | None, fallback: datetime) -> datetime:
     if not value:
         return fallback
     if len(value) == 10:
-        return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=timezone.utc)
+        return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC)
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 

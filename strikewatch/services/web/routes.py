@@ -33,8 +33,9 @@ import logging
 import re
 import typing
 from collections import OrderedDict
-from datetime import date, datetime, timedelta, timezone
-from typing import Annotated, Callable, Literal
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -82,8 +83,8 @@ DATETIME_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.
 WHEN_SCHEMA = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}
 # Earliest and latest instants a filter is clamped to: datetime's own range, less a day each side, so that
 # an offset such as 0001-01-01T00:00:00+05:00 stays representable in UTC.
-WHEN_MIN = datetime.min.replace(tzinfo=timezone.utc) + timedelta(days=1)
-WHEN_MAX = datetime.max.replace(tzinfo=timezone.utc) - timedelta(days=1)
+WHEN_MIN = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+WHEN_MAX = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 
 
 def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
@@ -155,11 +156,11 @@ def _when(v: str | None, name: str) -> datetime | None:
         return None
     try:
         if m := DATE_RE.fullmatch(v):
-            d = datetime.combine(date(*map(int, m.groups())), datetime.min.time(), tzinfo=timezone.utc)
+            d = datetime.combine(date(*map(int, m.groups())), datetime.min.time(), tzinfo=UTC)
         elif m := DATETIME_RE.fullmatch(v):
             y, mo, dd, hh, mi, ss, frac, off = m.groups()
             us = int((frac or ".0")[1:7].ljust(6, "0"))
-            tz = timezone.utc if off in "Zz" else timezone(
+            tz = UTC if off in "Zz" else timezone(
                 (-1 if off[0] == "-" else 1) * timedelta(hours=int(off[1:3]), minutes=int(off[4:6])))
             # A leap second (:60) is the last instant of its minute here.
             d = datetime(int(y), int(mo), int(dd), int(hh), int(mi), min(int(ss), 59), us, tzinfo=tz)
@@ -168,7 +169,7 @@ def _when(v: str | None, name: str) -> datetime | None:
     except ValueError:
         raise invalid("query", name, f"not an ISO 8601 date or RFC 3339 date-time: {v[:40]!r}") from None
     try:
-        return min(max(d.astimezone(timezone.utc), WHEN_MIN), WHEN_MAX)
+        return min(max(d.astimezone(UTC), WHEN_MIN), WHEN_MAX)
     except OverflowError:  # beyond datetime's range once in UTC
         return WHEN_MIN if d.year < 2 else WHEN_MAX
 
@@ -325,7 +326,7 @@ async def _configure(conn) -> None:
 class Notified:
     """One moved incident, as every stream client gets it: read and parsed once for all of them."""
 
-    __slots__ = ("seq", "id", "text", "keys")
+    __slots__ = ("id", "keys", "seq", "text")
 
     def __init__(self, seq: int, id_: str, text: str):
         self.seq, self.id, self.text = seq, id_, text
@@ -523,7 +524,8 @@ def _render(request: Request, page: queries.Page, fmt: str, route: str, base_url
 ERROR = {"model": schemas.Error}
 LINK_HEADER = {
     "Link": {
-        "description": 'the next page, `<...>; rel="next"` (RFC 8288), relative to the request; absent on the last page',
+        "description": 'the next page, `<...>; rel="next"` (RFC 8288), relative to the request; absent on the '
+                       'last page',
         "schema": {"type": "string"},
     }
 }
@@ -796,7 +798,7 @@ def make_router(
                 while True:
                     try:
                         item = await asyncio.wait_for(q.get(), max(0.0, deadline - loop.time()))
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         return  # the store is away: end, the client resumes from the same id
                     if isinstance(item, tuple) and item[0] == "ready":
                         break
@@ -818,7 +820,7 @@ def make_router(
                     return  # a long-lived stream ends; the client resumes with its Last-Event-ID
                 try:
                     item = await asyncio.wait_for(q.get(), min(STREAM_HEARTBEAT_S, left))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     yield ": keepalive\n\n"
                     continue
                 if isinstance(item, tuple):

@@ -1,18 +1,18 @@
 """Corroboration in subscriptions, alerts, payloads, exports and severity (pure logic)."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import stix2
 
 from pipeline.alerts import Matcher, matches
 from pipeline.claims import corroboration as co
 from pipeline.escalation import severity
-from strikewatch.services.delivery import payload
 from strikewatch.core.models import Claim, EventType, Incident, IncidentSource, Place, Span, Subscription
+from strikewatch.services.delivery import payload
 from strikewatch.services.web import formats
 
-T0 = datetime(2023, 1, 14, 16, tzinfo=timezone.utc)
+T0 = datetime(2023, 1, 14, 16, tzinfo=UTC)
 
 
 def incident(outlets, claims=(), rev=0):

@@ -23,10 +23,10 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from pipeline.claims.synthetic import acceptance_stream
 from strikewatch.core import topics
-from strikewatch.services.api import SubscriptionStore
-from strikewatch.services.delivery import Deliverer, make_metrics
 from strikewatch.core.metrics import CollectorRegistry
 from strikewatch.core.models import Incident, Subscription
+from strikewatch.services.api import SubscriptionStore
+from strikewatch.services.delivery import Deliverer, make_metrics
 
 pytestmark = pytest.mark.integration
 WAIT_S = 300

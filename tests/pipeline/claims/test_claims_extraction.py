@@ -2,7 +2,7 @@
 synthetic multi-source streams (pipeline/claims/synthetic.py)."""
 
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,7 +11,7 @@ from pipeline.extraction import extract_events
 from pipeline.incidents import Clusterer, token_jaccard
 from strikewatch.core.models import Article
 
-DAY = datetime(2024, 8, 5, 12, tzinfo=timezone.utc)
+DAY = datetime(2024, 8, 5, 12, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def test_three_outlets_tolls_and_denial_make_one_contested_incident(nlp):
     events = [e for evs in extract_events(nlp, arts) for e in evs]
     cl, open_ = Clusterer(token_jaccard), []
     for e in events:
-        open_, _ = cl.add(open_, e, datetime.now(timezone.utc))
+        open_, _ = cl.add(open_, e, datetime.now(UTC))
     [(inc, _)] = [(i, t) for i, t in open_ if i.places and i.places[0].name == "Dnipro"]
     assert inc.source_count == 3 and inc.independent_sources == 3
     tolls_by_outlet = {c.outlet: c.killed for c in inc.claims if c.kind == "casualties"}
@@ -67,7 +67,7 @@ def test_syndicated_copies_are_one_independent_source(nlp):
     events = [e for evs in extract_events(nlp, arts) for e in evs]
     cl, open_ = Clusterer(token_jaccard), []
     for e in events:
-        open_, _ = cl.add(open_, e, datetime.now(timezone.utc))
+        open_, _ = cl.add(open_, e, datetime.now(UTC))
     dnipro = [i for i, _t in open_ if any(p.name == "Dnipro" for p in i.places)]
     assert len(dnipro) == 1
     assert dnipro[0].independent_sources == 1 and dnipro[0].single_source and dnipro[0].families[0].id == "wire:reuters"
@@ -90,7 +90,8 @@ def test_whom_a_figure_counts(nlp, sentence, killed, counted):
 
 
 def test_the_side_that_struck_declares_it(nlp):
-    text = ("At least 16 civilians were killed in an Israeli air strike on a school in Gaza City on Saturday, the civil defence said. "
+    text = ("At least 16 civilians were killed in an Israeli air strike on a school in Gaza City on Saturday, "
+            "the civil defence said. "
             "Israeli forces confirmed the strike, claiming they were targeting a command centre.")
     [evs] = extract_events(nlp, [Article.new("https://example.org/declared", body=text, published_at=DAY)])
     claimed = [c for e in evs for c in e.claims if c.stance == "claimed"]

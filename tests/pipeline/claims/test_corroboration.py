@@ -1,11 +1,11 @@
 """Claims per incident, figures per speaker, contested and the grade (pure logic)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pipeline.claims import corroboration as co
 from strikewatch.core.models import Claim, EventType, Incident, IncidentSource, Span
 
-T0 = datetime(2023, 1, 14, 16, tzinfo=timezone.utc)
+T0 = datetime(2023, 1, 14, 16, tzinfo=UTC)
 
 
 def claim(n, kind="casualties", speaker="the regional governor", speaker_kind="local_official", side="UA", minutes=0, **kw):

@@ -1,16 +1,18 @@
 """Outlet families: copies, wire credits, one publisher's domains (pure logic, no services)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pipeline.claims import families as fam
 from pipeline.claims import synthetic as sy
 from strikewatch.core.models import Provenance
 
-T0 = datetime(2023, 1, 14, 16, tzinfo=timezone.utc)
-STORY = ("A missile struck a nine-storey apartment block in the city on Saturday, killing at least twelve people and wounding "
+T0 = datetime(2023, 1, 14, 16, tzinfo=UTC)
+STORY = ("A missile struck a nine-storey apartment block in the city on Saturday, killing at least twelve "
+         "people and wounding "
          "dozens more, the regional governor said. Rescuers searched the rubble through the night and the governor said the "
          "toll was likely to rise as more bodies were found under the collapsed floors of the building.")
-OTHER = ("Twelve people died when a rocket slammed into a residential tower on Saturday evening, emergency workers reported, "
+OTHER = ("Twelve people died when a rocket slammed into a residential tower on Saturday evening, emergency "
+         "workers reported, "
          "adding that survivors were still being pulled from the wreckage hours later while neighbours looked on in shock.")
 
 

@@ -335,7 +335,8 @@ def test_roles_of_a_described_platform_used_in_an_attack(nlp):
 def test_victims_of_a_sentence_without_a_trigger(nlp):
     """strike_roles labels the harmed of a sentence with no strike word "victim" (the
     strike sentence before it takes them)."""
-    doc = nlp("The planes bombed the village on Monday. As a result, an elderly man was killed and several houses were damaged.")
+    doc = nlp("The planes bombed the village on Monday. As a result, an elderly man was killed and several "
+              "houses were damaged.")
     victims = {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "victim"}
     assert {"elderly man", "several houses"} <= victims, victims
 
@@ -384,7 +385,8 @@ def test_roles_appositions_organizers_and_a_misparsed_platform(nlp):
     assert ("attacker", "man") in r and ("target", "Nicolás Maduro") in r, r
     r = roles("Juan, the mastermind of the drone attack on the parade, was arrested.")
     assert ("attacker", "Juan") in r and ("attacker", "mastermind") not in r, r
-    r = roles("Two drones packed with explosives reportedly flew toward Venezuelan President Nicolas Maduro on Saturday night.")
+    r = roles("Two drones packed with explosives reportedly flew toward Venezuelan President Nicolas Maduro "
+              "on Saturday night.")
     assert any(label == "target" and "Maduro" in name for label, name in r), r
     r = roles("CNN interviewed a man claiming to be the organizer of the assassination attempt on Maduro using two drones.")
     assert ("attacker", "man") in r, r
@@ -414,7 +416,8 @@ def test_roles_of_blame_and_of_reactions(nlp):
     assert ("attacker", "Russia") in roles("Drones launched by Russia hit Kyiv overnight.")
     assert ("attacker", "Russia") in roles("Russia's drones hit Kyiv overnight.")
     # Nobody named: the sentence's "perpetrators of the assault" says there is one.
-    r = roles("His theory about who was behind the drone attack is one of several clues about the perpetrators of the assault.")
+    r = roles("His theory about who was behind the drone attack is one of several clues about the "
+              "perpetrators of the assault.")
     assert ("attacker", "perpetrators") in r, r
 
 

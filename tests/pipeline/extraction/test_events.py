@@ -1,13 +1,13 @@
 """Event assembly end to end: detection, classification, modality and arguments on short sentences of our own."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from pipeline.extraction import extract_events
 from strikewatch.core.models import Article, EventType, Modality
 
-DATE = datetime(2021, 6, 28, 12, tzinfo=timezone.utc)
+DATE = datetime(2021, 6, 28, 12, tzinfo=UTC)
 
 
 def run(nlp, text: str):
@@ -71,7 +71,8 @@ def test_sentences_about_one_strike_merge(nlp):
 
 
 def test_attacker_is_the_striking_force_not_who_used_the_target(nlp):
-    [ev] = run(nlp, "U.S. fighter jets carried out airstrikes on Sunday on a weapons depot used by Kataib Hezbollah near Al-Qaim in Iraq.")
+    [ev] = run(nlp, "U.S. fighter jets carried out airstrikes on Sunday on a weapons depot used by Kataib "
+                    "Hezbollah near Al-Qaim in Iraq.")
     assert ev.attacker.name == "United States"
     assert "Kataib Hezbollah" in [t.name for t in ev.targets]  # who used the target is struck, not striking
     # The struck thing itself is a target too, typed as an object (not a party of a dyad).
@@ -132,7 +133,7 @@ def test_the_town_named_in_the_lead_places_a_strike_reported_by_country(nlp):
     text = ("Explosions were heard in Caracas on Saturday during a military parade in Caracas. "
             "Venezuela's government said two drones loaded with explosives attacked the parade in Venezuela.")
     [evs] = extract_events(nlp, [Article.new("https://example.org/caracas", title="", body=text,
-                                             published_at=datetime(2018, 8, 5, tzinfo=timezone.utc))])
+                                             published_at=datetime(2018, 8, 5, tzinfo=UTC))])
     strikes = [e for e in evs if e.event_type == EventType.DRONE_STRIKE]
     assert strikes and strikes[0].places[0].name == "Caracas"
 
@@ -198,11 +199,11 @@ def test_a_back_reference_names_the_attacker_of_a_strike_that_had_none(nlp):
 def test_a_date_of_9999_is_no_date(nlp):
     """Issue 20, attack round 2: an article dated 9999 (its feed date, or its text) sorted first
     everywhere and wiped the escalation history; such a date is unknown to every record."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from strikewatch.core.models import Article
 
-    far = datetime(9999, 12, 31, tzinfo=timezone.utc)
+    far = datetime(9999, 12, 31, tzinfo=UTC)
     art = Article.new("https://example.org/far", published_at=far,
                       body="Israeli warplanes struck a depot near Damascus on 31 December 9999, the army said.")
     [events] = extract_events(nlp, [art])

@@ -1,7 +1,7 @@
 """The reference article (US strikes on Iran-backed militias, 28 June 2021), read in
 place from ../shared: every fact the product promises must come out."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -69,7 +69,7 @@ def test_early_monday_resolves_against_the_article_date(june):
     assert june.time.date == date(2021, 6, 28)  # the local date
     assert june.time.precision in ("hour", "part_of_day")
     # "around 1 a.m. local time" in Iraq/Syria (UTC+3 in June 2021) is 22:00 UTC the day before.
-    assert june.time.start == datetime(2021, 6, 27, 22, tzinfo=timezone.utc)
+    assert june.time.start == datetime(2021, 6, 27, 22, tzinfo=UTC)
     assert "1 a.m. local time" in june.time.expression.text
 
 

@@ -1,13 +1,13 @@
 """A title is a sentence of its own, and a headline's strike is the lead's: texts of our own."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from pipeline.extraction import extract_events, gate, make_doc
 from strikewatch.core.models import Article, Modality
 
-DATE = datetime(2023, 3, 2, 18, tzinfo=timezone.utc)
+DATE = datetime(2023, 3, 2, 18, tzinfo=UTC)
 LEAD = ("A Russian missile strike hit an apartment block in the Ukrainian city of Odesa on Thursday, killing at least "
         "seven people, the regional governor said.")
 

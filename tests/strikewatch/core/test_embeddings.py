@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from strikewatch.core.embeddings import DIMENSION, EmbeddingModelError, Embedder, load_embedder
+from strikewatch.core.embeddings import DIMENSION, Embedder, EmbeddingModelError, load_embedder
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "minilm_fp32_reference.json").read_text())
 

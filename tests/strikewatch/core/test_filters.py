@@ -3,7 +3,7 @@ on random incidents, events and filters (hypothesis), and each field keeps its o
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
@@ -15,7 +15,7 @@ from strikewatch.core.filters import UNDATED, IncidentFilter, event_keys, incide
 from strikewatch.core.models import Actor, Event, EventTime, EventType, Incident, IncidentSource, Modality, Place
 from strikewatch.services.store import db
 
-T0 = datetime(2024, 3, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
 # Small pools, so that random filters often hit: places on a grid (a box edge can fall exactly on one),
 # names in several cases, one place with no point (unresolved) and one known only to its country.
 PLACES = [

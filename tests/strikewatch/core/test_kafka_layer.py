@@ -46,7 +46,13 @@ def test_incomplete_security_settings_fail_at_start_with_the_setting_name(tmp_pa
 
 def test_the_password_setting_reaches_every_client(monkeypatch):
     """``STRIKEWATCH_KAFKA_SASL_PASSWORD`` was read by nothing; now it is in every client's kwargs."""
-    from strikewatch.core.settings import ApiSettings, ConnectorSettings, DeliverySettings, PipelineSettings, StackSettings
+    from strikewatch.core.settings import (
+        ApiSettings,
+        ConnectorSettings,
+        DeliverySettings,
+        PipelineSettings,
+        StackSettings,
+    )
 
     for k, v in {"STRIKEWATCH_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "STRIKEWATCH_KAFKA_SASL_USERNAME": "svc",
                  "STRIKEWATCH_KAFKA_SASL_PASSWORD": "from-env"}.items():

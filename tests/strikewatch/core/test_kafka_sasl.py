@@ -24,9 +24,9 @@ import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 from pydantic import SecretStr
 
-from strikewatch.devstack import stack
 from strikewatch.core import topics
 from strikewatch.core.kafka import KafkaConfig, clients, read_compacted
+from strikewatch.devstack import stack
 
 pytestmark = pytest.mark.integration
 
@@ -98,9 +98,9 @@ def test_clients_without_credentials_or_with_a_wrong_password_are_refused(sasl_s
 def test_the_services_clients_produce_and_consume_over_sasl(sasl_stack):
     from connectors.dedup import SeenStore
     from connectors.producer import Publisher, TopicNames
+    from strikewatch.core.models import Article, Subscription
     from strikewatch.services import lag
     from strikewatch.services.api import SubscriptionStore
-    from strikewatch.core.models import Article, Subscription
 
     kafka = sasl_stack.kafka
     assert stack.status(sasl_stack)["topics"] and all(stack.status(sasl_stack)["topics"].values())

@@ -5,7 +5,7 @@ articles, each with its own ``source``, made 5,000 series of one counter."""
 from __future__ import annotations
 
 import pickle
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
 
@@ -43,7 +43,7 @@ def test_5000_article_sources_make_one_series_not_5000():
     decode.METRICS = decode.make_metrics(CollectorRegistry())
     try:
         fn = decode._DecodeFn(10_000, LabelSet.feeds())
-        now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        now = datetime(2026, 1, 1, tzinfo=UTC)
         for n in range(5000):
             a = Article.new(f"https://example.org/{n}", title="t", body="b", fetched_at=now, source=f"attacker-{n}")
             list(fn.process(a.to_bytes()))

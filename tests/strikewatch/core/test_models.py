@@ -2,7 +2,7 @@
 
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -23,7 +23,7 @@ def test_canonical_url_normalises():
 
 
 def test_article_round_trips_as_json():
-    art = models.Article.new("https://example.com/x", title="T", body="B", published_at=datetime(2021, 6, 28, tzinfo=timezone.utc), source="test")
+    art = models.Article.new("https://example.com/x", title="T", body="B", published_at=datetime(2021, 6, 28, tzinfo=UTC), source="test")
     again = models.Article.from_bytes(art.to_bytes())
     assert again == art
     assert again.text == "T\n\nB"
@@ -71,7 +71,7 @@ def test_committed_schemas_are_current(repo_root, tmp_path):
 
 def test_version_1_records_still_read():
     """Schema 2 only added optional fields: a version-1 Event and Incident read, with the links unset."""
-    now = datetime(2021, 6, 28, tzinfo=timezone.utc)
+    now = datetime(2021, 6, 28, tzinfo=UTC)
     ev = models.Event(id="e_1", article_id="a_1", event_type="air_strike", schema_version=1)
     old = json.loads(ev.to_bytes())
     for k in ("article_url", "article_title", "outlet", "extractor_version"):
@@ -95,15 +95,15 @@ def test_a_date_outside_the_sane_window_is_unknown():
     """Issue 20, attack round 2: an article dated 9999 sorted first in every list and wiped the
     escalation history. Dates before 1900 or past the wall clock plus MAX_FUTURE are unknown,
     wherever a record carries them (articles, event times, incident sources)."""
-    from datetime import date, datetime, timedelta, timezone
+    from datetime import date, datetime, timedelta
 
     from strikewatch.core.models import MAX_FUTURE, Article, Event, EventTime, IncidentSource
 
-    far = datetime(9999, 12, 31, tzinfo=timezone.utc)
+    far = datetime(9999, 12, 31, tzinfo=UTC)
     t = EventTime(date=far.date(), start=far, end=far, precision="day")
     assert (t.date, t.start, t.end, t.precision) == (None, None, None, "unknown")
     assert EventTime(date=date(1850, 1, 1), precision="day").date is None
-    soon = datetime.now(timezone.utc) + MAX_FUTURE - timedelta(hours=1)
+    soon = datetime.now(UTC) + MAX_FUTURE - timedelta(hours=1)
     assert EventTime(start=soon, precision="hour").start == soon  # a clock running ahead is kept
     ok = EventTime(date=date(2021, 6, 28), precision="day")
     assert EventTime.model_validate_json(ok.model_dump_json()) == ok

@@ -5,15 +5,19 @@ from strikewatch.devstack.console import REPEAT_QUIET_S, LogLines, parse
 
 HIDDEN = [
     # kafka-python INFO, ~11 a minute per client
-    "2026-12-07 22:45:25,606 INFO kafka.net.manager: Attempting bootstrap to bootstrap-0 at 127.0.0.1:19692 (rack None)",
+    "2026-12-07 22:45:25,606 INFO kafka.net.manager: Attempting bootstrap to bootstrap-0 at 127.0.0.1:19692 "
+    "(rack None)",
     # kafka-python's transient warnings
     "2026-12-07 22:45:38,320 WARNING kafka.coordinator: Marking the coordinator dead (node coordinator-1) for group "
     "strikewatch-delivery: [Error 16] NotCoordinatorError.",
-    "2026-12-07 22:45:31,919 WARNING kafka.net.selector: Task <kafka.net.selector.Task object at 0x7eff8cf39fd0> ran for "
+    "2026-12-07 22:45:31,919 WARNING kafka.net.selector: Task <kafka.net.selector.Task object at "
+    "0x7eff8cf39fd0> ran for "
     "0.108s (>0.100s threshold). It is blocking the event loop -- likely a tight sync loop inside a coroutine.",
     # Beam's import-time probe and its coder warnings
-    "WARNING:root:apitools not found, and bigquery client libraries are not available despite the import not raising an ImportError.",
-    "WARNING:apache_beam.transforms.core:Key coder FastPrimitivesCoder for transform <ParDo(PTransform) label=[Cluster]> "
+    "WARNING:root:apitools not found, and bigquery client libraries are not available despite the import not "
+    "raising an ImportError.",
+    "WARNING:apache_beam.transforms.core:Key coder FastPrimitivesCoder for transform <ParDo(PTransform) "
+    "label=[Cluster]> "
     "with stateful DoFn may not be deterministic. This may cause incorrect behavior for complex key types.",
     "WARNING:apache_beam.utils.subprocess_server:Really starting service at localhost:50631 with cmd: ('prism',)",
     "INFO:PrismRunner:pipeline is running (job='job-001[job]')",
@@ -23,10 +27,12 @@ HIDDEN = [
     "2026-12-07 22:45:38,266 WARNING connectors.scheduler: feed bbc-world failed (unreachable): cannot resolve "
     "feeds.bbci.co.uk: [Errno -2] Name or service not known; next try in 240 s",
     # a delivery retry
-    "2026-12-07 22:56:21,001 WARNING strikewatch.services.delivery: alert al1 of s1 failed (attempt 1, timeout), next try in 0.9 s: x",
+    "2026-12-07 22:56:21,001 WARNING strikewatch.services.delivery: alert al1 of s1 failed (attempt 1, timeout), next "
+    "try in 0.9 s: x",
 ]
 SHOWN = [
-    "2026-12-07 23:01:00,000 WARNING strikewatch.services.store.consumer: PostgreSQL write failed, retrying in 2 s: connection refused",
+    "2026-12-07 23:01:00,000 WARNING strikewatch.services.store.consumer: PostgreSQL write failed, retrying in 2 s: "
+    "connection refused",
     "2026-12-07 23:01:00,000 ERROR strikewatch.services.delivery: alert al1: unexpected error; retrying",
     "WARNING:pipeline.kafka_io:Kafka poll on strikewatch.articles failed, retrying in 2 s: NoBrokersAvailable",
     "ERROR:    Exception in ASGI application",
@@ -60,7 +66,8 @@ def test_a_traceback_is_shown_whole_and_an_info_record_with_it_is_not():
 def test_a_repeated_warning_is_shown_once_a_minute():
     now = [0.0]
     lines = LogLines(clock=lambda: now[0])
-    warn = "2026-12-07 23:01:{:02d},000 WARNING pipeline.kafka_io: Kafka poll on strikewatch.articles failed, retrying in 2 s: partition {}"
+    warn = ("2026-12-07 23:01:{:02d},000 WARNING pipeline.kafka_io: Kafka poll on strikewatch.articles "
+            "failed, retrying in 2 s: partition {}")
     assert lines.feed(warn.format(0, 1))
     for n in range(1, 20):
         now[0] = 2.0 * n

@@ -15,18 +15,18 @@ import sys
 import time
 import urllib.request
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from strikewatch.devstack import flink
 from strikewatch.core import topics
 from strikewatch.core.models import Article, Event
-from strikewatch.core.settings import StackSettings
 from strikewatch.core.procs import child_pids, free_port, pid_alive
+from strikewatch.core.settings import StackSettings
+from strikewatch.devstack import flink
 
 pytestmark = pytest.mark.integration
 
@@ -122,7 +122,7 @@ def test_pipeline_on_flink_with_two_sdk_workers_reads_every_partition_and_commit
             partition = n % len(starts)
             art = Article.new(f"https://example.com/flink/{run}/{n}", title="", source="flink-test",
                               body=STRIKE.format(day="Monday", town=TOWNS[partition], n=n, run=run),
-                              published_at=datetime(2024, 3, 4, 12, tzinfo=timezone.utc))
+                              published_at=datetime(2024, 3, 4, 12, tzinfo=UTC))
             producer.send(topics.ARTICLES.name, key=art.id.encode(), value=art.to_bytes(), partition=partition)
             sent[art.id] = partition
         producer.flush()
@@ -142,7 +142,7 @@ def test_pipeline_on_flink_with_two_sdk_workers_reads_every_partition_and_commit
                     got[ev.article_id] = ev
         events.close()
         assert set(got) == set(sent), f"{len(got)}/{len(sent)} articles:\n" + _logs(tmp_path, s)
-        for aid, ev in got.items():
+        for _aid, ev in got.items():
             assert ev.event_type == "air_strike" and ev.attacker.name == "Israel"
             assert any(p.country == "Syria" for p in ev.places)
 

@@ -5,8 +5,8 @@ of records."""
 import io
 import time
 
-from strikewatch.devstack import run
 from strikewatch.core import topics
+from strikewatch.devstack import run
 
 
 def test_a_service_that_exits_is_reported_with_its_last_lines_and_restarted(tmp_path):

@@ -4,9 +4,8 @@ catalogue, clean stop, health check."""
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType
 
-from strikewatch.core import procs
+from strikewatch.core import procs, topics
 from strikewatch.devstack import stack
-from strikewatch.core import topics
 
 
 def test_catalogue_topics_exist_with_their_partitions_and_policies(kafka_bootstrap):

@@ -4,9 +4,9 @@ state in the compacted topic (a new API process reads it back)."""
 import pytest
 from fastapi.testclient import TestClient
 
-from strikewatch.services.api import SubscriptionStore, create_app
 from strikewatch.core.models import Subscription
 from strikewatch.core.settings import ApiSettings
+from strikewatch.services.api import SubscriptionStore, create_app
 
 pytestmark = pytest.mark.integration
 

@@ -5,16 +5,16 @@ nothing, a restart re-sends nothing, and a dead webhook ends in a dead letter.""
 import json
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from strikewatch.services import webhooks
-from strikewatch.services.delivery import RETRY_DELAYS_S, Deliverer, make_metrics, payload
 from strikewatch.core.metrics import CollectorRegistry
 from strikewatch.core.models import Actor, Alert, DeadLetter, EventType, Incident, IncidentSource
+from strikewatch.services import webhooks
+from strikewatch.services.delivery import RETRY_DELAYS_S, Deliverer, make_metrics, payload
 
 pytestmark = pytest.mark.integration
 SECRET = b"test-secret"
@@ -47,11 +47,11 @@ class Hook:
 
 def alert(i, url, fmt="cloudevents", events=None, incident=None):
     """Alert ``al{i}`` about incident ``i{i}`` made of one report, event ``e{i}``."""
-    sources = [IncidentSource(event_id=e, article_id="a" + e, source="s", published_at=datetime(2021, 6, 28, tzinfo=timezone.utc)) for e in (events or [f"e{i}"])]
+    sources = [IncidentSource(event_id=e, article_id="a" + e, source="s", published_at=datetime(2021, 6, 28, tzinfo=UTC)) for e in (events or [f"e{i}"])]
     inc = Incident(id=incident or f"i{i}", event_type=EventType.AIR_STRIKE, attacker=Actor(name="United States", type="state_military"), severity=0.6,
                    sources=sources, theatre="Syria")
     return Alert(id=f"al{i}", subscription_id="s1", owner="o", incident_id=inc.id, incident_revision=0, kind="new_incident", severity=0.6,
-                 title=f"strike {i}", summary="x", incident=inc, created_at=datetime.now(timezone.utc), webhook_url=url, webhook_format=fmt)
+                 title=f"strike {i}", summary="x", incident=inc, created_at=datetime.now(UTC), webhook_url=url, webhook_format=fmt)
 
 
 def deliverer(bootstrap, names, registry, delays=(0.5, 0.5, 1, 1, 2, 2)):

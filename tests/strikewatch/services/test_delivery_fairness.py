@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from strikewatch.core.metrics import CollectorRegistry
+from strikewatch.core.models import Actor, Alert, EventType, Incident, IncidentSource
 from strikewatch.services.delivery import (
     DELIVERY_WORKERS,
     SHARE_PER_ENDPOINT,
@@ -23,8 +25,6 @@ from strikewatch.services.delivery import (
     endpoint_of,
     make_metrics,
 )
-from strikewatch.core.metrics import CollectorRegistry
-from strikewatch.core.models import Actor, Alert, EventType, Incident, IncidentSource
 
 HOLD_S = 9.5  # the attack's endpoint: each request held just under the 10 s deadline
 SLOW_SUBSCRIPTIONS = 80
@@ -114,10 +114,10 @@ def _alert(n: int, sub: str, owner: str, url: str) -> Alert:
     inc = Incident(id=f"i{n}", event_type=EventType.AIR_STRIKE, attacker=Actor(name="United States", type="state_military"),
                    severity=0.6, theatre="Syria",
                    sources=[IncidentSource(event_id=f"e{n}", article_id=f"a{n}", source="s",
-                                           published_at=datetime(2021, 6, 28, tzinfo=timezone.utc))])
+                                           published_at=datetime(2021, 6, 28, tzinfo=UTC))])
     return Alert(id=f"al-{sub}-{n}", subscription_id=sub, owner=owner, incident_id=inc.id, incident_revision=0,
                  kind="new_incident", severity=0.6, title=f"strike {n}", summary="x", incident=inc,
-                 created_at=datetime.now(timezone.utc), webhook_url=url)
+                 created_at=datetime.now(UTC), webhook_url=url)
 
 
 def _run(d: Deliverer, until, budget_s: float) -> None:

@@ -114,7 +114,7 @@ def test_the_store_dead_letters_hostile_values_and_stores_the_rest(kafka_bootstr
     from strikewatch.services.store.consumer import Store
 
     incidents, dead = new_topic("hostile-inc"), new_topic("hostile-dead")
-    for name, changes in sorted(HOSTILE_INCIDENTS.items()):
+    for _name, changes in sorted(HOSTILE_INCIDENTS.items()):
         producer.send(incidents, key=b"i_000001", value=_wire(R.incident(1), **changes))
     producer.send(incidents, key=b"i_000001", value=R.incident(1, 0).to_bytes())
     producer.send(incidents, key=b"i_000001", value=R.incident(1, 1).to_bytes())  # a real revision still moves the row
@@ -145,8 +145,8 @@ def test_the_deliverer_dead_letters_a_hostile_alert_and_delivers_the_next(kafka_
                                                                           http_server, route):
     from kafka import KafkaConsumer
 
-    from strikewatch.services.delivery import Deliverer
     from strikewatch.core.models import DeadLetter
+    from strikewatch.services.delivery import Deliverer
 
     hook = http_server.routes["/hook"] = route(status=204)
     alerts, delivered, dead = new_topic("hostile-al"), new_topic("hostile-dlv", compact=True), new_topic("hostile-dl")

@@ -40,7 +40,7 @@ def test_lag_process_exports_the_gauge_and_stops_on_sigterm(kafka_bootstrap, new
     import urllib.request
 
     topic = new_topic("lagproc")
-    for i in range(7):
+    for _i in range(7):
         producer.send(topic, value=b"x")
     producer.flush()
     group = "lagproc-" + uuid.uuid4().hex[:6]

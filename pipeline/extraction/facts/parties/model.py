@@ -92,7 +92,7 @@ class RoleModel:
         path.with_suffix(".json").write_text(json.dumps({"version": self.version, **self.card}, indent=2, sort_keys=True) + "\n")
 
     @classmethod
-    def load(cls, path: Path) -> "RoleModel":
+    def load(cls, path: Path) -> RoleModel:
         z = np.load(path)
         card = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").exists() else {}
         return cls(card.pop("version", path.stem), z["weights"].astype(np.float32), z["bias"].astype(np.float32), z["mean"].astype(np.float32),
@@ -133,7 +133,7 @@ def is_junk(span_tokens: Span, weapons: SpanIndex, actors: SpanIndex) -> bool:
         return True
     if head.lower_ in roles._NOT_PARTY or head.lower_ in _NO_ROLE_HEADS or head.ent_type_ in roles._NOT_PARTY_ENTS:
         return True
-    if any(t.tag_ in ("VBZ", "VBD", "VBP") or t.i != head.i and t.lower_ in _VERB_FORMS for t in span_tokens):
+    if any(t.tag_ in ("VBZ", "VBD", "VBP") or (t.i != head.i and t.lower_ in _VERB_FORMS) for t in span_tokens):
         return True  # a clause, not a name: "damages buildings" read as a noun phrase
     covered = any(s.start_char <= head.idx < s.end_char for s in weapons.within(max(0, head.idx - 60), head.idx + 1))
     named = any(s.start_char <= head.idx < s.end_char for s in actors.within(max(0, head.idx - 60), head.idx + 1))

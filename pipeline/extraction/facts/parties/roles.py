@@ -1,6 +1,7 @@
 """``strike_roles``: who struck and what was struck, from the dependency parse ->
-``doc.spans["sw_role_rules"]`` (features of the learned choice, ``model.py``; label ``attacker``, ``target`` or ``bystander``; ``span.id_``
-is the start character of the trigger it belongs to; ``span._.sw_actor`` the ``Actor``).
+``doc.spans["sw_role_rules"]`` (features of the learned choice, ``model.py``; label ``attacker``,
+``target`` or ``bystander``; ``span.id_`` is the start character of the trigger it belongs to;
+``span._.sw_actor`` the ``Actor``).
 
 For each trigger, the predicate is found first:
 
@@ -229,7 +230,7 @@ def _antecedent(relcl: Token) -> Token:
     for _hop in range(MAX_OWNER_HOPS):
         if tok.dep_ not in ("conj", "appos", "pobj", "dobj", "prep"):  # ROOT included: nothing above it
             break
-        instrument = instrument or tok.dep_ == "prep" and tok.lower_ in ("with", "using")
+        instrument = instrument or (tok.dep_ == "prep" and tok.lower_ in ("with", "using"))
         tok = tok.head
         if tok.pos_ in ("VERB", "AUX"):
             # Only the platform's user: it is the verb's instrument ("with planes") or what
@@ -258,7 +259,7 @@ def _modifier_attackers(noun: Token) -> list[Token]:
     out = []
     for c in noun.children:
         if c.dep_ in ("amod", "compound", "nmod") and (
-                c.lower_ in _PARTY_MODIFIERS or c.ent_type_ == "NORP" and _geo.country_of(c.text) is not None):
+                c.lower_ in _PARTY_MODIFIERS or (c.ent_type_ == "NORP" and _geo.country_of(c.text) is not None)):
             out.append(c)
     return out
 
@@ -288,7 +289,7 @@ def arguments(trigger: Span) -> tuple[list[Token], list[Token], list[Token]]:
                 targets += [verb.head if _relative(s, verb) else s for s in subj]  # "the base, which was shelled"
         else:
             subj = _subjects(verb, noun)
-            if rel == "in" and _is_verb(verb, _SUFFER_VERBS) or rel == "object" and _is_verb(verb, _UNDERGO_VERBS) or rel == "under":
+            if (rel == "in" and _is_verb(verb, _SUFFER_VERBS)) or (rel == "object" and _is_verb(verb, _UNDERGO_VERBS)) or rel == "under":
                 targets += subj
             elif rel != "subject":  # "airstrikes hit X": the noun is the subject; its owner attacks (below)
                 attackers += subj
@@ -544,7 +545,7 @@ def phrases(head: Token) -> list[tuple[int, int, str]]:
             s, e = doc[m.left_edge.i].idx, m.idx + len(m.text)
             out.append((s, e, " ".join(f"{doc_text(doc)[s:e]} {head.text}".split())))
         return out
-    while start < head.i and (doc[start].is_space or doc[start].dep_ in ("det", "case", "predet") and doc[start].pos_ != "PROPN"):
+    while start < head.i and (doc[start].is_space or (doc[start].dep_ in ("det", "case", "predet") and doc[start].pos_ != "PROPN")):
         start += 1
     s, e = doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
     return [(s, e, " ".join(doc_text(doc)[s:e].split()))]

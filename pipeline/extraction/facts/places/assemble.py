@@ -15,14 +15,16 @@ else by precision then position.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol, Sequence
+from typing import Protocol
 
 from spacy.tokens import Doc
 
 from strikewatch.core.models import Actor, Place
 
-from . import choice, lookups as _geo
+from . import choice
+from . import lookups as _geo
 from .component import PRECISION_RANK
 
 # Precisions that name a town or district (not only a country or a province).

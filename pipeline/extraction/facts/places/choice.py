@@ -27,10 +27,10 @@ import contextlib
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -52,8 +52,10 @@ MAX_DISTANCE_CHARS = 2000
 # Characters before a mention read for a locative or strike-verb cue ("shelled the
 # outskirts of X": 40 covers a verb and three words).
 CUE_WINDOW = 40
-_LOCATIVE = re.compile(r"\b(?:in|near|at|outside|around|inside|into|on|over|across|towards?|between|of)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,3}$", re.I)
-_STRIKE_VERB = re.compile(r"\b(?:shell(?:ed|ing)|bomb(?:ed|ing)|struck|strikes?\s+(?:on|in)|hit|target(?:ed|ing)|attack(?:ed|ing)|pounded|raided|"
+_LOCATIVE = re.compile(r"\b(?:in|near|at|outside|around|inside|into|on|over|across|towards?|between|"
+                       r"of)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,3}$", re.I)
+_STRIKE_VERB = re.compile(r"\b(?:shell(?:ed|ing)|bomb(?:ed|ing)|struck|strikes?\s+(?:on|in)|hit|"
+                          r"target(?:ed|ing)|attack(?:ed|ing)|pounded|raided|"
                           r"shot|fired\s+(?:at|on)|landed\s+(?:in|on|near))\s+(?:the\s+)?(?:[\w'’-]+\s+){0,3}$", re.I)
 # "by X", "launched by X": who did it (an agent), not where it fell.
 _AGENT = re.compile(r"\bby\s+(?:the\s+)?(?:[\w'’-]+\s+){0,2}$", re.I)
@@ -219,7 +221,7 @@ class PlaceChoiceModel:
                                                              indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path = MODEL_FILE) -> "PlaceChoiceModel":
+    def load(cls, path: Path = MODEL_FILE) -> PlaceChoiceModel:
         z = np.load(path)
         card_file = path.with_suffix(".card.json")
         card = json.loads(card_file.read_text(encoding="utf-8")) if card_file.exists() else {}

@@ -20,41 +20,51 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from strikewatch.core.models import Place, Span as TextSpan
-
-from . import lookups as _geo
+from strikewatch.core.models import Place
+from strikewatch.core.models import Span as TextSpan
 
 from ... import lexicon
-from ..parties.actors import table as actor_table
 from ...components.base import Keys, SpanIndex, char_span, doc_text, sentences, set_group
+from ..parties.actors import table as actor_table
+from . import lookups as _geo
 
-DIRECTIONS = r"(?:eastern|western|northern|southern|central|north|south|east|west|north-?eastern|north-?western|south-?eastern|south-?western)"
+DIRECTIONS = (r"(?:eastern|western|northern|southern|central|north|south|east|west|north-?eastern|"
+              r"north-?western|south-?eastern|south-?western)")
 _ARTICLES = r"(?:al|el|ad|ar|as|an|at|ash|az)"
 PLACE_PHRASE_RE = re.compile(
-    r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|inside|into|over|and|shelled|bombed|struck|targeted|"
-    r"pounded|hit|attacked|(?:north|south|east|west|north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+of)\s+(?:the\s+)?"
-    r"(?:(?:\w+\s+)?(?:village|town|city|area|areas|district|outskirts|vicinity|countryside|region|province|governorate|neighbou?rhood|camp|"
+    r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|inside|into|over|and|"
+    r"shelled|bombed|struck|targeted|"
+    r"pounded|hit|attacked|(?:north|south|east|west|north-?east|north-?west|south-?east|"
+    r"south-?west)(?:ern)?\s+of)\s+(?:the\s+)?"
+    r"(?:(?:\w+\s+)?(?:village|town|city|area|areas|district|outskirts|vicinity|countryside|region|"
+    r"province|governorate|neighbou?rhood|camp|"
     r"mountain|frontline|forest|valley|hill|road|limits)s?\s+of\s+)?"
     r"(?P<name>(?:" + DIRECTIONS + r"\s+)?(?:" + _ARTICLES + r"[- ])?[A-Z][\w'’]+(?:[- –](?:(?:" + _ARTICLES
     + r"|de|du|la|le|imeni|bin|ibn)[- ])?[A-Z][\w'’]+){0,3}(?:[- ]\d+(?:/\d+)?)?(?:\s+border(?:\s+(?:region|area))?)?)"
 )
-LOC_PREP_RE = re.compile(r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|inside|into|over|against|from|of the|"
+LOC_PREP_RE = re.compile(r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|"
+                         r"inside|into|over|against|from|of the|"
                          r"border|and)\s+(?:the\s+)?(?:\w+\s+){0,2}$", re.I)
 # A country name followed by one of these is whose forces/people/things they are,
 # not where the event happened ("US personnel in Iraq", "Iranian-backed militias").
 OWNER_NOUN_RE = re.compile(
-    r"\s*(?:personnel|troops|forces|military|bases?|diplomats|officials|soldiers|Air Force|warplanes|jets|drones?|-backed|-led|"
-    r"special (?:operations|forces)|units?|service ?members|servicemen|Navy|Army|Marines|embassy|citizens|commanders|aircraft|warships?|"
-    r"(?:air ?|drone |missile |rocket )?strikes?|airstrikes?|shelling|bombing|bombardment|missiles?|rockets?|artillery|shells|"
+    r"\s*(?:personnel|troops|forces|military|bases?|diplomats|officials|soldiers|Air Force|warplanes|jets|"
+    r"drones?|-backed|-led|"
+    r"special (?:operations|forces)|units?|service ?members|servicemen|Navy|Army|Marines|embassy|citizens|"
+    r"commanders|aircraft|warships?|"
+    r"(?:air ?|drone |missile |rocket )?strikes?|airstrikes?|shelling|bombing|bombardment|missiles?|rockets?|"
+    r"artillery|shells|"
     r"-made|-trained|-supplied|pilots|advisers|advisors|instructors|mercenaries|crews?|contractors|"
     # "Russia's defence ministry", "Israel's army", "Ukraine's air force": whose, not where.
-    r"['’]s\s+(?:(?:defen[cs]e|foreign|interior)\s+ministry|ministry|army|military|armed forces|forces|troops|air force|navy|"
+    r"['’]s\s+(?:(?:defen[cs]e|foreign|interior)\s+ministry|ministry|army|military|armed forces|forces|troops|"
+    r"air force|navy|"
     r"government|president|officials?|spokes(?:man|woman|person)|envoy|ambassador|leaders?|war|invasion))\b")
 DEMONYM_ADJ_RE = re.compile(r"[A-Z][a-z]+(?:an|i|ese|ish|ch)")
 ARABIC_ARTICLE_RE = re.compile(r"^" + _ARTICLES + r"[- ]", re.I)
 # ACLED's bracketed location ("[Aqabat Thirah]"): capitalised words only, so editorial
 # brackets ("[word indistinct]", "[the militants]") are not places.
-BRACKET_PLACE_RE = re.compile(r"\[(?P<name>[A-Z][\w'’.-]*(?:[ -](?:(?:al|el|ad|ar|as|an|at|ash|az|de|du|la|le|bin|ibn)[ -])?[A-Z][\w'’.-]*){0,5})\]")
+BRACKET_PLACE_RE = re.compile(r"\[(?P<name>[A-Z][\w'’.-]*(?:[ -](?:(?:al|el|ad|ar|as|an|at|ash|az|de|du|la|le|"
+                              r"bin|ibn)[ -])?[A-Z][\w'’.-]*){0,5})\]")
 CAPITALISED_RUN_RE = re.compile(r"[A-Z][\w'’-]+(?: (?:al-|el-)?[A-Z][\w'’-]+)*")
 PARENTHESES_RE = re.compile(r"\(([^()]{3,60})\)")
 NOT_PLACES = frozenset({
@@ -140,7 +150,8 @@ def country_context(doc: Doc) -> list[str]:
 _KIND_WORD = r"(?:district|village|town|city|area|province|governorate|region|oblast|raion|rayon|county|municipality)"
 QUALIFIER_RE = re.compile(
     r"(?P<kind>\s+" + _KIND_WORD + r")?"
-    r"(?:\s*,\s*(?:(?i:the)\s+)?(?P<comma>[A-Z][\w'’-]+(?:[ -](?:(?:al|el|ad|ar|as|an|at|ash|az)[ -])?[A-Z][\w'’-]+){0,2})"
+    r"(?:\s*,\s*(?:(?i:the)\s+)?(?P<comma>[A-Z][\w'’-]+(?:[ -](?:(?:al|el|ad|ar|as|an|at|ash|"
+    r"az)[ -])?[A-Z][\w'’-]+){0,2})"
     r"|\s*\((?P<paren>[A-Z][^()]{1,60})\)"
     r"|\s+(?:in|of)\s+(?:the\s+)?(?:" + _KIND_WORD + r"\s+of\s+)?"
     r"(?P<inside>[A-Z][\w'’-]+(?:[ -](?:(?:al|el|ad|ar|as|an|at|ash|az)[ -])?[A-Z][\w'’-]+){0,2}))"
@@ -255,7 +266,8 @@ def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list
 # that name ("Al Quds hospital" is in Gaza, not Jerusalem; "Kuwait roundabout", "Salah
 # al-Din mosque", "the Al-Sharif family home"). Camps and neighbourhoods are places.
 FACILITY_AFTER_RE = re.compile(
-    r"\s+(?:hospitals?|mosques?|schools?|street|road|roundabout|stadium|university|cemetery|church|market|bridge|square|"
+    r"\s+(?:hospitals?|mosques?|schools?|street|road|roundabout|stadium|university|cemetery|church|market|"
+    r"bridge|square|"
     r"junction|tower|building|clinic|cent(?:er|re)|hotel|station|bakery|hall|college|institute|club|company|factory|"
     r"family|families|residence|house|home|news|agency|network|channel|radio|tv|television)\b", re.I)
 # An unknown name is a place only after a locative word ("in/near/at X", "shelled X"):

@@ -37,10 +37,11 @@ import tempfile
 import time
 from array import array
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 from .names import (
     ACLED_COUNTRY_NAMES,
@@ -409,7 +410,8 @@ def _build_geonames(db_path: Path) -> _GeoNames:
     db.executemany("INSERT INTO tkeys VALUES (?,?)", tkeys)
     db.executemany("INSERT INTO places VALUES (?,?,?,?,?,?,?,?,?)", minor_rows)
     db.executemany("INSERT INTO keys VALUES (?,?,?)", minor_keys)
-    db.executescript("CREATE INDEX keys_key ON keys(key); CREATE INDEX keys_place ON keys(place); CREATE INDEX tkeys_key ON tkeys(key);")
+    db.executescript("CREATE INDEX keys_key ON keys(key); CREATE INDEX keys_place ON keys(place); "
+                     "CREATE INDEX tkeys_key ON tkeys(key);")
     db.commit()
     db.close()
     g.minor_db = db_path.name

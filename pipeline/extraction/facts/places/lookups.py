@@ -91,15 +91,13 @@ def country_place(iso: str) -> Place:
 
 __all__ = [
     "Place",
-    "dateline",
-    "dateline_end",
-    "utc_offset",
-    "is_place_name",
     "Span",
     "alias",
     "country_name",
     "country_of",
     "country_place",
+    "dateline",
+    "dateline_end",
     "demonym_iso",
     "demonym_names",
     "geocode",
@@ -108,6 +106,7 @@ __all__ = [
     "known_names",
     "norm",
     "unresolved",
+    "utc_offset",
 ]
 
 

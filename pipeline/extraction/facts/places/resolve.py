@@ -23,8 +23,8 @@ name and take the best-known enclosing unit's country, admin-1 and coordinates.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Iterable, Sequence
 
 from strikewatch.core.models import Place, Span
 

@@ -23,9 +23,10 @@ Per detected gold strike, on its first asserted strike event (what a subscriber 
 
 from __future__ import annotations
 
+import hashlib
 import statistics
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from strikewatch.core.models import STRIKE_TYPES, Event, Modality
 

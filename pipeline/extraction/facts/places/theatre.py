@@ -21,10 +21,10 @@ import json
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
 
 MODEL_VERSION = "theatre-2"  # theatre-2: the years a report names are words
 MODEL_FILE = Path(__file__).with_name("models") / f"{MODEL_VERSION}.json"

@@ -221,9 +221,9 @@ def candidate_label(dataset: str, rec: dict, place) -> float:
     if place.precision != "country" and any(evaluate._is_name_part(place.name, n) for n in names if n):
         return 1.0
     lat, lon = gold_point(rec)
-    if lat is not None and place.lat is not None and place.precision in LABEL_PRECISIONS:
-        if distance_km(place.lat, place.lon, lat, lon) <= LABEL_KM:
-            return 1.0
+    if (lat is not None and place.lat is not None and place.precision in LABEL_PRECISIONS
+            and distance_km(place.lat, place.lon, lat, lon) <= LABEL_KM):
+        return 1.0
     if dataset == "news2" and lat is None:  # Insecurity Insight: its country is what is coded
         gold = normalize_country(rec.get("country") or "")
         return float(gold is not None and place.country_code == gold[1])
@@ -288,8 +288,6 @@ def fit_choice(x, y, w, l2: float = CHOICE_L2):
 def _events_with(strikes: list[Strike], probs, ranges, n_records: dict[str, int]):
     """Each dataset's predictions (kept events per record) with the places chosen by ``probs``
     (None: the rules' order)."""
-    from . import choice
-    from .assemble import refine_places, with_fallback
 
     preds = {d: [[] for _ in range(n)] for d, n in n_records.items()}
     for si, st in enumerate(strikes):
@@ -318,7 +316,6 @@ def _first_place_right(strikes, probs, ranges, records) -> dict[str, dict]:
     place is a coded one (label 1), over those where some candidate is."""
     from collections import Counter
 
-    from . import choice
     from .scorer import is_gold_strike
 
     hit, n = Counter(), Counter()
@@ -414,7 +411,7 @@ def train_choice(data_dir: Path, folds: int = 5, limit: int = 0, nlp_factory=Non
         lodo[datasets == d] = m.predict(x[datasets == d])
     model = fit_choice(x, y, w)
     card = {"trained_on": {d: {"strikes": int(sum(1 for s in strikes if s.dataset == d)),
-                               "strikes_with_a_choice": int(len({o for o in owner[(datasets == d) & (w > 0)]})),
+                               "strikes_with_a_choice": len({o for o in owner[(datasets == d) & (w > 0)]}),
                                "rows": int(((datasets == d) & (w > 0)).sum()), "positive_rows": int(((datasets == d) & (w > 0) & (y > 0)).sum())}
                            for d in CHOICE_DATASETS},
             "labels": {"acled": "ACLED location: same name (transliteration key) or a point within 25 km of the coded one",

@@ -18,8 +18,8 @@ UTC+2 in winter, and has been UTC+3 all year since late 2022.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from strikewatch.core.models import Place
@@ -38,7 +38,7 @@ NEAREST_TOWN_MAX_CELLS = 4
 _PLACE_LEVELS = ("point", "city", "admin2", "admin1", "region", "border_region")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _zone(name: str) -> ZoneInfo | None:
     try:
         return ZoneInfo(name)
@@ -59,9 +59,9 @@ def _country_zone_population() -> dict[str, dict[str, int]]:
 
 def _instant(when: date | datetime | None) -> datetime:
     if when is None:
-        return datetime.now(timezone.utc).replace(tzinfo=None)
+        return datetime.now(UTC).replace(tzinfo=None)
     if isinstance(when, datetime):
-        return when.astimezone(timezone.utc).replace(tzinfo=None) if when.tzinfo else when
+        return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
     return datetime.combine(when, time(12, 0))
 
 
@@ -99,7 +99,7 @@ def _nearest_town_zone(lat: float, lon: float, iso2: str | None) -> str | None:
                 if max(abs(di), abs(dj)) != r:
                     continue  # this ring only
                 for i in grid.get((ci + di, cj + dj), ()):
-                    if iso2 and gn.iso[i] != iso2 or not gn.tz[i]:
+                    if (iso2 and gn.iso[i] != iso2) or not gn.tz[i]:
                         continue
                     d = distance_km(lat, lon, gn.lat[i], gn.lon[i])
                     if best is None or d < best[0]:
@@ -139,4 +139,4 @@ def to_utc(local: datetime, place: Place | None) -> datetime | None:
     z = _zone(name) if name else None
     if z is None:
         return None
-    return local.replace(tzinfo=z).astimezone(timezone.utc)
+    return local.replace(tzinfo=z).astimezone(UTC)

@@ -16,8 +16,8 @@ ingested.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from typing import Sequence
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 
 from strikewatch.core.models import EventTime, Modality, Place
 
@@ -48,7 +48,7 @@ def best_time(times: Sequence[EventTime]) -> EventTime | None:
 
 
 def _midnight(d: date) -> datetime:
-    return datetime.combine(d, datetime.min.time(), tzinfo=timezone.utc)
+    return datetime.combine(d, datetime.min.time(), tzinfo=UTC)
 
 
 def dated_modality(mod: Modality, t: EventTime | None, ref: date | None) -> Modality:
@@ -81,7 +81,7 @@ def local_date(at: datetime | None, place: Place | None) -> date | None:
     """The calendar date at ``place`` at the instant ``at`` (UTC's where the zone is unknown)."""
     if at is None:
         return None
-    utc = at.astimezone(timezone.utc) if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    utc = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
     off = _geo.utc_offset(place, utc) if place is not None else None
     return (utc + (off or timedelta(0))).date()
 
@@ -105,8 +105,8 @@ def reported(published_at: datetime | None, place: Place | None) -> EventTime:
     ``reported`` (a report is no later than its publication; ``start`` is that instant)."""
     if published_at is None:
         return EventTime()
-    at = published_at if published_at.tzinfo else published_at.replace(tzinfo=timezone.utc)
-    return EventTime(date=local_date(at, place), start=at.astimezone(timezone.utc), precision="reported")
+    at = published_at if published_at.tzinfo else published_at.replace(tzinfo=UTC)
+    return EventTime(date=local_date(at, place), start=at.astimezone(UTC), precision="reported")
 
 
 def event_time(t: EventTime | None, places: Sequence[Place], published_at: datetime | None) -> EventTime:
@@ -114,7 +114,7 @@ def event_time(t: EventTime | None, places: Sequence[Place], published_at: datet
     place, local clock times as UTC instants, and ``reported`` when the text dates nothing."""
     place = _place_of(places)
     if t is not None and published_at is not None and place is not None and t.expression is not None:
-        utc_day = published_at.astimezone(timezone.utc).date() if published_at.tzinfo else published_at.date()
+        utc_day = published_at.astimezone(UTC).date() if published_at.tzinfo else published_at.date()
         local = local_date(published_at, place)
         if local is not None and local != utc_day:
             t = reresolve(t, local)

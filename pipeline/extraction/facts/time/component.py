@@ -16,9 +16,8 @@ from spacy.tokens import Doc
 
 from strikewatch.core.models import Span as TextSpan
 
-from . import parse as timeparse
-
 from ...components.base import Keys, char_span, sentences, set_group
+from . import parse as timeparse
 
 
 class TimeFinder:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from strikewatch.core.models import EventTime, Span
 
@@ -106,7 +106,7 @@ _NUMBER_WORDS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "
 
 
 def _utc(d: date, hour: float = 0) -> datetime:
-    return datetime.combine(d, time(0), tzinfo=timezone.utc) + timedelta(hours=hour)
+    return datetime.combine(d, time(0), tzinfo=UTC) + timedelta(hours=hour)
 
 
 def _day_int(s: str) -> int:

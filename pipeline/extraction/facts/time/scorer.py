@@ -10,9 +10,9 @@ by publication (precision ``reported``) and ``undated`` the share with no date a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Sequence
 
 from strikewatch.core.models import Event
 

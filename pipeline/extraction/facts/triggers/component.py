@@ -18,7 +18,7 @@ which knows the event's time.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -27,8 +27,8 @@ from strikewatch.core.models import EventType, Modality
 
 from ... import lexicon
 from ...components import _geo
-from ..parties.actors import table as actor_table
 from ...components.base import Keys, char_span, doc_text, has_gate_hit, sentence_of, sentences, set_group
+from ..parties.actors import table as actor_table
 
 STRIKE_PRIORITY = (EventType.DRONE_STRIKE, EventType.AIR_STRIKE, EventType.MISSILE_ATTACK, EventType.SHELLING)
 REFERENCE = "reference"
@@ -38,11 +38,13 @@ _GROUND = (EventType.SHELLING, EventType.MISSILE_ATTACK)
 _SHELL_WORDS = re.compile(r"\b(?:shell(?:ed|ing)|mortars?|artillery|rockets?)\b", re.I)
 _MODAL_AUX = frozenset({"will", "would", "could", "might", "may", "should", "shall", "must"})
 # Demands to stop are no report of a strike ("the army must cease all bombing").
-_DEMAND = re.compile(r"\b(?:must|should|to)\s+(?:cease|stop|end|halt)\b|\b(?:calls?|called|demand\w*|urg\w+) (?:for|on) \w+(?: \w+)? to (?:stop|end|cease|halt)\b", re.I)
+_DEMAND = re.compile(r"\b(?:must|should|to)\s+(?:cease|stop|end|halt)\b|\b(?:calls?|called|demand\w*|"
+                     r"urg\w+) (?:for|on) \w+(?: \w+)? to (?:stop|end|cease|halt)\b", re.I)
 _IF_CLAUSE = re.compile(r"\b(?:if|unless|whether)\b[^.;]*$", re.I)
 _PLANS = re.compile(r"\b(?:options?|plans? for|planning|planners|ordered the use of force|approved the strike)\b", re.I)
 _CARRIED_OUT = re.compile(r"\b(?:carried out|conducted|launched|struck|dropped)\b", re.I)
-_PAST_WORDING = re.compile(r"\b(?:previous|earlier) (?:strikes?|airstrikes?|attacks?)\b|\bThese previous\b|\b(?:had taken place|had been carried out)\b",
+_PAST_WORDING = re.compile(r"\b(?:previous|earlier) (?:strikes?|airstrikes?|attacks?)\b|\bThese previous\b|"
+                           r"\b(?:had taken place|had been carried out)\b",
                            re.I)
 
 
@@ -118,7 +120,8 @@ def broad_words(text: str, found: set[EventType]) -> list[tuple[EventType, re.Ma
 # verb, and the trigger is broad (the relevance model decides).
 _AGENT_VERB_RE = re.compile(
     r"\b(?:(?:struck|pounded|bombarded)\b(?!\s+(?:down|off|out|back|up|gold|oil)\b)"
-    r"(?!\s+(?:\w+\s+){0,2}?(?:deals?|agreements?|accords?|chords?|notes?|tones?|balance|blows?|poses?|bargains?|compromises?|"
+    r"(?!\s+(?:\w+\s+){0,2}?(?:deals?|agreements?|accords?|chords?|notes?|tones?|balance|blows?|poses?|"
+    r"bargains?|compromises?|"
     r"partnerships?|truces?|ceasefires?|alliances?|pacts?|fear|terror|gold|lucky)\b)"
     r"|(?:conducted|carried out|launched|mounted)\s+(?:\w+\s+){0,3}?strikes?\b(?!\s+(?:action|ballot|pay)))", re.I)
 # Characters before the verb where its agent may stand ("the IDF said it struck"; "US forces

@@ -74,7 +74,7 @@ def find_weapons(text: str, base: int = 0) -> tuple[list[Weapon], list[Weapon]]:
     specific = [p for p in platforms.values() if p.name not in GENERIC_PLATFORMS]
     if specific:
         platforms = {k: v for k, v in platforms.items()
-                     if v in specific or v.category == "uav" and not any(s.category == "uav" for s in specific)}
+                     if v in specific or (v.category == "uav" and not any(s.category == "uav" for s in specific))}
     return list(platforms.values()), list(munitions.values())
 
 

@@ -3,7 +3,7 @@ incident that lists both sources with their languages; a different strike does n
 Real extraction (both pipelines) and real embeddings (MiniLM for English pairs, e5 across
 languages); texts written for this test."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,7 +12,7 @@ from pipeline.extraction.lang.similarity import e5_on_minilm_scale
 from pipeline.incidents import Clusterer, load_embedder
 from strikewatch.core.models import STRIKE_TYPES, Article, Modality
 
-PUB = datetime(2024, 3, 14, 9, 30, tzinfo=timezone.utc)
+PUB = datetime(2024, 3, 14, 9, 30, tzinfo=UTC)
 EN = Article.new("https://news.example/en/kharkiv", title="Russian missile strike on Kharkiv",
                  body="Russian forces launched a missile strike on an apartment block in Kharkiv on Tuesday, killing three people "
                       "and wounding 11, the regional governor said.", published_at=PUB)

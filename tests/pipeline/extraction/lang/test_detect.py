@@ -2,18 +2,20 @@
 
 import pytest
 
-from strikewatch.core.models import Article
-
 from pipeline.extraction.lang.detect import declared, detect, is_read, language_of, with_language
+from strikewatch.core.models import Article
 
 TEXTS = {
     "uk": "Уряд оголосив нову програму підтримки малого бізнесу, яка почне діяти з наступного місяця.",
-    "ru": "Правительство объявило новую программу поддержки малого бизнеса, которая начнёт действовать в следующем месяце.",
+    "ru": "Правительство объявило новую программу поддержки малого бизнеса, которая начнёт действовать в "
+          "следующем месяце.",
     "ar": "أعلنت الحكومة برنامجا جديدا لدعم الشركات الصغيرة يبدأ العمل به الشهر المقبل.",
-    "fr": "Le gouvernement a annoncé un nouveau programme d'aide aux petites entreprises, qui entrera en vigueur le mois prochain.",
+    "fr": "Le gouvernement a annoncé un nouveau programme d'aide aux petites entreprises, qui entrera en "
+          "vigueur le mois prochain.",
     "es": "El gobierno anunció un nuevo programa de apoyo a las pequeñas empresas que entrará en vigor el próximo mes.",
     "en": "The government announced a new support programme for small businesses that takes effect next month.",
-    "de": "Die Regierung hat ein neues Förderprogramm für kleine Unternehmen angekündigt, das im nächsten Monat beginnt.",
+    "de": "Die Regierung hat ein neues Förderprogramm für kleine Unternehmen angekündigt, das im nächsten "
+          "Monat beginnt.",
 }
 
 

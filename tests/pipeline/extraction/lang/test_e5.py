@@ -12,7 +12,7 @@ from pipeline.extraction.lang.embeddings import ENGINE_SHA256, WEIGHTS_SHA256, l
 
 
 def test_weights_and_engine_ship_in_the_package_and_match_the_pins():
-    weights, engine = verify()
+    weights, _engine = verify()
     assert weights.stat().st_size > 50_000_000  # the 4-bit model itself, not a stub that downloads it
     assert len(WEIGHTS_SHA256) == len(ENGINE_SHA256) == 64
 

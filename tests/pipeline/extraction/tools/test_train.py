@@ -13,7 +13,7 @@ DIM = 8  # a stand-in for the sentence embedding
 
 def corpus(name, kind, n, positive, rng):
     """``n`` records of one candidate each; the embedding's first column carries the label."""
-    recs, cands = [], []
+    recs, _cands = [], []
     c = train.Corpus(name, kind, recs)
     for i in range(n):
         pos = positive(i)

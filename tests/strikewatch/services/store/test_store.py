@@ -18,9 +18,8 @@ import pytest
 from strikewatch.core.metrics import CollectorRegistry
 from strikewatch.core.models import Alert, DeadLetter, EscalationScore, Event, Incident
 from strikewatch.services.store import db
-from strikewatch.services.store.consumer import Store, make_metrics
-
 from strikewatch.services.store import synthetic as R
+from strikewatch.services.store.consumer import Store, make_metrics
 
 pytestmark = pytest.mark.integration
 
@@ -99,7 +98,7 @@ def check_complete(dsn: str, want: dict) -> None:
         assert {r[0] for r in conn.execute("SELECT id FROM events")} == want["events"]
         assert {r[0] for r in conn.execute("SELECT id FROM alerts")} == want["alerts"]
         # The incidents row carries the newest revision's record, not the last one sent.
-        for inc_id, rev, rec in conn.execute("SELECT id, revision, record FROM incidents"):
+        for _inc_id, rev, rec in conn.execute("SELECT id, revision, record FROM incidents"):
             assert rec["revision"] == rev and rec["source_count"] == rev + 1
 
 
@@ -118,7 +117,8 @@ COVERED_FILTERS = {
     "event_type": "event_type = ANY('{shelling}'::text[])",
     "severity": "severity >= 0.5",
     "source_count": "source_count >= 2",
-    "bbox": "lon BETWEEN 30 AND 50 AND lat BETWEEN 0 AND 40",
+    # a wide box (over BBOX_GIST_MAX_DEG2) tests every point of the incident, from the index's lons/lats
+    "bbox": "EXISTS (SELECT 1 FROM unnest(lons, lats) AS p(x, y) WHERE x BETWEEN 30 AND 50 AND y BETWEEN 0 AND 40)",
     "since_until": "event_at >= '2024-01-10' AND event_at < '2024-02-01'",
     "cursor": "(event_at, id) < ('2024-02-01', 'i_000050')",
     "languages": "languages && '{uk}'::text[]",

@@ -40,7 +40,7 @@ def test_a_district_fills_acleds_admin2_column_at_geo_precision_2():
 import csv  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
@@ -66,7 +66,7 @@ CODEBOOK_INTERACTIONS = {
 CODEBOOK_INTER_LABELS = {"State forces", "Rebel group", "Political militia", "Identity militia", "Rioters",
                          "Protesters", "Civilians", "External/Other forces"}
 IRAQ = Place(name="Al Qaim", country="Iraq", country_code="IQ", lat=34.37, lon=41.09, precision="city")
-T0 = datetime(2024, 3, 1, 6, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 6, tzinfo=UTC)
 
 
 def inc(i=1, **kw) -> dict:

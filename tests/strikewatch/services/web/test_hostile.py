@@ -14,8 +14,8 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from strikewatch.services.api import FailedKeys, SubscriptionStore, client_address, create_app
 from strikewatch.core.settings import ApiSettings
+from strikewatch.services.api import FailedKeys, SubscriptionStore, client_address, create_app
 from strikewatch.services.store import db
 from strikewatch.services.store import synthetic as R
 
@@ -53,8 +53,8 @@ def served(pg_dsn, kafka_bootstrap, new_topic):
     """Factory: the app as `strikewatch api` serves it (serve_config) with these settings; its base URL."""
     import uvicorn
 
-    from strikewatch.services.httpserver import serve_config
     from strikewatch.core.procs import free_port
+    from strikewatch.services.httpserver import serve_config
 
     records = [R.incident(i) for i in range(12)]
     with psycopg.connect(pg_dsn, autocommit=True) as conn:

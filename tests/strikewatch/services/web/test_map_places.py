@@ -9,16 +9,16 @@ import socket
 import tempfile
 import threading
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import httpx
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from strikewatch.services.api import SubscriptionStore, create_app
 from strikewatch.core.models import EventTime, EventType, Incident, IncidentSource, Place
 from strikewatch.core.settings import ApiSettings
+from strikewatch.services.api import SubscriptionStore, create_app
 from strikewatch.services.store import db
 
 pytestmark = pytest.mark.integration
@@ -29,7 +29,7 @@ KEY = "ka"
 
 
 def _incident(id_: str, place: Place) -> Incident:
-    pub = datetime(2024, 5, 26, 9, tzinfo=timezone.utc)
+    pub = datetime(2024, 5, 26, 9, tzinfo=UTC)
     return Incident(id=id_, event_type=EventType.SHELLING, places=[place],
                     time=EventTime(date=date(2024, 5, 26), precision="day"),
                     sources=[IncidentSource(event_id="e_" + id_, article_id="a_" + id_, source="test", published_at=pub)],

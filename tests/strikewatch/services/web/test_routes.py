@@ -10,7 +10,7 @@ import io
 import json
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import psycopg
@@ -19,9 +19,9 @@ import stix2
 from fastapi.testclient import TestClient
 from psycopg.conninfo import conninfo_to_dict
 
-from strikewatch.services.api import SubscriptionStore, create_app
 from strikewatch.core.filters import IncidentFilter
 from strikewatch.core.settings import ApiSettings
+from strikewatch.services.api import SubscriptionStore, create_app
 from strikewatch.services.store import db, queries
 from strikewatch.services.store import synthetic as R
 from strikewatch.services.web.formats import ACLED_COLUMNS
@@ -136,13 +136,13 @@ def test_pagination_newest_first(client):
 @pytest.mark.parametrize(
     "params, pred",
     [
-        ({"since": "2024-02-01"}, lambda r: r["event_at"] >= datetime(2024, 2, 1, tzinfo=timezone.utc)),
-        ({"until": "2024-01-15T00:00:00Z"}, lambda r: r["event_at"] < datetime(2024, 1, 15, tzinfo=timezone.utc)),
+        ({"since": "2024-02-01"}, lambda r: r["event_at"] >= datetime(2024, 2, 1, tzinfo=UTC)),
+        ({"until": "2024-01-15T00:00:00Z"}, lambda r: r["event_at"] < datetime(2024, 1, 15, tzinfo=UTC)),
         (
             {"since": "2024-01-10", "until": "2024-01-20"},
-            lambda r: datetime(2024, 1, 10, tzinfo=timezone.utc)
+            lambda r: datetime(2024, 1, 10, tzinfo=UTC)
             <= r["event_at"]
-            < datetime(2024, 1, 20, tzinfo=timezone.utc),
+            < datetime(2024, 1, 20, tzinfo=UTC),
         ),
         ({"country": "Iraq"}, lambda r: "iraq" in r["countries"]),
         ({"country": "SS,ye"}, lambda r: {"ss", "yemen"} & set(r["countries"])),
@@ -188,10 +188,10 @@ async def _text_mode_page(conn, table: str, f, limit: int, cursor=None):
 PAGE_FILTERS = [
     IncidentFilter(),
     IncidentFilter(countries=("SS", "yemen")),
-    IncidentFilter(actors=("Houthis",), since=datetime(2024, 1, 5, tzinfo=timezone.utc)),
+    IncidentFilter(actors=("Houthis",), since=datetime(2024, 1, 5, tzinfo=UTC)),
     IncidentFilter(bbox=(25.0, 0.0, 60.0, 40.0), event_types=("drone_strike", "shelling")),
     IncidentFilter(bbox=(40.0, 30.0, 45.0, 36.0), min_severity=0.3),
-    IncidentFilter(min_sources=2, until=datetime(2024, 3, 1, tzinfo=timezone.utc)),
+    IncidentFilter(min_sources=2, until=datetime(2024, 3, 1, tzinfo=UTC)),
     IncidentFilter(min_independent_sources=2, grades=("corroborated", "contested")),
     IncidentFilter(languages=("uk", "ar")),
 ]

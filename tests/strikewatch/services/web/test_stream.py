@@ -13,8 +13,8 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from strikewatch.services.api import SubscriptionStore, create_app
 from strikewatch.core.settings import ApiSettings
+from strikewatch.services.api import SubscriptionStore, create_app
 from strikewatch.services.store import db
 from strikewatch.services.store import synthetic as R
 from strikewatch.services.web import routes

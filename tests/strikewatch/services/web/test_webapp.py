@@ -157,9 +157,9 @@ def test_local_defaults_serve_the_app_and_the_api_with_dev_key():
     local key dev-key (settings defaults, no environment), and starts the store and the API."""
     from fastapi.testclient import TestClient
 
+    from strikewatch.core.settings import ApiSettings
     from strikewatch.devstack import run
     from strikewatch.services.api import create_app, parse_keys
-    from strikewatch.core.settings import ApiSettings
 
     defaults = ApiSettings.model_construct()  # the declared defaults, whatever this shell's environment says
     assert (defaults.host, defaults.port, defaults.api_url) == ("127.0.0.1", 8088, "http://127.0.0.1:8088")

@@ -10,7 +10,7 @@ from pipeline.extraction.facts.parties.component import role_rows
 
 def test_every_trigger_has_candidates_with_one_feature_row_each(nlp):
     doc = nlp("Russian forces shelled a hospital in Kharkiv on Sunday, local officials said.")
-    [(trig, cands, x, junk)] = role_rows(doc)
+    [(_trig, cands, x, junk)] = role_rows(doc)
     names = [c.actor.name for c in cands]
     assert "Russia" in names and any("hospital" in n for n in names)
     assert x.shape == (len(cands), len(role_model.ROLE_FEATURES) + 2 * role_model.VECTOR_DIM)
@@ -21,7 +21,7 @@ def test_every_trigger_has_candidates_with_one_feature_row_each(nlp):
 
 def test_decide_takes_the_best_attacker_and_every_target_but_never_junk(nlp):
     doc = nlp("Russian forces shelled a hospital in Kharkiv on Sunday, local officials said.")
-    [(trig, cands, x, junk)] = role_rows(doc)
+    [(_trig, cands, _x, junk)] = role_rows(doc)
     i_att = next(i for i, c in enumerate(cands) if c.actor.name == "Russia")
     i_tgt = next(i for i, c in enumerate(cands) if "hospital" in c.actor.name)
     p = np.full((len(cands), 2), 0.1)

@@ -1,7 +1,7 @@
 """pipeline.extraction.facts.places: the one offline geocoder, on our own short strings (real tables, no fakes)."""
 
 import importlib
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -330,7 +330,7 @@ def test_iraq_and_syria_were_utc_plus_3_in_june_2021():
     assert geo.utc_offset(geo.geocode("Syria"), date(2021, 1, 15)) == timedelta(hours=2)
     # "around 1 a.m. local time" on 28 June is 22:00 UTC the day before.
     assert geo.to_utc(datetime(2021, 6, 28, 1, 0), geo.geocode("Syria")) == datetime(
-        2021, 6, 27, 22, 0, tzinfo=timezone.utc
+        2021, 6, 27, 22, 0, tzinfo=UTC
     )
 
 

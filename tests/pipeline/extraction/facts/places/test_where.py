@@ -2,7 +2,7 @@
 qualifiers pick among same-named places, an unknown name keeps its text and gets no point,
 the attacker's nationality is not the place, and the learned theatre prior is marked."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -10,7 +10,7 @@ from pipeline.extraction import extract_events
 from pipeline.extraction.facts.places import theatre
 from strikewatch.core.models import Article
 
-PUB = datetime(2020, 5, 10, 9, tzinfo=timezone.utc)
+PUB = datetime(2020, 5, 10, 9, tzinfo=UTC)
 
 
 def _strike(nlp, text: str, published=PUB):

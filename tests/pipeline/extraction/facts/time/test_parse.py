@@ -1,6 +1,6 @@
 """pipeline.extraction.facts.time.parse: finding and resolving time expressions (own strings)."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -18,7 +18,7 @@ def only(text, ref=MONDAY):
 
 
 def utc(*a):
-    return datetime(*a, tzinfo=timezone.utc)
+    return datetime(*a, tzinfo=UTC)
 
 
 def test_early_monday_on_a_monday_is_the_same_day_small_hours():
