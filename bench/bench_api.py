@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_store import incident, world  # noqa: E402
 
-from strikewatch.settings import ApiSettings  # noqa: E402
+from strikewatch.core.settings import ApiSettings  # noqa: E402
 
 # Filtered first pages, as the web app and API users ask for them; a cursor is added to some.
 QUERIES = [
@@ -90,7 +90,7 @@ def backends(database: str) -> list[int]:
 def fill(dsn: str, n: int) -> float:
     import psycopg
 
-    from strikewatch.store import db
+    from strikewatch.services.store import db
 
     places, actors = world()
     rnd = random.Random(11)
@@ -119,8 +119,8 @@ def main(argv=None) -> int:
     import httpx
     import psycopg
 
-    from strikewatch.stack import free_port
-    from strikewatch.store.server import ensure_database
+    from strikewatch.core.procs import free_port
+    from strikewatch.devstack.postgres import ensure_database
 
     s = ApiSettings()
     name = args.database or f"benchapi_{uuid.uuid4().hex[:8]}"

@@ -40,7 +40,7 @@ def quality(args) -> dict:
     from pipeline.claims.families import Report, group_families, provenance_of
     from pipeline.extraction import extract_events, load_nlp
     from pipeline.incidents import CLUSTERED_MODALITIES, Clusterer, load_embedder, token_jaccard
-    from strikewatch.models import STRIKE_TYPES, outlet_of
+    from strikewatch.core.models import STRIKE_TYPES, outlet_of
 
     nlp = load_nlp()
     sim = load_embedder() if args.similarity == "embeddings" else token_jaccard
@@ -96,7 +96,7 @@ def quality(args) -> dict:
 def grouping(args) -> dict:
     from pipeline.claims import corroboration as co
     from pipeline.claims.families import FamilyIndex, Report, publisher_of, signature
-    from strikewatch.models import Claim, EventType, Incident, IncidentSource, Provenance, Span
+    from strikewatch.core.models import Claim, EventType, Incident, IncidentSource, Provenance, Span
 
     rng = random.Random(7)
     vocab = [f"w{i}" for i in range(5000)]
@@ -163,7 +163,7 @@ def clustering(args) -> dict:
 
     from pipeline.incidents import MAX_DAY_GAP, MAX_KM, SAME_PLACE_KM, Clusterer, footprint
     from pipeline.open_incidents import OpenIncidents
-    from strikewatch.models import Casualties, Event, EventTime, EventType, Place, Span
+    from strikewatch.core.models import Casualties, Event, EventTime, EventType, Place, Span
 
     rng = random.Random(11)
     nrng = np.random.default_rng(11)

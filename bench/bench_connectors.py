@@ -35,9 +35,9 @@ def main(argv=None) -> int:
     from connectors.fetch import Fetcher
     from connectors.producer import Publisher, TopicNames
     from connectors.scheduler import FeedConfig, Poller, make_metrics
-    from strikewatch import stack
-    from strikewatch.metrics import CollectorRegistry
-    from strikewatch.settings import StackSettings
+    from strikewatch.core.metrics import CollectorRegistry
+    from strikewatch.core.settings import StackSettings
+    from strikewatch.devstack import stack
 
     feeds_dir = REPO.parent / "shared" / "data" / "feeds"
     manifest = [m for m in json.loads((feeds_dir / "manifest.json").read_text()) if m["expat_wellformed"]]

@@ -59,9 +59,9 @@ sys.path.insert(0, str(REPO))
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition  # noqa: E402
 
-from strikewatch import topics  # noqa: E402
-from strikewatch.models import Article  # noqa: E402
-from strikewatch.settings import StackSettings  # noqa: E402
+from strikewatch.core import topics  # noqa: E402
+from strikewatch.core.models import Article  # noqa: E402
+from strikewatch.core.settings import StackSettings  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
 GENERAL_NEWS = SHARED / "news" / "general_news.jsonl"
@@ -155,13 +155,13 @@ def peak_rss_mb(pid: int | str = "self") -> float | None:
 
 
 def process_rss(pid: int, runner: str, s) -> dict:
-    from strikewatch.stack import child_pids
+    from strikewatch.core.procs import child_pids
 
     out = {"bench": peak_rss_mb(), "pipeline": peak_rss_mb(pid)}
     for i, child in enumerate(child_pids(pid, name="prism")):
         out[f"prism_{i + 1}" if i else "prism"] = peak_rss_mb(child)
     if runner == "FlinkRunner":
-        from strikewatch.flink import FlinkPaths
+        from strikewatch.devstack.flink import FlinkPaths
 
         paths = FlinkPaths(s.stack_dir)
         out["flink_job_server"] = peak_rss_mb(paths.pidfile("job-server").read_text().strip())
@@ -401,20 +401,21 @@ def main(argv=None) -> int:
         "median_words": sorted(words)[len(words) // 2],
     }
     print(json.dumps({"stream": info}), flush=True)
-    from strikewatch.settings import PipelineSettings
+    from strikewatch.core.settings import PipelineSettings
 
     bare = bare_spacy(items[: args.bare_articles], PipelineSettings().spacy_model) if args.bare_articles else None
     print(json.dumps({"bare_nlp_pipe": bare}), flush=True)
 
-    from strikewatch import stack
+    from strikewatch.core import procs
+    from strikewatch.devstack import stack
 
     s = StackSettings()
     stack.up(s)
     if args.runner == "FlinkRunner":
-        from strikewatch import flink
+        from strikewatch.devstack import flink
 
         flink.stop(s)  # the pipeline starts a fresh one: peak RSS is this run's
-    port = stack.free_port()
+    port = procs.free_port()
     # A fresh group that starts at the end of the topic: only the bench's own articles.
     env = {
         **os.environ,
@@ -439,7 +440,7 @@ def main(argv=None) -> int:
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     pipeline_pid = proc.pid
     if args.wrap:  # the pipeline is the wrapper's child
-        from strikewatch.stack import child_pids
+        from strikewatch.core.procs import child_pids
 
         deadline = time.monotonic() + 30
         while not child_pids(proc.pid) and time.monotonic() < deadline:

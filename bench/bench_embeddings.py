@@ -1,4 +1,4 @@
-"""The int8 ONNX MiniLM (strikewatch.embeddings) against the fp32 sentence-transformers model.
+"""The int8 ONNX MiniLM (strikewatch.core.embeddings) against the fp32 sentence-transformers model.
 
     .venv/bin/python bench/bench_embeddings.py [--notes 2000]
 
@@ -33,8 +33,8 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 
-from strikewatch.embeddings import load_embedder  # noqa: E402
-from strikewatch.models import STRIKE_TYPES, Article, Modality  # noqa: E402
+from strikewatch.core.embeddings import load_embedder  # noqa: E402
+from strikewatch.core.models import STRIKE_TYPES, Article, Modality  # noqa: E402
 
 ACLED = REPO.parent / "shared" / "data" / "eval" / "acled_dev.jsonl"
 WORDS = ("airstrike", "air strike", "shell", "drone", "mortar", "rocket", "missile")

@@ -35,9 +35,9 @@ def main(argv=None) -> int:
 
     from pipeline.extract import ExtractEvents
     from pipeline.extraction import extract_events, load_nlp
-    from strikewatch.models import Article
-    from strikewatch.settings import StackSettings
-    from strikewatch.stack import prism_path
+    from strikewatch.core.models import Article
+    from strikewatch.core.settings import StackSettings
+    from strikewatch.devstack.stack import prism_path
 
     texts = []
     with (REPO.parent / "shared" / "data" / CORPORA[args.corpus]).open() as f:

@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from bench_e2e import MULTILINGUAL, _jsonl, stream, with_native  # noqa: E402
 
-from strikewatch.models import Article  # noqa: E402
+from strikewatch.core.models import Article  # noqa: E402
 
 
 def rss_mb() -> float:

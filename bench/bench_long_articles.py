@@ -34,8 +34,8 @@ sys.path.insert(0, str(REPO / "bench"))
 from bench_e2e import Metrics, end_offsets, peak_rss_mb  # noqa: E402
 from kafka import KafkaConsumer, KafkaProducer  # noqa: E402
 
-from strikewatch import topics  # noqa: E402
-from strikewatch.models import Article, DeadLetter  # noqa: E402
+from strikewatch.core import topics  # noqa: E402
+from strikewatch.core.models import Article, DeadLetter  # noqa: E402
 
 PARAGRAPH = (
     "The council met on Tuesday to discuss the budget for the coming year, and members argued about road repairs, "
@@ -73,12 +73,13 @@ def direct(lengths: list[int]) -> list[dict]:
 
 
 def on_prism(lengths: list[int], n_short: int) -> list[dict]:
-    from strikewatch import stack
-    from strikewatch.settings import StackSettings
+    from strikewatch.core import procs
+    from strikewatch.core.settings import StackSettings
+    from strikewatch.devstack import stack
 
     s = StackSettings()
     stack.up(s)
-    port = stack.free_port()
+    port = procs.free_port()
     env = {
         **os.environ,
         "STRIKEWATCH_CONSUMER_GROUP": "bench-long-" + uuid.uuid4().hex[:8],

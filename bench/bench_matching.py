@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 from apache_beam.coders import PickleCoder  # noqa: E402
 from apache_beam.utils.timestamp import Timestamp  # noqa: E402
 
-from strikewatch.models import Actor, Casualties, EventType, Incident, IncidentSource, Place, Subscription  # noqa: E402
+from strikewatch.core.models import Actor, Casualties, EventType, Incident, IncidentSource, Place, Subscription  # noqa: E402
 
 CODER = PickleCoder()
 COUNTRIES = ["Syria", "Iraq", "Yemen", "Lebanon", "Israel", "Iran", "Ukraine", "Russia", "Sudan", "Somalia", "Libya",
@@ -148,7 +148,7 @@ def run_before(rev: str, subs: list[Subscription], incs: list[Incident], window:
     old = importlib.util.module_from_spec(spec)
     old.__dict__["__package__"] = "pipeline"
     sys.modules["alerts_before"] = old  # its Matcher is pickled into the state cell
-    import strikewatch.metrics as metrics
+    import strikewatch.core.metrics as metrics
 
     registry, metrics.REGISTRY = metrics.REGISTRY, metrics.CollectorRegistry()  # its counters apart from ours
     try:  # our own file at an older commit

@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from strikewatch.models import Subscription
-from strikewatch.settings import StackSettings
-from strikewatch.store import synthetic as S
+from strikewatch.core.models import Subscription
+from strikewatch.core.settings import StackSettings
+from strikewatch.services.store import synthetic as S
 
 
 def main(argv: list[str] | None = None) -> int:

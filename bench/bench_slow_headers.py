@@ -3,7 +3,7 @@
     PYTHONPATH=. .venv/bin/python bench/bench_slow_headers.py [--attackers 200] [--seconds 20] [--byte-every 0.5]
 
 Starts the API app in a process of its own (no database needed: /healthz) with
-`strikewatch.httpserver.serve_config`, as `strikewatch api` runs it, on a free port; opens N connections
+`strikewatch.services.httpserver.serve_config`, as `strikewatch api` runs it, on a free port; opens N connections
 (asyncio, in this process) that each send a request line and then one header byte every --byte-every
 seconds, never ending their headers, reopening any the server closes; meanwhile a client asks /healthz
 every 0.2 s on fresh connections. Prints JSON: /healthz latency p50/p99/max (ms) and failures, how many
@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 SERVER = """
 import sys, uvicorn
-from strikewatch.api import create_app
-from strikewatch.httpserver import serve_config
-from strikewatch.settings import ApiSettings
+from strikewatch.services.api import create_app
+from strikewatch.services.httpserver import serve_config
+from strikewatch.core.settings import ApiSettings
 
 class NoSubscriptions:
     def list(self, owner):
@@ -95,7 +95,7 @@ def main(argv=None) -> int:
 
     import httpx
 
-    from strikewatch.stack import free_port
+    from strikewatch.core.procs import free_port
 
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -48,10 +48,12 @@ sys.path.insert(0, str(REPO))
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition  # noqa: E402
 
 from pipeline.kafka_io import COMMIT_LAG_S  # noqa: E402
-from strikewatch import lag, stack, topics  # noqa: E402
-from strikewatch.api import SubscriptionStore  # noqa: E402
-from strikewatch.models import Article, Event, Subscription  # noqa: E402
-from strikewatch.settings import StackSettings  # noqa: E402
+from strikewatch.core import topics  # noqa: E402
+from strikewatch.core.models import Article, Event, Subscription  # noqa: E402
+from strikewatch.core.settings import StackSettings  # noqa: E402
+from strikewatch.devstack import stack  # noqa: E402
+from strikewatch.services import lag  # noqa: E402
+from strikewatch.services.api import SubscriptionStore  # noqa: E402
 
 
 def records(n: int) -> list[dict]:

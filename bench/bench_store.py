@@ -22,14 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from strikewatch.models import Actor, Event, Incident, Place
-from strikewatch.settings import StoreSettings
-from strikewatch.store import synthetic as S
+from strikewatch.core.models import Actor, Event, Incident, Place
+from strikewatch.core.settings import StoreSettings
+from strikewatch.services.store import synthetic as S
 
 
 def world(seed: int = 7):
     """Places over the gazetteer's ~240 countries and 60 actors: filters as selective as real data."""
-    from strikewatch import countries
+    from strikewatch.core import countries
 
     rnd = random.Random(seed)
     entries = json.loads(countries.GAZETTEER.read_text())
@@ -80,8 +80,8 @@ def main(argv=None) -> int:
     from kafka import KafkaAdminClient, KafkaProducer
     from kafka.admin import NewTopic
 
-    from strikewatch.store.consumer import Store
-    from strikewatch.store.server import ensure_database
+    from strikewatch.devstack.postgres import ensure_database
+    from strikewatch.services.store.consumer import Store
 
     s = StoreSettings()
     name = args.database or f"bench_{uuid.uuid4().hex[:8]}"

@@ -54,8 +54,8 @@ async def run(port: int, args, dsn: str) -> dict:
     import httpx
     import psycopg
 
-    from strikewatch.store import db
-    from strikewatch.store import synthetic as R
+    from strikewatch.services.store import db
+    from strikewatch.services.store import synthetic as R
 
     counts, opened = [0], []
     tasks = [asyncio.create_task(stream(port, f"key{n % KEYS}", counts, opened)) for n in range(args.streams)]
@@ -113,11 +113,11 @@ def main(argv=None) -> int:
     import httpx
     import psycopg
 
-    from strikewatch.settings import ApiSettings
-    from strikewatch.stack import free_port
-    from strikewatch.store import db
-    from strikewatch.store import synthetic as R
-    from strikewatch.store.server import ensure_database
+    from strikewatch.core.procs import free_port
+    from strikewatch.core.settings import ApiSettings
+    from strikewatch.devstack.postgres import ensure_database
+    from strikewatch.services.store import db
+    from strikewatch.services.store import synthetic as R
 
     s = ApiSettings()
     name = f"benchstream_{uuid.uuid4().hex[:8]}"

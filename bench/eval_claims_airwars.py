@@ -54,7 +54,7 @@ def main() -> None:
     from pipeline.claims.corroboration import claims_of, corroborate
     from pipeline.extraction import extract_events, load_nlp
     from pipeline.incidents import new_incident
-    from strikewatch.models import STRIKE_TYPES, Article
+    from strikewatch.core.models import STRIKE_TYPES, Article
 
     rows = [json.loads(line) for line in args.data.open(encoding="utf-8")]
     rows = [r for r in rows if r["source"].lower().startswith("airwars") and r["label"] == "strike"]

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import threading
 
-from strikewatch.kafka import KafkaConfig
-from strikewatch.models import Article
+from strikewatch.core.kafka import KafkaConfig
+from strikewatch.core.models import Article
 
 from .producer import Publisher, RecordTooLarge, read_compacted
 

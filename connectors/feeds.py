@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
-from strikewatch.models import Article
+from strikewatch.core.models import Article
 
 from . import safexml
 from .errors import FeedError

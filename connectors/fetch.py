@@ -1,6 +1,6 @@
 """HTTP fetching for connectors: safe by default.
 
-* SSRF guard (``strikewatch.netguard``): each hop (the URL and each redirect) is a new request whose
+* SSRF guard (``strikewatch.core.netguard``): each hop (the URL and each redirect) is a new request whose
   connection is opened by the guarded transport, which resolves the name once, refuses any address that is
   not public unless allowlisted (``allow_private``), and connects to the address it vetted. Nothing is ever
   sent to a refused address, and DNS rebinding has no second lookup to change.
@@ -27,7 +27,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from protego import Protego
 
-from strikewatch import netguard
+from strikewatch.core import netguard
 
 from .errors import FetchError
 

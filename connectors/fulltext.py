@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from strikewatch.models import Article
+from strikewatch.core.models import Article
 
 
 def extract_page(html: bytes, url: str) -> dict:

@@ -15,8 +15,8 @@ import signal
 import sys
 from pathlib import Path
 
-from strikewatch.metrics import serve
-from strikewatch.settings import ConnectorSettings
+from strikewatch.core.metrics import serve
+from strikewatch.core.settings import ConnectorSettings
 
 from .dedup import SeenStore
 from .fetch import Fetcher

@@ -1,7 +1,7 @@
 """The one connectors module that talks to Kafka.
 
 ``Publisher`` writes articles, dead letters and dedup marks through the shared acked
-sender (``strikewatch.kafka.acks``: idempotent producer, acks=all, key = article id).
+sender (``strikewatch.core.kafka.acks``: idempotent producer, acks=all, key = article id).
 Each polling thread's ``flush()`` waits until the broker acknowledged what that thread
 sent, re-sending while the broker is away. An article over ``MAX_RECORD_BYTES`` is not
 sent (``RecordTooLarge``: the caller dead-letters that item); a record the broker still
@@ -15,10 +15,10 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from strikewatch import topics
-from strikewatch.kafka import AckedSender, Batch, KafkaConfig, Rejected, Stopping, read_compacted
-from strikewatch.kafka.clients import MAX_MESSAGE_BYTES
-from strikewatch.models import Article, DeadLetter, Reason
+from strikewatch.core import topics
+from strikewatch.core.kafka import AckedSender, Batch, KafkaConfig, Rejected, Stopping, read_compacted
+from strikewatch.core.kafka.clients import MAX_MESSAGE_BYTES
+from strikewatch.core.models import Article, DeadLetter, Reason
 
 from .errors import ConnectorError
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from strikewatch.models import Article, DeadLetter
+from strikewatch.core.models import Article, DeadLetter
+from strikewatch.core.textfiles import article_from_text
 
 from .dedup import SeenStore
 from .producer import Publisher
@@ -44,8 +45,6 @@ def iter_articles(path: Path, source: str = "replay") -> Iterator[Article | Dead
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for f in files:
         if f.suffix == ".txt":
-            from pipeline.extraction import article_from_text
-
             yield article_from_text(f.read_text(encoding="utf-8", errors="replace"), url=f.resolve().as_uri(), source=source)
         elif f.suffix in (".jsonl", ".json"):
             with f.open(encoding="utf-8", errors="replace") as fh:

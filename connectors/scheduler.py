@@ -28,8 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from strikewatch import netguard
-from strikewatch.metrics import (
+from strikewatch.core import netguard
+from strikewatch.core.metrics import (
     LATENCY_BUCKETS_S,
     REGISTRY,
     CollectorRegistry,
@@ -38,7 +38,7 @@ from strikewatch.metrics import (
     Histogram,
     SimpleNamespace,
 )
-from strikewatch.models import Article, DeadLetter
+from strikewatch.core.models import Article, DeadLetter
 
 from . import feeds, fulltext, sources
 from .dedup import SeenStore

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import defusedxml.ElementTree as SafeET
 
-from strikewatch.models import Article
+from strikewatch.core.models import Article
 
 from . import safexml
 from .errors import FeedError

@@ -39,16 +39,13 @@ from apache_beam.coders import PickleCoder
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
 
-from strikewatch.filters import IncidentFilter, Keys, incident_keys
-from strikewatch.metrics import REGISTRY, CollectorRegistry, Counter, SimpleNamespace
-from strikewatch.models import Alert, Incident, Subscription
+from strikewatch.core.filters import IncidentFilter, Keys, incident_keys
+from strikewatch.core.metrics import REGISTRY, CollectorRegistry, Counter, SimpleNamespace
+from strikewatch.core.models import Alert, Incident, Subscription
 
-from .incidents import OPEN_FOR_HOURS
+from .windows import SENT_TTL_S, fingerprint
 
 JOIN_KEY = "all"
-# An incident takes new reports for OPEN_FOR_HOURS after its last one (incidents.py);
-# a day more covers late revisions. After that its suppression state is dropped.
-SENT_TTL_S = (OPEN_FOR_HOURS + 24) * 3600
 # Incidents kept for subscriptions that arrive after them: a restarted pipeline reads
 # the subscriptions topic within seconds, and a subscription created a moment before an
 # incident may reach the matcher after it. An hour (at most RECENT_INCIDENTS) covers
@@ -75,16 +72,11 @@ METRICS = make_metrics()
 def matches(sub: Subscription, inc: Incident, escalation: float | None, keys: Keys | None = None,
             wants: IncidentFilter | None = None) -> bool:
     """Whether ``inc`` (its ``keys``, computed once per incident) is one ``sub`` asks for: the one
-    filter of the read API and the stream (strikewatch/filters.py), and the subscription's minimum
+    filter of the read API and the stream (strikewatch/core/filters.py), and the subscription's minimum
     escalation index of the incident's theatre."""
     if sub.min_escalation and (escalation or 0.0) < sub.min_escalation:
         return False
     return (wants or IncidentFilter.of_subscription(sub)).matches(keys or incident_keys(inc))
-
-
-def _fingerprint(inc: Incident) -> tuple:
-    return (round(inc.severity or 0.0, 2), inc.casualties.killed, inc.casualties.injured, inc.casualties.statement, inc.grade,
-            inc.contested)
 
 
 def _kind_of_change(told: tuple, inc: Incident) -> str:
@@ -176,7 +168,7 @@ def suppress(sent: dict[str, tuple], subs: list[Subscription], inc: Incident, es
     """Alerts about ``inc`` for the subscriptions it matched, given ``sent`` (subscription
     id -> fingerprint of what it was told about this incident), which it updates."""
     out = []
-    fp = _fingerprint(inc)
+    fp = fingerprint(inc)
     for sub in subs:
         if sub.id not in sent:
             kind = "new_incident"

@@ -13,8 +13,8 @@ import logging
 import apache_beam as beam
 from pydantic import ValidationError
 
-from strikewatch.metrics import REGISTRY, CollectorRegistry, Counter, LabelSet, SimpleNamespace
-from strikewatch.models import Article, DeadLetter, Reason, Subscription
+from strikewatch.core.metrics import REGISTRY, CollectorRegistry, Counter, LabelSet, SimpleNamespace
+from strikewatch.core.models import Article, DeadLetter, Reason, Subscription
 
 from .errors import RecordError
 

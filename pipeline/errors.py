@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from strikewatch.models import Reason
+from strikewatch.core.models import Reason
 
 
 class PipelineError(Exception):

@@ -34,8 +34,17 @@ import apache_beam as beam
 from apache_beam.coders import PickleCoder
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 
-from strikewatch.metrics import REGISTRY, CollectorRegistry, Gauge, LabelSet, SimpleNamespace
-from strikewatch.models import MAX_FUTURE, Actor, EscalationScore, Event, EventType, Incident, Modality, ScoreComponent
+from strikewatch.core.metrics import REGISTRY, CollectorRegistry, Gauge, LabelSet, SimpleNamespace
+from strikewatch.core.models import (
+    MAX_FUTURE,
+    Actor,
+    EscalationScore,
+    Event,
+    EventType,
+    Incident,
+    Modality,
+    ScoreComponent,
+)
 
 # ------------------------------------------------------------------ severity
 TYPE_BASE = {EventType.AIR_STRIKE: 0.45, EventType.DRONE_STRIKE: 0.35, EventType.MISSILE_ATTACK: 0.45, EventType.SHELLING: 0.3, EventType.OTHER_VIOLENCE: 0.15}
@@ -274,7 +283,7 @@ def _events_for_backtest(args) -> list[Event]:
         [evs] = extract_events(load_nlp(), [art])
         # Background events count for the backtest: they are the sequence's history.
         return [e for e in evs if e.event_type != EventType.OTHER_VIOLENCE and e.modality in (Modality.ASSERTED, Modality.HISTORICAL)]
-    from strikewatch.models import Casualties, EventTime, Place
+    from strikewatch.core.models import Casualties, EventTime, Place
 
     out = []
     with open(args.acled, encoding="utf-8") as f:

@@ -34,7 +34,7 @@ import apache_beam as beam
 from apache_beam.utils.windowed_value import WindowedValue
 
 from pipeline.extraction.lang import detect as lang_codes
-from strikewatch.metrics import (
+from strikewatch.core.metrics import (
     LATENCY_BUCKETS_S,
     REGISTRY,
     CollectorRegistry,
@@ -43,7 +43,7 @@ from strikewatch.metrics import (
     LabelSet,
     SimpleNamespace,
 )
-from strikewatch.models import Article, DeadLetter, Reason
+from strikewatch.core.models import Article, DeadLetter, Reason
 
 from .worker_cache import per_process
 

@@ -19,10 +19,10 @@ from typing import ClassVar
 
 import apache_beam as beam
 
-from strikewatch import topics
-from strikewatch.kafka import KafkaConfig
-from strikewatch.metrics import LabelSet
-from strikewatch.models import Record
+from strikewatch.core import topics
+from strikewatch.core.kafka import KafkaConfig
+from strikewatch.core.metrics import LabelSet
+from strikewatch.core.models import Record
 
 from .alerts import MatchSubscriptions
 from .decode import DecodeArticles, DecodeSubscriptions

@@ -9,7 +9,7 @@ all of these hold:
   else the same country;
 * actors do not contradict (different named state attackers split);
 * text similarity of the evidence (all-MiniLM-L6-v2 sentence embeddings from
-  ``strikewatch.embeddings``, cosine) at least ``MIN_SIMILARITY`` — or
+  ``strikewatch.core.embeddings``, cosine) at least ``MIN_SIMILARITY`` — or
   ``STRONG_SIMILARITY`` when time or place is unknown, or ``OTHER_DAY_SIMILARITY`` when
   both are dated to the day and the days differ (never when one wire or publisher
   reports both: it dates one strike once).
@@ -47,13 +47,15 @@ from apache_beam.coders import PickleCoder
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
 
-from strikewatch.metrics import REGISTRY, CollectorRegistry, Counter, SimpleNamespace
-from strikewatch.models import STRIKE_TYPES, Event, EventType, Incident, IncidentSource, Modality
+from strikewatch.core.metrics import REGISTRY, CollectorRegistry, Counter, SimpleNamespace
+from strikewatch.core.models import STRIKE_TYPES, Event, EventType, Incident, IncidentSource, Modality
 
 from .claims.corroboration import claims_of, corroborate, corroboration_changes, report_of
 from .claims.families import Report, link_keys
 from .escalation import severity, theatre_of, theatres
 from .open_incidents import Footprint, OpenIncidents
+from .recovery import resend_reopened
+from .windows import OPEN_FOR_HOURS
 
 MAX_DAY_GAP = 1  # reports of one strike date it within a day (time zones, "overnight")
 MAX_KM = 75.0  # one strike's reports place it within a district; 75 km spans "near X" vs "in Y province"
@@ -74,7 +76,6 @@ OTHER_DAY_SIMILARITY = 0.95
 OTHER_TOWN_KM = 40.0
 FINE_PRECISIONS = frozenset({"point", "city", "admin2"})
 COARSE_PRECISIONS = frozenset({"country", "admin1", "region", "border_region"})
-OPEN_FOR_HOURS = 72  # an incident takes new reports for 3 days after its last one (allowed lateness)
 FAMILIES = {EventType.AIR_STRIKE: "air", EventType.DRONE_STRIKE: "air", EventType.MISSILE_ATTACK: "fire", EventType.SHELLING: "fire"}
 
 Similarity = Callable[[str, str], float]
@@ -308,13 +309,13 @@ def _index_of(pairs) -> OpenIncidents:
 
 
 def load_embedder() -> Similarity:
-    """Cosine similarity of all-MiniLM-L6-v2 sentence embeddings (``strikewatch.embeddings``:
+    """Cosine similarity of all-MiniLM-L6-v2 sentence embeddings (``strikewatch.core.embeddings``:
     the int8 ONNX export on onnxruntime, no torch, no hub access) between English reports;
     reports in other languages (or an English and a Ukrainian one) are compared with
     multilingual-e5 on the same scale (``pipeline.extraction.lang.similarity``)."""
     from functools import lru_cache
 
-    from strikewatch.embeddings import load_embedder as load_model
+    from strikewatch.core.embeddings import load_embedder as load_model
 
     # The model runs on one intra-op thread: a single sentence gains nothing from more,
     # and on a worker the other cores run spaCy (one thread per core oversubscribes).
@@ -370,8 +371,6 @@ class _ClusterFn(beam.DoFn):
 
     def process(self, kv, timestamp=beam.DoFn.TimestampParam, open_state=beam.DoFn.StateParam(OPEN),
                 reopened_state=beam.DoFn.StateParam(REOPENED), expire=beam.DoFn.TimerParam(EXPIRE)):
-        from .recovery import resend_reopened
-
         theatre, ev = kv
         open_ = open_state.read()
         seen_at = ev.extracted_at or datetime.now(UTC)

@@ -2,7 +2,7 @@
 
 ``ReadFromKafka`` is a splittable DoFn over (topic, partition) with an unbounded offset
 restriction, reading with kafka-python, and ``WriteToKafka`` a DoFn around the shared
-acked sender (``strikewatch.kafka.acks``). Both take a ``KafkaConfig`` (security
+acked sender (``strikewatch.core.kafka.acks``). Both take a ``KafkaConfig`` (security
 protocol, SASL, TLS); it pickles without its secrets, which the workers take from
 their own settings.
 
@@ -45,12 +45,13 @@ from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
 from apache_beam.transforms.core import RestrictionProvider
 from apache_beam.utils.timestamp import Duration, Timestamp
 
-from strikewatch import topics as catalogue
-from strikewatch.kafka import AckedSender, KafkaConfig, NotAcknowledged, Rejected, clients
-from strikewatch.metrics import REGISTRY, CollectorRegistry, Counter, Gauge, SimpleNamespace
-from strikewatch.models import DeadLetter, Reason
+from strikewatch.core import topics as catalogue
+from strikewatch.core.kafka import AckedSender, KafkaConfig, NotAcknowledged, Rejected, clients
+from strikewatch.core.metrics import REGISTRY, CollectorRegistry, Counter, Gauge, SimpleNamespace
+from strikewatch.core.models import DeadLetter, Reason
 
 from .errors import PipelineError
+from .recovery import LOAD_TIMEOUT_S, WINDOWS_S, Seeds, open_incidents, sent_fingerprints
 
 if TYPE_CHECKING:  # for annotations only: load_seeds imports recovery when it runs
     from .recovery import RecoveryConfig, Seeds
@@ -551,10 +552,8 @@ def load_seeds(config: RecoveryConfig) -> Seeds:
     ones, as without recovery."""
     from kafka.errors import KafkaError
 
-    from strikewatch.kafka import iter_since
-    from strikewatch.kafka.window import WindowReadTimeout
-
-    from .recovery import LOAD_TIMEOUT_S, WINDOWS_S, Seeds, open_incidents, sent_fingerprints
+    from strikewatch.core.kafka import iter_since
+    from strikewatch.core.kafka.window import WindowReadTimeout
 
     t0 = time.monotonic()
     now_s = time.time()

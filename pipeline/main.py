@@ -1,7 +1,7 @@
 """``strikewatch pipeline``: run the streaming Beam job against Kafka.
 
     strikewatch pipeline                      # Prism (local stack), reads strikewatch.articles
-    strikewatch pipeline --runner FlinkRunner  # on a local Flink it starts and stops itself (strikewatch/flink.py)
+    strikewatch pipeline --runner FlinkRunner  # on a local Flink it starts and stops itself (strikewatch/devstack/flink.py)
     strikewatch pipeline --runner FlinkRunner --flink_master host:8081 --job_endpoint host:8099
         --environment_type EXTERNAL ...   (one command)
     strikewatch pipeline --runner DataflowRunner --project P --region R ...   (see docs/runners/dataflow.md)
@@ -11,6 +11,10 @@ LOOPBACK workers (the SDK harness runs in this process, so the metrics endpoint 
 this process sees the workers' counters). SIGTERM/SIGINT cancel the job, which lets
 in-flight bundles finish their Kafka flush; offsets of finalized bundles are
 committed, so a restart resumes without loss (at-least-once; ids are stable).
+
+The job knows no local stack: ``strikewatch pipeline`` runs it through
+``strikewatch/devstack/runner.py``, whose ``LocalRunner`` adds the stack's Prism binary or
+starts and stops a local Flink; ``python -m pipeline.main`` runs it without one.
 """
 
 from __future__ import annotations
@@ -22,13 +26,16 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Sequence
+from typing import Protocol
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from strikewatch import topics
-from strikewatch.metrics import LabelSet, serve
-from strikewatch.settings import PipelineSettings, StackSettings
+from strikewatch.core import topics
+from strikewatch.core.metrics import LabelSet, serve
+from strikewatch.core.procs import child_pids
+from strikewatch.core.settings import PipelineSettings
 
 from .graph import GraphConfig, WriteOutputs, build_graph
 from .kafka_io import ReadFromKafka
@@ -70,34 +77,34 @@ def build_pipeline(p: beam.Pipeline, settings: PipelineSettings) -> None:
 PRISM_EXPERIMENTS = ("prism_disable_sdf_split",)
 
 
-def beam_options(runner: str, extra: list[str], settings: PipelineSettings) -> PipelineOptions:
-    args = [f"--runner={runner}", "--streaming", *extra]
-    if runner == "PrismRunner":
-        from strikewatch.stack import prism_path
+class LocalRunner(Protocol):
+    """What a local stack adds around the job (``strikewatch.devstack.runner.LocalRunner``)."""
 
-        if not any(a.startswith("--prism_location") for a in extra):
-            args.append(f"--prism_location={prism_path(StackSettings())}")
+    def args(self, runner: str, extra: list[str], settings: PipelineSettings) -> list[str]:
+        """Beam options pointing the job at the local runner (the command line's own win)."""
+
+    def start(self, runner: str, extra: list[str], settings: PipelineSettings) -> str | None:
+        """Start what the runner needs; the folder its SDK workers write metrics to, if any."""
+
+    def stop(self) -> None:
+        """Stop what ``start`` started (idempotent)."""
+
+
+def beam_options(runner: str, extra: list[str], settings: PipelineSettings, local_args: Sequence[str] = ()) -> PipelineOptions:
+    args = [f"--runner={runner}", "--streaming", *extra]
+    given = {a.split("=", 1)[0] for a in extra}
+    args += [a for a in local_args if a.split("=", 1)[0] not in given]
+    if runner == "PrismRunner":
         if not any(a.startswith("--environment_type") for a in extra):
             args.append("--environment_type=LOOPBACK")
         args += [f"--experiments={x}" for x in PRISM_EXPERIMENTS]
-    if _local_flink(runner, extra, settings):  # the local Flink this process starts (strikewatch/flink.py)
-        from strikewatch import flink
-
-        given = {a.split("=", 1)[0] for a in extra}
-        args += [a for a in flink.submit_args(StackSettings()) if a.split("=", 1)[0] not in given]
     elif runner == "FlinkRunner" and settings.flink_master and not any(a.startswith(("--flink_master", "--job_endpoint")) for a in extra):
         args.append(f"--flink_master={settings.flink_master}")
     return PipelineOptions(args)
 
 
-def _local_flink(runner: str, extra: list[str], settings: PipelineSettings) -> bool:
-    return runner == "FlinkRunner" and not settings.flink_master and not any(a.startswith(("--flink_master", "--job_endpoint")) for a in extra)
-
-
 def _stop_children(name: str) -> None:
     """SIGTERM this process's child processes called ``name`` and wait for them (bounded)."""
-    from strikewatch.stack import child_pids
-
     pids = child_pids(name=name)
     for pid in pids:
         try:
@@ -226,7 +233,7 @@ def _quiet_cancelled_instructions() -> None:
     sdk_worker.SdkHarness._execute = quiet_execute
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, local: LocalRunner | None = None) -> int:
     parser = argparse.ArgumentParser(prog="strikewatch pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runner", default=None, help="PrismRunner (default), FlinkRunner, DataflowRunner")
     parser.add_argument("--metrics-port", type=int, default=None, help="serve /metrics on this port (0: off)")
@@ -239,23 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("pipeline").setLevel(logging.INFO)
     port = settings.metrics_port if args.metrics_port is None else args.metrics_port
     runner = args.runner or settings.runner
-    multiproc_dir = None
-    stack_settings = StackSettings()
-    local_flink = _local_flink(runner, extra, settings)
-    if local_flink:
-        from strikewatch import flink
-
-        # This process owns its local Flink, as it owns its Prism: Beam's job server
-        # marks a job on its embedded cluster cancelled but leaves it running
-        # (measured: it kept reading and extracting after the pipeline stopped), so
-        # the job server goes when the pipeline does.
-        flink.start(stack_settings)
-        # The DoFns run in the worker pool's SDK processes, which write their metrics
-        # there (client_python multiprocess mode); this endpoint sums them.
-        multiproc_dir = str(flink.FlinkPaths(stack_settings.stack_dir).metrics)
+    multiproc_dir = local.start(runner, extra, settings) if local else None
     server = serve(port, addr=settings.metrics_host, multiproc_dir=multiproc_dir) if port else None
     _install_stop_noise_guards()
-    p = beam.Pipeline(options=beam_options(runner, extra, settings))
+    p = beam.Pipeline(options=beam_options(runner, extra, settings, local.args(runner, extra, settings) if local else ()))
     build_pipeline(p, settings)
     # The Prism job server is started by p.run() as a child of this process, in its
     # process group, so a terminal's Ctrl-C reached it too and it died before this
@@ -278,8 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = p.run()
     except BaseException:
-        if local_flink:
-            flink.stop(stack_settings)
+        if local:
+            local.stop()
         raise
     signal.signal(signal.SIGINT, _stop)
     log.info("pipeline running on %s, reading %s", runner, topics.ARTICLES.name)
@@ -305,8 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             state = str(result.state)
         finally:
-            if local_flink:
-                flink.stop(stack_settings)
+            if local:
+                local.stop()
     log.info("pipeline stopped: %s", state)
     stopped_on_request = stop.is_set() or bool(deadline)
     code = 0 if state in ("DONE", "DRAINED") or (stopped_on_request and state in ("CANCELLED", "CANCELLING")) else 1

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from strikewatch.models import Incident
+from strikewatch.core.models import Incident
 
 # Grid cell of the place index, in degrees (~110 km of latitude): a report's 75 km search
 # touches at most 3 x 3 cells at the latitudes of today's theatres (up to ~60 degrees).

@@ -32,12 +32,11 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from strikewatch.kafka import KafkaConfig, Published
-from strikewatch.models import Alert, Incident
+from strikewatch.core.kafka import KafkaConfig, Published
+from strikewatch.core.models import Alert, Incident
 
-from .alerts import SENT_TTL_S, _fingerprint
 from .escalation import theatre_of
-from .incidents import OPEN_FOR_HOURS
+from .windows import OPEN_FOR_HOURS, SENT_TTL_S, fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +107,7 @@ def sent_fingerprints(records: Iterable[Published]) -> tuple[dict[str, dict[str,
             continue
         k = (a.incident_id, a.subscription_id)
         if k not in best or a.incident_revision >= best[k][0]:
-            best[k] = (a.incident_revision, _fingerprint(a.incident))
+            best[k] = (a.incident_revision, fingerprint(a.incident))
     out: dict[str, dict[str, tuple]] = {}
     for (inc_id, sub_id), (_rev, fp) in best.items():
         out.setdefault(inc_id, {})[sub_id] = fp

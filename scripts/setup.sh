@@ -98,7 +98,7 @@ if [ "$(cat "$jstamp" 2>/dev/null)" != "$jwant" ]; then
   echo "$jwant" > "$jstamp"
 fi
 
-# --- Flink job server (local Flink, strikewatch/flink.py) ---------------------------------
+# --- Flink job server (local Flink, strikewatch/devstack/flink.py) ---------------------------------
 fstamp="$STACK/flink-jars/.pom-sha"
 fwant=$(sha256sum deploy/jars/flink-job-server.pom.xml | cut -c1-16)
 if [ "$(cat "$fstamp" 2>/dev/null)" != "$fwant" ]; then

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LEAFLET=1.9.4 TOPOJSON=3.1.0 ATLAS=2.0.2
-out=strikewatch/web/static/vendor
+out=strikewatch/services/web/static/vendor
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund "leaflet@$LEAFLET" "topojson-client@$TOPOJSON" "world-atlas@$ATLAS")

@@ -29,26 +29,26 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "down": ("strikewatch.cli", "down_main"),
     "status": ("strikewatch.cli", "status_main"),
     "topics": ("strikewatch.cli", "topics_main"),
-    "run": ("strikewatch.run", "main"),
-    "pipeline": ("pipeline.main", "main"),
+    "run": ("strikewatch.devstack.run", "main"),
+    "pipeline": ("strikewatch.devstack.runner", "pipeline_main"),
     "connectors": ("connectors.main", "main"),
     "replay": ("connectors.main", "replay_main"),
     "extract": ("pipeline.extraction.commands", "extract_main"),
-    "eval": ("pipeline.extraction.tools.evaluate", "main"),
+    "eval": ("pipeline.extraction.tools.train", "eval_main"),
     "train": ("pipeline.extraction.tools.train", "main"),
     "train-lang": ("pipeline.extraction.lang.train", "main"),
-    "api": ("strikewatch.api", "api_main"),
-    "subscriptions": ("strikewatch.api", "subscriptions_main"),
-    "deliver": ("strikewatch.delivery", "deliver_main"),
-    "store": ("strikewatch.store.consumer", "store_main"),
+    "api": ("strikewatch.services.api", "api_main"),
+    "subscriptions": ("strikewatch.services.api", "subscriptions_main"),
+    "deliver": ("strikewatch.services.delivery", "deliver_main"),
+    "store": ("strikewatch.services.store.consumer", "store_main"),
     "backtest": ("pipeline.escalation", "backtest_main"),
-    "lag": ("strikewatch.lag", "lag_main"),
+    "lag": ("strikewatch.services.lag", "lag_main"),
 }
 
 
 def up_main(argv: list[str] | None = None) -> int:
     """Start the local stack (idempotent) and print what it did as JSON."""
-    from . import stack
+    from strikewatch.devstack import stack
 
     print(json.dumps(stack.up()))
     return 0
@@ -57,12 +57,12 @@ def up_main(argv: list[str] | None = None) -> int:
 def topics_main(argv: list[str] | None = None) -> int:
     """Create the catalogue's topics on the configured broker (deployments: the
     compose ``topics`` job, connected as the admin user); idempotent. ``--grant USER``
-    also grants USER the service ACLs (strikewatch/kafka/acls.py)."""
+    also grants USER the service ACLs (strikewatch/core/kafka/acls.py)."""
     import argparse
 
-    from . import stack
-    from .kafka import acls
-    from .settings import StackSettings
+    from strikewatch.core.kafka import acls
+    from strikewatch.core.settings import StackSettings
+    from strikewatch.devstack import stack
 
     ap = argparse.ArgumentParser(prog="strikewatch topics", description=topics_main.__doc__)
     ap.add_argument("--grant", action="append", default=[], metavar="USER",
@@ -77,12 +77,12 @@ def topics_main(argv: list[str] | None = None) -> int:
 
 
 def down_main(argv: list[str] | None = None) -> int:
-    from . import flink, stack
-    from .settings import StackSettings
+    from strikewatch.core.settings import StackSettings
+    from strikewatch.devstack import flink, stack
 
     # A local Flink left by a pipeline that was killed (it stops its own otherwise).
     flink_stopped = flink.stop(StackSettings())
-    from .store.server import stop_postgres
+    from strikewatch.devstack.postgres import stop_postgres
 
     print(json.dumps({"flink_stopped": flink_stopped, "kafka_stopped": stack.stop_kafka(StackSettings()),
                       "postgres_stopped": stop_postgres(StackSettings())}))
@@ -90,7 +90,7 @@ def down_main(argv: list[str] | None = None) -> int:
 
 
 def status_main(argv: list[str] | None = None) -> int:
-    from . import stack
+    from strikewatch.devstack import stack
 
     st = stack.status()
     print(json.dumps(st, indent=2))

@@ -1,7 +1,7 @@
 """Shared fixtures: the real local stack, a real HTTP server on 127.0.0.1 with
 programmable routes (feeds, pages, webhooks), and paths to the shared evaluation data.
 
-``kafka_bootstrap`` starts the project's real Kafka broker (``strikewatch.stack.up``:
+``kafka_bootstrap`` starts the project's real Kafka broker (``strikewatch.devstack.stack.up``:
 KRaft, jars from Maven Central, topics from the catalogue) once per test session,
 reusing a broker that already listens on the port.
 """
@@ -35,19 +35,19 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def stack_settings():
-    from strikewatch.settings import StackSettings
+    from strikewatch.core.settings import StackSettings
 
     return StackSettings()
 
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap(stack_settings) -> str:
-    from strikewatch import stack
+    from strikewatch.devstack import stack
 
     info = stack.up(stack_settings)
     yield stack_settings.bootstrap_servers
     if info["postgres_started"]:  # the incident store's server, started by up() with the broker
-        from strikewatch.store.server import stop_postgres
+        from strikewatch.devstack.postgres import stop_postgres
 
         stop_postgres(stack_settings)
     if info["kafka_started"]:  # leave a broker the developer started running
@@ -216,9 +216,9 @@ def route():
 
 @pytest.fixture(scope="session")
 def postgres(stack_settings):
-    """The local PostgreSQL (``strikewatch.store.server``: Debian's binaries, data under
+    """The local PostgreSQL (``strikewatch.devstack.postgres``: Debian's binaries, data under
     .stack/postgres), started once per session unless one already answers on the port."""
-    from strikewatch.store.server import start_postgres, stop_postgres
+    from strikewatch.devstack.postgres import start_postgres, stop_postgres
 
     started = start_postgres(stack_settings)
     yield stack_settings
@@ -232,7 +232,7 @@ def pg_dsn(postgres):
     import psycopg
     from psycopg import sql
 
-    from strikewatch.store.server import ensure_database
+    from strikewatch.devstack.postgres import ensure_database
 
     name = f"test_{uuid.uuid4().hex[:10]}"
     ensure_database(postgres, name)

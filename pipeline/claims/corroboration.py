@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from strikewatch.models import Claim, Event, Figure, Incident, IncidentSource
+from strikewatch.core.models import Claim, Event, Figure, Incident, IncidentSource
 
 from .families import Report, group_families
 

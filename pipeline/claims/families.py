@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from strikewatch.models import Article, Provenance, SourceFamily, outlet_of
+from strikewatch.core.models import Article, Provenance, SourceFamily, outlet_of
 
 VOCAB = Path(__file__).with_name("vocab")
 # MinHash values per signature: 64 estimate a Jaccard similarity to +/- 0.06 (one standard

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from strikewatch.models import Article
+from strikewatch.core.models import Article
 
 # (town, country, adjective of the attacker, attacker, defenders' adjective, regional official)
 TOWNS = [
@@ -152,7 +152,7 @@ def strike_stream(seed: int = 1, strikes: int = 20, copies: int = 3, outlets: in
 
 # ----------------------------------------------------------------------------- acceptance
 # Issue 21's acceptance streams for the tests on the real stack (tests/pipeline/claims/
-# test_claims_stack.py, tests/strikewatch/web/test_webapp_claims.py, test_claims_alerts_e2e.py):
+# test_claims_stack.py, tests/strikewatch/services/web/test_webapp_claims.py, test_claims_alerts_e2e.py):
 # three strikes in three towns on three days, in texts of their own.
 
 def _at(day: date, hour: float) -> datetime:

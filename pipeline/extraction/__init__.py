@@ -18,13 +18,12 @@ Contract used by ``pipeline.extract`` (the Beam stage), the CLI and outside scor
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from datetime import UTC
 
 from pydantic import BaseModel
 
-from strikewatch.models import Article, Event, EventType, Modality, Span, outlet_of
+from strikewatch.core.models import Article, Event, EventType, Modality, Span, outlet_of
+from strikewatch.core.textfiles import article_from_text
 
 from . import casing, gate, relevance, runs  # noqa: F401  (relevance: registers the strike_relevance factory)
 from .assemble import events_from_doc
@@ -217,16 +216,3 @@ def other_violence_event(article: Article) -> Event | None:
         event_type=EventType.OTHER_VIOLENCE, modality=Modality.ASSERTED, acled_sub_event_type=None, cameo_code="190",
         evidence=[Span(text=article.text[s:e], start=s, end=e)], confidence=0.4, article_published_at=article.published_at,
     )
-
-
-def article_from_text(text: str, url: str = "file://article", source: str = "file") -> Article:
-    """An Article from a plain text whose first line may be ``date YYYY-MM-DD``."""
-    from datetime import datetime
-
-    lines = text.lstrip("\ufeff").splitlines()
-    published = None
-    if lines and re.match(r"^\s*date\s+\d{4}-\d{2}-\d{2}\s*$", lines[0]):
-        published = datetime.strptime(lines[0].split()[1], "%Y-%m-%d").replace(tzinfo=UTC)
-        lines = lines[1:]
-    body = "\n".join(lines).strip()
-    return Article.new(url, title="", body=body, published_at=published, source=source)

@@ -1,7 +1,7 @@
 """``strike_relevance``: does a trigger's sentence report a strike that happened?
 
 A logistic regression over the MiniLM sentence embedding of the trigger's sentence
-(``strikewatch.embeddings``, ONNX, no torch) and a few features of what the other
+(``strikewatch.core.embeddings``, ONNX, no torch) and a few features of what the other
 components found in that sentence (trigger type, whether it came from a broad
 pattern, actors, weapons, places, times, casualties). It reads the context rule
 triggers cannot: "bombarded by fans", "a shell company", "a missile test" score low;
@@ -184,7 +184,7 @@ class RelevanceScorer:
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         if self._embedder is None:
-            from strikewatch.embeddings import load_embedder
+            from strikewatch.core.embeddings import load_embedder
 
             with _LOCK:
                 self._embedder = load_embedder()

@@ -8,7 +8,7 @@ from kafka import KafkaConsumer, TopicPartition
 from connectors.dedup import SeenStore
 from connectors.producer import Publisher, TopicNames
 from connectors.replay import replay
-from strikewatch.models import Article, DeadLetter
+from strikewatch.core.models import Article, DeadLetter
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ from connectors.dedup import SeenStore
 from connectors.fetch import Fetcher
 from connectors.producer import Publisher, TopicNames
 from connectors.scheduler import FeedConfig, Poller, make_metrics
-from strikewatch.metrics import CollectorRegistry
-from strikewatch.models import Article, DeadLetter
+from strikewatch.core.metrics import CollectorRegistry
+from strikewatch.core.models import Article, DeadLetter
 
 pytestmark = pytest.mark.integration
 

@@ -87,9 +87,9 @@ def test_pipeline_submit_flags_are_all_understood_by_beam(caplog):
 
     import apache_beam.runners.portability.flink_runner  # noqa: F401 - registers FlinkRunnerOptions
 
-    from pipeline.main import beam_options
-    from strikewatch.flink import JOB_SERVER_FLAGS
-    from strikewatch.settings import PipelineSettings
+    from strikewatch.core.settings import PipelineSettings
+    from strikewatch.devstack.flink import JOB_SERVER_FLAGS
+    from strikewatch.devstack.runner import beam_options
 
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["pipeline"]["command"][1:]
     k8s = next(d for d in yaml.safe_load_all((ROOT / "deploy" / "flink" / "flink-beam.yaml").read_text()) if d and d["kind"] == "Job")
@@ -98,7 +98,7 @@ def test_pipeline_submit_flags_are_all_understood_by_beam(caplog):
         caplog.clear()
         with caplog.at_level(logging.WARNING):
             # Flags the job server describes to the runner at submission are unknown
-            # offline; tests/strikewatch/test_flink.py submits with them to a real one.
+            # offline; tests/strikewatch/devstack/test_flink.py submits with them to a real one.
             offline = [a for a in cmd if not a.startswith(("--runner", *JOB_SERVER_FLAGS))]
             opts = beam_options("FlinkRunner", offline, PipelineSettings()).get_all_options()
         assert "unparseable" not in caplog.text, caplog.text
@@ -106,7 +106,7 @@ def test_pipeline_submit_flags_are_all_understood_by_beam(caplog):
         # Without checkpoints Flink never finalizes bundles, and no offset is committed.
         assert "--checkpointing_interval=60000" in cmd
         # Or a checkpoint during the partition listing's bundle strands its output
-        # (strikewatch.flink.FINISH_BUNDLE_BEFORE_CHECKPOINTING).
+        # (strikewatch.devstack.flink.FINISH_BUNDLE_BEFORE_CHECKPOINTING).
         assert "--finish_bundle_before_checkpointing" in cmd
 
 

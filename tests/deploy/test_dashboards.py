@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from strikewatch import countries
-from strikewatch.metrics import CollectorRegistry
-from strikewatch.store.consumer import make_metrics
+from strikewatch.core import countries
+from strikewatch.core.metrics import CollectorRegistry
+from strikewatch.services.store.consumer import make_metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = sorted((ROOT / "deploy" / "grafana" / "dashboards").glob("*.json"))
@@ -71,7 +71,7 @@ def test_geomaps_key_by_iso_code_against_the_mounted_gazetteer():
             assert label == "iso"
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     mounts = compose["services"]["grafana"]["volumes"]
-    assert f"./strikewatch/data/countries.json:/usr/share/grafana/{GAZETTEER_URL}:ro" in mounts
+    assert f"./strikewatch/core/data/countries.json:/usr/share/grafana/{GAZETTEER_URL}:ro" in mounts
 
 
 def test_the_gazetteer_has_the_countries_names_lose():

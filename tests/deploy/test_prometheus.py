@@ -224,8 +224,9 @@ class LocalRun:
     SERVICES = ("pipeline", "connectors", "store", "api", "deliver", "lag")
 
     def __init__(self, root: Path, base_settings, postgres, repo_root: Path):
-        from strikewatch import stack
-        from strikewatch.store.server import ensure_database
+        from strikewatch.core import procs
+        from strikewatch.devstack import stack
+        from strikewatch.devstack.postgres import ensure_database
 
         self.root, self.repo_root = root, repo_root
         self.iso = stack.isolated(root / "stack", base_settings)
@@ -236,7 +237,7 @@ class LocalRun:
         feeds_toml = root / "feeds.toml"
         feeds_toml.write_text(f'[[feed]]\nname = "promtest"\nurl = "{self.feeds.url("/feed.xml")}"\ninterval_s = {FEED_POLL_S}\n'
                               '[[feed]]\nname = "promtest-broken"\nurl = "http://no-such-host.invalid/feed"\ninterval_s = 5\n')
-        self.ports = {name: stack.free_port() for name in self.SERVICES}
+        self.ports = {name: procs.free_port() for name in self.SERVICES}
         self.env = {
             **{k: v for k, v in __import__("os").environ.items() if k not in ("STRIKEWATCH_API_KEYS", "STRIKEWATCH_METRICS_PORT")},
             "PYTHONPATH": str(repo_root),
@@ -245,7 +246,7 @@ class LocalRun:
             "STRIKEWATCH_CONTROLLER_PORT": str(self.iso.controller_port),
             "STRIKEWATCH_BOOTSTRAP_SERVERS": self.iso.bootstrap_servers,
             "STRIKEWATCH_KAFKA_HEAP": "256m",
-            "STRIKEWATCH_PRISM_PORT": str(stack.free_port()),
+            "STRIKEWATCH_PRISM_PORT": str(procs.free_port()),
             "STRIKEWATCH_POSTGRES_PORT": str(postgres.postgres_port),
             "STRIKEWATCH_POSTGRES_DB": self.db,
             "STRIKEWATCH_FEEDS_FILE": str(feeds_toml),
@@ -261,9 +262,10 @@ class LocalRun:
     def start(self) -> None:
         from kafka import KafkaProducer
 
-        from strikewatch import stack, topics
-        from strikewatch.api import SubscriptionStore
-        from strikewatch.models import Subscription
+        from strikewatch.core import topics
+        from strikewatch.core.models import Subscription
+        from strikewatch.devstack import stack
+        from strikewatch.services.api import SubscriptionStore
 
         stack.up(self.iso)  # the topics, before the subscription and the junk record go on them
         subs = SubscriptionStore(self.iso.bootstrap_servers)
@@ -300,7 +302,7 @@ class LocalRun:
         import psycopg
         from psycopg import sql
 
-        from strikewatch import stack
+        from strikewatch.devstack import stack
 
         self.stop()
         stack.stop_kafka(self.iso)

@@ -7,7 +7,7 @@ import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.alerts import Matcher, MatchSubscriptions, matches
-from strikewatch.models import Actor, Casualties, EventType, Incident, Place, Subscription
+from strikewatch.core.models import Actor, Casualties, EventType, Incident, Place, Subscription
 
 NOW = datetime(2021, 6, 28, tzinfo=UTC)
 
@@ -27,7 +27,7 @@ def test_filters():
     i = inc()
     assert matches(sub(), i, 0.1)
     assert matches(sub(event_types=["air_strike"], countries=["Syria"], actors=["kataib hezbollah"]), i, 0.1)
-    # An actor is a whole name, as in the read API (strikewatch/filters.py); a substring in either
+    # An actor is a whole name, as in the read API (strikewatch/core/filters.py); a substring in either
     # direction used to match here, so "us" was any party whose name holds those letters.
     assert not matches(sub(actors=["kataib"]), i, 0.1) and not matches(sub(actors=["us"]), i, 0.1)
     assert not matches(sub(event_types=["shelling"]), i, 0.1)
@@ -69,7 +69,7 @@ from apache_beam.testing.test_stream import TestStream as Stream  # noqa: E402 -
 from apache_beam.transforms.window import TimestampedValue  # noqa: E402
 
 from pipeline.alerts import RECENT_WINDOW_S, SENT_TTL_S  # noqa: E402
-from strikewatch.models import IncidentSource  # noqa: E402
+from strikewatch.core.models import IncidentSource  # noqa: E402
 
 
 def seen(i: Incident, at: datetime, **kw) -> Incident:

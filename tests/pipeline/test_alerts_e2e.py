@@ -19,11 +19,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 
-from strikewatch import topics
-from strikewatch.api import SubscriptionStore
-from strikewatch.delivery import Deliverer, make_metrics
-from strikewatch.metrics import CollectorRegistry
-from strikewatch.models import Article, Subscription
+from strikewatch.core import topics
+from strikewatch.core.metrics import CollectorRegistry
+from strikewatch.core.models import Article, Subscription
+from strikewatch.services.api import SubscriptionStore
+from strikewatch.services.delivery import Deliverer, make_metrics
 
 pytestmark = pytest.mark.integration
 WAIT_S = 300

@@ -5,7 +5,7 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.decode import DecodeArticles, decode_article
-from strikewatch.models import Article
+from strikewatch.core.models import Article
 
 
 def _article(body="US jets struck a base.") -> Article:

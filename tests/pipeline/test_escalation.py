@@ -5,7 +5,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from pipeline.escalation import EscalationTracker, backtest_main, severity
-from strikewatch.models import Actor, Casualties, Event, EventTime, EventType, Place, Weapon
+from strikewatch.core.models import Actor, Casualties, Event, EventTime, EventType, Place, Weapon
 
 T = datetime(2021, 2, 21, tzinfo=UTC)
 US = Actor(name="United States", type="state_military", country="US")

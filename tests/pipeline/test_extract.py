@@ -10,7 +10,7 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.extract import ExtractEvents
-from strikewatch.models import Article, DeadLetter
+from strikewatch.core.models import Article, DeadLetter
 
 DATE = datetime(2021, 6, 28, tzinfo=UTC)
 
@@ -59,7 +59,7 @@ def test_a_short_article_is_not_held_behind_a_long_one_on_prism(stack_settings, 
     out before the long one's (it used to wait in the same batch, behind the same lock)."""
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from strikewatch.stack import prism_path
+    from strikewatch.devstack.stack import prism_path
 
     long_ = Article.new("https://example.com/long", body=long_article_text(50_000), published_at=DATE)
     short = Article.new("https://example.com/short", body="Israeli warplanes struck a depot near Damascus on Sunday.", published_at=DATE)

@@ -2,7 +2,7 @@
 the ones it does not read."""
 
 from pipeline.extract import METRICS, read_language
-from strikewatch.models import Article
+from strikewatch.core.models import Article
 
 
 def _value(counter, label: str) -> float:

@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 
 from pipeline.decode import _DecodeFn, decode_article
 from pipeline.errors import RecordError
-from strikewatch.metrics import LabelSet
-from strikewatch.models import Article, DeadLetter, Event, Reason
+from strikewatch.core.metrics import LabelSet
+from strikewatch.core.models import Article, DeadLetter, Event, Reason
 
 DECODE_BUDGET = timedelta(milliseconds=500)
 EXTRACT_BUDGET = timedelta(seconds=3)

@@ -12,7 +12,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 
 from pipeline.incidents import MIN_SIMILARITY, Clusterer, ClusterIncidents, load_embedder, token_jaccard
-from strikewatch.models import Actor, Casualties, Event, EventTime, EventType, Place, Span
+from strikewatch.core.models import Actor, Casualties, Event, EventTime, EventType, Place, Span
 
 T0 = datetime(2021, 6, 28, 6, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from pipeline.kafka_io import POLL_SECONDS, ReadFromKafka, WriteToKafka
-from strikewatch.stack import prism_path
+from strikewatch.devstack.stack import prism_path
 
 pytestmark = pytest.mark.integration
 
@@ -157,8 +157,8 @@ def test_outputs_too_large_for_the_topic_are_dead_lettered_not_retried(kafka_boo
 
     from kafka.admin import NewTopic
 
-    from strikewatch.kafka import clients
-    from strikewatch.models import DeadLetter
+    from strikewatch.core.kafka import clients
+    from strikewatch.core.models import DeadLetter
 
     tout, dead = new_topic("io-big-out"), new_topic("io-big-dead")
     small = "io-small-" + uuid.uuid4().hex[:8]

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from strikewatch import topics
-from strikewatch.models import Article
+from strikewatch.core import topics
+from strikewatch.core.models import Article
 
 pytestmark = pytest.mark.integration
 WAIT_S = 300

@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from strikewatch import topics
-from strikewatch.models import Article, DeadLetter, Event
-from strikewatch.stack import child_pids, pid_alive
+from strikewatch.core import topics
+from strikewatch.core.models import Article, DeadLetter, Event
+from strikewatch.core.procs import child_pids, pid_alive
 
 pytestmark = pytest.mark.integration
 
@@ -173,8 +173,9 @@ def test_prism_runs_one_bundle_per_key_of_a_stateful_step(tmp_path):
     from apache_beam.coders import VarIntCoder
     from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 
-    from pipeline.main import PRISM_EXPERIMENTS, beam_options
-    from strikewatch.settings import PipelineSettings
+    from pipeline.main import PRISM_EXPERIMENTS
+    from strikewatch.core.settings import PipelineSettings
+    from strikewatch.devstack.runner import beam_options
 
     out = tmp_path / "seen.txt"
 

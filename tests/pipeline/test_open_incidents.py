@@ -18,7 +18,7 @@ from pipeline.incidents import (
     token_jaccard,
 )
 from pipeline.open_incidents import MAX_CANDIDATES, OpenIncidents
-from strikewatch.models import Actor, Event, EventTime, EventType, Place, Span
+from strikewatch.core.models import Actor, Event, EventTime, EventType, Place, Span
 
 T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
 TOWNS = [("Kherson", 46.64, 32.61), ("Mykolaiv", 46.97, 31.99), ("Odesa", 46.48, 30.73), ("Izmail", 45.35, 28.84),
@@ -114,7 +114,7 @@ def test_a_plain_list_still_works():
 def test_one_wire_dates_one_strike_once():
     """The same town on two days in two stories of one wire read alike (MiniLM 0.95+): two
     strikes. Another outlet's story dated a day off may still be the same strike."""
-    from strikewatch.models import Provenance
+    from strikewatch.core.models import Provenance
 
     def wire(n: int, day: int, credit: str | None) -> Event:
         text = "A Russian missile struck an apartment block in the Ukrainian city of Dnipro"

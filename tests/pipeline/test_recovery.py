@@ -13,8 +13,8 @@ import pytest
 
 from pipeline.incidents import OPEN_FOR_HOURS, Clusterer, ClusterIncidents, new_incident, token_jaccard
 from pipeline.recovery import RecoveryConfig, Seeds, open_incidents, sent_fingerprints
-from strikewatch.kafka import Published
-from strikewatch.models import Actor, Casualties, Event, EventTime, EventType, Place, Span, Subscription
+from strikewatch.core.kafka import Published
+from strikewatch.core.models import Actor, Casualties, Event, EventTime, EventType, Place, Span, Subscription
 
 T0 = datetime(2026, 12, 7, 6, tzinfo=UTC)
 NOW_S = T0.timestamp()
@@ -66,7 +66,8 @@ def test_open_incidents_are_the_latest_revisions_within_the_window():
 
 
 def test_what_each_subscription_was_told_is_the_latest_revision_it_was_alerted_about():
-    from pipeline.alerts import _fingerprint, make_alert
+    from pipeline.alerts import make_alert
+    from pipeline.windows import fingerprint
 
     c = Clusterer(token_jaccard)
     open_, r0 = c.add([], ev(1, STRIKE), T0)
@@ -74,7 +75,7 @@ def test_what_each_subscription_was_told_is_the_latest_revision_it_was_alerted_a
     s1, s2 = Subscription(id="s1", owner="o"), Subscription(id="s2", owner="o")
     alerts = [make_alert(s1, r1, None, "update"), make_alert(s1, r0, None, "new_incident"), make_alert(s2, r0, None, "new_incident")]
     sent, counts = sent_fingerprints([rec(a, NOW_S) for a in alerts] + [Published(None, b"{}", 0)])
-    assert sent == {r0.id: {"s1": _fingerprint(r1), "s2": _fingerprint(r0)}}
+    assert sent == {r0.id: {"s1": fingerprint(r1), "s2": fingerprint(r0)}}
     assert counts == {"records": 4, "undecodable": 1, "incidents": 1}
 
 
@@ -107,7 +108,7 @@ def test_a_report_after_a_restart_revises_the_open_incident_and_alerts_no_one_tw
     pipeline, empty state): a second report of the same strike. With recovery it is revision 1 of
     the same incident and the subscription hears nothing new (only new incidents asked for);
     without, it was a second incident and a second new_incident alert (the attack)."""
-    from strikewatch.kafka import KafkaConfig
+    from strikewatch.core.kafka import KafkaConfig
 
     incidents_topic, alerts_topic = new_topic("rec-inc"), new_topic("rec-al")
     config = RecoveryConfig(KafkaConfig.coerce(kafka_bootstrap), incidents_topic, alerts_topic)
@@ -134,7 +135,7 @@ def test_a_report_after_a_restart_revises_the_open_incident_and_alerts_no_one_tw
 def test_an_update_after_a_restart_is_an_update(kafka_bootstrap, new_topic, producer):
     """A subscription that asks for updates: after the restart, the second report (3 killed) is a
     follow-up of the incident it was told about, not a second ``new_incident``."""
-    from strikewatch.kafka import KafkaConfig
+    from strikewatch.core.kafka import KafkaConfig
 
     incidents_topic, alerts_topic = new_topic("rec-inc"), new_topic("rec-al")
     config = RecoveryConfig(KafkaConfig.coerce(kafka_bootstrap), incidents_topic, alerts_topic)
@@ -170,7 +171,7 @@ def test_a_re_read_report_after_a_restart_re_sends_its_reopened_incident(kafka_b
     """The pipeline is killed after writing an incident and before (or after) writing its alert; the
     restarted one re-reads the report (its offset was not committed yet). The incident is re-sent as
     it was, and the alert goes out with the id it would have had, or not again."""
-    from strikewatch.kafka import KafkaConfig
+    from strikewatch.core.kafka import KafkaConfig
 
     incidents_topic, alerts_topic = new_topic("rec-inc"), new_topic("rec-al")
     config = RecoveryConfig(KafkaConfig.coerce(kafka_bootstrap), incidents_topic, alerts_topic)

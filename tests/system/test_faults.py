@@ -51,9 +51,11 @@ from xml.sax.saxutils import escape
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from strikewatch import stack, topics
-from strikewatch.api import SubscriptionStore
-from strikewatch.models import Subscription, article_id_for
+from strikewatch.core import topics
+from strikewatch.core.models import Subscription, article_id_for
+from strikewatch.core.procs import port_open
+from strikewatch.devstack import stack
+from strikewatch.services.api import SubscriptionStore
 
 pytestmark = pytest.mark.integration
 
@@ -240,7 +242,7 @@ def test_connector_pipeline_and_broker_killed_mid_stream_lose_nothing_and_duplic
         wait_for("round 3 articles on the topic", lambda: on_topic(ids))
         os.kill(int(stack.StackPaths(root).pidfile.read_text()), signal.SIGKILL)
         time.sleep(5)
-        assert not stack.port_open("127.0.0.1", kp)
+        assert not port_open("127.0.0.1", kp)
         assert stack.start_kafka(s) is True
         wait_for("round 3 alerts", lambda: expected <= covered())
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from spacy.tokens import Doc
 
-from strikewatch.models import Article, Event
+from strikewatch.core.models import Article, Event
 
 from ..facts.places.assemble import place_context
 from .event import article_group, article_towns, link_provocations, named_group, refine_places, to_event

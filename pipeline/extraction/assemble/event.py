@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from strikewatch.models import Actor, Article, Attribution, Casualties, Event, EventType, Modality, Place, Weapon
+from strikewatch.core.models import Actor, Article, Attribution, Casualties, Event, EventType, Modality, Place, Weapon
 
 from ..facts.parties.roles import GROUP_PRONOUNS
 from ..facts.places.assemble import PlaceContext, article_towns, group_places, refine_places  # noqa: F401

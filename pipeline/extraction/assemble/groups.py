@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from strikewatch.models import Modality
+from strikewatch.core.models import Modality
 
 from .mentions import Mention
 

@@ -11,7 +11,7 @@ from datetime import date
 from spacy.tokens import Doc
 from spacy.tokens import Span as DocSpan
 
-from strikewatch.models import Actor, Attribution, Casualties, EventTime, EventType, Modality, Place, Span, Weapon
+from strikewatch.core.models import Actor, Attribution, Casualties, EventTime, EventType, Modality, Place, Span, Weapon
 
 from .. import lexicon
 from ..components.base import Keys, SpanIndex, doc_text, sentences, text_span

@@ -13,7 +13,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from strikewatch.models import Attribution
+from strikewatch.core.models import Attribution
 
 from .. import lexicon
 from ..facts.parties.actors import table as actor_table

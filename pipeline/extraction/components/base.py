@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from spacy.tokens import Doc, Span
 
-from strikewatch.models import Span as TextSpan
+from strikewatch.core.models import Span as TextSpan
 
 
 class Keys:

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Sequence
 from functools import lru_cache
 
-from strikewatch.models import Article, Event
+from strikewatch.core.models import Article, Event
 
 from .detect import ENGLISH, NATIVE, READ, is_read, language_of, with_language
 

@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 
 from spacy.tokens import Doc, Span
 
-from strikewatch.models import Article, Casualties, Event, EventTime, EventType, Modality, Place
-from strikewatch.models import Span as TextSpan
+from strikewatch.core.models import Article, Casualties, Event, EventTime, EventType, Modality, Place
+from strikewatch.core.models import Span as TextSpan
 
 from ..assemble.event import ACLED_SUBTYPE, CAMEO
 from ..assemble.mentions import HISTORICAL_AFTER_DAYS

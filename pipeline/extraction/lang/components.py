@@ -36,8 +36,8 @@ from functools import cache, lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from strikewatch.models import Actor, Casualties, EventTime, Place, Weapon
-from strikewatch.models import Span as TextSpan
+from strikewatch.core.models import Actor, Casualties, EventTime, Place, Weapon
+from strikewatch.core.models import Span as TextSpan
 
 from ..components.base import Keys, doc_text, register_extensions, sentence_of, set_group, text_ranges
 from .gazetteer import arabic_variants, native_gazetteer

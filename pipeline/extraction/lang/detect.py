@@ -18,7 +18,7 @@ import re
 import threading
 from functools import lru_cache
 
-from strikewatch.models import Article
+from strikewatch.core.models import Article
 
 # Languages extraction reads: English by the English pipeline, the others natively.
 ENGLISH = "en"

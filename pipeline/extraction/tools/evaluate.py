@@ -45,11 +45,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from strikewatch.models import STRIKE_TYPES, Article, Event, EventType, Modality
+from strikewatch.core.models import STRIKE_TYPES, Article, Event, EventType, Modality
 
 from .. import geo
 from ..facts.places.scorer import score_where_when
 from . import eval_news
+from .eval_news import article_of, event_country, record_label
 
 POSITIVE_SUBTYPES = ("Air/drone strike", "Shelling/artillery/missile attack")
 SUBTYPE_OF_TYPE = {
@@ -118,17 +119,6 @@ def location_matches(event: Event, rec: dict) -> bool:
     if p.lat is None or p.lon is None or rec.get("lat") is None or rec.get("lon") is None or p.precision == "country":
         return False
     return geo.distance_km(p.lat, p.lon, float(rec["lat"]), float(rec["lon"])) <= LOCATION_MATCH_KM
-
-
-def event_country(event: Event) -> str | None:
-    for p in event.places:
-        if p.country_code:
-            return p.country_code
-        if p.country:
-            hit = geo.normalize_country(p.country)
-            if hit:
-                return hit[1]
-    return None
 
 
 def country_matches(event: Event, gold_country: str | None) -> bool:
@@ -389,7 +379,9 @@ def _print_errors(records: Sequence[dict], preds: Sequence[Sequence[Event]], k: 
                 shown += 1
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, cross_validate: Callable[..., tuple[dict, str]] | None = None) -> int:
+    """``strikewatch eval``. ``cross_validate`` is the trainer's (``train.eval_main`` passes it):
+    ``--cv`` retrains, and the trainer is built on this module, not under it."""
     ap = argparse.ArgumentParser(prog="strikewatch eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, type=Path, help="JSONL of ACLED-shaped records, news documents or general news")
     ap.add_argument("--limit", type=int, default=0, help="read only the first N records (0 = all)")
@@ -401,10 +393,11 @@ def main(argv: list[str] | None = None) -> int:
                          "(the file must be one of the dev sets; the shipped model was trained on them)")
     args = ap.parse_args(argv)
     if args.cv:
-        from .train import cross_validated
-
+        if cross_validate is None:
+            print("strikewatch eval: --cv retrains the model; run it as `strikewatch eval`", file=sys.stderr)
+            return 2
         try:
-            summary, name = cross_validated(args.data, folds=args.cv)
+            summary, name = cross_validate(args.data, folds=args.cv)
         except (OSError, ValueError) as e:
             print(f"strikewatch eval: {e}", file=sys.stderr)
             return 2
@@ -469,8 +462,7 @@ def _main_multilingual(records: list[dict], nlp) -> int:
     """multilingual_dev: per-language detection and country of the shipped extractor. The
     shipped model was fit on this set: these are in-sample figures; the out-of-fold ones are
     ``strikewatch train-lang``'s."""
-    from . import extract_events
-    from .lang.train import article_of, record_label
+    from .. import extract_events
 
     preds = extract_events(nlp, [article_of(r) for r in records])
     by: dict[str, dict[str, int]] = {}

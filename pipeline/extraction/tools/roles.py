@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from strikewatch.models import Event, EventType
+from strikewatch.core.models import Event, EventType
 
 from ..facts.parties import model as role_model
 from ..facts.parties.targets import target_type

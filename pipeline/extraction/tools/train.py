@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from strikewatch.models import STRIKE_TYPES, Article, Event, Modality
+from strikewatch.core.models import STRIKE_TYPES, Article, Event, Modality
 
 from .. import relevance
 from . import eval_news, evaluate, roles
@@ -449,7 +449,7 @@ def train(corpora: Sequence[Corpus], x: dict[str, np.ndarray], folds: int, seed:
     card = {
         "trained_on": {c.name: {"records": len(c.records), "rows": int((y[c.name] >= 0).sum()), "positive_rows": int((y[c.name] == 1).sum())}
                        for c in corpora},
-        "features": {"embedding": "all-MiniLM-L6-v2 (strikewatch.embeddings)", "rules": list(relevance.RULE_FEATURES)},
+        "features": {"embedding": "all-MiniLM-L6-v2 (strikewatch.core.embeddings)", "rules": list(relevance.RULE_FEATURES)},
         "l2": l2, "folds": folds, "seed": seed, "dataset_weight": weights or DATASET_WEIGHT,
         "thresholds": {"precise": th.precise, "broad": th.broad, "long_precise": th.long_precise, "long_broad": th.long_broad,
                        "long_doc_chars": relevance.LONG_DOC_CHARS},
@@ -492,7 +492,7 @@ def load_corpora(data_dir: Path, limit: int = 0) -> list[Corpus]:
 def cross_validated(data_file: Path, folds: int = 5, seed: int = 13) -> tuple[dict, str]:
     """The cross-validated scores of the dev set ``data_file`` (trained on the other folds
     of it and on every other dev set beside it), and that dataset's name."""
-    from strikewatch.embeddings import load_embedder
+    from strikewatch.core.embeddings import load_embedder
 
     data_file = data_file.resolve()
     data_dir = next((p for p in data_file.parents if any((p / rel).resolve() == data_file for rel in DATASETS.values())), None)
@@ -503,6 +503,11 @@ def cross_validated(data_file: Path, folds: int = 5, seed: int = 13) -> tuple[di
     _model, card, _oof = train(corpora, embed_all(corpora, load_embedder().encode), folds, seed)
     card.pop("_role_model", None)
     return card["cross_validated"][name], name
+
+
+def eval_main(argv: list[str] | None = None) -> int:
+    """``strikewatch eval``: ``evaluate.main`` with ``--cv`` scoring through this trainer."""
+    return evaluate.main(argv, cross_validate=cross_validated)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -518,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dump", type=Path, help="write every candidate event with its out-of-fold probability (JSONL), to read errors")
     ap.add_argument("--no-where", action="store_true", help="skip the theatre prior and the place choice (facts/places/train.py)")
     args = ap.parse_args(argv)
-    from strikewatch.embeddings import load_embedder
+    from strikewatch.core.embeddings import load_embedder
 
     np.random.seed(args.seed)
     t0 = time.perf_counter()

@@ -8,9 +8,9 @@ import stix2
 from pipeline.alerts import Matcher, matches
 from pipeline.claims import corroboration as co
 from pipeline.escalation import severity
-from strikewatch.delivery import payload
-from strikewatch.models import Claim, EventType, Incident, IncidentSource, Place, Span, Subscription
-from strikewatch.web import formats
+from strikewatch.core.models import Claim, EventType, Incident, IncidentSource, Place, Span, Subscription
+from strikewatch.services.delivery import payload
+from strikewatch.services.web import formats
 
 T0 = datetime(2023, 1, 14, 16, tzinfo=UTC)
 
@@ -47,7 +47,7 @@ def test_second_independent_outlet_alerts_once():
     first = incident(["reuters.com"])
     assert m.incident(first, None) == []
     # a copy of the wire story: still one independent source
-    from strikewatch.models import Provenance
+    from strikewatch.core.models import Provenance
 
     wire = Provenance(credit="reuters")
     copy = first.model_copy(update={"sources": [s.model_copy(update={"provenance": wire}) for s in incident(copies).sources], "revision": 1})

@@ -22,11 +22,11 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from pipeline.claims.synthetic import acceptance_stream
-from strikewatch import topics
-from strikewatch.api import SubscriptionStore
-from strikewatch.delivery import Deliverer, make_metrics
-from strikewatch.metrics import CollectorRegistry
-from strikewatch.models import Incident, Subscription
+from strikewatch.core import topics
+from strikewatch.core.metrics import CollectorRegistry
+from strikewatch.core.models import Incident, Subscription
+from strikewatch.services.api import SubscriptionStore
+from strikewatch.services.delivery import Deliverer, make_metrics
 
 pytestmark = pytest.mark.integration
 WAIT_S = 300

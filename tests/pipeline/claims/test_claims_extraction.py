@@ -9,7 +9,7 @@ import pytest
 from pipeline.claims import synthetic as sy
 from pipeline.extraction import extract_events
 from pipeline.incidents import Clusterer, token_jaccard
-from strikewatch.models import Article
+from strikewatch.core.models import Article
 
 DAY = datetime(2024, 8, 5, 12, tzinfo=UTC)
 

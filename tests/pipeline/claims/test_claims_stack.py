@@ -29,7 +29,8 @@ import httpx
 import pytest
 
 from pipeline.claims.synthetic import acceptance_stream
-from strikewatch import stack
+from strikewatch.core import procs
+from strikewatch.devstack import stack
 
 pytestmark = pytest.mark.integration
 WAIT_S = 480  # the stack's start (~60 s), spaCy and MiniLM on the first events, ten articles through: ~2-4 min here
@@ -60,7 +61,7 @@ def claims_stack(tmp_path_factory, postgres, repo_root):
     import psycopg
     from psycopg import sql
 
-    from strikewatch.store.server import ensure_database, stop_postgres
+    from strikewatch.devstack.postgres import ensure_database, stop_postgres
 
     tmp = tmp_path_factory.mktemp("claims_stack")
     run = uuid.uuid4().hex[:8]
@@ -72,7 +73,7 @@ def claims_stack(tmp_path_factory, postgres, repo_root):
     db = f"test_{uuid.uuid4().hex[:10]}"
     ensure_database(postgres, db)
     iso = stack.isolated(tmp / "stack")
-    port = stack.free_port()
+    port = procs.free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(repo_root),
@@ -81,7 +82,7 @@ def claims_stack(tmp_path_factory, postgres, repo_root):
         "STRIKEWATCH_CONTROLLER_PORT": str(iso.controller_port),
         "STRIKEWATCH_BOOTSTRAP_SERVERS": iso.bootstrap_servers,
         "STRIKEWATCH_KAFKA_HEAP": "256m",
-        "STRIKEWATCH_PRISM_PORT": str(stack.free_port()),
+        "STRIKEWATCH_PRISM_PORT": str(procs.free_port()),
         "STRIKEWATCH_PORT": str(port),
         "STRIKEWATCH_POSTGRES_PORT": str(postgres.postgres_port),
         "STRIKEWATCH_POSTGRES_DB": db,

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from pipeline.claims import corroboration as co
-from strikewatch.models import Claim, EventType, Incident, IncidentSource, Span
+from strikewatch.core.models import Claim, EventType, Incident, IncidentSource, Span
 
 T0 = datetime(2023, 1, 14, 16, tzinfo=UTC)
 

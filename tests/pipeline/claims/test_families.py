@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from pipeline.claims import families as fam
 from pipeline.claims import synthetic as sy
-from strikewatch.models import Provenance
+from strikewatch.core.models import Provenance
 
 T0 = datetime(2023, 1, 14, 16, tzinfo=UTC)
 STORY = ("A missile struck a nine-storey apartment block in the city on Saturday, killing at least twelve "

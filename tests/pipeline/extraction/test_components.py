@@ -8,7 +8,7 @@ import spacy
 
 from pipeline.extraction import casing
 from pipeline.extraction.components import Keys
-from strikewatch.models import EventType, Modality
+from strikewatch.core.models import EventType, Modality
 
 
 @pytest.fixture(scope="module")

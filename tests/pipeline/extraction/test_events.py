@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeline.extraction import extract_events
-from strikewatch.models import Article, EventType, Modality
+from strikewatch.core.models import Article, EventType, Modality
 
 DATE = datetime(2021, 6, 28, 12, tzinfo=UTC)
 
@@ -118,7 +118,7 @@ def test_a_country_only_place_takes_the_town_the_article_reports_from():
     """events.refine_places: a strike placed only in a country gets the town the article
     names most often there; a town already found, or another country, is left alone."""
     from pipeline.extraction.assemble import refine_places
-    from strikewatch.models import Place
+    from strikewatch.core.models import Place
 
     venezuela = Place(name="Venezuela", country="Venezuela", country_code="VE", precision="country")
     caracas = Place(name="Caracas", country="Venezuela", country_code="VE", precision="city")
@@ -201,7 +201,7 @@ def test_a_date_of_9999_is_no_date(nlp):
     everywhere and wiped the escalation history; such a date is unknown to every record."""
     from datetime import datetime
 
-    from strikewatch.models import Article
+    from strikewatch.core.models import Article
 
     far = datetime(9999, 12, 31, tzinfo=UTC)
     art = Article.new("https://example.org/far", published_at=far,

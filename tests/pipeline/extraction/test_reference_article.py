@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from pipeline.extraction import article_from_text, extract_events
-from strikewatch.models import EventType, Modality
+from strikewatch.core.models import EventType, Modality
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeline.extraction import extract_events, gate, make_doc
-from strikewatch.models import Article, Modality
+from strikewatch.core.models import Article, Modality
 
 DATE = datetime(2023, 3, 2, 18, tzinfo=UTC)
 LEAD = ("A Russian missile strike hit an apartment block in the Ukrainian city of Odesa on Thursday, killing at least "

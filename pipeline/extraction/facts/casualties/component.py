@@ -11,7 +11,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from strikewatch.models import Casualties
+from strikewatch.core.models import Casualties
 
 from ... import lexicon
 from ...components.base import Keys, char_span, sentences, set_group, text_span

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from spacy.tokens import Doc
 
-from strikewatch.models import Actor, Article, Claim, Event, Modality, Span, outlet_of
+from strikewatch.core.models import Actor, Article, Claim, Event, Modality, Span, outlet_of
 
 from ...components.base import Keys, sentences
 from .component import KEY, Speaker, side_of

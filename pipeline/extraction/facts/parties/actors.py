@@ -23,7 +23,7 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from strikewatch.models import Actor
+from strikewatch.core.models import Actor
 
 from ... import lexicon
 from ...components import _geo

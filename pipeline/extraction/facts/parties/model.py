@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from spacy.tokens import Doc, Span, Token
 
-from strikewatch.models import Actor
+from strikewatch.core.models import Actor
 
 from ...components.base import Keys, SpanIndex, doc_text, sentence_of
 from . import roles

@@ -29,7 +29,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from strikewatch.models import Actor
+from strikewatch.core.models import Actor
 
 from ...components import _geo
 from ...components.base import Keys, SpanIndex, doc_text, sentences, set_group, text_span

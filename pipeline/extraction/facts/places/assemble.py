@@ -21,7 +21,7 @@ from typing import Protocol
 
 from spacy.tokens import Doc
 
-from strikewatch.models import Actor, Place
+from strikewatch.core.models import Actor, Place
 
 from . import choice
 from . import lookups as _geo

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from strikewatch.models import Place
+from strikewatch.core.models import Place
 
 from .names import norm
 

@@ -20,8 +20,8 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from strikewatch.models import Place
-from strikewatch.models import Span as TextSpan
+from strikewatch.core.models import Place
+from strikewatch.core.models import Span as TextSpan
 
 from ... import lexicon
 from ...components.base import Keys, SpanIndex, char_span, doc_text, sentences, set_group

@@ -3,7 +3,7 @@ package ``pipeline.extraction.facts.places`` (see its docstring for the full API
 
 from __future__ import annotations
 
-from strikewatch.models import Place, Span
+from strikewatch.core.models import Place, Span
 
 from .. import places as _g
 

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from strikewatch.models import Place, Span
+from strikewatch.core.models import Place, Span
 
 from .gazetteer import Alias, City, Division, gazetteer
 from .names import (

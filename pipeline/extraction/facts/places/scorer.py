@@ -23,16 +23,20 @@ Per detected gold strike, on its first asserted strike event (what a subscriber 
 
 from __future__ import annotations
 
+import hashlib
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from strikewatch.models import Event
+from strikewatch.core.models import STRIKE_TYPES, Event, Modality
 
 from . import lookups as _geo
 from .assemble import drawn_place
 from .distance import distance_km
 from .resolve import normalize_country
+
+# The folds' seed of every out-of-fold score of the place choice (train.py).
+SEED = 13
 
 # The distance at which a drawn strike is "where it landed" (km): a village's own point vs
 # GeoNames' is within a few km; 25 km is the issue's bar (a district).
@@ -153,7 +157,6 @@ def is_gold_strike(rec: dict) -> bool:
 def score_where_when(records: Sequence[dict], predictions: Sequence[Sequence[Event]], source_of=None) -> dict:
     """Place and date scores over the detected gold strikes of ACLED-shaped or news2-shaped
     records, overall and per source: {"place": {...}, "time": {...}, "by_source": {src: {...}}}."""
-    from ...tools.eval_news import asserted_strikes
     from ..time.scorer import TimeTally
 
     source_of = source_of or (lambda r: (r.get("source") or "?").split("@", 1)[0])
@@ -175,10 +178,9 @@ def score_where_when(records: Sequence[dict], predictions: Sequence[Sequence[Eve
 
 def cross_validated_where(records: Sequence[dict], extract, folds: int = 5, extra: Sequence[dict] = ()) -> dict:
     """``score_where_when`` with the learned parts out of fold: each fold's records are
-    extracted with the theatre prior fit on the other folds (``train.fold_of``) and on
+    extracted with the theatre prior fit on the other folds (``fold_of``) and on
     ``extra`` (the other dev sets it ships trained on). ``extract(records) -> predictions``."""
     from . import theatre
-    from .train import fold_of
 
     preds: dict[int, list] = {}
     for k in range(folds):
@@ -189,3 +191,11 @@ def cross_validated_where(records: Sequence[dict], extract, folds: int = 5, extr
             for i, p in zip(idx, extract([records[i] for i in idx])):
                 preds[i] = p
     return score_where_when(records, [preds[i] for i in range(len(records))])
+
+
+def fold_of(record_id: str, folds: int, seed: int = SEED) -> int:
+    return int(hashlib.sha1(f"{seed}:{record_id}".encode()).hexdigest(), 16) % folds
+
+
+def asserted_strikes(events: Iterable[Event]) -> list[Event]:
+    return [e for e in events if e.event_type in STRIKE_TYPES and e.modality == Modality.ASSERTED]

@@ -34,14 +34,10 @@ from pathlib import Path
 from . import choice, theatre
 from .distance import distance_km
 from .resolve import normalize_country
+from .scorer import SEED, fold_of
 
 DEFAULT_DATA = Path(__file__).resolve().parents[5] / "shared" / "data"
-SEED = 13
 THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9)
-
-
-def fold_of(record_id: str, folds: int, seed: int = SEED) -> int:
-    return int(hashlib.sha1(f"{seed}:{record_id}".encode()).hexdigest(), 16) % folds
 
 
 def read(path: Path) -> list[dict]:
@@ -115,7 +111,7 @@ class Strike:
 
     dataset: str
     record: int  # index into the dataset's records
-    event: object  # strikewatch.models.Event (the rules' places)
+    event: object  # strikewatch.core.models.Event (the rules' places)
     kept: bool  # the shipped relevance model keeps it
     cands: list
     evidence: object  # choice.Evidence
@@ -147,7 +143,7 @@ def collect_strikes(dataset: str, records: list[dict], nlp, folds: int, theatre_
     """Assemble every record with the rules' place order (no choice model) and keep each
     candidate strike's place candidates. Records the theatre prior trains on (acled, news2)
     are read with a prior fit without their fold."""
-    from strikewatch.models import STRIKE_TYPES
+    from strikewatch.core.models import STRIKE_TYPES
 
     from ... import gate, make_doc
     from ...assemble import assemble

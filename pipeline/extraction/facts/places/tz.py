@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from strikewatch.models import Place
+from strikewatch.core.models import Place
 
 from .distance import distance_km
 from .gazetteer import gazetteer

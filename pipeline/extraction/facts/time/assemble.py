@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from strikewatch.models import EventTime, Modality, Place
+from strikewatch.core.models import EventTime, Modality, Place
 
 from ..places import lookups as _geo
 from . import parse

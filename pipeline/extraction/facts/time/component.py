@@ -14,7 +14,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from strikewatch.models import Span as TextSpan
+from strikewatch.core.models import Span as TextSpan
 
 from ...components.base import Keys, char_span, sentences, set_group
 from . import parse as timeparse

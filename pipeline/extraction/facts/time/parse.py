@@ -30,7 +30,7 @@ import calendar
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
-from strikewatch.models import EventTime, Span
+from strikewatch.core.models import EventTime, Span
 
 # A year-less date up to this far after the article date is still this year (days):
 # reports written just after midnight UTC mention "tomorrow"-dated local events.

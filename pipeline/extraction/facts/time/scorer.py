@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from strikewatch.models import Event
+from strikewatch.core.models import Event
 
 
 @dataclass

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from strikewatch.models import EventType, Modality
+from strikewatch.core.models import EventType, Modality
 
 from ... import lexicon
 from ...components import _geo

@@ -15,7 +15,7 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from strikewatch.models import Weapon
+from strikewatch.core.models import Weapon
 
 from ... import lexicon
 from ...components.base import Keys, char_span, has_gate_hit, sentences, set_group, text_span

@@ -10,7 +10,7 @@ import pytest
 from pipeline.extraction import extract_events
 from pipeline.extraction.lang.similarity import e5_on_minilm_scale
 from pipeline.incidents import Clusterer, load_embedder
-from strikewatch.models import STRIKE_TYPES, Article, Modality
+from strikewatch.core.models import STRIKE_TYPES, Article, Modality
 
 PUB = datetime(2024, 3, 14, 9, 30, tzinfo=UTC)
 EN = Article.new("https://news.example/en/kharkiv", title="Russian missile strike on Kharkiv",

@@ -3,7 +3,7 @@
 import pytest
 
 from pipeline.extraction.lang.detect import declared, detect, is_read, language_of, with_language
-from strikewatch.models import Article
+from strikewatch.core.models import Article
 
 TEXTS = {
     "uk": "Уряд оголосив нову програму підтримки малого бізнесу, яка почне діяти з наступного місяця.",

@@ -8,7 +8,7 @@ CODE = """
 import sys
 from datetime import datetime, timezone
 from pipeline.extraction import extract_events, load_nlp
-from strikewatch.models import Article
+from strikewatch.core.models import Article
 arts = [Article.new(f"https://news.example/en/{i}", title="US jets strike depot",
                     body="US F-15E jets struck a weapons depot near Albu Kamal, Syria, on Sunday, the Pentagon said.",
                     published_at=datetime(2024, 3, 14, tzinfo=timezone.utc)) for i in range(3)]

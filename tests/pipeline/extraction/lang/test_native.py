@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeline.extraction.lang import extract_native
-from strikewatch.models import Article, EventType, Modality
+from strikewatch.core.models import Article, EventType, Modality
 
 PUBLISHED = datetime(2024, 3, 14, 9, 30, tzinfo=UTC)  # a Thursday
 

@@ -4,7 +4,7 @@ pipeline unchanged, five languages natively, any other to no event."""
 from datetime import UTC, datetime
 
 from pipeline.extraction import extract_english, extract_events
-from strikewatch.models import Article
+from strikewatch.core.models import Article
 
 PUB = datetime(2024, 3, 14, 9, tzinfo=UTC)
 EN = Article.new("https://news.example/en", title="US jets strike militia depot",

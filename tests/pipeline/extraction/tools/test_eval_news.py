@@ -5,7 +5,7 @@ import json
 
 import pipeline.extraction as extraction
 from pipeline.extraction.tools import eval_news, evaluate
-from strikewatch.models import Actor, Event, EventType, Modality, Place, Span, Weapon
+from strikewatch.core.models import Actor, Event, EventType, Modality, Place, Span, Weapon
 
 
 def doc(i, has_strike, events=(), uncertain=False, source="muc4"):
@@ -19,7 +19,7 @@ HIST = {"type": "air_strike", "modality": "historical", "attacker": ["X"], "targ
 
 
 def ev(modality=Modality.ASSERTED, killed=None, etype=EventType.SHELLING):
-    from strikewatch.models import Casualties
+    from strikewatch.core.models import Casualties
 
     return Event(id="e", article_id="a", event_type=etype, modality=modality,
                  attacker=Actor(name="guerrillas", mentions=[Span(text="the urban guerrillas", start=0, end=20)]),
@@ -85,7 +85,7 @@ def report(i, label, source="ii", attacker=(), target=(), weapon=(), country="Uk
 def strike_event(attacker=None, targets=(), weapons=(), country_code="UA", day=None):
     from datetime import date
 
-    from strikewatch.models import EventTime
+    from strikewatch.core.models import EventTime
 
     return Event(id="e", article_id="a", event_type=EventType.SHELLING, attacker=attacker, attackers=[attacker] if attacker else [],
                  targets=list(targets), munitions=list(weapons), time=EventTime(date=date.fromisoformat(day)) if day else EventTime(),

@@ -9,7 +9,7 @@ import pytest
 
 import pipeline.extraction as extraction
 from pipeline.extraction.tools import evaluate
-from strikewatch.models import Actor, Casualties, Event, EventTime, EventType, Modality, Place
+from strikewatch.core.models import Actor, Casualties, Event, EventTime, EventType, Modality, Place
 
 REPO = Path(__file__).resolve().parents[4]
 DEV = REPO.parent / "shared" / "data" / "eval" / "acled_dev.jsonl"

@@ -6,7 +6,7 @@ import numpy as np
 
 from pipeline.extraction import relevance
 from pipeline.extraction.tools import train
-from strikewatch.models import Event, EventType
+from strikewatch.core.models import Event, EventType
 
 DIM = 8  # a stand-in for the sentence embedding
 

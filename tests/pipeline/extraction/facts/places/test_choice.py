@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pipeline.extraction.facts.places import choice
-from strikewatch.models import Place, Span
+from strikewatch.core.models import Place, Span
 
 TEXT = "KYIV (Reuters) - Russian forces shelled Vesele, Donetsk, on Monday, officials in Moscow said."
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from pipeline.extraction.facts import places as geo
-from strikewatch.models import Span
+from strikewatch.core.models import Span
 
 
 @pytest.mark.parametrize(

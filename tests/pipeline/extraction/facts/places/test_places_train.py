@@ -4,7 +4,7 @@
 import numpy as np
 
 from pipeline.extraction.facts.places import choice, train
-from strikewatch.models import Place
+from strikewatch.core.models import Place
 
 
 def _p(name, cc="UA", precision="city", lat=None, lon=None):

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.extraction import extract_events
 from pipeline.extraction.facts.places import theatre
-from strikewatch.models import Article
+from strikewatch.core.models import Article
 
 PUB = datetime(2020, 5, 10, 9, tzinfo=UTC)
 
@@ -96,7 +96,7 @@ def test_a_big_city_named_beside_only_the_attackers_country_is_that_city(nlp):
 def test_an_undated_event_is_less_sure_than_the_same_event_dated():
     from pipeline.extraction.assemble.event import confidence
     from pipeline.extraction.assemble.mentions import Mention
-    from strikewatch.models import EventTime, EventType, Modality, Span
+    from strikewatch.core.models import EventTime, EventType, Modality, Span
 
     s = Span(text="Drones struck the depot.", start=0, end=24)
     group = [Mention(type=EventType.DRONE_STRIKE, sent=s, trigger=Span(text="struck", start=7, end=13),

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 from pipeline.extraction import extract_events
 from pipeline.extraction.facts.time.assemble import event_time
-from strikewatch.models import Article, EventTime, Modality, Place, Span
+from strikewatch.core.models import Article, EventTime, Modality, Place, Span
 
 
 def _events(nlp, text: str, published: datetime):

@@ -1,0 +1,1 @@
+"""The local development stack: Kafka, PostgreSQL, Prism, Flink, and ``strikewatch run``."""
