@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from spacy.tokens import Doc, Span, Token
 
-from strikewatch.models import Actor
+from strikewatch.core.models import Actor
 
 from ...casing import unwrap
 from ...components import _geo

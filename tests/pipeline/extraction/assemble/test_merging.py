@@ -37,7 +37,7 @@ def test_a_different_attacker_stays_apart(nlp):
 def test_guerrillas_and_a_state_army_are_different_attackers():
     from pipeline.extraction.assemble.groups import different_attackers
     from pipeline.extraction.assemble.mentions import Mention
-    from strikewatch.models import Actor, EventType, Modality, Span
+    from strikewatch.core.models import Actor, EventType, Modality, Span
 
     def said(name, typ):
         at = Span(text="x", start=0, end=1)
