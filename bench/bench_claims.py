@@ -55,7 +55,9 @@ def quality(args) -> dict:
         for (art, _gold), evs in zip(stream, events):
             for ev in evs:
                 if ev.event_type in STRIKE_TYPES and ev.modality in CLUSTERED_MODALITIES:
-                    open_, out = cl.add(open_, ev.model_copy(update={"extracted_at": art.published_at}), art.published_at)
+                    open_, out = cl.add(
+                        open_, ev.model_copy(update={"extracted_at": art.published_at}), art.published_at
+                    )
                     if out is not None:
                         emitted[out.id] = out
         held: dict[str, set[str]] = {}
@@ -83,14 +85,27 @@ def quality(args) -> dict:
                     counts[i] = counts.get(i, 0) + 1
             best = max(counts, key=counts.get)
             inc = emitted[best]
-            expected = len(group_families([Report(a.id, outlet_of(a.canonical_url), provenance_of(a), a.published_at) for a in arts])[0])
+            expected = len(
+                group_families(
+                    [Report(a.id, outlet_of(a.canonical_url), provenance_of(a), a.published_at) for a in arts]
+                )[0]
+            )
             right_sources += inc.independent_sources == expected
     p = tp / (tp + fp) if tp + fp else 1.0
     r = tp / (tp + fn) if tp + fn else 1.0
-    return {"mode": "quality", "similarity": args.similarity, "seeds": args.seeds, "strikes_per_seed": args.strikes,
-            "articles": articles, "articles_with_events": with_events, "pairs": {"tp": tp, "fp": fp, "fn": fn},
-            "pairwise_precision": round(p, 4), "pairwise_recall": round(r, 4), "pairwise_f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
-            "independent_sources_right": f"{right_sources}/{strikes_seen}"}
+    return {
+        "mode": "quality",
+        "similarity": args.similarity,
+        "seeds": args.seeds,
+        "strikes_per_seed": args.strikes,
+        "articles": articles,
+        "articles_with_events": with_events,
+        "pairs": {"tp": tp, "fp": fp, "fn": fn},
+        "pairwise_precision": round(p, 4),
+        "pairwise_recall": round(r, 4),
+        "pairwise_f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+        "independent_sources_right": f"{right_sources}/{strikes_seen}",
+    }
 
 
 def grouping(args) -> dict:
@@ -129,13 +144,33 @@ def grouping(args) -> dict:
             times.append(time.perf_counter() - s)
         made += args.probe
         times.sort()
-        out["history"][str(mark)] = {"mean_ms": round(statistics.mean(times) * 1000, 4),
-                                     "p99_ms": round(times[int(0.99 * len(times))] * 1000, 4)}
-    srcs = [IncidentSource(event_id=f"e{i}", article_id=r.article_id, source="s", outlet=r.outlet, provenance=r.provenance,
-                           published_at=r.at) for i, r in enumerate(report(10**7 + i) for i in range(50))]
+        out["history"][str(mark)] = {
+            "mean_ms": round(statistics.mean(times) * 1000, 4),
+            "p99_ms": round(times[int(0.99 * len(times))] * 1000, 4),
+        }
+    srcs = [
+        IncidentSource(
+            event_id=f"e{i}",
+            article_id=r.article_id,
+            source="s",
+            outlet=r.outlet,
+            provenance=r.provenance,
+            published_at=r.at,
+        )
+        for i, r in enumerate(report(10**7 + i) for i in range(50))
+    ]
     inc = Incident(id="i", event_type=EventType.MISSILE_ATTACK, sources=srcs, source_count=50)
-    claims = [Claim(id=f"c{i}", kind="casualties", speaker=f"speaker {i % 7}", killed=i, article_id=srcs[i].article_id,
-                    quote=Span(text="q", start=0, end=1)) for i in range(50)]
+    claims = [
+        Claim(
+            id=f"c{i}",
+            kind="casualties",
+            speaker=f"speaker {i % 7}",
+            killed=i,
+            article_id=srcs[i].article_id,
+            quote=Span(text="q", start=0, end=1),
+        )
+        for i in range(50)
+    ]
     times = []
     for _ in range(50):
         s = time.perf_counter()
@@ -181,7 +216,9 @@ def clustering(args) -> dict:
             strike += 1
             town = rng.choice(towns)
             at = t0 + timedelta(seconds=n * 86400 / args.per_day)
-            etype = rng.choice([EventType.AIR_STRIKE, EventType.DRONE_STRIKE, EventType.MISSILE_ATTACK, EventType.SHELLING])
+            etype = rng.choice(
+                [EventType.AIR_STRIKE, EventType.DRONE_STRIKE, EventType.MISSILE_ATTACK, EventType.SHELLING]
+            )
             base = nrng.normal(size=64)
             for k in range(rng.randint(1, 5)):
                 n += 1
@@ -189,12 +226,26 @@ def clustering(args) -> dict:
                 v = base + nrng.normal(scale=0.4, size=64)
                 vec[text] = v / np.linalg.norm(v)
                 vague = rng.random()
-                place = (Place(name="Ukraine", country="Ukraine", country_code="UA", precision="country") if vague < 0.1 else
-                         Place(name=town[0], country="Ukraine", country_code="UA", lat=town[1], lon=town[2], precision="city"))
+                place = (
+                    Place(name="Ukraine", country="Ukraine", country_code="UA", precision="country")
+                    if vague < 0.1
+                    else Place(
+                        name=town[0], country="Ukraine", country_code="UA", lat=town[1], lon=town[2], precision="city"
+                    )
+                )
                 when = EventTime() if vague > 0.8 else EventTime(date=at.date(), precision="day")
-                yield Event(id=f"e{n}", article_id=f"a{n}", source=f"outlet{k}", event_type=etype, places=[place], time=when,
-                            casualties=Casualties(killed=rng.randint(0, 9), statement="reported"),
-                            evidence=[Span(text=text, start=0, end=len(text))], article_published_at=at, extracted_at=at)
+                yield Event(
+                    id=f"e{n}",
+                    article_id=f"a{n}",
+                    source=f"outlet{k}",
+                    event_type=etype,
+                    places=[place],
+                    time=when,
+                    casualties=Casualties(killed=rng.randint(0, 9), statement="reported"),
+                    evidence=[Span(text=text, start=0, end=len(text))],
+                    article_published_at=at,
+                    extracted_at=at,
+                )
 
     cl = Clusterer(sim)
     index = OpenIncidents()
@@ -224,11 +275,18 @@ def clustering(args) -> dict:
             blob = pickle.dumps(index)  # a state write per report: a bundle of one
             writes.append(time.perf_counter() - s)
         made += args.probe
-        out["history"][str(mark)] = {"add_mean_ms": _ms(statistics.mean(times)), "add_p99_ms": _ms(_p99(times)),
-                                     "group_mean_ms": _ms(statistics.mean(finds)), "group_p99_ms": _ms(_p99(finds)),
-                                     "group_cpu_mean_ms": _ms(statistics.mean(finds_cpu)), "add_cpu_mean_ms": _ms(statistics.mean(times_cpu)),
-                                     "candidates_mean": round(statistics.mean(cands), 1), "open_incidents": len(index),
-                                     "state_write_mean_ms": _ms(statistics.mean(writes)), "state_mb": round(len(blob) / 1e6, 2)}
+        out["history"][str(mark)] = {
+            "add_mean_ms": _ms(statistics.mean(times)),
+            "add_p99_ms": _ms(_p99(times)),
+            "group_mean_ms": _ms(statistics.mean(finds)),
+            "group_p99_ms": _ms(_p99(finds)),
+            "group_cpu_mean_ms": _ms(statistics.mean(finds_cpu)),
+            "add_cpu_mean_ms": _ms(statistics.mean(times_cpu)),
+            "candidates_mean": round(statistics.mean(cands), 1),
+            "open_incidents": len(index),
+            "state_write_mean_ms": _ms(statistics.mean(writes)),
+            "state_mb": round(len(blob) / 1e6, 2),
+        }
     return out
 
 

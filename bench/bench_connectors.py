@@ -52,7 +52,11 @@ def main(argv=None) -> int:
         def do_GET(self):
             n = int(self.path.strip("/").split("/")[0])
             # Distinct article URLs per feed: prefix every link with the feed number.
-            body = re.sub(rb"(<link>|<link[^>]*href=\")(https?://)", lambda m: m.group(1) + m.group(2) + b"f%d." % n, bodies[n % len(bodies)])
+            body = re.sub(
+                rb"(<link>|<link[^>]*href=\")(https?://)",
+                lambda m: m.group(1) + m.group(2) + b"f%d." % n,
+                bodies[n % len(bodies)],
+            )
             # ...and distinct titles, or the content-hash dedup (rightly) drops the copies.
             body = re.sub(rb"<title>(<!\[CDATA\[)?", lambda m: m.group(0) + b"f%d " % n, body)
             self.send_response(200)
@@ -68,7 +72,13 @@ def main(argv=None) -> int:
     run = uuid.uuid4().hex[:6]
     names = TopicNames(articles=f"bench-art-{run}", seen=f"bench-seen-{run}", dead_letters=f"bench-dl-{run}")
     admin = KafkaAdminClient(bootstrap_servers=s.bootstrap_servers)
-    admin.create_topics([NewTopic(names.articles, 6, 1), NewTopic(names.seen, 3, 1, topic_configs={"cleanup.policy": "compact"}), NewTopic(names.dead_letters, 1, 1)])
+    admin.create_topics(
+        [
+            NewTopic(names.articles, 6, 1),
+            NewTopic(names.seen, 3, 1, topic_configs={"cleanup.policy": "compact"}),
+            NewTopic(names.dead_letters, 1, 1),
+        ]
+    )
     feeds = [FeedConfig(f"f{i}", f"http://127.0.0.1:{srv.server_address[1]}/{i}/feed.xml") for i in range(args.feeds)]
     pub = Publisher(s.bootstrap_servers, names)
     m = make_metrics(CollectorRegistry())
@@ -78,9 +88,22 @@ def main(argv=None) -> int:
     pub.flush()
     dt = time.perf_counter() - t0
     emitted = sum(m.emitted.labels(f.name)._value.get() for f in feeds)
-    rss = next(int(ln.split()[1]) for ln in Path("/proc/self/status").read_text().splitlines() if ln.startswith("VmHWM:")) / 1024
-    print(json.dumps({"feeds": len(feeds), "seconds": round(dt, 2), "feeds_per_s": round(len(feeds) / dt, 1),
-                      "articles": int(emitted), "articles_per_s": round(emitted / dt, 1), "peak_rss_mb": round(rss, 1)}))
+    rss = (
+        next(int(ln.split()[1]) for ln in Path("/proc/self/status").read_text().splitlines() if ln.startswith("VmHWM:"))
+        / 1024
+    )
+    print(
+        json.dumps(
+            {
+                "feeds": len(feeds),
+                "seconds": round(dt, 2),
+                "feeds_per_s": round(len(feeds) / dt, 1),
+                "articles": int(emitted),
+                "articles_per_s": round(emitted / dt, 1),
+                "peak_rss_mb": round(rss, 1),
+            }
+        )
+    )
     pub.close()
     admin.delete_topics([names.articles, names.seen, names.dead_letters])
     srv.shutdown()

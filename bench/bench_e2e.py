@@ -70,8 +70,11 @@ STRIKE_SUB_EVENTS = ("Air/drone strike", "Shelling/artillery/missile attack")
 STRIKE_WORDS = ("airstrike", "air strike", "shell", "drone", "mortar", "rocket", "missile")
 # Counters of the extraction stage (pipeline/extract.py) that together count every
 # article the stage is done with.
-DONE_COUNTERS = ("strikewatch_pipeline_articles_extracted_total", "strikewatch_pipeline_extract_dead_letters_total",
-                 "strikewatch_pipeline_articles_unread_language_total")
+DONE_COUNTERS = (
+    "strikewatch_pipeline_articles_extracted_total",
+    "strikewatch_pipeline_extract_dead_letters_total",
+    "strikewatch_pipeline_articles_unread_language_total",
+)
 # Output quiet this long: the pipeline has drained (seconds).
 IDLE_S = 20.0
 
@@ -363,8 +366,12 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--acled-notes", action="store_true", help="stream ACLED strike notes only (the pre-issue-12 benchmark)"
     )
-    ap.add_argument("--native-share", type=float, default=0.0,
-                    help="share of the stream replaced by multilingual_dev texts (ar ru uk fr es): 0.2 = a fifth")
+    ap.add_argument(
+        "--native-share",
+        type=float,
+        default=0.0,
+        help="share of the stream replaced by multilingual_dev texts (ar ru uk fr es): 0.2 = a fifth",
+    )
     ap.add_argument("--rate", type=float, default=50.0, help="offered articles per second in the steady run")
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--burst", type=int, default=1000, help="articles in the saturation run (0: skip)")
@@ -394,7 +401,8 @@ def main(argv=None) -> int:
     info = {
         "stream": (
             "acled-notes" if args.acled_notes else f"{args.corpus.name} + {args.strike_share:.0%} ACLED strike notes"
-        ) + (f", {args.native_share:.0%} multilingual_dev" if args.native_share else ""),
+        )
+        + (f", {args.native_share:.0%} multilingual_dev" if args.native_share else ""),
         "articles": len(items),
         "strike_articles": sum(it.strike for it in items),
         "mean_words": round(sum(words) / len(words), 1),

@@ -62,12 +62,21 @@ def main(argv=None) -> int:
     n_events = sum(len(e) for e in extract_events(nlp, arts, batch_size=32))
     pure = words / (time.perf_counter() - t0)
 
-    result = {"corpus": args.corpus, "docs": len(texts), "words": words, "events": n_events,
-              "bare_nlp_pipe_words_per_s": round(bare), "extract_events_words_per_s": round(pure), "extract_vs_bare": round(pure / bare, 3)}
+    result = {
+        "corpus": args.corpus,
+        "docs": len(texts),
+        "words": words,
+        "events": n_events,
+        "bare_nlp_pipe_words_per_s": round(bare),
+        "extract_events_words_per_s": round(pure),
+        "extract_vs_bare": round(pure / bare, 3),
+    }
     if args.no_beam:
         print(json.dumps(result))
         return 0
-    opts = PipelineOptions(["--runner=PrismRunner", f"--prism_location={prism_path(StackSettings())}", "--environment_type=LOOPBACK"])
+    opts = PipelineOptions(
+        ["--runner=PrismRunner", f"--prism_location={prism_path(StackSettings())}", "--environment_type=LOOPBACK"]
+    )
     # Model load and Prism start-up are timed separately: run a tiny job first.
     with beam.Pipeline(options=opts) as p:
         p | beam.Create(arts[:10]) | ExtractEvents()

@@ -41,8 +41,11 @@ def double_gzip_bomb(gib: float) -> bytes:
 
 
 def hostile_feed(n: int = 60_000) -> bytes:
-    items = "".join(f"<item><title>t{i}</title><link>https://news.example/{i}</link>"
-                    f"<description><![CDATA[{'<a' * n}]]></description></item>" for i in range(2))
+    items = "".join(
+        f"<item><title>t{i}</title><link>https://news.example/{i}</link>"
+        f"<description><![CDATA[{'<a' * n}]]></description></item>"
+        for i in range(2)
+    )
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
 
 
@@ -79,7 +82,7 @@ def main() -> None:
                 raw = b"HTTP/1.1 200 OK\r\nX-Pad: " + b"a" * 100 + b"\r\nContent-Length: 2\r\n\r\nok"
                 for i in range(len(raw)):
                     try:
-                        self.wfile.write(raw[i:i + 1])
+                        self.wfile.write(raw[i : i + 1])
                         self.wfile.flush()
                     except OSError:
                         return

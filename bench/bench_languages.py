@@ -55,9 +55,13 @@ def memory(nlp) -> dict:
         detect((r.get("title") or "") + "\n" + r["text"])
     detect("The government announced a new programme on Tuesday.")
     out["language_id_mb"] = round(rss_mb() - t, 1)
-    for name, load in (("spacy_blank_x5", lambda: [load_native(code) for code in NATIVE]), ("pymorphy3_ru_uk", lambda: (analyzer("ru"), analyzer("uk"))),
-                       ("native_gazetteer", lambda: native_gazetteer().lookup("Харків", "uk")), ("multilingual_e5", lambda: load_e5().encode(["удар"])),
-                       ("relevance_model", load_model)):
+    for name, load in (
+        ("spacy_blank_x5", lambda: [load_native(code) for code in NATIVE]),
+        ("pymorphy3_ru_uk", lambda: (analyzer("ru"), analyzer("uk"))),
+        ("native_gazetteer", lambda: native_gazetteer().lookup("Харків", "uk")),
+        ("multilingual_e5", lambda: load_e5().encode(["удар"])),
+        ("relevance_model", load_model),
+    ):
         t = rss_mb()
         load()
         out[f"{name}_mb"] = round(rss_mb() - t, 1)
@@ -69,13 +73,16 @@ def run(nlp, items, batch: int) -> dict:
     from pipeline.extraction import extract_events
     from pipeline.extraction.lang import language_of
 
-    arts = [Article.new(f"https://bench.example/{i}", title=it.title, body=it.body, published_at=it.published) for i, it in enumerate(items)]
+    arts = [
+        Article.new(f"https://bench.example/{i}", title=it.title, body=it.body, published_at=it.published)
+        for i, it in enumerate(items)
+    ]
     per_lang: dict[str, list[float]] = defaultdict(list)
     lat: list[float] = []
     events = 0
     t0 = time.perf_counter()
     for i in range(0, len(arts), batch):
-        chunk = arts[i:i + batch]
+        chunk = arts[i : i + batch]
         s = time.perf_counter()
         got = extract_events(nlp, chunk, batch_size=batch)
         dt = time.perf_counter() - s
@@ -85,10 +92,15 @@ def run(nlp, items, batch: int) -> dict:
             per_lang[language_of(a)].append(dt / len(chunk))
     total = time.perf_counter() - t0
     lat.sort()
-    return {"articles": len(arts), "articles_per_s": round(len(arts) / total, 1), "events": events,
-            "batch_p50_s": round(lat[len(lat) // 2], 3), "batch_p99_s": round(lat[min(len(lat) - 1, math.ceil(0.99 * len(lat)) - 1)], 3),
-            "ms_per_article_by_language": {k: round(1000 * sum(v) / len(v), 1) for k, v in sorted(per_lang.items())},
-            "articles_by_language": {k: len(v) for k, v in sorted(per_lang.items())}}
+    return {
+        "articles": len(arts),
+        "articles_per_s": round(len(arts) / total, 1),
+        "events": events,
+        "batch_p50_s": round(lat[len(lat) // 2], 3),
+        "batch_p99_s": round(lat[min(len(lat) - 1, math.ceil(0.99 * len(lat)) - 1)], 3),
+        "ms_per_article_by_language": {k: round(1000 * sum(v) / len(v), 1) for k, v in sorted(per_lang.items())},
+        "articles_by_language": {k: len(v) for k, v in sorted(per_lang.items())},
+    }
 
 
 def main(argv=None) -> int:
@@ -108,7 +120,9 @@ def main(argv=None) -> int:
     print(json.dumps({"memory": mem}), flush=True)
     mixed = run(nlp, with_native(base, args.native_share), args.batch)
     print(json.dumps({"mixed_stream": mixed}), flush=True)
-    print(json.dumps({"native_share": args.native_share, "english_stream": english, "mixed_stream": mixed, "memory": mem}))
+    print(
+        json.dumps({"native_share": args.native_share, "english_stream": english, "mixed_stream": mixed, "memory": mem})
+    )
     return 0
 
 

@@ -59,9 +59,7 @@ def direct(lengths: list[int]) -> list[dict]:
     from pipeline.extraction import extract_events, load_nlp
 
     nlp = load_nlp()
-    extract_events(
-        nlp, [Article.new("https://x.invalid/warm", body=SHORT.format(i=0), published_at=datetime.now(UTC))]
-    )
+    extract_events(nlp, [Article.new("https://x.invalid/warm", body=SHORT.format(i=0), published_at=datetime.now(UTC))])
     out = []
     for n in lengths:
         art = Article.new(f"https://x.invalid/{n}", body=long_text(n), published_at=datetime.now(UTC))
@@ -132,8 +130,9 @@ def on_prism(lengths: list[int], n_short: int) -> list[dict]:
             if proc.poll() is not None:
                 raise SystemExit(f"the pipeline exited with {proc.returncode}")
             if time.perf_counter() >= next_warm:
-                warm = Article.new(f"https://x.invalid/{uuid.uuid4().hex}", body=SHORT.format(i=-1),
-                                   published_at=datetime.now(UTC))
+                warm = Article.new(
+                    f"https://x.invalid/{uuid.uuid4().hex}", body=SHORT.format(i=-1), published_at=datetime.now(UTC)
+                )
                 send(warm)
                 warm_ids.add(warm.id)
                 next_warm = time.perf_counter() + 5
@@ -143,9 +142,7 @@ def on_prism(lengths: list[int], n_short: int) -> list[dict]:
         metrics.done()
         for n in lengths:
             run = uuid.uuid4().hex[:8]
-            long_ = Article.new(
-                f"https://x.invalid/{run}/long", body=long_text(n), published_at=datetime.now(UTC)
-            )
+            long_ = Article.new(f"https://x.invalid/{run}/long", body=long_text(n), published_at=datetime.now(UTC))
             t_long = send(long_)
             shorts = []
             for i in range(n_short):

@@ -36,8 +36,28 @@ from apache_beam.utils.timestamp import Timestamp  # noqa: E402
 from strikewatch.core.models import Actor, Casualties, EventType, Incident, IncidentSource, Place, Subscription  # noqa: E402
 
 CODER = PickleCoder()
-COUNTRIES = ["Syria", "Iraq", "Yemen", "Lebanon", "Israel", "Iran", "Ukraine", "Russia", "Sudan", "Somalia", "Libya",
-             "Mali", "Niger", "Nigeria", "Pakistan", "Afghanistan", "Myanmar", "Ethiopia", "Mozambique", "Burkina Faso"]
+COUNTRIES = [
+    "Syria",
+    "Iraq",
+    "Yemen",
+    "Lebanon",
+    "Israel",
+    "Iran",
+    "Ukraine",
+    "Russia",
+    "Sudan",
+    "Somalia",
+    "Libya",
+    "Mali",
+    "Niger",
+    "Nigeria",
+    "Pakistan",
+    "Afghanistan",
+    "Myanmar",
+    "Ethiopia",
+    "Mozambique",
+    "Burkina Faso",
+]
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -87,13 +107,23 @@ def subscriptions(n: int, workload: str) -> list[Subscription]:
     incident grow with the subscriptions); ``fixed``: 20 match every incident, the rest
     filter on places that never occur (alerts per incident stay 20: the cost of the
     state and the matching alone)."""
+
     def countries(i: int) -> list[str]:
         if workload == "fixed":
             return [] if i < 20 else [f"Nowhere{i}"]
         return [] if i % 10 == 0 else [COUNTRIES[i % 20]]
 
-    return [Subscription(id=f"sub{i}", owner=f"o{i % 37}", name=f"s{i}", countries=countries(i),
-                         webhook_url=f"https://hooks.example/{i}", created_at=T0 - timedelta(days=1)) for i in range(n)]
+    return [
+        Subscription(
+            id=f"sub{i}",
+            owner=f"o{i % 37}",
+            name=f"s{i}",
+            countries=countries(i),
+            webhook_url=f"https://hooks.example/{i}",
+            created_at=T0 - timedelta(days=1),
+        )
+        for i in range(n)
+    ]
 
 
 def incidents(n: int, rng: random.Random) -> list[Incident]:
@@ -102,14 +132,24 @@ def incidents(n: int, rng: random.Random) -> list[Incident]:
         ident, rev = k // 3, k % 3
         country = COUNTRIES[(ident * 7) % 20]
         at = T0 + timedelta(minutes=k)
-        sources = [IncidentSource(event_id=f"e{ident}.{r}", article_id=f"a{ident}.{r}", source="feed", seen_at=at)
-                   for r in range(rev + 1)]
-        out.append(Incident(
-            id=f"inc{ident}", revision=rev, event_type=EventType.AIR_STRIKE,
-            attacker=Actor(name="Air Force", type="state_military"),
-            places=[Place(name=f"town{ident}", country=country, lat=30.0, lon=40.0, precision="city")],
-            casualties=Casualties(killed=rev * 2 or None, statement="reported" if rev else "unknown"),
-            severity=0.5 + 0.1 * rev, sources=sources, source_count=rev + 1, first_seen_at=at - timedelta(minutes=rev)))
+        sources = [
+            IncidentSource(event_id=f"e{ident}.{r}", article_id=f"a{ident}.{r}", source="feed", seen_at=at)
+            for r in range(rev + 1)
+        ]
+        out.append(
+            Incident(
+                id=f"inc{ident}",
+                revision=rev,
+                event_type=EventType.AIR_STRIKE,
+                attacker=Actor(name="Air Force", type="state_military"),
+                places=[Place(name=f"town{ident}", country=country, lat=30.0, lon=40.0, precision="city")],
+                casualties=Casualties(killed=rev * 2 or None, statement="reported" if rev else "unknown"),
+                severity=0.5 + 0.1 * rev,
+                sources=sources,
+                source_count=rev + 1,
+                first_seen_at=at - timedelta(minutes=rev),
+            )
+        )
     return out
 
 
@@ -122,8 +162,16 @@ def run_after(subs: list[Subscription], incs: list[Incident], window: int) -> di
     sent: dict[str, Cell] = {}
 
     def step(kv, ts):
-        return list(match.process(kv, timestamp=ts, subs_state=cells["subs"], version_state=cells["version"],
-                                  recent_state=cells["recent"], added_state=cells["added"]))
+        return list(
+            match.process(
+                kv,
+                timestamp=ts,
+                subs_state=cells["subs"],
+                version_state=cells["version"],
+                recent_state=cells["recent"],
+                added_state=cells["added"],
+            )
+        )
 
     for s in subs:
         step(("all", ("sub", (s.id, s))), Timestamp.of(T0.timestamp()))
@@ -166,14 +214,23 @@ def run_before(rev: str, subs: list[Subscription], incs: list[Incident], window:
     return _summary(times, window, alerts, len(incs), cell.size(), None)
 
 
-def _summary(all_times: list[float], window: int, alerts: int, n: int, shared_state_bytes: int,
-             per_incident_state_bytes: int | None) -> dict:
-    first, times = all_times[window:2 * window], sorted(all_times[-window:])
-    out = {"per_incident_ms_mean": round(1000 * statistics.fmean(times), 3),
-           "per_incident_ms_p95": round(1000 * times[int(0.95 * len(times))], 3),
-           # The same measure early in the run: equal to the above when the cost does not grow with history.
-           "per_incident_ms_mean_early": round(1000 * statistics.fmean(first), 3),
-           "alerts_per_incident": round(alerts / n, 1), "shared_state_bytes": shared_state_bytes}
+def _summary(
+    all_times: list[float],
+    window: int,
+    alerts: int,
+    n: int,
+    shared_state_bytes: int,
+    per_incident_state_bytes: int | None,
+) -> dict:
+    first, times = all_times[window : 2 * window], sorted(all_times[-window:])
+    out = {
+        "per_incident_ms_mean": round(1000 * statistics.fmean(times), 3),
+        "per_incident_ms_p95": round(1000 * times[int(0.95 * len(times))], 3),
+        # The same measure early in the run: equal to the above when the cost does not grow with history.
+        "per_incident_ms_mean_early": round(1000 * statistics.fmean(first), 3),
+        "alerts_per_incident": round(alerts / n, 1),
+        "shared_state_bytes": shared_state_bytes,
+    }
     if per_incident_state_bytes is not None:
         out["largest_per_incident_state_bytes"] = per_incident_state_bytes
     return out

@@ -65,12 +65,21 @@ def main(argv: list[str] | None = None) -> int:
     seeds = load_seeds(RecoveryConfig(kafka, names["incidents"], names["alerts"]))
     seconds = time.monotonic() - t0
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({
-        "incidents": args.incidents, "records": records, "produce_seconds": round(produced_s, 1),
-        "load_seconds": round(seconds, 2), "records_per_s": round(records / seconds),
-        "open_incidents": sum(len(v) for v in seeds.open.values()), "theatres": len(seeds.open),
-        "incidents_with_alerts": len(seeds.sent), "peak_rss_mb": {"before": round(rss_before), "after": round(rss_after)},
-    }))
+    print(
+        json.dumps(
+            {
+                "incidents": args.incidents,
+                "records": records,
+                "produce_seconds": round(produced_s, 1),
+                "load_seconds": round(seconds, 2),
+                "records_per_s": round(records / seconds),
+                "open_incidents": sum(len(v) for v in seeds.open.values()),
+                "theatres": len(seeds.open),
+                "incidents_with_alerts": len(seeds.sent),
+                "peak_rss_mb": {"before": round(rss_before), "after": round(rss_after)},
+            }
+        )
+    )
     admin.delete_topics(list(names.values()))
     admin.close()
     producer.close()

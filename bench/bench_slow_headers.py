@@ -134,18 +134,22 @@ def main(argv=None) -> int:
         server.terminate()
         server.wait(30)
     latencies.sort()
-    print(json.dumps({
-        "config": "plain uvicorn (before)" if args.plain else "serve_config (after)",
-        "attackers": args.attackers,
-        "byte_every_s": args.byte_every,
-        "healthz_requests": len(latencies) + failures,
-        "healthz_failures": failures,
-        "healthz_ms_p50": round(statistics.median(latencies), 1) if latencies else None,
-        "healthz_ms_p99": round(latencies[int(0.99 * (len(latencies) - 1))], 1) if latencies else None,
-        "healthz_ms_max": round(latencies[-1], 1) if latencies else None,
-        "attacker_connections_closed_by_server": len(closed),
-        "closed_after_s_median": round(statistics.median(closed), 1) if closed else None,
-    }))
+    print(
+        json.dumps(
+            {
+                "config": "plain uvicorn (before)" if args.plain else "serve_config (after)",
+                "attackers": args.attackers,
+                "byte_every_s": args.byte_every,
+                "healthz_requests": len(latencies) + failures,
+                "healthz_failures": failures,
+                "healthz_ms_p50": round(statistics.median(latencies), 1) if latencies else None,
+                "healthz_ms_p99": round(latencies[int(0.99 * (len(latencies) - 1))], 1) if latencies else None,
+                "healthz_ms_max": round(latencies[-1], 1) if latencies else None,
+                "attacker_connections_closed_by_server": len(closed),
+                "closed_after_s_median": round(statistics.median(closed), 1) if closed else None,
+            }
+        )
+    )
     return 0
 
 

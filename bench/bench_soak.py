@@ -113,8 +113,13 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     # (note, its event date): each article is published the day its note reports, so
     # its strikes are news (asserted) and go on to incidents and alerts.
-    sample = [(r["text"], datetime.fromisoformat(r["event_date"]).replace(hour=12, tzinfo=UTC)) for r in records(24000)
-              if any(w in r["text"].lower() for w in ("airstrike", "air strike", "shell", "drone", "mortar", "rocket", "missile"))]
+    sample = [
+        (r["text"], datetime.fromisoformat(r["event_date"]).replace(hour=12, tzinfo=UTC))
+        for r in records(24000)
+        if any(
+            w in r["text"].lower() for w in ("airstrike", "air strike", "shell", "drone", "mortar", "rocket", "missile")
+        )
+    ]
 
     tmp = Path(tempfile.mkdtemp(prefix="strikewatch-soak-"))
     s = stack.isolated(tmp, kafka_heap=StackSettings().kafka_heap)
@@ -125,13 +130,23 @@ def main(argv=None) -> int:
     store.put(Subscription(id=f"soak-{run}", owner="soak", notify_on=["new_incident", "update"], webhook_url=hook.url))
     store.close()
     env = {**os.environ, "STRIKEWATCH_BOOTSTRAP_SERVERS": s.bootstrap_servers, "STRIKEWATCH_STACK_DIR": str(tmp)}
-    procs = {name: subprocess.Popen([sys.executable, "-m", "strikewatch.cli", name], cwd=REPO, env=env, start_new_session=True,
-                                    stdout=open(tmp / f"{name}.log", "wb"), stderr=subprocess.STDOUT)
-             for name in ("pipeline", "deliver")}
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", "strikewatch.cli", name],
+            cwd=REPO,
+            env=env,
+            start_new_session=True,
+            stdout=open(tmp / f"{name}.log", "wb"),
+            stderr=subprocess.STDOUT,
+        )
+        for name in ("pipeline", "deliver")
+    }
     memory: list[dict] = []
     sent: dict[str, str] = {}
     try:
-        producer = KafkaProducer(bootstrap_servers=s.bootstrap_servers, acks="all", enable_idempotence=True, linger_ms=5)
+        producer = KafkaProducer(
+            bootstrap_servers=s.bootstrap_servers, acks="all", enable_idempotence=True, linger_ms=5
+        )
         n = int(args.rate * args.minutes * 60)
         t0 = time.monotonic()
         next_sample = t0
@@ -139,10 +154,14 @@ def main(argv=None) -> int:
             while time.monotonic() < t0 + i / args.rate:
                 time.sleep(0.002)
             if time.monotonic() >= next_sample:
-                memory.append({"t_s": round(time.monotonic() - t0), **{k: tree_rss_mb(p.pid) for k, p in procs.items()}})
+                memory.append(
+                    {"t_s": round(time.monotonic() - t0), **{k: tree_rss_mb(p.pid) for k, p in procs.items()}}
+                )
                 next_sample += args.sample_s
             text, published = sample[i % len(sample)]
-            art = Article.new(f"https://soak.invalid/{run}/{i}", title="", body=text, published_at=published, source="soak")
+            art = Article.new(
+                f"https://soak.invalid/{run}/{i}", title="", body=text, published_at=published, source="soak"
+            )
             sent[art.id] = (text, published)
             producer.send(topics.ARTICLES.name, key=art.id.encode(), value=art.to_bytes())
         producer.flush()
@@ -170,8 +189,13 @@ def main(argv=None) -> int:
         from pipeline.extraction import extract_events, load_nlp
 
         distinct = sorted(set(sent.values()))
-        found = extract_events(load_nlp(), [Article.new(f"https://x.invalid/{k}", title="", body=t, published_at=pub, source="soak")
-                                            for k, (t, pub) in enumerate(distinct)])
+        found = extract_events(
+            load_nlp(),
+            [
+                Article.new(f"https://x.invalid/{k}", title="", body=t, published_at=pub, source="soak")
+                for k, (t, pub) in enumerate(distinct)
+            ],
+        )
         has_events = {t for t, evs in zip(distinct, found) if evs}
         should = {a for a, t in sent.items() if t in has_events}
         lost = should - set(events_by_article)
@@ -179,25 +203,48 @@ def main(argv=None) -> int:
         # Offsets are committed COMMIT_LAG_S after they were read: give them that long.
         deadline = time.monotonic() + COMMIT_LAG_S + 60
         while True:
-            behind = lag.measure(s.bootstrap_servers, ["strikewatch-pipeline"]).get(("strikewatch-pipeline", topics.ARTICLES.name), n)
+            behind = lag.measure(s.bootstrap_servers, ["strikewatch-pipeline"]).get(
+                ("strikewatch-pipeline", topics.ARTICLES.name), n
+            )
             if behind == 0 or time.monotonic() > deadline:
                 break
             time.sleep(2)
 
         ids = Counter(p["data"]["id"] for p in hook.posts)
-        new_per_incident = Counter((p["data"]["subscription_id"], p["data"]["incident_id"]) for p in hook.posts if p["data"]["kind"] == "new_incident")
-        print(json.dumps({
-            "articles_with_events_expected": len(should), "articles_with_events_seen": len(should & set(events_by_article)), "lost": len(lost),
-            "committed_offsets_behind_end": behind,
-            "alerts_delivered": len(hook.posts), "duplicate_deliveries": sum(v - 1 for v in ids.values()),
-            "duplicate_new_incident_alerts": sum(v - 1 for v in new_per_incident.values()),
-        }), flush=True)
+        new_per_incident = Counter(
+            (p["data"]["subscription_id"], p["data"]["incident_id"])
+            for p in hook.posts
+            if p["data"]["kind"] == "new_incident"
+        )
+        print(
+            json.dumps(
+                {
+                    "articles_with_events_expected": len(should),
+                    "articles_with_events_seen": len(should & set(events_by_article)),
+                    "lost": len(lost),
+                    "committed_offsets_behind_end": behind,
+                    "alerts_delivered": len(hook.posts),
+                    "duplicate_deliveries": sum(v - 1 for v in ids.values()),
+                    "duplicate_new_incident_alerts": sum(v - 1 for v in new_per_incident.values()),
+                }
+            ),
+            flush=True,
+        )
         q = max(1, len(memory) // 4)
         for name in procs:
-            early = sum(m[name] for m in memory[q:2 * q]) / q
+            early = sum(m[name] for m in memory[q : 2 * q]) / q
             late = sum(m[name] for m in memory[-q:]) / q
-            print(json.dumps({"memory_mb": name, "second_quarter_mean": round(early, 1), "last_quarter_mean": round(late, 1),
-                              "growth_pct": round(100 * (late - early) / early, 1) if early else None}), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "memory_mb": name,
+                        "second_quarter_mean": round(early, 1),
+                        "last_quarter_mean": round(late, 1),
+                        "growth_pct": round(100 * (late - early) / early, 1) if early else None,
+                    }
+                ),
+                flush=True,
+            )
         print(json.dumps({"memory_series": memory}))
     finally:
         for p in procs.values():

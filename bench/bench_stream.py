@@ -66,8 +66,9 @@ async def run(port: int, args, dsn: str) -> dict:
     done = asyncio.Event()
 
     async def probe():
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": "probe"},
-                                     trust_env=False, timeout=30) as http:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": "probe"}, trust_env=False, timeout=30
+        ) as http:
             while not done.is_set():
                 t0 = time.perf_counter()
                 r = await http.get("/v1/incidents?limit=1")
@@ -129,11 +130,23 @@ def main(argv=None) -> int:
             db.write_batch(cur, [R.incident(i) for i in range(2000)], db.WriteResult())
     port = free_port()
     keys = ",".join([f"key{n}=owner{n}" for n in range(KEYS)] + ["probe=probe"])
-    env = {**os.environ, "PYTHONPATH": args.tree, "STRIKEWATCH_PORT": str(port), "STRIKEWATCH_POSTGRES_DB": name,
-           "STRIKEWATCH_API_KEYS": keys, "STRIKEWATCH_WEBHOOK_HMAC_SECRET": uuid.uuid4().hex,
-           "STRIKEWATCH_RATE_LIMIT_PER_S": "1000000", "STRIKEWATCH_RATE_LIMIT_BURST": "1000000"}
-    api = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "api"], env=env, cwd=args.tree,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "PYTHONPATH": args.tree,
+        "STRIKEWATCH_PORT": str(port),
+        "STRIKEWATCH_POSTGRES_DB": name,
+        "STRIKEWATCH_API_KEYS": keys,
+        "STRIKEWATCH_WEBHOOK_HMAC_SECRET": uuid.uuid4().hex,
+        "STRIKEWATCH_RATE_LIMIT_PER_S": "1000000",
+        "STRIKEWATCH_RATE_LIMIT_BURST": "1000000",
+    }
+    api = subprocess.Popen(
+        [sys.executable, "-m", "strikewatch.cli", "api"],
+        env=env,
+        cwd=args.tree,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -151,8 +164,18 @@ def main(argv=None) -> int:
         api.wait(30)
         with psycopg.connect(s.postgres_dsn("postgres"), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    print(json.dumps({"tree": args.tree, "streams": args.streams, "writes": args.writes, "rate": args.rate, **out,
-                      "load_average": [round(x, 2) for x in os.getloadavg()]}))
+    print(
+        json.dumps(
+            {
+                "tree": args.tree,
+                "streams": args.streams,
+                "writes": args.writes,
+                "rate": args.rate,
+                **out,
+                "load_average": [round(x, 2) for x in os.getloadavg()],
+            }
+        )
+    )
     return 0
 
 

@@ -37,16 +37,27 @@ SIDES = {"Israeli Military": "IL", "Palestinian Militants": "PS"}
 
 def _agree(table: Counter) -> dict:
     """Agreement of a yes/no of ours with a yes/no of the coders: {(coded, ours): n}."""
-    tp, coded, ours = table[(True, True)], table[(True, True)] + table[(True, False)], table[(True, True)] + table[(False, True)]
-    return {"coded": coded, "ours": ours, "both": tp, "recall": round(tp / coded, 3) if coded else None,
-            "precision": round(tp / ours, 3) if ours else None}
+    tp, coded, ours = (
+        table[(True, True)],
+        table[(True, True)] + table[(True, False)],
+        table[(True, True)] + table[(False, True)],
+    )
+    return {
+        "coded": coded,
+        "ours": ours,
+        "both": tp,
+        "recall": round(tp / coded, 3) if coded else None,
+        "precision": round(tp / ours, 3) if ours else None,
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared/data/eval/news2_dev.jsonl")
     ap.add_argument("--limit", type=int, default=0)
-    ap.add_argument("--details", type=Path, help="write one JSON line per assessment: coded status, grade, reasons, claims")
+    ap.add_argument(
+        "--details", type=Path, help="write one JSON line per assessment: coded status, grade, reasons, claims"
+    )
     args = ap.parse_args()
 
     from datetime import datetime
@@ -61,9 +72,17 @@ def main() -> None:
     if args.limit:
         rows = rows[: args.limit]
     nlp = load_nlp()
-    arts = [Article.new(f"https://airwars.org/civilian-casualties/{r['id'].split(':')[-1].lower()}", title="", body=r["text"],
-                        published_at=datetime.fromisoformat(r["article_date"]).replace(tzinfo=UTC) if r.get("article_date") else None)
-            for r in rows]
+    arts = [
+        Article.new(
+            f"https://airwars.org/civilian-casualties/{r['id'].split(':')[-1].lower()}",
+            title="",
+            body=r["text"],
+            published_at=datetime.fromisoformat(r["article_date"]).replace(tzinfo=UTC)
+            if r.get("article_date")
+            else None,
+        )
+        for r in rows
+    ]
     c = Counter()
     status = Counter()
     status_unattributed = Counter()
@@ -79,7 +98,9 @@ def main() -> None:
             inc = corroborate(inc, [cl for e in strikes[1:] for cl in claims_of(e)])
         c["assessments"] += 1
         c["with_strike_event"] += bool(strikes)
-        resp = [cl for cl in claims if cl.kind == "responsibility" and cl.stance in ("blamed", "claimed") and cl.party_side]
+        resp = [
+            cl for cl in claims if cl.kind == "responsibility" and cl.stance in ("blamed", "claimed") and cl.party_side
+        ]
         if coded_sides:
             c["belligerent_coded"] += 1
             if resp:
@@ -106,12 +127,40 @@ def main() -> None:
         unattributed = not any(cl.kind == "responsibility" and cl.party_side for cl in (inc.claims if inc else []))
         status_unattributed[(coded == "Contested strike", unattributed)] += 1
         if details:
-            details.write(json.dumps({"id": r["id"], "coded": coded, "coded_sides": sorted(coded_sides), "grade": inc and inc.grade,
-                                      "reason": inc and inc.grade_reason, "claims": [
-                                          {k: v for k, v in cl.model_dump(mode="json").items()
-                                           if k in ("kind", "speaker", "speaker_kind", "speaker_side", "stance", "party", "party_side", "killed", "injured",
-                                                     "counted")}
-                                          | {"quote": cl.quote.text[:300]} for cl in claims]}) + "\n")
+            details.write(
+                json.dumps(
+                    {
+                        "id": r["id"],
+                        "coded": coded,
+                        "coded_sides": sorted(coded_sides),
+                        "grade": inc and inc.grade,
+                        "reason": inc and inc.grade_reason,
+                        "claims": [
+                            {
+                                k: v
+                                for k, v in cl.model_dump(mode="json").items()
+                                if k
+                                in (
+                                    "kind",
+                                    "speaker",
+                                    "speaker_kind",
+                                    "speaker_side",
+                                    "stance",
+                                    "party",
+                                    "party_side",
+                                    "killed",
+                                    "injured",
+                                    "counted",
+                                )
+                            }
+                            | {"quote": cl.quote.text[:300]}
+                            for cl in claims
+                        ],
+                    }
+                )
+                + "\n"
+            )
+
     def ratio(a, b):
         return round(c[a] / c[b], 3) if c[b] else None
 
@@ -119,11 +168,17 @@ def main() -> None:
         tp = status[(name, ours)]
         coded = sum(v for (k, _o), v in status.items() if k == name)
         said = sum(v for (_k, o), v in status.items() if o == ours)
-        return {"coded": coded, "ours": said, "both": tp, "recall": round(tp / coded, 3) if coded else None,
-                "precision": round(tp / said, 3) if said else None}
+        return {
+            "coded": coded,
+            "ours": said,
+            "both": tp,
+            "recall": round(tp / coded, 3) if coded else None,
+            "precision": round(tp / said, 3) if said else None,
+        }
 
     out = {
-        "data": str(args.data), **dict(c),
+        "data": str(args.data),
+        **dict(c),
         "belligerent_right_of_claimed": ratio("belligerent_right", "belligerent_claimed"),
         "belligerent_right_of_coded": ratio("belligerent_right", "belligerent_coded"),
         "toll_right_of_claimed": ratio("toll_right", "toll_claimed"),

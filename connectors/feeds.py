@@ -122,10 +122,22 @@ def _json_item(item: dict, url: str, feed_name: str, feed_url: str | None, lang:
                 published = published.replace(tzinfo=UTC)
         except ValueError:
             published = None
-    authors = [a.get("name") for a in item.get("authors") or ([item["author"]] if item.get("author") else []) if isinstance(a, dict) and a.get("name")]
-    return Article.new(urljoin(feed_url or "", url), title=(item.get("title") or "").strip(), body=body,
-                       summary=(item.get("summary") or "").strip(), authors=authors, published_at=published,
-                       language=_lang(item.get("language")) or lang, source=feed_name, feed_url=feed_url)
+    authors = [
+        a.get("name")
+        for a in item.get("authors") or ([item["author"]] if item.get("author") else [])
+        if isinstance(a, dict) and a.get("name")
+    ]
+    return Article.new(
+        urljoin(feed_url or "", url),
+        title=(item.get("title") or "").strip(),
+        body=body,
+        summary=(item.get("summary") or "").strip(),
+        authors=authors,
+        published_at=published,
+        language=_lang(item.get("language")) or lang,
+        source=feed_name,
+        feed_url=feed_url,
+    )
 
 
 def parse_feed(body: bytes, feed_name: str, feed_url: str | None = None, http_charset: str | None = None) -> ParsedFeed:
@@ -167,8 +179,18 @@ def _entry(e, url: str, feed_name: str, feed_url: str | None, lang: str | None) 
     if e.get("content"):
         content = html_to_text(max((c.get("value", "") for c in e.content), key=len))
     summary = html_to_text(e.get("summary", ""))
-    authors = [a.get("name") for a in e.get("authors", []) if a.get("name")] or ([e["author"]] if e.get("author") else [])
+    authors = [a.get("name") for a in e.get("authors", []) if a.get("name")] or (
+        [e["author"]] if e.get("author") else []
+    )
     published = _when(e.get("published_parsed")) or _when(e.get("updated_parsed"))
-    return Article.new(url, title=html_to_text(e.get("title", "")), body=content or summary, summary=summary,
-                       authors=authors, published_at=published, language=_lang(e.get("language")) or lang,
-                       source=feed_name, feed_url=feed_url)
+    return Article.new(
+        url,
+        title=html_to_text(e.get("title", "")),
+        body=content or summary,
+        summary=summary,
+        authors=authors,
+        published_at=published,
+        language=_lang(e.get("language")) or lang,
+        source=feed_name,
+        feed_url=feed_url,
+    )

@@ -114,16 +114,27 @@ class FetchResult:
 
 
 class Fetcher:
-    def __init__(self, user_agent: str, allow_private: str | list[str] | None = None, *, max_bytes: int = MAX_BODY_BYTES,
-                 deadline_s: float = TOTAL_DEADLINE_S, host_interval_s: float = PER_HOST_INTERVAL_S,
-                 resolver: netguard.Resolver = socket.getaddrinfo):
+    def __init__(
+        self,
+        user_agent: str,
+        allow_private: str | list[str] | None = None,
+        *,
+        max_bytes: int = MAX_BODY_BYTES,
+        deadline_s: float = TOTAL_DEADLINE_S,
+        host_interval_s: float = PER_HOST_INTERVAL_S,
+        resolver: netguard.Resolver = socket.getaddrinfo,
+    ):
         self.guard = netguard.Guard(allow_private, resolver)
         self._max_bytes, self._deadline_s, self._interval = max_bytes, deadline_s, host_interval_s
-        accept = ("application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
-                  "text/xml;q=0.9, */*;q=0.5")
+        accept = (
+            "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
+            "text/xml;q=0.9, */*;q=0.5"
+        )
         self._client = netguard.client(
-            self.guard, headers={"User-Agent": user_agent, "Accept": accept, "Accept-Encoding": ", ".join(ENCODINGS)},
-            timeout=httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S))
+            self.guard,
+            headers={"User-Agent": user_agent, "Accept": accept, "Accept-Encoding": ", ".join(ENCODINGS)},
+            timeout=httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
+        )
         self._host_lock = threading.Lock()
         self._host_next: dict[str, float] = {}
         self._robots: dict[str, tuple[float, Protego | None]] = {}
@@ -186,8 +197,9 @@ class Fetcher:
             current = res
         raise FetchError(f"more than {MAX_REDIRECTS} redirects", "too_many_redirects")
 
-    def _hop(self, current: str, headers: dict, etag: str | None, last_modified: str | None,
-             t0: float) -> FetchResult | str:
+    def _hop(
+        self, current: str, headers: dict, etag: str | None, last_modified: str | None, t0: float
+    ) -> FetchResult | str:
         """One request: the result, or the URL a redirect points to."""
         with self._client.stream("GET", current, headers=headers) as resp:
             if resp.status_code in (301, 302, 303, 307, 308) and "location" in resp.headers:
@@ -217,8 +229,16 @@ class Fetcher:
                 raise
             ctype = resp.headers.get("content-type")
             charset = resp.charset_encoding if ctype and "charset" in ctype.lower() else None
-            return FetchResult(current, resp.status_code, b"".join(chunks), resp.headers.get("etag"),
-                               resp.headers.get("last-modified"), ctype, charset, time.monotonic() - t0)
+            return FetchResult(
+                current,
+                resp.status_code,
+                b"".join(chunks),
+                resp.headers.get("etag"),
+                resp.headers.get("last-modified"),
+                ctype,
+                charset,
+                time.monotonic() - t0,
+            )
 
     # ------------------------------------------------------------------ robots.txt
     def allowed_by_robots(self, url: str) -> bool:

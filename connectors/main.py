@@ -26,7 +26,9 @@ from .scheduler import Poller, load_feeds
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="strikewatch connectors", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="strikewatch connectors", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--feeds", type=Path, default=None)
     ap.add_argument("--once", action="store_true", help="poll every feed once and exit")
     args = ap.parse_args(argv)
@@ -39,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     seen = SeenStore.load(s.kafka, names.seen)
     fetcher = Fetcher(s.user_agent, s.allow_private_hosts)
     poller = Poller(feeds, fetcher, publisher, seen)
+
     def _stop(*_):
         poller.stop()
         publisher.stop()
@@ -57,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def replay_main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="strikewatch replay", description="Backfill articles (JSONL, .txt, directories) into Kafka.")
+    ap = argparse.ArgumentParser(
+        prog="strikewatch replay", description="Backfill articles (JSONL, .txt, directories) into Kafka."
+    )
     ap.add_argument("path", type=Path)
     ap.add_argument("--source", default="replay")
     ap.add_argument("--no-progress", action="store_true")

@@ -60,8 +60,9 @@ class Publisher:
     def __init__(self, kafka: KafkaConfig | str, names: TopicNames = TopicNames()):
         self.names = names
         self._closing = threading.Event()
-        self._sender = AckedSender(kafka, backoff_s=RESEND_BACKOFF_S, stop=self._closing, linger_ms=LINGER_MS,
-                                   retries=2**31 - 1)
+        self._sender = AckedSender(
+            kafka, backoff_s=RESEND_BACKOFF_S, stop=self._closing, linger_ms=LINGER_MS, retries=2**31 - 1
+        )
         self._local = threading.local()  # each polling thread's batch of unacknowledged sends
 
     def _batch(self) -> Batch:
@@ -77,8 +78,10 @@ class Publisher:
         """Send an article; ``RecordTooLarge`` (nothing sent) when it is over ``MAX_RECORD_BYTES``."""
         value = article.to_bytes()
         if len(value) > MAX_RECORD_BYTES:
-            raise RecordTooLarge(f"article is {len(value)} bytes, over the {MAX_RECORD_BYTES}-byte record limit",
-                                 payload=value[:DEAD_PAYLOAD_BYTES])
+            raise RecordTooLarge(
+                f"article is {len(value)} bytes, over the {MAX_RECORD_BYTES}-byte record limit",
+                payload=value[:DEAD_PAYLOAD_BYTES],
+            )
         self._send(self.names.articles, article.id.encode(), value)
 
     def seen(self, keys: list[str], article_id: str) -> None:

@@ -37,15 +37,23 @@ def _from_record(rec: dict, source: str) -> Article:
     if published:
         when = datetime.fromisoformat(str(published).replace("Z", "+00:00"))
         when = when if when.tzinfo else when.replace(tzinfo=UTC)
-    return Article.new(rec["url"], title=rec.get("title") or "", body=rec.get("body") or rec.get("text") or "", published_at=when,
-                       source=rec.get("source") or source, language=rec.get("language"))
+    return Article.new(
+        rec["url"],
+        title=rec.get("title") or "",
+        body=rec.get("body") or rec.get("text") or "",
+        published_at=when,
+        source=rec.get("source") or source,
+        language=rec.get("language"),
+    )
 
 
 def iter_articles(path: Path, source: str = "replay") -> Iterator[Article | DeadLetter]:
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for f in files:
         if f.suffix == ".txt":
-            yield article_from_text(f.read_text(encoding="utf-8", errors="replace"), url=f.resolve().as_uri(), source=source)
+            yield article_from_text(
+                f.read_text(encoding="utf-8", errors="replace"), url=f.resolve().as_uri(), source=source
+            )
         elif f.suffix in (".jsonl", ".json"):
             with f.open(encoding="utf-8", errors="replace") as fh:
                 for n, line in enumerate(fh, 1):

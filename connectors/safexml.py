@@ -23,9 +23,19 @@ _ENTITY_RE = re.compile(rb"<!ENTITY", re.I)
 _EXTERNAL_RE = re.compile(rb"<!ENTITY[^<>]*\b(?:SYSTEM|PUBLIC)\b", re.I)
 _DOCTYPE_SUBSET_RE = re.compile(
     r"\A\s*(?:<!--(?:[^-]|-(?!->))*-->\s*|<\?[^<>]*\?>\s*)*"  # comments and processing instructions before it
-    r"<!DOCTYPE[^<>\[]*\[[^\]]*\]\s*>", re.I)
+    r"<!DOCTYPE[^<>\[]*\[[^\]]*\]\s*>",
+    re.I,
+)
 # Encodings that are usually mislabelled supersets in the wild.
-SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "utf-8", "ascii": "utf-8"}
+SUPERSETS = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "iso-8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "latin1": "cp1252",
+    "us-ascii": "utf-8",
+    "ascii": "utf-8",
+}
 # Only the head of a document is scanned for a DTD: it must come before the root.
 HEAD_BYTES = 64 * 1024
 

@@ -65,13 +65,40 @@ MAX_REMEMBERED_REJECTS = 1000
 
 def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
     return SimpleNamespace(
-        polls=Counter("strikewatch_connector_polls_total", "Feed polls by outcome", ["feed", "outcome"], registry=registry),
-        not_modified=Counter("strikewatch_connector_not_modified_total", "Polls answered 304 Not Modified", ["feed"], registry=registry),
-        emitted=Counter("strikewatch_connector_articles_emitted_total", "Articles sent to Kafka", ["feed"], registry=registry),
-        duplicates=Counter("strikewatch_connector_duplicates_dropped_total", "Articles dropped as already seen", ["feed"], registry=registry),
-        failures=Counter("strikewatch_connector_failures_total", "Failed polls and fetches by reason", ["feed", "reason"], registry=registry),
-        latency=Histogram("strikewatch_connector_fetch_seconds", "Feed fetch latency", ["feed"], buckets=LATENCY_BUCKETS_S, registry=registry),
-        last_success=Gauge("strikewatch_connector_last_success_timestamp_seconds", "Unix time of the last successful poll", ["feed"], registry=registry),
+        polls=Counter(
+            "strikewatch_connector_polls_total", "Feed polls by outcome", ["feed", "outcome"], registry=registry
+        ),
+        not_modified=Counter(
+            "strikewatch_connector_not_modified_total", "Polls answered 304 Not Modified", ["feed"], registry=registry
+        ),
+        emitted=Counter(
+            "strikewatch_connector_articles_emitted_total", "Articles sent to Kafka", ["feed"], registry=registry
+        ),
+        duplicates=Counter(
+            "strikewatch_connector_duplicates_dropped_total",
+            "Articles dropped as already seen",
+            ["feed"],
+            registry=registry,
+        ),
+        failures=Counter(
+            "strikewatch_connector_failures_total",
+            "Failed polls and fetches by reason",
+            ["feed", "reason"],
+            registry=registry,
+        ),
+        latency=Histogram(
+            "strikewatch_connector_fetch_seconds",
+            "Feed fetch latency",
+            ["feed"],
+            buckets=LATENCY_BUCKETS_S,
+            registry=registry,
+        ),
+        last_success=Gauge(
+            "strikewatch_connector_last_success_timestamp_seconds",
+            "Unix time of the last successful poll",
+            ["feed"],
+            registry=registry,
+        ),
     )
 
 
@@ -105,7 +132,16 @@ def load_feeds(path: str | Path) -> list[FeedConfig]:
         kind = f.get("kind", "rss")
         if kind not in ("rss", "sitemap", "gdelt"):
             raise ConnectorError(f"feed {f.get('name')!r}: unknown kind {kind!r}")
-        out.append(FeedConfig(name=f["name"], url=f["url"], kind=kind, interval_s=float(f.get("interval_s", DEFAULT_INTERVAL_S)), fulltext=bool(f.get("fulltext", False)), language=f.get("language")))
+        out.append(
+            FeedConfig(
+                name=f["name"],
+                url=f["url"],
+                kind=kind,
+                interval_s=float(f.get("interval_s", DEFAULT_INTERVAL_S)),
+                fulltext=bool(f.get("fulltext", False)),
+                language=f.get("language"),
+            )
+        )
     names = [f.name for f in out]
     if len(names) != len(set(names)):
         raise ConnectorError("feed names must be unique (they are metric labels)")
@@ -113,7 +149,15 @@ def load_feeds(path: str | Path) -> list[FeedConfig]:
 
 
 class Poller:
-    def __init__(self, feed_list: list[FeedConfig], fetcher: Fetcher, publisher: Publisher, seen: SeenStore, metrics: SimpleNamespace = METRICS, rng: random.Random | None = None):
+    def __init__(
+        self,
+        feed_list: list[FeedConfig],
+        fetcher: Fetcher,
+        publisher: Publisher,
+        seen: SeenStore,
+        metrics: SimpleNamespace = METRICS,
+        rng: random.Random | None = None,
+    ):
         self.feeds = feed_list
         self.fetcher, self.publisher, self.seen, self.m = fetcher, publisher, seen, metrics
         self.state = {f.name: FeedState() for f in feed_list}
@@ -233,7 +277,7 @@ class Poller:
 
     def _fail(self, feed: FeedConfig, st: FeedState, e: ConnectorError) -> None:
         st.failures += 1
-        delay = min(feed.interval_s * 2 ** st.failures, BACKOFF_CAP_S)
+        delay = min(feed.interval_s * 2**st.failures, BACKOFF_CAP_S)
         st.next_due = time.monotonic() + self._jitter(delay)
         self.m.failures.labels(feed.name, e.reason).inc()
         self.m.polls.labels(feed.name, "error").inc()

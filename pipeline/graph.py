@@ -72,13 +72,20 @@ def build_graph(raw, config: GraphConfig = GraphConfig(), raw_subscriptions=None
     "alerts", "dead_letters"} (no alerts without a subscriptions input)."""
     decoded = raw | "DecodeArticles" >> DecodeArticles(config.max_article_chars, config.sources)
     extracted = decoded.articles | "ExtractEvents" >> ExtractEvents(
-        model_name=config.spacy_model, batch_size=config.extract_batch_size, max_chars=config.max_article_chars,
+        model_name=config.spacy_model,
+        batch_size=config.extract_batch_size,
+        max_chars=config.max_article_chars,
         sources=config.sources,
     )
     incidents = extracted.events | "ClusterIncidents" >> ClusterIncidents(config.similarity, config.recovery)
     scored = incidents | "ScoreEscalation" >> ScoreEscalation()
     dead = [decoded.dead_letters, extracted.dead_letters]
-    out = {"articles": decoded.articles, "events": extracted.events, "incidents": incidents, "escalation": scored.scores}
+    out = {
+        "articles": decoded.articles,
+        "events": extracted.events,
+        "incidents": incidents,
+        "escalation": scored.scores,
+    }
     if raw_subscriptions is not None:
         subs = raw_subscriptions | "DecodeSubscriptions" >> DecodeSubscriptions()
         dead.append(subs.dead_letters)
@@ -92,7 +99,13 @@ class WriteOutputs(beam.PTransform):
     a Flatten joins the extraction stage to the stateful stages after it, and events
     would wait for their bundles."""
 
-    ROUTES: ClassVar[dict[str, topics.Topic]] = {"events": topics.EVENTS, "incidents": topics.INCIDENTS, "escalation": topics.ESCALATION, "alerts": topics.ALERTS, "dead_letters": topics.DEAD_LETTERS}
+    ROUTES: ClassVar[dict[str, topics.Topic]] = {
+        "events": topics.EVENTS,
+        "incidents": topics.INCIDENTS,
+        "escalation": topics.ESCALATION,
+        "alerts": topics.ALERTS,
+        "dead_letters": topics.DEAD_LETTERS,
+    }
 
     def __init__(self, kafka: KafkaConfig | str):
         super().__init__()

@@ -76,7 +76,12 @@ OTHER_DAY_SIMILARITY = 0.95
 OTHER_TOWN_KM = 40.0
 FINE_PRECISIONS = frozenset({"point", "city", "admin2"})
 COARSE_PRECISIONS = frozenset({"country", "admin1", "region", "border_region"})
-FAMILIES = {EventType.AIR_STRIKE: "air", EventType.DRONE_STRIKE: "air", EventType.MISSILE_ATTACK: "fire", EventType.SHELLING: "fire"}
+FAMILIES = {
+    EventType.AIR_STRIKE: "air",
+    EventType.DRONE_STRIKE: "air",
+    EventType.MISSILE_ATTACK: "fire",
+    EventType.SHELLING: "fire",
+}
 
 Similarity = Callable[[str, str], float]
 CLUSTERED_MODALITIES = frozenset({Modality.ASSERTED, Modality.DENIED})
@@ -108,12 +113,15 @@ def footprint(x: Event | Incident) -> Footprint:
     located = next((p for p in x.places if p.lat is not None and p.precision not in ("country", "unknown")), None)
     t = x.time
     return Footprint(
-        family=FAMILIES.get(x.event_type), day=t.date, day_precise=t.date is not None and t.precision in ("hour", "part_of_day", "day"),
+        family=FAMILIES.get(x.event_type),
+        day=t.date,
+        day_precise=t.date is not None and t.precision in ("hour", "part_of_day", "day"),
         located=(located.lat, located.lon, located.precision in FINE_PRECISIONS) if located else None,
         fine=tuple((p.lat, p.lon) for p in x.places if p.lat is not None and p.precision in FINE_PRECISIONS)[:3],
         towns=frozenset(p.name.lower() for p in x.places if p.precision not in COARSE_PRECISIONS),
         countries=frozenset(p.country for p in x.places if p.country),
-        attacker=(x.attacker.name, x.attacker.type) if x.attacker else None, has_places=bool(x.places),
+        attacker=(x.attacker.name, x.attacker.type) if x.attacker else None,
+        has_places=bool(x.places),
         outlets=frozenset(k for r in _reports(x) for k in link_keys(r)),
     )
 
@@ -163,7 +171,12 @@ def _need(e: Footprint, i: Footprint) -> float | None:
         return OTHER_DAY_SIMILARITY
     if not located and e.countries and i.countries and not e.countries & i.countries:
         return None
-    if e.attacker and i.attacker and e.attacker[0] != i.attacker[0] and e.attacker[1] == i.attacker[1] == "state_military":
+    if (
+        e.attacker
+        and i.attacker
+        and e.attacker[0] != i.attacker[0]
+        and e.attacker[1] == i.attacker[1] == "state_military"
+    ):
         return None
     return MIN_SIMILARITY if dated and (located or e.has_places) else STRONG_SIMILARITY
 
@@ -180,8 +193,18 @@ def _incident_id(ev: Event) -> str:
 
 def source_of(ev: Event, seen_at: datetime) -> IncidentSource:
     """The incident's record of one report, with the link to its article and its language."""
-    return IncidentSource(event_id=ev.id, article_id=ev.article_id, source=ev.source, published_at=ev.article_published_at, seen_at=seen_at,
-                          url=ev.article_url, title=ev.article_title, outlet=ev.outlet, provenance=ev.provenance, language=ev.language)
+    return IncidentSource(
+        event_id=ev.id,
+        article_id=ev.article_id,
+        source=ev.source,
+        published_at=ev.article_published_at,
+        seen_at=seen_at,
+        url=ev.article_url,
+        title=ev.article_title,
+        outlet=ev.outlet,
+        provenance=ev.provenance,
+        language=ev.language,
+    )
 
 
 def _dated(t) -> bool:
@@ -191,11 +214,23 @@ def _dated(t) -> bool:
 def new_incident(ev: Event, seen_at: datetime) -> Incident:
     pub = ev.article_published_at
     inc = Incident(
-        id=_incident_id(ev), revision=0, event_type=ev.event_type, attacker=ev.attacker, targets=ev.targets, places=ev.places,
-        time=ev.time, platforms=[p.name for p in ev.platforms], munitions=[m.name for m in ev.munitions], casualties=ev.casualties,
+        id=_incident_id(ev),
+        revision=0,
+        event_type=ev.event_type,
+        attacker=ev.attacker,
+        targets=ev.targets,
+        places=ev.places,
+        time=ev.time,
+        platforms=[p.name for p in ev.platforms],
+        munitions=[m.name for m in ev.munitions],
+        casualties=ev.casualties,
         sources=[source_of(ev, seen_at)],
-        source_count=1, first_seen_at=seen_at, first_seen_latency_s=(seen_at - pub).total_seconds() if pub else None,
-        changes=["new"], theatre=theatre_of(ev), cluster_text=_text(ev) or None,
+        source_count=1,
+        first_seen_at=seen_at,
+        first_seen_latency_s=(seen_at - pub).total_seconds() if pub else None,
+        changes=["new"],
+        theatre=theatre_of(ev),
+        cluster_text=_text(ev) or None,
     )
     inc = corroborate(inc, claims_of(ev))
     return inc.model_copy(update={"severity": severity(inc)[0]})
@@ -214,10 +249,15 @@ def merge(inc: Incident, ev: Event, seen_at: datetime) -> Incident:
         changes += corroboration_changes(inc, updated)
         if not changes:
             return inc
-        updated = updated.model_copy(update={"revision": inc.revision + 1, "source_count": len(sources), "changes": changes})
+        updated = updated.model_copy(
+            update={"revision": inc.revision + 1, "source_count": len(sources), "changes": changes}
+        )
         return updated.model_copy(update={"severity": severity(updated)[0]})
     cas = inc.casualties
-    if ev.casualties.statement == "reported" and (ev.casualties.killed or 0, ev.casualties.injured or 0) != (cas.killed or 0, cas.injured or 0):
+    if ev.casualties.statement == "reported" and (ev.casualties.killed or 0, ev.casualties.injured or 0) != (
+        cas.killed or 0,
+        cas.injured or 0,
+    ):
         # The highest reported toll wins: later reports usually update upwards.
         if (ev.casualties.killed or 0) >= (cas.killed or 0):
             cas = ev.casualties
@@ -237,11 +277,21 @@ def merge(inc: Incident, ev: Event, seen_at: datetime) -> Incident:
     time = inc.time if (_dated(inc.time) or not _dated(ev.time)) and (inc.time.date or not ev.time.date) else ev.time
     first_pub = min((s.published_at for s in sources if s.published_at), default=None)
     first_seen = min(inc.first_seen_at or seen_at, seen_at)
-    updated = inc.model_copy(update={
-        "sources": sources, "source_count": len(sources), "casualties": cas, "attacker": attacker,
-        "targets": targets, "places": places, "platforms": plats, "munitions": muns, "time": time,
-        "first_seen_at": first_seen, "first_seen_latency_s": (first_seen - first_pub).total_seconds() if first_pub else None,
-    })
+    updated = inc.model_copy(
+        update={
+            "sources": sources,
+            "source_count": len(sources),
+            "casualties": cas,
+            "attacker": attacker,
+            "targets": targets,
+            "places": places,
+            "platforms": plats,
+            "munitions": muns,
+            "time": time,
+            "first_seen_at": first_seen,
+            "first_seen_latency_s": (first_seen - first_pub).total_seconds() if first_pub else None,
+        }
+    )
     updated = corroborate(updated, claims_of(ev))
     changes += corroboration_changes(inc, updated)
     if not changes:
@@ -256,8 +306,13 @@ class Clusterer:
     def __init__(self, similarity: Similarity):
         self.similarity = similarity
 
-    def add(self, open_: OpenIncidents | list[tuple[Incident, str]], ev: Event, seen_at: datetime,
-            at: datetime | None = None) -> tuple[OpenIncidents, Incident | None]:
+    def add(
+        self,
+        open_: OpenIncidents | list[tuple[Incident, str]],
+        ev: Event,
+        seen_at: datetime,
+        at: datetime | None = None,
+    ) -> tuple[OpenIncidents, Incident | None]:
         """(the open incidents, updated in place; the incident to emit or None if nothing
         changed). ``at``: the report's time on the clock that closes incidents
         ``OPEN_FOR_HOURS`` after their last report (the element's timestamp in the
@@ -280,7 +335,6 @@ class Clusterer:
         updated = merge(inc, ev, seen_at)
         index.put(updated, inc_text, footprint(updated), at)
         return index, (None if updated is inc else updated)
-
 
     def best_match(self, index: OpenIncidents, ev: Event, text: str | None = None) -> tuple[str, str] | None:
         """(id, text) of the open incident the report joins, or None: of the index's
@@ -361,7 +415,9 @@ class _ClusterFn(beam.DoFn):
         from .worker_cache import per_process
 
         # One model per worker process (pipeline/worker_cache.py says why).
-        self._sim = per_process(("embedder",), load_embedder) if self._similarity_kind == "embeddings" else token_jaccard
+        self._sim = (
+            per_process(("embedder",), load_embedder) if self._similarity_kind == "embeddings" else token_jaccard
+        )
         self._clusterer = Clusterer(self._sim)
         self._seeds = None
         if self._recovery is not None:
@@ -369,8 +425,14 @@ class _ClusterFn(beam.DoFn):
 
             self._seeds = per_process(self._recovery.key, lambda: load_seeds(self._recovery))
 
-    def process(self, kv, timestamp=beam.DoFn.TimestampParam, open_state=beam.DoFn.StateParam(OPEN),
-                reopened_state=beam.DoFn.StateParam(REOPENED), expire=beam.DoFn.TimerParam(EXPIRE)):
+    def process(
+        self,
+        kv,
+        timestamp=beam.DoFn.TimestampParam,
+        open_state=beam.DoFn.StateParam(OPEN),
+        reopened_state=beam.DoFn.StateParam(REOPENED),
+        expire=beam.DoFn.TimerParam(EXPIRE),
+    ):
         theatre, ev = kv
         open_ = open_state.read()
         seen_at = ev.extracted_at or datetime.now(UTC)
@@ -419,7 +481,8 @@ class ClusterIncidents(beam.PTransform):
     def expand(self, events):
         return (
             events
-            | "AssertedStrikes" >> beam.Filter(lambda e: e.event_type in STRIKE_TYPES and e.modality in CLUSTERED_MODALITIES)
+            | "AssertedStrikes"
+            >> beam.Filter(lambda e: e.event_type in STRIKE_TYPES and e.modality in CLUSTERED_MODALITIES)
             | "KeyByTheatre" >> beam.Map(lambda e: (theatre_of(e), e))
             | "Cluster" >> beam.ParDo(_ClusterFn(self._similarity, self._recovery))
         )

@@ -138,11 +138,36 @@ class KafkaRecord(NamedTuple):
 
 def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
     return SimpleNamespace(
-        consumed=Counter("strikewatch_pipeline_kafka_records_consumed_total", "Records read from Kafka by the pipeline", ["topic"], registry=registry),
-        produced=Counter("strikewatch_pipeline_kafka_records_produced_total", "Records written to Kafka by the pipeline", ["topic"], registry=registry),
-        commits=Counter("strikewatch_pipeline_kafka_offset_commits_total", "Offset commits after bundle finalization", ["topic", "outcome"], registry=registry),
-        position=Gauge("strikewatch_pipeline_kafka_position", "Next offset the pipeline reads, per topic (summed over partitions)", ["topic"], registry=registry),
-        errors=Counter("strikewatch_pipeline_kafka_errors_total", "Kafka calls that failed and were retried (broker unreachable)", ["topic", "op"], registry=registry),
+        consumed=Counter(
+            "strikewatch_pipeline_kafka_records_consumed_total",
+            "Records read from Kafka by the pipeline",
+            ["topic"],
+            registry=registry,
+        ),
+        produced=Counter(
+            "strikewatch_pipeline_kafka_records_produced_total",
+            "Records written to Kafka by the pipeline",
+            ["topic"],
+            registry=registry,
+        ),
+        commits=Counter(
+            "strikewatch_pipeline_kafka_offset_commits_total",
+            "Offset commits after bundle finalization",
+            ["topic", "outcome"],
+            registry=registry,
+        ),
+        position=Gauge(
+            "strikewatch_pipeline_kafka_position",
+            "Next offset the pipeline reads, per topic (summed over partitions)",
+            ["topic"],
+            registry=registry,
+        ),
+        errors=Counter(
+            "strikewatch_pipeline_kafka_errors_total",
+            "Kafka calls that failed and were retried (broker unreachable)",
+            ["topic", "op"],
+            registry=registry,
+        ),
     )
 
 
@@ -168,9 +193,13 @@ class ConsumerConfig:
     def consumer(self):
         # Articles can be a few MB after full-text fetch: the client's fetch size is the
         # articles topic's 4 MiB message limit (clients.CONSUMER_DEFAULTS).
-        return clients.consumer(self.kafka, group_id=self.group_id if self.commit_offsets else None,
-                                auto_offset_reset=self.auto_offset_reset, max_poll_records=MAX_POLL_RECORDS,
-                                consumer_timeout_ms=POLL_TIMEOUT_MS)
+        return clients.consumer(
+            self.kafka,
+            group_id=self.group_id if self.commit_offsets else None,
+            auto_offset_reset=self.auto_offset_reset,
+            max_poll_records=MAX_POLL_RECORDS,
+            consumer_timeout_ms=POLL_TIMEOUT_MS,
+        )
 
 
 class KafkaOffsetTracker(OffsetRestrictionTracker):
@@ -217,9 +246,11 @@ class _ListPartitions(beam.DoFn):
             if parts:
                 return parts
             if time.monotonic() > give_up:
-                raise KafkaIOError(f"topic {topic!r} has no partitions on {self._config.bootstrap_servers} "
-                                   f"after {BROKER_WAIT_S:.0f} s "
-                                   f"(run `strikewatch up`){f': {error}' if error else ''}")
+                raise KafkaIOError(
+                    f"topic {topic!r} has no partitions on {self._config.bootstrap_servers} "
+                    f"after {BROKER_WAIT_S:.0f} s "
+                    f"(run `strikewatch up`){f': {error}' if error else ''}"
+                )
             _kafka_error(topic, "partitions", error or f"topic not found on {self._config.bootstrap_servers}")
             time.sleep(BROKER_RETRY_S)
 
@@ -253,8 +284,10 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
                 return OffsetRange(self._start_offset(*element), sys.maxsize)
             except KafkaError as e:  # broker restarting while the job starts
                 if time.monotonic() > give_up:
-                    raise KafkaIOError(f"no start offset for {element} from {self._config.bootstrap_servers} "
-                                       f"within {BROKER_WAIT_S:.0f} s: {e}") from e
+                    raise KafkaIOError(
+                        f"no start offset for {element} from {self._config.bootstrap_servers} "
+                        f"within {BROKER_WAIT_S:.0f} s: {e}"
+                    ) from e
                 _kafka_error(element[0], "start_offset", e)
                 time.sleep(BROKER_RETRY_S)
 
@@ -358,7 +391,9 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
         # uses finalization to finalize, and one that registered nothing answers
         # with an error. Committing matured claims from idle bundles too means an
         # idle partition's last records are committed COMMIT_LAG_S after they came.
-        finalizer.register(lambda t=topic, p=partition: self._commit_matured(t, p) if self._config.commit_offsets else None)
+        finalizer.register(
+            lambda t=topic, p=partition: self._commit_matured(t, p) if self._config.commit_offsets else None
+        )
         start = tracker.current_restriction().start
         try:
             with self._io_lock:
@@ -380,7 +415,9 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
                 with self._io_lock:
                     if self._closed:
                         break
-                    batch = consumer.poll(timeout_ms=min(POLL_TIMEOUT_MS, left_ms) if claimed_upto is None else 0).get(tp, [])
+                    batch = consumer.poll(timeout_ms=min(POLL_TIMEOUT_MS, left_ms) if claimed_upto is None else 0).get(
+                        tp, []
+                    )
             except KafkaError as e:
                 _kafka_error(topic, "poll", e)
                 break
@@ -403,7 +440,9 @@ class _ReadPartition(beam.DoFn, RestrictionProvider):
             METRICS.position.labels(topic).set(claimed_upto + 1)
             if self._config.commit_offsets:
                 with _CLAIMS_LOCK:
-                    _CLAIMS.setdefault((self._config.group_id, topic, partition), deque()).append((time.monotonic(), claimed_upto + 1))
+                    _CLAIMS.setdefault((self._config.group_id, topic, partition), deque()).append(
+                        (time.monotonic(), claimed_upto + 1)
+                    )
         if claimed_upto is None:
             idle_since = self._last_record_wall.get((topic, partition), 0.0)
             if time.time() - idle_since > IDLE_WATERMARK_LAG_S:
@@ -444,8 +483,15 @@ def _fusion_root(partition: tuple[str, int]) -> tuple[str, int]:
 class ReadFromKafka(beam.PTransform):
     """Unbounded read of ``topics`` as ``KafkaRecord`` elements timestamped by Kafka."""
 
-    def __init__(self, kafka: KafkaConfig | str, topics: list[str], group_id: str, auto_offset_reset: str = "earliest",
-                 commit_offsets: bool = True, commit_lag_s: float = COMMIT_LAG_S):
+    def __init__(
+        self,
+        kafka: KafkaConfig | str,
+        topics: list[str],
+        group_id: str,
+        auto_offset_reset: str = "earliest",
+        commit_offsets: bool = True,
+        commit_lag_s: float = COMMIT_LAG_S,
+    ):
         super().__init__()
         kafka = KafkaConfig.coerce(kafka)
         self._config = ConsumerConfig(kafka, group_id, auto_offset_reset, commit_offsets, commit_lag_s)
@@ -484,9 +530,13 @@ class _WriteDoFn(beam.DoFn):
         # up a new DoFn instance while the broker is away, and the constructor would
         # then fail to bootstrap.
         if self._sender is None:
-            self._sender = AckedSender(self._kafka, backoff_s=WRITE_BACKOFF_S, give_up_s=WRITE_RETRY_S,
-                                       on_retry=lambda topic, e: _kafka_error(topic, "write", e, WRITE_BACKOFF_S),
-                                       linger_ms=5)  # 5 ms: batches a bundle's records without adding visible latency
+            self._sender = AckedSender(
+                self._kafka,
+                backoff_s=WRITE_BACKOFF_S,
+                give_up_s=WRITE_RETRY_S,
+                on_retry=lambda topic, e: _kafka_error(topic, "write", e, WRITE_BACKOFF_S),
+                linger_ms=5,
+            )  # 5 ms: batches a bundle's records without adding visible latency
         return self._sender
 
     def start_bundle(self) -> None:
@@ -559,12 +609,25 @@ def load_seeds(config: RecoveryConfig) -> Seeds:
     now_s = time.time()
     try:  # decoded as they are read: the raw records are never all held at once
         open_, inc_counts = open_incidents(
-            iter_since(config.kafka, config.incidents_topic, int((now_s - WINDOWS_S["incidents"]) * 1000), LOAD_TIMEOUT_S), now_s)
+            iter_since(
+                config.kafka, config.incidents_topic, int((now_s - WINDOWS_S["incidents"]) * 1000), LOAD_TIMEOUT_S
+            ),
+            now_s,
+        )
         sent, alert_counts = sent_fingerprints(
-            iter_since(config.kafka, config.alerts_topic, int((now_s - WINDOWS_S["alerts"]) * 1000), LOAD_TIMEOUT_S))
+            iter_since(config.kafka, config.alerts_topic, int((now_s - WINDOWS_S["alerts"]) * 1000), LOAD_TIMEOUT_S)
+        )
     except (WindowReadTimeout, KafkaError) as e:
-        log.warning("open incidents not recovered (%s): reports about incidents from before this start begin new ones", e)
+        log.warning(
+            "open incidents not recovered (%s): reports about incidents from before this start begin new ones", e
+        )
         return Seeds()
-    log.info("recovered %d open incidents (%s) and what %d incidents' subscribers were told (%s) in %.1f s",
-             inc_counts["open"], inc_counts, alert_counts["incidents"], alert_counts, time.monotonic() - t0)
+    log.info(
+        "recovered %d open incidents (%s) and what %d incidents' subscribers were told (%s) in %.1f s",
+        inc_counts["open"],
+        inc_counts,
+        alert_counts["incidents"],
+        alert_counts,
+        time.monotonic() - t0,
+    )
     return Seeds(open_, sent)

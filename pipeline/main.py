@@ -1,7 +1,7 @@
 """``strikewatch pipeline``: run the streaming Beam job against Kafka.
 
     strikewatch pipeline                      # Prism (local stack), reads strikewatch.articles
-    strikewatch pipeline --runner FlinkRunner  # on a local Flink it starts and stops itself (strikewatch/devstack/flink.py)
+    strikewatch pipeline --runner FlinkRunner  # a local Flink it starts and stops (devstack/flink.py)
     strikewatch pipeline --runner FlinkRunner --flink_master host:8081 --job_endpoint host:8099
         --environment_type EXTERNAL ...   (one command)
     strikewatch pipeline --runner DataflowRunner --project P --region R ...   (see docs/runners/dataflow.md)
@@ -55,12 +55,18 @@ def build_pipeline(p: beam.Pipeline, settings: PipelineSettings) -> None:
     group = settings.consumer_group
     raw = p | "ReadArticles" >> ReadFromKafka(kafka, [topics.ARTICLES.name], group, settings.start_from)
     # The compacted subscriptions topic is read whole on every start (no group offsets).
-    subs = p | "ReadSubscriptions" >> ReadFromKafka(kafka, [topics.SUBSCRIPTIONS.name], group + "-subs", "earliest",
-                                                    commit_offsets=False)
-    recovery = (RecoveryConfig(kafka, topics.INCIDENTS.name, topics.ALERTS.name)
-                if settings.recover_open_incidents else None)
-    config = GraphConfig(spacy_model=settings.spacy_model, max_article_chars=settings.max_article_chars,
-                         sources=LabelSet.feeds(settings.feeds_file), recovery=recovery)
+    subs = p | "ReadSubscriptions" >> ReadFromKafka(
+        kafka, [topics.SUBSCRIPTIONS.name], group + "-subs", "earliest", commit_offsets=False
+    )
+    recovery = (
+        RecoveryConfig(kafka, topics.INCIDENTS.name, topics.ALERTS.name) if settings.recover_open_incidents else None
+    )
+    config = GraphConfig(
+        spacy_model=settings.spacy_model,
+        max_article_chars=settings.max_article_chars,
+        sources=LabelSet.feeds(settings.feeds_file),
+        recovery=recovery,
+    )
     outputs = build_graph(raw, config, subs)
     outputs | "WriteOutputs" >> WriteOutputs(kafka)
 
@@ -90,7 +96,9 @@ class LocalRunner(Protocol):
         """Stop what ``start`` started (idempotent)."""
 
 
-def beam_options(runner: str, extra: list[str], settings: PipelineSettings, local_args: Sequence[str] = ()) -> PipelineOptions:
+def beam_options(
+    runner: str, extra: list[str], settings: PipelineSettings, local_args: Sequence[str] = ()
+) -> PipelineOptions:
     args = [f"--runner={runner}", "--streaming", *extra]
     given = {a.split("=", 1)[0] for a in extra}
     args += [a for a in local_args if a.split("=", 1)[0] not in given]
@@ -98,7 +106,11 @@ def beam_options(runner: str, extra: list[str], settings: PipelineSettings, loca
         if not any(a.startswith("--environment_type") for a in extra):
             args.append("--environment_type=LOOPBACK")
         args += [f"--experiments={x}" for x in PRISM_EXPERIMENTS]
-    elif runner == "FlinkRunner" and settings.flink_master and not any(a.startswith(("--flink_master", "--job_endpoint")) for a in extra):
+    elif (
+        runner == "FlinkRunner"
+        and settings.flink_master
+        and not any(a.startswith(("--flink_master", "--job_endpoint")) for a in extra)
+    ):
         args.append(f"--flink_master={settings.flink_master}")
     return PipelineOptions(args)
 
@@ -139,8 +151,13 @@ def _job_gone(exc: BaseException | None) -> bool:
     import grpc
 
     code, details = getattr(exc, "code", None), getattr(exc, "details", None)
-    return (isinstance(exc, grpc.RpcError) and callable(code) and callable(details) and code() == grpc.StatusCode.UNKNOWN
-            and "not registered in worker pool" in (details() or ""))
+    return (
+        isinstance(exc, grpc.RpcError)
+        and callable(code)
+        and callable(details)
+        and code() == grpc.StatusCode.UNKNOWN
+        and "not registered in worker pool" in (details() or "")
+    )
 
 
 def _torn_down(exc: BaseException) -> bool:
@@ -151,7 +168,11 @@ def _torn_down(exc: BaseException) -> bool:
     tb = exc.__traceback__
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
-    return tb is not None and tb.tb_frame.f_code.co_name == "release" and tb.tb_frame.f_code.co_filename.endswith("sdk_worker.py")
+    return (
+        tb is not None
+        and tb.tb_frame.f_code.co_name == "release"
+        and tb.tb_frame.f_code.co_filename.endswith("sdk_worker.py")
+    )
 
 
 # Set when this process asks the job to stop (a signal, --duration, the job ending).
@@ -223,9 +244,12 @@ def _quiet_cancelled_instructions() -> None:
                 stopping = _stopping()
                 if not (gone or stopping):
                     raise
-                (log.debug if stopping else log.warning)("instruction %s: the job is gone (%s)", request.instruction_id,
-                                                         type(exc).__name__)
-                return beam_fn_api_pb2.InstructionResponse(instruction_id=request.instruction_id, error=f"job cancelled: {exc!r}")
+                (log.debug if stopping else log.warning)(
+                    "instruction %s: the job is gone (%s)", request.instruction_id, type(exc).__name__
+                )
+                return beam_fn_api_pb2.InstructionResponse(
+                    instruction_id=request.instruction_id, error=f"job cancelled: {exc!r}"
+                )
 
         return execute(self, guarded, request)
 
@@ -234,7 +258,9 @@ def _quiet_cancelled_instructions() -> None:
 
 
 def main(argv: list[str] | None = None, local: LocalRunner | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="strikewatch pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="strikewatch pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runner", default=None, help="PrismRunner (default), FlinkRunner, DataflowRunner")
     parser.add_argument("--metrics-port", type=int, default=None, help="serve /metrics on this port (0: off)")
     parser.add_argument("--duration", type=float, default=0, help="stop after this many seconds (0: run until SIGTERM)")
@@ -249,7 +275,9 @@ def main(argv: list[str] | None = None, local: LocalRunner | None = None) -> int
     multiproc_dir = local.start(runner, extra, settings) if local else None
     server = serve(port, addr=settings.metrics_host, multiproc_dir=multiproc_dir) if port else None
     _install_stop_noise_guards()
-    p = beam.Pipeline(options=beam_options(runner, extra, settings, local.args(runner, extra, settings) if local else ()))
+    p = beam.Pipeline(
+        options=beam_options(runner, extra, settings, local.args(runner, extra, settings) if local else ())
+    )
     build_pipeline(p, settings)
     # The Prism job server is started by p.run() as a child of this process, in its
     # process group, so a terminal's Ctrl-C reached it too and it died before this

@@ -165,7 +165,12 @@ class OpenIncidents:
             self._n += 1
         elif e.incident is not inc:
             e.incident, e.blob = inc, None
-        if e.incident is inc and e.text == text and e.foot == foot and (at is None or (e.last is not None and at <= e.last)):
+        if (
+            e.incident is inc
+            and e.text == text
+            and e.foot == foot
+            and (at is None or (e.last is not None and at <= e.last))
+        ):
             return
         e.text, e.foot, e.state = text, foot, None
         if keys != e.keys:
@@ -228,7 +233,9 @@ class OpenIncidents:
         elif f.day:
             # Located nowhere finer than a country: any place is compatible (the rules compare
             # countries only), so the days bound it.
-            ids = self._ids([("undated", fam)] + [("day", fam, f.day + timedelta(days=k)) for k in range(-day_gap, day_gap + 1)])
+            ids = self._ids(
+                [("undated", fam)] + [("day", fam, f.day + timedelta(days=k)) for k in range(-day_gap, day_gap + 1)]
+            )
         else:
             ids = self._ids([("fam", fam)])
         if len(ids) > MAX_CANDIDATES:

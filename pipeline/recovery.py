@@ -83,7 +83,9 @@ def open_incidents(records: Iterable[Published], now_s: float) -> tuple[dict[str
         if seen is None or (inc.revision, r.timestamp_ms / 1000) >= (seen.incident.revision, seen.last_s):
             latest[inc.id] = OpenIncident(inc, inc.cluster_text or "", r.timestamp_ms / 1000)
     out: dict[str, list[OpenIncident]] = {}
-    for o in sorted(latest.values(), key=lambda o: (o.incident.first_seen_at is None, o.incident.first_seen_at, o.incident.id)):
+    for o in sorted(
+        latest.values(), key=lambda o: (o.incident.first_seen_at is None, o.incident.first_seen_at, o.incident.id)
+    ):
         if not o.text:  # published before incidents carried their text: cannot be compared with
             counts["without_text"] += 1
             continue
@@ -115,8 +117,9 @@ def sent_fingerprints(records: Iterable[Published]) -> tuple[dict[str, dict[str,
     return out, counts
 
 
-def resend_reopened(open_: list[tuple[Incident, str]], reopened: set[str], ev, out: Incident | None
-                    ) -> tuple[Incident | None, set[str]]:
+def resend_reopened(
+    open_: list[tuple[Incident, str]], reopened: set[str], ev, out: Incident | None
+) -> tuple[Incident | None, set[str]]:
     """(what to emit, reopened ids still not re-sent) after ``ev`` was clustered into ``open_``
     (``out``: what the clustering emits). A reopened incident that changed is re-sent by its new
     revision anyway; one that already held ``ev``'s article is re-sent as it is, once."""

@@ -15,5 +15,11 @@ SENT_TTL_S = (OPEN_FOR_HOURS + 24) * 3600
 
 def fingerprint(inc: Incident) -> tuple:
     """What a subscription was told of an incident: a revision that changes none of it is no news."""
-    return (round(inc.severity or 0.0, 2), inc.casualties.killed, inc.casualties.injured, inc.casualties.statement, inc.grade,
-            inc.contested)
+    return (
+        round(inc.severity or 0.0, 2),
+        inc.casualties.killed,
+        inc.casualties.injured,
+        inc.casualties.statement,
+        inc.grade,
+        inc.contested,
+    )

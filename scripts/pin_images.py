@@ -22,16 +22,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / "deploy" / "docker" / "images.toml"
-ACCEPT = ", ".join([
-    "application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json",
-])
+ACCEPT = ", ".join(
+    [
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.oci.image.manifest.v1+json",
+    ]
+)
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def files() -> list[Path]:
-    return [ROOT / "docker-compose.yml", *sorted((ROOT / "deploy" / "docker").glob("Dockerfile*")),
-            *sorted((ROOT / "deploy" / "flink").glob("*.yaml"))]
+    return [
+        ROOT / "docker-compose.yml",
+        *sorted((ROOT / "deploy" / "docker").glob("Dockerfile*")),
+        *sorted((ROOT / "deploy" / "flink").glob("*.yaml")),
+    ]
 
 
 def load() -> list[dict]:
@@ -44,8 +51,11 @@ def resolve(ref: str, timeout: float = 30.0) -> str:
     token_url = f"https://auth.docker.io/token?service=registry.docker.io&scope=repository:{repo}:pull"
     with urllib.request.urlopen(token_url, timeout=timeout) as r:  # noqa: S310 - fixed https URL
         token = json.load(r)["token"]
-    req = urllib.request.Request(f"https://registry-1.docker.io/v2/{repo}/manifests/{tag}", method="HEAD",
-                                 headers={"Authorization": f"Bearer {token}", "Accept": ACCEPT})
+    req = urllib.request.Request(
+        f"https://registry-1.docker.io/v2/{repo}/manifests/{tag}",
+        method="HEAD",
+        headers={"Authorization": f"Bearer {token}", "Accept": ACCEPT},
+    )
     with urllib.request.urlopen(req, timeout=timeout) as r:  # noqa: S310
         digest = r.headers["Docker-Content-Digest"]
     if not DIGEST.fullmatch(digest or ""):

@@ -65,8 +65,9 @@ def topics_main(argv: list[str] | None = None) -> int:
     from strikewatch.devstack import stack
 
     ap = argparse.ArgumentParser(prog="strikewatch topics", description=topics_main.__doc__)
-    ap.add_argument("--grant", action="append", default=[], metavar="USER",
-                    help="SASL user to grant the service ACLs (repeatable)")
+    ap.add_argument(
+        "--grant", action="append", default=[], metavar="USER", help="SASL user to grant the service ACLs (repeatable)"
+    )
     args = ap.parse_args(argv)
     kafka = StackSettings().kafka
     out = {"topics_created": stack.create_topics(kafka)}
@@ -84,8 +85,15 @@ def down_main(argv: list[str] | None = None) -> int:
     flink_stopped = flink.stop(StackSettings())
     from strikewatch.devstack.postgres import stop_postgres
 
-    print(json.dumps({"flink_stopped": flink_stopped, "kafka_stopped": stack.stop_kafka(StackSettings()),
-                      "postgres_stopped": stop_postgres(StackSettings())}))
+    print(
+        json.dumps(
+            {
+                "flink_stopped": flink_stopped,
+                "kafka_stopped": stack.stop_kafka(StackSettings()),
+                "postgres_stopped": stop_postgres(StackSettings()),
+            }
+        )
+    )
     return 0
 
 

@@ -147,7 +147,7 @@ class Server:
                 try:
                     if route.trickle_s:
                         for i in range(len(route.body)):
-                            self.wfile.write(route.body[i:i + 1])
+                            self.wfile.write(route.body[i : i + 1])
                             self.wfile.flush()
                             time.sleep(route.trickle_s)
                     else:
@@ -160,7 +160,7 @@ class Server:
                 raw = (head + f"Content-Length: {len(route.body)}\r\n\r\n").encode() + route.body
                 try:
                     for i in range(len(raw)):
-                        self.wfile.write(raw[i:i + 1])
+                        self.wfile.write(raw[i : i + 1])
                         self.wfile.flush()
                         time.sleep(route.trickle_headers_s)
                 except (BrokenPipeError, ConnectionResetError):

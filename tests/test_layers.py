@@ -19,8 +19,14 @@ PACKAGES = ("strikewatch", "pipeline", "connectors")
 
 def lint_imports(cwd: Path) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).with_name("lint-imports")
-    return subprocess.run([str(exe), "--no-cache"], cwd=cwd, env={"PYTHONPATH": str(cwd), "PATH": "/usr/bin:/bin"},
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(exe), "--no-cache"],
+        cwd=cwd,
+        env={"PYTHONPATH": str(cwd), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_every_layer_contract_is_kept():
@@ -31,7 +37,11 @@ def test_every_layer_contract_is_kept():
 
 def test_a_wrong_way_import_breaks_a_contract(tmp_path):
     for pkg in PACKAGES:
-        shutil.copytree(ROOT / pkg, tmp_path / pkg, ignore=lambda _d, names: [n for n in names if not (n.endswith(".py") or "." not in n)])
+        shutil.copytree(
+            ROOT / pkg,
+            tmp_path / pkg,
+            ignore=lambda _d, names: [n for n in names if not (n.endswith(".py") or "." not in n)],
+        )
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     models = tmp_path / "strikewatch" / "core" / "models.py"
     models.write_text(models.read_text() + "\nfrom strikewatch.services import lag  # noqa: E402 - planted\n")

@@ -41,7 +41,9 @@ CONTESTED_RATIO = 2.5
 CONTESTED_MIN_GAP = 3
 CORROBORATED_FAMILIES = 2
 # Speakers who speak for a side officially.
-OFFICIAL_KINDS = frozenset({"ministry", "military", "government", "local_official", "police", "emergency_service", "armed_group"})
+OFFICIAL_KINDS = frozenset(
+    {"ministry", "military", "government", "local_official", "police", "emergency_service", "armed_group"}
+)
 # Speakers who count the dead of a strike (an official tally), as against one who saw some of them.
 COUNTER_KINDS = OFFICIAL_KINDS | {"medical", "un_agency", "ngo"}
 GRADE_ORDER = ("single_source", "corroborated", "confirmed", "contested")
@@ -49,7 +51,9 @@ GRADE_ORDER = ("single_source", "corroborated", "confirmed", "contested")
 
 def report_of(src: IncidentSource) -> Report:
     """What grouping needs of one source."""
-    return Report(article_id=src.article_id, outlet=src.outlet, provenance=src.provenance, at=src.published_at or src.seen_at)
+    return Report(
+        article_id=src.article_id, outlet=src.outlet, provenance=src.provenance, at=src.published_at or src.seen_at
+    )
 
 
 def _when(c: Claim) -> datetime | None:
@@ -62,9 +66,21 @@ def figures(claims: list[Claim]) -> list[Figure]:
     latest: dict[tuple, Claim] = {}
     for c in sorted((c for c in claims if c.kind == "casualties"), key=lambda c: (_when(c) is None, _when(c) or 0)):
         latest[(c.speaker.lower(), c.speaker_side, c.counted or TOTAL)] = c
-    return [Figure(speaker=c.speaker, speaker_kind=c.speaker_kind, speaker_side=c.speaker_side, killed=c.killed, injured=c.injured,
-                   counted=c.counted or TOTAL, at=_when(c), claim_id=c.id, outlet=c.outlet, article_id=c.article_id)
-            for c in latest.values()]
+    return [
+        Figure(
+            speaker=c.speaker,
+            speaker_kind=c.speaker_kind,
+            speaker_side=c.speaker_side,
+            killed=c.killed,
+            injured=c.injured,
+            counted=c.counted or TOTAL,
+            at=_when(c),
+            claim_id=c.id,
+            outlet=c.outlet,
+            article_id=c.article_id,
+        )
+        for c in latest.values()
+    ]
 
 
 def _party(c: Claim) -> str:
@@ -95,7 +111,7 @@ def toll_contest(figs: list[Figure]) -> tuple[Figure, Figure] | None:
     for group in by_kind.values():
         group.sort(key=lambda f: f.killed)
         for i, lo in enumerate(group):
-            for hi in reversed(group[i + 1:]):
+            for hi in reversed(group[i + 1 :]):
                 if hi.killed - lo.killed < CONTESTED_MIN_GAP or hi.killed <= CONTESTED_RATIO * max(lo.killed, 0.5):
                     break  # the rest are closer to lo
                 if _may_contest(lo, hi):
@@ -107,7 +123,9 @@ def toll_contest(figs: list[Figure]) -> tuple[Figure, Figure] | None:
 
 def contested_reasons(claims: list[Claim], figs: list[Figure]) -> list[str]:
     out = []
-    blamed = {_party(c): c for c in claims if c.kind == "responsibility" and c.stance in ("blamed", "claimed") and _party(c)}
+    blamed = {
+        _party(c): c for c in claims if c.kind == "responsibility" and c.stance in ("blamed", "claimed") and _party(c)
+    }
     for c in claims:
         if c.kind == "responsibility" and c.stance == "denied" and _party(c) in blamed:
             b = blamed[_party(c)]
@@ -117,8 +135,15 @@ def contested_reasons(claims: list[Claim], figs: list[Figure]) -> list[str]:
     # took for the attacker ("a displaced woman", "the force of a missile") is no party to it.
     # Two speakers: one article's voice naming two attackers is an inconsistency of its parse.
     blames = [c for c in claims if c.kind == "responsibility" and c.stance == "blamed" and c.party_side]
-    pair = next(((a, b) for i, a in enumerate(blames) for b in blames[i + 1:]
-                 if a.party_side.lower() != b.party_side.lower() and a.speaker.lower() != b.speaker.lower()), None)
+    pair = next(
+        (
+            (a, b)
+            for i, a in enumerate(blames)
+            for b in blames[i + 1 :]
+            if a.party_side.lower() != b.party_side.lower() and a.speaker.lower() != b.speaker.lower()
+        ),
+        None,
+    )
     if pair:
         a, b = pair
         out.append(f"blame differs: {a.speaker} names {a.party}, {b.speaker} names {b.party}")
@@ -134,10 +159,14 @@ def grade(claims: list[Claim], independent: int, contested: list[str]) -> tuple[
     """(grade, reason) by the module's rule."""
     if contested:
         return "contested", "contested: " + "; ".join(contested)
-    blamed_sides = {c.party_side for c in claims if c.kind == "responsibility" and c.stance == "blamed" and c.party_side}
+    blamed_sides = {
+        c.party_side for c in claims if c.kind == "responsibility" and c.stance == "blamed" and c.party_side
+    }
     claimed = [c for c in claims if c.kind == "responsibility" and c.stance == "claimed"]
     if claimed:
-        return "confirmed", f"claimed by {claimed[0].speaker}" + (f", reported by {independent} independent sources" if independent > 1 else "")
+        return "confirmed", f"claimed by {claimed[0].speaker}" + (
+            f", reported by {independent} independent sources" if independent > 1 else ""
+        )
     official = {c.speaker_side: c for c in claims if c.speaker_kind in OFFICIAL_KINDS and c.speaker_side}
     if len(official) >= 2 and blamed_sides & set(official):
         names = ", ".join(c.speaker for c in list(official.values())[:3])
@@ -162,18 +191,37 @@ def corroborate(inc: Incident, new_claims: list[Claim]) -> Incident:
     g, why = grade(claims_l, independent, contested)
     totals = [f.killed for f in figs if f.killed is not None and (f.counted or TOTAL) == TOTAL]
     killed = totals or [f.killed for f in figs if f.killed is not None]
-    return inc.model_copy(update={
-        "sources": sources, "claims": claims_l, "families": fams, "independent_sources": independent,
-        "single_source": independent == 1, "contested": bool(contested), "contested_reasons": contested,
-        "figures": figs, "killed_range": (min(killed), max(killed)) if killed else None, "grade": g, "grade_reason": why,
-    })
+    return inc.model_copy(
+        update={
+            "sources": sources,
+            "claims": claims_l,
+            "families": fams,
+            "independent_sources": independent,
+            "single_source": independent == 1,
+            "contested": bool(contested),
+            "contested_reasons": contested,
+            "figures": figs,
+            "killed_range": (min(killed), max(killed)) if killed else None,
+            "grade": g,
+            "grade_reason": why,
+        }
+    )
 
 
 def claims_of(ev: Event) -> list[Claim]:
     """The event's claims, each with its event, article and outlet (events of older extractors: none)."""
-    return [c.model_copy(update={"event_id": c.event_id or ev.id, "article_id": c.article_id or ev.article_id,
-                                 "outlet": c.outlet or ev.outlet, "url": c.url or ev.article_url,
-                                 "published_at": c.published_at or ev.article_published_at}) for c in ev.claims]
+    return [
+        c.model_copy(
+            update={
+                "event_id": c.event_id or ev.id,
+                "article_id": c.article_id or ev.article_id,
+                "outlet": c.outlet or ev.outlet,
+                "url": c.url or ev.article_url,
+                "published_at": c.published_at or ev.article_published_at,
+            }
+        )
+        for c in ev.claims
+    ]
 
 
 def corroboration_changes(before: Incident, after: Incident) -> list[str]:

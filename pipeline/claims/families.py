@@ -55,7 +55,9 @@ CREDIT_TAIL_CHARS = 300
 # Second-level public suffixes under which the publisher is the third label from the right (bbc.co.uk).
 SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "gen", "info"})
 # Subdomains that are an edition or a format of the same site.
-EDITION_LABELS = frozenset({"www", "m", "mobile", "amp", "edition", "international", "uk", "us", "eu", "en", "news", "beta"})
+EDITION_LABELS = frozenset(
+    {"www", "m", "mobile", "amp", "edition", "international", "uk", "us", "eu", "en", "news", "beta"}
+)
 
 
 @lru_cache(maxsize=1)
@@ -71,11 +73,18 @@ def agencies() -> dict[str, tuple[str, re.Pattern, re.Pattern]]:
         head = re.compile(rf"(?:\((?:{alts})\)|/(?:{alts})/|[-–—]\s*(?:{alts})\s*[-–—])")
         # "(Reporting by ...; Editing by ...)" is Reuters' tail; others sign "© AFP", "- AFP",
         # "Copyright ... Associated Press".
-        tail = re.compile(rf"(?:©\s*(?:\d{{4}}\s+)?(?:{alts})\b|\bcopyright\b[^\n]{{0,40}}\b(?:{alts})\b|"
-                          rf"(?:^|\n|[-–—]\s*)(?:{alts})\s*$|"
-                          rf"\b(?:{alts}) contributed to this report)", re.I if key not in ("ap", "aa", "pa") else 0)
+        tail = re.compile(
+            rf"(?:©\s*(?:\d{{4}}\s+)?(?:{alts})\b|\bcopyright\b[^\n]{{0,40}}\b(?:{alts})\b|"
+            rf"(?:^|\n|[-–—]\s*)(?:{alts})\s*$|"
+            rf"\b(?:{alts}) contributed to this report)",
+            re.I if key not in ("ap", "aa", "pa") else 0,
+        )
         out[key] = (label, head, tail)
-    out["reuters"] = (out["reuters"][0], out["reuters"][1], re.compile(out["reuters"][2].pattern + r"|\(Reporting by [^)]*\)", re.I))
+    out["reuters"] = (
+        out["reuters"][0],
+        out["reuters"][1],
+        re.compile(out["reuters"][2].pattern + r"|\(Reporting by [^)]*\)", re.I),
+    )
     return out
 
 
@@ -147,7 +156,7 @@ def signature(text: str) -> str | None:
     words = _WORD.findall(text.lower())
     if len(words) < MIN_WORDS:
         return None
-    shingles = {" ".join(words[i:i + SHINGLE]).encode("utf-8") for i in range(len(words) - SHINGLE + 1)}
+    shingles = {" ".join(words[i : i + SHINGLE]).encode("utf-8") for i in range(len(words) - SHINGLE + 1)}
     m = MinHash(num_perm=NUM_PERM, permutations=_permutations(), scheme=SCHEME)
     m.update_batch(list(shingles))
     return base64.b64encode(m.hashvalues.astype("<u4").tobytes()).decode("ascii")
@@ -168,8 +177,9 @@ def jaccard(a: str | None, b: str | None) -> float:
 def provenance_of(article: Article) -> Provenance:
     """Publisher, credited agency and text signature of an article."""
     body = article.body or article.text
-    return Provenance(publisher=publisher_of(outlet_of(article.canonical_url)), credit=credit_of(body),
-                      signature=signature(body))
+    return Provenance(
+        publisher=publisher_of(outlet_of(article.canonical_url)), credit=credit_of(body), signature=signature(body)
+    )
 
 
 # --------------------------------------------------------------------------- grouping
@@ -242,7 +252,9 @@ def group_families(reports: list[Report]) -> tuple[list[SourceFamily], dict[str,
         uf.find(("r", i))
         for k in link_keys(r):
             uf.union(("k", k), ("r", i))
-    sigs = [(i, values(r.provenance.signature)) for i, r in enumerate(reports) if r.provenance and r.provenance.signature]
+    sigs = [
+        (i, values(r.provenance.signature)) for i, r in enumerate(reports) if r.provenance and r.provenance.signature
+    ]
     if len(sigs) > 1:
         mat = np.stack([v for _i, v in sigs])
         same = (mat[:, None, :] == mat[None, :, :]).mean(axis=2) >= DUP_JACCARD
@@ -261,9 +273,15 @@ def group_families(reports: list[Report]) -> tuple[list[SourceFamily], dict[str,
         fid = _name(members, keys_of.get(root, set()))
         outlets = [m.outlet for m in members if m.outlet]
         label = _label(fid) if fid.startswith("wire:") or not outlets else outlets[0]
-        families.append(SourceFamily(id=fid, label=label, first_report_at=members[0].at,
-                                     articles=list(dict.fromkeys(m.article_id for m in members)),
-                                     outlets=list(dict.fromkeys(m.outlet for m in members if m.outlet))))
+        families.append(
+            SourceFamily(
+                id=fid,
+                label=label,
+                first_report_at=members[0].at,
+                articles=list(dict.fromkeys(m.article_id for m in members)),
+                outlets=list(dict.fromkeys(m.outlet for m in members if m.outlet)),
+            )
+        )
         for m in members:
             member_of[m.article_id] = fid
     return families, member_of
@@ -302,7 +320,9 @@ class FamilyIndex:
                 self._uf.union(node, ("k", k))
         sig = r.provenance.signature if r.provenance else None
         if sig:
-            m = MinHash(num_perm=NUM_PERM, hashvalues=values(sig).astype(np.uint64), permutations=_permutations(), scheme=SCHEME)
+            m = MinHash(
+                num_perm=NUM_PERM, hashvalues=values(sig).astype(np.uint64), permutations=_permutations(), scheme=SCHEME
+            )
             for other in self._lsh.query(m):
                 self._join(("r", other), node)
             self._lsh.insert(r.article_id, m, check_duplication=False)

@@ -65,8 +65,12 @@ def _actor_acronyms() -> frozenset[str]:
     consonant run anyway), unless they are English words ("IS" stays "is")."""
     from . import lexicon
 
-    return frozenset(a for aliases, *_ in lexicon.ACTORS for a in aliases
-                     if a.isupper() and len(a) <= 5 and a.isalpha() and a.lower() not in STOP_WORDS and len(a) > 2)
+    return frozenset(
+        a
+        for aliases, *_ in lexicon.ACTORS
+        for a in aliases
+        if a.isupper() and len(a) <= 5 and a.isalpha() and a.lower() not in STOP_WORDS and len(a) > 2
+    )
 
 
 def _known_multiword(phrase: str) -> bool:
@@ -74,7 +78,11 @@ def _known_multiword(phrase: str) -> bool:
     from .components import _geo
 
     words = phrase.split()
-    return len([w for w in words if w not in ("the", "a", "an")]) >= 2 and words[0] not in ("the", "a", "an") and _geo.is_place_name(phrase)
+    return (
+        len([w for w in words if w not in ("the", "a", "an")]) >= 2
+        and words[0] not in ("the", "a", "an")
+        and _geo.is_place_name(phrase)
+    )
 
 
 def _same_length_lower(word: str) -> str:
@@ -94,8 +102,8 @@ def truecase(text: str, english: frozenset[str] = frozenset()) -> str:
     keep = [False] * len(words)
     for i in range(len(words)):
         for n in (3, 2, 1):
-            if i + n <= len(words) and not any(keep[i:i + n]):
-                phrase = " ".join(w.group(0) for w in words[i:i + n]).lower().strip(".")
+            if i + n <= len(words) and not any(keep[i : i + n]):
+                phrase = " ".join(w.group(0) for w in words[i : i + n]).lower().strip(".")
                 if phrase in names or (n > 1 and _known_multiword(phrase)):
                     for j in range(i, i + n):
                         keep[j] = True
@@ -107,17 +115,21 @@ def truecase(text: str, english: frozenset[str] = frozenset()) -> str:
         w = m.group(0)
         # A sentence starts after a full stop that ends a word that is no abbreviation,
         # or after other sentence punctuation or a line break between the words.
-        starts = i == 0 or bool(_BREAK.search(text, prev_end, m.start())) or (prev_word.endswith(".") and not _ABBREV.match(prev_word))
+        starts = (
+            i == 0
+            or bool(_BREAK.search(text, prev_end, m.start()))
+            or (prev_word.endswith(".") and not _ABBREV.match(prev_word))
+        )
         prev_end, prev_word = m.end(), w
         if w.rstrip(".").lower() in _TITLES:
-            out[m.start(): m.end()] = w[0] + _same_length_lower(w)[1:]  # "DR", "COL": titles before a name
+            out[m.start() : m.end()] = w[0] + _same_length_lower(w)[1:]  # "DR", "COL": titles before a name
             continue
         if _ABBREV.match(w) or w in acronyms:
             continue  # "U.S.", "FMLN", "ELN": abbreviations stay as written
         low = _same_length_lower(w)
         if keep[i] or starts:
             low = w[0] + low[1:]
-        out[m.start(): m.end()] = low
+        out[m.start() : m.end()] = low
     return "".join(out)
 
 
@@ -126,8 +138,10 @@ def truecase(text: str, english: frozenset[str] = frozenset()) -> str:
 # "near/outside/around" only a name the gazetteer knows ("AREAS NEAR PERQUIN"). Without
 # them the towns of the MUC-4 texts (all under CAPITALISE_CITY_MIN_POPULATION) were
 # lower-cased and no place was found in 5 of the 23 detected strike documents.
-_PLACE_NOUN_OF = frozenset("town village city hamlet canton municipality department province district neighborhood "
-                           "neighbourhood suburb settlement region jurisdiction".split())
+_PLACE_NOUN_OF = frozenset(
+    "town village city hamlet canton municipality department province district neighborhood "
+    "neighbourhood suburb settlement region jurisdiction".split()
+)
 _PLACE_NOUN_AFTER = frozenset("department province district governorate municipality canton".split())
 _NEAR = frozenset("near outside around".split())
 # Letters a word needs before "not an English word" says it is a name ("IN USULUTAN").
@@ -136,9 +150,11 @@ UNKNOWN_NAME_MIN_LETTERS = 4
 # "LAS VUELTAS", "CORRAL DE LAS PIEDRAS" is found from its first word by the gazetteer).
 _NAME_LEADS = frozenset("san santa santo sao la las los el al puerto nueva nuevo ciudad villa".split())
 _NAME_LINKS = frozenset("de del la las los el da do dos".split())
-_NOT_NAMES = frozenset("the a an this that these those its their our his her which each every some several all "
-                       "northern southern eastern western central north south east west same where what whom whose "
-                       "there them they about against between during without within among into onto upon".split())
+_NOT_NAMES = frozenset(
+    "the a an this that these those its their our his her which each every some several all "
+    "northern southern eastern western central north south east west same where what whom whose "
+    "there them they about against between during without within among into onto upon".split()
+)
 
 
 def english_words(nlp) -> frozenset[str]:
@@ -169,8 +185,18 @@ def _lemmas(word: str) -> list[str]:
     """The word and what regular inflection could have made it from ("areas", "clashes",
     "casualties", "complying", "amounted")."""
     out = [word]
-    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ied", "y"), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"),
-                         ("ly", ""), ("ily", "y")):
+    for suffix, repl in (
+        ("ies", "y"),
+        ("es", ""),
+        ("s", ""),
+        ("ied", "y"),
+        ("ed", ""),
+        ("ed", "e"),
+        ("ing", ""),
+        ("ing", "e"),
+        ("ly", ""),
+        ("ily", "y"),
+    ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             stem = word[: len(word) - len(suffix)] + repl
             out.append(stem)
@@ -183,15 +209,23 @@ def _keep_place_cues(words: list[re.Match], keep: list[bool], english: frozenset
     from .components import _geo
 
     def unknown(w: str) -> bool:  # no English word: a name ("PERQUIN", "SOYAPANGO")
-        return (bool(english) and w.isalpha() and len(w) >= UNKNOWN_NAME_MIN_LETTERS and w not in _NOT_NAMES
-                and w not in STOP_WORDS and not any(lemma in english for lemma in _lemmas(w)))
+        return (
+            bool(english)
+            and w.isalpha()
+            and len(w) >= UNKNOWN_NAME_MIN_LETTERS
+            and w not in _NOT_NAMES
+            and w not in STOP_WORDS
+            and not any(lemma in english for lemma in _lemmas(w))
+        )
 
     low = [w.group(0).lower().strip(".") for w in words]
 
     def mark(i: int) -> None:
         keep[i] = True
         j = i
-        while low[j] in _NAME_LEADS and j + 1 < len(low) and low[j + 1] not in _NOT_NAMES:  # "SAN MIGUEL", "LAS VUELTAS"
+        while (
+            low[j] in _NAME_LEADS and j + 1 < len(low) and low[j + 1] not in _NOT_NAMES
+        ):  # "SAN MIGUEL", "LAS VUELTAS"
             j += 1
             keep[j] = True
             while low[j] in _NAME_LINKS and j + 1 < len(low) and low[j + 1] not in _NOT_NAMES:  # "DE LAS PIEDRAS"

@@ -20,7 +20,9 @@ from . import article_from_text, extract_events, load_nlp
 
 
 def extract_main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="strikewatch extract", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="strikewatch extract", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("file", type=Path)
     ap.add_argument("--compact", action="store_true", help="one line instead of indented JSON")
     args = ap.parse_args(argv)

@@ -50,7 +50,11 @@ class Selection:
 
 @lru_cache(maxsize=1)
 def gate_re() -> re.Pattern:
-    rows = [json.loads(line) for line in PATTERNS.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("//")]
+    rows = [
+        json.loads(line)
+        for line in PATTERNS.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("//")
+    ]
     parts = [f"(?:{r['term']})" if r.get("case") else f"(?i:{r['term']})" for r in rows]
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
 
@@ -72,7 +76,9 @@ def hits(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in gate_re().finditer(text)]
 
 
-def select(text: str, max_chars: int = MAX_PASSAGE_CHARS, found: list[tuple[int, int]] | None = None) -> Selection | None:
+def select(
+    text: str, max_chars: int = MAX_PASSAGE_CHARS, found: list[tuple[int, int]] | None = None
+) -> Selection | None:
     """The passages spaCy should read, or None when the text has no gate term. ``found``:
     the hits of another lexicon (a native-language gate, ``lang/gate.py``), in text order."""
     found = hits(text) if found is None else found
@@ -96,7 +102,7 @@ def select(text: str, max_chars: int = MAX_PASSAGE_CHARS, found: list[tuple[int,
     for (s, e), k in zip(sents, keep):
         if not k:
             continue
-        join = bool(passages) and text[passages[-1][1]:s].strip() == ""  # adjacent kept sentences: one passage
+        join = bool(passages) and text[passages[-1][1] : s].strip() == ""  # adjacent kept sentences: one passage
         size = e - (passages[-1][1] if join else s)
         if total + size > max_chars:
             truncated = True

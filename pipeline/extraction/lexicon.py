@@ -34,18 +34,78 @@ THEATRE = {r["canonical"]: r["theatre"] for r in _ACTOR_ROWS if r.get("theatre")
 # Demonym or country + a military noun = that state's military ("Israeli warplanes",
 # "Turkish forces", "Russian jets", "Israeli air strikes"). The forces word list is used in the ruler pattern.
 FORCE_NOUNS = (
-    "forces", "force", "military", "army", "troops", "soldiers", "air force", "airforce", "navy", "warplanes", "warplane", "jets", "jet",
-    "aircraft", "drones", "drone", "fighter jets", "fighter-bombers", "helicopters", "artillery", "military forces", "security forces",
-    "government forces", "defence forces", "defense forces", "gunboats", "planes",
+    "forces",
+    "force",
+    "military",
+    "army",
+    "troops",
+    "soldiers",
+    "air force",
+    "airforce",
+    "navy",
+    "warplanes",
+    "warplane",
+    "jets",
+    "jet",
+    "aircraft",
+    "drones",
+    "drone",
+    "fighter jets",
+    "fighter-bombers",
+    "helicopters",
+    "artillery",
+    "military forces",
+    "security forces",
+    "government forces",
+    "defence forces",
+    "defense forces",
+    "gunboats",
+    "planes",
     # The strike itself: "Israeli air strikes hit ...", "Russian airstrikes on Idlib",
     # "Turkish shelling of ...": the adjective names the state that struck.
-    "strikes", "strike", "airstrikes", "airstrike", "raids", "raid", "shelling", "bombardment", "bombing", "bombings",
+    "strikes",
+    "strike",
+    "airstrikes",
+    "airstrike",
+    "raids",
+    "raid",
+    "shelling",
+    "bombardment",
+    "bombing",
+    "bombings",
     # What it fired: "Russian rockets hit ...", "killed by Israeli fire", "Israeli missiles and shells".
-    "missiles", "missile", "rockets", "rocket", "shells", "mortars", "mortar fire", "tanks", "tank fire", "fire", "gunfire",
+    "missiles",
+    "missile",
+    "rockets",
+    "rocket",
+    "shells",
+    "mortars",
+    "mortar fire",
+    "tanks",
+    "tank fire",
+    "fire",
+    "gunfire",
     # Platforms and munitions the coders' reports name ("Israeli warships shelled", "an
     # Israeli tank", "Russian aerial bombs", "Israeli airplanes struck").
-    "warships", "warship", "gunships", "airplanes", "airplane", "helicopter", "tank", "bombs", "bomb", "projectiles", "projectile",
-    "attack", "attacks", "drone strikes", "drone strike", "artillery fire", "rocket fire", "vehicles", "troops'",
+    "warships",
+    "warship",
+    "gunships",
+    "airplanes",
+    "airplane",
+    "helicopter",
+    "tank",
+    "bombs",
+    "bomb",
+    "projectiles",
+    "projectile",
+    "attack",
+    "attacks",
+    "drone strikes",
+    "drone strike",
+    "artillery fire",
+    "rocket fire",
+    "vehicles",
+    "troops'",
 )
 COALITION = {"coalition", "Saudi-led coalition"}
 
@@ -78,8 +138,11 @@ for _row in _jsonl("triggers/triggers.jsonl"):
     (BROAD_TRIGGERS if _row.get("broad") else TRIGGERS).setdefault(_row["event_type"], []).append(_row["pattern"])
 # A reference to strikes already reported ("the strikes", "Monday's strike"): merges
 # into the article's last strike, never starts an event on its own.
-WEAK_STRIKE_RE = re.compile(r"\b(?:the|these|those|latest|recent|[A-Z][a-z]+day's|new|U\.?S\.?|"
-                            r"American)\s+(?:air\s?)?strikes?\b|\bstrike of the (?:three|two) targets\b", re.I)
+WEAK_STRIKE_RE = re.compile(
+    r"\b(?:the|these|those|latest|recent|[A-Z][a-z]+day's|new|U\.?S\.?|"
+    r"American)\s+(?:air\s?)?strikes?\b|\bstrike of the (?:three|two) targets\b",
+    re.I,
+)
 TRIGGER_RES = {k: [re.compile(p, re.I) for p in v] for k, v in TRIGGERS.items()}
 BROAD_TRIGGER_RES = {k: [re.compile(p, re.I) for p in v] for k, v in BROAD_TRIGGERS.items()}
 
@@ -105,21 +168,38 @@ TEAR_GAS_RE = re.compile(r"\btear ?gas\b", re.I)
 # (class, pattern, unless-pattern or None).
 # (class, pattern, unless-pattern, unless-after, unless-before): a match does not count when
 # followed by ``unless_after`` or preceded (within the sentence) by ``unless_before``.
-NOT_STRIKES = [(r["class"], re.compile(r["pattern"], re.I), re.compile(r["unless"], re.I) if r.get("unless") else None,
-                re.compile(r["unless_after"], re.I) if r.get("unless_after") else None,
-                re.compile(r["unless_before"], re.I) if r.get("unless_before") else None)
-               for r in _jsonl("triggers/not_strikes.jsonl")]
+NOT_STRIKES = [
+    (
+        r["class"],
+        re.compile(r["pattern"], re.I),
+        re.compile(r["unless"], re.I) if r.get("unless") else None,
+        re.compile(r["unless_after"], re.I) if r.get("unless_after") else None,
+        re.compile(r["unless_before"], re.I) if r.get("unless_before") else None,
+    )
+    for r in _jsonl("triggers/not_strikes.jsonl")
+]
 # Words that turn a shelling/missile trigger into something else in ACLED's sense.
 IED_RE = re.compile(r"\b(?:IED|improvised explosive device|landmine|roadside bomb|explosive device|mine)\b", re.I)
 GRENADE_RE = re.compile(r"\b(?:hand grenades?|grenade attack|threw a grenade)\b", re.I)
 
-NEGATION_RE = re.compile(r"\b(?:no|not|never|without|denied|den(?:y|ies)|refuted|rejected claims|did not|"
-                         r"didn't|has not|have not|hasn't|haven't)\b", re.I)
+NEGATION_RE = re.compile(
+    r"\b(?:no|not|never|without|denied|den(?:y|ies)|refuted|rejected claims|did not|"
+    r"didn't|has not|have not|hasn't|haven't)\b",
+    re.I,
+)
 DENIAL_RE = re.compile(r"\b(?:denied|den(?:y|ies)|rejected (?:the )?(?:claims?|reports?)|refuted)\b", re.I)
-THREAT_RE = re.compile(r"\b(?:threat(?:en(?:ed|s)?)?|warn(?:ed|s)?(?: of)?|vow(?:ed|s)? to|pledg(?:ed|es) to|would retaliate)\b", re.I)
-HYPOTHETICAL_RE = re.compile(r"\b(?:if|would|could|might|may|plan(?:s|ned)? to|consider(?:ing|ed)?|options?|will|unlikely|possible|potential)\b", re.I)
-HISTORICAL_RE = re.compile(r"\b(?:previous|earlier|last year|in (?:19|20)\d{2}|former|had taken place|"
-                           r"had carried out|the (?:first|second) time|in the past|since \d{4})\b", re.I)
+THREAT_RE = re.compile(
+    r"\b(?:threat(?:en(?:ed|s)?)?|warn(?:ed|s)?(?: of)?|vow(?:ed|s)? to|pledg(?:ed|es) to|would retaliate)\b", re.I
+)
+HYPOTHETICAL_RE = re.compile(
+    r"\b(?:if|would|could|might|may|plan(?:s|ned)? to|consider(?:ing|ed)?|options?|will|unlikely|possible|potential)\b",
+    re.I,
+)
+HISTORICAL_RE = re.compile(
+    r"\b(?:previous|earlier|last year|in (?:19|20)\d{2}|former|had taken place|"
+    r"had carried out|the (?:first|second) time|in the past|since \d{4})\b",
+    re.I,
+)
 
 # De-escalation language, recorded on events for the escalation score.
 DE_ESCALATION_RE = re.compile(
@@ -130,22 +210,65 @@ DE_ESCALATION_RE = re.compile(
 )
 
 # Casualties.
-NUM_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-             "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "twenty": 20, "dozens": 24, "dozen": 12, "several": 3, "scores": 40}
-_N = (r"(?P<n>\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
-      r"fifteen|twenty|several|dozens|a dozen|scores)")
+NUM_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "twenty": 20,
+    "dozens": 24,
+    "dozen": 12,
+    "several": 3,
+    "scores": 40,
+}
+_N = (
+    r"(?P<n>\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|twenty|several|dozens|a dozen|scores)"
+)
 # Up to four words between a number and "killed" ("six rangers were killed"). Each word
 # must end at a separator: with the separator optional, ``\w+`` could split one long word
 # into four pieces in every way, and a 340-character text took 135 s (issue 13).
 _WHO = r"(?:(?:\w+[- ]){0,4}?)"
 KILLED_RES = [
-    re.compile(r"\b(?:killing|killed|kills|left|leaving)\s+(?:at least\s+|more than\s+|about\s+|around\s+|some\s+)?" + _N + r"\b(?!\s*(?:km|kilometers|miles|times|days))", re.I),
-    re.compile(r"\b(?:at least\s+|more than\s+|about\s+|around\s+)?" + _N + r"\s+" + _WHO + r"(?:were |was |have been |had been )?(?:killed|dead|died|deaths|fatalities|casualties \(killed\))\b", re.I),
+    re.compile(
+        r"\b(?:killing|killed|kills|left|leaving)\s+(?:at least\s+|more than\s+|about\s+|around\s+|some\s+)?"
+        + _N
+        + r"\b(?!\s*(?:km|kilometers|miles|times|days))",
+        re.I,
+    ),
+    re.compile(
+        r"\b(?:at least\s+|more than\s+|about\s+|around\s+)?"
+        + _N
+        + r"\s+"
+        + _WHO
+        + r"(?:were |was |have been |had been )?(?:killed|dead|died|deaths|fatalities|casualties \(killed\))\b",
+        re.I,
+    ),
     re.compile(r"\b" + _N + r"\s+fatalit(?:y|ies)\b", re.I),
 ]
 INJURED_RES = [
     re.compile(r"\b(?:injuring|wounding|injured|wounded)\s+(?:at least\s+|more than\s+|about\s+)?" + _N + r"\b", re.I),
-    re.compile(r"\b(?:at least\s+|more than\s+|about\s+)?" + _N + r"\s+" + _WHO + r"(?:were |was |have been )?(?:injured|wounded|hurt)\b", re.I),
+    re.compile(
+        r"\b(?:at least\s+|more than\s+|about\s+)?"
+        + _N
+        + r"\s+"
+        + _WHO
+        + r"(?:were |was |have been )?(?:injured|wounded|hurt)\b",
+        re.I,
+    ),
 ]
 NO_CASUALTIES_RE = re.compile(
     r"\b(?:no (?:immediate )?reports? of (?:casualties|fatalities|injuries|deaths)|no (?:casualties|"
@@ -174,8 +297,22 @@ ATTRIBUTION_RE = re.compile(
 CLAIM_RE = re.compile(r"\b(?:claimed (?:responsibility|the attack)|took responsibility)\b", re.I)
 
 # Count words for strikes, targets and munitions ("three sites", "a series of").
-COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "a": 1, "an": 1,
-               "several": None, "multiple": None}
+COUNT_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "a": 1,
+    "an": 1,
+    "several": None,
+    "multiple": None,
+}
 
 
 def number(word: str | None) -> int | None:

@@ -37,8 +37,23 @@ MODEL_DIR = Path(__file__).with_name("models")
 MODEL_VERSION = "relevance-5"
 EVENT_TYPES = ("drone_strike", "air_strike", "missile_attack", "shelling")
 # Rule features, in vector order after the embedding. Each is 0/1 but the last two.
-RULE_FEATURES = (*(f"type={t}" for t in EVENT_TYPES), "broad", "actor", "state_actor", "armed_group", "platform", "munition",
-                 "place", "time", "casualties", "attribution", "caps", "lead", "log_tokens", "triggers_in_doc")
+RULE_FEATURES = (
+    *(f"type={t}" for t in EVENT_TYPES),
+    "broad",
+    "actor",
+    "state_actor",
+    "armed_group",
+    "platform",
+    "munition",
+    "place",
+    "time",
+    "casualties",
+    "attribution",
+    "caps",
+    "lead",
+    "log_tokens",
+    "triggers_in_doc",
+)
 _LOCK = threading.Lock()
 
 
@@ -87,16 +102,31 @@ class RelevanceModel:
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, weights=self.weights.astype(np.float32), bias=np.float32(self.bias), mean=self.mean.astype(np.float32),
-                            scale=self.scale.astype(np.float32), thresholds=np.asarray(self.thresholds.as_list(), dtype=np.float64))
-        path.with_suffix(".json").write_text(json.dumps({"version": self.version, **self.card}, indent=2, sort_keys=True) + "\n")
+        np.savez_compressed(
+            path,
+            weights=self.weights.astype(np.float32),
+            bias=np.float32(self.bias),
+            mean=self.mean.astype(np.float32),
+            scale=self.scale.astype(np.float32),
+            thresholds=np.asarray(self.thresholds.as_list(), dtype=np.float64),
+        )
+        path.with_suffix(".json").write_text(
+            json.dumps({"version": self.version, **self.card}, indent=2, sort_keys=True) + "\n"
+        )
 
     @classmethod
     def load(cls, path: Path) -> RelevanceModel:
         z = np.load(path)
         card = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").exists() else {}
-        return cls(version=card.pop("version", path.stem), weights=z["weights"].astype(np.float32), bias=float(z["bias"]),
-                   mean=z["mean"].astype(np.float32), scale=z["scale"].astype(np.float32), thresholds=_thresholds(z), card=card)
+        return cls(
+            version=card.pop("version", path.stem),
+            weights=z["weights"].astype(np.float32),
+            bias=float(z["bias"]),
+            mean=z["mean"].astype(np.float32),
+            scale=z["scale"].astype(np.float32),
+            thresholds=_thresholds(z),
+            card=card,
+        )
 
 
 def _thresholds(z) -> Thresholds:
@@ -123,11 +153,17 @@ def candidate_triggers(doc: Doc) -> list[Span]:
     return [t for t in doc.spans.get(Keys.TRIGGERS, []) if t.label_ != REFERENCE]
 
 
-def rule_features(doc: Doc, trig: Span, sent: Span, index: dict[str, SpanIndex], n_triggers: int, lead: bool) -> list[float]:
+def rule_features(
+    doc: Doc, trig: Span, sent: Span, index: dict[str, SpanIndex], n_triggers: int, lead: bool
+) -> list[float]:
     def any_in(key, pred=lambda s: True):
-        return float(any(pred(s) for s in index[key].within(sent.start_char, sent.end_char) if s.end_char <= sent.end_char))
+        return float(
+            any(pred(s) for s in index[key].within(sent.start_char, sent.end_char) if s.end_char <= sent.end_char)
+        )
 
-    actors = [s._.sw_actor for s in index[Keys.ACTORS].within(sent.start_char, sent.end_char) if s.end_char <= sent.end_char]
+    actors = [
+        s._.sw_actor for s in index[Keys.ACTORS].within(sent.start_char, sent.end_char) if s.end_char <= sent.end_char
+    ]
     return [
         *(float(trig.label_ == t) for t in EVENT_TYPES),
         float(trig.id_ == BROAD),
@@ -152,8 +188,10 @@ def doc_candidates(doc: Doc) -> list[tuple[Span, str, list[float]]]:
     trigs = candidate_triggers(doc)
     if not trigs:
         return []
-    index = {k: SpanIndex(doc.spans[k]) if k in doc.spans else SpanIndex([])
-             for k in (Keys.ACTORS, Keys.WEAPONS, Keys.PLACES, Keys.TIMES, Keys.CASUALTIES, Keys.ATTRIBUTIONS)}
+    index = {
+        k: SpanIndex(doc.spans[k]) if k in doc.spans else SpanIndex([])
+        for k in (Keys.ACTORS, Keys.WEAPONS, Keys.PLACES, Keys.TIMES, Keys.CASUALTIES, Keys.ATTRIBUTIONS)
+    }
     sents = [s for s in sentences(doc) if s.text.strip()]
     lead_end = sents[min(2, len(sents) - 1)].end_char if sents else 0
     out = []
@@ -170,7 +208,9 @@ def featurise(candidates: Sequence[tuple[Span, str, list[float]]], embed) -> np.
     texts = list(dict.fromkeys(text for _t, text, _f in candidates))
     vecs = embed(texts)
     row = {text: vecs[i] for i, text in enumerate(texts)}
-    return np.stack([np.concatenate([row[text], np.asarray(f, dtype=np.float32)]) for _t, text, f in candidates]).astype(np.float32)
+    return np.stack(
+        [np.concatenate([row[text], np.asarray(f, dtype=np.float32)]) for _t, text, f in candidates]
+    ).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- component
@@ -215,6 +255,8 @@ class RelevanceScorer:
         return docs
 
 
-@Language.factory("strike_relevance", assigns=["span._.sw_p_event"], requires=["doc.spans"], default_config={"version": MODEL_VERSION})
+@Language.factory(
+    "strike_relevance", assigns=["span._.sw_p_event"], requires=["doc.spans"], default_config={"version": MODEL_VERSION}
+)
 def make_relevance_scorer(nlp: Language, name: str, version: str) -> RelevanceScorer:
     return RelevanceScorer(nlp, name, version)

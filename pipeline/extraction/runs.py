@@ -41,12 +41,15 @@ def _keeping(n: int):
     def blank(m: re.Match) -> str:
         run = m.group(0)
         return run[:n] + " " * (len(run) - n)
+
     return blank
 
 
 def _split_run(m: re.Match) -> str:
     run = m.group(0)
-    return " ".join(run[i:i + MAX_RUN_CHARS - 1] for i in range(0, len(run), MAX_RUN_CHARS))[:len(run)].ljust(len(run))
+    return " ".join(run[i : i + MAX_RUN_CHARS - 1] for i in range(0, len(run), MAX_RUN_CHARS))[: len(run)].ljust(
+        len(run)
+    )
 
 
 def defuse(text: str) -> str:

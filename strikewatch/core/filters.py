@@ -114,18 +114,29 @@ def point_keys(places: list[Place]) -> tuple[tuple[float, float], ...]:
 def incident_keys(inc: Incident) -> Keys:
     published = min((s.published_at for s in inc.sources if s.published_at), default=None)
     return Keys(
-        event_at=event_time(inc.time, published), event_type=str(inc.event_type), countries=country_keys(inc.places),
-        actors=actor_keys(inc.attacker, inc.targets), languages=language_keys(s.language for s in inc.sources),
-        points=point_keys(inc.places), severity=inc.severity, source_count=inc.source_count or len(inc.sources),
-        independent_sources=inc.independent_sources or 1, contested=inc.contested, grade=inc.grade,
+        event_at=event_time(inc.time, published),
+        event_type=str(inc.event_type),
+        countries=country_keys(inc.places),
+        actors=actor_keys(inc.attacker, inc.targets),
+        languages=language_keys(s.language for s in inc.sources),
+        points=point_keys(inc.places),
+        severity=inc.severity,
+        source_count=inc.source_count or len(inc.sources),
+        independent_sources=inc.independent_sources or 1,
+        contested=inc.contested,
+        grade=inc.grade,
     )
 
 
 def event_keys(ev: Event) -> Keys:
     return Keys(
-        event_at=event_time(ev.time, ev.article_published_at), event_type=str(ev.event_type),
-        countries=country_keys(ev.places), actors=actor_keys(ev.attacker, ev.targets),
-        languages=language_keys([ev.language]), points=point_keys(ev.places), modality=str(ev.modality),
+        event_at=event_time(ev.time, ev.article_published_at),
+        event_type=str(ev.event_type),
+        countries=country_keys(ev.places),
+        actors=actor_keys(ev.attacker, ev.targets),
+        languages=language_keys([ev.language]),
+        points=point_keys(ev.places),
+        modality=str(ev.modality),
     )
 
 
@@ -157,10 +168,16 @@ class IncidentFilter(BaseModel):
     def of_subscription(cls, sub: Subscription) -> IncidentFilter:
         """What a subscription asks of an incident (its ``min_escalation`` is not the incident's: the
         matcher checks it beside this). A minimum of 0 filters nothing."""
-        return cls(event_types=tuple(str(e) for e in sub.event_types), actors=tuple(sub.actors),
-                   countries=tuple(sub.countries), bbox=sub.bbox, min_severity=sub.min_severity or None,
-                   min_independent_sources=sub.min_independent_sources or None, contested=sub.contested,
-                   grades=tuple(sub.grades))
+        return cls(
+            event_types=tuple(str(e) for e in sub.event_types),
+            actors=tuple(sub.actors),
+            countries=tuple(sub.countries),
+            bbox=sub.bbox,
+            min_severity=sub.min_severity or None,
+            min_independent_sources=sub.min_independent_sources or None,
+            contested=sub.contested,
+            grades=tuple(sub.grades),
+        )
 
     def matches(self, k: Keys, table: Literal["incidents", "events"] = "incidents") -> bool:
         if (self.since or self.until) and k.event_at == UNDATED:
@@ -216,9 +233,14 @@ class IncidentFilter(BaseModel):
             x0, y0, x1, y1 = self.bbox
             if (x1 - x0) * (y1 - y0) <= BBOX_GIST_MAX_DEG2:  # the points' bounding box finds candidates
                 add("bounds && box(point(%s, %s), point(%s, %s))", x0, y0, x1, y1)
-            add("EXISTS (SELECT 1 FROM unnest(lons, lats) AS p(x, y) "
+            add(
+                "EXISTS (SELECT 1 FROM unnest(lons, lats) AS p(x, y) "
                 "WHERE x BETWEEN %s AND %s AND y BETWEEN %s AND %s)",
-                x0, x1, y0, y1)
+                x0,
+                x1,
+                y0,
+                y1,
+            )
         if table == "events":
             if self.modalities:
                 add("modality = ANY(%s::text[])", list(self.modalities))

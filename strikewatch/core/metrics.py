@@ -30,8 +30,17 @@ from types import SimpleNamespace
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server
 
-__all__ = ["OTHER", "REGISTRY", "CollectorRegistry", "Counter", "Gauge", "Histogram", "LabelSet", "SimpleNamespace",
-           "serve"]
+__all__ = [
+    "OTHER",
+    "REGISTRY",
+    "CollectorRegistry",
+    "Counter",
+    "Gauge",
+    "Histogram",
+    "LabelSet",
+    "SimpleNamespace",
+    "serve",
+]
 
 # Latency buckets in seconds, from 5 ms (one broker round trip) to 5 min (a slow feed
 # fetch or a backlog): covers both the per-record stages and end-to-end latency.

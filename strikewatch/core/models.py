@@ -199,7 +199,9 @@ class Article(Record):
     content_hash: str = ""
 
     @classmethod
-    def new(cls, url: str, *, title: str = "", body: str = "", fetched_at: datetime | None = None, **kw: Any) -> Article:
+    def new(
+        cls, url: str, *, title: str = "", body: str = "", fetched_at: datetime | None = None, **kw: Any
+    ) -> Article:
         curl = canonical_url(url)
         return cls(
             id=article_id_for(url),
@@ -264,7 +266,9 @@ class Actor(BaseModel):
     model_config = ConfigDict(frozen=True)
     name: Name  # canonical name, e.g. "Kataib Hezbollah"
     # "object": a struck thing, not a party ("the Las Canas bridge", "a weapons depot"; schema 2).
-    type: Literal["state_military", "militia_proxy", "rebel", "terrorist", "civilians", "government", "object", "unknown"] = "unknown"
+    type: Literal[
+        "state_military", "militia_proxy", "rebel", "terrorist", "civilians", "government", "object", "unknown"
+    ] = "unknown"
     country: str | None = None  # ISO 3166-1 alpha-2 of the state or base country
     sponsor: str | None = None  # e.g. "Iran" for "Iranian-backed"
     mentions: list[Span] = Field(default_factory=list)
@@ -334,8 +338,22 @@ class Attribution(BaseModel):
     quote: Span
 
 
-SpeakerKind = Literal["ministry", "military", "armed_group", "government", "local_official", "police", "emergency_service",
-                      "medical", "un_agency", "ngo", "witness", "media", "outlet", "unknown"]
+SpeakerKind = Literal[
+    "ministry",
+    "military",
+    "armed_group",
+    "government",
+    "local_official",
+    "police",
+    "emergency_service",
+    "medical",
+    "un_agency",
+    "ngo",
+    "witness",
+    "media",
+    "outlet",
+    "unknown",
+]
 
 
 class Claim(BaseModel):
@@ -399,7 +417,9 @@ class Event(Record):
     # Every attacker named, ``attacker`` first: "Afghan and coalition forces" are two (schema 2).
     attackers: Capped[Actor] = Field(default_factory=list)
     targets: Capped[Actor] = Field(default_factory=list)
-    target_kinds: Capped[Literal["facility", "base", "convoy", "personnel", "vehicle", "civilian", "infrastructure", "unknown"]] = Field(default_factory=list)
+    target_kinds: Capped[
+        Literal["facility", "base", "convoy", "personnel", "vehicle", "civilian", "infrastructure", "unknown"]
+    ] = Field(default_factory=list)
     places: Capped[Place] = Field(default_factory=list)
     time: EventTime = Field(default_factory=EventTime)
     platforms: Capped[Weapon] = Field(default_factory=list)
@@ -713,16 +733,28 @@ class DeadLetter(Record):
         return data
 
     @classmethod
-    def from_error(cls, stage: str, error: BaseException, payload: bytes | str | None, source: str | None = None,
-                   reason: Reason | str | None = None) -> DeadLetter:
+    def from_error(
+        cls,
+        stage: str,
+        error: BaseException,
+        payload: bytes | str | None,
+        source: str | None = None,
+        reason: Reason | str | None = None,
+    ) -> DeadLetter:
         """The dead letter of ``payload`` that failed with ``error`` at ``stage``; the
         reason is ``reason`` if given, else the one the error stands for (``Reason.for_error``)."""
         why = Reason.of(reason) if reason is not None else Reason.for_error(error)
         return cls.of(stage, why, error, payload, source)
 
     @classmethod
-    def of(cls, stage: str, reason: Reason | str, error: str | BaseException, payload: bytes | str | None,
-           source: str | None = None) -> DeadLetter:
+    def of(
+        cls,
+        stage: str,
+        reason: Reason | str,
+        error: str | BaseException,
+        payload: bytes | str | None,
+        source: str | None = None,
+    ) -> DeadLetter:
         import base64
 
         if isinstance(error, BaseException):
@@ -740,8 +772,15 @@ class DeadLetter(Record):
                 text = payload.decode("utf-8")
             except UnicodeDecodeError:
                 text, enc = base64.b64encode(payload).decode("ascii"), "base64"
-        return cls(stage=stage, reason=reason, error=str(error)[:DEAD_LETTER_ERROR_CHARS], payload=text,
-                   payload_encoding=enc, source=source, at=datetime.now(dt.UTC))
+        return cls(
+            stage=stage,
+            reason=reason,
+            error=str(error)[:DEAD_LETTER_ERROR_CHARS],
+            payload=text,
+            payload_encoding=enc,
+            source=source,
+            at=datetime.now(dt.UTC),
+        )
 
 
 WIRE_MODELS: dict[str, type[Record]] = {

@@ -250,13 +250,20 @@ class _GuardedBackend(httpcore.NetworkBackend):
         self._guard = guard
         self._plain = httpcore.SyncBackend()
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: typing.Iterable | None = None) -> httpcore.NetworkStream:
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable | None = None,
+    ) -> httpcore.NetworkStream:
         last: Exception | None = None
         for addr in self._guard.vet(host, port):
             try:
-                stream = self._plain.connect_tcp(addr, port, _bounded(timeout, httpcore.ConnectTimeout), local_address,
-                                                 socket_options)
+                stream = self._plain.connect_tcp(
+                    addr, port, _bounded(timeout, httpcore.ConnectTimeout), local_address, socket_options
+                )
                 return _DeadlineStream(stream)
             except httpcore.ConnectError as e:  # try the next vetted address
                 last = e
@@ -280,8 +287,10 @@ class GuardedTransport(httpx.HTTPTransport):
         # (same TLS context and limits) with ours. Covered by tests/strikewatch/test_netguard.py.
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
-            max_connections=limits.max_connections, max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry, network_backend=_GuardedBackend(guard),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_GuardedBackend(guard),
         )
 
 

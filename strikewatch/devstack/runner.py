@@ -21,7 +21,11 @@ from strikewatch.devstack.stack import prism_path
 
 def local_flink(runner: str, extra: list[str], settings: PipelineSettings) -> bool:
     """A FlinkRunner job with no Flink named: this process starts one (strikewatch/devstack/flink.py)."""
-    return runner == "FlinkRunner" and not settings.flink_master and not any(a.startswith(("--flink_master", "--job_endpoint")) for a in extra)
+    return (
+        runner == "FlinkRunner"
+        and not settings.flink_master
+        and not any(a.startswith(("--flink_master", "--job_endpoint")) for a in extra)
+    )
 
 
 class LocalRunner:

@@ -115,13 +115,16 @@ def _client_listener(s: StackSettings) -> str:
     if k.security_protocol == "PLAINTEXT":
         return "PLAINTEXT"
     if k.security_protocol != "SASL_PLAINTEXT" or not k.sasl_mechanism.startswith("SCRAM-"):
-        raise StackError("the local stack runs PLAINTEXT or SASL_PLAINTEXT with SCRAM, "
-                         f"not {k.security_protocol}/{k.sasl_mechanism}")
+        raise StackError(
+            f"the local stack runs PLAINTEXT or SASL_PLAINTEXT with SCRAM, not {k.security_protocol}/{k.sasl_mechanism}"
+        )
     password = k.sasl_password.get_secret_value() if k.sasl_password else ""
     # The password goes into a JAAS string and the storage tool's --add-scram list.
     if not password or any(c in password for c in '"\\,[]=\n') or not k.sasl_username.isidentifier():
-        raise StackError("the local SASL stack needs a username of letters, digits and _ and a password without "
-                         "quotes, backslashes, commas, brackets, = or newlines")
+        raise StackError(
+            "the local SASL stack needs a username of letters, digits and _ and a password without "
+            "quotes, backslashes, commas, brackets, = or newlines"
+        )
     return "SASL_PLAINTEXT"
 
 
@@ -133,8 +136,10 @@ def _sasl_properties(s: StackSettings) -> list[str]:
     k = s.kafka
     mech = k.sasl_mechanism
     password = k.sasl_password.get_secret_value()
-    jaas = ('org.apache.kafka.common.security.scram.ScramLoginModule required '
-            f'username="{k.sasl_username}" password="{password}";')
+    jaas = (
+        "org.apache.kafka.common.security.scram.ScramLoginModule required "
+        f'username="{k.sasl_username}" password="{password}";'
+    )
     return [
         f"sasl.enabled.mechanisms={mech}",
         f"sasl.mechanism.inter.broker.protocol={mech}",
@@ -172,8 +177,17 @@ def new_cluster_id(draw=uuid.uuid4) -> str:
 def _format_storage(s: StackSettings, paths: StackPaths) -> None:
     if (paths.data / "meta.properties").exists():
         return
-    cmd = [_java(), "-cp", _classpath(paths), "kafka.tools.StorageTool", "format", "-t", new_cluster_id(),
-           "-c", str(paths.properties)]
+    cmd = [
+        _java(),
+        "-cp",
+        _classpath(paths),
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        new_cluster_id(),
+        "-c",
+        str(paths.properties),
+    ]
     k = s.kafka
     if k.sasl:  # KRaft keeps SCRAM credentials in its metadata: bootstrap the user's at format time
         password = k.sasl_password.get_secret_value()
@@ -184,8 +198,12 @@ def _format_storage(s: StackSettings, paths: StackPaths) -> None:
         # output says why (a clean-clone CI run lost it: the error showed only the exit status).
         lines = (done.stderr + done.stdout).splitlines()
         # The exception's message, not its stack frames ("\tat kafka.tools...") or SLF4J's notes.
-        why = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith(("at ", "SLF4J:", "..."))][-3:] or ["no output"]
-        raise StackError(f"formatting Kafka's storage in {paths.data} failed (exit {done.returncode}): " + " | ".join(why))
+        why = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith(("at ", "SLF4J:", "..."))][
+            -3:
+        ] or ["no output"]
+        raise StackError(
+            f"formatting Kafka's storage in {paths.data} failed (exit {done.returncode}): " + " | ".join(why)
+        )
 
 
 def start_kafka(s: StackSettings) -> bool:
@@ -200,7 +218,16 @@ def start_kafka(s: StackSettings) -> bool:
     _format_storage(s, paths)
     logf = open(paths.logfile, "ab")
     proc = subprocess.Popen(
-        [_java(), f"-Xmx{s.kafka_heap}", f"-Xms{s.kafka_heap}", "-XX:+UseG1GC", "-cp", _classpath(paths), "kafka.Kafka", str(paths.properties)],
+        [
+            _java(),
+            f"-Xmx{s.kafka_heap}",
+            f"-Xms{s.kafka_heap}",
+            "-XX:+UseG1GC",
+            "-cp",
+            _classpath(paths),
+            "kafka.Kafka",
+            str(paths.properties),
+        ],
         stdout=logf,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -284,8 +311,16 @@ def isolated(root: Path, base: StackSettings | None = None, kafka_heap: str = "2
         if not (root / name).exists() and (base.stack_dir / name).exists():
             (root / name).symlink_to(base.stack_dir / name)
     kp = free_port()
-    return StackSettings(stack_dir=root, kafka_port=kp, controller_port=free_port(), bootstrap_servers=f"127.0.0.1:{kp}", kafka_heap=kafka_heap,
-                         flink_job_port=free_port(), flink_worker_pool_port=free_port(), **overrides)
+    return StackSettings(
+        stack_dir=root,
+        kafka_port=kp,
+        controller_port=free_port(),
+        bootstrap_servers=f"127.0.0.1:{kp}",
+        kafka_heap=kafka_heap,
+        flink_job_port=free_port(),
+        flink_worker_pool_port=free_port(),
+        **overrides,
+    )
 
 
 def prism_path(s: StackSettings) -> Path:
@@ -302,8 +337,13 @@ def up(s: StackSettings | None = None) -> dict:
     created = create_topics(s.kafka)
 
     pg_started = start_postgres(s)
-    return {"kafka_started": started, "topics_created": created, "postgres_started": pg_started,
-            "prism": str(prism_path(s)), "seconds": round(time.monotonic() - t0, 2)}
+    return {
+        "kafka_started": started,
+        "topics_created": created,
+        "postgres_started": pg_started,
+        "prism": str(prism_path(s)),
+        "seconds": round(time.monotonic() - t0, 2),
+    }
 
 
 def metrics_ports(s: StackSettings) -> dict[str, int]:
@@ -311,8 +351,14 @@ def metrics_ports(s: StackSettings) -> dict[str, int]:
     serves /metrics on its own port (``STRIKEWATCH_PORT``)."""
     from strikewatch.core.settings import ApiSettings
 
-    return {"pipeline": s.pipeline_metrics_port, "connectors": s.connectors_metrics_port, "store": s.store_metrics_port,
-            "api": ApiSettings().port, "deliver": s.delivery_metrics_port, "lag": s.lag_metrics_port}
+    return {
+        "pipeline": s.pipeline_metrics_port,
+        "connectors": s.connectors_metrics_port,
+        "store": s.store_metrics_port,
+        "api": ApiSettings().port,
+        "deliver": s.delivery_metrics_port,
+        "lag": s.lag_metrics_port,
+    }
 
 
 def status(s: StackSettings | None = None) -> dict:
@@ -321,7 +367,12 @@ def status(s: StackSettings | None = None) -> dict:
     ``strikewatch run``; they do not count towards ``healthy``)."""
     s = s or StackSettings()
     paths = StackPaths(s.stack_dir)
-    out = {"kafka": port_open("127.0.0.1", s.kafka_port), "prism": paths.prism.exists(), "jars": paths.jars.is_dir(), "topics": {}}
+    out = {
+        "kafka": port_open("127.0.0.1", s.kafka_port),
+        "prism": paths.prism.exists(),
+        "jars": paths.jars.is_dir(),
+        "topics": {},
+    }
     if out["kafka"]:
         admin = clients.admin(s.kafka, request_timeout_ms=5000)
         try:
@@ -331,6 +382,9 @@ def status(s: StackSettings | None = None) -> dict:
         out["topics"] = {t.name: t.name in existing for t in topics.CATALOGUE}
     out["postgres"] = port_open(s.postgres_host, s.postgres_port)
     out["healthy"] = bool(out["kafka"] and out["prism"] and all(out["topics"].values()) and out["postgres"])
-    out["metrics"] = {name: {"url": f"http://{s.metrics_host}:{port}/metrics", "up": port_open(s.metrics_host, port)}
-                      for name, port in metrics_ports(s).items() if port}
+    out["metrics"] = {
+        name: {"url": f"http://{s.metrics_host}:{port}/metrics", "up": port_open(s.metrics_host, port)}
+        for name, port in metrics_ports(s).items()
+        if port
+    }
     return out

@@ -68,7 +68,9 @@ MAX_URL_CHARS = 2000  # browsers' practical limit; Slack's webhook URLs are ~80
 
 
 def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
-    return SimpleNamespace(requests=Counter("strikewatch_api_requests_total", "API requests", ["route", "status"], registry=registry))
+    return SimpleNamespace(
+        requests=Counter("strikewatch_api_requests_total", "API requests", ["route", "status"], registry=registry)
+    )
 
 
 METRICS = make_metrics()
@@ -359,7 +361,9 @@ class BodyLimit:
         from starlette.responses import JSONResponse
 
         METRICS.requests.labels("body", str(status)).inc()
-        response = JSONResponse({"detail": detail}, status_code=status, headers={"Connection": "close", **(headers or {})})
+        response = JSONResponse(
+            {"detail": detail}, status_code=status, headers={"Connection": "close", **(headers or {})}
+        )
         await response(scope, receive, send)
 
     async def __call__(self, scope, receive, send):
@@ -372,8 +376,9 @@ class BodyLimit:
                 return await self._refuse(scope, receive, send, 400, "invalid Content-Length")
             if int(declared) > self.max_bytes:
                 return await self._refuse(scope, receive, send, 413, f"request body over {self.max_bytes} bytes")
-        has_body = (scope["method"] in self.BODY_METHODS or declared not in (None, b"0")
-                    or b"transfer-encoding" in headers)
+        has_body = (
+            scope["method"] in self.BODY_METHODS or declared not in (None, b"0") or b"transfer-encoding" in headers
+        )
         if not has_body:
             return await self.app(scope, receive, send)
         key = headers.get(b"x-api-key", b"").decode("latin-1")
@@ -415,7 +420,9 @@ async def owner_of(request: Request, x_api_key: str | None = Header(default=None
 
     state = request.app.state
     try:
-        owner, key_id = identify(state.keyring, state.failed_keys, x_api_key, request.client.host if request.client else None)
+        owner, key_id = identify(
+            state.keyring, state.failed_keys, x_api_key, request.client.host if request.client else None
+        )
     except Refused as e:
         METRICS.requests.labels("auth", str(e.status)).inc()
         raise HTTPException(status_code=e.status, detail=e.detail, headers=e.headers()) from None
@@ -423,24 +430,32 @@ async def owner_of(request: Request, x_api_key: str | None = Header(default=None
     wait = state.limiter.take(key_id)
     if wait > 0:
         METRICS.requests.labels("auth", "429").inc()
-        raise HTTPException(status_code=429, detail="rate limit exceeded",
-                            headers={"Retry-After": str(math.ceil(wait))})
+        raise HTTPException(
+            status_code=429, detail="rate limit exceeded", headers={"Retry-After": str(math.ceil(wait))}
+        )
     return owner
 
 
 # Security headers (issue 20). The web app loads only its own files (its page also states this CSP in a
 # meta tag; a header adds frame-ancestors, which a meta tag cannot); API answers are data, never rendered;
 # FastAPI's /docs page loads Swagger UI from its CDN with an inline script.
-PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
-            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 API_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
-DOCS_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
-            "connect-src 'self'; frame-ancestors 'none'")
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
+    "connect-src 'self'; frame-ancestors 'none'"
+)
 API_PATHS = ("/v1", "/subscriptions", "/healthz", "/metrics", "/openapi.json")
 DOCS_PATHS = ("/docs", "/redoc")
-_COMMON_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
-                   (b"referrer-policy", b"no-referrer")]
+_COMMON_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
 
 
 class SecurityHeaders:
@@ -482,17 +497,23 @@ def create_app(settings: ApiSettings, store: SubscriptionStore):
 
     from strikewatch.services.web.routes import single_values
 
-    app = FastAPI(title="strikewatch", version="1", dependencies=[Depends(single_values)],
-                  description="Strike events and incidents from the news: the read API (/v1), alert subscriptions "
-                  "(/subscriptions). Every request but /healthz and /metrics carries X-API-Key.")
+    app = FastAPI(
+        title="strikewatch",
+        version="1",
+        dependencies=[Depends(single_values)],
+        description="Strike events and incidents from the news: the read API (/v1), alert subscriptions "
+        "(/subscriptions). Every request but /healthz and /metrics carries X-API-Key.",
+    )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request, exc: RequestValidationError):
         # FastAPI's default echoes each bad input back: a NaN cannot be written as JSON (a 500), and a
         # 60 kB name would be sent back whole. Where, what and why is enough.
         METRICS.requests.labels("validate", "422").inc()
-        errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))[:300], "type": e.get("type", "")}
-                  for e in exc.errors()]
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))[:300], "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
         return JSONResponse({"detail": errors}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -506,14 +527,16 @@ def create_app(settings: ApiSettings, store: SubscriptionStore):
             methods = getattr(route, "methods", None)
             if methods and route.path_regex.match(request.scope["path"]):
                 allowed |= methods
-        return JSONResponse({"detail": "Method Not Allowed"}, status_code=405,
-                            headers={"Allow": ", ".join(sorted(allowed))})
+        return JSONResponse(
+            {"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": ", ".join(sorted(allowed))}
+        )
 
     app.state.keyring = KeyRing(settings.api_keys.get_secret_value())
     app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     app.state.failed_keys = FailedKeys(settings.failed_key_rate_per_s, settings.failed_key_burst)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, keyring=app.state.keyring,
-                       failed=app.state.failed_keys)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, keyring=app.state.keyring, failed=app.state.failed_keys
+    )
     app.add_middleware(SecurityHeaders)  # added last: the outermost
     master = settings.webhook_hmac_secret.get_secret_value().encode()
     guard = netguard.Guard(settings.allow_private_hosts)
@@ -527,29 +550,40 @@ def create_app(settings: ApiSettings, store: SubscriptionStore):
             guard.check_url(url)
         except netguard.Blocked as e:
             METRICS.requests.labels("create", "422").inc()
-            raise HTTPException(status_code=422, detail=[{"loc": ["body", "webhook_url"], "type": e.reason,
-                                                          "msg": f"webhook URL refused: {e}"}]) from None
+            raise HTTPException(
+                status_code=422,
+                detail=[{"loc": ["body", "webhook_url"], "type": e.reason, "msg": f"webhook URL refused: {e}"}],
+            ) from None
 
     @app.get("/healthz", response_model=Health)
     async def healthz():
         return {"ok": True}
 
-    @app.get("/metrics", response_class=PlainTextResponse, responses={200: {"content": {"text/plain": {
-        "schema": {"type": "string"}}}}})
+    @app.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     def metrics():
         return generate_latest(REGISTRY).decode()
 
-    @app.post("/subscriptions", status_code=201, response_model=SubscriptionCreated, responses={
-        403: {"model": Error, "description": "the owner's subscription quota is reached"}})
+    @app.post(
+        "/subscriptions",
+        status_code=201,
+        response_model=SubscriptionCreated,
+        responses={403: {"model": Error, "description": "the owner's subscription quota is reached"}},
+    )
     def create(body: SubscriptionIn, owner: str = Depends(owner_of)):
         vet_webhook(body.webhook_url)
         with quota_lock:
             if len(store.list(owner)) >= settings.max_subscriptions_per_owner:
                 METRICS.requests.labels("create", "403").inc()
-                raise HTTPException(status_code=403,
-                                    detail=f"subscription quota reached ({settings.max_subscriptions_per_owner})")
-            sub = Subscription(id="sub_" + uuid.uuid4().hex[:16], owner=owner, created_at=datetime.now(UTC),
-                               **body.model_dump())
+                raise HTTPException(
+                    status_code=403, detail=f"subscription quota reached ({settings.max_subscriptions_per_owner})"
+                )
+            sub = Subscription(
+                id="sub_" + uuid.uuid4().hex[:16], owner=owner, created_at=datetime.now(UTC), **body.model_dump()
+            )
             store.put(sub)
         METRICS.requests.labels("create", "201").inc()
         out = json.loads(sub.model_dump_json())
@@ -580,8 +614,11 @@ def create_app(settings: ApiSettings, store: SubscriptionStore):
         new = sub.model_copy(update={"secret_version": sub.secret_version + 1})
         store.put(new)
         METRICS.requests.labels("rotate", "200").inc()
-        return RotatedSecret(id=new.id, secret_version=new.secret_version,
-                             webhook_secret=webhooks.subscription_secret(master, new.id, new.secret_version))
+        return RotatedSecret(
+            id=new.id,
+            secret_version=new.secret_version,
+            webhook_secret=webhooks.subscription_secret(master, new.id, new.secret_version),
+        )
 
     @app.delete("/subscriptions/{sub_id}", status_code=204, responses=not_found)
     def delete(sub_id: str, owner: str = Depends(owner_of)):
@@ -613,16 +650,19 @@ def api_main(argv: list[str] | None = None) -> int:
 
     from strikewatch.services.httpserver import serve_config
 
-    ap = argparse.ArgumentParser(prog="strikewatch api", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="strikewatch api", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--port", type=int, default=None)
     ap.add_argument("--dev", action="store_true", help="allow the demo key and dev webhook secret (local stack only)")
     args = ap.parse_args(argv)
     s = ApiSettings()
     dev = dev_defaults_in_use(s)
     if dev and not args.dev:
-        print("strikewatch api: refusing to start with " + " and ".join(dev) + "; --dev allows them on a local stack",
-              file=sys.stderr)
+        print(
+            "strikewatch api: refusing to start with " + " and ".join(dev) + "; --dev allows them on a local stack",
+            file=sys.stderr,
+        )
         return 2
     store = SubscriptionStore(s.kafka)
     try:
@@ -636,7 +676,9 @@ def api_main(argv: list[str] | None = None) -> int:
 def subscriptions_main(argv: list[str] | None = None) -> int:
     import httpx
 
-    ap = argparse.ArgumentParser(prog="strikewatch subscriptions", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="strikewatch subscriptions", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("create")
     c.add_argument("--name", default="")
@@ -659,10 +701,18 @@ def subscriptions_main(argv: list[str] | None = None) -> int:
     headers = {"X-API-Key": s.api_key.get_secret_value()}
     with httpx.Client(base_url=s.api_url, headers=headers, timeout=10, trust_env=False) as http:
         if args.cmd == "create":
-            body = {"name": args.name, "event_types": args.event_type, "actors": args.actor, "countries": args.country, "bbox": args.bbox,
-                    "min_severity": args.min_severity, "min_escalation": args.min_escalation,
-                    "notify_on": ["new_incident", "update"] if args.updates == "yes" else ["new_incident"],
-                    "webhook_url": args.webhook, "webhook_format": args.format}
+            body = {
+                "name": args.name,
+                "event_types": args.event_type,
+                "actors": args.actor,
+                "countries": args.country,
+                "bbox": args.bbox,
+                "min_severity": args.min_severity,
+                "min_escalation": args.min_escalation,
+                "notify_on": ["new_incident", "update"] if args.updates == "yes" else ["new_incident"],
+                "webhook_url": args.webhook,
+                "webhook_format": args.format,
+            }
             r = http.post("/subscriptions", json=body)
         elif args.cmd == "list":
             r = http.get("/subscriptions")

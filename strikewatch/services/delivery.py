@@ -147,13 +147,26 @@ def redacted(alert: Alert) -> Alert:
 
 def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
     return SimpleNamespace(
-        deliveries=Counter("strikewatch_deliveries_total", "Webhook deliveries by outcome", ["format", "outcome"], registry=registry),
-        circuits_opened=Counter("strikewatch_delivery_circuits_opened_total",
-                                "Endpoint circuits opened (timeouts or connection failures in a row)", registry=registry),
-        circuits_open=Gauge("strikewatch_delivery_circuits_open", "Endpoints whose circuit is open now", registry=registry),
-        latency=Histogram("strikewatch_delivery_seconds", "Alert created -> delivered", buckets=LATENCY_BUCKETS_S, registry=registry),
-        published_to_delivered=Histogram("strikewatch_publish_to_alert_seconds", "Article published -> alert delivered (end to end)",
-                                         buckets=LATENCY_BUCKETS_S + (600.0, 3600.0), registry=registry),
+        deliveries=Counter(
+            "strikewatch_deliveries_total", "Webhook deliveries by outcome", ["format", "outcome"], registry=registry
+        ),
+        circuits_opened=Counter(
+            "strikewatch_delivery_circuits_opened_total",
+            "Endpoint circuits opened (timeouts or connection failures in a row)",
+            registry=registry,
+        ),
+        circuits_open=Gauge(
+            "strikewatch_delivery_circuits_open", "Endpoints whose circuit is open now", registry=registry
+        ),
+        latency=Histogram(
+            "strikewatch_delivery_seconds", "Alert created -> delivered", buckets=LATENCY_BUCKETS_S, registry=registry
+        ),
+        published_to_delivered=Histogram(
+            "strikewatch_publish_to_alert_seconds",
+            "Article published -> alert delivered (end to end)",
+            buckets=LATENCY_BUCKETS_S + (600.0, 3600.0),
+            registry=registry,
+        ),
     )
 
 
@@ -179,8 +192,15 @@ def _slack_link(url: str, label: str) -> str:
 def source_links(alert: Alert) -> list[dict]:
     """The reporting articles of the alert's incident: url, title, outlet (schema 2; None in
     version-1 records), in the order they were reported."""
-    return [{"url": s.url, "title": s.title, "outlet": s.outlet,
-             "published_at": s.published_at.isoformat() if s.published_at else None} for s in alert.incident.sources]
+    return [
+        {
+            "url": s.url,
+            "title": s.title,
+            "outlet": s.outlet,
+            "published_at": s.published_at.isoformat() if s.published_at else None,
+        }
+        for s in alert.incident.sources
+    ]
 
 
 def incident_url(alert: Alert, web_url: str | None) -> str | None:
@@ -212,8 +232,10 @@ def payload(alert: Alert, web_url: str | None = None) -> dict | list:
             url = src["url"] or ""
             linked = url.startswith(("http://", "https://"))
             lines.append(f"• {_slack_link(url, label)}" if linked else f"• {_slack_escape(label)} {_slack_escape(url)}")
-        head = (f"*{_slack_escape(alert.title)}*\n{_slack_escape(alert.summary)}\nseverity {alert.severity:.2f}"
-                f" · {_slack_escape(corroboration(alert.incident))}")
+        head = (
+            f"*{_slack_escape(alert.title)}*\n{_slack_escape(alert.summary)}\nseverity {alert.severity:.2f}"
+            f" · {_slack_escape(corroboration(alert.incident))}"
+        )
         blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
         if lines:  # Slack caps a section's text at 3,000 characters
             sources = "*Sources*\n" + "\n".join(lines)[:2900]
@@ -225,27 +247,52 @@ def payload(alert: Alert, web_url: str | None = None) -> dict | list:
         return {"text": _slack_escape(f"[{alert.kind}] {alert.title}"), "blocks": blocks}
     if alert.webhook_format == "alertmanager":
         inc = alert.incident
-        annotations = {"summary": alert.title, "description": alert.summary,
-                       "sources": "\n".join(x["url"] for x in links if x["url"]), "corroboration": corroboration(inc)}
+        annotations = {
+            "summary": alert.title,
+            "description": alert.summary,
+            "sources": "\n".join(x["url"] for x in links if x["url"]),
+            "corroboration": corroboration(inc),
+        }
         if page:
             annotations["incident_url"] = page
-        return [{"labels": {"alertname": "StrikewatchIncident", "severity": "critical" if alert.severity >= 0.7 else "warning",
-                            "event_type": str(inc.event_type), "theatre": inc.theatre or "unknown", "incident": inc.id,
-                            "grade": inc.grade or "unknown", "independent_sources": str(inc.independent_sources),
-                            "contested": "true" if inc.contested else "false"},
-                 "annotations": annotations, "generatorURL": page or "",
-                 "startsAt": (inc.first_seen_at or alert.created_at).isoformat()}]
+        return [
+            {
+                "labels": {
+                    "alertname": "StrikewatchIncident",
+                    "severity": "critical" if alert.severity >= 0.7 else "warning",
+                    "event_type": str(inc.event_type),
+                    "theatre": inc.theatre or "unknown",
+                    "incident": inc.id,
+                    "grade": inc.grade or "unknown",
+                    "independent_sources": str(inc.independent_sources),
+                    "contested": "true" if inc.contested else "false",
+                },
+                "annotations": annotations,
+                "generatorURL": page or "",
+                "startsAt": (inc.first_seen_at or alert.created_at).isoformat(),
+            }
+        ]
     # CloudEvents: data is the Alert (its incident's sources carry url, title, outlet);
     # extension attributes (lower-case alphanumerics, strings) give a receiver the links flat.
-    event = {"specversion": "1.0", "id": alert.id, "source": "strikewatch", "type": f"io.strikewatch.alert.{alert.kind}",
-             "subject": alert.incident_id, "time": alert.created_at.isoformat(), "datacontenttype": "application/json",
-             "data": data}
+    event = {
+        "specversion": "1.0",
+        "id": alert.id,
+        "source": "strikewatch",
+        "type": f"io.strikewatch.alert.{alert.kind}",
+        "subject": alert.incident_id,
+        "time": alert.created_at.isoformat(),
+        "datacontenttype": "application/json",
+        "data": data,
+    }
     urls = [x["url"] for x in links if x["url"]]
     if urls:
         event["sourceurls"] = " ".join(urls)
     inc = alert.incident
-    event.update(grade=inc.grade or "unknown", independentsources=str(inc.independent_sources),
-                 contested="true" if inc.contested else "false")
+    event.update(
+        grade=inc.grade or "unknown",
+        independentsources=str(inc.independent_sources),
+        contested="true" if inc.contested else "false",
+    )
     if page:
         event["incidenturl"] = page
     return event
@@ -267,8 +314,9 @@ class CircuitBreaker:
     caller is let through as the probe (half-open); its success closes the circuit, its failure opens it
     again for twice as long (up to ``max_open_s``)."""
 
-    def __init__(self, failures: int = BREAKER_FAILURES, open_s: float = BREAKER_OPEN_S,
-                 max_open_s: float = BREAKER_OPEN_MAX_S):
+    def __init__(
+        self, failures: int = BREAKER_FAILURES, open_s: float = BREAKER_OPEN_S, max_open_s: float = BREAKER_OPEN_MAX_S
+    ):
         self.threshold, self.base_open_s, self.max_open_s = failures, open_s, max_open_s
         self.failures = 0
         self.open_s = open_s
@@ -365,9 +413,14 @@ class Deliverer:
         self._sender = AckedSender(self.kafka, backoff_s=KAFKA_RETRY_S, stop=self._stop)
         self._lock = threading.Lock()  # the delivered ids, reported events and per-partition progress
         self._delivered = self._load_delivered()
-        self._consumer = clients.consumer(self.kafka, self.alerts_topic, group_id=self.group,
-                                          auto_offset_reset=self.auto_offset_reset, max_poll_records=500,
-                                          max_poll_interval_ms=600_000)
+        self._consumer = clients.consumer(
+            self.kafka,
+            self.alerts_topic,
+            group_id=self.group,
+            auto_offset_reset=self.auto_offset_reset,
+            max_poll_records=500,
+            max_poll_interval_ms=600_000,
+        )
         self._lanes: dict[str, _Lane] = {}
         # Attempts running now, in all and per owner and endpoint (the fair shares), and the circuits of
         # endpoints that failed lately (a closed circuit with no failure is dropped: memory follows trouble).
@@ -404,7 +457,9 @@ class Deliverer:
 
     def _mark_delivered(self, alert: Alert) -> None:
         events = [s.event_id for s in alert.incident.sources]
-        value = json.dumps({"subscription_id": alert.subscription_id, "incident_id": alert.incident_id, "events": events}).encode()
+        value = json.dumps(
+            {"subscription_id": alert.subscription_id, "incident_id": alert.incident_id, "events": events}
+        ).encode()
         self._produce(self.delivered_topic, alert.id.encode(), value)
         with self._lock:
             self._delivered.add(alert.id)
@@ -443,8 +498,10 @@ class Deliverer:
         try:
             # Streamed, and the response body never read: an endpoint answering gigabytes within the deadline
             # costs nothing (httpx's post() would hold the whole answer in memory).
-            with netguard.deadline(self.request_deadline_s), \
-                    self._http.stream("POST", alert.webhook_url, content=body, headers=headers) as r:
+            with (
+                netguard.deadline(self.request_deadline_s),
+                self._http.stream("POST", alert.webhook_url, content=body, headers=headers) as r,
+            ):
                 status, retry_header = r.status_code, r.headers.get("retry-after")
         except netguard.Blocked as e:
             raise DeliveryFailure(f"{where}: {e}", e.reason, permanent=e.reason != "unreachable") from None
@@ -454,15 +511,19 @@ class Deliverer:
             raise DeliveryFailure(f"{where}: invalid URL ({type(e).__name__})", "bad_url", permanent=True) from None
         except httpx.TransportError as e:
             # httpx's messages name the socket error, not the URL; the type and errno are all we keep.
-            raise DeliveryFailure(f"{where}: {type(e).__name__}: {str(e)[:200]}", "unreachable",
-                                  permanent=False) from None
+            raise DeliveryFailure(
+                f"{where}: {type(e).__name__}: {str(e)[:200]}", "unreachable", permanent=False
+            ) from None
         if 200 <= status < 300:
             return
         retryable = status in (408, 429) or status >= 500
         retry_after = parse_retry_after(retry_header) if status in (429, 503) else None
-        raise DeliveryFailure(f"{where} answered HTTP {status}",
-                              "webhook_failed" if retryable else "webhook_rejected", permanent=not retryable,
-                              retry_after=retry_after)
+        raise DeliveryFailure(
+            f"{where} answered HTTP {status}",
+            "webhook_failed" if retryable else "webhook_rejected",
+            permanent=not retryable,
+            retry_after=retry_after,
+        )
 
     def _post_through_circuit(self, alert: Alert) -> None:
         """``post``, unless the endpoint's circuit is open: then fail fast (no request), retryable, with the
@@ -474,9 +535,13 @@ class Deliverer:
             wait = 0.0 if allowed else circuit.retry_in(time.monotonic())
         if not allowed:
             self.metrics.deliveries.labels(alert.webhook_format, "circuit_open").inc()
-            raise DeliveryFailure(f"{netguard.redact_url(alert.webhook_url)}: circuit open after {circuit.failures} "
-                                  "timeouts or connection failures in a row; no request sent",
-                                  "circuit_open", permanent=False, retry_after=max(wait, 0.05))
+            raise DeliveryFailure(
+                f"{netguard.redact_url(alert.webhook_url)}: circuit open after {circuit.failures} "
+                "timeouts or connection failures in a row; no request sent",
+                "circuit_open",
+                permanent=False,
+                retry_after=max(wait, 0.05),
+            )
         ok = False
         try:
             self.post(alert)
@@ -500,8 +565,12 @@ class Deliverer:
             self.metrics.circuits_open.set(sum(c.is_open for c in self._circuits.values()))
         if opened:
             self.metrics.circuits_opened.inc()
-            log.warning("circuit of %s open for %.0f s after %d timeouts or connection failures in a row",
-                        endpoint, circuit.open_s, circuit.failures)
+            log.warning(
+                "circuit of %s open for %.0f s after %d timeouts or connection failures in a row",
+                endpoint,
+                circuit.open_s,
+                circuit.failures,
+            )
 
     def retry_window_s(self) -> float:
         """The longest an alert's retries take (every delay at the top of its jitter)."""
@@ -522,14 +591,20 @@ class Deliverer:
         if self._already_reported(alert):
             self._mark_delivered(alert)  # its later replays are plain duplicates
             self.metrics.deliveries.labels(alert.webhook_format, "duplicate_incident").inc()
-            log.info("alert %s skipped: incident %s repeats reports already delivered to %s", alert.id, alert.incident_id, alert.subscription_id)
+            log.info(
+                "alert %s skipped: incident %s repeats reports already delivered to %s",
+                alert.id,
+                alert.incident_id,
+                alert.subscription_id,
+            )
             return "duplicate_incident_skipped", None
         try:
             self._post_through_circuit(alert)
         except DeliveryFailure as e:
             if e.permanent:
-                log.warning("alert %s of %s dead-lettered at once (%s): %s", alert.id, alert.subscription_id,
-                            e.reason, e)
+                log.warning(
+                    "alert %s of %s dead-lettered at once (%s): %s", alert.id, alert.subscription_id, e.reason, e
+                )
                 self._dead_letter(alert, e.reason, str(e))
                 return "dead_letter", None
             if e.reason == "circuit_open":
@@ -537,8 +612,9 @@ class Deliverer:
                 if waited < self.retry_window_s():
                     log.debug("alert %s of %s held: %s", alert.id, alert.subscription_id, e)
                     return "held", max(e.retry_after or 0.0, self.backoff(min(attempt, len(self.retry_delays_s) - 1)))
-                log.warning("alert %s of %s failed: %s, for longer than its retries last", alert.id,
-                            alert.subscription_id, e)
+                log.warning(
+                    "alert %s of %s failed: %s, for longer than its retries last", alert.id, alert.subscription_id, e
+                )
                 self._dead_letter(alert, "webhook_failed", str(e))
                 return "dead_letter", None
             self.metrics.deliveries.labels(alert.webhook_format, "retry").inc()
@@ -547,8 +623,15 @@ class Deliverer:
                 self._dead_letter(alert, "webhook_failed", str(e))
                 return "dead_letter", None
             delay = e.retry_after if e.retry_after is not None else self.backoff(attempt)
-            log.warning("alert %s of %s failed (attempt %d, %s), next try in %.1f s: %s", alert.id,
-                        alert.subscription_id, attempt + 1, e.reason, delay, e)
+            log.warning(
+                "alert %s of %s failed (attempt %d, %s), next try in %.1f s: %s",
+                alert.id,
+                alert.subscription_id,
+                attempt + 1,
+                e.reason,
+                delay,
+                e,
+            )
             return "retry", delay
         self._mark_delivered(alert)
         self.metrics.deliveries.labels(alert.webhook_format, "delivered").inc()
@@ -603,8 +686,11 @@ class Deliverer:
         head = lane.items[0].alert
         owner, endpoint = head.owner, endpoint_of(head.webhook_url)
         with self._lock:
-            if (self._active >= self.workers or self._active_by.get("o:" + owner, 0) >= self.share_per_owner
-                    or self._active_by.get("e:" + endpoint, 0) >= self.share_per_endpoint):
+            if (
+                self._active >= self.workers
+                or self._active_by.get("o:" + owner, 0) >= self.share_per_owner
+                or self._active_by.get("e:" + endpoint, 0) >= self.share_per_endpoint
+            ):
                 return False
             lane.owner, lane.endpoint = owner, endpoint  # what _release gives back
             self._active += 1
@@ -663,8 +749,9 @@ class Deliverer:
 
         with self._lock:
             todo = {p: (min(pend) if pend else self._high[p]) for p, pend in self._pending.items()}
-        offsets = {TopicPartition(*p): OffsetAndMetadata(o, "", -1) for p, o in todo.items()
-                   if self._committed.get(p) != o}
+        offsets = {
+            TopicPartition(*p): OffsetAndMetadata(o, "", -1) for p, o in todo.items() if self._committed.get(p) != o
+        }
         if not offsets:
             return
         try:
@@ -704,8 +791,16 @@ class Deliverer:
 
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="deliver") as pool:
             try:
-                consume(self._consumer, handle, self._stop, poll_s=POLL_S, retry_s=KAFKA_RETRY_S, max_idle_s=max_idle_s,
-                        before_poll=before_poll, idle_needs_assignment=False)
+                consume(
+                    self._consumer,
+                    handle,
+                    self._stop,
+                    poll_s=POLL_S,
+                    retry_s=KAFKA_RETRY_S,
+                    max_idle_s=max_idle_s,
+                    before_poll=before_poll,
+                    idle_needs_assignment=False,
+                )
             finally:
                 self._commit()  # what finished so far
                 self._stop.set()  # workers finish their attempt and leave the rest pending (uncommitted)
@@ -720,13 +815,20 @@ class Deliverer:
 
 
 def deliver_main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="strikewatch deliver", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="strikewatch deliver", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.parse_args(argv)
     s = DeliverySettings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = serve(s.metrics_port, addr=s.metrics_host) if s.metrics_port else None
-    d = Deliverer(s.kafka, s.webhook_hmac_secret.get_secret_value().encode(), s.consumer_group,
-                  allow_private=s.allow_private_hosts, web_url=s.web_url or None)
+    d = Deliverer(
+        s.kafka,
+        s.webhook_hmac_secret.get_secret_value().encode(),
+        s.consumer_group,
+        allow_private=s.allow_private_hosts,
+        web_url=s.web_url or None,
+    )
     stop_on_signals(d.stop)
     try:
         d.run()

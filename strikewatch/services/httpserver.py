@@ -46,9 +46,7 @@ class HeaderDeadline(HttpToolsProtocol):
     def _headers_late(self) -> None:
         self._headers_due = None
         if not self.transport.is_closing():
-            self.transport.write(
-                b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-            )
+            self.transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
             self.transport.close()
 
     def on_message_begin(self) -> None:

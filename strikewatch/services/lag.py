@@ -24,7 +24,14 @@ INTERVAL_S = 15.0
 
 
 def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
-    return SimpleNamespace(lag=Gauge("strikewatch_kafka_consumer_lag", "Messages not yet consumed, per group and topic", ["group", "topic"], registry=registry))
+    return SimpleNamespace(
+        lag=Gauge(
+            "strikewatch_kafka_consumer_lag",
+            "Messages not yet consumed, per group and topic",
+            ["group", "topic"],
+            registry=registry,
+        )
+    )
 
 
 METRICS = make_metrics()
@@ -38,7 +45,9 @@ def measure(config: KafkaConfig | str, groups: list[str] | None = None) -> dict[
         committed: dict[str, dict] = {}
         for group in names:
             offsets = admin.list_group_offsets({group: None}).get(group, {})
-            committed[group] = {tp: om for tp, om in offsets.items() if tp.topic in topics.BY_NAME or groups is not None}
+            committed[group] = {
+                tp: om for tp, om in offsets.items() if tp.topic in topics.BY_NAME or groups is not None
+            }
         partitions = {tp for offsets in committed.values() for tp in offsets}
         # The topics' metadata first, then one request for every end offset: kafka-python 3.0.12 answers a
         # reused consumer's end_offsets for a topic it has no metadata of yet without that topic's
@@ -57,11 +66,17 @@ def measure(config: KafkaConfig | str, groups: list[str] | None = None) -> dict[
 
 
 def lag_main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="strikewatch lag", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="strikewatch lag", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--port", type=int, default=9108)
     ap.add_argument("--host", default="127.0.0.1", help="metrics listen address (0.0.0.0 in a container)")
     ap.add_argument("--interval", type=float, default=INTERVAL_S, help="seconds between measurements")
-    ap.add_argument("--group", action="append", help="consumer group to watch (repeatable; default: every group on a catalogue topic)")
+    ap.add_argument(
+        "--group",
+        action="append",
+        help="consumer group to watch (repeatable; default: every group on a catalogue topic)",
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     s = StackSettings()

@@ -51,12 +51,16 @@ def signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 
 def sign_headers(secret: str, msg_id: str, body: bytes, now: float | None = None) -> dict[str, str]:
     ts = int(time.time() if now is None else now)
-    return {"webhook-id": msg_id, "webhook-timestamp": str(ts),
-            "webhook-signature": signature(secret, msg_id, ts, body)}
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(ts),
+        "webhook-signature": signature(secret, msg_id, ts, body),
+    }
 
 
-def verify(secret: str, headers: Mapping[str, str], body: bytes, now: float | None = None,
-           tolerance_s: int = TOLERANCE_S) -> bool:
+def verify(
+    secret: str, headers: Mapping[str, str], body: bytes, now: float | None = None, tolerance_s: int = TOLERANCE_S
+) -> bool:
     """What a receiver does (docs/api.md has a standalone copy): the timestamp is recent and one of the
     space-separated ``v1,`` signatures matches, compared in constant time."""
     h = {k.lower(): v for k, v in headers.items()}

@@ -74,10 +74,26 @@ def test_entity_bombs_and_xxe_are_refused_unparsed():
 
 
 def test_json_feed():
-    doc = {"version": "https://jsonfeed.org/version/1.1", "language": "en", "items": [
-        {"id": "1", "url": "https://example.com/a", "title": "Strike", "content_html": "<p>Jets <b>struck</b>.</p>", "date_published": "2021-06-28T01:00:00Z"}]}
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "language": "en",
+        "items": [
+            {
+                "id": "1",
+                "url": "https://example.com/a",
+                "title": "Strike",
+                "content_html": "<p>Jets <b>struck</b>.</p>",
+                "date_published": "2021-06-28T01:00:00Z",
+            }
+        ],
+    }
     [a] = parse_feed(json.dumps(doc).encode(), "jf").articles
-    assert (a.title, a.body, a.language, a.published_at.isoformat()) == ("Strike", "Jets struck.", "en", "2021-06-28T01:00:00+00:00")
+    assert (a.title, a.body, a.language, a.published_at.isoformat()) == (
+        "Strike",
+        "Jets struck.",
+        "en",
+        "2021-06-28T01:00:00+00:00",
+    )
 
 
 def test_decode_prefers_bom_then_declaration_then_charset():
@@ -109,13 +125,17 @@ def _assert_linear(fn, make, n):
     assert large <= 10 * small + 0.25, f"n: {small:.4f} s, 4n: {large:.4f} s"
 
 
-@pytest.mark.parametrize("make", [
-    lambda n: "<a" * n,                    # tags that never close
-    lambda n: "<script>" * (n // 4),       # raw-text elements that never close
-    lambda n: "<style x" * (n // 4),
-    lambda n: "< br" * (n // 2),
-    lambda n: "&#" + "9" * 20 + ";" * n,   # character references
-], ids=["unclosed-tags", "unclosed-script", "unclosed-style", "breaks", "charrefs"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda n: "<a" * n,  # tags that never close
+        lambda n: "<script>" * (n // 4),  # raw-text elements that never close
+        lambda n: "<style x" * (n // 4),
+        lambda n: "< br" * (n // 2),
+        lambda n: "&#" + "9" * 20 + ";" * n,  # character references
+    ],
+    ids=["unclosed-tags", "unclosed-script", "unclosed-style", "breaks", "charrefs"],
+)
 def test_tag_stripping_is_linear(make):
     _assert_linear(html_to_text, make, 50_000)
 
@@ -133,10 +153,14 @@ def test_entity_and_doctype_checks_are_linear():
 
 
 def _hostile_feed(n: int) -> bytes:
-    items = "".join(f"<item><title>t{i}</title><link>https://news.example/{i}</link>"
-                    f"<description><![CDATA[{'<a' * n}]]></description></item>" for i in range(2))
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss '
-            f'version="2.0"><channel><title>t</title>{items}</channel></rss>').encode()
+    items = "".join(
+        f"<item><title>t{i}</title><link>https://news.example/{i}</link>"
+        f"<description><![CDATA[{'<a' * n}]]></description></item>"
+        for i in range(2)
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+    ).encode()
 
 
 def test_a_234_kib_hostile_feed_parses_in_linear_time():
@@ -150,7 +174,9 @@ def test_a_234_kib_hostile_feed_parses_in_linear_time():
 
 def test_an_oversized_character_reference_does_not_crash_the_parse():
     assert html_to_text("a &#" + "1" * 5000 + "; b &#65;") == "a \ufffd b A"
-    doc = {"version": "https://jsonfeed.org/version/1.1", "items": [
-        {"url": "https://example.com/a", "title": "T", "content_html": "&#x" + "f" * 6000 + ";"}]}
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "items": [{"url": "https://example.com/a", "title": "T", "content_html": "&#x" + "f" * 6000 + ";"}],
+    }
     [a] = parse_feed(json.dumps(doc).encode(), "jf").articles
     assert a.body == "\ufffd"

@@ -97,7 +97,9 @@ def test_gzip_bomb_stops_at_the_cap_while_inflating(http_server, route):
     one chunk) costs the whole 64 MiB; the cap applied while decoding keeps the peak near the 1 MiB cap."""
     bomb = gzip.compress(b"\0" * (64 * 1024 * 1024), 9)
     assert len(bomb) < 100_000
-    http_server.routes["/bomb"] = route(bomb, headers={"Content-Encoding": "gzip", "Content-Type": "application/rss+xml"})
+    http_server.routes["/bomb"] = route(
+        bomb, headers={"Content-Encoding": "gzip", "Content-Type": "application/rss+xml"}
+    )
     peak, err = _peak_bytes_of(lambda: fetcher(max_bytes=1024 * 1024).get(http_server.url("/bomb")))
     assert isinstance(err, FetchError) and err.reason == "too_large", err
     assert peak < 8 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB while decoding a bomb under a 1 MiB cap"
@@ -119,10 +121,14 @@ def test_gzip_and_deflate_bodies_still_decode(http_server, route):
     import zlib
 
     http_server.routes["/gz"] = route(gzip.compress(b"<rss>gz</rss>"), headers={"Content-Encoding": "gzip"})
-    http_server.routes["/two-members"] = route(gzip.compress(b"<rss>") + gzip.compress(b"</rss>"), headers={"Content-Encoding": "gzip"})
+    http_server.routes["/two-members"] = route(
+        gzip.compress(b"<rss>") + gzip.compress(b"</rss>"), headers={"Content-Encoding": "gzip"}
+    )
     http_server.routes["/zlib"] = route(zlib.compress(b"<rss>zlib</rss>"), headers={"Content-Encoding": "deflate"})
     raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
-    http_server.routes["/raw"] = route(raw.compress(b"<rss>raw</rss>") + raw.flush(), headers={"Content-Encoding": "deflate"})
+    http_server.routes["/raw"] = route(
+        raw.compress(b"<rss>raw</rss>") + raw.flush(), headers={"Content-Encoding": "deflate"}
+    )
     f = fetcher()
     assert f.get(http_server.url("/gz")).body == b"<rss>gz</rss>"
     assert f.get(http_server.url("/two-members")).body == b"<rss></rss>"
@@ -185,8 +191,22 @@ def test_a_slow_name_server_ends_at_the_deadline():
     assert e.value.reason == "timeout" and time.monotonic() - t0 < 5
 
 
-@pytest.mark.parametrize("ip", ["100.64.0.1", "fec0::1", "192.0.0.170", "198.18.0.1", "2001:db8::1", "::ffff:10.0.0.1",
-                                "64:ff9b::a00:1", "2002:a00:1::1", "224.0.0.1", "0.0.0.0", "fe80::1"])
+@pytest.mark.parametrize(
+    "ip",
+    [
+        "100.64.0.1",
+        "fec0::1",
+        "192.0.0.170",
+        "198.18.0.1",
+        "2001:db8::1",
+        "::ffff:10.0.0.1",
+        "64:ff9b::a00:1",
+        "2002:a00:1::1",
+        "224.0.0.1",
+        "0.0.0.0",
+        "fe80::1",
+    ],
+)
 def test_only_global_addresses_pass_the_guard(ip):
     f = Fetcher("t", None, host_interval_s=0, resolver=lambda host, port, type=0: [(10, 1, 6, "", (ip, port))])
     with pytest.raises(FetchError) as e:
@@ -196,8 +216,14 @@ def test_only_global_addresses_pass_the_guard(ip):
     ok.check_url("http://innocent.example/feed")
 
 
-@pytest.mark.parametrize(("location", "reason"), [("http://[::1/x", "unreachable"),  # httpx: invalid Location header
-                                                    ("http://example.com:99999/x", "bad_url"), ("gopher://example.com/", "bad_url")])
+@pytest.mark.parametrize(
+    ("location", "reason"),
+    [
+        ("http://[::1/x", "unreachable"),  # httpx: invalid Location header
+        ("http://example.com:99999/x", "bad_url"),
+        ("gopher://example.com/", "bad_url"),
+    ],
+)
 def test_a_malformed_redirect_is_a_fetch_error_not_a_crash(http_server, route, location, reason):
     http_server.routes["/r"] = route(status=302, headers={"Location": location})
     with pytest.raises(FetchError) as e:
@@ -205,8 +231,16 @@ def test_a_malformed_redirect_is_a_fetch_error_not_a_crash(http_server, route, l
     assert e.value.reason == reason
 
 
-@pytest.mark.parametrize("url", ["http://example.com:99999/x", "http://example.com:abc/x", "ftp://example.com/x", "http:///x",
-                                 "http://exa mple.com/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com:99999/x",
+        "http://example.com:abc/x",
+        "ftp://example.com/x",
+        "http:///x",
+        "http://exa mple.com/x",
+    ],
+)
 def test_invalid_urls_are_bad_url_errors(url):
     with pytest.raises(FetchError) as e:
         fetcher().get(url)

@@ -25,11 +25,22 @@ def _all(bootstrap, topic):
 
 def test_replay_jsonl_and_text_files(kafka_bootstrap, new_topic, tmp_path):
     names = TopicNames(articles=new_topic("art"), seen=new_topic("seen", compact=True), dead_letters=new_topic("dl"))
-    (tmp_path / "a.jsonl").write_text("\n".join([
-        json.dumps({"url": "https://news.example/1", "title": "One", "body": "b1", "published_at": "2021-06-28T01:00:00Z"}),
-        "{broken json",
-        Article.new("https://news.example/2", title="Two", body="b2").model_dump_json(),
-    ]))
+    (tmp_path / "a.jsonl").write_text(
+        "\n".join(
+            [
+                json.dumps(
+                    {
+                        "url": "https://news.example/1",
+                        "title": "One",
+                        "body": "b1",
+                        "published_at": "2021-06-28T01:00:00Z",
+                    }
+                ),
+                "{broken json",
+                Article.new("https://news.example/2", title="Two", body="b2").model_dump_json(),
+            ]
+        )
+    )
     (tmp_path / "ref.txt").write_text("date 2021-06-28\nUS jets struck militia sites early Monday.")
     pub = Publisher(kafka_bootstrap, names)
     counts = replay(tmp_path, pub, SeenStore.load(kafka_bootstrap, names.seen), progress=False)

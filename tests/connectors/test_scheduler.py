@@ -16,8 +16,10 @@ from strikewatch.core.models import Article, DeadLetter
 
 pytestmark = pytest.mark.integration
 
-BOMB = (b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b '
-        b'"&a;&a;&a;&a;&a;&a;&a;&a;">]><rss><channel><title>&b;</title></channel></rss>')
+BOMB = (
+    b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b '
+    b'"&a;&a;&a;&a;&a;&a;&a;&a;">]><rss><channel><title>&b;</title></channel></rss>'
+)
 
 
 def _read_all(bootstrap, topic):
@@ -31,14 +33,19 @@ def _read_all(bootstrap, topic):
 
 
 def _rss(items):
-    body = "".join(f"<item><title>{t}</title><link>{u}</link><description>{d}</description></item>" for u, t, d in items)
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss '
-            f'version="2.0"><channel><title>t</title>{body}</channel></rss>').encode()
+    body = "".join(
+        f"<item><title>{t}</title><link>{u}</link><description>{d}</description></item>" for u, t, d in items
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>{body}</channel></rss>'
+    ).encode()
 
 
 @pytest.fixture
 def topics_(new_topic):
-    return TopicNames(articles=new_topic("art", 3), seen=new_topic("seen", 1, compact=True), dead_letters=new_topic("dl"))
+    return TopicNames(
+        articles=new_topic("art", 3), seen=new_topic("seen", 1, compact=True), dead_letters=new_topic("dl")
+    )
 
 
 def _poller(kafka_bootstrap, names, feeds, registry=None):
@@ -60,7 +67,10 @@ def test_all_captures_and_hostile_feeds(kafka_bootstrap, topics_, http_server, r
         "huge": (route(b"<rss>" + b"x" * (6 * 1024 * 1024) + b"</rss>"), "too_large"),
         "slow": (route(b"<rss>" + b" " * 400 + b"</rss>", trickle_s=0.02), "timeout"),
         "redirect-private": (route(status=302, headers={"Location": "http://10.9.9.9/feed"}), "ssrf_blocked"),
-        "html": (route(b"<!DOCTYPE html><html><body>Object moved</body></html>", headers={"Content-Type": "text/html"}), "not_a_feed"),
+        "html": (
+            route(b"<!DOCTYPE html><html><body>Object moved</body></html>", headers={"Content-Type": "text/html"}),
+            "not_a_feed",
+        ),
         "gone": (route(status=500), "http_5xx"),
     }
     for name, (r, _reason) in hostile.items():
@@ -148,10 +158,14 @@ def test_a_bad_item_is_one_dead_letter_and_the_feed_goes_on(kafka_bootstrap, top
     was re-sent forever. Each is now a dead letter for that item; the others are emitted, the poll is a
     success (no backoff), and a second poll repeats no dead letter."""
     huge = "x" * (2_200_000)  # body and summary both carry it: a 4.4 MB Article, over the 4 MiB record limit
-    items = [("https://news.example/ok-1", "First", "fine"), ("http://news.example:99999/bad-port", "Bad port", "x"),
-             ("http://[::1/broken", "Broken", "x"), ("https://news.example/huge", "Huge", huge),
-             ("https://news.example/ok-2", "Second", "fine too"),
-             ("http://news.example:70000/second", "Second", "fine too")]  # the same story under a bad link
+    items = [
+        ("https://news.example/ok-1", "First", "fine"),
+        ("http://news.example:99999/bad-port", "Bad port", "x"),
+        ("http://[::1/broken", "Broken", "x"),
+        ("https://news.example/huge", "Huge", huge),
+        ("https://news.example/ok-2", "Second", "fine too"),
+        ("http://news.example:70000/second", "Second", "fine too"),
+    ]  # the same story under a bad link
     http_server.routes["/f"] = route(_rss(items))
     feed = FeedConfig(name="f", url=http_server.url("/f"), interval_s=10)
     poller, publisher, metrics = _poller(kafka_bootstrap, topics_, [feed])

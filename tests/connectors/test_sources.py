@@ -20,7 +20,10 @@ INDEX = b"""<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/sc
 def test_news_sitemap():
     arts, children = parse_sitemap(SITEMAP, "ex")
     assert children == []
-    assert [(a.url, a.title, a.language) for a in arts] == [("https://news.example/a", "US strikes militia sites", "en"), ("https://news.example/b", "", None)]
+    assert [(a.url, a.title, a.language) for a in arts] == [
+        ("https://news.example/a", "US strikes militia sites", "en"),
+        ("https://news.example/b", "", None),
+    ]
     assert arts[0].published_at.isoformat() == "2021-06-28T01:00:00+00:00"
 
 
@@ -38,7 +41,17 @@ def test_sitemap_refuses_entities_and_junk():
 
 
 def test_gdelt_artlist():
-    doc = {"articles": [{"url": "https://news.example/x", "title": "Drone strike", "seendate": "20210628T013000Z", "language": "English", "domain": "news.example"}]}
+    doc = {
+        "articles": [
+            {
+                "url": "https://news.example/x",
+                "title": "Drone strike",
+                "seendate": "20210628T013000Z",
+                "language": "English",
+                "domain": "news.example",
+            }
+        ]
+    }
     [a] = parse_gdelt(json.dumps(doc).encode(), "gdelt")
     assert (a.title, a.language, a.published_at.isoformat()) == ("Drone strike", "en", "2021-06-28T01:30:00+00:00")
     with pytest.raises(FeedError):

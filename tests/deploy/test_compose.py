@@ -16,28 +16,55 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 # Required variables of the compose file (secrets have no defaults there).
-ENV = {"STRIKEWATCH_WEBHOOK_HMAC_SECRET": "s", "STRIKEWATCH_API_KEYS": "k=o", "GRAFANA_ADMIN_PASSWORD": "p",
-       "STRIKEWATCH_POSTGRES_PASSWORD": "p", "KAFKA_ADMIN_PASSWORD": "kafka-admin-pw",
-       "KAFKA_APP_PASSWORD": "kafka-app-pw"}
+ENV = {
+    "STRIKEWATCH_WEBHOOK_HMAC_SECRET": "s",
+    "STRIKEWATCH_API_KEYS": "k=o",
+    "GRAFANA_ADMIN_PASSWORD": "p",
+    "STRIKEWATCH_POSTGRES_PASSWORD": "p",
+    "KAFKA_ADMIN_PASSWORD": "kafka-admin-pw",
+    "KAFKA_APP_PASSWORD": "kafka-app-pw",
+}
 
 
 def _compose_config(env_extra: dict[str, str]) -> subprocess.CompletedProcess:
     tool = shutil.which("docker-compose")
     if tool is None:
-        pytest.fail("docker-compose missing: apt-get install -y docker-compose (Debian package, compose file validator)")
+        pytest.fail(
+            "docker-compose missing: apt-get install -y docker-compose (Debian package, compose file validator)"
+        )
     env = {"PATH": "/usr/bin:/bin", **env_extra}
-    return subprocess.run([tool, "-f", str(ROOT / "docker-compose.yml"), "config"], cwd=ROOT, env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [tool, "-f", str(ROOT / "docker-compose.yml"), "config"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
 
 
 def test_compose_file_validates_and_has_every_service():
     out = _compose_config(ENV)
     assert out.returncode == 0, out.stderr
     services = yaml.safe_load(out.stdout)["services"]
-    want = {"kafka", "topics", "connectors", "flink-jobmanager", "flink-taskmanager", "beam-job-server", "beam-worker-pool",
-            "pipeline", "delivery", "api", "lag", "prometheus", "grafana", "postgres", "store"}
+    want = {
+        "kafka",
+        "topics",
+        "connectors",
+        "flink-jobmanager",
+        "flink-taskmanager",
+        "beam-job-server",
+        "beam-worker-pool",
+        "pipeline",
+        "delivery",
+        "api",
+        "lag",
+        "prometheus",
+        "grafana",
+        "postgres",
+        "store",
+    }
     assert want <= set(services)
     assert services["postgres"]["image"].startswith("postgres:")  # the official image
-    assert services["store"]["command"] == ["store"] and services["store"]["environment"]["STRIKEWATCH_POSTGRES_HOST"] == "postgres"
+    assert (
+        services["store"]["command"] == ["store"]
+        and services["store"]["environment"]["STRIKEWATCH_POSTGRES_HOST"] == "postgres"
+    )
     assert services["api"]["environment"]["STRIKEWATCH_POSTGRES_HOST"] == "postgres"
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
@@ -51,8 +78,16 @@ def test_compose_file_validates_and_has_every_service():
 def test_compose_refuses_to_start_without_secrets():
     out = _compose_config({})
     assert out.returncode != 0
-    assert any(m in out.stderr for m in ("set a webhook secret", "set key=owner pairs", "Grafana admin password",
-                                         "set a PostgreSQL password", "Kafka"))
+    assert any(
+        m in out.stderr
+        for m in (
+            "set a webhook secret",
+            "set key=owner pairs",
+            "Grafana admin password",
+            "set a PostgreSQL password",
+            "Kafka",
+        )
+    )
     # Each Kafka password alone is required too.
     for name in ("KAFKA_ADMIN_PASSWORD", "KAFKA_APP_PASSWORD"):
         out = _compose_config({k: v for k, v in ENV.items() if k != name})
@@ -71,11 +106,19 @@ def test_every_compose_command_is_a_cli_command():
 def test_flink_manifests_parse_and_submit_to_the_job_server():
     docs = [d for d in yaml.safe_load_all((ROOT / "deploy" / "flink" / "flink-beam.yaml").read_text()) if d]
     kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
-    assert {("Deployment", "flink-jobmanager"), ("Deployment", "flink-taskmanager"), ("Deployment", "beam-job-server"),
-            ("Job", "strikewatch-pipeline-submit")} <= kinds
+    assert {
+        ("Deployment", "flink-jobmanager"),
+        ("Deployment", "flink-taskmanager"),
+        ("Deployment", "beam-job-server"),
+        ("Job", "strikewatch-pipeline-submit"),
+    } <= kinds
     job = next(d for d in docs if d["kind"] == "Job")
     args = job["spec"]["template"]["spec"]["containers"][0]["args"]
-    assert "--runner=FlinkRunner" in args and "--job_endpoint=beam-job-server:8099" in args and "--environment_type=EXTERNAL" in args
+    assert (
+        "--runner=FlinkRunner" in args
+        and "--job_endpoint=beam-job-server:8099" in args
+        and "--environment_type=EXTERNAL" in args
+    )
     tm = next(d for d in docs if d["metadata"]["name"] == "flink-taskmanager")
     assert [c["name"] for c in tm["spec"]["template"]["spec"]["containers"]] == ["taskmanager", "beam-worker-pool"]
 
@@ -92,7 +135,11 @@ def test_pipeline_submit_flags_are_all_understood_by_beam(caplog):
     from strikewatch.devstack.runner import beam_options
 
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["pipeline"]["command"][1:]
-    k8s = next(d for d in yaml.safe_load_all((ROOT / "deploy" / "flink" / "flink-beam.yaml").read_text()) if d and d["kind"] == "Job")
+    k8s = next(
+        d
+        for d in yaml.safe_load_all((ROOT / "deploy" / "flink" / "flink-beam.yaml").read_text())
+        if d and d["kind"] == "Job"
+    )
     k8s = k8s["spec"]["template"]["spec"]["containers"][0]["args"][1:]
     for cmd in (compose, k8s):
         caplog.clear()
@@ -102,7 +149,11 @@ def test_pipeline_submit_flags_are_all_understood_by_beam(caplog):
             offline = [a for a in cmd if not a.startswith(("--runner", *JOB_SERVER_FLAGS))]
             opts = beam_options("FlinkRunner", offline, PipelineSettings()).get_all_options()
         assert "unparseable" not in caplog.text, caplog.text
-        assert opts["environment_type"] == "EXTERNAL" and opts["job_endpoint"] == "beam-job-server:8099" and opts["streaming"]
+        assert (
+            opts["environment_type"] == "EXTERNAL"
+            and opts["job_endpoint"] == "beam-job-server:8099"
+            and opts["streaming"]
+        )
         # Without checkpoints Flink never finalizes bundles, and no offset is committed.
         assert "--checkpointing_interval=60000" in cmd
         # Or a checkpoint during the partition listing's bundle strands its output
@@ -128,7 +179,10 @@ def test_dockerfiles_copy_what_exists_and_pin_the_spacy_model():
     # The SDK worker image and the job server must be the Beam version the pipeline is built with.
     import apache_beam
 
-    assert f"apache/beam_python3.11_sdk:{apache_beam.__version__}" in (ROOT / "deploy" / "docker" / "Dockerfile.worker").read_text()
+    assert (
+        f"apache/beam_python3.11_sdk:{apache_beam.__version__}"
+        in (ROOT / "deploy" / "docker" / "Dockerfile.worker").read_text()
+    )
     job_server = compose["beam-job-server"]["image"].split("@")[0]  # with or without its digest (images.toml)
     assert job_server == f"apache/beam_flink1.19_job_server:{apache_beam.__version__}"
 
@@ -236,8 +290,15 @@ def test_the_job_server_and_worker_pool_are_reachable_only_from_the_flink_networ
         assert set(services[name]["networks"]) == {"flink"}, name
         assert not services[name].get("ports"), name
     on_flink = {n for n, s in services.items() if "flink" in s.get("networks", {})}
-    assert on_flink == {"flink-jobmanager", "flink-taskmanager", "beam-job-server", "beam-worker-pool", "pipeline",
-                        "kafka", "prometheus"}
+    assert on_flink == {
+        "flink-jobmanager",
+        "flink-taskmanager",
+        "beam-job-server",
+        "beam-worker-pool",
+        "pipeline",
+        "kafka",
+        "prometheus",
+    }
     # The job manager's REST port (it accepts jobs too) is published on the host's loopback only.
     assert [str(p).split(":")[0] for p in services["flink-jobmanager"]["ports"]] == ["127.0.0.1"]
 
@@ -296,7 +357,7 @@ def test_images_and_setup_install_the_hash_locked_requirements():
         pins = re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+) \\$", text, flags=re.M)
         assert len(pins) > 50, name
         # Every pinned line carries hashes (pip --require-hashes refuses the file otherwise).
-        blocks = re.split(r"\n(?=[A-Za-z0-9_.\-]+==)", text[text.index("\n" + pins[0][0]) + 1:])
+        blocks = re.split(r"\n(?=[A-Za-z0-9_.\-]+==)", text[text.index("\n" + pins[0][0]) + 1 :])
         assert all("--hash=sha256:" in b for b in blocks if "==" in b.split("\n")[0]), name
     runtime = dict(re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+) ", (ROOT / "requirements.lock").read_text(), flags=re.M))
     dev = dict(re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+) ", (ROOT / "requirements-dev.lock").read_text(), flags=re.M))

@@ -34,22 +34,30 @@ def _tool(name):
 
 
 def test_promtool_checks_rules_and_runs_their_unit_tests():
-    out = subprocess.run([_tool("promtool"), "check", "rules", str(PROM / "rules" / "strikewatch.yml")], capture_output=True, text=True)
+    out = subprocess.run(
+        [_tool("promtool"), "check", "rules", str(PROM / "rules" / "strikewatch.yml")], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stdout + out.stderr
-    out = subprocess.run([_tool("promtool"), "test", "rules", "strikewatch_test.yml"], cwd=PROM / "tests", capture_output=True, text=True)
+    out = subprocess.run(
+        [_tool("promtool"), "test", "rules", "strikewatch_test.yml"], cwd=PROM / "tests", capture_output=True, text=True
+    )
     assert out.returncode == 0 and "SUCCESS" in out.stdout, out.stdout + out.stderr
 
 
 def test_promtool_checks_the_deployment_config(tmp_path):
     cfg = (PROM / "prometheus.yml").read_text().replace("/etc/prometheus/rules/*.yml", str(PROM / "rules" / "*.yml"))
     (tmp_path / "prometheus.yml").write_text(cfg)
-    out = subprocess.run([_tool("promtool"), "check", "config", str(tmp_path / "prometheus.yml")], capture_output=True, text=True)
+    out = subprocess.run(
+        [_tool("promtool"), "check", "config", str(tmp_path / "prometheus.yml")], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "SUCCESS: 1 rule files found" in out.stdout + out.stderr
 
 
 def test_promtool_checks_the_local_stack_config():
-    out = subprocess.run([_tool("promtool"), "check", "config", str(PROM / "local.yml")], capture_output=True, text=True)
+    out = subprocess.run(
+        [_tool("promtool"), "check", "config", str(PROM / "local.yml")], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "SUCCESS: 1 rule files found" in out.stdout + out.stderr
 
@@ -97,8 +105,16 @@ def prometheus(tmp_path_factory):
         f"rule_files: ['{PROM / 'rules' / 'strikewatch.yml'}']\n"
         f"scrape_configs:\n  - job_name: pipeline\n    static_configs: [{{targets: ['127.0.0.1:{exporter_port}']}}]\n"
     )
-    prom = subprocess.Popen([_tool("prometheus"), f"--config.file={tmp / 'prometheus.yml'}", f"--storage.tsdb.path={tmp / 'data'}",
-                             f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    prom = subprocess.Popen(
+        [
+            _tool("prometheus"),
+            f"--config.file={tmp / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp / 'data'}",
+            f"--web.listen-address=127.0.0.1:{prom_port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         scraped = False
@@ -121,7 +137,11 @@ def test_every_dashboard_query_parses(prometheus):
     """promtool asks the running server each panel query: a PromQL syntax error fails."""
     bad = []
     for name, title, expr in _panel_queries():
-        out = subprocess.run([_tool("promtool"), "query", "instant", f"http://127.0.0.1:{prometheus}", expr], capture_output=True, text=True)
+        out = subprocess.run(
+            [_tool("promtool"), "query", "instant", f"http://127.0.0.1:{prometheus}", expr],
+            capture_output=True,
+            text=True,
+        )
         if out.returncode != 0:
             bad.append((name, title, expr, out.stderr.strip()))
     assert not bad, bad
@@ -130,7 +150,9 @@ def test_every_dashboard_query_parses(prometheus):
 def test_dashboards_are_provisionable():
     import yaml
 
-    ds = yaml.safe_load((GRAFANA.parent / "provisioning" / "datasources" / "prometheus.yml").read_text())["datasources"][0]
+    ds = yaml.safe_load((GRAFANA.parent / "provisioning" / "datasources" / "prometheus.yml").read_text())[
+        "datasources"
+    ][0]
     titles = set()
     for path in sorted(GRAFANA.glob("*.json")):
         d = json.loads(path.read_text())
@@ -162,9 +184,20 @@ READY_S = 300
 # incidents at 5 s last 7 minutes, longer than the stack's start and the checks together.
 REPORT_EVERY_S = 5.0
 # Cities at least 75 km apart (clustering's MAX_KM), so each city's strike is its own incident.
-CITIES = [("Damascus", "Syria"), ("Aleppo", "Syria"), ("Homs", "Syria"), ("Latakia", "Syria"), ("Deir ez-Zor", "Syria"),
-          ("Raqqa", "Syria"), ("Palmyra", "Syria"), ("Baghdad", "Iraq"), ("Mosul", "Iraq"), ("Basra", "Iraq"),
-          ("Kirkuk", "Iraq"), ("Najaf", "Iraq")]
+CITIES = [
+    ("Damascus", "Syria"),
+    ("Aleppo", "Syria"),
+    ("Homs", "Syria"),
+    ("Latakia", "Syria"),
+    ("Deir ez-Zor", "Syria"),
+    ("Raqqa", "Syria"),
+    ("Palmyra", "Syria"),
+    ("Baghdad", "Iraq"),
+    ("Mosul", "Iraq"),
+    ("Basra", "Iraq"),
+    ("Kirkuk", "Iraq"),
+    ("Najaf", "Iraq"),
+]
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 FEED_POLL_S = 1
 
@@ -184,7 +217,9 @@ class _Feeds(ThreadingHTTPServer):
             def do_GET(self):
                 newest = int((time.monotonic() - feeds.t0) / REPORT_EVERY_S)
                 items = "".join(feeds.item(k) for k in range(max(0, newest - 2), newest + 1))
-                body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
+                body = (
+                    f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
+                )
                 self.send_response(200)
                 self.send_header("Content-Type", "application/rss+xml")
                 self.send_header("Content-Length", str(len(body)))
@@ -207,10 +242,14 @@ class _Feeds(ThreadingHTTPServer):
 
         city, country = CITIES[k % len(CITIES)]
         day = DAYS[(k // len(CITIES)) % len(DAYS)]
-        text = (f"Israeli jets struck a weapons depot near {city} in {country} on {day}, killing 3 people, "
-                f"the defence ministry said in statement {k}.")
-        return (f"<item><title>Strike near {city} ({k})</title><link>https://n.example/prom/{k}</link>"
-                f"<description>{text}</description><pubDate>{format_datetime(datetime.now(UTC))}</pubDate></item>")
+        text = (
+            f"Israeli jets struck a weapons depot near {city} in {country} on {day}, killing 3 people, "
+            f"the defence ministry said in statement {k}."
+        )
+        return (
+            f"<item><title>Strike near {city} ({k})</title><link>https://n.example/prom/{k}</link>"
+            f"<description>{text}</description><pubDate>{format_datetime(datetime.now(UTC))}</pubDate></item>"
+        )
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}{path}"
@@ -235,11 +274,17 @@ class LocalRun:
         self.postgres = postgres
         self.feeds = _Feeds()
         feeds_toml = root / "feeds.toml"
-        feeds_toml.write_text(f'[[feed]]\nname = "promtest"\nurl = "{self.feeds.url("/feed.xml")}"\ninterval_s = {FEED_POLL_S}\n'
-                              '[[feed]]\nname = "promtest-broken"\nurl = "http://no-such-host.invalid/feed"\ninterval_s = 5\n')
+        feeds_toml.write_text(
+            f'[[feed]]\nname = "promtest"\nurl = "{self.feeds.url("/feed.xml")}"\ninterval_s = {FEED_POLL_S}\n'
+            '[[feed]]\nname = "promtest-broken"\nurl = "http://no-such-host.invalid/feed"\ninterval_s = 5\n'
+        )
         self.ports = {name: procs.free_port() for name in self.SERVICES}
         self.env = {
-            **{k: v for k, v in __import__("os").environ.items() if k not in ("STRIKEWATCH_API_KEYS", "STRIKEWATCH_METRICS_PORT")},
+            **{
+                k: v
+                for k, v in __import__("os").environ.items()
+                if k not in ("STRIKEWATCH_API_KEYS", "STRIKEWATCH_METRICS_PORT")
+            },
             "PYTHONPATH": str(repo_root),
             "STRIKEWATCH_STACK_DIR": str(self.iso.stack_dir),
             "STRIKEWATCH_KAFKA_PORT": str(self.iso.kafka_port),
@@ -253,8 +298,11 @@ class LocalRun:
             "STRIKEWATCH_ALLOW_PRIVATE_HOSTS": "127.0.0.1/32",
             "STRIKEWATCH_PORT": str(self.ports["api"]),
             "STRIKEWATCH_API_URL": f"http://127.0.0.1:{self.ports['api']}",
-            **{f"STRIKEWATCH_{'DELIVERY' if n == 'deliver' else n.upper()}_METRICS_PORT": str(p)
-               for n, p in self.ports.items() if n != "api"},
+            **{
+                f"STRIKEWATCH_{'DELIVERY' if n == 'deliver' else n.upper()}_METRICS_PORT": str(p)
+                for n, p in self.ports.items()
+                if n != "api"
+            },
         }
         self.stdout, self.stderr = root / "run.stdout", root / "run.stderr"
         self.proc = None
@@ -269,11 +317,20 @@ class LocalRun:
 
         stack.up(self.iso)  # the topics, before the subscription and the junk record go on them
         subs = SubscriptionStore(self.iso.bootstrap_servers)
-        subs.put(Subscription(id="promtest", owner="promtest", countries=["Syria", "Iraq"], webhook_url=self.feeds.url("/hook")))
+        subs.put(
+            Subscription(
+                id="promtest", owner="promtest", countries=["Syria", "Iraq"], webhook_url=self.feeds.url("/hook")
+            )
+        )
         subs.close()
         with open(self.stdout, "wb") as out, open(self.stderr, "wb") as err:
-            self.proc = subprocess.Popen([__import__("sys").executable, "-m", "strikewatch.cli", "run"], cwd=self.repo_root,
-                                         env=self.env, stdout=out, stderr=err)
+            self.proc = subprocess.Popen(
+                [__import__("sys").executable, "-m", "strikewatch.cli", "run"],
+                cwd=self.repo_root,
+                env=self.env,
+                stdout=out,
+                stderr=err,
+            )
         p = KafkaProducer(bootstrap_servers=self.iso.bootstrap_servers)
         p.send(topics.ARTICLES.name, key=b"junk", value=b"\xff not an article")  # a dead letter for its panel
         p.flush()
@@ -285,8 +342,11 @@ class LocalRun:
         assert self.feeds.hook, "no alert delivered within the time\n" + self.output()
 
     def output(self) -> str:
-        return (self.stderr.read_text(errors="replace")[-4000:] + "\n--- stdout ---\n"
-                + self.stdout.read_text(errors="replace")[-2000:])
+        return (
+            self.stderr.read_text(errors="replace")[-4000:]
+            + "\n--- stdout ---\n"
+            + self.stdout.read_text(errors="replace")[-2000:]
+        )
 
     def stop(self) -> int | None:
         if self.proc is not None and self.proc.poll() is None:
@@ -328,8 +388,14 @@ def test_real_prometheus_scrapes_every_service_of_run_and_answers_every_dashboar
     import yaml
 
     ports = local_run.ports
-    job_service = {"connectors": "connectors", "pipeline": "pipeline", "delivery": "deliver", "store": "store",
-                   "api": "api", "lag": "lag"}
+    job_service = {
+        "connectors": "connectors",
+        "pipeline": "pipeline",
+        "delivery": "deliver",
+        "store": "store",
+        "api": "api",
+        "lag": "lag",
+    }
     cfg = yaml.safe_load((PROM / "local.yml").read_text())
     cfg["global"] = {"scrape_interval": "1s", "evaluation_interval": "1s"}
     cfg["rule_files"] = [str(PROM / "rules" / "*.yml")]
@@ -337,16 +403,30 @@ def test_real_prometheus_scrapes_every_service_of_run_and_answers_every_dashboar
     for job in cfg["scrape_configs"]:
         job["static_configs"] = [{"targets": [f"127.0.0.1:{ports[job_service[job['job_name']]]}"]}]
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(cfg))
-    status = subprocess.run([__import__("sys").executable, "-m", "strikewatch.cli", "status"], env=local_run.env,
-                            cwd=local_run.repo_root, capture_output=True, text=True, timeout=60)
+    status = subprocess.run(
+        [__import__("sys").executable, "-m", "strikewatch.cli", "status"],
+        env=local_run.env,
+        cwd=local_run.repo_root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     metrics = json.loads(status.stdout)["metrics"]
     assert {name: m["url"] for name, m in metrics.items()} == {
-        name: f"http://127.0.0.1:{port}/metrics" for name, port in ports.items()}
+        name: f"http://127.0.0.1:{port}/metrics" for name, port in ports.items()
+    }
     assert all(m["up"] for m in metrics.values()), metrics
     prom_port = _free_port()
-    prom = subprocess.Popen([_tool("prometheus"), f"--config.file={tmp_path / 'prometheus.yml'}",
-                             f"--storage.tsdb.path={tmp_path / 'data'}", f"--web.listen-address=127.0.0.1:{prom_port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    prom = subprocess.Popen(
+        [
+            _tool("prometheus"),
+            f"--config.file={tmp_path / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{prom_port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         up: dict = {}
@@ -370,9 +450,12 @@ def test_real_prometheus_scrapes_every_service_of_run_and_answers_every_dashboar
 
 # What the console of a normal run may say on stderr: the stack line, one start line per service, the
 # stop lines. Anything else there (a warning) is a finding of this test.
-CONSOLE_LINES = (r"stack up in [\d.]+ s: Kafka 127\.0\.0\.1:\d+( \(started\))?, PostgreSQL 127\.0\.0\.1:\d+; service logs in .*",
-                 r"(pipeline|connectors|store|api|deliver|lag) started \(pid \d+\): .*; log .*/logs/\1\.log",
-                 r"stopping pipeline, connectors, store, api, deliver, lag", r"stopped")
+CONSOLE_LINES = (
+    r"stack up in [\d.]+ s: Kafka 127\.0\.0\.1:\d+( \(started\))?, PostgreSQL 127\.0\.0\.1:\d+; service logs in .*",
+    r"(pipeline|connectors|store|api|deliver|lag) started \(pid \d+\): .*; log .*/logs/\1\.log",
+    r"stopping pipeline, connectors, store, api, deliver, lag",
+    r"stopped",
+)
 
 
 def test_the_console_of_a_normal_run(local_run):
@@ -388,7 +471,10 @@ def test_the_console_of_a_normal_run(local_run):
     assert not odd, "unexpected console lines:\n" + "\n".join(odd)
     started = [line.split()[0] for line in err if " started (pid " in line]
     assert sorted(started) == sorted(LocalRun.SERVICES), started
-    assert err[0].startswith("stack up in") and err[-2:] == ["stopping pipeline, connectors, store, api, deliver, lag", "stopped"]
+    assert err[0].startswith("stack up in") and err[-2:] == [
+        "stopping pipeline, connectors, store, api, deliver, lag",
+        "stopped",
+    ]
     records = [json.loads(line) for line in local_run.stdout.read_text().splitlines()]
     assert any(r.get("event") == "air_strike" for r in records)
     assert any("alert" in r and r["subscription"] == "promtest" for r in records)

@@ -13,10 +13,17 @@ NOW = datetime(2021, 6, 28, tzinfo=UTC)
 
 
 def inc(rev=0, killed=None, sev=0.6):
-    return Incident(id="i1", revision=rev, event_type=EventType.AIR_STRIKE, attacker=Actor(name="United States", type="state_military"),
-                    targets=[Actor(name="Kataib Hezbollah", type="militia_proxy")],
-                    places=[Place(name="Albu Kamal", country="Syria", country_code="SY", lat=34.45, lon=40.92, precision="city")],
-                    casualties=Casualties(killed=killed, statement="reported" if killed else "unknown"), severity=sev, source_count=1 + rev)
+    return Incident(
+        id="i1",
+        revision=rev,
+        event_type=EventType.AIR_STRIKE,
+        attacker=Actor(name="United States", type="state_military"),
+        targets=[Actor(name="Kataib Hezbollah", type="militia_proxy")],
+        places=[Place(name="Albu Kamal", country="Syria", country_code="SY", lat=34.45, lon=40.92, precision="city")],
+        casualties=Casualties(killed=killed, statement="reported" if killed else "unknown"),
+        severity=sev,
+        source_count=1 + rev,
+    )
 
 
 def sub(i="s1", **kw):
@@ -135,8 +142,9 @@ def test_stage_alerts_only_fresh_incidents_and_forgets_closed_ones():
         .advance_watermark_to(t0 - 60)
         .add_elements([TimestampedValue(("inc", (a0, 0.3)), t0)])
         .advance_watermark_to(t0 + 650)
-        .add_elements([TimestampedValue(("sub", ("late", late)), t0 + 700),
-                       TimestampedValue(("sub", ("early", early)), t0 + 700)])
+        .add_elements(
+            [TimestampedValue(("sub", ("late", late)), t0 + 700), TimestampedValue(("sub", ("early", early)), t0 + 700)]
+        )
         .advance_watermark_to(t0 + 750)
         .add_elements([TimestampedValue(("inc", (a1, 0.3)), t0 + 800), TimestampedValue(("inc", (b0, 0.3)), t0 + 900)])
         .advance_watermark_to(t0 + 900 + SENT_TTL_S + 1800)
@@ -149,10 +157,18 @@ def test_stage_alerts_only_fresh_incidents_and_forgets_closed_ones():
         scored = both | "incs" >> beam.Filter(lambda t: t[0] == "inc") | "i" >> beam.Map(lambda t: t[1])
         alerts = scored | MatchSubscriptions(subs)
         got = alerts | beam.Map(lambda a: (a.subscription_id, a.incident_id, a.incident_revision, a.kind))
-        assert_that(got, equal_to([
-            ("early", "i1", 0, "new_incident"),  # older subscription arriving after the incident
-            ("early", "i1", 1, "update"), ("late", "i1", 1, "new_incident"),  # revised after "late" was created
-            ("early", "i2", 0, "new_incident"), ("late", "i2", 0, "new_incident"),
-            # Same fingerprint as revision 1, but the incident's state was dropped SENT_TTL_S after it.
-            ("early", "i1", 2, "new_incident"), ("late", "i1", 2, "new_incident"),
-        ]))
+        assert_that(
+            got,
+            equal_to(
+                [
+                    ("early", "i1", 0, "new_incident"),  # older subscription arriving after the incident
+                    ("early", "i1", 1, "update"),
+                    ("late", "i1", 1, "new_incident"),  # revised after "late" was created
+                    ("early", "i2", 0, "new_incident"),
+                    ("late", "i2", 0, "new_incident"),
+                    # Same fingerprint as revision 1, but the incident's state was dropped SENT_TTL_S after it.
+                    ("early", "i1", 2, "new_incident"),
+                    ("late", "i1", 2, "new_incident"),
+                ]
+            ),
+        )

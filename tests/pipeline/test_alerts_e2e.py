@@ -70,8 +70,17 @@ def test_burst_of_reports_one_incident_one_alert_per_subscription(kafka_bootstra
     # would send alerts to webhooks that no longer exist.
     for stale in [s for s in store._subs.values() if s.owner.startswith("o-")]:
         store.delete(stale.id)
-    syria = Subscription(id=f"sub-syria-{run}", owner=f"o-{run}", countries=["Syria"], event_types=["air_strike"], notify_on=["new_incident"], webhook_url=hook)
-    israel = Subscription(id=f"sub-israel-{run}", owner=f"o-{run}", actors=["Israel"], notify_on=["new_incident"], webhook_url=hook)
+    syria = Subscription(
+        id=f"sub-syria-{run}",
+        owner=f"o-{run}",
+        countries=["Syria"],
+        event_types=["air_strike"],
+        notify_on=["new_incident"],
+        webhook_url=hook,
+    )
+    israel = Subscription(
+        id=f"sub-israel-{run}", owner=f"o-{run}", actors=["Israel"], notify_on=["new_incident"], webhook_url=hook
+    )
     yemen = Subscription(id=f"sub-yemen-{run}", owner=f"o-{run}", countries=["Yemen"], webhook_url=hook)
     for s in (syria, israel, yemen):
         store.put(s)
@@ -89,10 +98,20 @@ def test_burst_of_reports_one_incident_one_alert_per_subscription(kafka_bootstra
     # place, day and weapon, the strike of this burst, which then joined it as a contested report and
     # never alerted the Israel subscription. This test is about one burst from a fresh state; restart
     # recovery is tested in tests/pipeline/test_recovery.py and tests/system/test_faults.py.
-    env = {**os.environ, "STRIKEWATCH_CONSUMER_GROUP": "e2e-alerts-" + run, "STRIKEWATCH_START_FROM": "latest",
-           "STRIKEWATCH_RECOVER_OPEN_INCIDENTS": "false"}
+    env = {
+        **os.environ,
+        "STRIKEWATCH_CONSUMER_GROUP": "e2e-alerts-" + run,
+        "STRIKEWATCH_START_FROM": "latest",
+        "STRIKEWATCH_RECOVER_OPEN_INCIDENTS": "false",
+    }
     log = open(tmp_path / "pipeline.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "pipeline"], cwd=repo_root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "strikewatch.cli", "pipeline"],
+        cwd=repo_root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     d = Deliverer(kafka_bootstrap, b"s", group=group, metrics=make_metrics(CollectorRegistry()))
     t = threading.Thread(target=d.run, daemon=True)
     t.start()
@@ -111,7 +130,13 @@ def test_burst_of_reports_one_incident_one_alert_per_subscription(kafka_bootstra
         while time.monotonic() < deadline and not mine():
             assert proc.poll() is None, (tmp_path / "pipeline.log").read_text()[-3000:]
             for i, text in enumerate(REPORTS):
-                art = Article.new(f"https://outlet{i}.example/{run}/{sent}", title="", body=text, published_at=published, source=f"outlet{i}")
+                art = Article.new(
+                    f"https://outlet{i}.example/{run}/{sent}",
+                    title="",
+                    body=text,
+                    published_at=published,
+                    source=f"outlet{i}",
+                )
                 producer.send(topics.ARTICLES.name, key=art.id.encode(), value=art.to_bytes())
             producer.flush()
             sent += 1
@@ -123,13 +148,23 @@ def test_burst_of_reports_one_incident_one_alert_per_subscription(kafka_bootstra
             by_sub.setdefault(a["data"]["subscription_id"], []).append(a["data"])
         assert set(by_sub) == {syria.id, israel.id}, (tmp_path / "pipeline.log").read_text()[-2000:]
         for sub_id, items in by_sub.items():
-            seen = [(a["kind"], a["incident_id"], a["incident_revision"], [src.get("url") for src in a["incident"]["sources"]]) for a in items]
+            seen = [
+                (
+                    a["kind"],
+                    a["incident_id"],
+                    a["incident_revision"],
+                    [src.get("url") for src in a["incident"]["sources"]],
+                )
+                for a in items
+            ]
             # A str message: pytest cuts any other to 240 characters in the middle (saferepr),
             # which lost which alerts came in a clean-clone CI failure.
             assert [a["kind"] for a in items] == ["new_incident"], (
                 f"{sub_id}: {len(items)} alerts (kind, incident, revision, sources, alert id): "
                 + "; ".join(map(str, [(*s, a["id"]) for s, a in zip(seen, items)]))
-                + "\npipeline log:\n" + (tmp_path / "pipeline.log").read_text()[-3000:])
+                + "\npipeline log:\n"
+                + (tmp_path / "pipeline.log").read_text()[-3000:]
+            )
             assert items[0]["incident"]["attacker"]["name"] == "Israel"
         # One incident for the whole burst, and it holds several outlets.
         assert len({a["incident_id"] for items in by_sub.values() for a in items}) == 1

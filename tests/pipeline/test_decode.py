@@ -82,9 +82,11 @@ def test_the_nested_record_becomes_a_dead_letter_in_the_real_stage_and_the_strea
     with beam.Pipeline(runner="BundleBasedDirectRunner") as p:
         out = p | beam.Create(payloads) | DecodeArticles(max_chars=10_000)
         assert_that(out.articles | "ids" >> beam.Map(lambda a: a.id), equal_to([a.id for a in good]), label="articles")
-        assert_that(out.dead_letters | "reasons" >> beam.Map(lambda d: (d.stage, d.reason, len(d.payload))),
-                    equal_to([("pipeline.decode", "too_deep", 2000), ("pipeline.decode", "too_deep", 100_008)]),
-                    label="dead")
+        assert_that(
+            out.dead_letters | "reasons" >> beam.Map(lambda d: (d.stage, d.reason, len(d.payload))),
+            equal_to([("pipeline.decode", "too_deep", 2000), ("pipeline.decode", "too_deep", 100_008)]),
+            label="dead",
+        )
 
 
 def test_any_exception_while_decoding_is_a_dead_letter_not_a_failed_bundle(monkeypatch):
@@ -106,9 +108,11 @@ def test_any_exception_while_decoding_is_a_dead_letter_not_a_failed_bundle(monke
     with beam.Pipeline(runner="BundleBasedDirectRunner") as p:
         out = p | beam.Create([b"oom", b"bug", good.to_bytes()]) | DecodeArticles(max_chars=10_000)
         assert_that(out.articles | "ids" >> beam.Map(lambda a: a.id), equal_to([good.id]), label="articles")
-        assert_that(out.dead_letters | "reasons" >> beam.Map(lambda d: (d.reason, d.error)),
-                    equal_to([("too_large", "MemoryError: simulated"), ("error", "RuntimeError: simulated bug")]),
-                    label="dead")
+        assert_that(
+            out.dead_letters | "reasons" >> beam.Map(lambda d: (d.reason, d.error)),
+            equal_to([("too_large", "MemoryError: simulated"), ("error", "RuntimeError: simulated bug")]),
+            label="dead",
+        )
 
 
 def test_dead_letter_metric_labels_come_from_the_reason_enum():
@@ -122,10 +126,16 @@ def test_dead_letter_metric_labels_come_from_the_reason_enum():
         decode.count_dead("pipeline.decode", "too_deep")
         decode.count_dead("pipeline.decode", "made-up reason " * 10)
         decode.count_dead("stage from a record", "too_deep")
-        samples = {tuple(sorted(s.labels.items())): s.value for m in decode.METRICS.dead.collect() for s in m.samples
-                   if s.name.endswith("_total")}
+        samples = {
+            tuple(sorted(s.labels.items())): s.value
+            for m in decode.METRICS.dead.collect()
+            for s in m.samples
+            if s.name.endswith("_total")
+        }
     finally:
         decode.METRICS = before
-    assert samples == {(("reason", "too_deep"), ("stage", "pipeline.decode")): 1.0,
-                       (("reason", "other"), ("stage", "pipeline.decode")): 1.0,
-                       (("reason", "too_deep"), ("stage", "other")): 1.0}
+    assert samples == {
+        (("reason", "too_deep"), ("stage", "pipeline.decode")): 1.0,
+        (("reason", "other"), ("stage", "pipeline.decode")): 1.0,
+        (("reason", "too_deep"), ("stage", "other")): 1.0,
+    }

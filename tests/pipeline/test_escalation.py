@@ -13,13 +13,25 @@ MILITIA = Actor(name="Kataib Hezbollah", type="militia_proxy", country="IQ", spo
 
 
 def ev(i, attacker, targets, at, etype=EventType.AIR_STRIKE, killed=0, country=("Syria", "SY")):
-    return Event(id=f"e{i}", article_id=f"a{i}", event_type=etype, attacker=attacker, targets=targets,
-                 places=[Place(name=country[0], country=country[0], country_code=country[1], precision="country")],
-                 time=EventTime(date=at.date(), start=at, precision="day"), casualties=Casualties(killed=killed, statement="reported"))
+    return Event(
+        id=f"e{i}",
+        article_id=f"a{i}",
+        event_type=etype,
+        attacker=attacker,
+        targets=targets,
+        places=[Place(name=country[0], country=country[0], country_code=country[1], precision="country")],
+        time=EventTime(date=at.date(), start=at, precision="day"),
+        casualties=Casualties(killed=killed, statement="reported"),
+    )
 
 
 def test_severity_explains_itself():
-    big = ev(1, US, [MILITIA], T, killed=20).model_copy(update={"munitions": [Weapon(name="2,000-pound bomb", kind="munition", payload_lb=2000)], "target_kinds": ["base"]})
+    big = ev(1, US, [MILITIA], T, killed=20).model_copy(
+        update={
+            "munitions": [Weapon(name="2,000-pound bomb", kind="munition", payload_lb=2000)],
+            "target_kinds": ["base"],
+        }
+    )
     small = ev(2, MILITIA, [US], T, etype=EventType.DRONE_STRIKE, country=("Iraq", "IQ"))
     v_big, comps = severity(big)
     v_small, _ = severity(small)
@@ -32,7 +44,10 @@ def test_severity_explains_itself():
 def test_tit_for_tat_chain_raises_the_dyad_index():
     tr = EscalationTracker()
     s1 = tr.observe(ev(1, US, [MILITIA], T), T)
-    s2 = tr.observe(ev(2, MILITIA, [US], T + timedelta(days=60), etype=EventType.DRONE_STRIKE, country=("Iraq", "IQ")), T + timedelta(days=60))
+    s2 = tr.observe(
+        ev(2, MILITIA, [US], T + timedelta(days=60), etype=EventType.DRONE_STRIKE, country=("Iraq", "IQ")),
+        T + timedelta(days=60),
+    )
     s3 = tr.observe(ev(3, US, [MILITIA], T + timedelta(days=120)), T + timedelta(days=120))
     dyad = lambda ss: next(s for s in ss if s.scope == "dyad")  # noqa: E731
     assert dyad(s3).tit_for_tat_chain == ["e1", "e2", "e3"]
@@ -79,8 +94,12 @@ def test_a_record_dated_9999_prunes_no_shared_history():
     chain(control)
     chain(attacked)
     far = datetime(9999, 12, 31, tzinfo=UTC)
-    hostile = Event.model_construct(**{**dict(ev(99, US, [], now, country=("Yemen", "YE"))),
-                                       "time": EventTime.model_construct(date=far.date(), start=far, precision="day")})
+    hostile = Event.model_construct(
+        **{
+            **dict(ev(99, US, [], now, country=("Yemen", "YE"))),
+            "time": EventTime.model_construct(date=far.date(), start=far, precision="day"),
+        }
+    )
     attacked.observe(hostile, far, now=now)
     after = start + timedelta(days=84)
     nxt = ev(100, MILITIA, [US], after, etype=EventType.DRONE_STRIKE, country=iraq)

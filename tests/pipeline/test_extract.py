@@ -16,20 +16,34 @@ DATE = datetime(2021, 6, 28, tzinfo=UTC)
 
 
 def test_stage_extracts_and_dead_letters_oversized():
-    strike = Article.new("https://example.com/1", body="Israeli warplanes struck a depot near Damascus on Sunday.", published_at=DATE)
-    quiet = Article.new("https://example.com/2", body="The parliament met on Sunday to discuss the budget.", published_at=DATE)
+    strike = Article.new(
+        "https://example.com/1", body="Israeli warplanes struck a depot near Damascus on Sunday.", published_at=DATE
+    )
+    quiet = Article.new(
+        "https://example.com/2", body="The parliament met on Sunday to discuss the budget.", published_at=DATE
+    )
     huge = Article.new("https://example.com/3", body="airstrike " * 2000, published_at=DATE)
     with beam.Pipeline(runner="BundleBasedDirectRunner") as p:
         res = p | beam.Create([strike, quiet, huge]) | ExtractEvents(batch_size=2, max_chars=5_000)
-        assert_that(res.events | "types" >> beam.Map(lambda e: (e.article_id, e.event_type.value, e.modality.value)),
-                    equal_to([(strike.id, "air_strike", "asserted")]), label="events")
-        assert_that(res.dead_letters | "dl" >> beam.Map(lambda d: (d.stage, d.reason, Article.from_bytes(d.payload).id)),
-                    equal_to([("pipeline.extract", "too_large", huge.id)]), label="dead")
+        assert_that(
+            res.events | "types" >> beam.Map(lambda e: (e.article_id, e.event_type.value, e.modality.value)),
+            equal_to([(strike.id, "air_strike", "asserted")]),
+            label="events",
+        )
+        assert_that(
+            res.dead_letters | "dl" >> beam.Map(lambda d: (d.stage, d.reason, Article.from_bytes(d.payload).id)),
+            equal_to([("pipeline.extract", "too_large", huge.id)]),
+            label="dead",
+        )
 
 
-LONG_PARAGRAPH = ("The council met on Tuesday to discuss the budget for the coming year, and members argued about road repairs, "
-                  "school funding and the price of water in the northern districts. ")
-LONG_STRIKE = "Russian drones struck an energy facility near Kharkiv on Monday, killing two workers, the regional governor said. "
+LONG_PARAGRAPH = (
+    "The council met on Tuesday to discuss the budget for the coming year, and members argued about road repairs, "
+    "school funding and the price of water in the northern districts. "
+)
+LONG_STRIKE = (
+    "Russian drones struck an energy facility near Kharkiv on Monday, killing two workers, the regional governor said. "
+)
 
 
 def long_article_text(chars: int) -> str:
@@ -62,9 +76,13 @@ def test_a_short_article_is_not_held_behind_a_long_one_on_prism(stack_settings, 
     from strikewatch.devstack.stack import prism_path
 
     long_ = Article.new("https://example.com/long", body=long_article_text(50_000), published_at=DATE)
-    short = Article.new("https://example.com/short", body="Israeli warplanes struck a depot near Damascus on Sunday.", published_at=DATE)
+    short = Article.new(
+        "https://example.com/short", body="Israeli warplanes struck a depot near Damascus on Sunday.", published_at=DATE
+    )
     stamps = tmp_path / "stamps.txt"
-    opts = PipelineOptions(["--runner=PrismRunner", f"--prism_location={prism_path(stack_settings)}", "--environment_type=LOOPBACK"])
+    opts = PipelineOptions(
+        ["--runner=PrismRunner", f"--prism_location={prism_path(stack_settings)}", "--environment_type=LOOPBACK"]
+    )
     with beam.Pipeline(options=opts) as p:
         res = p | beam.Create([long_, short]) | ExtractEvents()
         _ = res.events | beam.ParDo(_Stamp(str(stamps)))
@@ -122,15 +140,19 @@ def test_any_exception_in_extraction_is_a_dead_letter_with_a_reason(monkeypatch)
         return real(nlp, articles, batch_size=batch_size, **kw)
 
     monkeypatch.setattr(extraction, "extract_events", hostile)
-    strike = Article.new("https://example.com/s", body="Israeli warplanes struck a depot near Damascus on Sunday.",
-                         published_at=DATE)
+    strike = Article.new(
+        "https://example.com/s", body="Israeli warplanes struck a depot near Damascus on Sunday.", published_at=DATE
+    )
     boom = Article.new("https://example.com/b", body="BOOM", published_at=DATE)
     deep = Article.new("https://example.com/d", body="DEEP", published_at=DATE)
     with beam.Pipeline(runner="BundleBasedDirectRunner") as p:
         res = p | beam.Create([boom, strike, deep]) | ExtractEvents(batch_size=4, max_chars=5_000)
         assert_that(res.events | "ids" >> beam.Map(lambda e: e.article_id), equal_to([strike.id]), label="events")
-        assert_that(res.dead_letters | "dl" >> beam.Map(lambda d: (d.reason, Article.from_bytes(d.payload).id)),
-                    equal_to([("extract_error", boom.id), ("too_deep", deep.id)]), label="dead")
+        assert_that(
+            res.dead_letters | "dl" >> beam.Map(lambda d: (d.reason, Article.from_bytes(d.payload).id)),
+            equal_to([("extract_error", boom.id), ("too_deep", deep.id)]),
+            label="dead",
+        )
 
 
 # --- issue 20, attack round 2: one 20 KB article froze extraction for a minute -------------
@@ -186,8 +208,10 @@ def test_a_batch_past_its_budget_gives_up_only_the_article_it_was_reading():
         return [[a.id] for a in articles]
 
     lane = Lane(nlp=None, extract=extract, wait_s=5.0)
-    fast, slow, later = (Article.new(f"https://example.com/{n}", body=f"{s} seconds", published_at=DATE)
-                         for n, s in (("f", "0.01"), ("s", "1.5"), ("l", "0.01")))
+    fast, slow, later = (
+        Article.new(f"https://example.com/{n}", body=f"{s} seconds", published_at=DATE)
+        for n, s in (("f", "0.01"), ("s", "1.5"), ("l", "0.01"))
+    )
     over = lane.run([fast, slow, later], budget_s=0.3)
     assert over == Overrun(1, "not extracted within 0.3 s")
     time.sleep(1.3)  # the slow parse finishes on the lane's thread; its result is dropped
@@ -211,11 +235,22 @@ def test_the_batched_lane_has_a_budget_and_the_rest_of_its_batch_goes_on(monkeyp
 
     monkeypatch.setattr(extraction, "extract_events", hanging)
     monkeypatch.setattr(stage, "BATCH_BUDGET_S", 0.5)
-    strikes = [Article.new(f"https://example.com/ok{i}", body=f"Israeli warplanes struck a depot near Damascus on day {i}.",
-                           published_at=DATE) for i in range(3)]
+    strikes = [
+        Article.new(
+            f"https://example.com/ok{i}",
+            body=f"Israeli warplanes struck a depot near Damascus on day {i}.",
+            published_at=DATE,
+        )
+        for i in range(3)
+    ]
     hang = Article.new("https://example.com/hang", body="HANG airstrike", published_at=DATE)
     with beam.Pipeline(runner="BundleBasedDirectRunner") as p:
         res = p | beam.Create([strikes[0], hang, strikes[1], strikes[2]]) | ExtractEvents(batch_size=8, max_chars=5_000)
-        assert_that(res.events | "ids" >> beam.Map(lambda e: e.article_id), equal_to([a.id for a in strikes]), label="events")
-        assert_that(res.dead_letters | "dl" >> beam.Map(lambda d: (d.reason, Article.from_bytes(d.payload).id)),
-                    equal_to([("too_slow", hang.id)]), label="dead")
+        assert_that(
+            res.events | "ids" >> beam.Map(lambda e: e.article_id), equal_to([a.id for a in strikes]), label="events"
+        )
+        assert_that(
+            res.dead_letters | "dl" >> beam.Map(lambda d: (d.reason, Article.from_bytes(d.payload).id)),
+            equal_to([("too_slow", hang.id)]),
+            label="dead",
+        )

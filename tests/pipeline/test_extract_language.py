@@ -10,8 +10,11 @@ def _value(counter, label: str) -> float:
 
 
 def test_unread_language_is_counted_and_skipped():
-    de = Article.new("https://news.example/de/1", title="Streik bei der Bahn",
-                     body="Die Lokführer haben für Donnerstag einen bundesweiten Streik angekündigt.")
+    de = Article.new(
+        "https://news.example/de/1",
+        title="Streik bei der Bahn",
+        body="Die Lokführer haben für Donnerstag einen bundesweiten Streik angekündigt.",
+    )
     before_seen, before_skipped = _value(METRICS.languages, "de"), _value(METRICS.skipped, "de")
     assert read_language(de) is None
     assert _value(METRICS.languages, "de") == before_seen + 1
@@ -19,7 +22,9 @@ def test_unread_language_is_counted_and_skipped():
 
 
 def test_read_language_sets_it_on_the_article():
-    uk = Article.new("https://news.example/uk/1", title="", body="Уряд оголосив нову програму підтримки малого бізнесу.")
+    uk = Article.new(
+        "https://news.example/uk/1", title="", body="Уряд оголосив нову програму підтримки малого бізнесу."
+    )
     before = _value(METRICS.skipped, "uk")
     got = read_language(uk)
     assert got is not None and got.language == "uk"

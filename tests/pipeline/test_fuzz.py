@@ -36,10 +36,21 @@ DECODE_BUDGET = timedelta(milliseconds=500)
 EXTRACT_BUDGET = timedelta(seconds=3)
 MAX_CHARS = 20_000
 
-settings.register_profile("ci", max_examples=150, derandomize=True, database=None, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.register_profile("fuzz", max_examples=5_000, database=None, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile(
+    "ci",
+    max_examples=150,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=5_000,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 json_values = st.recursive(
@@ -47,16 +58,30 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=8) | st.dictionaries(st.text(max_size=12), inner, max_size=8),
     max_leaves=60,
 )
-hostile_text = st.one_of(st.text(max_size=300), st.just(""), st.text(alphabet="[]{}\"\\,:", max_size=300),
-                         st.builds(lambda n: "x" * n, st.integers(0, 30_000)))
+hostile_text = st.one_of(
+    st.text(max_size=300),
+    st.just(""),
+    st.text(alphabet='[]{}"\\,:', max_size=300),
+    st.builds(lambda n: "x" * n, st.integers(0, 30_000)),
+)
 article_fields = st.fixed_dictionaries(
-    {"id": hostile_text, "url": hostile_text, "canonical_url": hostile_text,
-     "fetched_at": st.one_of(st.just("2024-01-01T00:00:00Z"), hostile_text, st.integers())},
-    optional={"title": hostile_text, "body": hostile_text, "summary": hostile_text, "source": hostile_text,
-              "authors": st.lists(hostile_text, max_size=5) | json_values,
-              "published_at": st.one_of(st.none(), st.just("1900-01-01T00:00:00+14:00"), hostile_text),
-              "language": st.one_of(st.none(), hostile_text), "schema_version": st.integers() | json_values,
-              "unexpected": json_values},
+    {
+        "id": hostile_text,
+        "url": hostile_text,
+        "canonical_url": hostile_text,
+        "fetched_at": st.one_of(st.just("2024-01-01T00:00:00Z"), hostile_text, st.integers()),
+    },
+    optional={
+        "title": hostile_text,
+        "body": hostile_text,
+        "summary": hostile_text,
+        "source": hostile_text,
+        "authors": st.lists(hostile_text, max_size=5) | json_values,
+        "published_at": st.one_of(st.none(), st.just("1900-01-01T00:00:00+14:00"), hostile_text),
+        "language": st.one_of(st.none(), hostile_text),
+        "schema_version": st.integers() | json_values,
+        "unexpected": json_values,
+    },
 )
 
 
@@ -117,21 +142,100 @@ def test_decode_survives_hostile_article_fields(fields):
 
 # --- extraction --------------------------------------------------------------------------
 
-WORDS = ["at", "least", "more", "than", "about", "around", "12", "1,000", "two", "dozens", "hundreds", "people",
-         "civilians", "soldiers", "were", "was", "have", "been", "killed", "dead", "died", "injured", "wounded", "hurt",
-         "struck", "strike", "airstrike", "air", "drone", "drones", "missile", "missiles", "rocket", "shelling",
-         "attack", "attacked", "bombed", "Israeli", "U.S.", "US", "Russian", "Ukrainian", "Iran-backed", "militants",
-         "forces", "jets", "warplanes", "Hezbollah", "Houthi", "Gaza", "Iraq", "Syria", "Kyiv", "Kharkiv", "near",
-         "in", "on", "Monday", "early", "Sunday", "2024", "said", "according", "to", "officials", "not", "no",
-         "denied", "would", "threatened", "-", "--", ",", ".", "\n", "(", ")", "'s", "al-", "pro-Russian-backed"]
+WORDS = [
+    "at",
+    "least",
+    "more",
+    "than",
+    "about",
+    "around",
+    "12",
+    "1,000",
+    "two",
+    "dozens",
+    "hundreds",
+    "people",
+    "civilians",
+    "soldiers",
+    "were",
+    "was",
+    "have",
+    "been",
+    "killed",
+    "dead",
+    "died",
+    "injured",
+    "wounded",
+    "hurt",
+    "struck",
+    "strike",
+    "airstrike",
+    "air",
+    "drone",
+    "drones",
+    "missile",
+    "missiles",
+    "rocket",
+    "shelling",
+    "attack",
+    "attacked",
+    "bombed",
+    "Israeli",
+    "U.S.",
+    "US",
+    "Russian",
+    "Ukrainian",
+    "Iran-backed",
+    "militants",
+    "forces",
+    "jets",
+    "warplanes",
+    "Hezbollah",
+    "Houthi",
+    "Gaza",
+    "Iraq",
+    "Syria",
+    "Kyiv",
+    "Kharkiv",
+    "near",
+    "in",
+    "on",
+    "Monday",
+    "early",
+    "Sunday",
+    "2024",
+    "said",
+    "according",
+    "to",
+    "officials",
+    "not",
+    "no",
+    "denied",
+    "would",
+    "threatened",
+    "-",
+    "--",
+    ",",
+    ".",
+    "\n",
+    "(",
+    ")",
+    "'s",
+    "al-",
+    "pro-Russian-backed",
+]
 tokens = st.one_of(st.sampled_from(WORDS), st.text(alphabet="abcdefghijklmnop-' ", min_size=1, max_size=12))
 article_texts = st.one_of(
     st.lists(tokens, max_size=120).map(" ".join),
     st.text(max_size=600),
     # Runs of one word with separators: what backtracking patterns choke on.
-    st.builds(lambda w, sep, n, tail: sep.join([w] * n) + tail, st.sampled_from(["a", "killed", "x1", "at least"]),
-              st.sampled_from([" ", "-", "- ", ""]), st.integers(1, 200),
-              st.sampled_from(["", " killed", " wounded", "!"])),
+    st.builds(
+        lambda w, sep, n, tail: sep.join([w] * n) + tail,
+        st.sampled_from(["a", "killed", "x1", "at least"]),
+        st.sampled_from([" ", "-", "- ", ""]),
+        st.integers(1, 200),
+        st.sampled_from(["", " killed", " wounded", "!"]),
+    ),
 )
 
 

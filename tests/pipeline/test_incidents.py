@@ -17,16 +17,29 @@ from strikewatch.core.models import Actor, Casualties, Event, EventTime, EventTy
 T0 = datetime(2021, 6, 28, 6, tzinfo=UTC)
 
 
-def ev(n, text, *, day=date(2021, 6, 28), killed=None, place=("Albu Kamal", "Syria", 34.45, 40.92), etype=EventType.AIR_STRIKE, attacker="United States"):
+def ev(
+    n,
+    text,
+    *,
+    day=date(2021, 6, 28),
+    killed=None,
+    place=("Albu Kamal", "Syria", 34.45, 40.92),
+    etype=EventType.AIR_STRIKE,
+    attacker="United States",
+):
     name, country, lat, lon = place
     return Event(
-        id=f"e{n}", article_id=f"a{n}", source=f"outlet{n}", event_type=etype,
+        id=f"e{n}",
+        article_id=f"a{n}",
+        source=f"outlet{n}",
+        event_type=etype,
         attacker=Actor(name=attacker, type="state_military", country="US"),
         places=[Place(name=name, country=country, lat=lat, lon=lon, precision="city")],
         time=EventTime(date=day, precision="day"),
         casualties=Casualties(killed=killed, statement="reported" if killed is not None else "unknown"),
         evidence=[Span(text=text, start=0, end=len(text))],
-        article_published_at=T0 + timedelta(minutes=n), extracted_at=T0 + timedelta(minutes=n, seconds=5),
+        article_published_at=T0 + timedelta(minutes=n),
+        extracted_at=T0 + timedelta(minutes=n, seconds=5),
     )
 
 
@@ -70,7 +83,9 @@ def test_stage_with_late_and_out_of_order_reports():
     opts = PipelineOptions()
     opts.view_as(StandardOptions).streaming = True
     e1, e2, e3 = ev(1, STRIKE), ev(2, STRIKE + " killing 3", killed=3), ev(3, STRIKE + " killing 5", killed=5)
-    other = ev(4, "Israeli jets struck a depot near Damascus", place=("Damascus", "Syria", 33.5, 36.3), attacker="Israel")
+    other = ev(
+        4, "Israeli jets struck a depot near Damascus", place=("Damascus", "Syria", 33.5, 36.3), attacker="Israel"
+    )
     ts = lambda e: e.article_published_at.timestamp()  # noqa: E731
     stream = (
         TestStream()
@@ -86,5 +101,12 @@ def test_stage_with_late_and_out_of_order_reports():
         out = p | stream | ClusterIncidents(similarity="jaccard")
         assert_that(
             out | beam.Map(lambda i: (i.attacker.name, i.revision, i.source_count, i.casualties.killed)),
-            equal_to([("United States", 0, 1, None), ("United States", 1, 2, 5), ("United States", 2, 3, 5), ("Israel", 0, 1, None)]),
+            equal_to(
+                [
+                    ("United States", 0, 1, None),
+                    ("United States", 1, 2, 5),
+                    ("United States", 2, 3, 5),
+                    ("Israel", 0, 1, None),
+                ]
+            ),
         )

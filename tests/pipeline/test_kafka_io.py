@@ -24,9 +24,14 @@ LAG_S = 15
 
 
 def _start(bootstrap, tin, tout, group, stack_settings):
-    opts = PipelineOptions([
-        "--runner=PrismRunner", f"--prism_location={prism_path(stack_settings)}", "--environment_type=LOOPBACK", "--streaming",
-    ])
+    opts = PipelineOptions(
+        [
+            "--runner=PrismRunner",
+            f"--prism_location={prism_path(stack_settings)}",
+            "--environment_type=LOOPBACK",
+            "--streaming",
+        ]
+    )
     p = beam.Pipeline(options=opts)
     (
         p
@@ -169,11 +174,20 @@ def test_outputs_too_large_for_the_topic_are_dead_lettered_not_retried(kafka_boo
     t0 = time.monotonic()
     try:
         with beam.Pipeline(runner="BundleBasedDirectRunner") as p:
-            records = [(tout, b"ok", b"fits"), (tout, b"huge", huge), (small, b"noisy", noisy), (small, b"ok2", b"fits too")]
+            records = [
+                (tout, b"ok", b"fits"),
+                (tout, b"huge", huge),
+                (small, b"noisy", noisy),
+                (small, b"ok2", b"fits too"),
+            ]
             p | beam.Create(records) | WriteToKafka(kafka_bootstrap, dead_letters_topic=dead)
         assert time.monotonic() - t0 < 120
-        c = KafkaConsumer(bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=2000,
-                          max_partition_fetch_bytes=8 * 1024 * 1024)
+        c = KafkaConsumer(
+            bootstrap_servers=kafka_bootstrap,
+            auto_offset_reset="earliest",
+            consumer_timeout_ms=2000,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+        )
         c.subscribe([tout, small, dead])
         got = {}
         deadline = time.monotonic() + 60
@@ -184,7 +198,8 @@ def test_outputs_too_large_for_the_topic_are_dead_lettered_not_retried(kafka_boo
         assert [m.key for m in got[tout]] == [b"ok"] and [m.key for m in got[small]] == [b"ok2"]
         letters = sorted((DeadLetter.from_bytes(m.value) for m in got[dead]), key=lambda d: d.source)
         assert [(d.stage, d.reason, d.source) for d in letters] == sorted(
-            [("pipeline.write", "too_large", tout), ("pipeline.write", "too_large", small)], key=lambda t: t[2])
+            [("pipeline.write", "too_large", tout), ("pipeline.write", "too_large", small)], key=lambda t: t[2]
+        )
         by_source = {d.source: d for d in letters}
         assert by_source[tout].payload.startswith("{xxx") and len(by_source[tout].payload) == 65536
         assert "MessageSizeTooLargeError" in by_source[small].error

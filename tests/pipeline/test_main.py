@@ -53,9 +53,19 @@ def _consumer_from(bootstrap: str, topic: str, offsets: dict[TopicPartition, int
 
 @pytest.fixture
 def pipeline_process(kafka_bootstrap, repo_root, tmp_path):
-    env = {**os.environ, "STRIKEWATCH_CONSUMER_GROUP": "test-e2e-" + uuid.uuid4().hex[:8], "STRIKEWATCH_BOOTSTRAP_SERVERS": kafka_bootstrap}
+    env = {
+        **os.environ,
+        "STRIKEWATCH_CONSUMER_GROUP": "test-e2e-" + uuid.uuid4().hex[:8],
+        "STRIKEWATCH_BOOTSTRAP_SERVERS": kafka_bootstrap,
+    }
     log = open(tmp_path / "pipeline.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "pipeline"], cwd=repo_root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "strikewatch.cli", "pipeline"],
+        cwd=repo_root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     yield proc
     if proc.poll() is None:
         proc.kill()
@@ -67,10 +77,20 @@ def test_article_to_events_and_junk_to_dead_letters(kafka_bootstrap, pipeline_pr
     events_from = _end_offsets(kafka_bootstrap, topics.EVENTS.name)
     dead_from = _end_offsets(kafka_bootstrap, topics.DEAD_LETTERS.name)
     run_id = uuid.uuid4().hex[:8]
-    first = Article.new(f"https://example.com/{run_id}/1", title="US strikes militia in Iraq", body=STRIKE_TEXT,
-                        published_at=datetime(2021, 6, 28, 12, tzinfo=UTC), source="e2e")
-    second = Article.new(f"https://example.com/{run_id}/2", title="Second report", body=STRIKE_TEXT.replace("Al-Qaim", "Albu Kamal in Syria"),
-                         published_at=datetime(2021, 6, 28, 13, tzinfo=UTC), source="e2e")
+    first = Article.new(
+        f"https://example.com/{run_id}/1",
+        title="US strikes militia in Iraq",
+        body=STRIKE_TEXT,
+        published_at=datetime(2021, 6, 28, 12, tzinfo=UTC),
+        source="e2e",
+    )
+    second = Article.new(
+        f"https://example.com/{run_id}/2",
+        title="Second report",
+        body=STRIKE_TEXT.replace("Al-Qaim", "Albu Kamal in Syria"),
+        published_at=datetime(2021, 6, 28, 13, tzinfo=UTC),
+        source="e2e",
+    )
     junk = b"\xff\xfe junk " + run_id.encode()
     nested = b'{"run": "' + run_id.encode() + b'", "x": ' + b"[" * 1000 + b"]" * 1000 + b"}"
     producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
@@ -128,14 +148,29 @@ def test_ctrl_c_on_the_terminal_stops_without_tracebacks(kafka_bootstrap, repo_r
     """A terminal's Ctrl-C sends SIGINT to the whole process group, the Prism job server
     included: the pipeline still cancels the job itself and stops Prism, with exit code 0
     and no traceback (Prism used to die first, and the worker's streams broke)."""
-    env = {**os.environ, "STRIKEWATCH_CONSUMER_GROUP": "test-sigint-" + uuid.uuid4().hex[:8], "STRIKEWATCH_BOOTSTRAP_SERVERS": kafka_bootstrap}
+    env = {
+        **os.environ,
+        "STRIKEWATCH_CONSUMER_GROUP": "test-sigint-" + uuid.uuid4().hex[:8],
+        "STRIKEWATCH_BOOTSTRAP_SERVERS": kafka_bootstrap,
+    }
     log_path = tmp_path / "pipeline.log"
     events_from = _end_offsets(kafka_bootstrap, topics.EVENTS.name)
-    article = Article.new(f"https://example.com/{uuid.uuid4().hex[:8]}/sigint", title="", body=STRIKE_TEXT,
-                          published_at=datetime(2021, 6, 28, 12, tzinfo=UTC), source="e2e")
+    article = Article.new(
+        f"https://example.com/{uuid.uuid4().hex[:8]}/sigint",
+        title="",
+        body=STRIKE_TEXT,
+        published_at=datetime(2021, 6, 28, 12, tzinfo=UTC),
+        source="e2e",
+    )
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "pipeline"], cwd=repo_root, env=env, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "strikewatch.cli", "pipeline"],
+            cwd=repo_root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
             producer.send(topics.ARTICLES.name, key=article.id.encode(), value=article.to_bytes())

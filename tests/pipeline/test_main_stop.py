@@ -60,12 +60,16 @@ def _run(task, instruction_id="inst034"):
 def _raise(exc):
     def task():
         raise exc
+
     return task
 
 
 def test_worker_dropped_by_the_cancel_is_quiet(quiet, capfd):
-    exc = _RpcError(grpc.StatusCode.UNKNOWN, "worker_id: 'job-001[job]_ref_Environment_default_environment_1' "
-                                             "read from context metadata but not registered in worker pool")
+    exc = _RpcError(
+        grpc.StatusCode.UNKNOWN,
+        "worker_id: 'job-001[job]_ref_Environment_default_environment_1' "
+        "read from context metadata but not registered in worker pool",
+    )
     response = _run(_raise(exc))
     assert response.instruction_id == "inst034"
     assert "job cancelled" in response.error
@@ -102,7 +106,9 @@ def test_a_key_error_elsewhere_still_prints(quiet, capfd):
 def test_a_job_gone_before_the_stop_is_handled_is_one_warning_line(guarded, capfd, caplog):
     """A terminal's Ctrl-C reaches Prism too, which can drop the job before this process
     has handled the signal: no traceback then either, one warning line."""
-    exc = _RpcError(grpc.StatusCode.UNKNOWN, "worker_id: 'w' read from context metadata but not registered in worker pool")
+    exc = _RpcError(
+        grpc.StatusCode.UNKNOWN, "worker_id: 'w' read from context metadata but not registered in worker pool"
+    )
     with caplog.at_level("WARNING", logger="pipeline.main"):
         response = _run(_raise(exc))
     assert response.error and "Traceback" not in capfd.readouterr().err

@@ -21,8 +21,16 @@ from pipeline.open_incidents import MAX_CANDIDATES, OpenIncidents
 from strikewatch.core.models import Actor, Event, EventTime, EventType, Place, Span
 
 T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
-TOWNS = [("Kherson", 46.64, 32.61), ("Mykolaiv", 46.97, 31.99), ("Odesa", 46.48, 30.73), ("Izmail", 45.35, 28.84),
-         ("Dnipro", 48.46, 35.05), ("Nikopol", 47.57, 34.39), ("Kharkiv", 49.99, 36.23), ("Sumy", 50.91, 34.80)]
+TOWNS = [
+    ("Kherson", 46.64, 32.61),
+    ("Mykolaiv", 46.97, 31.99),
+    ("Odesa", 46.48, 30.73),
+    ("Izmail", 45.35, 28.84),
+    ("Dnipro", 48.46, 35.05),
+    ("Nikopol", 47.57, 34.39),
+    ("Kharkiv", 49.99, 36.23),
+    ("Sumy", 50.91, 34.80),
+]
 
 
 def event(n: int, rng: random.Random) -> Event:
@@ -31,15 +39,41 @@ def event(n: int, rng: random.Random) -> Event:
     if r < 0.15:
         places = [Place(name="Ukraine", country="Ukraine", country_code="UA", precision="country")]
     elif r < 0.25:
-        places = [Place(name=f"{town} Oblast", country="Ukraine", country_code="UA", lat=lat + 0.3, lon=lon - 0.4, precision="admin1")]
+        places = [
+            Place(
+                name=f"{town} Oblast",
+                country="Ukraine",
+                country_code="UA",
+                lat=lat + 0.3,
+                lon=lon - 0.4,
+                precision="admin1",
+            )
+        ]
     else:
-        places = [Place(name=town, country="Ukraine", country_code="UA", lat=lat + rng.uniform(-0.05, 0.05), lon=lon, precision="city")]
+        places = [
+            Place(
+                name=town,
+                country="Ukraine",
+                country_code="UA",
+                lat=lat + rng.uniform(-0.05, 0.05),
+                lon=lon,
+                precision="city",
+            )
+        ]
     day = T0.date() + timedelta(days=rng.randint(0, 6))
     when = EventTime() if rng.random() < 0.2 else EventTime(date=day, precision=rng.choice(["day", "week"]))
     text = f"report {n}"
-    return Event(id=f"e{n}", article_id=f"a{n}", source="s", event_type=rng.choice(list(EventType)[:4]), places=places, time=when,
-                 attacker=Actor(name=rng.choice(["Russia", "Ukraine"]), type="state_military") if rng.random() < 0.5 else None,
-                 evidence=[Span(text=text, start=0, end=len(text))], article_published_at=T0)
+    return Event(
+        id=f"e{n}",
+        article_id=f"a{n}",
+        source="s",
+        event_type=rng.choice(list(EventType)[:4]),
+        places=places,
+        time=when,
+        attacker=Actor(name=rng.choice(["Russia", "Ukraine"]), type="state_military") if rng.random() < 0.5 else None,
+        evidence=[Span(text=text, start=0, end=len(text))],
+        article_published_at=T0,
+    )
 
 
 def test_every_incident_the_rules_admit_is_a_candidate():
@@ -58,16 +92,29 @@ def test_every_incident_the_rules_admit_is_a_candidate():
             assert admitted <= {i for i, _t, _f in found}
         assert len(found) <= MAX_CANDIDATES
     # ... and the index does cut: a located report meets a fraction of them
-    located = footprint(Event(id="x", article_id="x", source="s", event_type=EventType.SHELLING, time=EventTime(date=T0.date(), precision="day"),
-                              places=[Place(name="Sumy", country="Ukraine", lat=50.91, lon=34.80, precision="city")]))
+    located = footprint(
+        Event(
+            id="x",
+            article_id="x",
+            source="s",
+            event_type=EventType.SHELLING,
+            time=EventTime(date=T0.date(), precision="day"),
+            places=[Place(name="Sumy", country="Ukraine", lat=50.91, lon=34.80, precision="city")],
+        )
+    )
     assert len(index.candidates(located, day_gap=MAX_DAY_GAP, km=MAX_KM, same_km=SAME_PLACE_KM)) < 0.4 * len(index)
 
 
 def test_an_incident_closes_open_for_hours_after_its_last_report():
     rng = random.Random(1)
     cl = Clusterer(token_jaccard)
-    ev = event(1, rng).model_copy(update={"time": EventTime(date=T0.date(), precision="day"), "event_type": EventType.SHELLING,
-                                          "places": [Place(name="Sumy", country="Ukraine", lat=50.91, lon=34.80, precision="city")]})
+    ev = event(1, rng).model_copy(
+        update={
+            "time": EventTime(date=T0.date(), precision="day"),
+            "event_type": EventType.SHELLING,
+            "places": [Place(name="Sumy", country="Ukraine", lat=50.91, lon=34.80, precision="city")],
+        }
+    )
     index, first = cl.add(OpenIncidents(), ev, T0)
     again = ev.model_copy(update={"id": "e2", "article_id": "a2"})
     index, second = cl.add(index, again, T0 + timedelta(hours=OPEN_FOR_HOURS - 1))
@@ -118,10 +165,17 @@ def test_one_wire_dates_one_strike_once():
 
     def wire(n: int, day: int, credit: str | None) -> Event:
         text = "A Russian missile struck an apartment block in the Ukrainian city of Dnipro"
-        return Event(id=f"w{n}", article_id=f"wa{n}", source="s", event_type=EventType.MISSILE_ATTACK,
-                     places=[Place(name="Dnipro", country="Ukraine", lat=48.46, lon=35.05, precision="city")],
-                     time=EventTime(date=T0.date() + timedelta(days=day), precision="day"), outlet=f"site{n}.com",
-                     provenance=Provenance(credit=credit, publisher=f"site{n}"), evidence=[Span(text=text, start=0, end=len(text))])
+        return Event(
+            id=f"w{n}",
+            article_id=f"wa{n}",
+            source="s",
+            event_type=EventType.MISSILE_ATTACK,
+            places=[Place(name="Dnipro", country="Ukraine", lat=48.46, lon=35.05, precision="city")],
+            time=EventTime(date=T0.date() + timedelta(days=day), precision="day"),
+            outlet=f"site{n}.com",
+            provenance=Provenance(credit=credit, publisher=f"site{n}"),
+            evidence=[Span(text=text, start=0, end=len(text))],
+        )
 
     cl = Clusterer(lambda a, b: 1.0)
     index, first = cl.add(OpenIncidents(), wire(1, 0, "reuters"), T0)

@@ -23,13 +23,19 @@ STRIKE = "US warplanes struck militia weapons depots near Albu Kamal in eastern 
 
 def ev(n: int, text: str, killed: int | None = None, place=("Albu Kamal", "Syria", 34.45, 40.92)) -> Event:
     name, country, lat, lon = place
-    return Event(id=f"e{n}", article_id=f"a{n}", source="s", event_type=EventType.AIR_STRIKE,
-                 attacker=Actor(name="United States", type="state_military", country="US"),
-                 places=[Place(name=name, country=country, lat=lat, lon=lon, precision="city")],
-                 time=EventTime(date=T0.date(), precision="day"),
-                 casualties=Casualties(killed=killed, statement="reported" if killed is not None else "unknown"),
-                 evidence=[Span(text=text, start=0, end=len(text))],
-                 article_published_at=T0 + timedelta(minutes=n), extracted_at=T0 + timedelta(minutes=n, seconds=5))
+    return Event(
+        id=f"e{n}",
+        article_id=f"a{n}",
+        source="s",
+        event_type=EventType.AIR_STRIKE,
+        attacker=Actor(name="United States", type="state_military", country="US"),
+        places=[Place(name=name, country=country, lat=lat, lon=lon, precision="city")],
+        time=EventTime(date=T0.date(), precision="day"),
+        casualties=Casualties(killed=killed, statement="reported" if killed is not None else "unknown"),
+        evidence=[Span(text=text, start=0, end=len(text))],
+        article_published_at=T0 + timedelta(minutes=n),
+        extracted_at=T0 + timedelta(minutes=n, seconds=5),
+    )
 
 
 def rec(record, at_s: float) -> Published:
@@ -50,12 +56,18 @@ def test_open_incidents_are_the_latest_revisions_within_the_window():
     far = new_incident(ev(3, "Israeli jets struck a depot near Damascus", place=("Damascus", "Syria", 33.5, 36.3)), T0)
     closed = new_incident(ev(4, "Houthi drones hit Marib", place=("Marib", "Yemen", 15.46, 45.32)), T0)
     old = r0.model_copy(update={"cluster_text": None, "id": "i_before_texts"})
-    records = [rec(r1, NOW_S - 60), rec(r0, NOW_S - 120),  # out of order: the higher revision wins
-               rec(far, NOW_S - 3600), rec(closed, NOW_S - OPEN_FOR_HOURS * 3600 - 1),
-               rec(old, NOW_S - 60), Published(b"x", b"\xff junk", int(NOW_S * 1000))]
+    records = [
+        rec(r1, NOW_S - 60),
+        rec(r0, NOW_S - 120),  # out of order: the higher revision wins
+        rec(far, NOW_S - 3600),
+        rec(closed, NOW_S - OPEN_FOR_HOURS * 3600 - 1),
+        rec(old, NOW_S - 60),
+        Published(b"x", b"\xff junk", int(NOW_S * 1000)),
+    ]
     found, counts = open_incidents(records, NOW_S)
     assert {t: [(o.incident.id, o.incident.revision) for o in v] for t, v in found.items()} == {
-        "Syria": [(r0.id, 1), (far.id, 0)]}
+        "Syria": [(r0.id, 1), (far.id, 0)]
+    }
     assert counts == {"records": 6, "undecodable": 1, "without_text": 1, "open": 2}
     seeds = Seeds(found, {})
     assert [i.id for i, _text in seeds.take_open("Syria", NOW_S)] == [r0.id, far.id]
@@ -73,7 +85,11 @@ def test_what_each_subscription_was_told_is_the_latest_revision_it_was_alerted_a
     open_, r0 = c.add([], ev(1, STRIKE), T0)
     _, r1 = c.add(open_, ev(2, STRIKE + " killing 4", killed=4), T0)
     s1, s2 = Subscription(id="s1", owner="o"), Subscription(id="s2", owner="o")
-    alerts = [make_alert(s1, r1, None, "update"), make_alert(s1, r0, None, "new_incident"), make_alert(s2, r0, None, "new_incident")]
+    alerts = [
+        make_alert(s1, r1, None, "update"),
+        make_alert(s1, r0, None, "new_incident"),
+        make_alert(s2, r0, None, "new_incident"),
+    ]
     sent, counts = sent_fingerprints([rec(a, NOW_S) for a in alerts] + [Published(None, b"{}", 0)])
     assert sent == {r0.id: {"s1": fingerprint(r1), "s2": fingerprint(r0)}}
     assert counts == {"records": 4, "undecodable": 1, "incidents": 1}
@@ -94,16 +110,25 @@ def _run(events, subs, recovery):
     with beam.Pipeline(runner="BundleBasedDirectRunner") as p:
         incs = p | "events" >> beam.Create(events) | ClusterIncidents("jaccard", recovery)
         alerts = (incs | beam.Map(lambda i: (i, None))) | MatchSubscriptions(p | "subs" >> beam.Create(subs), recovery)
-        incs | "i" >> beam.Map(lambda i: i.model_dump_json()) | "wi" >> beam.io.WriteToText(str(out / "inc"), shard_name_template="")
-        alerts | "a" >> beam.Map(lambda a: a.model_dump_json()) | "wa" >> beam.io.WriteToText(str(out / "al"), shard_name_template="")
+        (
+            incs
+            | "i" >> beam.Map(lambda i: i.model_dump_json())
+            | "wi" >> beam.io.WriteToText(str(out / "inc"), shard_name_template="")
+        )
+        (
+            alerts
+            | "a" >> beam.Map(lambda a: a.model_dump_json())
+            | "wa" >> beam.io.WriteToText(str(out / "al"), shard_name_template="")
+        )
     read = lambda name: [json.loads(line) for line in (out / name).read_text().splitlines() if line]  # noqa: E731
     return read("inc"), read("al")
 
 
 @pytest.mark.integration
 @pytest.mark.parametrize("recover", [True, False], ids=["recovered", "without-recovery"])
-def test_a_report_after_a_restart_revises_the_open_incident_and_alerts_no_one_twice(kafka_bootstrap, new_topic,
-                                                                                     producer, recover):
+def test_a_report_after_a_restart_revises_the_open_incident_and_alerts_no_one_twice(
+    kafka_bootstrap, new_topic, producer, recover
+):
     """First run: a report of a strike, an incident, a new_incident alert, published. Restart (a new
     pipeline, empty state): a second report of the same strike. With recovery it is revision 1 of
     the same incident and the subscription hears nothing new (only new incidents asked for);
@@ -148,7 +173,9 @@ def test_an_update_after_a_restart_is_an_update(kafka_bootstrap, new_topic, prod
     producer.flush()
     _incs, alerts = _run([ev(2, STRIKE + " on Monday", killed=3)], subs, config)
     # A follow-up of the incident it was told about ("corroborated": a second outlet's report), never new.
-    assert [(a["kind"], a["incident_id"], a["incident_revision"]) for a in alerts] == [("corroborated", first_incs[0]["id"], 1)]
+    assert [(a["kind"], a["incident_id"], a["incident_revision"]) for a in alerts] == [
+        ("corroborated", first_incs[0]["id"], 1)
+    ]
 
 
 def test_a_report_a_reopened_incident_already_holds_re_sends_it_once():
@@ -167,7 +194,9 @@ def test_a_report_a_reopened_incident_already_holds_re_sends_it_once():
 
 @pytest.mark.integration
 @pytest.mark.parametrize("alert_written", [False, True], ids=["alert-lost", "alert-written"])
-def test_a_re_read_report_after_a_restart_re_sends_its_reopened_incident(kafka_bootstrap, new_topic, producer, alert_written):
+def test_a_re_read_report_after_a_restart_re_sends_its_reopened_incident(
+    kafka_bootstrap, new_topic, producer, alert_written
+):
     """The pipeline is killed after writing an incident and before (or after) writing its alert; the
     restarted one re-reads the report (its offset was not committed yet). The incident is re-sent as
     it was, and the alert goes out with the id it would have had, or not again."""

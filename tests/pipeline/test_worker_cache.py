@@ -14,7 +14,9 @@ def test_loads_once_per_key_across_threads():
         return object()
 
     got = []
-    threads = [threading.Thread(target=lambda: got.append(per_process(("test-model", id(calls)), load))) for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: got.append(per_process(("test-model", id(calls)), load))) for _ in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -28,7 +28,9 @@ def test_every_subcommand_points_at_a_main_function():
 
 
 def test_status_reports_a_healthy_stack_as_json(kafka_bootstrap, repo_root):
-    out = subprocess.run([sys.executable, "-m", "strikewatch.cli", "status"], cwd=repo_root, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "strikewatch.cli", "status"], cwd=repo_root, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     st = json.loads(out.stdout)
     assert st["healthy"] and st["kafka"] and all(st["topics"].values())

@@ -64,27 +64,47 @@ REPORTS_PER_ROUND = 4
 # pipeline restart, plus the clients' reconnect backoff after a broker restart.
 ROUND_TIMEOUT_S = 300
 POLL_INTERVAL_S = 1
-PLACES = [("Al-Qaim", "Iraq"), ("Albu Kamal", "Syria"), ("Mosul", "Iraq"), ("Deir ez-Zor", "Syria"), ("Erbil", "Iraq"), ("Baghdad", "Iraq")]
+PLACES = [
+    ("Al-Qaim", "Iraq"),
+    ("Albu Kamal", "Syria"),
+    ("Mosul", "Iraq"),
+    ("Deir ez-Zor", "Syria"),
+    ("Erbil", "Iraq"),
+    ("Baghdad", "Iraq"),
+]
 
 
 def _report(n: int, run: str, base_url: str) -> dict:
     # One strike a week, on a Monday, so no two reports can be one incident.
     published = datetime(2021, 6, 28, 12, tzinfo=UTC) + timedelta(days=7 * n)
     place, country = PLACES[n % len(PLACES)]
-    text = (f"U.S. fighter jets carried out airstrikes early Monday on a weapons depot used by Kataib Hezbollah "
-            f"near {place} in {country}, the Pentagon said in statement {run}-{n}. There were no immediate "
-            f"reports of casualties.")
-    return {"link": f"{base_url}/news/{run}/{n}", "title": f"US strikes militia near {place}", "text": text, "published": published}
+    text = (
+        f"U.S. fighter jets carried out airstrikes early Monday on a weapons depot used by Kataib Hezbollah "
+        f"near {place} in {country}, the Pentagon said in statement {run}-{n}. There were no immediate "
+        f"reports of casualties."
+    )
+    return {
+        "link": f"{base_url}/news/{run}/{n}",
+        "title": f"US strikes militia near {place}",
+        "text": text,
+        "published": published,
+    }
 
 
 def _second_report(n: int, run: str, base_url: str) -> dict:
     """Another outlet's report of strike ``n`` (same day, place and attacker, other words), hours later."""
     first = _report(n, run, base_url)
     place, country = PLACES[n % len(PLACES)]
-    text = (f"U.S. warplanes struck a weapons depot of Kataib Hezbollah near {place} in {country} early on Monday, "
-            f"U.S. officials said in statement {run}-{n}-b. No casualties were immediately reported.")
-    return {"link": f"{base_url}/wire/{run}/{n}", "title": f"US jets hit militia depot near {place}", "text": text,
-            "published": first["published"] + timedelta(hours=6)}
+    text = (
+        f"U.S. warplanes struck a weapons depot of Kataib Hezbollah near {place} in {country} early on Monday, "
+        f"U.S. officials said in statement {run}-{n}-b. No casualties were immediately reported."
+    )
+    return {
+        "link": f"{base_url}/wire/{run}/{n}",
+        "title": f"US jets hit militia depot near {place}",
+        "text": text,
+        "published": first["published"] + timedelta(hours=6),
+    }
 
 
 def _rss(items: list[dict]) -> bytes:
@@ -93,8 +113,10 @@ def _rss(items: list[dict]) -> bytes:
         f"<description>{escape(i['text'])}</description><pubDate>{format_datetime(i['published'])}</pubDate></item>"
         for i in reversed(items)
     )
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss '
-            f'version="2.0"><channel><title>faults</title><link>http://127.0.0.1/</link>{body}</channel></rss>').encode()
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss '
+        f'version="2.0"><channel><title>faults</title><link>http://127.0.0.1/</link>{body}</channel></rss>'
+    ).encode()
 
 
 class Proc:
@@ -107,8 +129,14 @@ class Proc:
 
     def start(self) -> None:
         log = open(self.logpath, "ab")
-        self.p = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", *self.argv], cwd=self.cwd, env=self.env,
-                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.p = subprocess.Popen(
+            [sys.executable, "-m", "strikewatch.cli", *self.argv],
+            cwd=self.cwd,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
 
     def kill(self) -> None:
@@ -145,8 +173,11 @@ def _committed_past(bootstrap: str, article_ids: set[str], group: str = "strikew
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     c = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=2000)
     try:
-        committed = {tp.partition: om.offset for tp, om in admin.list_group_offsets({group: None}).get(group, {}).items()
-                     if tp.topic == topics.ARTICLES.name}
+        committed = {
+            tp.partition: om.offset
+            for tp, om in admin.list_group_offsets({group: None}).get(group, {}).items()
+            if tp.topic == topics.ARTICLES.name
+        }
         parts = [TopicPartition(topics.ARTICLES.name, p) for p in c.partitions_for_topic(topics.ARTICLES.name)]
         c.assign(parts)
         c.seek_to_beginning(*parts)
@@ -167,7 +198,9 @@ def _incidents(bootstrap: str) -> list[dict]:
         c.close()
 
 
-def test_connector_pipeline_and_broker_killed_mid_stream_lose_nothing_and_duplicate_no_alert(stack_settings, http_server, route, repo_root, tmp_path):
+def test_connector_pipeline_and_broker_killed_mid_stream_lose_nothing_and_duplicate_no_alert(
+    stack_settings, http_server, route, repo_root, tmp_path
+):
     root = tmp_path / "stack"
     s = stack.isolated(root, stack_settings)
     kp = s.kafka_port
@@ -176,22 +209,39 @@ def test_connector_pipeline_and_broker_killed_mid_stream_lose_nothing_and_duplic
     feed = http_server.routes["/feed.xml"] = route(body=_rss([]), headers={"Content-Type": "application/rss+xml"})
     hook = http_server.routes["/hook"] = route(status=204)
     feeds_toml = tmp_path / "feeds.toml"
-    feeds_toml.write_text(f'[[feed]]\nname = "faults"\nurl = "{http_server.url("/feed.xml")}"\ninterval_s = {POLL_INTERVAL_S}\n')
+    feeds_toml.write_text(
+        f'[[feed]]\nname = "faults"\nurl = "{http_server.url("/feed.xml")}"\ninterval_s = {POLL_INTERVAL_S}\n'
+    )
     store = SubscriptionStore(s.bootstrap_servers)
-    store.put(Subscription(id=f"sub-{run}", owner=f"o-{run}", countries=["Iraq", "Syria"], event_types=["air_strike"],
-                           notify_on=["new_incident"], webhook_url=http_server.url("/hook")))
+    store.put(
+        Subscription(
+            id=f"sub-{run}",
+            owner=f"o-{run}",
+            countries=["Iraq", "Syria"],
+            event_types=["air_strike"],
+            notify_on=["new_incident"],
+            webhook_url=http_server.url("/hook"),
+        )
+    )
     store.close()
 
-    env = {**os.environ, "STRIKEWATCH_BOOTSTRAP_SERVERS": s.bootstrap_servers, "STRIKEWATCH_STACK_DIR": str(root),
-           "STRIKEWATCH_ALLOW_PRIVATE_HOSTS": "127.0.0.1/32", "STRIKEWATCH_WEBHOOK_HMAC_SECRET": "faults"}
+    env = {
+        **os.environ,
+        "STRIKEWATCH_BOOTSTRAP_SERVERS": s.bootstrap_servers,
+        "STRIKEWATCH_STACK_DIR": str(root),
+        "STRIKEWATCH_ALLOW_PRIVATE_HOSTS": "127.0.0.1/32",
+        "STRIKEWATCH_WEBHOOK_HMAC_SECRET": "faults",
+    }
     procs = {
         "connectors": Proc("connectors", ["connectors", "--feeds", str(feeds_toml)], env, repo_root, tmp_path),
         "pipeline": Proc("pipeline", ["pipeline"], env, repo_root, tmp_path),
         "deliver": Proc("deliver", ["deliver"], env, repo_root, tmp_path),
     }
+
     def logs() -> str:
         broker = (root / "kafka" / "broker.log").read_text(errors="replace")[-1500:]
         return "\n".join(p.tail() for p in procs.values()) + "\n--- broker ---\n" + broker
+
     items: list[dict] = []
 
     def delivered() -> list[dict]:
@@ -283,13 +333,17 @@ def test_connector_pipeline_and_broker_killed_mid_stream_lose_nothing_and_duplic
         second_ids = {article_id_for(i["link"]) for i in seconds}
 
         def clustered() -> bool:
-            return second_ids <= {src["article_id"] for inc in _incidents(s.bootstrap_servers) for src in inc["sources"]}
+            return second_ids <= {
+                src["article_id"] for inc in _incidents(s.bootstrap_servers) for src in inc["sources"]
+            }
 
         wait_for("round 5 second reports clustered", clustered)
         time.sleep(10)  # an alert about them would arrive by now
         by_strike: dict[str, set[str]] = {}  # first report's article id -> incidents holding a round-5 report
-        pair = {article_id_for(_report(n, run, "https://news.example")["link"]): article_id_for(i["link"])
-                for n, i in zip(first, seconds)}
+        pair = {
+            article_id_for(_report(n, run, "https://news.example")["link"]): article_id_for(i["link"])
+            for n, i in zip(first, seconds)
+        }
         for inc in _incidents(s.bootstrap_servers):
             arts = {src["article_id"] for src in inc["sources"]}
             for a1, a2 in pair.items():
@@ -298,10 +352,14 @@ def test_connector_pipeline_and_broker_killed_mid_stream_lose_nothing_and_duplic
         alerts = delivered()
         alert_ids = [a["id"] for a in alerts]
         assert len(alert_ids) == len(set(alert_ids)), Counter(alert_ids).most_common(3)
-        round5 = [a for a in alerts if {src["article_id"] for src in a["incident"]["sources"]} & (set(pair) | second_ids)]
-        found = (f"{REPORTS_PER_ROUND} strikes, 2 reports each, the pipeline killed between them: "
-                 f"{sum(len(v) for v in by_strike.values())} incidents, {len(round5)} alerts "
-                 f"{[(a['kind'], a['incident_id'], a['incident_revision']) for a in round5]}")
+        round5 = [
+            a for a in alerts if {src["article_id"] for src in a["incident"]["sources"]} & (set(pair) | second_ids)
+        ]
+        found = (
+            f"{REPORTS_PER_ROUND} strikes, 2 reports each, the pipeline killed between them: "
+            f"{sum(len(v) for v in by_strike.values())} incidents, {len(round5)} alerts "
+            f"{[(a['kind'], a['incident_id'], a['incident_revision']) for a in round5]}"
+        )
         assert len(by_strike) == REPORTS_PER_ROUND and all(len(v) == 1 for v in by_strike.values()), found
         assert len(round5) == REPORTS_PER_ROUND and {a["kind"] for a in round5} == {"new_incident"}, found
         assert len({a["incident_id"] for a in round5}) == REPORTS_PER_ROUND, found

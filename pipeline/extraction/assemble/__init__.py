@@ -49,4 +49,13 @@ def events_from_doc(doc: Doc, article: Article) -> list[Event]:
     return link_provocations(kept)
 
 
-__all__ = ["CONTINUATION_SENTENCES", "Mention", "assemble", "continue_mention", "events_from_doc", "named_group", "refine_places", "relevant"]
+__all__ = [
+    "CONTINUATION_SENTENCES",
+    "Mention",
+    "assemble",
+    "continue_mention",
+    "events_from_doc",
+    "named_group",
+    "refine_places",
+    "relevant",
+]

@@ -14,13 +14,20 @@ from ..facts.time.assemble import best_time, event_time, time_confidence_penalty
 from .mentions import TARGET_KIND_RES, Mention
 
 ACLED_SUBTYPE = {
-    EventType.AIR_STRIKE: "Air/drone strike", EventType.DRONE_STRIKE: "Air/drone strike",
-    EventType.MISSILE_ATTACK: "Shelling/artillery/missile attack", EventType.SHELLING: "Shelling/artillery/missile attack",
+    EventType.AIR_STRIKE: "Air/drone strike",
+    EventType.DRONE_STRIKE: "Air/drone strike",
+    EventType.MISSILE_ATTACK: "Shelling/artillery/missile attack",
+    EventType.SHELLING: "Shelling/artillery/missile attack",
     EventType.OTHER_VIOLENCE: "Armed clash",
 }
 # CAMEO: 195 employ aerial weapons; 194 fight with artillery and tanks; 190 other force.
-CAMEO = {EventType.AIR_STRIKE: "195", EventType.DRONE_STRIKE: "195", EventType.MISSILE_ATTACK: "194", EventType.SHELLING: "194",
-         EventType.OTHER_VIOLENCE: "190"}
+CAMEO = {
+    EventType.AIR_STRIKE: "195",
+    EventType.DRONE_STRIKE: "195",
+    EventType.MISSILE_ATTACK: "194",
+    EventType.SHELLING: "194",
+    EventType.OTHER_VIOLENCE: "190",
+}
 GENERIC_WARPLANES = ("warplane", "fighter jet", "fighter-bomber", "aircraft")
 
 
@@ -30,7 +37,9 @@ def merge_actor_lists(lists: list[list[Actor]]) -> list[Actor]:
         for a in lst:
             if a.name in out:
                 prev = out[a.name]
-                out[a.name] = prev.model_copy(update={"mentions": prev.mentions + a.mentions, "sponsor": prev.sponsor or a.sponsor})
+                out[a.name] = prev.model_copy(
+                    update={"mentions": prev.mentions + a.mentions, "sponsor": prev.sponsor or a.sponsor}
+                )
             else:
                 out[a.name] = a
     # A generic "X-backed militias" is dropped when named militias are there.
@@ -68,8 +77,10 @@ def group_weapons(group: list[Mention]) -> tuple[list[Weapon], list[Weapon]]:
 
 # Generic names of non-state parties ("the guerrillas", "urban guerrillas", "the rebels"):
 # the article's one named armed group stands behind them.
-_GENERIC_GROUP_WORDS = frozenset("guerrilla guerrillas guerilla guerillas rebel rebels insurgent insurgents militant militants "
-                                 "terrorist terrorists subversives narcoterrorists commandos".split())
+_GENERIC_GROUP_WORDS = frozenset(
+    "guerrilla guerrillas guerilla guerillas rebel rebels insurgent insurgents militant militants "
+    "terrorist terrorists subversives narcoterrorists commandos".split()
+)
 _GROUP_TYPES = frozenset({"rebel", "terrorist", "militia_proxy"})
 
 
@@ -88,7 +99,9 @@ def named_group(actor: Actor | None, group: Actor | None) -> Actor | None:
     """``actor``, or the article's named group when ``actor`` is only its generic name or
     a pronoun ("they", "we"); a pronoun with no group to stand for names no one."""
     if actor is not None and actor.type == "unknown" and actor.name.lower() in GROUP_PRONOUNS:
-        return group.model_copy(update={"mentions": [*group.mentions[:1], *actor.mentions]}) if group is not None else None
+        return (
+            group.model_copy(update={"mentions": [*group.mentions[:1], *actor.mentions]}) if group is not None else None
+        )
     if actor is None or group is None or actor.type != "unknown":
         return actor
     words = actor.name.lower().split()
@@ -97,16 +110,27 @@ def named_group(actor: Actor | None, group: Actor | None) -> Actor | None:
     return group.model_copy(update={"mentions": [*group.mentions[:1], *actor.mentions]})
 
 
-def to_event(article: Article, group: list[Mention], context: PlaceContext | list[str], towns: dict[str, Place] | None = None,
-             armed_group: Actor | None = None) -> Event:
+def to_event(
+    article: Article,
+    group: list[Mention],
+    context: PlaceContext | list[str],
+    towns: dict[str, Place] | None = None,
+    armed_group: Actor | None = None,
+) -> Event:
     first = group[0]
     # A pronoun ("they") counts only when no mention names the attacker.
-    said = group_attacker([m for m in group if m.attacker and m.attacker.name.lower() not in GROUP_PRONOUNS]) or group_attacker(group)
+    said = group_attacker(
+        [m for m in group if m.attacker and m.attacker.name.lower() not in GROUP_PRONOUNS]
+    ) or group_attacker(group)
     if said is None:  # the ranker's guess, when no mention names an attacker (facts/parties/rank.py)
         said = group_attacker([replace(m, attacker=m.attacker_guess) for m in group if m.attacker_guess])
     attacker = named_group(said, armed_group)
     # Co-attackers of the mentions that name the same attacker ("Afghan and coalition forces").
-    attackers = merge_actor_lists([[attacker], *[m.co_attackers for m in group if m.attacker and m.attacker.name == said.name]]) if attacker else []
+    attackers = (
+        merge_actor_lists([[attacker], *[m.co_attackers for m in group if m.attacker and m.attacker.name == said.name]])
+        if attacker
+        else []
+    )
     names = {a.name for a in attackers}
     targets = [a for a in merge_actor_lists([m.targets for m in group]) if a.name not in names]
     if not targets:
@@ -131,11 +155,29 @@ def to_event(article: Article, group: list[Mention], context: PlaceContext | lis
     conf = confidence(group, attacker, places, time, attributions)
     return Event(
         id=Event.make_id(article.id, first.type.value, first.trigger.start, first.trigger.end),
-        article_id=article.id, source=article.source, event_type=first.type, modality=first.modality,
-        acled_sub_event_type=ACLED_SUBTYPE[first.type], cameo_code=CAMEO[first.type], attacker=attacker, attackers=attackers, targets=targets,
-        target_kinds=kinds, places=places, time=time, platforms=plats, munitions=muns,
-        strike_count=sc, target_count=tc, casualties=casualties, attributions=list(attributions.values()), de_escalation_cues=cues,
-        evidence=evidence, confidence=conf, article_published_at=article.published_at, extracted_at=datetime.now(UTC),
+        article_id=article.id,
+        source=article.source,
+        event_type=first.type,
+        modality=first.modality,
+        acled_sub_event_type=ACLED_SUBTYPE[first.type],
+        cameo_code=CAMEO[first.type],
+        attacker=attacker,
+        attackers=attackers,
+        targets=targets,
+        target_kinds=kinds,
+        places=places,
+        time=time,
+        platforms=plats,
+        munitions=muns,
+        strike_count=sc,
+        target_count=tc,
+        casualties=casualties,
+        attributions=list(attributions.values()),
+        de_escalation_cues=cues,
+        evidence=evidence,
+        confidence=conf,
+        article_published_at=article.published_at,
+        extracted_at=datetime.now(UTC),
     )
 
 
@@ -146,8 +188,14 @@ def confidence(group: list[Mention], attacker, places, time, attributions) -> fl
     if scored:
         # An undated report (publication date as its time, precision "reported") is less sure.
         return round(max(min(max(scored), 0.95) - time_confidence_penalty(time), 0.05), 2)
-    conf = (0.5 + 0.1 * bool(attacker) + 0.1 * bool(places) + 0.1 * bool(time and time.date and time.precision != "reported") + 0.05 * bool(attributions)
-            + 0.05 * min(len(group) - 1, 2))
+    conf = (
+        0.5
+        + 0.1 * bool(attacker)
+        + 0.1 * bool(places)
+        + 0.1 * bool(time and time.date and time.precision != "reported")
+        + 0.05 * bool(attributions)
+        + 0.05 * min(len(group) - 1, 2)
+    )
     return round(min(conf, 0.95), 2)
 
 
@@ -158,16 +206,18 @@ def link_provocations(events: list[Event]) -> list[Event]:
             target_names = {t.name for t in ev.targets}
             target_sponsors = {t.sponsor for t in ev.targets if t.sponsor}
             links = [
-                o.id for o in events
-                if o is not ev and o.event_type in (EventType.DRONE_STRIKE, EventType.MISSILE_ATTACK) and o.attacker
-                and (o.attacker.name in target_names or (o.attacker.type == "militia_proxy" and o.attacker.sponsor in target_sponsors))
+                o.id
+                for o in events
+                if o is not ev
+                and o.event_type in (EventType.DRONE_STRIKE, EventType.MISSILE_ATTACK)
+                and o.attacker
+                and (
+                    o.attacker.name in target_names
+                    or (o.attacker.type == "militia_proxy" and o.attacker.sponsor in target_sponsors)
+                )
                 and any(t.country == ev.attacker.country or t.name == ev.attacker.name for t in o.targets)
             ]
             if links:
                 ev = ev.model_copy(update={"provoked_by": links})
         out.append(ev)
     return out
-
-
-
-

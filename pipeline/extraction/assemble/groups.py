@@ -33,8 +33,15 @@ def compatible(a: Mention, b: Mention) -> bool:
     if (a.modality == Modality.HISTORICAL) != (b.modality == Modality.HISTORICAL):
         return False
     fine = ("hour", "part_of_day", "day")
-    if (a.time and b.time and a.time.date and b.time.date and a.time.precision in fine and b.time.precision in fine
-            and abs((a.time.date - b.time.date).days) > MERGE_MAX_DAYS):
+    if (
+        a.time
+        and b.time
+        and a.time.date
+        and b.time.date
+        and a.time.precision in fine
+        and b.time.precision in fine
+        and abs((a.time.date - b.time.date).days) > MERGE_MAX_DAYS
+    ):
         return False
     if different_attackers(a, b):
         return False
@@ -68,17 +75,25 @@ def _side(typ: str, name: str) -> str | None:
     if typ in _STATE_TYPES:
         return "state"
     words = name.lower().split()
-    return "armed" if typ in _GROUP_TYPES or (typ == "unknown" and words and words[-1] in _GENERIC_GROUP_WORDS) else None
+    return (
+        "armed" if typ in _GROUP_TYPES or (typ == "unknown" and words and words[-1] in _GENERIC_GROUP_WORDS) else None
+    )
 
 
 def group_mentions(mentions: list[Mention]) -> list[list[Mention]]:
     groups: list[list[Mention]] = []
     for m in mentions:
-        if not m.weak and m.modality in (Modality.HYPOTHETICAL, Modality.THREATENED, Modality.NEGATED) and m.time is None:
+        if (
+            not m.weak
+            and m.modality in (Modality.HYPOTHETICAL, Modality.THREATENED, Modality.NEGATED)
+            and m.time is None
+        ):
             # A conditional/future remark about strikes the article already reported.
             m.weak = any(g[0].type == m.type and g[0].modality == Modality.ASSERTED for g in groups)
         if m.weak:
-            home = next((g for g in reversed(groups) if g[0].type == m.type and g[0].modality == Modality.ASSERTED), None)
+            home = next(
+                (g for g in reversed(groups) if g[0].type == m.type and g[0].modality == Modality.ASSERTED), None
+            )
             if home is not None:
                 # A back-reference adds what it says about the strike (weapons,
                 # casualties, sources, cues), not new places or times; and who did it
@@ -86,8 +101,18 @@ def group_mentions(mentions: list[Mention]) -> list[list[Mention]]:
                 # behind the drone attack ... the perpetrators of the assault"), not the
                 # actor that happens to stand before it ("Hamas said the strike ...").
                 who = m.attacker if m.attacker_parsed and not any(x.attacker for x in home) else None
-                home.append(replace(m, modality=Modality.ASSERTED, places=[], time=None, attacker=who, co_attackers=[], targets=[],
-                                    targets_guess=[]))
+                home.append(
+                    replace(
+                        m,
+                        modality=Modality.ASSERTED,
+                        places=[],
+                        time=None,
+                        attacker=who,
+                        co_attackers=[],
+                        targets=[],
+                        targets_guess=[],
+                    )
+                )
             continue
         for g in groups:
             if joins(m, g):
@@ -115,14 +140,31 @@ def join_headline(groups: list[list[Mention]], body_start: int) -> list[list[Men
     for g, t in zip(groups, in_title):
         if not t:
             continue
-        home = next((b for b in out if b[0].type == g[0].type and b[0].modality == g[0].modality
-                     and any(m.sent.start >= body_start for m in b)), None)
+        home = next(
+            (
+                b
+                for b in out
+                if b[0].type == g[0].type
+                and b[0].modality == g[0].modality
+                and any(m.sent.start >= body_start for m in b)
+            ),
+            None,
+        )
         if home is None:
             keep_alone.append(g)
             continue
         named = any(m.attacker for m in home)
-        home[:0] = [replace(m, places=[], time=None, attacker=None if named else m.attacker,
-                            attacker_guess=None if named else m.attacker_guess, co_attackers=[] if named else m.co_attackers) for m in g]
+        home[:0] = [
+            replace(
+                m,
+                places=[],
+                time=None,
+                attacker=None if named else m.attacker,
+                attacker_guess=None if named else m.attacker_guess,
+                co_attackers=[] if named else m.co_attackers,
+            )
+            for m in g
+        ]
     return [g for g, t in zip(groups, in_title) if not t or any(g is k for k in keep_alone)]
 
 
@@ -132,7 +174,9 @@ def _asserted(group: list[Mention]) -> list[Mention]:
     the bishop said the camp was attacked from the air": the accused)."""
     out = [m for m in group if m.modality == Modality.ASSERTED]
     if out and all(m.attacker is None for m in out):
-        accused = {m.attacker.name: m.attacker for m in group if m.modality == Modality.DENIED and m.attacker is not None}
+        accused = {
+            m.attacker.name: m.attacker for m in group if m.modality == Modality.DENIED and m.attacker is not None
+        }
         if len(accused) == 1:
             out[0] = replace(out[0], attacker=next(iter(accused.values())))
     return out

@@ -26,26 +26,50 @@ from ..facts.triggers.component import BROAD, REFERENCE, filter_kinds
 # 3 covers a lead paragraph split by the quote of who said so.
 CONTINUATION_SENTENCES = 3
 TARGET_KIND_RES = [
-    ("facility", re.compile(r"\b(?:facilit(?:y|ies)|sites?|depots?|warehouses?|storage|structures?|"
-                            r"buildings?|headquarters|compound|ammunition|"
-                            r"weapons? (?:store|cache)s?|launch(?:ing)? (?:site|pad)s?|factory|plant)\b", re.I)),
+    (
+        "facility",
+        re.compile(
+            r"\b(?:facilit(?:y|ies)|sites?|depots?|warehouses?|storage|structures?|"
+            r"buildings?|headquarters|compound|ammunition|"
+            r"weapons? (?:store|cache)s?|launch(?:ing)? (?:site|pad)s?|factory|plant)\b",
+            re.I,
+        ),
+    ),
     ("base", re.compile(r"\b(?:bases?|air ?base|airport|airfield|garrison|military post|checkpoint|outpost)\b", re.I)),
     ("convoy", re.compile(r"\bconvoys?\b", re.I)),
     ("vehicle", re.compile(r"\b(?:vehicles?|trucks?|tanks?|motorbikes?|pick-?ups?|tricycles?|boats?)\b", re.I)),
-    ("personnel", re.compile(r"\b(?:personnel|troops|soldiers|fighters|militants|positions|members|gunmen|diplomats)\b", re.I)),
-    ("civilian", re.compile(r"\b(?:civilians?|residential|village(?:s|rs)?|homes?|houses?|market|school|hospital)\b", re.I)),
-    ("infrastructure", re.compile(r"\b(?:power (?:plant|station)|bridge|port|oil (?:field|facility)|pipeline|grid)\b", re.I)),
+    (
+        "personnel",
+        re.compile(r"\b(?:personnel|troops|soldiers|fighters|militants|positions|members|gunmen|diplomats)\b", re.I),
+    ),
+    (
+        "civilian",
+        re.compile(r"\b(?:civilians?|residential|village(?:s|rs)?|homes?|houses?|market|school|hospital)\b", re.I),
+    ),
+    (
+        "infrastructure",
+        re.compile(r"\b(?:power (?:plant|station)|bridge|port|oil (?:field|facility)|pipeline|grid)\b", re.I),
+    ),
 ]
-TARGET_COUNT_RE = re.compile(r"\b(?P<n>\d+|two|three|four|five|six|seven|eight|nine|ten)\s+(?:\w+\s+)?"
-                             r"(?:targets|sites|facilities|structures|locations|positions|buildings)\b", re.I)
-STRIKE_COUNT_RE = re.compile(r"\b(?P<n>\d+|two|three|four|five|six|seven|eight|nine|ten|a series of)\s+(?:\w+\s+)?"
-                             r"(?:air ?strikes|airstrikes|raids|strikes|drone strikes|sorties)\b", re.I)
+TARGET_COUNT_RE = re.compile(
+    r"\b(?P<n>\d+|two|three|four|five|six|seven|eight|nine|ten)\s+(?:\w+\s+)?"
+    r"(?:targets|sites|facilities|structures|locations|positions|buildings)\b",
+    re.I,
+)
+STRIKE_COUNT_RE = re.compile(
+    r"\b(?P<n>\d+|two|three|four|five|six|seven|eight|nine|ten|a series of)\s+(?:\w+\s+)?"
+    r"(?:air ?strikes|airstrikes|raids|strikes|drone strikes|sorties)\b",
+    re.I,
+)
 TIMES_RE = re.compile(r"\b(?:at least\s+)?(?P<n>\d+|two|three|four|five|six|seven|eight|nine|ten)\s+times\b", re.I)
 _TARGET_PREP_BEFORE = re.compile(r"\b(?:against|on|targeting|at)\s+(?:\w+\s+){0,4}$", re.I)
 _TARGET_PREP_BETWEEN = re.compile(r"\b(?:on|against|targeting|at|targeted|hit(?:ting)?|struck|striking)\b", re.I)
 _BY_BEFORE = re.compile(r"\b(?:by|from)\s+(?:\w+\s+){0,4}$", re.I)
-_USED_BY_BEFORE = re.compile(r"\b(?:used|owned|operated|controlled|run|held|backed|supported|claimed|reported|built|made)\s+(?:\w+\s+)?by\s+"
-                             r"(?:\w+\s+){0,4}$", re.I)
+_USED_BY_BEFORE = re.compile(
+    r"\b(?:used|owned|operated|controlled|run|held|backed|supported|claimed|reported|built|made)\s+(?:\w+\s+)?by\s+"
+    r"(?:\w+\s+){0,4}$",
+    re.I,
+)
 _BACK_REFERENCE = re.compile(r"\b(?:these|those|the|this|latest|recent|set of)\s+(?:\w+\s+)?$", re.I)
 _US_PERSONNEL = re.compile(r"\b(?:US|U\.S\.|American)\s+(?:personnel|troops|forces|bases?|diplomats)\b")
 _US = re.compile(r"\bUnited States\b|\bU\.?S\.?\b")
@@ -96,7 +120,9 @@ class SentenceView:
     casualties: Casualties | None
     attributions: list[Attribution]
     cues: list[Span]
-    roles: dict[int, dict[str, list[Actor]]]  # trigger start char -> {"attacker": [...], "target": [...], "bystander": [...]}
+    roles: dict[
+        int, dict[str, list[Actor]]
+    ]  # trigger start char -> {"attacker": [...], "target": [...], "bystander": [...]}
     victims: list[Actor] = field(default_factory=list)  # harmed, in a sentence with no trigger
     learned: bool = False  # the roles are the learned model's choice (strike_parties), not the rules'
 
@@ -120,9 +146,20 @@ class DocView:
     def __init__(self, doc: Doc):
         self.doc = doc
         self.clash = bool(lexicon.CLASH_RE.search(doc_text(doc)))
-        self._idx = {k: SpanIndex(doc.spans[k]) if k in doc.spans else SpanIndex([]) for k in
-                     (Keys.TRIGGERS, Keys.ACTORS, Keys.WEAPONS, Keys.PLACES, Keys.TIMES, Keys.CASUALTIES, Keys.ATTRIBUTIONS, Keys.CUES,
-                      Keys.ROLES)}
+        self._idx = {
+            k: SpanIndex(doc.spans[k]) if k in doc.spans else SpanIndex([])
+            for k in (
+                Keys.TRIGGERS,
+                Keys.ACTORS,
+                Keys.WEAPONS,
+                Keys.PLACES,
+                Keys.TIMES,
+                Keys.CASUALTIES,
+                Keys.ATTRIBUTIONS,
+                Keys.CUES,
+                Keys.ROLES,
+            )
+        }
 
     def sentence(self, sent: DocSpan) -> SentenceView:
         s, e, base = sent.start_char, sent.end_char, sent.start_char
@@ -138,16 +175,23 @@ class DocView:
             if r.label_ == VICTIM:
                 victims.append(r._.sw_actor)
             else:
-                roles.setdefault(int(r.id_), {"attacker": [], "target": [], BYSTANDER: [], FALLBACK_ATTACKER: [], FALLBACK_TARGET: []})[r.label_].append(
-                    r._.sw_actor)
+                roles.setdefault(
+                    int(r.id_),
+                    {"attacker": [], "target": [], BYSTANDER: [], FALLBACK_ATTACKER: [], FALLBACK_TARGET: []},
+                )[r.label_].append(r._.sw_actor)
         return SentenceView(
-            sent=sent, triggers=within(Keys.TRIGGERS),
+            sent=sent,
+            triggers=within(Keys.TRIGGERS),
             actors=[(x._.sw_actor.mentions[0].start - base, x._.sw_actor) for x in within(Keys.ACTORS)],
             places=[x._.sw_place for x in within(Keys.PLACES)],
             times=[x._.sw_time for x in within(Keys.TIMES)],
-            platforms=[w for w in weapons if w.kind == "platform"], munitions=[w for w in weapons if w.kind == "munition"],
-            casualties=cas[0] if cas else None, attributions=[x._.sw_attribution for x in within(Keys.ATTRIBUTIONS)],
-            cues=[text_span(doc_text(self.doc), x.start_char, x.end_char) for x in within(Keys.CUES)], roles=roles, victims=victims,
+            platforms=[w for w in weapons if w.kind == "platform"],
+            munitions=[w for w in weapons if w.kind == "munition"],
+            casualties=cas[0] if cas else None,
+            attributions=[x._.sw_attribution for x in within(Keys.ATTRIBUTIONS)],
+            cues=[text_span(doc_text(self.doc), x.start_char, x.end_char) for x in within(Keys.CUES)],
+            roles=roles,
+            victims=victims,
             learned=bool(self.doc.user_data.get("sw_roles_learned")),
         )
 
@@ -175,7 +219,12 @@ def strike_count(text: str) -> int | None:
 # the trigger (coders record "shelling" and "aerial bomb" from such words).
 _IMPLIED = (
     (re.compile(r"\bshell(?:s|ed|ing)?\b", re.I), "artillery", "munition", "artillery"),
-    (re.compile(r"\bair[- ]?(?:strikes?|raids?|attacks?|bombardments?)\b|\baerial\b|\bfrom the air\b", re.I), "aircraft", "platform", "aircraft"),
+    (
+        re.compile(r"\bair[- ]?(?:strikes?|raids?|attacks?|bombardments?)\b|\baerial\b|\bfrom the air\b", re.I),
+        "aircraft",
+        "platform",
+        "aircraft",
+    ),
 )
 
 
@@ -204,14 +253,23 @@ def positional_roles(sv: SentenceView, trig_s: int, trig_e: int) -> tuple[Actor 
     text = sv.text
     attacker = None
     targets: list[Actor] = []
-    before = [(pos, a) for pos, a in sv.actors if pos < trig_s and a.type != "unknown" and not _TARGET_PREP_BEFORE.search(text[:pos])]
+    before = [
+        (pos, a)
+        for pos, a in sv.actors
+        if pos < trig_s and a.type != "unknown" and not _TARGET_PREP_BEFORE.search(text[:pos])
+    ]
     if before:
         attacker = before[-1][1]
     for pos, actor in sv.actors:
         is_target = pos > trig_s and _TARGET_PREP_BETWEEN.search(text[trig_s:pos]) is not None
         if pos < trig_s and _TARGET_PREP_BEFORE.search(text[:pos]):
             is_target = True
-        if pos > trig_s and pos - trig_e < 60 and _BY_BEFORE.search(text[:pos]) and not _USED_BY_BEFORE.search(text[:pos]):
+        if (
+            pos > trig_s
+            and pos - trig_e < 60
+            and _BY_BEFORE.search(text[:pos])
+            and not _USED_BY_BEFORE.search(text[:pos])
+        ):
             attacker = attacker or actor
             continue
         if is_target:
@@ -221,8 +279,9 @@ def positional_roles(sv: SentenceView, trig_s: int, trig_e: int) -> tuple[Actor 
     return attacker, targets
 
 
-def sentence_roles(sv: SentenceView, et: EventType, trig: DocSpan,
-                   kinds: list[tuple[EventType, DocSpan]]) -> tuple[Actor | None, list[Actor], list[Actor]]:
+def sentence_roles(
+    sv: SentenceView, et: EventType, trig: DocSpan, kinds: list[tuple[EventType, DocSpan]]
+) -> tuple[Actor | None, list[Actor], list[Actor]]:
     """(attacker, targets, co-attackers) of one trigger."""
     base = sv.base
     trig_s, trig_e = trig.start_char - base, trig.end_char - base
@@ -246,30 +305,48 @@ def sentence_roles(sv: SentenceView, et: EventType, trig: DocSpan,
             attacker = (named or syn["attacker"])[0]
             co = [a for a in syn["attacker"] if a.name != attacker.name]
         known = {t.name for t in targets}
-        targets = targets + [t for t in syn["target"] if t.name not in known and (attacker is None or t.name != attacker.name)]
+        targets = targets + [
+            t for t in syn["target"] if t.name not in known and (attacker is None or t.name != attacker.name)
+        ]
     text = sv.text
     if et == EventType.DRONE_STRIKE and any(k == EventType.AIR_STRIKE for k, _ in kinds):
         # "airstrikes against militias that carried out drone strikes against US personnel"
         mil = [a for a in targets if a.type in ("militia_proxy", "rebel", "terrorist")]
         if mil:
             attacker = mil[0]
-            targets = [a for _, a in sv.actors if a.type == "state_military" and a is not attacker and a.name != "United States"]
+            targets = [
+                a
+                for _, a in sv.actors
+                if a.type == "state_military" and a is not attacker and a.name != "United States"
+            ]
             us = _US_PERSONNEL.search(text[trig_s:])
             if us:
-                targets = [Actor(name="United States", type="state_military", country="US",
-                                 mentions=[text_span(text, trig_s + us.start(), trig_s + us.end(), base)])]
+                targets = [
+                    Actor(
+                        name="United States",
+                        type="state_military",
+                        country="US",
+                        mentions=[text_span(text, trig_s + us.start(), trig_s + us.end(), base)],
+                    )
+                ]
     if et == EventType.AIR_STRIKE and attacker is None:
         us = _US.search(text[:trig_s])
         if us:
-            attacker = Actor(name="United States", type="state_military", country="US", mentions=[text_span(text, us.start(), us.end(), base)])
+            attacker = Actor(
+                name="United States",
+                type="state_military",
+                country="US",
+                mentions=[text_span(text, us.start(), us.end(), base)],
+            )
     if attacker is not None:
         targets = [a for a in targets if a.name != attacker.name]
     co = [a for a in co if attacker is None or a.name != attacker.name]
     return attacker, [t for t in targets if all(t.name != c.name for c in co)], co
 
 
-def sentence_mentions(view: DocView, sv: SentenceView, ref: date | None, carry: dict, last_type: EventType | None,
-                      reported: frozenset) -> list[Mention]:
+def sentence_mentions(
+    view: DocView, sv: SentenceView, ref: date | None, carry: dict, last_type: EventType | None, reported: frozenset
+) -> list[Mention]:
     text, base = sv.text, sv.base
     kinds = [(EventType(t.label_), t) for t in sv.triggers if t.label_ != REFERENCE]
     weak = False
@@ -293,27 +370,59 @@ def sentence_mentions(view: DocView, sv: SentenceView, ref: date | None, carry: 
         # With two kinds of attack in one sentence, each takes the times and places nearest its own trigger.
         my_times = [t for t in sv.times if owner(t.expression.start - base) == k_i]
         t_best = best_time(my_times)
-        my_places = rank_places(unique_places(p for p in places_all if p.mention is None or owner(p.mention.start - base) == k_i)
-                                if len(kinds) > 1 else places_all, text)
+        my_places = rank_places(
+            unique_places(p for p in places_all if p.mention is None or owner(p.mention.start - base) == k_i)
+            if len(kinds) > 1
+            else places_all,
+            text,
+        )
         kinds_t = target_kinds(re.sub(r"civilian casualties", "", text[trig_s:], flags=re.I))
         mod = dated_modality(trig._.sw_modality or Modality.ASSERTED, t_best, ref)
         # "these airstrikes", "the latest strikes" with no time of their own refer back to a strike already reported.
-        is_weak = weak or ((last_type == et or et in reported) and not my_times and _BACK_REFERENCE.search(text[:trig_s]) is not None)
+        is_weak = weak or (
+            (last_type == et or et in reported) and not my_times and _BACK_REFERENCE.search(text[:trig_s]) is not None
+        )
         attacker, targets, co = sentence_roles(sv, et, trig, kinds)
         fallback = sv.roles.get(trig.start_char, {})
         guess = None if attacker is not None else next(iter(fallback.get(FALLBACK_ATTACKER) or []), None)
-        t_guess = [] if targets else [t for t in fallback.get(FALLBACK_TARGET) or [] if attacker is None or t.name != attacker.name]
-        parsed = attacker is not None and any(a.name == attacker.name for a in sv.roles.get(trig.start_char, {}).get("attacker", []))
+        t_guess = (
+            []
+            if targets
+            else [t for t in fallback.get(FALLBACK_TARGET) or [] if attacker is None or t.name != attacker.name]
+        )
+        parsed = attacker is not None and any(
+            a.name == attacker.name for a in sv.roles.get(trig.start_char, {}).get("attacker", [])
+        )
         plats, muns = _weapons_for(et, sv.platforms, sv.munitions)
         if not plats and not muns:
             plats, muns = implied_weapons(text, trig_s, trig_e, base)
-        out.append(Mention(
-            type=et, sent=sv.span, trigger=text_span(text, trig_s, trig_e, base), modality=mod, attacker=attacker, co_attackers=co,
-            attacker_parsed=parsed, targets=targets, attacker_guess=guess, targets_guess=t_guess,
-            target_kinds=kinds_t, places=my_places, time=t_best or (carry.get(et) if mod == Modality.ASSERTED else None), weak=is_weak,
-            platforms=plats, munitions=muns, strike_count=sc, target_count=tc, casualties=sv.casualties, attributions=sv.attributions,
-            cues=sv.cues, p_event=trig._.sw_p_event, broad=trig.id_ == BROAD,
-        ))
+        out.append(
+            Mention(
+                type=et,
+                sent=sv.span,
+                trigger=text_span(text, trig_s, trig_e, base),
+                modality=mod,
+                attacker=attacker,
+                co_attackers=co,
+                attacker_parsed=parsed,
+                targets=targets,
+                attacker_guess=guess,
+                targets_guess=t_guess,
+                target_kinds=kinds_t,
+                places=my_places,
+                time=t_best or (carry.get(et) if mod == Modality.ASSERTED else None),
+                weak=is_weak,
+                platforms=plats,
+                munitions=muns,
+                strike_count=sc,
+                target_count=tc,
+                casualties=sv.casualties,
+                attributions=sv.attributions,
+                cues=sv.cues,
+                p_event=trig._.sw_p_event,
+                broad=trig.id_ == BROAD,
+            )
+        )
     return out
 
 
@@ -339,8 +448,11 @@ def continue_mention(m: Mention, sv: SentenceView) -> None:
         return  # background: only the one sentence right after it belongs to it
     if not drone:
         for _pos, actor in sv.actors:
-            if (actor.type in ("militia_proxy", "rebel", "terrorist") and all(actor.name != t.name for t in m.targets)
-                    and (m.attacker is None or actor.name != m.attacker.name)):
+            if (
+                actor.type in ("militia_proxy", "rebel", "terrorist")
+                and all(actor.name != t.name for t in m.targets)
+                and (m.attacker is None or actor.name != m.attacker.name)
+            ):
                 m.targets.append(actor)
                 added = True
     if m.attacker is not None:
@@ -399,7 +511,9 @@ def doc_mentions(doc: Doc, ref: date | None, body_start: int = 0) -> list[Mentio
                 reported.add(m.type)
                 if m.time is not None:
                     carry[m.type] = m.time
-                if m.type in (EventType.AIR_STRIKE, EventType.MISSILE_ATTACK) or (m.type == EventType.DRONE_STRIKE and last_type is None):
+                if m.type in (EventType.AIR_STRIKE, EventType.MISSILE_ATTACK) or (
+                    m.type == EventType.DRONE_STRIKE and last_type is None
+                ):
                     last_type = m.type
         if ms:
             mentions.extend(ms)

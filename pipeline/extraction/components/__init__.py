@@ -17,7 +17,18 @@ from .base import Keys
 
 # Actors before places (places read the actors for the country context) and roles
 # (which name the actors they find); triggers before modality and roles.
-PIPES = ("strike_triggers", "strike_actors", "strike_weapons", "strike_places", "strike_times", "strike_casualties",
-         "strike_attributions", "strike_cues", "strike_modality", "strike_roles", "strike_parties")
+PIPES = (
+    "strike_triggers",
+    "strike_actors",
+    "strike_weapons",
+    "strike_places",
+    "strike_times",
+    "strike_casualties",
+    "strike_attributions",
+    "strike_cues",
+    "strike_modality",
+    "strike_roles",
+    "strike_parties",
+)
 
 __all__ = ["PIPES", "Keys"]

@@ -52,7 +52,11 @@ class AttributionFinder:
         spans = []
         for sent in sentences(doc):
             base = sent.start_char
-            persons = [(e.start_char - base, e.end_char - base) for e in ents.within(base, sent.end_char) if e.end_char <= sent.end_char]
+            persons = [
+                (e.start_char - base, e.end_char - base)
+                for e in ents.within(base, sent.end_char)
+                if e.end_char <= sent.end_char
+            ]
             for s, e, attr in find_attributions(sent.text, base, persons):
                 span = char_span(doc, base + s, base + e, label=attr.role)
                 if span is not None:

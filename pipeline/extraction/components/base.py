@@ -34,8 +34,17 @@ class Keys:
 
 
 # Span payloads. ``sw_modality`` and ``sw_p_event`` are attributes of trigger spans.
-SPAN_ATTRS = ("sw_actor", "sw_weapon", "sw_place", "sw_time", "sw_casualties", "sw_attribution", "sw_modality",
-              "sw_p_event", "sw_demonym")
+SPAN_ATTRS = (
+    "sw_actor",
+    "sw_weapon",
+    "sw_place",
+    "sw_time",
+    "sw_casualties",
+    "sw_attribution",
+    "sw_modality",
+    "sw_p_event",
+    "sw_demonym",
+)
 # Doc context: the article date against which times resolve (set by ``extract_events``),
 # the countries the text is about (places component), the relevance thresholds
 # (relevance component).

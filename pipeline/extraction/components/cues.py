@@ -15,8 +15,14 @@ class CueFinder:
         self.name = name
 
     def __call__(self, doc: Doc) -> Doc:
-        set_group(doc, Keys.CUES, (char_span(doc, m.start(), m.end(), label="de_escalation")
-                                   for m in lexicon.DE_ESCALATION_RE.finditer(doc_text(doc))))
+        set_group(
+            doc,
+            Keys.CUES,
+            (
+                char_span(doc, m.start(), m.end(), label="de_escalation")
+                for m in lexicon.DE_ESCALATION_RE.finditer(doc_text(doc))
+            ),
+        )
         return doc
 
 

@@ -24,7 +24,18 @@ from strikewatch.core.models import Article, Event
 
 from .detect import ENGLISH, NATIVE, READ, is_read, language_of, with_language
 
-__all__ = ["ENGLISH", "NATIVE", "NATIVE_VERSION", "READ", "extract_native", "is_read", "language_of", "load_native", "native_docs", "with_language"]
+__all__ = [
+    "ENGLISH",
+    "NATIVE",
+    "NATIVE_VERSION",
+    "READ",
+    "extract_native",
+    "is_read",
+    "language_of",
+    "load_native",
+    "native_docs",
+    "with_language",
+]
 
 # The native extractor's version, on every event it makes (the English one's is
 # EXTRACTOR_VERSION): bumped whenever its output can change for the same text.
@@ -52,7 +63,11 @@ def gate_hits(text: str, lang: str) -> list[tuple[int, int]]:
     from .vocab import matches, normalize
 
     norm = normalize(lang, text)
-    found = {(s, e) for fact, name in (("triggers", "triggers"), ("weapons", "weapons")) for s, e, _i in matches(_pattern(fact, name, lang), norm)}
+    found = {
+        (s, e)
+        for fact, name in (("triggers", "triggers"), ("weapons", "weapons"))
+        for s, e, _i in matches(_pattern(fact, name, lang), norm)
+    }
     return sorted(found)
 
 
@@ -99,7 +114,7 @@ def extract_native(articles: Sequence[Article], lang: str, model=None, embed=Non
         threshold = 0.5
     k = 0
     for i, doc, cands in work:
-        scored = sorted(((c, float(p)) for c, p in zip(cands, probs[k:k + len(cands)])), key=lambda cp: -cp[1])
+        scored = sorted(((c, float(p)) for c, p in zip(cands, probs[k : k + len(cands)])), key=lambda cp: -cp[1])
         k += len(cands)
         kept = [(c, p) for c, p in scored if p >= threshold]
         if kept:

@@ -60,8 +60,11 @@ def _index(doc: Doc, key: str) -> SpanIndex:
 
 def sentence_type(triggers: list[Span], weapons: list[Span], doc_weapons: list[Span]) -> str:
     """The strike type a sentence names: its typed strike words, else its weapons, else the article's."""
-    for pool in ([t.label_ for t in triggers if t.label_ != GENERIC], [w.id_ for w in weapons if w.id_],
-                 [w.id_ for w in doc_weapons if w.id_]):
+    for pool in (
+        [t.label_ for t in triggers if t.label_ != GENERIC],
+        [w.id_ for w in weapons if w.id_],
+        [w.id_ for w in doc_weapons if w.id_],
+    ):
         typed = [t for t in TYPE_PRIORITY if t in pool]
         if typed:
             return typed[0]
@@ -104,7 +107,11 @@ def candidates(doc: Doc) -> list[Candidate]:
         ]
         lead_ws = len(sent.text) - len(sent.text.lstrip())
         text = sent.text.strip()
-        out.append(Candidate(sent.start_char + lead_ws, sent.start_char + lead_ws + len(text), text[:CANDIDATE_CHARS], typ, feats))
+        out.append(
+            Candidate(
+                sent.start_char + lead_ws, sent.start_char + lead_ws + len(text), text[:CANDIDATE_CHARS], typ, feats
+            )
+        )
     lead, broad = FEATURE_INDEX["lead"], FEATURE_INDEX["broad"]
     ranked = sorted(range(len(out)), key=lambda i: (-out[i].features[lead], out[i].features[broad], i))[:MAX_CANDIDATES]
     return [out[i] for i in sorted(ranked)]
@@ -112,8 +119,12 @@ def candidates(doc: Doc) -> list[Candidate]:
 
 # Infinitives of strike verbs: a strike threatened, planned or called for ("грозит ударить",
 # "призвал разрешить атаковать", "menace de frapper", "amenaza con atacar"), not reported.
-_INFINITIVE = {"ru": re.compile(r"(?:ть|ти|ться|тись)$"), "uk": re.compile(r"(?:ти|тися|ть)$"),
-               "fr": re.compile(r"(?:er|ir)$"), "es": re.compile(r"(?:ar|er|ir)$")}
+_INFINITIVE = {
+    "ru": re.compile(r"(?:ть|ти|ться|тись)$"),
+    "uk": re.compile(r"(?:ти|тися|ть)$"),
+    "fr": re.compile(r"(?:er|ir)$"),
+    "es": re.compile(r"(?:ar|er|ir)$"),
+}
 
 
 def is_infinitive(trig: Span, lang: str) -> bool:
@@ -154,11 +165,16 @@ def event_places(doc: Doc, kept: list[tuple[int, int]], attacker_country: str | 
     for at, s in spans.items():
         cc = s._.sw_place.country_code
         if cc:
-            votes[cc] = votes.get(cc, 0.0) + weight_of[at] * (ATTACKER_COUNTRY_WEIGHT if cc == attacker_country else 1.0)
+            votes[cc] = votes.get(cc, 0.0) + weight_of[at] * (
+                ATTACKER_COUNTRY_WEIGHT if cc == attacker_country else 1.0
+            )
     if not votes:
         return []
     country = max(votes, key=votes.get)
-    mine = sorted((s for s in spans.values() if s._.sw_place.country_code == country), key=lambda s: (-weight_of[s.start_char], s.start_char))
+    mine = sorted(
+        (s for s in spans.values() if s._.sw_place.country_code == country),
+        key=lambda s: (-weight_of[s.start_char], s.start_char),
+    )
     out, seen = [], set()
     for s in mine:
         p = s._.sw_place
@@ -185,7 +201,7 @@ def continued(doc: Doc, kept: list[tuple[int, int]]) -> list[tuple[int, int]]:
     for a, _b in kept:
         k = next((j for j, s in enumerate(sents) if s.start_char <= a < s.end_char), None)
         if k is not None:
-            out.update((s.start_char, s.end_char) for s in sents[k + 1:k + 1 + CONTINUATION_SENTENCES])
+            out.update((s.start_char, s.end_char) for s in sents[k + 1 : k + 1 + CONTINUATION_SENTENCES])
     return sorted(out)
 
 
@@ -207,7 +223,7 @@ _AGENT_LINKS = {"fr": ("de", "d'", "des", "du", "de la"), "es": ("de", "del", "d
 
 def _agent_after(doc: Doc, trig: Span, actor: Span) -> bool:
     """Is the party right after a strike word its maker (not its target)?"""
-    between = doc_text(doc)[trig.end_char:actor.start_char].strip().lower()
+    between = doc_text(doc)[trig.end_char : actor.start_char].strip().lower()
     return between == "" or between in _AGENT_LINKS.get(doc.lang_, ())
 
 
@@ -260,15 +276,30 @@ def to_event(doc: Doc, article: Article, kept: list[tuple[Candidate, float]], la
     attacker, targets = event_parties(doc, [(c.start, c.end) for c, _p in kept])
     places = event_places(doc, [(c.start, c.end) for c, _p in kept], attacker.country if attacker else None)
     plats, muns = event_weapons(doc, ranges, best.type)
-    first_trig = min((t for t in doc.spans[Keys.TRIGGERS] if best.start <= t.start_char < best.end), key=lambda t: t.start_char)
+    first_trig = min(
+        (t for t in doc.spans[Keys.TRIGGERS] if best.start <= t.start_char < best.end), key=lambda t: t.start_char
+    )
     conf = max(p for _c, p in kept)
     time = event_time(doc, ranges)
     return Event(
-        id=Event.make_id(article.id, typ.value, first_trig.start_char, first_trig.end_char), article_id=article.id, source=article.source,
-        event_type=typ, modality=Modality.HISTORICAL if is_historical(time, doc) else Modality.ASSERTED, acled_sub_event_type=ACLED_SUBTYPE[typ], cameo_code=CAMEO[typ],
-        attacker=attacker, attackers=[attacker] if attacker else [], targets=targets, places=places, time=time,
-        platforms=plats, munitions=muns, casualties=event_casualties(doc, ranges),
+        id=Event.make_id(article.id, typ.value, first_trig.start_char, first_trig.end_char),
+        article_id=article.id,
+        source=article.source,
+        event_type=typ,
+        modality=Modality.HISTORICAL if is_historical(time, doc) else Modality.ASSERTED,
+        acled_sub_event_type=ACLED_SUBTYPE[typ],
+        cameo_code=CAMEO[typ],
+        attacker=attacker,
+        attackers=[attacker] if attacker else [],
+        targets=targets,
+        places=places,
+        time=time,
+        platforms=plats,
+        munitions=muns,
+        casualties=event_casualties(doc, ranges),
         evidence=[TextSpan(text=article.text[a:b], start=a, end=b) for a, b in ranges],
-        confidence=round(float(min(1.0, max(0.0, conf))), 4), article_published_at=article.published_at,
-        extracted_at=datetime.now(UTC), language=lang,
+        confidence=round(float(min(1.0, max(0.0, conf))), 4),
+        article_published_at=article.published_at,
+        extracted_at=datetime.now(UTC),
+        language=lang,
     )

@@ -153,8 +153,12 @@ class Weapons:
         for s, e, r in find(doc, "weapons", "weapons"):
             span = _span(doc, s, e, r["kind"])
             if span is not None:
-                span._.sw_weapon = Weapon(name=r["name"], kind=r["kind"], category=r.get("category"),
-                                          mention=TextSpan(text=doc_text(doc)[s:e], start=s, end=e))
+                span._.sw_weapon = Weapon(
+                    name=r["name"],
+                    kind=r["kind"],
+                    category=r.get("category"),
+                    mention=TextSpan(text=doc_text(doc)[s:e], start=s, end=e),
+                )
                 span.id_ = r.get("type") or ""
                 out.append(span)
         set_group(doc, Keys.WEAPONS, out)
@@ -172,8 +176,12 @@ class Actors:
         for s, e, r in find(doc, "parties", "actors"):
             span = _span(doc, s, e, r["type"])
             if span is not None:
-                span._.sw_actor = Actor(name=r["name"], type=r["type"], country=r.get("country"),
-                                        mentions=[TextSpan(text=doc_text(doc)[s:e], start=s, end=e)])
+                span._.sw_actor = Actor(
+                    name=r["name"],
+                    type=r["type"],
+                    country=r.get("country"),
+                    mentions=[TextSpan(text=doc_text(doc)[s:e], start=s, end=e)],
+                )
                 out.append(span)
         set_group(doc, Keys.ACTORS, out)
         return doc
@@ -233,15 +241,28 @@ def _entry_place(e, mention: TextSpan) -> Place:
     found = _geocoded(e.name, e.iso, e.lat, e.lon)
     if found is not None:
         return found.model_copy(update={"mention": mention})
-    return Place(name=e.name, country=geo.country_name(e.iso) or e.iso, country_code=e.iso, lat=e.lat, lon=e.lon,
-                 precision="city", geonameid=e.geonameid, mention=mention)
+    return Place(
+        name=e.name,
+        country=geo.country_name(e.iso) or e.iso,
+        country_code=e.iso,
+        lat=e.lat,
+        lon=e.lon,
+        precision="city",
+        geonameid=e.geonameid,
+        mention=mention,
+    )
 
 
 def country_place(iso: str, mention: TextSpan) -> Place:
     from .. import geo
 
-    return Place(name=geo.country_name(iso) or iso, country=geo.country_name(iso) or iso, country_code=iso,
-                 precision="country", mention=mention)
+    return Place(
+        name=geo.country_name(iso) or iso,
+        country=geo.country_name(iso) or iso,
+        country_code=iso,
+        precision="country",
+        mention=mention,
+    )
 
 
 @lru_cache(maxsize=256)
@@ -259,7 +280,13 @@ def region_place(e, mention: TextSpan) -> Place:
     found = geo.geocode(f"{e.name} Oblast", country=e.iso)
     if found is not None and found.precision == "admin1":
         return found.model_copy(update={"mention": mention})
-    return Place(name=f"{e.name} Oblast", country=geo.country_name(e.iso) or e.iso, country_code=e.iso, precision="admin1", mention=mention)
+    return Place(
+        name=f"{e.name} Oblast",
+        country=geo.country_name(e.iso) or e.iso,
+        country_code=e.iso,
+        precision="admin1",
+        mention=mention,
+    )
 
 
 class Places:
@@ -280,9 +307,16 @@ class Places:
         cued_at = {t.i for t in tokens if t.idx - 1 in cue_ends}
         # A headline's or story's "Place: ..." ("Gaza : des frappes", "سوريا: قتلى") names where it is.
         cued_at |= {t.i for t in tokens if t.is_sent_start and t.i + 1 < len(doc) and doc[t.i + 1].text == ":"}
-        is_cue = {i for s, e, _r in cues for sp in [_span(doc, s, e)] if sp is not None for i in range(sp.start, sp.end)}
-        not_places = {i for s, e, _r in find(doc, "places", "not_places") for sp in [_span(doc, s, e)] if sp is not None
-                      for i in range(sp.start, sp.end)}
+        is_cue = {
+            i for s, e, _r in cues for sp in [_span(doc, s, e)] if sp is not None for i in range(sp.start, sp.end)
+        }
+        not_places = {
+            i
+            for s, e, _r in find(doc, "places", "not_places")
+            for sp in [_span(doc, s, e)]
+            if sp is not None
+            for i in range(sp.start, sp.end)
+        }
         region_starts = {s for s, _e, _r in find(doc, "places", "regions")}
         runs = []  # (first token, last token + 1, country ISO or None, entries, region)
         taken: set[int] = set()
@@ -306,7 +340,9 @@ class Places:
                     continue
             for n in range(MAX_NAME_WORDS, 0, -1):
                 j = i + n
-                if j > len(doc) or any(not (doc[k].is_alpha or doc[k].text in "-'’") or k in not_places for k in range(i, j)):
+                if j > len(doc) or any(
+                    not (doc[k].is_alpha or doc[k].text in "-'’") or k in not_places for k in range(i, j)
+                ):
                     continue
                 if lang != "ar" and any(not doc[k].text[:1].isupper() for k in range(i, j) if doc[k].is_alpha):
                     continue
@@ -323,7 +359,9 @@ class Places:
         out = []
         for sp, place in aliases:
             span = _span(doc, sp.start_char, sp.end_char, place.precision)
-            span._.sw_place = place.model_copy(update={"mention": TextSpan(text=sp.text, start=sp.start_char, end=sp.end_char)})
+            span._.sw_place = place.model_copy(
+                update={"mention": TextSpan(text=sp.text, start=sp.start_char, end=sp.end_char)}
+            )
             out.append(span)
         for i, j, iso, entries, region in runs:
             s, e = doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text)
@@ -332,7 +370,12 @@ class Places:
                 place = country_place(iso, mention)
             else:
                 cued = i in cued_at or region
-                ok = [x for x in entries if (x.iso in known and cued) or x.population >= (FOREIGN_MIN_POPULATION if cued else UNCUED_MIN_POPULATION)]
+                ok = [
+                    x
+                    for x in entries
+                    if (x.iso in known and cued)
+                    or x.population >= (FOREIGN_MIN_POPULATION if cued else UNCUED_MIN_POPULATION)
+                ]
                 if not ok:
                     continue
                 # A namesake in a country the text names counts ten times its people: Donetsk
@@ -352,7 +395,11 @@ class Places:
         if len(stem) < 3:
             return []
         for tail in _REGION_TAILS:
-            found = [e for e in gaz.lookup(stem + tail, lang) if e.iso in HOME_COUNTRIES[lang] and e.population >= REGION_CAPITAL_MIN_POPULATION]
+            found = [
+                e
+                for e in gaz.lookup(stem + tail, lang)
+                if e.iso in HOME_COUNTRIES[lang] and e.population >= REGION_CAPITAL_MIN_POPULATION
+            ]
             if found:
                 return found
         return []
@@ -407,8 +454,13 @@ class Times:
             span = _span(doc, s, e, r.get("kind") or "")
             if span is not None:
                 start = datetime.combine(when, dtime.min, tzinfo=UTC)
-                span._.sw_time = EventTime(date=when, start=start, end=start + timedelta(days=1), precision="day",
-                                           expression=TextSpan(text=doc_text(doc)[s:e], start=s, end=e))
+                span._.sw_time = EventTime(
+                    date=when,
+                    start=start,
+                    end=start + timedelta(days=1),
+                    precision="day",
+                    expression=TextSpan(text=doc_text(doc)[s:e], start=s, end=e),
+                )
                 out.append(span)
         set_group(doc, Keys.TIMES, out)
         return doc
@@ -441,7 +493,10 @@ class CasualtyFinder:
         best: dict[int, tuple[int, int]] = {}  # term index -> (distance, value)
         numbers: dict[int, int] = {}
         for span, _role, sent in terms:
-            lo, hi = max(sent.start, span.start - CASUALTY_WINDOW_WORDS), min(sent.end, span.end + CASUALTY_WINDOW_WORDS)
+            lo, hi = (
+                max(sent.start, span.start - CASUALTY_WINDOW_WORDS),
+                min(sent.end, span.end + CASUALTY_WINDOW_WORDS),
+            )
             for tok in doc[lo:hi]:
                 if tok.i not in numbers:
                     value = self._value(tok, words, lang)
@@ -449,8 +504,12 @@ class CasualtyFinder:
                         continue
                     numbers[tok.i] = value
         for i, value in numbers.items():
-            near = [(min(abs(i - span.start), abs(i - (span.end - 1))), k) for k, (span, _r, sent) in enumerate(terms)
-                    if sent.start <= i < sent.end and span.start - CASUALTY_WINDOW_WORDS <= i < span.end + CASUALTY_WINDOW_WORDS]
+            near = [
+                (min(abs(i - span.start), abs(i - (span.end - 1))), k)
+                for k, (span, _r, sent) in enumerate(terms)
+                if sent.start <= i < sent.end
+                and span.start - CASUALTY_WINDOW_WORDS <= i < span.end + CASUALTY_WINDOW_WORDS
+            ]
             if not near:
                 continue
             dist, k = min(near)
@@ -462,8 +521,12 @@ class CasualtyFinder:
                 continue
             value = best[k][1]
             killed, injured = (value, None) if role == "killed" else (None, value)
-            span._.sw_casualties = Casualties(killed=killed, injured=injured, statement="reported",
-                                              evidence=TextSpan(text=sent.text, start=sent.start_char, end=sent.end_char))
+            span._.sw_casualties = Casualties(
+                killed=killed,
+                injured=injured,
+                statement="reported",
+                evidence=TextSpan(text=sent.text, start=sent.start_char, end=sent.end_char),
+            )
             out.append(span)
         set_group(doc, Keys.CASUALTIES, out)
         return doc

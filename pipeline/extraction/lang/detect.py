@@ -36,7 +36,9 @@ UNDETERMINED = "und"
 # (121 of 24,380 ACLED notes read as es/fr/de/nl/it, 1 of 535 CASE 2021 snippets, 7 of
 # 4,939 news2 reports); in multilingual_dev's 211 texts these words are at most 3.6 % of
 # the words, in the English notes 6 % or more for all but the ones with no such word.
-_EN_WORDS = frozenset("the of and to in was were is are with by for from at that said has have been this which after".split())
+_EN_WORDS = frozenset(
+    "the of and to in was were is are with by for from at that said has have been this which after".split()
+)
 EN_WORD_SHARE = 0.06
 # A text in plain ASCII (no accent, no other script) is English when the detector gives
 # English at least this confidence: the short notes it still read as es/nl/de ("RSF kill 3
@@ -52,7 +54,9 @@ def declared(value: str | None) -> str | None:
     if not value:
         return None
     code = value.strip().lower().replace("_", "-").split("-")[0]
-    code = {"ua": "uk", "ukr": "uk", "rus": "ru", "ara": "ar", "fra": "fr", "fre": "fr", "spa": "es", "eng": "en"}.get(code, code)
+    code = {"ua": "uk", "ukr": "uk", "rus": "ru", "ara": "ar", "fra": "fr", "fre": "fr", "spa": "es", "eng": "en"}.get(
+        code, code
+    )
     return code if len(code) == 2 and code.isalpha() else None
 
 
@@ -77,7 +81,9 @@ def detect(text: str) -> str:
     values = detector().compute_language_confidence_values(sample)
     if not values:
         return UNDETERMINED
-    if sample.isascii() and any(v.language.iso_code_639_1.name == "EN" and v.value >= ASCII_EN_CONFIDENCE for v in values):
+    if sample.isascii() and any(
+        v.language.iso_code_639_1.name == "EN" and v.value >= ASCII_EN_CONFIDENCE for v in values
+    ):
         return ENGLISH
     return values[0].language.iso_code_639_1.name.lower()
 

@@ -111,9 +111,15 @@ class NativeGazetteer:
     def _lookup(self, name: str, lang: str) -> list[Entry]:
         keys = self.keys(name, lang)
         marks = ",".join("?" * len(keys))
-        rows = self._conn().execute(
-            f"SELECT DISTINCT p.gid, p.name, p.iso, p.lat, p.lon, p.pop FROM keys k JOIN places p ON p.gid = k.gid "
-            f"WHERE k.key IN ({marks}) ORDER BY p.pop DESC LIMIT {MAX_PER_KEY}", keys).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                f"SELECT DISTINCT p.gid, p.name, p.iso, p.lat, p.lon, p.pop FROM keys k JOIN places p ON p.gid = k.gid "
+                f"WHERE k.key IN ({marks}) ORDER BY p.pop DESC LIMIT {MAX_PER_KEY}",
+                keys,
+            )
+            .fetchall()
+        )
         return [Entry(*r) for r in rows]  # a tuple once cached
 
     def _country(self, name: str, lang: str) -> str | None:
@@ -172,8 +178,10 @@ def _build(path: Path) -> None:
     cities = json.loads((data / "cities1000.json").read_text(encoding="utf-8"))
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path)
-    db.executescript("CREATE TABLE places (gid INTEGER PRIMARY KEY, name TEXT, iso TEXT, lat REAL, lon REAL, pop INTEGER);"
-                     "CREATE TABLE keys (key TEXT, gid INTEGER); CREATE TABLE countries (key TEXT PRIMARY KEY, iso TEXT);")
+    db.executescript(
+        "CREATE TABLE places (gid INTEGER PRIMARY KEY, name TEXT, iso TEXT, lat REAL, lon REAL, pop INTEGER);"
+        "CREATE TABLE keys (key TEXT, gid INTEGER); CREATE TABLE countries (key TEXT PRIMARY KEY, iso TEXT);"
+    )
     places, keys = [], set()
     for c in cities.values():
         gid, pop = c["geonameid"], c["population"] or 0

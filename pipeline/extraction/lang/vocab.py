@@ -43,8 +43,11 @@ def vocab_rows(fact: str, name: str, lang: str) -> tuple[dict, ...]:
     path = vocab_path(fact, name, lang)
     if not path.exists():
         return ()
-    return tuple(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-                 if line.strip() and not line.startswith("//"))
+    return tuple(
+        json.loads(line)
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("//")
+    )
 
 
 def _word(word: str, lang: str) -> str:

@@ -31,7 +31,14 @@ def build() -> list[dict]:
         point = g.country_capital.get(iso) or ((gn.lat[largest[iso]], gn.lon[largest[iso]]) if iso in largest else None)
         if point is None:
             continue  # no place in the table (tiny islands): not a theatre of this pipeline
-        out.append({"key": iso, "name": info["name"], "latitude": round(float(point[0]), 4), "longitude": round(float(point[1]), 4)})
+        out.append(
+            {
+                "key": iso,
+                "name": info["name"],
+                "latitude": round(float(point[0]), 4),
+                "longitude": round(float(point[1]), 4),
+            }
+        )
     have = {c["key"] for c in out}
     current = json.loads(GAZETTEER.read_text(encoding="utf-8")) if GAZETTEER.exists() else []
     out += [c for c in current if c["key"] not in have]

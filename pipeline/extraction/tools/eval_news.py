@@ -115,23 +115,35 @@ def predicted_fillers(events: Sequence[Event]) -> dict[str, list[str]]:
 
 
 def gold_strike_events(rec: dict) -> list[dict]:
-    return [e for e in rec.get("events") or [] if e.get("type") in GOLD_STRIKE_TYPES and e.get("modality") != "historical"]
+    return [
+        e for e in rec.get("events") or [] if e.get("type") in GOLD_STRIKE_TYPES and e.get("modality") != "historical"
+    ]
 
 
 def news_article(rec: dict) -> Article:
     published = None
     if rec.get("article_date"):
         published = datetime.fromisoformat(rec["article_date"]).replace(tzinfo=UTC)
-    return Article.new(f"https://news.invalid/{rec['id']}", title=rec.get("title") or "", body=rec.get("text") or "",
-                       published_at=published, source=source_of(rec))
+    return Article.new(
+        f"https://news.invalid/{rec['id']}",
+        title=rec.get("title") or "",
+        body=rec.get("text") or "",
+        published_at=published,
+        source=source_of(rec),
+    )
 
 
 def general_article(rec: dict) -> Article:
     published = datetime.fromisoformat(rec["published_at"]) if rec.get("published_at") else None
     if published is not None and published.tzinfo is None:
         published = published.replace(tzinfo=UTC)  # a publisher date without offset: read as UTC
-    return Article.new(f"https://general.invalid/{rec['id']}", title=rec.get("title") or "", body=rec.get("text") or "",
-                       published_at=published, source=source_of(rec))
+    return Article.new(
+        f"https://general.invalid/{rec['id']}",
+        title=rec.get("title") or "",
+        body=rec.get("text") or "",
+        published_at=published,
+        source=source_of(rec),
+    )
 
 
 def source_of(rec: dict) -> str:
@@ -142,8 +154,14 @@ def source_of(rec: dict) -> str:
 def _prf(tp: int, fp: int, fn: int) -> dict:
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r) if p + r else 0.0, 4),
-            "tp": tp, "fp": fp, "fn": fn}
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(2 * p * r / (p + r) if p + r else 0.0, 4),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
 
 
 def score_news_docs(records: Sequence[dict], predictions: Sequence[Sequence[Event]]) -> tuple[dict, dict[str, dict]]:
@@ -189,7 +207,8 @@ def _score_docs(pairs: Sequence[tuple[dict, Sequence[Event]]]) -> dict:
                 fat_n += 1
                 fat_ok += int(any((e.casualties.killed or 0) == int(ge["fatalities"]) for e in strikes))
     summary = {
-        "n": len(pairs), "n_uncertain": c["u_fp"] + c["u_tn"],
+        "n": len(pairs),
+        "n_uncertain": c["u_fp"] + c["u_tn"],
         "detection": _prf(c["tp"], c["fp"], c["fn"]),
         "detection_uncertain_as_negative": _prf(c["tp"], c["fp"] + c["u_fp"], c["fn"]),
     }
@@ -213,9 +232,13 @@ def score_general(records: Sequence[dict], predictions: Sequence[Sequence[Event]
         n = len(preds)
         events = sum(len(asserted_strikes(e)) for e in preds)
         articles = sum(1 for e in preds if asserted_strikes(e))
-        return {"n": n, "false_strike_events_per_1000": round(1000 * events / n, 2) if n else 0.0,
-                "articles_with_strike_per_1000": round(1000 * articles / n, 2) if n else 0.0,
-                "false_strike_events": events, "articles_with_strike": articles}
+        return {
+            "n": n,
+            "false_strike_events_per_1000": round(1000 * events / n, 2) if n else 0.0,
+            "articles_with_strike_per_1000": round(1000 * articles / n, 2) if n else 0.0,
+            "false_strike_events": events,
+            "articles_with_strike": articles,
+        }
 
     out = {k: one(v) for k, v in groups.items()}
     return out.pop("all"), out
@@ -240,7 +263,11 @@ NO_PARTY = frozenset({"noinformation", "no further information available", "unkn
 # "Israeli Defence Forces", "Government of Syria"): what is left names the state.
 _STATE_WORDS = frozenset("armed forces force defence defense military army of the government police navy air".split())
 # Coded names the gazetteer spells otherwise (general vocabulary, not tied to a record).
-PARTY_ALIASES = {"shia al-houthi rebels": "Houthis", "people's defence force": "PDF", "palestinian militants": "Palestinian militants"}
+PARTY_ALIASES = {
+    "shia al-houthi rebels": "Houthis",
+    "people's defence force": "PDF",
+    "palestinian militants": "Palestinian militants",
+}
 # The coders' target sectors and facilities -> the target types of ``Actor.target_type``.
 TARGET_SECTORS = (
     ("health", re.compile(r"health|hospital|medical|clinic|ambulance|pharmac", re.I)),
@@ -262,8 +289,13 @@ WEAPON_FAMILIES = (
     ("bomb", re.compile(r"bomb", re.I)),
 )
 # Families that name the same means: a coded "aerial bomb" is recalled by an aircraft or a bomb.
-_FAMILY_EQUIV = {"air": {"air", "bomb"}, "bomb": {"air", "bomb"}, "cluster": {"cluster", "bomb", "rocket", "artillery"},
-                 "missile": {"missile", "rocket"}, "rocket": {"rocket", "missile"}}
+_FAMILY_EQUIV = {
+    "air": {"air", "bomb"},
+    "bomb": {"air", "bomb"},
+    "cluster": {"cluster", "bomb", "rocket", "artillery"},
+    "missile": {"missile", "rocket"},
+    "rocket": {"rocket", "missile"},
+}
 # Coders' abbreviations of countries.
 COUNTRY_ALIASES = {"opt": "PS", "car": "CF", "drc": "CD", "usa": "US", "uk": "GB"}
 
@@ -295,7 +327,11 @@ def _party_key(name: str):
     found = find_actors(name)
     if found:
         a = found[0][2]
-        return (None, a.country) if a.type == "state_military" and a.name == _geo.country_name(a.country or "") else (a.name, None)
+        return (
+            (None, a.country)
+            if a.type == "state_military" and a.name == _geo.country_name(a.country or "")
+            else (a.name, None)
+        )
     rest = " ".join(w for w in re.sub(r"[()]", " ", name).split() if w.lower() not in _STATE_WORDS)
     hit = _geo.country_of(rest) if rest else None
     return (None, hit[1]) if hit else (None, None)
@@ -342,7 +378,9 @@ def report_country(rec: dict) -> str | None:
     return hit[1] if hit else None
 
 
-def score_coded_reports(records: Sequence[dict], predictions: Sequence[Sequence[Event]]) -> tuple[dict, dict[str, dict]]:
+def score_coded_reports(
+    records: Sequence[dict], predictions: Sequence[Sequence[Event]]
+) -> tuple[dict, dict[str, dict]]:
     """Summary over all reports, and the same per source."""
     groups: dict[str, list[tuple[dict, Sequence[Event]]]] = defaultdict(list)
     for rec, evs in zip(records, predictions, strict=True):
@@ -386,15 +424,21 @@ def _score_reports(pairs: Sequence[tuple[dict, Sequence[Event]]]) -> dict:
         if iso:
             checks["country"] = any(event_country(e) == iso for e in strikes[:1])
         if rec.get("event_date"):
-            checks["date"] = any(e.time.date is not None and e.time.date.isoformat() == rec["event_date"] for e in strikes[:1])
+            checks["date"] = any(
+                e.time.date is not None and e.time.date.isoformat() == rec["event_date"] for e in strikes[:1]
+            )
         for k, v in checks.items():
             n[k] += 1
             hit[k] += int(v)
             if pred:
                 det_n[k] += 1
                 det_hit[k] += int(v)
-    summary = {"n": len(pairs), "n_uncertain": c["u_fp"] + c["u_tn"], "detection": _prf(c["tp"], c["fp"], c["fn"]),
-               "detection_uncertain_as_negative": _prf(c["tp"], c["fp"] + c["u_fp"], c["fn"])}
+    summary = {
+        "n": len(pairs),
+        "n_uncertain": c["u_fp"] + c["u_tn"],
+        "detection": _prf(c["tp"], c["fp"], c["fn"]),
+        "detection_uncertain_as_negative": _prf(c["tp"], c["fp"] + c["u_fp"], c["fn"]),
+    }
     for k in ("attacker", "target", "weapon"):
         summary[f"{k}_recall"] = round(hit[k] / n[k], 4) if n[k] else None
         summary[f"{k}_n"] = n[k]
@@ -437,8 +481,14 @@ def published_of(value: str | None) -> datetime | None:
 
 
 def article_of(rec: dict) -> Article:
-    return Article.new(rec.get("url") or f"file://multilingual/{rec['id']}", title=rec.get("title") or "", body=rec["text"],
-                       published_at=published_of(rec.get("published")), language=rec["lang"], source=rec.get("outlet") or "")
+    return Article.new(
+        rec.get("url") or f"file://multilingual/{rec['id']}",
+        title=rec.get("title") or "",
+        body=rec["text"],
+        published_at=published_of(rec.get("published")),
+        language=rec["lang"],
+        source=rec.get("outlet") or "",
+    )
 
 
 def record_label(rec: dict) -> float:

@@ -54,8 +54,10 @@ from .eval_news import article_of, event_country, record_label
 
 POSITIVE_SUBTYPES = ("Air/drone strike", "Shelling/artillery/missile attack")
 SUBTYPE_OF_TYPE = {
-    EventType.AIR_STRIKE: "Air/drone strike", EventType.DRONE_STRIKE: "Air/drone strike",
-    EventType.MISSILE_ATTACK: "Shelling/artillery/missile attack", EventType.SHELLING: "Shelling/artillery/missile attack",
+    EventType.AIR_STRIKE: "Air/drone strike",
+    EventType.DRONE_STRIKE: "Air/drone strike",
+    EventType.MISSILE_ATTACK: "Shelling/artillery/missile attack",
+    EventType.SHELLING: "Shelling/artillery/missile attack",
 }
 # A predicted place within this distance of ACLED's point is the same location (km).
 # Why 50: ACLED geo-codes a village to its own point, GeoNames (15k+ towns) and our
@@ -102,7 +104,7 @@ def _is_name_part(pred: str, gold: str) -> bool:
     p, g = geo.norm_place(pred).split(), geo.norm_place(gold).split()
     if not p or len("".join(p)) < MIN_PART_NAME_LEN or len(p) >= len(g):
         return False
-    return any(g[i:i + len(p)] == p for i in range(len(g) - len(p) + 1))
+    return any(g[i : i + len(p)] == p for i in range(len(g) - len(p) + 1))
 
 
 def location_matches(event: Event, rec: dict) -> bool:
@@ -132,7 +134,12 @@ ACLED_ACTOR_ALIASES: dict[str, tuple[str, ...]] = {
     "operation restoring hope": ("saudi-led coalition", "saudi led coalition", "arab coalition", "coalition"),
     "operation peace spring": ("turkey", "turkish forces", "syrian national army"),
     "operation barkhane": ("france", "barkhane"),
-    "global coalition against daesh": ("us-led coalition", "international coalition", "united states", "global coalition"),
+    "global coalition against daesh": (
+        "us-led coalition",
+        "international coalition",
+        "united states",
+        "global coalition",
+    ),
     "supreme political council": ("houthis", "houthi", "ansar allah", "pro-houthi forces"),
     "haftar faction": ("lna", "libyan national army", "haftar", "laaf"),
     "government of national accord": ("gna", "government of national accord"),
@@ -144,8 +151,10 @@ ACLED_ACTOR_ALIASES: dict[str, tuple[str, ...]] = {
 # Coalitions/operations ACLED names after the operation, with the state that leads them:
 # that state's forces are an acceptable reading of the actor.
 ACLED_OPERATION_LEADERS = {"operation restoring hope": "SA", "operation peace spring": "TR", "operation barkhane": "FR"}
-_STATE = re.compile(r"^(?:Military|Police|Naval|Air) Forces? of (?:the )?(?P<country>.+?)"
-                    r"\s*\((?P<years>\d{4}-?\d{0,4})\)\s*(?P<faction>.*)$")
+_STATE = re.compile(
+    r"^(?:Military|Police|Naval|Air) Forces? of (?:the )?(?P<country>.+?)"
+    r"\s*\((?P<years>\d{4}-?\d{0,4})\)\s*(?P<faction>.*)$"
+)
 _ACRONYM = re.compile(r"^(?P<acr>[A-Z][A-Za-z0-9]{1,7}):\s*(?P<full>.+)$")
 _UNIDENTIFIED = re.compile(r"^Unidentified\b.*?(?:\((?P<country>[^()]+)\))?$")
 _PAREN_TAIL = re.compile(r"^(?P<base>.+?)\s*\((?P<tail>[^()]+)\)$")
@@ -278,7 +287,9 @@ class Tally:
         return self.ok[k] / self.tp if self.tp else 0.0
 
 
-def score(records: Sequence[dict], predictions: Sequence[Sequence[Event]]) -> tuple[dict, dict[str, Tally], dict[str, Tally]]:
+def score(
+    records: Sequence[dict], predictions: Sequence[Sequence[Event]]
+) -> tuple[dict, dict[str, Tally], dict[str, Tally]]:
     """Score records (null sub-type rows skipped) against predicted events (with "where" and
     "when": ``facts.places.scorer.score_where_when``). Returns the
     summary dict (without docs_per_second) and per-source / per-gold-sub-type tallies."""
@@ -305,15 +316,19 @@ def score(records: Sequence[dict], predictions: Sequence[Sequence[Event]]) -> tu
     for k in SCORES:
         summary[f"{k}_accuracy"] = round(total.acc(k), 4)
     # Where and when (facts/places/scorer.py): km to the coded point, capitals, country, date.
-    ww = score_where_when([r for r in records if r.get("sub_event_type") is not None],
-                          [e for r, e in zip(records, predictions) if r.get("sub_event_type") is not None])
+    ww = score_where_when(
+        [r for r in records if r.get("sub_event_type") is not None],
+        [e for r, e in zip(records, predictions) if r.get("sub_event_type") is not None],
+    )
     summary["where"], summary["when"] = ww["place"], ww["time"]
     return summary, dict(by_source), dict(by_subtype)
 
 
 def format_tables(by_source: dict[str, Tally], by_subtype: dict[str, Tally]) -> str:
     lines = []
-    head = f"{'':44s} {'tp':>4s} {'fp':>4s} {'fn':>4s} {'tn':>5s} {'prec':>5s} {'rec':>5s} " + " ".join(f"{k[:5]:>5s}" for k in SCORES)
+    head = f"{'':44s} {'tp':>4s} {'fp':>4s} {'fn':>4s} {'tn':>5s} {'prec':>5s} {'rec':>5s} " + " ".join(
+        f"{k[:5]:>5s}" for k in SCORES
+    )
     for title, table in (("per source", by_source), ("per gold sub-event type", by_subtype)):
         lines.append(f"== {title}")
         lines.append(head)
@@ -337,17 +352,23 @@ def read_records(path: Path, limit: int = 0) -> list[dict]:
 
 
 def article_for(rec: dict) -> Article:
-    return Article.new(f"https://acled.invalid/{quote(str(rec.get('id')))}", body=rec.get("text") or "", source=source_name(rec))
+    return Article.new(
+        f"https://acled.invalid/{quote(str(rec.get('id')))}", body=rec.get("text") or "", source=source_name(rec)
+    )
 
 
-def run(records: Sequence[dict], extract: Callable[[list[Article]], list[list[Event]]], batch_size: int = BATCH_SIZE,
-        to_article: Callable[[dict], Article] | None = None) -> tuple[list[list[Event]], float]:
+def run(
+    records: Sequence[dict],
+    extract: Callable[[list[Article]], list[list[Event]]],
+    batch_size: int = BATCH_SIZE,
+    to_article: Callable[[dict], Article] | None = None,
+) -> tuple[list[list[Event]], float]:
     """Extract the scored records in batches; returns (predictions, seconds spent extracting)."""
     preds: list[list[Event]] = []
     elapsed = 0.0
     to_article = to_article or article_for
     for i in range(0, len(records), batch_size):
-        arts = [to_article(r) for r in records[i:i + batch_size]]
+        arts = [to_article(r) for r in records[i : i + batch_size]]
         t0 = time.perf_counter()
         preds.extend(extract(arts))
         elapsed += time.perf_counter() - t0
@@ -362,35 +383,55 @@ def _print_errors(records: Sequence[dict], preds: Sequence[Sequence[Event]], k: 
         gold = rec["sub_event_type"] in POSITIVE_SUBTYPES
         strikes = strike_events(evs)
         if gold != bool(strikes):
-            print(f"{'FN' if gold else 'FP'} {rec['id']} [{rec['sub_event_type']}] "
-                  f"types={[(e.event_type.value, e.modality.value) for e in evs]}", file=sys.stderr)
+            print(
+                f"{'FN' if gold else 'FP'} {rec['id']} [{rec['sub_event_type']}] "
+                f"types={[(e.event_type.value, e.modality.value) for e in evs]}",
+                file=sys.stderr,
+            )
             shown += 1
         elif gold:
             bad = [k2 for k2, v in check_event(strikes[0], rec).items() if not v]
             if bad:
                 ev = strikes[0]
                 p = ev.places[0] if ev.places else None
-                print(f"MISS {rec['id']} {bad} "
-                      f"place={p.name if p else None}/{p.country_code if p else None}/{p.precision if p else None} "
-                      f"gold={rec['location']}/{rec['country']} date={ev.time.date} gold={rec['event_date']} "
-                      f"actor={ev.attacker.name if ev.attacker else None} gold={rec['actor1']} "
-                      f"killed={ev.casualties.killed} gold={rec['fatalities']}",
-                      file=sys.stderr)
+                print(
+                    f"MISS {rec['id']} {bad} "
+                    f"place={p.name if p else None}/{p.country_code if p else None}/{p.precision if p else None} "
+                    f"gold={rec['location']}/{rec['country']} date={ev.time.date} gold={rec['event_date']} "
+                    f"actor={ev.attacker.name if ev.attacker else None} gold={rec['actor1']} "
+                    f"killed={ev.casualties.killed} gold={rec['fatalities']}",
+                    file=sys.stderr,
+                )
                 shown += 1
 
 
 def main(argv: list[str] | None = None, cross_validate: Callable[..., tuple[dict, str]] | None = None) -> int:
     """``strikewatch eval``. ``cross_validate`` is the trainer's (``train.eval_main`` passes it):
     ``--cv`` retrains, and the trainer is built on this module, not under it."""
-    ap = argparse.ArgumentParser(prog="strikewatch eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", required=True, type=Path, help="JSONL of ACLED-shaped records, news documents or general news")
+    ap = argparse.ArgumentParser(
+        prog="strikewatch eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--data", required=True, type=Path, help="JSONL of ACLED-shaped records, news documents or general news"
+    )
     ap.add_argument("--limit", type=int, default=0, help="read only the first N records (0 = all)")
-    ap.add_argument("--breakdown", action="store_true", help="per-source (and per-sub-type) tables before the JSON line")
-    ap.add_argument("--errors", type=int, default=0, metavar="K", help="print K misclassified / mis-attributed records to stderr")
-    ap.add_argument("--no-gate", action="store_true", help="parse every article whole (what the relevance gate costs in recall)")
-    ap.add_argument("--cv", type=int, default=0, metavar="K",
-                    help="score the relevance model K-fold cross-validated: each record by a model trained without it "
-                         "(the file must be one of the dev sets; the shipped model was trained on them)")
+    ap.add_argument(
+        "--breakdown", action="store_true", help="per-source (and per-sub-type) tables before the JSON line"
+    )
+    ap.add_argument(
+        "--errors", type=int, default=0, metavar="K", help="print K misclassified / mis-attributed records to stderr"
+    )
+    ap.add_argument(
+        "--no-gate", action="store_true", help="parse every article whole (what the relevance gate costs in recall)"
+    )
+    ap.add_argument(
+        "--cv",
+        type=int,
+        default=0,
+        metavar="K",
+        help="score the relevance model K-fold cross-validated: each record by a model trained without it "
+        "(the file must be one of the dev sets; the shipped model was trained on them)",
+    )
     args = ap.parse_args(argv)
     if args.cv:
         if cross_validate is None:
@@ -422,8 +463,10 @@ def main(argv: list[str] | None = None, cross_validate: Callable[..., tuple[dict
     if kind != "acled":
         return _main_news(records, kind, nlp, args)
     scored = [r for r in records if r.get("sub_event_type") is not None]
-    print(f"read {len(records)} records; scoring the {len(scored)} with a gold sub-event type "
-          f"({len(records) - len(scored)} rows with a null sub_event_type are excluded: gold unknown)")
+    print(
+        f"read {len(records)} records; scoring the {len(scored)} with a gold sub-event type "
+        f"({len(records) - len(scored)} rows with a null sub_event_type are excluded: gold unknown)"
+    )
     preds, elapsed = run(scored, _extractor(nlp, args))
     summary, by_source, by_subtype = score(scored, preds)
     summary["docs_per_second"] = round(len(scored) / elapsed, 1) if elapsed > 0 else 0.0
@@ -447,7 +490,11 @@ def learned_where(dataset: str) -> dict | None:
         return None
     card = model.card
     return {k: card.get(k, {}).get(dataset) for k in ("rules_order", "cross_validated", "leave_one_dataset_out")} | {
-        "first_place": {k: card.get(k, {}).get("first_place", {}).get(dataset) for k in ("rules_order", "cross_validated", "leave_one_dataset_out")}}
+        "first_place": {
+            k: card.get(k, {}).get("first_place", {}).get(dataset)
+            for k in ("rules_order", "cross_validated", "leave_one_dataset_out")
+        }
+    }
 
 
 def _extractor(nlp, args) -> Callable[[list[Article]], list[list[Event]]]:
@@ -480,8 +527,13 @@ def _main_multilingual(records: list[dict], nlp) -> int:
     for code, t in sorted(by.items()):
         p = t["tp"] / (t["tp"] + t["fp"]) if t["tp"] + t["fp"] else 0.0
         r = t["tp"] / (t["tp"] + t["fn"]) if t["tp"] + t["fn"] else 0.0
-        out[code] = {"precision": round(p, 3), "recall": round(r, 3), "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0,
-                     "country": round(t["country"] / t["tp"], 3) if t["tp"] else None, **{k: t[k] for k in ("tp", "fp", "fn")}}
+        out[code] = {
+            "precision": round(p, 3),
+            "recall": round(r, 3),
+            "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0,
+            "country": round(t["country"] / t["tp"], 3) if t["tp"] else None,
+            **{k: t[k] for k in ("tp", "fp", "fn")},
+        }
     print(json.dumps({"dataset": "multilingual", "in_sample": True, "by_language": out}))
     return 0
 
@@ -489,7 +541,9 @@ def _main_multilingual(records: list[dict], nlp) -> int:
 def _main_news(records: list[dict], kind: str, nlp, args) -> int:
     """News documents or general news: per-source JSON lines with --breakdown, then the summary."""
     to_article = eval_news.general_article if kind == "general_news" else eval_news.news_article
-    scorer = {"news_doc": eval_news.score_news_docs, "coded_report": eval_news.score_coded_reports}.get(kind, eval_news.score_general)
+    scorer = {"news_doc": eval_news.score_news_docs, "coded_report": eval_news.score_coded_reports}.get(
+        kind, eval_news.score_general
+    )
     print(f"read {len(records)} {kind.replace('_', ' ')} records")
     preds, elapsed = run(records, _extractor(nlp, args), to_article=to_article)
     summary, by_source = scorer(records, preds)

@@ -61,7 +61,9 @@ def _selected(name: str, records: list[dict], acled_limit: int, limit: int = 0) 
         out = [r for r in records if r.get("label") == "strike"]
     else:
         # strike notes (the first N; the file opens with pre-2019 "Remote violence" notes, unscored)
-        out = [r for r in records if r.get("actor1") and r.get("sub_event_type") in evaluate.POSITIVE_SUBTYPES][:acled_limit]
+        out = [r for r in records if r.get("actor1") and r.get("sub_event_type") in evaluate.POSITIVE_SUBTYPES][
+            :acled_limit
+        ]
     return out[:limit] if limit else out
 
 
@@ -87,7 +89,10 @@ def parse(data_dir: Path, acled_limit: int, limit: int = 0, sets: tuple[str, ...
             blocks = role_tools.collect_rank_rows(p.kind, rec, i, doc, p.rows)
             if blocks:
                 p.docs[i], p.blocks[i] = doc, blocks
-        print(f"{name}: {len(p.records)} records, {len(p.rows.x)} triggers ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+        print(
+            f"{name}: {len(p.records)} records, {len(p.rows.x)} triggers ({time.perf_counter() - t0:.0f} s)",
+            file=sys.stderr,
+        )
         out.append(p)
     return out
 
@@ -95,7 +100,12 @@ def parse(data_dir: Path, acled_limit: int, limit: int = 0, sets: tuple[str, ...
 # --------------------------------------------------------------------------- fit
 
 
-def fit(parts: list[tuple[role_tools.RankRows, float, np.ndarray]], l2: float = L2, thresholds=(0.5, 0.5), card: dict | None = None) -> RoleModel:
+def fit(
+    parts: list[tuple[role_tools.RankRows, float, np.ndarray]],
+    l2: float = L2,
+    thresholds=(0.5, 0.5),
+    card: dict | None = None,
+) -> RoleModel:
     """Fit both roles on the blocks selected (per dataset: rows, block weight, block mask)."""
     xs, ya, sizes, bw, xt, yt, wt = [], [], [], [], [], [], []
     for rows, w, keep in parts:
@@ -125,8 +135,15 @@ def fit(parts: list[tuple[role_tools.RankRows, float, np.ndarray]], l2: float = 
     if pos > 0:
         w1 = np.where(y1 == 1, w1 * w1[y1 == 0].sum() / pos, w1)
     w_tgt, b_tgt = role_tools.fit(zt, y1, w1, l2)
-    return RoleModel(rank.MODEL_VERSION, np.stack([w_att, w_tgt]).astype(np.float32), np.array([b_att, b_tgt], np.float32),
-                     mean.astype(np.float32), scale.astype(np.float32), tuple(thresholds), card or {})
+    return RoleModel(
+        rank.MODEL_VERSION,
+        np.stack([w_att, w_tgt]).astype(np.float32),
+        np.array([b_att, b_tgt], np.float32),
+        mean.astype(np.float32),
+        scale.astype(np.float32),
+        tuple(thresholds),
+        card or {},
+    )
 
 
 def block_folds(p: Parsed) -> np.ndarray:
@@ -165,7 +182,7 @@ def reassemble(p: Parsed, probs: list[np.ndarray], thresholds: tuple[float, floa
     for rec_i, blocks in p.blocks.items():
         doc = p.docs[rec_i]
         saved = list(doc.spans[Keys.ROLES]) if Keys.ROLES in doc.spans else []
-        spans = rank.ranked_roles(doc, blocks, probs[at:at + len(blocks)], thresholds, mode, saved)
+        spans = rank.ranked_roles(doc, blocks, probs[at : at + len(blocks)], thresholds, mode, saved)
         at += len(blocks)
         doc.spans[Keys.ROLES] = [_typed(s) for s in spans]
         doc.user_data["sw_roles_learned"] = mode != "fill"
@@ -193,8 +210,14 @@ def _acled_scores(records: list[dict], preds: list[list]) -> dict:
                 label = role_tools.entity_labeller("acled", {"actor1": rec["actor1"], "actor2": rec["actor2"]})
                 t_n += 1
                 t_hit += any(label(_Ent(t))[1] == 1.0 for e in strikes for t in e.targets)
-        return {"n": len(pairs), "attacker_recall": round(a_hit / a_n, 4) if a_n else None, "attacker_n": a_n,
-                "target_recall": round(t_hit / t_n, 4) if t_n else None, "target_n": t_n}
+        return {
+            "n": len(pairs),
+            "attacker_recall": round(a_hit / a_n, 4) if a_n else None,
+            "attacker_n": a_n,
+            "target_recall": round(t_hit / t_n, 4) if t_n else None,
+            "target_n": t_n,
+        }
+
     out = {k: one(v) for k, v in groups.items()}
     return {**out.pop("all", {}), "by_source": out}
 
@@ -227,11 +250,22 @@ def attacker_precision(p: Parsed, preds: list[list]) -> dict:
 
 
 def scores(p: Parsed, preds: list[list]) -> dict:
-    keys = ("attacker_recall", "attacker_n", "target_recall", "target_n", "weapon_recall", "country_accuracy", "events_per_strike_doc")
+    keys = (
+        "attacker_recall",
+        "attacker_n",
+        "target_recall",
+        "target_n",
+        "weapon_recall",
+        "country_accuracy",
+        "events_per_strike_doc",
+    )
     if p.kind == "acled":
         s = _acled_scores(p.records, preds)
-        return {k: s.get(k) for k in keys} | attacker_precision(p, preds) | {
-            "by_source": {src: {k: v.get(k) for k in keys} for src, v in s["by_source"].items()}}
+        return (
+            {k: s.get(k) for k in keys}
+            | attacker_precision(p, preds)
+            | {"by_source": {src: {k: v.get(k) for k in keys} for src, v in s["by_source"].items()}}
+        )
     if p.kind == "news_doc":
         summary, by = eval_news.score_news_docs(p.records, preds)
     else:
@@ -241,8 +275,11 @@ def scores(p: Parsed, preds: list[list]) -> dict:
             groups[eval_news.source_of(rec)].append((rec, evs))
         by = {k: eval_news._score_reports(v) for k, v in groups.items()}
         summary = by.pop("all")
-    return {k: summary.get(k) for k in keys} | attacker_precision(p, preds) | {
-        "by_source": {src: {k: v.get(k) for k in keys} for src, v in by.items()}}
+    return (
+        {k: summary.get(k) for k in keys}
+        | attacker_precision(p, preds)
+        | {"by_source": {src: {k: v.get(k) for k in keys} for src, v in by.items()}}
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -252,8 +289,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
     ap.add_argument("--limit", type=int, default=0, help="at most N records of each set (a quick run)")
     ap.add_argument("--out", type=Path)
-    ap.add_argument("--save", type=Path, nargs="?", const=MODEL_DIR / f"{rank.MODEL_VERSION}.npz",
-                    help="fit on every record and write the model (default facts/parties/models/roles-2.npz) with its card")
+    ap.add_argument(
+        "--save",
+        type=Path,
+        nargs="?",
+        const=MODEL_DIR / f"{rank.MODEL_VERSION}.npz",
+        help="fit on every record and write the model (default facts/parties/models/roles-2.npz) with its card",
+    )
     ap.add_argument("--thresholds", type=float, nargs=2, default=(0.5, 0.5))
     args = ap.parse_args(argv)
     parsed = parse(args.data_dir, args.acled, args.limit, tuple(args.sets))
@@ -261,24 +303,52 @@ def main(argv: list[str] | None = None) -> int:
     th = tuple(args.thresholds)
     card = {}
     for p in parsed:
-        card[p.name] = {"rules": scores(p, p.rule_events),
-                        **{f"{mode}_{how}": scores(p, reassemble(p, probs[p.name], th, mode))
-                           for mode in ("rank", "fill") for how, probs in (("cv", cv), ("lodo", lodo))},
-                        # other attacker thresholds for the fallback: what each costs in precision
-                        **{f"fill_attacker{a}_{how}": scores(p, reassemble(p, probs[p.name], (a, th[1]), "fill"))
-                           for a in FILL_ATTACKER_THRESHOLDS for how, probs in (("cv", cv), ("lodo", lodo))}}
-        print(p.name, json.dumps({k: (v["attacker_recall"], v["target_recall"], v["attacker_precision"]) for k, v in card[p.name].items()}), file=sys.stderr)
+        card[p.name] = {
+            "rules": scores(p, p.rule_events),
+            **{
+                f"{mode}_{how}": scores(p, reassemble(p, probs[p.name], th, mode))
+                for mode in ("rank", "fill")
+                for how, probs in (("cv", cv), ("lodo", lodo))
+            },
+            # other attacker thresholds for the fallback: what each costs in precision
+            **{
+                f"fill_attacker{a}_{how}": scores(p, reassemble(p, probs[p.name], (a, th[1]), "fill"))
+                for a in FILL_ATTACKER_THRESHOLDS
+                for how, probs in (("cv", cv), ("lodo", lodo))
+            },
+        }
+        print(
+            p.name,
+            json.dumps(
+                {
+                    k: (v["attacker_recall"], v["target_recall"], v["attacker_precision"])
+                    for k, v in card[p.name].items()
+                }
+            ),
+            file=sys.stderr,
+        )
     text = json.dumps(card, indent=1)
     if args.out:
         args.out.write_text(text)
     print(text)
     if args.save:
-        meta = {"features": list(rank.ROLE_FEATURES), "dataset_weight": DATASET_WEIGHT, "l2": L2, "folds": FOLDS, "seed": SEED,
-                "records": {p.name: len(p.records) for p in parsed}, "triggers": {p.name: len(p.rows.x) for p in parsed},
-                "command": "python -m pipeline.extraction.tools.rank_eval " + " ".join(argv if argv is not None else sys.argv[1:]),
-                "scores": "per dev set: rules, the ranker deciding (rank) and filling the rules' gaps (fill), "
-                          "out of fold (cv) and trained without the set (lodo)", **card}
-        fit([(p.rows, DATASET_WEIGHT[p.name], np.ones(len(p.rows.x), bool)) for p in parsed], thresholds=th, card=meta).save(args.save)
+        meta = {
+            "features": list(rank.ROLE_FEATURES),
+            "dataset_weight": DATASET_WEIGHT,
+            "l2": L2,
+            "folds": FOLDS,
+            "seed": SEED,
+            "records": {p.name: len(p.records) for p in parsed},
+            "triggers": {p.name: len(p.rows.x) for p in parsed},
+            "command": "python -m pipeline.extraction.tools.rank_eval "
+            + " ".join(argv if argv is not None else sys.argv[1:]),
+            "scores": "per dev set: rules, the ranker deciding (rank) and filling the rules' gaps (fill), "
+            "out of fold (cv) and trained without the set (lodo)",
+            **card,
+        }
+        fit(
+            [(p.rows, DATASET_WEIGHT[p.name], np.ones(len(p.rows.x), bool)) for p in parsed], thresholds=th, card=meta
+        ).save(args.save)
         print(f"wrote {args.save}", file=sys.stderr)
     return 0
 

@@ -81,8 +81,10 @@ def labeller(kind: str, rec: dict) -> Callable | None:
         tgt = [t for e in events for t in e.get("target") or []]
         if not att and not tgt:
             return None
-        return lambda c, text: (float(any(eval_news.filler_matches(g, [text, c.actor.name]) for g in att)),
-                                float(any(eval_news.filler_matches(g, [text, c.actor.name]) for g in tgt)))
+        return lambda c, text: (
+            float(any(eval_news.filler_matches(g, [text, c.actor.name]) for g in att)),
+            float(any(eval_news.filler_matches(g, [text, c.actor.name]) for g in tgt)),
+        )
     if kind == "acled":
         a1, a2 = rec.get("actor1"), rec.get("actor2")
         if not a1:
@@ -97,7 +99,9 @@ def labeller(kind: str, rec: dict) -> Callable | None:
                 if _CIVILIANS.match(gold):
                     return float(c.actor.type == "civilians" or target_type(text) == "people")
                 return float(evaluate.actor_matches(_event(c.actor), gold))
+
             return is_(a1), is_(a2)
+
         return acled
     if kind == "coded_report":
         if rec.get("label") != "strike":
@@ -107,8 +111,13 @@ def labeller(kind: str, rec: dict) -> Callable | None:
         types = {t for c in coded for t in eval_news.sector_types(c)}
         named = [c for c in coded if not eval_news.sector_types(c) or "camp" in c.lower()]
         parties = ("state_military", "militia_proxy", "rebel", "terrorist", "government")
-        return lambda c, text: (float(any(eval_news.party_matches(a, [_event(c.actor)]) for a in att)),
-                                float(c.actor.type not in parties and (target_type(text) in types or eval_news.filler_matches_any(named, text))))
+        return lambda c, text: (
+            float(any(eval_news.party_matches(a, [_event(c.actor)]) for a in att)),
+            float(
+                c.actor.type not in parties
+                and (target_type(text) in types or eval_news.filler_matches_any(named, text))
+            ),
+        )
     return None
 
 
@@ -121,7 +130,11 @@ def collect_rows(kind: str, rec: dict, record_index: int, doc, rows: RoleRows) -
     label = labeller(kind, rec)
     text = doc_text(doc)
     for trig, cands, x, junk in blocks:
-        y = np.array([label(c, text[c.start:c.end]) for c in cands], dtype=np.float32).reshape(-1, 2) if label else np.full((len(cands), 2), -1.0, np.float32)
+        y = (
+            np.array([label(c, text[c.start : c.end]) for c in cands], dtype=np.float32).reshape(-1, 2)
+            if label
+            else np.full((len(cands), 2), -1.0, np.float32)
+        )
         rows.x.append(x)
         rows.y.append(y)
         rows.record.append(record_index)
@@ -150,8 +163,14 @@ def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = L2) -> tuple[np
     return beta[:-1], float(beta[-1])
 
 
-def fit_model(xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], ws: Sequence[float], thresholds=(0.5, 0.5), card: dict | None = None,
-              l2: float = L2) -> role_model.RoleModel:
+def fit_model(
+    xs: Sequence[np.ndarray],
+    ys: Sequence[np.ndarray],
+    ws: Sequence[float],
+    thresholds=(0.5, 0.5),
+    card: dict | None = None,
+    l2: float = L2,
+) -> role_model.RoleModel:
     """Both regressions over the rows of several datasets (row weight ``ws`` per dataset;
     unlabelled rows left out of each)."""
     x = np.vstack(xs)
@@ -170,8 +189,15 @@ def fit_model(xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], ws: Sequence[f
         b, c = fit(z[m], yk, wk, l2)
         weights.append(b)
         bias.append(c)
-    return role_model.RoleModel(role_model.MODEL_VERSION, np.asarray(weights, np.float32), np.asarray(bias, np.float32), mean.astype(np.float32),
-                                scale.astype(np.float32), tuple(thresholds), card or {})
+    return role_model.RoleModel(
+        role_model.MODEL_VERSION,
+        np.asarray(weights, np.float32),
+        np.asarray(bias, np.float32),
+        mean.astype(np.float32),
+        scale.astype(np.float32),
+        tuple(thresholds),
+        card or {},
+    )
 
 
 def _f1(tp: float, fp: float, fn: float) -> float:
@@ -184,7 +210,7 @@ def attacker_f1(y: np.ndarray, p: np.ndarray, junk: np.ndarray, sizes: Sequence[
     tp = fp = fn = 0
     at = 0
     for n in sizes:
-        yb, pb, jb = y[at:at + n, 0], p[at:at + n, 0], junk[at:at + n]
+        yb, pb, jb = y[at : at + n, 0], p[at : at + n, 0], junk[at : at + n]
         at += n
         if n == 0 or yb[0] < 0:
             continue
@@ -215,18 +241,35 @@ def target_f1(y: np.ndarray, p: np.ndarray, junk: np.ndarray, th: float) -> floa
 DECISION = (0.5, 0.5)
 
 
-def choose_thresholds(data: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, Sequence[int]]]) -> tuple[tuple[float, float], dict]:
+def choose_thresholds(
+    data: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, Sequence[int]]],
+) -> tuple[tuple[float, float], dict]:
     """The decision thresholds (``DECISION``) and the out-of-fold scores at them: the
     per-trigger attacker F1 and the target row F1 of each dataset (``data``: per dataset
     (y, p, junk, block sizes))."""
     a, t = DECISION
-    scores = {"attacker": {"threshold": a, "per_trigger_f1": {k: round(attacker_f1(y, p, j, s, a), 4) for k, (y, p, j, s) in enumerate(data)}},
-              "target": {"threshold": t, "row_f1": {k: round(target_f1(y, p, j, t), 4) for k, (y, p, j, _s) in enumerate(data)}}}
+    scores = {
+        "attacker": {
+            "threshold": a,
+            "per_trigger_f1": {k: round(attacker_f1(y, p, j, s, a), 4) for k, (y, p, j, s) in enumerate(data)},
+        },
+        "target": {
+            "threshold": t,
+            "row_f1": {k: round(target_f1(y, p, j, t), 4) for k, (y, p, j, _s) in enumerate(data)},
+        },
+    }
     return (a, t), scores
 
 
-def fit_choice(z: np.ndarray, y: np.ndarray, sizes: Sequence[int], block_w: np.ndarray, l2: float = L2, epochs: int = 300,
-               lr: float = 0.05) -> tuple[np.ndarray, float]:
+def fit_choice(
+    z: np.ndarray,
+    y: np.ndarray,
+    sizes: Sequence[int],
+    block_w: np.ndarray,
+    l2: float = L2,
+    epochs: int = 300,
+    lr: float = 0.05,
+) -> tuple[np.ndarray, float]:
     """A choice model for one role: per trigger, a softmax over its candidates and "none"
     (score ``-bias``), trained by Adam on the labelled triggers (``y``: 1 for the gold
     candidates, 0 others; a trigger with none has "none" as its answer). Returns (w, bias)
@@ -257,10 +300,10 @@ def fit_choice(z: np.ndarray, y: np.ndarray, sizes: Sequence[int], block_w: np.n
         gb = float(((pn - qn) * -1.0 * block_w).sum() / total)
         m1 = 0.9 * m1 + 0.1 * gw
         v1 = 0.999 * v1 + 0.001 * gw * gw
-        w -= lr * (m1 / (1 - 0.9 ** t)) / (np.sqrt(v1 / (1 - 0.999 ** t)) + 1e-8)
+        w -= lr * (m1 / (1 - 0.9**t)) / (np.sqrt(v1 / (1 - 0.999**t)) + 1e-8)
         mb = 0.9 * mb + 0.1 * gb
         vb = 0.999 * vb + 0.001 * gb * gb
-        b -= lr * (mb / (1 - 0.9 ** t)) / (np.sqrt(vb / (1 - 0.999 ** t)) + 1e-8)
+        b -= lr * (mb / (1 - 0.9**t)) / (np.sqrt(vb / (1 - 0.999**t)) + 1e-8)
     return w, b
 
 
@@ -284,7 +327,11 @@ def entity_labeller(kind: str, rec: dict) -> Callable | None:
 
         def news(e):
             said = [e.actor.name, *(m.text for m in e.actor.mentions)]
-            return (float(any(eval_news.filler_matches(g, said) for g in att)), float(any(eval_news.filler_matches(g, said) for g in tgt)))
+            return (
+                float(any(eval_news.filler_matches(g, said) for g in att)),
+                float(any(eval_news.filler_matches(g, said) for g in tgt)),
+            )
+
         return news
     if kind == "acled":
         a1, a2 = rec.get("actor1"), rec.get("actor2")
@@ -302,7 +349,9 @@ def entity_labeller(kind: str, rec: dict) -> Callable | None:
                 if _CIVILIANS.match(gold):
                     return float(e.actor.type == "civilians" or any(target_type(t) == "people" for t in texts))
                 return float(evaluate.actor_matches(_event(e.actor), gold))
+
             return is_(a1), is_(a2)
+
         return acled
     if kind == "coded_report":
         if rec.get("label") != "strike":
@@ -315,8 +364,14 @@ def entity_labeller(kind: str, rec: dict) -> Callable | None:
 
         def report(e):
             texts = [m.text for m in e.actor.mentions] or [e.actor.name]
-            return (float(any(eval_news.party_matches(a, [_event(e.actor)]) for a in att)),
-                    float(e.actor.type not in parties and any(target_type(t) in types or eval_news.filler_matches_any(named, t) for t in texts)))
+            return (
+                float(any(eval_news.party_matches(a, [_event(e.actor)]) for a in att)),
+                float(
+                    e.actor.type not in parties
+                    and any(target_type(t) in types or eval_news.filler_matches_any(named, t) for t in texts)
+                ),
+            )
+
         return report
     return None
 
@@ -356,7 +411,11 @@ def collect_rank_rows(kind: str, rec: dict, record_index: int, doc, rows: RankRo
     blocks = rank_rows(doc)
     label = entity_labeller(kind, rec)
     for _trig, cands, x, junk, window in blocks:
-        y = np.array([label(e) for e in cands], dtype=np.float32).reshape(-1, 2) if label else np.full((len(cands), 2), -1.0, np.float32)
+        y = (
+            np.array([label(e) for e in cands], dtype=np.float32).reshape(-1, 2)
+            if label
+            else np.full((len(cands), 2), -1.0, np.float32)
+        )
         rows.x.append(x)
         rows.y.append(y)
         rows.record.append(record_index)

@@ -42,8 +42,13 @@ from .. import relevance
 from . import eval_news, evaluate, roles
 
 DEFAULT_DATA = Path(__file__).resolve().parents[4] / "shared" / "data"
-DATASETS = {"acled": "eval/acled_dev.jsonl", "case2021": "eval/case2021_dev.jsonl", "news": "eval/news_dev.jsonl",
-            "news2": "eval/news2_dev.jsonl", "general": "news/general_news.jsonl"}
+DATASETS = {
+    "acled": "eval/acled_dev.jsonl",
+    "case2021": "eval/case2021_dev.jsonl",
+    "news": "eval/news_dev.jsonl",
+    "news2": "eval/news2_dev.jsonl",
+    "general": "news/general_news.jsonl",
+}
 # Row weight per dataset: ACLED notes are plentiful (~6 of 10 rows) and the easy kind;
 # news sentences, documents and general news are what feeds carry and what the
 # thresholds must hold on.
@@ -79,7 +84,9 @@ class Corpus:
     row_record: list[int] = field(default_factory=list)  # record index of each row
     texts: list[str] = field(default_factory=list)  # sentence of each row
     rules: list[list[float]] = field(default_factory=list)
-    docs: dict[int, object] = field(default_factory=dict)  # record index -> its parsed Doc (records the gate let through)
+    docs: dict[int, object] = field(
+        default_factory=dict
+    )  # record index -> its parsed Doc (records the gate let through)
     rows_at: dict[int, dict[int, int]] = field(default_factory=dict)  # record -> trigger start -> relevance row
     role_rows: roles.RoleRows = field(default_factory=roles.RoleRows)
     role_blocks: dict[int, list] = field(default_factory=dict)  # record -> [(trigger, candidates, x, junk)]
@@ -92,7 +99,9 @@ class Corpus:
         return self._lengths
 
     def labels(self) -> np.ndarray:
-        return np.array([row_label(self.kind, self.records[i], t) for i, t in zip(self.row_record, self.texts)], dtype=np.float32)
+        return np.array(
+            [row_label(self.kind, self.records[i], t) for i, t in zip(self.row_record, self.texts)], dtype=np.float32
+        )
 
 
 def record_label(kind: str, rec: dict) -> float:
@@ -131,8 +140,12 @@ def row_label(kind: str, rec: dict, sentence: str) -> float:
 
 
 def article_of(kind: str, rec: dict) -> Article:
-    return {"acled": evaluate.article_for, "news_doc": eval_news.news_article, "coded_report": eval_news.news_article,
-            "general_news": eval_news.general_article}[kind](rec)
+    return {
+        "acled": evaluate.article_for,
+        "news_doc": eval_news.news_article,
+        "coded_report": eval_news.news_article,
+        "general_news": eval_news.general_article,
+    }[kind](rec)
 
 
 def read_corpus(name: str, path: Path, limit: int = 0) -> Corpus:
@@ -148,7 +161,7 @@ def collect(corpus: Corpus, nlp, batch_size: int = 64) -> None:
     from .. import gate, make_doc
 
     for i in range(0, len(corpus.records), batch_size):
-        recs = corpus.records[i:i + batch_size]
+        recs = corpus.records[i : i + batch_size]
         arts = [article_of(corpus.kind, r) for r in recs]
         sels = [gate.select(a.text) for a in arts]
         todo = [j for j, s in enumerate(sels) if s is not None]
@@ -198,13 +211,15 @@ def reassemble(corpus: Corpus, probs: np.ndarray, thresholds: tuple[float, float
         doc = corpus.docs[rec_i]
         spans = [s for s in doc.spans.get(Keys.ROLE_RULES, []) if s.label_ in (BYSTANDER, VICTIM)]
         for trig, cands, _x, junk in blocks:
-            p = probs[at:at + len(cands)]
+            p = probs[at : at + len(cands)]
             at += len(cands)
             att, tgt = decide(cands, p, thresholds, junk)
             for role, picked in (("attacker", att), ("target", tgt)):
                 for k in picked:
                     c = cands[k]
-                    span = doc.char_span(c.start, c.end, label=role, alignment_mode="expand", span_id=str(trig.start_char))
+                    span = doc.char_span(
+                        c.start, c.end, label=role, alignment_mode="expand", span_id=str(trig.start_char)
+                    )
                     if span is not None:
                         span._.sw_actor = c.actor
                         spans.append(span)
@@ -217,7 +232,9 @@ def reassemble(corpus: Corpus, probs: np.ndarray, thresholds: tuple[float, float
 # --------------------------------------------------------------------------- the model
 
 
-def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = L2, n_rule: int | None = None) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+def fit(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = L2, n_rule: int | None = None
+) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
     """Weighted L2 logistic regression by Newton's method. Rule features (the last
     ``n_rule`` columns, by default the English model's) are standardised first; returns
     (weights, bias, mean, scale)."""
@@ -265,7 +282,7 @@ def predictions(corpus: Corpus, p: np.ndarray | None, th: relevance.Thresholds =
         for c in cands:
             judged = c.event.modality in (Modality.ASSERTED, Modality.HISTORICAL)  # as assemble.relevant
             best = None if p is None or not judged else max((float(p[r]) for r in c.rows), default=None)
-            if (c.precise if best is None else best >= th.needed(chars, c.precise)):
+            if c.precise if best is None else best >= th.needed(chars, c.precise):
                 kept.append(c.event)
         out.append(kept)
     return out
@@ -274,8 +291,13 @@ def predictions(corpus: Corpus, p: np.ndarray | None, th: relevance.Thresholds =
 def score(corpus: Corpus, preds: list[list[Event]]) -> dict:
     if corpus.kind == "acled":
         summary, by_source, _ = evaluate.score(corpus.records, preds)
-        return {**summary, "by_source": {k: dict(zip(("precision", "recall", "f1"), (round(v, 4) for v in t.prf())))
-                                         for k, t in by_source.items()}}
+        return {
+            **summary,
+            "by_source": {
+                k: dict(zip(("precision", "recall", "f1"), (round(v, 4) for v in t.prf())))
+                for k, t in by_source.items()
+            },
+        }
     if corpus.kind == "news_doc":
         summary, by_source = eval_news.score_news_docs(corpus.records, preds)
     elif corpus.kind == "coded_report":
@@ -308,6 +330,7 @@ def choose_thresholds(corpora: Sequence[Corpus], oof: dict[str, np.ndarray]) -> 
     general news stays within ``MAX_GENERAL_PER_1000``: one (precise, broad) pair for all
     texts first, then the pair of full articles and the pair of short texts in turn
     (coordinate ascent, two rounds); then the full scores at those thresholds."""
+
     def key(th: relevance.Thresholds):
         det = {c.name: detection(c, predictions(c, oof[c.name], th)) for c in corpora}
         over = max((det[c.name][1] - MAX_GENERAL_PER_1000 for c in corpora if c.kind == "general_news"), default=0.0)
@@ -332,7 +355,9 @@ def embed_all(corpora: Sequence[Corpus], embed: Callable[[list[str]], np.ndarray
     out = {}
     for c in corpora:
         emb = vecs[[row[t] for t in c.texts]] if c.texts else np.zeros((0, vecs.shape[1]), dtype=np.float32)
-        out[c.name] = np.hstack([emb, np.asarray(c.rules, dtype=np.float32).reshape(len(c.texts), -1)]).astype(np.float32)
+        out[c.name] = np.hstack([emb, np.asarray(c.rules, dtype=np.float32).reshape(len(c.texts), -1)]).astype(
+            np.float32
+        )
     return out
 
 
@@ -348,8 +373,11 @@ def train_roles(corpora: Sequence[Corpus], folds: int, seed: int) -> RoleFit:
     """The role model: out of fold (folds by record, every dataset's other folds) and
     leave one dataset out, thresholds chosen on the out-of-fold probabilities."""
     data = {c.name: c.role_rows.stacked() for c in corpora}
-    fold = {n: np.array([fold_of(str(c.records[r].get("id")), folds, seed) for r in data[n][2]], dtype=int)
-            for c in corpora for n in [c.name]}
+    fold = {
+        n: np.array([fold_of(str(c.records[r].get("id")), folds, seed) for r in data[n][2]], dtype=int)
+        for c in corpora
+        for n in [c.name]
+    }
     labelled = [c.name for c in corpora if (data[c.name][1] >= 0).any()]
     w = {n: roles.DATASET_WEIGHT.get(n, 1.0) for n in labelled}
     if not labelled:  # no role annotations (a test's corpora): the rules' roles stand
@@ -372,28 +400,55 @@ def train_roles(corpora: Sequence[Corpus], folds: int, seed: int) -> RoleFit:
             if sel.any():
                 cv[c.name][sel] = m.predict(data[c.name][0][sel])
     by = {c.name: c for c in corpora}
-    th, row_scores = roles.choose_thresholds([(data[n][1], cv[n], by[n].role_rows.junk_flags(), by[n].role_rows.block_sizes()) for n in labelled])
-    row_scores = {role: {**v, **{k: {labelled[i]: f for i, f in v[k].items()} for k in v if isinstance(v[k], dict)}} for role, v in row_scores.items()}
+    th, row_scores = roles.choose_thresholds(
+        [(data[n][1], cv[n], by[n].role_rows.junk_flags(), by[n].role_rows.block_sizes()) for n in labelled]
+    )
+    row_scores = {
+        role: {**v, **{k: {labelled[i]: f for i, f in v[k].items()} for k in v if isinstance(v[k], dict)}}
+        for role, v in row_scores.items()
+    }
     lodo = {}
     for c in corpora:
         m = fit_on(lambda n, held=c.name: np.full(len(data[n][0]), n != held))
         lodo[c.name] = m.predict(data[c.name][0]) if len(data[c.name][0]) else np.zeros((0, 2), np.float32)
-    card = {"trained_on": {n: {"rows": len(data[n][0]), "attacker_rows": int((data[n][1][:, 0] == 1).sum()),
-                               "target_rows": int((data[n][1][:, 1] == 1).sum()), "weight": w[n]} for n in labelled},
-            "labels": {"news": "news_dev human role annotations (WikiEvents, MUC-4), any attack type",
-                       "acled": "ACLED actor1 (attacker) and actor2 (target), all 24,380 notes",
-                       "news2": "news2_dev coded perpetrator and target sectors (strike reports)"},
-            "features": {"rules_and_syntax": list(roles.role_model.ROLE_FEATURES),
-                         "vectors": "en_core_web_sm tok2vec of the candidate's head and its product with the trigger's (2 x 96)"},
-            "l2": roles.L2, "folds": folds, "seed": seed, "thresholds": {"attacker": th[0], "target": th[1]},
-            "out_of_fold_rows": row_scores}
+    card = {
+        "trained_on": {
+            n: {
+                "rows": len(data[n][0]),
+                "attacker_rows": int((data[n][1][:, 0] == 1).sum()),
+                "target_rows": int((data[n][1][:, 1] == 1).sum()),
+                "weight": w[n],
+            }
+            for n in labelled
+        },
+        "labels": {
+            "news": "news_dev human role annotations (WikiEvents, MUC-4), any attack type",
+            "acled": "ACLED actor1 (attacker) and actor2 (target), all 24,380 notes",
+            "news2": "news2_dev coded perpetrator and target sectors (strike reports)",
+        },
+        "features": {
+            "rules_and_syntax": list(roles.role_model.ROLE_FEATURES),
+            "vectors": "en_core_web_sm tok2vec of the candidate's head and its product with the trigger's (2 x 96)",
+        },
+        "l2": roles.L2,
+        "folds": folds,
+        "seed": seed,
+        "thresholds": {"attacker": th[0], "target": th[1]},
+        "out_of_fold_rows": row_scores,
+    }
     final = fit_on(lambda n: np.ones(len(data[n][0]), dtype=bool))
     final = roles.role_model.RoleModel(final.version, final.weights, final.bias, final.mean, final.scale, th, card)
     return RoleFit(final, cv, lodo, card)
 
 
-def train(corpora: Sequence[Corpus], x: dict[str, np.ndarray], folds: int, seed: int, l2: float = L2,
-          weights: dict[str, float] | None = None) -> tuple[relevance.RelevanceModel, dict, dict[str, np.ndarray]]:
+def train(
+    corpora: Sequence[Corpus],
+    x: dict[str, np.ndarray],
+    folds: int,
+    seed: int,
+    l2: float = L2,
+    weights: dict[str, float] | None = None,
+) -> tuple[relevance.RelevanceModel, dict, dict[str, np.ndarray]]:
     """The model fit on every row, its card (cross-validated and leave-one-dataset-out
     scores) and the out-of-fold probability of every row. The role model is fit first
     (``train_roles``): every candidate event is assembled with roles chosen out of fold;
@@ -402,13 +457,23 @@ def train(corpora: Sequence[Corpus], x: dict[str, np.ndarray], folds: int, seed:
     role_fit = train_roles(corpora, folds, seed)
     learned = role_fit.model is not None
     th_roles = role_fit.model.thresholds if learned else (0.5, 0.5)
-    role_cv = {c.name: reassemble(c, role_fit.cv[c.name], th_roles) if learned and c.role_blocks else c.rule_candidates or c.candidates
-               for c in corpora}
-    role_lodo = {c.name: reassemble(c, role_fit.lodo[c.name], th_roles) if learned and c.role_blocks else role_cv[c.name] for c in corpora}
+    role_cv = {
+        c.name: reassemble(c, role_fit.cv[c.name], th_roles)
+        if learned and c.role_blocks
+        else c.rule_candidates or c.candidates
+        for c in corpora
+    }
+    role_lodo = {
+        c.name: reassemble(c, role_fit.lodo[c.name], th_roles) if learned and c.role_blocks else role_cv[c.name]
+        for c in corpora
+    }
     for c in corpora:
         c.candidates = role_cv[c.name]
     y = {c.name: c.labels() for c in corpora}
-    fold = {c.name: np.array([fold_of(str(c.records[r].get("id")), folds, seed) for r in c.row_record], dtype=int) for c in corpora}
+    fold = {
+        c.name: np.array([fold_of(str(c.records[r].get("id")), folds, seed) for r in c.row_record], dtype=int)
+        for c in corpora
+    }
 
     def stack(select: Callable[[str], np.ndarray]):
         xs, ys, ws = [], [], []
@@ -447,13 +512,33 @@ def train(corpora: Sequence[Corpus], x: dict[str, np.ndarray], folds: int, seed:
         rules_only[c.name] = score(c, predictions(c, None))
         c.candidates = role_cv[c.name]
     card = {
-        "trained_on": {c.name: {"records": len(c.records), "rows": int((y[c.name] >= 0).sum()), "positive_rows": int((y[c.name] == 1).sum())}
-                       for c in corpora},
-        "features": {"embedding": "all-MiniLM-L6-v2 (strikewatch.core.embeddings)", "rules": list(relevance.RULE_FEATURES)},
-        "l2": l2, "folds": folds, "seed": seed, "dataset_weight": weights or DATASET_WEIGHT,
-        "thresholds": {"precise": th.precise, "broad": th.broad, "long_precise": th.long_precise, "long_broad": th.long_broad,
-                       "long_doc_chars": relevance.LONG_DOC_CHARS},
-        "cross_validated": cv, "leave_one_dataset_out": loso, "roles_leave_one_dataset_out": roles_lodo, "rules_only": rules_only,
+        "trained_on": {
+            c.name: {
+                "records": len(c.records),
+                "rows": int((y[c.name] >= 0).sum()),
+                "positive_rows": int((y[c.name] == 1).sum()),
+            }
+            for c in corpora
+        },
+        "features": {
+            "embedding": "all-MiniLM-L6-v2 (strikewatch.core.embeddings)",
+            "rules": list(relevance.RULE_FEATURES),
+        },
+        "l2": l2,
+        "folds": folds,
+        "seed": seed,
+        "dataset_weight": weights or DATASET_WEIGHT,
+        "thresholds": {
+            "precise": th.precise,
+            "broad": th.broad,
+            "long_precise": th.long_precise,
+            "long_broad": th.long_broad,
+            "long_doc_chars": relevance.LONG_DOC_CHARS,
+        },
+        "cross_validated": cv,
+        "leave_one_dataset_out": loso,
+        "roles_leave_one_dataset_out": roles_lodo,
+        "rules_only": rules_only,
         "roles": role_fit.card,
     }
     model = model_of(fit(*stack(lambda n: np.ones(len(y[n]), dtype=bool)), l2=l2), th, card)
@@ -473,7 +558,9 @@ def load_corpora(data_dir: Path, limit: int = 0) -> list[Corpus]:
         if nlp is None:
             nlp = load_nlp()
             nlp.remove_pipe("strike_relevance")  # candidates are scored by the model being made, not the shipped one
-            nlp.replace_pipe("strike_parties", "strike_parties", config={"version": "", "decide": "rules"})  # the rules' roles: rows are re-decided per fold
+            nlp.replace_pipe(
+                "strike_parties", "strike_parties", config={"version": "", "decide": "rules"}
+            )  # the rules' roles: rows are re-decided per fold
         return nlp
 
     corpora = []
@@ -485,7 +572,10 @@ def load_corpora(data_dir: Path, limit: int = 0) -> list[Corpus]:
         c = read_corpus(name, path, limit)
         collect(c, rules_nlp())
         corpora.append(c)
-        print(f"{name}: {len(c.records)} records, {len(c.texts)} candidate triggers ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+        print(
+            f"{name}: {len(c.records)} records, {len(c.texts)} candidate triggers ({time.perf_counter() - t0:.0f} s)",
+            file=sys.stderr,
+        )
     return corpora
 
 
@@ -495,9 +585,13 @@ def cross_validated(data_file: Path, folds: int = 5, seed: int = 13) -> tuple[di
     from strikewatch.core.embeddings import load_embedder
 
     data_file = data_file.resolve()
-    data_dir = next((p for p in data_file.parents if any((p / rel).resolve() == data_file for rel in DATASETS.values())), None)
+    data_dir = next(
+        (p for p in data_file.parents if any((p / rel).resolve() == data_file for rel in DATASETS.values())), None
+    )
     if data_dir is None:
-        raise ValueError(f"{data_file} is not one of the dev sets ({', '.join(DATASETS.values())}): nothing to hold it out of")
+        raise ValueError(
+            f"{data_file} is not one of the dev sets ({', '.join(DATASETS.values())}): nothing to hold it out of"
+        )
     name = next(n for n, rel in DATASETS.items() if (data_dir / rel).resolve() == data_file)
     corpora = load_corpora(data_dir)
     _model, card, _oof = train(corpora, embed_all(corpora, load_embedder().encode), folds, seed)
@@ -511,17 +605,29 @@ def eval_main(argv: list[str] | None = None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="strikewatch train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="strikewatch train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--data-dir", type=Path, default=DEFAULT_DATA, help="the shared data folder (read in place)")
-    ap.add_argument("--out", type=Path, default=relevance.model_path(), help="where to write the model (.npz, with a .json card)")
-    ap.add_argument("--roles-out", type=Path, help="where to write the role model (default: facts/parties/models/<version>.npz)")
+    ap.add_argument(
+        "--out", type=Path, default=relevance.model_path(), help="where to write the model (.npz, with a .json card)"
+    )
+    ap.add_argument(
+        "--roles-out", type=Path, help="where to write the role model (default: facts/parties/models/<version>.npz)"
+    )
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--limit", type=int, default=0, help="first N records of each dataset (0 = all): a quick run")
     ap.add_argument("--l2", type=float, default=L2, help="L2 penalty")
-    ap.add_argument("--weight", action="append", default=[], metavar="DATASET=W", help="row weight of a dataset (repeatable)")
-    ap.add_argument("--dump", type=Path, help="write every candidate event with its out-of-fold probability (JSONL), to read errors")
-    ap.add_argument("--no-where", action="store_true", help="skip the theatre prior and the place choice (facts/places/train.py)")
+    ap.add_argument(
+        "--weight", action="append", default=[], metavar="DATASET=W", help="row weight of a dataset (repeatable)"
+    )
+    ap.add_argument(
+        "--dump", type=Path, help="write every candidate event with its out-of-fold probability (JSONL), to read errors"
+    )
+    ap.add_argument(
+        "--no-where", action="store_true", help="skip the theatre prior and the place choice (facts/places/train.py)"
+    )
     args = ap.parse_args(argv)
     from strikewatch.core.embeddings import load_embedder
 
@@ -550,22 +656,47 @@ def main(argv: list[str] | None = None) -> int:
             for c in corpora:
                 for i, cands in enumerate(c.candidates):
                     for cand in cands:
-                        f.write(json.dumps({"dataset": c.name, "id": c.records[i].get("id"), "label": record_label(c.kind, c.records[i]),
-                                            "type": cand.event.event_type.value, "modality": cand.event.modality.value, "precise": cand.precise,
-                                            "p": max((float(oof[c.name][r]) for r in cand.rows), default=None),
-                                            "text": cand.event.evidence[0].text[:300] if cand.event.evidence else ""}) + "\n")
+                        f.write(
+                            json.dumps(
+                                {
+                                    "dataset": c.name,
+                                    "id": c.records[i].get("id"),
+                                    "label": record_label(c.kind, c.records[i]),
+                                    "type": cand.event.event_type.value,
+                                    "modality": cand.event.modality.value,
+                                    "precise": cand.precise,
+                                    "p": max((float(oof[c.name][r]) for r in cand.rows), default=None),
+                                    "text": cand.event.evidence[0].text[:300] if cand.event.evidence else "",
+                                }
+                            )
+                            + "\n"
+                        )
     for name in DATASETS:
-        print(json.dumps({"dataset": name, "cross_validated": _brief(card["cross_validated"][name]),
-                          "leave_one_dataset_out": _brief(card["leave_one_dataset_out"][name]),
-                          "roles_leave_one_dataset_out": _brief(card["roles_leave_one_dataset_out"][name]),
-                          "rules_only": _brief(card["rules_only"][name])}))
+        print(
+            json.dumps(
+                {
+                    "dataset": name,
+                    "cross_validated": _brief(card["cross_validated"][name]),
+                    "leave_one_dataset_out": _brief(card["leave_one_dataset_out"][name]),
+                    "roles_leave_one_dataset_out": _brief(card["roles_leave_one_dataset_out"][name]),
+                    "rules_only": _brief(card["rules_only"][name]),
+                }
+            )
+        )
     if where_cards is not None:
         from ..facts.places import train as where_train
 
         print(json.dumps({"where": where_train.brief(where_cards)}))
-    print(json.dumps({"model": str(args.out), "thresholds": card["thresholds"],
-                      "seconds": round(time.perf_counter() - t0, 1),
-                      "cross_validated": {n: _brief(card["cross_validated"][n]) for n in DATASETS}}))
+    print(
+        json.dumps(
+            {
+                "model": str(args.out),
+                "thresholds": card["thresholds"],
+                "seconds": round(time.perf_counter() - t0, 1),
+                "cross_validated": {n: _brief(card["cross_validated"][n]) for n in DATASETS},
+            }
+        )
+    )
     return 0
 
 
@@ -576,9 +707,19 @@ def role_model_path() -> Path:
 
 
 def _brief(s: dict) -> dict:
-    keys = ("detection", "false_strike_events_per_1000", "attacker_recall", "target_recall", "place_recall", "weapon_recall",
-            "country_accuracy", "events_per_strike_doc")
-    return {k: (s[k] if k != "detection" else {m: s[k][m] for m in ("precision", "recall", "f1")}) for k in keys if k in s}
+    keys = (
+        "detection",
+        "false_strike_events_per_1000",
+        "attacker_recall",
+        "target_recall",
+        "place_recall",
+        "weapon_recall",
+        "country_accuracy",
+        "events_per_strike_doc",
+    )
+    return {
+        k: (s[k] if k != "detection" else {m: s[k][m] for m in ("precision", "recall", "f1")}) for k in keys if k in s
+    }
 
 
 if __name__ == "__main__":

@@ -15,5 +15,17 @@ from strikewatch.core.kafka.config import KafkaConfig
 from strikewatch.core.kafka.loop import consume, stop_on_signals
 from strikewatch.core.kafka.window import Published, iter_since, read_since
 
-__all__ = ["AckedSender", "Batch", "KafkaConfig", "NotAcknowledged", "Published", "Rejected", "Stopping", "consume", "iter_since",
-           "read_compacted", "read_since", "stop_on_signals"]
+__all__ = [
+    "AckedSender",
+    "Batch",
+    "KafkaConfig",
+    "NotAcknowledged",
+    "Published",
+    "Rejected",
+    "Stopping",
+    "consume",
+    "iter_since",
+    "read_compacted",
+    "read_since",
+    "stop_on_signals",
+]

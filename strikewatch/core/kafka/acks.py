@@ -63,8 +63,10 @@ def permanent(error: BaseException) -> bool:
         RecordListTooLargeError,
     )
 
-    return isinstance(error, (MessageSizeTooLargeError, RecordListTooLargeError, InvalidRecordError, CorruptRecordError,
-                              InvalidTopicError))
+    return isinstance(
+        error,
+        (MessageSizeTooLargeError, RecordListTooLargeError, InvalidRecordError, CorruptRecordError, InvalidTopicError),
+    )
 
 
 @dataclass(frozen=True)
@@ -98,9 +100,16 @@ class AckedSender:
     work whose records must all be acknowledged together. Thread-safe: each thread
     uses its own batches."""
 
-    def __init__(self, config: KafkaConfig | str, *, backoff_s: float, give_up_s: float | None = None,
-                 stop: threading.Event | None = None, on_retry: Callable[[str, BaseException], None] | None = None,
-                 **producer_overrides: Any):
+    def __init__(
+        self,
+        config: KafkaConfig | str,
+        *,
+        backoff_s: float,
+        give_up_s: float | None = None,
+        stop: threading.Event | None = None,
+        on_retry: Callable[[str, BaseException], None] | None = None,
+        **producer_overrides: Any,
+    ):
         self.config = KafkaConfig.coerce(config)
         self.backoff_s, self.give_up_s = backoff_s, give_up_s
         self.stop = stop or threading.Event()
@@ -224,14 +233,19 @@ class Batch:
             if s.stop.is_set():
                 raise Stopping(f"stopping with {left_over} records the broker did not acknowledge")
             if give_up is not None and time.monotonic() > give_up:
-                raise NotAcknowledged(f"{left_over} records not acknowledged by {s.config.bootstrap_servers} "
-                                      f"within {s.give_up_s:.0f} s")
+                raise NotAcknowledged(
+                    f"{left_over} records not acknowledged by {s.config.bootstrap_servers} within {s.give_up_s:.0f} s"
+                )
             if failed:
                 for topic, error in {rec.topic: e for rec, e in failed}.items():
                     if s._on_retry is not None:
                         s._on_retry(topic, error)
-                log.warning("%d records not acknowledged by Kafka (%s); re-sending in %.0f s",
-                            len(failed), failed[0][1], s.backoff_s)
+                log.warning(
+                    "%d records not acknowledged by Kafka (%s); re-sending in %.0f s",
+                    len(failed),
+                    failed[0][1],
+                    s.backoff_s,
+                )
                 if s.stop.wait(s.backoff_s):
                     raise Stopping(f"stopping with {left_over} records the broker did not acknowledge")
             pending = waiting + [s._send(r.topic, r.key, r.value) for r, _e in failed]

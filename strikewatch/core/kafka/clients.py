@@ -23,7 +23,10 @@ MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 # Producers wait for every in-sync replica and are idempotent, so a retried batch is
 # never written twice; gzip halves article payloads.
 PRODUCER_DEFAULTS: dict[str, Any] = {
-    "acks": "all", "enable_idempotence": True, "compression_type": "gzip", "max_request_size": MAX_MESSAGE_BYTES,
+    "acks": "all",
+    "enable_idempotence": True,
+    "compression_type": "gzip",
+    "max_request_size": MAX_MESSAGE_BYTES,
 }
 CONSUMER_DEFAULTS: dict[str, Any] = {"enable_auto_commit": False, "max_partition_fetch_bytes": MAX_MESSAGE_BYTES}
 

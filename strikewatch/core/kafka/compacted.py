@@ -21,8 +21,9 @@ class CompactedReadTimeout(StrikewatchError):
     """A compacted topic was not read to its end in time (broker away or topic huge)."""
 
 
-def read_compacted(config: KafkaConfig | str, topic: str,
-                   timeout_s: float = READ_TIMEOUT_S) -> dict[bytes, bytes | None]:
+def read_compacted(
+    config: KafkaConfig | str, topic: str, timeout_s: float = READ_TIMEOUT_S
+) -> dict[bytes, bytes | None]:
     """Latest value per key of ``topic``, read from the beginning to the end offsets
     taken at start. Tombstones map to None. An absent topic reads as empty."""
     from kafka import TopicPartition

@@ -53,11 +53,14 @@ class KafkaConfig(BaseModel):
         if not self.bootstrap_servers.strip():
             raise ValueError("bootstrap_servers is empty")
         if self.sasl and not self.secrets_from_settings and not (self.sasl_username and self.sasl_password):
-            raise ValueError(f"security protocol {self.security_protocol} needs a SASL username and password "
-                             "(STRIKEWATCH_KAFKA_SASL_USERNAME, STRIKEWATCH_KAFKA_SASL_PASSWORD)")
+            raise ValueError(
+                f"security protocol {self.security_protocol} needs a SASL username and password "
+                "(STRIKEWATCH_KAFKA_SASL_USERNAME, STRIKEWATCH_KAFKA_SASL_PASSWORD)"
+            )
         if not self.tls and any((self.ssl_cafile, self.ssl_certfile, self.ssl_keyfile)):
-            raise ValueError(f"TLS files given but the security protocol is {self.security_protocol} "
-                             "(use SSL or SASL_SSL)")
+            raise ValueError(
+                f"TLS files given but the security protocol is {self.security_protocol} (use SSL or SASL_SSL)"
+            )
         return self
 
     @classmethod
@@ -78,8 +81,11 @@ class KafkaConfig(BaseModel):
         cfg = self._with_secrets()
         kw: dict[str, Any] = {"bootstrap_servers": cfg.bootstrap_servers, "security_protocol": cfg.security_protocol}
         if cfg.sasl:
-            kw.update(sasl_mechanism=cfg.sasl_mechanism, sasl_plain_username=cfg.sasl_username,
-                      sasl_plain_password=cfg.sasl_password.get_secret_value() if cfg.sasl_password else None)
+            kw.update(
+                sasl_mechanism=cfg.sasl_mechanism,
+                sasl_plain_username=cfg.sasl_username,
+                sasl_plain_password=cfg.sasl_password.get_secret_value() if cfg.sasl_password else None,
+            )
         if cfg.tls:
             kw["ssl_check_hostname"] = cfg.ssl_check_hostname
             for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
@@ -96,8 +102,10 @@ class KafkaConfig(BaseModel):
         ident = ("bootstrap_servers", "security_protocol", "sasl_username")
         if any(getattr(own, k) != getattr(self, k) for k in ident):
             # A worker configured for another cluster or user must not lend its password to this one.
-            raise ValueError(f"this process's Kafka settings ({own.sasl_username}@{own.bootstrap_servers}) do not hold "
-                             f"the secrets of {self.sasl_username}@{self.bootstrap_servers}")
+            raise ValueError(
+                f"this process's Kafka settings ({own.sasl_username}@{own.bootstrap_servers}) do not hold "
+                f"the secrets of {self.sasl_username}@{self.bootstrap_servers}"
+            )
         return self.model_copy(update={k: getattr(own, k) for k in SECRET_FIELDS} | {"secrets_from_settings": False})
 
     def __getstate__(self) -> dict[str, Any]:
@@ -135,9 +143,13 @@ class KafkaSettings(BaseSettings):
     @property
     def kafka(self) -> KafkaConfig:
         return KafkaConfig(
-            bootstrap_servers=self.bootstrap_servers, security_protocol=self.kafka_security_protocol,
-            sasl_mechanism=self.kafka_sasl_mechanism, sasl_username=self.kafka_sasl_username,
-            sasl_password=self.kafka_sasl_password, ssl_cafile=self.kafka_ssl_cafile,
-            ssl_certfile=self.kafka_ssl_certfile, ssl_keyfile=self.kafka_ssl_keyfile,
+            bootstrap_servers=self.bootstrap_servers,
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password,
+            ssl_cafile=self.kafka_ssl_cafile,
+            ssl_certfile=self.kafka_ssl_certfile,
+            ssl_keyfile=self.kafka_ssl_keyfile,
             ssl_password=self.kafka_ssl_password,
         )

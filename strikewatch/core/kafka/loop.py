@@ -35,9 +35,17 @@ def stop_on_signals(stop: Callable[[], None]) -> None:
     signal.signal(signal.SIGINT, lambda *_: stop())
 
 
-def consume(consumer: Any, handle: Callable[[Polled], bool], stop: threading.Event, *, poll_s: float, retry_s: float,
-            max_idle_s: float | None = None, before_poll: Callable[[], None] | None = None,
-            idle_needs_assignment: bool = True) -> None:
+def consume(
+    consumer: Any,
+    handle: Callable[[Polled], bool],
+    stop: threading.Event,
+    *,
+    poll_s: float,
+    retry_s: float,
+    max_idle_s: float | None = None,
+    before_poll: Callable[[], None] | None = None,
+    idle_needs_assignment: bool = True,
+) -> None:
     """Poll ``consumer`` and hand each batch to ``handle`` until ``stop`` is set.
 
     ``max_idle_s``: also return once nothing came and nothing was in progress for that long

@@ -91,12 +91,18 @@ def make_metrics(registry: CollectorRegistry = REGISTRY) -> SimpleNamespace:
 METRICS = make_metrics()
 
 
-def kafka_clients(kafka: KafkaConfig | str, group: str, topic_names: list[str], start_from: str = "earliest",
-                  stop: threading.Event | None = None):
+def kafka_clients(
+    kafka: KafkaConfig | str,
+    group: str,
+    topic_names: list[str],
+    start_from: str = "earliest",
+    stop: threading.Event | None = None,
+):
     """(consumer, acked sender) for the store, from the shared Kafka layer (strikewatch.core.kafka):
     the sender re-sends dead letters while the broker is away, until ``stop``."""
-    consumer = clients.consumer(kafka, *topic_names, group_id=group, auto_offset_reset=start_from,
-                                max_poll_records=MAX_POLL_RECORDS)
+    consumer = clients.consumer(
+        kafka, *topic_names, group_id=group, auto_offset_reset=start_from, max_poll_records=MAX_POLL_RECORDS
+    )
     return consumer, AckedSender(kafka, backoff_s=RETRY_S, stop=stop)
 
 
@@ -166,7 +172,9 @@ class Store:
                 return self._write_once(decoded)
             except psycopg.Error as e:
                 if not database_away(e):  # outside any one record's savepoint (a commit): give the batch up
-                    log.error("PostgreSQL refused a batch of %d as a whole (SQLSTATE %s): %s", len(decoded), e.sqlstate, e)
+                    log.error(
+                        "PostgreSQL refused a batch of %d as a whole (SQLSTATE %s): %s", len(decoded), e.sqlstate, e
+                    )
                     return db.WriteResult(), [self._rejected(topic, rec, e) for topic, rec in decoded]
                 if self._stop.is_set():
                     raise InterruptedError("stopping") from e

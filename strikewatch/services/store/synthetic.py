@@ -110,7 +110,13 @@ def incident(i: int, revision: int = 0) -> Incident:
         independent_sources=len(evs) if i % 2 else 1,
         single_source=not (i % 2 and len(evs) > 1),
         contested=i % 5 == 0 and len(evs) > 1,
-        grade=("contested" if i % 5 == 0 and len(evs) > 1 else "corroborated" if i % 2 and len(evs) > 1 else "single_source"),
+        grade=(
+            "contested"
+            if i % 5 == 0 and len(evs) > 1
+            else "corroborated"
+            if i % 2 and len(evs) > 1
+            else "single_source"
+        ),
     )
 
 

@@ -73,8 +73,10 @@ RETRY_AFTER = {
 # What every operation may answer whatever its route (the app's middleware and key dependency): a body
 # over the limit (413) or a malformed Content-Length (400), before anything else reads the request.
 EVERY_OPERATION = {
-    "400": {"description": "a malformed request (Content-Length, body encoding, cursor)", "content": {
-        "application/json": {"schema": ERROR_REF}}},
+    "400": {
+        "description": "a malformed request (Content-Length, body encoding, cursor)",
+        "content": {"application/json": {"schema": ERROR_REF}},
+    },
     "413": {"description": "request body over the limit", "content": {"application/json": {"schema": ERROR_REF}}},
 }
 # ... and every operation behind X-API-Key.
@@ -121,9 +123,11 @@ def _link_subscriptions(spec: dict) -> None:
     created = paths.get("/subscriptions", {}).get("post", {}).get("responses", {}).get("201")
     if created is None:
         return
-    targets = {"GetSubscription": ("/subscriptions/{sub_id}", "get"),
-               "RotateSecret": ("/subscriptions/{sub_id}/rotate-secret", "post"),
-               "DeleteSubscription": ("/subscriptions/{sub_id}", "delete")}
+    targets = {
+        "GetSubscription": ("/subscriptions/{sub_id}", "get"),
+        "RotateSecret": ("/subscriptions/{sub_id}/rotate-secret", "post"),
+        "DeleteSubscription": ("/subscriptions/{sub_id}", "delete"),
+    }
     links = created.setdefault("links", {})
     for name, (path, method) in targets.items():
         op = paths.get(path, {}).get(method)

@@ -96,8 +96,16 @@ LEAST_PRECISE = 3  # ACLED's time and geo precision for "only the month / only t
 # ACLED geo_precision from the place's own precision: 1 the town itself, 2 a district or
 # near a town, 3 a province or larger (ACLED puts such events at the province's seat; we
 # put them at its centroid, or nowhere: "unknown" and "country" places have no point).
-GEO_PRECISION = {"point": 1, "city": 1, "admin2": 2, "admin1": 3, "region": 3, "border_region": 3, "country": 3,
-                 "unknown": 3}
+GEO_PRECISION = {
+    "point": 1,
+    "city": 1,
+    "admin2": 2,
+    "admin1": 3,
+    "region": 3,
+    "border_region": 3,
+    "country": 3,
+    "unknown": 3,
+}
 # ACLED's iso column for a country without an ISO 3166-1 numeric code (it writes 0 for Kosovo).
 NO_ISO = 0
 # STIX location precision, metres: a city's extent, a district's, a province's, a country's (order of magnitude).
@@ -204,9 +212,7 @@ def facts(rec: dict) -> dict:
         "date": t.get("date"),
         "event_day": known,
         "acled_date": known or reported,
-        "acled_time_precision": TIME_PRECISION.get(t.get("precision") or "", LEAST_PRECISE)
-        if known
-        else LEAST_PRECISE,
+        "acled_time_precision": TIME_PRECISION.get(t.get("precision") or "", LEAST_PRECISE) if known else LEAST_PRECISE,
         "time_precision": t.get("precision"),
         "attacker": rec.get("attacker"),
         "targets": rec.get("targets") or [],
@@ -228,7 +234,8 @@ def facts(rec: dict) -> dict:
         "sub_event_type": rec.get("acled_sub_event_type"),
         "grade": rec.get("grade"),
         "grade_reason": rec.get("grade_reason") or "",
-        "independent_sources": rec.get("independent_sources") or (1 if is_event else len(rec.get("families") or []) or None),
+        "independent_sources": rec.get("independent_sources")
+        or (1 if is_event else len(rec.get("families") or []) or None),
         "contested": bool(rec.get("contested")),
         "killed_range": rec.get("killed_range"),
         "families": rec.get("families") or [],
@@ -452,8 +459,13 @@ def escalation_csv(scores: list[dict]) -> str:
     w.writerow(ESCALATION_COLUMNS)
     for r in scores:
         w.writerow(
-            [text_cell(r["scope"]), text_cell(r["key"]), r["at"], r["value"],
-             text_cell(" ".join(r.get("tit_for_tat_chain") or []))]
+            [
+                text_cell(r["scope"]),
+                text_cell(r["key"]),
+                r["at"],
+                r["value"],
+                text_cell(" ".join(r.get("tit_for_tat_chain") or [])),
+            ]
         )
     return buf.getvalue()
 
@@ -604,8 +616,16 @@ def stix_bundle(records: list[dict]):
         if od not in objects:
             link = URL(value=url)
             objects.setdefault(link.id, link)
-            objects[od] = ObservedData(id=od, first_observed=seen, last_observed=seen, number_observed=1,
-                                       object_refs=[link.id], created=created, modified=created, **by)
+            objects[od] = ObservedData(
+                id=od,
+                first_observed=seen,
+                last_observed=seen,
+                number_observed=1,
+                object_refs=[link.id],
+                created=created,
+                modified=created,
+                **by,
+            )
         return od
 
     for rec in records:
@@ -629,7 +649,11 @@ def stix_bundle(records: list[dict]):
                 Location(id=loc_id, name=p.get("name") or f["country"], created=EPOCH, modified=EPOCH, **by, **loc_kw),
             )
         attacker = f["attacker"] if (f["attacker"] or {}).get("name") else None
-        att_id = identity(attacker["name"], IDENTITY_CLASS.get(attacker.get("type") or "unknown", "unknown")) if attacker else None
+        att_id = (
+            identity(attacker["name"], IDENTITY_CLASS.get(attacker.get("type") or "unknown", "unknown"))
+            if attacker
+            else None
+        )
         target_ids = [
             identity(t["name"], IDENTITY_CLASS.get(t.get("type") or "unknown", "unknown"))
             for t in f["targets"]
@@ -650,8 +674,9 @@ def stix_bundle(records: list[dict]):
             if ref:
                 related(inc_id, ref, role, created)
         for n, s in enumerate(f["sources"]):  # who says so: one sighting per report
-            outlet = identity(s.get("outlet") or s.get("source") or "unknown source", "organization",
-                              sectors=["communications"])
+            outlet = identity(
+                s.get("outlet") or s.get("source") or "unknown source", "organization", sectors=["communications"]
+            )
             seen = _ts(s.get("published_at"), created)
             report = s.get("event_id") or f"{f['id']}:{n}"
             observed = [observed_article(s["url"], report, seen, created)] if s.get("url") else []
@@ -672,8 +697,11 @@ def stix_bundle(records: list[dict]):
         for c in f["claims"]:  # who says what: one note per claim, on the incident and its article's observed data
             refs = [inc_id]
             if c.get("url"):
-                refs.append(observed_article(c["url"], c.get("event_id") or f"claim:{c['id']}",
-                                             _ts(c.get("published_at"), created), created))
+                refs.append(
+                    observed_article(
+                        c["url"], c.get("event_id") or f"claim:{c['id']}", _ts(c.get("published_at"), created), created
+                    )
+                )
             nid = _sid("note", f"{f['id']}:{c['id']}")
             objects[nid] = Note(
                 id=nid,
@@ -693,10 +721,18 @@ def claim_text(c: dict) -> str:
     """A claim in words: who says what, and the quote."""
     who = c["speaker"] + (f" ({c['speaker_kind']})" if c.get("speaker_kind") not in (None, "unknown") else "")
     if c["kind"] == "casualties":
-        what = ", ".join(x for x in (f"{c['killed']} killed" if c.get("killed") is not None else "",
-                                     f"{c['injured']} injured" if c.get("injured") is not None else "") if x)
+        what = ", ".join(
+            x
+            for x in (
+                f"{c['killed']} killed" if c.get("killed") is not None else "",
+                f"{c['injured']} injured" if c.get("injured") is not None else "",
+            )
+            if x
+        )
     elif c["kind"] == "responsibility":
-        what = {"claimed": "claims it for", "blamed": "blames", "denied": "denies it for"}.get(c.get("stance") or "", "") + f" {c.get('party')}"
+        what = {"claimed": "claims it for", "blamed": "blames", "denied": "denies it for"}.get(
+            c.get("stance") or "", ""
+        ) + f" {c.get('party')}"
     else:
         what = f"says it hit {c.get('target')}"
-    return f"{who}: {what}. Quote: \"{c['quote']['text']}\""
+    return f'{who}: {what}. Quote: "{c["quote"]["text"]}"'

@@ -160,8 +160,11 @@ def _when(v: str | None, name: str) -> datetime | None:
         elif m := DATETIME_RE.fullmatch(v):
             y, mo, dd, hh, mi, ss, frac, off = m.groups()
             us = int((frac or ".0")[1:7].ljust(6, "0"))
-            tz = UTC if off in "Zz" else timezone(
-                (-1 if off[0] == "-" else 1) * timedelta(hours=int(off[1:3]), minutes=int(off[4:6])))
+            tz = (
+                UTC
+                if off in "Zz"
+                else timezone((-1 if off[0] == "-" else 1) * timedelta(hours=int(off[1:3]), minutes=int(off[4:6])))
+            )
             # A leap second (:60) is the last instant of its minute here.
             d = datetime(int(y), int(mo), int(dd), int(hh), int(mi), min(int(ss), 59), us, tzinfo=tz)
         else:
@@ -246,8 +249,11 @@ async def filters(  # async: no thread-pool hop per request for pure parsing (se
     ] = None,
     language: Annotated[
         list[str] | None,
-        Query(description="language of a report, ISO 639-1 (en, ar, ru, uk, fr, es); repeat or comma-separate",
-              examples=["uk,ru"], json_schema_extra={"items": {"type": "string", "pattern": LANGUAGE_LIST_PATTERN}}),
+        Query(
+            description="language of a report, ISO 639-1 (en, ar, ru, uk, fr, es); repeat or comma-separate",
+            examples=["uk,ru"],
+            json_schema_extra={"items": {"type": "string", "pattern": LANGUAGE_LIST_PATTERN}},
+        ),
     ] = None,
 ) -> IncidentFilter:
     s, u = _when(since, "since"), _when(until, "until")
@@ -273,22 +279,31 @@ GRADE_LIST_PATTERN = rf"^ *(?:{_ONE_GRADE} *)?(?:, *(?:{_ONE_GRADE} *)?)*$"
 def _languages(values: list[str] | None) -> tuple[str, ...]:
     for v in values or ():
         if not re.fullmatch(LANGUAGE_LIST_PATTERN, v):
-            raise invalid("query", "language", f"ISO 639-1 codes (en, ar, ru, uk, fr, es), comma-separated, not {v[:40]!r}")
+            raise invalid(
+                "query", "language", f"ISO 639-1 codes (en, ar, ru, uk, fr, es), comma-separated, not {v[:40]!r}"
+            )
     return tuple(c.strip(" ").lower() for v in values or () for c in v.split(",") if c.strip(" "))
 
 
 async def corroboration_filters(
     min_independent_sources: Annotated[
-        int | None, Query(ge=1, le=1000, description="independent outlet families that report it (copies of one wire story count once)")
+        int | None,
+        Query(
+            ge=1,
+            le=1000,
+            description="independent outlet families that report it (copies of one wire story count once)",
+        ),
     ] = None,
     contested: Annotated[
         bool | None, Query(description="true: parties dispute who struck or the toll; false: not disputed")
     ] = None,
     grade: Annotated[
         list[str] | None,
-        Query(description="confirmed, corroborated, single_source or contested; repeat or comma-separate",
-              examples=["corroborated,confirmed"], json_schema_extra={"items": {"type": "string",
-                                                                             "pattern": GRADE_LIST_PATTERN}}),
+        Query(
+            description="confirmed, corroborated, single_source or contested; repeat or comma-separate",
+            examples=["corroborated,confirmed"],
+            json_schema_extra={"items": {"type": "string", "pattern": GRADE_LIST_PATTERN}},
+        ),
     ] = None,
 ) -> IncidentFilter:
     """The corroboration filters of issue 21 (incidents only)."""
@@ -525,7 +540,7 @@ ERROR = {"model": schemas.Error}
 LINK_HEADER = {
     "Link": {
         "description": 'the next page, `<...>; rel="next"` (RFC 8288), relative to the request; absent on the '
-                       'last page',
+        "last page",
         "schema": {"type": "string"},
     }
 }
@@ -549,7 +564,7 @@ SSE_EVENT_SCHEMA = {
         "id": {"type": "string", "pattern": "^[0-9]+$", "description": "the position to resume after (Last-Event-ID)"},
         "data": {
             "type": "string",
-            "description": "incident: the incident's latest record (JSON); truncated: {\"replayed\": n}",
+            "description": 'incident: the incident\'s latest record (JSON); truncated: {"replayed": n}',
             "contentMediaType": "application/json",
         },
         "retry": {"type": "integer"},
@@ -563,8 +578,11 @@ def list_responses(example: dict | None = None) -> dict:
     if example:
         content["application/json"] = {"example": example}
     return {
-        200: {"description": "a page, in the asked format", "content": content,
-              "headers": {**LINK_HEADER, **ATTACHMENT_HEADER}},
+        200: {
+            "description": "a page, in the asked format",
+            "content": content,
+            "headers": {**LINK_HEADER, **ATTACHMENT_HEADER},
+        },
         **BAD_CURSOR,
         **STORE_DOWN,
     }
@@ -654,8 +672,9 @@ def make_router(
         """Incidents (their latest revision) whose event time, place, type, actors, severity,
         source count and corroboration match, newest first by event time; follow ``next_cursor``
         for the next page."""
-        f = f.model_copy(update={"min_severity": min_severity, "min_sources": min_sources,
-                               **_corroboration(corroboration)})
+        f = f.model_copy(
+            update={"min_severity": min_severity, "min_sources": min_sources, **_corroboration(corroboration)}
+        )
         return await _page(request, "incidents", f, limit, cursor, format, inter_num)
 
     @router.get(
@@ -713,13 +732,13 @@ def make_router(
             str | None,
             Query(
                 max_length=MAX_KEY_CHARS,
-                description="e.g. Iraq, or 'Kataib Hezbollah vs United States'; "
-                "omitted: the latest score of every key",
+                description="e.g. Iraq, or 'Kataib Hezbollah vs United States'; omitted: the latest score of every key",
                 examples=["Iraq"],
             ),
         ] = None,
         since: Annotated[
-            str | None, Query(description="scores from (inclusive), as /v1/incidents' since", json_schema_extra=WHEN_SCHEMA)
+            str | None,
+            Query(description="scores from (inclusive), as /v1/incidents' since", json_schema_extra=WHEN_SCHEMA),
         ] = None,
         until: Annotated[
             str | None, Query(description="scores until (exclusive)", json_schema_extra=WHEN_SCHEMA)
@@ -768,23 +787,30 @@ def make_router(
         ] = None,
         last_event_id_header: Annotated[
             str | None,
-            Header(alias="Last-Event-ID", pattern=r"^[0-9]{1,18}$",
-                   description="resume after this event id: what the client missed is sent first"),
+            Header(
+                alias="Last-Event-ID",
+                pattern=r"^[0-9]{1,18}$",
+                description="resume after this event id: what the client missed is sent first",
+            ),
         ] = None,
     ):
         """``event: incident`` with the incident's latest record as ``data`` each time the store
         writes a new incident or revision (after it is committed); the same filters as the
         list. A comment line every 15 s keeps the connection open. With ``Last-Event-ID`` the
         incidents that moved since that id (and match) come first, at most 500."""
-        f = f.model_copy(update={"min_severity": min_severity, "min_sources": min_sources,
-                               **_corroboration(corroboration)})
+        f = f.model_copy(
+            update={"min_severity": min_severity, "min_sources": min_sources, **_corroboration(corroboration)}
+        )
         resume = last_event_id_header or last_event_id
         key_id = getattr(request.state, "key_id", "")
         q = store.open_stream(key_id, max_streams_per_key)
         if q is None:
             m.requests.labels("stream", "sse", "429").inc()
-            raise HTTPException(429, f"this key already holds {max_streams_per_key} streams",
-                                headers={"Retry-After": str(STREAM_BUSY_RETRY_S)})
+            raise HTTPException(
+                429,
+                f"this key already holds {max_streams_per_key} streams",
+                headers={"Retry-After": str(STREAM_BUSY_RETRY_S)},
+            )
         m.requests.labels("stream", "sse", "200").inc()
         loop = asyncio.get_running_loop()
         ends_at = loop.time() + stream_max_s
@@ -843,4 +869,3 @@ def make_router(
         )
 
     return router
-

@@ -16,19 +16,43 @@ T0 = datetime(2023, 1, 14, 16, tzinfo=UTC)
 
 
 def incident(outlets, claims=(), rev=0):
-    srcs = [IncidentSource(event_id=f"e{i}", article_id=f"a{i}", source=o, outlet=o, url=f"https://{o}/story",
-                           published_at=T0 + timedelta(minutes=i), seen_at=T0 + timedelta(minutes=i, seconds=5))
-            for i, o in enumerate(outlets)]
-    inc = Incident(id="i1", revision=rev, event_type=EventType.MISSILE_ATTACK, sources=srcs, source_count=len(srcs),
-                   places=[Place(name="Dnipro", country="Ukraine", country_code="UA", lat=48.47, lon=35.04, precision="city")],
-                   severity=0.5, first_seen_at=T0)
+    srcs = [
+        IncidentSource(
+            event_id=f"e{i}",
+            article_id=f"a{i}",
+            source=o,
+            outlet=o,
+            url=f"https://{o}/story",
+            published_at=T0 + timedelta(minutes=i),
+            seen_at=T0 + timedelta(minutes=i, seconds=5),
+        )
+        for i, o in enumerate(outlets)
+    ]
+    inc = Incident(
+        id="i1",
+        revision=rev,
+        event_type=EventType.MISSILE_ATTACK,
+        sources=srcs,
+        source_count=len(srcs),
+        places=[Place(name="Dnipro", country="Ukraine", country_code="UA", lat=48.47, lon=35.04, precision="city")],
+        severity=0.5,
+        first_seen_at=T0,
+    )
     return co.corroborate(inc, list(claims))
 
 
 def claim(n, **kw):
-    base = dict(id=f"c{n}", kind="casualties", speaker="the regional governor", speaker_kind="local_official", article_id=f"a{n}",
-                url=f"https://o{n}.net/story", outlet=f"o{n}.net", quote=Span(text="twelve people were killed", start=10, end=35),
-                published_at=T0)
+    base = dict(
+        id=f"c{n}",
+        kind="casualties",
+        speaker="the regional governor",
+        speaker_kind="local_official",
+        article_id=f"a{n}",
+        url=f"https://o{n}.net/story",
+        outlet=f"o{n}.net",
+        quote=Span(text="twelve people were killed", start=10, end=35),
+        published_at=T0,
+    )
     return Claim(**{**base, **kw})
 
 
@@ -50,11 +74,21 @@ def test_second_independent_outlet_alerts_once():
     from strikewatch.core.models import Provenance
 
     wire = Provenance(credit="reuters")
-    copy = first.model_copy(update={"sources": [s.model_copy(update={"provenance": wire}) for s in incident(copies).sources], "revision": 1})
+    copy = first.model_copy(
+        update={"sources": [s.model_copy(update={"provenance": wire}) for s in incident(copies).sources], "revision": 1}
+    )
     assert co.corroborate(copy, []).independent_sources == 1 and m.incident(co.corroborate(copy, []), None) == []
     second = incident(copies + ["eastern-herald.com"], rev=2)
-    second = co.corroborate(second.model_copy(update={"sources": [s.model_copy(update={"provenance": wire}) if s.outlet in copies else s
-                                                                   for s in second.sources]}), [])
+    second = co.corroborate(
+        second.model_copy(
+            update={
+                "sources": [
+                    s.model_copy(update={"provenance": wire}) if s.outlet in copies else s for s in second.sources
+                ]
+            }
+        ),
+        [],
+    )
     alerts = m.incident(second, None)
     assert [a.kind for a in alerts] == ["new_incident"] and "corroborated by 2 independent sources" in alerts[0].summary
     assert m.incident(second, None) == []  # exactly once
@@ -65,7 +99,9 @@ def test_single_source_incident_becoming_contested_or_corroborated_alerts():
     m.subscription("s", Subscription(id="s", owner="o", webhook_url="http://127.0.0.1/h"))
     assert [a.kind for a in m.incident(incident(["a.net"]), None)] == ["new_incident"]
     assert [a.kind for a in m.incident(incident(["a.net", "b.com"], rev=1), None)] == ["corroborated"]
-    contested = incident(["a.net", "b.com", "c.org"], [claim(0, killed=12), claim(1, killed=2, speaker="local officials")], rev=2)
+    contested = incident(
+        ["a.net", "b.com", "c.org"], [claim(0, killed=12), claim(1, killed=2, speaker="local officials")], rev=2
+    )
     assert [a.kind for a in m.incident(contested, None)] == ["contested"]
 
 
@@ -78,12 +114,27 @@ def test_payloads_say_how_corroborated():
     slack = payload(alert.model_copy(update={"webhook_format": "slack"}))
     assert "corroborated by 2 independent sources" in slack["blocks"][0]["text"]["text"]
     [am] = payload(alert.model_copy(update={"webhook_format": "alertmanager"}))
-    assert am["labels"]["grade"] == "corroborated" and am["annotations"]["corroboration"] == "corroborated by 2 independent sources"
+    assert (
+        am["labels"]["grade"] == "corroborated"
+        and am["annotations"]["corroboration"] == "corroborated by 2 independent sources"
+    )
 
 
 def test_exports_carry_grade_families_and_claims():
-    inc = incident(["a.net", "b.com"], [claim(0, killed=12), claim(1, kind="responsibility", stance="denied", party="RU",
-                                                                  speaker="Russia's defence ministry", speaker_kind="ministry")])
+    inc = incident(
+        ["a.net", "b.com"],
+        [
+            claim(0, killed=12),
+            claim(
+                1,
+                kind="responsibility",
+                stance="denied",
+                party="RU",
+                speaker="Russia's defence ministry",
+                speaker_kind="ministry",
+            ),
+        ],
+    )
     rec = json.loads(inc.model_dump_json())
     row = formats.acled_row(rec)
     assert row["source"] == "a.net; b.com" and row["source_scale"] == "Other"
@@ -97,8 +148,12 @@ def test_exports_carry_grade_families_and_claims():
     by_id = {o["id"]: o for o in bundle["objects"]}
 
     def links(note):
-        return [by_id[u]["value"] for r in note["object_refs"] if r.startswith("observed-data--")
-                for u in by_id[r]["object_refs"]]
+        return [
+            by_id[u]["value"]
+            for r in note["object_refs"]
+            if r.startswith("observed-data--")
+            for u in by_id[r]["object_refs"]
+        ]
 
     assert any("denies it for RU" in n["content"] and links(n) == ["https://o1.net/story"] for n in notes)
     stix2.parse(json.dumps(bundle), allow_custom=False)

@@ -90,9 +90,14 @@ def test_alerted_once_when_the_second_independent_outlet_arrives(kafka_bootstrap
     streams = acceptance_stream(run)
     wire, copy = streams["wire"][:2]
     second, third = streams["wire_followups"]
-    sub = Subscription(id=f"sub-corroborated-{run}", owner=f"o-{run}", countries=["Ukraine"], min_independent_sources=2,
-                       notify_on=["new_incident", "corroborated", "contested"],
-                       webhook_url=f"http://127.0.0.1:{srv.server_address[1]}/hook")
+    sub = Subscription(
+        id=f"sub-corroborated-{run}",
+        owner=f"o-{run}",
+        countries=["Ukraine"],
+        min_independent_sources=2,
+        notify_on=["new_incident", "corroborated", "contested"],
+        webhook_url=f"http://127.0.0.1:{srv.server_address[1]}/hook",
+    )
     store = SubscriptionStore(kafka_bootstrap)
     store.put(sub)
     store.close()
@@ -102,11 +107,21 @@ def test_alerted_once_when_the_second_independent_outlet_arrives(kafka_bootstrap
     incidents = Incidents(kafka_bootstrap, run)
     # Recovery would reopen the incidents earlier tests left on this shared broker, and the run's
     # strike would join one of them (source_count 6, not 2); tests/system/test_faults.py tests it.
-    env = {**os.environ, "STRIKEWATCH_CONSUMER_GROUP": "e2e-claims-" + run, "STRIKEWATCH_START_FROM": "latest",
-           "STRIKEWATCH_RECOVER_OPEN_INCIDENTS": "false"}
+    env = {
+        **os.environ,
+        "STRIKEWATCH_CONSUMER_GROUP": "e2e-claims-" + run,
+        "STRIKEWATCH_START_FROM": "latest",
+        "STRIKEWATCH_RECOVER_OPEN_INCIDENTS": "false",
+    }
     log_path = tmp_path / "pipeline.log"
     log = open(log_path, "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "pipeline"], cwd=repo_root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "strikewatch.cli", "pipeline"],
+        cwd=repo_root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     d = Deliverer(kafka_bootstrap, b"s", group=group, metrics=make_metrics(CollectorRegistry()))
     t = threading.Thread(target=d.run, daemon=True)
     t.start()
@@ -139,7 +154,9 @@ def test_alerted_once_when_the_second_independent_outlet_arrives(kafka_bootstrap
             send(wire, copy)
             time.sleep(10)
         first = incidents.holding(copy.url)
-        assert first is not None and first.source_count == 2 and first.independent_sources == 1, log_path.read_text()[-3000:]
+        assert first is not None and first.source_count == 2 and first.independent_sources == 1, log_path.read_text()[
+            -3000:
+        ]
         time.sleep(QUIET_S)
         assert mine() == []  # one outlet family: no alert, however many copies
 
@@ -151,7 +168,9 @@ def test_alerted_once_when_the_second_independent_outlet_arrives(kafka_bootstrap
         wait_for(lambda: incidents.holding(third.url), "revision with the third outlet")
         time.sleep(QUIET_S)
         alerts = mine()
-        assert len(alerts) == 1, [(a["kind"], a["incident_revision"], a["incident"]["independent_sources"]) for a in alerts]
+        assert len(alerts) == 1, [
+            (a["kind"], a["incident_revision"], a["incident"]["independent_sources"]) for a in alerts
+        ]
         [alert] = alerts
         assert alert["kind"] == "new_incident" and alert["incident_id"] == first.id
         assert alert["incident"]["independent_sources"] == 2 and alert["incident"]["grade"] == "corroborated"

@@ -36,7 +36,13 @@ pytestmark = pytest.mark.integration
 WAIT_S = 480  # the stack's start (~60 s), spaCy and MiniLM on the first events, ten articles through: ~2-4 min here
 KEY = {"X-API-Key": "dev-key"}
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 def _ours(inc: dict, run: str) -> bool:
@@ -44,8 +50,13 @@ def _ours(inc: dict, run: str) -> bool:
 
 
 def _incidents(base: str, run: str) -> list[dict]:
-    r = httpx.get(f"{base}/v1/incidents", params={"since": "2024-05-15", "until": "2024-05-22", "limit": 100}, headers=KEY,
-                  timeout=10, trust_env=False)
+    r = httpx.get(
+        f"{base}/v1/incidents",
+        params={"since": "2024-05-15", "until": "2024-05-22", "limit": 100},
+        headers=KEY,
+        timeout=10,
+        trust_env=False,
+    )
     r.raise_for_status()
     return [i for i in r.json()["items"] if _ours(i, run)]
 
@@ -90,10 +101,19 @@ def claims_stack(tmp_path_factory, postgres, repo_root):
     env.pop("STRIKEWATCH_API_KEYS", None)  # the local default key, dev-key
     log_path = tmp / "run.log"
     log = open(log_path, "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "run", "--services", "pipeline,store,api", "--replay", str(jsonl)],
-                            cwd=repo_root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "strikewatch.cli", "run", "--services", "pipeline,store,api", "--replay", str(jsonl)],
+        cwd=repo_root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
-    want = {"Kharkiv": len(streams["contested"]), "Odesa": len(streams["wire"]), "Mykolayiv": len(streams["corroborated"])}
+    want = {
+        "Kharkiv": len(streams["contested"]),
+        "Odesa": len(streams["wire"]),
+        "Mykolayiv": len(streams["corroborated"]),
+    }
     try:
         deadline = time.monotonic() + WAIT_S
         found: dict[str, dict] = {}
@@ -107,8 +127,10 @@ def claims_stack(tmp_path_factory, postgres, repo_root):
                 break
             time.sleep(3)
         else:
-            pytest.fail(f"incidents stored: {[(t, i['source_count']) for t, i in found.items()]}, wanted {want}\n"
-                        + log_path.read_text()[-3000:])
+            pytest.fail(
+                f"incidents stored: {[(t, i['source_count']) for t, i in found.items()]}, wanted {want}\n"
+                + log_path.read_text()[-3000:]
+            )
         time.sleep(5)  # a revision still on its way would show in the API by now
         yield SimpleNamespace(base=base, run=run, streams=streams, log=log_path)
     finally:
@@ -138,18 +160,31 @@ def test_three_outlets_tolls_and_a_denial_make_one_contested_incident(claims_sta
     assert inc["contested"] and inc["grade"] == "contested"
     outlets = {a.canonical_url.split("/")[2].removeprefix("www."): a for a in claims_stack.streams["contested"]}
     tolls = {c["outlet"]: c["killed"] for c in inc["claims"] if c["kind"] == "casualties"}
-    assert tolls == {"kharkiv-observer.net": 9, "steppe-times.org": 11, "border-dispatch.com": 2}  # a claim per outlet, none overwritten
+    assert tolls == {
+        "kharkiv-observer.net": 9,
+        "steppe-times.org": 11,
+        "border-dispatch.com": 2,
+    }  # a claim per outlet, none overwritten
     denials = [c for c in inc["claims"] if c["kind"] == "responsibility" and c["stance"] == "denied"]
-    assert denials and {c["party_side"] for c in denials} == {"RU"} and {c["outlet"] for c in denials} == {"border-dispatch.com"}
+    assert (
+        denials
+        and {c["party_side"] for c in denials} == {"RU"}
+        and {c["outlet"] for c in denials} == {"border-dispatch.com"}
+    )
     for c in inc["claims"]:  # each quote is the article's own words at its offsets
         art = outlets[c["outlet"]]
-        assert art.text[c["quote"]["start"]:c["quote"]["end"]] == c["quote"]["text"]
+        assert art.text[c["quote"]["start"] : c["quote"]["end"]] == c["quote"]["text"]
     assert inc["killed_range"] == [2, 11]
     assert "tolls differ" in inc["grade_reason"] and "denies it" in inc["grade_reason"]
     assert {f["first_report_at"] is not None for f in inc["families"]} == {True} and len(inc["families"]) == 3
     # the filters of the read API see it so
-    r = httpx.get(f"{claims_stack.base}/v1/incidents", params={"since": "2024-05-15", "until": "2024-05-22", "contested": "true",
-                                                               "min_independent_sources": 3}, headers=KEY, timeout=10, trust_env=False)
+    r = httpx.get(
+        f"{claims_stack.base}/v1/incidents",
+        params={"since": "2024-05-15", "until": "2024-05-22", "contested": "true", "min_independent_sources": 3},
+        headers=KEY,
+        timeout=10,
+        trust_env=False,
+    )
     assert [i["id"] for i in r.json()["items"] if _ours(i, claims_stack.run)] == [inc["id"]]
     # every revision is kept: the claims of the first report survive in the last
     detail = _detail(claims_stack.base, inc["id"])
@@ -166,8 +201,13 @@ def test_five_syndicated_copies_are_one_independent_source(claims_stack):
     [family] = inc["families"]
     assert family["id"] == "wire:reuters" and len(family["articles"]) == 5
     assert {s["family"] for s in inc["sources"]} == {"wire:reuters"}
-    r = httpx.get(f"{claims_stack.base}/v1/incidents", params={"since": "2024-05-15", "until": "2024-05-22", "min_independent_sources": 2},
-                  headers=KEY, timeout=10, trust_env=False)
+    r = httpx.get(
+        f"{claims_stack.base}/v1/incidents",
+        params={"since": "2024-05-15", "until": "2024-05-22", "min_independent_sources": 2},
+        headers=KEY,
+        timeout=10,
+        trust_env=False,
+    )
     assert inc["id"] not in [i["id"] for i in r.json()["items"]]
 
 
@@ -185,8 +225,13 @@ def test_claims_table_and_corroborated_only_map_in_the_browser(claims_stack, rep
     artifacts = repo_root / ".artifacts"
     artifacts.mkdir(exist_ok=True)
     with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
-        ctx = pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                                                    viewport={"width": 1400, "height": 900})
+        ctx = pw.chromium.launch_persistent_context(
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 900},
+        )
         try:
             page = ctx.new_page()
             errors: list[str] = []
@@ -208,7 +253,9 @@ def test_claims_table_and_corroborated_only_map_in_the_browser(claims_stack, rep
             page.wait_for_selector(f"#incidents tbody tr[data-id='{corroborated['id']}']", timeout=30_000)
             assert page.locator(f"path.incident-{single['id']}").count() == 0
             assert page.locator(f"path.incident-{corroborated['id']}").count() == 1
-            assert page.locator(f"#incidents tbody tr[data-id='{contested['id']}']").count() == 0  # contested is not corroborated
+            assert (
+                page.locator(f"#incidents tbody tr[data-id='{contested['id']}']").count() == 0
+            )  # contested is not corroborated
             page.screenshot(path=str(artifacts / "webapp_corroborated_only.png"))
 
             # the contested incident's page: the grade with its reason and the claims side by side
@@ -220,8 +267,16 @@ def test_claims_table_and_corroborated_only_map_in_the_browser(claims_stack, rep
             by_outlet = {r.query_selector("td:nth-child(4) a").inner_text(): r for r in rows}
             assert set(by_outlet) == {"kharkiv-observer.net", "steppe-times.org", "border-dispatch.com"}
             assert "2 killed" in by_outlet["border-dispatch.com"].inner_text()
-            assert "killed two people" in by_outlet["border-dispatch.com"].query_selector("td:nth-child(3) blockquote").inner_text()
-            assert by_outlet["steppe-times.org"].query_selector("td:nth-child(1)").inner_text().startswith("Ukraine's State Emergency Service")
+            assert (
+                "killed two people"
+                in by_outlet["border-dispatch.com"].query_selector("td:nth-child(3) blockquote").inner_text()
+            )
+            assert (
+                by_outlet["steppe-times.org"]
+                .query_selector("td:nth-child(1)")
+                .inner_text()
+                .startswith("Ukraine's State Emergency Service")
+            )
             denial = page.query_selector("#claims tbody tr.claim-denied")
             assert denial is not None and "denies it" in denial.inner_text()
             href = by_outlet["kharkiv-observer.net"].query_selector("td:nth-child(4) a").get_attribute("href")

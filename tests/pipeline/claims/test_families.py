@@ -7,13 +7,17 @@ from pipeline.claims import synthetic as sy
 from strikewatch.core.models import Provenance
 
 T0 = datetime(2023, 1, 14, 16, tzinfo=UTC)
-STORY = ("A missile struck a nine-storey apartment block in the city on Saturday, killing at least twelve "
-         "people and wounding "
-         "dozens more, the regional governor said. Rescuers searched the rubble through the night and the governor said the "
-         "toll was likely to rise as more bodies were found under the collapsed floors of the building.")
-OTHER = ("Twelve people died when a rocket slammed into a residential tower on Saturday evening, emergency "
-         "workers reported, "
-         "adding that survivors were still being pulled from the wreckage hours later while neighbours looked on in shock.")
+STORY = (
+    "A missile struck a nine-storey apartment block in the city on Saturday, killing at least twelve "
+    "people and wounding "
+    "dozens more, the regional governor said. Rescuers searched the rubble through the night and the governor said the "
+    "toll was likely to rise as more bodies were found under the collapsed floors of the building."
+)
+OTHER = (
+    "Twelve people died when a rocket slammed into a residential tower on Saturday evening, emergency "
+    "workers reported, "
+    "adding that survivors were still being pulled from the wreckage hours later while neighbours looked on in shock."
+)
 
 
 def test_credit_in_dateline_and_tail():
@@ -21,7 +25,9 @@ def test_credit_in_dateline_and_tail():
     assert fam.credit_of("GAZA (AP) — Israeli strikes ...") == "ap"
     assert fam.credit_of("Text of the story.\n\n(Reporting by Olena Harmash; Editing by Alex Richardson)") == "reuters"
     assert fam.credit_of("Text of the story.\n\n© 2023 AFP") == "afp"
-    assert fam.credit_of("The governor told AP the toll would rise. More text follows here.") is None  # a quote is no credit
+    assert (
+        fam.credit_of("The governor told AP the toll would rise. More text follows here.") is None
+    )  # a quote is no credit
 
 
 def test_publisher_joins_domains_and_editions_not_aggregators():
@@ -42,7 +48,9 @@ def test_signature_tells_copies_from_other_wording():
 
 
 def _report(aid, outlet, text=None, credit=None, minutes=0):
-    prov = Provenance(publisher=fam.publisher_of(outlet), credit=credit, signature=fam.signature(text) if text else None)
+    prov = Provenance(
+        publisher=fam.publisher_of(outlet), credit=credit, signature=fam.signature(text) if text else None
+    )
     return fam.Report(article_id=aid, outlet=outlet, provenance=prov, at=T0 + timedelta(minutes=minutes))
 
 
@@ -64,8 +72,12 @@ def test_group_families_counts_independent_sources():
 
 def test_family_index_agrees_with_pairwise_grouping():
     stream = sy.strike_stream(seed=3, strikes=6, copies=4, outlets=2, denial_every=0)
-    reports = [fam.Report(article_id=a.id, outlet=fam.outlet_of(a.canonical_url), provenance=fam.provenance_of(a), at=a.published_at)
-               for a, _ in stream]
+    reports = [
+        fam.Report(
+            article_id=a.id, outlet=fam.outlet_of(a.canonical_url), provenance=fam.provenance_of(a), at=a.published_at
+        )
+        for a, _ in stream
+    ]
     index = fam.FamilyIndex()
     for r in reports:
         index.add(r)
@@ -73,4 +85,6 @@ def test_family_index_agrees_with_pairwise_grouping():
     # The same partition (names aside): two reports share a family in one iff in the other.
     for r1 in reports:
         for r2 in reports:
-            assert (member_of[r1.article_id] == member_of[r2.article_id]) == (index.family(r1.article_id) == index.family(r2.article_id))
+            assert (member_of[r1.article_id] == member_of[r2.article_id]) == (
+                index.family(r1.article_id) == index.family(r2.article_id)
+            )

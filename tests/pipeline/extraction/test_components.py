@@ -32,17 +32,27 @@ def test_triggers_one_per_type_and_reference(blank):
 
 
 def test_triggers_a_strike_verb_of_an_armed_agent_is_a_broad_air_strike(blank):
-    """"Israel struck", "the IDF struck", "US forces conducted a strike against": broad
+    """ "Israel struck", "the IDF struck", "US forces conducted a strike against": broad
     air-strike triggers; the same verbs of anyone else, or in a deal, a court or a
     labour strike, are none."""
     from pipeline.extraction.facts.triggers.component import BROAD
 
-    for text in ("The IDF struck a Hamas command center in Gaza City overnight.", "Israel struck targets in Syria on Sunday.",
-                 "The Pentagon said US forces conducted a strike against an ISIS leader in Syria.", "Russia pounded Kharkiv overnight."):
+    for text in (
+        "The IDF struck a Hamas command center in Gaza City overnight.",
+        "Israel struck targets in Syria on Sunday.",
+        "The Pentagon said US forces conducted a strike against an ISIS leader in Syria.",
+        "Russia pounded Kharkiv overnight.",
+    ):
         doc = run(blank, "strike_triggers", text)
         assert [(s.label_, s.id_) for s in doc.spans[Keys.TRIGGERS]] == [("air_strike", BROAD)], text
-    for text in ("Hamas struck a deal with Fatah.", "Britain struck a trade deal with Japan.", "The earthquake struck Turkey on Monday.",
-                 "Workers launched a strike at the Ford plant.", "The court struck down the law, Israel said.", "Russia struck back at its critics."):
+    for text in (
+        "Hamas struck a deal with Fatah.",
+        "Britain struck a trade deal with Japan.",
+        "The earthquake struck Turkey on Monday.",
+        "Workers launched a strike at the Ford plant.",
+        "The court struck down the law, Israel said.",
+        "Russia struck back at its critics.",
+    ):
         doc = run(blank, "strike_triggers", text)
         assert [s.label_ for s in doc.spans[Keys.TRIGGERS] if s.label_ != "reference"] == [], text
 
@@ -57,21 +67,29 @@ def test_modality_without_a_parse(blank):
     doc = blank.create_pipe("strike_modality")(doc)
     [trig] = doc.spans[Keys.TRIGGERS]
     assert trig._.sw_modality == Modality.HYPOTHETICAL
-    doc = blank.create_pipe("strike_modality")(run(blank, "strike_triggers", "Russia denied its jets bombed the market."))
+    doc = blank.create_pipe("strike_modality")(
+        run(blank, "strike_triggers", "Russia denied its jets bombed the market.")
+    )
     assert doc.spans[Keys.TRIGGERS][0]._.sw_modality == Modality.DENIED
 
 
 def test_actors_gazetteer_sponsor_and_demonym_forces(blank):
-    doc = run(blank, "strike_actors", "Iran-backed Kataib Hezbollah fighters were hit by Israeli warplanes; IS claimed it.")
+    doc = run(
+        blank, "strike_actors", "Iran-backed Kataib Hezbollah fighters were hit by Israeli warplanes; IS claimed it."
+    )
     actors = {s._.sw_actor.name: s._.sw_actor for s in doc.spans[Keys.ACTORS]}
     assert actors["Kataib Hezbollah"].sponsor == "IR" and actors["Kataib Hezbollah"].type == "militia_proxy"
     assert actors["Israel"].type == "state_military" and actors["Israel"].country == "IL"
     assert "Islamic State" in actors  # a case-sensitive acronym
-    assert "Islamic State" not in {s._.sw_actor.name for s in run(blank, "strike_actors", "It is what it is.").spans[Keys.ACTORS]}
+    assert "Islamic State" not in {
+        s._.sw_actor.name for s in run(blank, "strike_actors", "It is what it is.").spans[Keys.ACTORS]
+    }
 
 
 def test_weapons_platforms_and_payloads(blank):
-    doc = run(blank, "strike_weapons", "F-15E jets dropped seven 500-pound bombs and a 2,000-pound satellite-guided munition.")
+    doc = run(
+        blank, "strike_weapons", "F-15E jets dropped seven 500-pound bombs and a 2,000-pound satellite-guided munition."
+    )
     weapons = {s._.sw_weapon.name: s._.sw_weapon for s in doc.spans[Keys.WEAPONS]}
     assert "F-15E" in weapons and "warplane" not in weapons  # the generic word yields to the specific one
     assert weapons["500-pound bomb"].count == 7 and weapons["500-pound bomb"].payload_lb == 500
@@ -104,7 +122,9 @@ def test_times_resolve_against_the_doc_date(blank):
 
 
 def test_places_from_phrases_and_context(blank):
-    doc = blank.create_pipe("strike_actors")(blank.make_doc("Israeli warplanes struck a depot near Albu Kamal in eastern Syria."))
+    doc = blank.create_pipe("strike_actors")(
+        blank.make_doc("Israeli warplanes struck a depot near Albu Kamal in eastern Syria.")
+    )
     doc = blank.create_pipe("strike_places")(doc)
     names = {s._.sw_place.name: s._.sw_place for s in doc.spans[Keys.PLACES]}
     assert names["eastern Syria"].country == "Syria"
@@ -136,18 +156,25 @@ def test_truecase_keeps_length_and_known_names():
 
 
 def test_places_an_explicit_country_wins_and_designators_are_no_places(blank):
-    doc = blank.create_pipe("strike_places")(blank.make_doc("Egyptian forces fired missiles that fell in Dhahran, Southern Saudi Arabia."))
+    doc = blank.create_pipe("strike_places")(
+        blank.make_doc("Egyptian forces fired missiles that fell in Dhahran, Southern Saudi Arabia.")
+    )
     assert {s._.sw_place.name: s._.sw_place.country for s in doc.spans[Keys.PLACES]}.get("Dhahran") == "Saudi Arabia"
-    doc = blank.create_pipe("strike_places")(blank.make_doc("The strike near Su-25 wreckage was filmed in F-16 footage."))
+    doc = blank.create_pipe("strike_places")(
+        blank.make_doc("The strike near Su-25 wreckage was filmed in F-16 footage.")
+    )
     assert [s.text for s in doc.spans[Keys.PLACES]] == []
 
 
 def test_roles_from_the_parse(nlp):
     """strike_roles on a parsed doc: active, passive, instrument, undergoing, coordination."""
+
     def roles(text):
         doc = nlp(text)
-        return ({s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "attacker"},
-                {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "target"})
+        return (
+            {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "attacker"},
+            {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "target"},
+        )
 
     assert roles("Urban guerrillas attacked the presidency with mortar fire.") == ({"Urban guerrillas"}, {"presidency"})
     att, tgt = roles("The church was bombed by the air force.")
@@ -160,14 +187,19 @@ def test_roles_through_clauses(nlp):
     """strike_roles climbs clauses: control ("used mortars to attack"), relative pronouns,
     coordinated verbs sharing an object, a platform's user, modifiers of the strike noun;
     a reporting verb's subject is no attacker."""
+
     def roles(text):
         doc = nlp(text)
-        return ({s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "attacker"},
-                {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "target"})
+        return (
+            {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "attacker"},
+            {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "target"},
+        )
 
     att, tgt = roles("The guerrillas used mortars to attack the police station.")
     assert "guerrillas" in att and "police station" in tgt
-    att, tgt = roles("The air force provided support with helicopter gunships, which bombed and strafed the population.")
+    att, tgt = roles(
+        "The air force provided support with helicopter gunships, which bombed and strafed the population."
+    )
     assert "air force" in att and "population" in tgt
     assert "rebel" in roles("The post was the target of rebel mortar fire.")[0]
     att, _tgt = roles("Troops fought militias that the Pentagon said carried out drone strikes against US personnel.")
@@ -183,8 +215,10 @@ def test_unwrap_joins_wrapped_lines_only():
     sentence ends and paragraphs keep their breaks; offsets never move."""
     from pipeline.extraction.casing import unwrap
 
-    text = ("THE GUERRILLAS USED MORTARS TO ATTACK THE BUILDING OF THE GOVERNMENT\nARMY GENERAL STAFF.\n"
-            "Short headline\nBody text.\n\nA list follows here, and this line is long enough:\n - one item\n - another")
+    text = (
+        "THE GUERRILLAS USED MORTARS TO ATTACK THE BUILDING OF THE GOVERNMENT\nARMY GENERAL STAFF.\n"
+        "Short headline\nBody text.\n\nA list follows here, and this line is long enough:\n - one item\n - another"
+    )
     out = unwrap(text)
     assert len(out) == len(text)
     assert "GOVERNMENT ARMY" in out
@@ -196,25 +230,35 @@ def test_unwrap_joins_wrapped_lines_only():
 def test_roles_of_the_attack_a_weapon_serves(nlp):
     """The event noun a weapon hangs on carries the parties ("attempt with drones"), and
     "came under attack" makes its subject the target."""
+
     def targets(text):
         doc = nlp(text)
         return {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "target"}
 
-    assert any("Maduro" in t for t in targets("President Maduro survived an assassination attempt with explosive-laden drones on Saturday."))
+    assert any(
+        "Maduro" in t
+        for t in targets("President Maduro survived an assassination attempt with explosive-laden drones on Saturday.")
+    )
     assert any("convoy" in t for t in targets("The convoy came under attack from armed drones near the border."))
     assert "attempt" not in targets("The president said the drone attack was an attempt to kill him.")
 
 
-@pytest.mark.parametrize("cls, text", [
-    ("chemical_weapon", "Government helicopters dropped chlorine barrel bombs on the town."),
-    ("disrupted_weapons_use", "Police seized a cache of rockets and mortar rounds in a warehouse."),
-    ("interception", "Air defences intercepted two drones over the capital."),
-    ("exercise_or_test", "The navy test-fired a cruise missile at a mock enemy ship during drills."),
-    ("sanctions", "Washington imposed new sanctions over the ballistic missile launches."),
-    ("arms_transfer", "126 grenades and materials for making explosives were clandestinely brought into the country."),
-    ("arms_transfer", "Officials said Iran is selling attack drones to Russia."),
-    ("ammunition_remains", "Witnesses saw many shell casings near the residence."),
-])
+@pytest.mark.parametrize(
+    "cls, text",
+    [
+        ("chemical_weapon", "Government helicopters dropped chlorine barrel bombs on the town."),
+        ("disrupted_weapons_use", "Police seized a cache of rockets and mortar rounds in a warehouse."),
+        ("interception", "Air defences intercepted two drones over the capital."),
+        ("exercise_or_test", "The navy test-fired a cruise missile at a mock enemy ship during drills."),
+        ("sanctions", "Washington imposed new sanctions over the ballistic missile launches."),
+        (
+            "arms_transfer",
+            "126 grenades and materials for making explosives were clandestinely brought into the country.",
+        ),
+        ("arms_transfer", "Officials said Iran is selling attack drones to Russia."),
+        ("ammunition_remains", "Witnesses saw many shell casings near the residence."),
+    ],
+)
 def test_sentences_that_are_not_strikes(cls, text):
     """patterns/not_strikes.jsonl: each class drops the strike words of its sentences."""
     from pipeline.extraction.facts.triggers.component import not_a_strike
@@ -222,12 +266,15 @@ def test_sentences_that_are_not_strikes(cls, text):
     assert not_a_strike(text) == cls
 
 
-@pytest.mark.parametrize("text", [
-    "Russian forces shelled the town; shell casings littered the streets.",
-    "Iranian-supplied drones struck Kyiv overnight.",
-    "Two smugglers were killed when a drone struck their convoy.",
-    "Intercepted debris fell on a house and killed two people.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Russian forces shelled the town; shell casings littered the streets.",
+        "Iranian-supplied drones struck Kyiv overnight.",
+        "Two smugglers were killed when a drone struck their convoy.",
+        "Intercepted debris fell on a house and killed two people.",
+    ],
+)
 def test_a_strike_beside_a_not_a_strike_word_stays_a_strike(text):
     from pipeline.extraction.facts.triggers.component import not_a_strike
 
@@ -237,8 +284,10 @@ def test_a_strike_beside_a_not_a_strike_word_stays_a_strike(text):
 def test_two_attacks_in_one_sentence_keep_their_own_triggers(nlp):
     """A shelling word of its own beside an air strike's "bombard" is a second attack
     (only "bombardment" itself is not read twice)."""
-    doc = nlp("The guerrillas used mortars to attack the U.S. embassy, whereas the army dispatched planes to bombard "
-              "the guerrilla positions.")
+    doc = nlp(
+        "The guerrillas used mortars to attack the U.S. embassy, whereas the army dispatched planes to bombard "
+        "the guerrilla positions."
+    )
     assert {s.label_ for s in doc.spans[Keys.TRIGGERS]} == {"shelling", "air_strike"}
     doc = nlp("Army artillery and aircraft bombarded the town overnight.")
     assert [s.label_ for s in doc.spans[Keys.TRIGGERS]].count("shelling") <= 1
@@ -250,8 +299,10 @@ def test_truecase_keeps_towns_the_text_marks_as_places(nlp):
     word); English words after those cues stay lower case."""
     english = casing.english_words(nlp)
     assert english, "load_nlp reads the lemmatizer's word list even with the lemmatizer left out"
-    text = ("THE FMLN SEIZED THE TOWN OF TONACATEPEQUE. PLANES BOMBED AREAS NEAR PERQUIN IN NORTHERN MORAZAN DEPARTMENT "
-            "AND THE VILLAGE OF CORRAL DE LAS PIEDRAS. TROOPS IN USULUTAN FIRED. IN ORDER TO WIN, NEAR DAWN, IN RESPONSE.")
+    text = (
+        "THE FMLN SEIZED THE TOWN OF TONACATEPEQUE. PLANES BOMBED AREAS NEAR PERQUIN IN NORTHERN MORAZAN DEPARTMENT "
+        "AND THE VILLAGE OF CORRAL DE LAS PIEDRAS. TROOPS IN USULUTAN FIRED. IN ORDER TO WIN, NEAR DAWN, IN RESPONSE."
+    )
     out = casing.truecase(text, english)
     assert len(out) == len(text)
     for name in ("Tonacatepeque", "Perquin", "Morazan", "Corral de Las Piedras", "Usulutan"):
@@ -276,16 +327,25 @@ def test_editorial_notes_are_blanked_in_capitals_texts():
 def test_roles_victims_and_the_target_of(nlp):
     """Passive subjects of harm verbs in the strike's sentence are its targets, and so is
     what "was the target of" the strike."""
+
     def targets(text):
         doc = nlp(text)
         return {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "target"}
 
-    assert any("homes" in t for t in targets("About 500 homes were destroyed as a result of bomb strikes by Salvadoran aircraft."))
+    assert any(
+        "homes" in t
+        for t in targets("About 500 homes were destroyed as a result of bomb strikes by Salvadoran aircraft.")
+    )
     tg = targets("Five people were killed and 14 civilians were wounded when the air force bombed the camp.")
     assert {"people", "civilians", "camp"} <= {t.split()[-1] for t in tg}, tg
     assert "post" in targets("The post was the target of rebel mortar fire.")
-    assert any("Maduro" in t for t in targets("President Maduro survived an assassination attempt via drone on Saturday "
-                                               "when a flying device carrying explosives detonated."))
+    assert any(
+        "Maduro" in t
+        for t in targets(
+            "President Maduro survived an assassination attempt via drone on Saturday "
+            "when a flying device carrying explosives detonated."
+        )
+    )
 
 
 def test_country_context_counts_mentions_and_skips_whose_and_the_dateline(nlp):
@@ -293,23 +353,28 @@ def test_country_context_counts_mentions_and_skips_whose_and_the_dateline(nlp):
     and the dateline's own "(CUBA)" do not count."""
     from pipeline.extraction.components.places import country_context
 
-    doc = nlp("HAVANA (CUBA), 18 NOV 89 (AFP) -- Refugees who had been in Honduras returned to El Salvador. "
-              "U.S. pilots flew. U.S. pilots landed. Fighting in El Salvador went on.")
+    doc = nlp(
+        "HAVANA (CUBA), 18 NOV 89 (AFP) -- Refugees who had been in Honduras returned to El Salvador. "
+        "U.S. pilots flew. U.S. pilots landed. Fighting in El Salvador went on."
+    )
     ctx = country_context(doc)
     assert ctx[0] == "SV", ctx
     assert ctx.index("SV") < ctx.index("HN")
 
 
-@pytest.mark.parametrize("text, strike", [
-    ("The jacket is down wrapped in a water-resistant ripstop nylon shell.", False),
-    ("Shell reported an annual profit of $17.5bn.", False),
-    ("You do not have to shell out a fortune for food in the parks.", False),
-    ("It was won by an unknown shell company.", False),
-    ("An artillery shell hit a house in the village.", True),
-    ("A shell landed near the school on Monday.", True),
-    ("Two civilians were killed by a shell in Donetsk.", True),
-    ("Russian forces shelled the town overnight.", True),
-])
+@pytest.mark.parametrize(
+    "text, strike",
+    [
+        ("The jacket is down wrapped in a water-resistant ripstop nylon shell.", False),
+        ("Shell reported an annual profit of $17.5bn.", False),
+        ("You do not have to shell out a fortune for food in the parks.", False),
+        ("It was won by an unknown shell company.", False),
+        ("An artillery shell hit a house in the village.", True),
+        ("A shell landed near the school on Monday.", True),
+        ("Two civilians were killed by a shell in Donetsk.", True),
+        ("Russian forces shelled the town overnight.", True),
+    ],
+)
 def test_the_word_shell_is_a_strike_only_as_a_munition(text, strike):
     """The singular noun needs a munition's context: a jacket's shell, Shell the oil
     company, a shell company and 'shell out' are no shelling."""
@@ -319,24 +384,35 @@ def test_the_word_shell_is_a_strike_only_as_a_munition(text, strike):
 
 
 def test_roles_of_a_described_platform_used_in_an_attack(nlp):
-    """"Drones laden with explosives were used in an attack on X": the participle describes
+    """ "Drones laden with explosives were used in an attack on X": the participle describes
     the platform, and the event noun the verb takes ("in an attack on") names the target;
     a trigger phrase with a verb of its own keeps that verb."""
+
     def targets(text):
         doc = nlp(text)
         return {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "target"}
 
     assert "base" in targets("Drones laden with explosives were used in an attack on the base.")
-    assert any("Maduro" in t for t in targets("Two of their drones armed with explosives were used in an apparent "
-                                               "assassination attempt against President Nicolas Maduro."))
-    assert any("leadership" in t for t in targets("Several drones allegedly fitted with explosives attacked the country's leadership."))
+    assert any(
+        "Maduro" in t
+        for t in targets(
+            "Two of their drones armed with explosives were used in an apparent "
+            "assassination attempt against President Nicolas Maduro."
+        )
+    )
+    assert any(
+        "leadership" in t
+        for t in targets("Several drones allegedly fitted with explosives attacked the country's leadership.")
+    )
 
 
 def test_victims_of_a_sentence_without_a_trigger(nlp):
     """strike_roles labels the harmed of a sentence with no strike word "victim" (the
     strike sentence before it takes them)."""
-    doc = nlp("The planes bombed the village on Monday. As a result, an elderly man was killed and several "
-              "houses were damaged.")
+    doc = nlp(
+        "The planes bombed the village on Monday. As a result, an elderly man was killed and several "
+        "houses were damaged."
+    )
     victims = {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "victim"}
     assert {"elderly man", "several houses"} <= victims, victims
 
@@ -352,18 +428,24 @@ def test_truecase_titles_and_semicolons():
 
 
 def test_roles_of_a_phase_verb_and_of_coordinated_verbs(nlp):
-    """"began bombing and firing rockets against X": the phase verb's clause and the verbs
+    """ "began bombing and firing rockets against X": the phase verb's clause and the verbs
     coordinated in it share the target."""
     doc = nlp("The air force began bombing and firing rockets against a settlement of repatriates.")
     roles = {(s.label_, s._.sw_actor.name) for s in doc.spans[Keys.ROLES]}
     assert ("target", "settlement of repatriates") in roles and ("attacker", "air force") in roles, roles
 
 
-@pytest.mark.parametrize("text, etype", [
-    ("Five people were killed when the camp was attacked from the air.", EventType.AIR_STRIKE),
-    ("The air attacks on the town went on all night.", EventType.AIR_STRIKE),
-    ("He organised the assassination attempt in Caracas on the president, using two drones.", EventType.DRONE_STRIKE),
-])
+@pytest.mark.parametrize(
+    "text, etype",
+    [
+        ("Five people were killed when the camp was attacked from the air.", EventType.AIR_STRIKE),
+        ("The air attacks on the town went on all night.", EventType.AIR_STRIKE),
+        (
+            "He organised the assassination attempt in Caracas on the president, using two drones.",
+            EventType.DRONE_STRIKE,
+        ),
+    ],
+)
 def test_air_and_drone_paraphrases(text, etype):
     from pipeline.extraction.facts.triggers.component import broad_words, strike_words
 
@@ -376,19 +458,26 @@ def test_roles_appositions_organizers_and_a_misparsed_platform(nlp):
     """A target's apposition names it too; "the organizer of the attack" is its attacker;
     "drones packed with explosives flew toward X" hits X even where the parser made
     "packed" the verb."""
+
     def roles(text):
         doc = nlp(text)
         return {(s.label_, s._.sw_actor.name) for s in doc.spans[Keys.ROLES]}
 
-    r = roles("A man claimed to be the organizer of the August 4 assassination attempt in Caracas on Venezuela's president, "
-              "Nicolás Maduro, using two drones.")
+    r = roles(
+        "A man claimed to be the organizer of the August 4 assassination attempt in Caracas on Venezuela's president, "
+        "Nicolás Maduro, using two drones."
+    )
     assert ("attacker", "man") in r and ("target", "Nicolás Maduro") in r, r
     r = roles("Juan, the mastermind of the drone attack on the parade, was arrested.")
     assert ("attacker", "Juan") in r and ("attacker", "mastermind") not in r, r
-    r = roles("Two drones packed with explosives reportedly flew toward Venezuelan President Nicolas Maduro "
-              "on Saturday night.")
+    r = roles(
+        "Two drones packed with explosives reportedly flew toward Venezuelan President Nicolas Maduro "
+        "on Saturday night."
+    )
     assert any(label == "target" and "Maduro" in name for label, name in r), r
-    r = roles("CNN interviewed a man claiming to be the organizer of the assassination attempt on Maduro using two drones.")
+    r = roles(
+        "CNN interviewed a man claiming to be the organizer of the assassination attempt on Maduro using two drones."
+    )
     assert ("attacker", "man") in r, r
 
 
@@ -396,14 +485,19 @@ def test_roles_of_blame_and_of_reactions(nlp):
     """Who an attack is laid on is its attacker ("claimed responsibility for", "was
     behind", "blamed X for", "accused X of", "is responsible for"); who condemns,
     investigates or describes it is a bystander, never its attacker."""
+
     def roles(text):
         doc = nlp(text)
         return {(s.label_, s._.sw_actor.name) for s in doc.spans[Keys.ROLES]}
 
-    assert ("attacker", "Ukraine") in roles("Ukraine was behind the drone attack on the Crimean bridge, Russian officials said.")
+    assert ("attacker", "Ukraine") in roles(
+        "Ukraine was behind the drone attack on the Crimean bridge, Russian officials said."
+    )
     assert ("attacker", "Ukraine") in roles("Russia blamed Ukraine for the drone attack on the Kremlin.")
     assert ("attacker", "Hezbollah") in roles("Israel accused Hezbollah of the rocket attack on Haifa.")
-    assert ("attacker", "Ukraine") in roles("Ukraine is responsible for the missile strike on Belgorod, the governor said.")
+    assert ("attacker", "Ukraine") in roles(
+        "Ukraine is responsible for the missile strike on Belgorod, the governor said."
+    )
     r = roles("The United Nations condemned the airstrike on a hospital in Idlib that killed 12 people.")
     assert ("bystander", "United Nations") in r and not any(label == "attacker" for label, _n in r), r
     r = roles("Witnesses described the airstrike that hit the market.")
@@ -411,13 +505,17 @@ def test_roles_of_blame_and_of_reactions(nlp):
     r = roles("The Taliban denounced the Russian drone strike in Kunar.")
     assert ("attacker", "Russia") in r and ("attacker", "Taliban") not in r, r
     # Whose the strike or the platform was: "blamed on", "carried out by", "launched by", a possessive.
-    assert ("attacker", "Saudi-led coalition") in roles("An airstrike blamed on the Saudi-led coalition killed 20 civilians in Yemen.")
+    assert ("attacker", "Saudi-led coalition") in roles(
+        "An airstrike blamed on the Saudi-led coalition killed 20 civilians in Yemen."
+    )
     assert ("attacker", "Houthis") in roles("A drone attack attributed to the Houthis hit an oil facility in Jeddah.")
     assert ("attacker", "Russia") in roles("Drones launched by Russia hit Kyiv overnight.")
     assert ("attacker", "Russia") in roles("Russia's drones hit Kyiv overnight.")
     # Nobody named: the sentence's "perpetrators of the assault" says there is one.
-    r = roles("His theory about who was behind the drone attack is one of several clues about the "
-              "perpetrators of the assault.")
+    r = roles(
+        "His theory about who was behind the drone attack is one of several clues about the "
+        "perpetrators of the assault."
+    )
     assert ("attacker", "perpetrators") in r, r
 
 
@@ -427,18 +525,25 @@ def test_actor_names_wrapped_over_two_lines():
     text = "THE GROUP WAS MADE UP OF 300 MEMBERS OF THE SHINING\nPATH AND LOCAL DRUG TRAFFICKERS."
     assert [a.name for a in gazetteer_actors(text)] == ["Shining Path"]
     assert [a.name for _s, _e, a in find_actors(text)] == ["Shining Path"]
-    assert gazetteer_actors("IT IS SAID THAT THE ARMY FIRED ON THE VILLAGE AT NIGHT.") == []  # "IS" in capitals: the verb
+    assert (
+        gazetteer_actors("IT IS SAID THAT THE ARMY FIRED ON THE VILLAGE AT NIGHT.") == []
+    )  # "IS" in capitals: the verb
 
 
 def test_a_target_pronoun_stands_for_the_struck_thing_before_it(nlp):
-    """"after it was bombed": the pronoun names the nearest struck thing before it (in its
+    """ "after it was bombed": the pronoun names the nearest struck thing before it (in its
     sentence or the one before), agreeing in number; with none there it names no target."""
+
     def targets(text):
         doc = nlp(text)
         return {s._.sw_actor.name for s in doc.spans[Keys.ROLES] if s.label_ == "target"}
 
-    assert any(t.endswith("church") for t in targets(
-        "Lopez had to leave the Santa Maria church in eastern San Salvador after it was bombed by the air force.")), "church"
+    assert any(
+        t.endswith("church")
+        for t in targets(
+            "Lopez had to leave the Santa Maria church in eastern San Salvador after it was bombed by the air force."
+        )
+    ), "church"
     assert "houses" in targets("Villagers fled the houses before the army shelled them.")
     # A pronoun with nothing struck before it is no party ("it" is not kept as a name).
     assert not any(t.lower() == "it" for t in targets("It was bombed by the air force on Monday."))

@@ -11,7 +11,9 @@ DATE = datetime(2021, 6, 28, 12, tzinfo=UTC)
 
 
 def run(nlp, text: str):
-    [evs] = extract_events(nlp, [Article.new("https://example.com/" + str(abs(hash(text))), body=text, published_at=DATE)])
+    [evs] = extract_events(
+        nlp, [Article.new("https://example.com/" + str(abs(hash(text))), body=text, published_at=DATE)]
+    )
     return evs
 
 
@@ -62,8 +64,10 @@ def test_casualties(nlp):
 
 
 def test_sentences_about_one_strike_merge(nlp):
-    text = ("Israeli jets struck targets in Gaza early Monday. The strikes hit a Hamas weapons factory, "
-            "the army said. The jets dropped 2,000-pound bombs.")
+    text = (
+        "Israeli jets struck targets in Gaza early Monday. The strikes hit a Hamas weapons factory, "
+        "the army said. The jets dropped 2,000-pound bombs."
+    )
     evs = [e for e in run(nlp, text) if e.event_type == EventType.AIR_STRIKE]
     assert len(evs) == 1
     assert len(evs[0].evidence) >= 2
@@ -71,8 +75,11 @@ def test_sentences_about_one_strike_merge(nlp):
 
 
 def test_attacker_is_the_striking_force_not_who_used_the_target(nlp):
-    [ev] = run(nlp, "U.S. fighter jets carried out airstrikes on Sunday on a weapons depot used by Kataib "
-                    "Hezbollah near Al-Qaim in Iraq.")
+    [ev] = run(
+        nlp,
+        "U.S. fighter jets carried out airstrikes on Sunday on a weapons depot used by Kataib "
+        "Hezbollah near Al-Qaim in Iraq.",
+    )
     assert ev.attacker.name == "United States"
     assert "Kataib Hezbollah" in [t.name for t in ev.targets]  # who used the target is struck, not striking
     # The struck thing itself is a target too, typed as an object (not a party of a dyad).
@@ -100,8 +107,11 @@ def test_nationality_adjective_on_the_target_is_not_a_place(nlp):
 
 
 def test_places_named_in_the_story_win_over_the_dateline(nlp):
-    evs = run(nlp, "KABUL, Afghanistan (Reuters) - Afghan and coalition forces killed 12 militants in an air strike in the "
-                   "Zurmat district of Paktiya province on Sunday, officials said.")
+    evs = run(
+        nlp,
+        "KABUL, Afghanistan (Reuters) - Afghan and coalition forces killed 12 militants in an air strike in the "
+        "Zurmat district of Paktiya province on Sunday, officials said.",
+    )
     [ev] = [e for e in evs if e.modality == Modality.ASSERTED]
     assert "Kabul" not in [p.name for p in ev.places]
     assert ev.places and ev.places[0].country == "Afghanistan" and ev.places[0].precision != "country"
@@ -130,46 +140,73 @@ def test_a_country_only_place_takes_the_town_the_article_reports_from():
 
 
 def test_the_town_named_in_the_lead_places_a_strike_reported_by_country(nlp):
-    text = ("Explosions were heard in Caracas on Saturday during a military parade in Caracas. "
-            "Venezuela's government said two drones loaded with explosives attacked the parade in Venezuela.")
-    [evs] = extract_events(nlp, [Article.new("https://example.org/caracas", title="", body=text,
-                                             published_at=datetime(2018, 8, 5, tzinfo=UTC))])
+    text = (
+        "Explosions were heard in Caracas on Saturday during a military parade in Caracas. "
+        "Venezuela's government said two drones loaded with explosives attacked the parade in Venezuela."
+    )
+    [evs] = extract_events(
+        nlp,
+        [
+            Article.new(
+                "https://example.org/caracas", title="", body=text, published_at=datetime(2018, 8, 5, tzinfo=UTC)
+            )
+        ],
+    )
     strikes = [e for e in evs if e.event_type == EventType.DRONE_STRIKE]
     assert strikes and strikes[0].places[0].name == "Caracas"
 
 
 def test_a_generic_attacker_takes_the_one_named_group(nlp):
-    """"The guerrillas" in an article that names one armed group (the FMLN) is that group;
+    """ "The guerrillas" in an article that names one armed group (the FMLN) is that group;
     with two groups named it stays as written."""
     from pipeline.extraction import article_from_text, extract_events
 
-    one = article_from_text("The FMLN said its units were ready. The guerrillas attacked the police post with mortar fire on Monday.")
+    one = article_from_text(
+        "The FMLN said its units were ready. The guerrillas attacked the police post with mortar fire on Monday."
+    )
     [ev] = [e for e in extract_events(nlp, [one])[0] if e.event_type.value == "shelling"]
     assert ev.attacker.name == "FMLN" and any(m.text == "guerrillas" for m in ev.attacker.mentions)
-    two = article_from_text("The FMLN and the ELN met. The guerrillas attacked the police post with mortar fire on Monday.")
+    two = article_from_text(
+        "The FMLN and the ELN met. The guerrillas attacked the police post with mortar fire on Monday."
+    )
     [ev] = [e for e in extract_events(nlp, [two])[0] if e.event_type.value == "shelling"]
     assert ev.attacker.name == "guerrillas"
 
 
 def test_the_harmed_of_the_next_sentence_are_the_strike_targets(nlp):
-    evs = [e for e in run(nlp, "Government planes bombed the village of Perquin on Monday. "
-                               "As a result, an elderly man was killed and several houses were damaged.")
-           if e.event_type.value == "air_strike"]
-    assert evs and {"elderly man", "several houses"} <= {t.name for t in evs[0].targets}, [t.name for t in evs[0].targets]
+    evs = [
+        e
+        for e in run(
+            nlp,
+            "Government planes bombed the village of Perquin on Monday. "
+            "As a result, an elderly man was killed and several houses were damaged.",
+        )
+        if e.event_type.value == "air_strike"
+    ]
+    assert evs and {"elderly man", "several houses"} <= {t.name for t in evs[0].targets}, [
+        t.name for t in evs[0].targets
+    ]
 
 
 def test_a_pronoun_attacker_is_the_one_named_group_or_no_one(nlp):
     one = run(nlp, "The FMLN denied the report. On Monday they fired mortar rounds at the police post in the capital.")
-    assert any(e.attacker and e.attacker.name == "FMLN" for e in one if e.event_type.value == "shelling"), [e.attacker for e in one]
+    assert any(e.attacker and e.attacker.name == "FMLN" for e in one if e.event_type.value == "shelling"), [
+        e.attacker for e in one
+    ]
     none = run(nlp, "On Monday they fired mortar rounds at the police post in the capital.")
     assert all(e.attacker is None or e.attacker.name.lower() != "they" for e in none)
 
 
 def test_an_unattributed_strike_takes_the_attacker_that_denies_it(nlp):
-    evs = run(nlp, "The Salvadoran armed forces denied today that their planes had bombed a refugee camp near Chalatenango. "
-                   "However, the bishop told the media that five people were killed when the camp was attacked from the air.")
+    evs = run(
+        nlp,
+        "The Salvadoran armed forces denied today that their planes had bombed a refugee camp near Chalatenango. "
+        "However, the bishop told the media that five people were killed when the camp was attacked from the air.",
+    )
     asserted = [e for e in evs if e.modality == Modality.ASSERTED and e.event_type == EventType.AIR_STRIKE]
-    assert asserted and asserted[0].attacker is not None and asserted[0].attacker.name == "El Salvador", [(e.modality, e.attacker) for e in evs]
+    assert asserted and asserted[0].attacker is not None and asserted[0].attacker.name == "El Salvador", [
+        (e.modality, e.attacker) for e in evs
+    ]
 
 
 def test_who_reacts_to_a_strike_is_not_its_attacker(nlp):
@@ -186,12 +223,18 @@ def test_who_reacts_to_a_strike_is_not_its_attacker(nlp):
 def test_a_back_reference_names_the_attacker_of_a_strike_that_had_none(nlp):
     """ "the drone attack" later in the story adds who did it when the parse says so and
     the strike had no attacker; an actor merely standing before it adds nothing."""
-    evs = run(nlp, "Drones packed with explosives detonated near the parade in Caracas on Saturday. "
-                   "Officials said the rebel group ELN was behind the drone attack.")
+    evs = run(
+        nlp,
+        "Drones packed with explosives detonated near the parade in Caracas on Saturday. "
+        "Officials said the rebel group ELN was behind the drone attack.",
+    )
     drones = [e for e in evs if e.event_type == EventType.DRONE_STRIKE and e.modality == Modality.ASSERTED]
     assert drones and drones[0].attacker is not None and drones[0].attacker.name == "ELN", [e.attacker for e in evs]
-    evs = run(nlp, "Drones packed with explosives detonated near the parade in Caracas on Saturday. "
-                   "The ELN said the drone attack was a provocation.")
+    evs = run(
+        nlp,
+        "Drones packed with explosives detonated near the parade in Caracas on Saturday. "
+        "The ELN said the drone attack was a provocation.",
+    )
     drones = [e for e in evs if e.event_type == EventType.DRONE_STRIKE and e.modality == Modality.ASSERTED]
     assert drones and drones[0].attacker is None, [e.attacker for e in evs]
 
@@ -204,8 +247,11 @@ def test_a_date_of_9999_is_no_date(nlp):
     from strikewatch.core.models import Article
 
     far = datetime(9999, 12, 31, tzinfo=UTC)
-    art = Article.new("https://example.org/far", published_at=far,
-                      body="Israeli warplanes struck a depot near Damascus on 31 December 9999, the army said.")
+    art = Article.new(
+        "https://example.org/far",
+        published_at=far,
+        body="Israeli warplanes struck a depot near Damascus on 31 December 9999, the army said.",
+    )
     [events] = extract_events(nlp, [art])
     assert art.published_at is None and events and events[0].event_type == "air_strike"
     assert all(e.time.date is None and e.time.start is None and e.article_published_at is None for e in events)

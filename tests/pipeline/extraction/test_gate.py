@@ -77,9 +77,11 @@ def test_passages_of_a_hard_wrapped_text_start_at_sentences():
     around a hit starts where its sentence does, not at the line it wraps onto."""
     from pipeline.extraction import gate
 
-    text = ("SOME GROUPS ARE IN HIDING AND ARE CARRYING OUT TERRORIST ACTIVITIES IN THE CITY.  THEY HAVE BURNED\n"
-            "BUSES, GASOLINE STATIONS AND MURDERED A DOCTOR IN THE NORTHERN NEIGHBORHOOD; AND ON 7 DECEMBER\n"
-            "THEY FIRED THREE OR FOUR MORTAR ROUNDS AT RANDOM, FALLING ON PRIVATE HOMES ALL OVER THE AREA.")
+    text = (
+        "SOME GROUPS ARE IN HIDING AND ARE CARRYING OUT TERRORIST ACTIVITIES IN THE CITY.  THEY HAVE BURNED\n"
+        "BUSES, GASOLINE STATIONS AND MURDERED A DOCTOR IN THE NORTHERN NEIGHBORHOOD; AND ON 7 DECEMBER\n"
+        "THEY FIRED THREE OR FOUR MORTAR ROUNDS AT RANDOM, FALLING ON PRIVATE HOMES ALL OVER THE AREA."
+    )
     sel = gate.select(text)
     starts = [s for s, _e in sel.passages]
-    assert all(s == 0 or text[s - 2:s] == "  " for s in starts), [text[s:s + 20] for s in starts]
+    assert all(s == 0 or text[s - 2 : s] == "  " for s in starts), [text[s : s + 20] for s in starts]

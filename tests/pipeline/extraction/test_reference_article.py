@@ -86,20 +86,23 @@ def test_three_events_no_more(events):
     mentions ("Iran designed the drone attacks ...") refer back to these."""
     _, evs = events
     assert sorted((e.event_type.value, e.modality.value) for e in evs) == [
-        ("air_strike", "asserted"), ("air_strike", "historical"), ("drone_strike", "asserted")]
+        ("air_strike", "asserted"),
+        ("air_strike", "historical"),
+        ("drone_strike", "asserted"),
+    ]
 
 
 def test_casualty_statement_and_who_says_so(june, events):
     article, _ = events
     assert june.casualties.statement == "no_immediate_reports"
     ev = june.casualties.evidence
-    assert article.text[ev.start:ev.end] == ev.text
+    assert article.text[ev.start : ev.end] == ev.text
     assert "no immediate reports of casualties" in ev.text.lower()
     sources = {a.source for a in june.attributions}
     assert "Pentagon" in sources or "Pentagon officials" in sources
     assert any("Kirby" in s for s in sources)
     for a in june.attributions:
-        assert article.text[a.quote.start:a.quote.end] == a.quote.text
+        assert article.text[a.quote.start : a.quote.end] == a.quote.text
 
 
 def test_the_drone_attacks_it_answers_are_events_linked_as_provocation(june, drones):
@@ -130,10 +133,15 @@ def test_de_escalation_language_is_recorded(june):
 
 def test_offsets_point_into_the_article_text(june, events):
     article, _ = events
-    spans = [june.time.expression, *(p.mention for p in june.places), *(w.mention for w in june.platforms + june.munitions), *june.evidence]
+    spans = [
+        june.time.expression,
+        *(p.mention for p in june.places),
+        *(w.mention for w in june.platforms + june.munitions),
+        *june.evidence,
+    ]
     for sp in spans:
         if sp is not None:
-            assert article.text[sp.start:sp.end] == sp.text, sp
+            assert article.text[sp.start : sp.end] == sp.text, sp
 
 
 def test_ids_are_stable_across_runs(nlp, events):

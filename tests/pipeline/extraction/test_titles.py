@@ -8,8 +8,10 @@ from pipeline.extraction import extract_events, gate, make_doc
 from strikewatch.core.models import Article, Modality
 
 DATE = datetime(2023, 3, 2, 18, tzinfo=UTC)
-LEAD = ("A Russian missile strike hit an apartment block in the Ukrainian city of Odesa on Thursday, killing at least "
-        "seven people, the regional governor said.")
+LEAD = (
+    "A Russian missile strike hit an apartment block in the Ukrainian city of Odesa on Thursday, killing at least "
+    "seven people, the regional governor said."
+)
 
 
 def article(title: str, body: str) -> Article:
@@ -47,13 +49,23 @@ def test_a_denial_in_the_title_keeps_the_leads_strike(nlp):
     assert all(not s.text.endswith("\n") for s in ev.evidence)  # a title's quote is its words
 
 
-@pytest.mark.parametrize("title", [
-    "Odesa: seven killed in Russian missile strike",
-    "Seven killed in Russian missile strike",
-    "Missile strike on Odesa kills seven",
-])
-@pytest.mark.parametrize("editor", ["", "This story was updated with details from the scene.\n\n",
-                                    "(Adds death toll, paragraphs 3-4)\n\n", "Updated at 1400 GMT with the death toll.\n\n"])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Odesa: seven killed in Russian missile strike",
+        "Seven killed in Russian missile strike",
+        "Missile strike on Odesa kills seven",
+    ],
+)
+@pytest.mark.parametrize(
+    "editor",
+    [
+        "",
+        "This story was updated with details from the scene.\n\n",
+        "(Adds death toll, paragraphs 3-4)\n\n",
+        "Updated at 1400 GMT with the death toll.\n\n",
+    ],
+)
 def test_a_headline_and_an_editors_line_add_no_second_event(nlp, title, editor):
     """One strike per copy: "in Russian missile strike" in a headline was read as a place in
     Russia, a second, country-level event beside the lead's Odesa."""
@@ -67,7 +79,10 @@ def test_a_headline_and_an_editors_line_add_no_second_event(nlp, title, editor):
 
 
 def test_a_headline_with_no_strike_in_the_body_stands_alone(nlp):
-    art = article("Israeli air strike kills three in Gaza City", "Funerals were held on Thursday. Mourners gathered at the mosque.")
+    art = article(
+        "Israeli air strike kills three in Gaza City",
+        "Funerals were held on Thursday. Mourners gathered at the mosque.",
+    )
     evs = strikes(nlp, art)
     assert len(evs) == 1 and evs[0].evidence[0].start == 0
 
@@ -75,9 +90,11 @@ def test_a_headline_with_no_strike_in_the_body_stands_alone(nlp):
 def test_a_headline_over_a_lead_with_no_strike_word_takes_the_leads_day_and_town(nlp):
     """Run into one sentence before, the headline's strike had the lead's day and town; alone
     it had neither, and one outlet's report made an incident of its own."""
-    art = article("Kherson mourns after drone attack",
-                  "The Russian military sent a drone over a market in Kherson on Wednesday, the Ukrainian army said. "
-                  "Health officials said 18 people were killed.")
+    art = article(
+        "Kherson mourns after drone attack",
+        "The Russian military sent a drone over a market in Kherson on Wednesday, the Ukrainian army said. "
+        "Health officials said 18 people were killed.",
+    )
     evs = strikes(nlp, art)
     assert len(evs) == 1
     assert evs[0].places[0].name == "Kherson" and evs[0].time.date.isoformat() == "2023-03-01"

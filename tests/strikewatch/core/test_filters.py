@@ -42,26 +42,45 @@ actors = st.builds(lambda n, up: Actor(name=n.upper() if up else n), st.sampled_
 @st.composite
 def incidents(draw, i: int):
     t = draw(times)
-    sources = [IncidentSource(event_id=f"e{i}_{k}", article_id=f"a{i}_{k}", source="s", language=draw(st.sampled_from(LANGS)),
-                              published_at=draw(st.none() | st.just(T0 + timedelta(days=k))))
-               for k in range(draw(st.integers(1, 3)))]
+    sources = [
+        IncidentSource(
+            event_id=f"e{i}_{k}",
+            article_id=f"a{i}_{k}",
+            source="s",
+            language=draw(st.sampled_from(LANGS)),
+            published_at=draw(st.none() | st.just(T0 + timedelta(days=k))),
+        )
+        for k in range(draw(st.integers(1, 3)))
+    ]
     return Incident(
-        id=f"i_{i:04d}", event_type=draw(st.sampled_from(TYPES)), attacker=draw(st.none() | actors),
-        targets=draw(st.lists(actors, max_size=2)), places=draw(st.lists(st.sampled_from(PLACES), max_size=3)),
-        time=t or EventTime(), sources=sources, source_count=len(sources),
-        severity=draw(st.none() | st.floats(0, 1)), independent_sources=draw(st.integers(1, 4)),
-        contested=draw(st.booleans()), grade=draw(st.none() | st.sampled_from(GRADES)),
+        id=f"i_{i:04d}",
+        event_type=draw(st.sampled_from(TYPES)),
+        attacker=draw(st.none() | actors),
+        targets=draw(st.lists(actors, max_size=2)),
+        places=draw(st.lists(st.sampled_from(PLACES), max_size=3)),
+        time=t or EventTime(),
+        sources=sources,
+        source_count=len(sources),
+        severity=draw(st.none() | st.floats(0, 1)),
+        independent_sources=draw(st.integers(1, 4)),
+        contested=draw(st.booleans()),
+        grade=draw(st.none() | st.sampled_from(GRADES)),
     )
 
 
 @st.composite
 def events(draw, i: int):
     return Event(
-        id=f"e_{i:04d}", article_id=f"a_{i:04d}", event_type=draw(st.sampled_from(TYPES)),
+        id=f"e_{i:04d}",
+        article_id=f"a_{i:04d}",
+        event_type=draw(st.sampled_from(TYPES)),
         modality=draw(st.sampled_from([Modality.ASSERTED, Modality.HISTORICAL, Modality.DENIED])),
-        attacker=draw(st.none() | actors), targets=draw(st.lists(actors, max_size=2)),
-        places=draw(st.lists(st.sampled_from(PLACES), max_size=3)), time=draw(times) or EventTime(),
-        article_published_at=draw(st.none() | st.just(T0)), language=draw(st.none() | st.sampled_from(LANGS)),
+        attacker=draw(st.none() | actors),
+        targets=draw(st.lists(actors, max_size=2)),
+        places=draw(st.lists(st.sampled_from(PLACES), max_size=3)),
+        time=draw(times) or EventTime(),
+        article_published_at=draw(st.none() | st.just(T0)),
+        language=draw(st.none() | st.sampled_from(LANGS)),
     )
 
 
@@ -75,14 +94,19 @@ def filters(draw):
     y = sorted(draw(st.lists(coords, min_size=2, max_size=2)))
     day = st.integers(-1, 22).map(lambda d: T0 + timedelta(days=d))
     fields = {
-        "since": day, "until": day,
-        "countries": st.lists(st.sampled_from(["syria", "SY", "Ukraine", "ua", "Yemen", "IQ", "France"]), min_size=1, max_size=2),
+        "since": day,
+        "until": day,
+        "countries": st.lists(
+            st.sampled_from(["syria", "SY", "Ukraine", "ua", "Yemen", "IQ", "France"]), min_size=1, max_size=2
+        ),
         "actors": st.lists(st.sampled_from(NAMES + ["houthis", "kataib", "US"]), min_size=1, max_size=2),
         "bbox": st.just((x[0], y[0], x[1], y[1])),
         "event_types": st.lists(st.sampled_from(TYPES), min_size=1, max_size=2),
         "languages": st.lists(st.sampled_from(LANGS + ["RU"]), min_size=1, max_size=2),
-        "min_severity": st.sampled_from([0.0, 0.3, 0.5, 1.0]), "min_sources": st.integers(1, 3),
-        "min_independent_sources": st.integers(1, 4), "contested": st.booleans(),
+        "min_severity": st.sampled_from([0.0, 0.3, 0.5, 1.0]),
+        "min_sources": st.integers(1, 3),
+        "min_independent_sources": st.integers(1, 4),
+        "contested": st.booleans(),
         "grades": st.lists(st.sampled_from(GRADES), min_size=1, max_size=2),
         "modalities": st.lists(st.sampled_from(["asserted", "denied"]), min_size=1, max_size=1),
     }
@@ -105,7 +129,9 @@ def conn(pg_dsn):
 
 
 @pytest.mark.integration
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(data=st.data())
 def test_sql_and_python_agree_on_random_incidents_and_filters(conn, data):
     recs = [data.draw(incidents(i)) for i in range(data.draw(st.integers(1, 12)))]
@@ -120,8 +146,15 @@ def test_sql_and_python_agree_on_random_incidents_and_filters(conn, data):
 
 def test_each_field_keeps_its_one_meaning():
     """Pure logic: whole names, any place's box with its edges, no undated record in a time range."""
-    two_places = incident_keys(Incident(id="i", event_type="air_strike", attacker=Actor(name="Kataib Hezbollah"),
-                                        places=[PLACES[4], PLACES[0], PLACES[2]], time=EventTime(date=date(2024, 3, 2))))
+    two_places = incident_keys(
+        Incident(
+            id="i",
+            event_type="air_strike",
+            attacker=Actor(name="Kataib Hezbollah"),
+            places=[PLACES[4], PLACES[0], PLACES[2]],
+            time=EventTime(date=date(2024, 3, 2)),
+        )
+    )
     assert IncidentFilter(actors=("KATAIB HEZBOLLAH",)).matches(two_places)
     assert not IncidentFilter(actors=("kataib",)).matches(two_places)  # not a substring
     assert IncidentFilter(bbox=(36.0, 49.0, 37.0, 51.0)).matches(two_places)  # the third place, not the first

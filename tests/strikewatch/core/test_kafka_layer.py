@@ -19,8 +19,9 @@ from strikewatch.core.kafka import AckedSender, KafkaConfig, NotAcknowledged, St
 from strikewatch.core.procs import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
-SASL = dict(bootstrap_servers="b:9092", security_protocol="SASL_SSL", sasl_username="svc",
-            sasl_password=SecretStr("pw-123"))
+SASL = dict(
+    bootstrap_servers="b:9092", security_protocol="SASL_SSL", sasl_username="svc", sasl_password=SecretStr("pw-123")
+)
 
 
 def test_client_kwargs_carry_protocol_sasl_and_tls(tmp_path):
@@ -28,9 +29,15 @@ def test_client_kwargs_carry_protocol_sasl_and_tls(tmp_path):
     assert plain.client_kwargs() == {"bootstrap_servers": "h:1", "security_protocol": "PLAINTEXT"}
     ca = tmp_path / "ca.pem"
     kw = KafkaConfig(**SASL, ssl_cafile=ca).client_kwargs()
-    assert kw == {"bootstrap_servers": "b:9092", "security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512",
-                  "sasl_plain_username": "svc", "sasl_plain_password": "pw-123", "ssl_check_hostname": True,
-                  "ssl_cafile": str(ca)}
+    assert kw == {
+        "bootstrap_servers": "b:9092",
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "svc",
+        "sasl_plain_password": "pw-123",
+        "ssl_check_hostname": True,
+        "ssl_cafile": str(ca),
+    }
 
 
 def test_incomplete_security_settings_fail_at_start_with_the_setting_name(tmp_path):
@@ -54,8 +61,11 @@ def test_the_password_setting_reaches_every_client(monkeypatch):
         StackSettings,
     )
 
-    for k, v in {"STRIKEWATCH_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "STRIKEWATCH_KAFKA_SASL_USERNAME": "svc",
-                 "STRIKEWATCH_KAFKA_SASL_PASSWORD": "from-env"}.items():
+    for k, v in {
+        "STRIKEWATCH_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "STRIKEWATCH_KAFKA_SASL_USERNAME": "svc",
+        "STRIKEWATCH_KAFKA_SASL_PASSWORD": "from-env",
+    }.items():
         monkeypatch.setenv(k, v)
     for cls in (ApiSettings, ConnectorSettings, DeliverySettings, PipelineSettings, StackSettings):
         assert cls().kafka.client_kwargs()["sasl_plain_password"] == "from-env"
@@ -124,7 +134,8 @@ def test_a_record_the_topic_can_never_take_is_rejected_not_resent(kafka_bootstra
         rejected = batch.wait()
         assert time.monotonic() - t0 < 30  # not the 600 s of re-sending the old writer spent
         assert sorted((r.topic, r.key, type(r.error).__name__) for r in rejected) == sorted(
-            [(topic, b"big", "MessageSizeTooLargeError"), (small, b"big", "MessageSizeTooLargeError")])
+            [(topic, b"big", "MessageSizeTooLargeError"), (small, b"big", "MessageSizeTooLargeError")]
+        )
         assert batch.acked == {topic: 1, small: 1} and retries == []
         assert sender.send_and_wait(small, b"later", b"fits too") is None
     finally:

@@ -38,8 +38,13 @@ REFUSED_WITHIN_MS = 4000
 
 @pytest.fixture(scope="module")
 def sasl_stack(tmp_path_factory, stack_settings):
-    s = stack.isolated(tmp_path_factory.mktemp("sasl-stack"), stack_settings, kafka_security_protocol="SASL_PLAINTEXT",
-                       kafka_sasl_username=ADMIN, kafka_sasl_password=ADMIN_PW)
+    s = stack.isolated(
+        tmp_path_factory.mktemp("sasl-stack"),
+        stack_settings,
+        kafka_security_protocol="SASL_PLAINTEXT",
+        kafka_sasl_username=ADMIN,
+        kafka_sasl_password=ADMIN_PW,
+    )
     stack.start_kafka(s)
     stack.create_topics(s.kafka)
     yield s
@@ -62,14 +67,22 @@ def app_user(sasl_stack) -> KafkaConfig:
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.splitlines()[-1])["acls_created"] == {APP: 6}
-    return KafkaConfig(bootstrap_servers=sasl_stack.bootstrap_servers, security_protocol="SASL_PLAINTEXT",
-                       sasl_username=APP, sasl_password=SecretStr(APP_PW))
+    return KafkaConfig(
+        bootstrap_servers=sasl_stack.bootstrap_servers,
+        security_protocol="SASL_PLAINTEXT",
+        sasl_username=APP,
+        sasl_password=SecretStr(APP_PW),
+    )
 
 
 def _env(bootstrap: str, user: str, password: str) -> dict[str, str]:
     """The settings' environment of a process connecting as ``user``."""
-    return {"STRIKEWATCH_BOOTSTRAP_SERVERS": bootstrap, "STRIKEWATCH_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
-            "STRIKEWATCH_KAFKA_SASL_USERNAME": user, "STRIKEWATCH_KAFKA_SASL_PASSWORD": password}
+    return {
+        "STRIKEWATCH_BOOTSTRAP_SERVERS": bootstrap,
+        "STRIKEWATCH_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "STRIKEWATCH_KAFKA_SASL_USERNAME": user,
+        "STRIKEWATCH_KAFKA_SASL_PASSWORD": password,
+    }
 
 
 def _refused(config: KafkaConfig | str) -> str:
@@ -155,7 +168,8 @@ def test_the_service_user_reaches_the_strikewatch_topics_and_nothing_else(sasl_s
 
 
 def test_beam_reader_and_writer_on_prism_over_sasl_without_the_password_in_the_pipeline(
-        sasl_stack, app_user, stack_settings, monkeypatch):
+    sasl_stack, app_user, stack_settings, monkeypatch
+):
     from kafka.admin import NewTopic
 
     from pipeline.kafka_io import ReadFromKafka, WriteToKafka
@@ -178,11 +192,21 @@ def test_beam_reader_and_writer_on_prism_over_sasl_without_the_password_in_the_p
         p.send(tin, key=b"k%d" % i, value=b"v%d" % i)
     p.flush()
     p.close()
-    opts = PipelineOptions(["--runner=PrismRunner", f"--prism_location={stack.prism_path(stack_settings)}",
-                            "--environment_type=LOOPBACK", "--streaming"])
+    opts = PipelineOptions(
+        [
+            "--runner=PrismRunner",
+            f"--prism_location={stack.prism_path(stack_settings)}",
+            "--environment_type=LOOPBACK",
+            "--streaming",
+        ]
+    )
     pipe = beam.Pipeline(options=opts)
-    (pipe | ReadFromKafka(app_user, [tin], "strikewatch-beam-sasl", commit_lag_s=1)
-          | beam.Map(lambda r: (tout, r.key, r.value.upper())) | WriteToKafka(app_user))
+    (
+        pipe
+        | ReadFromKafka(app_user, [tin], "strikewatch-beam-sasl", commit_lag_s=1)
+        | beam.Map(lambda r: (tout, r.key, r.value.upper()))
+        | WriteToKafka(app_user)
+    )
     result = pipe.run()
     try:
         consumer = clients.consumer(app_user, tout, auto_offset_reset="earliest", consumer_timeout_ms=500)

@@ -47,7 +47,9 @@ def test_5000_article_sources_make_one_series_not_5000():
         for n in range(5000):
             a = Article.new(f"https://example.org/{n}", title="t", body="b", fetched_at=now, source=f"attacker-{n}")
             list(fn.process(a.to_bytes()))
-        list(fn.process(Article.new("https://example.org/bbc", body="b", fetched_at=now, source="bbc-world").to_bytes()))
+        list(
+            fn.process(Article.new("https://example.org/bbc", body="b", fetched_at=now, source="bbc-world").to_bytes())
+        )
         sources = sorted(s["source"] for s in _series(decode.METRICS.decoded))
     finally:
         decode.METRICS = before

@@ -19,11 +19,15 @@ def test_article_id_is_stable_across_tracking_params_and_case():
 
 
 def test_canonical_url_normalises():
-    assert models.canonical_url("HTTPS://WWW.Example.COM:443/a/b/?b=2&a=1&fbclid=x") == "https://example.com/a/b?a=1&b=2"
+    assert (
+        models.canonical_url("HTTPS://WWW.Example.COM:443/a/b/?b=2&a=1&fbclid=x") == "https://example.com/a/b?a=1&b=2"
+    )
 
 
 def test_article_round_trips_as_json():
-    art = models.Article.new("https://example.com/x", title="T", body="B", published_at=datetime(2021, 6, 28, tzinfo=UTC), source="test")
+    art = models.Article.new(
+        "https://example.com/x", title="T", body="B", published_at=datetime(2021, 6, 28, tzinfo=UTC), source="test"
+    )
     again = models.Article.from_bytes(art.to_bytes())
     assert again == art
     assert again.text == "T\n\nB"
@@ -108,8 +112,17 @@ def test_a_date_outside_the_sane_window_is_unknown():
     ok = EventTime(date=date(2021, 6, 28), precision="day")
     assert EventTime.model_validate_json(ok.model_dump_json()) == ok
     art = Article.new("https://example.org/9999", body="x", published_at=far)
-    assert art.published_at is None and Article.from_bytes(art.to_bytes().replace(b'"published_at":null', b'"published_at":"9999-12-31T00:00:00Z"')).published_at is None
-    ev = Event.from_bytes(Event(id="e_1", article_id="a_1", event_type="air_strike").to_bytes()
-                          .replace(b'"date":null', b'"date":"9999-12-31"'))
+    assert (
+        art.published_at is None
+        and Article.from_bytes(
+            art.to_bytes().replace(b'"published_at":null', b'"published_at":"9999-12-31T00:00:00Z"')
+        ).published_at
+        is None
+    )
+    ev = Event.from_bytes(
+        Event(id="e_1", article_id="a_1", event_type="air_strike")
+        .to_bytes()
+        .replace(b'"date":null', b'"date":"9999-12-31"')
+    )
     assert ev.time.date is None
     assert IncidentSource(event_id="e", article_id="a", source="s", published_at=far).published_at is None

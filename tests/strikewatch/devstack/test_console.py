@@ -54,8 +54,12 @@ def test_a_traceback_is_shown_whole_and_an_info_record_with_it_is_not():
     lines = LogLines()
     assert not lines.feed("2026-12-07 23:01:00,000 INFO strikewatch.services.api: two-line\nmessage".split("\n")[0])
     assert not lines.feed("message")  # continues the INFO record
-    tb = ["Traceback (most recent call last):", '  File "x.py", line 1, in <module>', "    boom()",
-          "ZeroDivisionError: division by zero"]
+    tb = [
+        "Traceback (most recent call last):",
+        '  File "x.py", line 1, in <module>',
+        "    boom()",
+        "ZeroDivisionError: division by zero",
+    ]
     assert all(lines.feed(line) for line in tb)
     assert not lines.feed("2026-12-07 23:01:01,000 INFO strikewatch.services.api: after it")
     # A record logged with its exception: the frames follow the record's own decision.
@@ -66,8 +70,10 @@ def test_a_traceback_is_shown_whole_and_an_info_record_with_it_is_not():
 def test_a_repeated_warning_is_shown_once_a_minute():
     now = [0.0]
     lines = LogLines(clock=lambda: now[0])
-    warn = ("2026-12-07 23:01:{:02d},000 WARNING pipeline.kafka_io: Kafka poll on strikewatch.articles "
-            "failed, retrying in 2 s: partition {}")
+    warn = (
+        "2026-12-07 23:01:{:02d},000 WARNING pipeline.kafka_io: Kafka poll on strikewatch.articles "
+        "failed, retrying in 2 s: partition {}"
+    )
     assert lines.feed(warn.format(0, 1))
     for n in range(1, 20):
         now[0] = 2.0 * n
@@ -92,19 +98,29 @@ def test_the_formats_are_parsed():
 def test_a_logged_exception_shares_its_record_s_fate():
     """kafka-python logs an error with its traceback (chained) when a client closes; it stays in the
     file with its record. The same traceback after an error of ours is shown whole."""
-    quiet_one = ["ERROR:kafka.net.selector:Unhandled exception in task <kafka.net.selector.Task object at 0x7f>:",
-                 "Traceback (most recent call last):", '  File "selector.py", line 521, in register_event',
-                 "KeyError: '<socket.socket [closed] fd=-1> is not registered'", "",
-                 "During handling of the above exception, another exception occurred:", "",
-                 "Traceback (most recent call last):", '  File "selector.py", line 620, in _poll_once', "KeyError: 'x'"]
+    quiet_one = [
+        "ERROR:kafka.net.selector:Unhandled exception in task <kafka.net.selector.Task object at 0x7f>:",
+        "Traceback (most recent call last):",
+        '  File "selector.py", line 521, in register_event',
+        "KeyError: '<socket.socket [closed] fd=-1> is not registered'",
+        "",
+        "During handling of the above exception, another exception occurred:",
+        "",
+        "Traceback (most recent call last):",
+        '  File "selector.py", line 620, in _poll_once',
+        "KeyError: 'x'",
+    ]
     lines = LogLines()
     assert not any(lines.feed(line) for line in quiet_one)
-    ours = ["2026-12-07 23:01:00,000 ERROR strikewatch.services.store.consumer: batch failed", "Traceback (most recent call last):",
-            '  File "y.py", line 2, in f', "ValueError: x"]
+    ours = [
+        "2026-12-07 23:01:00,000 ERROR strikewatch.services.store.consumer: batch failed",
+        "Traceback (most recent call last):",
+        '  File "y.py", line 2, in f',
+        "ValueError: x",
+    ]
     assert all(lines.feed(line) for line in ours)
     # A traceback after an INFO line is nobody's record: an exception no one logged, shown.
     lines = LogLines()
     assert not lines.feed("2026-12-07 23:01:00,000 INFO kafka.conn: connected")
     assert lines.feed("Traceback (most recent call last):") and lines.feed("RuntimeError: boom")
     assert lines.feed("Exception in thread deliver_0:")
-

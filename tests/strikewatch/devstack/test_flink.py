@@ -41,8 +41,10 @@ CHECKPOINT_INTERVAL_MS = 2_000
 # and claims are committed once 30 s old (kafka_io.COMMIT_LAG_S).
 COMMIT_TIMEOUT_S = 180
 
-STRIKE = ("Israeli warplanes carried out airstrikes on {day} on a weapons depot near {town} in Syria, "
-          "the Syrian Observatory for Human Rights said. Report {n} of run {run}.")
+STRIKE = (
+    "Israeli warplanes carried out airstrikes on {day} on a weapons depot near {town} in Syria, "
+    "the Syrian Observatory for Human Rights said. Report {n} of run {run}."
+)
 TOWNS = ["Albu Kamal", "Deir ez-Zor", "Homs", "Hama", "Aleppo", "Latakia"]
 
 
@@ -53,8 +55,12 @@ def local_flink(tmp_path, stack_settings):
     root = tmp_path / "stack"
     root.mkdir()
     (root / "flink-jars").symlink_to(stack_settings.stack_dir / "flink-jars")
-    s = StackSettings(stack_dir=root, flink_job_port=free_port(), flink_worker_pool_port=free_port(),
-                      flink_checkpoint_interval_ms=CHECKPOINT_INTERVAL_MS)
+    s = StackSettings(
+        stack_dir=root,
+        flink_job_port=free_port(),
+        flink_worker_pool_port=free_port(),
+        flink_checkpoint_interval_ms=CHECKPOINT_INTERVAL_MS,
+    )
     yield s
     flink.stop(s)
 
@@ -83,8 +89,11 @@ def _logs(tmp_path: Path, s: StackSettings, chars: int = 3000) -> str:
     failure message: a job that never produces says why only in the latter two."""
     paths = flink.FlinkPaths(s.stack_dir)
     out = []
-    for name, f in (("pipeline", tmp_path / "pipeline.log"), ("job server", paths.logfile("job-server")),
-                    ("worker pool", paths.logfile("worker-pool"))):
+    for name, f in (
+        ("pipeline", tmp_path / "pipeline.log"),
+        ("job server", paths.logfile("job-server")),
+        ("worker pool", paths.logfile("worker-pool")),
+    ):
         text = f.read_text(errors="replace") if f.exists() else "(no log)"
         out.append(f"--- {name} ({f}) ---\n{text[-chars:]}")
     return "\n".join(out)
@@ -94,35 +103,65 @@ def _consumed_per_process(metrics_dir: Path) -> dict[str, float]:
     """Articles read, per SDK worker process (one metrics file per pid)."""
     out = {}
     for f in metrics_dir.glob("counter_*.db"):
-        total = sum(s.value for m in MultiProcessCollector.merge([str(f)]) for s in m.samples
-                    if s.name == "strikewatch_pipeline_kafka_records_consumed_total" and s.labels.get("topic") == topics.ARTICLES.name)
+        total = sum(
+            s.value
+            for m in MultiProcessCollector.merge([str(f)])
+            for s in m.samples
+            if s.name == "strikewatch_pipeline_kafka_records_consumed_total"
+            and s.labels.get("topic") == topics.ARTICLES.name
+        )
         if total:
             out[f.stem.split("_")[-1]] = total
     return out
 
 
-def test_pipeline_on_flink_with_two_sdk_workers_reads_every_partition_and_commits(kafka_bootstrap, local_flink, repo_root, tmp_path):
+def test_pipeline_on_flink_with_two_sdk_workers_reads_every_partition_and_commits(
+    kafka_bootstrap, local_flink, repo_root, tmp_path
+):
     s = local_flink
     group = "test-flink-" + uuid.uuid4().hex[:8]
     starts = _commit_at_end(kafka_bootstrap, group, topics.ARTICLES.name)
     events_from = _commit_at_end(kafka_bootstrap, "unused-" + group, topics.EVENTS.name)
     metrics_port = free_port()
-    env = {**os.environ, "STRIKEWATCH_STACK_DIR": str(s.stack_dir), "STRIKEWATCH_FLINK_JOB_PORT": str(s.flink_job_port),
-           "STRIKEWATCH_FLINK_WORKER_POOL_PORT": str(s.flink_worker_pool_port),
-           "STRIKEWATCH_FLINK_CHECKPOINT_INTERVAL_MS": str(s.flink_checkpoint_interval_ms), "STRIKEWATCH_CONSUMER_GROUP": group,
-           "STRIKEWATCH_BOOTSTRAP_SERVERS": kafka_bootstrap}
+    env = {
+        **os.environ,
+        "STRIKEWATCH_STACK_DIR": str(s.stack_dir),
+        "STRIKEWATCH_FLINK_JOB_PORT": str(s.flink_job_port),
+        "STRIKEWATCH_FLINK_WORKER_POOL_PORT": str(s.flink_worker_pool_port),
+        "STRIKEWATCH_FLINK_CHECKPOINT_INTERVAL_MS": str(s.flink_checkpoint_interval_ms),
+        "STRIKEWATCH_CONSUMER_GROUP": group,
+        "STRIKEWATCH_BOOTSTRAP_SERVERS": kafka_bootstrap,
+    }
     log = open(tmp_path / "pipeline.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "pipeline", "--runner", "FlinkRunner", "--metrics-port", str(metrics_port)],
-                            cwd=repo_root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "strikewatch.cli",
+            "pipeline",
+            "--runner",
+            "FlinkRunner",
+            "--metrics-port",
+            str(metrics_port),
+        ],
+        cwd=repo_root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         run = uuid.uuid4().hex[:8]
         producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
         sent: dict[str, int] = {}
         for n in range(12):
             partition = n % len(starts)
-            art = Article.new(f"https://example.com/flink/{run}/{n}", title="", source="flink-test",
-                              body=STRIKE.format(day="Monday", town=TOWNS[partition], n=n, run=run),
-                              published_at=datetime(2024, 3, 4, 12, tzinfo=UTC))
+            art = Article.new(
+                f"https://example.com/flink/{run}/{n}",
+                title="",
+                source="flink-test",
+                body=STRIKE.format(day="Monday", town=TOWNS[partition], n=n, run=run),
+                published_at=datetime(2024, 3, 4, 12, tzinfo=UTC),
+            )
             producer.send(topics.ARTICLES.name, key=art.id.encode(), value=art.to_bytes(), partition=partition)
             sent[art.id] = partition
         producer.flush()
@@ -157,8 +196,11 @@ def test_pipeline_on_flink_with_two_sdk_workers_reads_every_partition_and_commit
         assert sum(per_process.values()) == len(sent), per_process
         # The pipeline's /metrics sums the workers' files.
         body = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
-        line = next(ln for ln in body.splitlines() if ln.startswith("strikewatch_pipeline_kafka_records_consumed_total")
-                    and topics.ARTICLES.name in ln)
+        line = next(
+            ln
+            for ln in body.splitlines()
+            if ln.startswith("strikewatch_pipeline_kafka_records_consumed_total") and topics.ARTICLES.name in ln
+        )
         assert float(line.split()[-1]) == sum(per_process.values())
 
         # Checkpoints finalize the bundles; the offsets of every partition are committed.

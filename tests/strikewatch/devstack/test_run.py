@@ -29,9 +29,24 @@ def test_a_service_that_exits_is_reported_with_its_last_lines_and_restarted(tmp_
 
 
 def test_console_lines_of_records():
-    dl = run.console_line(topics.DEAD_LETTERS.name, {"stage": "connector.fetch", "reason": "unreachable", "source": "bbc",
-                                                     "error": "x" * 500, "payload": "big"})
-    assert dl == {"dead_letter": "connector.fetch", "reason": "unreachable", "source": "bbc", "error": "x" * run.DEAD_LETTER_ERROR_CHARS}
-    ev = run.console_line(topics.EVENTS.name, {"event_type": "air_strike", "modality": "asserted", "attacker": {"name": "X"},
-                                               "places": [{"name": "Y"}], "time": {"date": "2026-01-01"}})
+    dl = run.console_line(
+        topics.DEAD_LETTERS.name,
+        {"stage": "connector.fetch", "reason": "unreachable", "source": "bbc", "error": "x" * 500, "payload": "big"},
+    )
+    assert dl == {
+        "dead_letter": "connector.fetch",
+        "reason": "unreachable",
+        "source": "bbc",
+        "error": "x" * run.DEAD_LETTER_ERROR_CHARS,
+    }
+    ev = run.console_line(
+        topics.EVENTS.name,
+        {
+            "event_type": "air_strike",
+            "modality": "asserted",
+            "attacker": {"name": "X"},
+            "places": [{"name": "Y"}],
+            "time": {"date": "2026-01-01"},
+        },
+    )
     assert ev == {"event": "air_strike", "modality": "asserted", "attacker": "X", "places": ["Y"], "date": "2026-01-01"}

@@ -57,8 +57,13 @@ def test_a_failed_storage_format_says_why_without_the_password(tmp_path, stack_s
 
     from strikewatch.core.errors import StackError
 
-    s = stack.isolated(tmp_path / "stack", stack_settings, kafka_security_protocol="SASL_PLAINTEXT",
-                       kafka_sasl_username="admin", kafka_sasl_password="admin-pw-not-to-be-shown")
+    s = stack.isolated(
+        tmp_path / "stack",
+        stack_settings,
+        kafka_security_protocol="SASL_PLAINTEXT",
+        kafka_sasl_username="admin",
+        kafka_sasl_password="admin-pw-not-to-be-shown",
+    )
     with pytest.raises(StackError) as err:
         stack._format_storage(s, stack.StackPaths(s.stack_dir))
     msg = str(err.value)

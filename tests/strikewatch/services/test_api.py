@@ -36,7 +36,11 @@ def test_crud_and_isolation(kafka_bootstrap, topic, client):
     c = client(kafka_bootstrap, topic)
     assert c.get("/subscriptions").status_code == 401
     assert c.get("/subscriptions", headers={"X-API-Key": "nope"}).status_code == 401
-    r = c.post("/subscriptions", headers={"X-API-Key": "ka"}, json={"name": "iraq", "countries": ["Iraq"], "event_types": ["air_strike"], "min_severity": 0.3})
+    r = c.post(
+        "/subscriptions",
+        headers={"X-API-Key": "ka"},
+        json={"name": "iraq", "countries": ["Iraq"], "event_types": ["air_strike"], "min_severity": 0.3},
+    )
     assert r.status_code == 201
     sub = Subscription.model_validate(r.json())
     assert sub.owner == "alice" and sub.countries == ["Iraq"]
@@ -79,8 +83,14 @@ def app_with():
 
     def make(bootstrap, topic, **settings):
         stores.append(SubscriptionStore(bootstrap, topic))
-        s = ApiSettings(**{"api_keys": "ka=alice,kb=bob", "bootstrap_servers": bootstrap, "webhook_hmac_secret": "test-master",
-                           **settings})
+        s = ApiSettings(
+            **{
+                "api_keys": "ka=alice,kb=bob",
+                "bootstrap_servers": bootstrap,
+                "webhook_hmac_secret": "test-master",
+                **settings,
+            }
+        )
         return TestClient(create_app(s, stores[-1])), stores[-1]
 
     yield make
@@ -102,8 +112,13 @@ def test_bodies_are_limited_before_parsing_and_before_the_key_is_checked(kafka_b
     r = c.post("/subscriptions", content=chunked(10), headers={**KA, "Content-Type": "application/json"})
     assert r.status_code == 413
     # Within the limit but without a key: 401 from the middleware, the body never parsed.
-    assert c.post("/subscriptions", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 401
-    assert c.post("/subscriptions", content=b"{not json", headers={**KA, "Content-Type": "application/json"}).status_code == 422
+    assert (
+        c.post("/subscriptions", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 401
+    )
+    assert (
+        c.post("/subscriptions", content=b"{not json", headers={**KA, "Content-Type": "application/json"}).status_code
+        == 422
+    )
     assert store.list("alice") == []
 
 
@@ -126,6 +141,7 @@ def test_an_unauthenticated_stream_costs_the_server_nothing(kafka_bootstrap, top
     tracemalloc.start()
     status = None
     try:
+
         def stream():
             for _ in range(50 * 16):
                 yield b"x" * 65536
@@ -144,22 +160,47 @@ def test_an_unauthenticated_stream_costs_the_server_nothing(kafka_bootstrap, top
 
 
 def test_rate_limit_per_key_and_quota_per_owner(kafka_bootstrap, topic, app_with):
-    c, _store = app_with(kafka_bootstrap, topic, rate_limit_per_s=0.01, rate_limit_burst=3, max_subscriptions_per_owner=2)
-    assert [c.post("/subscriptions", headers=KA, json={"name": f"s{i}"}).status_code for i in range(3)] == [201, 201, 403]
+    c, _store = app_with(
+        kafka_bootstrap, topic, rate_limit_per_s=0.01, rate_limit_burst=3, max_subscriptions_per_owner=2
+    )
+    assert [c.post("/subscriptions", headers=KA, json={"name": f"s{i}"}).status_code for i in range(3)] == [
+        201,
+        201,
+        403,
+    ]
     r = c.get("/subscriptions", headers=KA)
     assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
     assert c.get("/subscriptions", headers={"X-API-Key": "kb"}).status_code == 200  # another key, its own bucket
 
 
-@pytest.mark.parametrize("body", [
-    {"bbox": [-200, 0, 10, 10]}, {"bbox": [0, -91, 10, 10]}, {"bbox": [10, 0, 0, 10]}, {"bbox": [0, 10, 10, 0]},
-    {"bbox": [0, 0, 10]}, {"min_severity": -0.1}, {"name": "n" * 201}, {"actors": [""]}, {"actors": ["   "]},
-    {"actors": ["a"] * 51}, {"countries": ["c" * 101]}, {"event_types": ["carpet_bombing"]}, {"notify_on": []},
-    {"webhook_url": "file:///etc/passwd"}, {"webhook_url": "gopher://example.com/"}, {"webhook_url": "http://example.com:99999/"},
-    {"webhook_url": "https://example.com/" + "p" * 2000}, {"surprise": 1},
-    {"webhook_url": "http://169.254.169.254/latest/meta-data"}, {"webhook_url": "http://10.0.0.1/hook"},
-    {"webhook_url": "http://[fd00::1]/hook"}, {"webhook_url": "http://100.64.0.1/hook"},
-], ids=lambda b: json.dumps(b)[:40])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"bbox": [-200, 0, 10, 10]},
+        {"bbox": [0, -91, 10, 10]},
+        {"bbox": [10, 0, 0, 10]},
+        {"bbox": [0, 10, 10, 0]},
+        {"bbox": [0, 0, 10]},
+        {"min_severity": -0.1},
+        {"name": "n" * 201},
+        {"actors": [""]},
+        {"actors": ["   "]},
+        {"actors": ["a"] * 51},
+        {"countries": ["c" * 101]},
+        {"event_types": ["carpet_bombing"]},
+        {"notify_on": []},
+        {"webhook_url": "file:///etc/passwd"},
+        {"webhook_url": "gopher://example.com/"},
+        {"webhook_url": "http://example.com:99999/"},
+        {"webhook_url": "https://example.com/" + "p" * 2000},
+        {"surprise": 1},
+        {"webhook_url": "http://169.254.169.254/latest/meta-data"},
+        {"webhook_url": "http://10.0.0.1/hook"},
+        {"webhook_url": "http://[fd00::1]/hook"},
+        {"webhook_url": "http://100.64.0.1/hook"},
+    ],
+    ids=lambda b: json.dumps(b)[:40],
+)
 def test_every_field_is_validated(kafka_bootstrap, topic, app_with, body):
     c, store = app_with(kafka_bootstrap, topic)
     r = c.post("/subscriptions", headers=KA, json=body)
@@ -167,8 +208,15 @@ def test_every_field_is_validated(kafka_bootstrap, topic, app_with, body):
     assert store.list("alice") == []
 
 
-@pytest.mark.parametrize("raw", [b'{"bbox": [NaN, 0, 10, 10]}', b'{"min_severity": NaN}', b'{"min_escalation": Infinity}',
-                                 b'{"bbox": [0, 0, Infinity, 10]}'])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"bbox": [NaN, 0, 10, 10]}',
+        b'{"min_severity": NaN}',
+        b'{"min_escalation": Infinity}',
+        b'{"bbox": [0, 0, Infinity, 10]}',
+    ],
+)
 def test_nan_and_infinity_never_reach_the_topic(kafka_bootstrap, topic, app_with, raw):
     c, store = app_with(kafka_bootstrap, topic)
     assert c.post("/subscriptions", headers={**KA, "Content-Type": "application/json"}, content=raw).status_code == 422
@@ -177,8 +225,17 @@ def test_nan_and_infinity_never_reach_the_topic(kafka_bootstrap, topic, app_with
 
 def test_a_valid_subscription_still_passes(kafka_bootstrap, topic, app_with):
     c, _store = app_with(kafka_bootstrap, topic)
-    r = c.post("/subscriptions", headers=KA, json={"name": "levant", "actors": [" Hezbollah "], "bbox": [34.0, 29.0, 42.5, 37.5],
-                                                   "webhook_url": "http://127.0.0.1:9/hook", "min_severity": 0.5})
+    r = c.post(
+        "/subscriptions",
+        headers=KA,
+        json={
+            "name": "levant",
+            "actors": [" Hezbollah "],
+            "bbox": [34.0, 29.0, 42.5, 37.5],
+            "webhook_url": "http://127.0.0.1:9/hook",
+            "min_severity": 0.5,
+        },
+    )
     assert r.status_code == 201, r.text
     assert r.json()["actors"] == ["Hezbollah"] and r.json()["bbox"] == [34.0, 29.0, 42.5, 37.5]
 
@@ -192,7 +249,10 @@ def test_webhook_secret_shown_once_then_rotated(kafka_bootstrap, topic, app_with
     assert "webhook_secret" not in c.get(f"/subscriptions/{sub_id}", headers=KA).json()  # shown once
     assert c.post(f"/subscriptions/{sub_id}/rotate-secret", headers={"X-API-Key": "kb"}).status_code == 404
     rot = c.post(f"/subscriptions/{sub_id}/rotate-secret", headers=KA).json()
-    assert rot["secret_version"] == 2 and rot["webhook_secret"] == webhooks.subscription_secret(b"test-master", sub_id, 2) != secret
+    assert (
+        rot["secret_version"] == 2
+        and rot["webhook_secret"] == webhooks.subscription_secret(b"test-master", sub_id, 2) != secret
+    )
     assert c.get(f"/subscriptions/{sub_id}", headers=KA).json()["secret_version"] == 2
     # No secret on the topic: only the version travels.
     from kafka import KafkaConsumer, TopicPartition
@@ -203,7 +263,9 @@ def test_webhook_secret_shown_once_then_rotated(kafka_bootstrap, topic, app_with
     consumer.seek_to_beginning(tp)
     raw = b"".join(m.value or b"" for m in consumer)
     consumer.close()
-    assert raw and secret.encode() not in raw and rot["webhook_secret"].encode() not in raw and b"test-master" not in raw
+    assert (
+        raw and secret.encode() not in raw and rot["webhook_secret"].encode() not in raw and b"test-master" not in raw
+    )
 
 
 def test_api_keys_are_stored_hashed_and_compared_in_constant_time(kafka_bootstrap, topic, app_with):
@@ -222,12 +284,23 @@ def test_the_api_refuses_the_demo_key_unless_started_with_dev(kafka_bootstrap, r
 
     env = {k: v for k, v in os.environ.items() if k not in ("STRIKEWATCH_API_KEYS", "STRIKEWATCH_WEBHOOK_HMAC_SECRET")}
     env["STRIKEWATCH_BOOTSTRAP_SERVERS"] = kafka_bootstrap
-    refused = subprocess.run([sys.executable, "-m", "strikewatch.cli", "api"], env=env, cwd=repo_root, capture_output=True,
-                             text=True, timeout=60)
+    refused = subprocess.run(
+        [sys.executable, "-m", "strikewatch.cli", "api"],
+        env=env,
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert refused.returncode == 2 and "demo API key" in refused.stderr
     port = free_port()
-    p = subprocess.Popen([sys.executable, "-m", "strikewatch.cli", "api", "--dev", "--port", str(port)], env=env, cwd=repo_root,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "strikewatch.cli", "api", "--dev", "--port", str(port)],
+        env=env,
+        cwd=repo_root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -47,16 +47,46 @@ class Hook:
 
 def alert(i, url, fmt="cloudevents", events=None, incident=None):
     """Alert ``al{i}`` about incident ``i{i}`` made of one report, event ``e{i}``."""
-    sources = [IncidentSource(event_id=e, article_id="a" + e, source="s", published_at=datetime(2021, 6, 28, tzinfo=UTC)) for e in (events or [f"e{i}"])]
-    inc = Incident(id=incident or f"i{i}", event_type=EventType.AIR_STRIKE, attacker=Actor(name="United States", type="state_military"), severity=0.6,
-                   sources=sources, theatre="Syria")
-    return Alert(id=f"al{i}", subscription_id="s1", owner="o", incident_id=inc.id, incident_revision=0, kind="new_incident", severity=0.6,
-                 title=f"strike {i}", summary="x", incident=inc, created_at=datetime.now(UTC), webhook_url=url, webhook_format=fmt)
+    sources = [
+        IncidentSource(event_id=e, article_id="a" + e, source="s", published_at=datetime(2021, 6, 28, tzinfo=UTC))
+        for e in (events or [f"e{i}"])
+    ]
+    inc = Incident(
+        id=incident or f"i{i}",
+        event_type=EventType.AIR_STRIKE,
+        attacker=Actor(name="United States", type="state_military"),
+        severity=0.6,
+        sources=sources,
+        theatre="Syria",
+    )
+    return Alert(
+        id=f"al{i}",
+        subscription_id="s1",
+        owner="o",
+        incident_id=inc.id,
+        incident_revision=0,
+        kind="new_incident",
+        severity=0.6,
+        title=f"strike {i}",
+        summary="x",
+        incident=inc,
+        created_at=datetime.now(UTC),
+        webhook_url=url,
+        webhook_format=fmt,
+    )
 
 
 def deliverer(bootstrap, names, registry, delays=(0.5, 0.5, 1, 1, 2, 2)):
-    return Deliverer(bootstrap, SECRET, group="g-" + names["alerts"], alerts_topic=names["alerts"], delivered_topic=names["delivered"],
-                     dead_topic=names["dead"], retry_delays_s=delays, metrics=make_metrics(registry))
+    return Deliverer(
+        bootstrap,
+        SECRET,
+        group="g-" + names["alerts"],
+        alerts_topic=names["alerts"],
+        delivered_topic=names["delivered"],
+        dead_topic=names["dead"],
+        retry_delays_s=delays,
+        metrics=make_metrics(registry),
+    )
 
 
 @pytest.fixture
@@ -87,8 +117,16 @@ def test_outage_loses_nothing_and_restart_resends_nothing(kafka_bootstrap, names
     # delivered-ids topic prevents any second delivery.
     producer.send(names["alerts"], key=b"s1", value=alert(5, hook.url).to_bytes())
     producer.flush()
-    d2 = Deliverer(kafka_bootstrap, SECRET, group="other-" + names["alerts"], alerts_topic=names["alerts"], delivered_topic=names["delivered"],
-                   dead_topic=names["dead"], retry_delays_s=(0.5,), metrics=make_metrics(CollectorRegistry()))
+    d2 = Deliverer(
+        kafka_bootstrap,
+        SECRET,
+        group="other-" + names["alerts"],
+        alerts_topic=names["alerts"],
+        delivered_topic=names["delivered"],
+        dead_topic=names["dead"],
+        retry_delays_s=(0.5,),
+        metrics=make_metrics(CollectorRegistry()),
+    )
     d2.run(max_idle_s=3)
     d2.close()
     assert sorted(b["id"] for b, _s, _r in hook.received) == [f"al{i}" for i in range(6)]
@@ -108,7 +146,10 @@ def test_webhook_down_for_a_minute_loses_nothing_with_the_default_retries(kafka_
     d.close()
     assert sorted(b["id"] for b, _s, _r in hook.received) == ["al0", "al1", "al2"]
     assert time.monotonic() >= hook.down_until  # delivered after the outage, not during it
-    assert reg.get_sample_value("strikewatch_deliveries_total", {"format": "cloudevents", "outcome": "dead_letter"}) is None
+    assert (
+        reg.get_sample_value("strikewatch_deliveries_total", {"format": "cloudevents", "outcome": "dead_letter"})
+        is None
+    )
     assert reg.get_sample_value("strikewatch_deliveries_total", {"format": "cloudevents", "outcome": "retry"}) >= 5
 
 
@@ -123,15 +164,24 @@ def test_a_new_incident_repeating_delivered_reports_is_not_alerted_again(kafka_b
     d.run(max_idle_s=2)
     d.close()
     # The restarted deliverer reads the delivered reports back from the compacted topic.
-    producer.send(names["alerts"], value=alert(2, hook.url, events=["eB"], incident="iY").to_bytes())  # eB again, new incident id
-    producer.send(names["alerts"], value=alert(3, hook.url, events=["eC"], incident="iZ").to_bytes())  # a different strike
+    producer.send(
+        names["alerts"], value=alert(2, hook.url, events=["eB"], incident="iY").to_bytes()
+    )  # eB again, new incident id
+    producer.send(
+        names["alerts"], value=alert(3, hook.url, events=["eC"], incident="iZ").to_bytes()
+    )  # a different strike
     producer.flush()
     reg2 = CollectorRegistry()
     d2 = deliverer(kafka_bootstrap, names, reg2)
     d2.run(max_idle_s=2)
     d2.close()
     assert [b["data"]["incident_id"] for b, _s, _r in hook.received] == ["iX", "iZ"]
-    assert reg2.get_sample_value("strikewatch_deliveries_total", {"format": "cloudevents", "outcome": "duplicate_incident"}) == 1
+    assert (
+        reg2.get_sample_value(
+            "strikewatch_deliveries_total", {"format": "cloudevents", "outcome": "duplicate_incident"}
+        )
+        == 1
+    )
 
 
 def test_dead_webhook_ends_in_a_dead_letter(kafka_bootstrap, names, producer):
@@ -148,7 +198,10 @@ def test_dead_webhook_ends_in_a_dead_letter(kafka_bootstrap, names, producer):
     c.assign([tp])
     c.seek_to_beginning(tp)
     dls = [DeadLetter.from_bytes(m.value) for m in c]
-    assert sorted((d.stage, d.reason) for d in dls) == [("delivery.decode", "schema_mismatch"), ("delivery.webhook", "webhook_failed")]
+    assert sorted((d.stage, d.reason) for d in dls) == [
+        ("delivery.decode", "schema_mismatch"),
+        ("delivery.webhook", "webhook_failed"),
+    ]
     assert Alert.from_bytes([d for d in dls if d.reason == "webhook_failed"][0].payload).id == "al9"
 
 
@@ -156,14 +209,26 @@ def test_slack_and_alertmanager_payloads():
     s = payload(alert(1, "http://x", "slack"))
     assert s["text"].startswith("[new_incident]") and s["blocks"][0]["type"] == "section"
     [am] = payload(alert(1, "http://x", "alertmanager"))
-    assert am["labels"]["alertname"] == "StrikewatchIncident" and am["labels"]["theatre"] == "Syria" and "summary" in am["annotations"]
+    assert (
+        am["labels"]["alertname"] == "StrikewatchIncident"
+        and am["labels"]["theatre"] == "Syria"
+        and "summary" in am["annotations"]
+    )
 
 
 def test_every_payload_links_the_sources_and_the_incident_page():
     a = alert(2, "http://x", "slack")
-    src = [IncidentSource(event_id="e1", article_id="a1", source="s", url="https://news.example/story?a=1&b=2",
-                          title="US strikes <militias>", outlet="news.example"),
-           IncidentSource(event_id="e2", article_id="a2", source="s", url="file:///data/article.txt")]
+    src = [
+        IncidentSource(
+            event_id="e1",
+            article_id="a1",
+            source="s",
+            url="https://news.example/story?a=1&b=2",
+            title="US strikes <militias>",
+            outlet="news.example",
+        ),
+        IncidentSource(event_id="e2", article_id="a2", source="s", url="file:///data/article.txt"),
+    ]
     a = a.model_copy(update={"incident": a.incident.model_copy(update={"sources": src})})
     web = "http://127.0.0.1:8088"
     slack = payload(a, web)
@@ -189,12 +254,22 @@ def test_slack_payloads_escape_what_article_text_puts_in_them():
     """Attacker-chosen text (a party named "The <!channel> militia", a headline, a source URL with < > |) is shown,
     never parsed by Slack as a mention or a link of its own (issue 20, second attack round)."""
     a = alert(4, "http://x", "slack")
-    src = [IncidentSource(event_id="e1", article_id="a1", source="s", url="https://evil.example/a>|<!channel>?q=<b>",
-                          title="Strike on <!here> & <https://phish.example|bank>", outlet="evil.example")]
-    inc = a.incident.model_copy(update={"attacker": Actor(name="The <!channel> militia", type="militia_proxy"),
-                                        "sources": src})
-    a = a.model_copy(update={"title": "The <!channel> militia struck <@U123>", "summary": "<!everyone> & co",
-                             "incident": inc})
+    src = [
+        IncidentSource(
+            event_id="e1",
+            article_id="a1",
+            source="s",
+            url="https://evil.example/a>|<!channel>?q=<b>",
+            title="Strike on <!here> & <https://phish.example|bank>",
+            outlet="evil.example",
+        )
+    ]
+    inc = a.incident.model_copy(
+        update={"attacker": Actor(name="The <!channel> militia", type="militia_proxy"), "sources": src}
+    )
+    a = a.model_copy(
+        update={"title": "The <!channel> militia struck <@U123>", "summary": "<!everyone> & co", "incident": inc}
+    )
     body = payload(a, "http://127.0.0.1:8088")
     texts = [body["text"]] + [b["text"]["text"] for b in body["blocks"] if b["type"] == "section"]
     texts += [e["text"] for b in body["blocks"] if b["type"] == "context" for e in b["elements"]]
@@ -203,8 +278,10 @@ def test_slack_payloads_escape_what_article_text_puts_in_them():
     assert body["text"] == "[new_incident] The &lt;!channel&gt; militia struck &lt;@U123&gt;"
     assert "&lt;!everyone&gt; &amp; co" in texts[1]
     link = next(line for line in texts[2].splitlines() if "evil.example/a" in line)
-    assert link == ("• <https://evil.example/a%3E%7C%3C!channel%3E?q=%3Cb%3E|Strike on &lt;!here&gt; &amp; "
-                    "&lt;https://phish.example|bank&gt; — evil.example>")
+    assert link == (
+        "• <https://evil.example/a%3E%7C%3C!channel%3E?q=%3Cb%3E|Strike on &lt;!here&gt; &amp; "
+        "&lt;https://phish.example|bank&gt; — evil.example>"
+    )
     # Each Slack link is one <url|label>: exactly one < and one > per link, the rest escaped.
     for line in texts[2].splitlines()[1:]:
         assert line.count("<") == 1 and line.count(">") == 1
@@ -306,9 +383,13 @@ def test_permanent_failures_are_dead_lettered_at_once(kafka_bootstrap, names, pr
     although the retry schedule would wait 30 s before the next try."""
     hooks.answers["/gone"] = [(410, {})]
     hooks.answers["/forbidden"] = [(403, {})]
-    sent = [for_sub(alert(1, hooks.url("/gone")), "s-gone"), for_sub(alert(2, hooks.url("/forbidden")), "s-403"),
-            for_sub(alert(3, "http://10.255.255.1/hook"), "s-ssrf"), for_sub(alert(4, "http://127.0.0.1:99999/x"), "s-port"),
-            for_sub(alert(5, "file:///etc/passwd"), "s-file")]
+    sent = [
+        for_sub(alert(1, hooks.url("/gone")), "s-gone"),
+        for_sub(alert(2, hooks.url("/forbidden")), "s-403"),
+        for_sub(alert(3, "http://10.255.255.1/hook"), "s-ssrf"),
+        for_sub(alert(4, "http://127.0.0.1:99999/x"), "s-port"),
+        for_sub(alert(5, "file:///etc/passwd"), "s-file"),
+    ]
     for a in sent:
         producer.send(names["alerts"], value=a.to_bytes())
     producer.flush()
@@ -319,8 +400,13 @@ def test_permanent_failures_are_dead_lettered_at_once(kafka_bootstrap, names, pr
     assert time.monotonic() - t0 < 25, "nothing waited for a retry"
     assert len(hooks.hits("/gone")) == 1 and len(hooks.hits("/forbidden")) == 1
     reasons = {Alert.from_bytes(dl.payload).subscription_id: dl.reason for dl in _dead(kafka_bootstrap, names["dead"])}
-    assert reasons == {"s-gone": "webhook_rejected", "s-403": "webhook_rejected", "s-ssrf": "ssrf_blocked",
-                       "s-port": "bad_url", "s-file": "bad_url"}
+    assert reasons == {
+        "s-gone": "webhook_rejected",
+        "s-403": "webhook_rejected",
+        "s-ssrf": "ssrf_blocked",
+        "s-port": "bad_url",
+        "s-file": "bad_url",
+    }
 
 
 def test_retry_after_is_honoured_and_backoff_is_jittered(kafka_bootstrap, names, producer, hooks):
@@ -358,7 +444,9 @@ def test_a_failing_endpoint_never_delays_another_subscription(kafka_bootstrap, n
     a_tries_before_b = [t for t in hooks.hits("/a") if t <= b_done]
     assert len(a_tries_before_b) <= 2, "B waited for A's retries"
     assert len(hooks.hits("/a")) == 3 * 4  # A's alerts still got every try (in order), then dead letters
-    assert reg.get_sample_value("strikewatch_deliveries_total", {"format": "cloudevents", "outcome": "dead_letter"}) == 3
+    assert (
+        reg.get_sample_value("strikewatch_deliveries_total", {"format": "cloudevents", "outcome": "dead_letter"}) == 3
+    )
 
 
 def test_every_request_has_a_total_deadline(kafka_bootstrap, names, producer, http_server, route):
@@ -367,8 +455,17 @@ def test_every_request_has_a_total_deadline(kafka_bootstrap, names, producer, ht
     http_server.routes["/slow"] = route(status=204, headers={"X-Pad": "a" * 100}, trickle_headers_s=0.3)
     producer.send(names["alerts"], value=alert(1, http_server.url("/slow")).to_bytes())
     producer.flush()
-    d = Deliverer(kafka_bootstrap, SECRET, group="g-" + names["alerts"], alerts_topic=names["alerts"], delivered_topic=names["delivered"],
-                  dead_topic=names["dead"], retry_delays_s=(0.1,), metrics=make_metrics(CollectorRegistry()), request_deadline_s=1.0)
+    d = Deliverer(
+        kafka_bootstrap,
+        SECRET,
+        group="g-" + names["alerts"],
+        alerts_topic=names["alerts"],
+        delivered_topic=names["delivered"],
+        dead_topic=names["dead"],
+        retry_delays_s=(0.1,),
+        metrics=make_metrics(CollectorRegistry()),
+        request_deadline_s=1.0,
+    )
     t0 = time.monotonic()
     d.run(max_idle_s=1)
     d.close()
@@ -388,16 +485,33 @@ def test_no_secret_or_webhook_path_in_logs_reprs_or_dead_letters(kafka_bootstrap
     # DEBUG protocol dumps hold whole records, the alert with its URL included, as the alerts topic does.)
     caplog.set_level(logging.INFO)
     caplog.set_level(logging.DEBUG, logger="strikewatch")
-    d = Deliverer(kafka_bootstrap, b"master-secret-value", group="g-" + names["alerts"], alerts_topic=names["alerts"],
-                  delivered_topic=names["delivered"], dead_topic=names["dead"], retry_delays_s=(0.05, 0.05),
-                  metrics=make_metrics(CollectorRegistry()))
+    d = Deliverer(
+        kafka_bootstrap,
+        b"master-secret-value",
+        group="g-" + names["alerts"],
+        alerts_topic=names["alerts"],
+        delivered_topic=names["delivered"],
+        dead_topic=names["dead"],
+        retry_delays_s=(0.05, 0.05),
+        metrics=make_metrics(CollectorRegistry()),
+    )
     d.run(max_idle_s=1)
     d.close()
     assert len(hooks.hits(token_path)) == 3
-    secret_bits = ["SECRET", "very-secret-token", "querysecret", "master-secret-value",
-                   webhooks.subscription_secret(b"master-secret-value", "s1", 1)]
+    secret_bits = [
+        "SECRET",
+        "very-secret-token",
+        "querysecret",
+        "master-secret-value",
+        webhooks.subscription_secret(b"master-secret-value", "s1", 1),
+    ]
     [dl] = _dead(kafka_bootstrap, names["dead"])
-    texts = {"logs": caplog.text, "repr(deliverer)": repr(d), "repr(alert)": repr(a), "dead letter": dl.to_bytes().decode()}
+    texts = {
+        "logs": caplog.text,
+        "repr(deliverer)": repr(d),
+        "repr(alert)": repr(a),
+        "dead letter": dl.to_bytes().decode(),
+    }
     for where, text in texts.items():
         for bit in secret_bits:
             assert bit not in text, f"{bit!r} in {where}"
@@ -416,8 +530,17 @@ def test_the_deliverer_connects_to_the_address_it_vetted(kafka_bootstrap, names,
     hooks.answers["/hook"] = [(204, {})]
     producer.send(names["alerts"], value=alert(1, f"http://hook.test:{hooks.port}/hook").to_bytes())
     producer.flush()
-    d = Deliverer(kafka_bootstrap, SECRET, group="g-" + names["alerts"], alerts_topic=names["alerts"], delivered_topic=names["delivered"],
-                  dead_topic=names["dead"], retry_delays_s=(0.1,), metrics=make_metrics(CollectorRegistry()), resolver=rebinding)
+    d = Deliverer(
+        kafka_bootstrap,
+        SECRET,
+        group="g-" + names["alerts"],
+        alerts_topic=names["alerts"],
+        delivered_topic=names["delivered"],
+        dead_topic=names["dead"],
+        retry_delays_s=(0.1,),
+        metrics=make_metrics(CollectorRegistry()),
+        resolver=rebinding,
+    )
     d.run(max_idle_s=1)
     d.close()
     [(_t, _p, headers, _b)] = hooks.log
@@ -444,7 +567,9 @@ def test_a_huge_answer_is_never_read(kafka_bootstrap, names, producer, hooks):
 
 def test_a_rotated_secret_signs_the_alerts_made_after_it(kafka_bootstrap, names, producer, hooks):
     hooks.answers["/hook"] = [(204, {})]
-    producer.send(names["alerts"], value=alert(1, hooks.url("/hook")).model_copy(update={"webhook_secret_version": 2}).to_bytes())
+    producer.send(
+        names["alerts"], value=alert(1, hooks.url("/hook")).model_copy(update={"webhook_secret_version": 2}).to_bytes()
+    )
     producer.flush()
     d = deliverer(kafka_bootstrap, names, CollectorRegistry())
     d.run(max_idle_s=1)

@@ -111,13 +111,32 @@ class _Endpoints:
 
 
 def _alert(n: int, sub: str, owner: str, url: str) -> Alert:
-    inc = Incident(id=f"i{n}", event_type=EventType.AIR_STRIKE, attacker=Actor(name="United States", type="state_military"),
-                   severity=0.6, theatre="Syria",
-                   sources=[IncidentSource(event_id=f"e{n}", article_id=f"a{n}", source="s",
-                                           published_at=datetime(2021, 6, 28, tzinfo=UTC))])
-    return Alert(id=f"al-{sub}-{n}", subscription_id=sub, owner=owner, incident_id=inc.id, incident_revision=0,
-                 kind="new_incident", severity=0.6, title=f"strike {n}", summary="x", incident=inc,
-                 created_at=datetime.now(UTC), webhook_url=url)
+    inc = Incident(
+        id=f"i{n}",
+        event_type=EventType.AIR_STRIKE,
+        attacker=Actor(name="United States", type="state_military"),
+        severity=0.6,
+        theatre="Syria",
+        sources=[
+            IncidentSource(
+                event_id=f"e{n}", article_id=f"a{n}", source="s", published_at=datetime(2021, 6, 28, tzinfo=UTC)
+            )
+        ],
+    )
+    return Alert(
+        id=f"al-{sub}-{n}",
+        subscription_id=sub,
+        owner=owner,
+        incident_id=inc.id,
+        incident_revision=0,
+        kind="new_incident",
+        severity=0.6,
+        title=f"strike {n}",
+        summary="x",
+        incident=inc,
+        created_at=datetime.now(UTC),
+        webhook_url=url,
+    )
 
 
 def _run(d: Deliverer, until, budget_s: float) -> None:
@@ -144,8 +163,15 @@ def test_slow_endpoints_of_one_owner_do_not_delay_another_subscriber(kafka_boots
     other = _alert(999, "other", "someone-else", elsewhere.url("/fast"))
     producer.send(alerts, key=b"other", value=other.to_bytes())
     producer.flush()
-    d = Deliverer(kafka_bootstrap, b"s", group="fair-" + alerts, alerts_topic=alerts, delivered_topic=delivered,
-                  dead_topic=dead, metrics=make_metrics(CollectorRegistry()))
+    d = Deliverer(
+        kafka_bootstrap,
+        b"s",
+        group="fair-" + alerts,
+        alerts_topic=alerts,
+        delivered_topic=delivered,
+        dead_topic=dead,
+        metrics=make_metrics(CollectorRegistry()),
+    )
     try:
         _run(d, lambda: other.id in elsewhere.delivered, budget_s=90)
         assert other.id in elsewhere.delivered, "the other subscriber's alert was never delivered"
@@ -173,9 +199,19 @@ def test_an_endpoint_that_keeps_timing_out_is_cut_off_then_probed_back(kafka_boo
     producer.flush()
     reg = CollectorRegistry()
     metrics = make_metrics(reg)
-    d = Deliverer(kafka_bootstrap, b"s", group="cb-" + alerts, alerts_topic=alerts, delivered_topic=delivered,
-                  dead_topic=dead, metrics=metrics, request_deadline_s=0.5, breaker_failures=3, breaker_open_s=2.0,
-                  retry_delays_s=(0.5, 1, 1, 2, 2, 4, 4))
+    d = Deliverer(
+        kafka_bootstrap,
+        b"s",
+        group="cb-" + alerts,
+        alerts_topic=alerts,
+        delivered_topic=delivered,
+        dead_topic=dead,
+        metrics=metrics,
+        request_deadline_s=0.5,
+        breaker_failures=3,
+        breaker_open_s=2.0,
+        retry_delays_s=(0.5, 1, 1, 2, 2, 4, 4),
+    )
     elsewhere = _Endpoints()
     healthy = _alert(500, "healthy", "calm", elsewhere.url("/ok"))
 
@@ -197,7 +233,9 @@ def test_an_endpoint_that_keeps_timing_out_is_cut_off_then_probed_back(kafka_boo
         assert len(timed_out) <= 6, f"{len(timed_out)} requests reached the hanging endpoint"
         assert metrics.circuits_opened._value.get() >= 1
         assert metrics.deliveries.labels("cloudevents", "circuit_open")._value.get() > 0
-        assert elsewhere.delivered.get(healthy.id, 1e9) - hang_start < 3.0, "the healthy subscriber waited for the hanging one"
+        assert elsewhere.delivered.get(healthy.id, 1e9) - hang_start < 3.0, (
+            "the healthy subscriber waited for the hanging one"
+        )
         assert sorted(ep.delivered) == sorted(a.id for a in hung) and list(elsewhere.delivered) == [healthy.id]
         assert metrics.deliveries.labels("cloudevents", "dead_letter")._value.get() == 0
         assert metrics.circuits_open._value.get() == 0  # closed again by the probe

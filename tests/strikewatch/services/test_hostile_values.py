@@ -65,8 +65,16 @@ def test_hostile_incident_values_are_refused_naming_the_field(name):
         Alert.model_validate_json(json.dumps(alert, allow_nan=True))
 
 
-@pytest.mark.parametrize("changes", [{"severity": NAN}, {"severity": 2.0}, {"incident_revision": -1},
-                                     {"incident_revision": 2**31 - 1}, {"escalation": INF}])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"severity": NAN},
+        {"severity": 2.0},
+        {"incident_revision": -1},
+        {"incident_revision": 2**31 - 1},
+        {"escalation": INF},
+    ],
+)
 def test_hostile_alert_values_are_refused(changes):
     with pytest.raises(ValidationError):
         Alert.from_bytes(_wire(R.alert(1), **changes))
@@ -84,8 +92,10 @@ def test_hostile_escalation_values_are_refused(changes):
         EscalationScore.from_bytes(_wire(R.escalation(1), **changes))
 
 
-@pytest.mark.parametrize("changes", [{"min_severity": NAN}, {"min_escalation": -1.0}, {"bbox": [0, 0, 1e308, 10]},
-                                     {"bbox": [0, NAN, 10, 10]}])
+@pytest.mark.parametrize(
+    "changes",
+    [{"min_severity": NAN}, {"min_escalation": -1.0}, {"bbox": [0, 0, 1e308, 10]}, {"bbox": [0, NAN, 10, 10]}],
+)
 def test_hostile_subscription_values_are_refused(changes):
     sub = Subscription(id="s1", owner="o", bbox=(30.0, 10.0, 50.0, 40.0))
     with pytest.raises(ValidationError):
@@ -95,8 +105,9 @@ def test_hostile_subscription_values_are_refused(changes):
 def test_the_bounds_keep_every_value_the_pipeline_makes():
     """Edges that are legitimate stay accepted: the poles, the antimeridian, severity 0
     and 1, the largest revision."""
-    raw = _wire(R.incident(1), **{"places.0.lat": -90.0, "places.0.lon": 180.0, "severity": 1.0,
-                                    "revision": MAX_REVISION})
+    raw = _wire(
+        R.incident(1), **{"places.0.lat": -90.0, "places.0.lon": 180.0, "severity": 1.0, "revision": MAX_REVISION}
+    )
     inc = Incident.from_bytes(raw)
     assert (inc.places[0].lat, inc.places[0].lon, inc.severity, inc.revision) == (-90.0, 180.0, 1.0, MAX_REVISION)
     assert Incident.from_bytes(_wire(R.incident(1), severity=0.0)).severity == 0.0
@@ -133,16 +144,26 @@ def test_the_store_dead_letters_hostile_values_and_stores_the_rest(kafka_bootstr
         assert "validation error for Incident" in d.error and d.payload, d.error
     with psycopg.connect(pg_dsn) as conn:
         assert conn.execute("SELECT id, revision, severity FROM incidents").fetchall() == [
-            ("i_000001", 1, R.incident(1, 1).severity)]
-        assert conn.execute("SELECT count(*) FROM incident_revisions WHERE revision < 0 OR revision > %s",
-                            (MAX_REVISION,)).fetchone()[0] == 0
-        assert conn.execute("SELECT count(*) FROM incidents WHERE severity = 'NaN' OR abs(lat) > 90 OR abs(lon) > 180"
-                            ).fetchone()[0] == 0
+            ("i_000001", 1, R.incident(1, 1).severity)
+        ]
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM incident_revisions WHERE revision < 0 OR revision > %s", (MAX_REVISION,)
+            ).fetchone()[0]
+            == 0
+        )
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM incidents WHERE severity = 'NaN' OR abs(lat) > 90 OR abs(lon) > 180"
+            ).fetchone()[0]
+            == 0
+        )
 
 
 @pytest.mark.integration
-def test_the_deliverer_dead_letters_a_hostile_alert_and_delivers_the_next(kafka_bootstrap, new_topic, producer,
-                                                                          http_server, route):
+def test_the_deliverer_dead_letters_a_hostile_alert_and_delivers_the_next(
+    kafka_bootstrap, new_topic, producer, http_server, route
+):
     from kafka import KafkaConsumer
 
     from strikewatch.core.models import DeadLetter
@@ -155,8 +176,14 @@ def test_the_deliverer_dead_letters_a_hostile_alert_and_delivers_the_next(kafka_
     producer.send(alerts, key=b"sub_x", value=_wire(good, incident_revision=2**31 - 1, id="al_big"))
     producer.send(alerts, key=b"sub_x", value=good.to_bytes())
     producer.flush()
-    d = Deliverer(kafka_bootstrap, b"s", group="hostile-" + alerts, alerts_topic=alerts, delivered_topic=delivered,
-                  dead_topic=dead)
+    d = Deliverer(
+        kafka_bootstrap,
+        b"s",
+        group="hostile-" + alerts,
+        alerts_topic=alerts,
+        delivered_topic=delivered,
+        dead_topic=dead,
+    )
     try:
         d.run(max_idle_s=2)
     finally:
@@ -184,5 +211,8 @@ def test_the_pipeline_dead_letters_a_hostile_subscription():
     with beam.Pipeline(runner="BundleBasedDirectRunner") as p:
         out = p | beam.Create(recs) | DecodeSubscriptions()
         assert_that(out.subscriptions | beam.Map(lambda kv: kv[0]), equal_to(["s_ok"]), label="kept")
-        assert_that(out.dead_letters | beam.Map(lambda d: (d.reason, "min_severity" in d.error)),
-                    equal_to([("schema_mismatch", True)]), label="dead")
+        assert_that(
+            out.dead_letters | beam.Map(lambda d: (d.reason, "min_severity" in d.error)),
+            equal_to([("schema_mismatch", True)]),
+            label="dead",
+        )

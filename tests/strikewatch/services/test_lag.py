@@ -17,7 +17,9 @@ def test_lag_is_end_minus_committed(kafka_bootstrap, new_topic, producer):
     producer.flush()
     group = "lag-" + uuid.uuid4().hex[:6]
     c = KafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False)
-    c.commit({TopicPartition(topic, 0): OffsetAndMetadata(2, "", -1), TopicPartition(topic, 1): OffsetAndMetadata(5, "", -1)})
+    c.commit(
+        {TopicPartition(topic, 0): OffsetAndMetadata(2, "", -1), TopicPartition(topic, 1): OffsetAndMetadata(5, "", -1)}
+    )
     c.close()
     assert measure(kafka_bootstrap, [group]) == {(group, topic): (5 - 2) + (5 - 5)}
 
@@ -49,8 +51,20 @@ def test_lag_process_exports_the_gauge_and_stops_on_sigterm(kafka_bootstrap, new
     c.close()
     port = _free_port()
     env = {**os.environ, "STRIKEWATCH_BOOTSTRAP_SERVERS": kafka_bootstrap}
-    proc = subprocess.Popen([sys.executable, "-c", "import sys; from strikewatch.services.lag import lag_main; sys.exit(lag_main(sys.argv[1:]))",
-                             "--port", str(port), "--interval", "0.5", "--group", group], env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from strikewatch.services.lag import lag_main; sys.exit(lag_main(sys.argv[1:]))",
+            "--port",
+            str(port),
+            "--interval",
+            "0.5",
+            "--group",
+            group,
+        ],
+        env=env,
+    )
     want = f'strikewatch_kafka_consumer_lag{{group="{group}",topic="{topic}"}} 4.0'
     text = ""
     try:

@@ -39,10 +39,15 @@ VOCAB = Path(__file__).with_name("vocab")
 # people", "seven members of the family"); a figure with no such noun counts people.
 COUNTED_WORDS = 5
 TOTAL = "people"
-_NUMBER = re.compile(r"\b(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-                     r"twenty|several|dozens|a dozen|scores)\b", re.I)
+_NUMBER = re.compile(
+    r"\b(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    r"twenty|several|dozens|a dozen|scores)\b",
+    re.I,
+)
 # "..., including five children": a part of the dead, whatever noun follows.
-_PART_BEFORE = re.compile(r"\b(?:including|among them|among whom|of whom|among the (?:dead|killed))\s+(?:at least\s+)?$", re.I)
+_PART_BEFORE = re.compile(
+    r"\b(?:including|among them|among whom|of whom|among the (?:dead|killed))\s+(?:at least\s+)?$", re.I
+)
 _WORD = re.compile(r"[\w'-]+")
 _PARTITIVE = re.compile(r"\s+of\s+(?:the|those|them|whom|these)\b", re.I)
 _CLAUSE_END = re.compile(r"[,.;:()\u2013\u2014]")
@@ -50,19 +55,31 @@ _CLAUSE_END = re.compile(r"[,.;:()\u2013\u2014]")
 
 @lru_cache(maxsize=1)
 def _counted_vocab() -> list[tuple[re.Pattern, str]]:
-    rows = [r.split("\t") for r in (VOCAB / "counted.tsv").read_text(encoding="utf-8").splitlines() if r.strip() and not r.startswith("#")]
+    rows = [
+        r.split("\t")
+        for r in (VOCAB / "counted.tsv").read_text(encoding="utf-8").splitlines()
+        if r.strip() and not r.startswith("#")
+    ]
     return [(re.compile(rf"^(?:{pattern})$", re.I), category) for pattern, category in rows]
 
 
 @lru_cache(maxsize=1)
 def _declared_vocab() -> tuple[re.Pattern, re.Pattern]:
-    rows = dict(r.split("\t") for r in (VOCAB / "declared.tsv").read_text(encoding="utf-8").splitlines() if r.strip() and not r.startswith("#"))
+    rows = dict(
+        r.split("\t")
+        for r in (VOCAB / "declared.tsv").read_text(encoding="utf-8").splitlines()
+        if r.strip() and not r.startswith("#")
+    )
     return re.compile(rows["strike"], re.I), re.compile(rows["unless"], re.I)
 
 
 @lru_cache(maxsize=1)
 def _blame_vocab() -> list[re.Pattern]:
-    rows = [r.split("\t") for r in (VOCAB / "blame.tsv").read_text(encoding="utf-8").splitlines() if r.strip() and not r.startswith("#")]
+    rows = [
+        r.split("\t")
+        for r in (VOCAB / "blame.tsv").read_text(encoding="utf-8").splitlines()
+        if r.strip() and not r.startswith("#")
+    ]
     return [re.compile(pattern, re.I) for _kind, pattern in rows]
 
 
@@ -83,7 +100,7 @@ def counted_of(text: str, start: int, end: int) -> str:
     if m is None:
         return TOTAL
     found = TOTAL
-    after = _CLAUSE_END.split(text[m.end():m.end() + 80], maxsplit=1)[0]  # "killed 12, medics said": no noun of it
+    after = _CLAUSE_END.split(text[m.end() : m.end() + 80], maxsplit=1)[0]  # "killed 12, medics said": no noun of it
     if _PARTITIVE.match(after):
         return "part"  # "one of those killed", "four of the dead"
     for w in _WORD.findall(after)[:COUNTED_WORDS]:
@@ -91,7 +108,7 @@ def counted_of(text: str, start: int, end: int) -> str:
         if cat is not None:
             found = cat
             break
-    if found == TOTAL and _PART_BEFORE.search(text[max(0, m.start() - 30):m.start()]):
+    if found == TOTAL and _PART_BEFORE.search(text[max(0, m.start() - 30) : m.start()]):
         return "part"
     return found
 
@@ -103,7 +120,12 @@ def _side_of_party(att: Actor) -> str | None:
 
 
 def _outlet_speaker(article: Article) -> Speaker:
-    return Speaker(text=outlet_of(article.canonical_url) or article.source or "the report", kind=OUTLET, side=None, stance="reported")
+    return Speaker(
+        text=outlet_of(article.canonical_url) or article.source or "the report",
+        kind=OUTLET,
+        side=None,
+        stance="reported",
+    )
 
 
 def _nearest_event(bounds: list[tuple[int, int]], start: int) -> int:
@@ -127,7 +149,9 @@ def claims_by_event(doc: Doc, events: list[Event], article: Article) -> list[lis
     text = article.text
     sents = sentences(doc)
     starts = [s.start_char for s in sents]
-    bounds = [(min((s.start for s in ev.evidence), default=0), max((s.end for s in ev.evidence), default=0)) for ev in events]
+    bounds = [
+        (min((s.start for s in ev.evidence), default=0), max((s.end for s in ev.evidence), default=0)) for ev in events
+    ]
     outlet = _outlet_speaker(article)
 
     def sentence_at(pos: int):
@@ -143,17 +167,31 @@ def claims_by_event(doc: Doc, events: list[Event], article: Article) -> list[lis
     def voice(pos: int) -> tuple[Speaker, tuple[int, int]]:
         """The speaker who says what stands at ``pos``: the reporter of its sentence, else the outlet."""
         sent = sentence_at(pos)
-        said = [sp for _s, _e, sp in speakers.get(sent.start_char, []) if sp.stance in ("reported", "claimed", "blamed")]
+        said = [
+            sp for _s, _e, sp in speakers.get(sent.start_char, []) if sp.stance in ("reported", "claimed", "blamed")
+        ]
         return (said[0] if said else outlet), (sent.start_char, sent.end_char)
 
     out: list[list[Claim]] = [[] for _ in events]
 
     def add(i: int, sp: Speaker, kind: str, quote: tuple[int, int], detail: str, **kw) -> None:
         ev = events[i]
-        out[i].append(Claim(id=Claim.make_id(article.id, kind, quote[0], quote[1], detail), kind=kind, speaker=sp.text,
-                            speaker_kind=sp.kind, speaker_side=sp.side, quote=_quote(text, *quote), article_id=article.id,
-                            event_id=ev.id, url=article.url, outlet=outlet_of(article.canonical_url),
-                            published_at=article.published_at, **kw))
+        out[i].append(
+            Claim(
+                id=Claim.make_id(article.id, kind, quote[0], quote[1], detail),
+                kind=kind,
+                speaker=sp.text,
+                speaker_kind=sp.kind,
+                speaker_side=sp.side,
+                quote=_quote(text, *quote),
+                article_id=article.id,
+                event_id=ev.id,
+                url=article.url,
+                outlet=outlet_of(article.canonical_url),
+                published_at=article.published_at,
+                **kw,
+            )
+        )
 
     # Casualty figures.
     for span in doc.spans.get(Keys.CASUALTIES, []):
@@ -162,8 +200,16 @@ def claims_by_event(doc: Doc, events: list[Event], article: Article) -> list[lis
             continue
         i = _nearest_event(bounds, span.start_char)
         sp, sent = voice(span.start_char)
-        add(i, sp, "casualties", sent, f"{cas.killed}/{cas.injured}/{sp.text}", killed=cas.killed, injured=cas.injured,
-            counted=counted_of(text, span.start_char, span.end_char))
+        add(
+            i,
+            sp,
+            "casualties",
+            sent,
+            f"{cas.killed}/{cas.injured}/{sp.text}",
+            killed=cas.killed,
+            injured=cas.injured,
+            counted=counted_of(text, span.start_char, span.end_char),
+        )
     for i, claims in enumerate(out):
         sourced = [c for c in claims if c.speaker_kind != OUTLET]
 
@@ -175,7 +221,11 @@ def claims_by_event(doc: Doc, events: list[Event], article: Article) -> list[lis
 
         out[i] = [c for c in claims if c.speaker_kind != OUTLET or not repeated(c)]
         seen: set = set()
-        out[i] = [c for c in out[i] if not ((c.speaker, c.killed, c.injured) in seen or seen.add((c.speaker, c.killed, c.injured)))]
+        out[i] = [
+            c
+            for c in out[i]
+            if not ((c.speaker, c.killed, c.injured) in seen or seen.add((c.speaker, c.killed, c.injured)))
+        ]
 
     # Responsibility: denials, claims and blame in the text.
     for sent_start, found in speakers.items():
@@ -183,14 +233,38 @@ def claims_by_event(doc: Doc, events: list[Event], article: Article) -> list[lis
         sent = sentence_at(sent_start)
         for _s, _e, sp in found:
             if sp.stance == "denied":
-                add(i, sp, "responsibility", (sent.start_char, sent.end_char), f"denied/{sp.text}", stance="denied",
-                    party=sp.side or sp.text, party_side=sp.side)
+                add(
+                    i,
+                    sp,
+                    "responsibility",
+                    (sent.start_char, sent.end_char),
+                    f"denied/{sp.text}",
+                    stance="denied",
+                    party=sp.side or sp.text,
+                    party_side=sp.side,
+                )
             elif sp.stance == "claimed":
-                add(i, sp, "responsibility", (sent.start_char, sent.end_char), f"claimed/{sp.text}", stance="claimed",
-                    party=sp.text, party_side=sp.side)
+                add(
+                    i,
+                    sp,
+                    "responsibility",
+                    (sent.start_char, sent.end_char),
+                    f"claimed/{sp.text}",
+                    stance="claimed",
+                    party=sp.text,
+                    party_side=sp.side,
+                )
             elif sp.stance == "blamed" and sp.party:
-                add(i, sp, "responsibility", (sent.start_char, sent.end_char), f"blamed/{sp.party}", stance="blamed",
-                    party=sp.party, party_side=sp.party_side)
+                add(
+                    i,
+                    sp,
+                    "responsibility",
+                    (sent.start_char, sent.end_char),
+                    f"blamed/{sp.party}",
+                    stance="blamed",
+                    party=sp.party,
+                    party_side=sp.party_side,
+                )
     # Responsibility: a speaker lays the harm on another side ("... said the blast was caused by
     # a misfiring Palestinian rocket"): a blame of its own, against the side that struck.
     for sent in sents:
@@ -204,7 +278,16 @@ def claims_by_event(doc: Doc, events: list[Event], article: Article) -> list[lis
             continue
         i = _nearest_event(bounds, sent.start_char)
         if not any(c.stance == "blamed" and c.party_side == side and c.speaker == sp.text for c in out[i]):
-            add(i, sp, "responsibility", quote, f"cause/{side}", stance="blamed", party=party.strip(" “”\"'"), party_side=side)
+            add(
+                i,
+                sp,
+                "responsibility",
+                quote,
+                f"cause/{side}",
+                stance="blamed",
+                party=party.strip(" “”\"'"),
+                party_side=side,
+            )
     # Responsibility: the side that struck speaks of the strike ("Israeli forces said the strike
     # targeted a command centre", "The IDF acknowledged its involvement"): it declares it.
     struck_by = {_side_of_party(ev.attacker) for ev in events if ev.attacker is not None} - {None}
@@ -218,10 +301,21 @@ def claims_by_event(doc: Doc, events: list[Event], article: Article) -> list[lis
         if events[i].modality == Modality.DENIED:
             continue
         for _s, _e, sp in found:
-            if sp.stance == "reported" and sp.side in struck_by and not any(
-                    c.stance == "claimed" and c.speaker == sp.text for c in out[i]):
-                add(i, sp, "responsibility", (sent.start_char, sent.end_char), f"declared/{sp.text}", stance="claimed",
-                    party=sp.text, party_side=sp.side)
+            if (
+                sp.stance == "reported"
+                and sp.side in struck_by
+                and not any(c.stance == "claimed" and c.speaker == sp.text for c in out[i])
+            ):
+                add(
+                    i,
+                    sp,
+                    "responsibility",
+                    (sent.start_char, sent.end_char),
+                    f"declared/{sp.text}",
+                    stance="claimed",
+                    party=sp.text,
+                    party_side=sp.side,
+                )
     # Responsibility: the attacker the event names.
     for i, ev in enumerate(events):
         att = ev.attacker
@@ -232,8 +326,16 @@ def claims_by_event(doc: Doc, events: list[Event], article: Article) -> list[lis
         pos = att.mentions[0].start if att.mentions else bounds[i][0]
         sp, sent = voice(pos)
         if not any(c.stance == "blamed" and c.party == att.name and c.speaker == sp.text for c in out[i]):
-            add(i, sp, "responsibility", sent, f"attacker/{att.name}", stance="blamed", party=att.name,
-                party_side=_side_of_party(att))
+            add(
+                i,
+                sp,
+                "responsibility",
+                sent,
+                f"attacker/{att.name}",
+                stance="blamed",
+                party=att.name,
+                party_side=_side_of_party(att),
+            )
     # What was hit.
     for i, ev in enumerate(events):
         for t in ev.targets:
@@ -247,4 +349,6 @@ def claims_by_event(doc: Doc, events: list[Event], article: Article) -> list[lis
 
 def attach_claims(doc: Doc, events: list[Event], article: Article) -> list[Event]:
     """The events with their claims."""
-    return [ev.model_copy(update={"claims": claims}) for ev, claims in zip(events, claims_by_event(doc, events, article))]
+    return [
+        ev.model_copy(update={"claims": claims}) for ev, claims in zip(events, claims_by_event(doc, events, article))
+    ]

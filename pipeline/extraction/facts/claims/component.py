@@ -31,18 +31,65 @@ from ...components.base import Keys, SpanIndex, sentences, set_group
 
 KEY = "sw_claims"
 VOCAB = Path(__file__).with_name("vocab")
-REPORT_VERBS = frozenset({"said", "says", "say", "told", "tells", "reported", "reports", "stated", "states", "announced",
-                          "announces", "confirmed", "confirms", "added", "adds", "wrote", "writes", "posted", "posts",
-                          "claimed", "claims", "insisted", "insists", "maintained", "maintains", "noted", "explained",
-                          "declared", "declares", "acknowledged", "acknowledges", "admitted", "admits"})
+REPORT_VERBS = frozenset(
+    {
+        "said",
+        "says",
+        "say",
+        "told",
+        "tells",
+        "reported",
+        "reports",
+        "stated",
+        "states",
+        "announced",
+        "announces",
+        "confirmed",
+        "confirms",
+        "added",
+        "adds",
+        "wrote",
+        "writes",
+        "posted",
+        "posts",
+        "claimed",
+        "claims",
+        "insisted",
+        "insists",
+        "maintained",
+        "maintains",
+        "noted",
+        "explained",
+        "declared",
+        "declares",
+        "acknowledged",
+        "acknowledges",
+        "admitted",
+        "admits",
+    }
+)
 # Participles that report for the subject of the verb they hang on ("The IDF released a video,
 # saying ...", "Israeli forces confirmed the strike, claiming they targeted ...").
-REPORT_PARTICIPLES = frozenset({"saying", "stating", "claiming", "declaring", "acknowledging", "confirming", "announcing", "adding",
-                                "noting", "admitting"})
+REPORT_PARTICIPLES = frozenset(
+    {
+        "saying",
+        "stating",
+        "claiming",
+        "declaring",
+        "acknowledging",
+        "confirming",
+        "announcing",
+        "adding",
+        "noting",
+        "admitting",
+    }
+)
 # "X issued a statement": X speaks.
 STATEMENT_VERBS = frozenset({"issued", "issues", "released", "releases", "published", "publishes", "put"})
 STATEMENT_NOUNS = frozenset({"statement", "statements", "communique", "communiqué", "video", "footage", "announcement"})
-DENY_VERBS = frozenset({"denied", "denies", "deny", "rejected", "rejects", "refuted", "refutes", "dismissed", "dismisses"})
+DENY_VERBS = frozenset(
+    {"denied", "denies", "deny", "rejected", "rejects", "refuted", "refutes", "dismissed", "dismisses"}
+)
 BLAME_VERBS = frozenset({"blamed", "blames", "accused", "accuses"})
 CLAIM_RE = re.compile(r"\b(?:claimed|claims|claim|took|takes|take)\s+(?:the\s+)?(?:responsibility|credit)\b", re.I)
 PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i"})
@@ -70,7 +117,9 @@ class Speaker:
 
 @lru_cache(maxsize=1)
 def speaker_kinds() -> list[tuple[str, re.Pattern]]:
-    rows = [json.loads(line) for line in (VOCAB / "speakers.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line) for line in (VOCAB / "speakers.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     return [(r["kind"], re.compile(r["pattern"], re.I)) for r in rows]
 
 
@@ -109,7 +158,9 @@ def _phrase(head, max_tokens: int = MAX_SPEAKER_TOKENS) -> Span:
     toks = list(head.subtree)
     start, end = toks[0].i, toks[-1].i + 1
     for t in toks:
-        if t.i > head.i and ((t.dep_ in ("relcl", "acl", "prep") and t.head.i > head.i) or t.text in (",", "(", "--", "—")):
+        if t.i > head.i and (
+            (t.dep_ in ("relcl", "acl", "prep") and t.head.i > head.i) or t.text in (",", "(", "--", "—")
+        ):
             end = min(end, t.i)
             break
     start = max(start, end - max_tokens)
@@ -144,9 +195,13 @@ def sentence_speakers(sent: Span, actors: SpanIndex) -> list[tuple[Span, Speaker
             party = next((_phrase(c) for c in tok.children if c.dep_ in ("dobj", "obj")), None)
         elif low in ("claimed", "claims", "claim", "took", "takes", "take") and CLAIM_RE.match(sent.doc.text, tok.idx):
             stance = "claimed"
-        elif (low in REPORT_VERBS and tok.pos_ in ("VERB", "AUX")) or (low in REPORT_PARTICIPLES and tok.pos_ == "VERB"):
+        elif (low in REPORT_VERBS and tok.pos_ in ("VERB", "AUX")) or (
+            low in REPORT_PARTICIPLES and tok.pos_ == "VERB"
+        ):
             stance = "reported"
-        elif low in STATEMENT_VERBS and any(c.dep_ in ("dobj", "obj") and c.lower_ in STATEMENT_NOUNS for c in tok.children):
+        elif low in STATEMENT_VERBS and any(
+            c.dep_ in ("dobj", "obj") and c.lower_ in STATEMENT_NOUNS for c in tok.children
+        ):
             stance = "reported"
         elif low == "according" and tok.i + 1 < len(tok.doc) and tok.doc[tok.i + 1].lower_ == "to":
             obj = next((c for c in tok.doc[tok.i + 1].children if c.dep_ == "pobj"), None)
@@ -180,8 +235,14 @@ class ClaimFinder:
                 if phrase.text.strip().lower() in PRONOUNS:
                     if last is None:
                         continue
-                    sp = Speaker(text=last.text, kind=last.kind, side=last.side, stance=sp.stance, party=sp.party,
-                                 party_side=sp.party_side)
+                    sp = Speaker(
+                        text=last.text,
+                        kind=last.kind,
+                        side=last.side,
+                        stance=sp.stance,
+                        party=sp.party,
+                        party_side=sp.party_side,
+                    )
                 span = spans.get((phrase.start, phrase.end))
                 if span is None:
                     span = spans[(phrase.start, phrase.end)] = Span(doc, phrase.start, phrase.end, label=sp.stance)

@@ -29,12 +29,30 @@ from ... import lexicon
 from ...components import _geo
 from ...components.base import Keys, char_span, doc_text, set_group, text_ranges, text_span
 
-SPONSOR_RE = re.compile(r"\b(?P<who>Iran(?:ian)?|Turk(?:ish|ey)|Russia(?:n)?|Saudi|US|U\.S\.|American|Emirati|UAE)[- ]"
-                        r"(?:backed|supported|sponsored|aligned|allied)\b", re.I)
-GENERIC_MILITIA_RE = re.compile(r"\b(?:(?P<sponsor>Iran(?:ian)?|Turk(?:ish|ey)|Russia(?:n)?|Saudi)[- ](?:backed|supported|aligned)\s+)"
-                                r"(?:proxy\s+)?(?:militias?|militiamen|proxies|proxy forces|groups?)\b", re.I)
-SPONSOR_ISO = {"iran": "IR", "iranian": "IR", "turkish": "TR", "turkey": "TR", "russia": "RU", "russian": "RU", "saudi": "SA",
-               "us": "US", "u.s.": "US", "american": "US", "emirati": "AE", "uae": "AE"}
+SPONSOR_RE = re.compile(
+    r"\b(?P<who>Iran(?:ian)?|Turk(?:ish|ey)|Russia(?:n)?|Saudi|US|U\.S\.|American|Emirati|UAE)[- ]"
+    r"(?:backed|supported|sponsored|aligned|allied)\b",
+    re.I,
+)
+GENERIC_MILITIA_RE = re.compile(
+    r"\b(?:(?P<sponsor>Iran(?:ian)?|Turk(?:ish|ey)|Russia(?:n)?|Saudi)[- ](?:backed|supported|aligned)\s+)"
+    r"(?:proxy\s+)?(?:militias?|militiamen|proxies|proxy forces|groups?)\b",
+    re.I,
+)
+SPONSOR_ISO = {
+    "iran": "IR",
+    "iranian": "IR",
+    "turkish": "TR",
+    "turkey": "TR",
+    "russia": "RU",
+    "russian": "RU",
+    "saudi": "SA",
+    "us": "US",
+    "u.s.": "US",
+    "american": "US",
+    "emirati": "AE",
+    "uae": "AE",
+}
 # How far before a name a sponsor phrase still qualifies it ("Iranian-backed Kataib
 # Hezbollah"): 25 characters covers "X-backed" plus one word.
 SPONSOR_WINDOW_CHARS = 25
@@ -48,7 +66,9 @@ WEAPON_WORDS = Path(__file__).with_name("weapon_words.tsv")
 
 
 def _weapon_words() -> str:
-    words = [w.strip() for w in WEAPON_WORDS.read_text(encoding="utf-8").splitlines() if w.strip() and not w.startswith("#")]
+    words = [
+        w.strip() for w in WEAPON_WORDS.read_text(encoding="utf-8").splitlines() if w.strip() and not w.startswith("#")
+    ]
     alt = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
     # A designation has a digit and is matched case-sensitively ("S-300", "BM-21", "Su-25"):
     # force_re is case-blind, and a bare capitalised word let "Ukrainian civilians fled
@@ -70,17 +90,32 @@ class ActorTable:
         acr = [a for a in alts if a.isupper() and len(a) <= 5]
         names = [a for a in alts if a not in acr]
         # A name may be wrapped over two lines ("THE SHINING\nPATH" in a wire text).
-        self.actor_re = re.compile(r"(?<![\w-])(?:(?:" + "|".join(map(re.escape, acr)) + r")|(?i:"
-                                   + "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in names) + r"))(?![\w-])")
+        self.actor_re = re.compile(
+            r"(?<![\w-])(?:(?:"
+            + "|".join(map(re.escape, acr))
+            + r")|(?i:"
+            + "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in names)
+            + r"))(?![\w-])"
+        )
         demonyms = sorted(set(_geo.demonym_names()), key=len, reverse=True)
         self.demonym_iso = {_geo.norm(n): _geo.demonym_iso(n) for n in demonyms}
         nouns = sorted(lexicon.FORCE_NOUNS, key=len, reverse=True)
         # "Russia's army", "Israel’s air force": a country's possessive is its forces too.
         countries = sorted({n for n in _geo.country_names() if len(n) > 3}, key=len, reverse=True)
         self.demonym_iso.update({_geo.norm(n): (_geo.country_of(n) or ("", None))[1] for n in countries})
-        self.force_re = re.compile(r"(?<![\w-])(?P<dem>" + "|".join(map(re.escape, demonyms)) + r"|(?:" + "|".join(map(re.escape, countries))
-                                   + r")(?=['’]s\b))(?:['’]s)?(?![\w])(?:[- ]led)?\s+" + _FORCE_ADJ + _weapon_words()
-                                   + r"(?P<noun>" + "|".join(map(re.escape, nouns)) + r")\b", re.I)
+        self.force_re = re.compile(
+            r"(?<![\w-])(?P<dem>"
+            + "|".join(map(re.escape, demonyms))
+            + r"|(?:"
+            + "|".join(map(re.escape, countries))
+            + r")(?=['’]s\b))(?:['’]s)?(?![\w])(?:[- ]led)?\s+"
+            + _FORCE_ADJ
+            + _weapon_words()
+            + r"(?P<noun>"
+            + "|".join(map(re.escape, nouns))
+            + r")\b",
+            re.I,
+        )
 
     def entry(self, matched: str) -> tuple[str, str, str | None, str | None]:
         """(canonical, type, country, sponsor) of a match of ``actor_re`` (a name wrapped
@@ -110,7 +145,15 @@ def gazetteer_actors(text: str) -> list[Actor]:
         if caps and m.group(0).lower() in STOP_WORDS:
             continue  # "IS" in a text written in capitals is the verb, not Islamic State
         canonical, typ, country, sponsor = g.entry(m.group(0))
-        out.append(Actor(name=canonical, type=typ, country=country, sponsor=sponsor, mentions=[text_span(text, m.start(), m.end())]))
+        out.append(
+            Actor(
+                name=canonical,
+                type=typ,
+                country=country,
+                sponsor=sponsor,
+                mentions=[text_span(text, m.start(), m.end())],
+            )
+        )
     return out
 
 
@@ -124,12 +167,33 @@ def find_actors(text: str, base: int = 0) -> list[tuple[int, int, Actor]]:
         sp = SPONSOR_RE.search(text, max(0, m.start() - SPONSOR_WINDOW_CHARS), m.start())
         if sp:
             sponsor = SPONSOR_ISO.get(sp.group("who").lower(), sponsor)
-        out.append((m.start(), m.end(), Actor(name=canonical, type=typ, country=country, sponsor=sponsor,
-                                             mentions=[text_span(text, m.start(), m.end(), base)])))
+        out.append(
+            (
+                m.start(),
+                m.end(),
+                Actor(
+                    name=canonical,
+                    type=typ,
+                    country=country,
+                    sponsor=sponsor,
+                    mentions=[text_span(text, m.start(), m.end(), base)],
+                ),
+            )
+        )
     for m in GENERIC_MILITIA_RE.finditer(text):
         iso = SPONSOR_ISO.get(m.group("sponsor").lower())
-        out.append((m.start(), m.end(), Actor(name=f"{_geo.country_name(iso) or m.group('sponsor')}-backed militias", type="militia_proxy",
-                                             sponsor=iso, mentions=[text_span(text, m.start(), m.end(), base)])))
+        out.append(
+            (
+                m.start(),
+                m.end(),
+                Actor(
+                    name=f"{_geo.country_name(iso) or m.group('sponsor')}-backed militias",
+                    type="militia_proxy",
+                    sponsor=iso,
+                    mentions=[text_span(text, m.start(), m.end(), base)],
+                ),
+            )
+        )
     named = [(s, e) for s, e, _a in out]
     for m in g.force_re.finditer(text):
         iso = g.demonym_iso.get(_geo.norm(m.group("dem")))
@@ -138,8 +202,15 @@ def find_actors(text: str, base: int = 0) -> list[tuple[int, int, Actor]]:
         name = _geo.country_name(iso) or m.group("dem")
         if "-led" in m.group(0).lower() and "coalition" in m.group(0).lower():
             name = f"{name}-led coalition"
-        out.append((m.start(), m.end(), Actor(name=name, type="state_military", country=iso,
-                                             mentions=[text_span(text, m.start(), m.end(), base)])))
+        out.append(
+            (
+                m.start(),
+                m.end(),
+                Actor(
+                    name=name, type="state_military", country=iso, mentions=[text_span(text, m.start(), m.end(), base)]
+                ),
+            )
+        )
     out.sort(key=lambda t: (t[0], -(t[1] - t[0])))
     kept: list[tuple[int, int, Actor]] = []
     last_end = -1

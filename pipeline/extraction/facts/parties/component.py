@@ -54,7 +54,9 @@ class PartyChooser:
 
     def __call__(self, doc: Doc) -> Doc:
         rules = list(doc.spans.get(Keys.ROLE_RULES, []))
-        doc.user_data["sw_roles_learned"] = self.model is not None or (self.ranker is not None and self.decide == "rank")
+        doc.user_data["sw_roles_learned"] = self.model is not None or (
+            self.ranker is not None and self.decide == "rank"
+        )
         if (self.model is None and self.ranker is None) or not doc.has_annotation("DEP"):
             doc.user_data["sw_roles_learned"] = False
             set_group(doc, Keys.ROLES, _rule_roles(doc, rules))
@@ -71,7 +73,9 @@ class PartyChooser:
             for role, picked in (("attacker", att), ("target", tgt)):
                 for i in picked:
                     c = cands[i]
-                    span = doc.char_span(c.start, c.end, label=role, alignment_mode="expand", span_id=str(trig.start_char))
+                    span = doc.char_span(
+                        c.start, c.end, label=role, alignment_mode="expand", span_id=str(trig.start_char)
+                    )
                     if span is not None:
                         span._.sw_actor = c.actor
                         out.append(span)
@@ -88,8 +92,10 @@ def _rule_roles(doc: Doc, rules: list[Span]) -> list[Span]:
 def role_rows(doc: Doc) -> list[tuple[Span, list, np.ndarray, list[bool]]]:
     """(trigger, candidates, feature rows, junk flags) of every strike trigger of a doc:
     what the model scores (and what ``strikewatch train`` learns from)."""
-    index = {k: SpanIndex(doc.spans[k]) if k in doc.spans else SpanIndex([])
-             for k in (Keys.ACTORS, Keys.WEAPONS, Keys.PLACES, Keys.TIMES)}
+    index = {
+        k: SpanIndex(doc.spans[k]) if k in doc.spans else SpanIndex([])
+        for k in (Keys.ACTORS, Keys.WEAPONS, Keys.PLACES, Keys.TIMES)
+    }
     rules = list(doc.spans.get(Keys.ROLE_RULES, []))
     per_trigger: dict[str, dict[int, str]] = {}
     for s in rules:
@@ -104,8 +110,14 @@ def role_rows(doc: Doc) -> list[tuple[Span, list, np.ndarray, list[bool]]]:
         others = {i for k, v in per_trigger.items() if k != str(trig.start_char) for i in v}
         cands = candidates(doc, trig, mine, index)
         x = features(doc, trig, cands, index, others)
-        junk = [is_junk(doc[c.head.left_edge.i if c.head.left_edge.i >= c.head.sent.start else c.head.i: c.head.i + 1], index[Keys.WEAPONS],
-                        index[Keys.ACTORS]) for c in cands]
+        junk = [
+            is_junk(
+                doc[c.head.left_edge.i if c.head.left_edge.i >= c.head.sent.start else c.head.i : c.head.i + 1],
+                index[Keys.WEAPONS],
+                index[Keys.ACTORS],
+            )
+            for c in cands
+        ]
         out.append((trig, cands, x, junk))
     return out
 
@@ -113,7 +125,12 @@ def role_rows(doc: Doc) -> list[tuple[Span, list, np.ndarray, list[bool]]]:
 def _typed(span: Span) -> Span:
     """A target's Actor with its ``target_type`` (parties never have one)."""
     a = span._.sw_actor
-    if span.label_ in ("target", VICTIM, FALLBACK_TARGET) and a is not None and a.target_type is None and a.type not in _PARTY_TYPES:
+    if (
+        span.label_ in ("target", VICTIM, FALLBACK_TARGET)
+        and a is not None
+        and a.target_type is None
+        and a.type not in _PARTY_TYPES
+    ):
         span._.sw_actor = a.model_copy(update={"target_type": target_type(span.text)})
     return span
 
@@ -133,7 +150,11 @@ DEFAULT_DECIDER = "fill"
 DECIDERS = ("rules", "model", "rank", "fill")
 
 
-@Language.factory("strike_parties", assigns=["doc.spans"], requires=["doc.spans"],
-                  default_config={"version": MODEL_VERSION, "decide": DEFAULT_DECIDER, "rank_version": rank.MODEL_VERSION})
+@Language.factory(
+    "strike_parties",
+    assigns=["doc.spans"],
+    requires=["doc.spans"],
+    default_config={"version": MODEL_VERSION, "decide": DEFAULT_DECIDER, "rank_version": rank.MODEL_VERSION},
+)
 def make_party_chooser(nlp: Language, name: str, version: str, decide: str, rank_version: str) -> PartyChooser:
     return PartyChooser(nlp, name, version, decide, rank_version)

@@ -13,7 +13,11 @@ HEADS_FILE = Path(__file__).with_name("party_heads.tsv")
 
 @lru_cache(maxsize=1)
 def _rows() -> list[tuple[str, str]]:
-    rows = [line.split("\t") for line in HEADS_FILE.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
+    rows = [
+        line.split("\t")
+        for line in HEADS_FILE.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     return [(w.strip().lower(), k.strip()) for w, k in rows]
 
 

@@ -42,17 +42,55 @@ MODEL_DIR = Path(__file__).with_name("models")
 MODEL_VERSION = "roles-1"  # the features below are its columns: change them, retrain
 # tok2vec width of the small English model (en_core_web_sm): the head-vector block.
 VECTOR_DIM = 96
-_DEPS = ("nsubj", "nsubjpass", "dobj", "pobj", "poss", "compound", "amod", "conj", "appos", "attr", "npadvmod", "ROOT", "nmod")
+_DEPS = (
+    "nsubj",
+    "nsubjpass",
+    "dobj",
+    "pobj",
+    "poss",
+    "compound",
+    "amod",
+    "conj",
+    "appos",
+    "attr",
+    "npadvmod",
+    "ROOT",
+    "nmod",
+)
 _PREPS = ("by", "on", "against", "at", "in", "from", "with", "of", "near", "into", "targeting", "during")
 _ENTS = ("NORP", "GPE", "ORG", "PERSON", "LOC", "FAC", "DATE", "TIME", "CARDINAL")
 _ACTOR_TYPES = ("state_military", "militia_proxy", "rebel", "terrorist", "civilians", "object", "government", "unknown")
 ROLE_FEATURES = (
-    "rule_attacker", "rule_target", "rule_bystander", "victim", "rule_other_trigger",
-    "before", "log_token_distance", "log_tree_distance", "same_clause", "passive", "is_trigger_child",
-    *(f"dep={d}" for d in _DEPS), *(f"prep={p}" for p in _PREPS),
-    *(f"ent={e}" for e in _ENTS), *(f"actor={t}" for t in _ACTOR_TYPES), "gazetteer", "country",
-    "place", "time", "weapon", "count", "pronoun", "proper", "log_tokens", "in_lead_clause", "nearest_actor_before",
-    *(f"target_type={t}" for t in ("residential", "health", "education", "energy", "water", "military", "vehicle", "people", "other")),
+    "rule_attacker",
+    "rule_target",
+    "rule_bystander",
+    "victim",
+    "rule_other_trigger",
+    "before",
+    "log_token_distance",
+    "log_tree_distance",
+    "same_clause",
+    "passive",
+    "is_trigger_child",
+    *(f"dep={d}" for d in _DEPS),
+    *(f"prep={p}" for p in _PREPS),
+    *(f"ent={e}" for e in _ENTS),
+    *(f"actor={t}" for t in _ACTOR_TYPES),
+    "gazetteer",
+    "country",
+    "place",
+    "time",
+    "weapon",
+    "count",
+    "pronoun",
+    "proper",
+    "log_tokens",
+    "in_lead_clause",
+    "nearest_actor_before",
+    *(
+        f"target_type={t}"
+        for t in ("residential", "health", "education", "energy", "water", "military", "vehicle", "people", "other")
+    ),
 )
 _LOCK_FREE = True  # the model is read-only after load: shared by threads
 
@@ -87,16 +125,31 @@ class RoleModel:
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, weights=self.weights.astype(np.float32), bias=self.bias.astype(np.float32), mean=self.mean.astype(np.float32),
-                            scale=self.scale.astype(np.float32), thresholds=np.asarray(self.thresholds, dtype=np.float64))
-        path.with_suffix(".json").write_text(json.dumps({"version": self.version, **self.card}, indent=2, sort_keys=True) + "\n")
+        np.savez_compressed(
+            path,
+            weights=self.weights.astype(np.float32),
+            bias=self.bias.astype(np.float32),
+            mean=self.mean.astype(np.float32),
+            scale=self.scale.astype(np.float32),
+            thresholds=np.asarray(self.thresholds, dtype=np.float64),
+        )
+        path.with_suffix(".json").write_text(
+            json.dumps({"version": self.version, **self.card}, indent=2, sort_keys=True) + "\n"
+        )
 
     @classmethod
     def load(cls, path: Path) -> RoleModel:
         z = np.load(path)
         card = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").exists() else {}
-        return cls(card.pop("version", path.stem), z["weights"].astype(np.float32), z["bias"].astype(np.float32), z["mean"].astype(np.float32),
-                   z["scale"].astype(np.float32), tuple(float(t) for t in z["thresholds"]), card)
+        return cls(
+            card.pop("version", path.stem),
+            z["weights"].astype(np.float32),
+            z["bias"].astype(np.float32),
+            z["mean"].astype(np.float32),
+            z["scale"].astype(np.float32),
+            tuple(float(t) for t in z["thresholds"]),
+            card,
+        )
 
 
 def model_path(version: str = MODEL_VERSION) -> Path:
@@ -113,21 +166,29 @@ def load_model(version: str = MODEL_VERSION) -> RoleModel | None:
 
 
 # Heads that never name a party or a struck thing, beyond roles._NOT_PARTY.
-_NO_ROLE_HEADS = frozenset("details detail report reports information news footage video videos images statement statements "
-                           "round rounds shell shells munition munitions projectile projectiles damage damages wave waves "
-                           "barrage barrages salvo salvos volley volleys".split())
+_NO_ROLE_HEADS = frozenset(
+    "details detail report reports information news footage video videos images statement statements "
+    "round rounds shell shells munition munitions projectile projectiles damage damages wave waves "
+    "barrage barrages salvo salvos volley volleys".split()
+)
 
 
 # Third-person verb forms the parser reads as nouns before a noun ("damages buildings").
-_VERB_FORMS = frozenset("damages destroys kills hits strikes wounds injures targets shells bombs pounds attacks levels flattens".split())
+_VERB_FORMS = frozenset(
+    "damages destroys kills hits strikes wounds injures targets shells bombs pounds attacks levels flattens".split()
+)
 
 
 def is_junk(span_tokens: Span, weapons: SpanIndex, actors: SpanIndex) -> bool:
     """A phrase that can be no role: a verb phrase ("damages buildings"), a weapon ("two
     tank rounds", "the hypersonic missile"), a count or a date ("details", "three")."""
     head = span_tokens.root
-    if (head.pos_ not in ("NOUN", "PROPN", "PRON") and not roles._state_adjective(head) and head.ent_type_ != "NORP"
-            and head.lower_ not in roles._PARTY_MODIFIERS):  # "rebel mortar fire": the rebels
+    if (
+        head.pos_ not in ("NOUN", "PROPN", "PRON")
+        and not roles._state_adjective(head)
+        and head.ent_type_ != "NORP"
+        and head.lower_ not in roles._PARTY_MODIFIERS
+    ):  # "rebel mortar fire": the rebels
         return True
     if head.pos_ == "PRON" and head.lower_ not in roles.GROUP_PRONOUNS:
         return True
@@ -186,7 +247,9 @@ def _chunks(sent: Span) -> list[Span]:
         return []
 
 
-def features(doc: Doc, trig: Span, cands: list[Candidate], index: dict[str, SpanIndex], other_rule_heads: set[int]) -> np.ndarray:
+def features(
+    doc: Doc, trig: Span, cands: list[Candidate], index: dict[str, SpanIndex], other_rule_heads: set[int]
+) -> np.ndarray:
     """One row per candidate: ``ROLE_FEATURES`` then the tok2vec block."""
     if not cands:
         return np.zeros((0, len(ROLE_FEATURES) + 2 * VECTOR_DIM), dtype=np.float32)
@@ -205,20 +268,52 @@ def features(doc: Doc, trig: Span, cands: list[Candidate], index: dict[str, Span
         if h.dep_ == "pobj" and h.head.dep_ == "agent":
             prep = "by"
         actor = c.actor
-        ttype = target_type(doc_text(doc)[c.start:c.end], h) if actor.type not in ("state_military", "militia_proxy", "rebel", "terrorist") else None
+        ttype = (
+            target_type(doc_text(doc)[c.start : c.end], h)
+            if actor.type not in ("state_military", "militia_proxy", "rebel", "terrorist")
+            else None
+        )
         f = [
-            float(c.rule == "attacker"), float(c.rule == "target"), float(c.rule == "bystander"), float(c.rule == "victim"),
+            float(c.rule == "attacker"),
+            float(c.rule == "target"),
+            float(c.rule == "bystander"),
+            float(c.rule == "victim"),
             float(h.i in other_rule_heads),
-            float(h.i < trig.start), math.log1p(abs(h.i - trig.start)), math.log1p(_tree_distance(h, anchor)),
-            float(h.sent.start == trig.sent.start and (h.i < lead_end) == (trig.start < lead_end)), passive,
+            float(h.i < trig.start),
+            math.log1p(abs(h.i - trig.start)),
+            math.log1p(_tree_distance(h, anchor)),
+            float(h.sent.start == trig.sent.start and (h.i < lead_end) == (trig.start < lead_end)),
+            passive,
             float(h.head.i == anchor.i or h.head.head.i == anchor.i),
-            *(float(h.dep_ == d) for d in _DEPS), *(float(prep == p) for p in _PREPS),
-            *(float(h.ent_type_ == e) for e in _ENTS), *(float(actor.type == t) for t in _ACTOR_TYPES),
-            float(_covers(index[Keys.ACTORS], h.idx)), float(actor.country is not None and actor.type == "state_military"),
-            float(_covers(index[Keys.PLACES], h.idx)), float(_covers(index[Keys.TIMES], h.idx)), float(_covers(index[Keys.WEAPONS], h.idx)),
-            float(any(t.like_num for t in doc[h.left_edge.i:h.i + 1])), float(h.pos_ == "PRON"), float(h.pos_ == "PROPN"),
-            math.log1p(len(actor.name.split())), float(h.i < lead_end), float(h.i == nearest),
-            *(float(ttype == t) for t in ("residential", "health", "education", "energy", "water", "military", "vehicle", "people", "other")),
+            *(float(h.dep_ == d) for d in _DEPS),
+            *(float(prep == p) for p in _PREPS),
+            *(float(h.ent_type_ == e) for e in _ENTS),
+            *(float(actor.type == t) for t in _ACTOR_TYPES),
+            float(_covers(index[Keys.ACTORS], h.idx)),
+            float(actor.country is not None and actor.type == "state_military"),
+            float(_covers(index[Keys.PLACES], h.idx)),
+            float(_covers(index[Keys.TIMES], h.idx)),
+            float(_covers(index[Keys.WEAPONS], h.idx)),
+            float(any(t.like_num for t in doc[h.left_edge.i : h.i + 1])),
+            float(h.pos_ == "PRON"),
+            float(h.pos_ == "PROPN"),
+            math.log1p(len(actor.name.split())),
+            float(h.i < lead_end),
+            float(h.i == nearest),
+            *(
+                float(ttype == t)
+                for t in (
+                    "residential",
+                    "health",
+                    "education",
+                    "energy",
+                    "water",
+                    "military",
+                    "vehicle",
+                    "people",
+                    "other",
+                )
+            ),
         ]
         if tensor is not None:
             v, w = tensor[h.i], tensor[trig.root.i]
@@ -236,7 +331,9 @@ def _covers(index: SpanIndex, char: int) -> bool:
 # --------------------------------------------------------------------------- decision
 
 
-def decide(cands: list[Candidate], p: np.ndarray, thresholds: tuple[float, float], junk: list[bool]) -> tuple[list[int], list[int]]:
+def decide(
+    cands: list[Candidate], p: np.ndarray, thresholds: tuple[float, float], junk: list[bool]
+) -> tuple[list[int], list[int]]:
     """(attacker candidate indices, best first; target candidate indices) from the
     probabilities: the best attacker over its threshold and the candidates coordinated
     with it ("Afghan and coalition forces"), every target over its threshold that is
@@ -246,7 +343,14 @@ def decide(cands: list[Candidate], p: np.ndarray, thresholds: tuple[float, float
     if att:
         best = cands[att[0]].head
         members = {t.i for t in roles._members(best)}
-        att = [att[0], *[i for i in att[1:] if cands[i].head.i in members and cands[i].actor.name != cands[att[0]].actor.name]]
+        att = [
+            att[0],
+            *[i for i in att[1:] if cands[i].head.i in members and cands[i].actor.name != cands[att[0]].actor.name],
+        ]
     taken = {cands[i].actor.name for i in att}
-    tgt = [i for i in ok if p[i, 1] >= thresholds[1] and i not in att and cands[i].actor.name not in taken and p[i, 1] >= p[i, 0]]
+    tgt = [
+        i
+        for i in ok
+        if p[i, 1] >= thresholds[1] and i not in att and cands[i].actor.name not in taken and p[i, 1] >= p[i, 0]
+    ]
     return att, tgt

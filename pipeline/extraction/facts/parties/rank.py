@@ -72,8 +72,11 @@ MAX_CANDIDATES = 40
 # Words before a name that make it a target ("airstrikes on X"), or an agent ("by X").
 _TARGET_PREP_BEFORE = re.compile(r"\b(?:against|on|targeting|at|into)\s+(?:\S+\s+){0,4}$", re.I)
 _BY_BEFORE = re.compile(r"\b(?:by|from)\s+(?:\S+\s+){0,4}$", re.I)
-_USED_BY_BEFORE = re.compile(r"\b(?:used|owned|operated|controlled|run|held|backed|supported|reported|built|made)\s+(?:\w+\s+)?by\s+"
-                             r"(?:\S+\s+){0,4}$", re.I)
+_USED_BY_BEFORE = re.compile(
+    r"\b(?:used|owned|operated|controlled|run|held|backed|supported|reported|built|made)\s+(?:\w+\s+)?by\s+"
+    r"(?:\S+\s+){0,4}$",
+    re.I,
+)
 _DETERMINERS = frozenset("the a an this that these those its their his her our some several".split())
 _PARTY_TYPES = ("state_military", "militia_proxy", "rebel", "terrorist", "government")
 _ARMED_TYPES = frozenset({"militia_proxy", "rebel", "terrorist"})
@@ -84,17 +87,48 @@ _DEPS = ("nsubj", "nsubjpass", "dobj", "pobj", "poss", "compound", "amod", "conj
 _SENT_DIST = ("0", "1", "2", "3-5", "6+")
 ROLE_FEATURES = (
     # what the dependency rules and the assembly's position heuristic say of this trigger
-    "rule_attacker", "rule_target", "rule_bystander", "victim_near", "nearest_actor_before", "by_after", "target_prep_before",
+    "rule_attacker",
+    "rule_target",
+    "rule_bystander",
+    "victim_near",
+    "nearest_actor_before",
+    "by_after",
+    "target_prep_before",
     # where it is named, relative to the trigger
-    *(f"sent_dist={d}" for d in _SENT_DIST), "named_before_trigger", "log_token_distance", "in_lead_clause",
+    *(f"sent_dist={d}" for d in _SENT_DIST),
+    "named_before_trigger",
+    "log_token_distance",
+    "in_lead_clause",
     *(f"dep={d}" for d in _DEPS),
     # what the document says of it elsewhere
-    "rule_attacker_elsewhere", "rule_target_elsewhere", "bystander_anywhere", "speaker", "log_mentions", "in_lead", "first_position",
-    "only_armed_group", "only_state", "generic_with_one_group", "one_party",
+    "rule_attacker_elsewhere",
+    "rule_target_elsewhere",
+    "bystander_anywhere",
+    "speaker",
+    "log_mentions",
+    "in_lead",
+    "first_position",
+    "only_armed_group",
+    "only_state",
+    "generic_with_one_group",
+    "one_party",
     # what it is
-    *(f"actor={t}" for t in _ACTOR_TYPES), "gazetteer", "country_forces", "country_is_place",
-    *(f"ent={e}" for e in _ENTS), *(f"head={k}" for k in _HEAD_KINDS), "pronoun", "proper", "civilian_head", "object_head",
-    *(f"target_type={t}" for t in TARGET_TYPES), "count", "place", "weapon", "time", "log_words",
+    *(f"actor={t}" for t in _ACTOR_TYPES),
+    "gazetteer",
+    "country_forces",
+    "country_is_place",
+    *(f"ent={e}" for e in _ENTS),
+    *(f"head={k}" for k in _HEAD_KINDS),
+    "pronoun",
+    "proper",
+    "civilian_head",
+    "object_head",
+    *(f"target_type={t}" for t in TARGET_TYPES),
+    "count",
+    "place",
+    "weapon",
+    "time",
+    "log_words",
 )
 _F = {name: i for i, name in enumerate(ROLE_FEATURES)}
 
@@ -187,8 +221,10 @@ def _more_specific(a: Actor, b: Actor) -> Actor:
 
 def doc_parties(doc: Doc) -> DocParties:
     """Every mention of a party or struck thing in a parsed doc, grouped into entities."""
-    index = {k: SpanIndex(doc.spans[k]) if k in doc.spans else SpanIndex([])
-             for k in (Keys.ACTORS, Keys.WEAPONS, Keys.PLACES, Keys.TIMES, Keys.ATTRIBUTIONS)}
+    index = {
+        k: SpanIndex(doc.spans[k]) if k in doc.spans else SpanIndex([])
+        for k in (Keys.ACTORS, Keys.WEAPONS, Keys.PLACES, Keys.TIMES, Keys.ATTRIBUTIONS)
+    }
     sents = sentences(doc)
     written = article_text(doc)
     starts = article_sentences(written)
@@ -216,7 +252,7 @@ def doc_parties(doc: Doc) -> DocParties:
             add(s.root, s.start_char, s.end_char, s._.sw_actor)
     text = doc_text(doc)
     for sent in sents:
-        if not text[sent.start_char:sent.end_char].strip():
+        if not text[sent.start_char : sent.end_char].strip():
             continue
         for tok in sent:
             if tok.i in found or not _candidate_head(tok) or (tok.dep_ in ("compound", "amod") and tok.pos_ != "PROPN"):
@@ -230,11 +266,21 @@ def doc_parties(doc: Doc) -> DocParties:
     parsed = doc_text(doc)
     for a in gazetteer_actors(written):
         m = a.mentions[0]
-        if not parsed[m.start:m.end].strip():
+        if not parsed[m.start : m.end].strip():
             mention = Mention(m.start, m.end, None, a, _sent_index(starts, m.start))
             found[-1 - len(found)] = mention
-    speakers = {c.i for t in doc if t.pos_ == "VERB" and roles._is_verb(t, roles._REPORT_VERBS) for c in t.children if c.dep_ in ("nsubj",)}
-    places = {p._.sw_place.country_code for p in index[Keys.PLACES].spans if p._.sw_place is not None and p._.sw_place.country_code}
+    speakers = {
+        c.i
+        for t in doc
+        if t.pos_ == "VERB" and roles._is_verb(t, roles._REPORT_VERBS)
+        for c in t.children
+        if c.dep_ in ("nsubj",)
+    }
+    places = {
+        p._.sw_place.country_code
+        for p in index[Keys.PLACES].spans
+        if p._.sw_place is not None and p._.sw_place.country_code
+    }
     return DocParties(starts, group(list(found.values()), written), rule_roles, victims, speakers, places, index)
 
 
@@ -256,8 +302,14 @@ def group(mentions: list[Mention], text: str) -> list[Entity]:
         if short not in by or not _proper(by[short]):
             continue
         for long_ in keys:
-            if long_ != short and long_ in by and len(long_.split()) > len(words) and long_.split()[-1] == words[-1] \
-                    and set(words) <= set(long_.split()) and _proper(by[long_]):
+            if (
+                long_ != short
+                and long_ in by
+                and len(long_.split()) > len(words)
+                and long_.split()[-1] == words[-1]
+                and set(words) <= set(long_.split())
+                and _proper(by[long_])
+            ):
                 by[long_].mentions = sorted(by[long_].mentions + by.pop(short).mentions, key=lambda m: m.start)
                 break
     out = list(by.values())
@@ -285,18 +337,21 @@ def nearest_mention(e: Entity, trig: Span, parsed: bool = False) -> Mention:
     """The mention of ``e`` nearest the trigger, one in its sentence first (``parsed``: one
     spaCy read, when there is one)."""
     ms = [m for m in e.mentions if m.head is not None] if parsed else []
-    return min(ms or e.mentions, key=lambda m: (m.head is None or m.head.sent != trig.sent, abs(m.start - trig.start_char)))
+    return min(
+        ms or e.mentions, key=lambda m: (m.head is None or m.head.sent != trig.sent, abs(m.start - trig.start_char))
+    )
 
 
 def candidates(parties: DocParties, trig: Span) -> list[Entity]:
     """The entities scored for one trigger: every party the gazetteer or a country names,
     and the others nearest first up to ``MAX_CANDIDATES`` in all."""
+
     def dist(e: Entity) -> int:
         return min(abs(m.start - trig.start_char) for m in e.mentions)
 
     named = [e for e in parties.entities if e.actor.type in _PARTY_TYPES and e.actor.type != "unknown"]
     rest = sorted((e for e in parties.entities if e not in named), key=dist)
-    return sorted(named + rest[:max(0, MAX_CANDIDATES - len(named))], key=dist)
+    return sorted(named + rest[: max(0, MAX_CANDIDATES - len(named))], key=dist)
 
 
 def in_target_window(parties: DocParties, trig: Span, e: Entity) -> bool:
@@ -326,9 +381,14 @@ def features(doc: Doc, parties: DocParties, trig: Span, cands: list[Entity]) -> 
                 d[h] = d.get(h, 0) + 1
     sent = trig.sent
     lead_end = next((t.i for t in sent if t.i > trig.root.i and t.dep_ == "punct" and t.text in ",;"), sent.end)
-    before_actors = [s for s in parties.index[Keys.ACTORS].within(sent.start_char, trig.start_char)
-                     if s.end_char <= trig.start_char and s._.sw_actor is not None and s._.sw_actor.type != "unknown"
-                     and not _TARGET_PREP_BEFORE.search(text[sent.start_char:s.start_char])]
+    before_actors = [
+        s
+        for s in parties.index[Keys.ACTORS].within(sent.start_char, trig.start_char)
+        if s.end_char <= trig.start_char
+        and s._.sw_actor is not None
+        and s._.sw_actor.type != "unknown"
+        and not _TARGET_PREP_BEFORE.search(text[sent.start_char : s.start_char])
+    ]
     nearest_before = before_actors[-1].start_char if before_actors else -1  # the assembly's positional attacker
     armed = [e for e in parties.entities if e.actor.type in _ARMED_TYPES]
     states = [e for e in parties.entities if e.actor.type == "state_military"]
@@ -344,11 +404,13 @@ def features(doc: Doc, parties: DocParties, trig: Span, cands: list[Entity]) -> 
         f[_F["rule_attacker"]] = any(mine.get(i) == "attacker" for i in heads)
         f[_F["rule_target"]] = any(mine.get(i) == "target" for i in heads)
         f[_F["rule_bystander"]] = any(mine.get(i) == roles.BYSTANDER for i in heads)
-        f[_F["victim_near"]] = any(m.head is not None and m.head.i in parties.victims and 0 <= m.sent - t_sent <= TARGET_WINDOW_SENTENCES
-                                   for m in e.mentions)
+        f[_F["victim_near"]] = any(
+            m.head is not None and m.head.i in parties.victims and 0 <= m.sent - t_sent <= TARGET_WINDOW_SENTENCES
+            for m in e.mentions
+        )
         f[_F["nearest_actor_before"]] = any(m.start <= nearest_before < m.end for m in e.mentions)
         if same:
-            before = text[sent.start_char:near.start]
+            before = text[sent.start_char : near.start]
             if h.i >= trig.end and near.start - trig.end_char < 60:
                 f[_F["by_after"]] = bool(_BY_BEFORE.search(before)) and not _USED_BY_BEFORE.search(before)
             f[_F["target_prep_before"]] = bool(_TARGET_PREP_BEFORE.search(before))
@@ -364,7 +426,9 @@ def features(doc: Doc, parties: DocParties, trig: Span, cands: list[Entity]) -> 
         f[_F["rule_attacker_elsewhere"]] = math.log1p(sum(elsewhere_att.get(i, 0) for i in heads))
         f[_F["rule_target_elsewhere"]] = math.log1p(sum(elsewhere_tgt.get(i, 0) for i in heads))
         f[_F["bystander_anywhere"]] = bool(heads & bystanders)
-        f[_F["speaker"]] = bool(heads & parties.speakers) or any(_covers(idx[Keys.ATTRIBUTIONS], m.start) for m in e.mentions)
+        f[_F["speaker"]] = bool(heads & parties.speakers) or any(
+            _covers(idx[Keys.ATTRIBUTIONS], m.start) for m in e.mentions
+        )
         f[_F["log_mentions"]] = math.log1p(len(e.mentions))
         first = min(m.sent for m in e.mentions)
         f[_F["in_lead"]] = first <= 2
@@ -387,14 +451,14 @@ def features(doc: Doc, parties: DocParties, trig: Span, cands: list[Entity]) -> 
             f[_F["proper"]] = h.pos_ == "PROPN"
             f[_F["civilian_head"]] = h.lower_ in roles._CIVILIAN_HEADS
             f[_F["object_head"]] = h.lower_ in roles._OBJECT_HEADS
-            f[_F["count"]] = any(t.like_num for t in doc[h.left_edge.i:h.i + 1])
+            f[_F["count"]] = any(t.like_num for t in doc[h.left_edge.i : h.i + 1])
             f[_F["place"]] = _covers(idx[Keys.PLACES], h.idx)
             f[_F["weapon"]] = _covers(idx[Keys.WEAPONS], h.idx)
             f[_F["time"]] = _covers(idx[Keys.TIMES], h.idx)
         else:
             f[_F["proper"]] = 1
         if a.type not in _PARTY_TYPES:
-            f[_F[f"target_type={target_type(written[near.start:near.end])}"]] = 1
+            f[_F[f"target_type={target_type(written[near.start : near.end])}"]] = 1
         f[_F["log_words"]] = math.log1p(len(a.name.split()))
     return x
 
@@ -422,13 +486,21 @@ def rank_rows(doc: Doc) -> list[tuple[Span, list[Entity], np.ndarray, list[bool]
     out = []
     for trig in trigs:
         cands = candidates(parties, trig)
-        out.append((trig, cands, features(doc, parties, trig, cands), junk_flags(doc, parties, trig, cands),
-                    [in_target_window(parties, trig, e) for e in cands]))
+        out.append(
+            (
+                trig,
+                cands,
+                features(doc, parties, trig, cands),
+                junk_flags(doc, parties, trig, cands),
+                [in_target_window(parties, trig, e) for e in cands],
+            )
+        )
     return out
 
 
-def decide(cands: list[Entity], p: np.ndarray, thresholds: tuple[float, float], junk: list[bool],
-           window: list[bool]) -> tuple[list[int], list[int]]:
+def decide(
+    cands: list[Entity], p: np.ndarray, thresholds: tuple[float, float], junk: list[bool], window: list[bool]
+) -> tuple[list[int], list[int]]:
     """(attacker candidate indices, best first; target candidate indices) from the model's
     scores ``p`` (n, 2): the attacker the best non-junk candidate whose score reaches its
     threshold; targets every non-junk candidate of the target window over its threshold
@@ -469,8 +541,9 @@ def role_span(doc: Doc, e: Entity, trig: Span, role: str, on_trigger: bool = Tru
     return span
 
 
-def ranked_roles(doc: Doc, blocks: list, probs: list[np.ndarray], thresholds: tuple[float, float], mode: str,
-                 rule_spans: list[Span]) -> list[Span]:
+def ranked_roles(
+    doc: Doc, blocks: list, probs: list[np.ndarray], thresholds: tuple[float, float], mode: str, rule_spans: list[Span]
+) -> list[Span]:
     """The role spans of a doc given the ranker's scores (``probs``: one (n, 2) array per
     block of ``rank_rows``). ``mode="rank"``: the ranker decides every attacker and target
     (the rules' bystanders and victims kept); ``"fill"``: the rules' roles (``rule_spans``)
@@ -483,8 +556,10 @@ def ranked_roles(doc: Doc, blocks: list, probs: list[np.ndarray], thresholds: tu
         if fill:
             # A guess is never a party that only speaks of the strike or reacts to it ("The
             # ELN said the drone attack was a provocation"): the rules' bystander semantics.
-            junk = [j or bool(x[i, _F["speaker"]] or x[i, _F["rule_bystander"]] or x[i, _F["bystander_anywhere"]])
-                    for i, j in enumerate(junk)]
+            junk = [
+                j or bool(x[i, _F["speaker"]] or x[i, _F["rule_bystander"]] or x[i, _F["bystander_anywhere"]])
+                for i, j in enumerate(junk)
+            ]
         att, tgt = decide(cands, p, thresholds, junk, window)
         for role, picked in (("attacker", att), ("target", tgt)):
             label = {"attacker": roles.FALLBACK_ATTACKER, "target": roles.FALLBACK_TARGET}[role] if fill else role

@@ -42,24 +42,34 @@ _TARGET_PREPS = frozenset({"on", "against", "at", "targeting", "into", "upon", "
 _SUBJ = frozenset({"nsubj", "csubj"})
 _OBJ = frozenset({"dobj", "obj", "attr"})
 # Dependents kept on the left of a phrase's head; "of"-phrases are kept on its right.
-_LEFT_DEPS = frozenset({"det", "amod", "compound", "nummod", "poss", "nmod", "quantmod", "case", "flat", "npadvmod", "predet"})
+_LEFT_DEPS = frozenset(
+    {"det", "amod", "compound", "nummod", "poss", "nmod", "quantmod", "case", "flat", "npadvmod", "predet"}
+)
 # Heads that never name a party: the attack itself, times, pronoun-like nouns.
-_NOT_PARTY = frozenset("attack attacks strike strikes airstrike airstrikes raid raids bombing bombings shelling fire time day night week "
-                       "morning evening area region side part one ones casualties casualty damage injuries losses deaths "
-                       "panic fear havoc destruction attempt attempts plot incident incidents operation operations action actions".split())
-_CIVILIAN_HEADS = frozenset("civilian civilians people resident residents villager villagers child children woman women man men family "
-                            "families worker workers student students peasant peasants passenger passengers".split())
+_NOT_PARTY = frozenset(
+    "attack attacks strike strikes airstrike airstrikes raid raids bombing bombings shelling fire time day night week "
+    "morning evening area region side part one ones casualties casualty damage injuries losses deaths "
+    "panic fear havoc destruction attempt attempts plot incident incidents operation operations action actions".split()
+)
+_CIVILIAN_HEADS = frozenset(
+    "civilian civilians people resident residents villager villagers child children woman women man men family "
+    "families worker workers student students peasant peasants passenger passengers".split()
+)
 # Heads that name a struck thing, not a party (Actor type "object").
-_OBJECT_HEADS = frozenset("building buildings depot depots warehouse warehouses facility facilities site sites base bases bridge bridges "
-                          "house houses home homes station stations plant plants factory factories school schools hospital hospitals "
-                          "market markets mosque mosques church churches office offices headquarters compound compounds post posts "
-                          "checkpoint checkpoints airport airports port ports vehicle vehicles car cars truck trucks convoy convoys "
-                          "tank tanks ship ships boat boats train trains tower towers pylon pylons line lines pipeline pipelines road "
-                          "roads camp camps position positions target targets installation installations embassy barracks".split())
+_OBJECT_HEADS = frozenset(
+    "building buildings depot depots warehouse warehouses facility facilities site sites base bases bridge bridges "
+    "house houses home homes station stations plant plants factory factories school schools hospital hospitals "
+    "market markets mosque mosques church churches office offices headquarters compound compounds post posts "
+    "checkpoint checkpoints airport airports port ports vehicle vehicles car cars truck trucks convoy convoys "
+    "tank tanks ship ships boat boats train trains tower towers pylon pylons line lines pipeline pipelines road "
+    "roads camp camps position positions target targets installation installations embassy barracks".split()
+)
 _COPULAS = frozenset("be is are was were been being 's seem seems seemed".split())
 # Nouns of an attack that a weapon can hang on ("attempt via drone", "attack with rockets").
-_EVENT_NOUNS = frozenset("attack attacks attempt attempts assault assaults plot raid raids strike strikes bombing bombings "
-                         "assassination".split())
+_EVENT_NOUNS = frozenset(
+    "attack attacks attempt attempts assault assaults plot raid raids strike strikes bombing bombings "
+    "assassination".split()
+)
 _INSTRUMENT_PREPS = frozenset({"via", "with", "by", "using", "from", "of"})
 # Relative pronouns: the subject of "which bombed" is the noun the clause hangs on.
 _RELATIVE_PRONOUNS = frozenset({"which", "who", "that", "whom"})
@@ -67,14 +77,20 @@ _RELATIVE_PRONOUNS = frozenset({"which", "who", "that", "whom"})
 # ... and strike": two); three covered every control chain in the news_dev parses.
 MAX_SUBJECT_HOPS = 3
 # Modifiers of a strike noun that name the side that fired ("rebel mortar fire").
-_PARTY_MODIFIERS = frozenset("rebel rebels guerrilla guerrillas insurgent insurgents militant militants terrorist terrorists "
-                             "army military government regime jihadist jihadists separatist separatists militia militias "
-                             "enemy coalition police".split())
+_PARTY_MODIFIERS = frozenset(
+    "rebel rebels guerrilla guerrillas insurgent insurgents militant militants terrorist terrorists "
+    "army military government regime jihadist jihadists separatist separatists militia militias "
+    "enemy coalition police".split()
+)
 # Platforms: a relative clause on one ("gunships, which bombed") names its user's act.
-_PLATFORM_HEADS = frozenset("aircraft plane planes jet jets warplane warplanes helicopter helicopters gunship gunships drone drones "
-                            "bomber bombers fighter fighters tank tanks artillery ship ships warship warships boat boats".split())
+_PLATFORM_HEADS = frozenset(
+    "aircraft plane planes jet jets warplane warplanes helicopter helicopters gunship gunships drone drones "
+    "bomber bombers fighter fighters tank tanks artillery ship ships warship warships boat boats".split()
+)
 # Reporting verbs: their subject is a source, not a party.
-_REPORT_VERBS = frozenset("say said tell told report claim announce allege accuse believe think add state confirm deny".split())
+_REPORT_VERBS = frozenset(
+    "say said tell told report claim announce allege accuse believe think add state confirm deny".split()
+)
 # Verbs whose subject puts a platform to use ("dispatched planes, which bombed").
 _USE_VERBS = frozenset("use deploy send dispatch provide launch fire fly employ".split())
 # Heads climbed from a platform to the verb it hangs on ("provided support with planes,
@@ -97,28 +113,52 @@ def predicate(trigger: Span) -> tuple[Token | None, Token | None, str]:
     # attempt via drone ... when a device carrying explosives detonated"): that event noun
     # has the parties, not the verb of the clause the phrase runs on into.
     first = trigger[0]
-    if first.dep_ == "pobj" and first.head.lower_ in _INSTRUMENT_PREPS and first.head.head.lower_ in _EVENT_NOUNS and len(trigger) > 1:
-        return predicate(trigger.doc[first.i: first.i + 1])
+    if (
+        first.dep_ == "pobj"
+        and first.head.lower_ in _INSTRUMENT_PREPS
+        and first.head.head.lower_ in _EVENT_NOUNS
+        and len(trigger) > 1
+    ):
+        return predicate(trigger.doc[first.i : first.i + 1])
     if first.lower_ in _EVENT_NOUNS and first.pos_ == "NOUN" and len(trigger) > 1:
-        return predicate(trigger.doc[first.i: first.i + 1])  # "attempt in Caracas on the president, ... using two drones"
+        return predicate(
+            trigger.doc[first.i : first.i + 1]
+        )  # "attempt in Caracas on the president, ... using two drones"
     # "drones armed with explosives were used ...", "two of their drones laden with
     # explosives": the participle describes the platform; the platform noun (or the
     # quantity it is counted by) is what hangs on the predicate.
-    if len(trigger) > 1 and any(t.lower_ in _DESCRIPTIVE for t in trigger) and not any(
-            t.pos_ == "VERB" and t.lower_ not in _DESCRIPTIVE and t.lower_ not in _PLATFORM_HEADS for t in trigger):
+    if (
+        len(trigger) > 1
+        and any(t.lower_ in _DESCRIPTIVE for t in trigger)
+        and not any(
+            t.pos_ == "VERB" and t.lower_ not in _DESCRIPTIVE and t.lower_ not in _PLATFORM_HEADS for t in trigger
+        )
+    ):
         platform = next((t for t in trigger if t.lower_ in _PLATFORM_HEADS and t.pos_ in ("NOUN", "PROPN")), None)
         if platform is not None:
-            if platform.dep_ == "pobj" and platform.head.lower_ == "of" and platform.head.head.pos_ in ("NUM", "PRON", "NOUN"):
+            if (
+                platform.dep_ == "pobj"
+                and platform.head.lower_ == "of"
+                and platform.head.head.pos_ in ("NUM", "PRON", "NOUN")
+            ):
                 platform = platform.head.head  # "two of their drones"
             head = platform.head
             if platform.dep_ == "nsubj" and head.lower_ in _DESCRIPTIVE:
                 # The parser made the participle the platform's verb ("drones packed with
                 # explosives | flew toward X"): the verb it hangs the clause on is the predicate.
-                verb = next((c for c in head.children if c.dep_ in ("dep", "conj", "advcl", "xcomp") and c.pos_ == "VERB"
-                             and c.lower_ not in _DESCRIPTIVE), None)
+                verb = next(
+                    (
+                        c
+                        for c in head.children
+                        if c.dep_ in ("dep", "conj", "advcl", "xcomp")
+                        and c.pos_ == "VERB"
+                        and c.lower_ not in _DESCRIPTIVE
+                    ),
+                    None,
+                )
                 if verb is not None:
                     return verb, platform, "subject"
-            return predicate(trigger.doc[platform.i: platform.i + 1])
+            return predicate(trigger.doc[platform.i : platform.i + 1])
     tok = trigger.root
     if tok.pos_ in ("VERB", "AUX") and tok.lower_ not in _PLATFORM_HEADS:  # a headline's "to drone" is a tagging error
         return tok, None, "verb"
@@ -132,7 +172,12 @@ def predicate(trigger: Span) -> tuple[Token | None, Token | None, str]:
         tok = tok.head
     # "an assassination attempt via drone", "an attack from two drones": the event noun the
     # weapon hangs on has the parties ("... attempt on President Maduro").
-    if tok.dep_ == "pobj" and tok.head.dep_ == "prep" and tok.head.lower_ in _INSTRUMENT_PREPS and tok.head.head.lower_ in _EVENT_NOUNS:
+    if (
+        tok.dep_ == "pobj"
+        and tok.head.dep_ == "prep"
+        and tok.head.lower_ in _INSTRUMENT_PREPS
+        and tok.head.head.lower_ in _EVENT_NOUNS
+    ):
         tok = tok.head.head
     noun, head = tok, tok.head
     if noun.dep_ == "pobj" and head.lower_ == "under" and head.head.pos_ in ("VERB", "AUX"):
@@ -149,7 +194,7 @@ def predicate(trigger: Span) -> tuple[Token | None, Token | None, str]:
     if noun.dep_ == "dobj" and head.lower_ == "using" and head.head.pos_ == "VERB":
         return head.head, noun, "with"  # "the air force, using helicopter gunships, bombed ..."
     if noun.dep_ == "conj" and noun.head.pos_ in ("NOUN", "PROPN"):
-        verb, _n, rel = predicate(noun.doc[noun.head.i: noun.head.i + 1])
+        verb, _n, rel = predicate(noun.doc[noun.head.i : noun.head.i + 1])
         return verb, noun, rel
     return None, noun, ""
 
@@ -165,7 +210,11 @@ def _is_verb(tok: Token, bases: frozenset) -> bool:
     lemmatizer: "survived", "dies", "suffering" are folded here.)"""
     w = tok.lower_
     forms = {w, w[:-1], w[:-2], w[:-3], w[:-3] + "e", w[:-2] + "e", w[:-3] + "y"} if len(w) > 3 else {w}
-    if len(w) > 5 and w.endswith(("ing", "ed")) and w[-4 if w.endswith("ing") else -3] == w[-5 if w.endswith("ing") else -4]:
+    if (
+        len(w) > 5
+        and w.endswith(("ing", "ed"))
+        and w[-4 if w.endswith("ing") else -3] == w[-5 if w.endswith("ing") else -4]
+    ):
         forms.add(w[:-4] if w.endswith("ing") else w[:-3])  # "hitting", "planned"
     return bool(forms & bases)
 
@@ -209,7 +258,10 @@ def _subjects(verb: Token, noun: Token | None) -> list[Token]:
                 return []
         if subj:
             return [_antecedent(verb) if _relative(s, verb) else s for s in subj]
-        if verb.dep_ not in ("xcomp", "conj", "advcl") or verb.head.pos_ not in ("VERB", "AUX"):  # ROOT: no head to climb
+        if verb.dep_ not in ("xcomp", "conj", "advcl") or verb.head.pos_ not in (
+            "VERB",
+            "AUX",
+        ):  # ROOT: no head to climb
             return []
         verb = verb.head
     return []
@@ -248,7 +300,9 @@ def _objects(verb: Token, noun: Token | None) -> list[Token]:
     """The verb's objects, or those of a verb coordinated with it ("bombed and strafed the
     population": the shared object hangs on the last verb)."""
     # "the drone attack was an attempt to kill me": a copula's complement is no target.
-    objs = [c for c in verb.children if c.dep_ in _OBJ and c != noun and not (c.dep_ == "attr" and verb.lower_ in _COPULAS)]
+    objs = [
+        c for c in verb.children if c.dep_ in _OBJ and c != noun and not (c.dep_ == "attr" and verb.lower_ in _COPULAS)
+    ]
     if not objs:
         objs = [g for c in verb.children if c.dep_ == "conj" and c.pos_ == "VERB" for g in c.children if g.dep_ in _OBJ]
     return objs
@@ -260,7 +314,8 @@ def _modifier_attackers(noun: Token) -> list[Token]:
     out = []
     for c in noun.children:
         if c.dep_ in ("amod", "compound", "nmod") and (
-                c.lower_ in _PARTY_MODIFIERS or (c.ent_type_ == "NORP" and _geo.country_of(c.text) is not None)):
+            c.lower_ in _PARTY_MODIFIERS or (c.ent_type_ == "NORP" and _geo.country_of(c.text) is not None)
+        ):
             out.append(c)
     return out
 
@@ -290,18 +345,29 @@ def arguments(trigger: Span) -> tuple[list[Token], list[Token], list[Token]]:
                 targets += [verb.head if _relative(s, verb) else s for s in subj]  # "the base, which was shelled"
         else:
             subj = _subjects(verb, noun)
-            if (rel == "in" and _is_verb(verb, _SUFFER_VERBS)) or (rel == "object" and _is_verb(verb, _UNDERGO_VERBS)) or rel == "under":
+            if (
+                (rel == "in" and _is_verb(verb, _SUFFER_VERBS))
+                or (rel == "object" and _is_verb(verb, _UNDERGO_VERBS))
+                or rel == "under"
+            ):
                 targets += subj
             elif rel != "subject":  # "airstrikes hit X": the noun is the subject; its owner attacks (below)
                 attackers += subj
             targets += _objects(verb, noun)
             if _is_verb(verb, _USE_VERBS):  # "used mortars to attack the post": the purpose clause's object
-                targets += [o for c in kids if c.dep_ in ("xcomp", "advcl") and c.pos_ == "VERB" for o in _objects(c, noun)]
+                targets += [
+                    o for c in kids if c.dep_ in ("xcomp", "advcl") and c.pos_ == "VERB" for o in _objects(c, noun)
+                ]
             if _is_verb(verb, _ASPECT_VERBS):  # "began bombing and firing rockets against a settlement"
                 for c in kids:
                     if c.dep_ == "xcomp" and c.pos_ == "VERB":
                         targets += _objects(c, noun) + _pobjs(c, _TARGET_PREPS)
-                        targets += [t for g in c.children if g.dep_ == "conj" and g.pos_ == "VERB" for t in _pobjs(g, _TARGET_PREPS)]
+                        targets += [
+                            t
+                            for g in c.children
+                            if g.dep_ == "conj" and g.pos_ == "VERB"
+                            for t in _pobjs(g, _TARGET_PREPS)
+                        ]
         targets += _pobjs(verb, _TARGET_PREPS)
         # "began bombing and firing rockets against a settlement": coordinated verbs share it.
         targets += [t for c in kids if c.dep_ == "conj" and c.pos_ == "VERB" for t in _pobjs(c, _TARGET_PREPS)]
@@ -324,18 +390,29 @@ def arguments(trigger: Span) -> tuple[list[Token], list[Token], list[Token]]:
         attackers += _organizer_of(noun) + _responsible_for(noun) + _laid_on(noun)
     # A platform that struck is no party; whose it is says who did: "drones launched by
     # Russia hit Kyiv", "Russia's drones hit Kyiv".
-    attackers += [o for a in attackers if a.lower_ in _PLATFORM_HEADS for o in _laid_on(a) + [c for c in a.children if c.dep_ == "poss"]]
+    attackers += [
+        o
+        for a in attackers
+        if a.lower_ in _PLATFORM_HEADS
+        for o in _laid_on(a) + [c for c in a.children if c.dep_ == "poss"]
+    ]
     targets += _harmed(trigger)
     modifiers = _modifier_attackers(noun) if noun is not None else []  # adjectives: kept without the noun test
     heads_a = [m for a in attackers for m in _members(a)]
     heads_t = [m for t in targets for m in _members(_thing_meant(t))]
-    out_a = [h for h in heads_a if (_party(h) or _state_adjective(h) or h.lower_ in GROUP_PRONOUNS) and h.lower_ not in _ORGANIZERS]
+    out_a = [
+        h
+        for h in heads_a
+        if (_party(h) or _state_adjective(h) or h.lower_ in GROUP_PRONOUNS) and h.lower_ not in _ORGANIZERS
+    ]
     if not out_a and not modifiers:
         out_a = _perpetrators_in(trigger.sent)
     heads_b = [m for b in bystanders for m in _members(b)]
-    return (out_a + modifiers,
-            [h for h in heads_t if _party(h) and h not in heads_a],
-            [h for h in heads_b if _party(h) and h not in out_a])
+    return (
+        out_a + modifiers,
+        [h for h in heads_t if _party(h) and h not in heads_a],
+        [h for h in heads_b if _party(h) and h not in out_a],
+    )
 
 
 # Participles that describe a platform in a trigger phrase ("drones packed with explosives").
@@ -383,7 +460,12 @@ def _thing_meant(tok: Token) -> Token:
     heads = _OBJECT_HEADS | (_CIVILIAN_HEADS if plural else frozenset())
     for i in range(tok.i - 1, start - 1, -1):
         c = tok.doc[i]
-        if c.lower_ in heads and c.pos_ == "NOUN" and c.dep_ not in ("compound", "amod") and (c.tag_ == "NNS") == plural:
+        if (
+            c.lower_ in heads
+            and c.pos_ == "NOUN"
+            and c.dep_ not in ("compound", "amod")
+            and (c.tag_ == "NNS") == plural
+        ):
             return c
     return tok
 
@@ -407,12 +489,14 @@ def harmed_in(sent: Span) -> list[Token]:
     return out
 
 
-_ORGANIZERS = frozenset("organizer organiser organizers organisers perpetrator perpetrators mastermind masterminds planner planners "
-                        "author authors".split())
+_ORGANIZERS = frozenset(
+    "organizer organiser organizers organisers perpetrator perpetrators mastermind masterminds planner planners "
+    "author authors".split()
+)
 
 
 def _organizer_of(noun: Token) -> list[Token]:
-    """"X, the organizer of the attack", "X claimed to be the organizer of the attempt",
+    """ "X, the organizer of the attack", "X claimed to be the organizer of the attempt",
     "a man claiming to be the organizer of the attempt": X."""
     prep = noun.head
     if not (noun.dep_ == "pobj" and prep.lower_ == "of" and prep.head.lower_ in _ORGANIZERS):
@@ -436,14 +520,19 @@ def _organizer_of(noun: Token) -> list[Token]:
 
 
 def _perpetrators_in(sent: Span) -> list[Token]:
-    """"clues about the perpetrators of the Aug. 4 assault": a sentence that reports a
+    """ "clues about the perpetrators of the Aug. 4 assault": a sentence that reports a
     strike and names who did an attack it speaks of (the same one: news names an attack
     twice in a sentence, "who was behind the drone attack ... the perpetrators of the
     assault") names that attack's attacker, or at least that there is one: the
     organizer noun itself, when nothing in the clause says who."""
     out: list[Token] = []
     for tok in sent:
-        if tok.lower_ not in _EVENT_NOUNS or tok.dep_ != "pobj" or tok.head.lower_ != "of" or tok.head.head.lower_ not in _ORGANIZERS:
+        if (
+            tok.lower_ not in _EVENT_NOUNS
+            or tok.dep_ != "pobj"
+            or tok.head.lower_ != "of"
+            or tok.head.head.lower_ not in _ORGANIZERS
+        ):
             continue
         named = [h for a in _organizer_of(tok) for h in _members(a) if _party(h) and h.lower_ not in _ORGANIZERS]
         out += named or [tok.head.head]
@@ -451,8 +540,10 @@ def _perpetrators_in(sent: Span) -> list[Token]:
 
 
 # Verbs whose subject reacts to a strike it takes as object ("condemned the airstrike").
-_REACTION_VERBS = frozenset("condemn denounce deplore decry criticize criticise protest investigate probe describe witness film record "
-                            "document discuss mourn regret welcome reject dismiss blame".split())
+_REACTION_VERBS = frozenset(
+    "condemn denounce deplore decry criticize criticise protest investigate probe describe witness film record "
+    "document discuss mourn regret welcome reject dismiss blame".split()
+)
 # Nouns and verbs of blame: "claimed responsibility for", "blamed X for", "accused X of".
 _RESPONSIBILITY_NOUNS = frozenset({"responsibility", "credit"})
 _CLAIM_VERBS = frozenset("claim take assume accept".split())
@@ -466,7 +557,7 @@ _LAID_ON = frozenset({"blamed", "attributed", "ascribed"})
 
 
 def _laid_on(noun: Token) -> list[Token]:
-    """"an airstrike blamed on X", "a strike attributed to X", "an attack carried out /
+    """ "an airstrike blamed on X", "a strike attributed to X", "an attack carried out /
     claimed / launched by X": X."""
     out: list[Token] = []
     for c in noun.children:
@@ -507,7 +598,7 @@ def _responsible_for(noun: Token) -> list[Token]:
 
 
 def _target_of(noun: Token) -> list[Token]:
-    """"X (, which) was the target of rebel mortar fire": X."""
+    """ "X (, which) was the target of rebel mortar fire": X."""
     prep = noun.head
     if not (noun.dep_ == "pobj" and prep.lower_ == "of" and prep.head.lower_ in ("target", "targets", "object")):
         return []
@@ -538,7 +629,9 @@ def phrases(head: Token) -> list[tuple[int, int, str]]:
     start = min([head.i] + [c.left_edge.i for c in left])
     end = head.i + 1
     for c in head.rights:
-        if c.dep_ == "prep" and c.lower_ == "of" and head.lower_ not in _ORGANIZERS:  # "perpetrators", not "... of the assault"
+        if (
+            c.dep_ == "prep" and c.lower_ == "of" and head.lower_ not in _ORGANIZERS
+        ):  # "perpetrators", not "... of the assault"
             end = max(end, c.right_edge.i + 1)
     if end - start > MAX_PHRASE_TOKENS:
         start, end = max(start, head.i - 3), head.i + 1
@@ -550,7 +643,9 @@ def phrases(head: Token) -> list[tuple[int, int, str]]:
             s, e = doc[m.left_edge.i].idx, m.idx + len(m.text)
             out.append((s, e, " ".join(f"{doc_text(doc)[s:e]} {head.text}".split())))
         return out
-    while start < head.i and (doc[start].is_space or (doc[start].dep_ in ("det", "case", "predet") and doc[start].pos_ != "PROPN")):
+    while start < head.i and (
+        doc[start].is_space or (doc[start].dep_ in ("det", "case", "predet") and doc[start].pos_ != "PROPN")
+    ):
         start += 1
     s, e = doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
     return [(s, e, " ".join(doc_text(doc)[s:e].split()))]
@@ -563,23 +658,46 @@ def _covers(index: SpanIndex, char: int) -> bool:
 
 def party_actor(doc: Doc, start: int, end: int, text: str, known: SpanIndex, head: Token) -> Actor:
     """The Actor a phrase names: a gazetteer actor inside it, a country's forces, or its words."""
-    inside = [s for s in known.within(start, end) if s.end_char <= end] or [s for s in known.within(max(0, start - 40), end)
-                                                                           if s.start_char <= start and s.end_char >= end]
+    inside = [s for s in known.within(start, end) if s.end_char <= end] or [
+        s for s in known.within(max(0, start - 40), end) if s.start_char <= start and s.end_char >= end
+    ]
     if inside:
         return inside[-1]._.sw_actor
     words = text.split()
     country = _geo.country_of(" ".join(w for w in words if w.lower() != "the"))
     if country is None and len(words) >= 2:
         first = _geo.country_of(words[0]) or (_geo.country_of(words[1]) if words[0].lower() == "the" else None)
-        if first is not None and head.lower_ in ("forces", "force", "troops", "army", "military", "soldiers", "police", "navy", "jets",
-                                                 "warplanes", "aircraft", "artillery", "guard", "units", "government", "regime"):
+        if first is not None and head.lower_ in (
+            "forces",
+            "force",
+            "troops",
+            "army",
+            "military",
+            "soldiers",
+            "police",
+            "navy",
+            "jets",
+            "warplanes",
+            "aircraft",
+            "artillery",
+            "guard",
+            "units",
+            "government",
+            "regime",
+        ):
             country = first
     if country is not None:
-        return Actor(name=country[0], type="state_military", country=country[1], mentions=[text_span(doc_text(doc), start, end)])
+        return Actor(
+            name=country[0], type="state_military", country=country[1], mentions=[text_span(doc_text(doc), start, end)]
+        )
     state = state_forces(doc, words, head)
     if state is not None:
-        return Actor(name=_geo.country_name(state) or state, type="state_military", country=state,
-                     mentions=[text_span(doc_text(doc), start, end)])
+        return Actor(
+            name=_geo.country_name(state) or state,
+            type="state_military",
+            country=state,
+            mentions=[text_span(doc_text(doc), start, end)],
+        )
     typ = "civilians" if head.lower_ in _CIVILIAN_HEADS else "object" if head.lower_ in _OBJECT_HEADS else "unknown"
     return Actor(name=text, type=typ, mentions=[text_span(doc_text(doc), start, end)])
 
@@ -643,12 +761,18 @@ class RoleLabeller:
             attackers, targets, bystanders = arguments(trig)
             for role, heads in (("attacker", attackers), ("target", targets), (BYSTANDER, bystanders)):
                 for head in heads:
-                    if head.ent_type_ in ("GPE", "LOC", "FAC") and not _geo.is_country(head.text) and role == "attacker":
+                    if (
+                        head.ent_type_ in ("GPE", "LOC", "FAC")
+                        and not _geo.is_country(head.text)
+                        and role == "attacker"
+                    ):
                         continue  # a town is no attacker ("KABUL, Afghanistan - ... forces killed")
                     if _covers(weapons, head.idx) and not _covers(known, head.idx):
                         # "used small drones": a weapon is no party, unless it names one
                         # ("Israeli warplanes") or its owner ("military planes bombed").
-                        owner = [c for c in head.lefts if c.dep_ in ("amod", "compound") and c.lower_ in _PARTY_MODIFIERS]
+                        owner = [
+                            c for c in head.lefts if c.dep_ in ("amod", "compound") and c.lower_ in _PARTY_MODIFIERS
+                        ]
                         if role != "attacker" or not owner:
                             continue
                         head = owner[0]
@@ -657,7 +781,9 @@ class RoleLabeller:
                         if span is not None:
                             actor = party_actor(doc, s, e, text, known, head)
                             if role == "attacker" and actor.type in ("civilians", "object"):
-                                actor = actor.model_copy(update={"type": "unknown"})  # "a man claiming to be the organizer"
+                                actor = actor.model_copy(
+                                    update={"type": "unknown"}
+                                )  # "a man claiming to be the organizer"
                             span._.sw_actor = actor
                             out.append(span)
         set_group(doc, Keys.ROLE_RULES, out)

@@ -21,7 +21,9 @@ _WORD = re.compile(r"[\w-]+")
 
 @lru_cache(maxsize=1)
 def vocabulary() -> dict[str, str]:
-    rows = [line.split("\t") for line in VOCAB.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    rows = [
+        line.split("\t") for line in VOCAB.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")
+    ]
     return {w.strip().lower(): t.strip() for w, t in rows}
 
 

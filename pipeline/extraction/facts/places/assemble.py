@@ -75,13 +75,23 @@ def place_context(doc: Doc) -> PlaceContext:
 
     prior = theatre.load()
     text = doc_text(doc)
-    doc_places = [(s._.sw_place, bool(s._.sw_demonym)) for s in doc.spans.get(Keys.PLACES, []) if s._.sw_place is not None]
+    doc_places = [
+        (s._.sw_place, bool(s._.sw_demonym)) for s in doc.spans.get(Keys.PLACES, []) if s._.sw_place is not None
+    ]
     dl = _geo.dateline(doc.user_data.get("sw_text", text))
     written = doc.user_data.get("sw_text") or doc.text
     guess = theatre.guess(written)
-    return PlaceContext(list(where), theatre.infer(written), [c for c in context if c not in where],
-                        frozenset(prior.countries) if prior else frozenset(), text, doc_places,
-                        (dl[0].start, dl[0].end, dl[1]) if dl else None, article_towns(doc), guess)
+    return PlaceContext(
+        list(where),
+        theatre.infer(written),
+        [c for c in context if c not in where],
+        frozenset(prior.countries) if prior else frozenset(),
+        text,
+        doc_places,
+        (dl[0].start, dl[0].end, dl[1]) if dl else None,
+        article_towns(doc),
+        guess,
+    )
 
 
 def unique_places(places: Iterable[Place]) -> list[Place]:
@@ -102,8 +112,9 @@ def drawn_place(places: Sequence[Place]) -> Place | None:
     return next((p for p in places if p.lat is not None and p.lon is not None), None)
 
 
-def group_places(group: Sequence[HasPlaces], attacker: Actor | None, targets: Sequence[Actor],
-                 context: PlaceContext | Sequence[str]) -> list[Place]:
+def group_places(
+    group: Sequence[HasPlaces], attacker: Actor | None, targets: Sequence[Actor], context: PlaceContext | Sequence[str]
+) -> list[Place]:
     """The places of one strike (its mentions' places, unique), most specific first. A
     country named only as the attacker's or a targeted state's is dropped when another
     place is there; with no place at all, the country the text is about, never the
@@ -123,8 +134,12 @@ def group_places(group: Sequence[HasPlaces], attacker: Actor | None, targets: Se
         # "drone strikes against US personnel in Iraq": the target state is not the place.
         places = [p for p in places if not (p.country_code in state_targets and p.precision == "country")]
     places.sort(key=lambda p: PRECISION_RANK.get(p.precision, 9))
-    if attacker is not None and attacker.country and places and all(
-            p.country_code == attacker.country and p.precision == "country" for p in places):
+    if (
+        attacker is not None
+        and attacker.country
+        and places
+        and all(p.country_code == attacker.country and p.precision == "country" for p in places)
+    ):
         places = []  # only the attacker's nationality ("shelled by Russian forces"): no place named
     if not isinstance(context, PlaceContext):
         context = PlaceContext(list(context))
@@ -141,14 +156,24 @@ def with_fallback(places: list[Place], fallback: list[Place]) -> list[Place]:
 
 def _not_the_place(p: Place, attacker: Actor | None, state_targets: set[str]) -> bool:
     """A country named only as the attacker's or a targeted state's is never where it fell."""
-    return p.precision == "country" and p.country_code is not None and (
-        p.country_code in state_targets or (attacker is not None and p.country_code == attacker.country))
+    return (
+        p.precision == "country"
+        and p.country_code is not None
+        and (p.country_code in state_targets or (attacker is not None and p.country_code == attacker.country))
+    )
 
 
-def evidence(group: Sequence, attacker: Actor | None, state_targets: set[str], context: PlaceContext) -> choice.Evidence:
+def evidence(
+    group: Sequence, attacker: Actor | None, state_targets: set[str], context: PlaceContext
+) -> choice.Evidence:
     """What the place choice reads about one strike (``choice.Evidence``)."""
     triggers = [(m.trigger.start, m.trigger.end) for m in group if getattr(m, "trigger", None) is not None]
-    sentences = [(s.start, s.end) for m in group for s in [getattr(m, "sent", None), *getattr(m, "extra_evidence", [])] if s is not None]
+    sentences = [
+        (s.start, s.end)
+        for m in group
+        for s in [getattr(m, "sent", None), *getattr(m, "extra_evidence", [])]
+        if s is not None
+    ]
     speakers = set()
     for m in group:
         for a in getattr(m, "attributions", []):
@@ -159,23 +184,41 @@ def evidence(group: Sequence, attacker: Actor | None, state_targets: set[str], c
         k = _geo.norm(p.name)
         counts[k] = counts.get(k, 0) + 1
     return choice.Evidence(
-        text=context.text, triggers=triggers, sentences=sentences,
+        text=context.text,
+        triggers=triggers,
+        sentences=sentences,
         attacker_country=attacker.country if attacker is not None and attacker.type == "state_military" else None,
-        target_states=frozenset(state_targets), speaker_countries=frozenset(speakers), where=list(context.where),
-        nationalities=list(context.nationalities), theatre=context.theatre,
-        towns={iso: t.name for iso, t in context.towns.items()}, guess=context.theatre_guess,
-        dateline=context.dateline[:2] if context.dateline else None, mention_counts=counts)
+        target_states=frozenset(state_targets),
+        speaker_countries=frozenset(speakers),
+        where=list(context.where),
+        nationalities=list(context.nationalities),
+        theatre=context.theatre,
+        towns={iso: t.name for iso, t in context.towns.items()},
+        guess=context.theatre_guess,
+        dateline=context.dateline[:2] if context.dateline else None,
+        mention_counts=counts,
+    )
 
 
-def _choose(places: list[Place], group: Sequence, attacker: Actor | None, state_targets: set[str], context: PlaceContext,
-            fallback: list[Place]) -> list[Place]:
+def _choose(
+    places: list[Place],
+    group: Sequence,
+    attacker: Actor | None,
+    state_targets: set[str],
+    context: PlaceContext,
+    fallback: list[Place],
+) -> list[Place]:
     """The strike's places with the learned choice's best candidate first (``choice``); the
     rules' order when no model ships. Candidates: the strike's own places, the article's
     other places and its dateline's, never a country named only as the attacker's or a
     target state's."""
     extra = [context.dateline[2]] if context.dateline else []
     guess = context.theatre_guess
-    if guess and guess[1] >= choice.GUESS_MIN_POSTERIOR and not _not_the_place(_geo.country_place(guess[0]), attacker, state_targets):
+    if (
+        guess
+        and guess[1] >= choice.GUESS_MIN_POSTERIOR
+        and not _not_the_place(_geo.country_place(guess[0]), attacker, state_targets)
+    ):
         # The country the theatre prior guesses, as one candidate among the named places.
         extra.append(_geo.country_place(guess[0]).model_copy(update={"inferred": True}))
     doc_places = [(p, d) for p, d in context.doc_places if not _not_the_place(p, attacker, state_targets)]
@@ -196,7 +239,9 @@ def _fallback_country(context: PlaceContext, attacker: Actor | None, state_targe
     nationality, never the attacking state's unless the prior cannot
     judge that country (it knows where Russian forces strike, Ukraine; of Salvadoran forces
     it has seen no report, and a 1989 "Salvadoran air force" bombed El Salvador)."""
-    foreign = {attacker.country} if attacker is not None and attacker.country and attacker.type == "state_military" else set()
+    foreign = (
+        {attacker.country} if attacker is not None and attacker.country and attacker.type == "state_military" else set()
+    )
     about = [iso for iso in context.where if iso not in state_targets and iso not in foreign]
     if about:
         return [_geo.country_place(about[0])]
@@ -205,8 +250,11 @@ def _fallback_country(context: PlaceContext, attacker: Actor | None, state_targe
         return [_geo.country_place(named[0])]
     if context.theatre:
         return [_geo.country_place(context.theatre).model_copy(update={"inferred": True})]
-    others = [iso for iso in context.nationalities if iso not in state_targets
-              and (iso not in foreign or iso not in context.judged)]
+    others = [
+        iso
+        for iso in context.nationalities
+        if iso not in state_targets and (iso not in foreign or iso not in context.judged)
+    ]
     return [_geo.country_place(others[0]).model_copy(update={"inferred": True})] if others else []
 
 

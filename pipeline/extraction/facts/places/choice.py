@@ -52,28 +52,67 @@ MAX_DISTANCE_CHARS = 2000
 # Characters before a mention read for a locative or strike-verb cue ("shelled the
 # outskirts of X": 40 covers a verb and three words).
 CUE_WINDOW = 40
-_LOCATIVE = re.compile(r"\b(?:in|near|at|outside|around|inside|into|on|over|across|towards?|between|"
-                       r"of)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,3}$", re.I)
-_STRIKE_VERB = re.compile(r"\b(?:shell(?:ed|ing)|bomb(?:ed|ing)|struck|strikes?\s+(?:on|in)|hit|"
-                          r"target(?:ed|ing)|attack(?:ed|ing)|pounded|raided|"
-                          r"shot|fired\s+(?:at|on)|landed\s+(?:in|on|near))\s+(?:the\s+)?(?:[\w'’-]+\s+){0,3}$", re.I)
+_LOCATIVE = re.compile(
+    r"\b(?:in|near|at|outside|around|inside|into|on|over|across|towards?|between|"
+    r"of)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,3}$",
+    re.I,
+)
+_STRIKE_VERB = re.compile(
+    r"\b(?:shell(?:ed|ing)|bomb(?:ed|ing)|struck|strikes?\s+(?:on|in)|hit|"
+    r"target(?:ed|ing)|attack(?:ed|ing)|pounded|raided|"
+    r"shot|fired\s+(?:at|on)|landed\s+(?:in|on|near))\s+(?:the\s+)?(?:[\w'’-]+\s+){0,3}$",
+    re.I,
+)
 # "by X", "launched by X": who did it (an agent), not where it fell.
 _AGENT = re.compile(r"\bby\s+(?:the\s+)?(?:[\w'’-]+\s+){0,2}$", re.I)
 # "fired from X", "launched from X", "based in X", "X-based": where it came from, not where it fell.
-_ORIGIN = re.compile(r"\b(?:from|launched\s+(?:from|in)|based\s+in|took\s+off\s+from)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,2}$", re.I)
+_ORIGIN = re.compile(
+    r"\b(?:from|launched\s+(?:from|in)|based\s+in|took\s+off\s+from)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,2}$", re.I
+)
 # What follows a name and locates it: ", Donetsk", " (Marib)", " district", " province".
-_QUALIFIED = re.compile(r"\s*(?:,\s*[A-Z]|\(\s*[A-Z]|\s+(?:district|province|governorate|oblast|region|raion|village|town|city)\b)")
+_QUALIFIED = re.compile(
+    r"\s*(?:,\s*[A-Z]|\(\s*[A-Z]|\s+(?:district|province|governorate|oblast|region|raion|village|town|city)\b)"
+)
 
 FEATURES = (
     *(f"prec={p}" for p in PRECISIONS),
-    "has_point", "geonames_place", "no_mention", "inferred", "demonym",
-    "in_strike_sentences", "same_sentence_as_trigger", "before_trigger", "log_distance", "rel_position", "log_mentions",
-    "locative_cue", "strike_verb_cue", "origin_cue", "agent_cue", "qualified", "bracketed",
-    "rule_first", "rule_rank", "dateline", "article_town",
-    "attacker_country", "target_state_country", "speaker_country", "text_top_country", "text_country", "nationality_only",
-    "theatre_country", "theatre_posterior", "same_country_as_rule_first", "country_named",
+    "has_point",
+    "geonames_place",
+    "no_mention",
+    "inferred",
+    "demonym",
+    "in_strike_sentences",
+    "same_sentence_as_trigger",
+    "before_trigger",
+    "log_distance",
+    "rel_position",
+    "log_mentions",
+    "locative_cue",
+    "strike_verb_cue",
+    "origin_cue",
+    "agent_cue",
+    "qualified",
+    "bracketed",
+    "rule_first",
+    "rule_rank",
+    "dateline",
+    "article_town",
+    "attacker_country",
+    "target_state_country",
+    "speaker_country",
+    "text_top_country",
+    "text_country",
+    "nationality_only",
+    "theatre_country",
+    "theatre_posterior",
+    "same_country_as_rule_first",
+    "country_named",
     # A short report (an incident note) and a long article weigh the cues differently.
-    "short_text", "short_x_rule_first", "short_x_log_distance", "short_x_in_strike_sentences", "short_x_has_point",
+    "short_text",
+    "short_x_rule_first",
+    "short_x_log_distance",
+    "short_x_in_strike_sentences",
+    "short_x_has_point",
 )
 # A text this short (characters) is an incident report, not an article (dev sets: ACLED and
 # Insecurity Insight notes are 90 % under 400, news documents and Airwars narratives longer).
@@ -108,7 +147,9 @@ class Evidence:
     guess: tuple | None = None  # the theatre prior's (ISO2, posterior), however unsure
 
 
-def candidates(rule_places: Sequence[Place], doc_places: Sequence[tuple[Place, bool]], extra: Sequence[Place] = ()) -> list[Candidate]:
+def candidates(
+    rule_places: Sequence[Place], doc_places: Sequence[tuple[Place, bool]], extra: Sequence[Place] = ()
+) -> list[Candidate]:
     """The strike's own places (the rules' order) then the article's other places, one per
     name and country; ``extra``: places known otherwise (the dateline's, a fallback country)."""
     out: list[Candidate] = []
@@ -164,17 +205,18 @@ def features(cands: Sequence[Candidate], ev: Evidence) -> np.ndarray:
             d, before = _nearest(span, ev.triggers)
             row[col["log_distance"]] = math.log1p(d)
             row[col["before_trigger"]] = before
-            row[col["same_sentence_as_trigger"]] = any(s <= m.start and m.end <= e and any(s <= t0 < e for t0, _ in ev.triggers)
-                                                       for s, e in ev.sentences)
+            row[col["same_sentence_as_trigger"]] = any(
+                s <= m.start and m.end <= e and any(s <= t0 < e for t0, _ in ev.triggers) for s, e in ev.sentences
+            )
             row[col["rel_position"]] = m.start / n
-            head = ev.text[max(0, m.start - CUE_WINDOW):m.start]
+            head = ev.text[max(0, m.start - CUE_WINDOW) : m.start]
             row[col["locative_cue"]] = _LOCATIVE.search(head) is not None
             row[col["strike_verb_cue"]] = _STRIKE_VERB.search(head) is not None
             row[col["origin_cue"]] = _ORIGIN.search(head) is not None
             row[col["agent_cue"]] = _AGENT.search(head) is not None
-            tail = ev.text[m.end:m.end + 30]
+            tail = ev.text[m.end : m.end + 30]
             row[col["qualified"]] = _QUALIFIED.match(tail) is not None
-            row[col["bracketed"]] = ev.text[max(0, m.start - 1):m.start] == "[" or tail.lstrip().startswith("(")
+            row[col["bracketed"]] = ev.text[max(0, m.start - 1) : m.start] == "[" or tail.lstrip().startswith("(")
             row[col["dateline"]] = ev.dateline is not None and m.start < ev.dateline[1] and ev.dateline[0] < m.end
             row[col["country_named"]] = p.precision == "country" and not c.demonym
         row[col["log_mentions"]] = math.log1p(ev.mention_counts.get(norm(p.name), 0))
@@ -215,10 +257,18 @@ class PlaceChoiceModel:
 
     def save(self, path: Path = MODEL_FILE) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, weights=self.weights.astype(np.float32), bias=np.float32(self.bias),
-                            mean=self.mean.astype(np.float32), scale=self.scale.astype(np.float32))
-        path.with_suffix(".card.json").write_text(json.dumps({"version": self.version, "features": list(FEATURES), **self.card},
-                                                             indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        np.savez_compressed(
+            path,
+            weights=self.weights.astype(np.float32),
+            bias=np.float32(self.bias),
+            mean=self.mean.astype(np.float32),
+            scale=self.scale.astype(np.float32),
+        )
+        path.with_suffix(".card.json").write_text(
+            json.dumps({"version": self.version, "features": list(FEATURES), **self.card}, indent=1, sort_keys=True)
+            + "\n",
+            encoding="utf-8",
+        )
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> PlaceChoiceModel:
@@ -227,8 +277,14 @@ class PlaceChoiceModel:
         card = json.loads(card_file.read_text(encoding="utf-8")) if card_file.exists() else {}
         if card.get("features", list(FEATURES)) != list(FEATURES):
             raise ValueError(f"{path}: trained on other features than this code's; run `strikewatch train`")
-        return cls(card.pop("version", MODEL_VERSION), z["weights"].astype(np.float32), float(z["bias"]), z["mean"].astype(np.float32),
-                   z["scale"].astype(np.float32), card)
+        return cls(
+            card.pop("version", MODEL_VERSION),
+            z["weights"].astype(np.float32),
+            float(z["bias"]),
+            z["mean"].astype(np.float32),
+            z["scale"].astype(np.float32),
+            card,
+        )
 
 
 @lru_cache(maxsize=1)
@@ -280,7 +336,9 @@ def order(rule_places: list[Place], cands: Sequence[Candidate], p: np.ndarray) -
     in the order of their scores."""
     if not len(cands):
         return list(rule_places)
-    sure = [i for i, c in enumerate(cands) if not (c.rule_rank < 0 and c.place.inferred and p[i] < GUESS_MIN_PROBABILITY)]
+    sure = [
+        i for i, c in enumerate(cands) if not (c.rule_rank < 0 and c.place.inferred and p[i] < GUESS_MIN_PROBABILITY)
+    ]
     if not sure:
         return list(rule_places)
     best = max(sure, key=lambda i: p[i])

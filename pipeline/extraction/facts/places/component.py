@@ -28,8 +28,10 @@ from ...components.base import Keys, SpanIndex, char_span, doc_text, sentences, 
 from ..parties.actors import table as actor_table
 from . import lookups as _geo
 
-DIRECTIONS = (r"(?:eastern|western|northern|southern|central|north|south|east|west|north-?eastern|"
-              r"north-?western|south-?eastern|south-?western)")
+DIRECTIONS = (
+    r"(?:eastern|western|northern|southern|central|north|south|east|west|north-?eastern|"
+    r"north-?western|south-?eastern|south-?western)"
+)
 _ARTICLES = r"(?:al|el|ad|ar|as|an|at|ash|az)"
 PLACE_PHRASE_RE = re.compile(
     r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|inside|into|over|and|"
@@ -39,12 +41,20 @@ PLACE_PHRASE_RE = re.compile(
     r"(?:(?:\w+\s+)?(?:village|town|city|area|areas|district|outskirts|vicinity|countryside|region|"
     r"province|governorate|neighbou?rhood|camp|"
     r"mountain|frontline|forest|valley|hill|road|limits)s?\s+of\s+)?"
-    r"(?P<name>(?:" + DIRECTIONS + r"\s+)?(?:" + _ARTICLES + r"[- ])?[A-Z][\w'’]+(?:[- –](?:(?:" + _ARTICLES
+    r"(?P<name>(?:"
+    + DIRECTIONS
+    + r"\s+)?(?:"
+    + _ARTICLES
+    + r"[- ])?[A-Z][\w'’]+(?:[- –](?:(?:"
+    + _ARTICLES
     + r"|de|du|la|le|imeni|bin|ibn)[- ])?[A-Z][\w'’]+){0,3}(?:[- ]\d+(?:/\d+)?)?(?:\s+border(?:\s+(?:region|area))?)?)"
 )
-LOC_PREP_RE = re.compile(r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|"
-                         r"inside|into|over|against|from|of the|"
-                         r"border|and)\s+(?:the\s+)?(?:\w+\s+){0,2}$", re.I)
+LOC_PREP_RE = re.compile(
+    r"\b(?:in|near|at|on|outside|around|targeting|towards|toward|between|across|"
+    r"inside|into|over|against|from|of the|"
+    r"border|and)\s+(?:the\s+)?(?:\w+\s+){0,2}$",
+    re.I,
+)
 # A country name followed by one of these is whose forces/people/things they are,
 # not where the event happened ("US personnel in Iraq", "Iranian-backed militias").
 OWNER_NOUN_RE = re.compile(
@@ -58,26 +68,93 @@ OWNER_NOUN_RE = re.compile(
     # "Russia's defence ministry", "Israel's army", "Ukraine's air force": whose, not where.
     r"['’]s\s+(?:(?:defen[cs]e|foreign|interior)\s+ministry|ministry|army|military|armed forces|forces|troops|"
     r"air force|navy|"
-    r"government|president|officials?|spokes(?:man|woman|person)|envoy|ambassador|leaders?|war|invasion))\b")
+    r"government|president|officials?|spokes(?:man|woman|person)|envoy|ambassador|leaders?|war|invasion))\b"
+)
 DEMONYM_ADJ_RE = re.compile(r"[A-Z][a-z]+(?:an|i|ese|ish|ch)")
 ARABIC_ARTICLE_RE = re.compile(r"^" + _ARTICLES + r"[- ]", re.I)
 # ACLED's bracketed location ("[Aqabat Thirah]"): capitalised words only, so editorial
 # brackets ("[word indistinct]", "[the militants]") are not places.
-BRACKET_PLACE_RE = re.compile(r"\[(?P<name>[A-Z][\w'’.-]*(?:[ -](?:(?:al|el|ad|ar|as|an|at|ash|az|de|du|la|le|"
-                              r"bin|ibn)[ -])?[A-Z][\w'’.-]*){0,5})\]")
+BRACKET_PLACE_RE = re.compile(
+    r"\[(?P<name>[A-Z][\w'’.-]*(?:[ -](?:(?:al|el|ad|ar|as|an|at|ash|az|de|du|la|le|"
+    r"bin|ibn)[ -])?[A-Z][\w'’.-]*){0,5})\]"
+)
 CAPITALISED_RUN_RE = re.compile(r"[A-Z][\w'’-]+(?: (?:al-|el-)?[A-Z][\w'’-]+)*")
 PARENTHESES_RE = re.compile(r"\(([^()]{3,60})\)")
-NOT_PLACES = frozenset({
-    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "May", "June", "July",
-    "August", "September", "October", "November", "December", "The", "A", "An", "On", "In", "It", "This", "That", "These", "Mr", "Ms",
-    "OSCE", "SMM", "NAF", "GNA", "LNA", "Pentagon", "Congress", "Senate", "President", "Defense", "State", "Secretary", "General", "Air Force",
-    "And", "But", "Or", "Of", "For", "With", "By", "At", "As", "To", "From", "Presidential", "Presidency", "Government",
-})
+NOT_PLACES = frozenset(
+    {
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "The",
+        "A",
+        "An",
+        "On",
+        "In",
+        "It",
+        "This",
+        "That",
+        "These",
+        "Mr",
+        "Ms",
+        "OSCE",
+        "SMM",
+        "NAF",
+        "GNA",
+        "LNA",
+        "Pentagon",
+        "Congress",
+        "Senate",
+        "President",
+        "Defense",
+        "State",
+        "Secretary",
+        "General",
+        "Air Force",
+        "And",
+        "But",
+        "Or",
+        "Of",
+        "For",
+        "With",
+        "By",
+        "At",
+        "As",
+        "To",
+        "From",
+        "Presidential",
+        "Presidency",
+        "Government",
+    }
+)
 # Most specific first; unresolved names (villages GeoNames lacks) rank with towns,
 # before admin areas: ACLED's location is the village. Districts (admin2) rank with them,
 # as they did while the gazetteer did not know districts and left them unresolved.
-PRECISION_RANK = {"point": 0, "city": 1, "unknown": 1, "admin2": 1, "admin1": 3, "border_region": 4, "region": 5,
-                  "country": 6}
+PRECISION_RANK = {
+    "point": 0,
+    "city": 1,
+    "unknown": 1,
+    "admin2": 1,
+    "admin1": 3,
+    "border_region": 4,
+    "region": 5,
+    "country": 6,
+}
 
 
 def country_context(doc: Doc) -> list[str]:
@@ -108,7 +185,10 @@ def country_context(doc: Doc) -> list[str]:
     # been in Honduras" once does not outrank the story's El Salvador, named three times.
     gpe_ranked = sorted(gpe, key=lambda iso: -gpe[iso])
     actors = [s._.sw_actor for s in doc.spans.get(Keys.ACTORS, [])]
-    theatres = [lexicon.THEATRE.get(a.name) or (a.country if a.type in ("rebel", "militia_proxy", "terrorist") else None) for a in actors]
+    theatres = [
+        lexicon.THEATRE.get(a.name) or (a.country if a.type in ("rebel", "militia_proxy", "terrorist") else None)
+        for a in actors
+    ]
     homes = [a.country for a in actors if a.country and a.type == "state_military"]
     # Not the countries of named towns: geocoded without context they are homonyms as often
     # as not ("Elenovka" is also Sevan's old name), ACLED dev country accuracy 0.983 -> 0.963.
@@ -176,8 +256,14 @@ def qualified_name(text: str, end: int, name: str) -> tuple[str, int] | None:
     return f"{full}, {q}", m.end()
 
 
-def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list[str],
-                areas: list[str] | None = None, where: list[str] | None = None) -> list[tuple[Place, bool]]:
+def find_places(
+    text: str,
+    base: int,
+    ents: list[tuple[int, str]],
+    context: list[str],
+    areas: list[str] | None = None,
+    where: list[str] | None = None,
+) -> list[tuple[Place, bool]]:
     """(Place, is_demonym) of every place mention in one sentence, in text order.
     ``ents``: the sentence's GPE/LOC/FAC entities as (start relative to it, text);
     ``areas``: provinces/districts the text names (they pick among same-named villages).
@@ -192,7 +278,9 @@ def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list
         # States carried out", "Democrat of Virginia" are not where it happened.
         if not ent_text[:1].isupper():
             continue
-        if LOC_PREP_RE.search(text[max(0, pos - 40):pos]) and not re.search(r"\b(?:Democrat|Republican|Senator|Governor) of\s+$", text[max(0, pos - 30):pos]):
+        if LOC_PREP_RE.search(text[max(0, pos - 40) : pos]) and not re.search(
+            r"\b(?:Democrat|Republican|Senator|Governor) of\s+$", text[max(0, pos - 30) : pos]
+        ):
             names.append((pos, ent_text))
     for r in (BRACKET_PLACE_RE, PLACE_PHRASE_RE):
         for m in r.finditer(text):
@@ -243,14 +331,18 @@ def find_places(text: str, base: int, ents: list[tuple[int, str]], context: list
         if p is not None and p.name != name and p.geonameid is None and p.precision != "country" and qualified:
             p = p.model_copy(update={"name": name})
         if p is None and re.match(DIRECTIONS + r"\s+", name, re.I):
-            inner = _geo.geocode(re.sub("^" + DIRECTIONS + r"\s+", "", name, flags=re.I), context=context, mention=mention)
+            inner = _geo.geocode(
+                re.sub("^" + DIRECTIONS + r"\s+", "", name, flags=re.I), context=context, mention=mention
+            )
             if inner is not None:
-                p = inner.model_copy(update={"name": name, "precision": "region" if inner.precision == "country" else inner.precision})
+                p = inner.model_copy(
+                    update={"name": name, "precision": "region" if inner.precision == "country" else inner.precision}
+                )
         if p is None and all(_geo.country_of(w) for w in re.split(r"[-–\s]+", re.sub(r"\s+border.*$", "", name)) if w):
             continue  # "Iraqi-Syrian" alone: demonyms, not a place
         if p is None:
             # An unknown capitalised name after "in/near": likely a village or district.
-            if not LOCATIVE_BEFORE_RE.search(text[max(0, pos - 40):pos]):
+            if not LOCATIVE_BEFORE_RE.search(text[max(0, pos - 40) : pos]):
                 continue  # "on Facebook", "by Shehab": a source, not where it happened
             p = _geo.unresolved(name, where[0] if where else None, mention)
         out.append((p, demonym))
@@ -269,16 +361,22 @@ FACILITY_AFTER_RE = re.compile(
     r"\s+(?:hospitals?|mosques?|schools?|street|road|roundabout|stadium|university|cemetery|church|market|"
     r"bridge|square|"
     r"junction|tower|building|clinic|cent(?:er|re)|hotel|station|bakery|hall|college|institute|club|company|factory|"
-    r"family|families|residence|house|home|news|agency|network|channel|radio|tv|television)\b", re.I)
+    r"family|families|residence|house|home|news|agency|network|channel|radio|tv|television)\b",
+    re.I,
+)
 # An unknown name is a place only after a locative word ("in/near/at X", "shelled X"):
 # "posted on Facebook", "reported by Shehab", "from Airwars" are sources, not places.
 LOCATIVE_BEFORE_RE = re.compile(
     r"\b(?:in|near|at|outside|around|inside|into|towards?|across|between|over|of|and|shelled|bombed|struck|targeted|"
-    r"pounded|hit|attacked)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,3}$", re.I)
+    r"pounded|hit|attacked)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,3}$",
+    re.I,
+)
 # "F-16", "Su-25", "MQ-9", "T-72": letters, a hyphen and digits name a weapon, not a place.
 _DESIGNATOR_RE = re.compile(r"\b[A-Z]{1,3}/?[A-Z]?-\d+\w*\b")
 # ", Country" or ", Southern Country" right after a place name.
-_COMMA_COUNTRY_RE = re.compile(r",\s+(?:(?i:" + DIRECTIONS + r")\s+)?(?P<country>[A-Z][\w'’]+(?:[ -][A-Z][\w'’]+){0,3})")
+_COMMA_COUNTRY_RE = re.compile(
+    r",\s+(?:(?i:" + DIRECTIONS + r")\s+)?(?P<country>[A-Z][\w'’]+(?:[ -][A-Z][\w'’]+){0,3})"
+)
 
 
 def weapon_names() -> re.Pattern:
@@ -304,8 +402,14 @@ def explicit_country(text: str, end: int) -> str | None:
 def rank_places(places: list[Place], sentence_text: str) -> list[Place]:
     """Most specific first; ACLED's own bracketed name ("[Aqabat Thirah]") first of all."""
     bracketed = {_geo.norm(m.group("name")) for m in BRACKET_PLACE_RE.finditer(sentence_text)}
-    return sorted(places, key=lambda p: (0 if _geo.norm(p.name) in bracketed else 1, PRECISION_RANK.get(p.precision, 9),
-                                         p.mention.start if p.mention else 0))
+    return sorted(
+        places,
+        key=lambda p: (
+            0 if _geo.norm(p.name) in bracketed else 1,
+            PRECISION_RANK.get(p.precision, 9),
+            p.mention.start if p.mention else 0,
+        ),
+    )
 
 
 class PlaceFinder:
@@ -323,9 +427,12 @@ class PlaceFinder:
         spans = []
         for sent in sentences(doc):
             base = sent.start_char
-            sent_ents = [(e.start_char - base, e.text) for e in ents.within(base, sent.end_char) if e.end_char <= sent.end_char]
-            for place, demonym in find_places(sent.text, base, sent_ents, context, doc.user_data.get("sw_areas"),
-                                              doc.user_data.get("sw_where")):
+            sent_ents = [
+                (e.start_char - base, e.text) for e in ents.within(base, sent.end_char) if e.end_char <= sent.end_char
+            ]
+            for place, demonym in find_places(
+                sent.text, base, sent_ents, context, doc.user_data.get("sw_areas"), doc.user_data.get("sw_where")
+            ):
                 m = place.mention
                 if m is not None and m.start < dl_span[1] and dl_span[0] < m.end:
                     continue

@@ -320,7 +320,9 @@ def _spellings(c: dict, *, minor: bool) -> list[str]:
             continue
         if alt.isascii():
             # Proper-name alternates only: GeoNames also lists lower-case romanisations.
-            if alt[:1].isupper() and dice(bigrams(k), pgrams) >= (MINOR_ALTNAME_MIN_SIMILARITY if minor else ALTNAME_MIN_SIMILARITY):
+            if alt[:1].isupper() and dice(bigrams(k), pgrams) >= (
+                MINOR_ALTNAME_MIN_SIMILARITY if minor else ALTNAME_MIN_SIMILARITY
+            ):
                 out.append(k)
         elif _NATIVE_SCRIPT.search(alt):
             out.append(k)
@@ -362,7 +364,9 @@ def _build_geonames(db_path: Path) -> _GeoNames:
         "CREATE TABLE tkeys (key TEXT, place INTEGER); "
     )
     postal_near: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)  # (iso, key) -> points
-    postal_grid: dict[tuple[str, int, int], list[tuple[float, float, str | None, str | None, str | None]]] = defaultdict(list)
+    postal_grid: dict[tuple[str, int, int], list[tuple[float, float, str | None, str | None, str | None]]] = (
+        defaultdict(list)
+    )
     keys: dict[str, list[int]] = defaultdict(list)
     members: dict[int, list[tuple[float, float, str | None]]] = defaultdict(list)
     minor_rows, minor_keys = [], []
@@ -378,7 +382,8 @@ def _build_geonames(db_path: Path) -> _GeoNames:
             for k in _spellings(c, minor=True):
                 postal_near[(iso, k)].append((c["latitude"], c["longitude"]))
             postal_grid[(iso, int(c["latitude"] * 2 // 1), int(c["longitude"] * 2 // 1))].append(
-                (c["latitude"], c["longitude"], s(a1), s(a2), s(c.get("timezone"))))
+                (c["latitude"], c["longitude"], s(a1), s(a2), s(c.get("timezone")))
+            )
         if pop >= MAJOR_CITY_POPULATION:
             i = len(g.name)
             g.gid.append(c["geonameid"])
@@ -405,13 +410,17 @@ def _build_geonames(db_path: Path) -> _GeoNames:
         for j, k in enumerate(spellings):
             minor_keys.append((k, rid, int(j > 0)))
     g.minor_hashes = array("q", sorted({key_hash(f"{minor_rows[rid - 1][4]}|{k}") for k, rid, _a in minor_keys}))
-    tkeys = sorted({(translit_key(k), rid) for k, rid, _a in minor_keys if len(translit_key(k)) >= MIN_TRANSLIT_KEY_LEN})
+    tkeys = sorted(
+        {(translit_key(k), rid) for k, rid, _a in minor_keys if len(translit_key(k)) >= MIN_TRANSLIT_KEY_LEN}
+    )
     g.minor_thashes = array("q", sorted({key_hash(f"{minor_rows[rid - 1][4]}|{t}") for t, rid in tkeys}))
     db.executemany("INSERT INTO tkeys VALUES (?,?)", tkeys)
     db.executemany("INSERT INTO places VALUES (?,?,?,?,?,?,?,?,?)", minor_rows)
     db.executemany("INSERT INTO keys VALUES (?,?,?)", minor_keys)
-    db.executescript("CREATE INDEX keys_key ON keys(key); CREATE INDEX keys_place ON keys(place); "
-                     "CREATE INDEX tkeys_key ON tkeys(key);")
+    db.executescript(
+        "CREATE INDEX keys_key ON keys(key); CREATE INDEX keys_place ON keys(place); "
+        "CREATE INDEX tkeys_key ON tkeys(key);"
+    )
     db.commit()
     db.close()
     g.minor_db = db_path.name
@@ -459,7 +468,13 @@ def _postal_places(near: dict, grid: dict):
             r = json.loads(line)
             iso, name = r.get("country_code"), (r.get("city") or "").strip()
             lat, lon = r.get("latitude"), r.get("longitude")
-            if iso not in POSTAL_COUNTRIES or not name or lat is None or lon is None or (r.get("accuracy") or 0) < POSTAL_MIN_ACCURACY:
+            if (
+                iso not in POSTAL_COUNTRIES
+                or not name
+                or lat is None
+                or lon is None
+                or (r.get("accuracy") or 0) < POSTAL_MIN_ACCURACY
+            ):
                 continue
             key = (iso, name, round(lat, 2), round(lon, 2))
             if key in seen:
@@ -469,8 +484,12 @@ def _postal_places(near: dict, grid: dict):
                 latin = [romanise(name, "uk"), romanise(name, "ru")] if iso == "UA" else [romanise(name, "ru")]
             else:
                 latin = [name]
-            spellings = list(dict.fromkeys(k for k in (norm(x) for x in [*latin, name]) if len(k) >= MIN_ALTNAME_LEN - 1))
-            if not spellings or any(distance_km(lat, lon, a, b) <= POSTAL_DUPLICATE_KM for k in spellings for a, b in near.get((iso, k), ())):
+            spellings = list(
+                dict.fromkeys(k for k in (norm(x) for x in [*latin, name]) if len(k) >= MIN_ALTNAME_LEN - 1)
+            )
+            if not spellings or any(
+                distance_km(lat, lon, a, b) <= POSTAL_DUPLICATE_KM for k in spellings for a, b in near.get((iso, k), ())
+            ):
                 continue
             best, best_d = None, POSTAL_ADMIN_KM
             cy, cx = int(lat * 2 // 1), int(lon * 2 // 1)

@@ -156,7 +156,9 @@ def big_city_country(name: str) -> str | None:
     """ISO2 of the one big city (``BIG_CITY_POPULATION``+) this name is the primary name of
     ("Gaza City", "Khan Yunis"), else None (no such city, or several countries have one)."""
     key = _g.norm(name)
-    cities = [c for c in _g.gazetteer().geonames.cities(key) if c.population >= BIG_CITY_POPULATION and _g.norm(c.name) == key]
+    cities = [
+        c for c in _g.gazetteer().geonames.cities(key) if c.population >= BIG_CITY_POPULATION and _g.norm(c.name) == key
+    ]
     isos = {c.iso for c in cities}
     return next(iter(isos)) if len(isos) == 1 else None
 

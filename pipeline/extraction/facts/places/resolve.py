@@ -257,7 +257,9 @@ def _best_city(key: str, isos: Sequence[str], strict: str | None = None) -> City
         # No country to go by: a town's alternate name alone ("Hamas" is listed for Hamm)
         # is taken only for a very big city ("Kiev" -> Kyiv).
         # A native-script name ("Харків", "خان يونس") is as telling as the primary name.
-        cands = [c for c in cands if norm(c.name) == key or not key.isascii() or c.population >= FOREIGN_CITY_MIN_POPULATION]
+        cands = [
+            c for c in cands if norm(c.name) == key or not key.isascii() or c.population >= FOREIGN_CITY_MIN_POPULATION
+        ]
         if not cands:
             return None
     return max(cands, key=lambda c: c.population)
@@ -298,7 +300,11 @@ def _best_minor(cands: list[City], isos: Sequence[str], within: Place | None, ar
     context country; a clear largest or nothing."""
     if within is None and areas:
         keys = {translit_key(a) for a in areas}
-        inside = [c for c in cands if (c.admin1 and translit_key(c.admin1) in keys) or (c.admin2 and translit_key(c.admin2) in keys)]
+        inside = [
+            c
+            for c in cands
+            if (c.admin1 and translit_key(c.admin1) in keys) or (c.admin2 and translit_key(c.admin2) in keys)
+        ]
         if inside:
             cands = inside
     if within is not None and within.admin1:
@@ -330,8 +336,11 @@ def _may_be_in(city: City, within: Place | None, areas: Sequence[str], isos: Seq
     elif areas and city.admin1 and city.iso in isos[:MINOR_CONTEXT_COUNTRIES]:
         keys = {translit_key(a) for a in areas}
         if translit_key(city.admin1) not in keys:
-            inside = [c for c in gazetteer().geonames.minor(norm(city.name), [city.iso])
-                      if (c.admin1 and translit_key(c.admin1) in keys) or (c.admin2 and translit_key(c.admin2) in keys)]
+            inside = [
+                c
+                for c in gazetteer().geonames.minor(norm(city.name), [city.iso])
+                if (c.admin1 and translit_key(c.admin1) in keys) or (c.admin2 and translit_key(c.admin2) in keys)
+            ]
             return not inside
     return True
 
@@ -344,8 +353,11 @@ def _fuzzy_minor(name: str, pkey: str, isos: Sequence[str]) -> list[City]:
     if len(t) < FUZZY_MIN_KEY_LEN:
         return []
     syllables = vowel_groups(name)
-    return [c for c, spellings in gazetteer().geonames.minor_translit(t, isos)
-            if any(vowel_groups(k) == syllables and _looks_alike(name, k) for k in spellings)]
+    return [
+        c
+        for c, spellings in gazetteer().geonames.minor_translit(t, isos)
+        if any(vowel_groups(k) == syllables and _looks_alike(name, k) for k in spellings)
+    ]
 
 
 def _unique_big_city(key: str) -> City | None:

@@ -81,8 +81,15 @@ class PlaceTally:
     inferred: int = 0
     km: list[float] = field(default_factory=list)
 
-    def add(self, strikes: Sequence[Event], *, gold_lat: float | None = None, gold_lon: float | None = None,
-            gold_country: str | None = None, text: str = "") -> None:
+    def add(
+        self,
+        strikes: Sequence[Event],
+        *,
+        gold_lat: float | None = None,
+        gold_lon: float | None = None,
+        gold_country: str | None = None,
+        text: str = "",
+    ) -> None:
         """One detected gold strike: ``strikes`` are its asserted strike events (first scored)."""
         if not strikes:
             return
@@ -172,8 +179,11 @@ def score_where_when(records: Sequence[dict], predictions: Sequence[Sequence[Eve
         for pt, tt in (total, tallies.setdefault(source_of(rec), (PlaceTally(), TimeTally()))):
             pt.add(strikes, gold_lat=lat, gold_lon=lon, gold_country=rec.get("country"), text=rec.get("text") or "")
             tt.add(strikes, gold_date=rec.get("event_date"))
-    return {"place": total[0].summary(), "time": total[1].summary(),
-            "by_source": {k: {"place": p.summary(), "time": t.summary()} for k, (p, t) in sorted(tallies.items())}}
+    return {
+        "place": total[0].summary(),
+        "time": total[1].summary(),
+        "by_source": {k: {"place": p.summary(), "time": t.summary()} for k, (p, t) in sorted(tallies.items())},
+    }
 
 
 def cross_validated_where(records: Sequence[dict], extract, folds: int = 5, extra: Sequence[dict] = ()) -> dict:

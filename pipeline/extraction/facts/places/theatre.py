@@ -46,8 +46,10 @@ MIN_POSTERIOR = 0.8
 SHORT_REPORT_CHARS = 600
 _WORD = re.compile(r"[^\W\d_]{2,}", re.U)
 # Function words carry no theatre and only add noise to the counts.
-_STOP = frozenset("the a an of in on at to and or by for with from was were is are be been has had have that this "
-                  "its their his her it as after during which who into over than also".split())
+_STOP = frozenset(
+    "the a an of in on at to and or by for with from was were is are be been has had have that this "
+    "its their his her it as after during which who into over than also".split()
+)
 
 
 # A year a report names ("August 2019: ... Russian warplanes") dates the war it is about:
@@ -111,8 +113,11 @@ def fit(examples: Iterable[tuple[str, str] | tuple[str, str, float]]) -> dict:
             for w in ws:
                 if df[w] >= MIN_DOC_FREQ:
                     counts[w][c] += wt
-    return {"version": MODEL_VERSION, "docs": {c: round(docs[c], 3) for c in sorted(keep_c)},
-            "words": {w: {c: round(n, 3) for c, n in v.items()} for w, v in sorted(counts.items())}}
+    return {
+        "version": MODEL_VERSION,
+        "docs": {c: round(docs[c], 3) for c in sorted(keep_c)},
+        "words": {w: {c: round(n, 3) for c, n in v.items()} for w, v in sorted(counts.items())},
+    }
 
 
 def from_json(d: dict) -> TheatrePrior:

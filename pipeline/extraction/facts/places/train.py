@@ -83,9 +83,12 @@ def theatre_card(records: list[dict], oof: dict, strike=_is_strike) -> dict:
         card[src] = {}
         for th in THRESHOLDS:
             placed = [(h, g) for h, g in rows if h and h[1] >= th]
-            card[src][str(th)] = {"n": len(rows), "placed": round(len(placed) / len(rows), 4),
-                                  "right_of_placed": round(sum(h[0] == g for h, g in placed) / max(1, len(placed)), 4),
-                                  "right_of_all": round(sum(h[0] == g for h, g in placed) / len(rows), 4)}
+            card[src][str(th)] = {
+                "n": len(rows),
+                "placed": round(len(placed) / len(rows), 4),
+                "right_of_placed": round(sum(h[0] == g for h, g in placed) / max(1, len(placed)), 4),
+                "right_of_all": round(sum(h[0] == g for h, g in placed) / len(rows), 4),
+            }
     return card
 
 
@@ -138,8 +141,9 @@ def _article(dataset: str, rec: dict):
     return evaluate.article_for(rec) if dataset == "acled" else eval_news.news_article(rec)
 
 
-def collect_strikes(dataset: str, records: list[dict], nlp, folds: int, theatre_extra: list[dict] = (),
-                    batch_size: int = 64) -> list[Strike]:
+def collect_strikes(
+    dataset: str, records: list[dict], nlp, folds: int, theatre_extra: list[dict] = (), batch_size: int = 64
+) -> list[Strike]:
     """Assemble every record with the rules' place order (no choice model) and keep each
     candidate strike's place candidates. Records the theatre prior trains on (acled, news2)
     are read with a prior fit without their fold."""
@@ -160,7 +164,7 @@ def collect_strikes(dataset: str, records: list[dict], nlp, folds: int, theatre_
             prior = theatre.from_json(theatre.fit(theatre.examples_from(train_recs)))
         with theatre.override(prior) if prior_trained else contextlib.nullcontext(), choice.override(None):
             for b in range(0, len(idx), batch_size):
-                chunk = idx[b:b + batch_size]
+                chunk = idx[b : b + batch_size]
                 arts = [_article(dataset, records[i]) for i in chunk]
                 sels = [gate.select(a.text) for a in arts]
                 todo = [j for j, sel in enumerate(sels) if sel is not None]
@@ -177,10 +181,14 @@ def collect_strikes(dataset: str, records: list[dict], nlp, folds: int, theatre_
     return out
 
 
-def cached_strikes(dataset: str, path: Path, records: list[dict], folds: int, nlp_factory, theatre_extra=()) -> list[Strike]:
+def cached_strikes(
+    dataset: str, path: Path, records: list[dict], folds: int, nlp_factory, theatre_extra=()
+) -> list[Strike]:
     import pickle
 
-    key = hashlib.sha1(f"{_digest()}:{path.stat().st_size}:{path.stat().st_mtime_ns}:{folds}:{len(records)}".encode()).hexdigest()[:16]
+    key = hashlib.sha1(
+        f"{_digest()}:{path.stat().st_size}:{path.stat().st_mtime_ns}:{folds}:{len(records)}".encode()
+    ).hexdigest()[:16]
     f = CACHE_DIR / f"{dataset}-{key}.pkl"
     if f.exists():
         return pickle.loads(f.read_bytes())
@@ -208,8 +216,9 @@ def candidate_label(dataset: str, rec: dict, place) -> float:
     from .scorer import gold_point
 
     if dataset == "news":
-        golds = [g for ev in eval_news.gold_strike_events(rec) for g in (ev.get("place") or [])] or \
-                [g for ev in rec.get("events") or [] for g in (ev.get("place") or [])]
+        golds = [g for ev in eval_news.gold_strike_events(rec) for g in (ev.get("place") or [])] or [
+            g for ev in rec.get("events") or [] for g in (ev.get("place") or [])
+        ]
         said = [place.name, *([place.mention.text] if place.mention else [])]
         return float(any(eval_news.filler_matches(g, said) for g in golds))
     names = [rec.get("location")] if dataset == "acled" else list(rec.get("place") or [])
@@ -221,8 +230,12 @@ def candidate_label(dataset: str, rec: dict, place) -> float:
     if place.precision != "country" and any(evaluate._is_name_part(place.name, n) for n in names if n):
         return 1.0
     lat, lon = gold_point(rec)
-    if (lat is not None and place.lat is not None and place.precision in LABEL_PRECISIONS
-            and distance_km(place.lat, place.lon, lat, lon) <= LABEL_KM):
+    if (
+        lat is not None
+        and place.lat is not None
+        and place.precision in LABEL_PRECISIONS
+        and distance_km(place.lat, place.lon, lat, lon) <= LABEL_KM
+    ):
         return 1.0
     if dataset == "news2" and lat is None:  # Insecurity Insight: its country is what is coded
         gold = normalize_country(rec.get("country") or "")
@@ -281,8 +294,14 @@ def fit_choice(x, y, w, l2: float = CHOICE_L2):
         beta -= step
         if np.abs(step).max() < 1e-7:
             break
-    return choice.PlaceChoiceModel(choice.MODEL_VERSION, beta[:-1].astype(np.float32), float(beta[-1]), mean.astype(np.float32),
-                                   scale.astype(np.float32), {})
+    return choice.PlaceChoiceModel(
+        choice.MODEL_VERSION,
+        beta[:-1].astype(np.float32),
+        float(beta[-1]),
+        mean.astype(np.float32),
+        scale.astype(np.float32),
+        {},
+    )
 
 
 def _events_with(strikes: list[Strike], probs, ranges, n_records: dict[str, int]):
@@ -360,10 +379,16 @@ def score_choice(strikes, probs, ranges, records) -> dict:
     for d, recs in records.items():
         if d == "news":
             summary, by = eval_news.score_news_docs(recs, preds[d])
-            out[d] = {"place_recall": summary["place_recall"], "place_recall_detected": summary["place_recall_detected"],
-                      "place_n": summary["place_n"], "detection_f1": summary["detection"]["f1"],
-                      "by_source": {k: {"place_recall": v["place_recall"], "place_recall_detected": v["place_recall_detected"]}
-                                    for k, v in by.items()}}
+            out[d] = {
+                "place_recall": summary["place_recall"],
+                "place_recall_detected": summary["place_recall_detected"],
+                "place_n": summary["place_n"],
+                "detection_f1": summary["detection"]["f1"],
+                "by_source": {
+                    k: {"place_recall": v["place_recall"], "place_recall_detected": v["place_recall_detected"]}
+                    for k, v in by.items()
+                },
+            }
         else:
             ww = score_where_when(recs, preds[d], source_of=source_of)
             out[d] = {"place": ww["place"], "by_source": {k: v["place"] for k, v in ww["by_source"].items()}}
@@ -377,6 +402,7 @@ def train_choice(data_dir: Path, folds: int = 5, limit: int = 0, nlp_factory=Non
     import numpy as np
 
     if nlp_factory is None:
+
         def nlp_factory():
             from ... import load_nlp
 
@@ -410,19 +436,31 @@ def train_choice(data_dir: Path, folds: int = 5, limit: int = 0, nlp_factory=Non
         m = fit_choice(x, y, np.where(datasets != d, w, 0.0))
         lodo[datasets == d] = m.predict(x[datasets == d])
     model = fit_choice(x, y, w)
-    card = {"trained_on": {d: {"strikes": int(sum(1 for s in strikes if s.dataset == d)),
-                               "strikes_with_a_choice": len({o for o in owner[(datasets == d) & (w > 0)]}),
-                               "rows": int(((datasets == d) & (w > 0)).sum()), "positive_rows": int(((datasets == d) & (w > 0) & (y > 0)).sum())}
-                           for d in CHOICE_DATASETS},
-            "labels": {"acled": "ACLED location: same name (transliteration key) or a point within 25 km of the coded one",
-                       "news": "news_dev place annotations of the strike events (filler match)",
-                       "news2": "coded places and Airwars' point; Insecurity Insight: the coded country (half weight)"},
-            "folds": folds, "seed": SEED, "l2": CHOICE_L2, "weight": CHOICE_WEIGHT,
-            "relevance": "events kept by the shipped relevance model (detection is scored in the relevance card)",
-            "weights": dict(zip(choice.FEATURES, (round(float(v), 3) for v in model.weights))),
-            "rules_order": score_choice(strikes, None, ranges, records),
-            "cross_validated": score_choice(strikes, oof, ranges, records),
-            "leave_one_dataset_out": score_choice(strikes, lodo, ranges, records)}
+    card = {
+        "trained_on": {
+            d: {
+                "strikes": int(sum(1 for s in strikes if s.dataset == d)),
+                "strikes_with_a_choice": len({o for o in owner[(datasets == d) & (w > 0)]}),
+                "rows": int(((datasets == d) & (w > 0)).sum()),
+                "positive_rows": int(((datasets == d) & (w > 0) & (y > 0)).sum()),
+            }
+            for d in CHOICE_DATASETS
+        },
+        "labels": {
+            "acled": "ACLED location: same name (transliteration key) or a point within 25 km of the coded one",
+            "news": "news_dev place annotations of the strike events (filler match)",
+            "news2": "coded places and Airwars' point; Insecurity Insight: the coded country (half weight)",
+        },
+        "folds": folds,
+        "seed": SEED,
+        "l2": CHOICE_L2,
+        "weight": CHOICE_WEIGHT,
+        "relevance": "events kept by the shipped relevance model (detection is scored in the relevance card)",
+        "weights": dict(zip(choice.FEATURES, (round(float(v), 3) for v in model.weights))),
+        "rules_order": score_choice(strikes, None, ranges, records),
+        "cross_validated": score_choice(strikes, oof, ranges, records),
+        "leave_one_dataset_out": score_choice(strikes, lodo, ranges, records),
+    }
     model = type(model)(model.version, model.weights, model.bias, model.mean, model.scale, card)
     return model, card
 
@@ -435,16 +473,23 @@ def fit_theatre(data_dir: Path, folds: int, out: Path = theatre.MODEL_FILE) -> d
     both = records + acled
     oof = oof_theatre(both, folds)
     lodo = {**oof_theatre(records, folds), **oof_theatre(acled, folds)}  # each without the other
-    card = {"model": theatre.MODEL_VERSION, "trained_on": "news2_dev (all labels) + acled_dev notes",
-            "folds": folds, "seed": SEED, "min_posterior": theatre.MIN_POSTERIOR,
-            "out_of_fold_strikes": theatre_card(both, oof, strike=_is_strike),
-            "each_dataset_alone_strikes": theatre_card(both, lodo, strike=_is_strike)}
+    card = {
+        "model": theatre.MODEL_VERSION,
+        "trained_on": "news2_dev (all labels) + acled_dev notes",
+        "folds": folds,
+        "seed": SEED,
+        "min_posterior": theatre.MIN_POSTERIOR,
+        "out_of_fold_strikes": theatre_card(both, oof, strike=_is_strike),
+        "each_dataset_alone_strikes": theatre_card(both, lodo, strike=_is_strike),
+    }
     theatre.save(theatre.fit(theatre.examples_from(both)), out)
     out.with_suffix(".card.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     return card
 
 
-def fit_all(data_dir: Path, folds: int = 5, limit: int = 0, nlp_factory=None, choice_out: Path = choice.MODEL_FILE) -> dict:
+def fit_all(
+    data_dir: Path, folds: int = 5, limit: int = 0, nlp_factory=None, choice_out: Path = choice.MODEL_FILE
+) -> dict:
     """Both models of "where" (what ``strikewatch train`` calls): the theatre prior, then the
     place choice, each written with its card. Returns {"theatre": card, "place_choice": card}."""
     th = fit_theatre(data_dir, folds)
@@ -462,8 +507,10 @@ def brief(cards: dict) -> dict:
     for setting in ("rules_order", "cross_validated", "leave_one_dataset_out"):
         s = pc[setting]
         out[setting] = {
-            "news_place_recall": s["news"]["place_recall"], "news_place_recall_detected": s["news"]["place_recall_detected"],
-            "acled_within_25km": s["acled"]["place"]["within_25km"], "acled_km_median": s["acled"]["place"]["km_median"],
+            "news_place_recall": s["news"]["place_recall"],
+            "news_place_recall_detected": s["news"]["place_recall_detected"],
+            "acled_within_25km": s["acled"]["place"]["within_25km"],
+            "acled_km_median": s["acled"]["place"]["km_median"],
             "news2_country": {k: v["country_accuracy"] for k, v in s["news2"]["by_source"].items()},
             "first_place_coded": {k: v["first_place_coded"] for k, v in s["first_place"].items() if "/" not in k},
         }
@@ -471,12 +518,19 @@ def brief(cards: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m pipeline.extraction.facts.places.train", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m pipeline.extraction.facts.places.train",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--limit", type=int, default=0, help="first N records of each dataset for the place choice (0 = all)")
-    ap.add_argument("--out", type=Path, default=choice.MODEL_FILE, help="where to write the place-choice model (.npz + .card.json)")
+    ap.add_argument(
+        "--limit", type=int, default=0, help="first N records of each dataset for the place choice (0 = all)"
+    )
+    ap.add_argument(
+        "--out", type=Path, default=choice.MODEL_FILE, help="where to write the place-choice model (.npz + .card.json)"
+    )
     args = ap.parse_args(argv)
     try:
         cards = fit_all(args.data_dir, args.folds, args.limit, choice_out=args.out)

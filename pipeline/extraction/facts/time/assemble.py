@@ -43,7 +43,9 @@ def best_time(times: Sequence[EventTime]) -> EventTime | None:
         day = min(dated, key=lambda t: TIME_ORDER[t.precision])
         if day.date != best.date and best.start is not None:
             shift = _midnight(day.date) - _midnight(best.date)
-            best = best.model_copy(update={"date": day.date, "start": best.start + shift, "end": best.end + shift if best.end else None})
+            best = best.model_copy(
+                update={"date": day.date, "start": best.start + shift, "end": best.end + shift if best.end else None}
+            )
     return best
 
 

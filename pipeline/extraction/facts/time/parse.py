@@ -38,29 +38,52 @@ FUTURE_SLACK = timedelta(days=1)
 # Part-of-day windows (local hours, [start, end)). Set from common newsroom usage:
 # "early Monday" = small hours before dawn, "late Monday" = evening to midnight.
 PART_HOURS = {
-    "early": (0, 6), "morning": (6, 12), "afternoon": (12, 18), "evening": (18, 22), "night": (20, 24),
-    "late": (18, 24), "overnight": (-4, 6), "dawn": (4, 7), "midday": (11, 14), "noon": (11, 14),
+    "early": (0, 6),
+    "morning": (6, 12),
+    "afternoon": (12, 18),
+    "evening": (18, 22),
+    "night": (20, 24),
+    "late": (18, 24),
+    "overnight": (-4, 6),
+    "dawn": (4, 7),
+    "midday": (11, 14),
+    "noon": (11, 14),
 }
 # "early"/"late" narrowing a named part of the day (local hours). News "early Monday
 # morning" is the small hours after midnight, like "early Monday".
 QUALIFIED_PART_HOURS = {
-    ("early", "morning"): (0, 6), ("late", "morning"): (9, 12), ("early", "afternoon"): (12, 15),
-    ("late", "afternoon"): (15, 18), ("early", "evening"): (18, 20), ("late", "evening"): (21, 24),
-    ("early", "night"): (20, 22), ("late", "night"): (22, 24),
+    ("early", "morning"): (0, 6),
+    ("late", "morning"): (9, 12),
+    ("early", "afternoon"): (12, 15),
+    ("late", "afternoon"): (15, 18),
+    ("early", "evening"): (18, 20),
+    ("late", "evening"): (21, 24),
+    ("early", "night"): (20, 22),
+    ("late", "night"): (22, 24),
 }
 # Windows of vague relative expressions, as (days back from the article date to the
 # start, precision). "In recent weeks" ~ the last six weeks; "earlier this month" from
 # day 1; "last week" = the previous calendar week (handled in code).
-VAGUE_DAYS = {"in recent weeks": (42, "week"), "recent weeks": (42, "week"), "in recent days": (7, "week"),
-              "recent days": (7, "week"), "past week": (7, "week"), "this week": (7, "week"),
-              "past few days": (5, "week"), "last few days": (5, "week"), "past month": (31, "month")}
+VAGUE_DAYS = {
+    "in recent weeks": (42, "week"),
+    "recent weeks": (42, "week"),
+    "in recent days": (7, "week"),
+    "recent days": (7, "week"),
+    "past week": (7, "week"),
+    "this week": (7, "week"),
+    "past few days": (5, "week"),
+    "last few days": (5, "week"),
+    "past month": (31, "month"),
+}
 
 _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
 _MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
 _MONTHS["sept"] = 9
 _WEEKDAYS = {d.lower(): i for i, d in enumerate(calendar.day_name)}
-_MON = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-        r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?")
+_MON = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
+)
 _WD = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _PARTW = r"(?:morning|afternoon|evening|night|dawn|midday|noon)"
 _Y = r"(?:19|20)\d{2}"
@@ -83,26 +106,66 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
     # numeric "09/05/2020" or "9.5.2020": day-first (ACLED and most non-US wires) via dateparser
     ("numeric", re.compile(rf"\b(?P<num>[0-3]?\d[/.][01]?\d[/.](?:{_Y}|\d{{2}}))\b")),
     # "early Monday", "late on Sunday", "Monday night", "last Friday", "on Saturday morning"
-    ("weekday", re.compile(rf"\b(?:(?P<q>early|late|last|this past|past)\s+(?:on\s+)?)?(?P<wd>{_WD})(?:\s+(?P<part>{_PARTW}))?\b", re.I)),
+    (
+        "weekday",
+        re.compile(
+            rf"\b(?:(?P<q>early|late|last|this past|past)\s+(?:on\s+)?)?(?P<wd>{_WD})(?:\s+(?P<part>{_PARTW}))?\b", re.I
+        ),
+    ),
     # "yesterday", "last night", "overnight", "this morning", "earlier today"
-    ("relday", re.compile(r"\b(?P<rel>the day before yesterday|yesterday(?:\s+(?:morning|afternoon|evening))?|last night|"
-                          r"overnight|this (?:morning|afternoon|evening)|tonight|earlier today|today|on the same day)\b", re.I)),
+    (
+        "relday",
+        re.compile(
+            r"\b(?P<rel>the day before yesterday|yesterday(?:\s+(?:morning|afternoon|evening))?|last night|"
+            r"overnight|this (?:morning|afternoon|evening)|tonight|earlier today|today|on the same day)\b",
+            re.I,
+        ),
+    ),
     # "around 1 a.m. local time", "at 11:30 pm", "shortly after 2am"
-    ("clock", re.compile(r"\b(?:(?:around|about|at|approximately|shortly (?:after|before)|just (?:after|before)|before|after)\s+)?"
-                         r"(?P<h>[01]?\d)(?:[:.](?P<min>[0-5]\d))?\s*(?P<ampm>a\.m\.|p\.m\.|am\b|pm\b)(?P<local>\s+local time)?", re.I)),
+    (
+        "clock",
+        re.compile(
+            r"\b(?:(?:around|about|at|approximately|shortly (?:after|before)|just (?:after|before)|before|after)\s+)?"
+            r"(?P<h>[01]?\d)(?:[:.](?P<min>[0-5]\d))?\s*(?P<ampm>a\.m\.|p\.m\.|am\b|pm\b)(?P<local>\s+local time)?",
+            re.I,
+        ),
+    ),
     # "late February", "early March 2020", "since April", "in mid-May", "earlier in June"
-    ("month", re.compile(rf"\b(?:(?P<q>early|mid|late|since|in|earlier in|during|end of|beginning of|throughout)[\s-]+)?(?:-)?"
-                         r"(?P<mon>January|February|March|April|May|June|July|August|September|October|November|December)"
-                         rf"(?:\s+(?P<y>{_Y}))?\b", re.I)),
+    (
+        "month",
+        re.compile(
+            rf"\b(?:(?P<q>early|mid|late|since|in|earlier in|during|end of|beginning of|throughout)[\s-]+)?(?:-)?"
+            r"(?P<mon>January|February|March|April|May|June|July|August|September|October|November|December)"
+            rf"(?:\s+(?P<y>{_Y}))?\b",
+            re.I,
+        ),
+    ),
     # "last week", "earlier this month", "in recent weeks", "two days ago", "last month", "earlier this year"
-    ("vague", re.compile(r"\b(?P<vague>in recent (?:weeks|days)|recent (?:weeks|days)|earlier this (?:month|week|year)|"
-                         r"(?:last|past|this) (?:week|month|year)|past few days|last few days|"
-                         r"(?P<n>a|one|two|three|four|five|six|seven|several|a few|\d+) (?P<unit>days?|weeks?|months?) ago)\b", re.I)),
+    (
+        "vague",
+        re.compile(
+            r"\b(?P<vague>in recent (?:weeks|days)|recent (?:weeks|days)|earlier this (?:month|week|year)|"
+            r"(?:last|past|this) (?:week|month|year)|past few days|last few days|"
+            r"(?P<n>a|one|two|three|four|five|six|seven|several|a few|\d+) (?P<unit>days?|weeks?|months?) ago)\b",
+            re.I,
+        ),
+    ),
     # "in 2018", "since 2014"
     ("year", re.compile(rf"\b(?:in|since|during|throughout|early|late|mid-?)\s+(?P<y>{_Y})\b(?!-\d)", re.I)),
 ]
 
-_NUMBER_WORDS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "several": 3, "a few": 3}
+_NUMBER_WORDS = {
+    "a": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "several": 3,
+    "a few": 3,
+}
 
 
 def _utc(d: date, hour: float = 0) -> datetime:
@@ -144,7 +207,9 @@ def _month_window(y: int, m: int, q: str, span: Span, ref: date | None) -> Event
     start, end = date(y, m, d0), date(y, m, d1)
     if q == "since" and ref is not None:
         end = max(ref, start)
-    return EventTime(date=date(y, m, 1), start=_utc(start), end=_utc(end + timedelta(days=1)), precision="month", expression=span)
+    return EventTime(
+        date=date(y, m, 1), start=_utc(start), end=_utc(end + timedelta(days=1)), precision="month", expression=span
+    )
 
 
 def _numeric(s: str, ref: date | None) -> date | None:
@@ -183,7 +248,11 @@ def resolve(kind: str, m: re.Match, ref: date | None, span: Span, text_year: int
             day = ref - timedelta(days=back)
             named = (g.get("part") or "").lower() or None
             part = named or (q if q in ("early", "late") else None)
-            return _part(day, part, span, q if named and q in ("early", "late") else None) if part else _days(day, day, span)
+            return (
+                _part(day, part, span, q if named and q in ("early", "late") else None)
+                if part
+                else _days(day, day, span)
+            )
         if kind == "relday":
             if ref is None:
                 return None
@@ -230,43 +299,75 @@ def resolve(kind: str, m: re.Match, ref: date | None, span: Span, text_year: int
             v = " ".join(g["vague"].lower().split())
             if v == "last week":
                 monday = ref - timedelta(days=ref.weekday() + 7)
-                return EventTime(date=monday, start=_utc(monday), end=_utc(monday + timedelta(days=7)), precision="week", expression=span)
+                return EventTime(
+                    date=monday,
+                    start=_utc(monday),
+                    end=_utc(monday + timedelta(days=7)),
+                    precision="week",
+                    expression=span,
+                )
             if v in ("earlier this month", "this month"):
                 d0 = ref.replace(day=1)
-                return EventTime(date=d0, start=_utc(d0), end=_utc(ref + timedelta(days=1)), precision="month", expression=span)
+                return EventTime(
+                    date=d0, start=_utc(d0), end=_utc(ref + timedelta(days=1)), precision="month", expression=span
+                )
             if v in ("last month",):
                 last = ref.replace(day=1) - timedelta(days=1)
                 d0 = last.replace(day=1)
-                return EventTime(date=d0, start=_utc(d0), end=_utc(last + timedelta(days=1)), precision="month", expression=span)
+                return EventTime(
+                    date=d0, start=_utc(d0), end=_utc(last + timedelta(days=1)), precision="month", expression=span
+                )
             if v in ("earlier this year", "this year", "past year", "last year"):
                 y = ref.year - (1 if v == "last year" else 0)
                 d0 = date(y, 1, 1)
                 d1 = ref if v != "last year" else date(y, 12, 31)
                 if v == "past year":
                     d0 = ref - timedelta(days=365)
-                return EventTime(date=d0, start=_utc(d0), end=_utc(d1 + timedelta(days=1)), precision="year", expression=span)
+                return EventTime(
+                    date=d0, start=_utc(d0), end=_utc(d1 + timedelta(days=1)), precision="year", expression=span
+                )
             if v == "earlier this week":
                 d0 = ref - timedelta(days=ref.weekday())
-                return EventTime(date=d0, start=_utc(d0), end=_utc(ref + timedelta(days=1)), precision="week", expression=span)
+                return EventTime(
+                    date=d0, start=_utc(d0), end=_utc(ref + timedelta(days=1)), precision="week", expression=span
+                )
             if g.get("unit"):
                 n = _NUMBER_WORDS.get(g["n"].lower()) if not g["n"].isdigit() else int(g["n"])
                 unit = g["unit"].lower().rstrip("s")
                 if unit == "day":
                     d = ref - timedelta(days=n)
                     if g["n"].lower() in ("several", "a few"):
-                        return EventTime(date=d, start=_utc(ref - timedelta(days=7)), end=_utc(ref - timedelta(days=1)), precision="week", expression=span)
+                        return EventTime(
+                            date=d,
+                            start=_utc(ref - timedelta(days=7)),
+                            end=_utc(ref - timedelta(days=1)),
+                            precision="week",
+                            expression=span,
+                        )
                     return _days(d, d, span)
                 days = n * (7 if unit == "week" else 30)
                 d = ref - timedelta(days=days)
-                return EventTime(date=d, start=_utc(d - timedelta(days=3 if unit == "week" else 15)),
-                                 end=_utc(d + timedelta(days=4 if unit == "week" else 16)),
-                                 precision="week" if unit == "week" else "month", expression=span)
+                return EventTime(
+                    date=d,
+                    start=_utc(d - timedelta(days=3 if unit == "week" else 15)),
+                    end=_utc(d + timedelta(days=4 if unit == "week" else 16)),
+                    precision="week" if unit == "week" else "month",
+                    expression=span,
+                )
             back, prec = VAGUE_DAYS.get(v, (7, "week"))
             d0 = ref - timedelta(days=back)
-            return EventTime(date=d0, start=_utc(d0), end=_utc(ref + timedelta(days=1)), precision=prec, expression=span)
+            return EventTime(
+                date=d0, start=_utc(d0), end=_utc(ref + timedelta(days=1)), precision=prec, expression=span
+            )
         if kind == "year":
             y = int(g["y"])
-            return EventTime(date=date(y, 1, 1), start=_utc(date(y, 1, 1)), end=_utc(date(y + 1, 1, 1)), precision="year", expression=span)
+            return EventTime(
+                date=date(y, 1, 1),
+                start=_utc(date(y, 1, 1)),
+                end=_utc(date(y + 1, 1, 1)),
+                precision="year",
+                expression=span,
+            )
     except (ValueError, KeyError, OverflowError, TypeError):
         return None
     return None

@@ -37,12 +37,21 @@ class TimeTally:
         if t.precision == "reported":
             self.reported += 1
         start = t.start.date() if t.start and t.precision not in ("hour", "part_of_day", "reported") else t.date
-        end = (t.end - timedelta(microseconds=1)).date() if t.end and t.precision not in ("hour", "part_of_day") else t.date
+        end = (
+            (t.end - timedelta(microseconds=1)).date()
+            if t.end and t.precision not in ("hour", "part_of_day")
+            else t.date
+        )
         self.window += t.date == gold or (start is not None and end is not None and start <= gold <= end)
 
     def summary(self) -> dict:
         def r(a: int) -> float | None:
             return round(a / self.n, 4) if self.n else None
 
-        return {"n": self.n, "date_accuracy": r(self.exact), "date_within_window": r(self.window),
-                "reported": r(self.reported), "undated": r(self.undated)}
+        return {
+            "n": self.n,
+            "date_accuracy": r(self.exact),
+            "date_within_window": r(self.window),
+            "reported": r(self.reported),
+            "undated": r(self.undated),
+        }

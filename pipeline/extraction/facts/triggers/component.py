@@ -38,17 +38,24 @@ _GROUND = (EventType.SHELLING, EventType.MISSILE_ATTACK)
 _SHELL_WORDS = re.compile(r"\b(?:shell(?:ed|ing)|mortars?|artillery|rockets?)\b", re.I)
 _MODAL_AUX = frozenset({"will", "would", "could", "might", "may", "should", "shall", "must"})
 # Demands to stop are no report of a strike ("the army must cease all bombing").
-_DEMAND = re.compile(r"\b(?:must|should|to)\s+(?:cease|stop|end|halt)\b|\b(?:calls?|called|demand\w*|"
-                     r"urg\w+) (?:for|on) \w+(?: \w+)? to (?:stop|end|cease|halt)\b", re.I)
+_DEMAND = re.compile(
+    r"\b(?:must|should|to)\s+(?:cease|stop|end|halt)\b|\b(?:calls?|called|demand\w*|"
+    r"urg\w+) (?:for|on) \w+(?: \w+)? to (?:stop|end|cease|halt)\b",
+    re.I,
+)
 _IF_CLAUSE = re.compile(r"\b(?:if|unless|whether)\b[^.;]*$", re.I)
 _PLANS = re.compile(r"\b(?:options?|plans? for|planning|planners|ordered the use of force|approved the strike)\b", re.I)
 _CARRIED_OUT = re.compile(r"\b(?:carried out|conducted|launched|struck|dropped)\b", re.I)
-_PAST_WORDING = re.compile(r"\b(?:previous|earlier) (?:strikes?|airstrikes?|attacks?)\b|\bThese previous\b|"
-                           r"\b(?:had taken place|had been carried out)\b",
-                           re.I)
+_PAST_WORDING = re.compile(
+    r"\b(?:previous|earlier) (?:strikes?|airstrikes?|attacks?)\b|\bThese previous\b|"
+    r"\b(?:had taken place|had been carried out)\b",
+    re.I,
+)
 
 
-def filter_kinds(kinds: Sequence[tuple[EventType, re.Match]], text: str, clash_in_doc: bool) -> list[tuple[EventType, re.Match]]:
+def filter_kinds(
+    kinds: Sequence[tuple[EventType, re.Match]], text: str, clash_in_doc: bool
+) -> list[tuple[EventType, re.Match]]:
     """The triggers of one sentence that are strikes, by ACLED's distinctions;
     ``clash_in_doc``: the text reports an exchange of fire somewhere."""
     kinds = list(kinds)
@@ -81,7 +88,7 @@ def not_a_strike(text: str) -> str | None:
         for m in pattern.finditer(text):
             if after and after.match(text, m.end()):
                 continue
-            if before and before.search(text[max(0, m.start() - 80):m.start()]):
+            if before and before.search(text[max(0, m.start() - 80) : m.start()]):
                 continue
             return cls
     return None
@@ -123,11 +130,15 @@ _AGENT_VERB_RE = re.compile(
     r"(?!\s+(?:\w+\s+){0,2}?(?:deals?|agreements?|accords?|chords?|notes?|tones?|balance|blows?|poses?|"
     r"bargains?|compromises?|"
     r"partnerships?|truces?|ceasefires?|alliances?|pacts?|fear|terror|gold|lucky)\b)"
-    r"|(?:conducted|carried out|launched|mounted)\s+(?:\w+\s+){0,3}?strikes?\b(?!\s+(?:action|ballot|pay)))", re.I)
+    r"|(?:conducted|carried out|launched|mounted)\s+(?:\w+\s+){0,3}?strikes?\b(?!\s+(?:action|ballot|pay)))",
+    re.I,
+)
 # Characters before the verb where its agent may stand ("the IDF said it struck"; "US forces
 # on Tuesday conducted"): 40, the longest actor-to-verb gap in the dev sets' agent strikes.
 AGENT_WINDOW_CHARS = 40
-_COUNTRY_BEFORE_RE = re.compile(r"(?:^|[\s(])((?:[A-Z][\w.'-]*\s){0,2}[A-Z][\w.'-]*)\s+(?:(?:has|have|had|also|then|reportedly|again|itself)\s+)?$")
+_COUNTRY_BEFORE_RE = re.compile(
+    r"(?:^|[\s(])((?:[A-Z][\w.'-]*\s){0,2}[A-Z][\w.'-]*)\s+(?:(?:has|have|had|also|then|reportedly|again|itself)\s+)?$"
+)
 
 
 def agent_strikes(text: str) -> list[tuple[EventType, re.Match]]:
@@ -135,7 +146,7 @@ def agent_strikes(text: str) -> list[tuple[EventType, re.Match]]:
     broad)."""
     t = actor_table()
     for m in _AGENT_VERB_RE.finditer(text):
-        before = text[max(0, m.start() - AGENT_WINDOW_CHARS):m.start()]
+        before = text[max(0, m.start() - AGENT_WINDOW_CHARS) : m.start()]
         if t.actor_re.search(before) or t.force_re.search(before):
             return [(EventType.AIR_STRIKE, m)]
         c = _COUNTRY_BEFORE_RE.search(before)
@@ -148,7 +159,7 @@ def linguistic_modality(sent: Span, trig_start: int, trig_end: int, parsed: bool
     """Modality of the trigger at [trig_start, trig_end) (relative to the sentence)."""
     text = sent.text
     before = text[:trig_start]
-    if lexicon.DENIAL_RE.search(text[max(0, trig_start - 80): trig_end + 40]):
+    if lexicon.DENIAL_RE.search(text[max(0, trig_start - 80) : trig_end + 40]):
         return Modality.DENIED
     tok = next((tk for tk in sent if tk.idx - sent.start_char >= trig_start), None)
     if tok is not None and parsed:
@@ -163,7 +174,7 @@ def linguistic_modality(sent: Span, trig_start: int, trig_end: int, parsed: bool
             return Modality.HYPOTHETICAL
     if _IF_CLAUSE.search(before) or re.match(r"\s*If\b", text) or _DEMAND.search(before):
         return Modality.HYPOTHETICAL
-    if lexicon.THREAT_RE.search(text[max(0, trig_start - 60):trig_start]):
+    if lexicon.THREAT_RE.search(text[max(0, trig_start - 60) : trig_start]):
         return Modality.THREATENED
     if _PLANS.search(before) and not _CARRIED_OUT.search(text):
         return Modality.HYPOTHETICAL
@@ -211,7 +222,9 @@ class ModalityTagger:
         parsed = doc.has_annotation("DEP")
         for span in doc.spans.get(Keys.TRIGGERS, []):
             sent = sentence_of(doc, span)
-            span._.sw_modality = linguistic_modality(sent, span.start_char - sent.start_char, span.end_char - sent.start_char, parsed)
+            span._.sw_modality = linguistic_modality(
+                sent, span.start_char - sent.start_char, span.end_char - sent.start_char, parsed
+            )
         return doc
 
 

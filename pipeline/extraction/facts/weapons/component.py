@@ -40,7 +40,7 @@ def tables():
 
 
 def munition_count(word: str | None) -> int | None:
-    """"seven 500-pound bombs" -> 7; "several"/"multiple" say no number."""
+    """ "seven 500-pound bombs" -> 7; "several"/"multiple" say no number."""
     word = (word or "").strip()
     return None if not word or word.lower() in ("several", "multiple") else lexicon.number(word)
 
@@ -52,7 +52,12 @@ def find_weapons(text: str, base: int = 0) -> tuple[list[Weapon], list[Weapon]]:
     munitions: dict[str, Weapon] = {}
     for m in platform_re.finditer(text):
         canonical, category = platform_info[m.group(0).lower()]
-        platforms.setdefault(canonical, Weapon(name=canonical, kind="platform", category=category, mention=text_span(text, m.start(), m.end(), base)))
+        platforms.setdefault(
+            canonical,
+            Weapon(
+                name=canonical, kind="platform", category=category, mention=text_span(text, m.start(), m.end(), base)
+            ),
+        )
     covered: list[tuple[int, int]] = []
     for m in lexicon.MUNITION_RE.finditer(text):
         lb = int(m.group("weight").replace(",", ""))
@@ -60,9 +65,18 @@ def find_weapons(text: str, base: int = 0) -> tuple[list[Weapon], list[Weapon]]:
         guidance = (re.sub(r"[-\s]?guided", "", desc).strip() or None) if "guided" in desc else None
         noun = m.group("noun").lower().rstrip("s")
         name = f"{lb:,}-pound {desc + ' ' if desc else ''}{noun}".replace("  ", " ")
-        munitions.setdefault(name, Weapon(name=name, kind="munition", category="bomb" if noun in ("bomb", "jdam") else noun, payload_lb=lb,
-                                          guidance=(guidance + "-guided") if guidance else None, count=munition_count(m.group("count")),
-                                          mention=text_span(text, m.start(), m.end(), base)))
+        munitions.setdefault(
+            name,
+            Weapon(
+                name=name,
+                kind="munition",
+                category="bomb" if noun in ("bomb", "jdam") else noun,
+                payload_lb=lb,
+                guidance=(guidance + "-guided") if guidance else None,
+                count=munition_count(m.group("count")),
+                mention=text_span(text, m.start(), m.end(), base),
+            ),
+        )
         covered.append(m.span())
     for m in munition_re.finditer(text):
         if any(s <= m.start() < e for s, e in covered):
@@ -70,11 +84,19 @@ def find_weapons(text: str, base: int = 0) -> tuple[list[Weapon], list[Weapon]]:
         canonical, category = munition_info[m.group(0).lower()]
         if canonical == "bomb" and any(w.payload_lb for w in munitions.values()):
             continue
-        munitions.setdefault(canonical, Weapon(name=canonical, kind="munition", category=category, mention=text_span(text, m.start(), m.end(), base)))
+        munitions.setdefault(
+            canonical,
+            Weapon(
+                name=canonical, kind="munition", category=category, mention=text_span(text, m.start(), m.end(), base)
+            ),
+        )
     specific = [p for p in platforms.values() if p.name not in GENERIC_PLATFORMS]
     if specific:
-        platforms = {k: v for k, v in platforms.items()
-                     if v in specific or (v.category == "uav" and not any(s.category == "uav" for s in specific))}
+        platforms = {
+            k: v
+            for k, v in platforms.items()
+            if v in specific or (v.category == "uav" and not any(s.category == "uav" for s in specific))
+        }
     return list(platforms.values()), list(munitions.values())
 
 

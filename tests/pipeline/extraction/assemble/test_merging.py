@@ -10,26 +10,34 @@ def strikes(nlp, text, date="2026-05-11"):
 
 
 def test_the_same_attack_told_twice_is_one_event(nlp):
-    text = ("Israeli warplanes struck a house in Khan Younis on Monday, killing four people. "
-            "Rescuers said the airstrike on the house in Khan Younis destroyed two floors.")
+    text = (
+        "Israeli warplanes struck a house in Khan Younis on Monday, killing four people. "
+        "Rescuers said the airstrike on the house in Khan Younis destroyed two floors."
+    )
     assert len(strikes(nlp, text, "2024-02-06")) == 1
 
 
 def test_a_different_day_stays_apart(nlp):
-    text = ("Russian forces shelled Kherson on Monday, local officials said. "
-            "Separately, Russian forces shelled Kherson again on Thursday, damaging a school.")
+    text = (
+        "Russian forces shelled Kherson on Monday, local officials said. "
+        "Separately, Russian forces shelled Kherson again on Thursday, damaging a school."
+    )
     assert len(strikes(nlp, text, "2024-02-09")) == 2
 
 
 def test_a_different_place_stays_apart(nlp):
-    text = ("Russian forces shelled Kherson on Monday, damaging a school. "
-            "Russian forces also shelled Nikopol on Monday, hitting a power line.")
+    text = (
+        "Russian forces shelled Kherson on Monday, damaging a school. "
+        "Russian forces also shelled Nikopol on Monday, hitting a power line."
+    )
     assert len(strikes(nlp, text, "2024-02-06")) == 2
 
 
 def test_a_different_attacker_stays_apart(nlp):
-    text = ("Israeli warplanes struck a Hezbollah position in southern Lebanon on Monday. "
-            "Hezbollah fired rockets at northern Israel on Monday, the army said.")
+    text = (
+        "Israeli warplanes struck a Hezbollah position in southern Lebanon on Monday. "
+        "Hezbollah fired rockets at northern Israel on Monday, the army said."
+    )
     evs = strikes(nlp, text, "2024-02-06")
     assert len(evs) == 2 and {e.attacker.name for e in evs if e.attacker} == {"Israel", "Hezbollah"}
 
@@ -41,7 +49,13 @@ def test_guerrillas_and_a_state_army_are_different_attackers():
 
     def said(name, typ):
         at = Span(text="x", start=0, end=1)
-        return Mention(type=EventType.SHELLING, sent=at, trigger=at, modality=Modality.ASSERTED, attacker=Actor(name=name, type=typ))
+        return Mention(
+            type=EventType.SHELLING,
+            sent=at,
+            trigger=at,
+            modality=Modality.ASSERTED,
+            attacker=Actor(name=name, type=typ),
+        )
 
     army, guerrillas = said("El Salvador", "state_military"), said("guerrillas", "unknown")
     assert different_attackers(army, guerrillas) and different_attackers(guerrillas, army)
@@ -51,9 +65,11 @@ def test_guerrillas_and_a_state_army_are_different_attackers():
 
 def test_a_mass_drone_and_missile_attack_is_one_event(nlp):
     # The May 2026 Kyiv case of issue 18, in words written for this test.
-    text = ("Russia used the Oreshnik ballistic missile during a mass drone and missile attack on Kyiv on Sunday, "
-            "Ukrainian officials said. The powerful hypersonic Oreshnik ballistic missile damages buildings, and "
-            "debris fell on two districts of the capital. Air defence units shot down most of the drones overnight.")
+    text = (
+        "Russia used the Oreshnik ballistic missile during a mass drone and missile attack on Kyiv on Sunday, "
+        "Ukrainian officials said. The powerful hypersonic Oreshnik ballistic missile damages buildings, and "
+        "debris fell on two districts of the capital. Air defence units shot down most of the drones overnight."
+    )
     evs = strikes(nlp, text)
     assert len(evs) == 1, [(e.event_type, e.attacker) for e in evs]
     [ev] = evs

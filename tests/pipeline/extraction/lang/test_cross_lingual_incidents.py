@@ -13,14 +13,26 @@ from pipeline.incidents import Clusterer, load_embedder
 from strikewatch.core.models import STRIKE_TYPES, Article, Modality
 
 PUB = datetime(2024, 3, 14, 9, 30, tzinfo=UTC)
-EN = Article.new("https://news.example/en/kharkiv", title="Russian missile strike on Kharkiv",
-                 body="Russian forces launched a missile strike on an apartment block in Kharkiv on Tuesday, killing three people "
-                      "and wounding 11, the regional governor said.", published_at=PUB)
-RU = Article.new("https://news.example/ru/kharkiv", title="Ракетный удар по Харькову",
-                 body="Во вторник российские ракеты ударили по жилому дому в Харькове. Погибли три человека, еще 11 ранены, "
-                      "сообщил губернатор области.", published_at=PUB)
-OTHER = Article.new("https://news.example/uk/odesa", title="Дрони атакували Одесу",
-                    body="Вночі російські дрони атакували порт в Одесі, пошкоджено склади.", published_at=PUB)
+EN = Article.new(
+    "https://news.example/en/kharkiv",
+    title="Russian missile strike on Kharkiv",
+    body="Russian forces launched a missile strike on an apartment block in Kharkiv on Tuesday, killing three people "
+    "and wounding 11, the regional governor said.",
+    published_at=PUB,
+)
+RU = Article.new(
+    "https://news.example/ru/kharkiv",
+    title="Ракетный удар по Харькову",
+    body="Во вторник российские ракеты ударили по жилому дому в Харькове. Погибли три человека, еще 11 ранены, "
+    "сообщил губернатор области.",
+    published_at=PUB,
+)
+OTHER = Article.new(
+    "https://news.example/uk/odesa",
+    title="Дрони атакували Одесу",
+    body="Вночі російські дрони атакували порт в Одесі, пошкоджено склади.",
+    published_at=PUB,
+)
 
 
 def strikes(evs):

@@ -8,14 +8,14 @@ from strikewatch.core.models import Article
 TEXTS = {
     "uk": "Уряд оголосив нову програму підтримки малого бізнесу, яка почне діяти з наступного місяця.",
     "ru": "Правительство объявило новую программу поддержки малого бизнеса, которая начнёт действовать в "
-          "следующем месяце.",
+    "следующем месяце.",
     "ar": "أعلنت الحكومة برنامجا جديدا لدعم الشركات الصغيرة يبدأ العمل به الشهر المقبل.",
     "fr": "Le gouvernement a annoncé un nouveau programme d'aide aux petites entreprises, qui entrera en "
-          "vigueur le mois prochain.",
+    "vigueur le mois prochain.",
     "es": "El gobierno anunció un nuevo programa de apoyo a las pequeñas empresas que entrará en vigor el próximo mes.",
     "en": "The government announced a new support programme for small businesses that takes effect next month.",
     "de": "Die Regierung hat ein neues Förderprogramm für kleine Unternehmen angekündigt, das im nächsten "
-          "Monat beginnt.",
+    "Monat beginnt.",
 }
 
 
@@ -26,7 +26,10 @@ def test_detects_each_language(lang):
 
 def test_short_english_notes_full_of_foreign_names_are_english():
     # lingua alone read notes like these as Spanish or Dutch
-    assert detect("On 30 April 2020, militants attacked Namava (Pemba-Metuge, Cabo Delgado). No fatalities reported.") == "en"
+    assert (
+        detect("On 30 April 2020, militants attacked Namava (Pemba-Metuge, Cabo Delgado). No fatalities reported.")
+        == "en"
+    )
     assert detect("RSF kill 3 Dinka men.") == "en"
 
 

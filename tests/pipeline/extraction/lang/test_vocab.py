@@ -15,7 +15,9 @@ def found(term: str, lang: str, text: str) -> list[str]:
 
 def test_stems_and_gaps():
     assert found("ракетн* удар*", "uk", "завдали ракетного удару по місту") == ["ракетного удару"]
-    assert found("завдал* ~ удар*", "uk", "завдали масованого ракетного удару") == ["завдали масованого ракетного удару"]
+    assert found("завдал* ~ удар*", "uk", "завдали масованого ракетного удару") == [
+        "завдали масованого ракетного удару"
+    ]
     assert found("удар*", "uk", "ударник грав") == ["ударник"]  # a stem is a stem: broad words meet the model
     assert found("КАБ*", "ru", "сбросили КАБами") == ["КАБами"]
 
@@ -40,8 +42,17 @@ def test_longest_term_wins_at_a_position():
 
 @pytest.mark.parametrize("lang", ["ar", "ru", "uk", "fr", "es"])
 def test_every_language_has_every_vocab_file_and_each_term_compiles(lang):
-    for fact, name in [("triggers", "triggers"), ("triggers", "not_strikes"), ("weapons", "weapons"), ("casualties", "casualties"),
-                       ("casualties", "numbers"), ("parties", "actors"), ("time", "dates"), ("places", "cues"), ("places", "aliases")]:
+    for fact, name in [
+        ("triggers", "triggers"),
+        ("triggers", "not_strikes"),
+        ("weapons", "weapons"),
+        ("casualties", "casualties"),
+        ("casualties", "numbers"),
+        ("parties", "actors"),
+        ("time", "dates"),
+        ("places", "cues"),
+        ("places", "aliases"),
+    ]:
         rows = vocab_rows(fact, name, lang)
         assert rows, f"{fact}/vocab/{name}.{lang}.jsonl is empty or missing"
         assert compile_rows(rows, lang) is not None

@@ -13,21 +13,61 @@ from strikewatch.core.models import Actor, Casualties, Event, EventTime, EventTy
 
 REPO = Path(__file__).resolve().parents[4]
 DEV = REPO.parent / "shared" / "data" / "eval" / "acled_dev.jsonl"
-KEYS = {"n", "detection", "subtype_accuracy", "country_accuracy", "location_accuracy", "date_accuracy",
-        "fatalities_accuracy", "actor_accuracy", "docs_per_second", "where", "when", "where_learned"}
+KEYS = {
+    "n",
+    "detection",
+    "subtype_accuracy",
+    "country_accuracy",
+    "location_accuracy",
+    "date_accuracy",
+    "fatalities_accuracy",
+    "actor_accuracy",
+    "docs_per_second",
+    "where",
+    "when",
+    "where_learned",
+}
 
 
 def rec(i, sub, **kw):
-    base = {"id": f"t:{i}", "source": f"github:own/src{i % 2}@abc:x.csv", "text": f"note {i}", "event_type": "x",
-            "sub_event_type": sub, "actor1": "Military Forces of Ukraine (2019-)", "actor2": None, "country": "Ukraine",
-            "location": "Zxqivka", "lat": 48.0, "lon": 38.0, "event_date": "2020-05-09", "fatalities": 0}
+    base = {
+        "id": f"t:{i}",
+        "source": f"github:own/src{i % 2}@abc:x.csv",
+        "text": f"note {i}",
+        "event_type": "x",
+        "sub_event_type": sub,
+        "actor1": "Military Forces of Ukraine (2019-)",
+        "actor2": None,
+        "country": "Ukraine",
+        "location": "Zxqivka",
+        "lat": 48.0,
+        "lon": 38.0,
+        "event_date": "2020-05-09",
+        "fatalities": 0,
+    }
     base.update(kw)
     return base
 
 
-def strike(etype=EventType.SHELLING, *, place=None, day=date(2020, 5, 9), killed=None, attacker=None, modality=Modality.ASSERTED):
-    return Event(id="e", article_id="a", event_type=etype, modality=modality, places=[place] if place else [],
-                 time=EventTime(date=day, precision="day"), casualties=Casualties(killed=killed), attacker=attacker)
+def strike(
+    etype=EventType.SHELLING,
+    *,
+    place=None,
+    day=date(2020, 5, 9),
+    killed=None,
+    attacker=None,
+    modality=Modality.ASSERTED,
+):
+    return Event(
+        id="e",
+        article_id="a",
+        event_type=etype,
+        modality=modality,
+        places=[place] if place else [],
+        time=EventTime(date=day, precision="day"),
+        casualties=Casualties(killed=killed),
+        attacker=attacker,
+    )
 
 
 UA_PLACE = Place(name="Zxqivka", country="Ukraine", country_code="UA", lat=48.1, lon=38.1, precision="admin1")
@@ -38,8 +78,17 @@ UA_ARMY = Actor(name="Ukraine", type="state_military", country="UA")
 # be ignored even though something is "detected" in it.
 RECORDS = [
     rec(1, "Shelling/artillery/missile attack"),
-    rec(2, "Air/drone strike", country="Syria", location="Zxqabad", lat=35.0, lon=38.0, event_date="2020-05-08", fatalities=3,
-        actor1="NAF: United Armed Forces of Novorossiya"),
+    rec(
+        2,
+        "Air/drone strike",
+        country="Syria",
+        location="Zxqabad",
+        lat=35.0,
+        lon=38.0,
+        event_date="2020-05-08",
+        fatalities=3,
+        actor1="NAF: United Armed Forces of Novorossiya",
+    ),
     rec(3, "Shelling/artillery/missile attack"),
     rec(4, "Armed clash"),
     rec(5, "Peaceful protest"),
@@ -62,7 +111,10 @@ def test_score_arithmetic():
     assert summary["detection"] == {"precision": 0.6667, "recall": 0.6667, "f1": 0.6667}
     for k in evaluate.SCORES:
         assert summary[f"{k}_accuracy"] == 0.5, k
-    assert by_subtype["Shelling/artillery/missile attack"].tp == 1 and by_subtype["Shelling/artillery/missile attack"].fn == 1
+    assert (
+        by_subtype["Shelling/artillery/missile attack"].tp == 1
+        and by_subtype["Shelling/artillery/missile attack"].fn == 1
+    )
     assert by_subtype["Armed clash"].fp == 1 and by_subtype["Peaceful protest"].tn == 1
     assert "None" not in by_subtype and None not in by_subtype
     assert sum(t.tp + t.fp + t.fn + t.tn for t in by_source.values()) == 5
@@ -85,7 +137,9 @@ def test_main_prints_tables_then_one_json_line(tmp_path, monkeypatch, capsys):
     assert set(result) == KEYS and result["n"] == 5
     assert result["detection"]["f1"] == 0.6667 and result["date_accuracy"] == 0.5
     assert any("excluded" in line for line in out)  # says null sub-type rows are not scored
-    assert any(line.startswith("github:own/src1") for line in out) and any(line.startswith("Armed clash") for line in out)
+    assert any(line.startswith("github:own/src1") for line in out) and any(
+        line.startswith("Armed clash") for line in out
+    )
     assert seen == [None] * 5  # no publication date: dates must come from the note
 
 
@@ -104,9 +158,21 @@ def test_limit_reads_only_the_first_records(tmp_path):
         ("NAF: United Armed Forces of Novorossiya", Actor(name="NAF", type="rebel", country="UA"), True),
         ("JNIM: Group for Support of Islam and Muslims", Actor(name="JNIM", type="terrorist"), True),
         ("Islamic State (Greater Sahara)", Actor(name="Islamic State", type="terrorist"), True),
-        ("Military Forces of Yemen (2016-) Supreme Political Council", Actor(name="Houthis", type="rebel", country="YE"), True),
-        ("Military Forces of Yemen (2016-) Supreme Political Council", Actor(name="Yemen", type="state_military", country="YE"), False),
-        ("Military Forces of Libya (2014-) Haftar Faction", Actor(name="LNA", type="state_military", country="LY"), True),
+        (
+            "Military Forces of Yemen (2016-) Supreme Political Council",
+            Actor(name="Houthis", type="rebel", country="YE"),
+            True,
+        ),
+        (
+            "Military Forces of Yemen (2016-) Supreme Political Council",
+            Actor(name="Yemen", type="state_military", country="YE"),
+            False,
+        ),
+        (
+            "Military Forces of Libya (2014-) Haftar Faction",
+            Actor(name="LNA", type="state_military", country="LY"),
+            True,
+        ),
         ("Operation Restoring Hope", Actor(name="Saudi-led coalition", type="state_military", country="SA"), True),
         ("Unidentified Armed Group (Libya)", None, True),
         ("Taliban", Actor(name="Taliban", type="rebel"), True),
@@ -147,7 +213,9 @@ def test_real_harness_on_the_first_rows_of_the_dev_file(capsys):
     result = json.loads(last)
     assert set(result) == KEYS
     assert result["n"] > 0 and result["docs_per_second"] > 0
-    values = [result[k] for k in KEYS - {"n", "docs_per_second", "detection", "where", "when", "where_learned"}] + list(result["detection"].values())
+    values = [result[k] for k in KEYS - {"n", "docs_per_second", "detection", "where", "when", "where_learned"}] + list(
+        result["detection"].values()
+    )
     shares = ("within_25km", "pointless", "country_accuracy", "country_accuracy_placed")
     values += [result["where"][k] for k in shares if result["where"][k] is not None]
     values += [result["when"][k] for k in ("date_accuracy", "date_within_window") if result["when"][k] is not None]

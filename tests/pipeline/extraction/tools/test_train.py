@@ -18,9 +18,18 @@ def corpus(name, kind, n, positive, rng):
     for i in range(n):
         pos = positive(i)
         if kind == "acled":
-            recs.append({"id": f"{name}:{i}", "sub_event_type": "Air/drone strike" if pos else "Armed clash", "text": "x"})
+            recs.append(
+                {"id": f"{name}:{i}", "sub_event_type": "Air/drone strike" if pos else "Armed clash", "text": "x"}
+            )
         elif kind == "news_doc":
-            recs.append({"id": f"{name}:{i}", "has_strike": pos, "has_strike_uncertain": False, "events": [{"type": "air_strike", "trigger": "jets"}]})
+            recs.append(
+                {
+                    "id": f"{name}:{i}",
+                    "has_strike": pos,
+                    "has_strike_uncertain": False,
+                    "events": [{"type": "air_strike", "trigger": "jets"}],
+                }
+            )
         else:
             recs.append({"id": f"{name}:{i}", "title": "t", "text": "x"})
         ev = Event(id=f"e{i}", article_id=f"a{i}", event_type=EventType.AIR_STRIKE)
@@ -35,8 +44,11 @@ def corpus(name, kind, n, positive, rng):
 
 def test_cross_validated_training_and_round_trip(tmp_path):
     rng = np.random.default_rng(0)
-    parts = [corpus("acled", "acled", 60, lambda i: i % 3 == 0, rng), corpus("news", "news_doc", 30, lambda i: i % 5 == 0, rng),
-             corpus("general", "general_news", 40, lambda i: False, rng)]
+    parts = [
+        corpus("acled", "acled", 60, lambda i: i % 3 == 0, rng),
+        corpus("news", "news_doc", 30, lambda i: i % 5 == 0, rng),
+        corpus("general", "general_news", 40, lambda i: False, rng),
+    ]
     corpora = [c for c, _x in parts]
     x = {c.name: m for c, m in parts}
     model, card, oof = train.train(corpora, x, folds=5, seed=1, l2=1.0)
@@ -61,7 +73,10 @@ def test_folds_split_by_record_and_seed():
 
 
 def test_strike_documents_label_only_sentences_that_name_the_strike():
-    rec = {"has_strike": True, "events": [{"type": "shelling", "instrument": ["MORTARS"], "target": ["LAS CANAS BRIDGE"]}]}
+    rec = {
+        "has_strike": True,
+        "events": [{"type": "shelling", "instrument": ["MORTARS"], "target": ["LAS CANAS BRIDGE"]}],
+    }
     assert train.row_label("news_doc", rec, "Terrorists fired mortars at the bridge.") == 1.0
     assert train.row_label("news_doc", rec, "The president spoke of peace.") == -1.0
     assert train.row_label("news_doc", {"has_strike": False, "has_strike_uncertain": True}, "x") == -1.0

@@ -12,11 +12,16 @@ def _event(**kw) -> Event:
 
 
 def test_event_time_is_the_texts_then_the_publication_never_the_ingest_time():
-    dated = event_row(_event(time=EventTime(date=date(2023, 10, 7), precision="day"),
-                             article_published_at=datetime(2024, 3, 1, tzinfo=UTC)))
+    dated = event_row(
+        _event(
+            time=EventTime(date=date(2023, 10, 7), precision="day"),
+            article_published_at=datetime(2024, 3, 1, tzinfo=UTC),
+        )
+    )
     assert dated["event_at"] == datetime(2023, 10, 7, tzinfo=UTC)  # a 2024 report of an October 2023 shelling
-    reported = event_row(_event(article_published_at=datetime(2024, 3, 1, 9, tzinfo=UTC),
-                                extracted_at=datetime(2024, 3, 5, tzinfo=UTC)))
+    reported = event_row(
+        _event(article_published_at=datetime(2024, 3, 1, 9, tzinfo=UTC), extracted_at=datetime(2024, 3, 5, tzinfo=UTC))
+    )
     assert reported["event_at"] == datetime(2024, 3, 1, 9, tzinfo=UTC)
     undated = event_row(_event(extracted_at=datetime(2024, 3, 5, tzinfo=UTC)))
     assert undated["event_at"] == UNDATED  # sorts last, never "now"

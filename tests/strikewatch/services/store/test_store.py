@@ -307,8 +307,14 @@ def test_hostile_names_and_lists_are_stored_capped_and_the_stream_goes_on(kafka_
     raw["targets"] = [{"name": _random_letters(3000, 1)} for _ in range(100)]
     producer.send(names["incidents"], value=json.dumps(raw).encode())
     producer.flush()
-    store = Store(kafka_bootstrap, pg_dsn, f"store-hostile-{names['events']}", topic_models(names), names["dead"],
-                  metrics=make_metrics(CollectorRegistry()))
+    store = Store(
+        kafka_bootstrap,
+        pg_dsn,
+        f"store-hostile-{names['events']}",
+        topic_models(names),
+        names["dead"],
+        metrics=make_metrics(CollectorRegistry()),
+    )
     try:
         store.run(max_idle_s=3)
     finally:
@@ -330,8 +336,14 @@ def test_a_record_postgresql_refuses_is_dead_lettered_by_sqlstate_not_retried(pg
     good = [R.incident(i, 0) for i in range(5)]
     hostile = Incident.model_construct(**{**dict(R.incident(5, 0)), "id": "i_" + _random_letters(3000)})
     metrics = make_metrics(CollectorRegistry())
-    store = Store(kafka_bootstrap, pg_dsn, f"store-sqlstate-{names['events']}", topic_models(names), names["dead"],
-                  metrics=metrics)
+    store = Store(
+        kafka_bootstrap,
+        pg_dsn,
+        f"store-sqlstate-{names['events']}",
+        topic_models(names),
+        names["dead"],
+        metrics=metrics,
+    )
     try:
         t0 = time.monotonic()
         result, dead = store.write([(names["incidents"], r) for r in (good[0], good[1], hostile, *good[2:])])

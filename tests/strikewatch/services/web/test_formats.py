@@ -60,21 +60,85 @@ from strikewatch.services.store import synthetic as R  # noqa: E402
 
 # ACLED's codebook (2024, "Interaction codes"): every interaction code there is; inter codes 0-8.
 CODEBOOK_INTERACTIONS = {
-    10, 11, 12, 13, 14, 15, 16, 17, 18, 20, 22, 23, 24, 25, 26, 27, 28, 30, 33, 34, 35, 36, 37, 38, 40, 44, 45, 46,
-    47, 48, 50, 55, 56, 57, 58, 60, 66, 67, 68, 70, 77, 78, 80, 88,
+    10,
+    11,
+    12,
+    13,
+    14,
+    15,
+    16,
+    17,
+    18,
+    20,
+    22,
+    23,
+    24,
+    25,
+    26,
+    27,
+    28,
+    30,
+    33,
+    34,
+    35,
+    36,
+    37,
+    38,
+    40,
+    44,
+    45,
+    46,
+    47,
+    48,
+    50,
+    55,
+    56,
+    57,
+    58,
+    60,
+    66,
+    67,
+    68,
+    70,
+    77,
+    78,
+    80,
+    88,
 }
-CODEBOOK_INTER_LABELS = {"State forces", "Rebel group", "Political militia", "Identity militia", "Rioters",
-                         "Protesters", "Civilians", "External/Other forces"}
+CODEBOOK_INTER_LABELS = {
+    "State forces",
+    "Rebel group",
+    "Political militia",
+    "Identity militia",
+    "Rioters",
+    "Protesters",
+    "Civilians",
+    "External/Other forces",
+}
 IRAQ = Place(name="Al Qaim", country="Iraq", country_code="IQ", lat=34.37, lon=41.09, precision="city")
 T0 = datetime(2024, 3, 1, 6, tzinfo=UTC)
 
 
 def inc(i=1, **kw) -> dict:
     """An incident record (as the store keeps it) with the given fields."""
-    base = dict(id=f"i_{i}", event_type=EventType.AIR_STRIKE, places=[IRAQ], time=EventTime(date=T0.date(), precision="day"),
-                sources=[IncidentSource(event_id=f"e_{i}", article_id=f"a_{i}", source="s", url=f"https://news.example/{i}",
-                                        published_at=T0, outlet="news.example")],
-                source_count=1, first_seen_at=T0 + timedelta(minutes=5))
+    base = dict(
+        id=f"i_{i}",
+        event_type=EventType.AIR_STRIKE,
+        places=[IRAQ],
+        time=EventTime(date=T0.date(), precision="day"),
+        sources=[
+            IncidentSource(
+                event_id=f"e_{i}",
+                article_id=f"a_{i}",
+                source="s",
+                url=f"https://news.example/{i}",
+                published_at=T0,
+                outlet="news.example",
+            )
+        ],
+        source_count=1,
+        first_seen_at=T0 + timedelta(minutes=5),
+    )
     return json.loads(Incident(**{**base, **kw}).model_dump_json())
 
 
@@ -86,16 +150,26 @@ CIVILIANS = Actor(name="Civilians (Iraq)", type="civilians")
 BRIDGE = Actor(name="a bridge", type="object")
 
 
-@pytest.mark.parametrize("attacker, targets, inter1, inter2, interaction, labels", [
-    (US, [], 8, 0, 80, ("External/Other forces", "", "External/Other forces only")),  # a state abroad, one actor
-    (IRAQI_ARMY, [], 1, 0, 10, ("State forces", "", "State forces only")),  # a state at home
-    (IRAQI_ARMY, [IS], 1, 2, 12, ("State forces", "Rebel group", "State forces-Rebel group")),
-    (US, [KH], 8, 3, 38, ("External/Other forces", "Political militia", "Political militia-External/Other forces")),
-    (US, [CIVILIANS], 8, 7, 78, ("External/Other forces", "Civilians", "External/Other forces-Civilians")),
-    (KH, [US], 3, 8, 38, ("Political militia", "External/Other forces", "Political militia-External/Other forces")),
-    (None, [CIVILIANS], 3, 7, 37, ("Political militia", "Civilians", "Political militia-Civilians")),  # unidentified
-    (IS, [BRIDGE], 2, 0, 20, ("Rebel group", "", "Rebel group only")),  # an object is no second actor
-])
+@pytest.mark.parametrize(
+    "attacker, targets, inter1, inter2, interaction, labels",
+    [
+        (US, [], 8, 0, 80, ("External/Other forces", "", "External/Other forces only")),  # a state abroad, one actor
+        (IRAQI_ARMY, [], 1, 0, 10, ("State forces", "", "State forces only")),  # a state at home
+        (IRAQI_ARMY, [IS], 1, 2, 12, ("State forces", "Rebel group", "State forces-Rebel group")),
+        (US, [KH], 8, 3, 38, ("External/Other forces", "Political militia", "Political militia-External/Other forces")),
+        (US, [CIVILIANS], 8, 7, 78, ("External/Other forces", "Civilians", "External/Other forces-Civilians")),
+        (KH, [US], 3, 8, 38, ("Political militia", "External/Other forces", "Political militia-External/Other forces")),
+        (
+            None,
+            [CIVILIANS],
+            3,
+            7,
+            37,
+            ("Political militia", "Civilians", "Political militia-Civilians"),
+        ),  # unidentified
+        (IS, [BRIDGE], 2, 0, 20, ("Rebel group", "", "Rebel group only")),  # an object is no second actor
+    ],
+)
 def test_inter_codes_as_acled_codes_them(attacker, targets, inter1, inter2, interaction, labels):
     rec = inc(attacker=attacker, targets=targets)
     row = formats.acled_row(rec)
@@ -122,13 +196,30 @@ def _hostile_and_sparse() -> list[dict]:
     return [
         inc(1, attacker=US, targets=[KH, CIVILIANS]),
         inc(2, attacker=None, targets=[], places=[], time=EventTime()),  # no place, no date, no attacker
-        inc(3, attacker=Actor(name="=HYPERLINK(\"http://evil.example\",\"x\")", type="rebel"),
-            targets=[Actor(name="+cmd|' /C calc'!A0", type="militia_proxy"), Actor(name="-2+3", type="rebel"),
-                     Actor(name="@SUM(1+1)", type="unknown")],
-            places=[Place(name="\t=1+1", country="Chile", country_code="CL", lat=-33.45, lon=-70.66, precision="city")]),
-        inc(4, attacker=KH, time=EventTime(start=T0, precision="hour"), event_type=EventType.DRONE_STRIKE,
-            casualties=Casualties(killed=3, statement="reported")),
-        inc(5, attacker=IS, targets=[BRIDGE], places=[Place(name="\r=2", precision="unknown")], event_type=EventType.SHELLING),
+        inc(
+            3,
+            attacker=Actor(name='=HYPERLINK("http://evil.example","x")', type="rebel"),
+            targets=[
+                Actor(name="+cmd|' /C calc'!A0", type="militia_proxy"),
+                Actor(name="-2+3", type="rebel"),
+                Actor(name="@SUM(1+1)", type="unknown"),
+            ],
+            places=[Place(name="\t=1+1", country="Chile", country_code="CL", lat=-33.45, lon=-70.66, precision="city")],
+        ),
+        inc(
+            4,
+            attacker=KH,
+            time=EventTime(start=T0, precision="hour"),
+            event_type=EventType.DRONE_STRIKE,
+            casualties=Casualties(killed=3, statement="reported"),
+        ),
+        inc(
+            5,
+            attacker=IS,
+            targets=[BRIDGE],
+            places=[Place(name="\r=2", precision="unknown")],
+            event_type=EventType.SHELLING,
+        ),
         json.loads(R.event(7).model_dump_json()),  # an event record exports too
     ]
 
@@ -137,8 +228,17 @@ def test_the_csv_reads_into_pandas_with_acleds_types():
     text = formats.acled_csv(_hostile_and_sparse())
     df = pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""])
     assert tuple(df.columns) == formats.ACLED_COLUMNS and len(df) == 6
-    for col in ("year", "time_precision", "inter1", "inter2", "interaction", "iso", "geo_precision", "fatalities",
-                "timestamp"):
+    for col in (
+        "year",
+        "time_precision",
+        "inter1",
+        "inter2",
+        "interaction",
+        "iso",
+        "geo_precision",
+        "fatalities",
+        "timestamp",
+    ):
         assert df[col].dtype == "int64", (col, df[col].dtype)
     assert df["latitude"].dtype == "float64" and df["latitude"].iloc[2] == -33.45  # numbers are not escaped
     assert pd.to_datetime(df["event_date"], format="%Y-%m-%d").notna().all()
@@ -152,7 +252,10 @@ def test_the_csv_reads_into_pandas_with_acleds_types():
     assert undated["actor1"] == "Unidentified Armed Group" and undated["geo_precision"] == 3
     # A window's start gives the day (hour precision is ACLED's 1).
     assert df[df["event_id_cnty"] == "i_4"].iloc[0][["event_date", "time_precision", "fatalities"]].tolist() == [
-        "2024-03-01", 1, 3]
+        "2024-03-01",
+        1,
+        3,
+    ]
     labels = pd.read_csv(io.StringIO(formats.acled_csv(_hostile_and_sparse(), inter_num=False)), keep_default_na=False)
     assert set(labels["inter1"]) <= CODEBOOK_INTER_LABELS and labels["interaction"].iloc[1] == "Political militia only"
 
@@ -163,15 +266,16 @@ def test_no_csv_cell_from_article_text_starts_a_formula():
         for col in formats.ACLED_TEXT_COLUMNS:
             assert not row[col].startswith(("=", "+", "-", "@", "\t", "\r")), (col, row[col])
     r3 = rows[2]
-    assert r3["actor1"] == "'=HYPERLINK(\"http://evil.example\",\"x\")" and r3["actor2"] == "'+cmd|' /C calc'!A0"
+    assert r3["actor1"] == '\'=HYPERLINK("http://evil.example","x")' and r3["actor2"] == "'+cmd|' /C calc'!A0"
     assert r3["assoc_actor_2"] == "'-2+3; @SUM(1+1)" and r3["location"] == "'\t=1+1" and rows[4]["location"] == "'\r=2"
     assert r3["latitude"] == "-33.45" and r3["longitude"] == "-70.66"  # numeric cells stay numbers
 
 
 def test_notes_read_as_english():
     notes = [r["notes"] for r in csv.DictReader(io.StringIO(formats.acled_csv(_hostile_and_sparse())))]
-    assert notes[0] == ("On 1 March 2024, United States carried out an air strike on Kataib Hezbollah and "
-                        "Civilians (Iraq) in Al Qaim.")
+    assert notes[0] == (
+        "On 1 March 2024, United States carried out an air strike on Kataib Hezbollah and Civilians (Iraq) in Al Qaim."
+    )
     assert notes[1] == "On an unknown date, Unidentified attackers carried out an air strike."
     assert notes[3].startswith("On 1 March 2024, Kataib Hezbollah carried out a drone strike in Al Qaim")
     assert " carried out shelling on a bridge" in notes[4]
@@ -179,14 +283,28 @@ def test_notes_read_as_english():
 
 
 def test_the_escalation_csv_is_csv_and_escaped():
-    scores = [{"scope": "dyad", "key": 'Houthis vs "United States", Navy', "at": "2024-03-01T00:00:00Z", "value": 0.5,
-               "tit_for_tat_chain": ["i_1", "i_2"]},
-              {"scope": "theatre", "key": "=cmd|'/C calc'!A0", "at": "2024-03-02T00:00:00Z", "value": 0.25,
-               "tit_for_tat_chain": []}]
+    scores = [
+        {
+            "scope": "dyad",
+            "key": 'Houthis vs "United States", Navy',
+            "at": "2024-03-01T00:00:00Z",
+            "value": 0.5,
+            "tit_for_tat_chain": ["i_1", "i_2"],
+        },
+        {
+            "scope": "theatre",
+            "key": "=cmd|'/C calc'!A0",
+            "at": "2024-03-02T00:00:00Z",
+            "value": 0.25,
+            "tit_for_tat_chain": [],
+        },
+    ]
     got = list(csv.reader(io.StringIO(formats.escalation_csv(scores))))
-    assert got == [["scope", "key", "at", "value", "chain"],
-                   ["dyad", 'Houthis vs "United States", Navy', "2024-03-01T00:00:00Z", "0.5", "i_1 i_2"],
-                   ["theatre", "'=cmd|'/C calc'!A0", "2024-03-02T00:00:00Z", "0.25", ""]]
+    assert got == [
+        ["scope", "key", "at", "value", "chain"],
+        ["dyad", 'Houthis vs "United States", Navy', "2024-03-01T00:00:00Z", "0.5", "i_1 i_2"],
+        ["theatre", "'=cmd|'/C calc'!A0", "2024-03-02T00:00:00Z", "0.25", ""],
+    ]
 
 
 # --- STIX 2.1, strict (issue 20, item 2) ----------------------------------------------------------------------------
@@ -203,11 +321,23 @@ def strict_messages(bundle_json: str, disabled=()) -> list[str]:
 
 
 def test_stix_passes_the_strict_validator():
-    claim = Claim(id="c_1", kind="responsibility", speaker="Russia's defence ministry", speaker_kind="ministry",
-                  stance="denied", party="RU", quote=Span(text="denied any involvement", start=0, end=22),
-                  event_id="e_10", url="https://news.example/10", outlet="news.example", published_at=T0)
-    records = _hostile_and_sparse() + [inc(9, attacker=Actor(name="Someone", type="unknown"), targets=[CIVILIANS]),
-                                       inc(10, attacker=US, claims=[claim])]
+    claim = Claim(
+        id="c_1",
+        kind="responsibility",
+        speaker="Russia's defence ministry",
+        speaker_kind="ministry",
+        stance="denied",
+        party="RU",
+        quote=Span(text="denied any involvement", start=0, end=22),
+        event_id="e_10",
+        url="https://news.example/10",
+        outlet="news.example",
+        published_at=T0,
+    )
+    records = _hostile_and_sparse() + [
+        inc(9, attacker=Actor(name="Someone", type="unknown"), targets=[CIVILIANS]),
+        inc(10, attacker=US, claims=[claim]),
+    ]
     bundle = formats.stix_bundle(records)
     assert strict_messages(bundle.serialize()) == []  # every check, best practice 103 (UUIDv4 ids) included
     assert formats.stix_bundle(records).serialize() == bundle.serialize()  # deterministic: the same ids again
@@ -231,10 +361,17 @@ def test_stix_passes_the_strict_validator():
 
 def test_a_revision_moves_modified_and_keeps_the_id():
     first = inc(1, attacker=US, revision=0)
-    second_source = IncidentSource(event_id="e_1b", article_id="a_1b", source="s", url="https://news.example/1b",
-                                   published_at=T0 + timedelta(hours=2), seen_at=T0 + timedelta(hours=2, minutes=1))
-    second = dict(first, revision=1, sources=first["sources"] + [json.loads(second_source.model_dump_json())],
-                  source_count=2)
+    second_source = IncidentSource(
+        event_id="e_1b",
+        article_id="a_1b",
+        source="s",
+        url="https://news.example/1b",
+        published_at=T0 + timedelta(hours=2),
+        seen_at=T0 + timedelta(hours=2, minutes=1),
+    )
+    second = dict(
+        first, revision=1, sources=first["sources"] + [json.loads(second_source.model_dump_json())], source_count=2
+    )
     third = dict(second, revision=2)  # a revision that adds no report still moves modified
 
     def incident(rec):

@@ -64,9 +64,13 @@ def served(pg_dsn, kafka_bootstrap, new_topic):
     running = []
 
     def start(**overrides) -> str:
-        settings = ApiSettings(api_keys="ka=alice", bootstrap_servers=kafka_bootstrap,
-                               postgres_db=conninfo_to_dict(pg_dsn)["dbname"], host="127.0.0.1",
-                               **{"rate_limit_per_s": 1000.0, "rate_limit_burst": 1000, **overrides})
+        settings = ApiSettings(
+            api_keys="ka=alice",
+            bootstrap_servers=kafka_bootstrap,
+            postgres_db=conninfo_to_dict(pg_dsn)["dbname"],
+            host="127.0.0.1",
+            **{"rate_limit_per_s": 1000.0, "rate_limit_burst": 1000, **overrides},
+        )
         store = SubscriptionStore(kafka_bootstrap, new_topic("subs", compact=True))
         port = free_port()
         server = uvicorn.Server(serve_config(create_app(settings, store), settings, port=port, log_level="warning"))
@@ -93,9 +97,17 @@ SECURITY = {"x-content-type-options": "nosniff", "x-frame-options": "DENY", "ref
 def test_security_headers_on_the_page_and_the_api(served):
     base = served()
     with httpx.Client(base_url=base, trust_env=False) as http:
-        for path, headers in [("/", {}), ("/app.js", {}), ("/vendor/leaflet.js", {}), ("/healthz", {}),
-                              ("/v1/incidents", KEY), ("/v1/incidents", {}), ("/subscriptions", KEY),
-                              ("/openapi.json", {}), ("/no-such-page", {})]:
+        for path, headers in [
+            ("/", {}),
+            ("/app.js", {}),
+            ("/vendor/leaflet.js", {}),
+            ("/healthz", {}),
+            ("/v1/incidents", KEY),
+            ("/v1/incidents", {}),
+            ("/subscriptions", KEY),
+            ("/openapi.json", {}),
+            ("/no-such-page", {}),
+        ]:
             r = http.get(path, headers=headers)
             for name, value in SECURITY.items():
                 assert r.headers.get(name) == value, (path, name, r.headers.get(name))
@@ -114,16 +126,21 @@ def test_security_headers_on_the_page_and_the_api(served):
 @pytest.mark.integration
 def test_the_host_header_never_reaches_link(served):
     base = served()
-    r = httpx.get(f"{base}/v1/incidents", params={"limit": 2, "country": "Iraq,SY"},
-                  headers={**KEY, "Host": "evil.example"}, trust_env=False)
+    r = httpx.get(
+        f"{base}/v1/incidents",
+        params={"limit": 2, "country": "Iraq,SY"},
+        headers={**KEY, "Host": "evil.example"},
+        trust_env=False,
+    )
     assert r.status_code == 200 and "evil.example" not in r.headers["Link"]
     target = r.headers["Link"].split(";")[0].strip("<>")
     assert target.startswith("/v1/incidents?") and "cursor=" in target and "country=Iraq%2CSY" in target
     follow = httpx.get(base + target, headers=KEY, trust_env=False)  # a client resolves it against the request
     assert follow.status_code == 200 and follow.json()["items"]
     configured = served(public_url="https://strikewatch.example/")
-    r = httpx.get(f"{configured}/v1/incidents", params={"limit": 2}, headers={**KEY, "Host": "evil.example"},
-                  trust_env=False)
+    r = httpx.get(
+        f"{configured}/v1/incidents", params={"limit": 2}, headers={**KEY, "Host": "evil.example"}, trust_env=False
+    )
     assert r.headers["Link"].startswith("<https://strikewatch.example/v1/incidents?")
 
 

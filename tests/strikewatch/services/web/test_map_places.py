@@ -23,22 +23,41 @@ from strikewatch.services.store import db
 
 pytestmark = pytest.mark.integration
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 KEY = "ka"
 
 
 def _incident(id_: str, place: Place) -> Incident:
     pub = datetime(2024, 5, 26, 9, tzinfo=UTC)
-    return Incident(id=id_, event_type=EventType.SHELLING, places=[place],
-                    time=EventTime(date=date(2024, 5, 26), precision="day"),
-                    sources=[IncidentSource(event_id="e_" + id_, article_id="a_" + id_, source="test", published_at=pub)],
-                    source_count=1)
+    return Incident(
+        id=id_,
+        event_type=EventType.SHELLING,
+        places=[place],
+        time=EventTime(date=date(2024, 5, 26), precision="day"),
+        sources=[IncidentSource(event_id="e_" + id_, article_id="a_" + id_, source="test", published_at=pub)],
+        source_count=1,
+    )
 
 
 UNRESOLVED = _incident("i_unresolved", Place(name="Zxqivka", country="Ukraine", country_code="UA", precision="unknown"))
-TOWN = _incident("i_town", Place(name="Sentianivka", country="Ukraine", country_code="UA", admin1="Luhansk",
-                                 lat=48.67, lon=38.75, precision="city"))
+TOWN = _incident(
+    "i_town",
+    Place(
+        name="Sentianivka",
+        country="Ukraine",
+        country_code="UA",
+        admin1="Luhansk",
+        lat=48.67,
+        lon=38.75,
+        precision="city",
+    ),
+)
 
 
 def _free_port() -> int:
@@ -55,11 +74,14 @@ def api(pg_dsn, kafka_bootstrap, new_topic):
         db.migrate(conn)
         with conn.transaction(), conn.cursor() as cur:
             db.write_batch(cur, [UNRESOLVED, TOWN], db.WriteResult())
-    settings = ApiSettings(api_keys=f"{KEY}=alice", bootstrap_servers=kafka_bootstrap,
-                           postgres_db=conninfo_to_dict(pg_dsn)["dbname"])
+    settings = ApiSettings(
+        api_keys=f"{KEY}=alice", bootstrap_servers=kafka_bootstrap, postgres_db=conninfo_to_dict(pg_dsn)["dbname"]
+    )
     subs = SubscriptionStore(kafka_bootstrap, new_topic("subs", compact=True))
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, subs), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, subs), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
@@ -85,8 +107,13 @@ def test_an_unresolved_place_is_listed_but_not_drawn_and_no_bbox_matches_it(api)
     assert geometry["i_unresolved"] is None and geometry["i_town"]["type"] == "Point"
 
     with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
-        ctx = pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                                                    viewport={"width": 1200, "height": 800})
+        ctx = pw.chromium.launch_persistent_context(
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1200, "height": 800},
+        )
         try:
             page = ctx.new_page()
             errors: list[str] = []

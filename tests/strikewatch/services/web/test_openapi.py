@@ -92,10 +92,34 @@ def test_schemathesis_finds_nothing(served, http_server, route, tmp_path, repo_r
         "SCHEMATHESIS_HOOKS": "openapi_hooks",
         "STRIKEWATCH_TEST_WEBHOOK": http_server.url("/hook"),
     }
-    cmd = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(tmp_path / "schemathesis.toml"), "run",
-           f"{served}/openapi.json", "--checks", "all", "-H", "X-API-Key: ka", "--seed", str(SEED),
-           "--max-examples", str(MAX_EXAMPLES), "--generation-database", "none", "--workers", "1", "--no-color",
-           "--output-truncate", "true", "--report", "json", "--report-json-path", str(report)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "--config-file",
+        str(tmp_path / "schemathesis.toml"),
+        "run",
+        f"{served}/openapi.json",
+        "--checks",
+        "all",
+        "-H",
+        "X-API-Key: ka",
+        "--seed",
+        str(SEED),
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--generation-database",
+        "none",
+        "--workers",
+        "1",
+        "--no-color",
+        "--output-truncate",
+        "true",
+        "--report",
+        "json",
+        "--report-json-path",
+        str(report),
+    ]
     run = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     tail = "\n".join(line[:300] for line in run.stdout.splitlines()[-80:])
     assert run.returncode == 0, tail
@@ -114,25 +138,40 @@ def test_the_document_names_what_the_routes_answer(served):
     paths = spec["paths"]
     incidents = paths["/v1/incidents"]["get"]["responses"]
     assert set(incidents) >= {"200", "400", "401", "413", "422", "429", "503"}
-    assert set(incidents["200"]["content"]) == {"application/json", "application/geo+json", "text/csv",
-                                                "application/stix+json;version=2.1"}
+    assert set(incidents["200"]["content"]) == {
+        "application/json",
+        "application/geo+json",
+        "text/csv",
+        "application/stix+json;version=2.1",
+    }
     assert set(incidents["200"]["headers"]) == {"Link", "Content-Disposition"}
     assert incidents["429"]["headers"]["Retry-After"]["required"] is True
     assert set(paths["/v1/events"]["get"]["responses"]["200"]["content"]) == set(incidents["200"]["content"])
     assert set(paths["/v1/escalation"]["get"]["responses"]["200"]["content"]) == {"application/json", "text/csv"}
     assert "404" in paths["/v1/incidents/{incident_id}"]["get"]["responses"]
-    for path, method in [("/subscriptions/{sub_id}", "get"), ("/subscriptions/{sub_id}", "delete"),
-                         ("/subscriptions/{sub_id}/rotate-secret", "post")]:
+    for path, method in [
+        ("/subscriptions/{sub_id}", "get"),
+        ("/subscriptions/{sub_id}", "delete"),
+        ("/subscriptions/{sub_id}/rotate-secret", "post"),
+    ]:
         assert {"401", "404", "429"} <= set(paths[path][method]["responses"]), (path, method)
     created = paths["/subscriptions"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
     model = spec["components"]["schemas"][created["$ref"].rsplit("/", 1)[1]]
     assert "webhook_secret" in model["properties"]
     # One 422 shape, documented once and answered by every 422 (a FastAPI one and a handler's own).
-    shapes = {json.dumps(op["responses"]["422"]) for item in paths.values() for op in item.values()
-              if "422" in op["responses"]}
+    shapes = {
+        json.dumps(op["responses"]["422"])
+        for item in paths.values()
+        for op in item.values()
+        if "422" in op["responses"]
+    }
     assert len(shapes) == 1 and "ValidationErrors" in shapes.pop()
     key = {"X-API-Key": "ka"}
-    for url in (f"{served}/v1/incidents?limit=0", f"{served}/v1/incidents?since=yesterday",
-                f"{served}/v1/incidents?bbox=10,0,5,1", f"{served}/v1/escalation?scope=theatre&since=2024-13-01"):
+    for url in (
+        f"{served}/v1/incidents?limit=0",
+        f"{served}/v1/incidents?since=yesterday",
+        f"{served}/v1/incidents?bbox=10,0,5,1",
+        f"{served}/v1/escalation?scope=theatre&since=2024-13-01",
+    ):
         body = httpx.get(url, headers=key, trust_env=False).json()
         assert isinstance(body["detail"], list) and {"loc", "msg", "type"} <= set(body["detail"][0]), url

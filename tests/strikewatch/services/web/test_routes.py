@@ -140,9 +140,7 @@ def test_pagination_newest_first(client):
         ({"until": "2024-01-15T00:00:00Z"}, lambda r: r["event_at"] < datetime(2024, 1, 15, tzinfo=UTC)),
         (
             {"since": "2024-01-10", "until": "2024-01-20"},
-            lambda r: datetime(2024, 1, 10, tzinfo=UTC)
-            <= r["event_at"]
-            < datetime(2024, 1, 20, tzinfo=UTC),
+            lambda r: datetime(2024, 1, 10, tzinfo=UTC) <= r["event_at"] < datetime(2024, 1, 20, tzinfo=UTC),
         ),
         ({"country": "Iraq"}, lambda r: "iraq" in r["countries"]),
         ({"country": "SS,ye"}, lambda r: {"ss", "yemen"} & set(r["countries"])),
@@ -154,7 +152,10 @@ def test_pagination_newest_first(client):
         ({"min_sources": 3}, lambda r: r["source_count"] >= 3),
         ({"min_independent_sources": 2}, lambda r: r["independent_sources"] >= 2),
         ({"contested": "true"}, lambda r: r["contested"]),
-        ({"contested": "false", "grade": "single_source"}, lambda r: not r["contested"] and r["grade"] == "single_source"),
+        (
+            {"contested": "false", "grade": "single_source"},
+            lambda r: not r["contested"] and r["grade"] == "single_source",
+        ),
         ({"grade": "corroborated,contested".split(",")}, lambda r: r["grade"] in ("corroborated", "contested")),
         ({"language": "uk"}, lambda r: "uk" in r["languages"]),
         ({"language": "ar,RU"}, lambda r: {"ar", "ru"} & set(r["languages"])),
@@ -259,7 +260,9 @@ def test_events_list_and_filters(client):
     assert all(e["evidence"] and e["evidence"][0]["start"] == 0 for e in got)  # evidence quotes with offsets
     assert all_pages(client, "/v1/events", modality="negated") == []
     got = all_pages(client, "/v1/events", language="ar", limit=50)
-    want = {f"e_{i:06d}_{s}" for i in range(N) for s in range(i % 3 + 1) if R.LANGUAGES[(i + s) % len(R.LANGUAGES)] == "ar"}
+    want = {
+        f"e_{i:06d}_{s}" for i in range(N) for s in range(i % 3 + 1) if R.LANGUAGES[(i + s) % len(R.LANGUAGES)] == "ar"
+    }
     assert want and {e["id"] for e in got} == want and {e["language"] for e in got} == {"ar"}
 
 

@@ -52,8 +52,9 @@ class Client(threading.Thread):
                 raise
 
     def _read(self):
-        with httpx.stream("GET", f"{self.base}/v1/stream", params=self.params, headers=self.headers, timeout=30,
-                          trust_env=False) as r:
+        with httpx.stream(
+            "GET", f"{self.base}/v1/stream", params=self.params, headers=self.headers, timeout=30, trust_env=False
+        ) as r:
             self.response, self.status = r, r.status_code
             if r.status_code != 200:
                 self.listening.set()
@@ -95,13 +96,17 @@ def app_at(pg_dsn, kafka_bootstrap, new_topic):
     servers, stores = [], []
 
     def start(**overrides) -> str:
-        settings = ApiSettings(api_keys="ka=alice,kb=bob", bootstrap_servers=kafka_bootstrap,
-                               postgres_db=conninfo_to_dict(pg_dsn)["dbname"],
-                               **{"rate_limit_per_s": 1000.0, "rate_limit_burst": 1000, **overrides})
+        settings = ApiSettings(
+            api_keys="ka=alice,kb=bob",
+            bootstrap_servers=kafka_bootstrap,
+            postgres_db=conninfo_to_dict(pg_dsn)["dbname"],
+            **{"rate_limit_per_s": 1000.0, "rate_limit_burst": 1000, **overrides},
+        )
         stores.append(SubscriptionStore(kafka_bootstrap, new_topic("subs", compact=True)))
         port = free_port()
-        server = uvicorn.Server(uvicorn.Config(create_app(settings, stores[-1]), host="127.0.0.1", port=port,
-                                               log_level="warning"))
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(settings, stores[-1]), host="127.0.0.1", port=port, log_level="warning")
+        )
         t = threading.Thread(target=server.run, daemon=True)
         t.start()
         servers.append((server, t))
@@ -226,7 +231,9 @@ def test_what_moves_while_listen_is_down_still_reaches_the_streams(app_at, pg_ds
     with psycopg.connect(pg_dsn, autocommit=True) as conn:  # the API's LISTEN connection dies
         killed = conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s"
-            " AND datname = current_database()", (routes.LISTENER_NAME,)).fetchall()
+            " AND datname = current_database()",
+            (routes.LISTENER_NAME,),
+        ).fetchall()
     assert killed
     write(pg_dsn, R.incident(701))  # notified to nobody: the listener is reconnecting
     c.join(20)

@@ -20,7 +20,13 @@ from strikewatch.core import procs
 from strikewatch.devstack import stack
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 WAIT_S = 300  # pipeline start and the article's way through it (tests/strikewatch/services/web/test_webapp.py)
 
 pytestmark = pytest.mark.integration
@@ -55,7 +61,10 @@ def arabic_stack(tmp_path, postgres, pg_dsn, repo_root):
     log = open(tmp_path / "run.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "strikewatch.cli", "run", "--services", "pipeline,store,api", "--replay", str(article)],
-        cwd=repo_root, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=repo_root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -90,7 +99,9 @@ def test_arabic_report_fields_in_english_quotes_right_to_left(arabic_stack, repo
     deadline = time.monotonic() + WAIT_S
     items = []
     while time.monotonic() < deadline and not items:
-        r = httpx.get(f"{arabic_stack}/v1/incidents", params={"language": "ar"}, headers={"X-API-Key": "dev-key"}, trust_env=False)
+        r = httpx.get(
+            f"{arabic_stack}/v1/incidents", params={"language": "ar"}, headers={"X-API-Key": "dev-key"}, trust_env=False
+        )
         assert r.status_code == 200, r.text
         items = r.json()["items"]
         time.sleep(2)
@@ -100,11 +111,18 @@ def test_arabic_report_fields_in_english_quotes_right_to_left(arabic_stack, repo
     assert [s["language"] for s in inc["sources"]] == ["ar"]
     assert inc["attacker"]["name"] == "Israel"  # "غارات إسرائيلية": the adjective after the strike names who struck
     assert inc["casualties"]["killed"] == 7 and inc["casualties"]["injured"] is None
-    r = httpx.get(f"{arabic_stack}/v1/incidents", params={"language": "fr"}, headers={"X-API-Key": "dev-key"}, trust_env=False)
+    r = httpx.get(
+        f"{arabic_stack}/v1/incidents", params={"language": "fr"}, headers={"X-API-Key": "dev-key"}, trust_env=False
+    )
     assert all(i["id"] != inc["id"] for i in r.json()["items"])
     with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
-        ctx = pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                                                    viewport={"width": 1400, "height": 900})
+        ctx = pw.chromium.launch_persistent_context(
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 900},
+        )
         try:
             page = ctx.new_page()
             errors: list[str] = []

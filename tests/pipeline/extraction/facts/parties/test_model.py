@@ -36,13 +36,24 @@ def test_decide_takes_the_best_attacker_and_every_target_but_never_junk(nlp):
 def test_model_file_round_trip(tmp_path):
     dim = len(role_model.ROLE_FEATURES) + 2 * role_model.VECTOR_DIM
     rng = np.random.default_rng(1)
-    m = role_model.RoleModel("roles-test", rng.normal(size=(2, dim)).astype(np.float32), np.zeros(2, np.float32),
-                             np.zeros(dim, np.float32), np.ones(dim, np.float32), (0.5, 0.5), {"folds": 5})
+    m = role_model.RoleModel(
+        "roles-test",
+        rng.normal(size=(2, dim)).astype(np.float32),
+        np.zeros(2, np.float32),
+        np.zeros(dim, np.float32),
+        np.ones(dim, np.float32),
+        (0.5, 0.5),
+        {"folds": 5},
+    )
     path = tmp_path / "roles-test.npz"
     m.save(path)
     back = role_model.RoleModel.load(path)
     x = rng.normal(size=(4, dim)).astype(np.float32)
-    assert np.allclose(m.predict(x), back.predict(x), atol=1e-5) and back.card == {"folds": 5} and back.thresholds == (0.5, 0.5)
+    assert (
+        np.allclose(m.predict(x), back.predict(x), atol=1e-5)
+        and back.card == {"folds": 5}
+        and back.thresholds == (0.5, 0.5)
+    )
 
 
 def test_the_shipped_model_decides_roles_when_asked():
@@ -50,7 +61,9 @@ def test_the_shipped_model_decides_roles_when_asked():
 
     from pipeline.extraction import load_nlp
 
-    assert role_model.load_model() is not None, "facts/parties/models/roles-1.npz ships with the package (strikewatch train)"
+    assert role_model.load_model() is not None, (
+        "facts/parties/models/roles-1.npz ships with the package (strikewatch train)"
+    )
     nlp = load_nlp()
     nlp.replace_pipe("strike_parties", "strike_parties", config={"decide": "model"})
     doc = nlp("Israeli warplanes struck a school in Gaza City on Monday, killing five people.")

@@ -13,13 +13,20 @@ def strikes(nlp, text):
     return [e for e in events if e.event_type.value != "other_violence"]
 
 
-@pytest.mark.parametrize("text", [
-    "Russian forces shelled a hospital in Kharkiv on Sunday, killing two patients.",
-    "Russia's army struck a school in Kharkiv with missiles on Sunday.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Russian forces shelled a hospital in Kharkiv on Sunday, killing two patients.",
+        "Russia's army struck a school in Kharkiv with missiles on Sunday.",
+    ],
+)
 def test_a_state_and_its_forces_are_the_state(nlp, text):
     [ev] = strikes(nlp, text)
-    assert ev.attacker is not None and (ev.attacker.name, ev.attacker.type, ev.attacker.country) == ("Russia", "state_military", "RU")
+    assert ev.attacker is not None and (ev.attacker.name, ev.attacker.type, ev.attacker.country) == (
+        "Russia",
+        "state_military",
+        "RU",
+    )
 
 
 def test_targets_are_typed(nlp):
@@ -28,12 +35,18 @@ def test_targets_are_typed(nlp):
     assert ev.attacker.target_type is None  # a party is no target
 
 
-@pytest.mark.parametrize("text, phrase", [
-    ("The missile strike damages buildings across the district.", "damages buildings"),
-    ("Troops fired two tank rounds at the village.", "two tank rounds"),
-    ("Officials gave no details of the airstrike.", "details"),
-    ("The army launched a powerful hypersonic ballistic missile at the city.", "powerful hypersonic ballistic missile"),
-])
+@pytest.mark.parametrize(
+    "text, phrase",
+    [
+        ("The missile strike damages buildings across the district.", "damages buildings"),
+        ("Troops fired two tank rounds at the village.", "two tank rounds"),
+        ("Officials gave no details of the airstrike.", "details"),
+        (
+            "The army launched a powerful hypersonic ballistic missile at the city.",
+            "powerful hypersonic ballistic missile",
+        ),
+    ],
+)
 def test_junk_phrases_are_no_role(nlp, text, phrase):
     doc = nlp(text)
     start = doc.text.index(phrase)
@@ -53,17 +66,22 @@ def test_parties_and_targets_are_not_junk(nlp, phrase):
 
 
 def test_no_event_role_is_a_weapon_or_a_verb_phrase(nlp):
-    text = ("Russia launched a powerful hypersonic ballistic missile and two waves of drones at Dnipro on Sunday. "
-            "The strike damages buildings in the centre, officials said, giving no details.")
+    text = (
+        "Russia launched a powerful hypersonic ballistic missile and two waves of drones at Dnipro on Sunday. "
+        "The strike damages buildings in the centre, officials said, giving no details."
+    )
     for ev in strikes(nlp, text):
         names = [a.name.lower() for a in [*ev.attackers, *ev.targets]]
         assert not any("missile" in n or "drone" in n or "damages" in n or n == "details" for n in names), names
 
 
-@pytest.mark.parametrize("text, name", [
-    ("Russian S-300 rockets hit an apartment block in Kharkiv on Sunday.", "Russia"),
-    ("Israeli suicide drone strikes hit a house in Gaza City on Monday.", "Israel"),
-])
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Russian S-300 rockets hit an apartment block in Kharkiv on Sunday.", "Russia"),
+        ("Israeli suicide drone strikes hit a house in Gaza City on Monday.", "Israel"),
+    ],
+)
 def test_a_demonym_before_its_weapon_names_the_attacker(nlp, text, name):
     [ev] = strikes(nlp, text)
     assert ev.attacker is not None and ev.attacker.name == name and ev.attacker.type == "state_military"

@@ -54,7 +54,9 @@ def _fill(nlp, text, who):
     [(_trig, cands, _x, _junk, _window)] = blocks
     p = np.full((len(cands), 2), 0.1)
     p[next(i for i, c in enumerate(cands) if c.actor.name == who), 0] = 0.9
-    rules = [s for s in doc.spans[Keys.ROLES] if s.label_ not in (FALLBACK_ATTACKER, FALLBACK_TARGET)]  # the shipped ranker's own out
+    rules = [
+        s for s in doc.spans[Keys.ROLES] if s.label_ not in (FALLBACK_ATTACKER, FALLBACK_TARGET)
+    ]  # the shipped ranker's own out
     doc.spans[Keys.ROLES] = rank.ranked_roles(doc, blocks, [p], (0.5, 0.5), "fill", rules)
     return doc
 
@@ -96,8 +98,10 @@ def test_fill_leaves_every_named_actor_where_it_stands(nlp):
     gazetteer name must not move that name's Actor to another of its mentions (the
     nearest-actor heuristic reads the position: the reference article's February strikes
     became the militias' when it did)."""
-    text = ("Iran-backed militias fired rockets at a base in Erbil on Monday. The United States carried out "
-            "airstrikes in Syria on Friday against buildings used by Iran-backed militias.")
+    text = (
+        "Iran-backed militias fired rockets at a base in Erbil on Monday. The United States carried out "
+        "airstrikes in Syria on Friday against buildings used by Iran-backed militias."
+    )
     doc = nlp(text)
     blocks = rank.rank_rows(doc)
     probs = []

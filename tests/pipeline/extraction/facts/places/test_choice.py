@@ -14,18 +14,37 @@ TEXT = "KYIV (Reuters) - Russian forces shelled Vesele, Donetsk, on Monday, offi
 
 def _place(name, cc, precision="city", lat=48.0, lon=38.0):
     start = TEXT.index(name)
-    return Place(name=name, country_code=cc, precision=precision, lat=lat, lon=lon, mention=Span(text=name, start=start, end=start + len(name)))
+    return Place(
+        name=name,
+        country_code=cc,
+        precision=precision,
+        lat=lat,
+        lon=lon,
+        mention=Span(text=name, start=start, end=start + len(name)),
+    )
 
 
 def _evidence():
     trig = TEXT.index("shelled")
-    return choice.Evidence(text=TEXT, triggers=[(trig, trig + 7)], sentences=[(0, len(TEXT))], attacker_country="RU",
-                           speaker_countries=frozenset({"RU"}), where=["UA", "RU"], theatre="UA", dateline=(0, 4),
-                           mention_counts={"vesele": 1, "moscow": 1, "kyiv": 1})
+    return choice.Evidence(
+        text=TEXT,
+        triggers=[(trig, trig + 7)],
+        sentences=[(0, len(TEXT))],
+        attacker_country="RU",
+        speaker_countries=frozenset({"RU"}),
+        where=["UA", "RU"],
+        theatre="UA",
+        dateline=(0, 4),
+        mention_counts={"vesele": 1, "moscow": 1, "kyiv": 1},
+    )
 
 
 def test_features_read_the_rules_cues_and_whose_country_it_is():
-    vesele, moscow, kyiv = _place("Vesele", "UA"), _place("Moscow", "RU", lat=55.7, lon=37.6), _place("KYIV", "UA", lat=50.4, lon=30.5)
+    vesele, moscow, kyiv = (
+        _place("Vesele", "UA"),
+        _place("Moscow", "RU", lat=55.7, lon=37.6),
+        _place("KYIV", "UA", lat=50.4, lon=30.5),
+    )
     cands = choice.candidates([vesele, moscow], [(kyiv, False)])
     x = choice.features(cands, _evidence())
     col = {f: i for i, f in enumerate(choice.FEATURES)}
@@ -46,7 +65,14 @@ def test_order_puts_the_best_first_then_the_strikes_own_places():
 
 def test_a_model_round_trips_and_one_of_other_features_is_refused(tmp_path):
     n = len(choice.FEATURES)
-    m = choice.PlaceChoiceModel(choice.MODEL_VERSION, np.arange(n, dtype=np.float32), 0.5, np.zeros(n, np.float32), np.ones(n, np.float32), {"x": 1})
+    m = choice.PlaceChoiceModel(
+        choice.MODEL_VERSION,
+        np.arange(n, dtype=np.float32),
+        0.5,
+        np.zeros(n, np.float32),
+        np.ones(n, np.float32),
+        {"x": 1},
+    )
     path = tmp_path / "m.npz"
     m.save(path)
     back = choice.PlaceChoiceModel.load(path)

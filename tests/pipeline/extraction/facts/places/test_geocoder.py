@@ -329,9 +329,7 @@ def test_iraq_and_syria_were_utc_plus_3_in_june_2021():
     # Syria kept daylight saving then: winter 2021 was UTC+2.
     assert geo.utc_offset(geo.geocode("Syria"), date(2021, 1, 15)) == timedelta(hours=2)
     # "around 1 a.m. local time" on 28 June is 22:00 UTC the day before.
-    assert geo.to_utc(datetime(2021, 6, 28, 1, 0), geo.geocode("Syria")) == datetime(
-        2021, 6, 27, 22, 0, tzinfo=UTC
-    )
+    assert geo.to_utc(datetime(2021, 6, 28, 1, 0), geo.geocode("Syria")) == datetime(2021, 6, 27, 22, 0, tzinfo=UTC)
 
 
 def test_multi_zone_countries_need_a_place_inside_them():
@@ -350,7 +348,9 @@ def test_multi_zone_countries_need_a_place_inside_them():
 
 
 def test_gazetteer_is_cached_and_one_table_feeds_everything():
-    gz = importlib.import_module("pipeline.extraction.facts.places.gazetteer")  # the module (the package exports the function)
+    gz = importlib.import_module(
+        "pipeline.extraction.facts.places.gazetteer"
+    )  # the module (the package exports the function)
 
     g = geo.gazetteer()
     assert geo.gazetteer() is g  # once per process
@@ -406,13 +406,16 @@ def test_dateline_is_found_and_its_country_tail_constrains_it(text, where, count
     assert text[span.start : span.end] == where and place.country_code == country and place.mention == span
 
 
-@pytest.mark.parametrize("text, story", [
-    ("KABUL, Afghanistan (Reuters) - Afghan forces struck", "Afghan forces struck"),
-    ("   HAVANA (CUBA), 18 NOV 89 (MOSCOW PRAVDA) -- [TEXT] THE MAIN", "[TEXT] THE MAIN"),
-    ("   SAN SALVADOR, 15 MAR 89 (AFP) -- URBAN GUERRILLAS", "URBAN GUERRILLAS"),
-])
+@pytest.mark.parametrize(
+    "text, story",
+    [
+        ("KABUL, Afghanistan (Reuters) - Afghan forces struck", "Afghan forces struck"),
+        ("   HAVANA (CUBA), 18 NOV 89 (MOSCOW PRAVDA) -- [TEXT] THE MAIN", "[TEXT] THE MAIN"),
+        ("   SAN SALVADOR, 15 MAR 89 (AFP) -- URBAN GUERRILLAS", "URBAN GUERRILLAS"),
+    ],
+)
 def test_the_story_starts_after_the_dateline(text, story):
-    assert text[geo.dateline_end(text):] == story
+    assert text[geo.dateline_end(text) :] == story
 
 
 def test_no_dateline_in_running_text():

@@ -16,7 +16,9 @@ def test_a_candidate_is_the_coded_place_by_name_or_within_25_km():
     assert train.candidate_label("acled", rec, _p("Zxqivka", precision="unknown")) == 1.0
     assert train.candidate_label("acled", rec, _p("Elsewhere", lat=48.1, lon=38.1)) == 1.0  # ~13 km
     assert train.candidate_label("acled", rec, _p("Elsewhere", lat=49.0, lon=38.0)) == 0.0  # ~111 km
-    assert train.candidate_label("acled", rec, _p("Elsewhere", precision="admin1", lat=48.0, lon=38.0)) == 0.0  # a province is not the place
+    assert (
+        train.candidate_label("acled", rec, _p("Elsewhere", precision="admin1", lat=48.0, lon=38.0)) == 0.0
+    )  # a province is not the place
     assert train.candidate_label("acled", rec, _p("Ukraine", precision="country")) == 0.0
 
 

@@ -14,16 +14,21 @@ PUB = datetime(2020, 5, 10, 9, tzinfo=UTC)
 
 
 def _strike(nlp, text: str, published=PUB):
-    [events] = extract_events(nlp, [Article.new(f"https://t.invalid/{abs(hash(text))}", body=text, published_at=published)])
+    [events] = extract_events(
+        nlp, [Article.new(f"https://t.invalid/{abs(hash(text))}", body=text, published_at=published)]
+    )
     strikes = [e for e in events if e.event_type.value != "other_violence"]
     assert strikes, text
     return strikes[0]
 
 
-@pytest.mark.parametrize("text, admin1", [
-    ("On 9 May 2020, rebel forces fired mortars at positions near Sentianivka, Luhansk.", "Luhansk"),
-    ("Shelling hit Avdiivka, Donetsk, on Sunday.", "Donetsk"),
-])
+@pytest.mark.parametrize(
+    "text, admin1",
+    [
+        ("On 9 May 2020, rebel forces fired mortars at positions near Sentianivka, Luhansk.", "Luhansk"),
+        ("Shelling hit Avdiivka, Donetsk, on Sunday.", "Donetsk"),
+    ],
+)
 def test_a_qualifier_picks_the_village_in_that_province(nlp, text, admin1):
     p = _strike(nlp, text).places[0]
     assert p.precision == "city" and p.country_code == "UA" and p.admin1 == admin1 and p.geonameid
@@ -80,7 +85,10 @@ def test_native_script_names_resolve():
     assert geocode("Харків").country_code == "UA"
     assert geocode("خان يونس").country_code == "PS"
     assert geocode("Idleb", context_countries=["SY"]).country_code == "SY"
-    assert geocode("Albu Kamal", context_countries=["SY"]).geonameid == geocode("al-Bukamal", context_countries=["SY"]).geonameid
+    assert (
+        geocode("Albu Kamal", context_countries=["SY"]).geonameid
+        == geocode("al-Bukamal", context_countries=["SY"]).geonameid
+    )
 
 
 def test_a_big_city_named_beside_only_the_attackers_country_is_that_city(nlp):
@@ -99,8 +107,15 @@ def test_an_undated_event_is_less_sure_than_the_same_event_dated():
     from strikewatch.core.models import EventTime, EventType, Modality, Span
 
     s = Span(text="Drones struck the depot.", start=0, end=24)
-    group = [Mention(type=EventType.DRONE_STRIKE, sent=s, trigger=Span(text="struck", start=7, end=13),
-                     modality=Modality.ASSERTED, p_event=0.9)]
+    group = [
+        Mention(
+            type=EventType.DRONE_STRIKE,
+            sent=s,
+            trigger=Span(text="struck", start=7, end=13),
+            modality=Modality.ASSERTED,
+            p_event=0.9,
+        )
+    ]
     dated = EventTime(date=PUB.date(), precision="day")
     reported = EventTime(date=PUB.date(), start=PUB, precision="reported")
     assert confidence(group, None, [], reported, {}) < confidence(group, None, [], dated, {}) == 0.9

@@ -13,7 +13,7 @@ def only(text, ref=MONDAY):
     found = find_times(text, ref)
     assert len(found) == 1, found
     span, et = found[0]
-    assert text[span.start:span.end] == span.text
+    assert text[span.start : span.end] == span.text
     return span, et
 
 
@@ -120,7 +120,7 @@ def test_offsets_are_relative_to_the_text_and_ordered():
     text = "On Sunday jets struck; on 9 May 2020 again; late February too."
     found = find_times(text, MONDAY)
     assert [s.text for s, _ in found] == ["Sunday", "9 May 2020", "late February"]
-    assert all(text[s.start:s.end] == s.text for s, _ in found)
+    assert all(text[s.start : s.end] == s.text for s, _ in found)
 
 
 def test_early_monday_morning_is_the_small_hours_not_the_whole_morning():
