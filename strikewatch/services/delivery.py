@@ -799,7 +799,6 @@ class Deliverer:
                     retry_s=KAFKA_RETRY_S,
                     max_idle_s=max_idle_s,
                     before_poll=before_poll,
-                    idle_needs_assignment=False,
                 )
             finally:
                 self._commit()  # what finished so far
