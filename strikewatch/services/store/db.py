@@ -74,33 +74,41 @@ def _json(record) -> str:
     return record.model_dump_json()
 
 
-def incident_row(inc: Incident) -> dict:
-    """The incident's row: its filter columns are ``filters.incident_keys`` (what the read API's
-    filters, the stream and subscriptions all read), the rest is for display and exports."""
-    k = incident_keys(inc)
-    loc = _located(inc.places)
-    first = inc.places[0] if inc.places else None
+def _where_and_who(k, places, time, attacker) -> dict:
+    """The columns an incident's and an event's rows share: when, where and who, as shown and as
+    filtered (``k``: their ``filters`` keys)."""
+    loc = _located(places)
+    first = places[0] if places else None
     return dict(
-        id=inc.id,
-        revision=inc.revision,
         event_type=k.event_type,
         event_at=k.event_at,
-        event_date=inc.time.date,
+        event_date=time.date,
         country=first.country if first else None,
         country_code=first.country_code if first else None,
         countries=list(k.countries),
         lat=loc.lat if loc else None,
         lon=loc.lon if loc else None,
         geo_precision=loc.precision if loc else None,
-        attacker=inc.attacker.name if inc.attacker else None,
+        attacker=attacker.name if attacker else None,
         actors=list(k.actors),
+        languages=list(k.languages),
+        **_points(k),
+    )
+
+
+def incident_row(inc: Incident) -> dict:
+    """The incident's row: its filter columns are ``filters.incident_keys`` (what the read API's
+    filters, the stream and subscriptions all read), the rest is for display and exports."""
+    k = incident_keys(inc)
+    return dict(
+        id=inc.id,
+        revision=inc.revision,
+        **_where_and_who(k, inc.places, inc.time, inc.attacker),
         severity=k.severity,
         source_count=k.source_count,
         independent_sources=k.independent_sources,
         contested=k.contested,
         grade=k.grade,
-        languages=list(k.languages),
-        **_points(k),
         theatre=inc.theatre,
         first_seen_at=inc.first_seen_at,
         record=_json(inc),
@@ -110,27 +118,13 @@ def incident_row(inc: Incident) -> dict:
 def event_row(ev: Event) -> dict:
     """The event's row: filter columns from ``filters.event_keys``, as ``incident_row``."""
     k = event_keys(ev)
-    loc = _located(ev.places)
-    first = ev.places[0] if ev.places else None
     return dict(
         id=ev.id,
         article_id=ev.article_id,
-        event_type=k.event_type,
+        **_where_and_who(k, ev.places, ev.time, ev.attacker),
         modality=k.modality,
-        event_at=k.event_at,
-        event_date=ev.time.date,
-        country=first.country if first else None,
-        country_code=first.country_code if first else None,
-        countries=list(k.countries),
-        lat=loc.lat if loc else None,
-        lon=loc.lon if loc else None,
-        geo_precision=loc.precision if loc else None,
-        attacker=ev.attacker.name if ev.attacker else None,
-        actors=list(k.actors),
         confidence=ev.confidence,
         article_url=ev.article_url,
-        languages=list(k.languages),
-        **_points(k),
         record=_json(ev),
     )
 
