@@ -71,6 +71,25 @@ def producer(kafka_bootstrap):
 
 
 @pytest.fixture
+def group_at_end(kafka_bootstrap):
+    """``group_at_end(group, topic)``: commit ``group``'s offsets at ``topic``'s end as of now, so a
+    consumer of that group (a deliverer under test) reads only what this test produces."""
+
+    def start_at_end(group: str, topic: str) -> None:
+        from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
+
+        c = KafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False)
+        try:
+            parts = [TopicPartition(topic, p) for p in c.partitions_for_topic(topic)]
+            c.assign(parts)
+            c.commit({tp: OffsetAndMetadata(end, "", -1) for tp, end in c.end_offsets(parts).items()})
+        finally:
+            c.close()
+
+    return start_at_end
+
+
+@pytest.fixture
 def new_topic(kafka_bootstrap):
     """Factory: create a uniquely named topic (``partitions``, ``compact``) and return its name."""
     from kafka import KafkaAdminClient

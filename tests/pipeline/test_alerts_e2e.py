@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
+from kafka import KafkaProducer
 
 from strikewatch.core import topics
 from strikewatch.core.metrics import CollectorRegistry
@@ -38,17 +38,7 @@ REPORTS = [
 ]
 
 
-def _start_group_at_end(bootstrap: str, group: str, topic: str) -> None:
-    c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    try:
-        parts = [TopicPartition(topic, p) for p in c.partitions_for_topic(topic)]
-        c.assign(parts)
-        c.commit({tp: OffsetAndMetadata(end, "", -1) for tp, end in c.end_offsets(parts).items()})
-    finally:
-        c.close()
-
-
-def test_burst_of_reports_one_incident_one_alert_per_subscription(kafka_bootstrap, repo_root, tmp_path):
+def test_burst_of_reports_one_incident_one_alert_per_subscription(kafka_bootstrap, repo_root, tmp_path, group_at_end):
     got: list[dict] = []
 
     class H(BaseHTTPRequestHandler):
@@ -92,7 +82,7 @@ def test_burst_of_reports_one_incident_one_alert_per_subscription(kafka_bootstra
     # reset to "latest" by itself could land after this run's one new_incident alert
     # and wait forever on revisions that are not alerted.
     group = "e2e-deliver-" + run
-    _start_group_at_end(kafka_bootstrap, group, topics.ALERTS.name)
+    group_at_end(group, topics.ALERTS.name)
     # A pipeline reopens the incidents published in the last 72 h (pipeline/recovery.py). On the shared dev
     # broker those are other tests' too: test_main's U.S. strike near Albu Kamal on 28 June 2021 is, by
     # place, day and weapon, the strike of this burst, which then joined it as a contested report and

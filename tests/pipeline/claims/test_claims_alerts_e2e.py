@@ -33,18 +33,6 @@ WAIT_S = 300
 QUIET_S = 20  # a duplicate or early alert would arrive by then (an alert takes ~1-3 s from its incident here)
 
 
-def _start_group_at_end(bootstrap: str, group: str, topic: str) -> None:
-    from kafka import OffsetAndMetadata
-
-    c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    try:
-        parts = [TopicPartition(topic, p) for p in c.partitions_for_topic(topic)]
-        c.assign(parts)
-        c.commit({tp: OffsetAndMetadata(end, "", -1) for tp, end in c.end_offsets(parts).items()})
-    finally:
-        c.close()
-
-
 class Incidents:
     """This run's incident revisions from the incidents topic, read from its end as of now."""
 
@@ -71,7 +59,7 @@ class Incidents:
         self.c.close()
 
 
-def test_alerted_once_when_the_second_independent_outlet_arrives(kafka_bootstrap, repo_root, tmp_path):
+def test_alerted_once_when_the_second_independent_outlet_arrives(kafka_bootstrap, repo_root, tmp_path, group_at_end):
     got: list[dict] = []
 
     class H(BaseHTTPRequestHandler):
@@ -103,7 +91,7 @@ def test_alerted_once_when_the_second_independent_outlet_arrives(kafka_bootstrap
     store.close()
 
     group = "e2e-claims-deliver-" + run
-    _start_group_at_end(kafka_bootstrap, group, topics.ALERTS.name)
+    group_at_end(group, topics.ALERTS.name)
     incidents = Incidents(kafka_bootstrap, run)
     # Recovery would reopen the incidents earlier tests left on this shared broker, and the run's
     # strike would join one of them (source_count 6, not 2); tests/system/test_faults.py tests it.
